@@ -1,0 +1,52 @@
+/* The command table: one file per command under cli/, each parsing its options into a
+   struct and making one library call (STYLE.md §1). */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+/* Options that come before the command name. */
+typedef struct
+{
+  char *root;           /* --root: storage root */
+  char *runroot;        /* --runroot: running state */
+  char *storage_driver; /* --storage-driver */
+  gboolean quiet;
+  RrunConfig *config;   /* loaded after the global options */
+} RrunGlobal;
+
+/* A command returns FALSE with error set, or TRUE with the process exit status. */
+typedef gboolean (*RrunCommandFunc) (RrunGlobal *global, int argc, char **argv,
+                                     int *out_status, GError **error);
+
+typedef struct
+{
+  const char *name;
+  RrunCommandFunc func;
+  const char *summary;
+  gboolean hidden;
+} RrunCommand;
+
+const RrunCommand *rrun_cli_find_command (const char *name);
+const RrunCommand *rrun_cli_commands (void);
+
+/* Parse argv with ctx (stopping at the first non-option), turning GLib's message into
+   "invalid option" wording with a hint to --help. */
+gboolean rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
+                         GError **error);
+
+/* Each command; declared here so the table in commands.c can name them. */
+gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
+gboolean rrun_cmd_help (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status,
+                            GError **error);
+
+G_END_DECLS

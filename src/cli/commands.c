@@ -1,0 +1,45 @@
+#include "cli/cli.h"
+#include "error.h"
+
+#include <string.h>
+
+static const RrunCommand commands[] = {
+  { "run", rrun_cmd_run, "run a command in a new container", FALSE },
+  { "import", rrun_cmd_import, "make an image from a root file system tarball", FALSE },
+  { "images", rrun_cmd_images, "list images", FALSE },
+  { "rmi", rrun_cmd_rmi, "remove images", FALSE },
+  { "version", rrun_cmd_version, "print the version", FALSE },
+  { "help", rrun_cmd_help, "show help for rrun or a command", FALSE },
+  { "__internal", rrun_cmd_internal, "helpers rrun runs inside its user namespace", TRUE },
+  { NULL, NULL, NULL, FALSE },
+};
+
+const RrunCommand *
+rrun_cli_commands (void)
+{
+  return commands;
+}
+
+const RrunCommand *
+rrun_cli_find_command (const char *name)
+{
+  for (const RrunCommand *c = commands; c->name != NULL; c++)
+    if (strcmp (c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+gboolean
+rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
+                GError **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  g_option_context_set_strict_posix (ctx, TRUE);
+  if (g_option_context_parse (ctx, argc, argv, &local))
+    return TRUE;
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: %s", command,
+              g_utf8_strdown (local->message, -1));
+  rrun_add_hint (error, "see: rrun %s --help", command);
+  return FALSE;
+}

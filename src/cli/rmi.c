@@ -1,0 +1,8 @@
+#include "cli/cli.h"
+#include "error.h"
+
+gboolean
+rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "rmi: not built yet");
+}

@@ -1,0 +1,219 @@
+#include "config.h"
+#include "error.h"
+#include "util/path.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+rrun_config_free (RrunConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->storage_root);
+  g_free (config->run_root);
+  g_free (config->storage_driver);
+  g_free (config->userns);
+  g_free (config->cgroups);
+  g_free (config->network);
+  g_free (config->pull_policy);
+  g_strfreev (config->additional_image_stores);
+  g_strfreev (config->unqualified_search_registries);
+  g_strfreev (config->insecure_registries);
+  g_free (config->dns_upstream);
+  if (config->files_read)
+    g_ptr_array_unref (config->files_read);
+  g_free (config);
+}
+
+static char *
+default_run_root (void)
+{
+  const char *xdg = g_getenv ("XDG_RUNTIME_DIR");
+
+  if (xdg != NULL && *xdg == '/')
+    return g_build_filename (xdg, "rrun", NULL);
+  /* su, ssh without pam_systemd and batch jobs have no XDG_RUNTIME_DIR. */
+  return g_strdup_printf ("%s/rrun-%u", g_get_tmp_dir (), (unsigned) getuid ());
+}
+
+RrunConfig *
+rrun_config_new_defaults (void)
+{
+  RrunConfig *c = g_new0 (RrunConfig, 1);
+
+  c->storage_root = g_build_filename (g_get_user_data_dir (), "rrun", "storage", NULL);
+  c->run_root = default_run_root ();
+  c->storage_driver = g_strdup ("auto");
+  c->userns = g_strdup ("auto");
+  c->cgroups = g_strdup ("enabled");
+  c->network = g_strdup ("slirp");
+  c->pull_policy = g_strdup ("missing");
+  c->additional_image_stores = g_new0 (char *, 1);
+  c->unqualified_search_registries = g_strsplit ("docker.io", ",", -1);
+  c->insecure_registries = g_new0 (char *, 1);
+  c->files_read = g_ptr_array_new_with_free_func (g_free);
+  return c;
+}
+
+static gboolean
+take_string (GKeyFile *kf, const char *group, const char *key, char **field,
+             const char *const *allowed, const char *source, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *value = g_key_file_get_string (kf, group, key, &local);
+
+  if (value == NULL)
+    return TRUE; /* absent: keep the earlier value */
+  g_strstrip (value);
+  if (allowed != NULL && !g_strv_contains (allowed, value))
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) allowed);
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "%s: invalid value \"%s\" for %s.%s: expected one of %s", source, value,
+                  group, key, list);
+      return FALSE;
+    }
+  g_free (*field);
+  *field = g_steal_pointer (&value);
+  return TRUE;
+}
+
+static void
+take_list (GKeyFile *kf, const char *group, const char *key, char ***field)
+{
+  gsize n = 0;
+  char **value = g_key_file_get_string_list (kf, group, key, &n, NULL);
+
+  if (value == NULL)
+    return;
+  for (gsize i = 0; i < n; i++)
+    g_strstrip (value[i]);
+  g_strfreev (*field);
+  *field = value;
+}
+
+static gboolean
+take_bool (GKeyFile *kf, const char *group, const char *key, gboolean *field,
+           const char *source, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean value;
+
+  if (!g_key_file_has_key (kf, group, key, NULL))
+    return TRUE;
+  value = g_key_file_get_boolean (kf, group, key, &local);
+  if (local != NULL)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "%s: invalid value for %s.%s: expected true or false", source, group,
+                       key);
+  *field = value;
+  return TRUE;
+}
+
+gboolean
+rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GError **error)
+{
+  static const char *drivers[] = { "auto", "overlay", "fuse-overlayfs", NULL };
+  static const char *userns[] = { "auto", "keep-id", "nomap", "host", NULL };
+  static const char *onoff[] = { "enabled", "disabled", NULL };
+  static const char *pulls[] = { "missing", "always", "never", NULL };
+  g_autofree char *root_before = g_strdup (c->storage_root);
+
+  if (!take_string (kf, "storage", "root", &c->storage_root, NULL, source, error)
+      || !take_string (kf, "storage", "driver", &c->storage_driver, drivers, source, error)
+      || !take_string (kf, "engine", "runroot", &c->run_root, NULL, source, error)
+      || !take_string (kf, "engine", "userns", &c->userns, userns, source, error)
+      || !take_string (kf, "engine", "cgroups", &c->cgroups, onoff, source, error)
+      || !take_string (kf, "engine", "pull", &c->pull_policy, pulls, source, error)
+      || !take_string (kf, "network", "default", &c->network, NULL, source, error)
+      || !take_string (kf, "network", "dns_upstream", &c->dns_upstream, NULL, source, error)
+      || !take_bool (kf, "network", "allow_host_loopback", &c->allow_host_loopback, source,
+                     error))
+    return FALSE;
+  take_list (kf, "storage", "additional_image_stores", &c->additional_image_stores);
+  take_list (kf, "registries", "unqualified_search_registries",
+             &c->unqualified_search_registries);
+  take_list (kf, "registries", "insecure", &c->insecure_registries);
+  if (g_strcmp0 (root_before, c->storage_root) != 0)
+    c->storage_root_from_config = TRUE;
+  return TRUE;
+}
+
+static gboolean
+load_file (RrunConfig *c, const char *path, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GError) local = NULL;
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read config \"%s\": %s",
+                         path, local->message);
+    }
+  if (!rrun_config_apply_keyfile (c, kf, path, error))
+    return FALSE;
+  g_ptr_array_add (c->files_read, g_strdup (path));
+  return TRUE;
+}
+
+gboolean
+rrun_config_load (const char *root_override, const char *runroot_override,
+                  RrunConfig **out_config, GError **error)
+{
+  g_autoptr(RrunConfig) c = rrun_config_new_defaults ();
+  const char *system = g_getenv ("RRUN_SYSTEM_CONFIG");
+  g_autofree char *user = g_build_filename (g_get_user_config_dir (), "rrun", "rrun.conf",
+                                            NULL);
+
+  if (!load_file (c, system ? system : "/etc/rrun/rrun.conf", error)
+      || !load_file (c, user, error))
+    return FALSE;
+  if (root_override != NULL)
+    {
+      g_free (c->storage_root);
+      c->storage_root = g_strdup (root_override);
+      c->storage_root_from_config = TRUE;
+    }
+  if (runroot_override != NULL)
+    {
+      g_free (c->run_root);
+      c->run_root = g_strdup (runroot_override);
+    }
+  if (!g_path_is_absolute (c->storage_root) || !g_path_is_absolute (c->run_root))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "storage root \"%s\" and run root \"%s\" must be absolute paths",
+                       c->storage_root, c->run_root);
+  *out_config = g_steal_pointer (&c);
+  return TRUE;
+}
+
+gboolean
+rrun_config_ensure_run_root (const RrunConfig *config, GError **error)
+{
+  struct stat st;
+
+  if (mkdir (config->run_root, 0700) < 0 && errno != EEXIST)
+    {
+      if (errno == ENOENT && rrun_path_mkdir_p (config->run_root, 0700, NULL))
+        return rrun_config_ensure_run_root (config, error);
+      return rrun_throw_errno (error, errno, "cannot create run directory \"%s\"",
+                               config->run_root);
+    }
+  if (lstat (config->run_root, &st) < 0)
+    return rrun_throw_errno (error, errno, "cannot use run directory \"%s\"", config->run_root);
+  if (!S_ISDIR (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 0022) != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot use run directory \"%s\": it is not a directory owned by uid %u "
+                  "and closed to others",
+                  config->run_root, (unsigned) getuid ());
+      rrun_add_hint (error, "someone else may have created it; set XDG_RUNTIME_DIR to a "
+                            "directory of your own, or pass --runroot DIR");
+      return FALSE;
+    }
+  return TRUE;
+}

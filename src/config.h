@@ -1,0 +1,45 @@
+/* rrun.conf (GKeyFile) and the XDG paths rrun uses (DESIGN.md "On disk"). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *storage_root;     /* images and layers: $XDG_DATA_HOME/rrun/storage */
+  char *run_root;         /* running state: $XDG_RUNTIME_DIR/rrun or /tmp/rrun-UID */
+  char *storage_driver;   /* "auto", "overlay" or "fuse-overlayfs" */
+  char *userns;           /* default --userns: "auto", "keep-id", "nomap" */
+  char *cgroups;          /* "enabled" or "disabled" */
+  char *network;          /* default --network */
+  char *pull_policy;      /* "missing", "always", "never" */
+  char **additional_image_stores; /* read-only image stores an administrator provides */
+  char **unqualified_search_registries;
+  char **insecure_registries;
+  gboolean allow_host_loopback;
+  char *dns_upstream;
+  gboolean storage_root_from_config; /* set explicitly (config or --root), not defaulted */
+  GPtrArray *files_read;  /* config files that existed and were parsed, in order */
+} RrunConfig;
+
+void rrun_config_free (RrunConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunConfig, rrun_config_free)
+
+/* Load /etc/rrun/rrun.conf (or $RRUN_SYSTEM_CONFIG) then $XDG_CONFIG_HOME/rrun/rrun.conf,
+   then apply root/runroot overrides from the command line (NULL: keep). */
+gboolean rrun_config_load (const char *root_override, const char *runroot_override,
+                           RrunConfig **out_config, GError **error);
+
+/* Parse one key file into config (exposed for unit tests). */
+gboolean rrun_config_apply_keyfile (RrunConfig *config, GKeyFile *kf, const char *source,
+                                    GError **error);
+
+/* A fresh config with built-in defaults and no files read. */
+RrunConfig *rrun_config_new_defaults (void);
+
+/* Create (0700) and check the run root: it must be ours and not writable by others,
+   since /tmp on a shared login node is hostile ground. */
+gboolean rrun_config_ensure_run_root (const RrunConfig *config, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,65 @@
+#include "error.h"
+
+#include <gio/gio.h>
+
+G_DEFINE_QUARK (rrun-error-quark, rrun_error)
+
+gboolean
+rrun_throw (GError **error, RrunError code, const char *fmt, ...)
+{
+  va_list ap;
+
+  if (error == NULL)
+    return FALSE;
+  va_start (ap, fmt);
+  g_propagate_error (error, g_error_new_valist (RRUN_ERROR, code, fmt, ap));
+  va_end (ap);
+  return FALSE;
+}
+
+gboolean
+rrun_throw_errno (GError **error, int errsv, const char *fmt, ...)
+{
+  g_autofree char *what = NULL;
+  va_list ap;
+
+  if (error == NULL)
+    return FALSE;
+  va_start (ap, fmt);
+  what = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", what,
+               g_strerror (errsv));
+  return FALSE;
+}
+
+void
+rrun_add_hint (GError **error, const char *fmt, ...)
+{
+  g_autofree char *hint = NULL;
+  char *old;
+  va_list ap;
+
+  if (error == NULL || *error == NULL)
+    return;
+  va_start (ap, fmt);
+  hint = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  old = (*error)->message;
+  (*error)->message = g_strconcat (old, "\nhint: ", hint, NULL);
+  g_free (old);
+}
+
+int
+rrun_error_exit_code (const GError *error)
+{
+  if (error == NULL)
+    return 0;
+  if (g_error_matches (error, RRUN_ERROR, RRUN_ERROR_EXEC_NOT_FOUND))
+    return RRUN_EXIT_NOT_FOUND;
+  if (g_error_matches (error, RRUN_ERROR, RRUN_ERROR_EXEC_FAILED))
+    return RRUN_EXIT_CANNOT_EXEC;
+  if (g_error_matches (error, RRUN_ERROR, RRUN_ERROR_OOM))
+    return 137;
+  return RRUN_EXIT_FAILED;
+}

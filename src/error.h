@@ -1,0 +1,45 @@
+/* rrun error domain and throw helpers (STYLE.md §3). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define RRUN_ERROR (rrun_error_quark ())
+
+typedef enum
+{
+  RRUN_ERROR_FAILED,
+  RRUN_ERROR_INVALID_ARGUMENT, /* flag, image reference, config value */
+  RRUN_ERROR_NOT_FOUND,        /* image, container, volume */
+  RRUN_ERROR_NO_SUBID,         /* no /etc/subuid or /etc/subgid range */
+  RRUN_ERROR_UNSUPPORTED,      /* the host lacks a kernel or system feature */
+  RRUN_ERROR_REGISTRY,         /* the registry answered with an error */
+  RRUN_ERROR_CORRUPT,          /* digest, archive or state file does not check out */
+  RRUN_ERROR_BUSY,             /* lock held, name taken */
+  RRUN_ERROR_CHILD_SETUP,      /* setup failed after clone, before exec */
+  RRUN_ERROR_EXEC_NOT_FOUND,   /* the command does not exist: exit 127 */
+  RRUN_ERROR_EXEC_FAILED,      /* the command exists but cannot run: exit 126 */
+  RRUN_ERROR_OOM,              /* the container was killed by the OOM killer: exit 137 */
+} RrunError;
+
+/* Exit codes rrun itself uses (DESIGN.md, docker's convention). */
+#define RRUN_EXIT_FAILED 125
+#define RRUN_EXIT_CANNOT_EXEC 126
+#define RRUN_EXIT_NOT_FOUND 127
+
+GQuark rrun_error_quark (void);
+
+/* Set *error and return FALSE, so that a failure is one statement. */
+gboolean rrun_throw (GError **error, RrunError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+/* "<fmt>: <strerror>" with a G_IO_ERROR code from g_io_error_from_errno. */
+gboolean rrun_throw_errno (GError **error, int errsv, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+/* Append "\nhint: <text>" to the message; does nothing when there is no error. */
+void rrun_add_hint (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/* The process exit status main() uses for an error (125, 126, 127 or 137). */
+int rrun_error_exit_code (const GError *error);
+
+G_END_DECLS

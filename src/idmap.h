@@ -1,0 +1,81 @@
+/* Subordinate ID ranges (/etc/subuid, /etc/subgid, getsubids) and uid_map/gid_map text. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint32 start;
+  guint32 count;
+} RrunIdRange;
+
+typedef struct
+{
+  guint32 container_id;
+  guint32 host_id;
+  guint32 count;
+} RrunIdMapping;
+
+typedef enum
+{
+  RRUN_USERNS_AUTO,    /* container 0 = user, 1..N = subordinate range */
+  RRUN_USERNS_KEEP_ID, /* the user's own uid/gid inside equal the host's */
+  RRUN_USERNS_NOMAP,   /* only the subordinate range; the user's id is not mapped */
+  RRUN_USERNS_SINGLE,  /* just container 0 = user (no range, or forced) */
+} RrunUsernsMode;
+
+typedef struct
+{
+  RrunUsernsMode mode;
+  uid_t host_uid;
+  gid_t host_gid;
+  guint32 container_uid; /* what the user's own uid is inside (0, or itself with keep-id) */
+  guint32 container_gid;
+  GArray *uid_map;       /* of RrunIdMapping */
+  GArray *gid_map;
+  gboolean single;       /* written directly with setgroups deny, no newuidmap */
+  char *single_reason;   /* why a range could not be used (for info and warnings) */
+} RrunIdMap;
+
+void rrun_idmap_free (RrunIdMap *map);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunIdMap, rrun_idmap_free)
+
+/* Parse subuid/subgid text: "name-or-uid:start:count" lines, '#' comments. Ranges for
+   `user` (by name) or `uid` (by number) are appended in file order. Malformed lines for
+   that user are an error naming the line; other users' lines are not inspected closely. */
+gboolean rrun_idmap_parse_subid_text (const char *text, const char *user, uid_t uid,
+                                      GArray *ranges, GError **error);
+
+/* Read ranges for user from path; no range is RRUN_ERROR_NO_SUBID with a hint. */
+gboolean rrun_idmap_read_ranges (const char *path, const char *user, uid_t uid,
+                                 GArray **out_ranges, GError **error);
+
+/* Ranges through `getsubids [-g] USER` (NSS, SSSD, FreeIPA). */
+gboolean rrun_idmap_query_getsubids (const char *user, gboolean groups, GArray **out_ranges,
+                                     GError **error);
+
+/* Build the mappings for a mode; ranges may be empty for RRUN_USERNS_SINGLE. */
+GArray *rrun_idmap_build (RrunUsernsMode mode, guint32 host_id, GArray *ranges,
+                          guint32 *out_container_id);
+
+/* "container host count\n" lines as /proc/PID/uid_map wants them. */
+char *rrun_idmap_format (GArray *mappings);
+
+/* Map a container id to the host id (for tests and messages); FALSE when unmapped. */
+gboolean rrun_idmap_to_host (GArray *mappings, guint32 container_id, guint32 *out_host_id);
+
+/* Decide the id map for this user: mode "auto", "keep-id", "nomap" or "single".
+   "auto" falls back to a single mapping when there is no range or newuidmap is unusable,
+   and says so once through rrun_warning. */
+gboolean rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error);
+
+/* Write the maps for pid: newuidmap/newgidmap, or uid_map/gid_map directly (single). */
+gboolean rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error);
+
+/* Number of container ids mapped (for messages about files owned outside the range). */
+guint32 rrun_idmap_span (GArray *mappings);
+
+G_END_DECLS

@@ -1,0 +1,113 @@
+#include "log.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static RrunLogLevel current_level = RRUN_LOG_WARNING;
+
+static GLogWriterOutput
+write_debug (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+  const char *domain = "rrun";
+  const char *message = "";
+
+  if ((level & G_LOG_LEVEL_DEBUG) && current_level < RRUN_LOG_DEBUG)
+    return G_LOG_WRITER_HANDLED;
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0)
+        domain = fields[i].value;
+      else if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+        message = fields[i].value;
+    }
+  if (level & G_LOG_LEVEL_DEBUG)
+    fprintf (stderr, "%s: debug: %s\n", domain, message);
+  else
+    /* g_warning/g_critical are programming errors: keep GLib's default behaviour. */
+    return g_log_writer_standard_streams (level, fields, n_fields, data);
+  return G_LOG_WRITER_HANDLED;
+}
+
+void
+rrun_log_init (void)
+{
+  const char *env = g_getenv ("RRUN_LOG");
+
+  if (env != NULL)
+    rrun_log_parse_level (env, &current_level, NULL);
+  g_log_set_writer_func (write_debug, NULL, NULL);
+}
+
+void
+rrun_log_set_level (RrunLogLevel level)
+{
+  current_level = level;
+}
+
+RrunLogLevel
+rrun_log_get_level (void)
+{
+  return current_level;
+}
+
+gboolean
+rrun_log_parse_level (const char *text, RrunLogLevel *out_level, GError **error)
+{
+  static const char *names[] = { "error", "warning", "info", "debug" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (text, names[i]) == 0)
+      {
+        *out_level = (RrunLogLevel) i;
+        return TRUE;
+      }
+  return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                     "invalid log level \"%s\": expected error, warning, info or debug", text);
+}
+
+static void
+print_leveled (RrunLogLevel level, const char *prefix, const char *fmt, va_list ap)
+{
+  g_autofree char *text = NULL;
+
+  if (current_level < level)
+    return;
+  text = g_strdup_vprintf (fmt, ap);
+  fprintf (stderr, "rrun: %s%s\n", prefix, text);
+}
+
+void
+rrun_warning (const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  print_leveled (RRUN_LOG_WARNING, "warning: ", fmt, ap);
+  va_end (ap);
+}
+
+void
+rrun_info (const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  print_leveled (RRUN_LOG_INFO, "", fmt, ap);
+  va_end (ap);
+}
+
+void
+rrun_log_print_error (const GError *error)
+{
+  const char *msg = error->message;
+  const char *nl = strchr (msg, '\n');
+
+  /* The first line is the error; the lines after it are hints, printed as they are. */
+  if (nl == NULL)
+    fprintf (stderr, "rrun: %s\n", msg);
+  else
+    fprintf (stderr, "rrun: %.*s\n%s\n", (int) (nl - msg), msg, nl + 1);
+  fflush (stderr);
+}

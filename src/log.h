@@ -1,0 +1,30 @@
+/* Levels and the stderr writer (STYLE.md §6). Errors are printed once by main.c;
+   this module is for warnings about fallbacks, info about decisions, and debug. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RRUN_LOG_ERROR,
+  RRUN_LOG_WARNING,
+  RRUN_LOG_INFO,
+  RRUN_LOG_DEBUG,
+} RrunLogLevel;
+
+void rrun_log_init (void);
+void rrun_log_set_level (RrunLogLevel level);
+RrunLogLevel rrun_log_get_level (void);
+gboolean rrun_log_parse_level (const char *text, RrunLogLevel *out_level, GError **error);
+
+/* "rrun: warning: ..." unless --quiet. */
+void rrun_warning (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+/* "rrun: ..." with -v. */
+void rrun_info (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+/* Print an error as the user sees it: "rrun: " + first line, then hint lines as they are. */
+void rrun_log_print_error (const GError *error);
+
+G_END_DECLS

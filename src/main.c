@@ -1,0 +1,132 @@
+/* rrun: global options, the command table, and the one place errors are printed. */
+#include "cli/cli.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "rrun-config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static gboolean
+parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
+{
+  g_autofree char *log_level = NULL;
+  gboolean verbose = FALSE, version = FALSE, help = FALSE;
+  GOptionEntry entries[] = {
+    { "root", 0, 0, G_OPTION_ARG_FILENAME, &g->root, "Image storage", "DIR" },
+    { "runroot", 0, 0, G_OPTION_ARG_FILENAME, &g->runroot, "Running state", "DIR" },
+    { "storage-driver", 0, 0, G_OPTION_ARG_STRING, &g->storage_driver, "Storage driver",
+      "NAME" },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "Log level", "LEVEL" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Same as --log-level=info", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &g->quiet, "Hide warnings", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show help", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!rrun_cli_parse (ctx, "rrun", argc, argv, error))
+    return FALSE;
+  if (verbose)
+    rrun_log_set_level (RRUN_LOG_INFO);
+  if (log_level && !rrun_log_parse_level (log_level, &(RrunLogLevel){ 0 }, error))
+    return FALSE;
+  if (log_level)
+    {
+      RrunLogLevel level;
+      rrun_log_parse_level (log_level, &level, NULL);
+      rrun_log_set_level (level);
+    }
+  if (g->quiet)
+    rrun_log_set_level (RRUN_LOG_ERROR);
+  if (g->storage_driver && strcmp (g->storage_driver, "overlay") != 0
+      && strcmp (g->storage_driver, "fuse-overlayfs") != 0)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --storage-driver \"%s\": expected overlay or fuse-overlayfs",
+                       g->storage_driver);
+  if (version)
+    {
+      printf ("rrun version %s\n", RRUN_VERSION);
+      exit (0);
+    }
+  if (help)
+    {
+      /* Rewrite to "help" so the command table prints it. */
+      (*argv)[0] = (char *) "help";
+      (*argv)[1] = NULL;
+      *argc = 1;
+    }
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  RrunGlobal g = { 0 };
+  const RrunCommand *cmd;
+  char **args;
+  int nargs, status = 0;
+  g_autofree char **shorthand = NULL;
+
+  setlocale (LC_ALL, "");
+  rrun_log_init ();
+
+  if (!parse_global (&g, &argc, &argv, &error))
+    goto fail;
+  /* GOption leaves argv[0] (the program) in place. */
+  args = argv + 1;
+  nargs = argc - 1;
+  if (nargs == 0)
+    {
+      char *help_argv[] = { (char *) "help", NULL };
+      rrun_cmd_help (&g, 1, help_argv, &status, NULL);
+      return 1;
+    }
+  cmd = rrun_cli_find_command (args[0]);
+  if (cmd == NULL)
+    {
+      /* "rrun IMAGE [CMD...]" is "rrun run --rm -i [-t] IMAGE [CMD...]". */
+      gboolean tty = isatty (STDIN_FILENO) && isatty (STDOUT_FILENO);
+      int n = 0;
+
+      if (args[0][0] == '-')
+        {
+          rrun_throw (&error, RRUN_ERROR_INVALID_ARGUMENT, "unknown option \"%s\"", args[0]);
+          rrun_add_hint (&error, "see: rrun --help");
+          goto fail;
+        }
+      shorthand = g_new0 (char *, nargs + 5);
+      shorthand[n++] = (char *) "run";
+      shorthand[n++] = (char *) "--rm";
+      shorthand[n++] = (char *) (tty ? "-it" : "-i");
+      for (int i = 0; i < nargs; i++)
+        shorthand[n++] = args[i];
+      args = shorthand;
+      nargs = n;
+      cmd = rrun_cli_find_command ("run");
+    }
+  if (!rrun_config_load (g.root, g.runroot, &g.config, &error))
+    goto fail;
+  if (g.storage_driver)
+    {
+      g_free (g.config->storage_driver);
+      g.config->storage_driver = g_strdup (g.storage_driver);
+    }
+  if (!cmd->func (&g, nargs, args, &status, &error))
+    goto fail;
+  rrun_config_free (g.config);
+  return status;
+
+fail:
+  rrun_log_print_error (error);
+  rrun_config_free (g.config);
+  return rrun_error_exit_code (error);
+}

@@ -1,0 +1,15 @@
+/* Child side of rrun_userns_exec: async-signal-safe only (STYLE.md §5). */
+#pragma once
+
+typedef struct
+{
+  int sync_fd;           /* read one byte: the maps are written */
+  int stdin_fd;          /* becomes fd 0 */
+  int stdout_fd;         /* becomes fd 1 */
+  int stderr_fd;         /* becomes fd 2 */
+  const char *exe;       /* path to exec */
+  char *const *argv;
+  char *const *envp;
+} RrunUsernsChildPlan;
+
+__attribute__ ((noreturn)) void rrun_userns_child_main (const RrunUsernsChildPlan *plan);
