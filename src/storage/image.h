@@ -1,0 +1,49 @@
+/* An image as the runtime sees it: its config (docker/OCI semantics) and its layers. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* The "config" object of an OCI image config (also docker's). Every field optional. */
+typedef struct
+{
+  char **env;          /* "K=V" */
+  char **entrypoint;
+  char **cmd;
+  char *working_dir;
+  char *user;
+  char **exposed_ports; /* "80/tcp" */
+  char *stop_signal;
+  char **volumes;
+  char *hostname;
+} RrunImageConfig;
+
+void rrun_image_config_free (RrunImageConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunImageConfig, rrun_image_config_free)
+
+/* Parse the whole image config JSON (with "config", "rootfs", "architecture", ...);
+   a mistyped field is RRUN_ERROR_CORRUPT naming the field and source. */
+gboolean rrun_image_config_parse (JsonNode *root, const char *source,
+                                  RrunImageConfig **out_config, GError **error);
+
+typedef struct
+{
+  char *id;            /* hex sha256 of the config blob (docker's image ID) */
+  char **names;        /* "localhost/busybox:latest", ... (may be empty) */
+  char *digest;        /* manifest digest "sha256:..." when pulled, else NULL */
+  GPtrArray *layer_dirs; /* absolute paths of the extracted layers, bottom first */
+  GPtrArray *layer_ids;  /* chain ids (hex), parallel to layer_dirs */
+  RrunImageConfig *config;
+  char *os;
+  char *architecture;
+  gint64 created;      /* unix seconds, 0 when unknown */
+  guint64 size;        /* bytes of the extracted layers */
+  gboolean read_only_store; /* found in an additional (read-only) image store */
+} RrunImage;
+
+void rrun_image_free (RrunImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunImage, rrun_image_free)
+
+G_END_DECLS
