@@ -1,8 +1,76 @@
+/* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
 #include "cli/cli.h"
+#include "container.h"
 #include "error.h"
+
+#include <string.h>
+#include <unistd.h>
 
 gboolean
 rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  return rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "run: not built yet");
+  RrunRunOptions o = { 0 };
+  gboolean detach = FALSE, ok;
+  char *entrypoint = NULL;
+  GOptionEntry entries[] = {
+    { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
+    { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
+    { "rm", 0, 0, G_OPTION_ARG_NONE, &o.rm, "Remove the container when it exits", NULL },
+    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach, "Run in the background (not supported)",
+      NULL },
+    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set K=V, or pass K from here", "K=V" },
+    { "env-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.env_files, "Read variables from a file",
+      "FILE" },
+    { "workdir", 'w', 0, G_OPTION_ARG_STRING, &o.workdir, "Working directory inside", "DIR" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "User: name|uid[:group|gid]", "USER" },
+    { "hostname", 'h', 0, G_OPTION_ARG_STRING, &o.hostname, "Container host name", "NAME" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Container name", "NAME" },
+    { "entrypoint", 0, 0, G_OPTION_ARG_STRING, &entrypoint, "Override the image's entrypoint",
+      "CMD" },
+    { "init", 0, 0, G_OPTION_ARG_NONE, &o.init, "Run rrun's init as PID 1 (reaps zombies)",
+      NULL },
+    { "privileged", 0, 0, G_OPTION_ARG_NONE, &o.privileged,
+      "All capabilities of the user namespace, no masked paths", NULL },
+    { "cap-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_add, "Add a capability", "CAP" },
+    { "cap-drop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_drop, "Drop a capability", "CAP" },
+    { "network", 0, 0, G_OPTION_ARG_STRING, &o.network, "none, host or slirp", "MODE" },
+    { "net", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &o.network, NULL, NULL },
+    { "userns", 0, 0, G_OPTION_ARG_STRING, &o.userns, "auto, keep-id, nomap or single", "MODE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
+
+  g_option_context_set_summary (ctx, "Run a command in a new container.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!rrun_cli_parse (ctx, "run", &argc, &argv, error))
+    goto fail;
+  if (detach)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "run: --detach is not supported yet");
+      rrun_add_hint (error, "run it in the background of your shell: rrun run ... &");
+      goto fail;
+    }
+  if (argc < 2)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: no image given");
+      rrun_add_hint (error, "usage: rrun run [OPTIONS] IMAGE [COMMAND [ARG...]]");
+      goto fail;
+    }
+  o.image = g_strdup (argv[1]);
+  o.args = g_strdupv (argv + 2);
+  o.entrypoint = g_steal_pointer (&entrypoint);
+  if (o.tty && !isatty (STDIN_FILENO))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: -t needs a terminal on stdin");
+      rrun_add_hint (error, "leave out -t when stdin is a pipe or file");
+      goto fail;
+    }
+  ok = rrun_container_run (g->config, &o, out_status, error);
+  rrun_run_options_clear (&o);
+  return ok;
+
+fail:
+  g_free (entrypoint);
+  rrun_run_options_clear (&o);
+  return FALSE;
 }

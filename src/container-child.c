@@ -1,0 +1,196 @@
+/* Runs between clone and exec: only syscalls and async-signal-safe functions. */
+#include "container-child.h"
+#include "process/exec-child.h"
+#include "report-child.h"
+#include "rootfs/apply-child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static pid_t
+raw_fork (void)
+{
+  /* No glibc fork handlers: they may take locks another thread of rrun held. */
+  return (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  nanosleep (&ts, NULL);
+}
+
+static void
+loopback_up (int report_fd)
+{
+  struct ifreq ifr;
+  int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (s < 0)
+    rrun_child_fail (report_fd, RRUN_STEP_LOOPBACK, "lo");
+  memset (&ifr, 0, sizeof ifr);
+  memcpy (ifr.ifr_name, "lo", 3);
+  if (ioctl (s, SIOCGIFFLAGS, &ifr) < 0)
+    rrun_child_fail (report_fd, RRUN_STEP_LOOPBACK, "lo");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl (s, SIOCSIFFLAGS, &ifr) < 0)
+    rrun_child_fail (report_fd, RRUN_STEP_LOOPBACK, "lo");
+  close (s);
+}
+
+/* Start fuse-overlayfs in the foreground and wait (bounded) until its mount appears. */
+static pid_t
+start_fuse (const RrunChildPlan *p)
+{
+  struct stat before, now;
+  pid_t pid;
+  char *const empty_env[] = { NULL };
+
+  if (stat (p->rootfs, &before) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, p->rootfs);
+  pid = raw_fork ();
+  if (pid < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, "fuse-overlayfs");
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      sigset_t none;
+
+      /* It dies with the namespace holder, so a killed rrun leaves no daemon behind. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      if (null >= 0)
+        {
+          dup2 (null, 0);
+          dup2 (null, 1);
+        }
+      dup2 (p->fuse_stderr_fd, 2);
+      execve (p->fuse_exe, p->fuse_argv, empty_env);
+      _exit (127);
+    }
+  /* 10 s at most: fuse-overlayfs opens every layer before it mounts. */
+  for (int i = 0; i < 10000; i++)
+    {
+      int status;
+
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        rrun_child_fail_errno (p->report_fd, RRUN_STEP_FUSE_MOUNT,
+                               WIFEXITED (status) ? WEXITSTATUS (status)
+                                                  : 128 + WTERMSIG (status),
+                               "fuse-overlayfs");
+      if (stat (p->rootfs, &now) == 0 && now.st_dev != before.st_dev)
+        return pid;
+      sleep_ms (i < 100 ? 0 : 1);
+      if (i < 100)
+        sched_yield ();
+    }
+  kill (pid, SIGKILL);
+  rrun_child_fail_errno (p->report_fd, RRUN_STEP_FUSE_MOUNT, ETIMEDOUT, "fuse-overlayfs");
+}
+
+static pid_t
+mount_rootfs (const RrunChildPlan *p)
+{
+  if (p->rootfs_kind == RRUN_ROOTFS_KERNEL_OVERLAY)
+    {
+      /* Layer paths are relative to the storage root, so the mount data stays below a
+         page even with many layers. */
+      if (chdir (p->overlay_cwd) < 0)
+        rrun_child_fail (p->report_fd, RRUN_STEP_OVERLAY, p->overlay_cwd);
+      if (mount ("overlay", p->rootfs, "overlay", 0, p->overlay_data) == 0)
+        return 0;
+      if (!p->overlay_fallback_fuse || p->fuse_exe == NULL)
+        rrun_child_fail (p->report_fd, RRUN_STEP_OVERLAY, p->rootfs);
+      rrun_child_send (p->report_fd, RRUN_STEP_WARNING, errno, "kernel overlay");
+    }
+  return start_fuse (p);
+}
+
+static int
+exit_code_of (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return RRUN_EXIT_SETUP_FAILED;
+}
+
+static void
+stop_fuse (pid_t fuse)
+{
+  int status;
+
+  if (fuse <= 0)
+    return;
+  kill (fuse, SIGTERM);
+  for (int i = 0; i < 1000; i++)
+    {
+      if (waitpid (fuse, &status, WNOHANG) == fuse)
+        return;
+      sleep_ms (1);
+    }
+  kill (fuse, SIGKILL);
+  waitpid (fuse, &status, 0);
+}
+
+void
+rrun_container_child_main (const RrunChildPlan *p)
+{
+  pid_t container, fuse;
+  int status;
+
+  /* Die with rrun; detach from its terminal so Ctrl-C reaches the container only through
+     rrun's forwarding. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  setsid ();
+  if (rrun_child_wait_byte (p->report_fd) < 0)
+    _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
+  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the user namespace");
+  if (unshare (p->unshare_flags) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "namespaces");
+  /* Nothing mounted from here on may propagate to the host, nor the reverse. */
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT_PRIVATE, "/");
+  if (p->hostname != NULL && sethostname (p->hostname, strlen (p->hostname)) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_HOSTNAME, p->hostname);
+  if (p->loopback_up)
+    loopback_up (p->report_fd);
+  fuse = mount_rootfs (p);
+
+  container = raw_fork ();
+  if (container < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_FORK, "container");
+  if (container == 0)
+    {
+      /* PID 1 of the new PID namespace. */
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      rrun_rootfs_apply_child (p);
+      if (p->init)
+        rrun_process_init_child (p);
+      rrun_process_exec_child (p);
+    }
+  rrun_child_send (p->report_fd, RRUN_STEP_PID, container, "");
+  close (p->report_fd);
+  while (waitpid (container, &status, 0) < 0)
+    if (errno != EINTR)
+      _exit (RRUN_EXIT_SETUP_FAILED);
+  stop_fuse (fuse);
+  _exit (exit_code_of (status));
+}

@@ -1,0 +1,82 @@
+/* Everything the container's setup processes need, prepared by the host side before
+   clone so that the child only reads it and makes syscalls (STYLE.md §5). */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/capability.h>
+
+typedef enum
+{
+  RRUN_MOUNT_OP_MOUNT,     /* mount(source, target, fstype, flags, data) */
+  RRUN_MOUNT_OP_BIND,      /* bind source (host path) onto target; flags may add MS_RDONLY */
+  RRUN_MOUNT_OP_REMOUNT,   /* remount target with flags (bind remount, e.g. read-only) */
+  RRUN_MOUNT_OP_MKDIR,     /* create target directory (mode in flags) */
+  RRUN_MOUNT_OP_SYMLINK,   /* symlink source -> target */
+  RRUN_MOUNT_OP_MASK,      /* hide target: /dev/null over a file, empty ro tmpfs over a dir */
+} RrunMountOpKind;
+
+typedef struct
+{
+  RrunMountOpKind kind;
+  const char *source;
+  const char *target;      /* path inside the container, absolute ("/proc") */
+  const char *fstype;
+  unsigned long flags;
+  const char *data;
+  int create;              /* 0: target must exist, 1: create a dir, 2: create a file */
+  int optional;            /* a missing target (or ENOENT source) is skipped */
+} RrunMountOp;
+
+typedef enum
+{
+  RRUN_ROOTFS_KERNEL_OVERLAY,
+  RRUN_ROOTFS_FUSE_OVERLAYFS,
+} RrunRootfsKind;
+
+typedef struct
+{
+  /* Root file system (mounted by the namespace holder before the container forks). */
+  RrunRootfsKind rootfs_kind;
+  const char *rootfs;          /* the merged directory, absolute on the host */
+  const char *overlay_cwd;     /* kernel overlay: chdir here, lowerdir paths are relative */
+  const char *overlay_data;    /* kernel overlay mount data */
+  int overlay_fallback_fuse;   /* auto mode: on kernel overlay failure try fuse-overlayfs */
+  const char *fuse_exe;        /* absolute path of fuse-overlayfs */
+  char *const *fuse_argv;
+  int fuse_stderr_fd;          /* memfd: fuse-overlayfs's stderr, read by the host */
+
+  /* Namespaces after the user namespace. */
+  int unshare_flags;           /* CLONE_NEWNS always; UTS, IPC, NET, CGROUP, PID */
+  int loopback_up;             /* a new network namespace: bring lo up */
+  const char *hostname;
+
+  /* Mounts in the container's root, in order, then pivot_root. */
+  const RrunMountOp *mounts;
+  size_t n_mounts;
+  const char *const *readonly_after; /* paths made read-only after everything is mounted */
+
+  /* The process. */
+  int init;                    /* --init: PID 1 is rrun's reaper, the command PID 2 */
+  int tty;                     /* allocate a pty in the container's devpts */
+  int keep_stdin;              /* -i: stdin stays the caller's; else /dev/null */
+  const char *workdir;
+  int create_workdir;          /* docker creates a missing working directory */
+  char *const *argv;           /* argv[0] as given: searched in path when it has no '/' */
+  char *const *envp;
+  const char *path;            /* PATH from the final environment, for the search */
+  uid_t uid;
+  gid_t gid;
+  const gid_t *groups;
+  size_t n_groups;
+  int set_groups;              /* setgroups is denied in single-ID mode */
+  cap_t caps;                  /* permitted/effective for the command (root) */
+  const int *drop_bounding;    /* capabilities to drop from the bounding set */
+  size_t n_drop_bounding;
+  int no_new_privs;
+  const void *seccomp_bpf;     /* struct sock_filter[], or NULL */
+  size_t seccomp_len;          /* number of filter instructions */
+
+  /* Channel to the host: records (child-report.h), the pty master, sync bytes. */
+  int report_fd;
+} RrunChildPlan;

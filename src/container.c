@@ -1,0 +1,362 @@
+#include "container.h"
+#include "container-plan.h"
+#include "error.h"
+#include "idmap.h"
+#include "log.h"
+#include "namespaces.h"
+#include "overlay/overlay.h"
+#include "process/caps.h"
+#include "process/relay.h"
+#include "process/spec.h"
+#include "process/tty.h"
+#include "rootfs/plan.h"
+#include "storage/store.h"
+#include "util/fd.h"
+#include "util/path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void
+rrun_run_options_clear (RrunRunOptions *o)
+{
+  g_free (o->image);
+  g_strfreev (o->args);
+  g_free (o->entrypoint);
+  g_strfreev (o->env);
+  g_strfreev (o->env_files);
+  g_free (o->workdir);
+  g_free (o->user);
+  g_free (o->hostname);
+  g_free (o->name);
+  g_strfreev (o->cap_add);
+  g_strfreev (o->cap_drop);
+  g_free (o->network);
+  g_free (o->userns);
+  memset (o, 0, sizeof *o);
+}
+
+/* Everything a run owns; freeing it undoes the run on any path. */
+typedef struct
+{
+  RrunStore *store;
+  RrunIdMap *map;
+  char *id;
+  char *run_dir;
+  gboolean remove_layer;   /* --rm */
+  gboolean layer_created;
+  int lock_fd;
+  RrunContainerProcess proc;
+  RrunTty tty;
+  int sigfd;
+  gboolean signals_blocked;
+  sigset_t old_mask;
+} RrunContainer;
+
+static void
+container_free (RrunContainer *c)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (c == NULL)
+    return;
+  rrun_tty_restore (&c->tty);
+  rrun_container_process_destroy (&c->proc);
+  rrun_close_fdp (&c->sigfd);
+  if (c->signals_blocked)
+    sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
+  if (c->run_dir && !rrun_path_rm_rf (c->run_dir, &local))
+    {
+      rrun_warning ("cannot remove \"%s\": %s", c->run_dir, local->message);
+      g_clear_error (&local);
+    }
+  if (c->layer_created && c->remove_layer
+      && !rrun_store_remove_container_dirs (c->store, c->map, c->id, &local))
+    rrun_warning ("cannot remove the container's writable layer: %s", local->message);
+  rrun_close_fdp (&c->lock_fd);
+  g_free (c->id);
+  g_free (c->run_dir);
+  rrun_idmap_free (c->map);
+  rrun_store_free (c->store);
+  g_free (c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunContainer, container_free)
+
+/* A file of the image's root file system, read from the topmost layer that has it;
+   NULL when absent or deleted by a whiteout. */
+static char *
+read_image_file (RrunImage *image, const char *rel)
+{
+  g_autofree char *dir = g_path_get_dirname (rel);
+  g_autofree char *base = g_path_get_basename (rel);
+  g_autofree char *wh = g_strconcat (dir, "/.wh.", base, NULL);
+
+  for (guint i = image->layer_dirs->len; i > 0; i--)
+    {
+      const char *layer = image->layer_dirs->pdata[i - 1];
+      g_autofree char *path = g_build_filename (layer, rel, NULL);
+      g_autofree char *whpath = g_build_filename (layer, wh, NULL);
+      struct stat st;
+      char *text = NULL;
+
+      if (lstat (path, &st) == 0)
+        {
+          if (S_ISCHR (st.st_mode) && st.st_rdev == 0)
+            return NULL; /* an overlay whiteout */
+          if (S_ISREG (st.st_mode) && g_file_get_contents (path, &text, NULL, NULL))
+            return text;
+          return NULL;
+        }
+      if (lstat (whpath, &st) == 0)
+        return NULL;
+    }
+  return NULL;
+}
+
+static gboolean
+write_file (const char *dir, const char *name, const char *text, char **out_path,
+            GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  if (!g_file_set_contents (path, text, -1, error))
+    return FALSE;
+  chmod (path, 0644);
+  *out_path = g_steal_pointer (&path);
+  return TRUE;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run dir. */
+static gboolean
+write_etc_files (const char *run_dir, const char *hostname, RrunMountPlanOptions *mo,
+                 GError **error)
+{
+  g_autofree char *hosts = g_strdup_printf ("127.0.0.1\tlocalhost\n"
+                                            "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                            "127.0.1.1\t%s\n",
+                                            hostname);
+  g_autofree char *host_name = g_strconcat (hostname, "\n", NULL);
+  g_autofree char *resolv = NULL;
+  char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+
+  if (!g_file_get_contents ("/etc/resolv.conf", &resolv, NULL, NULL))
+    resolv = g_strdup ("");
+  if (!write_file (run_dir, "hostname", host_name, &p1, error)
+      || !write_file (run_dir, "hosts", hosts, &p2, error)
+      || !write_file (run_dir, "resolv.conf", resolv, &p3, error))
+    {
+      g_free (p1), g_free (p2);
+      return FALSE;
+    }
+  mo->etc_hostname = p1;
+  mo->etc_hosts = p2;
+  mo->etc_resolv = p3;
+  return TRUE;
+}
+
+typedef struct
+{
+  gboolean tty;
+  RrunTty *host_tty;
+} StartHookData;
+
+static gboolean
+before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
+{
+  StartHookData *d = user_data;
+
+  if (pty_master >= 0)
+    {
+      rrun_tty_copy_winsize (STDIN_FILENO, pty_master);
+      /* Raw mode only now: an error before this point leaves the terminal untouched. */
+      if (!rrun_tty_make_raw (d->host_tty, STDIN_FILENO, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+choose_network (const char *network, int *unshare_flags, gboolean *loopback,
+                GError **error)
+{
+  if (network == NULL || g_strcmp0 (network, "none") == 0 || g_str_has_prefix (network, "slirp")
+      || g_strcmp0 (network, "private") == 0)
+    {
+      *unshare_flags |= CLONE_NEWNET;
+      *loopback = TRUE;
+      return TRUE;
+    }
+  if (g_strcmp0 (network, "host") == 0)
+    return TRUE;
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+              "invalid --network \"%s\": expected none, host or slirp", network);
+  return FALSE;
+}
+
+gboolean
+rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_status,
+                    GError **error)
+{
+  g_autoptr(RrunContainer) c = g_new0 (RrunContainer, 1);
+  g_autoptr(RrunImage) image = NULL;
+  g_autoptr(RrunUser) user = NULL;
+  g_autoptr(RrunCaps) caps = NULL;
+  g_autoptr(RrunMountPlan) mounts = rrun_mount_plan_new ();
+  g_autoptr(RrunOverlaySetup) overlay = NULL;
+  g_autofree char *passwd = NULL, *group = NULL;
+  g_autofree char *upper = NULL, *work = NULL, *merged = NULL, *hostname = NULL;
+  g_autofree char *containers_dir = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) envp = NULL;
+  g_auto(GStrv) host_env = g_get_environ ();
+  RrunMountPlanOptions mo = { 0 };
+  RrunOverlayLayers layers = { 0 };
+  RrunChildPlan plan = { 0 };
+  StartHookData hook_data = { 0 };
+  RrunStartHooks hooks = { NULL, before_exec, &hook_data };
+  const char *workdir;
+  guint32 host5;
+  sigset_t fwd;
+
+  c->lock_fd = -1;
+  c->sigfd = -1;
+  c->tty.saved = FALSE;
+  rrun_container_process_init (&c->proc);
+  c->remove_layer = o->rm;
+
+  if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
+    return FALSE;
+  if (!rrun_store_open (config, &c->store, error))
+    return FALSE;
+  /* Containers whose rrun was killed leave their writable layer: collect it now. */
+  if (!rrun_store_gc_containers (c->store, c->map, error))
+    return FALSE;
+  if (!rrun_store_find_image (c->store, o->image, &image, error))
+    return FALSE;
+
+  /* What runs, as whom, where. */
+  passwd = read_image_file (image, "etc/passwd");
+  group = read_image_file (image, "etc/group");
+  if (!rrun_user_resolve (o->user ? o->user : image->config->user, passwd, group, &user, error)
+      || !rrun_spec_build_argv (image->config->entrypoint, image->config->cmd, o->entrypoint,
+                                o->args, &argv, error)
+      || !rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error))
+    return FALSE;
+  c->id = rrun_path_random_hex (32);
+  hostname = o->hostname ? g_strdup (o->hostname) : g_strndup (c->id, 12);
+  if (strlen (hostname) > 64)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid hostname \"%s\": longer than 64 characters", hostname);
+  if (!rrun_spec_build_env (image->config->env, o->env_files, o->env, host_env, hostname,
+                            user->home, o->tty, &envp, error))
+    return FALSE;
+  workdir = o->workdir ? o->workdir
+            : (image->config->working_dir && *image->config->working_dir)
+                ? image->config->working_dir
+                : "/";
+  if (workdir[0] != '/')
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid working directory \"%s\": it must be absolute", workdir);
+
+  /* Directories: the writable layer in the store, the mount point and /etc files in the
+     run dir. */
+  if (!rrun_config_ensure_run_root (config, error))
+    return FALSE;
+  containers_dir = g_build_filename (config->run_root, "containers", NULL);
+  if (mkdir (containers_dir, 0700) < 0 && errno != EEXIST)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", containers_dir);
+  c->run_dir = g_build_filename (containers_dir, c->id, NULL);
+  merged = g_build_filename (c->run_dir, "merged", NULL);
+  if (!rrun_path_mkdir_p (merged, 0700, error))
+    return FALSE;
+  if (!rrun_store_create_container_dirs (c->store, c->id, image->id, &upper, &work, &c->lock_fd,
+                                         error))
+    return FALSE;
+  c->layer_created = TRUE;
+  if (!write_etc_files (c->run_dir, hostname, &mo, error))
+    return FALSE;
+
+  /* The root file system. */
+  layers.lower_dirs = (const char *const *) image->layer_dirs->pdata;
+  layers.n_lower = image->layer_dirs->len;
+  layers.upper_dir = upper;
+  layers.work_dir = work;
+  layers.merged_dir = merged;
+  layers.storage_root = rrun_store_root (c->store);
+  if (!rrun_overlay_prepare (config->storage_driver, &layers, &overlay, error))
+    return FALSE;
+
+  /* Namespaces and mounts. */
+  plan.unshare_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
+  if (!choose_network (o->network ? o->network : config->network, &plan.unshare_flags,
+                       (gboolean *) &plan.loopback_up, error))
+    return FALSE;
+  mo.new_netns = (plan.unshare_flags & CLONE_NEWNET) != 0;
+  mo.new_cgroupns = TRUE;
+  mo.gid5_mapped = rrun_idmap_to_host (c->map->gid_map, 5, &host5);
+  mo.privileged = o->privileged;
+  rrun_mount_plan_add_defaults (mounts, &mo);
+  rrun_mount_plan_add_protections (mounts, o->privileged);
+  g_free ((char *) mo.etc_hostname);
+  g_free ((char *) mo.etc_hosts);
+  g_free ((char *) mo.etc_resolv);
+
+  plan.rootfs_kind = overlay->kernel ? RRUN_ROOTFS_KERNEL_OVERLAY : RRUN_ROOTFS_FUSE_OVERLAYFS;
+  plan.rootfs = merged;
+  plan.overlay_cwd = overlay->cwd;
+  plan.overlay_data = overlay->data;
+  plan.overlay_fallback_fuse = overlay->fallback_fuse;
+  plan.fuse_exe = overlay->fuse_exe;
+  plan.fuse_argv = overlay->fuse_argv;
+  if (overlay->fuse_exe != NULL)
+    {
+      c->proc.fuse_stderr_fd = memfd_create ("fuse-overlayfs-stderr", MFD_CLOEXEC);
+      if (c->proc.fuse_stderr_fd < 0)
+        return rrun_throw_errno (error, errno, "cannot create a memfd");
+    }
+  plan.fuse_stderr_fd = c->proc.fuse_stderr_fd;
+  plan.hostname = hostname;
+  plan.mounts = (const RrunMountOp *) mounts->ops->data;
+  plan.n_mounts = mounts->ops->len;
+  plan.init = o->init;
+  plan.tty = o->tty;
+  plan.keep_stdin = o->interactive;
+  plan.workdir = workdir;
+  plan.create_workdir = TRUE;
+  plan.argv = argv;
+  plan.envp = envp;
+  plan.path = rrun_spec_env_get (envp, "PATH");
+  plan.uid = user->uid;
+  plan.gid = user->gid;
+  plan.groups = (const gid_t *) user->groups->data;
+  plan.n_groups = user->groups->len;
+  plan.set_groups = !c->map->single;
+  plan.caps = caps->caps;
+  plan.drop_bounding = (const int *) caps->drop->data;
+  plan.n_drop_bounding = caps->drop->len;
+  plan.no_new_privs = !o->privileged;
+
+  /* Block the forwarded signals before clone, so none is lost before the relay reads
+     them; the container's processes unblock them before exec. */
+  rrun_relay_signal_set (&fwd);
+  sigprocmask (SIG_BLOCK, &fwd, &c->old_mask);
+  c->signals_blocked = TRUE;
+  c->sigfd = signalfd (-1, &fwd, SFD_CLOEXEC);
+  if (c->sigfd < 0)
+    return rrun_throw_errno (error, errno, "cannot create a signalfd");
+
+  hook_data.tty = o->tty;
+  hook_data.host_tty = &c->tty;
+  if (!rrun_namespaces_start (&plan, c->map, &hooks, &c->proc, error))
+    return FALSE;
+  if (!rrun_relay_run (&c->proc, c->sigfd, out_status, error))
+    return FALSE;
+  return TRUE;
+}

@@ -1,0 +1,38 @@
+/* One `rrun run`: resolve the image, prepare the container's directories and plan, start
+   it, relay until it exits, and undo everything (processes, directories) on every path. */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *image;
+  char **args;             /* command after the image (may be empty) */
+  char *entrypoint;        /* --entrypoint, NULL when not given ("" clears) */
+  char **env;              /* -e */
+  char **env_files;        /* --env-file */
+  char *workdir;           /* -w */
+  char *user;              /* -u */
+  char *hostname;          /* --hostname */
+  char *name;              /* --name */
+  gboolean tty;            /* -t */
+  gboolean interactive;    /* -i */
+  gboolean rm;             /* --rm */
+  gboolean init;           /* --init */
+  gboolean privileged;
+  char **cap_add;
+  char **cap_drop;
+  char *network;           /* none, host, slirp[...]; NULL: config default */
+  char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
+} RrunRunOptions;
+
+void rrun_run_options_clear (RrunRunOptions *opts);
+
+gboolean rrun_container_run (const RrunConfig *config, const RrunRunOptions *opts,
+                             int *out_status, GError **error);
+
+G_END_DECLS

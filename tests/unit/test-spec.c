@@ -1,0 +1,163 @@
+#include "error.h"
+#include "process/spec.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static const char *passwd = "root:x:0:0:root:/root:/bin/sh\n"
+                            "tester:x:1000:1000:Tester:/home/tester:/bin/sh\n"
+                            "nohome:x:1001:1001::::\n";
+static const char *group = "root:x:0:\n"
+                           "tester:x:1000:\n"
+                           "wheel:x:10:tester,other\n"
+                           "audio:x:29:other\n"
+                           "video:x:44:tester\n";
+
+static void
+test_user_by_name (void)
+{
+  g_autoptr(RrunUser) u = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (rrun_user_resolve ("tester", passwd, group, &u, &error));
+  g_assert_cmpuint (u->uid, ==, 1000);
+  g_assert_cmpuint (u->gid, ==, 1000);
+  g_assert_cmpstr (u->home, ==, "/home/tester");
+  g_assert_cmpuint (u->groups->len, ==, 2);
+  g_assert_cmpuint (g_array_index (u->groups, gid_t, 0), ==, 10);
+  g_assert_cmpuint (g_array_index (u->groups, gid_t, 1), ==, 44);
+}
+
+static void
+test_user_numeric (void)
+{
+  g_autoptr(RrunUser) u = NULL;
+  g_autoptr(RrunUser) v = NULL;
+  g_autoptr(RrunUser) r = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Known uid: gid and home from passwd. Unknown uid: gid 0, home "/" (docker). */
+  g_assert_true (rrun_user_resolve ("1000", passwd, group, &u, &error));
+  g_assert_cmpuint (u->gid, ==, 1000);
+  g_assert_cmpstr (u->home, ==, "/home/tester");
+  g_assert_true (rrun_user_resolve ("4242:4343", passwd, group, &v, &error));
+  g_assert_cmpuint (v->uid, ==, 4242);
+  g_assert_cmpuint (v->gid, ==, 4343);
+  g_assert_cmpstr (v->home, ==, "/");
+  g_assert_cmpuint (v->groups->len, ==, 0);
+  g_assert_true (rrun_user_resolve (NULL, passwd, group, &r, &error));
+  g_assert_cmpuint (r->uid, ==, 0);
+  g_assert_cmpstr (r->home, ==, "/root");
+}
+
+static void
+test_user_group_name_and_errors (void)
+{
+  g_autoptr(RrunUser) u = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (rrun_user_resolve ("tester:audio", passwd, group, &u, &error));
+  g_assert_cmpuint (u->gid, ==, 29);
+  g_assert_cmpuint (u->groups->len, ==, 0);
+  g_assert_false (rrun_user_resolve ("nobody", passwd, group, &u, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
+  g_assert_true (g_str_has_prefix (error->message, "cannot find user \"nobody\""));
+  g_assert_nonnull (strstr (error->message, "\nhint: "));
+  g_clear_error (&error);
+  g_assert_false (rrun_user_resolve ("tester:nogroup", passwd, group, &u, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (rrun_user_resolve ("tester:", passwd, group, &u, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* No passwd file at all: numeric ids still work. */
+  g_clear_pointer (&u, rrun_user_free);
+  g_assert_true (rrun_user_resolve ("5", NULL, NULL, &u, &error));
+  g_assert_cmpuint (u->uid, ==, 5);
+}
+
+static void
+test_argv_rules (void)
+{
+  char *ep[] = { (char *) "/entry", (char *) "-x", NULL };
+  char *cmd[] = { (char *) "default", NULL };
+  char *args[] = { (char *) "mine", (char *) "arg", NULL };
+  char *none[] = { NULL };
+  g_auto(GStrv) a = NULL, b = NULL, c = NULL, d = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (rrun_spec_build_argv (ep, cmd, NULL, none, &a, &error));
+  g_assert_cmpstr (g_strjoinv (" ", a), ==, "/entry -x default");
+  g_assert_true (rrun_spec_build_argv (ep, cmd, NULL, args, &b, &error));
+  g_assert_cmpstr (b[2], ==, "mine");
+  g_assert_cmpuint (g_strv_length (b), ==, 4);
+  /* --entrypoint replaces Entrypoint and drops Cmd. */
+  g_assert_true (rrun_spec_build_argv (ep, cmd, "/bin/other", none, &c, &error));
+  g_assert_cmpuint (g_strv_length (c), ==, 1);
+  /* An empty --entrypoint clears it. */
+  g_assert_true (rrun_spec_build_argv (ep, cmd, "", args, &d, &error));
+  g_assert_cmpstr (d[0], ==, "mine");
+  g_assert_false (rrun_spec_build_argv (NULL, NULL, NULL, none, &a, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_env_merge (void)
+{
+  char *image_env[] = { (char *) "PATH=/image/bin", (char *) "A=image", (char *) "B=image",
+                        NULL };
+  char *cli[] = { (char *) "A=cli", (char *) "FROM_HOST", (char *) "UNSET_ON_HOST",
+                  (char *) "EMPTY=", NULL };
+  char *host[] = { (char *) "FROM_HOST=yes", NULL };
+  g_auto(GStrv) env = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = NULL;
+  char *files[2] = { NULL, NULL };
+  int fd = g_file_open_tmp ("rrun-env-XXXXXX", &file, NULL);
+
+  close (fd);
+  g_assert_true (g_file_set_contents (file, "# comment\nB=file\n\nC=with spaces \n", -1, NULL));
+  files[0] = file;
+  g_assert_true (rrun_spec_build_env (image_env, files, cli, host, "box", "/root", TRUE, &env,
+                                      &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (rrun_spec_env_get (env, "PATH"), ==, "/image/bin");
+  g_assert_cmpstr (rrun_spec_env_get (env, "HOSTNAME"), ==, "box");
+  g_assert_cmpstr (rrun_spec_env_get (env, "A"), ==, "cli");
+  g_assert_cmpstr (rrun_spec_env_get (env, "B"), ==, "file");
+  g_assert_cmpstr (rrun_spec_env_get (env, "C"), ==, "with spaces ");
+  g_assert_cmpstr (rrun_spec_env_get (env, "FROM_HOST"), ==, "yes");
+  g_assert_null (rrun_spec_env_get (env, "UNSET_ON_HOST"));
+  g_assert_cmpstr (rrun_spec_env_get (env, "EMPTY"), ==, "");
+  g_assert_cmpstr (rrun_spec_env_get (env, "HOME"), ==, "/root");
+  g_assert_cmpstr (rrun_spec_env_get (env, "TERM"), ==, "xterm");
+  g_unlink (file);
+}
+
+static void
+test_env_errors (void)
+{
+  char *bad[] = { (char *) "=x", NULL };
+  char *files[] = { (char *) "/nonexistent/env", NULL };
+  g_auto(GStrv) env = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (rrun_spec_build_env (NULL, NULL, bad, NULL, "h", "/", FALSE, &env, &error));
+  g_assert_cmpstr (error->message, ==, "invalid environment variable \"=x\"");
+  g_clear_error (&error);
+  g_assert_false (rrun_spec_build_env (NULL, files, NULL, NULL, "h", "/", FALSE, &env, &error));
+  g_assert_true (g_str_has_prefix (error->message, "cannot read env file \"/nonexistent/env\""));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/spec/user/by-name", test_user_by_name);
+  g_test_add_func ("/spec/user/numeric", test_user_numeric);
+  g_test_add_func ("/spec/user/group-name-and-errors", test_user_group_name_and_errors);
+  g_test_add_func ("/spec/argv/rules", test_argv_rules);
+  g_test_add_func ("/spec/env/merge", test_env_merge);
+  g_test_add_func ("/spec/env/errors", test_env_errors);
+  return g_test_run ();
+}
