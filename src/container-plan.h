@@ -54,7 +54,7 @@ typedef struct
   /* Mounts in the container's root, in order, then pivot_root. */
   const RrunMountOp *mounts;
   size_t n_mounts;
-  const char *const *readonly_after; /* paths made read-only after everything is mounted */
+  int readonly_root;           /* --read-only */
 
   /* The process. */
   int init;                    /* --init: PID 1 is rrun's reaper, the command PID 2 */

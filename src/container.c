@@ -7,9 +7,11 @@
 #include "overlay/overlay.h"
 #include "process/caps.h"
 #include "process/relay.h"
+#include "process/seccomp.h"
 #include "process/spec.h"
 #include "process/tty.h"
 #include "rootfs/plan.h"
+#include "rootfs/volumes.h"
 #include "storage/store.h"
 #include "util/fd.h"
 #include "util/path.h"
@@ -40,6 +42,9 @@ rrun_run_options_clear (RrunRunOptions *o)
   g_strfreev (o->cap_drop);
   g_free (o->network);
   g_free (o->userns);
+  g_strfreev (o->volumes);
+  g_strfreev (o->tmpfs);
+  g_free (o->ipc);
   memset (o, 0, sizeof *o);
 }
 
@@ -200,6 +205,69 @@ choose_network (const char *network, int *unshare_flags, gboolean *loopback,
   return FALSE;
 }
 
+/* --userns=keep-id: the user's own entry in the container's passwd and group, so that
+   `id`, `ls -l` and HOME work, as podman does. Returns whether each text changed. */
+static void
+add_keep_id_entries (const RrunIdMap *map, char **passwd, char **group, gboolean *out_passwd,
+                     gboolean *out_group)
+{
+  g_autofree char *uid_text = g_strdup_printf (":%u:", map->container_uid);
+  g_autofree char *gid_text = g_strdup_printf (":%u:", map->container_gid);
+  const char *name = g_get_user_name ();
+
+  *out_passwd = *passwd == NULL || strstr (*passwd, uid_text) == NULL;
+  *out_group = *group == NULL || strstr (*group, gid_text) == NULL;
+  if (*out_passwd)
+    {
+      char *text = g_strdup_printf ("%s%s%s:x:%u:%u:%s:%s:/bin/sh\n", *passwd ? *passwd : "",
+                                    (*passwd && **passwd && !g_str_has_suffix (*passwd, "\n"))
+                                        ? "\n" : "",
+                                    name, map->container_uid, map->container_gid,
+                                    g_get_real_name (), g_get_home_dir ());
+      g_free (*passwd);
+      *passwd = text;
+    }
+  if (*out_group)
+    {
+      char *text = g_strdup_printf ("%s%s%s:x:%u:\n", *group ? *group : "",
+                                    (*group && **group && !g_str_has_suffix (*group, "\n"))
+                                        ? "\n" : "",
+                                    name, map->container_gid);
+      g_free (*group);
+      *group = text;
+    }
+}
+
+/* Bind a generated file from the run dir over a file of the container. */
+static gboolean
+bind_generated (RrunMountPlan *mounts, const char *run_dir, const char *name, const char *text,
+                const char *target, GError **error)
+{
+  g_autofree char *path = NULL;
+
+  if (!write_file (run_dir, name, text, &path, error))
+    return FALSE;
+  rrun_mount_plan_add (mounts, RRUN_MOUNT_OP_BIND, path, target, NULL, 0, NULL, 2, 0);
+  return TRUE;
+}
+
+/* fuse-overlayfs uidmapping/gidmapping that show layers stored with the default layout
+   (container 0 = the user) under this run's map. */
+static void
+keep_id_fuse_mappings (const RrunIdMap *map, char **out_uid, char **out_gid)
+{
+  guint32 ignored;
+  g_autoptr(GArray) ulayout = rrun_idmap_build (RRUN_USERNS_AUTO, map->host_uid,
+                                                map->uid_ranges, &ignored);
+  g_autoptr(GArray) glayout = rrun_idmap_build (RRUN_USERNS_AUTO, map->host_gid,
+                                                map->gid_ranges, &ignored);
+  g_autoptr(GArray) useen = rrun_idmap_compose (ulayout, map->uid_map);
+  g_autoptr(GArray) gseen = rrun_idmap_compose (glayout, map->gid_map);
+
+  *out_uid = rrun_idmap_format_fuse (useen);
+  *out_gid = rrun_idmap_format_fuse (gseen);
+}
+
 gboolean
 rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_status,
                     GError **error)
@@ -213,6 +281,10 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   g_autofree char *passwd = NULL, *group = NULL;
   g_autofree char *upper = NULL, *work = NULL, *merged = NULL, *hostname = NULL;
   g_autofree char *containers_dir = NULL;
+  g_autofree char *fuse_uidmap = NULL, *fuse_gidmap = NULL, *keep_id_user = NULL;
+  g_autoptr(GBytes) seccomp = NULL;
+  const char *driver = config->storage_driver;
+  gboolean keep_id, emulate_root, new_passwd = FALSE, new_group = FALSE;
   g_auto(GStrv) argv = NULL;
   g_auto(GStrv) envp = NULL;
   g_auto(GStrv) host_env = g_get_environ ();
@@ -233,23 +305,43 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
 
   if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
     return FALSE;
+  rrun_debug_phase ("id map resolved");
   if (!rrun_store_open (config, &c->store, error))
     return FALSE;
   /* Containers whose rrun was killed leave their writable layer: collect it now. */
   if (!rrun_store_gc_containers (c->store, c->map, error))
     return FALSE;
+  rrun_debug_phase ("store open");
   if (!rrun_store_find_image (c->store, o->image, &image, error))
     return FALSE;
 
+  rrun_debug_phase ("image found");
   /* What runs, as whom, where. */
+  keep_id = c->map->mode == RRUN_USERNS_KEEP_ID;
+  c->id = rrun_path_random_hex (32);
   passwd = read_image_file (image, "etc/passwd");
   group = read_image_file (image, "etc/group");
-  if (!rrun_user_resolve (o->user ? o->user : image->config->user, passwd, group, &user, error)
+  if (keep_id)
+    {
+      /* The user is themself inside, unless -u says otherwise. */
+      keep_id_user = g_strdup_printf ("%u:%u", c->map->container_uid, c->map->container_gid);
+      if (g_strcmp0 (driver, "overlay") == 0)
+        {
+          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                      "cannot use --userns=keep-id with the kernel overlay driver: only "
+                      "fuse-overlayfs can show the image's files with their owners remapped");
+          rrun_add_hint (error, "use --storage-driver fuse-overlayfs (the default for keep-id)");
+          return FALSE;
+        }
+      driver = "fuse-overlayfs";
+      add_keep_id_entries (c->map, &passwd, &group, &new_passwd, &new_group);
+    }
+  if (!rrun_user_resolve (o->user ? o->user : keep_id_user ? keep_id_user : image->config->user,
+                          passwd, group, &user, error)
       || !rrun_spec_build_argv (image->config->entrypoint, image->config->cmd, o->entrypoint,
                                 o->args, &argv, error)
       || !rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error))
     return FALSE;
-  c->id = rrun_path_random_hex (32);
   hostname = o->hostname ? g_strdup (o->hostname) : g_strndup (c->id, 12);
   if (strlen (hostname) > 64)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
@@ -265,6 +357,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid working directory \"%s\": it must be absolute", workdir);
 
+  rrun_debug_phase ("spec built");
   /* Directories: the writable layer in the store, the mount point and /etc files in the
      run dir. */
   if (!rrun_config_ensure_run_root (config, error))
@@ -283,6 +376,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (!write_etc_files (c->run_dir, hostname, &mo, error))
     return FALSE;
 
+  rrun_debug_phase ("directories ready");
   /* The root file system. */
   layers.lower_dirs = (const char *const *) image->layer_dirs->pdata;
   layers.n_lower = image->layer_dirs->len;
@@ -290,11 +384,22 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   layers.work_dir = work;
   layers.merged_dir = merged;
   layers.storage_root = rrun_store_root (c->store);
-  if (!rrun_overlay_prepare (config->storage_driver, &layers, &overlay, error))
+  if (keep_id)
+    {
+      keep_id_fuse_mappings (c->map, &fuse_uidmap, &fuse_gidmap);
+      layers.uid_mapping = fuse_uidmap;
+      layers.gid_mapping = fuse_gidmap;
+    }
+  if (!rrun_overlay_prepare (driver, &layers, &overlay, error))
     return FALSE;
 
   /* Namespaces and mounts. */
-  plan.unshare_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP;
+  plan.unshare_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
+  if (o->ipc == NULL || g_strcmp0 (o->ipc, "private") == 0)
+    plan.unshare_flags |= CLONE_NEWIPC;
+  else if (g_strcmp0 (o->ipc, "host") != 0)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --ipc \"%s\": expected private or host", o->ipc);
   if (!choose_network (o->network ? o->network : config->network, &plan.unshare_flags,
                        (gboolean *) &plan.loopback_up, error))
     return FALSE;
@@ -303,6 +408,11 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   mo.gid5_mapped = rrun_idmap_to_host (c->map->gid_map, 5, &host5);
   mo.privileged = o->privileged;
   rrun_mount_plan_add_defaults (mounts, &mo);
+  if ((new_passwd && !bind_generated (mounts, c->run_dir, "passwd", passwd, "/etc/passwd", error))
+      || (new_group && !bind_generated (mounts, c->run_dir, "group", group, "/etc/group", error)))
+    return FALSE;
+  if (!rrun_volumes_add_to_plan (mounts, o->volumes, o->tmpfs, error))
+    return FALSE;
   rrun_mount_plan_add_protections (mounts, o->privileged);
   g_free ((char *) mo.etc_hostname);
   g_free ((char *) mo.etc_hosts);
@@ -342,7 +452,24 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   plan.drop_bounding = (const int *) caps->drop->data;
   plan.n_drop_bounding = caps->drop->len;
   plan.no_new_privs = !o->privileged;
+  plan.readonly_root = o->read_only;
 
+  /* Single-ID mode cannot chown: fake the chown and set*id families so package managers
+     work (--no-root-emulation turns it off). */
+  emulate_root = o->root_emulation > 0 || (o->root_emulation < 0 && c->map->single);
+  if (emulate_root)
+    {
+      gsize len;
+
+      if (!rrun_seccomp_build_root_emulation (&seccomp, error))
+        return FALSE;
+      plan.seccomp_bpf = g_bytes_get_data (seccomp, &len);
+      plan.seccomp_len = len / 8; /* sizeof (struct sock_filter) */
+      if (c->map->single)
+        rrun_info ("root emulation is on: chown and setuid calls succeed without effect");
+    }
+
+  rrun_debug_phase ("plan built");
   /* Block the forwarded signals before clone, so none is lost before the relay reads
      them; the container's processes unblock them before exec. */
   rrun_relay_signal_set (&fwd);
@@ -356,7 +483,9 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   hook_data.host_tty = &c->tty;
   if (!rrun_namespaces_start (&plan, c->map, &hooks, &c->proc, error))
     return FALSE;
+  rrun_debug_phase ("command started");
   if (!rrun_relay_run (&c->proc, c->sigfd, out_status, error))
     return FALSE;
+  rrun_debug_phase ("command exited");
   return TRUE;
 }

@@ -28,6 +28,11 @@ typedef struct
   char **cap_drop;
   char *network;           /* none, host, slirp[...]; NULL: config default */
   char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
+  char **volumes;          /* -v SRC:DST[:ro] */
+  char **tmpfs;            /* --tmpfs DST[:opts] */
+  gboolean read_only;      /* --read-only */
+  char *ipc;               /* --ipc: NULL/private or host */
+  int root_emulation;      /* -1: default (on in single-ID mode), 0 off, 1 on */
 } RrunRunOptions;
 
 void rrun_run_options_clear (RrunRunOptions *opts);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@ rrun_idmap_free (RrunIdMap *map)
     return;
   g_clear_pointer (&map->uid_map, g_array_unref);
   g_clear_pointer (&map->gid_map, g_array_unref);
+  g_clear_pointer (&map->uid_ranges, g_array_unref);
+  g_clear_pointer (&map->gid_ranges, g_array_unref);
   g_free (map->single_reason);
   g_free (map);
 }
@@ -238,6 +241,45 @@ rrun_idmap_to_host (GArray *mappings, guint32 container_id, guint32 *out_host_id
   return FALSE;
 }
 
+GArray *
+rrun_idmap_compose (GArray *layout, GArray *view)
+{
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (RrunIdMapping));
+
+  for (guint i = 0; i < layout->len; i++)
+    {
+      RrunIdMapping *l = &g_array_index (layout, RrunIdMapping, i);
+      guint64 lo = l->host_id, hi = (guint64) l->host_id + l->count;
+
+      for (guint j = 0; j < view->len; j++)
+        {
+          RrunIdMapping *v = &g_array_index (view, RrunIdMapping, j);
+          guint64 a = MAX (lo, (guint64) v->host_id);
+          guint64 b = MIN (hi, (guint64) v->host_id + v->count);
+
+          if (a < b)
+            append_mapping (out, l->container_id + (guint32) (a - lo),
+                            v->container_id + (guint32) (a - v->host_id), (guint32) (b - a));
+        }
+    }
+  return out;
+}
+
+char *
+rrun_idmap_format_fuse (GArray *mappings)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < mappings->len; i++)
+    {
+      RrunIdMapping *m = &g_array_index (mappings, RrunIdMapping, i);
+      /* fuse-overlayfs reads each triple as ON-DISK:SHOWN:COUNT. */
+      g_string_append_printf (s, "%s%u:%u:%u", i ? ":" : "", m->host_id, m->container_id,
+                              m->count);
+    }
+  return g_string_free (s, FALSE);
+}
+
 guint32
 rrun_idmap_span (GArray *mappings)
 {
@@ -350,6 +392,8 @@ rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
       }
     }
   map->single = map->mode == RRUN_USERNS_SINGLE;
+  map->uid_ranges = uranges ? g_array_ref (uranges) : g_array_new (FALSE, TRUE, sizeof (RrunIdRange));
+  map->gid_ranges = granges ? g_array_ref (granges) : g_array_new (FALSE, TRUE, sizeof (RrunIdRange));
   map->uid_map = rrun_idmap_build (map->mode, map->host_uid, uranges, &map->container_uid);
   map->gid_map = rrun_idmap_build (map->mode, map->host_gid, granges, &map->container_gid);
   *out_map = g_steal_pointer (&map);
@@ -369,13 +413,23 @@ write_proc_file (pid_t pid, const char *name, const char *text, GError **error)
   return TRUE;
 }
 
+typedef struct
+{
+  const char *helper;
+  GPid pid;
+  int err_fd;
+} MapHelper;
+
+/* Start newuidmap or newgidmap for pid without waiting: both run at once, since each is a
+   setuid program whose start-up costs milliseconds of every container's start. */
 static gboolean
-run_map_helper (const char *helper, pid_t pid, GArray *maps, GError **error)
+start_map_helper (MapHelper *h, const char *helper, pid_t pid, GArray *maps, GError **error)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *err = NULL;
-  int status = 0;
 
+  h->helper = helper;
+  h->pid = 0;
+  h->err_fd = -1;
   g_ptr_array_add (argv, g_strdup (helper));
   g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
   for (guint i = 0; i < maps->len; i++)
@@ -386,21 +440,54 @@ run_map_helper (const char *helper, pid_t pid, GArray *maps, GError **error)
       g_ptr_array_add (argv, g_strdup_printf ("%u", m->count));
     }
   g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                     &err, &status, error))
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL,
+                                 G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
+                                     | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                 NULL, NULL, &h->pid, NULL, NULL, &h->err_fd, error))
     {
       g_prefix_error (error, "cannot map user IDs: ");
       return FALSE;
     }
-  if (!g_spawn_check_wait_status (status, NULL))
+  return TRUE;
+}
+
+/* Wait for a helper started above; its stderr becomes the error message. */
+static gboolean
+finish_map_helper (MapHelper *h, GError **error)
+{
+  GString *err = g_string_new (NULL);
+  char buf[1024];
+  int status = 0;
+  gboolean ok;
+
+  if (h->pid == 0)
     {
-      rrun_throw (error, RRUN_ERROR_NO_SUBID, "cannot map user IDs: %s failed: %s", helper,
-                  err ? g_strstrip (err) : "");
+      g_string_free (err, TRUE);
+      return TRUE;
+    }
+  for (;;)
+    {
+      ssize_t n = read (h->err_fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      g_string_append_len (err, buf, n);
+    }
+  close (h->err_fd);
+  while (waitpid (h->pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  h->pid = 0;
+  ok = g_spawn_check_wait_status (status, NULL);
+  if (!ok && error != NULL && *error == NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_NO_SUBID, "cannot map user IDs: %s failed: %s", h->helper,
+                  g_strstrip (err->str));
       rrun_add_hint (error, "check the ranges with: subuid-setup.sh --check %s",
                      g_get_user_name ());
-      return FALSE;
     }
-  return TRUE;
+  g_string_free (err, TRUE);
+  return ok;
 }
 
 gboolean
@@ -410,8 +497,16 @@ rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error)
   g_autofree char *gtext = NULL;
 
   if (!map->single)
-    return run_map_helper ("newuidmap", pid, map->uid_map, error)
-           && run_map_helper ("newgidmap", pid, map->gid_map, error);
+    {
+      MapHelper u, g = { 0 };
+      gboolean ok;
+
+      if (!start_map_helper (&u, "newuidmap", pid, map->uid_map, error))
+        return FALSE;
+      ok = start_map_helper (&g, "newgidmap", pid, map->gid_map, error);
+      ok = finish_map_helper (&u, error) && ok;
+      return finish_map_helper (&g, error) && ok;
+    }
   /* Without a helper an unprivileged process may map only itself, and only after
      giving up setgroups (user_namespaces(7)). */
   utext = rrun_idmap_format (map->uid_map);

@@ -36,6 +36,8 @@ typedef struct
   guint32 container_gid;
   GArray *uid_map;       /* of RrunIdMapping */
   GArray *gid_map;
+  GArray *uid_ranges;    /* RrunIdRange: the subordinate ranges used (empty if single) */
+  GArray *gid_ranges;
   gboolean single;       /* written directly with setgroups deny, no newuidmap */
   char *single_reason;   /* why a range could not be used (for info and warnings) */
 } RrunIdMap;
@@ -74,6 +76,16 @@ gboolean rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **err
 
 /* Write the maps for pid: newuidmap/newgidmap, or uid_map/gid_map directly (single). */
 gboolean rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error);
+
+/* Ids as stored by one map seen through another: for each id I of `layout` (how layers
+   are stored on disk), the id that the host's file owner h_layout(I) has under `view`.
+   Yields the uidmapping= triples fuse-overlayfs needs to show stored layers with their
+   intended owners in a --userns=keep-id container, without re-chowning anything. */
+GArray *rrun_idmap_compose (GArray *layout, GArray *view);
+
+/* uidmapping/gidmapping for fuse-overlayfs from compose()'s result: triples
+   "SEEN:INTENDED:COUNT" (the id as fuse-overlayfs finds it on disk, the id it shows). */
+char *rrun_idmap_format_fuse (GArray *mappings);
 
 /* Number of container ids mapped (for messages about files owned outside the range). */
 guint32 rrun_idmap_span (GArray *mappings);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 static RrunLogLevel current_level = RRUN_LOG_WARNING;
+static gint64 start_time;
 
 static GLogWriterOutput
 write_debug (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
@@ -35,6 +36,7 @@ rrun_log_init (void)
 {
   const char *env = g_getenv ("RRUN_LOG");
 
+  start_time = g_get_monotonic_time ();
   if (env != NULL)
     rrun_log_parse_level (env, &current_level, NULL);
   g_log_set_writer_func (write_debug, NULL, NULL);
@@ -110,4 +112,13 @@ rrun_log_print_error (const GError *error)
   else
     fprintf (stderr, "rrun: %.*s\n%s\n", (int) (nl - msg), msg, nl + 1);
   fflush (stderr);
+}
+
+void
+rrun_debug_phase (const char *what)
+{
+  if (current_level < RRUN_LOG_DEBUG)
+    return;
+  fprintf (stderr, "rrun: debug: +%.1f ms %s\n",
+           (double) (g_get_monotonic_time () - start_time) / 1000.0, what);
 }

@@ -216,6 +216,7 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
       rrun_container_process_destroy (proc);
       return FALSE;
     }
+  rrun_debug_phase ("id maps written");
   if (send (host_fd, "m", 1, MSG_NOSIGNAL) != 1)
     {
       rrun_throw_errno (error, errno, "cannot start the container");
@@ -266,6 +267,7 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
         }
       if (!went && proc->pid1 > 0 && (!plan->tty || proc->pty_master >= 0))
         {
+          rrun_debug_phase ("container PID 1 started");
           if (hooks && hooks->before_exec
               && !hooks->before_exec (proc->pid1, proc->pty_master, hooks->user_data, error))
             {

@@ -10,7 +10,7 @@ gboolean
 rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   RrunRunOptions o = { 0 };
-  gboolean detach = FALSE, ok;
+  gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
   char *entrypoint = NULL;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
@@ -36,6 +36,17 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     { "network", 0, 0, G_OPTION_ARG_STRING, &o.network, "none, host or slirp", "MODE" },
     { "net", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &o.network, NULL, NULL },
     { "userns", 0, 0, G_OPTION_ARG_STRING, &o.userns, "auto, keep-id, nomap or single", "MODE" },
+    { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes,
+      "Bind a host path: /host:/ctr[:ro|rw]", "SPEC" },
+    { "tmpfs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.tmpfs, "Mount a tmpfs: /path[:size=,mode=]",
+      "SPEC" },
+    { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only, "Mount the root file system read-only",
+      NULL },
+    { "ipc", 0, 0, G_OPTION_ARG_STRING, &o.ipc, "private (default) or host", "MODE" },
+    { "root-emulation", 0, 0, G_OPTION_ARG_NONE, &emulate,
+      "Make chown and setuid succeed as no-ops (default in single-ID mode)", NULL },
+    { "no-root-emulation", 0, 0, G_OPTION_ARG_NONE, &no_emulate, "Turn root emulation off",
+      NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
@@ -59,6 +70,7 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   o.image = g_strdup (argv[1]);
   o.args = g_strdupv (argv + 2);
   o.entrypoint = g_steal_pointer (&entrypoint);
+  o.root_emulation = emulate ? 1 : no_emulate ? 0 : -1;
   if (o.tty && !isatty (STDIN_FILENO))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: -t needs a terminal on stdin");

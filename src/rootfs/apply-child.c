@@ -54,35 +54,80 @@ split_parent (const char *path, char *buf, size_t n)
   return slash ? slash + 1 : path;
 }
 
-/* Create the target (dir or empty file) below root if it is missing. */
+/* mkdir -p of a path below root, each component resolved inside it. */
+static int
+mkdir_p_in_root (int rootfd, const char *path)
+{
+  char buf[PATHBUF];
+  size_t len = strlen (path);
+
+  if (len + 1 > sizeof buf)
+    {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+  memcpy (buf, path, len + 1);
+  for (char *p = buf + 1;; p++)
+    if (*p == '/' || *p == '\0')
+      {
+        char saved = *p;
+        char parent[PATHBUF];
+        const char *leaf;
+        int pfd;
+
+        *p = '\0';
+        leaf = split_parent (buf, parent, sizeof parent);
+        pfd = open_in_root (rootfd, parent, O_PATH | O_DIRECTORY);
+        if (pfd < 0)
+          return -1;
+        if (*leaf && mkdirat (pfd, leaf, 0755) < 0 && errno != EEXIST)
+          {
+            int errsv = errno;
+            close (pfd);
+            errno = errsv;
+            return -1;
+          }
+        close (pfd);
+        *p = saved;
+        if (saved == '\0')
+          return 0;
+      }
+}
+
+/* Create the target (dir or empty file, with missing parents) below root. */
 static int
 create_target (int rootfd, const char *target, int create)
 {
   char parent[PATHBUF];
   const char *leaf = split_parent (target, parent, sizeof parent);
-  int pfd = open_in_root (rootfd, parent, O_PATH | O_DIRECTORY);
-  int rc = 0;
+  int pfd, rc = 0;
 
+  if (create == 1)
+    return mkdir_p_in_root (rootfd, target);
+  if (mkdir_p_in_root (rootfd, parent) < 0)
+    return -1;
+  pfd = open_in_root (rootfd, parent, O_PATH | O_DIRECTORY);
   if (pfd < 0)
     return -1;
-  if (create == 1)
-    rc = mkdirat (pfd, leaf, 0755);
-  else
-    {
-      struct stat st;
-      int fd;
+  {
+    struct stat st;
+    int fd;
 
-      /* A dangling symlink (resolv.conf -> ../run/...) is replaced by a plain file. */
-      if (fstatat (pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (st.st_mode))
-        unlinkat (pfd, leaf, 0);
-      fd = openat (pfd, leaf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (fd >= 0)
-        close (fd);
-      else
-        rc = -1;
-    }
-  if (rc < 0 && errno == EEXIST)
-    rc = 0;
+    /* A dangling symlink (resolv.conf -> ../run/...) is replaced by a plain file. */
+    if (fstatat (pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK (st.st_mode))
+      {
+        int probe = open_in_root (rootfd, target, O_PATH);
+        if (probe >= 0)
+          close (probe);
+        else
+          unlinkat (pfd, leaf, 0);
+      }
+    fd = openat (pfd, leaf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd >= 0)
+      close (fd);
+    else if (errno != EEXIST && errno != ELOOP && errno != EISDIR)
+      rc = -1;
+  }
   {
     int errsv = errno;
     close (pfd);
@@ -235,6 +280,12 @@ rrun_rootfs_apply_child (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT, p->rootfs);
   for (size_t i = 0; i < p->n_mounts; i++)
     apply_op (rootfd, &p->mounts[i], p->report_fd);
+  /* --read-only: the root itself; mounts below it (/dev, /proc, volumes) keep theirs. */
+  if (p->readonly_root
+      && mount (NULL, p->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags (rootfd),
+                NULL)
+             < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT, "/");
   close (rootfd);
 
   /* pivot_root(".", ".") then detach the old root: no temporary directory needed. */

@@ -137,6 +137,22 @@ test_build_single_and_nomap (void)
   g_assert_cmpstr (ntext, ==, "0 100000 65536\n");
 }
 
+static void
+test_compose_keep_id (void)
+{
+  g_autoptr(GArray) r = ranges_of (100000, 65536, 0, 0);
+  guint32 inside;
+  g_autoptr(GArray) layout = rrun_idmap_build (RRUN_USERNS_AUTO, 1000, r, &inside);
+  g_autoptr(GArray) view = rrun_idmap_build (RRUN_USERNS_KEEP_ID, 1000, r, &inside);
+  g_autoptr(GArray) seen = rrun_idmap_compose (layout, view);
+  g_autofree char *text = rrun_idmap_format_fuse (seen);
+
+  /* Stored root (host 1000) is seen as 1000 under keep-id and must show as 0; stored
+     1..1000 (host 100000..100999) are seen as 0..999; the rest line up. */
+  g_assert_cmpstr (text, ==, "1000:0:1:0:1:1000:1001:1001:64536");
+  g_assert_cmpuint (rrun_idmap_span (seen), ==, 65537);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -148,5 +164,6 @@ main (int argc, char **argv)
   g_test_add_func ("/idmap/build/two-ranges", test_build_two_ranges);
   g_test_add_func ("/idmap/build/keep-id", test_build_keep_id);
   g_test_add_func ("/idmap/build/single-and-nomap", test_build_single_and_nomap);
+  g_test_add_func ("/idmap/compose/keep-id", test_compose_keep_id);
   return g_test_run ();
 }

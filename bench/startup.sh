@@ -1,0 +1,44 @@
+#!/bin/bash
+# Start-up time of `rrun run --rm --network none IMG true`, side by side with bubblewrap,
+# rootless podman and plain unshare on the same busybox root file system (issue 2).
+# Run as an unprivileged user with a subuid range:   bench/startup.sh [RUNS]
+# Environment: RRUN (default build/src/rrun), RUNS (default 20).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+RRUN=${RRUN:-$top/build/src/rrun}
+RUNS=${1:-${RUNS:-20}}
+[ "$(id -u)" != 0 ] || { echo "startup.sh: run it as an unprivileged user" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; [ -n "${podman_img:-}" ] && podman rmi -f "$podman_img" >/dev/null 2>&1 || true' EXIT
+"$top/tests/fixtures/make-rootfs.sh" "$work/rootfs" "$work/rootfs.tar" >/dev/null
+root=(--root "$work/storage" --runroot "$work/run")
+"$RRUN" "${root[@]}" import "$work/rootfs.tar" bench/busybox >/dev/null
+
+cmds=(
+  "rrun (kernel overlay)=$RRUN ${root[*]} --storage-driver overlay run --rm --network none bench/busybox true"
+  "rrun (fuse-overlayfs)=$RRUN ${root[*]} --storage-driver fuse-overlayfs run --rm --network none bench/busybox true"
+  "bwrap=bwrap --unshare-all --ro-bind $work/rootfs / --proc /proc --dev /dev /bin/true"
+  "unshare -Urmpfiu=unshare -Urmpfiu true"
+)
+if command -v podman >/dev/null; then
+  podman_img=localhost/rrun-bench-busybox:latest
+  podman import "$work/rootfs.tar" "$podman_img" >/dev/null
+  # Debian 12's podman needs runc and cgroupfs on a machine without systemd.
+  cmds+=("podman=podman --runtime runc --cgroup-manager cgroupfs run --rm --network none $podman_img true")
+fi
+echo "# $(uname -r), $(nproc) cores, $RUNS runs each, $(date -u +%Y-%m-%d)"
+python3 "$here/timeit.py" "$RUNS" "${cmds[@]}" | tee "$work/out"
+python3 - "$work/out" <<'PY'
+import re, sys
+rows = {}
+for line in open(sys.argv[1]).read().splitlines()[1:]:
+    m = re.match(r"(.+?)\s+([\d.]+)\s+[\d.]+\s+[\d.]+$", line)
+    rows[m[1].strip()] = float(m[2])
+k, f, b = rows["rrun (kernel overlay)"], rows["rrun (fuse-overlayfs)"], rows["bwrap"]
+print(f"rrun kernel overlay / bwrap = {k / b:.2f}x (goal <= 2)")
+print(f"rrun fuse-overlayfs / bwrap = {f / b:.2f}x (goal <= 4)")
+if "podman" in rows:
+    print(f"podman / rrun kernel overlay = {rows['podman'] / k:.1f}x (goal >= 15)")
+PY
