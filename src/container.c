@@ -457,17 +457,17 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   /* Single-ID mode cannot chown: fake the chown and set*id families so package managers
      work (--no-root-emulation turns it off). */
   emulate_root = o->root_emulation > 0 || (o->root_emulation < 0 && c->map->single);
-  if (emulate_root)
+  if (!rrun_seccomp_build (!o->privileged, emulate_root, &seccomp, error))
+    return FALSE;
+  if (seccomp != NULL)
     {
       gsize len;
 
-      if (!rrun_seccomp_build_root_emulation (&seccomp, error))
-        return FALSE;
       plan.seccomp_bpf = g_bytes_get_data (seccomp, &len);
       plan.seccomp_len = len / 8; /* sizeof (struct sock_filter) */
-      if (c->map->single)
-        rrun_info ("root emulation is on: chown and setuid calls succeed without effect");
     }
+  if (emulate_root && c->map->single)
+    rrun_info ("root emulation is on: chown and setuid calls succeed without effect");
 
   rrun_debug_phase ("plan built");
   /* Block the forwarded signals before clone, so none is lost before the relay reads

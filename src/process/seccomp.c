@@ -37,8 +37,15 @@ export_bpf (scmp_filter_ctx ctx, GBytes **out_bpf, GError **error)
   return TRUE;
 }
 
-gboolean
-rrun_seccomp_build_root_emulation (GBytes **out_bpf, GError **error)
+const char *const rrun_seccomp_denied[] = {
+  "acct", "add_key", "adjtimex", "clock_adjtime", "clock_settime", "delete_module",
+  "finit_module", "init_module", "ioperm", "iopl", "kexec_file_load", "kexec_load", "keyctl",
+  "lookup_dcookie", "nfsservctl", "open_by_handle_at", "quotactl", "reboot", "request_key",
+  "settimeofday", "stime", "swapoff", "swapon", "syslog", "vhangup", NULL,
+};
+
+static gboolean
+add_root_emulation (scmp_filter_ctx ctx, GError **error)
 {
   static const char *const fake[] = {
     "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
@@ -46,10 +53,6 @@ rrun_seccomp_build_root_emulation (GBytes **out_bpf, GError **error)
     "setfsuid", "setfsgid", "setuid32", "setgid32", "setreuid32", "setregid32",
     "setresuid32", "setresgid32", "setgroups32", "setfsuid32", "setfsgid32",
   };
-  __attribute__ ((cleanup (release_ctx))) scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
-
-  if (ctx == NULL)
-    return rrun_throw (error, RRUN_ERROR_FAILED, "cannot build the seccomp filter");
   for (guint i = 0; i < G_N_ELEMENTS (fake); i++)
     {
       int nr = seccomp_syscall_resolve_name (fake[i]);
@@ -73,5 +76,29 @@ rrun_seccomp_build_root_emulation (GBytes **out_bpf, GError **error)
                              SCMP_A2 (SCMP_CMP_MASKED_EQ, S_IFMT, S_IFBLK)) < 0)
       return rrun_throw (error, RRUN_ERROR_FAILED, "cannot build the seccomp filter: mknod");
   }
+  return TRUE;
+}
+
+gboolean
+rrun_seccomp_build (gboolean deny_list, gboolean emulate_root, GBytes **out_bpf,
+                    GError **error)
+{
+  __attribute__ ((cleanup (release_ctx))) scmp_filter_ctx ctx = NULL;
+
+  *out_bpf = NULL;
+  if (!deny_list && !emulate_root)
+    return TRUE;
+  ctx = seccomp_init (SCMP_ACT_ALLOW);
+  if (ctx == NULL)
+    return rrun_throw (error, RRUN_ERROR_FAILED, "cannot build the seccomp filter");
+  for (guint i = 0; deny_list && rrun_seccomp_denied[i]; i++)
+    {
+      int nr = seccomp_syscall_resolve_name (rrun_seccomp_denied[i]);
+      if (nr != __NR_SCMP_ERROR && seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), nr, 0) < 0)
+        return rrun_throw (error, RRUN_ERROR_FAILED, "cannot build the seccomp filter: rule "
+                                                     "for %s", rrun_seccomp_denied[i]);
+    }
+  if (emulate_root && !add_root_emulation (ctx, error))
+    return FALSE;
   return export_bpf (ctx, out_bpf, error);
 }

@@ -6,9 +6,15 @@
 
 G_BEGIN_DECLS
 
-/* Root emulation for single-ID mode (as Charliecloud's): the chown and set*id families
-   and mknod of device nodes succeed as no-ops, so package managers that chown their
-   files work when only one id is mapped. out_bpf holds struct sock_filter[]. */
-gboolean rrun_seccomp_build_root_emulation (GBytes **out_bpf, GError **error);
+/* Calls the default filter refuses with EPERM: their kernel state is not namespaced
+   (keyrings, the clock, modules, kexec, swap, the kernel log), as docker's profile. */
+extern const char *const rrun_seccomp_denied[];
+
+/* One filter: the default deny-list (unless privileged) and, with emulate_root, root
+   emulation for single-ID mode (as Charliecloud's): the chown and set*id families and
+   mknod of device nodes succeed as no-ops, so package managers work when only one id is
+   mapped. *out_bpf is NULL when there is nothing to filter; else struct sock_filter[]. */
+gboolean rrun_seccomp_build (gboolean deny_list, gboolean emulate_root, GBytes **out_bpf,
+                             GError **error);
 
 G_END_DECLS
