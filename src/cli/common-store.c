@@ -1,0 +1,19 @@
+#include "cli/common-store.h"
+
+#include <stdio.h>
+
+gboolean
+rrun_cli_storage_idmap (RrunGlobal *g, RrunIdMap **out_map, GError **error)
+{
+  const char *mode = g->config && g_strcmp0 (g->config->userns, "single") == 0 ? "single"
+                                                                               : "auto";
+  return rrun_idmap_resolve (mode, out_map, error);
+}
+
+void
+rrun_cli_print_help (GOptionContext *ctx)
+{
+  g_autofree char *text = g_option_context_get_help (ctx, TRUE, NULL);
+
+  fputs (text, stdout);
+}
