@@ -88,7 +88,8 @@ rrun_layer_extract (const RrunIdMap *map, int tar_fd, const char *dest, char **o
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autofree char *out = NULL;
   g_auto(GStrv) lines = NULL;
-  guint64 size;
+  g_autofree char *diff_id = NULL, *first_device = NULL;
+  guint64 size = 0, unmapped = 0, max_id = 0, devices = 0;
   char *end;
 
   g_ptr_array_add (args, NULL); /* this rrun */
@@ -99,17 +100,40 @@ rrun_layer_extract (const RrunIdMap *map, int tar_fd, const char *dest, char **o
   g_ptr_array_add (args, NULL);
   if (!rrun_userns_exec (map, (const char *const *) args->pdata, tar_fd, &out, error))
     return FALSE;
-  /* "sha256:<hex>\n<size>\n" */
+  /* "diff_id sha256:<hex>\nsize N\nunmapped COUNT MAXID\ndevices COUNT FIRST\n" */
   lines = g_strsplit (out, "\n", -1);
-  if (g_strv_length (lines) < 2 || !g_str_has_prefix (lines[0], "sha256:")
-      || strlen (lines[0]) != 71)
+  for (guint i = 0; lines[i]; i++)
+    {
+      if (g_str_has_prefix (lines[i], "diff_id "))
+        diff_id = g_strdup (lines[i] + 8);
+      else if (g_str_has_prefix (lines[i], "size "))
+        size = g_ascii_strtoull (lines[i] + 5, NULL, 10);
+      else if (g_str_has_prefix (lines[i], "unmapped "))
+        unmapped = g_ascii_strtoull (lines[i] + 9, &end, 10),
+        max_id = g_ascii_strtoull (end, NULL, 10);
+      else if (g_str_has_prefix (lines[i], "devices "))
+        {
+          devices = g_ascii_strtoull (lines[i] + 8, &end, 10);
+          first_device = g_strdup (g_strchug (end));
+        }
+    }
+  if (diff_id == NULL || !g_str_has_prefix (diff_id, "sha256:") || strlen (diff_id) != 71)
     return rrun_throw (error, RRUN_ERROR_FAILED,
                        "cannot extract layer: the helper printed no digest");
-  size = g_ascii_strtoull (lines[1], &end, 10);
-  if (end == lines[1] || *end != '\0')
-    return rrun_throw (error, RRUN_ERROR_FAILED,
-                       "cannot extract layer: the helper printed no size");
-  *out_diff_id = g_strdup (lines[0]);
+  if (devices > 0)
+    rrun_warning ("skipped %" G_GUINT64_FORMAT " device node%s (first \"/%s\"): they cannot "
+                  "be created without privileges",
+                  devices, devices == 1 ? "" : "s", first_device);
+  if (unmapped > 0)
+    rrun_warning ("%" G_GUINT64_FORMAT " file%s in the layer belong%s to IDs outside the "
+                  "%u mapped IDs (up to %" G_GUINT64_FORMAT "); %s to you instead\n"
+                  "hint: a subordinate range of at least %" G_GUINT64_FORMAT " IDs in "
+                  "/etc/subuid and /etc/subgid maps them (an administrator can run: sudo "
+                  "subuid-setup.sh %s)",
+                  unmapped, unmapped == 1 ? "" : "s", unmapped == 1 ? "s" : "",
+                  rrun_idmap_span (map->uid_map), max_id, unmapped == 1 ? "it belongs" : "they belong",
+                  max_id, g_get_user_name ());
+  *out_diff_id = g_steal_pointer (&diff_id);
   if (out_size)
     *out_size = size;
   return TRUE;

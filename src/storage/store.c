@@ -685,9 +685,12 @@ find_meta (RrunStore *store, GPtrArray *metas, const char *ref, ImageMeta **out_
       return FALSE;
     }
   rrun_throw (error, RRUN_ERROR_NOT_FOUND, "image \"%s\" not found", ref);
-  rrun_add_hint (error, "pull it with 'rrun pull %s' or make it from a root file system "
-                        "tarball with 'rrun import ROOTFS.tar %s'",
-                 ref, ref);
+  if (parse_error != NULL)
+    rrun_add_hint (error, "see the images there are with 'rrun images'");
+  else
+    rrun_add_hint (error, "pull it with 'rrun pull %s' or make it from a root file system "
+                          "tarball with 'rrun import ROOTFS.tar %s'",
+                   ref, ref);
   return FALSE;
 }
 
