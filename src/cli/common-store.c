@@ -11,9 +11,14 @@ rrun_cli_storage_idmap (RrunGlobal *g, RrunIdMap **out_map, GError **error)
 }
 
 void
-rrun_cli_print_help (GOptionContext *ctx)
+rrun_cli_print_help (GOptionContext *ctx, const char *command)
 {
-  g_autofree char *text = g_option_context_get_help (ctx, TRUE, NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *prg = g_strdup_printf ("rrun %s", command);
+
+  /* GOption's usage line names the program: make it "rrun <command>". */
+  g_set_prgname (prg);
+  text = g_option_context_get_help (ctx, TRUE, NULL);
 
   fputs (text, stdout);
 }

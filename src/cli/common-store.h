@@ -13,6 +13,6 @@ G_BEGIN_DECLS
 gboolean rrun_cli_storage_idmap (RrunGlobal *g, RrunIdMap **out_map, GError **error);
 
 /* Print ctx's help to stdout (commands handle --help themselves: GOption's would exit). */
-void rrun_cli_print_help (GOptionContext *ctx);
+void rrun_cli_print_help (GOptionContext *ctx, const char *command);
 
 G_END_DECLS

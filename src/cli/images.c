@@ -150,8 +150,8 @@ rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   gboolean all = FALSE, quiet = FALSE, help = FALSE;
   g_autofree char *format = NULL;
   GOptionEntry entries[] = {
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Show all images (rrun keeps no intermediate "
-      "images, so this is the default listing)", NULL },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Show all images (the same: rrun keeps no "
+      "intermediate images)", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only image IDs", NULL },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: table (default) or json",
       "FORMAT" },
@@ -169,7 +169,7 @@ rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
     return FALSE;
   if (help)
     {
-      rrun_cli_print_help (ctx);
+      rrun_cli_print_help (ctx, "images");
       *out_status = 0;
       return TRUE;
     }

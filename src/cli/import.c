@@ -31,7 +31,7 @@ rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
     return FALSE;
   if (help)
     {
-      rrun_cli_print_help (ctx);
+      rrun_cli_print_help (ctx, "import");
       *out_status = 0;
       return TRUE;
     }

@@ -11,8 +11,8 @@ rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
 {
   gboolean force = FALSE, help = FALSE;
   GOptionEntry entries[] = {
-    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Remove even while a container uses the "
-      "image (it is untagged now and deleted when the container ends)", NULL },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Untag even while a container uses it; "
+      "delete it when the container ends", NULL },
     { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
     { NULL }
   };
@@ -30,7 +30,7 @@ rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     return FALSE;
   if (help)
     {
-      rrun_cli_print_help (ctx);
+      rrun_cli_print_help (ctx, "rmi");
       *out_status = 0;
       return TRUE;
     }
