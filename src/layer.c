@@ -126,12 +126,12 @@ rrun_layer_extract (const RrunIdMap *map, int tar_fd, const char *dest, char **o
                   devices, devices == 1 ? "" : "s", first_device);
   if (unmapped > 0)
     rrun_warning ("%" G_GUINT64_FORMAT " file%s in the layer belong%s to IDs outside the "
-                  "%u mapped IDs (up to %" G_GUINT64_FORMAT "); %s to you instead\n"
+                  "%u mapped ID%s (up to %" G_GUINT64_FORMAT "); %s to you instead\n"
                   "hint: a subordinate range of at least %" G_GUINT64_FORMAT " IDs in "
                   "/etc/subuid and /etc/subgid maps them (an administrator can run: sudo "
                   "subuid-setup.sh %s)",
                   unmapped, unmapped == 1 ? "" : "s", unmapped == 1 ? "s" : "",
-                  rrun_idmap_span (map->uid_map), max_id, unmapped == 1 ? "it belongs" : "they belong",
+                  rrun_idmap_span (map->uid_map), rrun_idmap_span (map->uid_map) == 1 ? "" : "s", max_id, unmapped == 1 ? "it belongs" : "they belong",
                   max_id, g_get_user_name ());
   *out_diff_id = g_steal_pointer (&diff_id);
   if (out_size)

@@ -1326,6 +1326,25 @@ rrun_store_remove_image (RrunStore *store, const RrunIdMap *map, const char *ref
 
 /* ---- containers ----------------------------------------------------------------------- */
 
+/* In this store (and not pending removal) or in a read-only one. */
+static gboolean
+image_exists (RrunStore *store, const char *id)
+{
+  g_autoptr(ImageMeta) m = NULL;
+
+  if (!is_hex64 (id))
+    return FALSE;
+  if (read_meta (store->root, id, &m, NULL))
+    return !m->pending_removal;
+  for (guint i = 0; store->ro_roots && store->ro_roots[i]; i++)
+    {
+      g_autofree char *d = g_build_filename (store->ro_roots[i], "images", id, NULL);
+      if (g_file_test (d, G_FILE_TEST_IS_DIR))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 valid_cid (const char *cid)
 {
@@ -1342,7 +1361,7 @@ rrun_store_create_container_dirs (RrunStore *store, const char *cid, const char 
                                   char **out_upper, char **out_work, int *out_lock_fd,
                                   GError **error)
 {
-  g_autofree char *cdir = NULL, *upper = NULL, *work = NULL, *ipath = NULL, *idir = NULL;
+  g_autofree char *cdir = NULL, *upper = NULL, *work = NULL, *ipath = NULL;
   g_autofree char *text = NULL, *lock_path = NULL;
   rrun_autofd int lock_fd = -1;
   gboolean made = FALSE;
@@ -1354,13 +1373,10 @@ rrun_store_create_container_dirs (RrunStore *store, const char *cid, const char 
   upper = g_build_filename (cdir, "upper", NULL);
   work = g_build_filename (cdir, "work", NULL);
   ipath = g_build_filename (cdir, "image", NULL);
-  idir = g_build_filename (store->root, "images", image_id, NULL);
   if (!store_lock (store, TRUE, error))
     return FALSE;
-  /* The image must still be there: an rmi may have run since the lookup. Images of a
-     read-only store are not checked (they cannot be removed by us). */
-  if (is_hex64 (image_id) && !g_file_test (idir, G_FILE_TEST_IS_DIR)
-      && (store->ro_roots == NULL || store->ro_roots[0] == NULL))
+  /* The image must still be there: an rmi may have run since the lookup. */
+  if (!image_exists (store, image_id))
     {
       rrun_throw (error, RRUN_ERROR_NOT_FOUND, "image %.12s was removed", image_id);
       goto fail;
