@@ -43,6 +43,14 @@ typedef struct
   gboolean read_only_store; /* found in an additional (read-only) image store */
 } RrunImage;
 
+/* The outer fields of an image config (after the same checks as rrun_image_config_parse):
+   os and architecture (NULL when absent), created as unix seconds (0 when absent; a
+   malformed time is an error), rootfs.diff_ids ("sha256:..." each; empty when absent).
+   Any out_ may be NULL. */
+gboolean rrun_image_config_parse_meta (JsonNode *root, const char *source, char **out_os,
+                                       char **out_architecture, gint64 *out_created,
+                                       GStrv *out_diff_ids, GError **error);
+
 void rrun_image_free (RrunImage *image);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunImage, rrun_image_free)
 

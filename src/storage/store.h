@@ -64,4 +64,50 @@ gboolean rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GErro
 gboolean rrun_store_remove_container_dirs (RrunStore *store, const RrunIdMap *map,
                                            const char *cid, GError **error);
 
+/* ---- Added for import and pull (issue 3) ----------------------------------------- */
+
+/* The OCI chain id (hex, no "sha256:"): the diff_id's hex for the bottom layer, else
+   sha256 of "sha256:<parent chain hex> sha256:<diff hex>". */
+char *rrun_store_chain_id (const char *parent_chain, const char *diff_id);
+
+/* Whether layers/CHAIN exists (a pull skips fetching it). */
+gboolean rrun_store_has_layer (RrunStore *store, const char *chain_id);
+
+/* Extract the tar stream on tar_fd (any compression libarchive reads) in the user
+   namespace of map into a staging directory, then move it to layers/CHAIN, where CHAIN
+   comes from parent_chain (NULL for the bottom layer) and the computed diff_id. When
+   expected_diff_id is set and differs, nothing is kept (RRUN_ERROR_CORRUPT). When the
+   layer exists already the new copy is dropped. out_created tells whether this call
+   added it (so a caller that fails later can remove it with rrun_store_remove_layer). */
+gboolean rrun_store_add_layer (RrunStore *store, const RrunIdMap *map, int tar_fd,
+                               const char *parent_chain, const char *expected_diff_id,
+                               char **out_chain_id, char **out_diff_id, gboolean *out_created,
+                               GError **error);
+
+/* Remove a layer no image refers to (undoing rrun_store_add_layer). */
+gboolean rrun_store_remove_layer (RrunStore *store, const RrunIdMap *map,
+                                  const char *chain_id, GError **error);
+
+/* Record an image: config is the exact config blob (the id is its sha256), chain_ids the
+   layers bottom first (they must exist), name a normalised name or NULL, digest the
+   manifest digest or NULL. An existing image with that id gains the name; the name moves
+   from any other image (which keeps its data, as docker's "<none>" images). */
+gboolean rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
+                               const char *const *chain_ids, const char *name,
+                               const char *digest, char **out_id, GError **error);
+
+/* Store a blob under blobs/sha256/HEX after checking its digest ("sha256:<hex>"). */
+gboolean rrun_store_put_blob (RrunStore *store, const char *digest, const void *data,
+                              gsize len, GError **error);
+
+/* rmi with the detail the CLI prints: the names removed ("Untagged: ...") and the id when
+   the image itself was deleted ("Deleted: ..."), else NULL (it still has names, or -f
+   left it to be removed once its live containers end). */
+gboolean rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map,
+                                       const char *ref, gboolean force, GStrv *out_untagged,
+                                       char **out_deleted_id, GError **error);
+
+/* The architecture name OCI uses for this machine ("amd64", "arm64", ...). */
+const char *rrun_store_host_architecture (void);
+
 G_END_DECLS

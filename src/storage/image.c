@@ -1,0 +1,231 @@
+#include "storage/image.h"
+#include "error.h"
+
+#include <string.h>
+
+void
+rrun_image_config_free (RrunImageConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_strfreev (config->env);
+  g_strfreev (config->entrypoint);
+  g_strfreev (config->cmd);
+  g_free (config->working_dir);
+  g_free (config->user);
+  g_strfreev (config->exposed_ports);
+  g_free (config->stop_signal);
+  g_strfreev (config->volumes);
+  g_free (config->hostname);
+  g_free (config);
+}
+
+void
+rrun_image_free (RrunImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->id);
+  g_strfreev (image->names);
+  g_free (image->digest);
+  if (image->layer_dirs)
+    g_ptr_array_unref (image->layer_dirs);
+  if (image->layer_ids)
+    g_ptr_array_unref (image->layer_ids);
+  rrun_image_config_free (image->config);
+  g_free (image->os);
+  g_free (image->architecture);
+  g_free (image);
+}
+
+static gboolean
+bad_field (GError **error, const char *source, const char *field, const char *expected)
+{
+  return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config %s: %s: expected %s",
+                     source, field, expected);
+}
+
+/* A member that is absent or null reads as "not set". */
+static JsonNode *
+member (JsonObject *obj, const char *name)
+{
+  JsonNode *n = obj ? json_object_get_member (obj, name) : NULL;
+
+  return n == NULL || JSON_NODE_HOLDS_NULL (n) ? NULL : n;
+}
+
+static gboolean
+get_string (JsonObject *obj, const char *name, const char *field, const char *source,
+            char **out, GError **error)
+{
+  JsonNode *n = member (obj, name);
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return bad_field (error, source, field, "a string");
+  *out = g_strdup (json_node_get_string (n));
+  return TRUE;
+}
+
+static gboolean
+get_strv (JsonObject *obj, const char *name, const char *field, const char *source,
+          char ***out, GError **error)
+{
+  JsonNode *n = member (obj, name);
+  g_autoptr(GPtrArray) v = NULL;
+  JsonArray *arr;
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    return bad_field (error, source, field, "an array of strings");
+  arr = json_node_get_array (n);
+  v = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonNode *e = json_array_get_element (arr, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        return bad_field (error, source, field, "an array of strings");
+      g_ptr_array_add (v, g_strdup (json_node_get_string (e)));
+    }
+  g_ptr_array_add (v, NULL);
+  *out = (char **) g_ptr_array_free (g_steal_pointer (&v), FALSE);
+  return TRUE;
+}
+
+/* {"80/tcp": {}, ...}: docker's set-as-object; the keys are the values. */
+static gboolean
+get_key_set (JsonObject *obj, const char *name, const char *field, const char *source,
+             char ***out, GError **error)
+{
+  JsonNode *n = member (obj, name);
+  g_autoptr(GPtrArray) v = NULL;
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    return bad_field (error, source, field, "an object");
+  v = g_ptr_array_new_with_free_func (g_free);
+  json_object_iter_init (&iter, json_node_get_object (n));
+  while (json_object_iter_next (&iter, &key, &value))
+    {
+      if (!JSON_NODE_HOLDS_OBJECT (value) && !JSON_NODE_HOLDS_NULL (value))
+        return bad_field (error, source, field, "an object of objects");
+      g_ptr_array_add (v, g_strdup (key));
+    }
+  g_ptr_array_add (v, NULL);
+  *out = (char **) g_ptr_array_free (g_steal_pointer (&v), FALSE);
+  return TRUE;
+}
+
+gboolean
+rrun_image_config_parse (JsonNode *root, const char *source, RrunImageConfig **out_config,
+                         GError **error)
+{
+  g_autoptr(RrunImageConfig) c = g_new0 (RrunImageConfig, 1);
+  g_autofree char *os = NULL, *arch = NULL, *created = NULL;
+  g_auto(GStrv) diff_ids = NULL;
+  JsonObject *top, *cfg = NULL;
+  JsonNode *n;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config %s: not a JSON object",
+                       source);
+  top = json_node_get_object (root);
+  /* The outer fields are checked here too, so a caller may trust their types. */
+  if (!get_string (top, "os", "os", source, &os, error)
+      || !get_string (top, "architecture", "architecture", source, &arch, error)
+      || !get_string (top, "created", "created", source, &created, error))
+    return FALSE;
+  if ((n = member (top, "rootfs")) != NULL)
+    {
+      g_autofree char *type = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        return bad_field (error, source, "rootfs", "an object");
+      if (!get_string (json_node_get_object (n), "type", "rootfs.type", source, &type, error)
+          || !get_strv (json_node_get_object (n), "diff_ids", "rootfs.diff_ids", source,
+                        &diff_ids, error))
+        return FALSE;
+    }
+  if ((n = member (top, "config")) != NULL)
+    {
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        return bad_field (error, source, "config", "an object");
+      cfg = json_node_get_object (n);
+    }
+  if (!get_strv (cfg, "Env", "config.Env", source, &c->env, error)
+      || !get_strv (cfg, "Entrypoint", "config.Entrypoint", source, &c->entrypoint, error)
+      || !get_strv (cfg, "Cmd", "config.Cmd", source, &c->cmd, error)
+      || !get_string (cfg, "WorkingDir", "config.WorkingDir", source, &c->working_dir, error)
+      || !get_string (cfg, "User", "config.User", source, &c->user, error)
+      || !get_key_set (cfg, "ExposedPorts", "config.ExposedPorts", source, &c->exposed_ports,
+                       error)
+      || !get_string (cfg, "StopSignal", "config.StopSignal", source, &c->stop_signal, error)
+      || !get_key_set (cfg, "Volumes", "config.Volumes", source, &c->volumes, error)
+      || !get_string (cfg, "Hostname", "config.Hostname", source, &c->hostname, error))
+    return FALSE;
+  if (c->env)
+    for (guint i = 0; c->env[i]; i++)
+      if (strchr (c->env[i], '=') == NULL || c->env[i][0] == '=')
+        return bad_field (error, source, "config.Env", "\"NAME=VALUE\" strings");
+  /* Empty strings mean unset, as docker reads them. */
+  if (c->working_dir && *c->working_dir == '\0')
+    g_clear_pointer (&c->working_dir, g_free);
+  if (c->user && *c->user == '\0')
+    g_clear_pointer (&c->user, g_free);
+  *out_config = g_steal_pointer (&c);
+  return TRUE;
+}
+
+gboolean
+rrun_image_config_parse_meta (JsonNode *root, const char *source, char **out_os,
+                              char **out_architecture, gint64 *out_created,
+                              GStrv *out_diff_ids, GError **error)
+{
+  g_autoptr(RrunImageConfig) unused = NULL;
+  g_autofree char *os = NULL, *arch = NULL, *created = NULL;
+  g_auto(GStrv) diff_ids = NULL;
+  JsonObject *top;
+  JsonNode *rootfs;
+  gint64 when = 0;
+
+  /* Type-check everything first (one place that knows the rules). */
+  if (!rrun_image_config_parse (root, source, &unused, error))
+    return FALSE;
+  top = json_node_get_object (root);
+  get_string (top, "os", "os", source, &os, NULL);
+  get_string (top, "architecture", "architecture", source, &arch, NULL);
+  get_string (top, "created", "created", source, &created, NULL);
+  rootfs = member (top, "rootfs");
+  if (rootfs)
+    get_strv (json_node_get_object (rootfs), "diff_ids", "rootfs.diff_ids", source,
+              &diff_ids, NULL);
+  if (created != NULL)
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (created, NULL);
+
+      if (dt == NULL)
+        return bad_field (error, source, "created", "an RFC 3339 time");
+      when = g_date_time_to_unix (dt);
+    }
+  if (diff_ids == NULL)
+    diff_ids = g_new0 (char *, 1);
+  for (guint i = 0; diff_ids[i]; i++)
+    if (!g_str_has_prefix (diff_ids[i], "sha256:") || strlen (diff_ids[i]) != 71)
+      return bad_field (error, source, "rootfs.diff_ids", "sha256 digests");
+  if (out_os)
+    *out_os = g_steal_pointer (&os);
+  if (out_architecture)
+    *out_architecture = g_steal_pointer (&arch);
+  if (out_created)
+    *out_created = when;
+  if (out_diff_ids)
+    *out_diff_ids = g_steal_pointer (&diff_ids);
+  return TRUE;
+}

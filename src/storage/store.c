@@ -1,0 +1,1475 @@
+/* The image store: see store.h for the layout. Every change is made in tmp/ and renamed
+   into place under the exclusive store lock, held only for the renames; the long work
+   (extraction, removal of trees) happens outside it, in a staging directory whose own
+   lock tells a live operation from the debris of a killed one. */
+#include "storage/store.h"
+#include "storage/fsmagic.h"
+#include "storage/lock.h"
+#include "storage/names.h"
+#include "error.h"
+#include "layer.h"
+#include "log.h"
+#include "util/fd.h"
+#include "util/path.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+struct RrunStore
+{
+  char *root;
+  int lock_fd;
+  GStrv ro_roots;           /* additional, read-only image stores */
+  GStrv search_registries;  /* for short names */
+};
+
+/* What images/ID/image.json holds. */
+typedef struct
+{
+  char *id;
+  GStrv names;
+  char *digest;
+  GStrv layers; /* chain ids, bottom first */
+  gint64 created;
+  gboolean pending_removal; /* rmi -f while in use: delete once no container uses it */
+  const char *root;         /* the store it was found in (not owned) */
+  gboolean read_only;
+} ImageMeta;
+
+static void
+image_meta_free (ImageMeta *m)
+{
+  if (m == NULL)
+    return;
+  g_free (m->id);
+  g_strfreev (m->names);
+  g_free (m->digest);
+  g_strfreev (m->layers);
+  g_free (m);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImageMeta, image_meta_free)
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+static gboolean
+is_hex64 (const char *s)
+{
+  if (strlen (s) != 64)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+static char *
+sha256_hex (const void *data, gsize len)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+}
+
+static gboolean
+write_json (const char *path, JsonNode *node, GError **error)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+  gsize len;
+
+  json_generator_set_root (gen, node);
+  text = json_generator_to_data (gen, &len);
+  return rrun_path_write_atomic (path, text, len, 0644, error);
+}
+
+static gboolean
+read_json (const char *path, JsonParser **out_parser, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+
+  if (!json_parser_load_from_file (parser, path, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot read \"%s\": no such file",
+                           path);
+      return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read \"%s\": %s", path,
+                         local->message);
+    }
+  *out_parser = g_steal_pointer (&parser);
+  return TRUE;
+}
+
+static gboolean
+corrupt (GError **error, const char *path, const char *field, const char *expected)
+{
+  rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid store file \"%s\": %s: expected %s", path,
+              field, expected);
+  rrun_add_hint (error, "remove the image with 'rrun rmi -f' and import or pull it again");
+  return FALSE;
+}
+
+static JsonNode *
+member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  return n == NULL || JSON_NODE_HOLDS_NULL (n) ? NULL : n;
+}
+
+static gboolean
+json_string_field (JsonObject *o, const char *name, const char *path, gboolean required,
+                   char **out, GError **error)
+{
+  JsonNode *n = member (o, name);
+
+  if (n == NULL)
+    return required ? corrupt (error, path, name, "a string") : TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return corrupt (error, path, name, "a string");
+  *out = g_strdup (json_node_get_string (n));
+  return TRUE;
+}
+
+static gboolean
+json_strv_field (JsonObject *o, const char *name, const char *path, GStrv *out,
+                 GError **error)
+{
+  JsonNode *n = member (o, name);
+  g_autoptr(GPtrArray) v = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *a;
+
+  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+    return corrupt (error, path, name, "an array of strings");
+  a = json_node_get_array (n);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        return corrupt (error, path, name, "an array of strings");
+      g_ptr_array_add (v, g_strdup (json_node_get_string (e)));
+    }
+  g_ptr_array_add (v, NULL);
+  *out = (GStrv) g_ptr_array_free (g_steal_pointer (&v), FALSE);
+  return TRUE;
+}
+
+static gboolean
+json_int_field (JsonObject *o, const char *name, const char *path, gint64 *out,
+                GError **error)
+{
+  JsonNode *n = member (o, name);
+
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return corrupt (error, path, name, "an integer");
+  *out = json_node_get_int (n);
+  return TRUE;
+}
+
+static JsonNode *
+strv_node (const char *const *v)
+{
+  JsonArray *a = json_array_new ();
+  JsonNode *n = json_node_new (JSON_NODE_ARRAY);
+
+  for (guint i = 0; v && v[i]; i++)
+    json_array_add_string_element (a, v[i]);
+  json_node_take_array (n, a);
+  return n;
+}
+
+/* ---- image.json and layer.json ------------------------------------------------------ */
+
+static gboolean
+read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
+{
+  g_autofree char *path = g_build_filename (root, "images", id, "image.json", NULL);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(ImageMeta) m = g_new0 (ImageMeta, 1);
+  JsonNode *rootnode, *n;
+  JsonObject *o;
+
+  if (!read_json (path, &parser, error))
+    return FALSE;
+  rootnode = json_parser_get_root (parser);
+  if (rootnode == NULL || !JSON_NODE_HOLDS_OBJECT (rootnode))
+    return corrupt (error, path, "the file", "a JSON object");
+  o = json_node_get_object (rootnode);
+  if (!json_string_field (o, "id", path, TRUE, &m->id, error)
+      || !json_strv_field (o, "names", path, &m->names, error)
+      || !json_string_field (o, "digest", path, FALSE, &m->digest, error)
+      || !json_strv_field (o, "layers", path, &m->layers, error)
+      || !json_int_field (o, "created", path, &m->created, error))
+    return FALSE;
+  if (strcmp (m->id, id) != 0)
+    return corrupt (error, path, "id", "the directory's name");
+  for (guint i = 0; m->layers[i]; i++)
+    if (!is_hex64 (m->layers[i]))
+      return corrupt (error, path, "layers", "chain ids of 64 hex digits");
+  if ((n = member (o, "pending_removal")) != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+        return corrupt (error, path, "pending_removal", "a boolean");
+      m->pending_removal = json_node_get_boolean (n);
+    }
+  m->root = root;
+  *out = g_steal_pointer (&m);
+  return TRUE;
+}
+
+/* Write image.json into dir (images/ID or a staging copy). */
+static gboolean
+write_meta (const char *dir, const ImageMeta *m, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "image.json", NULL);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, m->id);
+  json_builder_set_member_name (b, "names");
+  json_builder_add_value (b, strv_node ((const char *const *) m->names));
+  json_builder_set_member_name (b, "digest");
+  if (m->digest)
+    json_builder_add_string_value (b, m->digest);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "layers");
+  json_builder_add_value (b, strv_node ((const char *const *) m->layers));
+  json_builder_set_member_name (b, "config_digest");
+  {
+    g_autofree char *d = g_strconcat ("sha256:", m->id, NULL);
+    json_builder_add_string_value (b, d);
+  }
+  json_builder_set_member_name (b, "created");
+  json_builder_add_int_value (b, m->created);
+  json_builder_set_member_name (b, "pending_removal");
+  json_builder_add_boolean_value (b, m->pending_removal);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  return write_json (path, node, error);
+}
+
+static gboolean
+read_layer_size (const char *root, const char *chain, guint64 *out_size, GError **error)
+{
+  g_autofree char *path = g_build_filename (root, "layers", chain, "layer.json", NULL);
+  g_autoptr(JsonParser) parser = NULL;
+  JsonNode *rootnode;
+  gint64 size = 0;
+
+  if (!read_json (path, &parser, error))
+    return FALSE;
+  rootnode = json_parser_get_root (parser);
+  if (rootnode == NULL || !JSON_NODE_HOLDS_OBJECT (rootnode))
+    return corrupt (error, path, "the file", "a JSON object");
+  if (!json_int_field (json_node_get_object (rootnode), "size", path, &size, error))
+    return FALSE;
+  *out_size = (guint64) MAX (size, 0);
+  return TRUE;
+}
+
+static gboolean
+write_layer_json (const char *dir, const char *chain, const char *diff_id,
+                  const char *parent, guint64 size, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "layer.json", NULL);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, chain);
+  json_builder_set_member_name (b, "diff_id");
+  json_builder_add_string_value (b, diff_id);
+  json_builder_set_member_name (b, "parent");
+  if (parent)
+    json_builder_add_string_value (b, parent);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "size");
+  json_builder_add_int_value (b, (gint64) size);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  return write_json (path, node, error);
+}
+
+/* The full image: meta plus its checked config and layer paths. */
+static gboolean
+load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
+{
+  g_autoptr(RrunImage) img = g_new0 (RrunImage, 1);
+  g_autofree char *cpath = g_build_filename (m->root, "images", m->id, "config.json", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *sum = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (cpath, &text, &len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read image config: %s",
+                       local->message);
+  sum = sha256_hex (text, len);
+  if (strcmp (sum, m->id) != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_CORRUPT,
+                  "image %.12s is corrupt: its config does not match its id", m->id);
+      rrun_add_hint (error, "remove it with 'rrun rmi -f %.12s' and import or pull it again",
+                     m->id);
+      return FALSE;
+    }
+  if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config \"%s\": %s", cpath,
+                       local->message);
+  if (!rrun_image_config_parse (json_parser_get_root (parser), cpath, &img->config, error)
+      || !rrun_image_config_parse_meta (json_parser_get_root (parser), cpath, &img->os,
+                                        &img->architecture, NULL, NULL, error))
+    return FALSE;
+  img->id = g_strdup (m->id);
+  img->names = g_strdupv (m->names);
+  img->digest = g_strdup (m->digest);
+  img->created = m->created;
+  img->read_only_store = m->read_only;
+  img->layer_dirs = g_ptr_array_new_with_free_func (g_free);
+  img->layer_ids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; m->layers[i]; i++)
+    {
+      guint64 size = 0;
+
+      if (!read_layer_size (m->root, m->layers[i], &size, error))
+        {
+          g_prefix_error (error, "image %.12s: ", m->id);
+          return FALSE;
+        }
+      img->size += size;
+      g_ptr_array_add (img->layer_dirs,
+                       g_build_filename (m->root, "layers", m->layers[i], "diff", NULL));
+      g_ptr_array_add (img->layer_ids, g_strdup (m->layers[i]));
+    }
+  *out_image = g_steal_pointer (&img);
+  return TRUE;
+}
+
+/* All image metas of one store root; unreadable ones are skipped with a warning so one
+   broken image does not hide the others. */
+static GPtrArray *
+scan_metas (const char *root, gboolean read_only)
+{
+  g_autofree char *dir = g_build_filename (root, "images", NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) image_meta_free);
+  DIR *d = opendir (dir);
+  struct dirent *de;
+
+  if (d == NULL)
+    return out;
+  while ((de = readdir (d)) != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      ImageMeta *m = NULL;
+
+      if (!is_hex64 (de->d_name))
+        continue;
+      if (!read_meta (root, de->d_name, &m, &local))
+        {
+          rrun_warning ("skipping image %.12s: %s", de->d_name, local->message);
+          continue;
+        }
+      m->read_only = read_only;
+      g_ptr_array_add (out, m);
+    }
+  closedir (d);
+  return out;
+}
+
+/* ---- locking and staging ------------------------------------------------------------ */
+
+static gboolean
+store_lock (RrunStore *store, gboolean exclusive, GError **error)
+{
+  return rrun_lock_take (store->lock_fd, exclusive, TRUE, "the image store", error);
+}
+
+static void
+store_unlock (RrunStore *store)
+{
+  rrun_lock_release (store->lock_fd);
+}
+
+typedef struct
+{
+  RrunStore *store;
+  const RrunIdMap *map;
+  char *dir;
+  int lock_fd;
+} Staging;
+
+/* Remove trees as the user first (cheap: no namespace), then, for what is left because
+   files belong to subordinate ids, as root of the user namespace. */
+static gboolean
+remove_trees (const RrunIdMap *map, const char *const *paths, GError **error)
+{
+  gboolean need_helper = FALSE;
+
+  for (guint i = 0; paths[i]; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!rrun_path_rm_rf (paths[i], &local))
+        {
+          g_debug ("removing \"%s\" as the user failed (%s); using the user namespace",
+                   paths[i], local->message);
+          need_helper = TRUE;
+        }
+    }
+  if (!need_helper)
+    return TRUE;
+  if (map == NULL)
+    return rrun_throw (error, RRUN_ERROR_FAILED, "cannot remove \"%s\": no id map", paths[0]);
+  return rrun_layer_remove_trees (map, paths, error);
+}
+
+static void
+staging_free (Staging *st)
+{
+  if (st == NULL)
+    return;
+  if (st->dir)
+    {
+      const char *paths[] = { st->dir, NULL };
+      g_autoptr(GError) local = NULL;
+
+      if (!remove_trees (st->map, paths, &local))
+        rrun_warning ("cannot remove staging directory: %s", local->message);
+    }
+  rrun_close_fdp (&st->lock_fd);
+  g_free (st->dir);
+  g_free (st);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Staging, staging_free)
+
+/* Remove tmp/ entries whose lock nobody holds: debris of killed commands.
+   Called with the store locked exclusively. Returns the paths to remove once unlocked
+   (they are first moved into `into`, which the caller holds locked). */
+static void
+collect_tmp_garbage (RrunStore *store, const char *into, const char *skip)
+{
+  g_autofree char *tmp = g_build_filename (store->root, "tmp", NULL);
+  DIR *d = opendir (tmp);
+  struct dirent *de;
+
+  if (d == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    {
+      g_autofree char *path = NULL, *lock = NULL, *dest = NULL;
+      rrun_autofd int fd = -1;
+
+      if (de->d_name[0] == '.' || g_strcmp0 (de->d_name, skip) == 0)
+        continue;
+      path = g_build_filename (tmp, de->d_name, NULL);
+      lock = g_build_filename (path, "lock", NULL);
+      fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      if (fd >= 0 && !rrun_lock_try_exclusive (fd))
+        continue; /* a live import, pull or removal */
+      dest = g_build_filename (into, de->d_name, NULL);
+      if (rename (path, dest) < 0)
+        g_debug ("cannot move \"%s\" away: %s", path, g_strerror (errno));
+    }
+  closedir (d);
+}
+
+/* A staging directory tmp/XXXXXX with its lock held. Also sweeps debris of killed
+   commands from tmp/ into it, so the caller removes that too. */
+static gboolean
+staging_new (RrunStore *store, const RrunIdMap *map, Staging **out, GError **error)
+{
+  g_autoptr(Staging) st = g_new0 (Staging, 1);
+  g_autofree char *tmpl = g_build_filename (store->root, "tmp", "XXXXXX", NULL);
+  g_autofree char *garbage = NULL;
+  gboolean ok;
+
+  st->store = store;
+  st->map = map;
+  st->lock_fd = -1;
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  if (g_mkdtemp_full (tmpl, 0700) == NULL)
+    {
+      store_unlock (store);
+      return rrun_throw_errno (error, errno, "cannot create a directory in \"%s/tmp\"",
+                               store->root);
+    }
+  st->dir = g_steal_pointer (&tmpl);
+  ok = rrun_lock_open (AT_FDCWD, (garbage = g_build_filename (st->dir, "lock", NULL)),
+                       &st->lock_fd, error)
+       && rrun_lock_take (st->lock_fd, TRUE, FALSE, "a staging directory", error);
+  if (ok)
+    {
+      g_autofree char *sweep = g_build_filename (st->dir, "garbage", NULL);
+      g_autofree char *base = g_path_get_basename (st->dir);
+
+      if (mkdir (sweep, 0700) == 0)
+        collect_tmp_garbage (store, sweep, base);
+    }
+  store_unlock (store);
+  if (!ok)
+    return FALSE;
+  *out = g_steal_pointer (&st);
+  return TRUE;
+}
+
+/* ---- open ----------------------------------------------------------------------------- */
+
+gboolean
+rrun_store_open (const RrunConfig *config, RrunStore **out_store, GError **error)
+{
+  g_autoptr(RrunStore) store = g_new0 (RrunStore, 1);
+  const char *fs = NULL;
+  static const char *const subdirs[] = { "blobs/sha256", "layers", "images", "containers",
+                                         "tmp" };
+
+  store->lock_fd = -1;
+  store->root = g_strdup (config->storage_root);
+  if (!rrun_fsmagic_network_fs (store->root, &fs, error))
+    return FALSE;
+  if (fs != NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot use image storage \"%s\": it is on %s, which cannot hold overlay "
+                  "layers or files of subordinate IDs",
+                  store->root, fs);
+      rrun_add_hint (error, "put it on a local disk with --root DIR or, in "
+                            "~/.config/rrun/rrun.conf, [storage] root=/local/disk/%s/rrun",
+                     g_get_user_name ());
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *d = g_build_filename (store->root, subdirs[i], NULL);
+      if (g_mkdir_with_parents (d, 0700) < 0)
+        return rrun_throw_errno (error, errno, "cannot create image storage \"%s\"", d);
+    }
+  {
+    g_autofree char *lock = g_build_filename (store->root, "lock", NULL);
+    if (!rrun_lock_open (AT_FDCWD, lock, &store->lock_fd, error))
+      return FALSE;
+  }
+  store->ro_roots = g_strdupv (config->additional_image_stores);
+  store->search_registries = g_strdupv (config->unqualified_search_registries);
+  *out_store = g_steal_pointer (&store);
+  return TRUE;
+}
+
+void
+rrun_store_free (RrunStore *store)
+{
+  if (store == NULL)
+    return;
+  rrun_close_fdp (&store->lock_fd);
+  g_free (store->root);
+  g_strfreev (store->ro_roots);
+  g_strfreev (store->search_registries);
+  g_free (store);
+}
+
+const char *
+rrun_store_root (RrunStore *store)
+{
+  return store->root;
+}
+
+/* ---- lookup --------------------------------------------------------------------------- */
+
+/* All metas: this store first, then the read-only ones. */
+static GPtrArray *
+all_metas (RrunStore *store, gboolean include_read_only)
+{
+  GPtrArray *all = scan_metas (store->root, FALSE);
+
+  for (guint i = 0; include_read_only && store->ro_roots && store->ro_roots[i]; i++)
+    {
+      g_autoptr(GPtrArray) more = scan_metas (store->ro_roots[i], TRUE);
+      for (guint j = 0; j < more->len; j++)
+        g_ptr_array_add (all, g_steal_pointer (&more->pdata[j]));
+    }
+  return all;
+}
+
+static gboolean
+has_name (const ImageMeta *m, const char *name)
+{
+  return !m->pending_removal && g_strv_contains ((const char *const *) m->names, name);
+}
+
+/* Find ref among metas: names (most specific candidate first), then "name@digest",
+   then an id or id prefix. *out_by_name tells which matched (rmi untags a name but
+   deletes by id). Not found is RRUN_ERROR_NOT_FOUND with a hint. */
+static gboolean
+find_meta (RrunStore *store, GPtrArray *metas, const char *ref, ImageMeta **out_meta,
+           char **out_name, GError **error)
+{
+  g_autoptr(GError) parse_error = NULL;
+  g_auto(GStrv) candidates
+      = rrun_names_candidates (ref, (const char *const *) store->search_registries,
+                               &parse_error);
+  ImageMeta *match = NULL;
+
+  for (guint c = 0; candidates && candidates[c]; c++)
+    {
+      const char *at = strchr (candidates[c], '@');
+
+      for (guint i = 0; i < metas->len; i++)
+        {
+          ImageMeta *m = metas->pdata[i];
+
+          if (at == NULL && has_name (m, candidates[c]))
+            {
+              *out_meta = m;
+              *out_name = g_strdup (candidates[c]);
+              return TRUE;
+            }
+          /* repo@digest (or repo:tag@digest): the digest decides, the repository must
+             be one of the image's names. */
+          if (at != NULL && !m->pending_removal && g_strcmp0 (m->digest, at + 1) == 0)
+            {
+              g_autofree char *repo = g_strndup (candidates[c], (gsize) (at - candidates[c]));
+              g_autofree char *r2 = NULL, *tag = NULL;
+
+              rrun_names_split (repo, &r2, &tag);
+              for (guint k = 0; m->names[k]; k++)
+                {
+                  g_autofree char *nr = NULL, *nt = NULL;
+                  rrun_names_split (m->names[k], &nr, &nt);
+                  if (strcmp (nr, r2) == 0)
+                    {
+                      *out_meta = m;
+                      *out_name = NULL;
+                      return TRUE;
+                    }
+                }
+            }
+        }
+    }
+  if (rrun_names_is_id_prefix (ref))
+    {
+      const char *hex = g_str_has_prefix (ref, "sha256:") ? ref + 7 : ref;
+
+      for (guint i = 0; i < metas->len; i++)
+        {
+          ImageMeta *m = metas->pdata[i];
+
+          if (m->pending_removal || !g_str_has_prefix (m->id, hex))
+            continue;
+          if (match != NULL && strcmp (match->id, m->id) != 0)
+            return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                               "image id prefix \"%s\" is ambiguous: %.12s and %.12s", ref,
+                               match->id, m->id);
+          if (match == NULL)
+            match = m;
+        }
+      if (match)
+        {
+          *out_meta = match;
+          *out_name = NULL;
+          return TRUE;
+        }
+    }
+  else if (parse_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&parse_error));
+      return FALSE;
+    }
+  rrun_throw (error, RRUN_ERROR_NOT_FOUND, "image \"%s\" not found", ref);
+  if (parse_error != NULL)
+    rrun_add_hint (error, "see the images there are with 'rrun images'");
+  else
+    rrun_add_hint (error, "pull it with 'rrun pull %s' or make it from a root file system "
+                          "tarball with 'rrun import ROOTFS.tar %s'",
+                   ref, ref);
+  return FALSE;
+}
+
+gboolean
+rrun_store_find_image (RrunStore *store, const char *ref, RrunImage **out_image,
+                       GError **error)
+{
+  g_autoptr(GPtrArray) metas = NULL;
+  g_autofree char *name = NULL;
+  ImageMeta *m = NULL;
+  gboolean ok;
+
+  if (!store_lock (store, FALSE, error))
+    return FALSE;
+  metas = all_metas (store, TRUE);
+  ok = find_meta (store, metas, ref, &m, &name, error) && load_image (m, out_image, error);
+  store_unlock (store);
+  return ok;
+}
+
+static gint
+newest_first (gconstpointer a, gconstpointer b)
+{
+  const RrunImage *x = *(RrunImage *const *) a, *y = *(RrunImage *const *) b;
+
+  if (x->created != y->created)
+    return x->created < y->created ? 1 : -1;
+  return strcmp (x->id, y->id);
+}
+
+gboolean
+rrun_store_list_images (RrunStore *store, GPtrArray **out_images, GError **error)
+{
+  g_autoptr(GPtrArray) metas = NULL;
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_image_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  if (!store_lock (store, FALSE, error))
+    return FALSE;
+  metas = all_metas (store, TRUE);
+  for (guint i = 0; i < metas->len; i++)
+    {
+      ImageMeta *m = metas->pdata[i];
+      g_autoptr(GError) local = NULL;
+      RrunImage *img = NULL;
+
+      /* The user's own copy wins over a read-only store's. */
+      if (m->pending_removal || g_hash_table_contains (seen, m->id))
+        continue;
+      if (!load_image (m, &img, &local))
+        {
+          rrun_warning ("skipping image %.12s: %s", m->id, local->message);
+          continue;
+        }
+      g_hash_table_add (seen, m->id);
+      g_ptr_array_add (images, img);
+    }
+  store_unlock (store);
+  g_ptr_array_sort (images, newest_first);
+  *out_images = g_steal_pointer (&images);
+  return TRUE;
+}
+
+/* ---- layers and images ---------------------------------------------------------------- */
+
+char *
+rrun_store_chain_id (const char *parent_chain, const char *diff_id)
+{
+  g_autofree char *text = NULL;
+
+  if (parent_chain == NULL)
+    return g_strdup (g_str_has_prefix (diff_id, "sha256:") ? diff_id + 7 : diff_id);
+  text = g_strdup_printf ("sha256:%s %s", parent_chain, diff_id);
+  return sha256_hex (text, strlen (text));
+}
+
+gboolean
+rrun_store_has_layer (RrunStore *store, const char *chain_id)
+{
+  g_autofree char *path = NULL;
+
+  if (!is_hex64 (chain_id))
+    return FALSE;
+  path = g_build_filename (store->root, "layers", chain_id, "layer.json", NULL);
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+gboolean
+rrun_store_add_layer (RrunStore *store, const RrunIdMap *map, int tar_fd,
+                      const char *parent_chain, const char *expected_diff_id,
+                      char **out_chain_id, char **out_diff_id, gboolean *out_created,
+                      GError **error)
+{
+  g_autoptr(Staging) st = NULL;
+  g_autofree char *layer = NULL, *diff = NULL, *diff_id = NULL, *chain = NULL;
+  g_autofree char *dest = NULL;
+  guint64 size = 0;
+  gboolean created = FALSE;
+
+  if (parent_chain && !is_hex64 (parent_chain))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid parent chain id \"%s\"",
+                       parent_chain);
+  if (!staging_new (store, map, &st, error))
+    return FALSE;
+  layer = g_build_filename (st->dir, "layer", NULL);
+  diff = g_build_filename (layer, "diff", NULL);
+  if (g_mkdir_with_parents (diff, 0755) < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", diff);
+  if (!rrun_layer_extract (map, tar_fd, diff, &diff_id, &size, error))
+    return FALSE;
+  if (expected_diff_id && strcmp (expected_diff_id, diff_id) != 0)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "layer content does not match: expected %s, got %s", expected_diff_id,
+                       diff_id);
+  chain = rrun_store_chain_id (parent_chain, diff_id);
+  if (!write_layer_json (layer, chain, diff_id, parent_chain, size, error))
+    return FALSE;
+  dest = g_build_filename (store->root, "layers", chain, NULL);
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  if (!g_file_test (dest, G_FILE_TEST_EXISTS))
+    {
+      if (rename (layer, dest) < 0)
+        {
+          int errsv = errno;
+          store_unlock (store);
+          return rrun_throw_errno (error, errsv, "cannot move layer into \"%s\"", dest);
+        }
+      created = TRUE;
+    }
+  store_unlock (store);
+  *out_chain_id = g_steal_pointer (&chain);
+  if (out_diff_id)
+    *out_diff_id = g_steal_pointer (&diff_id);
+  if (out_created)
+    *out_created = created;
+  return TRUE; /* the staging dir (and a duplicate copy) goes with st */
+}
+
+/* Move images/ID (or layers/CHAIN) into dir, under the exclusive lock. */
+static gboolean
+move_into (RrunStore *store, const char *kind, const char *id, const char *dir,
+           GError **error)
+{
+  g_autofree char *src = g_build_filename (store->root, kind, id, NULL);
+  g_autofree char *dest = g_strdup_printf ("%s/%s-%s", dir, kind, id);
+
+  if (rename (src, dest) < 0 && errno != ENOENT)
+    return rrun_throw_errno (error, errno, "cannot remove \"%s\"", src);
+  return TRUE;
+}
+
+static gboolean
+layer_in_use (GPtrArray *metas, const char *chain, const char *except_id)
+{
+  for (guint i = 0; i < metas->len; i++)
+    {
+      ImageMeta *m = metas->pdata[i];
+      if (g_strcmp0 (m->id, except_id) != 0
+          && g_strv_contains ((const char *const *) m->layers, chain))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+rrun_store_remove_layer (RrunStore *store, const RrunIdMap *map, const char *chain_id,
+                         GError **error)
+{
+  g_autoptr(Staging) st = NULL;
+  g_autoptr(GPtrArray) metas = NULL;
+  gboolean ok = TRUE;
+
+  if (!is_hex64 (chain_id))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid layer id \"%s\"",
+                       chain_id);
+  if (!staging_new (store, map, &st, error) || !store_lock (store, TRUE, error))
+    return FALSE;
+  metas = scan_metas (store->root, FALSE);
+  if (layer_in_use (metas, chain_id, NULL))
+    ok = rrun_throw (error, RRUN_ERROR_BUSY, "cannot remove layer %.12s: an image uses it",
+                     chain_id);
+  else
+    ok = move_into (store, "layers", chain_id, st->dir, error);
+  store_unlock (store);
+  return ok;
+}
+
+gboolean
+rrun_store_put_blob (RrunStore *store, const char *digest, const void *data, gsize len,
+                     GError **error)
+{
+  g_autofree char *sum = sha256_hex (data, len);
+  g_autofree char *path = NULL;
+
+  if (!g_str_has_prefix (digest, "sha256:") || !is_hex64 (digest + 7))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid digest \"%s\"", digest);
+  if (strcmp (sum, digest + 7) != 0)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "blob does not match its digest %s: got "
+                       "sha256:%s", digest, sum);
+  path = g_build_filename (store->root, "blobs", "sha256", digest + 7, NULL);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  return rrun_path_write_atomic (path, data, len, 0644, error);
+}
+
+/* Take name away from every image of this store but keep_id (a name names one image). */
+static gboolean
+drop_name_elsewhere (RrunStore *store, GPtrArray *metas, const char *name,
+                     const char *keep_id, GError **error)
+{
+  for (guint i = 0; i < metas->len; i++)
+    {
+      ImageMeta *m = metas->pdata[i];
+      g_autoptr(GPtrArray) kept = NULL;
+
+      if (strcmp (m->id, keep_id) == 0
+          || !g_strv_contains ((const char *const *) m->names, name))
+        continue;
+      kept = g_ptr_array_new_with_free_func (g_free);
+      for (guint k = 0; m->names[k]; k++)
+        if (strcmp (m->names[k], name) != 0)
+          g_ptr_array_add (kept, g_strdup (m->names[k]));
+      g_ptr_array_add (kept, NULL);
+      g_strfreev (m->names);
+      m->names = (GStrv) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
+      {
+        g_autofree char *dir = g_build_filename (store->root, "images", m->id, NULL);
+        if (!write_meta (dir, m, error))
+          return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
+                      const char *const *chain_ids, const char *name, const char *digest,
+                      char **out_id, GError **error)
+{
+  g_autofree char *id = sha256_hex (config, config_len);
+  g_autofree char *dest = g_build_filename (store->root, "images", id, NULL);
+  g_autofree char *blob = g_build_filename (store->root, "blobs", "sha256", id, NULL);
+  g_autofree char *tmpdir = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) metas = NULL;
+  g_autoptr(ImageMeta) meta = g_new0 (ImageMeta, 1);
+  g_autoptr(GError) local = NULL;
+  g_auto(GStrv) diff_ids = NULL;
+  gint64 created = 0;
+  gboolean ok = FALSE;
+
+  /* The config is outside input when pulled: check it before anything is written. */
+  if (!json_parser_load_from_data (parser, config, (gssize) config_len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config: %s", local->message);
+  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), "of the new image", NULL, NULL,
+                                     &created, &diff_ids, error))
+    return FALSE;
+  if (g_strv_length (diff_ids) != g_strv_length ((GStrv) chain_ids))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "image config lists %u layers but the image has %u",
+                       g_strv_length (diff_ids), g_strv_length ((GStrv) chain_ids));
+  meta->id = g_strdup (id);
+  meta->names = g_new0 (char *, 2);
+  meta->names[0] = g_strdup (name);
+  meta->digest = g_strdup (digest);
+  meta->layers = g_strdupv ((GStrv) chain_ids);
+  meta->created = created;
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  for (guint i = 0; chain_ids[i]; i++)
+    if (!rrun_store_has_layer (store, chain_ids[i]))
+      {
+        rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot add image: layer %.12s is missing",
+                    chain_ids[i]);
+        goto out;
+      }
+  metas = scan_metas (store->root, FALSE);
+  if (g_file_test (dest, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(ImageMeta) old = NULL;
+
+      if (!read_meta (store->root, id, &old, error))
+        goto out;
+      if (name && !g_strv_contains ((const char *const *) old->names, name))
+        {
+          guint n = g_strv_length (old->names);
+          old->names = g_renew (char *, old->names, n + 2);
+          old->names[n] = g_strdup (name);
+          old->names[n + 1] = NULL;
+        }
+      if (digest && old->digest == NULL)
+        old->digest = g_strdup (digest);
+      old->pending_removal = FALSE;
+      if (!write_meta (dest, old, error))
+        goto out;
+    }
+  else
+    {
+      g_autofree char *tmpl = g_build_filename (store->root, "tmp", "image-XXXXXX", NULL);
+      g_autofree char *cpath = NULL;
+
+      if (g_mkdtemp_full (tmpl, 0755) == NULL)
+        {
+          rrun_throw_errno (error, errno, "cannot create a directory in \"%s/tmp\"",
+                            store->root);
+          goto out;
+        }
+      tmpdir = g_steal_pointer (&tmpl);
+      cpath = g_build_filename (tmpdir, "config.json", NULL);
+      if (!rrun_path_write_atomic (cpath, config, config_len, 0644, error)
+          || !write_meta (tmpdir, meta, error))
+        goto out;
+      if (rename (tmpdir, dest) < 0)
+        {
+          rrun_throw_errno (error, errno, "cannot move image into \"%s\"", dest);
+          goto out;
+        }
+      g_clear_pointer (&tmpdir, g_free);
+      /* The config blob is the same file (a hard link), content-addressed. */
+      {
+        g_autofree char *c = g_build_filename (dest, "config.json", NULL);
+        if (link (c, blob) < 0 && errno != EEXIST)
+          g_debug ("cannot link config blob: %s", g_strerror (errno));
+      }
+    }
+  if (name && !drop_name_elsewhere (store, metas, name, id, error))
+    goto out;
+  ok = TRUE;
+out:
+  if (tmpdir)
+    rrun_path_rm_rf (tmpdir, NULL);
+  store_unlock (store);
+  if (ok)
+    *out_id = g_steal_pointer (&id);
+  return ok;
+}
+
+const char *
+rrun_store_host_architecture (void)
+{
+  static const struct
+  {
+    const char *uname;
+    const char *oci;
+  } arches[] = {
+    { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" }, { "armv6l", "arm" },
+    { "i686", "386" },     { "i386", "386" },      { "ppc64le", "ppc64le" },
+    { "s390x", "s390x" },  { "riscv64", "riscv64" }, { "mips64", "mips64le" },
+    { "loongarch64", "loong64" },
+  };
+  static char machine[65];
+  struct utsname u;
+
+  if (uname (&u) < 0)
+    return "amd64";
+  for (guint i = 0; i < G_N_ELEMENTS (arches); i++)
+    if (strcmp (u.machine, arches[i].uname) == 0)
+      return arches[i].oci;
+  g_strlcpy (machine, u.machine, sizeof machine);
+  return machine;
+}
+
+/* The config of an imported image: like `docker import`/`podman import`, no Cmd or
+   Entrypoint (the user names the command: `rrun run IMG sh`); PATH is set because a
+   bare rootfs has no other way to say it and every runtime would default to it. */
+static char *
+import_config (const char *diff_id, const char *source, gsize *out_len)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *created = g_date_time_format_iso8601 (now);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "created");
+  json_builder_add_string_value (b, created);
+  json_builder_set_member_name (b, "architecture");
+  json_builder_add_string_value (b, rrun_store_host_architecture ());
+  json_builder_set_member_name (b, "os");
+  json_builder_add_string_value (b, "linux");
+  json_builder_set_member_name (b, "config");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "Env");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b,
+                                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "rootfs");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "layers");
+  json_builder_set_member_name (b, "diff_ids");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, diff_id);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "history");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "created");
+  json_builder_add_string_value (b, created);
+  json_builder_set_member_name (b, "created_by");
+  json_builder_add_string_value (b, "rrun import");
+  json_builder_set_member_name (b, "comment");
+  {
+    g_autofree char *c = g_strdup_printf ("imported from %s", source);
+    json_builder_add_string_value (b, c);
+  }
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, out_len);
+}
+
+gboolean
+rrun_store_import_tarball (RrunStore *store, const RrunIdMap *map, const char *tar_path,
+                           const char *name, char **out_id, GError **error)
+{
+  g_autofree char *norm = NULL, *chain = NULL, *diff_id = NULL, *config = NULL;
+  rrun_autofd int fd = -1;
+  gboolean created = FALSE;
+  gsize config_len;
+  const char *layers[2] = { NULL, NULL };
+
+  if (!rrun_names_normalize (name, &norm, error))
+    return FALSE;
+  if (strcmp (tar_path, "-") == 0)
+    fd = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+  else
+    fd = open (tar_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open \"%s\"", tar_path);
+  if (!rrun_store_add_layer (store, map, fd, NULL, NULL, &chain, &diff_id, &created, error))
+    return FALSE;
+  config = import_config (diff_id, strcmp (tar_path, "-") == 0 ? "stdin" : tar_path,
+                          &config_len);
+  layers[0] = chain;
+  if (!rrun_store_add_image (store, config, config_len, layers, norm, NULL, out_id, error))
+    {
+      if (created)
+        {
+          g_autoptr(GError) local = NULL;
+          if (!rrun_store_remove_layer (store, map, chain, &local))
+            rrun_warning ("cannot remove layer %.12s: %s", chain, local->message);
+        }
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- removal -------------------------------------------------------------------------- */
+
+/* Containers of this store using image id: the live ones (their lock is held) go to
+   *out_live; stale ones are moved into `into` when set. Exclusive lock held. */
+static void
+scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
+                 const char *into)
+{
+  g_autofree char *dir = g_build_filename (store->root, "containers", NULL);
+  DIR *d = opendir (dir);
+  struct dirent *de;
+
+  if (d == NULL)
+    return;
+  while ((de = readdir (d)) != NULL)
+    {
+      g_autofree char *cdir = NULL, *img = NULL, *lock = NULL;
+      rrun_autofd int fd = -1;
+
+      if (de->d_name[0] == '.')
+        continue;
+      cdir = g_build_filename (dir, de->d_name, NULL);
+      {
+        g_autofree char *ipath = g_build_filename (cdir, "image", NULL);
+        if (!g_file_get_contents (ipath, &img, NULL, NULL))
+          img = g_strdup ("");
+        g_strstrip (img);
+      }
+      if (image_id && strcmp (img, image_id) != 0)
+        continue;
+      lock = g_build_filename (cdir, "lock", NULL);
+      fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      if (fd >= 0 && !rrun_lock_try_exclusive (fd))
+        {
+          if (out_live)
+            g_ptr_array_add (out_live, g_strdup (de->d_name));
+          continue;
+        }
+      if (into)
+        {
+          g_autofree char *dest = g_strdup_printf ("%s/container-%s", into, de->d_name);
+          if (rename (cdir, dest) < 0)
+            g_debug ("cannot move \"%s\": %s", cdir, g_strerror (errno));
+        }
+    }
+  closedir (d);
+}
+
+/* Delete image m (exclusive lock held): its dir, config blob and the layers no other
+   image uses go into `into`. */
+static gboolean
+delete_image_locked (RrunStore *store, GPtrArray *metas, ImageMeta *m, const char *into,
+                     GError **error)
+{
+  g_autofree char *blob = g_build_filename (store->root, "blobs", "sha256", m->id, NULL);
+
+  if (!move_into (store, "images", m->id, into, error))
+    return FALSE;
+  (void) unlink (blob);
+  for (guint i = 0; m->layers[i]; i++)
+    if (!layer_in_use (metas, m->layers[i], m->id)
+        && !move_into (store, "layers", m->layers[i], into, error))
+      return FALSE;
+  /* Gone: it no longer keeps layers alive for the next deletion in this pass. */
+  g_strfreev (m->layers);
+  m->layers = g_new0 (char *, 1);
+  return TRUE;
+}
+
+gboolean
+rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map, const char *ref,
+                              gboolean force, GStrv *out_untagged, char **out_deleted_id,
+                              GError **error)
+{
+  g_autoptr(Staging) st = NULL;
+  g_autoptr(GPtrArray) metas = NULL;
+  g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) untagged = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *name = NULL, *deleted = NULL;
+  g_autofree char *idir = NULL;
+  ImageMeta *m = NULL;
+  gboolean ok = FALSE;
+
+  if (!staging_new (store, map, &st, error))
+    return FALSE;
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  metas = all_metas (store, TRUE);
+  if (!find_meta (store, metas, ref, &m, &name, error))
+    goto out;
+  if (m->read_only)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot remove image \"%s\": it is in the read-only image store \"%s\"", ref,
+                  m->root);
+      goto out;
+    }
+  /* Only this store's images matter from here on (layers are per store). */
+  for (guint i = metas->len; i > 0; i--)
+    if (((ImageMeta *) metas->pdata[i - 1])->read_only)
+      g_ptr_array_remove_index (metas, i - 1);
+  idir = g_build_filename (store->root, "images", m->id, NULL);
+  if (name != NULL && g_strv_length (m->names) > 1)
+    {
+      /* Untag one name of several: the image stays. */
+      g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+
+      for (guint k = 0; m->names[k]; k++)
+        if (strcmp (m->names[k], name) != 0)
+          g_ptr_array_add (kept, g_strdup (m->names[k]));
+      g_ptr_array_add (kept, NULL);
+      g_strfreev (m->names);
+      m->names = (GStrv) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
+      if (!write_meta (idir, m, error))
+        goto out;
+      g_ptr_array_add (untagged, g_steal_pointer (&name));
+      ok = TRUE;
+      goto out;
+    }
+  scan_containers (store, m->id, live, st->dir);
+  if (live->len > 0 && !force)
+    {
+      rrun_throw (error, RRUN_ERROR_BUSY,
+                  "cannot remove image \"%s\": container %s is using it", ref,
+                  (char *) live->pdata[0]);
+      rrun_add_hint (error, "stop the container first, or use 'rrun rmi -f %s' to untag it now "
+                            "and delete it once no container uses it",
+                     ref);
+      goto out;
+    }
+  for (guint k = 0; m->names[k]; k++)
+    g_ptr_array_add (untagged, g_strdup (m->names[k]));
+  if (live->len > 0)
+    {
+      /* rmi -f while running: deleting lower layers under a mounted overlay would break
+         the container, so the image disappears from view now and from disk at the next
+         garbage collection after its containers end. */
+      g_strfreev (m->names);
+      m->names = g_new0 (char *, 1);
+      m->pending_removal = TRUE;
+      if (!write_meta (idir, m, error))
+        goto out;
+      rrun_warning ("image %.12s is in use by container %s; it will be deleted when no "
+                    "container uses it",
+                    m->id, (char *) live->pdata[0]);
+      ok = TRUE;
+      goto out;
+    }
+  if (!delete_image_locked (store, metas, m, st->dir, error))
+    goto out;
+  deleted = g_strdup (m->id);
+  ok = TRUE;
+out:
+  store_unlock (store);
+  if (!ok)
+    return FALSE;
+  /* st's destructor removes what was moved into it, outside the lock. */
+  g_ptr_array_add (untagged, NULL);
+  if (out_untagged)
+    *out_untagged = (GStrv) g_ptr_array_free (g_steal_pointer (&untagged), FALSE);
+  if (out_deleted_id)
+    *out_deleted_id = g_steal_pointer (&deleted);
+  return TRUE;
+}
+
+gboolean
+rrun_store_remove_image (RrunStore *store, const RrunIdMap *map, const char *ref,
+                         gboolean force, char **out_removed_id, GError **error)
+{
+  g_auto(GStrv) untagged = NULL;
+  g_autofree char *deleted = NULL;
+
+  if (!rrun_store_remove_image_full (store, map, ref, force, &untagged, &deleted, error))
+    return FALSE;
+  *out_removed_id = g_steal_pointer (&deleted);
+  return TRUE;
+}
+
+/* ---- containers ----------------------------------------------------------------------- */
+
+/* In this store (and not pending removal) or in a read-only one. */
+static gboolean
+image_exists (RrunStore *store, const char *id)
+{
+  g_autoptr(ImageMeta) m = NULL;
+
+  if (!is_hex64 (id))
+    return FALSE;
+  if (read_meta (store->root, id, &m, NULL))
+    return !m->pending_removal;
+  for (guint i = 0; store->ro_roots && store->ro_roots[i]; i++)
+    {
+      g_autofree char *d = g_build_filename (store->ro_roots[i], "images", id, NULL);
+      if (g_file_test (d, G_FILE_TEST_IS_DIR))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+valid_cid (const char *cid)
+{
+  if (*cid == '\0' || strlen (cid) > 128 || cid[0] == '.')
+    return FALSE;
+  for (const char *p = cid; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+rrun_store_create_container_dirs (RrunStore *store, const char *cid, const char *image_id,
+                                  char **out_upper, char **out_work, int *out_lock_fd,
+                                  GError **error)
+{
+  g_autofree char *cdir = NULL, *upper = NULL, *work = NULL, *ipath = NULL;
+  g_autofree char *text = NULL, *lock_path = NULL;
+  rrun_autofd int lock_fd = -1;
+  gboolean made = FALSE;
+
+  if (!valid_cid (cid))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container id \"%s\"",
+                       cid);
+  cdir = g_build_filename (store->root, "containers", cid, NULL);
+  upper = g_build_filename (cdir, "upper", NULL);
+  work = g_build_filename (cdir, "work", NULL);
+  ipath = g_build_filename (cdir, "image", NULL);
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  /* The image must still be there: an rmi may have run since the lookup. */
+  if (!image_exists (store, image_id))
+    {
+      rrun_throw (error, RRUN_ERROR_NOT_FOUND, "image %.12s was removed", image_id);
+      goto fail;
+    }
+  if (mkdir (cdir, 0700) < 0)
+    {
+      int errsv = errno;
+      if (errsv == EEXIST)
+        rrun_throw (error, RRUN_ERROR_BUSY, "container \"%s\" already exists", cid);
+      else
+        rrun_throw_errno (error, errsv, "cannot create \"%s\"", cdir);
+      goto fail;
+    }
+  made = TRUE;
+  text = g_strconcat (image_id, "\n", NULL);
+  if (!rrun_lock_open (AT_FDCWD, (lock_path = g_build_filename (cdir, "lock", NULL)),
+                       &lock_fd, error)
+      || !rrun_lock_take (lock_fd, TRUE, FALSE, "the container", error))
+    goto fail;
+  if (mkdir (upper, 0755) < 0 || mkdir (work, 0700) < 0)
+    {
+      rrun_throw_errno (error, errno, "cannot create the writable layer in \"%s\"", cdir);
+      goto fail;
+    }
+  if (!rrun_path_write_atomic (ipath, text, strlen (text), 0644, error))
+    goto fail;
+  store_unlock (store);
+  *out_upper = g_steal_pointer (&upper);
+  *out_work = g_steal_pointer (&work);
+  *out_lock_fd = rrun_steal_fd (&lock_fd);
+  return TRUE;
+
+fail:
+  if (made)
+    rrun_path_rm_rf (cdir, NULL);
+  store_unlock (store);
+  return FALSE;
+}
+
+gboolean
+rrun_store_remove_container_dirs (RrunStore *store, const RrunIdMap *map, const char *cid,
+                                  GError **error)
+{
+  g_autoptr(Staging) st = NULL;
+  g_autofree char *cdir = NULL, *dest = NULL;
+
+  if (!valid_cid (cid))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container id \"%s\"",
+                       cid);
+  cdir = g_build_filename (store->root, "containers", cid, NULL);
+  if (!g_file_test (cdir, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (!staging_new (store, map, &st, error))
+    return FALSE;
+  dest = g_strdup_printf ("%s/container-%s", st->dir, cid);
+  /* A rename is atomic and needs no lock: the name is the container's own. */
+  if (rename (cdir, dest) < 0 && errno != ENOENT)
+    return rrun_throw_errno (error, errno, "cannot remove \"%s\"", cdir);
+  {
+    const char *paths[] = { st->dir, NULL };
+    if (!remove_trees (map, paths, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error)
+{
+  g_autoptr(Staging) st = NULL;
+  g_autoptr(GPtrArray) metas = NULL;
+
+  /* staging_new also sweeps tmp/ debris into the staging dir. */
+  if (!staging_new (store, map, &st, error))
+    return FALSE;
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  scan_containers (store, NULL, NULL, st->dir);
+  /* Images rmi -f left for later: delete those no live container uses now. */
+  metas = scan_metas (store->root, FALSE);
+  for (guint i = 0; i < metas->len; i++)
+    {
+      ImageMeta *m = metas->pdata[i];
+      g_autoptr(GPtrArray) live = NULL;
+      g_autoptr(GError) local = NULL;
+
+      if (!m->pending_removal)
+        continue;
+      live = g_ptr_array_new_with_free_func (g_free);
+      scan_containers (store, m->id, live, NULL);
+      if (live->len == 0 && !delete_image_locked (store, metas, m, st->dir, &local))
+        rrun_warning ("cannot delete image %.12s: %s", m->id, local->message);
+    }
+  store_unlock (store);
+  return TRUE; /* st's destructor removes the debris */
+}

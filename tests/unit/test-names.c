@@ -1,0 +1,128 @@
+#include "storage/names.h"
+#include "error.h"
+
+#include <string.h>
+
+static void
+check_norm (const char *in, const char *want)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  g_assert_true (rrun_names_normalize (in, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, want);
+}
+
+static void
+test_normalize (void)
+{
+  check_norm ("busybox", "localhost/busybox:latest");
+  check_norm ("foo:1", "localhost/foo:1");
+  check_norm ("docker.io/library/alpine", "docker.io/library/alpine:latest");
+  check_norm ("localhost/busybox", "localhost/busybox:latest");
+  check_norm ("localhost:5000/x/y:v1.2_3-a", "localhost:5000/x/y:v1.2_3-a");
+  check_norm ("library/alpine", "localhost/library/alpine:latest");
+  check_norm ("a__b.c-d--e", "localhost/a__b.c-d--e:latest");
+}
+
+static void
+check_bad (const char *in)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  g_assert_false (rrun_names_normalize (in, &out, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, in));
+  g_assert_null (out);
+}
+
+static void
+test_bad_names (void)
+{
+  check_bad ("");
+  check_bad ("Busybox");
+  check_bad ("busy box");
+  check_bad ("foo:");
+  check_bad ("foo:-x");
+  check_bad ("a/../b");
+  check_bad ("-a");
+  check_bad ("a_");
+  check_bad ("a___b");
+  check_bad ("localhost/");
+  check_bad ("alpine@sha256:"
+             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  check_bad ("alpine@sha256:1234");
+}
+
+static void
+test_parse_digest (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunReference) ref = NULL;
+  const char *d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  g_autofree char *text = g_strconcat ("ghcr.io/org/img@", d, NULL);
+  g_autofree char *back = NULL;
+
+  g_assert_true (rrun_reference_parse (text, &ref, &error));
+  g_assert_cmpstr (ref->domain, ==, "ghcr.io");
+  g_assert_cmpstr (ref->path, ==, "org/img");
+  g_assert_null (ref->tag);
+  g_assert_cmpstr (ref->digest, ==, d);
+  back = rrun_reference_format (ref);
+  g_assert_cmpstr (back, ==, text);
+}
+
+static void
+test_candidates (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) c = rrun_names_candidates ("alpine", NULL, &error);
+  g_auto(GStrv) q = NULL;
+  g_auto(GStrv) s = NULL;
+  const char *regs[] = { "quay.io", "docker.io", NULL };
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (c), ==, 3);
+  g_assert_cmpstr (c[0], ==, "localhost/alpine:latest");
+  g_assert_cmpstr (c[1], ==, "docker.io/alpine:latest");
+  g_assert_cmpstr (c[2], ==, "docker.io/library/alpine:latest");
+  q = rrun_names_candidates ("docker.io/alpine:3", NULL, &error);
+  g_assert_cmpuint (g_strv_length (q), ==, 2);
+  g_assert_cmpstr (q[1], ==, "docker.io/library/alpine:3");
+  s = rrun_names_candidates ("x/y", regs, &error);
+  g_assert_cmpuint (g_strv_length (s), ==, 3);
+  g_assert_cmpstr (s[1], ==, "quay.io/x/y:latest");
+  g_assert_cmpstr (s[2], ==, "docker.io/x/y:latest");
+}
+
+static void
+test_split_and_id (void)
+{
+  g_autofree char *r = NULL, *t = NULL, *r2 = NULL, *t2 = NULL;
+
+  rrun_names_split ("localhost:5000/busybox:latest", &r, &t);
+  g_assert_cmpstr (r, ==, "localhost:5000/busybox");
+  g_assert_cmpstr (t, ==, "latest");
+  rrun_names_split ("localhost:5000/busybox", &r2, &t2);
+  g_assert_cmpstr (r2, ==, "localhost:5000/busybox");
+  g_assert_cmpstr (t2, ==, "<none>");
+  g_assert_true (rrun_names_is_id_prefix ("abc"));
+  g_assert_true (rrun_names_is_id_prefix ("sha256:abc123"));
+  g_assert_false (rrun_names_is_id_prefix ("ab"));
+  g_assert_false (rrun_names_is_id_prefix ("busybox"));
+  g_assert_false (rrun_names_is_id_prefix ("ABC"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/names/normalize", test_normalize);
+  g_test_add_func ("/names/bad", test_bad_names);
+  g_test_add_func ("/names/parse-digest", test_parse_digest);
+  g_test_add_func ("/names/candidates", test_candidates);
+  g_test_add_func ("/names/split-and-id", test_split_and_id);
+  return g_test_run ();
+}
