@@ -53,6 +53,7 @@ typedef struct
 {
   RrunStore *store;
   RrunIdMap *map;
+  RrunIdMap *storage_map; /* how layers are stored: for removals */
   char *id;
   char *run_dir;
   gboolean remove_layer;   /* --rm */
@@ -83,12 +84,13 @@ container_free (RrunContainer *c)
       g_clear_error (&local);
     }
   if (c->layer_created && c->remove_layer
-      && !rrun_store_remove_container_dirs (c->store, c->map, c->id, &local))
+      && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
     rrun_warning ("cannot remove the container's writable layer: %s", local->message);
   rrun_close_fdp (&c->lock_fd);
   g_free (c->id);
   g_free (c->run_dir);
   rrun_idmap_free (c->map);
+  rrun_idmap_free (c->storage_map);
   rrun_store_free (c->store);
   g_free (c);
 }
@@ -306,10 +308,11 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
     return FALSE;
   rrun_debug_phase ("id map resolved");
+  c->storage_map = rrun_idmap_storage_map (c->map);
   if (!rrun_store_open (config, &c->store, error))
     return FALSE;
   /* Containers whose rrun was killed leave their writable layer: collect it now. */
-  if (!rrun_store_gc_containers (c->store, c->map, error))
+  if (!rrun_store_gc_containers (c->store, c->storage_map, error))
     return FALSE;
   rrun_debug_phase ("store open");
   if (!rrun_store_find_image (c->store, o->image, &image, error))

@@ -400,6 +400,22 @@ rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
   return TRUE;
 }
 
+RrunIdMap *
+rrun_idmap_storage_map (const RrunIdMap *map)
+{
+  RrunIdMap *s = g_new0 (RrunIdMap, 1);
+
+  s->mode = map->single ? RRUN_USERNS_SINGLE : RRUN_USERNS_AUTO;
+  s->single = map->single;
+  s->host_uid = map->host_uid;
+  s->host_gid = map->host_gid;
+  s->uid_ranges = g_array_ref (map->uid_ranges);
+  s->gid_ranges = g_array_ref (map->gid_ranges);
+  s->uid_map = rrun_idmap_build (s->mode, s->host_uid, s->uid_ranges, &s->container_uid);
+  s->gid_map = rrun_idmap_build (s->mode, s->host_gid, s->gid_ranges, &s->container_gid);
+  return s;
+}
+
 static gboolean
 write_proc_file (pid_t pid, const char *name, const char *text, GError **error)
 {

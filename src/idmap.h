@@ -74,6 +74,11 @@ gboolean rrun_idmap_to_host (GArray *mappings, guint32 container_id, guint32 *ou
    and says so once through rrun_warning. */
 gboolean rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error);
 
+/* The map image layers and writable layers are stored with (container 0 = the user, then
+   the ranges), derived from map whatever its mode: removing or extracting files must use
+   it, since keep-id or nomap may leave some stored owners unmapped. */
+RrunIdMap *rrun_idmap_storage_map (const RrunIdMap *map);
+
 /* Write the maps for pid: newuidmap/newgidmap, or uid_map/gid_map directly (single). */
 gboolean rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error);
 
