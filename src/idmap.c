@@ -360,14 +360,22 @@ rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
   if (g_strcmp0 (mode, "keep-id") == 0)
     map->mode = RRUN_USERNS_KEEP_ID;
   else if (g_strcmp0 (mode, "nomap") == 0)
-    map->mode = RRUN_USERNS_NOMAP;
+    {
+      /* The store is private to the user (0700) and owned by the very id nomap leaves
+         out, so root of such a namespace could not reach the layers. */
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot use --userns=nomap: the image store belongs to your own id, which "
+                  "nomap leaves unmapped");
+      rrun_add_hint (error, "use --userns=auto (the default) or --userns=keep-id");
+      return FALSE;
+    }
   else if (forced_single)
     map->mode = RRUN_USERNS_SINGLE;
   else if (mode == NULL || g_strcmp0 (mode, "auto") == 0 || g_strcmp0 (mode, "") == 0)
     map->mode = RRUN_USERNS_AUTO;
   else
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "invalid --userns \"%s\": expected auto, keep-id, nomap or single",
+                       "invalid --userns \"%s\": expected auto, keep-id or single",
                        mode);
 
   if (!forced_single
