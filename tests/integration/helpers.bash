@@ -1,0 +1,250 @@
+# Shared code of the bats integration tests: `load helpers` at the top of each file.
+#
+# Environment (run.sh sets it; a developer can too):
+#   RRUN                 the rrun binary (required)
+#   RRUN_NET             the network helper (optional until the networking issue)
+#   RRUN_STORAGE_DRIVER  overlay | fuse-overlayfs: passed to every rrun as --storage-driver
+#   RRUN_TEST_FIXTURES   where fixtures are generated (default: a dir of this bats run)
+#   RRUN_TEST_REGISTRY   127.0.0.1:PORT of the test registry (push_oci needs it)
+#   RRUN_TEST_CGROUP     a delegated cgroup v2 directory (tests in delegated/ need it)
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # variables here are used by the test files
+
+bats_require_minimum_version 1.5.0
+
+HELPERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRCDIR=${RRUN_TEST_SRCDIR:-$(cd "$HELPERS_DIR/../.." && pwd)}
+FIXTURE_SCRIPTS=$SRCDIR/tests/fixtures
+FIXTURES=${RRUN_TEST_FIXTURES:-${BATS_RUN_TMPDIR:-/tmp}/fixtures}
+FIXTURE_IMAGE=localhost/rrun-test-busybox:latest
+STORAGE_ROOT=${XDG_DATA_HOME:-$HOME/.local/share}/rrun/storage
+if [[ -n ${XDG_RUNTIME_DIR:-} ]]; then
+  RUN_ROOT=$XDG_RUNTIME_DIR/rrun
+else
+  RUN_ROOT=${TMPDIR:-/tmp}/rrun-$(id -u)
+fi
+# docker's default capability set (chown dac_override fowner fsetid kill setgid setuid
+# setpcap net_bind_service net_raw sys_chroot mknod audit_write setfcap) as CapEff shows it
+DOCKER_DEFAULT_CAPS=00000000a80425fb
+# The message DESIGN.md and issue 2 fix for a missing command.
+MISSING_CMD_MSG='rrun: cannot execute "/no/such/cmd": No such file or directory'
+
+# rrun with the storage driver of this pass, as a command line (for bash -c and tmux).
+RRUN_CMD=("${RRUN:-rrun}")
+if [[ -n ${RRUN_STORAGE_DRIVER:-} ]]; then
+  RRUN_CMD+=(--storage-driver "$RRUN_STORAGE_DRIVER")
+fi
+
+# rrun with the storage driver of this pass.
+rrun() {
+  local -a global=()
+  if [[ -n ${RRUN_STORAGE_DRIVER:-} ]]; then
+    global+=(--storage-driver "$RRUN_STORAGE_DRIVER")
+  fi
+  "$RRUN" "${global[@]}" "$@"
+}
+
+# Fixtures are made once per run (lock: bats may run files in parallel with --jobs).
+ensure_fixtures() {
+  mkdir -p -- "$FIXTURES"
+  (
+    flock 9
+    if [[ ! -f $FIXTURES/rootfs.tar ]]; then
+      "$FIXTURE_SCRIPTS/make-rootfs.sh" "$FIXTURES" >&2 || exit 1
+    fi
+  ) 9>"$FIXTURES/.lock"
+}
+
+ensure_oci_fixtures() {
+  ensure_fixtures
+  (
+    flock 9
+    if [[ ! -f $FIXTURES/oci/multi/index.json ]]; then
+      /usr/bin/python3 "$FIXTURE_SCRIPTS/make-oci.py" "$FIXTURES" "$FIXTURES/oci" >&2 || exit 1
+    fi
+  ) 9>"$FIXTURES/.lock"
+}
+
+# Import the busybox rootfs as $FIXTURE_IMAGE (once per file, from setup_file).
+import_fixture() {
+  ensure_fixtures || return 1
+  rrun import "$FIXTURES/rootfs.tar" "$FIXTURE_IMAGE" >&2
+}
+
+# Push an OCI layout (make-oci.py) to the test registry: push_oci DIR NAME[:TAG] [--all]
+push_oci() {
+  local dir=$1 ref=$2
+  shift 2
+  [[ -n ${RRUN_TEST_REGISTRY:-} ]] || {
+    echo "push_oci: RRUN_TEST_REGISTRY is not set (run.sh starts the registry)" >&2
+    return 1
+  }
+  skopeo copy --quiet --dest-tls-verify=false "$@" "oci:$dir:latest" \
+    "docker://$RRUN_TEST_REGISTRY/$ref"
+}
+
+# The setup every file needs; a file with its own setup_file calls this first.
+common_setup_file() {
+  if (($(id -u) == 0)); then
+    echo "these tests must run as an unprivileged user: a rootless tool tested as root proves nothing" >&2
+    echo "run tests/integration/run.sh as root to have it create a test user" >&2
+    return 1
+  fi
+  [[ -n ${RRUN:-} && -x $RRUN ]] || {
+    echo "RRUN must name the built rrun binary" >&2
+    return 1
+  }
+  export RRUN RRUN_STORAGE_DRIVER FIXTURES FIXTURE_IMAGE
+  if [[ ${RRUN_STORAGE_DRIVER:-} == fuse-overlayfs ]] && ! command -v fuse-overlayfs >/dev/null; then
+    skip "fuse-overlayfs is not installed"
+  fi
+  import_fixture
+}
+
+setup_file() {
+  common_setup_file
+}
+
+# Retry a command until it succeeds: at most 40 x 0.5 s.
+wait_until() {
+  local i
+  for ((i = 0; i < 40; i++)); do
+    if "$@"; then return 0; fi
+    sleep 0.5
+  done
+  echo "wait_until: gave up after 20 s: $*" >&2
+  return 1
+}
+
+# First id of this user's subordinate range (uid or gid file), or nothing.
+subid_base() { # [uid|gid]
+  local file=/etc/subuid
+  if [[ ${1:-uid} == gid ]]; then file=${RRUN_SUBGID_FILE:-/etc/subgid}; else file=${RRUN_SUBUID_FILE:-$file}; fi
+  [[ -r $file ]] || return 0
+  awk -F: -v n="$(id -un)" -v u="$(id -u)" '$1 == n || $1 == u { print $2; exit }' "$file"
+}
+
+subid_count() {
+  awk -F: -v n="$(id -un)" -v u="$(id -u)" '$1 == n || $1 == u { print $3; exit }' \
+    "${RRUN_SUBUID_FILE:-/etc/subuid}" 2>/dev/null
+}
+
+require_subid_range() {
+  if [[ -z $(subid_base uid) || -z $(subid_base gid) ]]; then
+    skip "$(id -un) has no subordinate id range (sudo ./subuid-setup.sh $(id -un))"
+  fi
+  if ! [[ -u /usr/bin/newuidmap ]] && ! getcap /usr/bin/newuidmap 2>/dev/null | grep -q cap_setuid; then
+    skip "newuidmap is missing or not setuid (sudo ./subuid-setup.sh --fix)"
+  fi
+}
+
+# An empty subuid/subgid file pointed at by RRUN_SUBUID_FILE: rrun falls back to a single
+# mapping, as it must on a machine without ranges.
+use_no_subid_range() {
+  local empty=$BATS_TEST_TMPDIR/empty-subid
+  : >"$empty"
+  export RRUN_SUBUID_FILE=$empty RRUN_SUBGID_FILE=$empty
+}
+
+# All descendants of a pid (children first), from /proc/PID/task/*/children.
+descendants() {
+  local pid=$1 child
+  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+# The container's PID 1 as the host sees it: the first descendant of rrun (pid given) in
+# another PID namespace. Empty until it exists.
+container_pid1() {
+  local my_ns p
+  my_ns=$(readlink /proc/self/ns/pid)
+  for p in $(descendants "$1"); do
+    if [[ $(readlink "/proc/$p/ns/pid" 2>/dev/null) != "$my_ns" && -e /proc/$p ]]; then
+      echo "$p"
+      return 0
+    fi
+  done
+}
+
+# Our processes that live in another user namespace (containers, fuse-overlayfs started
+# inside one) and processes of our subordinate ids: after rrun exits there must be none.
+container_leftovers() {
+  local my_ns pid ns base count
+  my_ns=$(readlink /proc/self/ns/user)
+  for pid in $(pgrep -u "$(id -u)"); do
+    ns=$(readlink "/proc/$pid/ns/user" 2>/dev/null) || continue
+    if [[ $ns != "$my_ns" ]]; then
+      echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+    fi
+  done
+  pgrep -a -u "$(id -u)" -x fuse-overlayfs || true
+  pgrep -a -u "$(id -u)" -x rrun || true
+  base=$(subid_base uid)
+  count=$(subid_count)
+  if [[ -n $base && -n $count ]]; then
+    ps -e -o pid=,uid=,args= | awk -v s="$base" -v c="$count" '$2 >= s && $2 < s + c'
+  fi
+}
+
+# No processes, mounts or temp dirs left by rrun (issue 2: after ANY exit path).
+no_leftovers() {
+  local procs mounts tmps
+  wait_until test -z "$(container_leftovers | sort -u)" || true
+  procs=$(container_leftovers | sort -u)
+  mounts=$(grep -F -e "$STORAGE_ROOT" -e "$RUN_ROOT" /proc/self/mountinfo || true)
+  tmps=$(
+    if [[ -d $STORAGE_ROOT/tmp ]]; then find "$STORAGE_ROOT/tmp" -mindepth 1 -maxdepth 1; fi
+    if [[ -d $STORAGE_ROOT/containers ]]; then find "$STORAGE_ROOT/containers" -mindepth 1 -maxdepth 1; fi
+    if [[ -d $RUN_ROOT ]]; then find "$RUN_ROOT" -mindepth 1 \( -name '*tmp*' -o -path "$RUN_ROOT/containers/*" \); fi
+  )
+  if [[ -n $procs || -n $mounts || -n $tmps ]]; then
+    {
+      echo "left behind by rrun:"
+      [[ -z $procs ]] || printf 'processes:\n%s\n' "$procs"
+      [[ -z $mounts ]] || printf 'mounts visible on the host:\n%s\n' "$mounts"
+      [[ -z $tmps ]] || printf 'directories:\n%s\n' "$tmps"
+    } >&2
+    return 1
+  fi
+}
+
+# The host's view of a container's upper dir: containers/*/upper of the only container.
+container_upper_dirs() {
+  find "$STORAGE_ROOT/containers" -mindepth 2 -maxdepth 2 -name upper -type d 2>/dev/null
+}
+
+# Start rrun in the background with output in files; sets RRUN_PID.
+rrun_bg() {
+  rrun "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" &
+  RRUN_PID=$!
+}
+
+# Wait (bounded) for the background rrun and set BG_STATUS.
+wait_bg() {
+  local i
+  for ((i = 0; i < 40; i++)); do
+    if ! kill -0 "$RRUN_PID" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  if kill -0 "$RRUN_PID" 2>/dev/null; then
+    kill -KILL "$RRUN_PID"
+    echo "rrun (pid $RRUN_PID) did not exit within 20 s" >&2
+  fi
+  BG_STATUS=0
+  wait "$RRUN_PID" || BG_STATUS=$?
+}
+
+# A tmux server of this test only (its own socket), for TTY tests.
+tmux_t() {
+  tmux -S "$BATS_TEST_TMPDIR/tmux.sock" "$@"
+}
+
+tmux_pane_has() { # TEXT
+  tmux_t capture-pane -p -t rrun | grep -qF -- "$1"
+}
+
+tmux_cleanup() {
+  tmux_t kill-server 2>/dev/null || true
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# issue 2: import, images, rmi, the IMAGE shorthand, version and help.
+
+load helpers
+
+@test "import: a rootfs tarball becomes an image listed by rrun images" {
+  run -0 rrun images
+  [[ $output == *localhost/rrun-test-busybox* ]]
+  run -0 rrun images --format json
+  printf '%s' "$output" | /usr/bin/python3 -c '
+import json, sys
+data = json.load(sys.stdin)
+assert isinstance(data, list), "a JSON list"
+assert any("localhost/rrun-test-busybox" in json.dumps(i) for i in data), data'
+}
+
+@test "import: a gzip tarball works and a second import of the same name replaces it" {
+  gzip -c "$FIXTURES/rootfs.tar" >"$BATS_TEST_TMPDIR/rootfs.tar.gz"
+  run -0 rrun import "$BATS_TEST_TMPDIR/rootfs.tar.gz" localhost/rrun-test-gz
+  run -0 rrun run --rm localhost/rrun-test-gz cat /srv/data/hello.txt
+  [ "$output" = "hello from the image" ]
+  run -0 rrun import "$FIXTURES/rootfs.tar" localhost/rrun-test-gz
+  run -0 rrun images
+  [ "$(grep -c 'localhost/rrun-test-gz' <<<"$output")" -eq 1 ]
+  run -0 rrun rmi localhost/rrun-test-gz
+}
+
+@test "import: a short name becomes localhost/NAME:latest" {
+  run -0 rrun import "$FIXTURES/rootfs.tar" rrun-test-short
+  run -0 rrun run --rm localhost/rrun-test-short:latest true
+  run -0 rrun rmi rrun-test-short
+}
+
+@test "import: a missing or broken tarball is an error and leaves nothing behind" {
+  run -125 --separate-stderr rrun import /no/such/rootfs.tar localhost/rrun-test-missing
+  [[ ${stderr_lines[0]} == "rrun: "*"/no/such/rootfs.tar"* ]]
+  head -c 10000 "$FIXTURES/rootfs.tar" >"$BATS_TEST_TMPDIR/truncated.tar"
+  run -125 --separate-stderr rrun import "$BATS_TEST_TMPDIR/truncated.tar" localhost/rrun-test-broken
+  [[ ${stderr_lines[0]} == "rrun: "* ]]
+  run -0 rrun images
+  [[ $output != *rrun-test-missing* && $output != *rrun-test-broken* ]]
+  no_leftovers
+}
+
+@test "rmi: removes an image; a missing one is an error" {
+  run -0 rrun import "$FIXTURES/rootfs.tar" localhost/rrun-test-rmi
+  run -0 rrun rmi localhost/rrun-test-rmi
+  run -0 rrun images
+  [[ $output != *rrun-test-rmi* ]]
+  run -125 --separate-stderr rrun run --rm localhost/rrun-test-rmi true
+  run -125 --separate-stderr rrun rmi localhost/rrun-test-rmi
+  [[ ${stderr_lines[0]} == "rrun: "*rrun-test-rmi* ]]
+}
+
+@test "shorthand: rrun IMAGE CMD runs like rrun run --rm -i" {
+  run -0 rrun "$FIXTURE_IMAGE" echo hi
+  [ "$output" = hi ]
+  run -0 bash -c 'echo piped | "$@"' _ "${RRUN_CMD[@]}" "$FIXTURE_IMAGE" cat
+  [ "$output" = piped ]
+  run -3 rrun "$FIXTURE_IMAGE" sh -c 'exit 3'
+  no_leftovers
+}
+
+@test "version and help" {
+  run -0 rrun --version
+  [[ $output == "rrun version "* ]]
+  run -0 rrun help
+  [[ $output == *run* && $output == *import* && $output == *images* && $output == *rmi* ]]
+  run -0 rrun run --help
+  [[ $output == *--rm* && $output == *--env* ]]
+  run -125 rrun no-such-command-or-image-XYZ
+}

@@ -1,0 +1,293 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # cleanup functions run from the EXIT trap
+# The integration entry point (meson test suite "integration"): prints one TAP stream.
+#
+# As root (CI): makes /dev/fuse and /dev/net/tun 0666 (old modes back at exit), creates
+# the test user rrun-test with a subuid range from subuid-setup.sh, a delegated cgroup v2
+# subtree, and a registry on 127.0.0.1; runs tests/integration/root/*.bats as root, then
+# every tests/integration/*.bats once per storage driver as the test user (setpriv, fresh
+# HOME and XDG dirs), then tests/integration/delegated/*.bats with the runner moved into
+# the delegated subtree first. As any other user: the same passes, minus what needs root.
+#
+# Environment: RRUN (required), RRUN_NET (optional), RRUN_TEST_DRIVERS (default
+# "overlay fuse-overlayfs"), RRUN_TEST_FILTER (a bats --filter regex).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+TEST_USER=rrun-test
+TEST_GECOS="rrun integration test user"
+SANE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+if [[ -z ${RRUN:-} || ! -x ${RRUN:-} ]]; then
+  printf '1..1\nnot ok 1 setup: RRUN must name the built rrun binary (meson test sets it)\n'
+  exit 1
+fi
+RRUN=$(readlink -f -- "$RRUN")
+if [[ -n ${RRUN_NET:-} ]]; then RRUN_NET=$(readlink -f -- "$RRUN_NET"); fi
+export RRUN RRUN_NET
+if ! command -v bats >/dev/null; then
+  printf '1..1\nnot ok 1 setup: bats is not installed (apt-get install bats)\n'
+  exit 1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/rrun-it.XXXXXX")
+chmod 0755 "$WORK"
+TAP_COUNT=0
+FAILED=0
+declare -A OLD_MODES=()
+CREATED_USER=0
+CGROUP_DIR=
+REGISTRY_STARTED=0
+
+log() { printf '# %s\n' "$*"; }
+
+# A pass that could not run at all still has to show up as a failure in the TAP stream.
+tap_fail() {
+  TAP_COUNT=$((TAP_COUNT + 1))
+  FAILED=1
+  printf 'not ok %d %s\n' "$TAP_COUNT" "$*"
+}
+
+# Run one bats invocation (args: prefix, command...) and fold its TAP into ours:
+# renumbered, names prefixed, its own plan dropped (ours comes at the end).
+tap_pass() {
+  local prefix=$1 status counts
+  shift
+  counts=$WORK/counts.$RANDOM
+  "$@" 2>&1 | awk -v off="$TAP_COUNT" -v prefix="$prefix" -v counts="$counts" '
+    /^1\.\.[0-9]+$/ { next }
+    /^(not )?ok [0-9]+/ {
+      notok = ($1 == "not"); n++
+      sub(/^(not )?ok [0-9]+ ?/, "")
+      printf "%s %d %s%s\n", notok ? "not ok" : "ok", off + n, prefix, $0
+      if (notok) bad++
+      fflush(); next
+    }
+    /^#/ { print; fflush(); next }
+    { print "# " $0; fflush() }
+    END { print n + 0, bad + 0 > counts }'
+  status=${PIPESTATUS[0]}
+  local n=0 bad=0
+  if [[ -f $counts ]]; then read -r n bad <"$counts"; fi
+  TAP_COUNT=$((TAP_COUNT + n))
+  if ((bad)); then FAILED=1; fi
+  if ((status != 0 && bad == 0)); then
+    tap_fail "${prefix}bats exited with status $status without a failed test (see the lines above)"
+  fi
+}
+
+# ---------------------------------------------------------------- cleanup
+
+kill_user_processes() {
+  # The test user's processes and those of its subordinate ids (container processes).
+  local uid=$1 start=${2:-0} count=${3:-0} pids
+  for sig in TERM KILL; do
+    pids=$(ps -e -o pid=,uid= | awk -v u="$uid" -v s="$start" -v c="$count" -v me=$$ '
+      $2 == u || (c > 0 && $2 >= s && $2 < s + c) { if ($1 != me) print $1 }')
+    [[ -n $pids ]] || return 0
+    # shellcheck disable=SC2086 # a list of pids
+    kill -s "$sig" $pids 2>/dev/null
+    for ((i = 0; i < 20; i++)); do
+      pids=$(ps -e -o pid=,uid= | awk -v u="$uid" -v s="$start" -v c="$count" '
+        $2 == u || (c > 0 && $2 >= s && $2 < s + c) { print $1 }')
+      [[ -n $pids ]] || return 0
+      sleep 0.25
+    done
+  done
+}
+
+remove_cgroup() {
+  local dir=$1
+  [[ -n $dir && -d $dir ]] || return 0
+  if [[ -e $dir/cgroup.kill ]]; then echo 1 >"$dir/cgroup.kill" 2>/dev/null; fi
+  for ((i = 0; i < 40; i++)); do
+    find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+    [[ -d $dir ]] || return 0
+    sleep 0.25
+  done
+  log "cannot remove cgroup $dir"
+}
+
+remove_test_user() {
+  local uid range start count
+  uid=$(id -u "$TEST_USER" 2>/dev/null) || return 0
+  range=$(awk -F: -v n="$TEST_USER" '$1 == n { print $2, $3; exit }' /etc/subuid)
+  read -r start count <<<"${range:-0 0}"
+  kill_user_processes "$uid" "$start" "$count"
+  "$srcdir/subuid-setup.sh" --remove "$TEST_USER" >/dev/null
+  userdel "$TEST_USER" 2>/dev/null || log "cannot remove user $TEST_USER"
+}
+
+cleanup() {
+  local dev
+  if ((REGISTRY_STARTED)); then "$srcdir/tests/fixtures/registry.sh" stop "$WORK/registry"; fi
+  if ((EUID == 0)); then
+    remove_cgroup "$CGROUP_DIR"
+    if ((CREATED_USER)); then remove_test_user; fi
+    for dev in "${!OLD_MODES[@]}"; do chmod "${OLD_MODES[$dev]}" "$dev"; done
+  fi
+  rm -rf -- "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ---------------------------------------------------------------- root setup
+
+cgroup2_mount() {
+  awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
+}
+
+setup_root() {
+  local dev mode mnt
+  for dev in /dev/fuse /dev/net/tun; do
+    [[ -c $dev ]] || continue
+    mode=$(stat -c %a "$dev")
+    if [[ $mode != 666 ]]; then
+      OLD_MODES[$dev]=$mode
+      chmod 0666 "$dev"
+    fi
+  done
+
+  if id "$TEST_USER" >/dev/null 2>&1; then
+    if [[ $(getent passwd "$TEST_USER" | cut -d: -f5) != "$TEST_GECOS" ]]; then
+      tap_fail "setup: a user $TEST_USER exists that this harness did not create; not touching it"
+      return 1
+    fi
+    log "removing $TEST_USER left over from an earlier run"
+    remove_test_user
+  fi
+  if ! useradd -M -d "$WORK/home" -s /bin/bash -c "$TEST_GECOS" -U "$TEST_USER"; then
+    tap_fail "setup: cannot create the test user $TEST_USER"
+    return 1
+  fi
+  CREATED_USER=1
+  if ! "$srcdir/subuid-setup.sh" "$TEST_USER" | sed 's/^/# /'; then
+    tap_fail "setup: subuid-setup.sh $TEST_USER failed"
+    return 1
+  fi
+  TEST_UID=$(id -u "$TEST_USER")
+  TEST_GID=$(id -g "$TEST_USER")
+  for d in home run tmp fixtures; do
+    install -d -m 0700 -o "$TEST_UID" -g "$TEST_GID" "$WORK/$d"
+  done
+  # Can the test user reach the binaries and the tests at all?
+  if ! setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups \
+    test -x "$RRUN" -a -r "$here/helpers.bash"; then
+    tap_fail "setup: $TEST_USER cannot read $RRUN or $here (check the directory modes)"
+    return 1
+  fi
+
+  # A delegated cgroup v2 subtree, as systemd's Delegate=yes would hand over.
+  mnt=$(cgroup2_mount)
+  if [[ -n $mnt ]] && mkdir "$mnt/rrun-test-$$" 2>/dev/null; then
+    CGROUP_DIR=$mnt/rrun-test-$$
+    chown "$TEST_UID:$TEST_GID" "$CGROUP_DIR" "$CGROUP_DIR"/cgroup.{procs,subtree_control,threads}
+    export RRUN_TEST_CGROUP=$CGROUP_DIR RRUN_TEST_CGROUP_MOUNT=$mnt
+  else
+    log "no cgroup v2 hierarchy to delegate; delegated tests will skip"
+  fi
+}
+
+start_registry() {
+  local reg
+  mkdir -p "$WORK/registry"
+  if reg=$("$srcdir/tests/fixtures/registry.sh" start "$WORK/registry"); then
+    REGISTRY_STARTED=1
+    export RRUN_TEST_REGISTRY=$reg
+    log "registry at $reg"
+  else
+    tap_fail "setup: cannot start docker-registry on 127.0.0.1 (see above)"
+  fi
+}
+
+# ---------------------------------------------------------------- passes
+
+shopt -s nullglob
+core_files=("$here"/*.bats)
+root_files=("$here"/root/*.bats)
+delegated_files=("$here"/delegated/*.bats)
+read -r -a drivers <<<"${RRUN_TEST_DRIVERS:-overlay fuse-overlayfs}"
+bats_args=(--tap)
+if [[ -n ${RRUN_TEST_FILTER:-} ]]; then bats_args+=(--filter "$RRUN_TEST_FILTER"); fi
+
+# The environment of the unprivileged passes: built from scratch, not root's.
+user_env() {
+  local home=$1 run=$2 tmp=$3 fixtures=$4
+  local -a e=(
+    "HOME=$home" "USER=$TEST_NAME" "LOGNAME=$TEST_NAME" "PATH=$SANE_PATH" "SHELL=/bin/bash"
+    "TERM=${TERM:-xterm}" "LANG=C.UTF-8" "TMPDIR=$tmp"
+    "XDG_RUNTIME_DIR=$run" "XDG_DATA_HOME=$home/.local/share"
+    "XDG_CONFIG_HOME=$home/.config" "XDG_CACHE_HOME=$home/.cache"
+    "RRUN_TEST_FIXTURES=$fixtures" "RRUN_TEST_SRCDIR=$srcdir"
+  )
+  local v
+  for v in $(compgen -e); do
+    case $v in
+    RRUN | RRUN_NET | RRUN_TEST_REGISTRY | RRUN_TEST_CGROUP | RRUN_TEST_CGROUP_MOUNT | RRUN_LOG) e+=("$v=${!v}") ;;
+    esac
+  done
+  printf '%s\0' "${e[@]}"
+}
+
+run_user_bats() { # PREFIX CGROUP-OR-EMPTY FILES...
+  local prefix=$1 cg=$2
+  shift 2
+  local -a envv
+  mapfile -d '' envv < <(user_env "$USER_HOME" "$USER_RUN" "$USER_TMP" "$USER_FIXTURES")
+  if ((EUID == 0)); then
+    # Move this subshell into the subtree first (as root), so everything the test user
+    # starts lives in the delegated cgroup.
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    tap_pass "$prefix" bash -c '
+      if [[ -n $1 ]]; then echo "$BASHPID" >"$1/cgroup.procs" || exit 1; fi
+      shift
+      exec "$@"' _ "$cg" \
+      setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups \
+      env -i "${envv[@]}" RRUN_STORAGE_DRIVER="${DRIVER:-}" \
+      bats "${bats_args[@]}" "$@"
+  else
+    tap_pass "$prefix" env -i "${envv[@]}" RRUN_STORAGE_DRIVER="${DRIVER:-}" \
+      bats "${bats_args[@]}" "$@"
+  fi
+}
+
+if ((EUID == 0)); then
+  TEST_NAME=$TEST_USER
+  if setup_root; then
+    USER_HOME=$WORK/home USER_RUN=$WORK/run USER_TMP=$WORK/tmp USER_FIXTURES=$WORK/fixtures
+    export RRUN_TEST_USER=$TEST_USER
+    start_registry
+    if ((${#root_files[@]})); then
+      tap_pass "[root] " env RRUN_TEST_SRCDIR="$srcdir" PATH="$SANE_PATH" \
+        bats "${bats_args[@]}" "${root_files[@]}"
+    fi
+    for DRIVER in "${drivers[@]}"; do
+      if ((${#core_files[@]})); then
+        run_user_bats "[$DRIVER] " "" "${core_files[@]}"
+      fi
+    done
+    if ((${#delegated_files[@]})); then
+      DRIVER=${drivers[0]:-}
+      run_user_bats "[delegated] " "$CGROUP_DIR" "${delegated_files[@]}"
+    fi
+  fi
+else
+  TEST_NAME=$(id -un)
+  USER_HOME=$WORK/home USER_RUN=$WORK/run USER_TMP=$WORK/tmp USER_FIXTURES=$WORK/fixtures
+  for d in "$USER_HOME" "$USER_RUN" "$USER_TMP" "$USER_FIXTURES"; do install -d -m 0700 "$d"; done
+  log "not root: running as $TEST_NAME; the root-only tests are left out"
+  start_registry
+  for DRIVER in "${drivers[@]}"; do
+    if ((${#core_files[@]})); then
+      run_user_bats "[$DRIVER] " "" "${core_files[@]}"
+    fi
+  done
+  if ((${#delegated_files[@]})); then
+    DRIVER=${drivers[0]:-}
+    run_user_bats "[delegated] " "" "${delegated_files[@]}"
+  fi
+fi
+
+printf '1..%d\n' "$TAP_COUNT"
+exit "$FAILED"

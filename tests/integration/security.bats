@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# issue 2: masked and read-only paths, capabilities, no_new_privs, --privileged.
+
+load helpers
+
+@test "masked: /proc/kcore, /proc/keys, /proc/timer_list read empty or are denied" {
+  local p
+  for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do
+    run -0 rrun run --rm "$FIXTURE_IMAGE" sh -c "cat $p 2>/dev/null | wc -c"
+    [ "$output" -eq 0 ] || { echo "$p: $output bytes readable"; false; }
+  done
+}
+
+@test "masked: /sys/firmware and /proc/acpi are empty" {
+  run -0 rrun run --rm "$FIXTURE_IMAGE" sh -c 'ls -A /sys/firmware /proc/acpi 2>/dev/null | grep -v ":$" | grep -c . || true'
+  [ "$output" = 0 ]
+}
+
+@test "read-only: /proc/sys, /proc/sysrq-trigger and /sys are mounted read-only" {
+  run -0 rrun run --rm "$FIXTURE_IMAGE" \
+    awk '$5 == "/proc/sys" || $5 == "/proc/sysrq-trigger" || $5 == "/sys" { print $5, $6 }' /proc/self/mountinfo
+  [[ $output == *"/proc/sys ro"* ]]
+  [[ $output == *"/proc/sysrq-trigger ro"* ]]
+  [[ $output == *"/sys ro"* ]]
+  [[ $output != *" rw"* ]]
+  run rrun run --rm --privileged "$FIXTURE_IMAGE" sh -c 'echo x >/proc/sys/kernel/domainname'
+  [ "$status" -ne 0 ]
+}
+
+@test "caps: the effective and bounding sets are docker's default set" {
+  run -0 rrun run --rm "$FIXTURE_IMAGE" grep -E '^Cap(Eff|Bnd|Prm):' /proc/self/status
+  [ "${#lines[@]}" -eq 3 ]
+  local l
+  for l in "${lines[@]}"; do
+    [ "$(echo "$l" | awk '{ print $2 }')" = "$DOCKER_DEFAULT_CAPS" ]
+  done
+}
+
+@test "caps: a user other than root has no effective capabilities" {
+  run -0 rrun run --rm -u 1000:1000 "$FIXTURE_IMAGE" awk '/^CapEff:/ { print $2 }' /proc/self/status
+  [ "$output" = 0000000000000000 ]
+}
+
+@test "caps: --cap-drop all gives none, --cap-add SYS_ADMIN adds bit 21" {
+  run -0 rrun run --rm --cap-drop all "$FIXTURE_IMAGE" awk '/^CapEff:/ { print $2 }' /proc/self/status
+  [ "$output" = 0000000000000000 ]
+  run -0 rrun run --rm --cap-add SYS_ADMIN "$FIXTURE_IMAGE" awk '/^CapEff:/ { print $2 }' /proc/self/status
+  [ "$output" = "$(printf '%016x' $((0x$DOCKER_DEFAULT_CAPS | (1 << 21))))" ]
+  run -0 rrun run --rm --cap-drop CHOWN --cap-drop net_raw "$FIXTURE_IMAGE" awk '/^CapEff:/ { print $2 }' /proc/self/status
+  [ "$output" = "$(printf '%016x' $((0x$DOCKER_DEFAULT_CAPS & ~(1 << 0) & ~(1 << 13))))" ]
+}
+
+@test "caps: an unknown capability name is refused with 125" {
+  run -125 --separate-stderr rrun run --rm --cap-add NO_SUCH_CAP "$FIXTURE_IMAGE" true
+  [[ ${stderr_lines[0]} == "rrun: "*NO_SUCH_CAP* ]]
+}
+
+@test "no_new_privs is set" {
+  run -0 rrun run --rm "$FIXTURE_IMAGE" awk '/^NoNewPrivs:/ { print $2 }' /proc/self/status
+  [ "$output" = 1 ]
+}
+
+@test "--privileged keeps every capability the user namespace gives" {
+  local last full
+  last=$(cat /proc/sys/kernel/cap_last_cap)
+  full=$(printf '%016x' $(((1 << (last + 1)) - 1)))
+  run -0 rrun run --rm --privileged "$FIXTURE_IMAGE" awk '/^CapEff:/ { print $2 }' /proc/self/status
+  [ "$output" = "$full" ]
+}
+
+@test "image files keep their setuid bit and odd owners" {
+  run -0 rrun run --rm "$FIXTURE_IMAGE" stat -c '%A %u:%g' /usr/local/bin/suid-id /srv/odd /home/tester/secret /tmp
+  [ "${lines[0]}" = "-rwsr-xr-x 0:0" ]
+  [ "${lines[1]}" = "-rw-r----- 1234:5678" ]
+  [ "${lines[2]}" = "-rw------- 1000:1000" ]
+  [ "${lines[3]}" = "drwxrwxrwt 0:0" ]
+}
+
+@test "devices: /dev has null, zero, full, random, urandom, tty, pts, ptmx, shm, fd" {
+  run -0 rrun run --rm "$FIXTURE_IMAGE" sh -c '
+    for d in null zero full random urandom tty; do test -c /dev/$d || echo "missing $d"; done
+    test -d /dev/pts && test -e /dev/ptmx && test -d /dev/shm && test -d /dev/mqueue || echo missing-dirs
+    test "$(readlink /dev/fd)" = /proc/self/fd || echo bad-fd
+    test -L /dev/stdin && test -L /dev/stdout && test -L /dev/stderr || echo missing-std
+    head -c 4 /dev/zero | wc -c; ls /dev | grep -c "^sd\|^nvme\|^vd" || true'
+  [ "${lines[0]}" = 4 ]
+  [ "${lines[1]}" = 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+}
