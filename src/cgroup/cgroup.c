@@ -186,7 +186,9 @@ gboolean
 rrun_cgroup_write_at (int dirfd, const char *path, const char *name, const char *value,
                       GError **error)
 {
-  rrun_autofd int fd = openat (dirfd, name, O_WRONLY | O_CLOEXEC);
+  /* O_APPEND: the kernel ignores it for cgroup files, and a test tree of plain files
+     then keeps every value written. */
+  rrun_autofd int fd = openat (dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
   gsize len = strlen (value);
   ssize_t n;
 

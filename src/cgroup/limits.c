@@ -133,7 +133,7 @@ valid_cpuset_list (const char *text)
       g_auto(GStrv) range = g_strsplit (*p, "-", -1);
       guint64 lo, hi;
 
-      if (g_strv_length (range) > 2 || range[0][0] == '\0'
+      if (range[0] == NULL || g_strv_length (range) > 2 || range[0][0] == '\0'
           || !g_ascii_string_to_unsigned (range[0], 10, 0, MAX_CPUSET_INDEX, &lo, NULL))
         return FALSE;
       hi = lo;
@@ -372,10 +372,11 @@ add_texts (RrunCgroupLimits *l, const char *flag, char **texts, GError **error)
   return TRUE;
 }
 
+/* A size for a message: the user's own text where there is one, else bytes. */
 static char *
-format_size (guint64 bytes)
+format_size (const char *text, guint64 bytes)
 {
-  return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+  return text ? g_strdup (text) : g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
 }
 
 gboolean
@@ -402,15 +403,17 @@ rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
                        "cannot use --cpu-shares with --cpu-weight: both set cpu.weight");
   if (l->memory != 0 && l->memory_reservation > l->memory)
     {
-      g_autofree char *m = format_size (l->memory);
+      g_autofree char *m = format_size (l->text.memory, l->memory);
+      g_autofree char *r = format_size (NULL, l->memory_reservation);
       return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                          "invalid value \"%s\" for --memory-reservation: it must not be "
                          "above --memory (%s)",
-                         l->text.memory_reservation ? l->text.memory_reservation : "?", m);
+                         l->text.memory_reservation ? l->text.memory_reservation : r, m);
     }
   if (l->memory_swap > 0)
     {
-      const char *text = l->text.memory_swap ? l->text.memory_swap : "?";
+      g_autofree char *s = format_size (NULL, (guint64) l->memory_swap);
+      const char *text = l->text.memory_swap ? l->text.memory_swap : s;
 
       if (l->memory == 0)
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
@@ -419,7 +422,7 @@ rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
                            text);
       if ((guint64) l->memory_swap < l->memory)
         {
-          g_autofree char *m = format_size (l->memory);
+          g_autofree char *m = format_size (l->text.memory, l->memory);
           return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                              "invalid value \"%s\" for --memory-swap: it counts memory plus "
                              "swap and must not be below --memory (%s)",
