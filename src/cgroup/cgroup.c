@@ -325,11 +325,23 @@ check_root_controllers (const Where *w, const RrunCgroupLimits *limits, guint ne
   return FALSE;
 }
 
-static gboolean
-no_backend_error (const Where *w, const char *systemd_why, GError **error)
+/* The names of the controllers in bits, "memory, pids". */
+static char *
+controller_list (guint bits)
 {
-  g_autofree char *own = NULL;
+  GString *out = g_string_new (NULL);
 
+  for (guint bit = 1; bit <= RRUN_CGROUP_ALL_CONTROLLERS; bit <<= 1)
+    if (bits & bit)
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "",
+                              rrun_cgroup_controller_name (bit));
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+no_backend_error (const Where *w, const RrunCgroupLimits *limits, guint needed,
+                  const char *systemd_why, GError **error)
+{
   rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
               "cannot apply resource limits: no cgroup v2 subtree is delegated to this user");
   rrun_add_hint (error, "no systemd user manager (%s): where systemd runs, "
@@ -345,10 +357,47 @@ no_backend_error (const Where *w, const char *systemd_why, GError **error)
     rrun_add_hint (error, "cgroup v2 is not mounted: boot with "
                           "systemd.unified_cgroup_hierarchy=1");
   else if (w->v1)
-    rrun_add_hint (error, "this host runs cgroup v1 controllers beside v2 at \"%s\" "
-                          "(hybrid): boot with systemd.unified_cgroup_hierarchy=1", w->mount);
+    {
+      g_autofree char *text = NULL;
+      g_autofree char *missing = NULL;
+
+      if (!read_file (w->mount, "cgroup.controllers", &text, NULL))
+        text = g_strdup ("");
+      missing = controller_list (needed & ~rrun_cgroup_controllers_from_text (text));
+      if (*missing)
+        rrun_add_hint (error, "this host runs cgroup v1 controllers (hybrid) and its cgroup v2 "
+                              "lacks %s: boot with systemd.unified_cgroup_hierarchy=1",
+                       missing);
+    }
   hint_cgroups_disabled (error);
   return FALSE;
+}
+
+/* What StartTransientUnit needs, kept past the caller's limits. */
+static RrunCgroupLimits *
+copy_limits (const RrunCgroupLimits *limits)
+{
+  RrunCgroupLimits *c = rrun_cgroup_limits_new ();
+
+  c->memory = limits->memory;
+  c->memory_reservation = limits->memory_reservation;
+  c->memory_swap = limits->memory_swap;
+  c->cpu_quota_us = limits->cpu_quota_us;
+  c->cpu_period_us = limits->cpu_period_us;
+  c->cpu_weight = limits->cpu_weight;
+  c->cpuset_cpus = g_strdup (limits->cpuset_cpus);
+  c->cpuset_mems = g_strdup (limits->cpuset_mems);
+  c->pids_limit = limits->pids_limit;
+  c->io_weight = limits->io_weight;
+  c->text.cpu_shares = g_strdup (limits->text.cpu_shares);
+  for (guint i = 0; i < limits->devices->len; i++)
+    {
+      RrunCgroupDeviceLimit d = g_array_index (limits->devices, RrunCgroupDeviceLimit, i);
+
+      d.path = g_strdup (d.path);
+      g_array_append_val (c->devices, d);
+    }
+  return c;
 }
 
 gboolean
@@ -359,6 +408,7 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
   g_auto(Where) w = { 0 };
   g_autofree char *systemd_why = NULL;
   gboolean want = rrun_cgroup_limits_any (limits);
+  gboolean use_systemd = FALSE;
 
   cg->ops = &rrun_cgroup_none_ops;
   cg->id = g_strdup (container_id);
@@ -380,58 +430,37 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
                        mode);
 
   locate (&w);
-  if (w.mount != NULL && !check_root_controllers (&w, limits, cg->needed, error))
-    return FALSE;
-  if (w.mount != NULL)
-    cg->mount = g_strdup (w.mount);
-
   if (w.fake)
     systemd_why = g_strdup ("RRUN_CGROUP_ROOT is set");
   else if (w.mount == NULL)
     systemd_why = g_strdup ("no cgroup v2");
-  else if (rrun_cgroup_systemd_connect (&cg->bus, &systemd_why))
+  else
+    use_systemd = rrun_cgroup_systemd_connect (&cg->bus, &systemd_why);
+  if (!use_systemd && !own_is_writable (&w))
+    {
+      if (want)
+        return no_backend_error (&w, limits, cg->needed, systemd_why, error);
+      g_debug ("no cgroup of its own: no systemd (%s), %s not writable", systemd_why,
+               w.own ? w.own : "own cgroup");
+      *out = g_steal_pointer (&cg);
+      return TRUE;
+    }
+  if (!check_root_controllers (&w, limits, cg->needed, error))
+    return FALSE;
+  cg->mount = g_strdup (w.mount);
+
+  if (use_systemd)
     {
       cg->ops = &rrun_cgroup_systemd_ops;
       if (limits != NULL)
-        {
-          /* Keep what StartTransientUnit needs after the caller's limits are gone. */
-          cg->limits = rrun_cgroup_limits_new ();
-          cg->limits->memory = limits->memory;
-          cg->limits->memory_reservation = limits->memory_reservation;
-          cg->limits->memory_swap = limits->memory_swap;
-          cg->limits->cpu_quota_us = limits->cpu_quota_us;
-          cg->limits->cpu_period_us = limits->cpu_period_us;
-          cg->limits->cpu_weight = limits->cpu_weight;
-          cg->limits->cpuset_cpus = g_strdup (limits->cpuset_cpus);
-          cg->limits->cpuset_mems = g_strdup (limits->cpuset_mems);
-          cg->limits->pids_limit = limits->pids_limit;
-          cg->limits->io_weight = limits->io_weight;
-          for (guint i = 0; i < limits->devices->len; i++)
-            {
-              RrunCgroupDeviceLimit d
-                  = g_array_index (limits->devices, RrunCgroupDeviceLimit, i);
-              d.path = g_strdup (d.path);
-              g_array_append_val (cg->limits->devices, d);
-            }
-        }
+        cg->limits = copy_limits (limits);
       rrun_info ("cgroup: a systemd scope rrun-%s.scope", container_id);
       *out = g_steal_pointer (&cg);
       return TRUE;
     }
-
-  if (own_is_writable (&w))
-    {
-      if (!rrun_cgroup_fs_prepare (cg, w.own, w.is_root, limits, error))
-        return FALSE;
-      rrun_info ("cgroup: %s (delegated directory)", cg->path);
-      *out = g_steal_pointer (&cg);
-      return TRUE;
-    }
-
-  if (want)
-    return no_backend_error (&w, systemd_why, error);
-  g_debug ("no cgroup of its own: no systemd (%s), %s not writable", systemd_why,
-           w.own ? w.own : "own cgroup");
+  if (!rrun_cgroup_fs_prepare (cg, w.own, w.is_root, limits, error))
+    return FALSE;
+  rrun_info ("cgroup: %s (delegated directory)", cg->path);
   *out = g_steal_pointer (&cg);
   return TRUE;
 }
