@@ -1,0 +1,597 @@
+/* Choosing a cgroup backend, and what all backends share: /proc and mountinfo parsing,
+   OOM and stats from the cgroup files. */
+#define G_LOG_DOMAIN "rrun-cgroup"
+
+#include "cgroup/cgroup-private.h"
+#include "error.h"
+#include "log.h"
+#include "util/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const controller_names[] = { "cpu", "cpuset", "io", "memory", "pids" };
+
+guint
+rrun_cgroup_controller_bit (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (controller_names); i++)
+    if (strcmp (name, controller_names[i]) == 0)
+      return 1u << i;
+  return 0;
+}
+
+const char *
+rrun_cgroup_controller_name (guint bit)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (controller_names); i++)
+    if (bit == 1u << i)
+      return controller_names[i];
+  return NULL;
+}
+
+guint
+rrun_cgroup_controllers_from_text (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, " \n\t", -1);
+  guint bits = 0;
+
+  for (char **w = words; *w; w++)
+    bits |= rrun_cgroup_controller_bit (*w);
+  return bits;
+}
+
+guint
+rrun_cgroup_limits_controllers (const RrunCgroupLimits *l)
+{
+  guint bits = 0;
+
+  if (l == NULL)
+    return 0;
+  if (l->memory || l->memory_reservation || l->memory_swap)
+    bits |= RRUN_CGROUP_MEMORY;
+  if (l->cpu_quota_us || l->cpu_weight)
+    bits |= RRUN_CGROUP_CPU;
+  if (l->cpuset_cpus || l->cpuset_mems)
+    bits |= RRUN_CGROUP_CPUSET;
+  if (l->pids_limit)
+    bits |= RRUN_CGROUP_PIDS;
+  if (l->io_weight || l->devices->len > 0)
+    bits |= RRUN_CGROUP_IO;
+  return bits;
+}
+
+const char *
+rrun_cgroup_limits_flag_for (const RrunCgroupLimits *l, guint bit)
+{
+  switch (bit)
+    {
+    case RRUN_CGROUP_MEMORY:
+      return l->memory ? "--memory" : l->memory_reservation ? "--memory-reservation"
+                                                             : "--memory-swap";
+    case RRUN_CGROUP_CPU:
+      return l->cpu_quota_us ? "--cpus" : l->text.cpu_shares ? "--cpu-shares" : "--cpu-weight";
+    case RRUN_CGROUP_CPUSET:
+      return l->cpuset_cpus ? "--cpuset-cpus" : "--cpuset-mems";
+    case RRUN_CGROUP_PIDS:
+      return "--pids-limit";
+    case RRUN_CGROUP_IO:
+      return l->io_weight ? "--blkio-weight" : "--device-read-bps/--device-write-bps";
+    default:
+      return "resource limits";
+    }
+}
+
+gboolean
+rrun_cgroup_parse_proc_cgroup (const char *text, char **out_path)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (char **l = lines; *l; l++)
+    if (g_str_has_prefix (*l, "0::/"))
+      {
+        *out_path = g_strdup (*l + 3);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *
+unescape_octal (const char *s)
+{
+  GString *out = g_string_new (NULL);
+
+  for (; *s; s++)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7'
+          && s[3] >= '0' && s[3] <= '7')
+        {
+          g_string_append_c (out, (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3)
+                                          | (s[3] - '0')));
+          s += 3;
+        }
+      else
+        g_string_append_c (out, *s);
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+rrun_cgroup_parse_mountinfo (const char *text, char **out_mount, char **out_root,
+                             gboolean *out_v1)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *mount = NULL;
+  g_autofree char *root = NULL;
+  gboolean v1 = FALSE;
+
+  for (char **l = lines; *l; l++)
+    {
+      g_auto(GStrv) f = g_strsplit (*l, " ", -1);
+      guint n = g_strv_length (f), sep;
+
+      /* id parent maj:min root mountpoint options [optional fields...] - fstype ... */
+      for (sep = 6; sep < n && strcmp (f[sep], "-") != 0; sep++)
+        ;
+      if (n < 5 || sep + 1 >= n)
+        continue;
+      if (strcmp (f[sep + 1], "cgroup") == 0)
+        v1 = TRUE;
+      else if (strcmp (f[sep + 1], "cgroup2") == 0 && mount == NULL)
+        {
+          mount = unescape_octal (f[4]);
+          root = unescape_octal (f[3]);
+        }
+    }
+  if (out_v1)
+    *out_v1 = v1;
+  if (mount == NULL)
+    return FALSE;
+  *out_mount = g_steal_pointer (&mount);
+  *out_root = g_steal_pointer (&root);
+  return TRUE;
+}
+
+char *
+rrun_cgroup_dir_for (const char *mount, const char *mount_root, const char *path)
+{
+  gsize n = strlen (mount_root);
+
+  if (strcmp (mount_root, "/") == 0)
+    n = 0;
+  else if (!g_str_has_prefix (path, mount_root) || (path[n] != '\0' && path[n] != '/'))
+    return NULL;
+  if (path[n] == '\0' || strcmp (path + n, "/") == 0)
+    return g_strdup (mount);
+  return g_build_filename (mount, path + n, NULL);
+}
+
+gboolean
+rrun_cgroup_parse_keyed (const char *text, const char *key, guint64 *out)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  gsize klen = strlen (key);
+
+  for (char **l = lines; *l; l++)
+    if (strncmp (*l, key, klen) == 0 && (*l)[klen] == ' ')
+      return g_ascii_string_to_unsigned (g_strstrip (*l + klen + 1), 10, 0, G_MAXUINT64,
+                                         out, NULL);
+  return FALSE;
+}
+
+gboolean
+rrun_cgroup_write_at (int dirfd, const char *path, const char *name, const char *value,
+                      GError **error)
+{
+  /* O_APPEND: the kernel ignores it for cgroup files, and a test tree of plain files
+     then keeps every value written. */
+  rrun_autofd int fd = openat (dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
+  gsize len = strlen (value);
+  ssize_t n;
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "open \"%s/%s\"", path, name);
+  /* One write: cgroup files take one value per write(2). */
+  n = TEMP_FAILURE_RETRY (write (fd, value, len));
+  if (n < 0)
+    return rrun_throw_errno (error, errno, "write \"%s\" to \"%s/%s\"", value, path, name);
+  if ((gsize) n != len)
+    return rrun_throw_errno (error, EIO, "write \"%s\" to \"%s/%s\"", value, path, name);
+  return TRUE;
+}
+
+static gboolean
+read_file (const char *dir, const char *name, char **out, GError **error)
+{
+  g_autofree char *p = g_build_filename (dir, name, NULL);
+
+  return rrun_fd_read_file_at (AT_FDCWD, p, out, NULL, error);
+}
+
+/* ---- the "none" backend: no cgroup of its own ---- */
+
+static gboolean
+none_enter (RrunCgroup *cg, pid_t pid, GError **error)
+{
+  return TRUE;
+}
+
+static void
+none_destroy (RrunCgroup *cg)
+{
+}
+
+const RrunCgroupOps rrun_cgroup_none_ops = { "none", none_enter, none_destroy };
+
+/* ---- choosing ---- */
+
+typedef struct
+{
+  char *mount;      /* cgroup2 mount, NULL if none */
+  char *own;        /* our cgroup directory under it, NULL if unknown */
+  gboolean is_root; /* own is the top of the mount */
+  gboolean v1;      /* cgroup v1 controllers are mounted: hybrid or legacy */
+  gboolean fake;    /* RRUN_CGROUP_ROOT: a test tree, no systemd */
+} Where;
+
+static void
+where_clear (Where *w)
+{
+  g_free (w->mount);
+  g_free (w->own);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Where, where_clear)
+
+static void
+locate (Where *w)
+{
+  const char *fake = g_getenv ("RRUN_CGROUP_ROOT");
+  g_autofree char *mountinfo = NULL;
+  g_autofree char *self = NULL;
+  g_autofree char *mount_root = NULL;
+  g_autofree char *self_path = NULL;
+
+  if (fake != NULL && *fake == '/')
+    {
+      /* Tests: the tree at RRUN_CGROUP_ROOT stands for the caller's own cgroup. */
+      w->mount = g_strdup (fake);
+      w->own = g_strdup (fake);
+      w->is_root = TRUE;
+      w->fake = TRUE;
+      return;
+    }
+  if (!g_file_get_contents ("/proc/self/mountinfo", &mountinfo, NULL, NULL)
+      || !rrun_cgroup_parse_mountinfo (mountinfo, &w->mount, &mount_root, &w->v1))
+    {
+      w->v1 = mountinfo != NULL && strstr (mountinfo, " - cgroup ") != NULL;
+      return;
+    }
+  if (g_file_get_contents ("/proc/self/cgroup", &self, NULL, NULL)
+      && rrun_cgroup_parse_proc_cgroup (self, &self_path))
+    {
+      w->own = rrun_cgroup_dir_for (w->mount, mount_root, self_path);
+      w->is_root = w->own != NULL && strcmp (w->own, w->mount) == 0;
+    }
+}
+
+static gboolean
+own_is_writable (const Where *w)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *procs = NULL;
+
+  if (w->own == NULL)
+    return FALSE;
+  base = rrun_cgroup_fs_base (w->own);
+  procs = g_build_filename (base, "cgroup.procs", NULL);
+  return access (base, W_OK) == 0 && access (procs, W_OK) == 0;
+}
+
+static void
+hint_cgroups_disabled (GError **error)
+{
+  rrun_add_hint (error, "or run without limits, or with --cgroups=disabled to ignore them");
+}
+
+/* Limits asked for a controller the cgroup2 root does not offer: no backend helps. */
+static gboolean
+check_root_controllers (const Where *w, const RrunCgroupLimits *limits, guint needed,
+                        GError **error)
+{
+  g_autofree char *text = NULL;
+  guint missing, bit;
+
+  if (needed == 0)
+    return TRUE;
+  if (!read_file (w->mount, "cgroup.controllers", &text, NULL))
+    text = g_strdup ("");
+  missing = needed & ~rrun_cgroup_controllers_from_text (text);
+  if (missing == 0)
+    return TRUE;
+  bit = missing & -missing;
+  rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+              "cannot apply %s: the %s controller is not available in cgroup v2 (\"%s\")",
+              rrun_cgroup_limits_flag_for (limits, bit), rrun_cgroup_controller_name (bit),
+              w->mount);
+  if (w->v1)
+    rrun_add_hint (error, "this host runs cgroup v1 controllers (hybrid); boot with "
+                          "systemd.unified_cgroup_hierarchy=1 for cgroup v2");
+  else
+    rrun_add_hint (error, "the kernel was built or booted without it (cgroup_disable=)");
+  hint_cgroups_disabled (error);
+  return FALSE;
+}
+
+/* The names of the controllers in bits, "memory, pids". */
+static char *
+controller_list (guint bits)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint bit = 1; bit <= RRUN_CGROUP_ALL_CONTROLLERS; bit <<= 1)
+    if (bits & bit)
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "",
+                              rrun_cgroup_controller_name (bit));
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+no_backend_error (const Where *w, const RrunCgroupLimits *limits, guint needed,
+                  const char *systemd_why, GError **error)
+{
+  rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+              "cannot apply resource limits: no cgroup v2 subtree is delegated to this user");
+  rrun_add_hint (error, "no systemd user manager (%s): where systemd runs, "
+                        "`loginctl enable-linger %s` starts one", systemd_why,
+                 g_get_user_name ());
+  if (w->own != NULL)
+    rrun_add_hint (error, "cgroup \"%s\" is not writable: an administrator can delegate "
+                          "one (Delegate=cpu cpuset io memory pids for user@.service)", w->own);
+  else
+    rrun_add_hint (error, "no delegated cgroup: an administrator can set "
+                          "Delegate=cpu cpuset io memory pids for user@.service");
+  if (w->mount == NULL)
+    rrun_add_hint (error, "cgroup v2 is not mounted: boot with "
+                          "systemd.unified_cgroup_hierarchy=1");
+  else if (w->v1)
+    {
+      g_autofree char *text = NULL;
+      g_autofree char *missing = NULL;
+
+      if (!read_file (w->mount, "cgroup.controllers", &text, NULL))
+        text = g_strdup ("");
+      missing = controller_list (needed & ~rrun_cgroup_controllers_from_text (text));
+      if (*missing)
+        rrun_add_hint (error, "this host runs cgroup v1 controllers (hybrid) and its cgroup v2 "
+                              "lacks %s: boot with systemd.unified_cgroup_hierarchy=1",
+                       missing);
+    }
+  hint_cgroups_disabled (error);
+  return FALSE;
+}
+
+/* What StartTransientUnit needs, kept past the caller's limits. */
+static RrunCgroupLimits *
+copy_limits (const RrunCgroupLimits *limits)
+{
+  RrunCgroupLimits *c = rrun_cgroup_limits_new ();
+
+  c->memory = limits->memory;
+  c->memory_reservation = limits->memory_reservation;
+  c->memory_swap = limits->memory_swap;
+  c->cpu_quota_us = limits->cpu_quota_us;
+  c->cpu_period_us = limits->cpu_period_us;
+  c->cpu_weight = limits->cpu_weight;
+  c->cpuset_cpus = g_strdup (limits->cpuset_cpus);
+  c->cpuset_mems = g_strdup (limits->cpuset_mems);
+  c->pids_limit = limits->pids_limit;
+  c->io_weight = limits->io_weight;
+  c->text.cpu_shares = g_strdup (limits->text.cpu_shares);
+  for (guint i = 0; i < limits->devices->len; i++)
+    {
+      RrunCgroupDeviceLimit d = g_array_index (limits->devices, RrunCgroupDeviceLimit, i);
+
+      d.path = g_strdup (d.path);
+      g_array_append_val (c->devices, d);
+    }
+  return c;
+}
+
+gboolean
+rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
+                     const char *container_id, RrunCgroup **out, GError **error)
+{
+  g_autoptr(RrunCgroup) cg = g_new0 (RrunCgroup, 1);
+  g_auto(Where) w = { 0 };
+  g_autofree char *systemd_why = NULL;
+  gboolean want = rrun_cgroup_limits_any (limits);
+  gboolean use_systemd = FALSE;
+
+  cg->ops = &rrun_cgroup_none_ops;
+  cg->id = g_strdup (container_id);
+  cg->lock_fd = -1;
+  cg->needed = rrun_cgroup_limits_controllers (limits);
+
+  if (mode == NULL)
+    mode = "enabled";
+  if (strcmp (mode, "disabled") == 0)
+    {
+      if (want)
+        rrun_warning ("ignoring resource limits: cgroups are disabled");
+      *out = g_steal_pointer (&cg);
+      return TRUE;
+    }
+  if (strcmp (mode, "enabled") != 0)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid value \"%s\" for --cgroups: expected enabled or disabled",
+                       mode);
+
+  locate (&w);
+  if (w.fake)
+    systemd_why = g_strdup ("RRUN_CGROUP_ROOT is set");
+  else if (w.mount == NULL)
+    systemd_why = g_strdup ("no cgroup v2");
+  else
+    use_systemd = rrun_cgroup_systemd_connect (&cg->bus, &systemd_why);
+  if (!use_systemd && !own_is_writable (&w))
+    {
+      if (want)
+        return no_backend_error (&w, limits, cg->needed, systemd_why, error);
+      g_debug ("no cgroup of its own: no systemd (%s), %s not writable", systemd_why,
+               w.own ? w.own : "own cgroup");
+      *out = g_steal_pointer (&cg);
+      return TRUE;
+    }
+  if (!check_root_controllers (&w, limits, cg->needed, error))
+    return FALSE;
+  cg->mount = g_strdup (w.mount);
+
+  if (use_systemd)
+    {
+      cg->ops = &rrun_cgroup_systemd_ops;
+      if (limits != NULL)
+        cg->limits = copy_limits (limits);
+      rrun_info ("cgroup: a systemd scope rrun-%s.scope", container_id);
+      *out = g_steal_pointer (&cg);
+      return TRUE;
+    }
+  if (!rrun_cgroup_fs_prepare (cg, w.own, w.is_root, limits, error))
+    return FALSE;
+  rrun_info ("cgroup: %s (delegated directory)", cg->path);
+  *out = g_steal_pointer (&cg);
+  return TRUE;
+}
+
+gboolean
+rrun_cgroup_enter (RrunCgroup *cg, pid_t pid, GError **error)
+{
+  return cg->ops->enter (cg, pid, error);
+}
+
+const char *
+rrun_cgroup_path (RrunCgroup *cg)
+{
+  return cg ? cg->path : NULL;
+}
+
+const char *
+rrun_cgroup_backend_name (RrunCgroup *cg)
+{
+  return cg->ops == &rrun_cgroup_fs_ops ? "delegated" : cg->ops->name;
+}
+
+gboolean
+rrun_cgroup_oom_killed (RrunCgroup *cg, guint64 *out_limit)
+{
+  g_autofree char *events = NULL;
+  g_autofree char *max = NULL;
+  guint64 kills = 0, limit = 0;
+
+  if (cg == NULL || cg->path == NULL || !read_file (cg->path, "memory.events", &events, NULL)
+      || !rrun_cgroup_parse_keyed (events, "oom_kill", &kills) || kills == 0)
+    return FALSE;
+  if (read_file (cg->path, "memory.max", &max, NULL))
+    g_ascii_string_to_unsigned (g_strstrip (max), 10, 0, G_MAXUINT64, &limit, NULL);
+  if (out_limit)
+    *out_limit = limit;
+  return TRUE;
+}
+
+void
+rrun_cgroup_free (RrunCgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  if (cg->ops)
+    cg->ops->destroy (cg);
+  rrun_close_fdp (&cg->lock_fd);
+  g_clear_object (&cg->bus);
+  rrun_cgroup_limits_free (cg->limits);
+  g_free (cg->id);
+  g_free (cg->mount);
+  g_free (cg->path);
+  g_free (cg);
+}
+
+gboolean
+rrun_cgroup_gc (GError **error)
+{
+  g_auto(Where) w = { 0 };
+  g_autofree char *base = NULL;
+
+  locate (&w);
+  if (w.own == NULL || !own_is_writable (&w))
+    return TRUE;
+  base = rrun_cgroup_fs_base (w.own);
+  return rrun_cgroup_fs_gc (base, error);
+}
+
+/* "max" or a number. */
+static guint64
+parse_max (const char *text)
+{
+  g_autofree char *t = g_strstrip (g_strdup (text));
+  guint64 v = G_MAXUINT64;
+
+  if (strcmp (t, "max") != 0)
+    g_ascii_string_to_unsigned (t, 10, 0, G_MAXUINT64, &v, NULL);
+  return v;
+}
+
+gboolean
+rrun_cgroup_read_stats (const char *path, RrunCgroupStats *out, GError **error)
+{
+  RrunCgroupStats s = { 0 };
+  g_autofree char *t = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (!read_file (path, "cgroup.procs", &t, &local))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                  "cannot read the stats of cgroup \"%s\": ", path);
+      return FALSE;
+    }
+  g_clear_pointer (&t, g_free);
+  if (read_file (path, "cpu.stat", &t, NULL))
+    s.has_cpu = rrun_cgroup_parse_keyed (t, "usage_usec", &s.cpu_usage_usec);
+  g_clear_pointer (&t, g_free);
+  if (read_file (path, "memory.current", &t, NULL))
+    {
+      s.has_memory = TRUE;
+      s.memory_current = parse_max (t);
+      g_clear_pointer (&t, g_free);
+      s.memory_max = read_file (path, "memory.max", &t, NULL) ? parse_max (t) : G_MAXUINT64;
+    }
+  g_clear_pointer (&t, g_free);
+  if (read_file (path, "pids.current", &t, NULL))
+    {
+      s.has_pids = TRUE;
+      s.pids_current = parse_max (t);
+      g_clear_pointer (&t, g_free);
+      s.pids_max = read_file (path, "pids.max", &t, NULL) ? parse_max (t) : G_MAXUINT64;
+    }
+  g_clear_pointer (&t, g_free);
+  if (read_file (path, "io.stat", &t, NULL))
+    {
+      /* "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0" per device */
+      g_auto(GStrv) words = g_strsplit_set (t, " \n", -1);
+
+      s.has_io = TRUE;
+      for (char **wd = words; *wd; wd++)
+        {
+          guint64 v;
+
+          if (g_str_has_prefix (*wd, "rbytes=")
+              && g_ascii_string_to_unsigned (*wd + 7, 10, 0, G_MAXUINT64, &v, NULL))
+            s.io_read_bytes += v;
+          else if (g_str_has_prefix (*wd, "wbytes=")
+                   && g_ascii_string_to_unsigned (*wd + 7, 10, 0, G_MAXUINT64, &v, NULL))
+            s.io_write_bytes += v;
+        }
+    }
+  *out = s;
+  return TRUE;
+}

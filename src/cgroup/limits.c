@@ -1,0 +1,483 @@
+/* The docker-compatible limit flags: units, validation, and the conversions runc and
+   crun make for cgroup v2. */
+#include "cgroup/cgroup.h"
+#include "error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+/* docker's linuxMinMemory: the kernel needs some room for the page cache of the runtime. */
+#define MIN_MEMORY (6 * 1024 * 1024)
+#define CPU_PERIOD_US 100000
+/* Highest CPU or memory node number a cpuset list may name (the kernel's NR_CPUS). */
+#define MAX_CPUSET_INDEX 8191
+
+static void
+device_limit_clear (gpointer p)
+{
+  RrunCgroupDeviceLimit *d = p;
+
+  g_free (d->path);
+}
+
+RrunCgroupLimits *
+rrun_cgroup_limits_new (void)
+{
+  RrunCgroupLimits *l = g_new0 (RrunCgroupLimits, 1);
+
+  l->devices = g_array_new (FALSE, TRUE, sizeof (RrunCgroupDeviceLimit));
+  g_array_set_clear_func (l->devices, device_limit_clear);
+  return l;
+}
+
+void
+rrun_cgroup_limits_free (RrunCgroupLimits *l)
+{
+  if (l == NULL)
+    return;
+  g_free (l->cpuset_cpus);
+  g_free (l->cpuset_mems);
+  g_array_unref (l->devices);
+  g_free (l->text.memory);
+  g_free (l->text.memory_reservation);
+  g_free (l->text.memory_swap);
+  g_free (l->text.cpus);
+  g_free (l->text.cpu_shares);
+  g_free (l->text.cpu_weight);
+  g_free (l->text.cpuset_cpus);
+  g_free (l->text.cpuset_mems);
+  g_free (l->text.pids_limit);
+  g_free (l->text.blkio_weight);
+  g_strfreev (l->text.device_read_bps);
+  g_strfreev (l->text.device_write_bps);
+  g_strfreev (l->text.device_read_iops);
+  g_strfreev (l->text.device_write_iops);
+  g_free (l);
+}
+
+static gboolean
+bad_value (GError **error, const char *flag, const char *value, const char *why)
+{
+  return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid value \"%s\" for --%s: %s",
+                     value, flag, why);
+}
+
+/* go-units RAMInBytes, which docker uses for every size: ^(\d+(\.\d+)*) ?([kmgtp])?i?b?$
+   case-insensitive, powers of 1024, a fraction allowed ("1.5g"). */
+static gboolean
+parse_size (const char *text, guint64 *out)
+{
+  const char *p = text;
+  const char *units = "kmgtp";
+  const char *u;
+  double number, mult = 1;
+  char *end;
+
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  while (g_ascii_isdigit (*p))
+    p++;
+  while (*p == '.' && g_ascii_isdigit (p[1]))
+    for (p++; g_ascii_isdigit (*p); p++)
+      ;
+  number = g_ascii_strtod (text, &end);
+  if (end != p)
+    return FALSE;
+  if (*p == ' ')
+    p++;
+  if (*p != '\0' && (u = strchr (units, g_ascii_tolower (*p))) != NULL)
+    {
+      for (long i = 0; i <= u - units; i++)
+        mult *= 1024;
+      p++;
+    }
+  if (*p == 'i' || *p == 'I')
+    p++;
+  if (*p == 'b' || *p == 'B')
+    p++;
+  if (*p != '\0' || number * mult >= 9.2e18)
+    return FALSE;
+  *out = (guint64) (number * mult);
+  return TRUE;
+}
+
+/* A whole decimal number in [min, max]; leading '+' and spaces refused, as strconv does. */
+static gboolean
+parse_int (const char *text, gint64 min, gint64 max, gint64 *out)
+{
+  gint64 v;
+
+  if (!g_ascii_string_to_signed (text, 10, min, max, &v, NULL))
+    return FALSE;
+  if (text[0] == '+' || g_ascii_isspace (text[0]))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+/* The kernel's list syntax for cpuset.cpus and cpuset.mems ("0-3,5,7-8"), as docker's
+   parsers.ParseUintList accepts it: no empty element, ranges low to high. */
+static gboolean
+valid_cpuset_list (const char *text)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (*text == '\0')
+    return FALSE;
+  parts = g_strsplit (text, ",", -1);
+  for (char **p = parts; *p; p++)
+    {
+      g_auto(GStrv) range = g_strsplit (*p, "-", -1);
+      guint64 lo, hi;
+
+      if (range[0] == NULL || g_strv_length (range) > 2 || range[0][0] == '\0'
+          || !g_ascii_string_to_unsigned (range[0], 10, 0, MAX_CPUSET_INDEX, &lo, NULL))
+        return FALSE;
+      hi = lo;
+      if (range[1] != NULL
+          && (range[1][0] == '\0'
+              || !g_ascii_string_to_unsigned (range[1], 10, 0, MAX_CPUSET_INDEX, &hi, NULL)))
+        return FALSE;
+      if (hi < lo || !g_ascii_isdigit (range[0][0])
+          || (range[1] != NULL && !g_ascii_isdigit (range[1][0])))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+guint64
+rrun_cgroup_shares_to_weight (guint64 shares)
+{
+  /* runc's ConvertCPUSharesToCgroupV2Value and crun's linear mapping: 2 -> 1,
+     262144 -> 10000 (1024, docker's default, -> 39). */
+  if (shares == 0)
+    return 0;
+  return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+guint64
+rrun_cgroup_blkio_to_io_weight (guint64 weight)
+{
+  /* runc's ConvertBlkIOToIOWeightValue: 10 -> 1, 1000 -> 10000. */
+  if (weight == 0)
+    return 0;
+  return 1 + ((weight - 10) * 9999) / 990;
+}
+
+gboolean
+rrun_cgroup_limits_swap_max (const RrunCgroupLimits *l, guint64 *out_swap)
+{
+  if (l->memory_swap == -1)
+    {
+      *out_swap = G_MAXUINT64;
+      return TRUE;
+    }
+  if (l->memory == 0)
+    return FALSE;
+  /* docker: --memory-swap is memory plus swap; unset with --memory set means as much
+     swap as memory. */
+  *out_swap = l->memory_swap > 0 ? (guint64) l->memory_swap - l->memory : l->memory;
+  return TRUE;
+}
+
+static RrunCgroupDeviceLimit *
+device_entry (RrunCgroupLimits *l, const char *path, guint32 major, guint32 minor)
+{
+  RrunCgroupDeviceLimit d = { 0 };
+
+  for (guint i = 0; i < l->devices->len; i++)
+    {
+      RrunCgroupDeviceLimit *e = &g_array_index (l->devices, RrunCgroupDeviceLimit, i);
+
+      if (e->major == major && e->minor == minor)
+        return e;
+    }
+  d.path = g_strdup (path);
+  d.major = major;
+  d.minor = minor;
+  g_array_append_val (l->devices, d);
+  return &g_array_index (l->devices, RrunCgroupDeviceLimit, l->devices->len - 1);
+}
+
+/* DEVICE:RATE, as docker's ValidateThrottle{Bps,Iops}Device. */
+static gboolean
+add_device (RrunCgroupLimits *l, const char *flag, const char *value, gboolean iops,
+            gboolean write, GError **error)
+{
+  const char *colon = strrchr (value, ':');
+  g_autofree char *path = NULL;
+  RrunCgroupDeviceLimit *d;
+  guint64 rate = 0;
+  gint64 n;
+  struct stat st;
+
+  if (colon == NULL || colon == value || value[0] != '/')
+    return bad_value (error, flag, value,
+                      iops ? "expected DEVICE:RATE such as /dev/sda:1000"
+                           : "expected DEVICE:RATE such as /dev/sda:10m");
+  path = g_strndup (value, (gsize) (colon - value));
+  if (iops ? !parse_int (colon + 1, 1, G_MAXINT64, &n) : !parse_size (colon + 1, &rate))
+    return bad_value (error, flag, value,
+                      iops ? "expected a rate in operations per second such as 1000"
+                           : "expected a rate in bytes per second such as 10m");
+  if (iops)
+    rate = (guint64) n;
+  if (rate == 0)
+    return bad_value (error, flag, value, "the rate must be above 0");
+  if (stat (path, &st) < 0)
+    {
+      int errsv = errno;
+      g_autofree char *why = g_strdup_printf ("cannot stat \"%s\": %s", path,
+                                              g_strerror (errsv));
+      return bad_value (error, flag, value, why);
+    }
+  if (!S_ISBLK (st.st_mode))
+    {
+      g_autofree char *why = g_strdup_printf ("\"%s\" is not a block device", path);
+      return bad_value (error, flag, value, why);
+    }
+  d = device_entry (l, path, major (st.st_rdev), minor (st.st_rdev));
+  if (iops)
+    *(write ? &d->write_iops : &d->read_iops) = rate;
+  else
+    *(write ? &d->write_bps : &d->read_bps) = rate;
+  return TRUE;
+}
+
+gboolean
+rrun_cgroup_limits_add_option (RrunCgroupLimits *l, const char *flag, const char *value,
+                               GError **error)
+{
+  guint64 size;
+  gint64 n;
+
+  while (*flag == '-')
+    flag++;
+
+  if (strcmp (flag, "memory") == 0 || strcmp (flag, "memory-reservation") == 0)
+    {
+      gboolean reservation = flag[6] != '\0';
+
+      if (!parse_size (value, &size))
+        return bad_value (error, flag, value, "expected a size such as 512m or 2g");
+      /* docker refuses memory and reservation limits below 6 MiB; 0 means none. */
+      if (size != 0 && size < MIN_MEMORY)
+        return bad_value (error, flag, value, "the minimum is 6m");
+      *(reservation ? &l->memory_reservation : &l->memory) = size;
+      return TRUE;
+    }
+  if (strcmp (flag, "memory-swap") == 0)
+    {
+      if (strcmp (value, "-1") == 0)
+        l->memory_swap = -1;
+      else if (parse_size (value, &size))
+        l->memory_swap = (gint64) size;
+      else
+        return bad_value (error, flag, value,
+                          "expected a size such as 1g (memory plus swap), or -1 for no limit");
+      return TRUE;
+    }
+  if (strcmp (flag, "cpus") == 0)
+    {
+      guint ncpu = g_get_num_processors ();
+      char *end = NULL;
+      double cpus = g_ascii_strtod (value, &end);
+      double nano;
+
+      if (end == value || *end != '\0' || !g_ascii_isdigit (value[0]) || !isfinite (cpus))
+        return bad_value (error, flag, value, "expected a number of CPUs such as 0.5 or 2");
+      nano = cpus < 1e12 ? (double) (gint64) (cpus * 1e9 + 0.5) : cpus * 1e9;
+      if (nano == 0)
+        {
+          l->cpu_quota_us = l->cpu_period_us = 0; /* docker: 0 is no limit */
+          return TRUE;
+        }
+      if (nano < 1e7 || nano > (double) ncpu * 1e9)
+        {
+          g_autofree char *why = g_strdup_printf (
+              "the range is 0.01 to %u (the CPUs available)", ncpu);
+          return bad_value (error, flag, value, why);
+        }
+      /* docker: quota = NanoCPUs * period / 1e9 with a period of 100 ms. */
+      l->cpu_quota_us = (guint64) (nano * CPU_PERIOD_US / 1e9);
+      l->cpu_period_us = CPU_PERIOD_US;
+      return TRUE;
+    }
+  if (strcmp (flag, "cpu-shares") == 0)
+    {
+      if (!parse_int (value, 2, 262144, &n))
+        return bad_value (error, flag, value, "the range is 2 to 262144");
+      l->cpu_weight = rrun_cgroup_shares_to_weight ((guint64) n);
+      return TRUE;
+    }
+  if (strcmp (flag, "cpu-weight") == 0)
+    {
+      if (!parse_int (value, 1, 10000, &n))
+        return bad_value (error, flag, value, "the range is 1 to 10000");
+      l->cpu_weight = (guint64) n;
+      return TRUE;
+    }
+  if (strcmp (flag, "cpuset-cpus") == 0 || strcmp (flag, "cpuset-mems") == 0)
+    {
+      gboolean mems = strcmp (flag, "cpuset-mems") == 0;
+
+      if (!valid_cpuset_list (value))
+        return bad_value (error, flag, value,
+                          mems ? "expected a list of memory nodes such as 0-1,3"
+                               : "expected a list of CPUs such as 0-3,5");
+      g_free (mems ? l->cpuset_mems : l->cpuset_cpus);
+      *(mems ? &l->cpuset_mems : &l->cpuset_cpus) = g_strdup (value);
+      return TRUE;
+    }
+  if (strcmp (flag, "pids-limit") == 0)
+    {
+      if (!parse_int (value, -1, G_MAXINT64, &n))
+        return bad_value (error, flag, value, "expected a number of tasks, or -1 for no limit");
+      l->pids_limit = n > 0 ? (guint64) n : 0;
+      return TRUE;
+    }
+  if (strcmp (flag, "blkio-weight") == 0)
+    {
+      if (!parse_int (value, 0, G_MAXINT64, &n) || (n != 0 && (n < 10 || n > 1000)))
+        return bad_value (error, flag, value, "the range is 10 to 1000");
+      l->io_weight = rrun_cgroup_blkio_to_io_weight ((guint64) n);
+      return TRUE;
+    }
+  if (strcmp (flag, "device-read-bps") == 0)
+    return add_device (l, flag, value, FALSE, FALSE, error);
+  if (strcmp (flag, "device-write-bps") == 0)
+    return add_device (l, flag, value, FALSE, TRUE, error);
+  if (strcmp (flag, "device-read-iops") == 0)
+    return add_device (l, flag, value, TRUE, FALSE, error);
+  if (strcmp (flag, "device-write-iops") == 0)
+    return add_device (l, flag, value, TRUE, TRUE, error);
+  return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "unknown resource limit --%s", flag);
+}
+
+static gboolean
+add_text (RrunCgroupLimits *l, const char *flag, const char *text, GError **error)
+{
+  return text == NULL || rrun_cgroup_limits_add_option (l, flag, text, error);
+}
+
+static gboolean
+add_texts (RrunCgroupLimits *l, const char *flag, char **texts, GError **error)
+{
+  for (char **t = texts; t && *t; t++)
+    if (!rrun_cgroup_limits_add_option (l, flag, *t, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* A size for a message: the user's own text where there is one, else bytes. */
+static char *
+format_size (const char *text, guint64 bytes)
+{
+  return text ? g_strdup (text) : g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+}
+
+gboolean
+rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
+{
+  if (!add_text (l, "memory", l->text.memory, error)
+      || !add_text (l, "memory-reservation", l->text.memory_reservation, error)
+      || !add_text (l, "memory-swap", l->text.memory_swap, error)
+      || !add_text (l, "cpus", l->text.cpus, error)
+      || !add_text (l, "cpu-shares", l->text.cpu_shares, error)
+      || !add_text (l, "cpu-weight", l->text.cpu_weight, error)
+      || !add_text (l, "cpuset-cpus", l->text.cpuset_cpus, error)
+      || !add_text (l, "cpuset-mems", l->text.cpuset_mems, error)
+      || !add_text (l, "pids-limit", l->text.pids_limit, error)
+      || !add_text (l, "blkio-weight", l->text.blkio_weight, error)
+      || !add_texts (l, "device-read-bps", l->text.device_read_bps, error)
+      || !add_texts (l, "device-write-bps", l->text.device_write_bps, error)
+      || !add_texts (l, "device-read-iops", l->text.device_read_iops, error)
+      || !add_texts (l, "device-write-iops", l->text.device_write_iops, error))
+    return FALSE;
+
+  if (l->text.cpu_shares != NULL && l->text.cpu_weight != NULL)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "cannot use --cpu-shares with --cpu-weight: both set cpu.weight");
+  if (l->memory != 0 && l->memory_reservation > l->memory)
+    {
+      g_autofree char *m = format_size (l->text.memory, l->memory);
+      g_autofree char *r = format_size (NULL, l->memory_reservation);
+      return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                         "invalid value \"%s\" for --memory-reservation: it must not be "
+                         "above --memory (%s)",
+                         l->text.memory_reservation ? l->text.memory_reservation : r, m);
+    }
+  if (l->memory_swap > 0)
+    {
+      g_autofree char *s = format_size (NULL, (guint64) l->memory_swap);
+      const char *text = l->text.memory_swap ? l->text.memory_swap : s;
+
+      if (l->memory == 0)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "invalid value \"%s\" for --memory-swap: it needs --memory as "
+                           "well",
+                           text);
+      if ((guint64) l->memory_swap < l->memory)
+        {
+          g_autofree char *m = format_size (l->text.memory, l->memory);
+          return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                             "invalid value \"%s\" for --memory-swap: it counts memory plus "
+                             "swap and must not be below --memory (%s)",
+                             text, m);
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_cgroup_limits_any (const RrunCgroupLimits *l)
+{
+  return l != NULL
+         && (l->memory || l->memory_reservation || l->memory_swap || l->cpu_quota_us
+             || l->cpu_weight || l->cpuset_cpus || l->cpuset_mems || l->pids_limit
+             || l->io_weight || l->devices->len > 0);
+}
+
+GOptionGroup *
+rrun_cgroup_limits_option_group (RrunCgroupLimits *l)
+{
+  const GOptionEntry entries[] = {
+    { "memory", 'm', 0, G_OPTION_ARG_STRING, &l->text.memory,
+      "Memory limit (b, k, m, g; at least 6m): memory.max", "BYTES" },
+    { "memory-reservation", 0, 0, G_OPTION_ARG_STRING, &l->text.memory_reservation,
+      "Memory soft limit: memory.low", "BYTES" },
+    { "memory-swap", 0, 0, G_OPTION_ARG_STRING, &l->text.memory_swap,
+      "Memory plus swap limit, -1 for unlimited swap", "BYTES" },
+    { "cpus", 0, 0, G_OPTION_ARG_STRING, &l->text.cpus, "Number of CPUs: cpu.max", "N" },
+    { "cpu-shares", 'c', 0, G_OPTION_ARG_STRING, &l->text.cpu_shares,
+      "CPU shares (2..262144, relative weight)", "N" },
+    { "cpu-weight", 0, 0, G_OPTION_ARG_STRING, &l->text.cpu_weight,
+      "CPU weight (1..10000): cpu.weight", "N" },
+    { "cpuset-cpus", 0, 0, G_OPTION_ARG_STRING, &l->text.cpuset_cpus,
+      "CPUs to run on (0-3,5)", "LIST" },
+    { "cpuset-mems", 0, 0, G_OPTION_ARG_STRING, &l->text.cpuset_mems,
+      "Memory nodes to use (0-1)", "LIST" },
+    { "pids-limit", 0, 0, G_OPTION_ARG_STRING, &l->text.pids_limit,
+      "Process limit, -1 for unlimited: pids.max", "N" },
+    { "blkio-weight", 0, 0, G_OPTION_ARG_STRING, &l->text.blkio_weight,
+      "Block IO weight (10..1000): io.weight", "N" },
+    { "device-read-bps", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_read_bps,
+      "Read rate limit for a device: io.max", "DEVICE:RATE" },
+    { "device-write-bps", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_write_bps,
+      "Write rate limit for a device: io.max", "DEVICE:RATE" },
+    { "device-read-iops", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_read_iops,
+      "Read operations per second for a device: io.max", "DEVICE:N" },
+    { "device-write-iops", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_write_iops,
+      "Write operations per second for a device: io.max", "DEVICE:N" },
+    { NULL },
+  };
+  GOptionGroup *group = g_option_group_new ("limits", "Resource limits (cgroup v2):",
+                                            "Show the resource limit options", NULL, NULL);
+
+  /* g_option_group_add_entries copies the array; the pointers point into l. */
+  g_option_group_add_entries (group, entries);
+  return group;
+}

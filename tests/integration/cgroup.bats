@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# Resource limits where the test user has no cgroup v2 subtree of its own (issue 5, path 3):
+# this CI machine has hybrid cgroups, no systemd and no delegation outside delegated/.
+# Limits must fail with exit 125 and say what is missing; no limits must just run.
+
+# shellcheck disable=SC2154 # bats sets $stderr for run --separate-stderr
+load helpers
+
+setup_file() {
+  common_setup_file
+}
+
+cgroup2_mount() {
+  awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo
+}
+
+# Skip unless this runner really has no way to a cgroup: no systemd user manager on the
+# session bus and its own cgroup v2 directory not writable.
+require_no_delegation() {
+  local mnt own
+  if [[ -n ${DBUS_SESSION_BUS_ADDRESS:-} || -S ${XDG_RUNTIME_DIR:-/nonexistent}/bus ]]; then
+    skip "a session bus exists; a systemd user manager may give a scope"
+  fi
+  mnt=$(cgroup2_mount)
+  if [[ -n $mnt ]]; then
+    own=$mnt$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+    own=${own%/}
+    if [[ -w $own/cgroup.procs ]]; then
+      skip "this runner's cgroup $own is writable (delegated)"
+    fi
+  fi
+}
+
+@test "cgroup: limits without a delegated subtree exit 125 and say what is missing" {
+  require_no_delegation
+  run -125 rrun run --rm --memory 256m --cpus 0.5 --pids-limit 100 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot apply resource limits: no cgroup v2 subtree is delegated to this user' ]
+  [[ $output == *"hint: no systemd user manager ("*"loginctl enable-linger $(id -un)"* ]]
+  [[ $output == *'Delegate=cpu cpuset io memory pids for user@.service'* ]]
+  [[ $output == *'--cgroups=disabled'* ]]
+  if grep -q ' - cgroup ' /proc/self/mountinfo && [[ -n $(cgroup2_mount) ]]; then
+    # hybrid: the v2 hierarchy lacks the controllers, and the hint says how to boot
+    [[ $output == *'systemd.unified_cgroup_hierarchy=1'* ]]
+  fi
+  no_leftovers
+}
+
+@test "cgroup: each limit flag alone is refused the same way" {
+  require_no_delegation
+  local flag
+  for flag in "--memory=64m" "--memory-reservation=64m" "--cpus=0.5" "--cpu-shares=512" \
+    "--cpu-weight=50" "--cpuset-cpus=0" "--cpuset-mems=0" "--pids-limit=10" \
+    "--blkio-weight=500"; do
+    run -125 rrun run --rm "$flag" "$FIXTURE_IMAGE" true
+    [ "${lines[0]}" = 'rrun: cannot apply resource limits: no cgroup v2 subtree is delegated to this user' ] || {
+      echo "flag $flag: $output" >&2
+      return 1
+    }
+  done
+}
+
+@test "cgroup: no limits runs without a cgroup of its own" {
+  require_no_delegation
+  run -0 rrun run --rm "$FIXTURE_IMAGE" echo hello
+  [ "${lines[-1]}" = hello ]
+  no_leftovers
+}
+
+@test "cgroup: --cgroups=disabled runs despite limits, with a warning" {
+  run -0 --separate-stderr rrun run --rm --cgroups=disabled --memory 256m "$FIXTURE_IMAGE" echo hello
+  [ "$output" = hello ]
+  [[ $stderr == *'rrun: warning: ignoring resource limits: cgroups are disabled'* ]]
+}
+
+@test "cgroup: --pids-limit -1 and --cpus 0 are no limit (docker), so they run anywhere" {
+  run -0 rrun run --rm --pids-limit -1 --cpus 0 "$FIXTURE_IMAGE" true
+}
+
+@test "cgroup: bad limit values exit 125 naming flag and value" {
+  run -125 rrun run --rm --memory 5m "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "5m" for --memory: the minimum is 6m' ]
+  run -125 rrun run --rm --memory lots "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "lots" for --memory: expected a size such as 512m or 2g' ]
+  run -125 rrun run --rm --cpu-shares 1 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "1" for --cpu-shares: the range is 2 to 262144' ]
+  run -125 rrun run --rm --cpu-weight 0 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "0" for --cpu-weight: the range is 1 to 10000' ]
+  run -125 rrun run --rm --cpuset-cpus 3-1 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "3-1" for --cpuset-cpus: expected a list of CPUs such as 0-3,5' ]
+  run -125 rrun run --rm --pids-limit -5 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "-5" for --pids-limit: expected a number of tasks, or -1 for no limit' ]
+  run -125 rrun run --rm --blkio-weight 5 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "5" for --blkio-weight: the range is 10 to 1000' ]
+  run -125 rrun run --rm --device-write-bps /dev/null:1m "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "/dev/null:1m" for --device-write-bps: "/dev/null" is not a block device' ]
+  run -125 rrun run --rm --memory 64m --memory-swap 32m "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "32m" for --memory-swap: it counts memory plus swap and must not be below --memory (64m)' ]
+  run -125 rrun run --rm --cgroups=sometimes "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "sometimes" for --cgroups: expected enabled or disabled' ]
+}
