@@ -592,7 +592,9 @@ rrun_registries_conf_is_insecure (const RrunRegistriesConf *conf, const char *do
       for (guint j = 0; j < r->mirrors->len; j++)
         {
           const RrunRegistryMirror *m = g_ptr_array_index (r->mirrors, j);
-          if (m->insecure && prefix_match (m->location, domain) > 0)
+          gsize host_len = strcspn (m->location, "/");
+          if (m->insecure && strlen (domain) == host_len
+              && strncmp (m->location, domain, host_len) == 0)
             return TRUE;
         }
     }
