@@ -1,4 +1,4 @@
-/* rrun __fetch [--platform P] [--tls-verify=false] [--jobs N] REF DIR: resolve REF like a
+/* rrun __fetch [--platform P] [--tls-verify=false] [--jobs N] [--progress] REF DIR: resolve REF like a
    pull, then write the manifest(s), config and layers, verified, to DIR/blobs/sha256/HEX
    (a temp name until verified). Prints what it fetched. A hidden tool for tests and the
    groundwork of `rrun pull`. */
@@ -29,10 +29,12 @@ file_write (const guint8 *data, gsize len, gpointer user_data, GError **error)
   return rrun_fd_write_all (f->fd, data, len, error);
 }
 
+static gboolean show_progress;
+
 static void
 on_progress (const RrunDescriptor *desc, guint64 done, guint64 total, gpointer user_data)
 {
-  if (done == total)
+  if (show_progress && done == total)
     fprintf (stderr, "fetched %s %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\n", desc->digest,
              done, total);
 }
@@ -87,6 +89,8 @@ rrun_cmd_fetch_internal (RrunGlobal *g, int argc, char **argv, int *out_status, 
     { "platform", 0, 0, G_OPTION_ARG_STRING, &platform_text, "os/arch[/variant]", "P" },
     { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls, "Verify TLS (default true)", "BOOL" },
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs_n, "Parallel layer downloads (default 3)", "N" },
+    { "progress", 0, 0, G_OPTION_ARG_NONE, &show_progress, "Say on stderr when a layer is done",
+      NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("REF DIR");

@@ -43,7 +43,11 @@ http:
   addr: 127.0.0.1:$port
 $auth
 EOC
-    docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
+    # docker-registry reads REGISTRY_* variables as configuration overrides, and
+    # REGISTRY_AUTH_FILE (podman's auth.json path) would become its "auth.file" setting.
+    # shellcheck disable=SC2046
+    env $(env | sed -n 's/^\(REGISTRY_[A-Za-z0-9_]*\)=.*/-u \1/p') \
+        docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
     echo $! > "$dir/pid"
     for i in $(seq 1 40); do
         if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
@@ -121,4 +125,44 @@ push_oci() {
     local layout=$1 tag=$2 dest=$3
     shift 3
     skopeo copy -q --dest-tls-verify=false "$@" "oci:$layout:$tag" "docker://$dest" >&2
+}
+
+# make_multiarch_oci LAYOUT TAG: an OCI layout whose TAG is an image index of two images,
+# linux/amd64 and linux/arm64 (busybox is the host's; only the config says arm64).
+make_multiarch_oci() {
+    local layout=$1 tag=$2 a b work ia ib idx is
+    work=$(mktemp -d)
+    a=$(make_busybox_oci "$work/a" a amd64)
+    b=$(make_busybox_oci "$work/b" b arm64)
+    mkdir -p "$layout/blobs/sha256"
+    cp -n "$work"/a/blobs/sha256/* "$work"/b/blobs/sha256/* "$layout/blobs/sha256/"
+    ia=$(_size "$layout/blobs/sha256/${a#sha256:}")
+    ib=$(_size "$layout/blobs/sha256/${b#sha256:}")
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"os":"linux","architecture":"amd64"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}' \
+        "$a" "$ia" "$b" "$ib" > "$work/index.json"
+    is=$(_size "$work/index.json")
+    idx=$(oci_add_blob "$layout" "$work/index.json")
+    echo '{"imageLayoutVersion":"1.0.0"}' > "$layout/oci-layout"
+    printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"%s"}}]}' \
+        "$idx" "$is" "$tag" > "$layout/index.json"
+    rm -rf "$work"
+    echo "sha256:$idx $a $b"
+}
+
+# check_blob_dir DIR: every file in DIR/blobs/sha256 is named by its own sha256, and no
+# temporary file is left.
+check_blob_dir() {
+    local f n=0
+    for f in "$1"/blobs/sha256/* "$1"/blobs/sha256/.[!.]*; do
+        [ -e "$f" ] || continue
+        case $(basename "$f") in
+            .*) echo "left behind: $f" >&2; return 1 ;;
+        esac
+        if [ "$(sha256sum "$f" | cut -d' ' -f1)" != "$(basename "$f")" ]; then
+            echo "digest mismatch: $f" >&2
+            return 1
+        fi
+        n=$((n + 1))
+    done
+    echo "$n"
 }
