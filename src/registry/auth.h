@@ -45,8 +45,7 @@ char *rrun_auth_write_path (void);
 gboolean rrun_auth_store (const char *domain, const char *username, const char *password,
                           GError **error);
 
-/* Remove domain's entry (domain NULL: all entries). *out_removed tells whether there was
-   one. RRUN_ERROR_NOT_FOUND when there was none, with a hint when another file (e.g.
+/* Remove domain's entry (domain NULL: all entries). RRUN_ERROR_NOT_FOUND when there was none, with a hint when another file (e.g.
    ~/.docker/config.json) still holds credentials for it. */
 gboolean rrun_auth_remove (const char *domain, GError **error);
 

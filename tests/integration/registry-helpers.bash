@@ -63,11 +63,11 @@ EOC
 }
 
 reg_stop() {
-    local dir=$1 pid i
+    local dir=$1 pid _
     [ -f "$dir/pid" ] || return 0
     pid=$(cat "$dir/pid")
     kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 40); do
+    for _ in $(seq 1 40); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
