@@ -4,8 +4,8 @@
 
 # A free TCP port on 127.0.0.1 (checked with ss; bounded tries).
 reg_free_port() {
-    local port i
-    for i in $(seq 1 50); do
+    local port _
+    for _ in $(seq 1 50); do
         port=$(( 20000 + RANDOM % 30000 ))
         if ! ss -Htln "sport = :$port" | grep -q .; then
             echo "$port"
@@ -19,7 +19,7 @@ reg_free_port() {
 # reg_start DIR [HTPASSWD_FILE]: start docker-registry with storage in DIR; prints
 # 127.0.0.1:PORT. The pid is in DIR/pid.
 reg_start() {
-    local dir=$1 htpasswd=${2:-} port auth="" i
+    local dir=$1 htpasswd=${2:-} port auth="" _
     port=$(reg_free_port) || return 1
     mkdir -p "$dir/storage"
     if [ -n "$htpasswd" ]; then
@@ -49,7 +49,7 @@ EOC
     env $(env | sed -n 's/^\(REGISTRY_[A-Za-z0-9_]*\)=.*/-u \1/p') \
         docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
     echo $! > "$dir/pid"
-    for i in $(seq 1 40); do
+    for _ in $(seq 1 40); do
         if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
             echo "127.0.0.1:$port"
             return 0
