@@ -48,5 +48,16 @@ gboolean rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status
 gboolean rrun_cmd_help (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status,
                             GError **error);
+gboolean rrun_cmd_login (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_logout (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_fetch_internal (RrunGlobal *g, int argc, char **argv, int *out_status,
+                                  GError **error);
+
+/* --tls-verify=BOOL (value NULL: keep *out). In cli/login.c. */
+gboolean rrun_cli_parse_tls_verify (const char *value, gboolean *out, GError **error);
+/* A registry as login/logout take it ("https://quay.io/", "quay.io/org"): the auth.json
+   key and the registry host. In cli/login.c. */
+gboolean rrun_cli_registry_argument (const char *arg, char **out_key, char **out_domain,
+                                     GError **error);
 
 G_END_DECLS

@@ -8,9 +8,12 @@ static const RrunCommand commands[] = {
   { "import", rrun_cmd_import, "make an image from a root file system tarball", FALSE },
   { "images", rrun_cmd_images, "list images", FALSE },
   { "rmi", rrun_cmd_rmi, "remove images", FALSE },
+  { "login", rrun_cmd_login, "log in to a registry", FALSE },
+  { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "version", rrun_cmd_version, "print the version", FALSE },
   { "help", rrun_cmd_help, "show help for rrun or a command", FALSE },
   { "__internal", rrun_cmd_internal, "helpers rrun runs inside its user namespace", TRUE },
+  { "__fetch", rrun_cmd_fetch_internal, "fetch an image's blobs into a directory", TRUE },
   { NULL, NULL, NULL, FALSE },
 };
 

@@ -5,24 +5,7 @@
 
 G_BEGIN_DECLS
 
-typedef struct
-{
-  char *domain; /* "docker.io", "localhost", "localhost:5000"; NULL when the ref had none */
-  char *path;   /* "library/alpine", "busybox" */
-  char *tag;    /* "latest" when neither tag nor digest was given; NULL with only a digest */
-  char *digest; /* "sha256:<64 hex>" or NULL */
-} RrunReference;
-
-void rrun_reference_free (RrunReference *ref);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunReference, rrun_reference_free)
-
-/* Split and check a reference (docker's grammar: lowercase path components, tag of at most
-   128 [A-Za-z0-9_.-], sha256 digest). The first component is a domain when it holds '.'
-   or ':' or is "localhost". Errors are RRUN_ERROR_INVALID_ARGUMENT naming the reference. */
-gboolean rrun_reference_parse (const char *text, RrunReference **out_ref, GError **error);
-
-/* "domain/path:tag", "domain/path@digest" or "domain/path:tag@digest"; domain must be set. */
-char *rrun_reference_format (const RrunReference *ref);
+/* References are parsed by registry/reference.h (RrunReference). */
 
 /* The name a local image gets (import, tag): no domain means "localhost",
    no tag means "latest": "busybox" -> "localhost/busybox:latest", "foo:1" ->

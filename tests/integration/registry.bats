@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# The registry client against real registries (Debian's docker-registry on 127.0.0.1):
+# fetch by tag and digest, short names through registries.conf, index platform choice,
+# a corrupted blob, TLS errors, and login/logout with an htpasswd registry.
+# RRUN: the rrun binary. RRUN_TEST_REGISTRY: 127.0.0.1:PORT started by the harness
+# (a private one is started when it is unset).
+
+bats_require_minimum_version 1.5.0
+load registry-helpers
+
+setup_file() {
+    if [ "$(id -u)" = 0 ]; then
+        echo "registry.bats must run as an unprivileged user" >&2
+        return 1
+    fi
+    command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+    command -v skopeo >/dev/null || skip "skopeo is not installed"
+    export RRUN=${RRUN:-rrun}
+    export REGTMP=$(mktemp -d)
+    # A scratch registry of our own: its storage is ours to corrupt.
+    export SCRATCH=$(reg_start "$REGTMP/scratch")
+    export REG=${RRUN_TEST_REGISTRY:-$SCRATCH}
+    make_busybox_oci "$REGTMP/oci" v1 > "$REGTMP/digest"
+    push_oci "$REGTMP/oci" v1 "$REG/rrtest/busybox:v1"
+    push_oci "$REGTMP/oci" v1 "$SCRATCH/rrtest/busybox:v1"
+    make_multiarch_oci "$REGTMP/multi" m1 > "$REGTMP/multi-digests"
+    skopeo copy -q --all --dest-tls-verify=false "oci:$REGTMP/multi:m1" \
+        "docker://$REG/rrtest/multi:m1" >&2
+}
+
+teardown_file() {
+    [ -n "${REGTMP:-}" ] || return 0
+    reg_stop "$REGTMP/scratch"
+    [ -d "$REGTMP/auth" ] && reg_stop "$REGTMP/auth"
+    rm -rf "$REGTMP"
+}
+
+setup() {
+    OUT=$(mktemp -d "$REGTMP/out.XXXXXX")
+    export REGISTRY_AUTH_FILE=$REGTMP/auth.json
+    unset RRUN_REGISTRIES_CONF
+}
+
+@test "fetch: by tag, every blob verified, nothing temporary left" {
+    run -0 "$RRUN" __fetch --tls-verify=false "$REG/rrtest/busybox:v1" "$OUT"
+    [ "${lines[0]}" = "name $REG/rrtest/busybox:v1" ]
+    [ "${lines[2]}" = "manifest $(cat "$REGTMP/digest") application/vnd.oci.image.manifest.v1+json" ]
+    [ "$(grep -c '^layer ' <<< "$output")" = 2 ]
+    local first
+    first=$(grep '^layer ' <<< "$output" | head -1 | cut -d' ' -f2)
+    # manifest + config + 2 layers
+    run -0 check_blob_dir "$OUT"
+    [ "$output" = 4 ]
+    # the first layer really is busybox
+    run -0 tar -tzf "$OUT/blobs/sha256/${first#sha256:}"
+    [[ "$output" == *"./bin/busybox"* ]]
+}
+
+@test "fetch: by digest, and a digest the registry does not have" {
+    local d
+    d=$(cat "$REGTMP/digest")
+    run -0 "$RRUN" __fetch --tls-verify=false "$REG/rrtest/busybox@$d" "$OUT"
+    [ "${lines[2]}" = "manifest $d application/vnd.oci.image.manifest.v1+json" ]
+    run -125 "$RRUN" __fetch --tls-verify=false \
+        "$REG/rrtest/busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000" "$OUT"
+    [ "${lines[0]}" = "rrun: cannot fetch \"$REG/rrtest/busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000\" from $REG: HTTP 404: manifest unknown (MANIFEST_UNKNOWN)" ]
+}
+
+@test "fetch: a missing tag names registry, reference and status" {
+    run -125 "$RRUN" __fetch --tls-verify=false "$REG/rrtest/busybox:nope" "$OUT"
+    [ "$output" = "rrun: cannot fetch \"$REG/rrtest/busybox:nope\" from $REG: HTTP 404: manifest unknown (MANIFEST_UNKNOWN)" ]
+}
+
+@test "fetch: TLS verification is on by default, with a hint" {
+    run -125 "$RRUN" __fetch "$REG/rrtest/busybox:v1" "$OUT"
+    [[ "${lines[0]}" == "rrun: cannot reach registry $REG: "*"wrong version number" ]]
+    [ "${lines[1]}" = "hint: if $REG serves plain HTTP or a self-signed certificate, pass --tls-verify=false or mark it insecure in registries.conf" ]
+}
+
+@test "fetch: short name through unqualified-search-registries, insecure from registries.conf" {
+    cat > "$REGTMP/registries.conf" <<EOC
+unqualified-search-registries = ["$SCRATCH", "$REG"]
+[[registry]]
+location = "$SCRATCH"
+insecure = true
+[[registry]]
+location = "$REG"
+insecure = true
+EOC
+    export RRUN_REGISTRIES_CONF=$REGTMP/registries.conf
+    # rrtest/multi is only on $REG when the harness gave one; on the scratch one otherwise.
+    run -0 "$RRUN" __fetch rrtest/busybox:v1 "$OUT"
+    [ "${lines[0]}" = "name $SCRATCH/rrtest/busybox:v1" ]
+    run -125 "$RRUN" __fetch rrtest/none:v1 "$OUT"
+    if [ "$SCRATCH" = "$REG" ]; then
+        [ "${lines[0]}" = "rrun: cannot find image \"rrtest/none:v1\" in any search registry ($SCRATCH, $REG)" ]
+    fi
+}
+
+@test "fetch: an alias from registries.conf" {
+    printf '[aliases]\n"bb" = "%s/rrtest/busybox"\n[[registry]]\nlocation = "%s"\ninsecure = true\n' \
+        "$REG" "$REG" > "$REGTMP/alias.conf"
+    RRUN_REGISTRIES_CONF=$REGTMP/alias.conf run -0 "$RRUN" __fetch bb:v1 "$OUT"
+    [ "${lines[0]}" = "name $REG/rrtest/busybox:v1" ]
+}
+
+@test "fetch: an image index picks this machine's platform or --platform" {
+    local idx a b
+    read -r idx a b < "$REGTMP/multi-digests"
+    run -0 "$RRUN" __fetch --tls-verify=false --platform linux/arm64 "$REG/rrtest/multi:m1" "$OUT"
+    [ "${lines[2]}" = "index $idx" ]
+    [ "${lines[3]}" = "manifest $b application/vnd.oci.image.manifest.v1+json" ]
+    run -0 "$RRUN" __fetch --tls-verify=false --platform linux/amd64 "$REG/rrtest/multi:m1" "$OUT"
+    [ "${lines[3]}" = "manifest $a application/vnd.oci.image.manifest.v1+json" ]
+    run -125 "$RRUN" __fetch --tls-verify=false --platform linux/s390x "$REG/rrtest/multi:m1" "$OUT"
+    [ "${lines[0]}" = "rrun: cannot pull \"$REG/rrtest/multi:m1\": no image for platform linux/s390x; the image is built for: linux/amd64, linux/arm64" ]
+    [ "${lines[1]}" = "hint: pick one with --platform" ]
+}
+
+@test "fetch: a blob whose content does not match its digest is refused and not kept" {
+    local layer data
+    run -0 "$RRUN" __fetch --tls-verify=false "$SCRATCH/rrtest/busybox:v1" "$OUT/first"
+    layer=$(grep '^layer ' <<< "$output" | tail -1 | cut -d' ' -f2)
+    data=$REGTMP/scratch/storage/docker/registry/v2/blobs/sha256/${layer:7:2}/${layer#sha256:}/data
+    [ -f "$data" ]
+    # same size, different bytes
+    python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[-1]^=0xff; open(p,"wb").write(b)' "$data"
+    run -125 "$RRUN" __fetch --tls-verify=false "$SCRATCH/rrtest/busybox:v1" "$OUT/second"
+    [[ "$output" == "rrun: cannot use blob $layer of \"$SCRATCH/rrtest/busybox:v1\": its content does not match its digest (got sha256:"*")" ]]
+    [ ! -e "$OUT/second/blobs/sha256/${layer#sha256:}" ]
+    [ -z "$(ls -A "$OUT/second/blobs/sha256" | grep '^\.' || true)" ]
+}
+
+@test "login: htpasswd registry, wrong and right password, fetch, logout" {
+    command -v htpasswd >/dev/null || skip "htpasswd (apache2-utils) is not installed"
+    htpasswd -Bbc "$REGTMP/htpasswd" alice 's3cret:x' 2>/dev/null
+    AREG=$(reg_start "$REGTMP/auth" "$REGTMP/htpasswd")
+    push_oci "$REGTMP/oci" v1 "$AREG/private/busybox:v1" --dest-creds 'alice:s3cret:x'
+
+    run -125 "$RRUN" __fetch --tls-verify=false "$AREG/private/busybox:v1" "$OUT"
+    [ "${lines[0]}" = "rrun: cannot fetch \"$AREG/private/busybox:v1\" from $AREG: HTTP 401: authentication required (UNAUTHORIZED)" ]
+    [ "${lines[1]}" = "hint: the image may not exist, or it is private: log in with rrun login $AREG" ]
+
+    run -125 "$RRUN" login --tls-verify=false -u alice --password-stdin "$AREG" <<< "wrong"
+    [ "$output" = "rrun: cannot log in to $AREG as \"alice\": the registry refused the user name or password (HTTP 401)" ]
+    [ ! -e "$REGISTRY_AUTH_FILE" ]
+
+    run -125 "$RRUN" login -u alice --password-stdin "$AREG" <<< "s3cret:x"
+    [[ "${lines[0]}" == "rrun: cannot reach registry $AREG: "* ]]
+
+    run -0 "$RRUN" login --tls-verify=false -u alice --password-stdin "http://$AREG/" <<< "s3cret:x"
+    [ "$output" = "Login Succeeded!" ]
+    [ "$(stat -c %a "$REGISTRY_AUTH_FILE")" = 600 ]
+    grep -q "\"$AREG\"" "$REGISTRY_AUTH_FILE"
+
+    run -0 "$RRUN" __fetch --tls-verify=false "$AREG/private/busybox:v1" "$OUT"
+    run -0 check_blob_dir "$OUT"
+    [ "$output" = 4 ]
+
+    run -0 "$RRUN" logout "$AREG"
+    [ "$output" = "Removed login credentials for $AREG" ]
+    run -125 "$RRUN" logout "$AREG"
+    [ "$output" = "rrun: cannot log out of \"$AREG\": not logged in ($REGISTRY_AUTH_FILE)" ]
+    run -125 "$RRUN" __fetch --tls-verify=false "$AREG/private/busybox:v1" "$OUT/again"
+}
+
+@test "login: credentials from docker's config.json are used and logout points at them" {
+    command -v htpasswd >/dev/null || skip "htpasswd (apache2-utils) is not installed"
+    [ -d "$REGTMP/auth" ] || skip "needs the htpasswd registry of the previous test"
+    AREG=$(sed -n 's/^  addr: //p' "$REGTMP/auth/config.yml")
+    unset REGISTRY_AUTH_FILE
+    export DOCKER_CONFIG=$REGTMP/docker XDG_RUNTIME_DIR=$REGTMP/xdg XDG_CONFIG_HOME=$REGTMP/cfg
+    mkdir -p "$DOCKER_CONFIG"
+    printf '{"auths":{"http://%s/v1/":{"auth":"%s"}}}' "$AREG" "$(printf 'alice:s3cret:x' | base64)" \
+        > "$DOCKER_CONFIG/config.json"
+    run -0 "$RRUN" __fetch --tls-verify=false "$AREG/private/busybox:v1" "$OUT"
+    run -125 "$RRUN" logout "$AREG"
+    [ "${lines[0]}" = "rrun: cannot log out of \"$AREG\": not logged in ($XDG_RUNTIME_DIR/containers/auth.json)" ]
+    [ "${lines[1]}" = "hint: credentials for \"$AREG\" are in $DOCKER_CONFIG/config.json; rrun does not change that file" ]
+}
