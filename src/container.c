@@ -476,6 +476,11 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   /* Block the forwarded signals before clone, so none is lost before the relay reads
      them; the container's processes unblock them before exec. */
   rrun_relay_signal_set (&fwd);
+  /* A shell starts background jobs with SIGINT and SIGQUIT ignored, and an ignored signal
+     is discarded even while blocked: restore the default so the signalfd sees them. */
+  for (int s = 1; s < NSIG; s++)
+    if (sigismember (&fwd, s))
+      signal (s, SIG_DFL);
   sigprocmask (SIG_BLOCK, &fwd, &c->old_mask);
   c->signals_blocked = TRUE;
   c->sigfd = signalfd (-1, &fwd, SFD_CLOEXEC);

@@ -217,7 +217,12 @@ container_upper_dirs() {
 
 # Start rrun in the background with output in files; sets RRUN_PID.
 rrun_bg() {
-  rrun "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" &
+  local -a global=()
+  if [[ -n ${RRUN_STORAGE_DRIVER:-} ]]; then
+    global+=(--storage-driver "$RRUN_STORAGE_DRIVER")
+  fi
+  # The binary itself, not the rrun function: $! must be rrun's pid for kill to reach it.
+  "$RRUN" "${global[@]}" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" &
   RRUN_PID=$!
 }
 
