@@ -556,6 +556,7 @@ main (int argc, char **argv)
      covers that window, the death signal everything after it. */
   prctl (PR_SET_PDEATHSIG, SIGTERM);
   signal (SIGPIPE, SIG_IGN);
+  g_log_writer_default_set_use_stderr (TRUE); /* debug lines too: stdout is not ours */
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
