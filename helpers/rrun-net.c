@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -328,6 +329,7 @@ fd_hung_up (int fd)
 
 /* ---- main ---- */
 
+static guint tap_batch = 256;
 static int opt_netns_pid = 0, opt_ready_fd = -1, opt_exit_fd = -1, opt_mtu = 65520;
 static char *opt_netns_path, *opt_userns_path, *opt_api_socket, *opt_cidr, *opt_dns_upstream,
     *opt_mac;
@@ -497,7 +499,7 @@ run (GError **error)
       if (p[0].revents & G_IO_IN)
         {
           /* Drain a batch of frames per turn: one poll per frame caps throughput. */
-          for (guint i = 0; i < 256; i++)
+          for (guint i = 0; i < tap_batch; i++)
             {
               ssize_t n = read (net.tap_fd, frame, sizeof frame);
 
@@ -563,6 +565,8 @@ main (int argc, char **argv)
       fprintf (stderr, "rrun-net: invalid arguments: %s\n", error->message);
       return 2;
     }
+  if (g_getenv ("RRUN_NET_BATCH") != NULL)
+    tap_batch = (guint) CLAMP (atoi (g_getenv ("RRUN_NET_BATCH")), 1, 1024);
   if (opt_debug)
     g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
   if (opt_exit_fd >= 0 && fd_hung_up (opt_exit_fd))
