@@ -10,7 +10,7 @@ set -euo pipefail
 
 RUNS=${RUNS:-3}
 SECS=${SECS:-3}
-RRUN_NET=${RRUN_NET:-$(dirname "$0")/../build/helpers/rrun-net}
+export RRUN_NET=${RRUN_NET:-$(realpath "$(dirname "$0")/../build/helpers/rrun-net")}
 NET_DRIVER=${NET_DRIVER:-$(dirname "$0")/../build/tests/integration/net-driver}
 T=$(mktemp -d)
 PIDS=()
