@@ -1,0 +1,418 @@
+/* Published ports. TCP goes through a host-side socket forwarder (rootlesskit's builtin
+   port driver design): the helper listens on the host's ip:port, gets a socket made inside
+   the container's network namespace from the connector, connects it to the container's
+   port, and splices the two sockets through a pipe per direction, one thread each, so data
+   never enters user space. libslirp's hostfwd TCP path tops out far below loopback speed.
+   UDP uses libslirp's hostfwd. */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PIPE_SIZE (1024 * 1024)
+
+typedef struct
+{
+  guint id;
+  gboolean udp;
+  char *host_addr;
+  guint host_port;
+  guint guest_port;
+  int listen_fd;  /* TCP only */
+  struct in_addr udp_host; /* UDP: what slirp_remove_hostfwd needs */
+} Fwd;
+
+struct NetFwd
+{
+  Slirp *slirp;
+  const NetConfig *cfg;
+  int connector_fd;
+  GPtrArray *fwds; /* Fwd* */
+  guint next_id;
+  guint poll_start;
+  GPtrArray *polled; /* Fwd* in pollfd order */
+};
+
+typedef struct
+{
+  int host_fd;
+  int guest_fd;
+  guint guest_port;
+  struct in_addr guest_addr;
+  gint refs;
+} Conn;
+
+static void
+fwd_free (Fwd *f)
+{
+  if (f->listen_fd >= 0)
+    close (f->listen_fd);
+  g_free (f->host_addr);
+  g_free (f);
+}
+
+NetFwd *
+net_fwd_new (Slirp *slirp, const NetConfig *cfg, int connector_fd)
+{
+  NetFwd *fwd = g_new0 (NetFwd, 1);
+
+  fwd->slirp = slirp;
+  fwd->cfg = cfg;
+  fwd->connector_fd = connector_fd;
+  fwd->fwds = g_ptr_array_new_with_free_func ((GDestroyNotify) fwd_free);
+  fwd->polled = g_ptr_array_new ();
+  fwd->next_id = 1;
+  return fwd;
+}
+
+void
+net_fwd_free (NetFwd *fwd)
+{
+  if (fwd == NULL)
+    return;
+  g_ptr_array_unref (fwd->polled);
+  g_ptr_array_unref (fwd->fwds);
+  g_free (fwd);
+}
+
+static void
+conn_unref (Conn *c)
+{
+  if (!g_atomic_int_dec_and_test (&c->refs))
+    return;
+  close (c->host_fd);
+  close (c->guest_fd);
+  g_free (c);
+}
+
+/* Move bytes from one socket to the other until EOF or an error, then pass the EOF on. */
+static void
+pump (int from, int to)
+{
+  int p[2];
+
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    {
+      shutdown (from, SHUT_RDWR);
+      shutdown (to, SHUT_RDWR);
+      return;
+    }
+  fcntl (p[1], F_SETPIPE_SZ, PIPE_SIZE);
+  for (;;)
+    {
+      ssize_t n = splice (from, NULL, p[1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_MORE);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          if (n < 0)
+            shutdown (from, SHUT_RDWR);
+          break;
+        }
+      while (n > 0)
+        {
+          ssize_t w = splice (p[0], NULL, to, NULL, n, SPLICE_F_MOVE | SPLICE_F_MORE);
+
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w <= 0)
+            {
+              /* The peer is gone: stop both directions. */
+              shutdown (from, SHUT_RDWR);
+              shutdown (to, SHUT_RDWR);
+              goto out;
+            }
+          n -= w;
+        }
+    }
+  shutdown (to, SHUT_WR);
+out:
+  close (p[0]);
+  close (p[1]);
+}
+
+static gpointer
+pump_to_host (gpointer data)
+{
+  Conn *c = data;
+
+  pump (c->guest_fd, c->host_fd);
+  conn_unref (c);
+  return NULL;
+}
+
+static gboolean
+connect_to (int fd, struct in_addr addr, guint port)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port), .sin_addr = addr };
+  int r;
+
+  do
+    r = connect (fd, (struct sockaddr *) &sa, sizeof sa);
+  while (r < 0 && errno == EINTR);
+  return r == 0;
+}
+
+static gpointer
+conn_thread (gpointer data)
+{
+  Conn *c = data;
+  struct in_addr lo = { .s_addr = htonl (INADDR_LOOPBACK) };
+  int one = 1;
+  GThread *t;
+
+  /* 127.0.0.1 inside reaches servers bound to it and to 0.0.0.0; a server bound to the
+     tap address only needs that address.  */
+  if (!connect_to (c->guest_fd, lo, c->guest_port))
+    {
+      /* The socket must stay the one made inside the namespace: disconnect it (AF_UNSPEC)
+         and connect it again, which keeps its network namespace. */
+      struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+      if (errno != ECONNREFUSED || connect (c->guest_fd, &sa, sizeof sa) < 0
+          || !connect_to (c->guest_fd, c->guest_addr, c->guest_port))
+        goto fail;
+    }
+  setsockopt (c->guest_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt (c->host_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  g_atomic_int_inc (&c->refs);
+  t = g_thread_try_new ("rrun-net-pump", pump_to_host, c, NULL);
+  if (t == NULL)
+    {
+      g_atomic_int_add (&c->refs, -1);
+      goto fail;
+    }
+  g_thread_unref (t);
+  pump (c->host_fd, c->guest_fd);
+  conn_unref (c);
+  return NULL;
+fail:
+  g_debug ("connect to container port %u: %s", c->guest_port, g_strerror (errno));
+  conn_unref (c);
+  return NULL;
+}
+
+static void
+accept_all (NetFwd *fwd, Fwd *f)
+{
+  for (guint i = 0; i < 64; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      int host_fd = accept4 (f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      int guest_fd;
+      Conn *c;
+      GThread *t;
+
+      if (host_fd < 0)
+        return; /* EAGAIN, or an aborted connection */
+      guest_fd = net_ns_socket (fwd->connector_fd, AF_INET, &error);
+      if (guest_fd < 0)
+        {
+          g_printerr ("rrun-net: cannot forward a connection to port %u: %s\n", f->guest_port,
+                      error->message);
+          close (host_fd);
+          continue;
+        }
+      c = g_new0 (Conn, 1);
+      c->host_fd = host_fd;
+      c->guest_fd = guest_fd;
+      c->guest_port = f->guest_port;
+      c->guest_addr = fwd->cfg->guest;
+      c->refs = 1;
+      t = g_thread_try_new ("rrun-net-conn", conn_thread, c, NULL);
+      if (t == NULL)
+        conn_unref (c);
+      else
+        g_thread_unref (t);
+    }
+}
+
+static gboolean
+parse_host_addr (const char *text, struct sockaddr_storage *ss, socklen_t *len, GError **error)
+{
+  struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+
+  memset (ss, 0, sizeof *ss);
+  if (text == NULL || *text == '\0' || inet_pton (AF_INET, text, &sin->sin_addr) == 1)
+    {
+      sin->sin_family = AF_INET;
+      *len = sizeof *sin;
+      return TRUE;
+    }
+  if (inet_pton (AF_INET6, text, &sin6->sin6_addr) == 1)
+    {
+      sin6->sin6_family = AF_INET6;
+      *len = sizeof *sin6;
+      return TRUE;
+    }
+  return net_throw (error, "invalid host address \"%s\"", text);
+}
+
+static void
+set_port (struct sockaddr_storage *ss, guint port)
+{
+  if (ss->ss_family == AF_INET6)
+    ((struct sockaddr_in6 *) ss)->sin6_port = htons (port);
+  else
+    ((struct sockaddr_in *) ss)->sin_port = htons (port);
+}
+
+static guint
+get_port (int fd)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+
+  if (getsockname (fd, (struct sockaddr *) &ss, &len) < 0)
+    return 0;
+  return ntohs (ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                         : ((struct sockaddr_in *) &ss)->sin_port);
+}
+
+gboolean
+net_fwd_add (NetFwd *fwd, gboolean udp, const char *host_addr, guint host_port,
+             guint guest_port, guint *out_id, guint *out_host_port, int *out_errno,
+             GError **error)
+{
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int fd, one = 1;
+  Fwd *f;
+
+  *out_errno = 0;
+  if (host_port > 65535 || guest_port == 0 || guest_port > 65535)
+    return net_throw (error, "port out of range");
+  if (!parse_host_addr (host_addr, &ss, &len, error))
+    return FALSE;
+  if (udp && ss.ss_family != AF_INET)
+    return net_throw (error, "UDP ports are published on IPv4 addresses only");
+  set_port (&ss, host_port);
+  /* Bind here even for UDP, so the caller learns EACCES/EADDRINUSE with the errno, and a
+     random port is known before libslirp binds it. */
+  fd = socket (ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    {
+      *out_errno = errno;
+      return net_throw_errno (error, errno, "cannot create a socket");
+    }
+  if (!udp)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ss.ss_family == AF_INET6)
+    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (bind (fd, (struct sockaddr *) &ss, len) < 0 || (!udp && listen (fd, 512) < 0))
+    {
+      int errsv = errno;
+      close (fd);
+      *out_errno = errsv;
+      return net_throw_errno (error, errsv, "cannot bind %s port %s:%u", udp ? "UDP" : "TCP",
+                              host_addr != NULL && *host_addr ? host_addr : "0.0.0.0",
+                              host_port);
+    }
+  f = g_new0 (Fwd, 1);
+  f->id = fwd->next_id;
+  f->udp = udp;
+  f->host_addr = g_strdup (host_addr != NULL && *host_addr ? host_addr
+                           : ss.ss_family == AF_INET6 ? "::" : "0.0.0.0");
+  f->host_port = get_port (fd);
+  f->guest_port = guest_port;
+  f->listen_fd = fd;
+  if (udp)
+    {
+      f->udp_host = ((struct sockaddr_in *) &ss)->sin_addr;
+      close (fd);
+      f->listen_fd = -1;
+      if (slirp_add_hostfwd (fwd->slirp, 1, f->udp_host, (int) f->host_port, fwd->cfg->guest,
+                             (int) guest_port)
+          < 0)
+        {
+          *out_errno = EADDRINUSE;
+          fwd_free (f);
+          return net_throw (error, "cannot publish UDP port %u: libslirp refused it",
+                            host_port);
+        }
+    }
+  fwd->next_id++;
+  g_ptr_array_add (fwd->fwds, f);
+  *out_id = f->id;
+  *out_host_port = f->host_port;
+  return TRUE;
+}
+
+gboolean
+net_fwd_remove (NetFwd *fwd, guint id, GError **error)
+{
+  for (guint i = 0; i < fwd->fwds->len; i++)
+    {
+      Fwd *f = fwd->fwds->pdata[i];
+
+      if (f->id != id)
+        continue;
+      if (f->udp)
+        slirp_remove_hostfwd (fwd->slirp, 1, f->udp_host, (int) f->host_port);
+      g_ptr_array_remove_index (fwd->fwds, i);
+      return TRUE;
+    }
+  return net_throw (error, "no port forward with id %u", id);
+}
+
+JsonNode *
+net_fwd_list (NetFwd *fwd)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < fwd->fwds->len; i++)
+    {
+      Fwd *f = fwd->fwds->pdata[i];
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, f->id);
+      json_builder_set_member_name (b, "proto");
+      json_builder_add_string_value (b, f->udp ? "udp" : "tcp");
+      json_builder_set_member_name (b, "host_addr");
+      json_builder_add_string_value (b, f->host_addr);
+      json_builder_set_member_name (b, "host_port");
+      json_builder_add_int_value (b, f->host_port);
+      json_builder_set_member_name (b, "guest_port");
+      json_builder_add_int_value (b, f->guest_port);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return json_builder_get_root (b);
+}
+
+void
+net_fwd_add_pollfds (NetFwd *fwd, GArray *pollfds)
+{
+  fwd->poll_start = pollfds->len;
+  g_ptr_array_set_size (fwd->polled, 0);
+  for (guint i = 0; i < fwd->fwds->len; i++)
+    {
+      Fwd *f = fwd->fwds->pdata[i];
+      GPollFD pfd = { .fd = f->listen_fd, .events = G_IO_IN };
+
+      if (f->listen_fd < 0)
+        continue;
+      g_array_append_val (pollfds, pfd);
+      g_ptr_array_add (fwd->polled, f);
+    }
+}
+
+void
+net_fwd_dispatch (NetFwd *fwd, const GPollFD *pollfds, guint n)
+{
+  /* Copy first: accepting never changes fwds, but be explicit about the snapshot. */
+  for (guint i = 0; i < fwd->polled->len && fwd->poll_start + i < n; i++)
+    if (pollfds[fwd->poll_start + i].revents & G_IO_IN)
+      accept_all (fwd, fwd->polled->pdata[i]);
+}

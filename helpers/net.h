@@ -1,0 +1,102 @@
+/* rrun-net: shared declarations of the user-mode network helper (STYLE.md §7).
+   The helper keeps slirp4netns's shape: a namespace child creates and configures the tap
+   device inside the container's network namespace and hands its fd back; the helper itself
+   stays in the host network namespace, where its sockets are the user's own. */
+#pragma once
+
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <slirp/libslirp.h>
+
+G_BEGIN_DECLS
+
+#define NET_ERROR (net_error_quark ())
+GQuark net_error_quark (void);
+
+/* Every error names the helper once, in main(): "rrun-net: <what>: <why>". */
+gboolean net_throw (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+gboolean net_throw_errno (GError **error, int errsv, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+void net_add_hint (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+typedef struct
+{
+  /* namespaces to join */
+  pid_t netns_pid;
+  char *netns_path;
+  char *userns_path;
+  /* addresses, all derived from cidr */
+  struct in_addr network, netmask, host, guest, dns;
+  guint prefix_len;
+  struct in6_addr prefix6, host6, guest6, dns6;
+  gboolean ipv6;
+  guint mtu;
+  guint8 mac[6];
+  gboolean allow_host_loopback;
+  /* upstream for the container's DNS (10.0.2.3), UDP; port 53 unless given */
+  struct sockaddr_storage dns_upstream;
+  socklen_t dns_upstream_len;
+} NetConfig;
+
+/* net-ns.c: the namespace side */
+typedef struct
+{
+  int tap_fd;       /* tap0, non-blocking */
+  int connector_fd; /* socketpair end to the connector process (sockets made in the netns) */
+  pid_t connector_pid;
+} NetNsResult;
+
+gboolean net_ns_setup (const NetConfig *cfg, NetNsResult *out, GError **error);
+/* Ask the connector for a TCP socket created inside the container's network namespace. */
+int net_ns_socket (int connector_fd, int family, GError **error);
+
+/* net-netlink.c: configure a link inside the current network namespace */
+gboolean net_netlink_configure (const char *ifname, const NetConfig *cfg, GError **error);
+
+/* net-sandbox.c */
+gboolean net_sandbox_apply (GError **error);
+
+/* net-dns.c: answers the container's UDP queries to cfg->dns from our own upstream, so
+   the upstream can be chosen (a test's dnsmasq on 127.0.0.1:PORT, systemd-resolved's real
+   servers) without libslirp reading /etc/resolv.conf itself. */
+typedef struct NetDns NetDns;
+NetDns *net_dns_new (const NetConfig *cfg, int tap_fd);
+void net_dns_free (NetDns *dns);
+/* TRUE when the frame was a DNS query for us (then it is consumed). */
+gboolean net_dns_handle_frame (NetDns *dns, const guint8 *frame, gsize len);
+void net_dns_add_pollfds (NetDns *dns, GArray *pollfds);
+void net_dns_dispatch (NetDns *dns, const GPollFD *pollfds, guint n);
+gint64 net_dns_next_timeout_ms (NetDns *dns);
+
+/* Read resolv.conf, the systemd-resolved stub replaced by its real servers. */
+gboolean net_dns_default_upstream (struct sockaddr_storage *out, socklen_t *out_len,
+                                   GError **error);
+gboolean net_parse_sockaddr (const char *text, guint16 default_port,
+                             struct sockaddr_storage *out, socklen_t *out_len, GError **error);
+
+/* net-fwd.c: published ports */
+typedef struct NetFwd NetFwd;
+NetFwd *net_fwd_new (Slirp *slirp, const NetConfig *cfg, int connector_fd);
+void net_fwd_free (NetFwd *fwd);
+/* host_port 0: a random port; the bound port goes to *out_host_port. */
+gboolean net_fwd_add (NetFwd *fwd, gboolean udp, const char *host_addr, guint host_port,
+                      guint guest_port, guint *out_id, guint *out_host_port, int *out_errno,
+                      GError **error);
+gboolean net_fwd_remove (NetFwd *fwd, guint id, GError **error);
+/* [{id, proto, host_addr, host_port, guest_port}] */
+struct _JsonNode *net_fwd_list (NetFwd *fwd);
+void net_fwd_add_pollfds (NetFwd *fwd, GArray *pollfds);
+void net_fwd_dispatch (NetFwd *fwd, const GPollFD *pollfds, guint n);
+
+/* net-api.c: the unix socket for port-forward requests */
+typedef struct NetApi NetApi;
+NetApi *net_api_new (const char *path, NetFwd *fwd, GError **error);
+void net_api_free (NetApi *api);
+void net_api_add_pollfds (NetApi *api, GArray *pollfds);
+void net_api_dispatch (NetApi *api, const GPollFD *pollfds, guint n);
+/* Handle one request (exposed for tests); returns the reply text. */
+char *net_api_handle_request (NetFwd *fwd, const char *text, gsize len);
+
+G_END_DECLS

@@ -1,0 +1,636 @@
+/* Starts helpers/rrun-net, owns its fds, publishes ports through its API socket, and stops
+   it. Lifetime: the helper holds the read end of an exit pipe whose write end only this
+   process has (O_CLOEXEC, so the container never inherits it): when rrun exits or is
+   SIGKILLed it hangs up. The helper also sets PR_SET_PDEATHSIG and watches the container's
+   pid through a pidfd. */
+#include "network.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "rrun-config.h"
+#include "util/fd.h"
+
+#define READY_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 2000
+
+struct RrunNetwork
+{
+  RrunNetworkMode mode;
+  GPid pid;
+  int exit_fd; /* write end; closing it stops the helper */
+  char *run_dir;
+  GArray *ports; /* RrunPortMapping, host ports as bound */
+};
+
+char *
+rrun_network_find_helper (GError **error)
+{
+  const char *env = g_getenv ("RRUN_NET");
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *libexec = g_build_filename (RRUN_LIBEXECDIR, "rrun-net", NULL);
+
+  if (env != NULL && *env != '\0')
+    {
+      if (!g_file_test (env, G_FILE_TEST_IS_EXECUTABLE))
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND,
+                           "cannot find the network helper: RRUN_NET=\"%s\" is not executable",
+                           env),
+               NULL;
+      return g_strdup (env);
+    }
+  if (self != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *p = g_build_filename (dir, "..", "helpers", "rrun-net", NULL);
+      g_autofree char *q = g_build_filename (dir, "helpers", "rrun-net", NULL);
+
+      if (g_file_test (p, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&p);
+      if (g_file_test (q, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&q);
+    }
+  if (g_file_test (libexec, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&libexec);
+  rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find the network helper: no \"%s\"", libexec);
+  rrun_add_hint (error, "install rrun completely, set RRUN_NET, or use --network none");
+  return NULL;
+}
+
+/* ---- who holds a port ---- */
+
+static guint64
+listening_inode (const char *table, guint port, gboolean udp)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  if (!g_file_get_contents (table, &text, NULL, NULL))
+    return 0;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      char local[128], remote[128];
+      unsigned int st, lport;
+      unsigned long long inode;
+      const char *colon;
+
+      /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+      if (sscanf (lines[i], " %*s %127s %127s %x %*s %*s %*s %*s %*s %llu", local, remote, &st,
+                  &inode)
+          != 4)
+        continue;
+      colon = strrchr (local, ':');
+      if (colon == NULL || sscanf (colon + 1, "%x", &lport) != 1 || lport != port)
+        continue;
+      if (udp || st == 0x0A) /* TCP_LISTEN */
+        return inode;
+    }
+  return 0;
+}
+
+/* "process 1234 (nginx)" or NULL when not visible (another user's process). */
+static char *
+port_holder (guint port, gboolean udp)
+{
+  g_autofree char *target = NULL;
+  g_autoptr (GDir) proc = NULL;
+  guint64 inode = listening_inode (udp ? "/proc/net/udp" : "/proc/net/tcp", port, udp);
+  const char *name;
+
+  if (inode == 0)
+    inode = listening_inode (udp ? "/proc/net/udp6" : "/proc/net/tcp6", port, udp);
+  if (inode == 0)
+    return NULL;
+  target = g_strdup_printf ("socket:[%" G_GUINT64_FORMAT "]", inode);
+  proc = g_dir_open ("/proc", 0, NULL);
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *fddir = NULL;
+      g_autoptr (GDir) fds = NULL;
+      const char *fd;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      fddir = g_build_filename ("/proc", name, "fd", NULL);
+      fds = g_dir_open (fddir, 0, NULL);
+      while (fds != NULL && (fd = g_dir_read_name (fds)) != NULL)
+        {
+          g_autofree char *link = g_build_filename (fddir, fd, NULL);
+          g_autofree char *dest = g_file_read_link (link, NULL);
+
+          if (dest != NULL && g_str_equal (dest, target))
+            {
+              g_autofree char *comm_path = g_build_filename ("/proc", name, "comm", NULL);
+              g_autofree char *comm = NULL;
+
+              if (g_file_get_contents (comm_path, &comm, NULL, NULL))
+                g_strstrip (comm);
+              return g_strdup_printf ("process %s (%s)", name, comm != NULL ? comm : "?");
+            }
+        }
+    }
+  return NULL;
+}
+
+static guint
+unprivileged_port_start (void)
+{
+  g_autofree char *text = NULL;
+  guint64 v;
+
+  if (!g_file_get_contents ("/proc/sys/net/ipv4/ip_unprivileged_port_start", &text, NULL, NULL)
+      || !g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, 65536, &v, NULL))
+    return 1024;
+  return (guint) v;
+}
+
+/* The error for a host port that cannot be bound, keyed by errno. */
+static void
+throw_port_error (GError **error, const RrunPortMapping *m, int errsv, const char *why)
+{
+  const char *proto = m->udp ? "udp" : "tcp";
+  const char *ip = m->host_ip != NULL ? m->host_ip : "0.0.0.0";
+
+  if (errsv == EACCES && m->host_port < unprivileged_port_start ())
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "cannot publish port %s:%u/%s: ports below %u are privileged", ip,
+                  m->host_port, proto, unprivileged_port_start ());
+      rrun_add_hint (error, "use a host port of %u or above (-p %u:%u), or an administrator "
+                            "lowers the sysctl net.ipv4.ip_unprivileged_port_start",
+                     unprivileged_port_start (), m->host_port + 8000, m->container_port);
+      return;
+    }
+  if (errsv == EADDRINUSE)
+    {
+      g_autofree char *holder = port_holder (m->host_port, m->udp);
+
+      if (holder != NULL)
+        rrun_throw (error, RRUN_ERROR_BUSY, "cannot publish port %s:%u/%s: it is in use by %s",
+                    ip, m->host_port, proto, holder);
+      else
+        rrun_throw (error, RRUN_ERROR_BUSY, "cannot publish port %s:%u/%s: it is in use", ip,
+                    m->host_port, proto);
+      rrun_add_hint (error, "choose another host port, or -p %u for a random one",
+                     m->container_port);
+      return;
+    }
+  rrun_throw (error, RRUN_ERROR_FAILED, "cannot publish port %s:%u/%s: %s", ip, m->host_port,
+              proto, why != NULL ? why : g_strerror (errsv));
+}
+
+gboolean
+rrun_network_check_ports (const RrunNetworkOptions *opts, GError **error)
+{
+  for (guint i = 0; i < opts->ports->len; i++)
+    {
+      const RrunPortMapping *m = &g_array_index (opts->ports, RrunPortMapping, i);
+      g_autoptr (GSocketAddress) addr = NULL;
+      g_autoptr (GInetAddress) ia = NULL;
+      rrun_autofd int fd = -1;
+      gssize len;
+      struct sockaddr_storage ss;
+      int one = 1;
+
+      if (m->host_port == 0)
+        continue;
+      ia = m->host_ip != NULL ? g_inet_address_new_from_string (m->host_ip)
+                              : g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+      if (ia == NULL)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid host address \"%s\"",
+                           m->host_ip);
+      addr = g_inet_socket_address_new (ia, (guint16) m->host_port);
+      len = g_socket_address_get_native_size (addr);
+      if (!g_socket_address_to_native (addr, &ss, sizeof ss, error))
+        return FALSE;
+      fd = socket (ss.ss_family, (m->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+      if (fd < 0)
+        return rrun_throw_errno (error, errno, "cannot create a socket");
+      if (!m->udp)
+        setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (bind (fd, (struct sockaddr *) &ss, (socklen_t) len) < 0)
+        {
+          throw_port_error (error, m, errno, NULL);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- the API client ---- */
+
+static int
+connect_api (const char *run_dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (run_dir, "net.sock", NULL);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  rrun_autofd int dirfd = -1;
+  rrun_autofd int fd = -1;
+  g_autofree char *via = NULL;
+
+  if (strlen (path) >= sizeof sa.sun_path)
+    {
+      /* Long run directories: reach the socket through the directory's fd. */
+      dirfd = open (run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (dirfd < 0)
+        return rrun_throw_errno (error, errno, "cannot open \"%s\"", run_dir), -1;
+      via = g_strdup_printf ("/proc/self/fd/%d/net.sock", dirfd);
+    }
+  g_strlcpy (sa.sun_path, via != NULL ? via : path, sizeof sa.sun_path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot create a socket"), -1;
+  if (connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    {
+      rrun_throw_errno (error, errno, "cannot reach the network helper at \"%s\"", path);
+      if (errno == ENOENT || errno == ECONNREFUSED)
+        rrun_add_hint (error, "the container is not running, or runs without --network slirp");
+      return -1;
+    }
+  return rrun_steal_fd (&fd);
+}
+
+/* One request, one reply: returns the "return" member, or an error with the helper's
+   desc; *out_errno gets its errno member. */
+static JsonNode *
+api_call (const char *run_dir, JsonNode *request, int *out_errno, GError **error)
+{
+  g_autofree char *text = json_to_string (request, FALSE);
+  g_autofree char *line = g_strconcat (text, "\n", NULL);
+  g_autoptr (GByteArray) reply = g_byte_array_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  rrun_autofd int fd = connect_api (run_dir, error);
+  JsonObject *root;
+  JsonNode *node;
+  char buf[4096];
+
+  *out_errno = 0;
+  if (fd < 0)
+    return NULL;
+  if (!rrun_fd_write_all (fd, line, strlen (line), error))
+    return NULL;
+  shutdown (fd, SHUT_WR);
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = fd, .events = POLLIN };
+      ssize_t n;
+
+      if (poll (&pfd, 1, READY_TIMEOUT_MS) == 0)
+        return rrun_throw (error, RRUN_ERROR_FAILED,
+                           "cannot talk to the network helper: no answer in %d s",
+                           READY_TIMEOUT_MS / 1000),
+               NULL;
+      n = read (fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return rrun_throw_errno (error, errno, "cannot read the network helper's answer"), NULL;
+      if (n == 0)
+        break;
+      g_byte_array_append (reply, (guint8 *) buf, (guint) n);
+    }
+  if (!json_parser_load_from_data (parser, (const char *) reply->data, (gssize) reply->len,
+                                   error))
+    {
+      g_prefix_error (error, "the network helper's answer: ");
+      return NULL;
+    }
+  node = json_parser_get_root (parser);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "the network helper's answer is not an object"),
+           NULL;
+  root = json_node_get_object (node);
+  if (json_object_has_member (root, "error"))
+    {
+      JsonNode *e = json_object_get_member (root, "error");
+      JsonObject *eo = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+      JsonNode *desc = eo != NULL ? json_object_get_member (eo, "desc") : NULL;
+      JsonNode *en = eo != NULL ? json_object_get_member (eo, "errno") : NULL;
+
+      if (desc == NULL || json_node_get_value_type (desc) != G_TYPE_STRING)
+        return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                           "the network helper's error has no \"desc\" string"),
+               NULL;
+      if (en != NULL && json_node_get_value_type (en) == G_TYPE_INT64)
+        *out_errno = (int) json_node_get_int (en);
+      return rrun_throw (error, RRUN_ERROR_FAILED, "%s", json_node_get_string (desc)), NULL;
+    }
+  node = json_object_get_member (root, "return");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the network helper's answer has no \"return\" object"),
+           NULL;
+  return json_node_copy (node);
+}
+
+static gboolean
+get_port_member (JsonObject *o, const char *name, guint *out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  gint64 v;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the network helper's answer: \"%s\" is missing or not an integer", name);
+  v = json_node_get_int (n);
+  if (v < 0 || v > 65535)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the network helper's answer: \"%s\" is out of range", name);
+  *out = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+publish_one (const char *run_dir, RrunPortMapping *m, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) req = NULL, ret = NULL;
+  g_autoptr (GError) local_error = NULL;
+  int errsv;
+  guint port;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "execute");
+  json_builder_add_string_value (b, "add_hostfwd");
+  json_builder_set_member_name (b, "arguments");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "proto");
+  json_builder_add_string_value (b, m->udp ? "udp" : "tcp");
+  if (m->host_ip != NULL)
+    {
+      json_builder_set_member_name (b, "host_addr");
+      json_builder_add_string_value (b, m->host_ip);
+    }
+  json_builder_set_member_name (b, "host_port");
+  json_builder_add_int_value (b, m->host_port);
+  json_builder_set_member_name (b, "guest_port");
+  json_builder_add_int_value (b, m->container_port);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  req = json_builder_get_root (b);
+  ret = api_call (run_dir, req, &errsv, &local_error);
+  if (ret == NULL)
+    {
+      if (errsv == EACCES || errsv == EADDRINUSE)
+        throw_port_error (error, m, errsv, NULL);
+      else if (errsv != 0 && g_error_matches (local_error, RRUN_ERROR, RRUN_ERROR_FAILED))
+        throw_port_error (error, m, errsv, local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (!get_port_member (json_node_get_object (ret), "host_port", &port, error))
+    return FALSE;
+  m->host_port = port;
+  return TRUE;
+}
+
+gboolean
+rrun_network_query_ports (const char *run_dir, GArray **out_ports, GError **error)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (JsonNode) ret = NULL;
+  g_autoptr (GArray) ports = g_array_new (FALSE, TRUE, sizeof (RrunPortMapping));
+  JsonNode *entries;
+  JsonArray *arr;
+  int errsv;
+
+  g_array_set_clear_func (ports, (GDestroyNotify) rrun_port_mapping_clear);
+  if (!json_parser_load_from_data (p, "{\"execute\":\"list_hostfwd\"}", -1, error))
+    return FALSE;
+  ret = api_call (run_dir, json_parser_get_root (p), &errsv, error);
+  if (ret == NULL)
+    return FALSE;
+  entries = json_object_get_member (json_node_get_object (ret), "entries");
+  if (entries == NULL || !JSON_NODE_HOLDS_ARRAY (entries))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the network helper's answer has no \"entries\" array");
+  arr = json_node_get_array (entries);
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonNode *en = json_array_get_element (arr, i);
+      JsonObject *o;
+      const char *proto, *addr;
+      RrunPortMapping m = { 0 };
+
+      if (!JSON_NODE_HOLDS_OBJECT (en))
+        return rrun_throw (error, RRUN_ERROR_CORRUPT, "the network helper's entry %u is not "
+                                                      "an object", i);
+      o = json_node_get_object (en);
+      proto = json_object_get_string_member_with_default (o, "proto", NULL);
+      addr = json_object_get_string_member_with_default (o, "host_addr", NULL);
+      if (proto == NULL || addr == NULL
+          || (!g_str_equal (proto, "tcp") && !g_str_equal (proto, "udp")))
+        return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                           "the network helper's entry %u: bad \"proto\" or \"host_addr\"", i);
+      if (!get_port_member (o, "host_port", &m.host_port, error)
+          || !get_port_member (o, "guest_port", &m.container_port, error))
+        return FALSE;
+      m.udp = g_str_equal (proto, "udp");
+      m.host_ip = g_str_equal (addr, "0.0.0.0") ? NULL : g_strdup (addr);
+      g_array_append_val (ports, m);
+    }
+  *out_ports = g_steal_pointer (&ports);
+  return TRUE;
+}
+
+/* ---- lifecycle ---- */
+
+static char *
+read_helper_error (const char *log_path)
+{
+  g_autofree char *text = NULL;
+  const char *start;
+
+  if (!g_file_get_contents (log_path, &text, NULL, NULL) || *text == '\0')
+    return g_strdup ("rrun-net: exited without a message");
+  g_strchomp (text);
+  /* The last "rrun-net: " line and the hint lines after it. */
+  start = g_strrstr (text, "\nrrun-net: ");
+  start = start != NULL ? start + 1 : text;
+  return g_strdup (start);
+}
+
+static void
+stop_helper (GPid pid, int *exit_fd)
+{
+  int status;
+
+  rrun_close_fdp (exit_fd);
+  for (int waited = 0; waited < STOP_TIMEOUT_MS; waited += 10)
+    {
+      pid_t r = waitpid (pid, &status, WNOHANG);
+
+      if (r == pid || (r < 0 && errno == ECHILD))
+        return;
+      g_usleep (10 * 1000);
+    }
+  kill (pid, SIGKILL);
+  waitpid (pid, &status, 0);
+}
+
+gboolean
+rrun_network_start (const RrunNetworkOptions *opts, pid_t container_pid, const char *run_dir,
+                    RrunNetwork **out, GError **error)
+{
+  g_autoptr (RrunNetwork) net = g_new0 (RrunNetwork, 1);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *helper = NULL;
+  g_autofree char *log_path = g_build_filename (run_dir, "rrun-net.log", NULL);
+  g_autofree char *api_path = g_build_filename (run_dir, "net.sock", NULL);
+  rrun_autofd int log_fd = -1;
+  int ready[2] = { -1, -1 }, exit_pipe[2] = { -1, -1 };
+  rrun_autofd int ready_r = -1;
+  rrun_autofd int ready_w = -1;
+  rrun_autofd int exit_r = -1;
+  gint source_fds[2], target_fds[2] = { 3, 4 };
+  char byte = 0;
+
+  net->mode = opts->mode;
+  net->exit_fd = -1;
+  net->run_dir = g_strdup (run_dir);
+  net->ports = g_array_new (FALSE, TRUE, sizeof (RrunPortMapping));
+  g_array_set_clear_func (net->ports, (GDestroyNotify) rrun_port_mapping_clear);
+  if (opts->mode != RRUN_NETWORK_SLIRP)
+    {
+      if (opts->ports->len > 0)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "cannot publish ports with this --network: -p needs slirp");
+      *out = g_steal_pointer (&net);
+      return TRUE;
+    }
+  helper = rrun_network_find_helper (error);
+  if (helper == NULL)
+    return FALSE;
+  if (pipe2 (ready, O_CLOEXEC) < 0 || pipe2 (exit_pipe, O_CLOEXEC) < 0)
+    return rrun_throw_errno (error, errno, "cannot create a pipe");
+  ready_r = ready[0];
+  ready_w = ready[1];
+  exit_r = exit_pipe[0];
+  net->exit_fd = exit_pipe[1];
+  log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log_fd < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", log_path);
+  unlink (api_path); /* a stale socket of an earlier run of this container */
+
+  g_ptr_array_add (argv, g_strdup (helper));
+  g_ptr_array_add (argv, g_strdup_printf ("--netns-pid=%d", (int) container_pid));
+  g_ptr_array_add (argv, g_strdup ("--ready-fd=3"));
+  g_ptr_array_add (argv, g_strdup ("--exit-fd=4"));
+  g_ptr_array_add (argv, g_strdup_printf ("--api-socket=%s", api_path));
+  g_ptr_array_add (argv, g_strdup_printf ("--cidr=%s", opts->cidr));
+  g_ptr_array_add (argv, g_strdup_printf ("--mtu=%u", opts->mtu));
+  if (opts->enable_ipv6 == 1)
+    g_ptr_array_add (argv, g_strdup ("--enable-ipv6"));
+  else if (opts->enable_ipv6 == 0)
+    g_ptr_array_add (argv, g_strdup ("--disable-ipv6"));
+  if (opts->allow_host_loopback)
+    g_ptr_array_add (argv, g_strdup ("--allow-host-loopback"));
+  if (opts->dns_upstream != NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--dns-upstream=%s", opts->dns_upstream));
+  if (opts->mac != NULL)
+    g_ptr_array_add (argv, g_strdup_printf ("--mac=%s", opts->mac));
+  {
+    const char *lvl = g_getenv ("RRUN_LOG");
+    if (lvl != NULL && g_str_equal (lvl, "debug"))
+      g_ptr_array_add (argv, g_strdup ("--debug"));
+  }
+  g_ptr_array_add (argv, NULL);
+
+  source_fds[0] = ready_w;
+  source_fds[1] = exit_r;
+  if (!g_spawn_async_with_pipes_and_fds (NULL, (const char *const *) argv->pdata, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, -1, log_fd,
+                                         log_fd, source_fds, target_fds, 2, &net->pid, NULL,
+                                         NULL, NULL, error))
+    {
+      g_prefix_error (error, "cannot start the network helper \"%s\": ", helper);
+      return FALSE;
+    }
+  rrun_close_fdp (&ready_w);
+  rrun_close_fdp (&exit_r);
+
+  /* Wait for "1" (tap up) or EOF (the helper failed; its log says why). */
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = ready_r, .events = POLLIN };
+      int r = poll (&pfd, 1, READY_TIMEOUT_MS);
+      ssize_t n;
+
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r == 0)
+        return rrun_throw (error, RRUN_ERROR_FAILED,
+                           "cannot start the network helper: not ready after %d s",
+                           READY_TIMEOUT_MS / 1000);
+      n = read (ready_r, &byte, 1);
+      if (n < 0 && errno == EINTR)
+        continue;
+      break;
+    }
+  if (byte != '1')
+    {
+      g_autofree char *msg = NULL;
+
+      stop_helper (net->pid, &net->exit_fd);
+      net->pid = 0;
+      msg = read_helper_error (log_path);
+      return rrun_throw (error, RRUN_ERROR_FAILED, "%s", msg);
+    }
+
+  for (guint i = 0; i < opts->ports->len; i++)
+    {
+      const RrunPortMapping *src = &g_array_index (opts->ports, RrunPortMapping, i);
+      RrunPortMapping m = { .host_ip = g_strdup (src->host_ip),
+                            .host_port = src->host_port,
+                            .container_port = src->container_port,
+                            .udp = src->udp };
+
+      if (!publish_one (run_dir, &m, error))
+        {
+          rrun_port_mapping_clear (&m);
+          return FALSE; /* net's free stops the helper */
+        }
+      g_array_append_val (net->ports, m);
+    }
+  *out = g_steal_pointer (&net);
+  return TRUE;
+}
+
+void
+rrun_network_free (RrunNetwork *net)
+{
+  if (net == NULL)
+    return;
+  if (net->pid > 0)
+    stop_helper (net->pid, &net->exit_fd);
+  rrun_close_fdp (&net->exit_fd);
+  if (net->ports != NULL)
+    g_array_unref (net->ports);
+  g_free (net->run_dir);
+  g_free (net);
+}
+
+pid_t
+rrun_network_get_helper_pid (const RrunNetwork *net)
+{
+  return net != NULL ? net->pid : 0;
+}
+
+const GArray *
+rrun_network_get_ports (const RrunNetwork *net)
+{
+  return net != NULL ? net->ports : NULL;
+}
