@@ -4,6 +4,7 @@
 #include "idmap.h"
 #include "log.h"
 #include "namespaces.h"
+#include "network.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
 #include "process/relay.h"
@@ -45,6 +46,13 @@ rrun_run_options_clear (RrunRunOptions *o)
   g_strfreev (o->volumes);
   g_strfreev (o->tmpfs);
   g_free (o->ipc);
+  g_strfreev (o->publish);
+  g_strfreev (o->dns);
+  g_strfreev (o->dns_search);
+  g_strfreev (o->dns_option);
+  g_strfreev (o->add_host);
+  g_free (o->cgroups);
+  g_clear_pointer (&o->limits, rrun_cgroup_limits_free);
   memset (o, 0, sizeof *o);
 }
 
@@ -61,6 +69,9 @@ typedef struct
   int lock_fd;
   RrunContainerProcess proc;
   RrunTty tty;
+  RrunNetworkOptions *net_opts;
+  RrunNetwork *net;
+  RrunCgroup *cgroup;
   int sigfd;
   gboolean signals_blocked;
   sigset_t old_mask;
@@ -75,6 +86,10 @@ container_free (RrunContainer *c)
     return;
   rrun_tty_restore (&c->tty);
   rrun_container_process_destroy (&c->proc);
+  /* The helper and the cgroup outlive nothing: the container is gone by now. */
+  g_clear_pointer (&c->net, rrun_network_free);
+  g_clear_pointer (&c->net_opts, rrun_network_options_free);
+  g_clear_pointer (&c->cgroup, rrun_cgroup_free);
   rrun_close_fdp (&c->sigfd);
   if (c->signals_blocked)
     sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
@@ -142,19 +157,14 @@ write_file (const char *dir, const char *name, const char *text, char **out_path
 
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run dir. */
 static gboolean
-write_etc_files (const char *run_dir, const char *hostname, RrunMountPlanOptions *mo,
-                 GError **error)
+write_etc_files (const char *run_dir, const char *hostname, const RrunNetworkOptions *net,
+                 RrunMountPlanOptions *mo, GError **error)
 {
-  g_autofree char *hosts = g_strdup_printf ("127.0.0.1\tlocalhost\n"
-                                            "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                                            "127.0.1.1\t%s\n",
-                                            hostname);
-  g_autofree char *host_name = g_strconcat (hostname, "\n", NULL);
-  g_autofree char *resolv = NULL;
+  g_autofree char *hosts = rrun_network_hosts_text (net, hostname);
+  g_autofree char *host_name = rrun_network_hostname_text (hostname);
+  g_autofree char *resolv = rrun_network_resolv_conf_text (net, NULL);
   char *p1 = NULL, *p2 = NULL, *p3 = NULL;
 
-  if (!g_file_get_contents ("/etc/resolv.conf", &resolv, NULL, NULL))
-    resolv = g_strdup ("");
   if (!write_file (run_dir, "hostname", host_name, &p1, error)
       || !write_file (run_dir, "hosts", hosts, &p2, error)
       || !write_file (run_dir, "resolv.conf", resolv, &p3, error))
@@ -172,12 +182,27 @@ typedef struct
 {
   gboolean tty;
   RrunTty *host_tty;
+  RrunContainer *c;
 } StartHookData;
+
+/* Before the child unshares its cgroup namespace: into the container's cgroup. */
+static gboolean
+after_clone (pid_t holder, gpointer user_data, GError **error)
+{
+  StartHookData *d = user_data;
+
+  return d->c->cgroup == NULL || rrun_cgroup_enter (d->c->cgroup, holder, error);
+}
 
 static gboolean
 before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
 {
   StartHookData *d = user_data;
+
+  /* The command sees the network ready: tap0 up, ports published. */
+  if (!rrun_network_start (d->c->net_opts, pid1, d->c->run_dir, &d->c->net, error))
+    return FALSE;
+  rrun_debug_phase ("network ready");
 
   if (pty_master >= 0)
     {
@@ -187,24 +212,6 @@ before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
         return FALSE;
     }
   return TRUE;
-}
-
-static gboolean
-choose_network (const char *network, int *unshare_flags, gboolean *loopback,
-                GError **error)
-{
-  if (network == NULL || g_strcmp0 (network, "none") == 0 || g_str_has_prefix (network, "slirp")
-      || g_strcmp0 (network, "private") == 0)
-    {
-      *unshare_flags |= CLONE_NEWNET;
-      *loopback = TRUE;
-      return TRUE;
-    }
-  if (g_strcmp0 (network, "host") == 0)
-    return TRUE;
-  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-              "invalid --network \"%s\": expected none, host or slirp", network);
-  return FALSE;
 }
 
 /* --userns=keep-id: the user's own entry in the container's passwd and group, so that
@@ -294,7 +301,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   RrunOverlayLayers layers = { 0 };
   RrunChildPlan plan = { 0 };
   StartHookData hook_data = { 0 };
-  RrunStartHooks hooks = { NULL, before_exec, &hook_data };
+  RrunStartHooks hooks = { after_clone, before_exec, &hook_data };
   const char *workdir;
   guint32 host5;
   sigset_t fwd;
@@ -319,6 +326,35 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
     return FALSE;
 
   rrun_debug_phase ("image found");
+  /* Network and cgroup first: their errors (a busy port, no delegation) come before any
+     directory is made. */
+  if (!(c->net_opts = rrun_network_options_new (config, error))
+      || !rrun_network_options_set_mode (c->net_opts, o->network ? o->network : config->network,
+                                         error))
+    return FALSE;
+  for (guint i = 0; o->publish && o->publish[i]; i++)
+    if (!rrun_network_options_add_publish (c->net_opts, o->publish[i], error))
+      return FALSE;
+  if (o->publish_all
+      && !rrun_network_options_publish_all (c->net_opts,
+                                            (const char *const *) image->config->exposed_ports,
+                                            error))
+    return FALSE;
+  for (guint i = 0; o->dns && o->dns[i]; i++)
+    if (!rrun_network_options_add_dns (c->net_opts, o->dns[i], error))
+      return FALSE;
+  for (guint i = 0; o->dns_search && o->dns_search[i]; i++)
+    if (!rrun_network_options_add_dns_search (c->net_opts, o->dns_search[i], error))
+      return FALSE;
+  for (guint i = 0; o->dns_option && o->dns_option[i]; i++)
+    if (!rrun_network_options_add_dns_option (c->net_opts, o->dns_option[i], error))
+      return FALSE;
+  for (guint i = 0; o->add_host && o->add_host[i]; i++)
+    if (!rrun_network_options_add_host (c->net_opts, o->add_host[i], error))
+      return FALSE;
+  if (!rrun_network_check_ports (c->net_opts, error))
+    return FALSE;
+
   /* What runs, as whom, where. */
   keep_id = c->map->mode == RRUN_USERNS_KEEP_ID;
   c->id = rrun_path_random_hex (32);
@@ -376,7 +412,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
                                          error))
     return FALSE;
   c->layer_created = TRUE;
-  if (!write_etc_files (c->run_dir, hostname, &mo, error))
+  if (!write_etc_files (c->run_dir, hostname, c->net_opts, &mo, error))
     return FALSE;
 
   rrun_debug_phase ("directories ready");
@@ -403,11 +439,24 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   else if (g_strcmp0 (o->ipc, "host") != 0)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid --ipc \"%s\": expected private or host", o->ipc);
-  if (!choose_network (o->network ? o->network : config->network, &plan.unshare_flags,
-                       (gboolean *) &plan.loopback_up, error))
+  if (rrun_network_options_needs_netns (c->net_opts))
+    {
+      plan.unshare_flags |= CLONE_NEWNET;
+      plan.loopback_up = TRUE;
+    }
+  else if (c->net_opts->mode == RRUN_NETWORK_NS)
+    return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                       "cannot join network namespace \"%s\": not supported by run yet",
+                       c->net_opts->ns_path);
+  /* Its own cgroup, when one can be had (created now, entered right after clone). */
+  rrun_cgroup_gc (NULL);
+  if (!rrun_cgroup_prepare (o->cgroups ? o->cgroups : config->cgroups, o->limits, c->id,
+                            &c->cgroup, error))
     return FALSE;
   mo.new_netns = (plan.unshare_flags & CLONE_NEWNET) != 0;
   mo.new_cgroupns = TRUE;
+  /* A delegated subtree is the container's own: nested tools may write it. */
+  mo.cgroup_writable = rrun_cgroup_path (c->cgroup) != NULL;
   mo.gid5_mapped = rrun_idmap_to_host (c->map->gid_map, 5, &host5);
   mo.privileged = o->privileged;
   rrun_mount_plan_add_defaults (mounts, &mo);
@@ -489,11 +538,22 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
 
   hook_data.tty = o->tty;
   hook_data.host_tty = &c->tty;
+  hook_data.c = c;
   if (!rrun_namespaces_start (&plan, c->map, &hooks, &c->proc, error))
     return FALSE;
   rrun_debug_phase ("command started");
   if (!rrun_relay_run (&c->proc, c->sigfd, out_status, error))
     return FALSE;
   rrun_debug_phase ("command exited");
+  {
+    guint64 limit = 0;
+
+    if (rrun_cgroup_oom_killed (c->cgroup, &limit))
+      {
+        g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", limit >> 20);
+        return rrun_throw (error, RRUN_ERROR_OOM, "container killed: out of memory (limit %s)",
+                           size);
+      }
+  }
   return TRUE;
 }

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "cgroup/cgroup.h"
 #include "config.h"
 
 G_BEGIN_DECLS
@@ -33,6 +34,14 @@ typedef struct
   gboolean read_only;      /* --read-only */
   char *ipc;               /* --ipc: NULL/private or host */
   int root_emulation;      /* -1: default (on in single-ID mode), 0 off, 1 on */
+  char **publish;          /* -p [hostIP:]hostPort:containerPort[/proto] */
+  gboolean publish_all;    /* -P */
+  char **dns;              /* --dns */
+  char **dns_search;       /* --dns-search */
+  char **dns_option;       /* --dns-option */
+  char **add_host;         /* --add-host name:ip */
+  char *cgroups;           /* --cgroups enabled|disabled; NULL: config */
+  RrunCgroupLimits *limits;
 } RrunRunOptions;
 
 void rrun_run_options_clear (RrunRunOptions *opts);

@@ -47,13 +47,30 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       "Make chown and setuid succeed as no-ops (default in single-ID mode)", NULL },
     { "no-root-emulation", 0, 0, G_OPTION_ARG_NONE, &no_emulate, "Turn root emulation off",
       NULL },
+    { "publish", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o.publish,
+      "Publish a port: [hostIP:]hostPort:containerPort[/tcp|udp]", "SPEC" },
+    { "publish-all", 'P', 0, G_OPTION_ARG_NONE, &o.publish_all,
+      "Publish every exposed port on a random host port", NULL },
+    { "dns", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.dns, "A DNS server for resolv.conf", "IP" },
+    { "dns-search", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.dns_search, "A DNS search domain",
+      "DOMAIN" },
+    { "dns-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.dns_option, "A resolv.conf option",
+      "OPT" },
+    { "add-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.add_host, "Add NAME:IP to /etc/hosts",
+      "NAME:IP" },
+    { "cgroups", 0, 0, G_OPTION_ARG_STRING, &o.cgroups, "enabled (default) or disabled",
+      "MODE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
 
   g_option_context_set_summary (ctx, "Run a command in a new container.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  o.limits = rrun_cgroup_limits_new ();
+  g_option_context_add_group (ctx, rrun_cgroup_limits_option_group (o.limits));
   if (!rrun_cli_parse (ctx, "run", &argc, &argv, error))
+    goto fail;
+  if (!rrun_cgroup_limits_finish (o.limits, error))
     goto fail;
   if (detach)
     {
