@@ -1,6 +1,7 @@
 #include "process/relay.h"
 #include "process/tty.h"
 #include "error.h"
+#include "util/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +107,17 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, int *out_status, GError *
                 }
               else if (si.ssi_signo == SIGWINCH && proc->pty_master >= 0)
                 rrun_tty_copy_winsize (STDIN_FILENO, proc->pty_master);
+              else if (si.ssi_signo == SIGHUP && proc->pty_master >= 0)
+                {
+                  /* Our terminal hung up: hang up the container's too. Closing the
+                     master is what a terminal going away does; the shell then reads EOF
+                     and its session gets SIGHUP, which PID 1 alone would ignore. */
+                  if (proc->pid1 > 0)
+                    kill (proc->pid1, SIGHUP);
+                  rrun_close_fdp (&proc->pty_master);
+                  master_open = FALSE;
+                  stdin_open = FALSE;
+                }
               else if (proc->pid1 > 0)
                 kill (proc->pid1, (int) si.ssi_signo);
             }

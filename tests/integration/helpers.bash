@@ -246,6 +246,7 @@ tmux_t() {
   tmux -S "$BATS_TEST_TMPDIR/tmux.sock" "$@"
 }
 
+# capture-pane drops trailing spaces: match "/ #", not "/ # ".
 tmux_pane_has() { # TEXT
   tmux_t capture-pane -p -t rrun | grep -qF -- "$1"
 }
