@@ -12,7 +12,7 @@ RUNS=${1:-${RUNS:-20}}
 
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; [ -n "${podman_img:-}" ] && podman rmi -f "$podman_img" >/dev/null 2>&1 || true' EXIT
-"$top/tests/fixtures/make-rootfs.sh" "$work/rootfs" "$work/rootfs.tar" >/dev/null
+"$top/tests/fixtures/make-rootfs.sh" "$work" >/dev/null
 root=(--root "$work/storage" --runroot "$work/run")
 "$RRUN" "${root[@]}" import "$work/rootfs.tar" bench/busybox >/dev/null
 

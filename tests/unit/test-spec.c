@@ -86,8 +86,11 @@ test_argv_rules (void)
   g_auto(GStrv) a = NULL, b = NULL, c = NULL, d = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_autofree char *joined = NULL;
+
   g_assert_true (rrun_spec_build_argv (ep, cmd, NULL, none, &a, &error));
-  g_assert_cmpstr (g_strjoinv (" ", a), ==, "/entry -x default");
+  joined = g_strjoinv (" ", a);
+  g_assert_cmpstr (joined, ==, "/entry -x default");
   g_assert_true (rrun_spec_build_argv (ep, cmd, NULL, args, &b, &error));
   g_assert_cmpstr (b[2], ==, "mine");
   g_assert_cmpuint (g_strv_length (b), ==, 4);
