@@ -292,6 +292,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   g_autofree char *containers_dir = NULL;
   g_autofree char *fuse_uidmap = NULL, *fuse_gidmap = NULL, *keep_id_user = NULL;
   g_autoptr(GBytes) seccomp = NULL;
+  g_autofree char *etc_hostname = NULL, *etc_hosts = NULL, *etc_resolv = NULL;
   const char *driver = config->storage_driver;
   gboolean keep_id, emulate_root, new_passwd = FALSE, new_group = FALSE;
   g_auto(GStrv) argv = NULL;
@@ -414,6 +415,10 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   c->layer_created = TRUE;
   if (!write_etc_files (c->run_dir, hostname, c->net_opts, &mo, error))
     return FALSE;
+  /* Owned here, so that every early return frees them. */
+  etc_hostname = (char *) mo.etc_hostname;
+  etc_hosts = (char *) mo.etc_hosts;
+  etc_resolv = (char *) mo.etc_resolv;
 
   rrun_debug_phase ("directories ready");
   /* The root file system. */
@@ -466,9 +471,6 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (!rrun_volumes_add_to_plan (mounts, o->volumes, o->tmpfs, error))
     return FALSE;
   rrun_mount_plan_add_protections (mounts, o->privileged);
-  g_free ((char *) mo.etc_hostname);
-  g_free ((char *) mo.etc_hosts);
-  g_free ((char *) mo.etc_resolv);
 
   plan.rootfs_kind = overlay->kernel ? RRUN_ROOTFS_KERNEL_OVERLAY : RRUN_ROOTFS_FUSE_OVERLAYFS;
   plan.rootfs = merged;
