@@ -1,4 +1,5 @@
 #include "namespaces.h"
+#include "userns.h"
 #include "container-child.h"
 #include "error.h"
 #include "log.h"
@@ -197,14 +198,7 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
     {
       int errsv = errno;
       close (sv[1]);
-      rrun_throw_errno (error, errsv, "cannot create a user namespace");
-      if (errsv == ENOSPC)
-        rrun_add_hint (error, "user.max_user_namespaces is exhausted or 0; an administrator "
-                              "can raise it: sudo sysctl user.max_user_namespaces=15000");
-      else if (errsv == EPERM || errsv == EACCES)
-        rrun_add_hint (error, "unprivileged user namespaces are disabled here; run "
-                              "'rrun system check' for the setting that blocks them");
-      return FALSE;
+      return rrun_userns_clone_error (error, errsv);
     }
   close (sv[1]);
   plan->report_fd = -1;

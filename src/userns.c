@@ -33,6 +33,19 @@ slurp (int fd)
 }
 
 gboolean
+rrun_userns_clone_error (GError **error, int errsv)
+{
+  rrun_throw_errno (error, errsv, "cannot create a user namespace");
+  if (errsv == ENOSPC)
+    rrun_add_hint (error, "user.max_user_namespaces is exhausted or 0; an administrator "
+                          "can raise it: sudo sysctl user.max_user_namespaces=15000");
+  else if (errsv == EPERM || errsv == EACCES)
+    rrun_add_hint (error, "unprivileged user namespaces are disabled here; run "
+                          "'rrun system check' for the setting that blocks them");
+  return FALSE;
+}
+
+gboolean
 rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
                   char **out_stdout, GError **error)
 {
@@ -90,14 +103,7 @@ rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
         close (sync_pipe[1]);
         close (err_pipe[0]);
         close (out_pipe[0]);
-        rrun_throw_errno (error, errsv, "cannot create a user namespace");
-        if (errsv == ENOSPC)
-          rrun_add_hint (error, "user.max_user_namespaces is exhausted or 0; an administrator "
-                                "can raise it: sudo sysctl user.max_user_namespaces=15000");
-        else if (errsv == EPERM || errsv == EACCES)
-          rrun_add_hint (error, "unprivileged user namespaces are disabled here; run "
-                                "'rrun system check' for the setting that blocks them");
-        return FALSE;
+        return rrun_userns_clone_error (error, errsv);
       }
   }
   if (rrun_idmap_write_maps (map, pid, &map_error))

@@ -17,4 +17,7 @@ G_BEGIN_DECLS
 gboolean rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
                            char **out_stdout, GError **error);
 
+/* The error for a failed clone(CLONE_NEWUSER), with the hint that fits errsv. */
+gboolean rrun_userns_clone_error (GError **error, int errsv);
+
 G_END_DECLS

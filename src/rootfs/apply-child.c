@@ -163,6 +163,21 @@ locked_flags (int fd)
   return flags;
 }
 
+/* Remount the bind mount now at op->target with op->flags (re-opened: the mount is new). */
+static void
+remount_bind (int rootfd, const RrunMountOp *op, int report_fd)
+{
+  int mfd = open_in_root (rootfd, op->target, O_PATH);
+  char mpath[64];
+
+  if (mfd < 0)
+    rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
+  rrun_child_fd_path (mpath, sizeof mpath, mfd);
+  if (mount (NULL, mpath, NULL, MS_BIND | MS_REMOUNT | op->flags | locked_flags (mfd), NULL) < 0)
+    rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
+  close (mfd);
+}
+
 static void
 apply_op (int rootfd, const RrunMountOp *op, int report_fd)
 {
@@ -211,40 +226,18 @@ apply_op (int rootfd, const RrunMountOp *op, int report_fd)
           rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
         }
       if (op->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
-        {
-          int mfd = open_in_root (rootfd, op->target, O_PATH);
-          char mpath[64];
-
-          if (mfd < 0)
-            rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
-          rrun_child_fd_path (mpath, sizeof mpath, mfd);
-          if (mount (NULL, mpath, NULL,
-                     MS_BIND | MS_REMOUNT | op->flags | locked_flags (mfd), NULL) < 0)
-            rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
-          close (mfd);
-        }
+        remount_bind (rootfd, op, report_fd);
       break;
     case RRUN_MOUNT_OP_REMOUNT:
       {
         /* Bind the path onto itself so that only it becomes read-only. */
-        int mfd;
-        char mpath[64];
-
         if (mount (fdpath, fdpath, NULL, MS_BIND | MS_REC, NULL) < 0)
           {
             if (op->optional)
               break;
             rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
           }
-        mfd = open_in_root (rootfd, op->target, O_PATH);
-        if (mfd < 0)
-          rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
-        rrun_child_fd_path (mpath, sizeof mpath, mfd);
-        if (mount (NULL, mpath, NULL, MS_BIND | MS_REMOUNT | op->flags | locked_flags (mfd),
-                   NULL)
-            < 0)
-          rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
-        close (mfd);
+        remount_bind (rootfd, op, report_fd);
         break;
       }
     case RRUN_MOUNT_OP_MASK:
