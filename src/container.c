@@ -13,6 +13,7 @@
 #include "process/tty.h"
 #include "rootfs/plan.h"
 #include "rootfs/volumes.h"
+#include "state.h"
 #include "storage/store.h"
 #include "util/fd.h"
 #include "util/path.h"
@@ -544,6 +545,15 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (!rrun_namespaces_start (&plan, c->map, &hooks, &c->proc, error))
     return FALSE;
   rrun_debug_phase ("command started");
+  {
+    g_autofree char *command = g_strjoinv (" ", argv);
+    RrunState state = { c->id, o->name, o->image, command, c->proc.pid1,
+                        g_get_real_time () / G_USEC_PER_SEC, c->run_dir };
+
+    /* For rrun ps and rrun port; goes with the run dir. */
+    if (!rrun_state_write (&state, error))
+      return FALSE;
+  }
   if (!rrun_relay_run (&c->proc, c->sigfd, out_status, error))
     return FALSE;
   rrun_debug_phase ("command exited");

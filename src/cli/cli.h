@@ -43,6 +43,8 @@ gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GE
 gboolean rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status,
                            GError **error);
 gboolean rrun_cmd_help (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

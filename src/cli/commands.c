@@ -10,6 +10,8 @@ static const RrunCommand commands[] = {
   { "rmi", rrun_cmd_rmi, "remove images", FALSE },
   { "login", rrun_cmd_login, "log in to a registry", FALSE },
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
+  { "ps", rrun_cmd_ps, "list running containers", FALSE },
+  { "port", rrun_cmd_port, "list a container's published ports", FALSE },
   { "version", rrun_cmd_version, "print the version", FALSE },
   { "help", rrun_cmd_help, "show help for rrun or a command", FALSE },
   { "__internal", rrun_cmd_internal, "helpers rrun runs inside its user namespace", TRUE },

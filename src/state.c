@@ -1,0 +1,148 @@
+#include "state.h"
+#include "error.h"
+#include "util/path.h"
+
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+void
+rrun_state_free (RrunState *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->id);
+  g_free (s->name);
+  g_free (s->image);
+  g_free (s->command);
+  g_free (s->run_dir);
+  g_free (s);
+}
+
+gboolean
+rrun_state_write (const RrunState *s, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *path = g_build_filename (s->run_dir, "state.json", NULL);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, s->id);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, s->name ? s->name : "");
+  json_builder_set_member_name (b, "image");
+  json_builder_add_string_value (b, s->image);
+  json_builder_set_member_name (b, "command");
+  json_builder_add_string_value (b, s->command);
+  json_builder_set_member_name (b, "pid");
+  json_builder_add_int_value (b, s->pid);
+  json_builder_set_member_name (b, "created");
+  json_builder_add_int_value (b, s->created);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
+}
+
+static RrunState *
+read_state (const char *run_dir)
+{
+  g_autofree char *path = g_build_filename (run_dir, "state.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  RrunState *s;
+
+  if (!json_parser_load_from_file (parser, path, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  if (!json_object_has_member (o, "id") || !json_object_has_member (o, "pid"))
+    return NULL;
+  s = g_new0 (RrunState, 1);
+  s->id = g_strdup (json_object_get_string_member_with_default (o, "id", ""));
+  s->name = g_strdup (json_object_get_string_member_with_default (o, "name", ""));
+  s->image = g_strdup (json_object_get_string_member_with_default (o, "image", ""));
+  s->command = g_strdup (json_object_get_string_member_with_default (o, "command", ""));
+  s->pid = (pid_t) json_object_get_int_member_with_default (o, "pid", 0);
+  s->created = json_object_get_int_member_with_default (o, "created", 0);
+  s->run_dir = g_strdup (run_dir);
+  return s;
+}
+
+static gint
+by_created (gconstpointer a, gconstpointer b)
+{
+  const RrunState *x = *(RrunState *const *) a, *y = *(RrunState *const *) b;
+
+  return (x->created > y->created) - (x->created < y->created);
+}
+
+gboolean
+rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **error)
+{
+  g_autofree char *dir = g_build_filename (config->run_root, "containers", NULL);
+  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_state_free);
+  g_autoptr(GDir) d = NULL;
+  g_autoptr(GError) local = NULL;
+  const char *name;
+
+  d = g_dir_open (dir, 0, &local);
+  if (d == NULL && !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    return rrun_throw (error, RRUN_ERROR_FAILED, "cannot list containers: %s", local->message);
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *run_dir = g_build_filename (dir, name, NULL);
+      RrunState *s = read_state (run_dir);
+
+      /* A state whose PID 1 is gone belongs to a killed rrun: not running. */
+      if (s != NULL && s->pid > 0 && (kill (s->pid, 0) == 0 || errno == EPERM))
+        g_ptr_array_add (states, s);
+      else
+        rrun_state_free (s);
+    }
+  g_ptr_array_sort (states, by_created);
+  *out_states = g_steal_pointer (&states);
+  return TRUE;
+}
+
+gboolean
+rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_state,
+                 GError **error)
+{
+  g_autoptr(GPtrArray) states = NULL;
+  gint found = -1;
+  guint matches = 0;
+
+  if (!rrun_state_list (config, &states, error))
+    return FALSE;
+  for (guint i = 0; i < states->len; i++)
+    {
+      RrunState *s = states->pdata[i];
+
+      if (g_strcmp0 (s->name, what) == 0 || g_strcmp0 (s->id, what) == 0)
+        {
+          found = (gint) i;
+          matches = 1;
+          break;
+        }
+      if (strlen (what) >= 3 && g_str_has_prefix (s->id, what))
+        found = (gint) i, matches++;
+    }
+  if (matches == 0)
+    rrun_throw (error, RRUN_ERROR_NOT_FOUND, "no running container \"%s\"", what);
+  else if (matches > 1)
+    rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                "container \"%s\" is ambiguous: %u running containers match", what, matches);
+  if (matches != 1)
+    {
+      rrun_add_hint (error, "list running containers with: rrun ps");
+      return FALSE;
+    }
+  *out_state = g_ptr_array_steal_index_fast (states, (guint) found);
+  return TRUE;
+}
