@@ -39,7 +39,7 @@ free_port() {
   kill -KILL "$RRUN_PID" 2>/dev/null || true
   wait "$RRUN_PID" || true
   no_leftovers
-  run -1 rrun port web
+  run -125 rrun port web
   [[ $output == *'no running container "web"'* ]]
 }
 
