@@ -24,6 +24,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -78,6 +80,23 @@ typedef struct
   sigset_t old_mask;
 } RrunContainer;
 
+/* rrun is a child subreaper while it runs a container: setup processes orphaned when
+   their parent is killed (PID 1 of a failed start, fuse-overlayfs) come back to it, and
+   are reaped here rather than left as zombies. Bounded: 2 s at most. */
+static void
+reap_orphans (void)
+{
+  for (int i = 0; i < 2000; i++)
+    {
+      pid_t p = waitpid (-1, NULL, WNOHANG);
+
+      if (p < 0)
+        return; /* ECHILD: nothing left */
+      if (p == 0)
+        g_usleep (1000);
+    }
+}
+
 static void
 container_free (RrunContainer *c)
 {
@@ -91,6 +110,7 @@ container_free (RrunContainer *c)
   g_clear_pointer (&c->net, rrun_network_free);
   g_clear_pointer (&c->net_opts, rrun_network_options_free);
   g_clear_pointer (&c->cgroup, rrun_cgroup_free);
+  reap_orphans ();
   rrun_close_fdp (&c->sigfd);
   if (c->signals_blocked)
     sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
@@ -310,6 +330,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
 
   c->lock_fd = -1;
   c->sigfd = -1;
+  prctl (PR_SET_CHILD_SUBREAPER, 1);
   c->tty.saved = FALSE;
   rrun_container_process_init (&c->proc);
   c->remove_layer = o->rm;
