@@ -113,7 +113,8 @@ main (int argc, char **argv)
       nargs = n;
       cmd = rrun_cli_find_command ("run");
     }
-  if (!rrun_config_load (g.root, g.runroot, &g.config, &error))
+  if (!rrun_config_load (g.root, g.runroot, &g.config, &error)
+      || !rrun_config_relocate_storage (g.config, &error))
     goto fail;
   if (g.storage_driver)
     {

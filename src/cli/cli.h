@@ -45,6 +45,8 @@ gboolean rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status,
 gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status,
                            GError **error);
+gboolean rrun_cmd_info (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_system (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_help (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status,
                             GError **error);
