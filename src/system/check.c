@@ -555,6 +555,15 @@ check_net_helper (void)
                          RRUN_LIBEXECDIR);
 }
 
+/* A local directory of the user's own, written into the user's config. */
+static char *
+storage_fix (void)
+{
+  return g_strdup_printf ("mkdir -p ~/.config/rrun && printf '[storage]\\nroot=/var/tmp/"
+                          "rrun-%u/storage\\n' >> ~/.config/rrun/rrun.conf",
+                          (unsigned) getuid ());
+}
+
 static RrunCheck *
 check_storage (const RrunConfig *config)
 {
@@ -567,9 +576,7 @@ check_storage (const RrunConfig *config)
   if (fs == NULL)
     return rrun_check_new ("storage", RRUN_CHECK_PASS, NULL, "%s is on a local file system",
                            config->storage_root);
-  fix = g_strdup_printf ("put it on a local disk with --root DIR or, in "
-                         "~/.config/rrun/rrun.conf, [storage] root=/local/disk/%s/rrun",
-                         g_get_user_name ());
+  fix = storage_fix ();
   return rrun_check_new ("storage", RRUN_CHECK_FAIL, fix,
                          "%s is on %s, which cannot hold overlay layers or files of "
                          "subordinate IDs",
@@ -580,8 +587,9 @@ check_storage (const RrunConfig *config)
 static RrunCheck *
 check_storage_relocated (const RrunConfig *config)
 {
-  return rrun_check_new ("storage", RRUN_CHECK_WARN,
-                         "set [storage] root=/local/disk/DIR in ~/.config/rrun/rrun.conf",
+  g_autofree char *fix = storage_fix ();
+
+  return rrun_check_new ("storage", RRUN_CHECK_WARN, fix,
                          "the default storage %s is on %s; images are kept in %s instead "
                          "(local, may be cleaned by the system)",
                          config->storage_relocated_from, config->storage_relocated_fs,
