@@ -139,6 +139,7 @@ assert d["storage"]["relocated_from_fs"] == "nfs"
   unshare --user --map-root-user true 2>/dev/null || skip "unprivileged user namespaces are disabled"
   use_no_subid_range
   # root of a user namespace of our own, with a fresh /dev holding only null: no fuse, no tun.
+  # shellcheck disable=SC2016 # expanded by the inner bash
   run unshare --user --map-root-user --mount --propagation private bash -c '
     set -e
     keep=$(mktemp -d); touch "$keep/null"; mount -n --bind /dev/null "$keep/null"
