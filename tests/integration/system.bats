@@ -116,6 +116,19 @@ assert d["storage"]["relocated_from_fs"] == "nfs"
   [ ! -e "$BATS_TEST_TMPDIR/rrun-$(id -u)" ]
 }
 
+@test "storage: a local directory to move to that is open to others is refused; check still runs" {
+  local base=$BATS_TEST_TMPDIR/hostile
+  mkdir -p "$base/rrun-$(id -u)"
+  chmod 0777 "$base/rrun-$(id -u)"
+  export RRUN_TEST_FSTYPE="nfs:$HOME" RRUN_TEST_LOCAL_BASE=$base
+  run -125 rrun images
+  [ "${lines[0]}" = "rrun: cannot move image storage off nfs: cannot use directory \"$base/rrun-$(id -u)\": it is not a directory owned by uid $(id -u) and closed to others" ]
+  [[ ${lines[1]} == hint:* ]]
+  [ ! -e "$base/rrun-$(id -u)/storage" ]
+  run -1 rrun system check
+  grep -q "^FAIL  storage: $STORAGE_ROOT is on nfs" <<<"$output"
+}
+
 @test "system check: no XDG_RUNTIME_DIR is a WARN and containers still run" {
   local tmp=$BATS_TEST_TMPDIR/tmp
   mkdir -p "$tmp"
