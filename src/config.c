@@ -1,5 +1,7 @@
 #include "config.h"
 #include "error.h"
+#include "log.h"
+#include "storage/fsmagic.h"
 #include "util/path.h"
 
 #include <errno.h>
@@ -22,6 +24,8 @@ rrun_config_free (RrunConfig *config)
   g_strfreev (config->unqualified_search_registries);
   g_strfreev (config->insecure_registries);
   g_free (config->dns_upstream);
+  g_free (config->storage_relocated_from);
+  g_free (config->storage_relocated_fs);
   if (config->files_read)
     g_ptr_array_unref (config->files_read);
   g_free (config);
@@ -215,5 +219,68 @@ rrun_config_ensure_run_root (const RrunConfig *config, GError **error)
                             "directory of your own, or pass --runroot DIR");
       return FALSE;
     }
+  return TRUE;
+}
+
+/* A directory of ours, closed to others (mkdir 0700 when missing). */
+static gboolean
+ensure_private_dir (const char *path, gboolean *out_created, GError **error)
+{
+  struct stat st;
+
+  *out_created = FALSE;
+  if (mkdir (path, 0700) == 0)
+    *out_created = TRUE;
+  else if (errno != EEXIST)
+    return rrun_throw_errno (error, errno, "cannot create directory \"%s\"", path);
+  if (lstat (path, &st) < 0)
+    return rrun_throw_errno (error, errno, "cannot use directory \"%s\"", path);
+  if (!S_ISDIR (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 0022) != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot use directory \"%s\": it is not a directory owned by uid %u "
+                  "and closed to others",
+                  path, (unsigned) getuid ());
+      rrun_add_hint (error, "someone else may have created it; pass --root DIR, or set "
+                            "[storage] root in ~/.config/rrun/rrun.conf");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_config_relocate_storage (RrunConfig *config, GError **error)
+{
+  const char *base_env = g_getenv ("RRUN_TEST_LOCAL_BASE");
+  g_autofree char *base = g_strdup_printf ("%s/rrun-%u", base_env ? base_env : "/var/tmp",
+                                           (unsigned) getuid ());
+  g_autofree char *storage = g_build_filename (base, "storage", NULL);
+  g_autofree char *fs = NULL;
+  const char *name = NULL;
+  const char *local = NULL;
+  gboolean created_base, created;
+
+  if (config->storage_root_from_config)
+    return TRUE;
+  /* An uninspectable root is left to the store, which says what is wrong with it. */
+  if (!rrun_fsmagic_network_fs (config->storage_root, &name, NULL) || name == NULL)
+    return TRUE;
+  fs = g_strdup (name);
+  if (!rrun_fsmagic_network_fs (base, &local, NULL) || local != NULL)
+    return TRUE;
+  if (!ensure_private_dir (base, &created_base, error)
+      || !ensure_private_dir (storage, &created, error))
+    {
+      g_prefix_error (error, "cannot move image storage off %s: ", fs);
+      return FALSE;
+    }
+  if (created)
+    rrun_warning ("image storage \"%s\" is on %s, which cannot hold overlay layers or files "
+                  "of subordinate IDs: using \"%s\" on this machine instead (set [storage] "
+                  "root in ~/.config/rrun/rrun.conf to choose another)",
+                  config->storage_root, fs, storage);
+  config->storage_relocated_from = g_steal_pointer (&config->storage_root);
+  config->storage_relocated_fs = g_steal_pointer (&fs);
+  config->storage_root = g_steal_pointer (&storage);
   return TRUE;
 }

@@ -21,6 +21,8 @@ typedef struct
   char *dns_upstream;
   gboolean storage_root_from_config; /* set explicitly (config or --root), not defaulted */
   GPtrArray *files_read;  /* config files that existed and were parsed, in order */
+  char *storage_relocated_from; /* the default root on a network fs, when moved away */
+  char *storage_relocated_fs;   /* its file system ("nfs") */
 } RrunConfig;
 
 void rrun_config_free (RrunConfig *config);
@@ -41,5 +43,11 @@ RrunConfig *rrun_config_new_defaults (void);
 /* Create (0700) and check the run root: it must be ours and not writable by others,
    since /tmp on a shared login node is hostile ground. */
 gboolean rrun_config_ensure_run_root (const RrunConfig *config, GError **error);
+
+/* When the default storage root (not set by --root or a config file) is on a network
+   file system (NFS, Lustre, GPFS, BeeGFS, CIFS: home directories on clusters), use the
+   local /var/tmp/rrun-UID/storage instead (0700, ours), saying so once when it is first
+   made. Explicit roots are left alone: opening the store refuses them with a hint. */
+gboolean rrun_config_relocate_storage (RrunConfig *config, GError **error);
 
 G_END_DECLS

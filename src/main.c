@@ -115,6 +115,14 @@ main (int argc, char **argv)
     }
   if (!rrun_config_load (g.root, g.runroot, &g.config, &error))
     goto fail;
+  if (!rrun_config_relocate_storage (g.config, &error))
+    {
+      /* The diagnosis commands must still run to say what is wrong. */
+      if (strcmp (cmd->name, "system") != 0 && strcmp (cmd->name, "info") != 0)
+        goto fail;
+      rrun_log_print_error (error);
+      g_clear_error (&error);
+    }
   if (g.storage_driver)
     {
       g_free (g.config->storage_driver);

@@ -47,6 +47,8 @@ gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GEr
 gboolean rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status,
                            GError **error);
+gboolean rrun_cmd_info (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_system (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_help (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status,
                             GError **error);

@@ -47,11 +47,22 @@ rrun_fsmagic_network_fs (const char *path, const char **out_name, GError **error
     {
       static char name[64];
 
-      if (*forced == '\0' || strcmp (forced, "local") == 0)
+      const char *colon = strchr (forced, ':');
+
+      /* "TYPE:PREFIX" applies to paths at or below PREFIX only, so a test can put the
+         home directory on "nfs" and keep /var/tmp local. */
+      if (colon != NULL && !g_str_has_prefix (path, colon + 1))
+        forced = "";
+      else if (colon != NULL && path[strlen (colon + 1)] != '\0'
+               && path[strlen (colon + 1)] != '/')
+        forced = "";
+      if (*forced == '\0' || g_str_has_prefix (forced, "local"))
         *out_name = NULL;
       else
         {
-          g_strlcpy (name, forced, sizeof name);
+          gsize len = colon ? (gsize) (colon - forced) + 1 : sizeof name;
+
+          g_strlcpy (name, forced, MIN (sizeof name, len));
           *out_name = name;
         }
       return TRUE;

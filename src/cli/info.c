@@ -1,0 +1,326 @@
+/* rrun info [--format table|json]: what rrun would use on this machine and why: version,
+   kernel, ID mappings, storage driver and paths (with their file systems), cgroups,
+   network helper, config files and registries. */
+#include "cli/cli.h"
+#include "cli/common-store.h"
+#include "error.h"
+#include "idmap.h"
+#include "rrun-config.h"
+#include "system/check.h"
+
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static const char *
+userns_mode_name (RrunUsernsMode mode)
+{
+  switch (mode)
+    {
+    case RRUN_USERNS_KEEP_ID:
+      return "keep-id";
+    case RRUN_USERNS_NOMAP:
+      return "nomap";
+    case RRUN_USERNS_SINGLE:
+      return "single";
+    case RRUN_USERNS_AUTO:
+    default:
+      return "auto";
+    }
+}
+
+static void
+add_string (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_strv (JsonBuilder *b, const char *name, char **values)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; values && values[i]; i++)
+    json_builder_add_string_value (b, values[i]);
+  json_builder_end_array (b);
+}
+
+static char **
+files_read (const RrunConfig *config)
+{
+  GPtrArray *a = g_ptr_array_new ();
+
+  for (guint i = 0; config->files_read && i < config->files_read->len; i++)
+    g_ptr_array_add (a, g_strdup (config->files_read->pdata[i]));
+  g_ptr_array_add (a, NULL);
+  return (char **) g_ptr_array_free (a, FALSE);
+}
+
+/* Everything info shows, gathered once for both formats. */
+typedef struct
+{
+  struct utsname uts;
+  RrunIdMap *map;
+  char *map_error;
+  char *uid_map, *gid_map;
+  const char *auto_driver;
+  char *auto_why;
+  char *storage_fs, *run_fs;
+  RrunCgroupState *cg;
+  char *net;
+  char **files;
+} Info;
+
+static void
+info_clear (Info *i)
+{
+  rrun_idmap_free (i->map);
+  g_free (i->map_error);
+  g_free (i->uid_map);
+  g_free (i->gid_map);
+  g_free (i->auto_why);
+  g_free (i->storage_fs);
+  g_free (i->run_fs);
+  rrun_cgroup_state_free (i->cg);
+  g_free (i->net);
+  g_strfreev (i->files);
+}
+
+static void
+info_gather (const RrunConfig *config, Info *i)
+{
+  g_autoptr(GError) local = NULL;
+
+  uname (&i->uts);
+  if (rrun_idmap_resolve (config->userns ? config->userns : "auto", &i->map, &local))
+    {
+      i->uid_map = rrun_idmap_format (i->map->uid_map);
+      i->gid_map = rrun_idmap_format (i->map->gid_map);
+    }
+  else
+    i->map_error = g_strdup (local->message);
+  i->auto_driver = rrun_check_auto_driver (&i->auto_why);
+  i->storage_fs = rrun_check_fs_type (config->storage_root);
+  i->run_fs = rrun_check_fs_type (config->run_root);
+  i->cg = rrun_check_cgroup_state ();
+  i->net = rrun_check_find_net_helper ();
+  i->files = files_read (config);
+}
+
+static const char *
+cgroup_manager (const RrunCgroupState *cg)
+{
+  if (cg->systemd_user)
+    return "systemd";
+  if (cg->own_writable)
+    return "cgroupfs (delegated directory)";
+  return "none";
+}
+
+static void
+print_json (const RrunConfig *config, Info *i)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *user = g_strdup (g_get_user_name ());
+
+  json_builder_begin_object (b);
+  add_string (b, "version", RRUN_VERSION);
+  add_string (b, "kernel", i->uts.release);
+  add_string (b, "arch", i->uts.machine);
+
+  json_builder_set_member_name (b, "user");
+  json_builder_begin_object (b);
+  add_string (b, "name", user);
+  json_builder_set_member_name (b, "uid");
+  json_builder_add_int_value (b, getuid ());
+  json_builder_set_member_name (b, "gid");
+  json_builder_add_int_value (b, getgid ());
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "idmap");
+  json_builder_begin_object (b);
+  add_string (b, "mode", i->map ? userns_mode_name (i->map->mode) : config->userns);
+  add_string (b, "uid_map", i->uid_map);
+  add_string (b, "gid_map", i->gid_map);
+  json_builder_set_member_name (b, "single");
+  json_builder_add_boolean_value (b, i->map ? i->map->single : FALSE);
+  add_string (b, "single_reason", i->map ? i->map->single_reason : NULL);
+  add_string (b, "error", i->map_error);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "storage");
+  json_builder_begin_object (b);
+  add_string (b, "driver", config->storage_driver);
+  add_string (b, "auto_driver", i->auto_driver);
+  add_string (b, "auto_reason", i->auto_why);
+  add_string (b, "root", config->storage_root);
+  add_string (b, "root_fs", i->storage_fs);
+  add_string (b, "relocated_from", config->storage_relocated_from);
+  add_string (b, "relocated_from_fs", config->storage_relocated_fs);
+  add_strv (b, "additional_image_stores", config->additional_image_stores);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "runtime");
+  json_builder_begin_object (b);
+  add_string (b, "run_root", config->run_root);
+  add_string (b, "run_root_fs", i->run_fs);
+  add_string (b, "xdg_runtime_dir", g_getenv ("XDG_RUNTIME_DIR"));
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "cgroups");
+  json_builder_begin_object (b);
+  add_string (b, "version", rrun_check_cgroup_mount_name (i->cg->mount));
+  add_string (b, "v2_mount", i->cg->v2_mount);
+  add_string (b, "manager", cgroup_manager (i->cg));
+  add_string (b, "own_cgroup", i->cg->own_dir);
+  json_builder_set_member_name (b, "delegated");
+  json_builder_add_boolean_value (b, i->cg->own_writable);
+  json_builder_set_member_name (b, "systemd_user");
+  json_builder_add_boolean_value (b, i->cg->systemd_user);
+  add_string (b, "setting", config->cgroups);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "network");
+  json_builder_begin_object (b);
+  add_string (b, "helper", i->net);
+  add_string (b, "default", config->network);
+  json_builder_end_object (b);
+
+  add_strv (b, "config_files", i->files);
+  add_strv (b, "registries", config->unqualified_search_registries);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+}
+
+static void
+print_list (const char *label, char **values)
+{
+  if (values == NULL || values[0] == NULL)
+    {
+      printf ("  %-24s (none)\n", label);
+      return;
+    }
+  for (guint k = 0; values[k]; k++)
+    printf ("  %-24s %s\n", k == 0 ? label : "", values[k]);
+}
+
+static void
+print_map (const char *label, const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
+  gboolean first = TRUE;
+
+  for (guint k = 0; lines[k]; k++)
+    if (*lines[k])
+      {
+        printf ("  %-24s %s\n", first ? label : "", lines[k]);
+        first = FALSE;
+      }
+}
+
+static void
+print_table (const RrunConfig *config, Info *i)
+{
+  printf ("rrun:\n");
+  printf ("  %-24s %s\n", "version", RRUN_VERSION);
+  printf ("  %-24s Linux %s %s\n", "kernel", i->uts.release, i->uts.machine);
+  printf ("  %-24s %s (uid %u, gid %u)\n", "user", g_get_user_name (), (unsigned) getuid (),
+          (unsigned) getgid ());
+  printf ("ID mappings:\n");
+  if (i->map != NULL)
+    {
+      printf ("  %-24s %s%s\n", "mode", userns_mode_name (i->map->mode),
+              i->map->single ? " (single ID: no subordinate range)" : "");
+      if (i->map->single_reason)
+        printf ("  %-24s %s\n", "why single", i->map->single_reason);
+      print_map ("uid_map", i->uid_map);
+      print_map ("gid_map", i->gid_map);
+    }
+  else
+    printf ("  %-24s %s\n", "error", i->map_error);
+  printf ("storage:\n");
+  printf ("  %-24s %s\n", "driver (configured)", config->storage_driver);
+  printf ("  %-24s %s: %s\n", "driver (auto picks)", i->auto_driver, i->auto_why);
+  printf ("  %-24s %s (%s)\n", "root", config->storage_root, i->storage_fs);
+  if (config->storage_relocated_from)
+    printf ("  %-24s %s is on %s\n", "relocated from", config->storage_relocated_from,
+            config->storage_relocated_fs);
+  print_list ("additional stores", config->additional_image_stores);
+  printf ("runtime:\n");
+  printf ("  %-24s %s (%s)\n", "run root", config->run_root, i->run_fs);
+  printf ("  %-24s %s\n", "XDG_RUNTIME_DIR",
+          g_getenv ("XDG_RUNTIME_DIR") ? g_getenv ("XDG_RUNTIME_DIR")
+                                       : "(not set: /tmp fallback)");
+  printf ("cgroups:\n");
+  printf ("  %-24s %s%s%s\n", "version", rrun_check_cgroup_mount_name (i->cg->mount),
+          i->cg->v2_mount ? ", cgroup2 at " : "", i->cg->v2_mount ? i->cg->v2_mount : "");
+  printf ("  %-24s %s\n", "manager", cgroup_manager (i->cg));
+  printf ("  %-24s %s%s\n", "own cgroup", i->cg->own_dir ? i->cg->own_dir : "(none)",
+          i->cg->own_writable ? " (writable: delegated)" : " (not writable)");
+  printf ("  %-24s %s\n", "setting", config->cgroups);
+  printf ("network:\n");
+  printf ("  %-24s %s\n", "helper", i->net ? i->net : "(not found)");
+  printf ("  %-24s %s\n", "default", config->network ? config->network : "(built-in)");
+  printf ("configuration:\n");
+  print_list ("files read", i->files);
+  print_list ("search registries", config->unqualified_search_registries);
+}
+
+gboolean
+rrun_cmd_info (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  gboolean help = FALSE;
+  g_autofree char *format = NULL;
+  GOptionEntry entries[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: table (default) or json",
+      "FORMAT" },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("");
+  Info info = { 0 };
+
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_set_summary (ctx, "Show what rrun uses on this machine and why.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!rrun_cli_parse (ctx, "info", &argc, &argv, error))
+    return FALSE;
+  if (help)
+    {
+      rrun_cli_print_help (ctx, "info");
+      *out_status = 0;
+      return TRUE;
+    }
+  if (argc > 1)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "info: unexpected argument \"%s\"",
+                  argv[1]);
+      rrun_add_hint (error, "see: rrun info --help");
+      return FALSE;
+    }
+  if (format && strcmp (format, "json") != 0 && strcmp (format, "table") != 0)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --format \"%s\": expected table or json", format);
+  info_gather (g->config, &info);
+  if (g_strcmp0 (format, "json") == 0)
+    print_json (g->config, &info);
+  else
+    print_table (g->config, &info);
+  info_clear (&info);
+  *out_status = 0;
+  return TRUE;
+}
