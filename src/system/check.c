@@ -1,5 +1,6 @@
 /* The checks of `rrun system check` (check.h). */
 #include "system/check.h"
+#include "network.h"
 #include "error.h"
 #include "idmap.h"
 #include "overlay/overlay.h"
@@ -237,30 +238,8 @@ rrun_check_cgroup_state (void)
 char *
 rrun_check_find_net_helper (void)
 {
-  const char *env = g_getenv ("RRUN_NET");
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  char *found;
-
-  if (env != NULL && *env != '\0')
-    return g_file_test (env, G_FILE_TEST_IS_EXECUTABLE) ? g_strdup (env) : NULL;
-  if (exe != NULL)
-    {
-      g_autofree char *dir = g_path_get_dirname (exe);
-      g_autofree char *p = g_build_filename (dir, "..", "helpers", "rrun-net", NULL);
-
-      if (g_file_test (p, G_FILE_TEST_IS_EXECUTABLE) && !g_file_test (p, G_FILE_TEST_IS_DIR))
-        {
-          char *real = realpath (p, NULL);
-          found = g_strdup (real ? real : p);
-          free (real);
-          return found;
-        }
-    }
-  found = g_build_filename (RRUN_LIBEXECDIR, "rrun-net", NULL);
-  if (g_file_test (found, G_FILE_TEST_IS_EXECUTABLE))
-    return found;
-  g_free (found);
-  return g_find_program_in_path ("rrun-net");
+  /* The same lookup rrun run uses: $RRUN_NET, next to the binary, libexecdir. */
+  return rrun_network_find_helper (NULL);
 }
 
 char *
