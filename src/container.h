@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "pull.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,11 @@ typedef struct
   gboolean read_only;      /* --read-only */
   char *ipc;               /* --ipc: NULL/private or host */
   int root_emulation;      /* -1: default (on in single-ID mode), 0 off, 1 on */
+  /* Implicit pull (issue 3): */
+  char *pull;              /* --pull missing|always|never; NULL: config->pull_policy */
+  gboolean no_tls_verify;  /* --tls-verify=false */
+  RrunPullProgressFunc pull_progress; /* may be NULL */
+  gpointer pull_progress_data;
 } RrunRunOptions;
 
 void rrun_run_options_clear (RrunRunOptions *opts);
