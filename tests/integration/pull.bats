@@ -202,3 +202,26 @@ remove_all() { # names...
   run -0 rrun images
   [[ $output != *"$SCRATCH/rrtest/busybox"* ]]
 }
+
+@test "pull: fixture layers: whiteout, opaque dir, hardlink, owner, zstd; index by --platform" {
+  ensure_oci_fixtures
+  skopeo copy --quiet --dest-tls-verify=false "oci:$FIXTURES/oci/multi:latest" \
+    "docker://$SCRATCH/rrtest/multi:latest" >&2
+  skopeo copy --quiet --all --dest-tls-verify=false "oci:$FIXTURES/oci/index:latest" \
+    "docker://$SCRATCH/rrtest/index:latest" >&2
+  run -0 rrun pull -q "$SCRATCH/rrtest/multi:latest"
+  run -0 rrun run --rm "$SCRATCH/rrtest/multi:latest" sh -c \
+    'test ! -e /etc/motd && echo motd-gone; ls /srv/data; cat /zstd/marker; /usr/local/bin/hl-b; stat -c %u:%g /srv/owned; [ "$(stat -c %i /usr/local/bin/hl-a)" = "$(stat -c %i /usr/local/bin/hl-b)" ] && echo same-inode'
+  [ "${lines[0]}" = motd-gone ]
+  [ "${lines[1]}" = new.txt ]
+  [ "${lines[2]}" = "zstd layer" ]
+  [ "${lines[3]}" = hardlinked ]
+  [ "${lines[4]}" = 4000:4000 ]
+  [ "${lines[5]}" = same-inode ]
+  run -0 rrun pull -q --platform linux/arm64 "$SCRATCH/rrtest/index:latest"
+  run -0 rrun run --rm --pull=never "$SCRATCH/rrtest/index:latest"
+  [ "$output" = arm64 ]
+  run -0 rrun pull -q "$SCRATCH/rrtest/index:latest"
+  run -0 rrun run --rm --pull=never "$SCRATCH/rrtest/index:latest"
+  [ "$output" = amd64 ]
+}
