@@ -195,6 +195,9 @@ run_layer (LayerJob *job)
     }
   args.read_fd = fds[0];
   job->write_fd = fds[1];
+  /* A larger pipe lets the download run ahead of the extractor's bursts of small files
+     (1 MiB is what an unprivileged process may ask for by default; less is fine). */
+  (void) fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
   thread = g_thread_new ("rrun-extract", extract_main, &args);
   fetched = rrun_registry_fetch_blob (p->img->client, p->img->repository, job->desc, p->what,
                                       pipe_write, on_blob_progress, job, &fetch_error);
