@@ -32,18 +32,18 @@ typedef struct Pull Pull;
 typedef struct
 {
   Pull *pull;
-  guint index;               /* in the manifest's layers */
+  guint index; /* in the manifest's layers */
   const RrunDescriptor *desc;
-  const char *parent_chain;  /* NULL for the bottom layer */
-  const char *diff_id;       /* from the config */
+  const char *parent_chain; /* NULL for the bottom layer */
+  const char *diff_id;      /* from the config */
   int write_fd;
-  gboolean write_failed;     /* the pipe refused bytes: the extractor's error tells why */
+  gboolean write_failed; /* the pipe refused bytes: the extractor's error tells why */
   gboolean extract_ok;
   gboolean created;
-  gboolean cancelled;        /* skipped or stopped because another layer failed */
+  gboolean cancelled; /* skipped or stopped because another layer failed */
   char *chain;
   GError *extract_error;
-  GError *error;             /* the layer's outcome */
+  GError *error; /* the layer's outcome */
 } LayerJob;
 
 struct Pull
@@ -56,8 +56,8 @@ struct Pull
   guint n_layers;
   LayerJob *jobs;
   guint n_jobs;
-  gint next_job;   /* atomic */
-  gint cancelled;  /* atomic */
+  gint next_job;  /* atomic */
+  gint cancelled; /* atomic */
 };
 
 static void
@@ -65,8 +65,7 @@ report (Pull *p, guint index, const char *digest, RrunPullLayerState state, guin
         guint64 total)
 {
   if (p->opts->progress)
-    p->opts->progress (index, p->n_layers, digest, state, done, total,
-                       p->opts->progress_data);
+    p->opts->progress (index, p->n_layers, digest, state, done, total, p->opts->progress_data);
 }
 
 /* ---- config -------------------------------------------------------------------------- */
@@ -74,56 +73,62 @@ report (Pull *p, guint index, const char *digest, RrunPullLayerState state, guin
 static gboolean
 collect (const guint8 *data, gsize len, gpointer user_data, GError **error)
 {
-  g_byte_array_append (user_data, data, (guint) len);
+  g_byte_array_append (user_data, data, (guint)len);
   return TRUE;
 }
 
 /* The config's rootfs.diff_ids, one per manifest layer. */
 static gboolean
-config_diff_ids (const char *data, gsize len, guint n_layers, const char *what,
-                 GStrv *out_ids, GError **error)
+config_diff_ids (const char *data, gsize len, guint n_layers, const char *what, GStrv *out_ids,
+                 GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   JsonNode *root, *rootfs, *arr;
   JsonObject *o;
 
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+  if (!json_parser_load_from_data (parser, data, (gssize)len, &local))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: %s", what,
                        local->message);
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: not an "
-                       "object", what);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "cannot read the config of %s: not an "
+                       "object",
+                       what);
   o = json_node_get_object (root);
   rootfs = json_object_get_member (o, "rootfs");
   if (rootfs == NULL || !JSON_NODE_HOLDS_OBJECT (rootfs))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: no rootfs",
-                       what);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: no rootfs", what);
   arr = json_object_get_member (json_node_get_object (rootfs), "diff_ids");
   if (arr == NULL || !JSON_NODE_HOLDS_ARRAY (arr))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: no "
-                       "rootfs.diff_ids", what);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "cannot read the config of %s: no "
+                       "rootfs.diff_ids",
+                       what);
   for (guint i = 0; i < json_array_get_length (json_node_get_array (arr)); i++)
     {
       JsonNode *n = json_array_get_element (json_node_get_array (arr), i);
       const char *s;
 
       if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-        return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: "
-                           "rootfs.diff_ids[%u] is not a string", what, i);
+        return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                           "cannot read the config of %s: "
+                           "rootfs.diff_ids[%u] is not a string",
+                           what, i);
       s = json_node_get_string (n);
       if (!rrun_digest_validate (s, "diff_id", error))
         return FALSE;
       g_ptr_array_add (ids, g_strdup (s));
     }
   if (ids->len != n_layers)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "the config of %s lists %u layer%s but "
-                       "its manifest %u", what, ids->len, ids->len == 1 ? "" : "s",
-                       n_layers);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the config of %s lists %u layer%s but "
+                       "its manifest %u",
+                       what, ids->len, ids->len == 1 ? "" : "s", n_layers);
   g_ptr_array_add (ids, NULL);
-  *out_ids = (GStrv) g_ptr_array_steal (ids, NULL);
+  *out_ids = (GStrv)g_ptr_array_steal (ids, NULL);
   return TRUE;
 }
 
@@ -145,9 +150,9 @@ extract_main (gpointer data)
   sigemptyset (&pipe_set);
   sigaddset (&pipe_set, SIGPIPE);
   pthread_sigmask (SIG_UNBLOCK, &pipe_set, NULL);
-  job->extract_ok = rrun_store_add_layer (job->pull->store, job->pull->map, a->read_fd,
-                                          job->parent_chain, job->diff_id, &job->chain, NULL,
-                                          &job->created, &job->extract_error);
+  job->extract_ok
+      = rrun_store_add_layer (job->pull->store, job->pull->map, a->read_fd, job->parent_chain,
+                              job->diff_id, &job->chain, NULL, &job->created, &job->extract_error);
   close (a->read_fd);
   return NULL;
 }
@@ -182,7 +187,7 @@ static void
 run_layer (LayerJob *job)
 {
   Pull *p = job->pull;
-  g_autoptr(GError) fetch_error = NULL;
+  g_autoptr (GError) fetch_error = NULL;
   ExtractArgs args = { job, -1 };
   int fds[2];
   GThread *thread;
@@ -197,7 +202,7 @@ run_layer (LayerJob *job)
   job->write_fd = fds[1];
   /* A larger pipe lets the download run ahead of the extractor's bursts of small files
      (1 MiB is what an unprivileged process may ask for by default; less is fine). */
-  (void) fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
+  (void)fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
   thread = g_thread_new ("rrun-extract", extract_main, &args);
   fetched = rrun_registry_fetch_blob (p->img->client, p->img->repository, job->desc, p->what,
                                       pipe_write, on_blob_progress, job, &fetch_error);
@@ -208,14 +213,14 @@ run_layer (LayerJob *job)
 
   if (fetched && job->extract_ok)
     {
-      report (p, job->index, job->desc->digest, RRUN_PULL_LAYER_DONE, (guint64) job->desc->size,
-              (guint64) job->desc->size);
+      report (p, job->index, job->desc->digest, RRUN_PULL_LAYER_DONE, (guint64)job->desc->size,
+              (guint64)job->desc->size);
       return;
     }
   if (job->extract_ok && job->created)
     {
       /* The extractor accepted what arrived, but the download did not verify. */
-      g_autoptr(GError) local = NULL;
+      g_autoptr (GError) local = NULL;
       if (!rrun_store_remove_layer (p->store, p->map, job->chain, &local))
         rrun_warning ("cannot remove layer %.12s: %s", job->chain, local->message);
       job->created = FALSE;
@@ -225,13 +230,11 @@ run_layer (LayerJob *job)
   else if (job->extract_error)
     {
       job->error = g_error_copy (job->extract_error);
-      g_prefix_error (&job->error, "cannot extract layer %s of %s: ", job->desc->digest,
-                      p->what);
+      g_prefix_error (&job->error, "cannot extract layer %s of %s: ", job->desc->digest, p->what);
     }
   else
     job->error = g_steal_pointer (&fetch_error);
-  report (p, job->index, job->desc->digest, RRUN_PULL_LAYER_FAILED, 0,
-          (guint64) job->desc->size);
+  report (p, job->index, job->desc->digest, RRUN_PULL_LAYER_FAILED, 0, (guint64)job->desc->size);
 }
 
 static gpointer
@@ -247,7 +250,7 @@ worker_main (gpointer data)
   pthread_sigmask (SIG_BLOCK, &pipe_set, NULL);
   for (;;)
     {
-      guint i = (guint) g_atomic_int_add (&p->next_job, 1);
+      guint i = (guint)g_atomic_int_add (&p->next_job, 1);
       if (i >= p->n_jobs)
         break;
       if (g_atomic_int_get (&p->cancelled))
@@ -274,19 +277,19 @@ layer_job_clear (LayerJob *job)
 /* ---- the pull ------------------------------------------------------------------------ */
 
 gboolean
-rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *map,
-                 const char *ref, const RrunPullImageOptions *options, char **out_id,
-                 char **out_name, GError **error)
+rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *map, const char *ref,
+                 const RrunPullImageOptions *options, char **out_id, char **out_name,
+                 GError **error)
 {
   static const RrunPullImageOptions defaults = { TRUE, NULL, 3, NULL, NULL };
   const RrunPullImageOptions *opts = options ? options : &defaults;
-  g_autoptr(RrunRegistriesConf) conf = NULL;
-  g_autoptr(RrunPlatform) platform = NULL;
-  g_autoptr(RrunRemoteImage) img = NULL;
-  g_autoptr(GByteArray) cfg = g_byte_array_new ();
-  g_autoptr(GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
-  g_auto(GStrv) diff_ids = NULL;
+  g_autoptr (RrunRegistriesConf) conf = NULL;
+  g_autoptr (RrunPlatform) platform = NULL;
+  g_autoptr (RrunRemoteImage) img = NULL;
+  g_autoptr (GByteArray) cfg = g_byte_array_new ();
+  g_autoptr (GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_auto (GStrv) diff_ids = NULL;
   g_autofree char *what = NULL, *name = NULL, *id = NULL;
   const RrunDescriptor *cdesc;
   RrunPullOptions ropts = { opts->tls_verify, NULL };
@@ -307,16 +310,15 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
   /* The config: its digest is the image id; its diff_ids give the chain ids. */
   cdesc = img->image->config;
   if (cdesc->size > CONFIG_MAX_SIZE)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "the config of %s is too large (%"
-                       G_GINT64_FORMAT " bytes)", what, cdesc->size);
-  if (!rrun_registry_fetch_blob (img->client, img->repository, cdesc, what, collect, NULL,
-                                 cfg, error)
-      || !config_diff_ids ((const char *) cfg->data, cfg->len, layers->len, what, &diff_ids,
-                           error))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the config of %s is too large (%" G_GINT64_FORMAT " bytes)", what,
+                       cdesc->size);
+  if (!rrun_registry_fetch_blob (img->client, img->repository, cdesc, what, collect, NULL, cfg,
+                                 error)
+      || !config_diff_ids ((const char *)cfg->data, cfg->len, layers->len, what, &diff_ids, error))
     return FALSE;
   for (guint i = 0; i < layers->len; i++)
-    g_ptr_array_add (chains, rrun_store_chain_id (i ? chains->pdata[i - 1] : NULL,
-                                                  diff_ids[i]));
+    g_ptr_array_add (chains, rrun_store_chain_id (i ? chains->pdata[i - 1] : NULL, diff_ids[i]));
   g_ptr_array_add (chains, NULL);
 
   p.store = store;
@@ -331,14 +333,17 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
       const RrunDescriptor *d = g_ptr_array_index (layers, i);
       if (rrun_store_has_layer (store, chains->pdata[i]))
         {
-          report (&p, i, d->digest, RRUN_PULL_LAYER_EXISTS, 0, (guint64) d->size);
+          report (&p, i, d->digest, RRUN_PULL_LAYER_EXISTS, 0, (guint64)d->size);
           continue;
         }
-      p.jobs[p.n_jobs] = (LayerJob){ .pull = &p, .index = i, .desc = d, .write_fd = -1,
+      p.jobs[p.n_jobs] = (LayerJob){ .pull = &p,
+                                     .index = i,
+                                     .desc = d,
+                                     .write_fd = -1,
                                      .parent_chain = i ? chains->pdata[i - 1] : NULL,
                                      .diff_id = diff_ids[i] };
       p.n_jobs++;
-      report (&p, i, d->digest, RRUN_PULL_LAYER_WAITING, 0, (guint64) d->size);
+      report (&p, i, d->digest, RRUN_PULL_LAYER_WAITING, 0, (guint64)d->size);
     }
 
   workers = MIN (opts->max_parallel ? opts->max_parallel : 3, p.n_jobs);
@@ -372,15 +377,15 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
            && rrun_store_put_blob (store, img->manifest_digest,
                                    g_bytes_get_data (img->manifest, NULL),
                                    g_bytes_get_size (img->manifest), error)
-           && rrun_store_add_image (store, (const char *) cfg->data, cfg->len,
-                                    (const char *const *) chains->pdata, name,
+           && rrun_store_add_image (store, (const char *)cfg->data, cfg->len,
+                                    (const char *const *)chains->pdata, name,
                                     rrun_remote_image_digest (img), &id, error);
     }
   if (!ok)
     for (guint i = 0; i < p.n_jobs; i++)
       if (p.jobs[i].created)
         {
-          g_autoptr(GError) local = NULL;
+          g_autoptr (GError) local = NULL;
           if (!rrun_store_remove_layer (store, map, p.jobs[i].chain, &local))
             rrun_warning ("cannot remove layer %.12s: %s", p.jobs[i].chain, local->message);
         }

@@ -29,10 +29,10 @@ typedef void (*RrunPullProgressFunc) (guint index, guint n_layers, const char *d
 
 typedef struct
 {
-  gboolean tls_verify;            /* FALSE: --tls-verify=false */
-  const char *platform;           /* "os/arch[/variant]" or NULL for this machine */
-  guint max_parallel;             /* downloads at once; 0: 3 */
-  RrunPullProgressFunc progress;  /* may be NULL */
+  gboolean tls_verify;           /* FALSE: --tls-verify=false */
+  const char *platform;          /* "os/arch[/variant]" or NULL for this machine */
+  guint max_parallel;            /* downloads at once; 0: 3 */
+  RrunPullProgressFunc progress; /* may be NULL */
   gpointer progress_data;
 } RrunPullImageOptions;
 

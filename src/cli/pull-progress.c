@@ -71,8 +71,8 @@ draw_locked (RrunPullProgress *p)
         fprintf (stderr, "Layer %s  failed\n", l->digest);
       else
         {
-          double secs = l->started ? (double) (now - l->started) / 1e6 : 0;
-          g_autofree char *rate = g_format_size (secs > 0.05 ? (guint64) (l->done / secs) : 0);
+          double secs = l->started ? (double)(now - l->started) / 1e6 : 0;
+          g_autofree char *rate = g_format_size (secs > 0.05 ? (guint64)(l->done / secs) : 0);
           fprintf (stderr, "Layer %s  %s / %s  %s/s\n", l->digest, done, total, rate);
         }
     }

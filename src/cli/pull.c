@@ -1,12 +1,12 @@
 /* rrun pull [-q] [--tls-verify=false] [--platform OS/ARCH] REF: fetch an image from its
    registry into the store. On a terminal stderr shows one line per layer, redrawn in
    place; stdout gets the image ID alone. */
+#include "pull.h"
 #include "cli/cli.h"
 #include "cli/common-store.h"
 #include "cli/pull-progress.h"
 #include "error.h"
 #include "log.h"
-#include "pull.h"
 
 #include <stdio.h>
 
@@ -15,20 +15,19 @@ rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
 {
   gboolean quiet = FALSE, help = FALSE;
   g_autofree char *platform = NULL, *tls = NULL;
-  GOptionEntry entries[] = {
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but the image ID (and errors)",
-      NULL },
-    { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls,
-      "Verify the registry's TLS certificate (default true)", "BOOL" },
-    { "platform", 0, 0, G_OPTION_ARG_STRING, &platform,
-      "Pick this platform from a multi-arch image (default: this machine)", "OS/ARCH[/VARIANT]" },
-    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("REF");
-  g_autoptr(RrunStore) store = NULL;
-  g_autoptr(RrunIdMap) map = NULL;
-  g_autoptr(RrunPullProgress) progress = NULL;
+  GOptionEntry entries[] = { { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+                               "Print nothing but the image ID (and errors)", NULL },
+                             { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls,
+                               "Verify the registry's TLS certificate (default true)", "BOOL" },
+                             { "platform", 0, 0, G_OPTION_ARG_STRING, &platform,
+                               "Pick this platform from a multi-arch image (default: this machine)",
+                               "OS/ARCH[/VARIANT]" },
+                             { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+                             { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("REF");
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (RrunIdMap) map = NULL;
+  g_autoptr (RrunPullProgress) progress = NULL;
   g_autofree char *id = NULL, *name = NULL;
   RrunPullImageOptions opts = { TRUE, NULL, 3, NULL, NULL };
   gboolean ok;
@@ -50,8 +49,10 @@ rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
     }
   if (argc != 2)
     {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "pull: expected one image reference, "
-                  "got %d", argc - 1);
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "pull: expected one image reference, "
+                  "got %d",
+                  argc - 1);
       rrun_add_hint (error, "usage: rrun pull [-q] [--tls-verify=false] [--platform OS/ARCH] "
                             "REF");
       return FALSE;

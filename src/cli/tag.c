@@ -11,16 +11,14 @@ gboolean
 rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   gboolean help = FALSE;
-  GOptionEntry entries[] = {
-    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE NAME...");
-  g_autoptr(RrunStore) store = NULL;
-  g_autoptr(RrunImage) image = NULL;
+  GOptionEntry entries[]
+      = { { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL }, { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("IMAGE NAME...");
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (RrunImage) image = NULL;
   g_autofree char *config_path = NULL, *config = NULL;
   gsize config_len = 0;
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
 
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_set_summary (
@@ -46,12 +44,14 @@ rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     return FALSE;
   if (image->read_only_store)
     {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "cannot tag %.12s: it is in a read-only "
-                  "image store", image->id);
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot tag %.12s: it is in a read-only "
+                  "image store",
+                  image->id);
       return FALSE;
     }
-  config_path = g_build_filename (rrun_store_root (store), "images", image->id, "config.json",
-                                  NULL);
+  config_path
+      = g_build_filename (rrun_store_root (store), "images", image->id, "config.json", NULL);
   if (!g_file_get_contents (config_path, &config, &config_len, &local))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read \"%s\": %s", config_path,
                        local->message);
@@ -63,8 +63,8 @@ rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       if (!rrun_names_normalize (argv[i], &name, error))
         return FALSE;
       if (!rrun_store_add_image (store, config, config_len,
-                                 (const char *const *) image->layer_ids->pdata, name,
-                                 image->digest, &id, error))
+                                 (const char *const *)image->layer_ids->pdata, name, image->digest,
+                                 &id, error))
         {
           g_prefix_error (error, "cannot tag %.12s as \"%s\": ", image->id, name);
           return FALSE;
