@@ -56,6 +56,7 @@ rrun_run_options_clear (RrunRunOptions *o)
   g_strfreev (o->add_host);
   g_free (o->cgroups);
   g_clear_pointer (&o->limits, rrun_cgroup_limits_free);
+  g_free (o->pull);
   memset (o, 0, sizeof *o);
 }
 
@@ -269,6 +270,46 @@ add_keep_id_entries (const RrunIdMap *map, char **passwd, char **group, gboolean
 }
 
 /* Bind a generated file from the run dir over a file of the container. */
+
+/* ---- implicit pull (issue 3) ------------------------------------------------------------
+   --pull=missing (default): pull when the store has no such image; always: pull first
+   (layers already present are not fetched again); never: the store only. */
+static gboolean
+find_or_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *storage_map,
+                    const RrunRunOptions *o, RrunImage **out_image, GError **error)
+{
+  const char *policy = o->pull ? o->pull : config->pull_policy ? config->pull_policy : "missing";
+  RrunPullImageOptions po = { !o->no_tls_verify, NULL, 3, o->pull_progress,
+                              o->pull_progress_data };
+  g_autoptr(GError) local = NULL;
+  g_autofree char *id = NULL;
+
+  if (strcmp (policy, "missing") != 0 && strcmp (policy, "always") != 0
+      && strcmp (policy, "never") != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid pull policy \"%s\"", policy);
+      rrun_add_hint (error, "use --pull=missing, --pull=always or --pull=never");
+      return FALSE;
+    }
+  if (strcmp (policy, "always") != 0)
+    {
+      if (rrun_store_find_image (store, o->image, out_image, &local))
+        return TRUE;
+      if (strcmp (policy, "never") == 0
+          || !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  if (!rrun_pull_image (config, store, storage_map, o->image, &po, &id, NULL, error))
+    {
+      g_prefix_error (error, "cannot pull \"%s\": ", o->image);
+      return FALSE;
+    }
+  return rrun_store_find_image (store, id, out_image, error);
+}
+
 static gboolean
 bind_generated (RrunMountPlan *mounts, const char *run_dir, const char *name, const char *text,
                 const char *target, GError **error)
@@ -345,7 +386,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (!rrun_store_gc_containers (c->store, c->storage_map, error))
     return FALSE;
   rrun_debug_phase ("store open");
-  if (!rrun_store_find_image (c->store, o->image, &image, error))
+  if (!find_or_pull_image (config, c->store, c->storage_map, o, &image, error))
     return FALSE;
 
   rrun_debug_phase ("image found");

@@ -6,6 +6,7 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
+#include "pull.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,11 @@ typedef struct
   char **add_host;         /* --add-host name:ip */
   char *cgroups;           /* --cgroups enabled|disabled; NULL: config */
   RrunCgroupLimits *limits;
+  /* Implicit pull (issue 3): */
+  char *pull;              /* --pull missing|always|never; NULL: config->pull_policy */
+  gboolean no_tls_verify;  /* --tls-verify=false */
+  RrunPullProgressFunc pull_progress; /* may be NULL */
+  gpointer pull_progress_data;
 } RrunRunOptions;
 
 void rrun_run_options_clear (RrunRunOptions *opts);

@@ -41,6 +41,8 @@ gboolean rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, ch
 /* Each command; declared here so the table in commands.c can name them. */
 gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

@@ -5,6 +5,8 @@
 
 static const RrunCommand commands[] = {
   { "run", rrun_cmd_run, "run a command in a new container", FALSE },
+  { "pull", rrun_cmd_pull, "pull an image from a registry", FALSE },
+  { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
   { "import", rrun_cmd_import, "make an image from a root file system tarball", FALSE },
   { "images", rrun_cmd_images, "list images", FALSE },
   { "rmi", rrun_cmd_rmi, "remove images", FALSE },

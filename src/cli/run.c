@@ -1,5 +1,6 @@
 /* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
 #include "cli/cli.h"
+#include "cli/pull-progress.h"
 #include "container.h"
 #include "error.h"
 
@@ -11,8 +12,13 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
 {
   RrunRunOptions o = { 0 };
   gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
-  char *entrypoint = NULL;
+  char *entrypoint = NULL, *tls = NULL;
+  g_autoptr(RrunPullProgress) progress = NULL;
   GOptionEntry entries[] = {
+    { "pull", 0, 0, G_OPTION_ARG_STRING, &o.pull,
+      "Pull the image: missing (default), always or never", "POLICY" },
+    { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls,
+      "Verify the registry's TLS certificate when pulling (default true)", "BOOL" },
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
     { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
     { "rm", 0, 0, G_OPTION_ARG_NONE, &o.rm, "Remove the container when it exits", NULL },
@@ -88,6 +94,17 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   o.args = g_strdupv (argv + 2);
   o.entrypoint = g_steal_pointer (&entrypoint);
   o.root_emulation = emulate ? 1 : no_emulate ? 0 : -1;
+  {
+    gboolean verify = TRUE;
+    if (!rrun_cli_parse_tls_verify (tls, &verify, error))
+      goto fail;
+    o.no_tls_verify = !verify;
+  }
+  if (!g->quiet && (progress = rrun_pull_progress_new_for_stderr ()) != NULL)
+    {
+      o.pull_progress = rrun_pull_progress_update;
+      o.pull_progress_data = progress;
+    }
   if (o.tty && !isatty (STDIN_FILENO))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: -t needs a terminal on stdin");
@@ -95,11 +112,13 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       goto fail;
     }
   ok = rrun_container_run (g->config, &o, out_status, error);
+  g_free (tls);
   rrun_run_options_clear (&o);
   return ok;
 
 fail:
   g_free (entrypoint);
+  g_free (tls);
   rrun_run_options_clear (&o);
   return FALSE;
 }

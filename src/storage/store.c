@@ -27,6 +27,10 @@ struct RrunStore
   int lock_fd;
   GStrv ro_roots;           /* additional, read-only image stores */
   GStrv search_registries;  /* for short names */
+  /* flock(2) on one fd does not exclude the threads of this process from each other
+     (pull extracts several layers at once): they take this first. Recursive, as the
+     flock was. */
+  GRecMutex thread_lock;
 };
 
 /* What images/ID/image.json holds. */
@@ -392,13 +396,18 @@ scan_metas (const char *root, gboolean read_only)
 static gboolean
 store_lock (RrunStore *store, gboolean exclusive, GError **error)
 {
-  return rrun_lock_take (store->lock_fd, exclusive, TRUE, "the image store", error);
+  g_rec_mutex_lock (&store->thread_lock);
+  if (rrun_lock_take (store->lock_fd, exclusive, TRUE, "the image store", error))
+    return TRUE;
+  g_rec_mutex_unlock (&store->thread_lock);
+  return FALSE;
 }
 
 static void
 store_unlock (RrunStore *store)
 {
   rrun_lock_release (store->lock_fd);
+  g_rec_mutex_unlock (&store->thread_lock);
 }
 
 typedef struct
@@ -533,6 +542,8 @@ rrun_store_open (const RrunConfig *config, RrunStore **out_store, GError **error
   static const char *const subdirs[] = { "blobs/sha256", "layers", "images", "containers",
                                          "tmp" };
 
+  g_rec_mutex_init (&store->thread_lock);
+
   store->lock_fd = -1;
   store->root = g_strdup (config->storage_root);
   if (!rrun_fsmagic_network_fs (store->root, &fs, error))
@@ -571,6 +582,7 @@ rrun_store_free (RrunStore *store)
   if (store == NULL)
     return;
   rrun_close_fdp (&store->lock_fd);
+  g_rec_mutex_clear (&store->thread_lock);
   g_free (store->root);
   g_strfreev (store->ro_roots);
   g_strfreev (store->search_registries);

@@ -1,0 +1,401 @@
+/* rrun_pull_image: resolve, verify the config, stream the missing layers into the store.
+
+   Each missing layer gets a pipe: a download worker (at most max_parallel at once) writes
+   the blob into it from the registry's sink while an extractor thread runs
+   rrun_store_add_layer on the read end, so download and extraction overlap. The extractor
+   only sees end-of-file once the download finished and its digest checked out; on any
+   failure the write end is closed early, and add_layer's check of the diff_id from the
+   (verified) config refuses what arrived. A layer added by a pull that fails later is
+   removed again. Staging lives in the store's tmp/, so a SIGKILL leaves only garbage
+   there. */
+#include "pull.h"
+
+#include "error.h"
+#include "log.h"
+#include "registry/registries-conf.h"
+#include "registry/resolve.h"
+#include "util/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Image configs are small; refuse absurd ones before fetching them. */
+#define CONFIG_MAX_SIZE (32 * 1024 * 1024)
+
+typedef struct Pull Pull;
+
+typedef struct
+{
+  Pull *pull;
+  guint index; /* in the manifest's layers */
+  const RrunDescriptor *desc;
+  const char *parent_chain; /* NULL for the bottom layer */
+  const char *diff_id;      /* from the config */
+  int write_fd;
+  gboolean write_failed; /* the pipe refused bytes: the extractor's error tells why */
+  gboolean extract_ok;
+  gboolean created;
+  gboolean cancelled; /* skipped or stopped because another layer failed */
+  char *chain;
+  GError *extract_error;
+  GError *error; /* the layer's outcome */
+} LayerJob;
+
+struct Pull
+{
+  RrunStore *store;
+  const RrunIdMap *map;
+  RrunRemoteImage *img;
+  const char *what;
+  const RrunPullImageOptions *opts;
+  guint n_layers;
+  LayerJob *jobs;
+  guint n_jobs;
+  gint next_job;  /* atomic */
+  gint cancelled; /* atomic */
+};
+
+static void
+report (Pull *p, guint index, const char *digest, RrunPullLayerState state, guint64 done,
+        guint64 total)
+{
+  if (p->opts->progress)
+    p->opts->progress (index, p->n_layers, digest, state, done, total, p->opts->progress_data);
+}
+
+/* ---- config -------------------------------------------------------------------------- */
+
+static gboolean
+collect (const guint8 *data, gsize len, gpointer user_data, GError **error)
+{
+  g_byte_array_append (user_data, data, (guint)len);
+  return TRUE;
+}
+
+/* The config's rootfs.diff_ids, one per manifest layer. */
+static gboolean
+config_diff_ids (const char *data, gsize len, guint n_layers, const char *what, GStrv *out_ids,
+                 GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  JsonNode *root, *rootfs, *arr;
+  JsonObject *o;
+
+  if (!json_parser_load_from_data (parser, data, (gssize)len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: %s", what,
+                       local->message);
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "cannot read the config of %s: not an "
+                       "object",
+                       what);
+  o = json_node_get_object (root);
+  rootfs = json_object_get_member (o, "rootfs");
+  if (rootfs == NULL || !JSON_NODE_HOLDS_OBJECT (rootfs))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: no rootfs", what);
+  arr = json_object_get_member (json_node_get_object (rootfs), "diff_ids");
+  if (arr == NULL || !JSON_NODE_HOLDS_ARRAY (arr))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "cannot read the config of %s: no "
+                       "rootfs.diff_ids",
+                       what);
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (arr)); i++)
+    {
+      JsonNode *n = json_array_get_element (json_node_get_array (arr), i);
+      const char *s;
+
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+        return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                           "cannot read the config of %s: "
+                           "rootfs.diff_ids[%u] is not a string",
+                           what, i);
+      s = json_node_get_string (n);
+      if (!rrun_digest_validate (s, "diff_id", error))
+        return FALSE;
+      g_ptr_array_add (ids, g_strdup (s));
+    }
+  if (ids->len != n_layers)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the config of %s lists %u layer%s but "
+                       "its manifest %u",
+                       what, ids->len, ids->len == 1 ? "" : "s", n_layers);
+  g_ptr_array_add (ids, NULL);
+  *out_ids = (GStrv)g_ptr_array_steal (ids, NULL);
+  return TRUE;
+}
+
+/* ---- layers -------------------------------------------------------------------------- */
+
+typedef struct
+{
+  LayerJob *job;
+  int read_fd;
+} ExtractArgs;
+
+static gpointer
+extract_main (gpointer data)
+{
+  ExtractArgs *a = data;
+  LayerJob *job = a->job;
+  sigset_t pipe_set;
+
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_UNBLOCK, &pipe_set, NULL);
+  job->extract_ok
+      = rrun_store_add_layer (job->pull->store, job->pull->map, a->read_fd, job->parent_chain,
+                              job->diff_id, &job->chain, NULL, &job->created, &job->extract_error);
+  close (a->read_fd);
+  return NULL;
+}
+
+static gboolean
+pipe_write (const guint8 *data, gsize len, gpointer user_data, GError **error)
+{
+  LayerJob *job = user_data;
+
+  if (g_atomic_int_get (&job->pull->cancelled))
+    {
+      job->cancelled = TRUE;
+      return rrun_throw (error, RRUN_ERROR_FAILED, "cancelled: another layer failed");
+    }
+  if (!rrun_fd_write_all (job->write_fd, data, len, error))
+    {
+      job->write_failed = TRUE;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_blob_progress (const RrunDescriptor *desc, guint64 done, guint64 total, gpointer user_data)
+{
+  LayerJob *job = user_data;
+
+  report (job->pull, job->index, desc->digest, RRUN_PULL_LAYER_DOWNLOADING, done, total);
+}
+
+static void
+run_layer (LayerJob *job)
+{
+  Pull *p = job->pull;
+  g_autoptr (GError) fetch_error = NULL;
+  ExtractArgs args = { job, -1 };
+  int fds[2];
+  GThread *thread;
+  gboolean fetched;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    {
+      rrun_throw_errno (&job->error, errno, "cannot create a pipe");
+      return;
+    }
+  args.read_fd = fds[0];
+  job->write_fd = fds[1];
+  /* A larger pipe lets the download run ahead of the extractor's bursts of small files
+     (1 MiB is what an unprivileged process may ask for by default; less is fine). */
+  (void)fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
+  thread = g_thread_new ("rrun-extract", extract_main, &args);
+  fetched = rrun_registry_fetch_blob (p->img->client, p->img->repository, job->desc, p->what,
+                                      pipe_write, on_blob_progress, job, &fetch_error);
+  /* End of file for the extractor only now, after the digest was checked. */
+  close (job->write_fd);
+  job->write_fd = -1;
+  g_thread_join (thread);
+
+  if (fetched && job->extract_ok)
+    {
+      report (p, job->index, job->desc->digest, RRUN_PULL_LAYER_DONE, (guint64)job->desc->size,
+              (guint64)job->desc->size);
+      return;
+    }
+  if (job->extract_ok && job->created)
+    {
+      /* The extractor accepted what arrived, but the download did not verify. */
+      g_autoptr (GError) local = NULL;
+      if (!rrun_store_remove_layer (p->store, p->map, job->chain, &local))
+        rrun_warning ("cannot remove layer %.12s: %s", job->chain, local->message);
+      job->created = FALSE;
+    }
+  if (!fetched && !(job->write_failed && job->extract_error))
+    job->error = g_steal_pointer (&fetch_error);
+  else if (job->extract_error)
+    {
+      job->error = g_error_copy (job->extract_error);
+      g_prefix_error (&job->error, "cannot extract layer %s of %s: ", job->desc->digest, p->what);
+    }
+  else
+    job->error = g_steal_pointer (&fetch_error);
+  report (p, job->index, job->desc->digest, RRUN_PULL_LAYER_FAILED, 0, (guint64)job->desc->size);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  Pull *p = data;
+  sigset_t pipe_set;
+
+  /* A write to a pipe whose extractor gave up is EPIPE, not a dead process. The signal
+     stays pending on this thread and goes with it. */
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, NULL);
+  for (;;)
+    {
+      guint i = (guint)g_atomic_int_add (&p->next_job, 1);
+      if (i >= p->n_jobs)
+        break;
+      if (g_atomic_int_get (&p->cancelled))
+        {
+          p->jobs[i].cancelled = TRUE;
+          rrun_throw (&p->jobs[i].error, RRUN_ERROR_FAILED, "cancelled: another layer failed");
+          continue;
+        }
+      run_layer (&p->jobs[i]);
+      if (p->jobs[i].error)
+        g_atomic_int_set (&p->cancelled, 1);
+    }
+  return NULL;
+}
+
+static void
+layer_job_clear (LayerJob *job)
+{
+  g_free (job->chain);
+  g_clear_error (&job->extract_error);
+  g_clear_error (&job->error);
+}
+
+/* ---- the pull ------------------------------------------------------------------------ */
+
+gboolean
+rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *map, const char *ref,
+                 const RrunPullImageOptions *options, char **out_id, char **out_name,
+                 GError **error)
+{
+  static const RrunPullImageOptions defaults = { TRUE, NULL, 3, NULL, NULL };
+  const RrunPullImageOptions *opts = options ? options : &defaults;
+  g_autoptr (RrunRegistriesConf) conf = NULL;
+  g_autoptr (RrunPlatform) platform = NULL;
+  g_autoptr (RrunRemoteImage) img = NULL;
+  g_autoptr (GByteArray) cfg = g_byte_array_new ();
+  g_autoptr (GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_auto (GStrv) diff_ids = NULL;
+  g_autofree char *what = NULL, *name = NULL, *id = NULL;
+  const RrunDescriptor *cdesc;
+  RrunPullOptions ropts = { opts->tls_verify, NULL };
+  GPtrArray *layers;
+  Pull p = { 0 };
+  guint workers;
+  gboolean ok = TRUE;
+
+  if (opts->platform && !rrun_platform_parse (opts->platform, &platform, error))
+    return FALSE;
+  ropts.platform = platform;
+  if (!rrun_registries_conf_load (config, &conf, error)
+      || !rrun_registry_resolve (conf, ref, &ropts, &img, error))
+    return FALSE;
+  what = rrun_reference_to_string (img->ref);
+  layers = img->image->layers;
+
+  /* The config: its digest is the image id; its diff_ids give the chain ids. */
+  cdesc = img->image->config;
+  if (cdesc->size > CONFIG_MAX_SIZE)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "the config of %s is too large (%" G_GINT64_FORMAT " bytes)", what,
+                       cdesc->size);
+  if (!rrun_registry_fetch_blob (img->client, img->repository, cdesc, what, collect, NULL, cfg,
+                                 error)
+      || !config_diff_ids ((const char *)cfg->data, cfg->len, layers->len, what, &diff_ids, error))
+    return FALSE;
+  for (guint i = 0; i < layers->len; i++)
+    g_ptr_array_add (chains, rrun_store_chain_id (i ? chains->pdata[i - 1] : NULL, diff_ids[i]));
+  g_ptr_array_add (chains, NULL);
+
+  p.store = store;
+  p.map = map;
+  p.img = img;
+  p.what = what;
+  p.opts = opts;
+  p.n_layers = layers->len;
+  p.jobs = g_new0 (LayerJob, layers->len);
+  for (guint i = 0; i < layers->len; i++)
+    {
+      const RrunDescriptor *d = g_ptr_array_index (layers, i);
+      if (rrun_store_has_layer (store, chains->pdata[i]))
+        {
+          report (&p, i, d->digest, RRUN_PULL_LAYER_EXISTS, 0, (guint64)d->size);
+          continue;
+        }
+      p.jobs[p.n_jobs] = (LayerJob){ .pull = &p,
+                                     .index = i,
+                                     .desc = d,
+                                     .write_fd = -1,
+                                     .parent_chain = i ? chains->pdata[i - 1] : NULL,
+                                     .diff_id = diff_ids[i] };
+      p.n_jobs++;
+      report (&p, i, d->digest, RRUN_PULL_LAYER_WAITING, 0, (guint64)d->size);
+    }
+
+  workers = MIN (opts->max_parallel ? opts->max_parallel : 3, p.n_jobs);
+  for (guint i = 0; i < workers; i++)
+    g_ptr_array_add (threads, g_thread_new ("rrun-pull", worker_main, &p));
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  for (guint i = 0; i < p.n_jobs && ok; i++)
+    if (p.jobs[i].error && !p.jobs[i].cancelled)
+      {
+        g_propagate_error (error, g_steal_pointer (&p.jobs[i].error));
+        ok = FALSE;
+      }
+  for (guint i = 0; i < p.n_jobs && ok; i++)
+    if (p.jobs[i].error)
+      {
+        g_propagate_error (error, g_steal_pointer (&p.jobs[i].error));
+        ok = FALSE;
+      }
+
+  if (ok)
+    {
+      if (img->ref->tag)
+        {
+          g_autofree char *repo = rrun_reference_repository (img->ref);
+          name = g_strdup_printf ("%s:%s", repo, img->ref->tag);
+        }
+      ok = (img->index == NULL
+            || rrun_store_put_blob (store, img->index_digest, g_bytes_get_data (img->index, NULL),
+                                    g_bytes_get_size (img->index), error))
+           && rrun_store_put_blob (store, img->manifest_digest,
+                                   g_bytes_get_data (img->manifest, NULL),
+                                   g_bytes_get_size (img->manifest), error)
+           && rrun_store_add_image (store, (const char *)cfg->data, cfg->len,
+                                    (const char *const *)chains->pdata, name,
+                                    rrun_remote_image_digest (img), &id, error);
+    }
+  if (!ok)
+    for (guint i = 0; i < p.n_jobs; i++)
+      if (p.jobs[i].created)
+        {
+          g_autoptr (GError) local = NULL;
+          if (!rrun_store_remove_layer (store, map, p.jobs[i].chain, &local))
+            rrun_warning ("cannot remove layer %.12s: %s", p.jobs[i].chain, local->message);
+        }
+  for (guint i = 0; i < p.n_jobs; i++)
+    layer_job_clear (&p.jobs[i]);
+  g_free (p.jobs);
+  if (!ok)
+    return FALSE;
+  *out_id = g_steal_pointer (&id);
+  if (out_name)
+    *out_name = name ? g_steal_pointer (&name) : g_strdup (what);
+  return TRUE;
+}
