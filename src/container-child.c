@@ -163,7 +163,9 @@ rrun_container_child_main (const RrunChildPlan *p)
     _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the user namespace");
-  if (unshare (p->unshare_flags) < 0)
+  /* The PID namespace comes after the root file system: fuse-overlayfs, forked here, must
+     stay outside it, so that the command is PID 1 and `ps` inside does not list it. */
+  if (unshare (p->unshare_flags & ~CLONE_NEWPID) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "namespaces");
   /* Nothing mounted from here on may propagate to the host, nor the reverse. */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -173,6 +175,8 @@ rrun_container_child_main (const RrunChildPlan *p)
   if (p->loopback_up)
     loopback_up (p->report_fd);
   fuse = mount_rootfs (p);
+  if ((p->unshare_flags & CLONE_NEWPID) && unshare (CLONE_NEWPID) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "PID namespace");
 
   container = raw_fork ();
   if (container < 0)
