@@ -163,6 +163,10 @@ rrun_container_child_main (const RrunChildPlan *p)
     _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the user namespace");
+  /* When container root is a subordinate id (keep-id), the id change above made us
+     non-dumpable, which hides /proc/PID/ns from rrun-net and the host side. The execve
+     of the command sets dumpable again from the file, as for any process. */
+  prctl (PR_SET_DUMPABLE, 1);
   /* The PID namespace comes after the root file system: fuse-overlayfs, forked here, must
      stay outside it, so that the command is PID 1 and `ps` inside does not list it. */
   if (unshare (p->unshare_flags & ~CLONE_NEWPID) < 0)

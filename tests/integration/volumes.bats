@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# issue 6 on laptops and HPC nodes: bind mounts, tmpfs, a read-only root, --userns=keep-id
+# (files written into a bind mount keep the user's own owner, layers are not copied), root
+# emulation in single-ID mode, and the host's IPC namespace for MPI.
+
+load helpers
+
+setup() {
+  DATA=$BATS_TEST_TMPDIR/data
+  mkdir -p "$DATA"
+  echo from-host >"$DATA/file"
+}
+
+@test "volumes: a bind-mounted directory is read and written; the file keeps its content" {
+  run -0 rrun run --rm -v "$DATA:/data" "$FIXTURE_IMAGE" sh -c 'cat /data/file; echo new >/data/out'
+  [ "$output" = from-host ]
+  [ "$(cat "$DATA/out")" = new ]
+  no_leftovers
+}
+
+@test "volumes: :ro makes writes fail with EROFS; a single file can be bound too" {
+  run -1 rrun run --rm -v "$DATA:/data:ro" "$FIXTURE_IMAGE" touch /data/x
+  [[ $output == *"Read-only file system"* ]]
+  [ ! -e "$DATA/x" ]
+  run -0 rrun run --rm -v "$DATA/file:/etc/from-host:ro" "$FIXTURE_IMAGE" cat /etc/from-host
+  [ "$output" = from-host ]
+}
+
+@test "volumes: relative and missing host paths are refused with a hint, and nothing is left" {
+  run -125 --separate-stderr rrun run --rm -v data:/data "$FIXTURE_IMAGE" true
+  [[ ${stderr_lines[0]} == 'rrun: invalid volume "data:/data": the host path "data" is not absolute' ]]
+  [[ ${stderr_lines[1]} == hint:* ]]
+  run -125 --separate-stderr rrun run --rm -v "$DATA/missing:/m" "$FIXTURE_IMAGE" true
+  [[ ${stderr_lines[0]} == "rrun: cannot mount volume \"$DATA/missing\": No such file or directory" ]]
+  [ ! -e "$DATA/missing" ]
+  no_leftovers
+}
+
+@test "tmpfs and read-only: --tmpfs mounts a tmpfs; --read-only refuses writes to the root" {
+  run -0 rrun run --rm --tmpfs /scratch:size=1m,mode=700 "$FIXTURE_IMAGE" \
+    sh -c 'grep " /scratch " /proc/self/mountinfo; stat -c %a /scratch'
+  [[ ${lines[0]} == *tmpfs* ]]
+  [ "${lines[1]}" = 700 ]
+  run -1 rrun run --rm --read-only "$FIXTURE_IMAGE" touch /newfile
+  [[ $output == *"Read-only file system"* ]]
+  run -0 rrun run --rm --read-only --tmpfs /tmp "$FIXTURE_IMAGE" touch /tmp/ok
+}
+
+@test "keep-id: my uid inside equals the host's, files in a bind mount keep my owner" {
+  command -v fuse-overlayfs >/dev/null || skip "keep-id needs fuse-overlayfs"
+  run -0 rrun run --rm --userns keep-id -v "$DATA:/data" "$FIXTURE_IMAGE" \
+    sh -c 'id -u; id -g; touch /data/mine; id -un; stat -c %u /bin/busybox'
+  [ "${lines[0]}" = "$(id -u)" ]
+  [ "${lines[1]}" = "$(id -g)" ]
+  [ "${lines[2]}" = "$(id -un)" ]
+  # the image's root-owned files still show as root: remapped at mount time, not copied
+  [ "${lines[3]}" = 0 ]
+  [ "$(stat -c %u "$DATA/mine")" = "$(id -u)" ]
+  no_leftovers
+}
+
+@test "root emulation: without a subuid range, chown succeeds as a no-op; off with a flag" {
+  local empty=$BATS_TEST_TMPDIR/empty
+  : >"$empty"
+  RRUN_SUBUID_FILE=$empty RRUN_SUBGID_FILE=$empty \
+    run -0 rrun -q run --rm "$FIXTURE_IMAGE" sh -c 'touch /x && chown 5:5 /x && echo chown-ok'
+  [ "$output" = chown-ok ]
+  RRUN_SUBUID_FILE=$empty RRUN_SUBGID_FILE=$empty \
+    run -1 rrun -q run --rm --no-root-emulation "$FIXTURE_IMAGE" sh -c 'touch /x && chown 5:5 /x'
+  no_leftovers
+}
+
+@test "ipc host: the host's System V message queues are visible with --ipc host only" {
+  command -v ipcmk >/dev/null || skip "ipcmk is not installed"
+  local id
+  id=$(ipcmk -Q | awk '{print $NF}')
+  run -0 rrun run --rm --ipc host "$FIXTURE_IMAGE" cat /proc/sysvipc/msg
+  [[ $output == *" $id "* ]]
+  run -0 rrun run --rm "$FIXTURE_IMAGE" cat /proc/sysvipc/msg
+  [[ $output != *" $id "* ]]
+  ipcrm -q "$id"
+}
+
+@test "batch use: stdio passes through, the exit code propagates, SIGTERM reaches the command" {
+  run -0 bash -c 'printf "a\nb\n" | "$@" run --rm -i --network host --ipc host "'"$FIXTURE_IMAGE"'" wc -l' _ "${RRUN_CMD[@]}"
+  [ "$output" = 2 ]
+  run -3 rrun run --rm --network host "$FIXTURE_IMAGE" sh -c 'exit 3'
+  no_leftovers
+}
