@@ -133,6 +133,26 @@ container_free (RrunContainer *c)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunContainer, container_free)
 
+/* Run dirs left by a killed rrun: their writable layer was collected by
+   rrun_store_gc_containers (a live container's layer stays locked), so a run dir without
+   one belongs to no running container. */
+static void
+remove_stale_run_dirs (RrunStore *store, const char *containers_dir)
+{
+  g_autoptr(GDir) d = g_dir_open (containers_dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *layer = g_build_filename (rrun_store_root (store), "containers", name,
+                                                 NULL);
+      g_autofree char *dir = g_build_filename (containers_dir, name, NULL);
+
+      if (!g_file_test (layer, G_FILE_TEST_EXISTS))
+        rrun_path_rm_rf (dir, NULL);
+    }
+}
+
 /* A file of the image's root file system, read from the topmost layer that has it;
    NULL when absent or deleted by a whiteout. */
 static char *
@@ -468,14 +488,16 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   containers_dir = g_build_filename (config->run_root, "containers", NULL);
   if (mkdir (containers_dir, 0700) < 0 && errno != EEXIST)
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", containers_dir);
-  c->run_dir = g_build_filename (containers_dir, c->id, NULL);
-  merged = g_build_filename (c->run_dir, "merged", NULL);
-  if (!rrun_path_mkdir_p (merged, 0700, error))
-    return FALSE;
+  /* The writable layer (with its lock) first: a run dir whose layer is gone is stale. */
   if (!rrun_store_create_container_dirs (c->store, c->id, image->id, &upper, &work, &c->lock_fd,
                                          error))
     return FALSE;
   c->layer_created = TRUE;
+  remove_stale_run_dirs (c->store, containers_dir);
+  c->run_dir = g_build_filename (containers_dir, c->id, NULL);
+  merged = g_build_filename (c->run_dir, "merged", NULL);
+  if (!rrun_path_mkdir_p (merged, 0700, error))
+    return FALSE;
   if (!write_etc_files (c->run_dir, hostname, c->net_opts, &mo, error))
     return FALSE;
   /* Owned here, so that every early return frees them. */

@@ -23,7 +23,7 @@ free_port() {
 @test "ports: -p publishes a container port on the host; ps and port show it" {
   local port
   port=$(free_port)
-  rrun_bg run --rm --name web -p "127.0.0.1:$port:8080" "$FIXTURE_IMAGE" \
+  rrun_bg run --rm --init --name web -p "127.0.0.1:$port:8080" "$FIXTURE_IMAGE" \
     sh -c 'mkdir -p /www && echo hello-from-container >/www/index.html && echo ready && exec httpd -f -p 8080 -h /www'
   wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
   wait_until curl -fsS "http://127.0.0.1:$port/index.html"
@@ -33,11 +33,10 @@ free_port() {
   [[ $output == *web* ]]
   run -0 rrun port web
   [[ $output == *"8080/tcp -> 127.0.0.1:$port"* ]]
+  # --init forwards SIGTERM to httpd, which has no handler and ends: 128 + 15
   kill -TERM "$RRUN_PID"
-  # httpd as PID 1 has no TERM handler (ignored, as with docker): end it with SIGKILL
-  sleep 0.5
-  kill -KILL "$RRUN_PID" 2>/dev/null || true
-  wait "$RRUN_PID" || true
+  wait_bg
+  [ "$BG_STATUS" -eq 143 ]
   no_leftovers
   run -125 rrun port web
   [[ $output == *'no running container "web"'* ]]
