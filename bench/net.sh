@@ -76,6 +76,7 @@ h2c () { # h2c HOST_PORT
 }
 start_inside_server () {
   in_ns iperf3 -s -p 5201 >/dev/null 2>&1 &
+  PIDS+=("$!") # nsenter execs iperf3: killing the namespace's sleep does not end it
   PIDS+=($!)
   for _ in $(seq 40); do in_ns ss -ltn | grep -q ':5201 ' && return 0; sleep 0.05; done
   return 1
