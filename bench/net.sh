@@ -75,8 +75,9 @@ h2c () { # h2c HOST_PORT
   echo "$(median "${vals[@]}") (runs: ${vals[*]})"
 }
 start_inside_server () {
-  in_ns iperf3 -s -p 5201 >/dev/null 2>&1 &
-  PIDS+=("$!") # nsenter execs iperf3: killing the namespace's sleep does not end it
+  # nsenter itself in the background (not the in_ns function, whose subshell would get
+  # the pid): nsenter execs iperf3, so the pid is the server's and cleanup ends it.
+  nsenter -t "$NSPID" -U -n --preserve-credentials iperf3 -s -p 5201 >/dev/null 2>&1 &
   PIDS+=($!)
   for _ in $(seq 40); do in_ns ss -ltn | grep -q ':5201 ' && return 0; sleep 0.05; done
   return 1
