@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "config.h"
 
@@ -37,6 +38,12 @@ const RrunCommand *rrun_cli_commands (void);
    "invalid option" wording with a hint to --help. */
 gboolean rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
                          GError **error);
+
+/* --format of the listing commands: NULL, "table" or "json". */
+gboolean rrun_cli_check_format (const char *command, const char *format, GError **error);
+
+/* Print what a JsonBuilder holds, pretty, on stdout (the --format json of every listing). */
+void rrun_cli_print_json (JsonBuilder *builder);
 
 /* Each command; declared here so the table in commands.c can name them. */
 gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const RrunCommand commands[] = {
@@ -52,4 +53,28 @@ rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***arg
               g_utf8_strdown (local->message, -1));
   rrun_add_hint (error, "see: rrun %s --help", command);
   return FALSE;
+}
+
+gboolean
+rrun_cli_check_format (const char *command, const char *format, GError **error)
+{
+  if (format == NULL || strcmp (format, "json") == 0 || strcmp (format, "table") == 0)
+    return TRUE;
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+              "invalid --format \"%s\": expected table or json", format);
+  rrun_add_hint (error, "see: rrun %s --help", command);
+  return FALSE;
+}
+
+void
+rrun_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
 }

@@ -55,9 +55,6 @@ static void
 print_json (GPtrArray *images)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_array (b);
   for (guint i = 0; i < images->len; i++)
@@ -96,11 +93,7 @@ print_json (GPtrArray *images)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
-  printf ("%s\n", text);
+  rrun_cli_print_json (b);
 }
 
 static void
@@ -180,12 +173,8 @@ rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
       rrun_add_hint (error, "see: rrun images --help");
       return FALSE;
     }
-  if (format && strcmp (format, "json") != 0 && strcmp (format, "table") != 0)
-    {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                  "invalid --format \"%s\": expected table or json", format);
-      return FALSE;
-    }
+  if (!rrun_cli_check_format ("images", format, error))
+    return FALSE;
   if (!rrun_store_open (g->config, &store, error)
       || !rrun_store_list_images (store, &images, error))
     return FALSE;

@@ -127,9 +127,6 @@ static void
 print_json (const RrunConfig *config, Info *i)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
   g_autofree char *user = g_strdup (g_get_user_name ());
 
   json_builder_begin_object (b);
@@ -199,11 +196,7 @@ print_json (const RrunConfig *config, Info *i)
   add_strv (b, "registries", config->unqualified_search_registries);
   json_builder_end_object (b);
 
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
-  printf ("%s\n", text);
+  rrun_cli_print_json (b);
 }
 
 static void
@@ -312,9 +305,8 @@ rrun_cmd_info (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       rrun_add_hint (error, "see: rrun info --help");
       return FALSE;
     }
-  if (format && strcmp (format, "json") != 0 && strcmp (format, "table") != 0)
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "invalid --format \"%s\": expected table or json", format);
+  if (!rrun_cli_check_format ("info", format, error))
+    return FALSE;
   info_gather (g->config, &info);
   if (g_strcmp0 (format, "json") == 0)
     print_json (g->config, &info);

@@ -27,17 +27,13 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!rrun_cli_parse (ctx, "ps", &argc, &argv, error))
     return FALSE;
-  if (format && strcmp (format, "json") != 0 && strcmp (format, "table") != 0)
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "ps: invalid --format \"%s\": expected table or json", format);
+  if (!rrun_cli_check_format ("ps", format, error))
+    return FALSE;
   if (!rrun_state_list (g->config, &states, error))
     return FALSE;
   if (g_strcmp0 (format, "json") == 0)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autoptr(JsonGenerator) gen = json_generator_new ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *text = NULL;
 
       json_builder_begin_array (b);
       for (guint i = 0; i < states->len; i++)
@@ -59,11 +55,7 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
-      root = json_builder_get_root (b);
-      json_generator_set_root (gen, root);
-      json_generator_set_pretty (gen, TRUE);
-      text = json_generator_to_data (gen, NULL);
-      printf ("%s\n", text);
+      rrun_cli_print_json (b);
     }
   else
     {

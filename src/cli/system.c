@@ -13,9 +13,6 @@ static void
 print_json (GPtrArray *checks, int status)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "ok");
@@ -42,11 +39,7 @@ print_json (GPtrArray *checks, int status)
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
-  printf ("%s\n", text);
+  rrun_cli_print_json (b);
 }
 
 static gboolean
@@ -84,9 +77,8 @@ system_check (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       rrun_add_hint (error, "see: rrun system check --help");
       return FALSE;
     }
-  if (format && strcmp (format, "json") != 0 && strcmp (format, "table") != 0)
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "invalid --format \"%s\": expected table or json", format);
+  if (!rrun_cli_check_format ("system", format, error))
+    return FALSE;
   checks = rrun_check_all (g->config);
   status = rrun_check_exit_status (checks);
   if (g_strcmp0 (format, "json") == 0)
