@@ -46,6 +46,10 @@ typedef struct
   char *const *fuse_argv;
   int fuse_stderr_fd;          /* memfd: fuse-overlayfs's stderr, read by the host */
 
+  /* --rm: directories the namespace holder empties once the command has exited (it is
+     still root of the user namespace then, so files of subordinate ids go too). */
+  const char *empty_after[2];
+
   /* Namespaces after the user namespace. */
   int unshare_flags;           /* CLONE_NEWNS always; UTS, IPC, NET, CGROUP, PID */
   int loopback_up;             /* a new network namespace: bring lo up */

@@ -592,6 +592,11 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   plan.n_drop_bounding = caps->drop->len;
   plan.no_new_privs = !o->privileged;
   plan.readonly_root = o->read_only;
+  if (o->rm)
+    {
+      plan.empty_after[0] = upper;
+      plan.empty_after[1] = work;
+    }
 
   /* Single-ID mode cannot chown: fake the chown and set*id families so package managers
      work (--no-root-emulation turns it off). */
