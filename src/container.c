@@ -637,7 +637,8 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   {
     g_autofree char *command = g_strjoinv (" ", argv);
     RrunState state = { c->id, o->name, o->image, command, c->proc.pid1,
-                        g_get_real_time () / G_USEC_PER_SEC, c->run_dir };
+                        g_get_real_time () / G_USEC_PER_SEC,
+                        (char *) rrun_cgroup_path (c->cgroup), c->run_dir };
 
     /* For rrun ps and rrun port; goes with the run dir. */
     if (!rrun_state_write (&state, error))

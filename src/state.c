@@ -16,6 +16,7 @@ rrun_state_free (RrunState *s)
   g_free (s->name);
   g_free (s->image);
   g_free (s->command);
+  g_free (s->cgroup);
   g_free (s->run_dir);
   g_free (s);
 }
@@ -42,6 +43,8 @@ rrun_state_write (const RrunState *s, GError **error)
   json_builder_add_int_value (b, s->pid);
   json_builder_set_member_name (b, "created");
   json_builder_add_int_value (b, s->created);
+  json_builder_set_member_name (b, "cgroup");
+  json_builder_add_string_value (b, s->cgroup ? s->cgroup : "");
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -70,6 +73,9 @@ read_state (const char *run_dir)
   s->command = g_strdup (json_object_get_string_member_with_default (o, "command", ""));
   s->pid = (pid_t) json_object_get_int_member_with_default (o, "pid", 0);
   s->created = json_object_get_int_member_with_default (o, "created", 0);
+  s->cgroup = g_strdup (json_object_get_string_member_with_default (o, "cgroup", ""));
+  if (*s->cgroup == '\0')
+    g_clear_pointer (&s->cgroup, g_free);
   s->run_dir = g_strdup (run_dir);
   return s;
 }

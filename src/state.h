@@ -17,6 +17,7 @@ typedef struct
   char *command;   /* argv joined with spaces */
   pid_t pid;       /* the container's PID 1 as the host sees it */
   gint64 created;  /* unix seconds */
+  char *cgroup;    /* the container's cgroup v2 directory, or NULL */
   char *run_dir;
 } RrunState;
 

@@ -98,3 +98,16 @@ require_no_delegation() {
   run -125 rrun run --rm --cgroups=sometimes "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid value "sometimes" for --cgroups: expected enabled or disabled' ]
 }
+
+@test "stats: without a cgroup of its own a container is listed with the reason" {
+  rrun_bg run --rm --name idle "$FIXTURE_IMAGE" \
+    sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done'
+  wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
+  run -0 rrun stats --no-stream idle
+  [[ $output == *"no cgroup of its own"* ]]
+  run -0 rrun stats --no-stream --format json
+  [[ $output == *'"CgroupAvailable" : false'* ]]
+  kill -TERM "$RRUN_PID"
+  wait_bg
+  no_leftovers
+}
