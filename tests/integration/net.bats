@@ -30,6 +30,15 @@ setup () {
 }
 
 teardown () {
+  # Servers started with `in_ns ... &` are nsenter's children, not the background
+  # subshell's pid: end everything in the test's user namespace first.
+  local ns d
+  ns=$(readlink "/proc/$NSPID/ns/user" 2>/dev/null) || ns=
+  if [[ -n $ns ]]; then
+    for d in /proc/[0-9]*; do
+      [[ $(readlink "$d/ns/user" 2>/dev/null) == "$ns" ]] && kill "${d#/proc/}" 2>/dev/null
+    done
+  fi
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$T"
