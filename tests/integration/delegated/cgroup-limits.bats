@@ -20,6 +20,14 @@ require_controller() { # NAME
     skip "the $1 controller is not delegated to $RRUN_TEST_CGROUP (has: $(cat "$RRUN_TEST_CGROUP/cgroup.controllers"))"
 }
 
+# A failed assertion must not leave the container running for the next test.
+teardown() {
+  if [[ -n ${RRUN_PID:-} ]] && kill -0 "$RRUN_PID" 2>/dev/null; then
+    kill -KILL "$RRUN_PID" 2>/dev/null || true
+    wait "$RRUN_PID" 2>/dev/null || true
+  fi
+}
+
 leaves() {
   find "$RRUN_TEST_CGROUP" -mindepth 1 -maxdepth 2 -type d -name 'rrun-*' ! -name rrun-host | sort
 }
@@ -33,7 +41,7 @@ start_waiting() { # rrun run options...
   [ -n "$CG" ]
   [ "$(wc -l <<<"$CG")" -eq 1 ]
   # the container's processes are in the leaf, and no others
-  [ -s "$CG/cgroup.procs" ]
+  [ -n "$(cat "$CG/cgroup.procs")" ]   # cgroupfs files always report size 0: read it
   ! grep -qx "$RRUN_PID" "$CG/cgroup.procs"
 }
 
