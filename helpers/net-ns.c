@@ -136,7 +136,7 @@ set_ping_group_range (GError **error)
       if (fd >= 0)
         close (fd);
       net_throw_errno (error, errsv, "cannot set net.ipv4.ping_group_range to \"%s\"", value);
-      net_add_hint (error, "ping needs ICMP echo sockets; other traffic is not affected");
+      rrun_add_hint (error, "ping needs ICMP echo sockets; other traffic is not affected");
       return FALSE;
     }
   close (fd);
@@ -156,10 +156,10 @@ open_tap (const char *name, GError **error)
 
       net_throw_errno (error, errsv, "cannot open /dev/net/tun");
       if (errsv == ENOENT)
-        net_add_hint (error, "load the tun module: an administrator runs \"modprobe tun\"");
+        rrun_add_hint (error, "load the tun module: an administrator runs \"modprobe tun\"");
       else if ((errsv == EACCES || errsv == EPERM) && stat ("/dev/net/tun", &st) == 0
                && (st.st_mode & 0006) != 0006)
-        net_add_hint (error,
+        rrun_add_hint (error,
                       "/dev/net/tun is mode %04o here; an administrator runs "
                       "\"chmod 0666 /dev/net/tun\" or \"subuid-setup.sh --fix\"",
                       st.st_mode & 07777);
@@ -171,7 +171,7 @@ open_tap (const char *name, GError **error)
     {
       net_throw_errno (error, errno, "cannot create the tap device \"%s\"", name);
       if (errno == EPERM)
-        net_add_hint (error, "the network namespace must belong to the container's user "
+        rrun_add_hint (error, "the network namespace must belong to the container's user "
                              "namespace");
       close (fd);
       return -1;
@@ -201,7 +201,7 @@ join_and_make_tap (const NetConfig *cfg, GError **error)
     {
       net_throw_errno (error, errno, "cannot open \"%s\"", net_path);
       if (errno == ENOENT)
-        net_add_hint (error, "the container's process is gone");
+        rrun_add_hint (error, "the container's process is gone");
       return -1;
     }
   userns_fd = user_path != NULL ? open (user_path, O_RDONLY | O_CLOEXEC) : -1;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "error.h" /* rrun_add_hint, shared with rrun */
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,7 +21,6 @@ GQuark net_error_quark (void);
 /* Every error names the helper once, in main(): "rrun-net: <what>: <why>". */
 gboolean net_throw (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 gboolean net_throw_errno (GError **error, int errsv, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
-void net_add_hint (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 typedef struct
 {

@@ -55,23 +55,6 @@ net_throw_errno (GError **error, int errsv, const char *fmt, ...)
   return FALSE;
 }
 
-void
-net_add_hint (GError **error, const char *fmt, ...)
-{
-  g_autofree char *hint = NULL;
-  char *old;
-  va_list ap;
-
-  if (error == NULL || *error == NULL)
-    return;
-  va_start (ap, fmt);
-  hint = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  old = (*error)->message;
-  (*error)->message = g_strconcat (old, "\nhint: ", hint, NULL);
-  g_free (old);
-}
-
 /* ---- libslirp callbacks ---- */
 
 typedef struct
