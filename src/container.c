@@ -2,6 +2,7 @@
 #include "container-plan.h"
 #include "error.h"
 #include "idmap.h"
+#include "image-tool.h"
 #include "log.h"
 #include "namespaces.h"
 #include "network.h"
@@ -295,12 +296,10 @@ add_keep_id_entries (const RrunIdMap *map, char **passwd, char **group, gboolean
    --pull=missing (default): pull when the store has no such image; always: pull first
    (layers already present are not fetched again); never: the store only. */
 static gboolean
-find_or_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *storage_map,
-                    const RrunRunOptions *o, RrunImage **out_image, GError **error)
+find_or_pull_image (const RrunConfig *config, RrunStore *store, const RrunRunOptions *o,
+                    RrunImage **out_image, GError **error)
 {
   const char *policy = o->pull ? o->pull : config->pull_policy ? config->pull_policy : "missing";
-  RrunPullImageOptions po = { !o->no_tls_verify, NULL, 3, o->pull_progress,
-                              o->pull_progress_data };
   g_autoptr(GError) local = NULL;
   g_autofree char *id = NULL;
 
@@ -322,11 +321,10 @@ find_or_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap 
           return FALSE;
         }
     }
-  if (!rrun_pull_image (config, store, storage_map, o->image, &po, &id, NULL, error))
-    {
-      g_prefix_error (error, "cannot pull \"%s\": ", o->image);
-      return FALSE;
-    }
+  /* The image tool holds the registry client and the layer extractor, so this process
+     never loads libcurl or libarchive. */
+  if (!rrun_image_tool_pull (config, o->image, !o->no_tls_verify, o->quiet_pull, &id, error))
+    return FALSE;
   return rrun_store_find_image (store, id, out_image, error);
 }
 
@@ -406,7 +404,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (!rrun_store_gc_containers (c->store, c->storage_map, error))
     return FALSE;
   rrun_debug_phase ("store open");
-  if (!find_or_pull_image (config, c->store, c->storage_map, o, &image, error))
+  if (!find_or_pull_image (config, c->store, o, &image, error))
     return FALSE;
 
   rrun_debug_phase ("image found");

@@ -6,7 +6,6 @@
 
 #include "cgroup/cgroup.h"
 #include "config.h"
-#include "pull.h"
 
 G_BEGIN_DECLS
 
@@ -46,8 +45,7 @@ typedef struct
   /* Implicit pull (issue 3): */
   char *pull;              /* --pull missing|always|never; NULL: config->pull_policy */
   gboolean no_tls_verify;  /* --tls-verify=false */
-  RrunPullProgressFunc pull_progress; /* may be NULL */
-  gpointer pull_progress_data;
+  gboolean quiet_pull;     /* no progress display (rrun -q) */
 } RrunRunOptions;
 
 void rrun_run_options_clear (RrunRunOptions *opts);

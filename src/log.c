@@ -106,6 +106,9 @@ rrun_log_print_error (const GError *error)
   const char *msg = error->message;
   const char *nl = strchr (msg, '\n');
 
+  /* The image tool printed it to the same stderr. */
+  if (g_error_matches (error, RRUN_ERROR, RRUN_ERROR_REPORTED))
+    return;
   /* The first line is the error; the lines after it are hints, printed as they are. */
   if (nl == NULL)
     fprintf (stderr, "rrun: %s\n", msg);

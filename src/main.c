@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "config.h"
 #include "error.h"
+#include "image-tool.h"
 #include "log.h"
 #include "rrun-config.h"
 
@@ -75,9 +76,11 @@ main (int argc, char **argv)
   char **args;
   int nargs, status = 0;
   g_autofree char **shorthand = NULL;
+  g_auto(GStrv) orig_argv = g_strdupv (argv); /* GOption reorders argv in place */
 
   setlocale (LC_ALL, "");
   rrun_log_init ();
+  g.orig_argv = orig_argv;
 
   if (!parse_global (&g, &argc, &argv, &error))
     goto fail;
@@ -113,6 +116,14 @@ main (int argc, char **argv)
       nargs = n;
       cmd = rrun_cli_find_command ("run");
     }
+#ifndef RRUN_IMAGE_SIDE
+  /* Before loading config: the image tool loads its own. */
+  if (cmd->func == rrun_cli_forward_to_image_tool)
+    {
+      rrun_image_tool_exec (g.orig_argv, &error);
+      goto fail;
+    }
+#endif
   if (!rrun_config_load (g.root, g.runroot, &g.config, &error))
     goto fail;
   if (!rrun_config_relocate_storage (g.config, &error))

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "rrun-config.h"
+#include "util/own-program.h"
 #include "util/fd.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -37,35 +37,11 @@ struct RrunNetwork
 char *
 rrun_network_find_helper (GError **error)
 {
-  const char *env = g_getenv ("RRUN_NET");
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *libexec = g_build_filename (RRUN_LIBEXECDIR, "rrun-net", NULL);
+  char *path = rrun_find_own_program ("rrun-net", "RRUN_NET", "the network helper", error);
 
-  if (env != NULL && *env != '\0')
-    {
-      if (!g_file_test (env, G_FILE_TEST_IS_EXECUTABLE))
-        return rrun_throw (error, RRUN_ERROR_NOT_FOUND,
-                           "cannot find the network helper: RRUN_NET=\"%s\" is not executable",
-                           env),
-               NULL;
-      return g_strdup (env);
-    }
-  if (self != NULL)
-    {
-      g_autofree char *dir = g_path_get_dirname (self);
-      g_autofree char *p = g_build_filename (dir, "..", "helpers", "rrun-net", NULL);
-      g_autofree char *q = g_build_filename (dir, "helpers", "rrun-net", NULL);
-
-      if (g_file_test (p, G_FILE_TEST_IS_EXECUTABLE))
-        return g_steal_pointer (&p);
-      if (g_file_test (q, G_FILE_TEST_IS_EXECUTABLE))
-        return g_steal_pointer (&q);
-    }
-  if (g_file_test (libexec, G_FILE_TEST_IS_EXECUTABLE))
-    return g_steal_pointer (&libexec);
-  rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find the network helper: no \"%s\"", libexec);
-  rrun_add_hint (error, "install rrun completely, set RRUN_NET, or use --network none");
-  return NULL;
+  if (path == NULL)
+    rrun_add_hint (error, "install rrun completely, set RRUN_NET, or use --network none");
+  return path;
 }
 
 /* ---- who holds a port ---- */

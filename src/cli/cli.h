@@ -17,6 +17,7 @@ typedef struct
   char *storage_driver; /* --storage-driver */
   gboolean quiet;
   RrunConfig *config;   /* loaded after the global options */
+  char **orig_argv;     /* the command line as typed, for the image tool */
 } RrunGlobal;
 
 /* A command returns FALSE with error set, or TRUE with the process exit status. */
@@ -44,6 +45,16 @@ gboolean rrun_cli_check_format (const char *command, const char *format, GError 
 
 /* Print what a JsonBuilder holds, pretty, on stdout (the --format json of every listing). */
 void rrun_cli_print_json (JsonBuilder *builder);
+
+/* The commands that need libcurl or libarchive run in the image tool (image-tool.h):
+   in `rrun` their table entries exec it with the command line as typed. */
+#ifdef RRUN_IMAGE_SIDE
+#define RRUN_IMAGE_COMMAND(func) func
+#else
+#define RRUN_IMAGE_COMMAND(func) rrun_cli_forward_to_image_tool
+#endif
+gboolean rrun_cli_forward_to_image_tool (RrunGlobal *g, int argc, char **argv, int *out_status,
+                                         GError **error);
 
 /* Each command; declared here so the table in commands.c can name them. */
 gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

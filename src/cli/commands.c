@@ -1,17 +1,18 @@
 #include "cli/cli.h"
 #include "error.h"
+#include "image-tool.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const RrunCommand commands[] = {
   { "run", rrun_cmd_run, "run a command in a new container", FALSE },
-  { "pull", rrun_cmd_pull, "pull an image from a registry", FALSE },
+  { "pull", RRUN_IMAGE_COMMAND (rrun_cmd_pull), "pull an image from a registry", FALSE },
   { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
-  { "import", rrun_cmd_import, "make an image from a root file system tarball", FALSE },
+  { "import", RRUN_IMAGE_COMMAND (rrun_cmd_import), "make an image from a root file system tarball", FALSE },
   { "images", rrun_cmd_images, "list images", FALSE },
   { "rmi", rrun_cmd_rmi, "remove images", FALSE },
-  { "login", rrun_cmd_login, "log in to a registry", FALSE },
+  { "login", RRUN_IMAGE_COMMAND (rrun_cmd_login), "log in to a registry", FALSE },
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "ps", rrun_cmd_ps, "list running containers", FALSE },
   { "stats", rrun_cmd_stats, "show resource use of running containers", FALSE },
@@ -22,9 +23,19 @@ static const RrunCommand commands[] = {
   { "version", rrun_cmd_version, "print the version", FALSE },
   { "help", rrun_cmd_help, "show help for rrun or a command", FALSE },
   { "__internal", rrun_cmd_internal, "helpers rrun runs inside its user namespace", TRUE },
-  { "__fetch", rrun_cmd_fetch_internal, "fetch an image's blobs into a directory", TRUE },
+  { "__fetch", RRUN_IMAGE_COMMAND (rrun_cmd_fetch_internal), "fetch an image's blobs into a directory", TRUE },
   { NULL, NULL, NULL, FALSE },
 };
+
+gboolean
+rrun_cli_forward_to_image_tool (RrunGlobal *g, int argc, char **argv, int *out_status,
+                                GError **error)
+{
+  (void) argc;
+  (void) argv;
+  (void) out_status;
+  return rrun_image_tool_exec (g->orig_argv, error);
+}
 
 const RrunCommand *
 rrun_cli_commands (void)

@@ -13,6 +13,8 @@
 /* Exit status 3 tells rrun_userns_exec the input was corrupt or hostile. */
 #define INTERNAL_EXIT_CORRUPT 3
 
+#ifdef RRUN_IMAGE_SIDE
+/* Only the image tool links the extractor (libarchive): rrun_layer_extract runs it. */
 static gboolean
 extract_layer (int argc, char **argv, int *out_status, GError **error)
 {
@@ -45,6 +47,8 @@ extract_layer (int argc, char **argv, int *out_status, GError **error)
   return TRUE;
 }
 
+#endif
+
 static gboolean
 rm_tree (int argc, char **argv, int *out_status, GError **error)
 {
@@ -65,8 +69,10 @@ rm_tree (int argc, char **argv, int *out_status, GError **error)
 gboolean
 rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
+#ifdef RRUN_IMAGE_SIDE
   if (argc >= 2 && strcmp (argv[1], "extract-layer") == 0)
     return extract_layer (argc - 1, argv + 1, out_status, error);
+#endif
   if (argc >= 2 && strcmp (argv[1], "rm-tree") == 0)
     return rm_tree (argc - 1, argv + 1, out_status, error);
   return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,

@@ -1,6 +1,5 @@
 /* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
 #include "cli/cli.h"
-#include "cli/pull-progress.h"
 #include "container.h"
 #include "error.h"
 
@@ -13,7 +12,6 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   RrunRunOptions o = { 0 };
   gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
   char *entrypoint = NULL, *tls = NULL;
-  g_autoptr(RrunPullProgress) progress = NULL;
   GOptionEntry entries[] = {
     { "pull", 0, 0, G_OPTION_ARG_STRING, &o.pull,
       "Pull the image: missing (default), always or never", "POLICY" },
@@ -100,11 +98,7 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       goto fail;
     o.no_tls_verify = !verify;
   }
-  if (!g->quiet && (progress = rrun_pull_progress_new_for_stderr ()) != NULL)
-    {
-      o.pull_progress = rrun_pull_progress_update;
-      o.pull_progress_data = progress;
-    }
+  o.quiet_pull = g->quiet;
   if (o.tty && !isatty (STDIN_FILENO))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: -t needs a terminal on stdin");
