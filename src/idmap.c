@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <spawn.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ rrun_idmap_free (RrunIdMap *map)
   g_clear_pointer (&map->uid_ranges, g_array_unref);
   g_clear_pointer (&map->gid_ranges, g_array_unref);
   g_free (map->single_reason);
+  g_free (map->newuidmap);
+  g_free (map->newgidmap);
   g_free (map);
 }
 
@@ -301,9 +304,10 @@ subid_file (gboolean groups)
   return env ? env : groups ? "/etc/subgid" : "/etc/subuid";
 }
 
-/* newuidmap must exist and be setuid root or carry cap_setuid; otherwise it cannot help. */
+/* newuidmap must exist and be setuid root or carry cap_setuid; otherwise it cannot help.
+   Its path is kept, so starting it later costs no PATH search. */
 static gboolean
-check_map_helper (const char *name, GError **error)
+check_map_helper (const char *name, char **out_path, GError **error)
 {
   g_autofree char *path = g_find_program_in_path (name);
   struct stat st;
@@ -327,6 +331,7 @@ check_map_helper (const char *name, GError **error)
           return FALSE;
         }
     }
+  *out_path = g_steal_pointer (&path);
   return TRUE;
 }
 
@@ -381,7 +386,8 @@ rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
   if (!forced_single
       && (!get_ranges (user, map->host_uid, FALSE, &uranges, &why)
           || !get_ranges (user, map->host_uid, TRUE, &granges, &why)
-          || !check_map_helper ("newuidmap", &why) || !check_map_helper ("newgidmap", &why)))
+          || !check_map_helper ("newuidmap", &map->newuidmap, &why)
+          || !check_map_helper ("newgidmap", &map->newgidmap, &why)))
     {
       if (map->mode != RRUN_USERNS_AUTO)
         {
@@ -419,6 +425,8 @@ rrun_idmap_storage_map (const RrunIdMap *map)
   s->host_gid = map->host_gid;
   s->uid_ranges = g_array_ref (map->uid_ranges);
   s->gid_ranges = g_array_ref (map->gid_ranges);
+  s->newuidmap = g_strdup (map->newuidmap);
+  s->newgidmap = g_strdup (map->newgidmap);
   s->uid_map = rrun_idmap_build (s->mode, s->host_uid, s->uid_ranges, &s->container_uid);
   s->gid_map = rrun_idmap_build (s->mode, s->host_gid, s->gid_ranges, &s->container_gid);
   return s;
@@ -440,16 +448,22 @@ write_proc_file (pid_t pid, const char *name, const char *text, GError **error)
 typedef struct
 {
   const char *helper;
-  GPid pid;
+  pid_t pid;
   int err_fd;
 } MapHelper;
 
 /* Start newuidmap or newgidmap for pid without waiting: both run at once, since each is a
-   setuid program whose start-up costs milliseconds of every container's start. */
+   setuid program whose start-up costs milliseconds of every container's start.
+   posix_spawn (a vfork-style clone in glibc) rather than g_spawn's fork: no copy of this
+   process's page tables on the way to exec. path NULL searches PATH for helper. */
 static gboolean
-start_map_helper (MapHelper *h, const char *helper, pid_t pid, GArray *maps, GError **error)
+start_map_helper (MapHelper *h, const char *helper, const char *path, pid_t pid, GArray *maps,
+                  GError **error)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  posix_spawn_file_actions_t actions;
+  int pipefd[2];
+  int rc;
 
   h->helper = helper;
   h->pid = 0;
@@ -464,14 +478,26 @@ start_map_helper (MapHelper *h, const char *helper, pid_t pid, GArray *maps, GEr
       g_ptr_array_add (argv, g_strdup_printf ("%u", m->count));
     }
   g_ptr_array_add (argv, NULL);
-  if (!g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL,
-                                 G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
-                                     | G_SPAWN_STDOUT_TO_DEV_NULL,
-                                 NULL, NULL, &h->pid, NULL, NULL, &h->err_fd, error))
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    return rrun_throw_errno (error, errno, "cannot map user IDs: cannot create a pipe");
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_addopen (&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2 (&actions, pipefd[1], STDERR_FILENO);
+  if (path != NULL)
+    rc = posix_spawn (&h->pid, path, &actions, NULL, (char **) argv->pdata, environ);
+  else
+    rc = posix_spawnp (&h->pid, helper, &actions, NULL, (char **) argv->pdata, environ);
+  posix_spawn_file_actions_destroy (&actions);
+  close (pipefd[1]);
+  if (rc != 0)
     {
-      g_prefix_error (error, "cannot map user IDs: ");
-      return FALSE;
+      close (pipefd[0]);
+      h->pid = 0;
+      return rrun_throw_errno (error, rc, "cannot map user IDs: cannot run %s",
+                               path ? path : helper);
     }
+  h->err_fd = pipefd[0];
   return TRUE;
 }
 
@@ -525,9 +551,9 @@ rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error)
       MapHelper u, g = { 0 };
       gboolean ok;
 
-      if (!start_map_helper (&u, "newuidmap", pid, map->uid_map, error))
+      if (!start_map_helper (&u, "newuidmap", map->newuidmap, pid, map->uid_map, error))
         return FALSE;
-      ok = start_map_helper (&g, "newgidmap", pid, map->gid_map, error);
+      ok = start_map_helper (&g, "newgidmap", map->newgidmap, pid, map->gid_map, error);
       ok = finish_map_helper (&u, error) && ok;
       return finish_map_helper (&g, error) && ok;
     }

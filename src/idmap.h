@@ -40,6 +40,8 @@ typedef struct
   GArray *gid_ranges;
   gboolean single;       /* written directly with setgroups deny, no newuidmap */
   char *single_reason;   /* why a range could not be used (for info and warnings) */
+  char *newuidmap;       /* the helpers' paths as checked; NULL: search PATH */
+  char *newgidmap;
 } RrunIdMap;
 
 void rrun_idmap_free (RrunIdMap *map);
