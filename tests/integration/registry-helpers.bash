@@ -19,15 +19,47 @@ reg_free_port() {
 # reg_start DIR [HTPASSWD_FILE]: start docker-registry with storage in DIR; prints
 # 127.0.0.1:PORT. The pid is in DIR/pid.
 reg_start() {
-    local dir=$1 htpasswd=${2:-} port auth="" _
-    port=$(reg_free_port) || return 1
-    mkdir -p "$dir/storage"
+    local dir=$1 htpasswd=${2:-} auth=""
     if [ -n "$htpasswd" ]; then
         auth="auth:
   htpasswd:
     realm: rrun-test
     path: $htpasswd"
     fi
+    _reg_start_with "$dir" "$auth"
+}
+
+# reg_start_token DIR USERS_FILE: a registry behind the bearer-token flow (as Docker Hub
+# uses): tests/fixtures/token-server.py in DIR/token issues tokens (anonymous: pull of
+# public/*; users from USERS_FILE: anything). Prints 127.0.0.1:PORT of the registry.
+reg_start_token() {
+    local dir=$1 users=$2 fixtures tport _
+    fixtures=$(cd "$BATS_TEST_DIRNAME/../fixtures" && pwd)
+    mkdir -p "$dir/token"
+    python3 "$fixtures/token-server.py" "$dir/token" "$users" > "$dir/token/log" 2>&1 &
+    echo $! > "$dir/token/pid"
+    for _ in $(seq 1 80); do
+        [ -s "$dir/token/port" ] && break
+        sleep 0.25
+    done
+    if [ ! -s "$dir/token/port" ]; then
+        echo "token-server.py did not start:" >&2
+        cat "$dir/token/log" >&2
+        return 1
+    fi
+    tport=$(cat "$dir/token/port")
+    _reg_start_with "$dir" "auth:
+  token:
+    realm: http://127.0.0.1:$tport/token
+    service: rrun-test-registry
+    issuer: rrun-test-issuer
+    rootcertbundle: $dir/token/cert.pem"
+}
+
+_reg_start_with() {
+    local dir=$1 auth=$2 port _
+    port=$(reg_free_port) || return 1
+    mkdir -p "$dir/storage"
     cat > "$dir/config.yml" <<EOC
 version: 0.1
 log:
@@ -64,6 +96,10 @@ EOC
 
 reg_stop() {
     local dir=$1 pid _
+    if [ -f "$dir/token/pid" ]; then
+        kill "$(cat "$dir/token/pid")" 2>/dev/null || true
+        rm -f "$dir/token/pid"
+    fi
     [ -f "$dir/pid" ] || return 0
     pid=$(cat "$dir/pid")
     kill "$pid" 2>/dev/null || true

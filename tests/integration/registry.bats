@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The registry client against real registries (Debian's docker-registry on 127.0.0.1):
 # fetch by tag and digest, short names through registries.conf, index platform choice,
-# a corrupted blob, TLS errors, and login/logout with an htpasswd registry.
+# a corrupted blob, TLS errors, login/logout with an htpasswd registry, and the bearer-token
+# flow (Docker Hub's) against a registry that verifies signed tokens.
 # RRUN: the rrun binary. RRUN_TEST_REGISTRY: 127.0.0.1:PORT started by the harness
 # (a private one is started when it is unset).
 
@@ -32,6 +33,7 @@ teardown_file() {
     [ -n "${REGTMP:-}" ] || return 0
     reg_stop "$REGTMP/scratch"
     [ -d "$REGTMP/auth" ] && reg_stop "$REGTMP/auth"
+    [ -d "$REGTMP/token" ] && reg_stop "$REGTMP/token"
     rm -rf "$REGTMP"
 }
 
@@ -177,4 +179,36 @@ EOC
     run -125 "$RRUN" logout "$AREG"
     [ "${lines[0]}" = "rrun: cannot log out of \"$AREG\": not logged in ($XDG_RUNTIME_DIR/containers/auth.json)" ]
     [ "${lines[1]}" = "hint: credentials for \"$AREG\" are in $DOCKER_CONFIG/config.json; rrun does not change that file" ]
+}
+
+# The registry verifies RS256 tokens from tests/fixtures/token-server.py (x5c chain in
+# its rootcertbundle): rrun must follow the WWW-Authenticate Bearer challenge to the realm
+# with service and scope, anonymously or with the stored credentials.
+@test "bearer token: anonymous pull of a public image, login for a private one" {
+    command -v openssl >/dev/null || skip "openssl is not installed"
+    printf 'alice:s3cret\n' > "$REGTMP/token-users"
+    TREG=$(reg_start_token "$REGTMP/token" "$REGTMP/token-users")
+    push_oci "$REGTMP/oci" v1 "$TREG/public/busybox:v1" --dest-creds alice:s3cret
+    push_oci "$REGTMP/oci" v1 "$TREG/private/busybox:v1" --dest-creds alice:s3cret
+    : > "$REGTMP/token/token/requests.log"
+
+    run -0 "$RRUN" __fetch --tls-verify=false "$TREG/public/busybox:v1" "$OUT/public"
+    run -0 check_blob_dir "$OUT/public"
+    [ "$output" = 4 ]
+    grep -qx "anonymous repository:public/busybox:pull" "$REGTMP/token/token/requests.log"
+
+    run -125 "$RRUN" __fetch --tls-verify=false "$TREG/private/busybox:v1" "$OUT/private"
+    [ "${lines[0]}" = "rrun: cannot fetch \"$TREG/private/busybox:v1\" from $TREG: HTTP 401: authentication required (UNAUTHORIZED)" ]
+    [ ! -e "$OUT/private/blobs/sha256" ] || [ -z "$(ls -A "$OUT/private/blobs/sha256")" ]
+
+    run -125 "$RRUN" login --tls-verify=false -u alice --password-stdin "$TREG" <<< "wrong"
+    [ "$output" = "rrun: cannot log in to $TREG as \"alice\": the registry refused the user name or password (HTTP 401)" ]
+    grep -qx "refused alice" "$REGTMP/token/token/requests.log"
+
+    run -0 "$RRUN" login --tls-verify=false -u alice --password-stdin "$TREG" <<< "s3cret"
+    run -0 "$RRUN" __fetch --tls-verify=false "$TREG/private/busybox:v1" "$OUT/private"
+    run -0 check_blob_dir "$OUT/private"
+    [ "$output" = 4 ]
+    grep -qx "user alice repository:private/busybox:pull" "$REGTMP/token/token/requests.log"
+    run -0 "$RRUN" logout "$TREG"
 }
