@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "util/fd.h"
+#include "util/sha256.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -78,7 +79,7 @@ rrun_layer_clean_path (const char *path, GError **error)
 typedef struct
 {
   struct archive *raw;
-  GChecksum *sum;
+  RrunSha256 *sum;
   gboolean eof;
 } Feed;
 
@@ -105,7 +106,7 @@ feed_read (struct archive *a, void *data, const void **buf)
                          archive_error_string (f->raw));
       return -1;
     }
-  g_checksum_update (f->sum, block, (gssize) size);
+  rrun_sha256_update (f->sum, block, size);
   *buf = block;
   return (la_ssize_t) size;
 }
@@ -265,7 +266,7 @@ rrun_layer_extract_stream (int tar_fd, const char *dest_dir, RrunLayerStats *sta
   g_autoptr(ArchiveRead) raw = archive_read_new ();
   g_autoptr(ArchiveRead) tar = archive_read_new ();
   struct archive *disk = archive_write_disk_new ();
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(RrunSha256) sum = rrun_sha256_new ();
   rrun_autofd int rootfd = open (dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   rrun_autofd int oldcwd = open (".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct archive_entry *entry;
@@ -408,7 +409,7 @@ rrun_layer_extract_stream (int tar_fd, const char *dest_dir, RrunLayerStats *sta
         goto out;
       }
   }
-  stats->diff_id = g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
+  stats->diff_id = g_strconcat ("sha256:", rrun_sha256_hex (sum), NULL);
   ok = TRUE;
 out:
   archive_write_free (disk);

@@ -1,6 +1,7 @@
 #include "registry/blob.h"
 #include "registry/reference.h"
 #include "error.h"
+#include "util/sha256.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -59,7 +60,7 @@ rrun_registry_fetch_manifest (RrunRegistryClient *client, const char *repository
 typedef struct
 {
   const RrunDescriptor *desc;
-  GChecksum *checksum;
+  RrunSha256 *checksum;
   guint64 done;
   RrunRegistryWriteFunc write;
   RrunBlobProgressFunc progress;
@@ -83,7 +84,7 @@ blob_write (const guint8 *data, gsize len, gpointer user_data, GError **error)
                        "blob %s is larger than the %" G_GINT64_FORMAT
                        " bytes its descriptor says",
                        s->desc->digest, s->desc->size);
-  g_checksum_update (s->checksum, data, len);
+  rrun_sha256_update (s->checksum, data, len);
   if (!s->write (data, len, s->user_data, error))
     return FALSE;
   s->done += len;
@@ -97,7 +98,7 @@ fetch_blob (RrunRegistryClient *client, const char *repository, const RrunDescri
             const char *what, RrunRegistryWriteFunc write, RrunBlobProgressFunc progress,
             gpointer user_data, const gint *cancel, GError **error)
 {
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(RrunSha256) checksum = rrun_sha256_new ();
   BlobSink sink = { desc, checksum, 0, write, progress, user_data, cancel };
   g_autofree char *subpath = g_strconcat ("blobs/", desc->digest, NULL);
   g_autofree char *got = NULL;
@@ -110,7 +111,7 @@ fetch_blob (RrunRegistryClient *client, const char *repository, const RrunDescri
       g_prefix_error (error, "%s: ", desc->digest);
       return FALSE;
     }
-  got = g_strconcat ("sha256:", g_checksum_get_string (checksum), NULL);
+  got = g_strconcat ("sha256:", rrun_sha256_hex (checksum), NULL);
   if (sink.done != (guint64) desc->size)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "cannot use blob %s of \"%s\": %" G_GUINT64_FORMAT
