@@ -55,6 +55,11 @@ typedef struct
   guint64 io_weight;          /* --blkio-weight 10..1000 converted to io.weight 1..10000 */
   GArray *devices;            /* of RrunCgroupDeviceLimit: io.max */
 
+  /* rrun update: only what was given changes (no implied swap), and --memory-swap may
+     come without --memory, counted against the memory.max in place (swap_base). */
+  gboolean updating;
+  guint64 swap_base;
+
   /* Text as the option group stored it; rrun_cgroup_limits_finish parses it. */
   struct
   {
