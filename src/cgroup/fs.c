@@ -85,9 +85,10 @@ move_to_host_leaf (int basefd, const char *base, GError **error)
 
 /* Enable the controllers the limits need (and, while at it, the others the parent
    offers, for stats and nested tools) in base's cgroup.subtree_control. */
-static gboolean
-enable_controllers (int basefd, const char *base, gboolean is_root,
-                    const RrunCgroupLimits *limits, guint needed, GError **error)
+gboolean
+rrun_cgroup_fs_enable_controllers (int basefd, const char *base, gboolean is_root,
+                                   const RrunCgroupLimits *limits, guint needed,
+                                   GError **error)
 {
   g_autofree char *available_text = NULL;
   g_autofree char *enabled_text = NULL;
@@ -107,8 +108,11 @@ enable_controllers (int basefd, const char *base, gboolean is_root,
       rrun_add_hint (error, "an administrator can delegate it: Delegate=cpu cpuset io memory "
                             "pids for user@.service, or enable it in the parent's "
                             "cgroup.subtree_control");
-      rrun_add_hint (error, "or run without %s, or with --cgroups=disabled",
-                     rrun_cgroup_limits_flag_for (limits, bit));
+      if (limits->updating)
+        rrun_add_hint (error, "or update without %s", rrun_cgroup_limits_flag_for (limits, bit));
+      else
+        rrun_add_hint (error, "or run without %s, or with --cgroups=disabled",
+                       rrun_cgroup_limits_flag_for (limits, bit));
       return FALSE;
     }
   if (!read_at (basefd, "cgroup.subtree_control", &enabled_text, error))
@@ -488,7 +492,7 @@ rrun_cgroup_fs_prepare (RrunCgroup *cg, const char *own, gboolean is_root,
   if (strcmp (base, own) != 0)
     is_root = FALSE;
   if (cg->needed != 0
-      && !enable_controllers (basefd, base, is_root, limits, cg->needed, error))
+      && !rrun_cgroup_fs_enable_controllers (basefd, base, is_root, limits, cg->needed, error))
     return FALSE;
   if (!create_leaf (basefd, base, name, &path, &fd, error))
     return FALSE;
