@@ -99,6 +99,12 @@ guint64 rrun_cgroup_blkio_to_io_weight (guint64 weight);  /* runc: 10..1000 -> 1
 /* memory.swap.max from docker's --memory-swap: G_MAXUINT64 for "max"; FALSE if not set */
 gboolean rrun_cgroup_limits_swap_max (const RrunCgroupLimits *limits, guint64 *out_swap);
 
+/* rrun update: write limits (parsed with limits->updating set before
+   rrun_cgroup_limits_finish, so only what was given changes) into the container's cgroup
+   directory as state.json records it, enabling controllers the container was started
+   without. The same messages as run for a controller that is not delegated. */
+gboolean rrun_cgroup_update (const char *path, RrunCgroupLimits *limits, GError **error);
+
 typedef struct _RrunCgroup RrunCgroup;
 
 /* Before clone: pick a backend for mode ("enabled" or "disabled"; NULL is "enabled"),

@@ -390,7 +390,11 @@ parse_flag (RrunCgroupLimits *l, const LimitFlag *f, const char *value, GError *
       if (!parse_int (value, G_MININT64, G_MAXINT64, &n))
         return bad_value (error, f->flag, value, f->why);
       if (f->can_unset && n >= f->unset_min && n <= 0)
-        n = 0;
+        {
+          /* rrun update: -1 lifts a limit in place ("max"); 0 leaves it alone. */
+          AT (l, guint64, f->field) = l->updating && n < 0 ? G_MAXUINT64 : 0;
+          return TRUE;
+        }
       else if (n < f->min || n > f->max)
         return bad_value (error, f->flag, value, f->why);
       AT (l, guint64, f->field) = f->convert && n ? f->convert ((guint64) n) : (guint64) n;
