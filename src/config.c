@@ -120,7 +120,7 @@ gboolean
 rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GError **error)
 {
   static const char *drivers[] = { "auto", "overlay", "fuse-overlayfs", NULL };
-  static const char *userns[] = { "auto", "keep-id", "single", NULL };
+  static const char *userns[] = { "auto", "keep-id", "nomap", "single", NULL };
   static const char *onoff[] = { "enabled", "disabled", NULL };
   static const char *pulls[] = { "missing", "always", "never", NULL };
   g_autofree char *root_before = g_strdup (c->storage_root);

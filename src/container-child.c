@@ -28,6 +28,91 @@ raw_fork (void)
   return (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
+/* --userns=nomap, the supervisor's side: "/proc/PID" as text, no printf. */
+static void
+proc_path (char *buf, size_t size, pid_t pid, const char *name)
+{
+  char digits[16];
+  size_t n = 0, len;
+
+  do
+    digits[n++] = (char) ('0' + pid % 10);
+  while ((pid /= 10) > 0 && n < sizeof digits);
+  memcpy (buf, "/proc/", 6);
+  len = 6;
+  while (n > 0 && len < size - 1)
+    buf[len++] = digits[--n];
+  buf[len++] = '/';
+  for (size_t i = 0; name[i] && len < size - 1; i++)
+    buf[len++] = name[i];
+  buf[len] = '\0';
+}
+
+/* The supervisor stays in the outer namespace, whose root may write any map of its ids
+   for a namespace nested in it. It waits for the container's process to unshare, writes
+   the maps, and lets it go on. The paths are made before the container pivots its root
+   away from the host's /proc (which moves the supervisor's root too). */
+static int
+write_all_at (int dirfd, const char *name, const char *text)
+{
+  int fd = openat (dirfd, name, O_WRONLY | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0)
+    return -1;
+  n = write (fd, text, strlen (text));
+  close (fd);
+  return n == (ssize_t) strlen (text) ? 0 : -1;
+}
+
+static void
+write_inner_maps (const RrunChildPlan *p, pid_t container, int up, int down)
+{
+  char dir[48];
+  char c;
+  int dirfd;
+
+  /* Hold /proc/PID across the pivot: a directory fd, names relative to it. */
+  proc_path (dir, sizeof dir, container, "");
+  dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SYNC, dir);
+  (void) !write (down, "o", 1); /* the container may pivot now */
+  if (read (up, &c, 1) != 1)
+    {
+      close (dirfd);
+      return; /* it failed, and reports why itself */
+    }
+  if (write_all_at (dirfd, "uid_map", p->inner_uid_map) < 0
+      || write_all_at (dirfd, "gid_map", p->inner_gid_map) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "the maps of the nomap user namespace");
+  close (dirfd);
+  (void) !write (down, "m", 1);
+}
+
+/* The container's side: wait until the supervisor holds our /proc entry, set up the root
+   file system (outside), then leave the user's own id behind. */
+static void
+wait_byte (const RrunChildPlan *p, int fd, const char *what)
+{
+  char c;
+
+  if (read (fd, &c, 1) != 1)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SYNC, what);
+}
+
+static void
+enter_inner_userns (const RrunChildPlan *p, int up, int down)
+{
+  if (unshare (CLONE_NEWUSER) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "user namespace of --userns=nomap");
+  (void) !write (up, "u", 1);
+  wait_byte (p, down, "uid_map of the nomap namespace");
+  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the nomap user namespace");
+  prctl (PR_SET_DUMPABLE, 1);
+}
+
 static void
 sleep_ms (long ms)
 {
@@ -228,6 +313,7 @@ rrun_container_child_main (const RrunChildPlan *p)
 {
   pid_t container, fuse;
   int status;
+  int up[2] = { -1, -1 }, down[2] = { -1, -1 }; /* --userns=nomap handshake */
 
   /* Die with rrun; detach from its terminal so Ctrl-C reaches the container only through
      rrun's forwarding. */
@@ -256,6 +342,8 @@ rrun_container_child_main (const RrunChildPlan *p)
   if ((p->unshare_flags & CLONE_NEWPID) && unshare (CLONE_NEWPID) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "PID namespace");
 
+  if (p->inner_uid_map != NULL && (pipe2 (up, O_CLOEXEC) < 0 || pipe2 (down, O_CLOEXEC) < 0))
+    rrun_child_fail (p->report_fd, RRUN_STEP_SYNC, "pipe");
   container = raw_fork ();
   if (container < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_FORK, "container");
@@ -263,10 +351,20 @@ rrun_container_child_main (const RrunChildPlan *p)
     {
       /* PID 1 of the new PID namespace. */
       prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (p->inner_uid_map != NULL)
+        wait_byte (p, down[0], "the supervisor");
       rrun_rootfs_apply_child (p);
+      if (p->inner_uid_map != NULL)
+        enter_inner_userns (p, up[1], down[0]);
       if (p->init)
         rrun_process_init_child (p);
       rrun_process_exec_child (p);
+    }
+  if (p->inner_uid_map != NULL)
+    {
+      close (up[1]);
+      close (down[0]);
+      write_inner_maps (p, container, up[0], down[1]);
     }
   rrun_child_send (p->report_fd, RRUN_STEP_PID, container, "");
   close (p->report_fd);

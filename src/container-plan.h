@@ -81,6 +81,13 @@ typedef struct
   const void *seccomp_bpf;     /* struct sock_filter[], or NULL */
   size_t seccomp_len;          /* number of filter instructions */
 
+  /* --userns=nomap: after the root file system is ready, the command's process enters a
+     user namespace nested in the outer one, with these maps in the outer one's ids
+     ("0 1 65536\n": the subordinate range only, the user's own id left out). NULL
+     otherwise. */
+  const char *inner_uid_map;
+  const char *inner_gid_map;
+
   /* Channel to the host: records (child-report.h), the pty master, sync bytes. */
   int report_fd;
 } RrunChildPlan;

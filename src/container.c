@@ -242,8 +242,11 @@ before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
 {
   StartHookData *d = user_data;
 
-  /* The command sees the network ready: tap0 up, ports published. */
-  if (!rrun_network_start (d->c->net_opts, pid1, d->c->run_dir, &d->c->net, error))
+  /* The command sees the network ready: tap0 up, ports published. The holder shares the
+     command's network namespace and is in the user namespace that owns it (with
+     --userns=nomap the command is in a nested one, which does not). */
+  if (!rrun_network_start (d->c->net_opts, d->c->proc.holder, d->c->run_dir, &d->c->net,
+                           error))
     return FALSE;
   rrun_debug_phase ("network ready");
 
@@ -374,7 +377,8 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   g_autoptr(GBytes) seccomp = NULL;
   g_autofree char *etc_hostname = NULL, *etc_hosts = NULL, *etc_resolv = NULL;
   const char *driver = config->storage_driver;
-  gboolean keep_id, emulate_root, new_passwd = FALSE, new_group = FALSE;
+  gboolean keep_id, nomap, emulate_root, new_passwd = FALSE, new_group = FALSE;
+  g_autofree char *inner_uid = NULL, *inner_gid = NULL;
   g_auto(GStrv) argv = NULL;
   g_auto(GStrv) envp = NULL;
   g_auto(GStrv) host_env = g_get_environ ();
@@ -439,6 +443,19 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
 
   /* What runs, as whom, where. */
   keep_id = c->map->mode == RRUN_USERNS_KEEP_ID;
+  nomap = c->map->mode == RRUN_USERNS_NOMAP;
+  if (nomap)
+    {
+      if (g_strcmp0 (driver, "overlay") == 0)
+        {
+          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                      "cannot use --userns=nomap with the kernel overlay driver: only "
+                      "fuse-overlayfs can show the image's files with their owners remapped");
+          rrun_add_hint (error, "use --storage-driver fuse-overlayfs (the default for nomap)");
+          return FALSE;
+        }
+      driver = "fuse-overlayfs";
+    }
   c->id = rrun_path_random_hex (32);
   passwd = read_image_file (image, "etc/passwd");
   group = read_image_file (image, "etc/group");
@@ -516,6 +533,24 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
       keep_id_fuse_mappings (c->map, &fuse_uidmap, &fuse_gidmap);
       layers.uid_mapping = fuse_uidmap;
       layers.gid_mapping = fuse_gidmap;
+    }
+  if (nomap)
+    {
+      /* fuse-overlayfs runs in the outer namespace, where a stored id s is s; the
+         command's namespace sees outer id s+1 as s. So show every stored id one up:
+         image files owned by root are root's inside, and what the container writes is
+         stored with the ids it would have had by default. */
+      guint32 uspan = rrun_idmap_span (c->map->inner_uid_map);
+      guint32 gspan = rrun_idmap_span (c->map->inner_gid_map);
+
+      fuse_uidmap = g_strdup_printf ("0:1:%u", uspan);
+      fuse_gidmap = g_strdup_printf ("0:1:%u", gspan);
+      inner_uid = g_strdup_printf ("0 1 %u\n", uspan);
+      inner_gid = g_strdup_printf ("0 1 %u\n", gspan);
+      layers.uid_mapping = fuse_uidmap;
+      layers.gid_mapping = fuse_gidmap;
+      plan.inner_uid_map = inner_uid;
+      plan.inner_gid_map = inner_gid;
     }
   if (!rrun_overlay_prepare (driver, &layers, &overlay, error))
     return FALSE;

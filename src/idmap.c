@@ -22,6 +22,8 @@ rrun_idmap_free (RrunIdMap *map)
     return;
   g_clear_pointer (&map->uid_map, g_array_unref);
   g_clear_pointer (&map->gid_map, g_array_unref);
+  g_clear_pointer (&map->inner_uid_map, g_array_unref);
+  g_clear_pointer (&map->inner_gid_map, g_array_unref);
   g_clear_pointer (&map->uid_ranges, g_array_unref);
   g_clear_pointer (&map->gid_ranges, g_array_unref);
   g_free (map->single_reason);
@@ -365,22 +367,14 @@ rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
   if (g_strcmp0 (mode, "keep-id") == 0)
     map->mode = RRUN_USERNS_KEEP_ID;
   else if (g_strcmp0 (mode, "nomap") == 0)
-    {
-      /* The store is private to the user (0700) and owned by the very id nomap leaves
-         out, so root of such a namespace could not reach the layers. */
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                  "cannot use --userns=nomap: the image store belongs to your own id, which "
-                  "nomap leaves unmapped");
-      rrun_add_hint (error, "use --userns=auto (the default) or --userns=keep-id");
-      return FALSE;
-    }
+    map->mode = RRUN_USERNS_NOMAP;
   else if (forced_single)
     map->mode = RRUN_USERNS_SINGLE;
   else if (mode == NULL || g_strcmp0 (mode, "auto") == 0 || g_strcmp0 (mode, "") == 0)
     map->mode = RRUN_USERNS_AUTO;
   else
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "invalid --userns \"%s\": expected auto, keep-id or single",
+                       "invalid --userns \"%s\": expected auto, keep-id, nomap or single",
                        mode);
 
   if (!forced_single
@@ -410,6 +404,18 @@ rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
   map->gid_ranges = granges ? g_array_ref (granges) : g_array_new (FALSE, TRUE, sizeof (RrunIdRange));
   map->uid_map = rrun_idmap_build (map->mode, map->host_uid, uranges, &map->container_uid);
   map->gid_map = rrun_idmap_build (map->mode, map->host_gid, granges, &map->container_gid);
+  if (map->mode == RRUN_USERNS_NOMAP)
+    {
+      guint32 ignored;
+
+      /* nomap is two namespaces: the outer one has the normal map (the image store and
+         fuse-overlayfs work as always), the command's own is nested in it with the
+         range only. uid_map/gid_map are what newuidmap writes: the outer ones. */
+      map->inner_uid_map = map->uid_map;
+      map->inner_gid_map = map->gid_map;
+      map->uid_map = rrun_idmap_build (RRUN_USERNS_AUTO, map->host_uid, uranges, &ignored);
+      map->gid_map = rrun_idmap_build (RRUN_USERNS_AUTO, map->host_gid, granges, &ignored);
+    }
   *out_map = g_steal_pointer (&map);
   return TRUE;
 }

@@ -38,6 +38,11 @@ typedef struct
   GArray *gid_map;
   GArray *uid_ranges;    /* RrunIdRange: the subordinate ranges used (empty if single) */
   GArray *gid_ranges;
+  /* nomap: the command's own namespace, nested in the outer one (uid_map/gid_map above
+     are then the outer, default maps): container 0..N-1 = the subordinate ranges, in
+     host ids. NULL in other modes. */
+  GArray *inner_uid_map;
+  GArray *inner_gid_map;
   gboolean single;       /* written directly with setgroups deny, no newuidmap */
   char *single_reason;   /* why a range could not be used (for info and warnings) */
   char *newuidmap;       /* the helpers' paths as checked; NULL: search PATH */
@@ -72,6 +77,7 @@ char *rrun_idmap_format (GArray *mappings);
 gboolean rrun_idmap_to_host (GArray *mappings, guint32 container_id, guint32 *out_host_id);
 
 /* Decide the id map for this user: mode "auto", "keep-id", "nomap" or "single".
+   keep-id and nomap need a subordinate range (no single-ID fallback).
    "auto" falls back to a single mapping when there is no range or newuidmap is unusable,
    and says so once through rrun_warning. */
 gboolean rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error);

@@ -34,7 +34,7 @@ struct _RrunCgroup
   char *path;       /* the container's cgroup directory, absolute */
   int lock_fd;      /* delegated: the leaf, flock'ed so that gc leaves it alone */
   guint needed;     /* RRUN_CGROUP_* the limits need */
-  RrunCgroupLimits *limits; /* a reference copy for systemd's properties */
+  RrunCgroupLimits *limits; /* systemd: a copy, written into the leaf after enter */
   GDBusConnection *bus;     /* systemd */
 };
 
@@ -66,20 +66,23 @@ char *rrun_cgroup_dir_for (const char *mount, const char *mount_root, const char
 /* A "key value" line from memory.events, cpu.stat and the like. */
 gboolean rrun_cgroup_parse_keyed (const char *text, const char *key, guint64 *out);
 
-/* The a(sv) properties for StartTransientUnit, floating. */
-GVariant *rrun_cgroup_systemd_properties (const RrunCgroupLimits *limits, const char *id,
-                                          pid_t pid);
+/* The a(sv) properties for StartTransientUnit, floating: an envelope with Delegate=yes
+   (the limits go into the leaf below the scope). */
+GVariant *rrun_cgroup_systemd_properties (const char *id, pid_t pid);
 /* The whole (ssa(sv)a(sa(sv))) parameter tuple for StartTransientUnit, floating. */
-GVariant *rrun_cgroup_systemd_start_parameters (const RrunCgroupLimits *limits,
-                                                const char *id, pid_t pid);
-/* A cpuset list as systemd's AllowedCPUs byte mask, floating "ay". */
-GVariant *rrun_cgroup_cpuset_to_mask (const char *list);
+GVariant *rrun_cgroup_systemd_start_parameters (const char *id, pid_t pid);
 
 /* Delegated directory backend, with its inputs explicit so tests can use a temp tree.
    own: the caller's cgroup directory; is_root: own is the top of the mount (no
    internal-process rule there). */
 gboolean rrun_cgroup_fs_prepare (RrunCgroup *cg, const char *own, gboolean is_root,
                                  const RrunCgroupLimits *limits, GError **error);
+/* Enable in base's cgroup.subtree_control the controllers needed (an error naming the flag
+   when base does not have one) and the others base offers; unless is_root, the
+   processes of base move into its rrun-host leaf first (no internal processes). */
+gboolean rrun_cgroup_fs_enable_controllers (int basefd, const char *base, gboolean is_root,
+                                            const RrunCgroupLimits *limits, guint needed,
+                                            GError **error);
 /* Write limits into an open cgroup directory. */
 gboolean rrun_cgroup_fs_write_limits (int dirfd, const char *path,
                                       const RrunCgroupLimits *limits, GError **error);
@@ -91,9 +94,8 @@ gboolean rrun_cgroup_fs_gc (const char *base, GError **error);
 /* The systemd backend, when the session bus has org.freedesktop.systemd1. */
 gboolean rrun_cgroup_systemd_connect (GDBusConnection **out_bus, char **out_why);
 /* Start the scope on bus and wait for its job (timeout_ms), exposed for a fake manager. */
-gboolean rrun_cgroup_systemd_start (GDBusConnection *bus, const RrunCgroupLimits *limits,
-                                    const char *id, pid_t pid, guint timeout_ms,
-                                    GError **error);
+gboolean rrun_cgroup_systemd_start (GDBusConnection *bus, const char *id, pid_t pid,
+                                    guint timeout_ms, GError **error);
 
 /* Write one value to a cgroup file below dirfd; the error names path/name. */
 gboolean rrun_cgroup_write_at (int dirfd, const char *path, const char *name,

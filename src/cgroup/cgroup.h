@@ -55,6 +55,11 @@ typedef struct
   guint64 io_weight;          /* --blkio-weight 10..1000 converted to io.weight 1..10000 */
   GArray *devices;            /* of RrunCgroupDeviceLimit: io.max */
 
+  /* rrun update: only what was given changes (no implied swap), and --memory-swap may
+     come without --memory, counted against the memory.max in place (swap_base). */
+  gboolean updating;
+  guint64 swap_base;
+
   /* Text as the option group stored it; rrun_cgroup_limits_finish parses it. */
   struct
   {
@@ -93,6 +98,12 @@ guint64 rrun_cgroup_shares_to_weight (guint64 shares);    /* runc/crun: 2..26214
 guint64 rrun_cgroup_blkio_to_io_weight (guint64 weight);  /* runc: 10..1000 -> 1..10000 */
 /* memory.swap.max from docker's --memory-swap: G_MAXUINT64 for "max"; FALSE if not set */
 gboolean rrun_cgroup_limits_swap_max (const RrunCgroupLimits *limits, guint64 *out_swap);
+
+/* rrun update: write limits (parsed with limits->updating set before
+   rrun_cgroup_limits_finish, so only what was given changes) into the container's cgroup
+   directory as state.json records it, enabling controllers the container was started
+   without. The same messages as run for a controller that is not delegated. */
+gboolean rrun_cgroup_update (const char *path, RrunCgroupLimits *limits, GError **error);
 
 typedef struct _RrunCgroup RrunCgroup;
 

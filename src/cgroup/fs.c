@@ -85,9 +85,10 @@ move_to_host_leaf (int basefd, const char *base, GError **error)
 
 /* Enable the controllers the limits need (and, while at it, the others the parent
    offers, for stats and nested tools) in base's cgroup.subtree_control. */
-static gboolean
-enable_controllers (int basefd, const char *base, gboolean is_root,
-                    const RrunCgroupLimits *limits, guint needed, GError **error)
+gboolean
+rrun_cgroup_fs_enable_controllers (int basefd, const char *base, gboolean is_root,
+                                   const RrunCgroupLimits *limits, guint needed,
+                                   GError **error)
 {
   g_autofree char *available_text = NULL;
   g_autofree char *enabled_text = NULL;
@@ -107,8 +108,11 @@ enable_controllers (int basefd, const char *base, gboolean is_root,
       rrun_add_hint (error, "an administrator can delegate it: Delegate=cpu cpuset io memory "
                             "pids for user@.service, or enable it in the parent's "
                             "cgroup.subtree_control");
-      rrun_add_hint (error, "or run without %s, or with --cgroups=disabled",
-                     rrun_cgroup_limits_flag_for (limits, bit));
+      if (limits->updating)
+        rrun_add_hint (error, "or update without %s", rrun_cgroup_limits_flag_for (limits, bit));
+      else
+        rrun_add_hint (error, "or run without %s, or with --cgroups=disabled",
+                       rrun_cgroup_limits_flag_for (limits, bit));
       return FALSE;
     }
   if (!read_at (basefd, "cgroup.subtree_control", &enabled_text, error))
@@ -168,73 +172,100 @@ max_or (guint64 v)
   return v == G_MAXUINT64 ? g_strdup ("max") : g_strdup_printf ("%" G_GUINT64_FORMAT, v);
 }
 
-gboolean
-rrun_cgroup_fs_write_limits (int dirfd, const char *path, const RrunCgroupLimits *l,
-                             GError **error)
+/* ---- the cgroup files, each described once ------------------------------------------
+   One row per file: its controller and the value(s) limits give it (NULL: leave it
+   alone). Several values are several writes (io.max takes one device per write). */
+
+static char **
+one (char *value)
+{
+  char **v = g_new0 (char *, 2);
+
+  v[0] = value;
+  return v;
+}
+
+static char **
+cpuset_cpus_value (const RrunCgroupLimits *l, int dirfd)
+{
+  return l->cpuset_cpus ? one (g_strdup (l->cpuset_cpus)) : NULL;
+}
+
+static char **
+cpuset_mems_value (const RrunCgroupLimits *l, int dirfd)
+{
+  return l->cpuset_mems ? one (g_strdup (l->cpuset_mems)) : NULL;
+}
+
+static char **
+memory_low_value (const RrunCgroupLimits *l, int dirfd)
+{
+  return l->memory_reservation ? one (max_or (l->memory_reservation)) : NULL;
+}
+
+static char **
+memory_max_value (const RrunCgroupLimits *l, int dirfd)
+{
+  return l->memory ? one (max_or (l->memory)) : NULL;
+}
+
+static char **
+memory_swap_value (const RrunCgroupLimits *l, int dirfd)
 {
   guint64 swap;
 
-  if (l == NULL)
-    return TRUE;
-  /* cpuset first: the kernel checks cpus against the parent's effective set. */
-  if (l->cpuset_cpus
-      && !write_limit (dirfd, path, "cpuset.cpus", l->cpuset_cpus, RRUN_CGROUP_CPUSET, error))
-    return FALSE;
-  if (l->cpuset_mems
-      && !write_limit (dirfd, path, "cpuset.mems", l->cpuset_mems, RRUN_CGROUP_CPUSET, error))
-    return FALSE;
-  if (l->memory_reservation)
+  if (!rrun_cgroup_limits_swap_max (l, &swap))
+    return NULL;
+  /* Without swap accounting (swapaccount=0, no swap) memory.swap.max is absent:
+     docker's implied swap is then moot, an explicit --memory-swap is an error. */
+  if (l->memory_swap == 0 && faccessat (dirfd, "memory.swap.max", F_OK, 0) < 0)
     {
-      g_autofree char *v = max_or (l->memory_reservation);
-      if (!write_limit (dirfd, path, "memory.low", v, RRUN_CGROUP_MEMORY, error))
-        return FALSE;
+      g_debug ("no memory.swap.max: leaving swap alone");
+      return NULL;
     }
-  if (l->memory)
-    {
-      g_autofree char *v = max_or (l->memory);
-      if (!write_limit (dirfd, path, "memory.max", v, RRUN_CGROUP_MEMORY, error))
-        return FALSE;
-    }
-  if (rrun_cgroup_limits_swap_max (l, &swap))
-    {
-      g_autofree char *v = max_or (swap);
+  return one (max_or (swap));
+}
 
-      /* Without swap accounting (swapaccount=0, no swap) memory.swap.max is absent:
-         docker's implied swap is then moot, an explicit --memory-swap is an error. */
-      if (l->memory_swap == 0 && faccessat (dirfd, "memory.swap.max", F_OK, 0) < 0)
-        g_debug ("no memory.swap.max in \"%s\": leaving swap alone", path);
-      else if (!write_limit (dirfd, path, "memory.swap.max", v, RRUN_CGROUP_MEMORY, error))
-        return FALSE;
-    }
-  if (l->cpu_quota_us)
-    {
-      g_autofree char *v = g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
-                                            l->cpu_quota_us, l->cpu_period_us);
-      if (!write_limit (dirfd, path, "cpu.max", v, RRUN_CGROUP_CPU, error))
-        return FALSE;
-    }
-  if (l->cpu_weight)
-    {
-      g_autofree char *v = g_strdup_printf ("%" G_GUINT64_FORMAT, l->cpu_weight);
-      if (!write_limit (dirfd, path, "cpu.weight", v, RRUN_CGROUP_CPU, error))
-        return FALSE;
-    }
-  if (l->pids_limit)
-    {
-      g_autofree char *v = max_or (l->pids_limit);
-      if (!write_limit (dirfd, path, "pids.max", v, RRUN_CGROUP_PIDS, error))
-        return FALSE;
-    }
-  if (l->io_weight)
-    {
-      g_autofree char *v = g_strdup_printf ("default %" G_GUINT64_FORMAT, l->io_weight);
-      if (!write_limit (dirfd, path, "io.weight", v, RRUN_CGROUP_IO, error))
-        return FALSE;
-    }
+static char **
+cpu_max_value (const RrunCgroupLimits *l, int dirfd)
+{
+  if (l->cpu_quota_us == 0)
+    return NULL;
+  return one (g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, l->cpu_quota_us,
+                               l->cpu_period_us));
+}
+
+static char **
+cpu_weight_value (const RrunCgroupLimits *l, int dirfd)
+{
+  return l->cpu_weight ? one (g_strdup_printf ("%" G_GUINT64_FORMAT, l->cpu_weight)) : NULL;
+}
+
+static char **
+pids_max_value (const RrunCgroupLimits *l, int dirfd)
+{
+  return l->pids_limit ? one (max_or (l->pids_limit)) : NULL;
+}
+
+static char **
+io_weight_value (const RrunCgroupLimits *l, int dirfd)
+{
+  return l->io_weight ? one (g_strdup_printf ("default %" G_GUINT64_FORMAT, l->io_weight))
+                      : NULL;
+}
+
+static char **
+io_max_value (const RrunCgroupLimits *l, int dirfd)
+{
+  GPtrArray *lines;
+
+  if (l->devices->len == 0)
+    return NULL;
+  lines = g_ptr_array_new ();
   for (guint i = 0; i < l->devices->len; i++)
     {
       const RrunCgroupDeviceLimit *d = &g_array_index (l->devices, RrunCgroupDeviceLimit, i);
-      g_autoptr(GString) v = g_string_new (NULL);
+      GString *v = g_string_new (NULL);
 
       g_string_printf (v, "%u:%u", d->major, d->minor);
       if (d->read_bps)
@@ -245,8 +276,45 @@ rrun_cgroup_fs_write_limits (int dirfd, const char *path, const RrunCgroupLimits
         g_string_append_printf (v, " riops=%" G_GUINT64_FORMAT, d->read_iops);
       if (d->write_iops)
         g_string_append_printf (v, " wiops=%" G_GUINT64_FORMAT, d->write_iops);
-      if (!write_limit (dirfd, path, "io.max", v->str, RRUN_CGROUP_IO, error))
-        return FALSE;
+      g_ptr_array_add (lines, g_string_free (v, FALSE));
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+static const struct
+{
+  const char *file;
+  guint controller;
+  char **(*values) (const RrunCgroupLimits *l, int dirfd);
+} limit_files[] = {
+  /* cpuset first: the kernel checks cpus against the parent's effective set. */
+  { "cpuset.cpus", RRUN_CGROUP_CPUSET, cpuset_cpus_value },
+  { "cpuset.mems", RRUN_CGROUP_CPUSET, cpuset_mems_value },
+  { "memory.low", RRUN_CGROUP_MEMORY, memory_low_value },
+  { "memory.max", RRUN_CGROUP_MEMORY, memory_max_value },
+  { "memory.swap.max", RRUN_CGROUP_MEMORY, memory_swap_value },
+  { "cpu.max", RRUN_CGROUP_CPU, cpu_max_value },
+  { "cpu.weight", RRUN_CGROUP_CPU, cpu_weight_value },
+  { "pids.max", RRUN_CGROUP_PIDS, pids_max_value },
+  { "io.weight", RRUN_CGROUP_IO, io_weight_value },
+  { "io.max", RRUN_CGROUP_IO, io_max_value },
+};
+
+gboolean
+rrun_cgroup_fs_write_limits (int dirfd, const char *path, const RrunCgroupLimits *l,
+                             GError **error)
+{
+  if (l == NULL)
+    return TRUE;
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_files); i++)
+    {
+      g_auto(GStrv) values = limit_files[i].values (l, dirfd);
+
+      for (char **v = values; v && *v; v++)
+        if (!write_limit (dirfd, path, limit_files[i].file, *v, limit_files[i].controller,
+                          error))
+          return FALSE;
     }
   return TRUE;
 }
@@ -424,7 +492,7 @@ rrun_cgroup_fs_prepare (RrunCgroup *cg, const char *own, gboolean is_root,
   if (strcmp (base, own) != 0)
     is_root = FALSE;
   if (cg->needed != 0
-      && !enable_controllers (basefd, base, is_root, limits, cg->needed, error))
+      && !rrun_cgroup_fs_enable_controllers (basefd, base, is_root, limits, cg->needed, error))
     return FALSE;
   if (!create_leaf (basefd, base, name, &path, &fd, error))
     return FALSE;

@@ -15,6 +15,9 @@
 /* Highest CPU or memory node number a cpuset list may name (the kernel's NR_CPUS). */
 #define MAX_CPUSET_INDEX 8191
 
+/* A member of RrunCgroupLimits by offset (the flag table below). */
+#define AT(l, type, offset) G_STRUCT_MEMBER (type, (l), (offset))
+
 static void
 device_limit_clear (gpointer p)
 {
@@ -33,30 +36,6 @@ rrun_cgroup_limits_new (void)
   return l;
 }
 
-void
-rrun_cgroup_limits_free (RrunCgroupLimits *l)
-{
-  if (l == NULL)
-    return;
-  g_free (l->cpuset_cpus);
-  g_free (l->cpuset_mems);
-  g_array_unref (l->devices);
-  g_free (l->text.memory);
-  g_free (l->text.memory_reservation);
-  g_free (l->text.memory_swap);
-  g_free (l->text.cpus);
-  g_free (l->text.cpu_shares);
-  g_free (l->text.cpu_weight);
-  g_free (l->text.cpuset_cpus);
-  g_free (l->text.cpuset_mems);
-  g_free (l->text.pids_limit);
-  g_free (l->text.blkio_weight);
-  g_strfreev (l->text.device_read_bps);
-  g_strfreev (l->text.device_write_bps);
-  g_strfreev (l->text.device_read_iops);
-  g_strfreev (l->text.device_write_iops);
-  g_free (l);
-}
 
 static gboolean
 bad_value (GError **error, const char *flag, const char *value, const char *why)
@@ -175,6 +154,17 @@ rrun_cgroup_limits_swap_max (const RrunCgroupLimits *l, guint64 *out_swap)
       *out_swap = G_MAXUINT64;
       return TRUE;
     }
+  if (l->updating)
+    {
+      /* rrun update changes swap only when asked, against the memory limit it sets or
+         the one in place (swap_base). */
+      guint64 memory = l->memory ? l->memory : l->swap_base;
+
+      if (l->memory_swap <= 0 || memory == 0)
+        return FALSE;
+      *out_swap = (guint64) l->memory_swap - memory;
+      return TRUE;
+    }
   if (l->memory == 0)
     return FALSE;
   /* docker: --memory-swap is memory plus swap; unset with --memory set means as much
@@ -247,129 +237,192 @@ add_device (RrunCgroupLimits *l, const char *flag, const char *value, gboolean i
   return TRUE;
 }
 
-gboolean
-rrun_cgroup_limits_add_option (RrunCgroupLimits *l, const char *flag, const char *value,
-                               GError **error)
+/* ---- the flags, each described once ----------------------------------------------------
+
+   One row per docker flag: its option entry, where GOption stores its text, how the text
+   is parsed and into which field. rrun_cgroup_limits_add_option, _finish, _free and
+   _option_group all walk this table, so `run` and `update` take the same flags with the
+   same messages. */
+
+typedef enum
+{
+  KIND_SIZE,   /* a go-units size, at least MIN_MEMORY unless 0: guint64 field */
+  KIND_SWAP,   /* a size or -1: gint64 field */
+  KIND_CPUS,   /* a decimal number of CPUs: cpu_quota_us and cpu_period_us */
+  KIND_INT,    /* a whole number in [min, max], or unset_min..0 for "not set" */
+  KIND_CPUSET, /* a cpuset list: char * field */
+  KIND_DEVICE, /* DEVICE:RATE added to devices */
+} Kind;
+
+enum
+{
+  DEVICE_IOPS = 1 << 0,
+  DEVICE_WRITE = 1 << 1,
+};
+
+typedef struct
+{
+  const char *flag; /* without the dashes */
+  char short_name;
+  const char *help;
+  const char *arg_help;
+  gsize text;       /* offset of the char * (KIND_DEVICE: char **) GOption stores into */
+  Kind kind;
+  gsize field;      /* offset of the parsed value */
+  gint64 min, max;  /* KIND_INT: the range of values that set something */
+  gboolean can_unset; /* KIND_INT: unset_min..0 mean "not set" */
+  gint64 unset_min;
+  guint64 (*convert) (guint64 v); /* KIND_INT: docker's conversion, NULL to keep v */
+  const char *why;  /* the reason given for a value that does not parse */
+  guint device;     /* KIND_DEVICE: DEVICE_* */
+} LimitFlag;
+
+#define TEXT(member) G_STRUCT_OFFSET (RrunCgroupLimits, text.member)
+#define FIELD(member) G_STRUCT_OFFSET (RrunCgroupLimits, member)
+
+static const LimitFlag limit_flags[] = {
+  { "memory", 'm', "Memory limit (b, k, m, g; at least 6m): memory.max", "BYTES",
+    TEXT (memory), KIND_SIZE, FIELD (memory), .why = "expected a size such as 512m or 2g" },
+  { "memory-reservation", 0, "Memory soft limit: memory.low", "BYTES",
+    TEXT (memory_reservation), KIND_SIZE, FIELD (memory_reservation),
+    .why = "expected a size such as 512m or 2g" },
+  { "memory-swap", 0, "Memory plus swap limit, -1 for unlimited swap", "BYTES",
+    TEXT (memory_swap), KIND_SWAP, FIELD (memory_swap),
+    .why = "expected a size such as 1g (memory plus swap), or -1 for no limit" },
+  { "cpus", 0, "Number of CPUs: cpu.max", "N", TEXT (cpus), KIND_CPUS, 0,
+    .why = "expected a number of CPUs such as 0.5 or 2" },
+  { "cpu-shares", 'c', "CPU shares (2..262144, relative weight)", "N", TEXT (cpu_shares),
+    KIND_INT, FIELD (cpu_weight), 2, 262144, .convert = rrun_cgroup_shares_to_weight,
+    .why = "the range is 2 to 262144" },
+  { "cpu-weight", 0, "CPU weight (1..10000): cpu.weight", "N", TEXT (cpu_weight), KIND_INT,
+    FIELD (cpu_weight), 1, 10000, .why = "the range is 1 to 10000" },
+  { "cpuset-cpus", 0, "CPUs to run on (0-3,5)", "LIST", TEXT (cpuset_cpus), KIND_CPUSET,
+    FIELD (cpuset_cpus), .why = "expected a list of CPUs such as 0-3,5" },
+  { "cpuset-mems", 0, "Memory nodes to use (0-1)", "LIST", TEXT (cpuset_mems), KIND_CPUSET,
+    FIELD (cpuset_mems), .why = "expected a list of memory nodes such as 0-1,3" },
+  { "pids-limit", 0, "Process limit, -1 for unlimited: pids.max", "N", TEXT (pids_limit),
+    KIND_INT, FIELD (pids_limit), 1, G_MAXINT64, TRUE, -1,
+    .why = "expected a number of tasks, or -1 for no limit" },
+  { "blkio-weight", 0, "Block IO weight (10..1000): io.weight", "N", TEXT (blkio_weight),
+    KIND_INT, FIELD (io_weight), 10, 1000, TRUE, 0, rrun_cgroup_blkio_to_io_weight,
+    "the range is 10 to 1000" },
+  { "device-read-bps", 0, "Read rate limit for a device: io.max", "DEVICE:RATE",
+    TEXT (device_read_bps), KIND_DEVICE, .device = 0 },
+  { "device-write-bps", 0, "Write rate limit for a device: io.max", "DEVICE:RATE",
+    TEXT (device_write_bps), KIND_DEVICE, .device = DEVICE_WRITE },
+  { "device-read-iops", 0, "Read operations per second for a device: io.max", "DEVICE:N",
+    TEXT (device_read_iops), KIND_DEVICE, .device = DEVICE_IOPS },
+  { "device-write-iops", 0, "Write operations per second for a device: io.max", "DEVICE:N",
+    TEXT (device_write_iops), KIND_DEVICE, .device = DEVICE_IOPS | DEVICE_WRITE },
+};
+
+void
+rrun_cgroup_limits_free (RrunCgroupLimits *l)
+{
+  if (l == NULL)
+    return;
+  g_free (l->cpuset_cpus);
+  g_free (l->cpuset_mems);
+  g_array_unref (l->devices);
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_flags); i++)
+    if (limit_flags[i].kind == KIND_DEVICE)
+      g_strfreev (AT (l, char **, limit_flags[i].text));
+    else
+      g_free (AT (l, char *, limit_flags[i].text));
+  g_free (l);
+}
+
+static gboolean
+parse_cpus (RrunCgroupLimits *l, const LimitFlag *f, const char *value, GError **error)
+{
+  guint ncpu = g_get_num_processors ();
+  char *end = NULL;
+  double cpus = g_ascii_strtod (value, &end);
+  double nano;
+
+  if (end == value || *end != '\0' || !g_ascii_isdigit (value[0]) || !isfinite (cpus))
+    return bad_value (error, f->flag, value, f->why);
+  nano = cpus < 1e12 ? (double) (gint64) (cpus * 1e9 + 0.5) : cpus * 1e9;
+  if (nano == 0)
+    {
+      l->cpu_quota_us = l->cpu_period_us = 0; /* docker: 0 is no limit */
+      return TRUE;
+    }
+  if (nano < 1e7 || nano > (double) ncpu * 1e9)
+    {
+      g_autofree char *why = g_strdup_printf ("the range is 0.01 to %u (the CPUs available)",
+                                              ncpu);
+      return bad_value (error, f->flag, value, why);
+    }
+  /* docker: quota = NanoCPUs * period / 1e9 with a period of 100 ms. */
+  l->cpu_quota_us = (guint64) (nano * CPU_PERIOD_US / 1e9);
+  l->cpu_period_us = CPU_PERIOD_US;
+  return TRUE;
+}
+
+static gboolean
+parse_flag (RrunCgroupLimits *l, const LimitFlag *f, const char *value, GError **error)
 {
   guint64 size;
   gint64 n;
 
-  while (*flag == '-')
-    flag++;
-
-  if (strcmp (flag, "memory") == 0 || strcmp (flag, "memory-reservation") == 0)
+  switch (f->kind)
     {
-      gboolean reservation = flag[6] != '\0';
-
+    case KIND_SIZE:
       if (!parse_size (value, &size))
-        return bad_value (error, flag, value, "expected a size such as 512m or 2g");
+        return bad_value (error, f->flag, value, f->why);
       /* docker refuses memory and reservation limits below 6 MiB; 0 means none. */
       if (size != 0 && size < MIN_MEMORY)
-        return bad_value (error, flag, value, "the minimum is 6m");
-      *(reservation ? &l->memory_reservation : &l->memory) = size;
+        return bad_value (error, f->flag, value, "the minimum is 6m");
+      AT (l, guint64, f->field) = size;
       return TRUE;
-    }
-  if (strcmp (flag, "memory-swap") == 0)
-    {
+    case KIND_SWAP:
       if (strcmp (value, "-1") == 0)
-        l->memory_swap = -1;
+        AT (l, gint64, f->field) = -1;
       else if (parse_size (value, &size))
-        l->memory_swap = (gint64) size;
+        AT (l, gint64, f->field) = (gint64) size;
       else
-        return bad_value (error, flag, value,
-                          "expected a size such as 1g (memory plus swap), or -1 for no limit");
+        return bad_value (error, f->flag, value, f->why);
       return TRUE;
-    }
-  if (strcmp (flag, "cpus") == 0)
-    {
-      guint ncpu = g_get_num_processors ();
-      char *end = NULL;
-      double cpus = g_ascii_strtod (value, &end);
-      double nano;
-
-      if (end == value || *end != '\0' || !g_ascii_isdigit (value[0]) || !isfinite (cpus))
-        return bad_value (error, flag, value, "expected a number of CPUs such as 0.5 or 2");
-      nano = cpus < 1e12 ? (double) (gint64) (cpus * 1e9 + 0.5) : cpus * 1e9;
-      if (nano == 0)
+    case KIND_CPUS:
+      return parse_cpus (l, f, value, error);
+    case KIND_INT:
+      if (!parse_int (value, G_MININT64, G_MAXINT64, &n))
+        return bad_value (error, f->flag, value, f->why);
+      if (f->can_unset && n >= f->unset_min && n <= 0)
         {
-          l->cpu_quota_us = l->cpu_period_us = 0; /* docker: 0 is no limit */
+          /* rrun update: -1 lifts a limit in place ("max"); 0 leaves it alone. */
+          AT (l, guint64, f->field) = l->updating && n < 0 ? G_MAXUINT64 : 0;
           return TRUE;
         }
-      if (nano < 1e7 || nano > (double) ncpu * 1e9)
-        {
-          g_autofree char *why = g_strdup_printf (
-              "the range is 0.01 to %u (the CPUs available)", ncpu);
-          return bad_value (error, flag, value, why);
-        }
-      /* docker: quota = NanoCPUs * period / 1e9 with a period of 100 ms. */
-      l->cpu_quota_us = (guint64) (nano * CPU_PERIOD_US / 1e9);
-      l->cpu_period_us = CPU_PERIOD_US;
+      else if (n < f->min || n > f->max)
+        return bad_value (error, f->flag, value, f->why);
+      AT (l, guint64, f->field) = f->convert && n ? f->convert ((guint64) n) : (guint64) n;
       return TRUE;
-    }
-  if (strcmp (flag, "cpu-shares") == 0)
-    {
-      if (!parse_int (value, 2, 262144, &n))
-        return bad_value (error, flag, value, "the range is 2 to 262144");
-      l->cpu_weight = rrun_cgroup_shares_to_weight ((guint64) n);
-      return TRUE;
-    }
-  if (strcmp (flag, "cpu-weight") == 0)
-    {
-      if (!parse_int (value, 1, 10000, &n))
-        return bad_value (error, flag, value, "the range is 1 to 10000");
-      l->cpu_weight = (guint64) n;
-      return TRUE;
-    }
-  if (strcmp (flag, "cpuset-cpus") == 0 || strcmp (flag, "cpuset-mems") == 0)
-    {
-      gboolean mems = strcmp (flag, "cpuset-mems") == 0;
-
+    case KIND_CPUSET:
       if (!valid_cpuset_list (value))
-        return bad_value (error, flag, value,
-                          mems ? "expected a list of memory nodes such as 0-1,3"
-                               : "expected a list of CPUs such as 0-3,5");
-      g_free (mems ? l->cpuset_mems : l->cpuset_cpus);
-      *(mems ? &l->cpuset_mems : &l->cpuset_cpus) = g_strdup (value);
+        return bad_value (error, f->flag, value, f->why);
+      g_free (AT (l, char *, f->field));
+      AT (l, char *, f->field) = g_strdup (value);
       return TRUE;
+    case KIND_DEVICE:
+      return add_device (l, f->flag, value, (f->device & DEVICE_IOPS) != 0,
+                         (f->device & DEVICE_WRITE) != 0, error);
+    default:
+      g_assert_not_reached ();
     }
-  if (strcmp (flag, "pids-limit") == 0)
-    {
-      if (!parse_int (value, -1, G_MAXINT64, &n))
-        return bad_value (error, flag, value, "expected a number of tasks, or -1 for no limit");
-      l->pids_limit = n > 0 ? (guint64) n : 0;
-      return TRUE;
-    }
-  if (strcmp (flag, "blkio-weight") == 0)
-    {
-      if (!parse_int (value, 0, G_MAXINT64, &n) || (n != 0 && (n < 10 || n > 1000)))
-        return bad_value (error, flag, value, "the range is 10 to 1000");
-      l->io_weight = rrun_cgroup_blkio_to_io_weight ((guint64) n);
-      return TRUE;
-    }
-  if (strcmp (flag, "device-read-bps") == 0)
-    return add_device (l, flag, value, FALSE, FALSE, error);
-  if (strcmp (flag, "device-write-bps") == 0)
-    return add_device (l, flag, value, FALSE, TRUE, error);
-  if (strcmp (flag, "device-read-iops") == 0)
-    return add_device (l, flag, value, TRUE, FALSE, error);
-  if (strcmp (flag, "device-write-iops") == 0)
-    return add_device (l, flag, value, TRUE, TRUE, error);
+}
+
+gboolean
+rrun_cgroup_limits_add_option (RrunCgroupLimits *l, const char *flag, const char *value,
+                               GError **error)
+{
+  while (*flag == '-')
+    flag++;
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_flags); i++)
+    if (strcmp (flag, limit_flags[i].flag) == 0)
+      return parse_flag (l, &limit_flags[i], value, error);
   return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "unknown resource limit --%s", flag);
-}
-
-static gboolean
-add_text (RrunCgroupLimits *l, const char *flag, const char *text, GError **error)
-{
-  return text == NULL || rrun_cgroup_limits_add_option (l, flag, text, error);
-}
-
-static gboolean
-add_texts (RrunCgroupLimits *l, const char *flag, char **texts, GError **error)
-{
-  for (char **t = texts; t && *t; t++)
-    if (!rrun_cgroup_limits_add_option (l, flag, *t, error))
-      return FALSE;
-  return TRUE;
 }
 
 /* A size for a message: the user's own text where there is one, else bytes. */
@@ -382,21 +435,20 @@ format_size (const char *text, guint64 bytes)
 gboolean
 rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
 {
-  if (!add_text (l, "memory", l->text.memory, error)
-      || !add_text (l, "memory-reservation", l->text.memory_reservation, error)
-      || !add_text (l, "memory-swap", l->text.memory_swap, error)
-      || !add_text (l, "cpus", l->text.cpus, error)
-      || !add_text (l, "cpu-shares", l->text.cpu_shares, error)
-      || !add_text (l, "cpu-weight", l->text.cpu_weight, error)
-      || !add_text (l, "cpuset-cpus", l->text.cpuset_cpus, error)
-      || !add_text (l, "cpuset-mems", l->text.cpuset_mems, error)
-      || !add_text (l, "pids-limit", l->text.pids_limit, error)
-      || !add_text (l, "blkio-weight", l->text.blkio_weight, error)
-      || !add_texts (l, "device-read-bps", l->text.device_read_bps, error)
-      || !add_texts (l, "device-write-bps", l->text.device_write_bps, error)
-      || !add_texts (l, "device-read-iops", l->text.device_read_iops, error)
-      || !add_texts (l, "device-write-iops", l->text.device_write_iops, error))
-    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_flags); i++)
+    {
+      const LimitFlag *f = &limit_flags[i];
+
+      if (f->kind == KIND_DEVICE)
+        {
+          for (char **t = AT (l, char **, f->text); t && *t; t++)
+            if (!parse_flag (l, f, *t, error))
+              return FALSE;
+        }
+      else if (AT (l, char *, f->text) != NULL
+               && !parse_flag (l, f, AT (l, char *, f->text), error))
+        return FALSE;
+    }
 
   if (l->text.cpu_shares != NULL && l->text.cpu_weight != NULL)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
@@ -415,6 +467,9 @@ rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
       g_autofree char *s = format_size (NULL, (guint64) l->memory_swap);
       const char *text = l->text.memory_swap ? l->text.memory_swap : s;
 
+      /* rrun update: the memory.max in place counts (rrun_cgroup_update checks it). */
+      if (l->memory == 0 && l->updating)
+        return TRUE;
       if (l->memory == 0)
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                            "invalid value \"%s\" for --memory-swap: it needs --memory as "
@@ -444,39 +499,19 @@ rrun_cgroup_limits_any (const RrunCgroupLimits *l)
 GOptionGroup *
 rrun_cgroup_limits_option_group (RrunCgroupLimits *l)
 {
-  const GOptionEntry entries[] = {
-    { "memory", 'm', 0, G_OPTION_ARG_STRING, &l->text.memory,
-      "Memory limit (b, k, m, g; at least 6m): memory.max", "BYTES" },
-    { "memory-reservation", 0, 0, G_OPTION_ARG_STRING, &l->text.memory_reservation,
-      "Memory soft limit: memory.low", "BYTES" },
-    { "memory-swap", 0, 0, G_OPTION_ARG_STRING, &l->text.memory_swap,
-      "Memory plus swap limit, -1 for unlimited swap", "BYTES" },
-    { "cpus", 0, 0, G_OPTION_ARG_STRING, &l->text.cpus, "Number of CPUs: cpu.max", "N" },
-    { "cpu-shares", 'c', 0, G_OPTION_ARG_STRING, &l->text.cpu_shares,
-      "CPU shares (2..262144, relative weight)", "N" },
-    { "cpu-weight", 0, 0, G_OPTION_ARG_STRING, &l->text.cpu_weight,
-      "CPU weight (1..10000): cpu.weight", "N" },
-    { "cpuset-cpus", 0, 0, G_OPTION_ARG_STRING, &l->text.cpuset_cpus,
-      "CPUs to run on (0-3,5)", "LIST" },
-    { "cpuset-mems", 0, 0, G_OPTION_ARG_STRING, &l->text.cpuset_mems,
-      "Memory nodes to use (0-1)", "LIST" },
-    { "pids-limit", 0, 0, G_OPTION_ARG_STRING, &l->text.pids_limit,
-      "Process limit, -1 for unlimited: pids.max", "N" },
-    { "blkio-weight", 0, 0, G_OPTION_ARG_STRING, &l->text.blkio_weight,
-      "Block IO weight (10..1000): io.weight", "N" },
-    { "device-read-bps", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_read_bps,
-      "Read rate limit for a device: io.max", "DEVICE:RATE" },
-    { "device-write-bps", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_write_bps,
-      "Write rate limit for a device: io.max", "DEVICE:RATE" },
-    { "device-read-iops", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_read_iops,
-      "Read operations per second for a device: io.max", "DEVICE:N" },
-    { "device-write-iops", 0, 0, G_OPTION_ARG_STRING_ARRAY, &l->text.device_write_iops,
-      "Write operations per second for a device: io.max", "DEVICE:N" },
-    { NULL },
-  };
+  GOptionEntry entries[G_N_ELEMENTS (limit_flags) + 1] = { { NULL } };
   GOptionGroup *group = g_option_group_new ("limits", "Resource limits (cgroup v2):",
                                             "Show the resource limit options", NULL, NULL);
 
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_flags); i++)
+    {
+      const LimitFlag *f = &limit_flags[i];
+
+      entries[i] = (GOptionEntry) { f->flag, f->short_name, 0,
+                                    f->kind == KIND_DEVICE ? G_OPTION_ARG_STRING_ARRAY
+                                                           : G_OPTION_ARG_STRING,
+                                    &AT (l, char *, f->text), f->help, f->arg_help };
+    }
   /* g_option_group_add_entries copies the array; the pointers point into l. */
   g_option_group_add_entries (group, entries);
   return group;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
@@ -18,71 +19,21 @@
 /* The scope job is quick; a manager that takes longer is stuck (bounded wait). */
 #define SCOPE_TIMEOUT_MS 10000
 
-GVariant *
-rrun_cgroup_cpuset_to_mask (const char *list)
-{
-  g_autoptr(GByteArray) mask = g_byte_array_new ();
-  g_auto(GStrv) parts = g_strsplit (list, ",", -1);
-
-  /* systemd's AllowedCPUs/AllowedMemoryNodes: bit n%8 of byte n/8 is CPU n. The list
-     was validated by rrun_cgroup_limits_add_option. */
-  for (char **p = parts; *p; p++)
-    {
-      g_auto(GStrv) range = g_strsplit (*p, "-", 2);
-      guint64 lo = 0, hi;
-
-      g_ascii_string_to_unsigned (range[0], 10, 0, 8191, &lo, NULL);
-      hi = lo;
-      if (range[1] != NULL)
-        g_ascii_string_to_unsigned (range[1], 10, 0, 8191, &hi, NULL);
-      for (guint64 n = lo; n <= hi; n++)
-        {
-          guint8 zero = 0;
-
-          while (mask->len <= n / 8)
-            g_byte_array_append (mask, &zero, 1);
-          mask->data[n / 8] |= (guint8) (1u << (n % 8));
-        }
-    }
-  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, mask->data, mask->len, 1);
-}
-
 static void
 add (GVariantBuilder *b, const char *name, GVariant *value)
 {
   g_variant_builder_add (b, "(sv)", name, value);
 }
 
-static void
-add_device_list (GVariantBuilder *b, const char *name, const RrunCgroupLimits *l,
-                 gsize offset)
-{
-  GVariantBuilder list;
-  gboolean any = FALSE;
-
-  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(st)"));
-  for (guint i = 0; i < l->devices->len; i++)
-    {
-      const RrunCgroupDeviceLimit *d = &g_array_index (l->devices, RrunCgroupDeviceLimit, i);
-      guint64 v = G_STRUCT_MEMBER (guint64, d, offset);
-
-      if (v == 0)
-        continue;
-      g_variant_builder_add (&list, "(st)", d->path, v);
-      any = TRUE;
-    }
-  if (any)
-    add (b, name, g_variant_builder_end (&list));
-  else
-    g_variant_builder_clear (&list);
-}
-
+/* The scope is only an envelope: Delegate=yes hands its subtree to the user, and the
+   limits go into the leaf below it (the "container" leaf), where `rrun update` can change
+   them. systemd owns the scope's own memory.max and friends (it rewrites them from its
+   unit properties), so rrun never writes those. */
 GVariant *
-rrun_cgroup_systemd_properties (const RrunCgroupLimits *l, const char *id, pid_t pid)
+rrun_cgroup_systemd_properties (const char *id, pid_t pid)
 {
   GVariantBuilder b;
   guint32 pids[1] = { (guint32) pid };
-  guint64 swap;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sv)"));
   add (&b, "Description", g_variant_new_take_string (g_strdup_printf ("rrun container %s", id)));
@@ -90,42 +41,16 @@ rrun_cgroup_systemd_properties (const RrunCgroupLimits *l, const char *id, pid_t
   add (&b, "Delegate", g_variant_new_boolean (TRUE));
   /* A failed scope is collected too, so a crashed container leaves no unit behind. */
   add (&b, "CollectMode", g_variant_new_string ("inactive-or-failed"));
-  if (l == NULL)
-    return g_variant_builder_end (&b);
-  if (l->memory)
-    add (&b, "MemoryMax", g_variant_new_uint64 (l->memory));
-  if (l->memory_reservation)
-    add (&b, "MemoryLow", g_variant_new_uint64 (l->memory_reservation));
-  if (rrun_cgroup_limits_swap_max (l, &swap))
-    add (&b, "MemorySwapMax", g_variant_new_uint64 (swap)); /* G_MAXUINT64: infinity */
-  if (l->cpu_quota_us)
-    add (&b, "CPUQuotaPerSecUSec",
-         g_variant_new_uint64 (l->cpu_quota_us * G_USEC_PER_SEC / l->cpu_period_us));
-  if (l->cpu_weight)
-    add (&b, "CPUWeight", g_variant_new_uint64 (l->cpu_weight));
-  if (l->cpuset_cpus)
-    add (&b, "AllowedCPUs", rrun_cgroup_cpuset_to_mask (l->cpuset_cpus));
-  if (l->cpuset_mems)
-    add (&b, "AllowedMemoryNodes", rrun_cgroup_cpuset_to_mask (l->cpuset_mems));
-  if (l->pids_limit)
-    add (&b, "TasksMax", g_variant_new_uint64 (l->pids_limit));
-  if (l->io_weight)
-    add (&b, "IOWeight", g_variant_new_uint64 (l->io_weight));
-  add_device_list (&b, "IOReadBandwidthMax", l, G_STRUCT_OFFSET (RrunCgroupDeviceLimit, read_bps));
-  add_device_list (&b, "IOWriteBandwidthMax", l,
-                   G_STRUCT_OFFSET (RrunCgroupDeviceLimit, write_bps));
-  add_device_list (&b, "IOReadIOPSMax", l, G_STRUCT_OFFSET (RrunCgroupDeviceLimit, read_iops));
-  add_device_list (&b, "IOWriteIOPSMax", l, G_STRUCT_OFFSET (RrunCgroupDeviceLimit, write_iops));
   return g_variant_builder_end (&b);
 }
 
 GVariant *
-rrun_cgroup_systemd_start_parameters (const RrunCgroupLimits *l, const char *id, pid_t pid)
+rrun_cgroup_systemd_start_parameters (const char *id, pid_t pid)
 {
   g_autofree char *unit = g_strdup_printf ("rrun-%s.scope", id);
 
   return g_variant_new ("(ss@a(sv)@a(sa(sv)))", unit, "fail",
-                        rrun_cgroup_systemd_properties (l, id, pid),
+                        rrun_cgroup_systemd_properties (id, pid),
                         g_variant_new_array (G_VARIANT_TYPE ("(sa(sv))"), NULL, 0));
 }
 
@@ -216,8 +141,8 @@ on_timeout (gpointer data)
 }
 
 gboolean
-rrun_cgroup_systemd_start (GDBusConnection *bus, const RrunCgroupLimits *l, const char *id,
-                           pid_t pid, guint timeout_ms, GError **error)
+rrun_cgroup_systemd_start (GDBusConnection *bus, const char *id, pid_t pid, guint timeout_ms,
+                           GError **error)
 {
   g_autoptr(GMainContext) ctx = g_main_context_new ();
   g_autoptr(GVariant) reply = NULL;
@@ -236,7 +161,7 @@ rrun_cgroup_systemd_start (GDBusConnection *bus, const RrunCgroupLimits *l, cons
                                             on_job_removed, &w, NULL);
   reply = g_dbus_connection_call_sync (bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                        "StartTransientUnit",
-                                       rrun_cgroup_systemd_start_parameters (l, id, pid),
+                                       rrun_cgroup_systemd_start_parameters (id, pid),
                                        G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE,
                                        (int) timeout_ms, NULL, &local);
   if (reply == NULL)
@@ -274,6 +199,10 @@ out:
   return ok;
 }
 
+/* Below a Delegate=yes scope the user owns the subtree, not the scope's own attribute
+   files: the container goes into a leaf, which holds its limits. */
+#define CONTAINER_LEAF "container"
+
 static gboolean
 systemd_enter (RrunCgroup *cg, pid_t pid, GError **error)
 {
@@ -281,37 +210,67 @@ systemd_enter (RrunCgroup *cg, pid_t pid, GError **error)
   g_autofree char *text = NULL;
   g_autofree char *rel = NULL;
   g_autofree char *controllers = NULL;
-  g_autofree char *cpath = NULL;
+  g_autofree char *scope = NULL;
+  g_autofree char *leaf = NULL;
+  char buf[32];
+  rrun_autofd int scopefd = -1;
+  rrun_autofd int leaffd = -1;
   guint missing;
 
-  if (!rrun_cgroup_systemd_start (cg->bus, cg->limits, cg->id, pid, SCOPE_TIMEOUT_MS, error))
+  if (!rrun_cgroup_systemd_start (cg->bus, cg->id, pid, SCOPE_TIMEOUT_MS, error))
     return FALSE;
   if (!g_file_get_contents (proc, &text, NULL, error))
     return FALSE;
   if (!rrun_cgroup_parse_proc_cgroup (text, &rel))
     return rrun_throw (error, RRUN_ERROR_FAILED,
                        "cannot find the cgroup of the container: no 0:: line in %s", proc);
-  cg->path = rrun_cgroup_dir_for (cg->mount, "/", rel);
+  scope = rrun_cgroup_dir_for (cg->mount, "/", rel);
+  /* From here on, destroy kills and removes what is below the scope. */
+  cg->path = g_strdup (scope);
+  scopefd = open (scope, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (scopefd < 0)
+    return rrun_throw_errno (error, errno, "cannot open cgroup \"%s\"", scope);
   /* systemd enables what a delegated unit asks for only if user@.service has it. */
-  cpath = g_build_filename (cg->path, "cgroup.controllers", NULL);
-  if (cg->needed == 0)
-    return TRUE;
-  if (!g_file_get_contents (cpath, &controllers, NULL, error))
-    return FALSE;
-  missing = cg->needed & ~rrun_cgroup_controllers_from_text (controllers);
-  if (missing != 0)
+  if (cg->needed != 0)
     {
-      guint bit = missing & -missing;
+      if (!rrun_fd_read_file_at (scopefd, "cgroup.controllers", &controllers, NULL, error))
+        return FALSE;
+      missing = cg->needed & ~rrun_cgroup_controllers_from_text (controllers);
+      if (missing != 0)
+        {
+          guint bit = missing & -missing;
 
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                  "cannot apply %s: the %s controller is not delegated to the systemd user "
-                  "manager",
-                  rrun_cgroup_limits_flag_for (cg->limits, bit),
-                  rrun_cgroup_controller_name (bit));
-      rrun_add_hint (error, "an administrator can set Delegate=cpu cpuset io memory pids "
-                            "for user@.service (systemctl edit user@.service)");
+          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                      "cannot apply %s: the %s controller is not delegated to the systemd "
+                      "user manager",
+                      rrun_cgroup_limits_flag_for (cg->limits, bit),
+                      rrun_cgroup_controller_name (bit));
+          rrun_add_hint (error, "an administrator can set Delegate=cpu cpuset io memory pids "
+                                "for user@.service (systemctl edit user@.service)");
+          return FALSE;
+        }
+    }
+  leaf = g_build_filename (scope, CONTAINER_LEAF, NULL);
+  if (mkdirat (scopefd, CONTAINER_LEAF, 0755) < 0)
+    return rrun_throw_errno (error, errno, "cannot create cgroup \"%s\"", leaf);
+  leaffd = openat (scopefd, CONTAINER_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (leaffd < 0)
+    return rrun_throw_errno (error, errno, "cannot open cgroup \"%s\"", leaf);
+  g_snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (!rrun_cgroup_write_at (leaffd, leaf, "cgroup.procs", buf, error))
+    {
+      g_prefix_error (error, "cannot move the container into its cgroup: ");
       return FALSE;
     }
+  g_free (cg->path);
+  cg->path = g_strdup (leaf);
+  /* The scope is empty now, so it may enable controllers for its leaf; the child waits
+     for the go byte, so the limits are in place before the command runs. */
+  if (cg->needed != 0
+      && (!rrun_cgroup_fs_enable_controllers (scopefd, scope, TRUE, cg->limits, cg->needed,
+                                              error)
+          || !rrun_cgroup_fs_write_limits (leaffd, leaf, cg->limits, error)))
+    return FALSE;
   return TRUE;
 }
 
@@ -326,6 +285,11 @@ systemd_destroy (RrunCgroup *cg)
   fd = open (cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0 && !rrun_cgroup_write_at (fd, cg->path, "cgroup.kill", "1", NULL))
     g_debug ("no cgroup.kill in \"%s\"", cg->path);
+  /* The leaf, so that systemd finds its scope empty of cgroups as well as of processes
+     (it would trim it itself, but not before the next rrun looks). */
+  if (g_str_has_suffix (cg->path, "/" CONTAINER_LEAF))
+    for (int i = 0; i < 200 && rmdir (cg->path) < 0 && errno == EBUSY; i++)
+      g_usleep (5000);
 }
 
 const RrunCgroupOps rrun_cgroup_systemd_ops = { "systemd", systemd_enter, systemd_destroy };

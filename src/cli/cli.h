@@ -66,6 +66,7 @@ gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GE
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_stats (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_update (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status,
                            GError **error);
 gboolean rrun_cmd_info (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

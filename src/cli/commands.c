@@ -16,6 +16,7 @@ static const RrunCommand commands[] = {
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "ps", rrun_cmd_ps, "list running containers", FALSE },
   { "stats", rrun_cmd_stats, "show resource use of running containers", FALSE },
+  { "update", rrun_cmd_update, "change the resource limits of running containers", FALSE },
   { "port", rrun_cmd_port, "list a container's published ports", FALSE },
   { "info", rrun_cmd_info, "show what rrun uses on this machine and why", FALSE },
   { "system", rrun_cmd_system, "check the machine for rootless containers (system check)",

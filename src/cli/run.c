@@ -39,7 +39,7 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     { "cap-drop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_drop, "Drop a capability", "CAP" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &o.network, "none, host or slirp", "MODE" },
     { "net", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &o.network, NULL, NULL },
-    { "userns", 0, 0, G_OPTION_ARG_STRING, &o.userns, "auto, keep-id or single", "MODE" },
+    { "userns", 0, 0, G_OPTION_ARG_STRING, &o.userns, "auto, keep-id, nomap or single", "MODE" },
     { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes,
       "Bind a host path: /host:/ctr[:ro|rw]", "SPEC" },
     { "tmpfs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.tmpfs, "Mount a tmpfs: /path[:size=,mode=]",

@@ -380,52 +380,19 @@ test_option_group (void)
 static void
 test_dbus_message (void)
 {
-  g_autoptr(RrunCgroupLimits) l = rrun_cgroup_limits_new ();
-  g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) v = NULL;
-  g_autoptr(GVariant) bare = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *bare_text = NULL;
 
-  g_assert_true (rrun_cgroup_limits_add_option (l, "memory", "256m", &error));
-  g_assert_true (rrun_cgroup_limits_add_option (l, "memory-reservation", "128m", &error));
-  g_assert_true (rrun_cgroup_limits_add_option (l, "cpus", "0.5", &error));
-  g_assert_true (rrun_cgroup_limits_add_option (l, "cpu-weight", "200", &error));
-  g_assert_true (rrun_cgroup_limits_add_option (l, "cpuset-cpus", "0-2,9", &error));
-  g_assert_true (rrun_cgroup_limits_add_option (l, "cpuset-mems", "0", &error));
-  g_assert_true (rrun_cgroup_limits_add_option (l, "pids-limit", "100", &error));
-  g_assert_true (rrun_cgroup_limits_add_option (l, "blkio-weight", "1000", &error));
-  g_assert_true (rrun_cgroup_limits_finish (l, &error));
-  g_assert_no_error (error);
-  {
-    /* devices come from stat; add one by hand for a fixed text */
-    RrunCgroupDeviceLimit d = { g_strdup ("/dev/vdz"), 254, 16, 1048576, 0, 0, 500 };
-    g_array_append_val (l->devices, d);
-  }
-
-  v = g_variant_ref_sink (rrun_cgroup_systemd_start_parameters (l, "abc123", 4242));
+  /* The scope is an envelope handed over with Delegate=yes: limits go into the
+     container leaf below it (where rrun update writes them too), never into systemd's
+     own properties of the scope. */
+  v = g_variant_ref_sink (rrun_cgroup_systemd_start_parameters ("abc123", 4242));
   g_assert_true (g_variant_is_of_type (v, G_VARIANT_TYPE ("(ssa(sv)a(sa(sv)))")));
   text = g_variant_print (v, TRUE);
   g_assert_cmpstr (text, ==,
                    "('rrun-abc123.scope', 'fail', [('Description', <'rrun container abc123'>), "
                    "('PIDs', <[uint32 4242]>), ('Delegate', <true>), "
-                   "('CollectMode', <'inactive-or-failed'>), "
-                   "('MemoryMax', <uint64 268435456>), ('MemoryLow', <uint64 134217728>), "
-                   "('MemorySwapMax', <uint64 268435456>), "
-                   "('CPUQuotaPerSecUSec', <uint64 500000>), ('CPUWeight', <uint64 200>), "
-                   "('AllowedCPUs', <[byte 0x07, 0x02]>), "
-                   "('AllowedMemoryNodes', <[byte 0x01]>), ('TasksMax', <uint64 100>), "
-                   "('IOWeight', <uint64 10000>), "
-                   "('IOReadBandwidthMax', <[('/dev/vdz', uint64 1048576)]>), "
-                   "('IOWriteIOPSMax', <[('/dev/vdz', uint64 500)]>)], "
-                   "@a(sa(sv)) [])");
-
-  bare = g_variant_ref_sink (rrun_cgroup_systemd_start_parameters (NULL, "x", 7));
-  bare_text = g_variant_print (bare, FALSE);
-  g_assert_cmpstr (bare_text, ==,
-                   "('rrun-x.scope', 'fail', [('Description', <'rrun container x'>), "
-                   "('PIDs', <[uint32 7]>), ('Delegate', <true>), "
-                   "('CollectMode', <'inactive-or-failed'>)], [])");
+                   "('CollectMode', <'inactive-or-failed'>)], @a(sa(sv)) [])");
 }
 
 static void
@@ -661,6 +628,127 @@ test_fs_controller_not_delegated (void)
   drop_tree (dir);
 }
 
+/* rrun update on a fake tree: base/rrun-c1 as run left it. */
+static RrunCgroupLimits *
+update_limits (char **args)
+{
+  RrunCgroupLimits *l = rrun_cgroup_limits_new ();
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  int argc = (int) g_strv_length (args);
+
+  g_option_context_add_group (ctx, rrun_cgroup_limits_option_group (l));
+  g_assert_true (g_option_context_parse (ctx, &argc, &args, &error));
+  l->updating = TRUE;
+  g_assert_true (rrun_cgroup_limits_finish (l, &error));
+  g_assert_no_error (error);
+  return l;
+}
+
+static void
+test_update (void)
+{
+  char *dir = make_tree ();
+  g_autofree char *leaf = g_build_filename (dir, "rrun-c1", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *files[] = { "memory.low", "memory.max", "memory.swap.max", "pids.max",
+                          "cpu.max" };
+
+  g_assert_cmpint (g_mkdir (leaf, 0755), ==, 0);
+  put (dir, "cgroup.controllers", "cpu memory pids\n");
+  put (dir, "cgroup.subtree_control", "memory pids\n");
+  put (leaf, "cgroup.controllers", "memory pids\n");
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    put (leaf, files[i], "");
+  put (leaf, "memory.max", "268435456\n");
+
+  /* Only what is given changes: --memory alone leaves swap as it is (no implied swap). */
+  {
+    char *args[] = { "update", "--memory", "512m", "--pids-limit", "-1", NULL };
+    g_autoptr(RrunCgroupLimits) l = update_limits (args);
+    g_autofree char *mem = NULL, *swap = NULL, *pids = NULL, *low = NULL;
+
+    g_assert_true (rrun_cgroup_update (leaf, l, &error));
+    g_assert_no_error (error);
+    mem = get (leaf, "memory.max");
+    swap = get (leaf, "memory.swap.max");
+    pids = get (leaf, "pids.max");
+    low = get (leaf, "memory.low");
+    g_assert_cmpstr (mem, ==, "268435456\n536870912"); /* O_APPEND keeps both */
+    g_assert_cmpstr (swap, ==, "");
+    g_assert_cmpstr (pids, ==, "max");                  /* -1 lifts the limit */
+    g_assert_cmpstr (low, ==, "");
+  }
+  /* --memory-swap alone counts against the memory.max in place. */
+  {
+    char *args[] = { "update", "--memory-swap", "1g", NULL };
+    g_autoptr(RrunCgroupLimits) l = update_limits (args);
+    g_autofree char *swap = NULL;
+
+    put (leaf, "memory.max", "536870912\n");
+    g_assert_true (rrun_cgroup_update (leaf, l, &error));
+    g_assert_no_error (error);
+    swap = get (leaf, "memory.swap.max");
+    g_assert_cmpstr (swap, ==, "536870912");
+  }
+  {
+    char *args[] = { "update", "--memory-swap", "256m", NULL };
+    g_autoptr(RrunCgroupLimits) l = update_limits (args);
+
+    g_assert_false (rrun_cgroup_update (leaf, l, &error));
+    g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+    g_assert_cmpstr (error->message, ==,
+                     "invalid value \"256m\" for --memory-swap: it counts memory plus swap and "
+                     "must not be below the memory limit (536870912 bytes)");
+    g_clear_error (&error);
+    put (leaf, "memory.max", "max\n");
+    g_assert_false (rrun_cgroup_update (leaf, l, &error));
+    g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+    g_assert_true (g_str_has_prefix (error->message,
+                                     "invalid value \"256m\" for --memory-swap: it needs "
+                                     "--memory as well (the container has no memory limit)\n"
+                                     "hint: "));
+    g_clear_error (&error);
+  }
+  /* A controller the container was started without: its parent enables it. */
+  {
+    char *args[] = { "update", "--cpus", "1", NULL };
+    g_autoptr(RrunCgroupLimits) l = update_limits (args);
+    g_autofree char *control = NULL, *cpu = NULL;
+
+    g_assert_true (rrun_cgroup_update (leaf, l, &error));
+    g_assert_no_error (error);
+    control = get (dir, "cgroup.subtree_control");
+    g_assert_nonnull (strstr (control, "+cpu"));
+    cpu = get (leaf, "cpu.max");
+    g_assert_cmpstr (cpu, ==, "100000 100000");
+  }
+  /* One the parent does not have either: the run message, with update's hint. */
+  {
+    char *args[] = { "update", "--cpuset-cpus", "0", NULL };
+    g_autoptr(RrunCgroupLimits) l = update_limits (args);
+    g_autofree char *want = g_strdup_printf ("cannot apply --cpuset-cpus: the cpuset "
+                                             "controller is not delegated to cgroup \"%s\"\n",
+                                             dir);
+
+    g_assert_false (rrun_cgroup_update (leaf, l, &error));
+    g_assert_error (error, RRUN_ERROR, RRUN_ERROR_UNSUPPORTED);
+    g_assert_true (g_str_has_prefix (error->message, want));
+    g_assert_nonnull (strstr (error->message, "\nhint: or update without --cpuset-cpus"));
+    g_clear_error (&error);
+  }
+  /* The container ended meanwhile. */
+  {
+    char *args[] = { "update", "--pids-limit", "5", NULL };
+    g_autoptr(RrunCgroupLimits) l = update_limits (args);
+    g_autofree char *gone = g_build_filename (dir, "rrun-gone", NULL);
+
+    g_assert_false (rrun_cgroup_update (gone, l, &error));
+    g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
+  }
+  drop_tree (dir);
+}
+
 static void
 test_fs_lifecycle (void)
 {
@@ -877,6 +965,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cgroup/fs/missing-controller-file", test_fs_missing_controller_file);
   g_test_add_func ("/cgroup/fs/controller-not-delegated", test_fs_controller_not_delegated);
   g_test_add_func ("/cgroup/fs/lifecycle", test_fs_lifecycle);
+  g_test_add_func ("/cgroup/update", test_update);
   g_test_add_func ("/cgroup/fs/free-removes-leaf", test_fs_free_removes_leaf);
   g_test_add_func ("/cgroup/fs/gc", test_fs_gc);
   g_test_add_func ("/cgroup/prepare/disabled-and-bad-mode", test_disabled_and_bad_mode);
