@@ -1,5 +1,7 @@
 #include "cli/cli.h"
+#include "cli/common-store.h"
 #include "error.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -70,12 +72,71 @@ rrun_cli_check_format (const char *command, const char *format, GError **error)
 void
 rrun_cli_print_json (JsonBuilder *builder)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autofree char *text = NULL;
+  g_autofree char *text = rrun_json_to_text (root, TRUE);
 
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
   printf ("%s\n", text);
+}
+
+gboolean
+rrun_cli_format_is_json (const char *format)
+{
+  return g_strcmp0 (format, "json") == 0;
+}
+
+gboolean
+rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *argc,
+                     char ***argv, gboolean *out_help, GError **error)
+{
+  gboolean help = FALSE;
+  GOptionEntry common[] = {
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+    { NULL },
+  };
+  GOptionEntry format[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, spec->format,
+      spec->any_format ? "Output format: json (default) or a Go template such as '{{.Id}}'"
+                       : "Output format: table (default) or json",
+      "FORMAT" },
+    { NULL },
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (spec->params ? spec->params : "");
+  int n;
+
+  g_option_context_set_help_enabled (ctx, FALSE);
+  if (spec->summary)
+    g_option_context_set_summary (ctx, spec->summary);
+  if (entries)
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  if (spec->format)
+    g_option_context_add_main_entries (ctx, format, NULL);
+  g_option_context_add_main_entries (ctx, common, NULL);
+  *out_help = FALSE;
+  if (!rrun_cli_parse (ctx, spec->command, argc, argv, error))
+    return FALSE;
+  if (help)
+    {
+      rrun_cli_print_help (ctx, spec->command);
+      *out_help = TRUE;
+      return TRUE;
+    }
+  n = *argc - 1;
+  if (n < spec->min_args || (spec->max_args >= 0 && n > spec->max_args))
+    {
+      if (n > spec->max_args && spec->max_args >= 0)
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: unexpected argument \"%s\"",
+                    spec->command, (*argv)[spec->max_args + 1]);
+      else
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: expected %s", spec->command,
+                    spec->params && *spec->params ? spec->params : "no arguments");
+      if (spec->usage)
+        rrun_add_hint (error, "usage: %s", spec->usage);
+      else
+        rrun_add_hint (error, "see: rrun %s --help", spec->command);
+      return FALSE;
+    }
+  if (spec->format && !spec->any_format
+      && !rrun_cli_check_format (spec->command, *spec->format, error))
+    return FALSE;
+  return TRUE;
 }
