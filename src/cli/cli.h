@@ -48,6 +48,11 @@ gboolean rrun_cli_format_is_json (const char *format);
 /* Print what a JsonBuilder holds, pretty, on stdout (the --format json of every listing). */
 void rrun_cli_print_json (JsonBuilder *builder);
 
+/* podman's (docker's go-units) human sizes: SI units, three significant digits. */
+char *rrun_cli_human_size (guint64 bytes);
+/* "3 minutes ago", as docker's CREATED column; then <= 0 is "N/A". */
+char *rrun_cli_human_age (gint64 then, gint64 now);
+
 /* What a command takes, for rrun_cli_parse_args. */
 typedef struct
 {

@@ -140,3 +140,44 @@ rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *
     return FALSE;
   return TRUE;
 }
+
+/* podman's (docker's go-units) human sizes: SI units, three significant digits. */
+char *
+rrun_cli_human_size (guint64 bytes)
+{
+  static const char *units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+  double v = (double) bytes;
+  guint u = 0;
+
+  while (v >= 1000.0 && u + 1 < G_N_ELEMENTS (units))
+    v /= 1000.0, u++;
+  return g_strdup_printf ("%.3g %s", v, units[u]);
+}
+
+char *
+rrun_cli_human_age (gint64 then, gint64 now)
+{
+  gint64 s = now - then;
+
+  if (then <= 0)
+    return g_strdup ("N/A");
+  if (s < 1)
+    return g_strdup ("Less than a second ago");
+  if (s < 60)
+    return g_strdup_printf ("%d second%s ago", (int) s, s == 1 ? "" : "s");
+  if (s < 120)
+    return g_strdup ("About a minute ago");
+  if (s < 3600)
+    return g_strdup_printf ("%d minutes ago", (int) (s / 60));
+  if (s < 7200)
+    return g_strdup ("About an hour ago");
+  if (s < 48 * 3600)
+    return g_strdup_printf ("%d hours ago", (int) (s / 3600));
+  if (s < 14 * 86400)
+    return g_strdup_printf ("%d days ago", (int) (s / 86400));
+  if (s < 60 * 86400)
+    return g_strdup_printf ("%d weeks ago", (int) (s / (7 * 86400)));
+  if (s < 2 * 365 * 86400)
+    return g_strdup_printf ("%d months ago", (int) (s / (30 * 86400)));
+  return g_strdup_printf ("%d years ago", (int) (s / (365 * 86400)));
+}
