@@ -80,6 +80,15 @@ gboolean rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, G
 gboolean rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_image (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
+gboolean rrun_cmd_image_inspect (RrunGlobal *g, int argc, char **argv, int *out_status,
+                                 GError **error);
+gboolean rrun_cmd_history (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
+gboolean rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_status,
+                               GError **error);
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_stats (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
