@@ -67,7 +67,8 @@ typedef struct
 
 /* The option handling every command shares: entries (NULL-terminated, may be NULL) plus
    -h/--help (and --format when spec->format is set) are parsed from argc and argv, which
-   then hold the command name and the operands; the operand count and --format are
+   then hold the command name and the operands (options may come between operands,
+   as docker's do); the operand count and --format are
    checked. With --help the help is printed and *out_help set: the command returns
    success at once. */
 gboolean rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *argc,

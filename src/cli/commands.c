@@ -47,19 +47,26 @@ rrun_cli_find_command (const char *name)
   return NULL;
 }
 
-gboolean
-rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
-                GError **error)
+static gboolean
+parse_options (GOptionContext *ctx, const char *command, gboolean strict, int *argc,
+               char ***argv, GError **error)
 {
   g_autoptr(GError) local = NULL;
 
-  g_option_context_set_strict_posix (ctx, TRUE);
+  g_option_context_set_strict_posix (ctx, strict);
   if (g_option_context_parse (ctx, argc, argv, &local))
     return TRUE;
   rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: %s", command,
               g_utf8_strdown (local->message, -1));
   rrun_add_hint (error, "see: rrun %s --help", command);
   return FALSE;
+}
+
+gboolean
+rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
+                GError **error)
+{
+  return parse_options (ctx, command, TRUE, argc, argv, error);
 }
 
 gboolean
@@ -116,7 +123,9 @@ rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *
     g_option_context_add_main_entries (ctx, format, NULL);
   g_option_context_add_main_entries (ctx, common, NULL);
   *out_help = FALSE;
-  if (!rrun_cli_parse (ctx, spec->command, argc, argv, error))
+  /* Options may follow operands (docker's "inspect NAME --format X"): no command here
+     takes a command line of its own after them. "--" still ends the options. */
+  if (!parse_options (ctx, spec->command, FALSE, argc, argv, error))
     return FALSE;
   if (help)
     {

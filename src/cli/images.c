@@ -129,7 +129,7 @@ print_table (GPtrArray *images, gboolean no_trunc, gboolean digests)
 {
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  const char *head[] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE" };
+  const char *head[] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE", NULL };
   int width[6];
 
   for (guint c = 0; c < 6; c++)

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The question on stderr (stdout keeps the result); TRUE for y or yes. */
 static gboolean
@@ -26,6 +27,9 @@ confirm (gboolean all)
       fputc ('\n', stderr);
       return FALSE;
     }
+  /* An answer from a pipe is not echoed: end the question's line. */
+  if (!isatty (STDIN_FILENO))
+    fputc ('\n', stderr);
   g_strstrip (line);
   return g_ascii_strcasecmp (line, "y") == 0 || g_ascii_strcasecmp (line, "yes") == 0;
 }
