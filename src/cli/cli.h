@@ -53,6 +53,12 @@ char *rrun_cli_human_size (guint64 bytes);
 /* "3 minutes ago", as docker's CREATED column; then <= 0 is "N/A". */
 char *rrun_cli_human_age (gint64 then, gint64 now);
 
+/* A command group ("rrun image ls", "rrun system check"): argv[1] names an entry of
+   table (NULL-terminated), which runs with argv from there; --help lists the table. */
+gboolean rrun_cli_run_group (const char *group, const RrunCommand *table, const char *example,
+                             RrunGlobal *g, int argc, char **argv, int *out_status,
+                             GError **error);
+
 /* What a command takes, for rrun_cli_parse_args. */
 typedef struct
 {

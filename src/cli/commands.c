@@ -194,3 +194,34 @@ rrun_cli_human_age (gint64 then, gint64 now)
     return g_strdup_printf ("%d months ago", (int) (s / (30 * 86400)));
   return g_strdup_printf ("%d years ago", (int) (s / (365 * 86400)));
 }
+
+gboolean
+rrun_cli_run_group (const char *group, const RrunCommand *table, const char *example,
+                    RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  if (argc < 2)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: missing subcommand", group);
+      rrun_add_hint (error, "for example: rrun %s %s (see: rrun %s --help)", group, example,
+                     group);
+      return FALSE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+      || strcmp (argv[1], "help") == 0)
+    {
+      printf ("Usage: rrun %s SUBCOMMAND [OPTIONS] [ARGS...]\n\nSubcommands:\n", group);
+      for (const RrunCommand *c = table; c->name; c++)
+        if (!c->hidden)
+          printf ("  %-10s %s\n", c->name, c->summary);
+      printf ("\nSee 'rrun %s SUBCOMMAND --help' for a subcommand's options.\n", group);
+      *out_status = 0;
+      return TRUE;
+    }
+  for (const RrunCommand *c = table; c->name; c++)
+    if (strcmp (c->name, argv[1]) == 0)
+      return c->func (g, argc - 1, argv + 1, out_status, error);
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: unknown subcommand \"%s\"", group,
+              argv[1]);
+  rrun_add_hint (error, "see: rrun %s --help", group);
+  return FALSE;
+}

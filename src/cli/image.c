@@ -1,10 +1,6 @@
 /* rrun image SUBCOMMAND: podman's image group. Each entry is the top-level command of the
    same job (image ls is rrun images), so options and output are the same. */
 #include "cli/cli.h"
-#include "error.h"
-
-#include <stdio.h>
-#include <string.h>
 
 static const RrunCommand image_commands[] = {
   { "ls", rrun_cmd_images, "list images", FALSE },
@@ -20,36 +16,8 @@ static const RrunCommand image_commands[] = {
   { NULL, NULL, NULL, FALSE },
 };
 
-static void
-print_usage (void)
-{
-  printf ("Usage: rrun image SUBCOMMAND [OPTIONS] [ARGS...]\n\nSubcommands:\n");
-  for (const RrunCommand *c = image_commands; c->name; c++)
-    if (!c->hidden)
-      printf ("  %-10s %s\n", c->name, c->summary);
-  printf ("\nSee 'rrun image SUBCOMMAND --help' for a subcommand's options.\n");
-}
-
 gboolean
 rrun_cmd_image (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  if (argc < 2)
-    {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "image: missing subcommand");
-      rrun_add_hint (error, "for example: rrun image ls (see: rrun image --help)");
-      return FALSE;
-    }
-  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
-      || strcmp (argv[1], "help") == 0)
-    {
-      print_usage ();
-      *out_status = 0;
-      return TRUE;
-    }
-  for (const RrunCommand *c = image_commands; c->name; c++)
-    if (strcmp (c->name, argv[1]) == 0)
-      return c->func (g, argc - 1, argv + 1, out_status, error);
-  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "image: unknown subcommand \"%s\"", argv[1]);
-  rrun_add_hint (error, "see: rrun image --help");
-  return FALSE;
+  return rrun_cli_run_group ("image", image_commands, "ls", g, argc, argv, out_status, error);
 }

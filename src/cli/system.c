@@ -1,7 +1,6 @@
 /* rrun system check [--format table|json]: the machine's readiness for rootless
    containers, one line per check with the fix for each that is not PASS. */
 #include "cli/cli.h"
-#include "error.h"
 #include "system/check.h"
 #include "util/json.h"
 
@@ -64,26 +63,14 @@ system_check (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   return TRUE;
 }
 
+static const RrunCommand system_commands[] = {
+  { "check", system_check, "check the machine for rootless containers, with fixes", FALSE },
+  { NULL, NULL, NULL, FALSE },
+};
+
 gboolean
 rrun_cmd_system (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  if (argc < 2)
-    {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "system: missing subcommand");
-      rrun_add_hint (error, "for example: rrun system check");
-      return FALSE;
-    }
-  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
-    {
-      printf ("Usage: rrun system SUBCOMMAND\n\n"
-              "Subcommands:\n"
-              "  check      check the machine for rootless containers, with fixes\n");
-      *out_status = 0;
-      return TRUE;
-    }
-  if (strcmp (argv[1], "check") == 0)
-    return system_check (g, argc - 1, argv + 1, out_status, error);
-  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "system: unknown subcommand \"%s\"", argv[1]);
-  rrun_add_hint (error, "see: rrun system --help");
-  return FALSE;
+  return rrun_cli_run_group ("system", system_commands, "check", g, argc, argv, out_status,
+                             error);
 }

@@ -63,6 +63,19 @@ string_or (JsonNode *n, const char *fallback)
   return n ? json_node_get_string (n) : fallback;
 }
 
+/* A copy of node, or an empty array or object of the type inspect always shows. */
+static void
+add_or_empty (JsonBuilder *b, const char *name, JsonNode *node, JsonNodeType empty)
+{
+  json_builder_set_member_name (b, name);
+  if (node)
+    json_builder_add_value (b, json_node_copy (node));
+  else if (empty == JSON_NODE_ARRAY)
+    json_builder_end_array (json_builder_begin_array (b));
+  else
+    json_builder_end_object (json_builder_begin_object (b));
+}
+
 JsonNode *
 rrun_image_info_inspect (const RrunImage *image, GError **error)
 {
@@ -117,14 +130,7 @@ rrun_image_info_inspect (const RrunImage *image, GError **error)
   rrun_json_add_strv (b, "RepoTags", (const char *const *) image->names);
   rrun_json_add_strv (b, "RepoDigests", (const char *const *) repo_digests->pdata);
   rrun_json_add_string (b, "Created", string_or (created, NULL));
-  json_builder_set_member_name (b, "Config");
-  if (config)
-    json_builder_add_value (b, json_node_copy (config));
-  else
-    {
-      json_builder_begin_object (b);
-      json_builder_end_object (b);
-    }
+  add_or_empty (b, "Config", config, JSON_NODE_OBJECT);
   rrun_json_add_string (b, "Version", string_or (version, ""));
   rrun_json_add_string (b, "Author", string_or (author, ""));
   rrun_json_add_string (b, "Comment", string_or (comment, ""));
@@ -139,23 +145,9 @@ rrun_image_info_inspect (const RrunImage *image, GError **error)
   json_builder_set_member_name (b, "RootFS");
   json_builder_begin_object (b);
   rrun_json_add_string (b, "Type", "layers");
-  json_builder_set_member_name (b, "Layers");
-  if (diff_ids)
-    json_builder_add_value (b, json_node_copy (diff_ids));
-  else
-    {
-      json_builder_begin_array (b);
-      json_builder_end_array (b);
-    }
+  add_or_empty (b, "Layers", diff_ids, JSON_NODE_ARRAY);
   json_builder_end_object (b);
-  json_builder_set_member_name (b, "History");
-  if (history)
-    json_builder_add_value (b, json_node_copy (history));
-  else
-    {
-      json_builder_begin_array (b);
-      json_builder_end_array (b);
-    }
+  add_or_empty (b, "History", history, JSON_NODE_ARRAY);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
