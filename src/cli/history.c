@@ -27,13 +27,13 @@ created_by_text (const char *by, gboolean no_trunc)
 static void
 print_json (const RrunImage *image, GArray *entries)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_array (b);
   for (guint i = 0; i < entries->len; i++)
     {
       const RrunHistoryEntry *e = &g_array_index (entries, RrunHistoryEntry, i);
-      g_autoptr(GDateTime) dt = e->created ? g_date_time_new_from_unix_utc (e->created) : NULL;
+      g_autoptr (GDateTime) dt = e->created ? g_date_time_new_from_unix_utc (e->created) : NULL;
       g_autofree char *created = dt ? g_date_time_format_iso8601 (dt) : NULL;
 
       /* podman's keys */
@@ -41,10 +41,10 @@ print_json (const RrunImage *image, GArray *entries)
       rrun_json_add_string (b, "id", i == 0 ? image->id : "<missing>");
       rrun_json_add_string (b, "created", created);
       rrun_json_add_string (b, "CreatedBy", e->created_by);
-      rrun_json_add_int (b, "size", (gint64) e->size);
+      rrun_json_add_int (b, "size", (gint64)e->size);
       rrun_json_add_string (b, "comment", e->comment);
       rrun_json_add_bool (b, "empty_layer", e->empty_layer);
-      rrun_json_add_strv (b, "tags", (const char *const *) (i == 0 ? image->names : NULL));
+      rrun_json_add_strv (b, "tags", (const char *const *)(i == 0 ? image->names : NULL));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -54,12 +54,12 @@ print_json (const RrunImage *image, GArray *entries)
 static void
 print_table (const RrunImage *image, GArray *entries, gboolean no_trunc, gboolean quiet)
 {
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
   const char *head[] = { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT", NULL };
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   int width[4] = { 0 };
 
-  g_ptr_array_add (rows, g_strdupv ((char **) head));
+  g_ptr_array_add (rows, g_strdupv ((char **)head));
   for (guint i = 0; i < entries->len; i++)
     {
       const RrunHistoryEntry *e = &g_array_index (entries, RrunHistoryEntry, i);
@@ -85,14 +85,14 @@ print_table (const RrunImage *image, GArray *entries, gboolean no_trunc, gboolea
     return;
   for (guint i = 0; i < rows->len; i++)
     for (guint c = 0; c < 4; c++)
-      width[c] = MAX (width[c], (int) g_utf8_strlen (((char **) rows->pdata[i])[c], -1));
+      width[c] = MAX (width[c], (int)g_utf8_strlen (((char **)rows->pdata[i])[c], -1));
   for (guint i = 0; i < rows->len; i++)
     {
       char **r = rows->pdata[i];
 
       /* printf pads bytes, not characters: pad CREATED BY (which may hold "…") by hand. */
       printf ("%-*s   %-*s   %s%*s   %-*s   %s\n", width[0], r[0], width[1], r[1], r[2],
-              width[2] - (int) g_utf8_strlen (r[2], -1), "", width[3], r[3], r[4]);
+              width[2] - (int)g_utf8_strlen (r[2], -1), "", width[3], r[3], r[4]);
     }
 }
 
@@ -101,19 +101,23 @@ rrun_cmd_history (RrunGlobal *g, int argc, char **argv, int *out_status, GError 
 {
   g_autofree char *format = NULL;
   gboolean no_trunc = FALSE, quiet = FALSE, help;
-  const GOptionEntry entries[] = {
-    { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Do not shorten IDs and commands", NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only image IDs", NULL },
-    { NULL }
-  };
-  const RrunCliSpec spec = { "history", "IMAGE",
+  const GOptionEntry entries[]
+      = { { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Do not shorten IDs and commands",
+            NULL },
+          { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only image IDs", NULL },
+          { NULL } };
+  const RrunCliSpec spec = { "history",
+                             "IMAGE",
                              "Show the steps that made an image, newest first, with the size "
                              "of the layer each made.",
-                             1, 1, "rrun history [--no-trunc] [--format json] IMAGE", &format,
+                             1,
+                             1,
+                             "rrun history [--no-trunc] [--format json] IMAGE",
+                             &format,
                              FALSE };
-  g_autoptr(RrunStore) store = NULL;
-  g_autoptr(RrunImage) image = NULL;
-  g_autoptr(GArray) rows = NULL;
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (RrunImage) image = NULL;
+  g_autoptr (GArray) rows = NULL;
 
   if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
     return FALSE;

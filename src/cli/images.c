@@ -11,8 +11,8 @@
 
 typedef struct
 {
-  int dangling;            /* -1: any; 0: only named images; 1: only dangling ones */
-  char **references;       /* reference=PATTERN (any may match), NULL-terminated */
+  int dangling;      /* -1: any; 0: only named images; 1: only dangling ones */
+  char **references; /* reference=PATTERN (any may match), NULL-terminated */
 } Filters;
 
 static void
@@ -26,13 +26,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Filters, filters_clear)
 static gboolean
 parse_filters (char **specs, Filters *f, GError **error)
 {
-  g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
 
   f->dangling = -1;
   for (guint i = 0; specs && specs[i]; i++)
     {
       const char *eq = strchr (specs[i], '=');
-      g_autofree char *key = eq ? g_strndup (specs[i], (gsize) (eq - specs[i])) : NULL;
+      g_autofree char *key = eq ? g_strndup (specs[i], (gsize)(eq - specs[i])) : NULL;
 
       if (g_strcmp0 (key, "dangling") == 0
           && (strcmp (eq + 1, "true") == 0 || strcmp (eq + 1, "1") == 0))
@@ -51,7 +51,7 @@ parse_filters (char **specs, Filters *f, GError **error)
         }
     }
   g_ptr_array_add (refs, NULL);
-  f->references = (char **) g_ptr_array_free (g_steal_pointer (&refs), FALSE);
+  f->references = (char **)g_ptr_array_free (g_steal_pointer (&refs), FALSE);
   return TRUE;
 }
 
@@ -91,22 +91,22 @@ apply_filters (GPtrArray *images, const Filters *f)
 static void
 print_json (GPtrArray *images)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_array (b);
   for (guint i = 0; i < images->len; i++)
     {
       RrunImage *img = images->pdata[i];
-      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (img->created);
+      g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (img->created);
       g_autofree char *created_at = dt ? g_date_time_format_iso8601 (dt) : NULL;
 
       json_builder_begin_object (b);
       rrun_json_add_string (b, "Id", img->id);
-      rrun_json_add_strv (b, "Names", (const char *const *) img->names);
+      rrun_json_add_strv (b, "Names", (const char *const *)img->names);
       rrun_json_add_string (b, "Digest", img->digest);
       rrun_json_add_int (b, "Created", img->created);
       rrun_json_add_string (b, "CreatedAt", created_at ? created_at : "");
-      rrun_json_add_int (b, "Size", (gint64) img->size);
+      rrun_json_add_int (b, "Size", (gint64)img->size);
       rrun_json_add_string (b, "Os", img->os ? img->os : "");
       rrun_json_add_string (b, "Architecture", img->architecture ? img->architecture : "");
       rrun_json_add_int (b, "Layers", img->layer_ids->len);
@@ -127,13 +127,13 @@ image_id_text (const RrunImage *img, gboolean no_trunc)
 static void
 print_table (GPtrArray *images, gboolean no_trunc, gboolean digests)
 {
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *head[] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE", NULL };
   int width[6];
 
   for (guint c = 0; c < 6; c++)
-    width[c] = (int) strlen (head[c]);
+    width[c] = (int)strlen (head[c]);
   for (guint i = 0; i < images->len; i++)
     {
       RrunImage *img = images->pdata[i];
@@ -152,11 +152,11 @@ print_table (GPtrArray *images, gboolean no_trunc, gboolean digests)
           row[4] = rrun_cli_human_age (img->created, now);
           row[5] = rrun_cli_human_size (img->size);
           for (guint c = 0; c < 6; c++)
-            width[c] = MAX (width[c], (int) strlen (row[c]));
+            width[c] = MAX (width[c], (int)strlen (row[c]));
           g_ptr_array_add (rows, row);
         }
     }
-  g_ptr_array_insert (rows, 0, g_strdupv ((char **) head));
+  g_ptr_array_insert (rows, 0, g_strdupv ((char **)head));
   for (guint i = 0; i < rows->len; i++)
     {
       char **r = rows->pdata[i];
@@ -172,25 +172,29 @@ gboolean
 rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   gboolean all = FALSE, quiet = FALSE, no_trunc = FALSE, digests = FALSE, help;
-  g_auto(GStrv) filter_specs = NULL;
+  g_auto (GStrv) filter_specs = NULL;
   g_autofree char *format = NULL;
-  const GOptionEntry entries[] = {
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
-      "Show all images (the same as without: rrun keeps no intermediate images)", NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only image IDs", NULL },
-    { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Print full image IDs", NULL },
-    { "digests", 0, 0, G_OPTION_ARG_NONE, &digests, "Show the manifest digests", NULL },
-    { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filter_specs,
-      "dangling=true|false or reference=PATTERN (repeatable)", "FILTER" },
-    { NULL }
-  };
-  const RrunCliSpec spec = { "images", "[REFERENCE]",
+  const GOptionEntry entries[]
+      = { { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
+            "Show all images (the same as without: rrun keeps no intermediate images)", NULL },
+          { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only image IDs", NULL },
+          { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Print full image IDs", NULL },
+          { "digests", 0, 0, G_OPTION_ARG_NONE, &digests, "Show the manifest digests", NULL },
+          { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filter_specs,
+            "dangling=true|false or reference=PATTERN (repeatable)", "FILTER" },
+          { NULL } };
+  const RrunCliSpec spec = { "images",
+                             "[REFERENCE]",
                              "List images, newest first. Untagged images show as "
                              "<none>; REFERENCE is a reference filter.",
-                             0, 1, NULL, &format, FALSE };
-  g_autoptr(RrunStore) store = NULL;
-  g_autoptr(GPtrArray) images = NULL;
-  g_auto(Filters) filters = { 0 };
+                             0,
+                             1,
+                             NULL,
+                             &format,
+                             FALSE };
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (GPtrArray) images = NULL;
+  g_auto (Filters) filters = { 0 };
 
   if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
     return FALSE;
@@ -214,7 +218,7 @@ rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   apply_filters (images, &filters);
   if (quiet)
     {
-      g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
       for (guint i = 0; i < images->len; i++)
         {
           RrunImage *img = images->pdata[i];

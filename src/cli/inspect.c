@@ -17,7 +17,7 @@
 static char *
 rfc3339 (gint64 unix_seconds)
 {
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (unix_seconds);
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (unix_seconds);
 
   return dt ? g_date_time_format_iso8601 (dt) : g_strdup ("");
 }
@@ -53,9 +53,9 @@ add_mounts (JsonBuilder *b, const RrunState *s)
   json_builder_begin_array (b);
   for (guint i = 0; s->volumes && s->volumes[i]; i++)
     {
-      g_auto(GStrv) part = g_strsplit (s->volumes[i], ":", 3);
-      gboolean ro = part[1] && part[2] && strstr (part[2], "ro") != NULL
-                    && strstr (part[2], "rw") == NULL;
+      g_auto (GStrv) part = g_strsplit (s->volumes[i], ":", 3);
+      gboolean ro
+          = part[1] && part[2] && strstr (part[2], "ro") != NULL && strstr (part[2], "rw") == NULL;
 
       json_builder_begin_object (b);
       rrun_json_add_string (b, "Type", "bind");
@@ -66,7 +66,7 @@ add_mounts (JsonBuilder *b, const RrunState *s)
     }
   for (guint i = 0; s->tmpfs && s->tmpfs[i]; i++)
     {
-      g_auto(GStrv) part = g_strsplit (s->tmpfs[i], ":", 2);
+      g_auto (GStrv) part = g_strsplit (s->tmpfs[i], ":", 2);
 
       json_builder_begin_object (b);
       rrun_json_add_string (b, "Type", "tmpfs");
@@ -82,8 +82,8 @@ add_mounts (JsonBuilder *b, const RrunState *s)
 static JsonNode *
 container_json (const RrunState *s)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(GArray) ports = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GArray) ports = NULL;
   g_autofree char *created = rfc3339 (s->created);
   g_autofree char *sock = g_build_filename (s->run_dir, "net.sock", NULL);
   g_autofree char *ports_text = NULL;
@@ -93,7 +93,7 @@ container_json (const RrunState *s)
      out with a warning rather than failing the whole inspect. */
   if (g_file_test (sock, G_FILE_TEST_EXISTS))
     {
-      g_autoptr(GError) local = NULL;
+      g_autoptr (GError) local = NULL;
       if (!rrun_network_query_ports (s->run_dir, &ports, &local))
         rrun_warning ("cannot list the ports of container %.12s: %s", s->id, local->message);
     }
@@ -102,8 +102,7 @@ container_json (const RrunState *s)
   rrun_json_add_string (b, "Id", s->id);
   rrun_json_add_string (b, "Created", created);
   rrun_json_add_string (b, "Path", s->args && s->args[0] ? s->args[0] : s->command);
-  rrun_json_add_strv (b, "Args",
-                      (const char *const *) (s->args && s->args[0] ? s->args + 1 : NULL));
+  rrun_json_add_strv (b, "Args", (const char *const *)(s->args && s->args[0] ? s->args + 1 : NULL));
   json_builder_set_member_name (b, "State");
   json_builder_begin_object (b);
   rrun_json_add_string (b, "Status", "running");
@@ -120,7 +119,7 @@ container_json (const RrunState *s)
   json_builder_begin_object (b);
   rrun_json_add_string (b, "NetworkMode", network);
   add_ports (b, "PortBindings", ports);
-  rrun_json_add_strv (b, "Binds", (const char *const *) s->volumes);
+  rrun_json_add_strv (b, "Binds", (const char *const *)s->volumes);
   json_builder_end_object (b);
   json_builder_set_member_name (b, "NetworkSettings");
   json_builder_begin_object (b);
@@ -128,12 +127,12 @@ container_json (const RrunState *s)
   json_builder_end_object (b);
   /* The lines `rrun port` prints ("80/tcp -> 0.0.0.0:8080"). */
   {
-    g_auto(GStrv) lines = g_strsplit (ports_text, "\n", -1);
+    g_auto (GStrv) lines = g_strsplit (ports_text, "\n", -1);
     guint n = g_strv_length (lines);
 
     if (n > 0 && *lines[n - 1] == '\0')
       g_clear_pointer (&lines[n - 1], g_free);
-    rrun_json_add_strv (b, "Ports", (const char *const *) lines);
+    rrun_json_add_strv (b, "Ports", (const char *const *)lines);
   }
   add_mounts (b, s);
   json_builder_end_object (b);
@@ -149,15 +148,14 @@ typedef enum
 
 /* The inspect object for name: a running container, else an image. */
 static JsonNode *
-find_object (RrunGlobal *g, RrunStore **store, const char *name, ObjectType type,
-             GError **error)
+find_object (RrunGlobal *g, RrunStore **store, const char *name, ObjectType type, GError **error)
 {
-  g_autoptr(GError) local = NULL;
-  g_autoptr(RrunImage) image = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (RrunImage) image = NULL;
 
   if (type != TYPE_IMAGE)
     {
-      g_autoptr(RrunState) state = NULL;
+      g_autoptr (RrunState) state = NULL;
 
       if (rrun_state_find (g->config, name, &state, &local))
         return container_json (state);
@@ -187,26 +185,28 @@ inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **a
          int *out_status, GError **error)
 {
   g_autofree char *format = NULL, *type_name = NULL;
-  const GOptionEntry type_entries[] = {
-    { "type", 't', 0, G_OPTION_ARG_STRING, &type_name, "container, image or all (default)",
-      "TYPE" },
-    { NULL }
-  };
-  const RrunCliSpec spec = {
-    command, type == TYPE_IMAGE ? "IMAGE..." : "NAME...",
-    type == TYPE_IMAGE ? "Show an image's configuration, layers and history as JSON."
-                       : "Show running containers or images as JSON (containers are looked "
-                         "up first).",
-    1, -1, NULL, &format, TRUE
-  };
-  g_autoptr(RrunTemplate) tmpl = NULL;
-  g_autoptr(RrunStore) store = NULL;
-  g_autoptr(JsonBuilder) all = json_builder_new ();
-  g_autoptr(GError) last = NULL;
+  const GOptionEntry type_entries[] = { { "type", 't', 0, G_OPTION_ARG_STRING, &type_name,
+                                          "container, image or all (default)", "TYPE" },
+                                        { NULL } };
+  const RrunCliSpec spec
+      = { command,
+          type == TYPE_IMAGE ? "IMAGE..." : "NAME...",
+          type == TYPE_IMAGE ? "Show an image's configuration, layers and history as JSON."
+                             : "Show running containers or images as JSON (containers are looked "
+                               "up first).",
+          1,
+          -1,
+          NULL,
+          &format,
+          TRUE };
+  g_autoptr (RrunTemplate) tmpl = NULL;
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (JsonBuilder) all = json_builder_new ();
+  g_autoptr (GError) last = NULL;
   gboolean help;
 
-  if (!rrun_cli_parse_args (&spec, type == TYPE_IMAGE ? NULL : type_entries, &argc, &argv,
-                            &help, error))
+  if (!rrun_cli_parse_args (&spec, type == TYPE_IMAGE ? NULL : type_entries, &argc, &argv, &help,
+                            error))
     return FALSE;
   *out_status = 0;
   if (help)
@@ -230,8 +230,8 @@ inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **a
   json_builder_begin_array (all);
   for (int i = 1; i < argc; i++)
     {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(JsonNode) node = find_object (g, &store, argv[i], type, &local);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (JsonNode) node = find_object (g, &store, argv[i], type, &local);
 
       if (node == NULL)
         {

@@ -17,8 +17,9 @@ confirm (gboolean all)
 {
   char line[64];
 
-  fprintf (stderr, "WARNING! This will remove all %s.\nAre you sure you want to continue? "
-                   "[y/N] ",
+  fprintf (stderr,
+           "WARNING! This will remove all %s.\nAre you sure you want to continue? "
+           "[y/N] ",
            all ? "images without at least one running container associated to them"
                : "dangling images");
   fflush (stderr);
@@ -38,20 +39,24 @@ gboolean
 rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   gboolean all = FALSE, force = FALSE, help;
-  const GOptionEntry entries[] = {
-    { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
-      "Remove every image no running container uses, not only dangling ones", NULL },
-    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Do not ask for confirmation", NULL },
-    { NULL }
-  };
-  const RrunCliSpec spec = { "image prune", "",
+  const GOptionEntry entries[]
+      = { { "all", 'a', 0, G_OPTION_ARG_NONE, &all,
+            "Remove every image no running container uses, not only dangling ones", NULL },
+          { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Do not ask for confirmation", NULL },
+          { NULL } };
+  const RrunCliSpec spec = { "image prune",
+                             "",
                              "Remove dangling images (no name, no running container) and "
                              "layers no image uses.\nWith -a, every image no running "
                              "container uses. Asks first unless -f.",
-                             0, 0, NULL, NULL, FALSE };
-  g_autoptr(RrunStore) store = NULL;
-  g_autoptr(RrunIdMap) map = NULL;
-  g_auto(GStrv) untagged = NULL, deleted = NULL;
+                             0,
+                             0,
+                             NULL,
+                             NULL,
+                             FALSE };
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (RrunIdMap) map = NULL;
+  g_auto (GStrv) untagged = NULL, deleted = NULL;
   g_autofree char *size = NULL;
   guint64 reclaimed = 0;
 

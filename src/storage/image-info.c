@@ -16,11 +16,10 @@ corrupt (GError **error, const char *path, const char *field, const char *expect
 
 /* The config blob as a JSON object. */
 static gboolean
-load_config (const RrunImage *image, JsonParser **out_parser, JsonObject **out_root,
-             GError **error)
+load_config (const RrunImage *image, JsonParser **out_parser, JsonObject **out_root, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
   JsonNode *root;
 
   if (image->config_path == NULL)
@@ -49,10 +48,10 @@ optional_member (JsonObject *o, const char *name, JsonNodeType type, GType value
   if (json_node_get_node_type (n) != type
       || (type == JSON_NODE_VALUE && json_node_get_value_type (n) != value_type))
     return corrupt (error, path, name,
-                    type == JSON_NODE_OBJECT          ? "an object"
-                    : type == JSON_NODE_ARRAY         ? "an array"
-                    : value_type == G_TYPE_BOOLEAN    ? "a boolean"
-                                                      : "a string");
+                    type == JSON_NODE_OBJECT       ? "an object"
+                    : type == JSON_NODE_ARRAY      ? "an array"
+                    : value_type == G_TYPE_BOOLEAN ? "a boolean"
+                                                   : "a string");
   *out = n;
   return TRUE;
 }
@@ -79,9 +78,9 @@ add_or_empty (JsonBuilder *b, const char *name, JsonNode *node, JsonNodeType emp
 JsonNode *
 rrun_image_info_inspect (const RrunImage *image, GError **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(GPtrArray) repo_digests = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GPtrArray) repo_digests = g_ptr_array_new_with_free_func (g_free);
   JsonObject *cfg;
   JsonNode *created, *config, *author, *comment, *version, *variant, *rootfs, *history;
   JsonNode *labels = NULL, *user = NULL, *diff_ids = NULL;
@@ -92,12 +91,10 @@ rrun_image_info_inspect (const RrunImage *image, GError **error)
   if (!optional_member (cfg, "created", JSON_NODE_VALUE, G_TYPE_STRING, path, &created, error)
       || !optional_member (cfg, "config", JSON_NODE_OBJECT, 0, path, &config, error)
       || !optional_member (cfg, "author", JSON_NODE_VALUE, G_TYPE_STRING, path, &author, error)
-      || !optional_member (cfg, "comment", JSON_NODE_VALUE, G_TYPE_STRING, path, &comment,
+      || !optional_member (cfg, "comment", JSON_NODE_VALUE, G_TYPE_STRING, path, &comment, error)
+      || !optional_member (cfg, "docker_version", JSON_NODE_VALUE, G_TYPE_STRING, path, &version,
                            error)
-      || !optional_member (cfg, "docker_version", JSON_NODE_VALUE, G_TYPE_STRING, path,
-                           &version, error)
-      || !optional_member (cfg, "variant", JSON_NODE_VALUE, G_TYPE_STRING, path, &variant,
-                           error)
+      || !optional_member (cfg, "variant", JSON_NODE_VALUE, G_TYPE_STRING, path, &variant, error)
       || !optional_member (cfg, "rootfs", JSON_NODE_OBJECT, 0, path, &rootfs, error)
       || !optional_member (cfg, "history", JSON_NODE_ARRAY, 0, path, &history, error))
     return NULL;
@@ -127,8 +124,8 @@ rrun_image_info_inspect (const RrunImage *image, GError **error)
   json_builder_begin_object (b);
   rrun_json_add_string (b, "Id", image->id);
   rrun_json_add_string (b, "Digest", image->digest ? image->digest : "");
-  rrun_json_add_strv (b, "RepoTags", (const char *const *) image->names);
-  rrun_json_add_strv (b, "RepoDigests", (const char *const *) repo_digests->pdata);
+  rrun_json_add_strv (b, "RepoTags", (const char *const *)image->names);
+  rrun_json_add_strv (b, "RepoDigests", (const char *const *)repo_digests->pdata);
   rrun_json_add_string (b, "Created", string_or (created, NULL));
   add_or_empty (b, "Config", config, JSON_NODE_OBJECT);
   rrun_json_add_string (b, "Version", string_or (version, ""));
@@ -138,8 +135,8 @@ rrun_image_info_inspect (const RrunImage *image, GError **error)
   rrun_json_add_string (b, "Os", image->os ? image->os : "");
   if (variant)
     rrun_json_add_string (b, "Variant", json_node_get_string (variant));
-  rrun_json_add_int (b, "Size", (gint64) image->size);
-  rrun_json_add_int (b, "VirtualSize", (gint64) image->size);
+  rrun_json_add_int (b, "Size", (gint64)image->size);
+  rrun_json_add_int (b, "VirtualSize", (gint64)image->size);
   rrun_json_add_node (b, "Labels", labels);
   rrun_json_add_string (b, "User", string_or (user, ""));
   json_builder_set_member_name (b, "RootFS");
@@ -162,7 +159,7 @@ rrun_history_entry_clear (RrunHistoryEntry *e)
 static gint64
 parse_time (const char *text)
 {
-  g_autoptr(GDateTime) dt = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
+  g_autoptr (GDateTime) dt = text ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
 
   return dt ? g_date_time_to_unix (dt) : 0;
 }
@@ -170,14 +167,14 @@ parse_time (const char *text)
 gboolean
 rrun_image_info_history (const RrunImage *image, GArray **out_entries, GError **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GArray) entries = g_array_new (FALSE, TRUE, sizeof (RrunHistoryEntry));
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GArray) entries = g_array_new (FALSE, TRUE, sizeof (RrunHistoryEntry));
   const char *path = image->config_path;
   JsonObject *cfg;
   JsonNode *history;
   guint layer = 0;
 
-  g_array_set_clear_func (entries, (GDestroyNotify) rrun_history_entry_clear);
+  g_array_set_clear_func (entries, (GDestroyNotify)rrun_history_entry_clear);
   if (!load_config (image, &parser, &cfg, error)
       || !optional_member (cfg, "history", JSON_NODE_ARRAY, 0, path, &history, error))
     return FALSE;
@@ -192,10 +189,8 @@ rrun_image_info_history (const RrunImage *image, GArray **out_entries, GError **
         return corrupt (error, path, "history", "an array of objects");
       o = json_node_get_object (item);
       if (!optional_member (o, "created", JSON_NODE_VALUE, G_TYPE_STRING, path, &created, error)
-          || !optional_member (o, "created_by", JSON_NODE_VALUE, G_TYPE_STRING, path, &by,
-                               error)
-          || !optional_member (o, "comment", JSON_NODE_VALUE, G_TYPE_STRING, path, &comment,
-                               error)
+          || !optional_member (o, "created_by", JSON_NODE_VALUE, G_TYPE_STRING, path, &by, error)
+          || !optional_member (o, "comment", JSON_NODE_VALUE, G_TYPE_STRING, path, &comment, error)
           || !optional_member (o, "empty_layer", JSON_NODE_VALUE, G_TYPE_BOOLEAN, path, &empty,
                                error))
         return FALSE;

@@ -18,8 +18,8 @@ typedef struct
 {
   char *created_by;
   char *comment;
-  gint64 created;       /* unix seconds, 0 when unknown */
-  guint64 size;         /* bytes of the layer this step made; 0 for an empty layer */
+  gint64 created; /* unix seconds, 0 when unknown */
+  guint64 size;   /* bytes of the layer this step made; 0 for an empty layer */
   gboolean empty_layer;
 } RrunHistoryEntry;
 
@@ -28,7 +28,6 @@ void rrun_history_entry_clear (RrunHistoryEntry *e);
 /* The image's history, newest first (docker history): one entry per history item of the
    config, a layer's size given to each item that is not an empty_layer, in order. An
    image whose config has no history gets one entry per layer. */
-gboolean rrun_image_info_history (const RrunImage *image, GArray **out_entries,
-                                  GError **error);
+gboolean rrun_image_info_history (const RrunImage *image, GArray **out_entries, GError **error);
 
 G_END_DECLS

@@ -47,7 +47,7 @@ rrun_json_add_node (JsonBuilder *b, const char *name, JsonNode *node)
 char *
 rrun_json_to_text (JsonNode *node, gboolean pretty)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
 
   json_generator_set_root (gen, node);
   json_generator_set_pretty (gen, pretty);

@@ -6,9 +6,9 @@
 
 #include <string.h>
 
-#define SUPPORTED_HINT                                                                    \
-  "rrun's --format supports {{.Field.Path}}, {{json .Field}}, {{join .Field \",\"}}, "   \
-  "{{index .Field \"key\"}}, {{len .Field}}, {{upper .Field}}, {{lower .Field}} and "     \
+#define SUPPORTED_HINT                                                                             \
+  "rrun's --format supports {{.Field.Path}}, {{json .Field}}, {{join .Field \",\"}}, "             \
+  "{{index .Field \"key\"}}, {{len .Field}}, {{upper .Field}}, {{lower .Field}} and "              \
   "pipes such as {{.Field | json}}"
 
 typedef enum
@@ -22,8 +22,8 @@ typedef enum
 typedef struct
 {
   ArgKind kind;
-  char **path;  /* ARG_FIELD */
-  char *text;   /* ARG_STRING, ARG_FUNC name */
+  char **path; /* ARG_FIELD */
+  char *text;  /* ARG_STRING, ARG_FUNC name */
   gint64 number;
 } Arg;
 
@@ -46,8 +46,8 @@ typedef struct
 } Func;
 
 static const Func funcs[] = {
-  { "json", 1, 1 },  { "join", 2, 2 }, { "index", 2, 8 },
-  { "len", 1, 1 },   { "upper", 1, 1 }, { "lower", 1, 1 },
+  { "json", 1, 1 }, { "join", 2, 2 },  { "index", 2, 8 },
+  { "len", 1, 1 },  { "upper", 1, 1 }, { "lower", 1, 1 },
 };
 
 static const Func *
@@ -87,8 +87,8 @@ rrun_template_free (RrunTemplate *t)
 static gboolean
 unsupported (GError **error, const char *what, gsize len)
 {
-  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "unsupported template action \"%.*s\"",
-              (int) len, what);
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "unsupported template action \"%.*s\"", (int)len,
+              what);
   rrun_add_hint (error, SUPPORTED_HINT);
   return FALSE;
 }
@@ -115,7 +115,7 @@ parse_command (const char **s, const char *end, GArray *args, GError **error)
         break;
       if (*p == '.')
         {
-          g_autoptr(GPtrArray) path = g_ptr_array_new_with_free_func (g_free);
+          g_autoptr (GPtrArray) path = g_ptr_array_new_with_free_func (g_free);
 
           if (p + 1 == end || g_ascii_isspace (p[1]) || p[1] == '|')
             p++; /* "." alone: the data itself */
@@ -124,13 +124,13 @@ parse_command (const char **s, const char *end, GArray *args, GError **error)
               const char *start = ++p;
               while (p < end && is_ident_char (*p))
                 p++;
-              g_ptr_array_add (path, g_strndup (start, (gsize) (p - start)));
+              g_ptr_array_add (path, g_strndup (start, (gsize)(p - start)));
             }
           if (p < end && !g_ascii_isspace (*p) && *p != '|')
-            return unsupported (error, *s, (gsize) (end - *s));
+            return unsupported (error, *s, (gsize)(end - *s));
           g_ptr_array_add (path, NULL);
           a.kind = ARG_FIELD;
-          a.path = (char **) g_ptr_array_free (g_steal_pointer (&path), FALSE);
+          a.path = (char **)g_ptr_array_free (g_steal_pointer (&path), FALSE);
         }
       else if (*p == '"' || *p == '`')
         {
@@ -152,8 +152,7 @@ parse_command (const char **s, const char *end, GArray *args, GError **error)
             {
               g_string_free (text, TRUE);
               rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                          "unterminated string in template action \"%.*s\"",
-                          (int) (end - *s), *s);
+                          "unterminated string in template action \"%.*s\"", (int)(end - *s), *s);
               return FALSE;
             }
           p++;
@@ -166,7 +165,7 @@ parse_command (const char **s, const char *end, GArray *args, GError **error)
           while (p < end && g_ascii_isdigit (*p))
             p++;
           if (p - start > 9 || (p < end && !g_ascii_isspace (*p) && *p != '|'))
-            return unsupported (error, *s, (gsize) (end - *s));
+            return unsupported (error, *s, (gsize)(end - *s));
           a.kind = ARG_NUMBER;
           a.number = g_ascii_strtoll (start, NULL, 10);
         }
@@ -177,15 +176,15 @@ parse_command (const char **s, const char *end, GArray *args, GError **error)
 
           while (p < end && is_ident_char (*p))
             p++;
-          name = g_strndup (start, (gsize) (p - start));
+          name = g_strndup (start, (gsize)(p - start));
           /* Only as the first word of a command: "json", never ".A json". */
           if (find_func (name) == NULL || args->len > 0)
-            return unsupported (error, *s, (gsize) (end - *s));
+            return unsupported (error, *s, (gsize)(end - *s));
           a.kind = ARG_FUNC;
           a.text = g_steal_pointer (&name);
         }
       else
-        return unsupported (error, *s, (gsize) (end - *s)); /* $var, (, a comment, ... */
+        return unsupported (error, *s, (gsize)(end - *s)); /* $var, (, a comment, ... */
       g_array_append_val (args, a);
     }
   *s = p;
@@ -197,13 +196,13 @@ parse_action (const char *s, const char *end, Piece *piece, GError **error)
 {
   const char *start = s;
 
-  piece->commands = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  piece->commands = g_ptr_array_new_with_free_func ((GDestroyNotify)g_array_unref);
   for (;;)
     {
-      g_autoptr(GArray) args = g_array_new (FALSE, TRUE, sizeof (Arg));
+      g_autoptr (GArray) args = g_array_new (FALSE, TRUE, sizeof (Arg));
       Arg *first;
 
-      g_array_set_clear_func (args, (GDestroyNotify) arg_clear);
+      g_array_set_clear_func (args, (GDestroyNotify)arg_clear);
       if (!parse_command (&s, end, args, error))
         return FALSE;
       if (args->len == 0)
@@ -214,7 +213,7 @@ parse_action (const char *s, const char *end, Piece *piece, GError **error)
         }
       first = &g_array_index (args, Arg, 0);
       if (first->kind != ARG_FUNC && args->len > 1)
-        return unsupported (error, start, (gsize) (end - start));
+        return unsupported (error, start, (gsize)(end - start));
       if (first->kind != ARG_FUNC && piece->commands->len > 0)
         {
           rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
@@ -225,13 +224,13 @@ parse_action (const char *s, const char *end, Piece *piece, GError **error)
       if (first->kind == ARG_FUNC)
         {
           const Func *f = find_func (first->text);
-          int n = (int) args->len - 1 + (piece->commands->len > 0 ? 1 : 0);
+          int n = (int)args->len - 1 + (piece->commands->len > 0 ? 1 : 0);
 
           if (n < f->min_args || n > f->max_args)
             {
               rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                          "template function %s takes %d argument%s, not %d", f->name,
-                          f->min_args, f->min_args == 1 ? "" : "s", n);
+                          "template function %s takes %d argument%s, not %d", f->name, f->min_args,
+                          f->min_args == 1 ? "" : "s", n);
               return FALSE;
             }
         }
@@ -245,11 +244,11 @@ parse_action (const char *s, const char *end, Piece *piece, GError **error)
 RrunTemplate *
 rrun_template_new (const char *text, GError **error)
 {
-  g_autoptr(RrunTemplate) t = g_new0 (RrunTemplate, 1);
+  g_autoptr (RrunTemplate) t = g_new0 (RrunTemplate, 1);
   const char *p = text;
   gboolean trim_next = FALSE;
 
-  t->pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) piece_free);
+  t->pieces = g_ptr_array_new_with_free_func ((GDestroyNotify)piece_free);
   while (*p)
     {
       const char *open = strstr (p, "{{");
@@ -271,7 +270,7 @@ rrun_template_new (const char *text, GError **error)
         if (e > p)
           {
             Piece *piece = g_new0 (Piece, 1);
-            piece->text = g_strndup (p, (gsize) (e - p));
+            piece->text = g_strndup (p, (gsize)(e - p));
             g_ptr_array_add (t->pieces, piece);
           }
       }
@@ -281,8 +280,7 @@ rrun_template_new (const char *text, GError **error)
       close = strstr (inner, "}}");
       if (close == NULL)
         {
-          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "unclosed template action \"%s\"",
-                      open);
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "unclosed template action \"%s\"", open);
           return NULL;
         }
       inner_end = close;
@@ -336,15 +334,15 @@ append_value (GString *out, JsonNode *node)
     case JSON_NODE_OBJECT:
       {
         JsonObject *o = json_node_get_object (node);
-        g_autoptr(GList) keys = json_object_get_members (o);
+        g_autoptr (GList) keys = json_object_get_members (o);
 
-        keys = g_list_sort (keys, (GCompareFunc) strcmp);
+        keys = g_list_sort (keys, (GCompareFunc)strcmp);
         g_string_append (out, "map[");
         for (GList *l = keys; l; l = l->next)
           {
             if (l != keys)
               g_string_append_c (out, ' ');
-            g_string_append_printf (out, "%s:", (const char *) l->data);
+            g_string_append_printf (out, "%s:", (const char *)l->data);
             append_value (out, json_object_get_member (o, l->data));
           }
         g_string_append_c (out, ']');
@@ -371,8 +369,8 @@ append_value (GString *out, JsonNode *node)
         double d = json_node_get_double (node);
 
         /* Go prints whole numbers below 1e21 without an exponent. */
-        if (d == (double) (gint64) d && d < 1e18 && d > -1e18)
-          g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64) d);
+        if (d == (double)(gint64)d && d < 1e18 && d > -1e18)
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64)d);
         else
           g_string_append (out, g_ascii_dtostr (buf, sizeof buf, d));
         break;
@@ -434,8 +432,8 @@ eval_field (JsonNode *data, char **path, JsonNode **out, GError **error)
         {
           g_autofree char *so_far = g_strjoinv (".", path);
           rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                      "cannot evaluate field %s of .%s: the value there is %s", path[i],
-                      so_far, kind_name (cur));
+                      "cannot evaluate field %s of .%s (the value there is %s)", path[i], so_far,
+                      kind_name (cur));
           return FALSE;
         }
       cur = json_object_get_member (json_node_get_object (cur), path[i]);
@@ -451,7 +449,7 @@ call_func (const char *name, GPtrArray *vals, JsonNode **out, GError **error)
 
   if (strcmp (name, "json") == 0)
     {
-      g_autoptr(JsonNode) null = json_node_new (JSON_NODE_NULL);
+      g_autoptr (JsonNode) null = json_node_new (JSON_NODE_NULL);
       g_autofree char *text = rrun_json_to_text (v ? v : null, FALSE);
       *out = string_node (text);
       return TRUE;
@@ -467,18 +465,18 @@ call_func (const char *name, GPtrArray *vals, JsonNode **out, GError **error)
           else if (v && JSON_NODE_HOLDS_OBJECT (v))
             n = json_object_get_size (json_node_get_object (v));
           else if (v && JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING)
-            n = (gint64) strlen (json_node_get_string (v));
+            n = (gint64)strlen (json_node_get_string (v));
           else
             return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                               "template function len: expected a list, object or string, "
-                               "got %s",
+                               "template function len takes a list, object or string, "
+                               "not %s",
                                kind_name (v));
           *out = json_node_new (JSON_NODE_VALUE);
           json_node_set_int (*out, n);
           return TRUE;
         }
       {
-        g_autoptr(GString) s = g_string_new (NULL);
+        g_autoptr (GString) s = g_string_new (NULL);
         g_autofree char *conv = NULL;
 
         append_value (s, v);
@@ -490,7 +488,7 @@ call_func (const char *name, GPtrArray *vals, JsonNode **out, GError **error)
   if (strcmp (name, "join") == 0)
     {
       JsonNode *sep = vals->pdata[1];
-      g_autoptr(GString) s = g_string_new (NULL);
+      g_autoptr (GString) s = g_string_new (NULL);
       JsonArray *a;
 
       if (v && JSON_NODE_HOLDS_NULL (v))
@@ -500,11 +498,11 @@ call_func (const char *name, GPtrArray *vals, JsonNode **out, GError **error)
         }
       if (v == NULL || !JSON_NODE_HOLDS_ARRAY (v))
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                           "template function join: expected a list, got %s", kind_name (v));
+                           "template function join takes a list, not %s", kind_name (v));
       if (sep == NULL || !JSON_NODE_HOLDS_VALUE (sep)
           || json_node_get_value_type (sep) != G_TYPE_STRING)
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                           "template function join: the separator must be a string");
+                           "the separator of template function join must be a string");
       a = json_node_get_array (v);
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
@@ -532,19 +530,19 @@ call_func (const char *name, GPtrArray *vals, JsonNode **out, GError **error)
             JsonArray *a = json_node_get_array (cur);
             gint64 n = json_node_get_int (k);
 
-            if (n < 0 || n >= (gint64) json_array_get_length (a))
+            if (n < 0 || n >= (gint64)json_array_get_length (a))
               return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                                 "template function index: %" G_GINT64_FORMAT
+                                 "index %" G_GINT64_FORMAT
                                  " is out of range (the list has %u items)",
                                  n, json_array_get_length (a));
-            cur = json_array_get_element (a, (guint) n);
+            cur = json_array_get_element (a, (guint)n);
           }
         else if (cur == NULL || JSON_NODE_HOLDS_NULL (cur))
           cur = NULL;
         else
           return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                             "template function index: cannot index %s with %s",
-                             kind_name (cur), kind_name (k));
+                             "template function index cannot index %s with %s", kind_name (cur),
+                             kind_name (k));
         if (cur == NULL)
           break;
       }
@@ -583,14 +581,14 @@ node_unref0 (gpointer p)
 static gboolean
 eval_action (const Piece *piece, JsonNode *data, JsonNode **out, GError **error)
 {
-  g_autoptr(JsonNode) prev = NULL;
+  g_autoptr (JsonNode) prev = NULL;
   gboolean have_prev = FALSE;
 
   for (guint c = 0; c < piece->commands->len; c++)
     {
       GArray *args = piece->commands->pdata[c];
       const Arg *first = &g_array_index (args, Arg, 0);
-      g_autoptr(GPtrArray) vals = g_ptr_array_new_with_free_func (node_unref0);
+      g_autoptr (GPtrArray) vals = g_ptr_array_new_with_free_func (node_unref0);
       JsonNode *result = NULL;
 
       if (first->kind != ARG_FUNC)
@@ -623,12 +621,12 @@ eval_action (const Piece *piece, JsonNode *data, JsonNode **out, GError **error)
 char *
 rrun_template_render (const RrunTemplate *t, JsonNode *data, GError **error)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr (GString) out = g_string_new (NULL);
 
   for (guint i = 0; i < t->pieces->len; i++)
     {
       const Piece *piece = t->pieces->pdata[i];
-      g_autoptr(JsonNode) v = NULL;
+      g_autoptr (JsonNode) v = NULL;
 
       if (piece->text)
         {

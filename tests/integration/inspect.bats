@@ -88,7 +88,7 @@ full_id() {
   [[ ${stderr_lines[0]} == 'rrun: invalid --format "{{range .RepoTags}}{{.}}{{end}}": unsupported template action "range .RepoTags"' ]]
   [[ ${stderr_lines[1]} == "hint: rrun's --format supports {{.Field.Path}}"* ]]
   run -125 --separate-stderr rrun inspect --format '{{.Id.Foo}}' localhost/rrun-test-inspect
-  [[ $stderr == *'cannot evaluate field Foo of .Id.Foo: the value there is a string'* ]]
+  [ "${stderr_lines[0]}" = 'rrun: cannot apply --format to "localhost/rrun-test-inspect": cannot evaluate field Foo of .Id.Foo (the value there is a string)' ]
 }
 
 @test "inspect: a missing name is an error; the others are still printed" {

@@ -51,8 +51,8 @@ cleanup (RrunImage *img, char *dir)
 static void
 test_history_sizes (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) rows = NULL;
   char *dir;
   RrunImage *img = fake_image (config_text, &dir);
   RrunHistoryEntry *e;
@@ -80,8 +80,8 @@ test_history_sizes (void)
 static void
 test_history_without_history (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) rows = NULL;
   char *dir;
   RrunImage *img = fake_image ("{\"architecture\":\"amd64\",\"os\":\"linux\"}", &dir);
 
@@ -95,8 +95,8 @@ test_history_without_history (void)
 static void
 test_history_mistyped (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) rows = NULL;
   char *dir;
   RrunImage *img = fake_image ("{\"history\":[{\"empty_layer\":\"yes\"}]}", &dir);
 
@@ -110,10 +110,10 @@ test_history_mistyped (void)
 static void
 test_inspect (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   char *dir;
   RrunImage *img = fake_image (config_text, &dir);
-  g_autoptr(JsonNode) node = rrun_image_info_inspect (img, &error);
+  g_autoptr (JsonNode) node = rrun_image_info_inspect (img, &error);
   JsonObject *o, *rootfs;
   JsonArray *rd;
 
@@ -131,8 +131,9 @@ test_inspect (void)
   g_assert_cmpstr (json_array_get_string_element (rd, 1), ==, "localhost/b@sha256:feed");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "RepoTags")), ==, 3);
   rootfs = json_object_get_object_member (o, "RootFS");
-  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (rootfs, "Layers"), 1),
-                   ==, "sha256:d2");
+  g_assert_cmpstr (
+      json_array_get_string_element (json_object_get_array_member (rootfs, "Layers"), 1), ==,
+      "sha256:d2");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "History")), ==, 4);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "Labels"), "a"),
                    ==, "b");

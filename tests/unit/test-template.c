@@ -13,8 +13,8 @@ static const char *data_text
 static char *
 render (const char *tmpl, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(RrunTemplate) t = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (RrunTemplate) t = NULL;
 
   g_assert_true (json_parser_load_from_data (parser, data_text, -1, NULL));
   t = rrun_template_new (tmpl, error);
@@ -26,7 +26,7 @@ render (const char *tmpl, GError **error)
 static void
 check (const char *tmpl, const char *expected)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *out = render (tmpl, &error);
 
   g_assert_no_error (error);
@@ -36,7 +36,7 @@ check (const char *tmpl, const char *expected)
 static void
 check_error (const char *tmpl, const char *message_part)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *out = render (tmpl, &error);
 
   g_assert_null (out);
@@ -75,7 +75,7 @@ test_functions (void)
   check ("{{len .Config.Env}} {{len .Id}}", "2 3");
   check ("{{upper .Id}} {{.Id | upper | lower}}", "ABC abc");
   check ("{{json .Config}}", "{\"Env\":[\"A=1\",\"B=2\"],\"Labels\":"
-                            "{\"z\":\"last\",\"a\":\"first\"},\"Cmd\":null}");
+                             "{\"z\":\"last\",\"a\":\"first\"},\"Cmd\":null}");
 }
 
 static void
@@ -98,17 +98,17 @@ test_refused (void)
   check_error ("{{.Id .Size}}", "unsupported template action");
   check_error ("{{.Id | .Size}}", "pipe must lead into a function");
   check_error ("{{json}}", "json takes 1 argument, not 0");
-  check_error ("{{join .Id \",\"}}", "join: expected a list, got a string");
-  check_error ("{{.Id.Foo}}", "cannot evaluate field Foo of .Id.Foo: the value there is a string");
-  check_error ("{{index .Config.Env 5}}", "5 is out of range");
+  check_error ("{{join .Id \",\"}}", "join takes a list, not a string");
+  check_error ("{{.Id.Foo}}", "cannot evaluate field Foo of .Id.Foo (the value there is a string)");
+  check_error ("{{index .Config.Env 5}}", "index 5 is out of range (the list has 2 items)");
   check_error ("{{json \"unterminated}}", "unterminated string");
 }
 
 static void
 test_hint (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(RrunTemplate) t = rrun_template_new ("{{range .}}", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrunTemplate) t = rrun_template_new ("{{range .}}", &error);
 
   g_assert_null (t);
   g_assert_nonnull (strstr (error->message, "\nhint: rrun's --format supports {{.Field.Path}}"));
