@@ -673,6 +673,12 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
                         g_get_real_time () / G_USEC_PER_SEC,
                         (char *) rrun_cgroup_path (c->cgroup), c->run_dir };
 
+    state.args = argv;
+    state.image_id = image->id;
+    state.network = o->network ? o->network : config->network;
+    state.volumes = o->volumes;
+    state.tmpfs = o->tmpfs;
+
     /* For rrun ps and rrun port; goes with the run dir. */
     if (!rrun_state_write (&state, error))
       return FALSE;

@@ -1,5 +1,6 @@
 #include "state.h"
 #include "error.h"
+#include "util/json.h"
 #include "util/path.h"
 
 #include <errno.h>
@@ -18,6 +19,11 @@ rrun_state_free (RrunState *s)
   g_free (s->command);
   g_free (s->cgroup);
   g_free (s->run_dir);
+  g_strfreev (s->args);
+  g_free (s->image_id);
+  g_free (s->network);
+  g_strfreev (s->volumes);
+  g_strfreev (s->tmpfs);
   g_free (s);
 }
 
@@ -45,11 +51,49 @@ rrun_state_write (const RrunState *s, GError **error)
   json_builder_add_int_value (b, s->created);
   json_builder_set_member_name (b, "cgroup");
   json_builder_add_string_value (b, s->cgroup ? s->cgroup : "");
+  rrun_json_add_strv (b, "args", (const char *const *) s->args);
+  rrun_json_add_string (b, "image_id", s->image_id);
+  rrun_json_add_string (b, "network", s->network);
+  rrun_json_add_strv (b, "volumes", (const char *const *) s->volumes);
+  rrun_json_add_strv (b, "tmpfs", (const char *const *) s->tmpfs);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
   return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
+}
+
+/* A string member, NULL when absent or not a string. */
+static char *
+string_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (n));
+}
+
+/* An array of strings, NULL when absent; other elements are skipped. */
+static char **
+strv_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  GPtrArray *v;
+  JsonArray *a;
+
+  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+    return NULL;
+  a = json_node_get_array (n);
+  v = g_ptr_array_new ();
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING)
+        g_ptr_array_add (v, g_strdup (json_node_get_string (e)));
+    }
+  g_ptr_array_add (v, NULL);
+  return (char **) g_ptr_array_free (v, FALSE);
 }
 
 static RrunState *
@@ -77,6 +121,11 @@ read_state (const char *run_dir)
   if (*s->cgroup == '\0')
     g_clear_pointer (&s->cgroup, g_free);
   s->run_dir = g_strdup (run_dir);
+  s->args = strv_member (o, "args");
+  s->image_id = string_member (o, "image_id");
+  s->network = string_member (o, "network");
+  s->volumes = strv_member (o, "volumes");
+  s->tmpfs = strv_member (o, "tmpfs");
   return s;
 }
 

@@ -19,6 +19,12 @@ typedef struct
   gint64 created;  /* unix seconds */
   char *cgroup;    /* the container's cgroup v2 directory, or NULL */
   char *run_dir;
+  /* For inspect (NULL in state files written before they were added): */
+  char **args;     /* the command's argv */
+  char *image_id;  /* hex config digest */
+  char *network;   /* --network as given, or the config default; NULL: slirp */
+  char **volumes;  /* -v as given */
+  char **tmpfs;    /* --tmpfs as given */
 } RrunState;
 
 void rrun_state_free (RrunState *state);

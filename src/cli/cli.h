@@ -43,6 +43,9 @@ gboolean rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, ch
 /* --format of the listing commands: NULL, "table" or "json". */
 gboolean rrun_cli_check_format (const char *command, const char *format, GError **error);
 
+/* Whether --format asks for JSON. */
+gboolean rrun_cli_format_is_json (const char *format);
+
 /* Print what a JsonBuilder holds, pretty, on stdout (the --format json of every listing). */
 void rrun_cli_print_json (JsonBuilder *builder);
 
@@ -56,6 +59,38 @@ void rrun_cli_print_json (JsonBuilder *builder);
 gboolean rrun_cli_forward_to_image_tool (RrunGlobal *g, int argc, char **argv, int *out_status,
                                          GError **error);
 
+/* podman's (docker's go-units) human sizes: SI units, three significant digits. */
+char *rrun_cli_human_size (guint64 bytes);
+/* "3 minutes ago", as docker's CREATED column; then <= 0 is "N/A". */
+char *rrun_cli_human_age (gint64 then, gint64 now);
+
+/* A command group ("rrun image ls", "rrun system check"): argv[1] names an entry of
+   table (NULL-terminated), which runs with argv from there; --help lists the table. */
+gboolean rrun_cli_run_group (const char *group, const RrunCommand *table, const char *example,
+                             RrunGlobal *g, int argc, char **argv, int *out_status,
+                             GError **error);
+
+/* What a command takes, for rrun_cli_parse_args. */
+typedef struct
+{
+  const char *command;    /* as messages name it: "images", "image prune", "system check" */
+  const char *params;     /* operands in the usage line: "[IMAGE...]" ("" for none) */
+  const char *summary;    /* --help's description */
+  int min_args, max_args; /* operands after the options; max -1: any number */
+  const char *usage;      /* the hint for a wrong operand count: "rrun port CONTAINER" */
+  char **format;          /* when set: --format FORMAT is added and stored here */
+  gboolean any_format;    /* --format takes a template too (else only table or json) */
+} RrunCliSpec;
+
+/* The option handling every command shares: entries (NULL-terminated, may be NULL) plus
+   -h/--help (and --format when spec->format is set) are parsed from argc and argv, which
+   then hold the command name and the operands (options may come between operands,
+   as docker's do); the operand count and --format are
+   checked. With --help the help is printed and *out_help set: the command returns
+   success at once. */
+gboolean rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *argc,
+                              char ***argv, gboolean *out_help, GError **error);
+
 /* Each command; declared here so the table in commands.c can name them. */
 gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
@@ -63,6 +98,15 @@ gboolean rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, G
 gboolean rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_image (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
+gboolean rrun_cmd_image_inspect (RrunGlobal *g, int argc, char **argv, int *out_status,
+                                 GError **error);
+gboolean rrun_cmd_history (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
+gboolean rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_status,
+                               GError **error);
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_stats (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

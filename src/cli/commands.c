@@ -1,6 +1,8 @@
 #include "cli/cli.h"
+#include "cli/common-store.h"
 #include "error.h"
 #include "image-tool.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,10 @@ static const RrunCommand commands[] = {
   { "import", RRUN_IMAGE_COMMAND (rrun_cmd_import), "make an image from a root file system tarball", FALSE },
   { "images", rrun_cmd_images, "list images", FALSE },
   { "rmi", rrun_cmd_rmi, "remove images", FALSE },
+  { "history", rrun_cmd_history, "show the steps that made an image", FALSE },
+  { "image", rrun_cmd_image, "manage images (ls, rm, tag, pull, inspect, history, prune, ...)",
+    FALSE },
+  { "inspect", rrun_cmd_inspect, "show running containers or images as JSON", FALSE },
   { "login", RRUN_IMAGE_COMMAND (rrun_cmd_login), "log in to a registry", FALSE },
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "ps", rrun_cmd_ps, "list running containers", FALSE },
@@ -53,19 +59,26 @@ rrun_cli_find_command (const char *name)
   return NULL;
 }
 
-gboolean
-rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
-                GError **error)
+static gboolean
+parse_options (GOptionContext *ctx, const char *command, gboolean strict, int *argc,
+               char ***argv, GError **error)
 {
   g_autoptr(GError) local = NULL;
 
-  g_option_context_set_strict_posix (ctx, TRUE);
+  g_option_context_set_strict_posix (ctx, strict);
   if (g_option_context_parse (ctx, argc, argv, &local))
     return TRUE;
   rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: %s", command,
               g_utf8_strdown (local->message, -1));
   rrun_add_hint (error, "see: rrun %s --help", command);
   return FALSE;
+}
+
+gboolean
+rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
+                GError **error)
+{
+  return parse_options (ctx, command, TRUE, argc, argv, error);
 }
 
 gboolean
@@ -82,12 +95,145 @@ rrun_cli_check_format (const char *command, const char *format, GError **error)
 void
 rrun_cli_print_json (JsonBuilder *builder)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autofree char *text = NULL;
+  g_autofree char *text = rrun_json_to_text (root, TRUE);
 
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
   printf ("%s\n", text);
+}
+
+gboolean
+rrun_cli_format_is_json (const char *format)
+{
+  return g_strcmp0 (format, "json") == 0;
+}
+
+gboolean
+rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *argc,
+                     char ***argv, gboolean *out_help, GError **error)
+{
+  gboolean help = FALSE;
+  GOptionEntry common[] = {
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+    { NULL },
+  };
+  GOptionEntry format[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, spec->format,
+      spec->any_format ? "Output format: json (default) or a Go template such as '{{.Id}}'"
+                       : "Output format: table (default) or json",
+      "FORMAT" },
+    { NULL },
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new (spec->params ? spec->params : "");
+  int n;
+
+  g_option_context_set_help_enabled (ctx, FALSE);
+  if (spec->summary)
+    g_option_context_set_summary (ctx, spec->summary);
+  if (entries)
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  if (spec->format)
+    g_option_context_add_main_entries (ctx, format, NULL);
+  g_option_context_add_main_entries (ctx, common, NULL);
+  *out_help = FALSE;
+  /* Options may follow operands (docker's "inspect NAME --format X"): no command here
+     takes a command line of its own after them. "--" still ends the options. */
+  if (!parse_options (ctx, spec->command, FALSE, argc, argv, error))
+    return FALSE;
+  if (help)
+    {
+      rrun_cli_print_help (ctx, spec->command);
+      *out_help = TRUE;
+      return TRUE;
+    }
+  n = *argc - 1;
+  if (n < spec->min_args || (spec->max_args >= 0 && n > spec->max_args))
+    {
+      if (n > spec->max_args && spec->max_args >= 0)
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: unexpected argument \"%s\"",
+                    spec->command, (*argv)[spec->max_args + 1]);
+      else
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: expected %s", spec->command,
+                    spec->params && *spec->params ? spec->params : "no arguments");
+      if (spec->usage)
+        rrun_add_hint (error, "usage: %s", spec->usage);
+      else
+        rrun_add_hint (error, "see: rrun %s --help", spec->command);
+      return FALSE;
+    }
+  if (spec->format && !spec->any_format
+      && !rrun_cli_check_format (spec->command, *spec->format, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* podman's (docker's go-units) human sizes: SI units, three significant digits. */
+char *
+rrun_cli_human_size (guint64 bytes)
+{
+  static const char *units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+  double v = (double) bytes;
+  guint u = 0;
+
+  while (v >= 1000.0 && u + 1 < G_N_ELEMENTS (units))
+    v /= 1000.0, u++;
+  return g_strdup_printf ("%.3g %s", v, units[u]);
+}
+
+char *
+rrun_cli_human_age (gint64 then, gint64 now)
+{
+  gint64 s = now - then;
+
+  if (then <= 0)
+    return g_strdup ("N/A");
+  if (s < 1)
+    return g_strdup ("Less than a second ago");
+  if (s < 60)
+    return g_strdup_printf ("%d second%s ago", (int) s, s == 1 ? "" : "s");
+  if (s < 120)
+    return g_strdup ("About a minute ago");
+  if (s < 3600)
+    return g_strdup_printf ("%d minutes ago", (int) (s / 60));
+  if (s < 7200)
+    return g_strdup ("About an hour ago");
+  if (s < 48 * 3600)
+    return g_strdup_printf ("%d hours ago", (int) (s / 3600));
+  if (s < 14 * 86400)
+    return g_strdup_printf ("%d days ago", (int) (s / 86400));
+  if (s < 60 * 86400)
+    return g_strdup_printf ("%d weeks ago", (int) (s / (7 * 86400)));
+  if (s < 2 * 365 * 86400)
+    return g_strdup_printf ("%d months ago", (int) (s / (30 * 86400)));
+  return g_strdup_printf ("%d years ago", (int) (s / (365 * 86400)));
+}
+
+gboolean
+rrun_cli_run_group (const char *group, const RrunCommand *table, const char *example,
+                    RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  if (argc < 2)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: missing subcommand", group);
+      rrun_add_hint (error, "for example: rrun %s %s (see: rrun %s --help)", group, example,
+                     group);
+      return FALSE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+      || strcmp (argv[1], "help") == 0)
+    {
+      printf ("Usage: rrun %s SUBCOMMAND [OPTIONS] [ARGS...]\n\nSubcommands:\n", group);
+      for (const RrunCommand *c = table; c->name; c++)
+        if (!c->hidden)
+          printf ("  %-10s %s\n", c->name, c->summary);
+      printf ("\nSee 'rrun %s SUBCOMMAND --help' for a subcommand's options.\n", group);
+      *out_status = 0;
+      return TRUE;
+    }
+  for (const RrunCommand *c = table; c->name; c++)
+    if (strcmp (c->name, argv[1]) == 0)
+      return c->func (g, argc - 1, argv + 1, out_status, error);
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: unknown subcommand \"%s\"", group,
+              argv[1]);
+  rrun_add_hint (error, "see: rrun %s --help", group);
+  return FALSE;
 }

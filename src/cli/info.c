@@ -7,6 +7,7 @@
 #include "idmap.h"
 #include "rrun-config.h"
 #include "system/check.h"
+#include "util/json.h"
 
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -29,26 +30,6 @@ userns_mode_name (RrunUsernsMode mode)
     default:
       return "auto";
     }
-}
-
-static void
-add_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_strv (JsonBuilder *b, const char *name, char **values)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_begin_array (b);
-  for (guint i = 0; values && values[i]; i++)
-    json_builder_add_string_value (b, values[i]);
-  json_builder_end_array (b);
 }
 
 static char **
@@ -130,70 +111,67 @@ print_json (const RrunConfig *config, Info *i)
   g_autofree char *user = g_strdup (g_get_user_name ());
 
   json_builder_begin_object (b);
-  add_string (b, "version", RRUN_VERSION);
-  add_string (b, "kernel", i->uts.release);
-  add_string (b, "arch", i->uts.machine);
+  rrun_json_add_string (b, "version", RRUN_VERSION);
+  rrun_json_add_string (b, "kernel", i->uts.release);
+  rrun_json_add_string (b, "arch", i->uts.machine);
 
   json_builder_set_member_name (b, "user");
   json_builder_begin_object (b);
-  add_string (b, "name", user);
-  json_builder_set_member_name (b, "uid");
-  json_builder_add_int_value (b, getuid ());
-  json_builder_set_member_name (b, "gid");
-  json_builder_add_int_value (b, getgid ());
+  rrun_json_add_string (b, "name", user);
+  rrun_json_add_int (b, "uid", getuid ());
+  rrun_json_add_int (b, "gid", getgid ());
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "idmap");
   json_builder_begin_object (b);
-  add_string (b, "mode", i->map ? userns_mode_name (i->map->mode) : config->userns);
-  add_string (b, "uid_map", i->uid_map);
-  add_string (b, "gid_map", i->gid_map);
-  json_builder_set_member_name (b, "single");
-  json_builder_add_boolean_value (b, i->map ? i->map->single : FALSE);
-  add_string (b, "single_reason", i->map ? i->map->single_reason : NULL);
-  add_string (b, "error", i->map_error);
+  rrun_json_add_string (b, "mode", i->map ? userns_mode_name (i->map->mode) : config->userns);
+  rrun_json_add_string (b, "uid_map", i->uid_map);
+  rrun_json_add_string (b, "gid_map", i->gid_map);
+  rrun_json_add_bool (b, "single", i->map ? i->map->single : FALSE);
+  rrun_json_add_string (b, "single_reason", i->map ? i->map->single_reason : NULL);
+  rrun_json_add_string (b, "error", i->map_error);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "storage");
   json_builder_begin_object (b);
-  add_string (b, "driver", config->storage_driver);
-  add_string (b, "auto_driver", i->auto_driver);
-  add_string (b, "auto_reason", i->auto_why);
-  add_string (b, "root", config->storage_root);
-  add_string (b, "root_fs", i->storage_fs);
-  add_string (b, "relocated_from", config->storage_relocated_from);
-  add_string (b, "relocated_from_fs", config->storage_relocated_fs);
-  add_strv (b, "additional_image_stores", config->additional_image_stores);
+  rrun_json_add_string (b, "driver", config->storage_driver);
+  rrun_json_add_string (b, "auto_driver", i->auto_driver);
+  rrun_json_add_string (b, "auto_reason", i->auto_why);
+  rrun_json_add_string (b, "root", config->storage_root);
+  rrun_json_add_string (b, "root_fs", i->storage_fs);
+  rrun_json_add_string (b, "relocated_from", config->storage_relocated_from);
+  rrun_json_add_string (b, "relocated_from_fs", config->storage_relocated_fs);
+  rrun_json_add_strv (b, "additional_image_stores",
+                      (const char *const *) config->additional_image_stores);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "runtime");
   json_builder_begin_object (b);
-  add_string (b, "run_root", config->run_root);
-  add_string (b, "run_root_fs", i->run_fs);
-  add_string (b, "xdg_runtime_dir", g_getenv ("XDG_RUNTIME_DIR"));
+  rrun_json_add_string (b, "run_root", config->run_root);
+  rrun_json_add_string (b, "run_root_fs", i->run_fs);
+  rrun_json_add_string (b, "xdg_runtime_dir", g_getenv ("XDG_RUNTIME_DIR"));
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "cgroups");
   json_builder_begin_object (b);
-  add_string (b, "version", rrun_check_cgroup_mount_name (i->cg->mount));
-  add_string (b, "v2_mount", i->cg->v2_mount);
-  add_string (b, "manager", cgroup_manager (i->cg));
-  add_string (b, "own_cgroup", i->cg->own_dir);
-  json_builder_set_member_name (b, "delegated");
-  json_builder_add_boolean_value (b, i->cg->own_writable);
-  json_builder_set_member_name (b, "systemd_user");
-  json_builder_add_boolean_value (b, i->cg->systemd_user);
-  add_string (b, "setting", config->cgroups);
+  rrun_json_add_string (b, "version", rrun_check_cgroup_mount_name (i->cg->mount));
+  rrun_json_add_string (b, "v2_mount", i->cg->v2_mount);
+  rrun_json_add_string (b, "manager", cgroup_manager (i->cg));
+  rrun_json_add_string (b, "own_cgroup", i->cg->own_dir);
+  rrun_json_add_bool (b, "delegated", i->cg->own_writable);
+  rrun_json_add_bool (b, "systemd_user", i->cg->systemd_user);
+  rrun_json_add_string (b, "setting", config->cgroups);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "network");
   json_builder_begin_object (b);
-  add_string (b, "helper", i->net);
-  add_string (b, "default", config->network);
+  rrun_json_add_string (b, "helper", i->net);
+  rrun_json_add_string (b, "default", config->network);
   json_builder_end_object (b);
 
-  add_strv (b, "config_files", i->files);
-  add_strv (b, "registries", config->unqualified_search_registries);
+  rrun_json_add_strv (b, "config_files", (const char *const *) i->files);
+  rrun_json_add_strv (b, "registries",
+                      (const char *const *) config->unqualified_search_registries);
   json_builder_end_object (b);
 
   rrun_cli_print_json (b);
@@ -276,43 +254,22 @@ print_table (const RrunConfig *config, Info *i)
 gboolean
 rrun_cmd_info (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  gboolean help = FALSE;
   g_autofree char *format = NULL;
-  GOptionEntry entries[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: table (default) or json",
-      "FORMAT" },
-    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("");
+  const RrunCliSpec spec = { "info", "", "Show what rrun uses on this machine and why.", 0, 0,
+                             NULL, &format, FALSE };
+  gboolean help;
   Info info = { 0 };
 
-  g_option_context_set_help_enabled (ctx, FALSE);
-  g_option_context_set_summary (ctx, "Show what rrun uses on this machine and why.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!rrun_cli_parse (ctx, "info", &argc, &argv, error))
+  if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
     return FALSE;
+  *out_status = 0;
   if (help)
-    {
-      rrun_cli_print_help (ctx, "info");
-      *out_status = 0;
-      return TRUE;
-    }
-  if (argc > 1)
-    {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "info: unexpected argument \"%s\"",
-                  argv[1]);
-      rrun_add_hint (error, "see: rrun info --help");
-      return FALSE;
-    }
-  if (!rrun_cli_check_format ("info", format, error))
-    return FALSE;
+    return TRUE;
   info_gather (g->config, &info);
-  if (g_strcmp0 (format, "json") == 0)
+  if (rrun_cli_format_is_json (format))
     print_json (g->config, &info);
   else
     print_table (g->config, &info);
   info_clear (&info);
-  *out_status = 0;
   return TRUE;
 }

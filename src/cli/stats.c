@@ -2,8 +2,8 @@
    of running containers, from their cgroup v2 files. */
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
-#include "error.h"
 #include "state.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -82,24 +82,16 @@ print_rows (GArray *rows, gboolean json)
         {
           Row *r = &g_array_index (rows, Row, i);
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "Id");
-          json_builder_add_string_value (b, r->state->id);
-          json_builder_set_member_name (b, "Name");
-          json_builder_add_string_value (b, r->state->name);
-          json_builder_set_member_name (b, "CgroupAvailable");
-          json_builder_add_boolean_value (b, r->ok);
+          rrun_json_add_string (b, "Id", r->state->id);
+          rrun_json_add_string (b, "Name", r->state->name);
+          rrun_json_add_bool (b, "CgroupAvailable", r->ok);
           json_builder_set_member_name (b, "CPUPercent");
           json_builder_add_double_value (b, r->cpu_percent);
-          json_builder_set_member_name (b, "MemoryUsage");
-          json_builder_add_int_value (b, (gint64) r->stats.memory_current);
-          json_builder_set_member_name (b, "MemoryLimit");
-          json_builder_add_int_value (b, (gint64) r->stats.memory_max);
-          json_builder_set_member_name (b, "Pids");
-          json_builder_add_int_value (b, (gint64) r->stats.pids_current);
-          json_builder_set_member_name (b, "BlockRead");
-          json_builder_add_int_value (b, (gint64) r->stats.io_read_bytes);
-          json_builder_set_member_name (b, "BlockWrite");
-          json_builder_add_int_value (b, (gint64) r->stats.io_write_bytes);
+          rrun_json_add_int (b, "MemoryUsage", (gint64) r->stats.memory_current);
+          rrun_json_add_int (b, "MemoryLimit", (gint64) r->stats.memory_max);
+          rrun_json_add_int (b, "Pids", (gint64) r->stats.pids_current);
+          rrun_json_add_int (b, "BlockRead", (gint64) r->stats.io_read_bytes);
+          rrun_json_add_int (b, "BlockWrite", (gint64) r->stats.io_write_bytes);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -135,23 +127,23 @@ gboolean
 rrun_cmd_stats (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   g_autofree char *format = NULL;
-  gboolean no_stream = FALSE;
-  GOptionEntry entries[] = {
+  gboolean no_stream = FALSE, json, help;
+  const GOptionEntry entries[] = {
     { "no-stream", 0, 0, G_OPTION_ARG_NONE, &no_stream, "Print one sample and exit", NULL },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "table (default) or json", "FORMAT" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("[CONTAINER...]");
+  const RrunCliSpec spec = { "stats", "[CONTAINER...]",
+                             "Show CPU, memory, pids and block IO of running containers (from "
+                             "their cgroups).",
+                             0, -1, NULL, &format, FALSE };
   g_autoptr(GArray) rows = g_array_new (FALSE, TRUE, sizeof (Row));
-  gboolean json;
 
-  g_option_context_set_summary (ctx, "Show CPU, memory, pids and block IO of running "
-                                     "containers (from their cgroups).");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!rrun_cli_parse (ctx, "stats", &argc, &argv, error)
-      || !rrun_cli_check_format ("stats", format, error))
+  if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
     return FALSE;
-  json = g_strcmp0 (format, "json") == 0;
+  *out_status = 0;
+  if (help)
+    return TRUE;
+  json = rrun_cli_format_is_json (format);
   /* JSON and pipes get one sample; a terminal gets a refreshing view, bounded to an
      hour, until interrupted. */
   if (json || !isatty (STDOUT_FILENO))
@@ -166,6 +158,5 @@ rrun_cmd_stats (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
       fflush (stdout);
       clear_rows (rows);
     }
-  *out_status = 0;
   return TRUE;
 }

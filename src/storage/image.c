@@ -35,6 +35,9 @@ rrun_image_free (RrunImage *image)
   rrun_image_config_free (image->config);
   g_free (image->os);
   g_free (image->architecture);
+  if (image->layer_sizes)
+    g_array_unref (image->layer_sizes);
+  g_free (image->config_path);
   g_free (image);
 }
 

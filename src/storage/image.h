@@ -41,6 +41,8 @@ typedef struct
   gint64 created;      /* unix seconds, 0 when unknown */
   guint64 size;        /* bytes of the extracted layers */
   gboolean read_only_store; /* found in an additional (read-only) image store */
+  GArray *layer_sizes;   /* guint64 bytes of each extracted layer, parallel to layer_ids */
+  char *config_path;     /* the config blob's file (inspect and history read it whole) */
 } RrunImage;
 
 /* The outer fields of an image config (after the same checks as rrun_image_config_parse):

@@ -1,6 +1,7 @@
 #include "storage/names.h"
 #include "error.h"
 
+#include <fnmatch.h>
 #include <string.h>
 
 #include "registry/reference.h"
@@ -113,4 +114,33 @@ rrun_names_is_id_prefix (const char *text)
     text += 7;
   len = strlen (text);
   return len >= 3 && len <= 64 && is_hex (text, len);
+}
+
+gboolean
+rrun_names_match_reference (const char *name, const char *pattern)
+{
+  g_autofree char *repo = NULL, *tag = NULL;
+  const char *forms[3] = { NULL, NULL, NULL };
+  const char *slash;
+
+  rrun_names_split (name, &repo, &tag);
+  forms[0] = repo;
+  /* Stored names always start with their registry: "localhost/foo" -> "foo";
+     docker.io also drops "library/". */
+  slash = strchr (repo, '/');
+  if (slash)
+    {
+      forms[1] = slash + 1;
+      if (g_str_has_prefix (repo, "docker.io/library/"))
+        forms[2] = repo + strlen ("docker.io/library/");
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (forms) && forms[i]; i++)
+    {
+      g_autofree char *with_tag = g_strdup_printf ("%s:%s", forms[i], tag);
+
+      if (fnmatch (pattern, forms[i], FNM_PATHNAME) == 0
+          || fnmatch (pattern, with_tag, FNM_PATHNAME) == 0)
+        return TRUE;
+    }
+  return FALSE;
 }

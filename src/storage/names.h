@@ -24,6 +24,11 @@ GStrv rrun_names_candidates (const char *text, const char *const *search_registr
    (for listings). A name without a tag gives "<none>". */
 void rrun_names_split (const char *name, char **out_repository, char **out_tag);
 
+/* Whether a stored name matches a --filter reference=PATTERN (docker's rules): the
+   pattern is a shell glob ('*' does not cross '/') tried on the name with and without its
+   tag, with and without its registry, and for docker.io/library/X also on X. */
+gboolean rrun_names_match_reference (const char *name, const char *pattern);
+
 /* Whether text looks like an image ID or a prefix of one: 3..64 lowercase hex digits,
    optionally after "sha256:". */
 gboolean rrun_names_is_id_prefix (const char *text);

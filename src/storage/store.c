@@ -342,6 +342,7 @@ load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
   img->read_only_store = m->read_only;
   img->layer_dirs = g_ptr_array_new_with_free_func (g_free);
   img->layer_ids = g_ptr_array_new_with_free_func (g_free);
+  img->layer_sizes = g_array_new (FALSE, TRUE, sizeof (guint64));
   for (guint i = 0; m->layers[i]; i++)
     {
       guint64 size = 0;
@@ -352,10 +353,12 @@ load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
           return FALSE;
         }
       img->size += size;
+      g_array_append_val (img->layer_sizes, size);
       g_ptr_array_add (img->layer_dirs,
                        g_build_filename (m->root, "layers", m->layers[i], "diff", NULL));
       g_ptr_array_add (img->layer_ids, g_strdup (m->layers[i]));
     }
+  img->config_path = g_steal_pointer (&cpath);
   *out_image = g_steal_pointer (&img);
   return TRUE;
 }
@@ -1484,4 +1487,98 @@ rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error
     }
   store_unlock (store);
   return TRUE; /* st's destructor removes the debris */
+}
+
+/* ---- prune ---------------------------------------------------------------------------- */
+
+/* A layer no image names is debris of a killed pull or import, or one a pull running now
+   has extracted but not yet recorded in its image: only layers older than this go. */
+#define ORPHAN_LAYER_MIN_AGE_S (60 * 60)
+
+static guint64
+layer_size_or_zero (const char *root, const char *chain)
+{
+  guint64 size = 0;
+
+  return read_layer_size (root, chain, &size, NULL) ? size : 0;
+}
+
+/* Move layers/CHAIN no image of metas uses and older than the grace time into dir. */
+static gboolean
+prune_orphan_layers (RrunStore *store, GPtrArray *metas, const char *dir,
+                     guint64 *reclaimed, GError **error)
+{
+  g_autofree char *layers = g_build_filename (store->root, "layers", NULL);
+  g_autoptr(GDir) d = g_dir_open (layers, 0, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *json = NULL;
+      struct stat sb;
+
+      if (!is_hex64 (name) || layer_in_use (metas, name, NULL))
+        continue;
+      json = g_build_filename (layers, name, "layer.json", NULL);
+      if (stat (json, &sb) == 0 && now - sb.st_mtime < ORPHAN_LAYER_MIN_AGE_S)
+        continue;
+      *reclaimed += layer_size_or_zero (store->root, name);
+      if (!move_into (store, "layers", name, dir, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_store_prune_images (RrunStore *store, const RrunIdMap *map, gboolean all,
+                         GStrv *out_untagged, GStrv *out_deleted, guint64 *out_reclaimed,
+                         GError **error)
+{
+  g_autoptr(Staging) st = NULL;
+  g_autoptr(GPtrArray) metas = NULL;
+  g_autoptr(GPtrArray) untagged = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) deleted = g_ptr_array_new_with_free_func (g_free);
+  guint64 reclaimed = 0;
+  gboolean ok = TRUE;
+
+  if (!staging_new (store, map, &st, error))
+    return FALSE;
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  /* Only this store: read-only stores are not ours to change, and layers are per store. */
+  metas = scan_metas (store->root, FALSE);
+  for (guint i = 0; ok && i < metas->len; i++)
+    {
+      ImageMeta *m = metas->pdata[i];
+      g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func (g_free);
+
+      /* Dangling: no name (rmi -f's pending removals have none either). */
+      if (!all && m->names[0] != NULL && !m->pending_removal)
+        continue;
+      scan_containers (store, m->id, live, NULL);
+      if (live->len > 0)
+        continue;
+      for (guint k = 0; m->layers[k]; k++)
+        if (!layer_in_use (metas, m->layers[k], m->id))
+          reclaimed += layer_size_or_zero (store->root, m->layers[k]);
+      for (guint k = 0; m->names[k]; k++)
+        g_ptr_array_add (untagged, g_strdup (m->names[k]));
+      if (!(ok = delete_image_locked (store, metas, m, st->dir, error)))
+        break;
+      g_ptr_array_add (deleted, g_strconcat ("sha256:", m->id, NULL));
+    }
+  /* Deleted images have no layers left in metas, so their shared ones count as unused. */
+  if (ok)
+    ok = prune_orphan_layers (store, metas, st->dir, &reclaimed, error);
+  store_unlock (store);
+  if (!ok)
+    return FALSE;
+  /* st's destructor removes what was moved into it, outside the lock. */
+  g_ptr_array_add (untagged, NULL);
+  g_ptr_array_add (deleted, NULL);
+  *out_untagged = (GStrv) g_ptr_array_free (g_steal_pointer (&untagged), FALSE);
+  *out_deleted = (GStrv) g_ptr_array_free (g_steal_pointer (&deleted), FALSE);
+  *out_reclaimed = reclaimed;
+  return TRUE;
 }

@@ -107,6 +107,16 @@ gboolean rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map,
                                        const char *ref, gboolean force, GStrv *out_untagged,
                                        char **out_deleted_id, GError **error);
 
+/* image prune: delete every image of this store (never a read-only one) that no running
+   container uses and that has no name (dangling), or with all, every such image; then
+   the layers no image uses that are older than an hour (debris of a killed pull; a
+   younger one may belong to a pull running now). One pass under the exclusive lock, with
+   rmi's removal path. out_untagged: the names removed; out_deleted: "sha256:ID" of each
+   image deleted; out_reclaimed: bytes of the extracted layers deleted. */
+gboolean rrun_store_prune_images (RrunStore *store, const RrunIdMap *map, gboolean all,
+                                  GStrv *out_untagged, GStrv *out_deleted,
+                                  guint64 *out_reclaimed, GError **error);
+
 /* The architecture name OCI uses for this machine ("amd64", "arm64", ...). */
 const char *rrun_store_host_architecture (void);
 

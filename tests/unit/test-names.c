@@ -117,6 +117,30 @@ test_split_and_id (void)
   g_assert_false (rrun_names_is_id_prefix ("ABC"));
 }
 
+static void
+test_match_reference (void)
+{
+  const char *local = "localhost/rrun-test-busybox:latest";
+  const char *hub = "docker.io/library/alpine:3.20";
+  const char *port = "127.0.0.1:5000/org/app:v1";
+
+  g_assert_true (rrun_names_match_reference (local, "rrun-test-busybox"));
+  g_assert_true (rrun_names_match_reference (local, "rrun-test-*"));
+  g_assert_true (rrun_names_match_reference (local, "localhost/rrun-test-busybox:latest"));
+  g_assert_true (rrun_names_match_reference (local, "*:latest"));
+  g_assert_false (rrun_names_match_reference (local, "*:v1"));
+  g_assert_false (rrun_names_match_reference (local, "busybox"));
+  g_assert_true (rrun_names_match_reference (hub, "alpine"));
+  g_assert_true (rrun_names_match_reference (hub, "alpine:3.*"));
+  g_assert_true (rrun_names_match_reference (hub, "library/alpine"));
+  g_assert_true (rrun_names_match_reference (hub, "docker.io/library/alpine"));
+  g_assert_true (rrun_names_match_reference (port, "org/*"));
+  g_assert_true (rrun_names_match_reference (port, "127.0.0.1:5000/org/app:v1"));
+  /* '*' stays within one path component, as docker's filepath.Match */
+  g_assert_false (rrun_names_match_reference (port, "*"));
+  g_assert_false (rrun_names_match_reference (port, "app"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -126,5 +150,6 @@ main (int argc, char **argv)
   g_test_add_func ("/names/parse-digest", test_parse_digest);
   g_test_add_func ("/names/candidates", test_candidates);
   g_test_add_func ("/names/split-and-id", test_split_and_id);
+  g_test_add_func ("/names/match-reference", test_match_reference);
   return g_test_run ();
 }

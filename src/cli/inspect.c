@@ -1,0 +1,282 @@
+/* rrun inspect [--type container|image] [--format F] NAME...  and  rrun image inspect:
+   JSON like podman's (an array), or a template per object (util/template.h). Running
+   containers are looked up first, then images, as podman does. */
+#include "cli/cli.h"
+#include "error.h"
+#include "log.h"
+#include "network.h"
+#include "state.h"
+#include "storage/image-info.h"
+#include "storage/store.h"
+#include "util/json.h"
+#include "util/template.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char *
+rfc3339 (gint64 unix_seconds)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (unix_seconds);
+
+  return dt ? g_date_time_format_iso8601 (dt) : g_strdup ("");
+}
+
+/* {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], ...}: podman's Ports and PortBindings. */
+static void
+add_ports (JsonBuilder *b, const char *name, GArray *ports)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_object (b);
+  for (guint i = 0; ports && i < ports->len; i++)
+    {
+      const RrunPortMapping *m = &g_array_index (ports, RrunPortMapping, i);
+      g_autofree char *key = g_strdup_printf ("%u/%s", m->container_port, m->udp ? "udp" : "tcp");
+      g_autofree char *port = g_strdup_printf ("%u", m->host_port);
+
+      json_builder_set_member_name (b, key);
+      json_builder_begin_array (b);
+      json_builder_begin_object (b);
+      rrun_json_add_string (b, "HostIp", m->host_ip ? m->host_ip : "");
+      rrun_json_add_string (b, "HostPort", port);
+      json_builder_end_object (b);
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+}
+
+/* -v SRC:DST[:OPTS] and --tmpfs DST[:OPTS] as podman's Mounts entries. */
+static void
+add_mounts (JsonBuilder *b, const RrunState *s)
+{
+  json_builder_set_member_name (b, "Mounts");
+  json_builder_begin_array (b);
+  for (guint i = 0; s->volumes && s->volumes[i]; i++)
+    {
+      g_auto (GStrv) part = g_strsplit (s->volumes[i], ":", 3);
+      gboolean ro
+          = part[1] && part[2] && strstr (part[2], "ro") != NULL && strstr (part[2], "rw") == NULL;
+
+      json_builder_begin_object (b);
+      rrun_json_add_string (b, "Type", "bind");
+      rrun_json_add_string (b, "Source", part[0]);
+      rrun_json_add_string (b, "Destination", part[1] ? part[1] : part[0]);
+      rrun_json_add_bool (b, "RW", !ro);
+      json_builder_end_object (b);
+    }
+  for (guint i = 0; s->tmpfs && s->tmpfs[i]; i++)
+    {
+      g_auto (GStrv) part = g_strsplit (s->tmpfs[i], ":", 2);
+
+      json_builder_begin_object (b);
+      rrun_json_add_string (b, "Type", "tmpfs");
+      rrun_json_add_string (b, "Source", "tmpfs");
+      rrun_json_add_string (b, "Destination", part[0]);
+      rrun_json_add_string (b, "Options", part[1] ? part[1] : "");
+      rrun_json_add_bool (b, "RW", !(part[1] && strstr (part[1], "ro") != NULL));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static JsonNode *
+container_json (const RrunState *s)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GArray) ports = NULL;
+  g_autofree char *created = rfc3339 (s->created);
+  g_autofree char *sock = g_build_filename (s->run_dir, "net.sock", NULL);
+  g_autofree char *ports_text = NULL;
+  const char *network = s->network ? s->network : "slirp";
+
+  /* Only slirp mode has a helper to ask; a helper that cannot answer leaves the ports
+     out with a warning rather than failing the whole inspect. */
+  if (g_file_test (sock, G_FILE_TEST_EXISTS))
+    {
+      g_autoptr (GError) local = NULL;
+      if (!rrun_network_query_ports (s->run_dir, &ports, &local))
+        rrun_warning ("cannot list the ports of container %.12s: %s", s->id, local->message);
+    }
+  ports_text = rrun_network_ports_text (ports);
+  json_builder_begin_object (b);
+  rrun_json_add_string (b, "Id", s->id);
+  rrun_json_add_string (b, "Created", created);
+  rrun_json_add_string (b, "Path", s->args && s->args[0] ? s->args[0] : s->command);
+  rrun_json_add_strv (b, "Args", (const char *const *)(s->args && s->args[0] ? s->args + 1 : NULL));
+  json_builder_set_member_name (b, "State");
+  json_builder_begin_object (b);
+  rrun_json_add_string (b, "Status", "running");
+  rrun_json_add_bool (b, "Running", TRUE);
+  rrun_json_add_int (b, "Pid", s->pid);
+  rrun_json_add_string (b, "StartedAt", created);
+  json_builder_end_object (b);
+  rrun_json_add_string (b, "Image", s->image_id ? s->image_id : "");
+  rrun_json_add_string (b, "ImageName", s->image);
+  rrun_json_add_string (b, "Name", s->name ? s->name : "");
+  rrun_json_add_string (b, "Command", s->command);
+  rrun_json_add_string (b, "CgroupPath", s->cgroup);
+  json_builder_set_member_name (b, "HostConfig");
+  json_builder_begin_object (b);
+  rrun_json_add_string (b, "NetworkMode", network);
+  add_ports (b, "PortBindings", ports);
+  rrun_json_add_strv (b, "Binds", (const char *const *)s->volumes);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "NetworkSettings");
+  json_builder_begin_object (b);
+  add_ports (b, "Ports", ports);
+  json_builder_end_object (b);
+  /* The lines `rrun port` prints ("80/tcp -> 0.0.0.0:8080"). */
+  {
+    g_auto (GStrv) lines = g_strsplit (ports_text, "\n", -1);
+    guint n = g_strv_length (lines);
+
+    if (n > 0 && *lines[n - 1] == '\0')
+      g_clear_pointer (&lines[n - 1], g_free);
+    rrun_json_add_strv (b, "Ports", (const char *const *)lines);
+  }
+  add_mounts (b, s);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+typedef enum
+{
+  TYPE_ANY,
+  TYPE_CONTAINER,
+  TYPE_IMAGE,
+} ObjectType;
+
+/* The inspect object for name: a running container, else an image. */
+static JsonNode *
+find_object (RrunGlobal *g, RrunStore **store, const char *name, ObjectType type, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (RrunImage) image = NULL;
+
+  if (type != TYPE_IMAGE)
+    {
+      g_autoptr (RrunState) state = NULL;
+
+      if (rrun_state_find (g->config, name, &state, &local))
+        return container_json (state);
+      if (type == TYPE_CONTAINER || !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      g_clear_error (&local);
+    }
+  if (*store == NULL && !rrun_store_open (g->config, store, error))
+    return NULL;
+  if (rrun_store_find_image (*store, name, &image, &local))
+    return rrun_image_info_inspect (image, error);
+  if (type == TYPE_IMAGE || !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  rrun_throw (error, RRUN_ERROR_NOT_FOUND, "no such object \"%s\"", name);
+  rrun_add_hint (error, "running containers: rrun ps; images: rrun images");
+  return NULL;
+}
+
+static gboolean
+inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **argv,
+         int *out_status, GError **error)
+{
+  g_autofree char *format = NULL, *type_name = NULL;
+  const GOptionEntry type_entries[] = { { "type", 't', 0, G_OPTION_ARG_STRING, &type_name,
+                                          "container, image or all (default)", "TYPE" },
+                                        { NULL } };
+  const RrunCliSpec spec
+      = { command,
+          type == TYPE_IMAGE ? "IMAGE..." : "NAME...",
+          type == TYPE_IMAGE ? "Show an image's configuration, layers and history as JSON."
+                             : "Show running containers or images as JSON (containers are looked "
+                               "up first).",
+          1,
+          -1,
+          NULL,
+          &format,
+          TRUE };
+  g_autoptr (RrunTemplate) tmpl = NULL;
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (JsonBuilder) all = json_builder_new ();
+  g_autoptr (GError) last = NULL;
+  gboolean help;
+
+  if (!rrun_cli_parse_args (&spec, type == TYPE_IMAGE ? NULL : type_entries, &argc, &argv, &help,
+                            error))
+    return FALSE;
+  *out_status = 0;
+  if (help)
+    return TRUE;
+  if (type_name && strcmp (type_name, "container") == 0)
+    type = TYPE_CONTAINER;
+  else if (type_name && strcmp (type_name, "image") == 0)
+    type = TYPE_IMAGE;
+  else if (type_name && strcmp (type_name, "all") != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "invalid --type \"%s\": expected container, image or all", type_name);
+      return FALSE;
+    }
+  /* A bad template fails before anything is looked up or printed. */
+  if (format && strcmp (format, "json") != 0 && (tmpl = rrun_template_new (format, error)) == NULL)
+    {
+      g_prefix_error (error, "invalid --format \"%s\": ", format);
+      return FALSE;
+    }
+  json_builder_begin_array (all);
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autoptr (JsonNode) node = find_object (g, &store, argv[i], type, &local);
+
+      if (node == NULL)
+        {
+          /* Like podman: report each missing one, go on, fail at the end. */
+          if (last)
+            rrun_log_print_error (last);
+          g_clear_error (&last);
+          last = g_steal_pointer (&local);
+          continue;
+        }
+      if (tmpl == NULL)
+        {
+          json_builder_add_value (all, g_steal_pointer (&node));
+          continue;
+        }
+      {
+        g_autofree char *text = rrun_template_render (tmpl, node, error);
+
+        if (text == NULL)
+          {
+            g_prefix_error (error, "cannot apply --format to \"%s\": ", argv[i]);
+            return FALSE;
+          }
+        printf ("%s\n", text);
+      }
+    }
+  json_builder_end_array (all);
+  if (tmpl == NULL)
+    rrun_cli_print_json (all);
+  if (last)
+    {
+      g_propagate_error (error, g_steal_pointer (&last));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return inspect (g, "inspect", TYPE_ANY, argc, argv, out_status, error);
+}
+
+gboolean
+rrun_cmd_image_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return inspect (g, "image inspect", TYPE_IMAGE, argc, argv, out_status, error);
+}
