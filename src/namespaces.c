@@ -203,6 +203,7 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
   close (sv[1]);
   plan->report_fd = -1;
   proc->holder = pid;
+  rrun_debug_phase ("holder cloned");
 
   if (!rrun_idmap_write_maps (map, pid, error)
       || (hooks && hooks->after_clone && !hooks->after_clone (pid, hooks->user_data, error)))
