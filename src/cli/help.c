@@ -2,11 +2,13 @@
 #include "error.h"
 
 #include <stdio.h>
+#include <string.h>
 
 gboolean
 rrun_cmd_help (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  if (argc > 1)
+  /* "rrun help --help" (and so "rrun help help") is the general help. */
+  if (argc > 1 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
     {
       const RrunCommand *c = rrun_cli_find_command (argv[1]);
       char *sub_argv[] = { argv[1], (char *) "--help", NULL };

@@ -58,16 +58,35 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       return TRUE;
     }
   if (!quiet)
-    printf ("%-12s  %-30s  %-24s  %-8s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "PID",
-            "NAMES");
-  for (guint i = 0; i < states->len; i++)
+    printf ("%-12s  %-30s  %-22s  %-16s  %-16s  %-8s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
+            "CREATED", "STATUS", "PID", "NAMES");
+  /* Newest first, as docker lists them. */
+  for (guint i = states->len; i-- > 0;)
     {
       RrunState *s = states->pdata[i];
+      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+      g_autofree char *command = NULL, *created = NULL, *up = NULL;
+
       if (quiet)
-        printf ("%.12s\n", s->id);
+        {
+          printf ("%.12s\n", s->id);
+          continue;
+        }
+      /* docker's COMMAND: quoted, cut at 20 characters with an ellipsis. */
+      if (g_utf8_strlen (s->command, -1) > 20)
+        {
+          int cut = (int) (g_utf8_offset_to_pointer (s->command, 19) - s->command);
+          command = g_strdup_printf ("\"%.*s…\"", cut, s->command);
+        }
       else
-        printf ("%-12.12s  %-30s  %-24.24s  %-8d  %s\n", s->id, s->image, s->command,
-                (int) s->pid, s->name);
+        command = g_strdup_printf ("\"%s\"", s->command);
+      created = rrun_cli_human_age (s->created, now);
+      up = rrun_cli_human_age (s->created, now);
+      /* "3 minutes ago" -> "Up 3 minutes" */
+      if (g_str_has_suffix (up, " ago"))
+        up[strlen (up) - 4] = '\0';
+      printf ("%-12.12s  %-30s  %-22s  %-16s  Up %-13s  %-8d  %s\n", s->id, s->image, command,
+              created, up, (int) s->pid, s->name ? s->name : "");
     }
   return TRUE;
 }
@@ -88,8 +107,12 @@ rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
   *out_status = 0;
   if (help)
     return TRUE;
-  if (!rrun_state_find (g->config, argv[1], &state, error)
-      || !rrun_network_query_ports (state->run_dir, &ports, error))
+  if (!rrun_state_find (g->config, argv[1], &state, error))
+    return FALSE;
+  /* Only the slirp helper publishes ports: other modes have none, which is no error. */
+  if (state->network != NULL && !g_str_has_prefix (state->network, "slirp"))
+    return TRUE;
+  if (!rrun_network_query_ports (state->run_dir, &ports, error))
     return FALSE;
   text = rrun_network_ports_text (ports);
   fputs (text, stdout);

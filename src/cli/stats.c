@@ -29,18 +29,29 @@ sample (const RrunConfig *config, char **names, GArray *rows, GError **error)
   g_autoptr(GPtrArray) states = NULL;
   gint64 t0, t1;
 
-  if (!rrun_state_list (config, &states, error))
-    return FALSE;
+  if (names == NULL || names[0] == NULL)
+    {
+      if (!rrun_state_list (config, &states, error))
+        return FALSE;
+    }
+  else
+    {
+      /* Named ones as every command finds them (name, id, unique prefix): an unknown
+         name is an error, as in docker. */
+      states = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_state_free);
+      for (guint j = 0; names[j]; j++)
+        {
+          RrunState *found = NULL;
+
+          if (!rrun_state_find (config, names[j], &found, error))
+            return FALSE;
+          g_ptr_array_add (states, found);
+        }
+    }
   for (guint i = 0; i < states->len; i++)
     {
-      RrunState *s = states->pdata[i];
       Row r = { 0 };
-      gboolean wanted = names == NULL || names[0] == NULL;
 
-      for (guint j = 0; names && names[j]; j++)
-        wanted |= g_strcmp0 (s->name, names[j]) == 0 || g_str_has_prefix (s->id, names[j]);
-      if (!wanted)
-        continue;
       r.state = g_steal_pointer (&states->pdata[i]);
       r.ok = r.state->cgroup && rrun_cgroup_read_stats (r.state->cgroup, &r.stats, NULL);
       g_array_append_val (rows, r);

@@ -1,3 +1,4 @@
+/* rrun version [--format json]: docker's `version` prints more; rrun has one component. */
 #include "cli/cli.h"
 #include "rrun-config.h"
 
@@ -6,7 +7,27 @@
 gboolean
 rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  printf ("rrun version %s\n", RRUN_VERSION);
+  g_autofree char *format = NULL;
+  gboolean help = FALSE;
+  const RrunCliSpec spec = { "version", "", "Print rrun's version.", 0, 0,
+                             "rrun version [--format json]", &format, FALSE };
+
+  if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
+    return FALSE;
   *out_status = 0;
+  if (help)
+    return TRUE;
+  if (rrun_cli_format_is_json (format))
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "Version");
+      json_builder_add_string_value (b, RRUN_VERSION);
+      json_builder_end_object (b);
+      rrun_cli_print_json (b);
+      return TRUE;
+    }
+  printf ("rrun version %s\n", RRUN_VERSION);
   return TRUE;
 }

@@ -107,6 +107,9 @@ require_no_delegation() {
   [[ $output == *"no cgroup of its own"* ]]
   run -0 rrun stats --no-stream --format json
   [[ $output == *'"CgroupAvailable" : false'* ]]
+  # an unknown name is an error, as in docker, not an empty table
+  run -125 rrun stats --no-stream nosuch
+  [[ $output == *'no running container "nosuch"'* ]]
   kill -TERM "$RRUN_PID"
   wait_bg
   no_leftovers

@@ -31,6 +31,8 @@ free_port() {
   [ "$output" = hello-from-container ]
   run -0 rrun ps
   [[ $output == *web* ]]
+  [[ ${lines[0]} == "CONTAINER ID"*"COMMAND"*"CREATED"*"STATUS"*"NAMES" ]]
+  [[ ${lines[1]} == *'"sh -c mkdir -p /www…"'*"Up "* ]]
   run -0 rrun port web
   [[ $output == *"8080/tcp -> 127.0.0.1:$port"* ]]
   # --init forwards SIGTERM to httpd, which has no handler and ends: 128 + 15
@@ -51,5 +53,16 @@ free_port() {
   run -125 rrun run --rm -p "127.0.0.1:$port:80" "$FIXTURE_IMAGE" true
   kill "$holder"
   [[ $output == *"$port"* ]]
+  no_leftovers
+}
+
+@test "ports: a container without the slirp network has no published ports (empty, status 0)" {
+  rrun_bg run --rm --init --name quiet --network none "$FIXTURE_IMAGE" \
+    sh -c 'echo ready; exec sleep 30'
+  wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
+  run -0 rrun port quiet
+  [ -z "$output" ]
+  kill -TERM "$RRUN_PID"
+  wait_bg
   no_leftovers
 }
