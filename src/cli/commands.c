@@ -9,6 +9,8 @@ static const RrunCommand commands[] = {
   { "pull", rrun_cmd_pull, "pull an image from a registry", FALSE },
   { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
   { "import", rrun_cmd_import, "make an image from a root file system tarball", FALSE },
+  { "load", rrun_cmd_load, "load images from a docker-archive or OCI archive", FALSE },
+  { "save", rrun_cmd_save, "save images to a docker-archive or OCI archive", FALSE },
   { "images", rrun_cmd_images, "list images", FALSE },
   { "rmi", rrun_cmd_rmi, "remove images", FALSE },
   { "login", rrun_cmd_login, "log in to a registry", FALSE },
