@@ -684,6 +684,16 @@ out:
   return ok;
 }
 
+/* Always FALSE: the hint for an archive that did not check out. */
+static gboolean
+add_corrupt_hint (GError **error)
+{
+  if (error && *error && (*error)->domain == RRUN_ERROR && (*error)->code == RRUN_ERROR_CORRUPT)
+    rrun_add_hint (error, "nothing from it was kept; make the archive again with 'rrun save', "
+                          "'docker save', 'podman save' or 'skopeo copy'");
+  return FALSE;
+}
+
 gboolean
 rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
                    GPtrArray **out_loaded, GError **error)
@@ -725,7 +735,7 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
           return FALSE;
         }
       if (!read_tar (&l, fd, error))
-        return FALSE;
+        return add_corrupt_hint (error);
     }
 
   if (g_hash_table_contains (l.members, "manifest.json")
@@ -733,12 +743,12 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
       || (l.dirfd >= 0 && faccessat (l.dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0))
     {
       if (!check_docker (&l, pending, error))
-        return FALSE;
+        return add_corrupt_hint (error);
     }
   else if (lookup (&l, "index.json", &dummy, NULL))
     {
       if (!check_oci (&l, pending, error))
-        return FALSE;
+        return add_corrupt_hint (error);
     }
   else
     {
@@ -751,7 +761,17 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
     }
   for (guint i = 0; i < pending->len; i++)
     if (!add_pending (&l, pending->pdata[i], loaded, error))
-      return FALSE;
+      {
+        if (loaded->len > 0)
+          {
+            g_ptr_array_add (loaded, NULL);
+            g_autofree char *done = g_strjoinv (", ", (GStrv) loaded->pdata);
+            rrun_add_hint (error, "the images before it were loaded (%s)", done);
+          }
+        else
+          add_corrupt_hint (error);
+        return FALSE;
+      }
   *out_loaded = g_steal_pointer (&loaded);
   return TRUE;
 }
