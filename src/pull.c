@@ -14,6 +14,7 @@
 #include "log.h"
 #include "registry/registries-conf.h"
 #include "registry/resolve.h"
+#include "transport/archive.h"
 #include "util/fd.h"
 
 #include <errno.h>
@@ -39,6 +40,7 @@ typedef struct
   int write_fd;
   int blob_fd;     /* the blob as received, kept for save (DESIGN: blobs/) */
   char *blob_path; /* its file in the pull's staging directory */
+  gboolean blob_only;    /* the layer is there but its blob is not kept: download only */
   gboolean write_failed; /* the pipe refused bytes: the extractor's error tells why */
   gboolean extract_ok;
   gboolean created;
@@ -170,7 +172,7 @@ pipe_write (const guint8 *data, gsize len, gpointer user_data, GError **error)
       job->cancelled = TRUE;
       return rrun_throw (error, RRUN_ERROR_FAILED, "cancelled: another layer failed");
     }
-  if (!rrun_fd_write_all (job->write_fd, data, len, error))
+  if (!job->blob_only && !rrun_fd_write_all (job->write_fd, data, len, error))
     {
       job->write_failed = TRUE;
       return FALSE;
@@ -206,6 +208,33 @@ run_layer (LayerJob *job)
   if (job->blob_fd < 0)
     {
       rrun_throw_errno (&job->error, errno, "cannot create \"%s\"", job->blob_path);
+      return;
+    }
+  if (job->blob_only)
+    {
+      /* The store has the layer (another image's) but not this blob: fetch it for save,
+         extract nothing. */
+      fetched = rrun_registry_fetch_blob (p->img->client, p->img->repository,
+                                                   job->desc, p->what, pipe_write,
+                                                   on_blob_progress, job, &job->error);
+      rrun_close_fdp (&job->blob_fd);
+      if (fetched)
+        {
+          /* Not extracted, so check here that it is this layer (its diff ID). */
+          rrun_autofd int fd = open (job->blob_path, O_RDONLY | O_CLOEXEC);
+          g_autofree char *diff = NULL;
+
+          if (fd < 0)
+            rrun_throw_errno (&job->error, errno, "cannot open \"%s\"", job->blob_path);
+          else if (rrun_archive_uncompressed_digest (fd, -1, &diff, NULL, &job->error)
+                   && strcmp (diff, job->diff_id) != 0)
+            rrun_throw (&job->error, RRUN_ERROR_CORRUPT,
+                        "layer %s of %s does not match its diff ID %s: got %s",
+                        job->desc->digest, p->what, job->diff_id, diff);
+        }
+      report (p, job->index, job->desc->digest,
+              job->error ? RRUN_PULL_LAYER_FAILED : RRUN_PULL_LAYER_DONE,
+              (guint64)job->desc->size, (guint64)job->desc->size);
       return;
     }
   if (pipe2 (fds, O_CLOEXEC) < 0)
@@ -356,16 +385,23 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
   for (guint i = 0; i < layers->len; i++)
     {
       const RrunDescriptor *d = g_ptr_array_index (layers, i);
+      gboolean blob_only = FALSE;
+
       if (rrun_store_has_layer (store, chains->pdata[i]))
         {
-          report (&p, i, d->digest, RRUN_PULL_LAYER_EXISTS, 0, (guint64)d->size);
-          continue;
+          if (rrun_store_has_blob (store, d->digest))
+            {
+              report (&p, i, d->digest, RRUN_PULL_LAYER_EXISTS, 0, (guint64)d->size);
+              continue;
+            }
+          blob_only = TRUE;
         }
       p.jobs[p.n_jobs] = (LayerJob){ .pull = &p,
                                      .index = i,
                                      .desc = d,
                                      .write_fd = -1,
                                      .blob_fd = -1,
+                                     .blob_only = blob_only,
                                      .parent_chain = i ? chains->pdata[i - 1] : NULL,
                                      .diff_id = diff_ids[i] };
       p.n_jobs++;

@@ -296,6 +296,31 @@ EOF
   [ "$output" = "$(fixture_id multi)" ]
 }
 
+@test "pull of an image whose layers the store has without blobs fetches only the blobs" {
+  [[ -n ${LREG:-} ]] || skip "the registry did not start"
+  skopeo copy -q --dest-tls-verify=false "oci:$FIXTURES/oci/multi:latest" "docker://$LREG/multi:2"
+  rrun load -i "$FIXTURES/oci/multi" >/dev/null
+  # what a store from before kept blobs looks like: layers, no layer blobs
+  python3 - "$STORE/images/$(fixture_id multi)/image.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+del m["layer_blobs"]
+json.dump(m, open(sys.argv[1], "w"))
+EOF
+  for b in $(ls "$FIXTURES/oci/multi/blobs/sha256"); do
+    [[ $b == "$(fixture_id multi)" ]] || rm -f "$STORE/blobs/sha256/$b"
+  done
+  run -125 rrun save -o x.tar "$(fixture_id multi)"
+  local layers_before
+  layers_before=$(ls "$STORE/layers")
+  run -0 rrun pull --tls-verify=false "$LREG/multi:2"
+  [ "$(ls "$STORE/layers")" = "$layers_before" ]
+  run -0 rrun save --format oci-archive -o x.tar "$LREG/multi:2"
+  for b in $(ls "$FIXTURES/oci/multi/blobs/sha256"); do
+    tar tf x.tar | grep -qx "blobs/sha256/$b"
+  done
+}
+
 hostile() { # MODE EXPECTED-SUBSTRING
   make_docker_archive bad.tar "$1"
   run -125 rrun load -i bad.tar
