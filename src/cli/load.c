@@ -13,18 +13,17 @@ rrun_cmd_load (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
 {
   gboolean quiet = FALSE, help = FALSE;
   g_autofree char *input = NULL;
-  GOptionEntry entries[] = {
-    { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input,
-      "Read from FILE (an archive or an OCI layout directory) instead of standard input",
-      "FILE" },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but errors", NULL },
-    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("");
-  g_autoptr(RrunStore) store = NULL;
-  g_autoptr(RrunIdMap) map = NULL;
-  g_autoptr(GPtrArray) loaded = NULL;
+  GOptionEntry entries[]
+      = { { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input,
+            "Read from FILE (an archive or an OCI layout directory) instead of standard input",
+            "FILE" },
+          { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but errors", NULL },
+          { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+          { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (RrunIdMap) map = NULL;
+  g_autoptr (GPtrArray) loaded = NULL;
   const char *what;
 
   g_option_context_set_help_enabled (ctx, FALSE);
@@ -44,8 +43,7 @@ rrun_cmd_load (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
     }
   if (argc != 1)
     {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "load: unexpected argument \"%s\"",
-                  argv[1]);
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "load: unexpected argument \"%s\"", argv[1]);
       rrun_add_hint (error, "usage: rrun load -i FILE (or: rrun load < FILE)");
       return FALSE;
     }
@@ -63,7 +61,7 @@ rrun_cmd_load (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       return FALSE;
     }
   for (guint i = 0; i < loaded->len && !quiet; i++)
-    printf ("%s\n", (char *) loaded->pdata[i]);
+    printf ("%s\n", (char *)loaded->pdata[i]);
   *out_status = 0;
   return TRUE;
 }

@@ -11,17 +11,16 @@ rrun_cmd_save (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
 {
   gboolean quiet = FALSE, help = FALSE;
   g_autofree char *output = NULL, *format_text = NULL;
-  GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      "Write to FILE instead of standard output", "FILE" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text,
-      "docker-archive (default) or oci-archive", "FORMAT" },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but errors", NULL },
-    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE...");
-  g_autoptr(RrunStore) store = NULL;
+  GOptionEntry entries[]
+      = { { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+            "Write to FILE instead of standard output", "FILE" },
+          { "format", 0, 0, G_OPTION_ARG_STRING, &format_text,
+            "docker-archive (default) or oci-archive", "FORMAT" },
+          { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but errors", NULL },
+          { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+          { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("IMAGE...");
+  g_autoptr (RrunStore) store = NULL;
   RrunArchiveFormat format;
 
   g_option_context_set_help_enabled (ctx, FALSE);
@@ -50,7 +49,7 @@ rrun_cmd_save (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
     rrun_log_set_level (RRUN_LOG_ERROR);
   if (!rrun_store_open (g->config, &store, error))
     return FALSE;
-  if (!rrun_archive_save (store, (const char *const *) argv + 1, format, output ? output : "-",
+  if (!rrun_archive_save (store, (const char *const *)argv + 1, format, output ? output : "-",
                           error))
     {
       if (output && g_strcmp0 (output, "-") != 0)

@@ -12,13 +12,13 @@
    Then everything is checked (index, manifests, configs, digests and sizes) before the
    first layer is extracted; the staged files become the kept blobs (hard links into
    blobs/), and the staging directory goes when the load ends, whatever happened. */
-#include "transport/archive.h"
-#include "transport/archive-manifest.h"
 #include "error.h"
 #include "layer.h"
 #include "log.h"
 #include "registry/manifest.h"
 #include "storage/image.h"
+#include "transport/archive-manifest.h"
+#include "transport/archive.h"
 #include "util/fd.h"
 
 #include <archive.h>
@@ -83,10 +83,10 @@ typedef struct
   char *config;
   gsize config_len;
   GStrv diff_ids;
-  GPtrArray *layers;  /* Member* (not owned), bottom first */
-  GPtrArray *media;   /* media type per layer (const char*, NULL: blob not kept) */
-  GPtrArray *names;   /* normalised names (owned) */
-  Member *manifest;   /* OCI: the image manifest, kept */
+  GPtrArray *layers; /* Member* (not owned), bottom first */
+  GPtrArray *media;  /* media type per layer (const char*, NULL: blob not kept) */
+  GPtrArray *names;  /* normalised names (owned) */
+  Member *manifest;  /* OCI: the image manifest, kept */
   char *manifest_media_type;
 } Pending;
 
@@ -122,7 +122,7 @@ typedef gssize (*ReadFunc) (gpointer source, void *buf, gsize len, GError **erro
 static gboolean
 stage (Load *l, const char *path, ReadFunc read_fn, gpointer source, GError **error)
 {
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guint8 *buf = g_malloc (1 << 16);
   g_autofree char *file = g_strdup_printf ("%s/m%u", rrun_store_temp_dir (l->temp), l->n_staged++);
   rrun_autofd int fd = open (file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -143,7 +143,7 @@ stage (Load *l, const char *path, ReadFunc read_fn, gpointer source, GError **er
       if (n == 0)
         break;
       g_checksum_update (sum, buf, n);
-      if (!rrun_fd_write_all (fd, buf, (gsize) n, error))
+      if (!rrun_fd_write_all (fd, buf, (gsize)n, error))
         return FALSE;
       total += n;
     }
@@ -174,7 +174,7 @@ read_fd (gpointer source, void *buf, gsize len, GError **error)
 {
   for (;;)
     {
-      ssize_t n = read (*(int *) source, buf, len);
+      ssize_t n = read (*(int *)source, buf, len);
       if (n >= 0)
         return n;
       if (errno != EINTR)
@@ -190,8 +190,8 @@ read_fd (gpointer source, void *buf, gsize len, GError **error)
 static char *
 resolve_link (const char *member, const char *target, gboolean symbolic, GError **error)
 {
-  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
-  g_auto(GStrv) comps = NULL;
+  g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) comps = NULL;
 
   if (target == NULL || *target == '\0' || target[0] == '/')
     {
@@ -201,7 +201,7 @@ resolve_link (const char *member, const char *target, gboolean symbolic, GError 
     }
   if (symbolic)
     {
-      g_auto(GStrv) dir = g_strsplit (member, "/", -1);
+      g_auto (GStrv) dir = g_strsplit (member, "/", -1);
       for (guint i = 0; dir[i] && dir[i + 1]; i++)
         g_ptr_array_add (parts, g_strdup (dir[i]));
     }
@@ -224,7 +224,7 @@ resolve_link (const char *member, const char *target, gboolean symbolic, GError 
       g_ptr_array_add (parts, g_strdup (comps[i]));
     }
   g_ptr_array_add (parts, NULL);
-  return g_strjoinv ("/", (GStrv) parts->pdata);
+  return g_strjoinv ("/", (GStrv)parts->pdata);
 }
 
 static gboolean
@@ -246,7 +246,7 @@ read_tar (Load *l, int fd, GError **error)
     }
   while ((r = archive_read_next_header (a, &entry)) == ARCHIVE_OK)
     {
-      g_autoptr(GError) local = NULL;
+      g_autoptr (GError) local = NULL;
       g_autofree char *path = NULL;
       const char *name = archive_entry_pathname (entry);
       const char *hardlink = archive_entry_hardlink (entry);
@@ -282,8 +282,8 @@ read_tar (Load *l, int fd, GError **error)
         }
       if (type != AE_IFREG)
         {
-          rrun_throw (error, RRUN_ERROR_CORRUPT,
-                      "member \"%s\" is not a file, directory or link", path);
+          rrun_throw (error, RRUN_ERROR_CORRUPT, "member \"%s\" is not a file, directory or link",
+                      path);
           goto out;
         }
       if (archive_entry_size_is_set (entry) && archive_entry_size (entry) < 0)
@@ -331,10 +331,10 @@ lookup (Load *l, const char *path, Member **out, GError **error)
   m = g_hash_table_lookup (l->members, cur);
   if (m == NULL && l->dirfd >= 0)
     {
-      struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                              .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
-                                         | RESOLVE_NO_MAGICLINKS };
-      rrun_autofd int fd = (int) syscall (SYS_openat2, l->dirfd, cur, &how, sizeof how);
+      struct open_how how
+          = { .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+              .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+      rrun_autofd int fd = (int)syscall (SYS_openat2, l->dirfd, cur, &how, sizeof how);
       struct stat st;
 
       if (fd < 0 && errno != ENOENT)
@@ -358,14 +358,15 @@ lookup (Load *l, const char *path, Member **out, GError **error)
 }
 
 static gboolean
-read_member (Member *m, const char *path, gsize max, char **out, gsize *out_len,
-             GError **error)
+read_member (Member *m, const char *path, gsize max, char **out, gsize *out_len, GError **error)
 {
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
 
-  if (m->size > (gint64) max)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is too large (%" G_GINT64_FORMAT
-                       " bytes, at most %" G_GSIZE_FORMAT ")", path, m->size, max);
+  if (m->size > (gint64)max)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "\"%s\" is too large (%" G_GINT64_FORMAT " bytes, at most %" G_GSIZE_FORMAT
+                       ")",
+                       path, m->size, max);
   if (!g_file_get_contents (m->file, out, out_len, &local))
     return rrun_throw (error, RRUN_ERROR_FAILED, "cannot read \"%s\": %s", path, local->message);
   return TRUE;
@@ -385,8 +386,8 @@ lookup_blob (Load *l, const char *digest, gint64 size, const char *what, Member 
       return FALSE;
     }
   if (strcmp (m->digest, digest) != 0)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s %s does not match its digest: got %s",
-                       what, digest, m->digest);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s %s does not match its digest: got %s", what,
+                       digest, m->digest);
   if (size >= 0 && m->size != size)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "%s %s is %" G_GINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT,
@@ -399,17 +400,17 @@ lookup_blob (Load *l, const char *digest, gint64 size, const char *what, Member 
 
 /* The config's diff_ids, which must be one per layer. */
 static gboolean
-config_diff_ids (const char *config, gsize len, guint n_layers, const char *source,
-                 GStrv *out, GError **error)
+config_diff_ids (const char *config, gsize len, guint n_layers, const char *source, GStrv *out,
+                 GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local = NULL;
-  g_auto(GStrv) ids = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) ids = NULL;
 
-  if (!json_parser_load_from_data (parser, config, (gssize) len, &local))
+  if (!json_parser_load_from_data (parser, config, (gssize)len, &local))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "image config %s: %s", source, local->message);
-  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), source, NULL, NULL, NULL,
-                                     &ids, error))
+  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), source, NULL, NULL, NULL, &ids,
+                                     error))
     return FALSE;
   if (g_strv_length (ids) != n_layers)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
@@ -432,7 +433,13 @@ sniff_media_type (Member *m)
     return MT_DOCKER_TAR_GZIP;
   if (n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd)
     return MT_OCI_TAR_ZSTD;
-  if ((n >= 5 && memcmp (head, "\xfd" "7zXZ", 5) == 0) || (n >= 3 && memcmp (head, "BZh", 3) == 0))
+  if ((n >= 5
+       && memcmp (head,
+                  "\xfd"
+                  "7zXZ",
+                  5)
+              == 0)
+      || (n >= 3 && memcmp (head, "BZh", 3) == 0))
     return NULL;
   return MT_DOCKER_TAR;
 }
@@ -440,7 +447,7 @@ sniff_media_type (Member *m)
 static gboolean
 check_docker (Load *l, GPtrArray *out_pending, GError **error)
 {
-  g_autoptr(GPtrArray) images = NULL;
+  g_autoptr (GPtrArray) images = NULL;
   g_autofree char *data = NULL;
   gsize len;
   Member *m;
@@ -452,7 +459,7 @@ check_docker (Load *l, GPtrArray *out_pending, GError **error)
   for (guint i = 0; i < images->len; i++)
     {
       RrunDockerArchiveImage *img = images->pdata[i];
-      g_autoptr(Pending) p = pending_new ();
+      g_autoptr (Pending) p = pending_new ();
       Member *cm;
 
       if (!lookup (l, img->config, &cm, error)
@@ -473,8 +480,8 @@ check_docker (Load *l, GPtrArray *out_pending, GError **error)
                              "config \"%s\" does not match its digest: got %s", img->config,
                              cm->digest);
       }
-      if (!config_diff_ids (p->config, p->config_len, g_strv_length (img->layers),
-                            img->config, &p->diff_ids, error))
+      if (!config_diff_ids (p->config, p->config_len, g_strv_length (img->layers), img->config,
+                            &p->diff_ids, error))
         return FALSE;
       for (guint k = 0; img->layers[k]; k++)
         {
@@ -487,8 +494,8 @@ check_docker (Load *l, GPtrArray *out_pending, GError **error)
           /* An uncompressed layer is its own diff: check it now, before any extraction. */
           if (g_strcmp0 (mt, MT_DOCKER_TAR) == 0 && strcmp (lm->digest, p->diff_ids[k]) != 0)
             return rrun_throw (error, RRUN_ERROR_CORRUPT,
-                               "layer \"%s\" does not match its diff ID %s: got %s",
-                               img->layers[k], p->diff_ids[k], lm->digest);
+                               "layer \"%s\" does not match its diff ID %s: got %s", img->layers[k],
+                               p->diff_ids[k], lm->digest);
           g_ptr_array_add (p->layers, lm);
           g_ptr_array_add (p->media, g_strdup (mt));
         }
@@ -496,8 +503,8 @@ check_docker (Load *l, GPtrArray *out_pending, GError **error)
         {
           char *name = rrun_archive_normalize_name (img->repo_tags[k]);
           if (name == NULL)
-            rrun_warning ("ignoring the name \"%s\" in %s: not an image name",
-                          img->repo_tags[k], l->what);
+            rrun_warning ("ignoring the name \"%s\" in %s: not an image name", img->repo_tags[k],
+                          l->what);
           else
             g_ptr_array_add (p->names, name);
         }
@@ -511,8 +518,8 @@ static gboolean
 check_oci_manifest (Load *l, const char *media_type, const char *digest, gint64 size,
                     const char *name, guint depth, GPtrArray *out_pending, GError **error)
 {
-  g_autoptr(RrunManifest) manifest = NULL;
-  g_autoptr(Pending) p = pending_new ();
+  g_autoptr (RrunManifest) manifest = NULL;
+  g_autoptr (Pending) p = pending_new ();
   g_autofree char *data = NULL;
   gsize len;
   Member *m, *cm;
@@ -525,13 +532,13 @@ check_oci_manifest (Load *l, const char *media_type, const char *digest, gint64 
     return FALSE;
   if (manifest->kind == RRUN_MANIFEST_KIND_INDEX)
     {
-      g_autoptr(RrunPlatform) host = rrun_platform_host ();
+      g_autoptr (RrunPlatform) host = rrun_platform_host ();
       const RrunDescriptor *d;
 
       if (!rrun_manifest_pick_platform (manifest, host, name ? name : digest, &d, error))
         return FALSE;
-      return check_oci_manifest (l, d->media_type, d->digest, d->size, name, depth + 1,
-                                 out_pending, error);
+      return check_oci_manifest (l, d->media_type, d->digest, d->size, name, depth + 1, out_pending,
+                                 error);
     }
   if (!lookup_blob (l, manifest->config->digest, manifest->config->size, "config", &cm, error)
       || !read_member (cm, manifest->config->digest, RRUN_ARCHIVE_CONFIG_MAX_SIZE, &p->config,
@@ -566,7 +573,7 @@ check_oci_manifest (Load *l, const char *media_type, const char *digest, gint64 
 static gboolean
 check_oci (Load *l, GPtrArray *out_pending, GError **error)
 {
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
   g_autofree char *data = NULL;
   gsize len;
   Member *m;
@@ -592,8 +599,8 @@ check_oci (Load *l, GPtrArray *out_pending, GError **error)
 static gboolean
 add_pending (Load *l, Pending *p, GPtrArray *loaded, GError **error)
 {
-  g_autoptr(GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) created = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) created = g_ptr_array_new_with_free_func (g_free);
   g_autofree RrunStoreBlob *blobs = g_new0 (RrunStoreBlob, p->layers->len);
   g_autofree char *id = NULL;
   RrunStoreBlob manifest = { 0 };
@@ -648,11 +655,12 @@ add_pending (Load *l, Pending *p, GPtrArray *loaded, GError **error)
     }
   g_ptr_array_add (chains, NULL);
   if (p->manifest)
-    manifest = (RrunStoreBlob){ p->manifest->digest, p->manifest_media_type, p->manifest->size,
-                                p->manifest->file, NULL, 0 };
+    manifest = (RrunStoreBlob){
+      p->manifest->digest, p->manifest_media_type, p->manifest->size, p->manifest->file, NULL, 0
+    };
   spec = (RrunStoreImageSpec){ p->config,
                                p->config_len,
-                               (const char *const *) chains->pdata,
+                               (const char *const *)chains->pdata,
                                p->names->len ? p->names->pdata[0] : NULL,
                                NULL,
                                blobs,
@@ -664,12 +672,12 @@ add_pending (Load *l, Pending *p, GPtrArray *loaded, GError **error)
     {
       g_autofree char *again = NULL;
       if (!rrun_store_add_image (l->store, p->config, p->config_len,
-                                 (const char *const *) chains->pdata, p->names->pdata[i], NULL,
+                                 (const char *const *)chains->pdata, p->names->pdata[i], NULL,
                                  &again, error))
         goto out;
     }
   for (guint i = 0; i < p->names->len; i++)
-    g_ptr_array_add (loaded, g_strdup_printf ("Loaded image: %s", (char *) p->names->pdata[i]));
+    g_ptr_array_add (loaded, g_strdup_printf ("Loaded image: %s", (char *)p->names->pdata[i]));
   if (p->names->len == 0)
     g_ptr_array_add (loaded, g_strdup_printf ("Loaded image ID: sha256:%s", id));
   ok = TRUE;
@@ -677,9 +685,9 @@ out:
   if (!ok)
     for (guint i = 0; i < created->len; i++)
       {
-        g_autoptr(GError) local = NULL;
+        g_autoptr (GError) local = NULL;
         if (!rrun_store_remove_layer (l->store, l->map, created->pdata[i], &local))
-          g_debug ("cannot remove layer %.12s: %s", (char *) created->pdata[i], local->message);
+          g_debug ("cannot remove layer %.12s: %s", (char *)created->pdata[i], local->message);
       }
   return ok;
 }
@@ -695,12 +703,12 @@ add_corrupt_hint (GError **error)
 }
 
 gboolean
-rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
-                   GPtrArray **out_loaded, GError **error)
+rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path, GPtrArray **out_loaded,
+                   GError **error)
 {
-  g_auto(Load) l = { 0 };
-  g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_free);
-  g_autoptr(GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_auto (Load) l = { 0 };
+  g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify)pending_free);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
   gboolean is_stdin = path == NULL || strcmp (path, "-") == 0;
   struct stat st;
   Member *dummy;
@@ -709,7 +717,7 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
   l.map = map;
   l.dirfd = -1;
   l.what = is_stdin ? g_strdup ("standard input") : g_strdup_printf ("\"%s\"", path);
-  l.members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) member_free);
+  l.members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)member_free);
   l.aliases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (!is_stdin && stat (path, &st) < 0)
     return rrun_throw_errno (error, errno, "cannot open %s", l.what);
@@ -729,8 +737,7 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
         return rrun_throw_errno (error, errno, "cannot open %s", l.what);
       if (is_stdin && isatty (fd))
         {
-          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                      "cannot read an archive from a terminal");
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read an archive from a terminal");
           rrun_add_hint (error, "name it with -i FILE, or pipe it in: rrun load < FILE");
           return FALSE;
         }
@@ -765,7 +772,7 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
         if (loaded->len > 0)
           {
             g_ptr_array_add (loaded, NULL);
-            g_autofree char *done = g_strjoinv (", ", (GStrv) loaded->pdata);
+            g_autofree char *done = g_strjoinv (", ", (GStrv)loaded->pdata);
             rrun_add_hint (error, "the images before it were loaded (%s)", done);
           }
         else

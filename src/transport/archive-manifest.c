@@ -32,20 +32,18 @@ rrun_oci_index_entry_free (RrunOciIndexEntry *entry)
 static gboolean
 bad (GError **error, const char *source, const char *where, const char *expected)
 {
-  return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s: expected %s", source, where,
-                     expected);
+  return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s: expected %s", source, where, expected);
 }
 
 static gboolean
-load_root (const char *data, gsize len, const char *source, JsonParser *parser,
-           GError **error)
+load_root (const char *data, gsize len, const char *source, JsonParser *parser, GError **error)
 {
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
 
   if (len > RRUN_ARCHIVE_INDEX_MAX_SIZE)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s is too large (%" G_GSIZE_FORMAT " bytes)",
                        source, len);
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+  if (!json_parser_load_from_data (parser, data, (gssize)len, &local))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s", source, local->message);
   if (json_parser_get_root (parser) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: empty", source);
@@ -56,7 +54,7 @@ load_root (const char *data, gsize len, const char *source, JsonParser *parser,
 static gboolean
 member_path (JsonNode *n, const char *source, const char *where, char **out, GError **error)
 {
-  g_autoptr(GError) local = NULL;
+  g_autoptr (GError) local = NULL;
   char *clean;
 
   if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
@@ -65,18 +63,20 @@ member_path (JsonNode *n, const char *source, const char *where, char **out, GEr
   if (clean == NULL || *clean == '\0')
     {
       g_free (clean);
-      return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s: \"%s\" is not a path inside the "
-                         "archive", source, where, json_node_get_string (n));
+      return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                         "%s: %s: \"%s\" is not a path inside the "
+                         "archive",
+                         source, where, json_node_get_string (n));
     }
   *out = clean;
   return TRUE;
 }
 
 static gboolean
-string_array (JsonNode *n, const char *source, const char *where, gboolean paths,
-              guint max, GStrv *out, GError **error)
+string_array (JsonNode *n, const char *source, const char *where, gboolean paths, guint max,
+              GStrv *out, GError **error)
 {
-  g_autoptr(GPtrArray) v = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) v = g_ptr_array_new_with_free_func (g_free);
   JsonArray *a;
 
   if (n == NULL || JSON_NODE_HOLDS_NULL (n))
@@ -88,8 +88,8 @@ string_array (JsonNode *n, const char *source, const char *where, gboolean paths
     return bad (error, source, where, "an array of strings");
   a = json_node_get_array (n);
   if (json_array_get_length (a) > max)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s: %u entries, at most %u allowed",
-                       source, where, json_array_get_length (a), max);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s: %u entries, at most %u allowed", source,
+                       where, json_array_get_length (a), max);
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
       JsonNode *e = json_array_get_element (a, i);
@@ -108,7 +108,7 @@ string_array (JsonNode *n, const char *source, const char *where, gboolean paths
       g_ptr_array_add (v, s);
     }
   g_ptr_array_add (v, NULL);
-  *out = (GStrv) g_ptr_array_free (g_steal_pointer (&v), FALSE);
+  *out = (GStrv)g_ptr_array_free (g_steal_pointer (&v), FALSE);
   return TRUE;
 }
 
@@ -117,9 +117,9 @@ rrun_docker_archive_parse_manifest (const char *data, gsize len, GPtrArray **out
                                     GError **error)
 {
   const char *source = "manifest.json";
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GPtrArray) images
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_docker_archive_image_free);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) images
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)rrun_docker_archive_image_free);
   JsonNode *root;
   JsonArray *a;
 
@@ -132,12 +132,12 @@ rrun_docker_archive_parse_manifest (const char *data, gsize len, GPtrArray **out
   if (json_array_get_length (a) == 0)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s lists no image", source);
   if (json_array_get_length (a) > RRUN_ARCHIVE_MAX_IMAGES)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s lists %u images, at most %u allowed",
-                       source, json_array_get_length (a), RRUN_ARCHIVE_MAX_IMAGES);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s lists %u images, at most %u allowed", source,
+                       json_array_get_length (a), RRUN_ARCHIVE_MAX_IMAGES);
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
       JsonNode *e = json_array_get_element (a, i);
-      g_autoptr(RrunDockerArchiveImage) img = g_new0 (RrunDockerArchiveImage, 1);
+      g_autoptr (RrunDockerArchiveImage) img = g_new0 (RrunDockerArchiveImage, 1);
       g_autofree char *wc = g_strdup_printf ("[%u].Config", i);
       g_autofree char *wt = g_strdup_printf ("[%u].RepoTags", i);
       g_autofree char *wl = g_strdup_printf ("[%u].Layers", i);
@@ -181,9 +181,9 @@ gboolean
 rrun_oci_index_parse (const char *data, gsize len, GPtrArray **out_entries, GError **error)
 {
   const char *source = "index.json";
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GPtrArray) entries
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_oci_index_entry_free);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GPtrArray) entries
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)rrun_oci_index_entry_free);
   JsonNode *root, *n;
   JsonObject *o;
   JsonArray *a;
@@ -208,7 +208,7 @@ rrun_oci_index_parse (const char *data, gsize len, GPtrArray **out_entries, GErr
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
       JsonNode *e = json_array_get_element (a, i);
-      g_autoptr(RrunOciIndexEntry) entry = g_new0 (RrunOciIndexEntry, 1);
+      g_autoptr (RrunOciIndexEntry) entry = g_new0 (RrunOciIndexEntry, 1);
       g_autofree char *w = g_strdup_printf ("manifests[%u]", i);
       JsonObject *d;
       JsonNode *f;
@@ -270,8 +270,8 @@ rrun_oci_blob_path (const char *digest)
 char *
 rrun_archive_normalize_name (const char *tag)
 {
-  g_autoptr(RrunReference) ref = NULL;
-  g_autoptr(RrunReference) full = NULL;
+  g_autoptr (RrunReference) ref = NULL;
+  g_autoptr (RrunReference) full = NULL;
 
   if (tag == NULL || !rrun_reference_parse (tag, &ref, NULL) || ref->digest != NULL)
     return NULL;

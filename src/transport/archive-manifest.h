@@ -16,9 +16,9 @@ G_BEGIN_DECLS
 /* One image of a docker-archive's manifest.json. */
 typedef struct
 {
-  char *config;     /* member path of the config ("HEX.json", "blobs/sha256/HEX") */
-  GStrv repo_tags;  /* as written ("alpine:latest"); may be empty */
-  GStrv layers;     /* member paths, bottom first */
+  char *config;    /* member path of the config ("HEX.json", "blobs/sha256/HEX") */
+  GStrv repo_tags; /* as written ("alpine:latest"); may be empty */
+  GStrv layers;    /* member paths, bottom first */
 } RrunDockerArchiveImage;
 
 void rrun_docker_archive_image_free (RrunDockerArchiveImage *image);
@@ -28,8 +28,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunDockerArchiveImage, rrun_docker_archive_image
    must be relative and stay inside the archive (no ".."), at least one image, at most
    RRUN_ARCHIVE_MAX_IMAGES of at most RRUN_ARCHIVE_MAX_LAYERS layers. Errors are
    RRUN_ERROR_CORRUPT naming the field ("manifest.json: [0].Layers[2]: ..."). */
-gboolean rrun_docker_archive_parse_manifest (const char *data, gsize len,
-                                             GPtrArray **out_images, GError **error);
+gboolean rrun_docker_archive_parse_manifest (const char *data, gsize len, GPtrArray **out_images,
+                                             GError **error);
 
 /* One entry of an OCI layout's index.json. */
 typedef struct
@@ -37,8 +37,8 @@ typedef struct
   char *media_type; /* image manifest or (nested) index */
   char *digest;     /* validated "sha256:<hex>" */
   gint64 size;
-  char *name;       /* io.containerd.image.name, else org.opencontainers.image.ref.name
-                       when it is more than a bare tag (has a '/' or ':'), else NULL */
+  char *name; /* io.containerd.image.name, else org.opencontainers.image.ref.name
+                 when it is more than a bare tag (has a '/' or ':'), else NULL */
 } RrunOciIndexEntry;
 
 void rrun_oci_index_entry_free (RrunOciIndexEntry *entry);

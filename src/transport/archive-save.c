@@ -10,10 +10,10 @@
    Every blob was opened under the store's shared lock (rrun_store_open_image_blobs), so
    an rmi meanwhile cannot take it away. A file is written under a temporary name in its
    own directory and renamed over the target at the end; a failure removes it. */
-#include "transport/archive.h"
-#include "transport/archive-manifest.h"
 #include "error.h"
 #include "registry/manifest.h"
+#include "transport/archive-manifest.h"
+#include "transport/archive.h"
 #include "util/fd.h"
 
 #include <archive.h>
@@ -88,7 +88,7 @@ write_data (const guint8 *data, gsize len, gpointer user_data, GError **error)
       if (n <= 0)
         return archive_fail (wr, error);
       data += n;
-      len -= (gsize) n;
+      len -= (gsize)n;
     }
   return TRUE;
 }
@@ -96,15 +96,14 @@ write_data (const guint8 *data, gsize len, gpointer user_data, GError **error)
 static gboolean
 write_bytes (Writer *wr, const char *name, const void *data, gsize len, GError **error)
 {
-  return write_header (wr, name, AE_IFREG, (gint64) len, error)
-         && write_data (data, len, wr, error);
+  return write_header (wr, name, AE_IFREG, (gint64)len, error) && write_data (data, len, wr, error);
 }
 
 static gboolean
 write_json (Writer *wr, const char *name, JsonBuilder *b, GError **error)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
   g_autofree char *text = NULL;
   gsize len;
 
@@ -117,7 +116,7 @@ write_json (Writer *wr, const char *name, JsonBuilder *b, GError **error)
 static gboolean
 write_blob (Writer *wr, const char *name, int fd, const RrunBlobInfo *info, GError **error)
 {
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guint8 *buf = g_malloc (1 << 16);
   struct stat st;
   gint64 total = 0;
@@ -139,7 +138,7 @@ write_blob (Writer *wr, const char *name, int fd, const RrunBlobInfo *info, GErr
         break;
       g_checksum_update (sum, buf, n);
       total += n;
-      if (total > st.st_size || !write_data (buf, (gsize) n, wr, error))
+      if (total > st.st_size || !write_data (buf, (gsize)n, wr, error))
         return rrun_throw (error, RRUN_ERROR_CORRUPT, "blob %s changed while it was saved",
                            info->digest);
     }
@@ -167,8 +166,8 @@ write_layer_tar (Writer *wr, const char *name, int fd, const char *diff_id, GErr
     return FALSE;
   if (strcmp (digest, diff_id) != 0)
     {
-      rrun_throw (error, RRUN_ERROR_CORRUPT,
-                  "the kept blob of layer %s does not match it: got %s", diff_id, digest);
+      rrun_throw (error, RRUN_ERROR_CORRUPT, "the kept blob of layer %s does not match it: got %s",
+                  diff_id, digest);
       rrun_add_hint (error, "the store is damaged: remove the image with 'rrun rmi' and pull "
                             "or load it again");
       return FALSE;
@@ -179,8 +178,7 @@ write_layer_tar (Writer *wr, const char *name, int fd, const char *diff_id, GErr
       || !rrun_archive_uncompressed_stream (fd, write_data, wr, &again, &size2, error))
     return FALSE;
   if (size2 != size || strcmp (again, digest) != 0)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "layer %s changed while it was saved",
-                       diff_id);
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "layer %s changed while it was saved", diff_id);
   return TRUE;
 }
 
@@ -189,7 +187,7 @@ write_layer_tar (Writer *wr, const char *name, int fd, const char *diff_id, GErr
 static gboolean
 save_docker (Writer *wr, GPtrArray *images, GError **error)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonBuilder) b = json_builder_new ();
 
   json_builder_begin_array (b);
   for (guint i = 0; i < images->len; i++)
@@ -245,7 +243,7 @@ oci_layer_type (const char *media_type)
 static gboolean
 kept_manifest_fits (RrunStoreImageBlobs *img)
 {
-  g_autoptr(RrunManifest) m = NULL;
+  g_autoptr (RrunManifest) m = NULL;
   g_autofree char *config = g_strconcat ("sha256:", img->id, NULL);
 
   if (img->manifest_data == NULL
@@ -268,9 +266,9 @@ kept_manifest_fits (RrunStoreImageBlobs *img)
 static GBytes *
 make_manifest (RrunStoreImageBlobs *img)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
   g_autofree char *config = g_strconcat ("sha256:", img->id, NULL);
   char *text;
   gsize len;
@@ -287,7 +285,7 @@ make_manifest (RrunStoreImageBlobs *img)
   json_builder_set_member_name (b, "digest");
   json_builder_add_string_value (b, config);
   json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, (gint64) g_bytes_get_size (img->config));
+  json_builder_add_int_value (b, (gint64)g_bytes_get_size (img->config));
   json_builder_end_object (b);
   json_builder_set_member_name (b, "layers");
   json_builder_begin_array (b);
@@ -341,7 +339,7 @@ static gboolean
 save_oci (Writer *wr, GPtrArray *images, GError **error)
 {
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-  g_autoptr(JsonBuilder) index = json_builder_new ();
+  g_autoptr (JsonBuilder) index = json_builder_new ();
 
   if (!write_bytes (wr, "oci-layout", layout, strlen (layout), error)
       || !write_header (wr, "blobs", AE_IFDIR, 0, error)
@@ -359,7 +357,7 @@ save_oci (Writer *wr, GPtrArray *images, GError **error)
       RrunStoreImageBlobs *img = images->pdata[i];
       g_autofree char *config_digest = g_strconcat ("sha256:", img->id, NULL);
       g_autofree char *config_name = rrun_oci_blob_path (config_digest);
-      g_autoptr(GBytes) manifest = NULL;
+      g_autoptr (GBytes) manifest = NULL;
       g_autofree char *mdigest = NULL, *mname = NULL;
       const char *mtype;
 
@@ -386,18 +384,17 @@ save_oci (Writer *wr, GPtrArray *images, GError **error)
           manifest = make_manifest (img);
           mtype = RRUN_MEDIA_OCI_MANIFEST;
         }
-      mdigest = g_strconcat ("sha256:",
-                             g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, manifest), NULL);
+      mdigest = g_strconcat ("sha256:", g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, manifest),
+                             NULL);
       mname = rrun_oci_blob_path (mdigest);
       if (!g_hash_table_contains (wr->written, mname)
           && !write_bytes (wr, mname, g_bytes_get_data (manifest, NULL),
                            g_bytes_get_size (manifest), error))
         return FALSE;
       if (img->names[0] == NULL)
-        add_descriptor (index, mtype, mdigest, (gint64) g_bytes_get_size (manifest), NULL);
+        add_descriptor (index, mtype, mdigest, (gint64)g_bytes_get_size (manifest), NULL);
       for (guint k = 0; img->names[k]; k++)
-        add_descriptor (index, mtype, mdigest, (gint64) g_bytes_get_size (manifest),
-                        img->names[k]);
+        add_descriptor (index, mtype, mdigest, (gint64)g_bytes_get_size (manifest), img->names[k]);
     }
   json_builder_end_array (index);
   json_builder_end_object (index);
@@ -413,7 +410,7 @@ collect_images (RrunStore *store, const char *const *refs, GPtrArray *images, GE
 {
   for (guint i = 0; refs[i]; i++)
     {
-      g_autoptr(RrunStoreImageBlobs) img = NULL;
+      g_autoptr (RrunStoreImageBlobs) img = NULL;
       RrunStoreImageBlobs *same = NULL;
 
       if (!rrun_store_open_image_blobs (store, refs[i], &img, error))
@@ -425,13 +422,14 @@ collect_images (RrunStore *store, const char *const *refs, GPtrArray *images, GE
                         "image \"%s\" has no kept blob for its layer %u (%s); an older "
                         "rrun pulled or imported it",
                         refs[i], k + 1, img->diff_ids[k]);
-            rrun_add_hint (error, "remove it and pull or import it again: rrun rmi %s && "
-                                  "rrun pull %s",
+            rrun_add_hint (error,
+                           "remove it and pull or import it again: rrun rmi %s && "
+                           "rrun pull %s",
                            refs[i], refs[i]);
             return FALSE;
           }
       for (guint k = 0; k < images->len; k++)
-        if (strcmp (((RrunStoreImageBlobs *) images->pdata[k])->id, img->id) == 0)
+        if (strcmp (((RrunStoreImageBlobs *)images->pdata[k])->id, img->id) == 0)
           same = images->pdata[k];
       if (same == NULL)
         g_ptr_array_add (images, g_steal_pointer (&img));
@@ -443,9 +441,9 @@ gboolean
 rrun_archive_save (RrunStore *store, const char *const *refs, RrunArchiveFormat format,
                    const char *path, GError **error)
 {
-  g_autoptr(GPtrArray) images
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_store_image_blobs_free);
-  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) images
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)rrun_store_image_blobs_free);
+  g_autoptr (GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *tmp = NULL;
   rrun_autofd int fd = -1;
   Writer wr = { NULL, written };
@@ -456,10 +454,10 @@ rrun_archive_save (RrunStore *store, const char *const *refs, RrunArchiveFormat 
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "no image to save");
   if (to_stdout && isatty (STDOUT_FILENO))
     {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                  "cannot write an archive to a terminal");
-      rrun_add_hint (error, "name a file with -o FILE, or redirect the output: rrun save %s > "
-                            "FILE",
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot write an archive to a terminal");
+      rrun_add_hint (error,
+                     "name a file with -o FILE, or redirect the output: rrun save %s > "
+                     "FILE",
                      refs[0]);
       return FALSE;
     }
@@ -518,6 +516,6 @@ rrun_archive_save (RrunStore *store, const char *const *refs, RrunArchiveFormat 
 out:
   archive_write_free (wr.w);
   if (tmp)
-    (void) unlink (tmp);
+    (void)unlink (tmp);
   return ok;
 }

@@ -45,8 +45,8 @@ gboolean rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *
    over it once complete. A layer whose blob the store did not keep (stores from before
    blobs were kept) is refused: RRUN_ERROR_UNSUPPORTED with the hint to pull or import
    the image again. */
-gboolean rrun_archive_save (RrunStore *store, const char *const *refs,
-                            RrunArchiveFormat format, const char *path, GError **error);
+gboolean rrun_archive_save (RrunStore *store, const char *const *refs, RrunArchiveFormat format,
+                            const char *path, GError **error);
 
 /* Decompress (gzip, zstd, xz, bzip2 or none) the blob on in_fd to out_fd (-1: only count),
    giving the sha256 digest "sha256:<hex>" and size of the uncompressed stream: a layer's
@@ -59,7 +59,7 @@ typedef gboolean (*RrunArchiveWriteFunc) (const guint8 *data, gsize len, gpointe
 
 /* The same, handing the uncompressed bytes to write. */
 gboolean rrun_archive_uncompressed_stream (int in_fd, RrunArchiveWriteFunc write,
-                                           gpointer user_data, char **out_digest,
-                                           gint64 *out_size, GError **error);
+                                           gpointer user_data, char **out_digest, gint64 *out_size,
+                                           GError **error);
 
 G_END_DECLS

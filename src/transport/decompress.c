@@ -1,6 +1,6 @@
 /* A layer blob's uncompressed stream: its digest is the layer's diff ID. */
-#include "transport/archive.h"
 #include "error.h"
+#include "transport/archive.h"
 #include "util/fd.h"
 
 #include <archive.h>
@@ -18,8 +18,8 @@ gboolean
 rrun_archive_uncompressed_digest (int in_fd, int out_fd, char **out_digest, gint64 *out_size,
                                   GError **error)
 {
-  return rrun_archive_uncompressed_stream (in_fd, write_to_fd, GINT_TO_POINTER (out_fd),
-                                           out_digest, out_size, error);
+  return rrun_archive_uncompressed_stream (in_fd, write_to_fd, GINT_TO_POINTER (out_fd), out_digest,
+                                           out_size, error);
 }
 
 gboolean
@@ -28,7 +28,7 @@ rrun_archive_uncompressed_stream (int in_fd, RrunArchiveWriteFunc write, gpointe
 {
   struct archive *a = archive_read_new ();
   struct archive_entry *entry;
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guint8 *buf = g_malloc (1 << 16);
   gint64 total = 0;
   gboolean ok = FALSE;
@@ -60,7 +60,7 @@ rrun_archive_uncompressed_stream (int in_fd, RrunArchiveWriteFunc write, gpointe
       if (n == 0)
         break;
       g_checksum_update (sum, buf, n);
-      if (!write (buf, (gsize) n, user_data, error))
+      if (!write (buf, (gsize)n, user_data, error))
         goto out;
       total += n;
     }

@@ -46,8 +46,11 @@ teardown() {
       XDG_DATA_HOME=$data rrun rmi -f "$id" >/dev/null 2>&1 || true
     done
   done
-  if [[ -d $BATS_TEST_TMPDIR/podman ]]; then
-    timeout 60 podman unshare rm -rf "$BATS_TEST_TMPDIR/podman" || true
+  local proot=$BATS_TEST_TMPDIR/podman pause
+  if [[ -d $proot ]]; then
+    XDG_RUNTIME_DIR=$proot/xdg timeout 60 podman unshare rm -rf "$proot/root" "$proot/run" || true
+    pause=$(cat "$proot/xdg/libpod/tmp/pause.pid" 2>/dev/null) || true
+    if [[ -n $pause ]]; then kill "$pause" 2>/dev/null || true; fi
   fi
 }
 
@@ -215,7 +218,12 @@ EOF
 @test "save/load: podman reads rrun's archives and rrun reads podman's" {
   command -v podman >/dev/null || skip "podman is not installed"
   local proot=$BATS_TEST_TMPDIR/podman
-  pm() { timeout 120 podman --root "$proot/root" --runroot "$proot/run" --storage-driver vfs "$@"; }
+  # its own runtime dir, so the pause process podman leaves is found and ended (teardown)
+  mkdir -p -m 0700 "$proot/xdg"
+  pm() {
+    XDG_RUNTIME_DIR=$proot/xdg timeout 120 podman --root "$proot/root" --runroot "$proot/run" \
+      --storage-driver vfs "$@"
+  }
   pm images >/dev/null 2>&1 || skip "podman does not work for this user here"
   rrun load -i "$FIXTURES/oci/config" >/dev/null
   rrun tag "$(fixture_id config)" cfg:1

@@ -10,8 +10,8 @@
 static void
 docker_error (const char *text, const char *message)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) images = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) images = NULL;
 
   g_assert_false (rrun_docker_archive_parse_manifest (text, strlen (text), &images, &error));
   g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
@@ -22,12 +22,11 @@ docker_error (const char *text, const char *message)
 static void
 test_docker_manifest (void)
 {
-  const char *text
-      = "[{\"Config\":\"abc.json\",\"RepoTags\":[\"alpine:latest\",\"x/y:1\"],"
-        "\"Layers\":[\"l1/layer.tar\",\"./blobs//sha256/l2\"]},"
-        "{\"Config\":\"def.json\",\"RepoTags\":null,\"Layers\":[]}]";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) images = NULL;
+  const char *text = "[{\"Config\":\"abc.json\",\"RepoTags\":[\"alpine:latest\",\"x/y:1\"],"
+                     "\"Layers\":[\"l1/layer.tar\",\"./blobs//sha256/l2\"]},"
+                     "{\"Config\":\"def.json\",\"RepoTags\":null,\"Layers\":[]}]";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) images = NULL;
   RrunDockerArchiveImage *a, *b;
 
   g_assert_true (rrun_docker_archive_parse_manifest (text, strlen (text), &images, &error));
@@ -85,8 +84,8 @@ test_oci_index (void)
         "{\"mediaType\":\"m\",\"digest\":\"" H1 "\",\"size\":1,\"annotations\":{"
         "\"io.containerd.image.name\":\"docker.io/library/a:2\","
         "\"org.opencontainers.image.ref.name\":\"2\"}}]}";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
   RrunOciIndexEntry *e;
 
   g_assert_true (rrun_oci_index_parse (text, strlen (text), &entries, &error));
@@ -96,15 +95,15 @@ test_oci_index (void)
   g_assert_cmpstr (e->digest, ==, H1);
   g_assert_cmpint (e->size, ==, 10);
   g_assert_null (e->name); /* a bare tag names no repository */
-  g_assert_cmpstr (((RrunOciIndexEntry *) entries->pdata[1])->name, ==, "localhost/x:1");
-  g_assert_cmpstr (((RrunOciIndexEntry *) entries->pdata[2])->name, ==, "docker.io/library/a:2");
+  g_assert_cmpstr (((RrunOciIndexEntry *)entries->pdata[1])->name, ==, "localhost/x:1");
+  g_assert_cmpstr (((RrunOciIndexEntry *)entries->pdata[2])->name, ==, "docker.io/library/a:2");
 }
 
 static void
 oci_error (const char *text, const char *message)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
 
   g_assert_false (rrun_oci_index_parse (text, strlen (text), &entries, &error));
   g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
@@ -122,8 +121,8 @@ test_oci_index_bad (void)
   oci_error ("{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"" H1 "\",\"size\":1}]}",
              "index.json: manifests[0].mediaType: expected a string");
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) entries = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) entries = NULL;
 
     g_assert_false (rrun_oci_index_parse ("[", 1, &entries, &error));
     g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
@@ -159,7 +158,8 @@ static void
 test_blob_path (void)
 {
   g_autofree char *p = rrun_oci_blob_path (H1);
-  g_assert_cmpstr (p, ==, "blobs/sha256/1111111111111111111111111111111111111111111111111111111111111111");
+  g_assert_cmpstr (p, ==,
+                   "blobs/sha256/1111111111111111111111111111111111111111111111111111111111111111");
 }
 
 int
