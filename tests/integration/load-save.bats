@@ -148,7 +148,7 @@ EOF
   tar tf d.tar | grep -qx manifest.json
   # the OCI archive holds the kept manifest: its digest survives
   tar tf o.tar | grep -qx "blobs/sha256/$(fixture_manifest multi | cut -c8-)"
-  ! ls -A | grep '^\.' # no temp file left next to them
+  [ -z "$(find . -maxdepth 1 -name '.*' ! -name .)" ] # no temp file left next to them
   for f in d.tar o.tar; do
     export XDG_DATA_HOME=$BATS_TEST_TMPDIR/$f.store
     run -0 rrun load -i "$f"
