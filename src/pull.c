@@ -14,6 +14,7 @@
 #include "log.h"
 #include "registry/registries-conf.h"
 #include "registry/resolve.h"
+#include "transport/archive.h"
 #include "util/fd.h"
 
 #include <errno.h>
@@ -37,6 +38,9 @@ typedef struct
   const char *parent_chain; /* NULL for the bottom layer */
   const char *diff_id;      /* from the config */
   int write_fd;
+  int blob_fd;     /* the blob as received, kept for save (DESIGN: blobs/) */
+  char *blob_path; /* its file in the pull's staging directory */
+  gboolean blob_only;    /* the layer is there but its blob is not kept: download only */
   gboolean write_failed; /* the pipe refused bytes: the extractor's error tells why */
   gboolean extract_ok;
   gboolean created;
@@ -56,6 +60,7 @@ struct Pull
   guint n_layers;
   LayerJob *jobs;
   guint n_jobs;
+  RrunStoreTemp *temp; /* where the kept blobs wait for the image to be recorded */
   gint next_job;  /* atomic */
   gint cancelled; /* atomic */
 };
@@ -167,9 +172,14 @@ pipe_write (const guint8 *data, gsize len, gpointer user_data, GError **error)
       job->cancelled = TRUE;
       return rrun_throw (error, RRUN_ERROR_FAILED, "cancelled: another layer failed");
     }
-  if (!rrun_fd_write_all (job->write_fd, data, len, error))
+  if (!job->blob_only && !rrun_fd_write_all (job->write_fd, data, len, error))
     {
       job->write_failed = TRUE;
+      return FALSE;
+    }
+  if (!rrun_fd_write_all (job->blob_fd, data, len, error))
+    {
+      g_prefix_error (error, "cannot keep layer blob %s: ", job->desc->digest);
       return FALSE;
     }
   return TRUE;
@@ -193,9 +203,44 @@ run_layer (LayerJob *job)
   GThread *thread;
   gboolean fetched;
 
+  job->blob_path = g_strdup_printf ("%s/blob-%u", rrun_store_temp_dir (p->temp), job->index);
+  job->blob_fd = open (job->blob_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (job->blob_fd < 0)
+    {
+      rrun_throw_errno (&job->error, errno, "cannot create \"%s\"", job->blob_path);
+      return;
+    }
+  if (job->blob_only)
+    {
+      /* The store has the layer (another image's) but not this blob: fetch it for save,
+         extract nothing. */
+      fetched = rrun_registry_fetch_blob (p->img->client, p->img->repository,
+                                                   job->desc, p->what, pipe_write,
+                                                   on_blob_progress, job, &job->error);
+      rrun_close_fdp (&job->blob_fd);
+      if (fetched)
+        {
+          /* Not extracted, so check here that it is this layer (its diff ID). */
+          rrun_autofd int fd = open (job->blob_path, O_RDONLY | O_CLOEXEC);
+          g_autofree char *diff = NULL;
+
+          if (fd < 0)
+            rrun_throw_errno (&job->error, errno, "cannot open \"%s\"", job->blob_path);
+          else if (rrun_archive_uncompressed_digest (fd, -1, &diff, NULL, &job->error)
+                   && strcmp (diff, job->diff_id) != 0)
+            rrun_throw (&job->error, RRUN_ERROR_CORRUPT,
+                        "layer %s of %s does not match its diff ID %s: got %s",
+                        job->desc->digest, p->what, job->diff_id, diff);
+        }
+      report (p, job->index, job->desc->digest,
+              job->error ? RRUN_PULL_LAYER_FAILED : RRUN_PULL_LAYER_DONE,
+              (guint64)job->desc->size, (guint64)job->desc->size);
+      return;
+    }
   if (pipe2 (fds, O_CLOEXEC) < 0)
     {
       rrun_throw_errno (&job->error, errno, "cannot create a pipe");
+      rrun_close_fdp (&job->blob_fd);
       return;
     }
   args.read_fd = fds[0];
@@ -210,6 +255,7 @@ run_layer (LayerJob *job)
   close (job->write_fd);
   job->write_fd = -1;
   g_thread_join (thread);
+  rrun_close_fdp (&job->blob_fd);
 
   if (fetched && job->extract_ok)
     {
@@ -270,6 +316,7 @@ static void
 layer_job_clear (LayerJob *job)
 {
   g_free (job->chain);
+  g_free (job->blob_path);
   g_clear_error (&job->extract_error);
   g_clear_error (&job->error);
 }
@@ -289,6 +336,10 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
   g_autoptr (GByteArray) cfg = g_byte_array_new ();
   g_autoptr (GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_autoptr (RrunStoreTemp) temp = NULL;
+  g_autofree RrunStoreBlob *blobs = NULL;
+  RrunStoreBlob manifest_blob = { 0 };
+  RrunStoreImageSpec spec = { 0 };
   g_auto (GStrv) diff_ids = NULL;
   g_autofree char *what = NULL, *name = NULL, *id = NULL;
   const RrunDescriptor *cdesc;
@@ -321,6 +372,9 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
     g_ptr_array_add (chains, rrun_store_chain_id (i ? chains->pdata[i - 1] : NULL, diff_ids[i]));
   g_ptr_array_add (chains, NULL);
 
+  if (!rrun_store_temp_new (store, map, &temp, error))
+    return FALSE;
+  p.temp = temp;
   p.store = store;
   p.map = map;
   p.img = img;
@@ -331,15 +385,23 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
   for (guint i = 0; i < layers->len; i++)
     {
       const RrunDescriptor *d = g_ptr_array_index (layers, i);
+      gboolean blob_only = FALSE;
+
       if (rrun_store_has_layer (store, chains->pdata[i]))
         {
-          report (&p, i, d->digest, RRUN_PULL_LAYER_EXISTS, 0, (guint64)d->size);
-          continue;
+          if (rrun_store_has_blob (store, d->digest))
+            {
+              report (&p, i, d->digest, RRUN_PULL_LAYER_EXISTS, 0, (guint64)d->size);
+              continue;
+            }
+          blob_only = TRUE;
         }
       p.jobs[p.n_jobs] = (LayerJob){ .pull = &p,
                                      .index = i,
                                      .desc = d,
                                      .write_fd = -1,
+                                     .blob_fd = -1,
+                                     .blob_only = blob_only,
                                      .parent_chain = i ? chains->pdata[i - 1] : NULL,
                                      .diff_id = diff_ids[i] };
       p.n_jobs++;
@@ -371,15 +433,31 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
           g_autofree char *repo = rrun_reference_repository (img->ref);
           name = g_strdup_printf ("%s:%s", repo, img->ref->tag);
         }
-      ok = (img->index == NULL
-            || rrun_store_put_blob (store, img->index_digest, g_bytes_get_data (img->index, NULL),
-                                    g_bytes_get_size (img->index), error))
-           && rrun_store_put_blob (store, img->manifest_digest,
-                                   g_bytes_get_data (img->manifest, NULL),
-                                   g_bytes_get_size (img->manifest), error)
-           && rrun_store_add_image (store, (const char *)cfg->data, cfg->len,
-                                    (const char *const *)chains->pdata, name,
-                                    rrun_remote_image_digest (img), &id, error);
+      /* Every layer's blob as received, and the manifest, are kept for `save`: the
+         downloaded ones from the staging files, the ones the store had already when
+         another image kept the same blob. */
+      blobs = g_new0 (RrunStoreBlob, layers->len);
+      for (guint i = 0; i < layers->len; i++)
+        {
+          const RrunDescriptor *d = g_ptr_array_index (layers, i);
+          blobs[i] = (RrunStoreBlob){ d->digest, d->media_type, d->size, NULL, NULL, 0 };
+        }
+      for (guint i = 0; i < p.n_jobs; i++)
+        blobs[p.jobs[i].index].path = p.jobs[i].blob_path;
+      manifest_blob = (RrunStoreBlob){ img->manifest_digest,
+                                       img->image->media_type,
+                                       (gint64)g_bytes_get_size (img->manifest),
+                                       NULL,
+                                       g_bytes_get_data (img->manifest, NULL),
+                                       g_bytes_get_size (img->manifest) };
+      spec = (RrunStoreImageSpec){ (const char *)cfg->data,
+                                   cfg->len,
+                                   (const char *const *)chains->pdata,
+                                   name,
+                                   rrun_remote_image_digest (img),
+                                   blobs,
+                                   &manifest_blob };
+      ok = rrun_store_add_image_spec (store, &spec, &id, error);
     }
   if (!ok)
     for (guint i = 0; i < p.n_jobs; i++)

@@ -13,7 +13,10 @@ static const RrunCommand image_commands[] = {
   { "inspect", rrun_cmd_image_inspect, "show an image's configuration as JSON", FALSE },
   { "history", rrun_cmd_history, "show the steps that made an image", FALSE },
   { "prune", rrun_cmd_image_prune, "remove unused images and layers", FALSE },
-  /* image load and image save (rrun load / rrun save) go here. */
+  { "load", RRUN_IMAGE_COMMAND (rrun_cmd_load), "load images from a docker-archive or OCI archive",
+    FALSE },
+  { "save", RRUN_IMAGE_COMMAND (rrun_cmd_save), "save images to a docker-archive or OCI archive",
+    FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 

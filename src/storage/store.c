@@ -42,9 +42,39 @@ typedef struct
   GStrv layers; /* chain ids, bottom first */
   gint64 created;
   gboolean pending_removal; /* rmi -f while in use: delete once no container uses it */
+  GPtrArray *layer_blobs;   /* RrunBlobInfo* or NULL per layer; NULL: none recorded */
+  RrunBlobInfo *manifest;   /* the kept image manifest, or NULL */
   const char *root;         /* the store it was found in (not owned) */
   gboolean read_only;
+  gboolean deleted;         /* deleted in this pass: keeps no blob alive */
 } ImageMeta;
+
+void
+rrun_blob_info_free (RrunBlobInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->digest);
+  g_free (info->media_type);
+  g_free (info);
+}
+
+RrunBlobInfo *
+rrun_blob_info_new (const char *digest, const char *media_type, gint64 size)
+{
+  RrunBlobInfo *info = g_new0 (RrunBlobInfo, 1);
+
+  info->digest = g_strdup (digest);
+  info->media_type = g_strdup (media_type);
+  info->size = size;
+  return info;
+}
+
+static void
+blob_info_free0 (gpointer p)
+{
+  rrun_blob_info_free (p);
+}
 
 static void
 image_meta_free (ImageMeta *m)
@@ -55,6 +85,9 @@ image_meta_free (ImageMeta *m)
   g_strfreev (m->names);
   g_free (m->digest);
   g_strfreev (m->layers);
+  if (m->layer_blobs)
+    g_ptr_array_unref (m->layer_blobs);
+  rrun_blob_info_free (m->manifest);
   g_free (m);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImageMeta, image_meta_free)
@@ -189,6 +222,45 @@ strv_node (const char *const *v)
 
 /* ---- image.json and layer.json ------------------------------------------------------ */
 
+/* {"digest": "sha256:...", "mediaType": "...", "size": N} */
+static gboolean
+read_blob_info (JsonNode *n, const char *path, const char *field, RrunBlobInfo **out,
+                GError **error)
+{
+  g_autoptr(RrunBlobInfo) info = g_new0 (RrunBlobInfo, 1);
+  JsonObject *o;
+
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    return corrupt (error, path, field, "an object");
+  o = json_node_get_object (n);
+  if (!json_string_field (o, "digest", path, TRUE, &info->digest, error)
+      || !json_string_field (o, "mediaType", path, TRUE, &info->media_type, error)
+      || !json_int_field (o, "size", path, &info->size, error))
+    return FALSE;
+  if (!g_str_has_prefix (info->digest, "sha256:") || !is_hex64 (info->digest + 7))
+    return corrupt (error, path, field, "a sha256 digest");
+  *out = g_steal_pointer (&info);
+  return TRUE;
+}
+
+static JsonNode *
+blob_info_node (const RrunBlobInfo *info)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  if (info == NULL)
+    return json_node_new (JSON_NODE_NULL);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "digest");
+  json_builder_add_string_value (b, info->digest);
+  json_builder_set_member_name (b, "mediaType");
+  json_builder_add_string_value (b, info->media_type);
+  json_builder_set_member_name (b, "size");
+  json_builder_add_int_value (b, info->size);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
 static gboolean
 read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
 {
@@ -221,6 +293,27 @@ read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
         return corrupt (error, path, "pending_removal", "a boolean");
       m->pending_removal = json_node_get_boolean (n);
     }
+  if ((n = member (o, "layer_blobs")) != NULL)
+    {
+      JsonArray *a;
+
+      if (!JSON_NODE_HOLDS_ARRAY (n)
+          || json_array_get_length ((a = json_node_get_array (n))) != g_strv_length (m->layers))
+        return corrupt (error, path, "layer_blobs", "an array as long as layers");
+      m->layer_blobs = g_ptr_array_new_with_free_func (blob_info_free0);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          RrunBlobInfo *info = NULL;
+
+          if (!JSON_NODE_HOLDS_NULL (e) && !read_blob_info (e, path, "layer_blobs", &info, error))
+            return FALSE;
+          g_ptr_array_add (m->layer_blobs, info);
+        }
+    }
+  if ((n = member (o, "manifest")) != NULL && !read_blob_info (n, path, "manifest", &m->manifest,
+                                                               error))
+    return FALSE;
   m->root = root;
   *out = g_steal_pointer (&m);
   return TRUE;
@@ -255,6 +348,16 @@ write_meta (const char *dir, const ImageMeta *m, GError **error)
   json_builder_add_int_value (b, m->created);
   json_builder_set_member_name (b, "pending_removal");
   json_builder_add_boolean_value (b, m->pending_removal);
+  if (m->layer_blobs)
+    {
+      json_builder_set_member_name (b, "layer_blobs");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < m->layer_blobs->len; i++)
+        json_builder_add_value (b, blob_info_node (m->layer_blobs->pdata[i]));
+      json_builder_end_array (b);
+    }
+  json_builder_set_member_name (b, "manifest");
+  json_builder_add_value (b, blob_info_node (m->manifest));
   json_builder_end_object (b);
   node = json_builder_get_root (b);
   return write_json (path, node, error);
@@ -413,13 +516,14 @@ store_unlock (RrunStore *store)
   g_rec_mutex_unlock (&store->thread_lock);
 }
 
-typedef struct
+struct RrunStoreTemp
 {
   RrunStore *store;
   const RrunIdMap *map;
   char *dir;
   int lock_fd;
-} Staging;
+};
+typedef struct RrunStoreTemp Staging;
 
 /* Remove trees as the user first (cheap: no namespace), then, for what is left because
    files belong to subordinate ids, as root of the user namespace. */
@@ -533,6 +637,25 @@ staging_new (RrunStore *store, const RrunIdMap *map, Staging **out, GError **err
     return FALSE;
   *out = g_steal_pointer (&st);
   return TRUE;
+}
+
+gboolean
+rrun_store_temp_new (RrunStore *store, const RrunIdMap *map, RrunStoreTemp **out_temp,
+                     GError **error)
+{
+  return staging_new (store, map, out_temp, error);
+}
+
+const char *
+rrun_store_temp_dir (RrunStoreTemp *temp)
+{
+  return temp->dir;
+}
+
+void
+rrun_store_temp_free (RrunStoreTemp *temp)
+{
+  staging_free (temp);
 }
 
 /* ---- open ----------------------------------------------------------------------------- */
@@ -912,6 +1035,28 @@ rrun_store_put_blob (RrunStore *store, const char *digest, const void *data, gsi
   return rrun_path_write_atomic (path, data, len, 0644, error);
 }
 
+gboolean
+rrun_store_has_blob (RrunStore *store, const char *digest)
+{
+  g_autofree char *path = NULL;
+
+  if (!g_str_has_prefix (digest, "sha256:") || !is_hex64 (digest + 7))
+    return FALSE;
+  path = g_build_filename (store->root, "blobs", "sha256", digest + 7, NULL);
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
+static gboolean
+image_has_all_blobs (const ImageMeta *m)
+{
+  if (m->layer_blobs == NULL)
+    return FALSE;
+  for (guint i = 0; i < m->layer_blobs->len; i++)
+    if (m->layer_blobs->pdata[i] == NULL)
+      return FALSE;
+  return TRUE;
+}
+
 /* Take name away from every image of this store but keep_id (a name names one image). */
 static gboolean
 drop_name_elsewhere (RrunStore *store, GPtrArray *metas, const char *name,
@@ -941,11 +1086,64 @@ drop_name_elsewhere (RrunStore *store, GPtrArray *metas, const char *name,
   return TRUE;
 }
 
+/* Put one kept blob into blobs/ (exclusive lock held). *out_created tells whether this
+   call made the file (so a later failure unlinks it). */
+static gboolean
+place_blob (RrunStore *store, const RrunStoreBlob *b, gboolean *out_created, GError **error)
+{
+  g_autofree char *path = NULL;
+
+  *out_created = FALSE;
+  if (!g_str_has_prefix (b->digest, "sha256:") || !is_hex64 (b->digest + 7))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid digest \"%s\"", b->digest);
+  path = g_build_filename (store->root, "blobs", "sha256", b->digest + 7, NULL);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  if (b->path)
+    {
+      if (link (b->path, path) < 0)
+        return rrun_throw_errno (error, errno, "cannot keep blob %s", b->digest);
+    }
+  else if (b->data)
+    {
+      if (!rrun_store_put_blob (store, b->digest, b->data, b->len, error))
+        return FALSE;
+    }
+  else
+    return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot keep blob %s: no data for it",
+                       b->digest);
+  *out_created = TRUE;
+  return TRUE;
+}
+
+static gboolean
+spec_blob_wanted (const RrunStoreBlob *b)
+{
+  return b && b->digest && (b->path || b->data);
+}
+
 gboolean
 rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
                       const char *const *chain_ids, const char *name, const char *digest,
                       char **out_id, GError **error)
 {
+  RrunStoreImageSpec spec = { config, config_len, chain_ids, name, digest, NULL, NULL };
+
+  return rrun_store_add_image_spec (store, &spec, out_id, error);
+}
+
+gboolean
+rrun_store_add_image_spec (RrunStore *store, const RrunStoreImageSpec *spec, char **out_id,
+                           GError **error)
+{
+  const char *config = spec->config;
+  gsize config_len = spec->config_len;
+  const char *const *chain_ids = spec->chain_ids;
+  const char *name = spec->name, *digest = spec->digest;
+  g_autoptr(GPtrArray) placed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) layer_blobs = NULL;
+  g_autoptr(RrunBlobInfo) manifest = NULL;
+  guint n_layers = g_strv_length ((GStrv) chain_ids);
   g_autofree char *id = sha256_hex (config, config_len);
   g_autofree char *dest = g_build_filename (store->root, "images", id, NULL);
   g_autofree char *blob = g_build_filename (store->root, "blobs", "sha256", id, NULL);
@@ -974,6 +1172,20 @@ rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
   meta->digest = g_strdup (digest);
   meta->layers = g_strdupv ((GStrv) chain_ids);
   meta->created = created;
+  if (spec->layer_blobs)
+    {
+      layer_blobs = g_ptr_array_new_with_free_func (blob_info_free0);
+      for (guint i = 0; i < n_layers; i++)
+        {
+          const RrunStoreBlob *b = &spec->layer_blobs[i];
+          g_ptr_array_add (layer_blobs, b->digest ? rrun_blob_info_new (b->digest, b->media_type,
+                                                                        b->size)
+                                                  : NULL);
+        }
+    }
+  if (spec_blob_wanted (spec->manifest))
+    manifest = rrun_blob_info_new (spec->manifest->digest, spec->manifest->media_type,
+                                   spec->manifest->size);
   if (!store_lock (store, TRUE, error))
     return FALSE;
   for (guint i = 0; chain_ids[i]; i++)
@@ -983,6 +1195,31 @@ rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
                     chain_ids[i]);
         goto out;
       }
+  /* The kept blobs go in first: the image that refers to them appears after. */
+  for (guint i = 0; i <= n_layers; i++)
+    {
+      const RrunStoreBlob *b = i < n_layers ? (spec->layer_blobs ? &spec->layer_blobs[i] : NULL)
+                                            : spec->manifest;
+      gboolean made = FALSE;
+
+      if (b && b->digest && !b->path && !b->data)
+        {
+          /* Not brought along (a layer the store had): recorded when another image kept
+             the same blob, else this layer has none. */
+          if (i < n_layers && !rrun_store_has_blob (store, b->digest))
+            g_clear_pointer (&layer_blobs->pdata[i], rrun_blob_info_free);
+          continue;
+        }
+      if (!spec_blob_wanted (b))
+        continue;
+      if (!place_blob (store, b, &made, error))
+        goto out;
+      if (made)
+        g_ptr_array_add (placed, g_build_filename (store->root, "blobs", "sha256",
+                                                   b->digest + 7, NULL));
+    }
+  meta->layer_blobs = g_steal_pointer (&layer_blobs);
+  meta->manifest = g_steal_pointer (&manifest);
   metas = scan_metas (store->root, FALSE);
   if (g_file_test (dest, G_FILE_TEST_IS_DIR))
     {
@@ -999,6 +1236,15 @@ rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
         }
       if (digest && old->digest == NULL)
         old->digest = g_strdup (digest);
+      /* A store made before blobs were kept: the new copy brings them. */
+      if (meta->layer_blobs && !image_has_all_blobs (old))
+        {
+          if (old->layer_blobs)
+            g_ptr_array_unref (old->layer_blobs);
+          old->layer_blobs = g_steal_pointer (&meta->layer_blobs);
+        }
+      if (meta->manifest && old->manifest == NULL)
+        old->manifest = g_steal_pointer (&meta->manifest);
       old->pending_removal = FALSE;
       if (!write_meta (dest, old, error))
         goto out;
@@ -1038,6 +1284,9 @@ rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
 out:
   if (tmpdir)
     rrun_path_rm_rf (tmpdir, NULL);
+  if (!ok)
+    for (guint i = 0; i < placed->len; i++)
+      (void) unlink (placed->pdata[i]);
   store_unlock (store);
   if (ok)
     *out_id = g_steal_pointer (&id);
@@ -1125,15 +1374,75 @@ import_config (const char *diff_id, const char *source, gsize *out_len)
   return json_generator_to_data (gen, out_len);
 }
 
+/* The OCI layer media type of a blob from its first bytes; NULL for compressions OCI has
+   no media type for (xz, bzip2): such a blob is not kept. */
+static const char *
+layer_media_type (const guint8 *head, gsize len)
+{
+  if (len >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+    return "application/vnd.oci.image.layer.v1.tar+gzip";
+  if (len >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd)
+    return "application/vnd.oci.image.layer.v1.tar+zstd";
+  if ((len >= 6 && memcmp (head, "\xfd" "7zXZ", 5) == 0) || (len >= 3 && memcmp (head, "BZh", 3) == 0))
+    return NULL;
+  return "application/vnd.oci.image.layer.v1.tar";
+}
+
+/* Copy in_fd into a new file path, returning its sha256 digest, size and first bytes. */
+static gboolean
+spool_fd (int in_fd, const char *path, char **out_digest, gint64 *out_size, guint8 *head,
+          gsize *head_len, GError **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buf = g_malloc (1 << 16);
+  rrun_autofd int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  gint64 total = 0;
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+  *head_len = 0;
+  for (;;)
+    {
+      ssize_t n = read (in_fd, buf, 1 << 16);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return rrun_throw_errno (error, errno, "cannot read");
+      if (n == 0)
+        break;
+      if (*head_len < 8)
+        {
+          gsize k = MIN ((gsize) n, 8 - *head_len);
+          memcpy (head + *head_len, buf, k);
+          *head_len += k;
+        }
+      g_checksum_update (sum, buf, (gssize) n);
+      if (!rrun_fd_write_all (fd, buf, (gsize) n, error))
+        return FALSE;
+      total += n;
+    }
+  *out_digest = g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
+  *out_size = total;
+  return TRUE;
+}
+
 gboolean
 rrun_store_import_tarball (RrunStore *store, const RrunIdMap *map, const char *tar_path,
                            const char *name, char **out_id, GError **error)
 {
   g_autofree char *norm = NULL, *chain = NULL, *diff_id = NULL, *config = NULL;
+  g_autofree char *blob_path = NULL, *blob_digest = NULL;
+  g_autoptr(RrunStoreTemp) temp = NULL;
   rrun_autofd int fd = -1;
+  rrun_autofd int blob_fd = -1;
   gboolean created = FALSE;
-  gsize config_len;
+  gsize config_len, head_len = 0;
+  gint64 blob_size = 0;
+  guint8 head[8];
   const char *layers[2] = { NULL, NULL };
+  RrunStoreBlob blob = { 0 };
+  RrunStoreImageSpec spec = { 0 };
 
   if (!rrun_names_normalize (name, &norm, error))
     return FALSE;
@@ -1143,12 +1452,27 @@ rrun_store_import_tarball (RrunStore *store, const RrunIdMap *map, const char *t
     fd = open (tar_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return rrun_throw_errno (error, errno, "cannot open \"%s\"", tar_path);
-  if (!rrun_store_add_layer (store, map, fd, NULL, NULL, &chain, &diff_id, &created, error))
+  /* The tarball as given is the layer's blob (what `save` writes back): copy it into the
+     store's staging area first, then extract from the copy. */
+  if (!rrun_store_temp_new (store, map, &temp, error))
+    return FALSE;
+  blob_path = g_build_filename (rrun_store_temp_dir (temp), "blob", NULL);
+  if (!spool_fd (fd, blob_path, &blob_digest, &blob_size, head, &head_len, error))
+    return FALSE;
+  blob_fd = open (blob_path, O_RDONLY | O_CLOEXEC);
+  if (blob_fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open \"%s\"", blob_path);
+  if (!rrun_store_add_layer (store, map, blob_fd, NULL, NULL, &chain, &diff_id, &created, error))
     return FALSE;
   config = import_config (diff_id, strcmp (tar_path, "-") == 0 ? "stdin" : tar_path,
                           &config_len);
   layers[0] = chain;
-  if (!rrun_store_add_image (store, config, config_len, layers, norm, NULL, out_id, error))
+  blob = (RrunStoreBlob){ blob_digest, layer_media_type (head, head_len), blob_size, blob_path,
+                          NULL, 0 };
+  if (blob.media_type == NULL)
+    blob.digest = NULL;
+  spec = (RrunStoreImageSpec){ config, config_len, layers, norm, NULL, &blob, NULL };
+  if (!rrun_store_add_image_spec (store, &spec, out_id, error))
     {
       if (created)
         {
@@ -1209,24 +1533,71 @@ scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
   closedir (d);
 }
 
-/* Delete image m (exclusive lock held): its dir, config blob and the layers no other
-   image uses go into `into`. */
+/* Whether an image of metas other than except_id (and not deleted) keeps the blob
+   "sha256:HEX": as its config, a layer blob or its manifest. */
+static gboolean
+blob_in_use (GPtrArray *metas, const char *digest, const char *except_id)
+{
+  for (guint i = 0; i < metas->len; i++)
+    {
+      ImageMeta *m = metas->pdata[i];
+
+      if (m->deleted || g_strcmp0 (m->id, except_id) == 0)
+        continue;
+      if (strcmp (digest + 7, m->id) == 0
+          || (m->manifest && strcmp (m->manifest->digest, digest) == 0))
+        return TRUE;
+      for (guint k = 0; m->layer_blobs && k < m->layer_blobs->len; k++)
+        {
+          RrunBlobInfo *b = m->layer_blobs->pdata[k];
+          if (b && strcmp (b->digest, digest) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+unlink_blob_unless_used (RrunStore *store, GPtrArray *metas, const char *digest,
+                         const char *except_id)
+{
+  g_autofree char *path = NULL;
+
+  if (blob_in_use (metas, digest, except_id))
+    return;
+  path = g_build_filename (store->root, "blobs", "sha256", digest + 7, NULL);
+  if (unlink (path) < 0 && errno != ENOENT)
+    rrun_warning ("cannot remove blob \"%s\": %s", path, g_strerror (errno));
+}
+
+/* Delete image m (exclusive lock held): its dir and the layers no other image uses go
+   into `into`; its config, layer and manifest blobs that no other image keeps are
+   unlinked. metas must be this store's images (including m). */
 static gboolean
 delete_image_locked (RrunStore *store, GPtrArray *metas, ImageMeta *m, const char *into,
                      GError **error)
 {
-  g_autofree char *blob = g_build_filename (store->root, "blobs", "sha256", m->id, NULL);
+  g_autofree char *config = g_strconcat ("sha256:", m->id, NULL);
 
   if (!move_into (store, "images", m->id, into, error))
     return FALSE;
-  (void) unlink (blob);
   for (guint i = 0; m->layers[i]; i++)
     if (!layer_in_use (metas, m->layers[i], m->id)
         && !move_into (store, "layers", m->layers[i], into, error))
       return FALSE;
-  /* Gone: it no longer keeps layers alive for the next deletion in this pass. */
+  unlink_blob_unless_used (store, metas, config, m->id);
+  if (m->manifest)
+    unlink_blob_unless_used (store, metas, m->manifest->digest, m->id);
+  for (guint k = 0; m->layer_blobs && k < m->layer_blobs->len; k++)
+    {
+      RrunBlobInfo *b = m->layer_blobs->pdata[k];
+      if (b)
+        unlink_blob_unless_used (store, metas, b->digest, m->id);
+    }
+  /* Gone: it no longer keeps layers or blobs alive for the next deletion in this pass. */
   g_strfreev (m->layers);
   m->layers = g_new0 (char *, 1);
+  m->deleted = TRUE;
   return TRUE;
 }
 
@@ -1580,5 +1951,123 @@ rrun_store_prune_images (RrunStore *store, const RrunIdMap *map, gboolean all,
   *out_untagged = (GStrv) g_ptr_array_free (g_steal_pointer (&untagged), FALSE);
   *out_deleted = (GStrv) g_ptr_array_free (g_steal_pointer (&deleted), FALSE);
   *out_reclaimed = reclaimed;
+  return TRUE;
+}
+
+/* ---- kept blobs for save -------------------------------------------------------------- */
+
+void
+rrun_store_image_blobs_free (RrunStoreImageBlobs *blobs)
+{
+  if (blobs == NULL)
+    return;
+  g_free (blobs->id);
+  g_strfreev (blobs->names);
+  if (blobs->config)
+    g_bytes_unref (blobs->config);
+  g_strfreev (blobs->diff_ids);
+  if (blobs->layer_blobs)
+    g_ptr_array_unref (blobs->layer_blobs);
+  if (blobs->layer_fds)
+    {
+      for (guint i = 0; i < blobs->layer_fds->len; i++)
+        rrun_close_fdp (&g_array_index (blobs->layer_fds, int, i));
+      g_array_unref (blobs->layer_fds);
+    }
+  rrun_blob_info_free (blobs->manifest);
+  if (blobs->manifest_data)
+    g_bytes_unref (blobs->manifest_data);
+  g_free (blobs);
+}
+
+static gboolean
+open_image_blobs_locked (const ImageMeta *m, RrunStoreImageBlobs *out, GError **error)
+{
+  g_autofree char *cpath = g_build_filename (m->root, "images", m->id, "config.json", NULL);
+  g_autofree char *text = NULL, *sum = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (cpath, &text, &len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read image config: %s",
+                       local->message);
+  sum = sha256_hex (text, len);
+  if (strcmp (sum, m->id) != 0)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "image %.12s is corrupt: its config does not match its id", m->id);
+  if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config \"%s\": %s", cpath,
+                       local->message);
+  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), cpath, NULL, NULL, NULL,
+                                     &out->diff_ids, error))
+    return FALSE;
+  if (g_strv_length (out->diff_ids) != g_strv_length (m->layers))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "image %.12s is corrupt: its config lists %u layers, the store %u",
+                       m->id, g_strv_length (out->diff_ids), g_strv_length (m->layers));
+  out->id = g_strdup (m->id);
+  out->names = g_strdupv (m->names);
+  out->config = g_bytes_new_take (g_steal_pointer (&text), len);
+  out->layer_blobs = g_ptr_array_new_with_free_func (blob_info_free0);
+  out->layer_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  for (guint i = 0; m->layers[i]; i++)
+    {
+      RrunBlobInfo *b = m->layer_blobs ? m->layer_blobs->pdata[i] : NULL;
+      int fd = -1;
+
+      if (b)
+        {
+          g_autofree char *path = g_build_filename (m->root, "blobs", "sha256", b->digest + 7,
+                                                    NULL);
+          fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+          if (fd < 0 && errno != ENOENT)
+            return rrun_throw_errno (error, errno, "cannot open \"%s\"", path);
+        }
+      g_ptr_array_add (out->layer_blobs,
+                       fd >= 0 ? rrun_blob_info_new (b->digest, b->media_type, b->size) : NULL);
+      g_array_append_val (out->layer_fds, fd);
+    }
+  if (m->manifest)
+    {
+      g_autofree char *path = g_build_filename (m->root, "blobs", "sha256",
+                                                m->manifest->digest + 7, NULL);
+      g_autofree char *mtext = NULL;
+      gsize mlen;
+
+      /* Optional: without it save writes a manifest of its own. */
+      if (g_file_get_contents (path, &mtext, &mlen, NULL))
+        {
+          g_autofree char *msum = sha256_hex (mtext, mlen);
+          if (strcmp (msum, m->manifest->digest + 7) == 0)
+            {
+              out->manifest = rrun_blob_info_new (m->manifest->digest, m->manifest->media_type,
+                                                  (gint64) mlen);
+              out->manifest_data = g_bytes_new_take (g_steal_pointer (&mtext), mlen);
+            }
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_store_open_image_blobs (RrunStore *store, const char *ref,
+                             RrunStoreImageBlobs **out_blobs, GError **error)
+{
+  g_autoptr(GPtrArray) metas = NULL;
+  g_autoptr(RrunStoreImageBlobs) blobs = g_new0 (RrunStoreImageBlobs, 1);
+  g_autofree char *name = NULL;
+  ImageMeta *m = NULL;
+  gboolean ok;
+
+  if (!store_lock (store, FALSE, error))
+    return FALSE;
+  metas = all_metas (store, TRUE);
+  ok = find_meta (store, metas, ref, &m, &name, error)
+       && open_image_blobs_locked (m, blobs, error);
+  store_unlock (store);
+  if (!ok)
+    return FALSE;
+  *out_blobs = g_steal_pointer (&blobs);
   return TRUE;
 }

@@ -2,7 +2,9 @@
    images by config digest, a name index; temp-then-rename writes under a file lock.
 
    Layout below the storage root:
-     blobs/sha256/HEX            compressed or plain blobs (configs, manifests, layers)
+     blobs/sha256/HEX            blobs as received (configs, image manifests, layer blobs
+                                 compressed or not); image.json says which belong to
+                                 an image, and rmi removes those no image refers to
      layers/CHAINHEX/diff/       an extracted layer; layers/CHAINHEX/layer.json
      images/IDHEX/image.json     names, layer chain ids, config digest, created
      images/IDHEX/config.json    the image config
@@ -116,6 +118,84 @@ gboolean rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map,
 gboolean rrun_store_prune_images (RrunStore *store, const RrunIdMap *map, gboolean all,
                                   GStrv *out_untagged, GStrv *out_deleted,
                                   guint64 *out_reclaimed, GError **error);
+
+/* ---- Kept blobs (load/save) ------------------------------------------------------- */
+
+/* A blob as an image manifest describes it. */
+typedef struct
+{
+  char *digest;     /* "sha256:<hex>" */
+  char *media_type; /* as received: OCI or docker layer/manifest media type */
+  gint64 size;
+} RrunBlobInfo;
+
+void rrun_blob_info_free (RrunBlobInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunBlobInfo, rrun_blob_info_free)
+RrunBlobInfo *rrun_blob_info_new (const char *digest, const char *media_type, gint64 size);
+
+/* A blob to keep with a new image: its bytes come from path (a file whose digest the
+   caller verified, typically in a RrunStoreTemp; it is hard-linked into blobs/) or from
+   data/len (checked here). Both NULL: keep nothing for it (digest NULL: no blob at all). */
+typedef struct
+{
+  const char *digest;
+  const char *media_type;
+  gint64 size;
+  const char *path;
+  const void *data;
+  gsize len;
+} RrunStoreBlob;
+
+typedef struct
+{
+  const char *config; /* the exact config blob; the image id is its sha256 */
+  gsize config_len;
+  const char *const *chain_ids;     /* bottom first; they must exist */
+  const char *name;                 /* normalised name or NULL */
+  const char *digest;               /* repo digest (manifest or index) or NULL */
+  const RrunStoreBlob *layer_blobs; /* NULL, or one per layer (digest NULL: none kept) */
+  const RrunStoreBlob *manifest;    /* NULL, or the image manifest (kept as a blob) */
+} RrunStoreImageSpec;
+
+/* rrun_store_add_image with the blobs to keep: they are placed in blobs/ and recorded in
+   image.json under the same exclusive lock, so a concurrent rmi never sees a kept blob
+   that no image refers to. An existing image without kept blobs gains them. */
+gboolean rrun_store_add_image_spec (RrunStore *store, const RrunStoreImageSpec *spec,
+                                    char **out_id, GError **error);
+
+/* What `save` needs of one image, with every blob already opened (under the store's
+   shared lock), so an rmi running meanwhile cannot pull the files away. */
+typedef struct
+{
+  char *id;         /* config digest hex */
+  GStrv names;
+  GBytes *config;   /* the config blob (sha256 checked) */
+  GStrv diff_ids;   /* "sha256:..." from the config, bottom first */
+  GPtrArray *layer_blobs; /* RrunBlobInfo* or NULL (none kept), per layer */
+  GArray *layer_fds;      /* int per layer: the kept blob opened, -1 when none */
+  RrunBlobInfo *manifest; /* the kept image manifest, or NULL */
+  GBytes *manifest_data;
+} RrunStoreImageBlobs;
+
+void rrun_store_image_blobs_free (RrunStoreImageBlobs *blobs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunStoreImageBlobs, rrun_store_image_blobs_free)
+
+/* Find ref (as rrun_store_find_image) and open its kept blobs. A layer whose blob is not
+   kept has fd -1; the caller decides (save refuses). */
+gboolean rrun_store_open_image_blobs (RrunStore *store, const char *ref,
+                                      RrunStoreImageBlobs **out_blobs, GError **error);
+
+/* Whether blobs/sha256/HEX of digest is there. */
+gboolean rrun_store_has_blob (RrunStore *store, const char *digest);
+
+/* A staging directory under the store's tmp/, locked while it lives so garbage
+   collection leaves it alone; freeing it removes it with everything in it. */
+typedef struct RrunStoreTemp RrunStoreTemp;
+gboolean rrun_store_temp_new (RrunStore *store, const RrunIdMap *map, RrunStoreTemp **out_temp,
+                              GError **error);
+const char *rrun_store_temp_dir (RrunStoreTemp *temp);
+void rrun_store_temp_free (RrunStoreTemp *temp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunStoreTemp, rrun_store_temp_free)
 
 /* The architecture name OCI uses for this machine ("amd64", "arm64", ...). */
 const char *rrun_store_host_architecture (void);
