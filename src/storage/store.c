@@ -916,6 +916,9 @@ rrun_store_has_layer (RrunStore *store, const char *chain_id)
   return g_file_test (path, G_FILE_TEST_EXISTS);
 }
 
+static gboolean move_into (RrunStore *store, const char *kind, const char *id, const char *dir,
+                           GError **error);
+
 gboolean
 rrun_store_add_layer (RrunStore *store, const RrunIdMap *map, int tar_fd,
                       const char *parent_chain, const char *expected_diff_id,
@@ -949,6 +952,15 @@ rrun_store_add_layer (RrunStore *store, const RrunIdMap *map, int tar_fd,
   dest = g_build_filename (store->root, "layers", chain, NULL);
   if (!store_lock (store, TRUE, error))
     return FALSE;
+  /* A layer directory without its layer.json is debris (removed by hand, or by a tool
+     that knows nothing of the store): it goes to the staging dir's garbage and the new
+     copy takes its place. */
+  if (g_file_test (dest, G_FILE_TEST_EXISTS) && !rrun_store_has_layer (store, chain)
+      && !move_into (store, "layers", chain, st->dir, error))
+    {
+      store_unlock (store);
+      return FALSE;
+    }
   if (!g_file_test (dest, G_FILE_TEST_EXISTS))
     {
       if (rename (layer, dest) < 0)
