@@ -4,6 +4,7 @@
 #include "idmap.h"
 #include "log.h"
 #include "namespaces.h"
+#include "netns-join.h"
 #include "network.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
@@ -45,6 +46,7 @@ rrun_run_options_clear (RrunRunOptions *o)
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
+  g_free (o->mac_address);
   g_free (o->userns);
   g_strfreev (o->volumes);
   g_strfreev (o->tmpfs);
@@ -74,6 +76,7 @@ typedef struct
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;
+  RrunNetnsJoin *join;     /* --network container:/ns: */
   RrunNetwork *net;
   RrunCgroup *cgroup;
   int sigfd;
@@ -110,6 +113,7 @@ container_free (RrunContainer *c)
   /* The helper and the cgroup outlive nothing: the container is gone by now. */
   g_clear_pointer (&c->net, rrun_network_free);
   g_clear_pointer (&c->net_opts, rrun_network_options_free);
+  g_clear_pointer (&c->join, rrun_netns_join_free);
   g_clear_pointer (&c->cgroup, rrun_cgroup_free);
   reap_orphans ();
   rrun_close_fdp (&c->sigfd);
@@ -197,15 +201,37 @@ write_file (const char *dir, const char *name, const char *text, char **out_path
   return TRUE;
 }
 
-/* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run dir. */
+/* The joined container's copy of name (hosts, resolv.conf), or NULL. A copy, not the file
+   itself: it goes with that container's run dir, while this one may outlive it. */
+static char *
+joined_file (const RrunNetnsJoin *join, const char *name)
+{
+  g_autofree char *path = NULL;
+  char *text = NULL;
+
+  if (join == NULL || join->run_dir == NULL)
+    return NULL;
+  path = g_build_filename (join->run_dir, name, NULL);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return text;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run dir; with
+   --network container: the joined container's hosts and resolv.conf. */
 static gboolean
 write_etc_files (const char *run_dir, const char *hostname, const RrunNetworkOptions *net,
-                 RrunMountPlanOptions *mo, GError **error)
+                 const RrunNetnsJoin *join, RrunMountPlanOptions *mo, GError **error)
 {
-  g_autofree char *hosts = rrun_network_hosts_text (net, hostname);
+  g_autofree char *hosts = joined_file (join, "hosts");
   g_autofree char *host_name = rrun_network_hostname_text (hostname);
-  g_autofree char *resolv = rrun_network_resolv_conf_text (net, NULL);
+  g_autofree char *resolv = joined_file (join, "resolv.conf");
   char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+
+  if (hosts == NULL)
+    hosts = rrun_network_hosts_text (net, hostname);
+  if (resolv == NULL)
+    resolv = rrun_network_resolv_conf_text (net, NULL);
 
   if (!write_file (run_dir, "hostname", host_name, &p1, error)
       || !write_file (run_dir, "hosts", hosts, &p2, error)
@@ -436,7 +462,14 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   for (guint i = 0; o->add_host && o->add_host[i]; i++)
     if (!rrun_network_options_add_host (c->net_opts, o->add_host[i], error))
       return FALSE;
-  if (!rrun_network_check_ports (c->net_opts, error))
+  if (o->mac_address != NULL && !rrun_network_options_set_mac (c->net_opts, o->mac_address, error))
+    return FALSE;
+  if (!rrun_network_options_check (c->net_opts, o->hostname != NULL, error)
+      || !rrun_network_check_ports (c->net_opts, error))
+    return FALSE;
+  /* The container enters the owner of the namespace it joins: its id map must be ours. */
+  if (rrun_network_options_joins (c->net_opts)
+      && !rrun_netns_join_open (config, c->net_opts, c->map, &c->join, error))
     return FALSE;
 
   /* What runs, as whom, where. */
@@ -465,7 +498,10 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
                                 o->args, &argv, error)
       || !rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error))
     return FALSE;
-  hostname = o->hostname ? g_strdup (o->hostname) : g_strndup (c->id, 12);
+  /* With --network container: the host name is that container's, as with docker. */
+  hostname = o->hostname              ? g_strdup (o->hostname)
+             : c->join && c->join->hostname ? g_strdup (c->join->hostname)
+                                      : g_strndup (c->id, 12);
   if (strlen (hostname) > 64)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid hostname \"%s\": longer than 64 characters", hostname);
@@ -498,7 +534,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   merged = g_build_filename (c->run_dir, "merged", NULL);
   if (!rrun_path_mkdir_p (merged, 0700, error))
     return FALSE;
-  if (!write_etc_files (c->run_dir, hostname, c->net_opts, &mo, error))
+  if (!write_etc_files (c->run_dir, hostname, c->net_opts, c->join, &mo, error))
     return FALSE;
   /* Owned here, so that every early return frees them. */
   etc_hostname = (char *) mo.etc_hostname;
@@ -534,16 +570,23 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
       plan.unshare_flags |= CLONE_NEWNET;
       plan.loopback_up = TRUE;
     }
-  else if (c->net_opts->mode == RRUN_NETWORK_NS)
-    return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                       "cannot join network namespace \"%s\": not supported by run yet",
-                       c->net_opts->ns_path);
+  plan.join_userns_fd = -1;
+  plan.join_netns_fd = -1;
+  if (c->join != NULL)
+    {
+      plan.join_netns = TRUE;
+      plan.join_userns_fd = c->join->userns_fd;
+      plan.join_netns_fd = c->join->netns_fd;
+      plan.join_what = c->join->what;
+    }
   /* Its own cgroup, when one can be had (created now, entered right after clone). */
   rrun_cgroup_gc (NULL);
   if (!rrun_cgroup_prepare (o->cgroups ? o->cgroups : config->cgroups, o->limits, c->id,
                             &c->cgroup, error))
     return FALSE;
-  mo.new_netns = (plan.unshare_flags & CLONE_NEWNET) != 0;
+  /* A joined namespace is owned by the user namespace the container enters: it may mount
+     a fresh sysfs there too. */
+  mo.new_netns = (plan.unshare_flags & CLONE_NEWNET) != 0 || plan.join_netns;
   mo.new_cgroupns = TRUE;
   /* A delegated subtree is the container's own: nested tools may write it. */
   mo.cgroup_writable = rrun_cgroup_path (c->cgroup) != NULL;
@@ -638,7 +681,8 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
     g_autofree char *command = g_strjoinv (" ", argv);
     RrunState state = { c->id, o->name, o->image, command, c->proc.pid1,
                         g_get_real_time () / G_USEC_PER_SEC,
-                        (char *) rrun_cgroup_path (c->cgroup), c->run_dir };
+                        (char *) rrun_cgroup_path (c->cgroup), c->run_dir,
+                        (char *) rrun_idmap_mode_name (c->map->mode) };
 
     /* For rrun ps and rrun port; goes with the run dir. */
     if (!rrun_state_write (&state, error))

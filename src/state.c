@@ -18,6 +18,7 @@ rrun_state_free (RrunState *s)
   g_free (s->command);
   g_free (s->cgroup);
   g_free (s->run_dir);
+  g_free (s->userns);
   g_free (s);
 }
 
@@ -45,6 +46,8 @@ rrun_state_write (const RrunState *s, GError **error)
   json_builder_add_int_value (b, s->created);
   json_builder_set_member_name (b, "cgroup");
   json_builder_add_string_value (b, s->cgroup ? s->cgroup : "");
+  json_builder_set_member_name (b, "userns");
+  json_builder_add_string_value (b, s->userns ? s->userns : "");
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -76,6 +79,9 @@ read_state (const char *run_dir)
   s->cgroup = g_strdup (json_object_get_string_member_with_default (o, "cgroup", ""));
   if (*s->cgroup == '\0')
     g_clear_pointer (&s->cgroup, g_free);
+  s->userns = g_strdup (json_object_get_string_member_with_default (o, "userns", ""));
+  if (*s->userns == '\0')
+    g_clear_pointer (&s->userns, g_free);
   s->run_dir = g_strdup (run_dir);
   return s;
 }

@@ -19,6 +19,7 @@ typedef struct
   gint64 created;  /* unix seconds */
   char *cgroup;    /* the container's cgroup v2 directory, or NULL */
   char *run_dir;
+  char *userns;    /* its --userns mode as run ("auto", "keep-id", "single"), or NULL */
 } RrunState;
 
 void rrun_state_free (RrunState *state);
