@@ -233,6 +233,9 @@ rrun_container_child_main (const RrunChildPlan *p)
      rrun's forwarding. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   setsid ();
+  for (int i = 0; i < 3; i++)
+    if (p->close_fds[i] >= 0)
+      close (p->close_fds[i]);
   if (rrun_child_wait_byte (p->report_fd) < 0)
     _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
   /* The owner of the network namespace to join, whose maps the host checked; we are its

@@ -88,6 +88,10 @@ typedef struct
   const void *seccomp_bpf;     /* struct sock_filter[], or NULL */
   size_t seccomp_len;          /* number of filter instructions */
 
+  /* rrun's own fds the setup processes must not keep (-1: none): the network helper's
+     exit, pid and ready pipes, whose hang-up must mean rrun is gone. */
+  int close_fds[3];
+
   /* Channel to the host: records (child-report.h), the pty master, sync bytes. */
   int report_fd;
 } RrunChildPlan;

@@ -267,8 +267,9 @@ before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
 {
   StartHookData *d = user_data;
 
-  /* The command sees the network ready: tap0 up, ports published. */
-  if (!rrun_network_start (d->c->net_opts, pid1, d->c->run_dir, &d->c->net, error))
+  /* The command sees the network ready: tap0 up, ports published. The helper was spawned
+     before the namespaces existed and has been waiting for this pid. */
+  if (!rrun_network_attach (d->c->net, d->c->net_opts, pid1, error))
     return FALSE;
   rrun_debug_phase ("network ready");
 
@@ -671,6 +672,12 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (c->sigfd < 0)
     return rrun_throw_errno (error, errno, "cannot create a signalfd");
 
+  /* The network helper starts now, so that its exec, libraries and libslirp set-up overlap
+     the id maps and mounts; it joins the container once PID 1 exists (before_exec). */
+  if (!rrun_network_spawn (c->net_opts, c->run_dir, &c->net, error))
+    return FALSE;
+  rrun_network_get_setup_fds (c->net, plan.close_fds);
+  rrun_debug_phase ("network helper spawned");
   hook_data.tty = o->tty;
   hook_data.host_tty = &c->tty;
   hook_data.c = c;

@@ -121,6 +121,18 @@ typedef struct RrunNetwork RrunNetwork;
    when the forking thread exits). */
 gboolean rrun_network_start (const RrunNetworkOptions *opts, pid_t container_pid,
                              const char *run_dir, RrunNetwork **out, GError **error);
+/* The same in two steps, so that the helper's start (exec, libraries, libslirp) overlaps
+   the container's: spawn it before the container's namespaces exist (it waits for a pid);
+   attach once PID 1 exists (returns when tap0 is up and every port is published). For
+   host/none/ns/container modes spawn starts nothing and attach does nothing. */
+gboolean rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir,
+                             RrunNetwork **out, GError **error);
+gboolean rrun_network_attach (RrunNetwork *net, const RrunNetworkOptions *opts,
+                              pid_t container_pid, GError **error);
+/* The fds rrun holds for the helper (exit, pid, ready; -1 when none): the container's
+   setup processes close their inherited copies, so only rrun's exit stops the helper. */
+void rrun_network_get_setup_fds (const RrunNetwork *net, int out_fds[3]);
+
 /* Stop the helper (its exit fd hangs up; SIGKILL after 2 s) and reap it. NULL is fine. */
 void rrun_network_free (RrunNetwork *net);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNetwork, rrun_network_free)
