@@ -546,8 +546,9 @@ rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir, RrunNet
     return rrun_throw_errno (error, errno, "cannot create a pipe");
   exit_r = exit_pipe[0];
   net->exit_fd = exit_pipe[1];
-  if (pipe2 (pid_pipe, O_CLOEXEC) < 0)
-    return rrun_throw_errno (error, errno, "cannot create a pipe");
+  /* A socket, not a pipe: a helper that died early must not kill rrun with SIGPIPE. */
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pid_pipe) < 0)
+    return rrun_throw_errno (error, errno, "cannot create a socket pair");
   pid_r = pid_pipe[0];
   net->pid_fd = pid_pipe[1];
   log_fd = open (net->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -610,19 +611,19 @@ rrun_network_attach (RrunNetwork *net, const RrunNetworkOptions *opts, pid_t con
 {
   g_autofree char *pid_text = NULL;
   char byte = 0;
+  gssize sent;
 
   if (net->pid <= 0)
     return TRUE; /* host, none, ns:, container: */
   pid_text = g_strdup_printf ("%d\n", (int) container_pid);
-  if (!rrun_fd_write_all (net->pid_fd, pid_text, strlen (pid_text), error))
-    {
-      g_prefix_error (error, "cannot start the network helper: ");
-      return FALSE;
-    }
+  do
+    sent = send (net->pid_fd, pid_text, strlen (pid_text), MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
   rrun_close_fdp (&net->pid_fd);
 
-  /* Wait for "1" (tap up) or EOF (the helper failed; its log says why). */
-  for (;;)
+  /* Wait for "1" (tap up) or EOF (the helper failed; its log says why). A failed send
+     means it is gone already: the same. */
+  for (; sent > 0;)
     {
       struct pollfd pfd = { .fd = net->ready_fd, .events = POLLIN };
       int r = poll (&pfd, 1, READY_TIMEOUT_MS);
