@@ -20,6 +20,7 @@
 #include "util/path.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -84,11 +85,38 @@ typedef struct
   sigset_t old_mask;
 } RrunContainer;
 
+/* Whether every child of ours still running is `except`. */
+static gboolean
+only_child_left (pid_t except)
+{
+  g_autoptr(GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  if (tasks == NULL || except <= 0)
+    return FALSE;
+  while ((tid = g_dir_read_name (tasks)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/children", tid);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) pids = NULL;
+
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        return FALSE;
+      pids = g_strsplit (g_strstrip (text), " ", -1);
+      for (guint i = 0; pids[i] != NULL; i++)
+        if (*pids[i] != '\0' && atoi (pids[i]) != (int) except)
+          return FALSE;
+    }
+  return TRUE;
+}
+
 /* rrun is a child subreaper while it runs a container: setup processes orphaned when
    their parent is killed (PID 1 of a failed start, fuse-overlayfs) come back to it, and
-   are reaped here rather than left as zombies. Bounded: 2 s at most. */
+   are reaped here rather than left as zombies. Bounded: 2 s at most. The network helper
+   (`except`) is not waited for: it exits on its own once its exit fd hung up, and its exit
+   (the kernel unregisters tap0, an RCU grace period) would add 5-20 ms to every run. */
 static void
-reap_orphans (void)
+reap_orphans (pid_t except)
 {
   for (int i = 0; i < 2000; i++)
     {
@@ -97,7 +125,11 @@ reap_orphans (void)
       if (p < 0)
         return; /* ECHILD: nothing left */
       if (p == 0)
-        g_usleep (1000);
+        {
+          if (only_child_left (except))
+            return;
+          g_usleep (1000);
+        }
     }
 }
 
@@ -105,17 +137,23 @@ static void
 container_free (RrunContainer *c)
 {
   g_autoptr(GError) local = NULL;
+  pid_t helper;
 
   if (c == NULL)
     return;
   rrun_tty_restore (&c->tty);
   rrun_container_process_destroy (&c->proc);
   /* The helper and the cgroup outlive nothing: the container is gone by now. */
-  g_clear_pointer (&c->net, rrun_network_free);
+  helper = rrun_network_get_helper_pid (c->net);
+  if (c->net != NULL)
+    {
+      g_clear_pointer (&c->net, rrun_network_detach);
+      rrun_debug_phase ("network stopped");
+    }
   g_clear_pointer (&c->net_opts, rrun_network_options_free);
   g_clear_pointer (&c->join, rrun_netns_join_free);
   g_clear_pointer (&c->cgroup, rrun_cgroup_free);
-  reap_orphans ();
+  reap_orphans (helper);
   rrun_close_fdp (&c->sigfd);
   if (c->signals_blocked)
     sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
@@ -128,6 +166,7 @@ container_free (RrunContainer *c)
       && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
     rrun_warning ("cannot remove the container's writable layer: %s", local->message);
   rrun_close_fdp (&c->lock_fd);
+  rrun_debug_phase ("cleaned up");
   g_free (c->id);
   g_free (c->run_dir);
   rrun_idmap_free (c->map);

@@ -700,6 +700,20 @@ rrun_network_free (RrunNetwork *net)
   g_free (net);
 }
 
+void
+rrun_network_detach (RrunNetwork *net)
+{
+  if (net == NULL)
+    return;
+  if (net->pid > 0)
+    {
+      rrun_close_fdp (&net->exit_fd);
+      waitpid (net->pid, NULL, WNOHANG);
+      net->pid = 0;
+    }
+  rrun_network_free (net);
+}
+
 pid_t
 rrun_network_get_helper_pid (const RrunNetwork *net)
 {

@@ -137,6 +137,11 @@ void rrun_network_get_setup_fds (const RrunNetwork *net, int out_fds[3]);
 void rrun_network_free (RrunNetwork *net);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNetwork, rrun_network_free)
 
+/* Stop the helper without waiting for its exit: hang up its exit fd and reap it only when
+   it is gone already. For rrun's own teardown, where its exit (the kernel removes tap0)
+   would cost milliseconds; the caller's process must end soon, or reap it. */
+void rrun_network_detach (RrunNetwork *net);
+
 /* The helper's pid (0 when none runs). */
 pid_t rrun_network_get_helper_pid (const RrunNetwork *net);
 /* The published ports with the host ports actually bound. */
