@@ -412,60 +412,12 @@ configure (NetConfig *cfg, GError **error)
   return TRUE;
 }
 
-/* --netns-pid-fd: rrun starts the helper before the container's namespaces exist, so that
-   exec, loading the libraries and libslirp's set-up overlap the container's start; the PID
-   comes once they do. FALSE with no error: rrun gave up before (a hang-up), stop quietly. */
-static gboolean
-wait_for_pid (pid_t *out_pid, GError **error)
-{
-  char buf[32];
-  gsize len = 0;
-
-  for (;;)
-    {
-      GPollFD pfd[2] = { { .fd = opt_netns_pid_fd, .events = G_IO_IN },
-                         { .fd = opt_exit_fd, .events = G_IO_IN } };
-      ssize_t n;
-
-      if (g_poll (pfd, opt_exit_fd >= 0 ? 2 : 1, -1) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return net_throw_errno (error, errno, "poll");
-        }
-      if (pfd[1].revents != 0 && pfd[0].revents == 0)
-        return FALSE;
-      if (pfd[0].revents == 0)
-        continue;
-      n = read (opt_netns_pid_fd, buf + len, sizeof buf - 1 - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return net_throw_errno (error, errno, "cannot read the container's pid");
-      len += (gsize) n;
-      if (n == 0 || memchr (buf, '\n', len) != NULL || len == sizeof buf - 1)
-        break;
-    }
-  close (opt_netns_pid_fd);
-  buf[len] = '\0';
-  if (len == 0)
-    return FALSE; /* closed without a pid: the container never started */
-  {
-    guint64 v;
-
-    if (!g_ascii_string_to_unsigned (g_strstrip (buf), 10, 1, G_MAXINT32, &v, NULL))
-      return net_throw (error, "invalid pid \"%s\" on the pid fd", buf);
-    *out_pid = (pid_t) v;
-  }
-  g_debug ("container pid %d", (int) *out_pid);
-  return TRUE;
-}
-
 static int
 run (GError **error)
 {
   Net net = { 0 };
   NetNsResult ns = { .tap_fd = -1, .connector_fd = -1 };
+  NetNsChild child = { -1, 0 };
   SlirpConfig sc = { 0 };
   NetFwd *fwd = NULL;
   NetApi *api = NULL;
@@ -501,13 +453,20 @@ run (GError **error)
       net_throw (error, "cannot start libslirp: slirp_new failed");
       goto out;
     }
-  if (opt_netns_pid_fd >= 0 && !wait_for_pid (&net.cfg.netns_pid, error))
+  /* With --netns-pid-fd the child is forked now and waits for the pid itself: the fork
+     (milliseconds on a busy machine) is off the container's start-up path. */
+  if (!net_ns_start (&net.cfg, opt_netns_pid_fd, opt_exit_fd, &child, error))
+    goto out;
+  if (!net_ns_finish (&child, &ns, &net.cfg.netns_pid, error))
     {
       status = *error != NULL ? 1 : 0;
       goto out;
     }
-  if (!net_ns_setup (&net.cfg, &ns, error))
-    goto out;
+  if (opt_netns_pid_fd >= 0)
+    {
+      close (opt_netns_pid_fd);
+      g_debug ("container pid %d", (int) net.cfg.netns_pid);
+    }
   net.tap_fd = ns.tap_fd;
   net.dns = net_dns_new (&net.cfg, net.tap_fd);
   fwd = net_fwd_new (net.slirp, &net.cfg, ns.connector_fd);
