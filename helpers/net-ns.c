@@ -27,7 +27,8 @@
 
 typedef struct
 {
-  gint32 errsv;
+  gint32 errsv;    /* 0: the tap fd comes along; -1: no pid came, stop quietly */
+  gint32 netns_pid;
   char message[1000];
 } SetupReply;
 
@@ -266,14 +267,53 @@ connector_loop (int sock)
     }
 }
 
+/* --netns-pid-fd: the pid arrives as a line once rrun has made the container's namespaces.
+   0: rrun hung up first (it gave up), stop quietly. */
+static pid_t
+wait_for_pid (int pid_fd, int exit_fd, GError **error)
+{
+  char buf[32];
+  gsize len = 0;
+  guint64 v;
+
+  for (;;)
+    {
+      GPollFD pfd[2] = { { .fd = pid_fd, .events = G_IO_IN },
+                         { .fd = exit_fd, .events = G_IO_IN } };
+      ssize_t n;
+
+      if (g_poll (pfd, exit_fd >= 0 ? 2 : 1, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return net_throw_errno (error, errno, "poll"), -1;
+        }
+      if (pfd[1].revents != 0 && pfd[0].revents == 0)
+        return 0;
+      if (pfd[0].revents == 0)
+        continue;
+      n = read (pid_fd, buf + len, sizeof buf - 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return net_throw_errno (error, errno, "cannot read the container's pid"), -1;
+      len += (gsize) n;
+      if (n == 0 || memchr (buf, '\n', len) != NULL || len == sizeof buf - 1)
+        break;
+    }
+  buf[len] = '\0';
+  if (len == 0)
+    return 0; /* closed without a pid: the container never started */
+  if (!g_ascii_string_to_unsigned (g_strstrip (buf), 10, 1, G_MAXINT32, &v, NULL))
+    return net_throw (error, "invalid pid \"%s\" on the pid fd", buf), -1;
+  return (pid_t) v;
+}
+
 gboolean
-net_ns_setup (const NetConfig *cfg, NetNsResult *out, GError **error)
+net_ns_start (const NetConfig *cfg, int pid_fd, int exit_fd, NetNsChild *out, GError **error)
 {
   int sp[2];
   pid_t pid;
-  SetupReply reply;
-  ssize_t n;
-  int tap = -1;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return net_throw_errno (error, errno, "cannot create a socket pair");
@@ -288,20 +328,33 @@ net_ns_setup (const NetConfig *cfg, NetNsResult *out, GError **error)
   if (pid == 0)
     {
       g_autoptr (GError) local_error = NULL;
+      NetConfig joined = *cfg;
+      SetupReply reply;
+      int tap = -1;
 
       close (sp[0]);
       prctl (PR_SET_PDEATHSIG, SIGKILL);
       if (getppid () == 1)
         _exit (1);
-      tap = join_and_make_tap (cfg, &local_error);
-      if (tap >= 0 && !set_ping_group_range (&local_error))
-        {
-          /* Not fatal: ICMP is refused, everything else works. */
-          fprintf (stderr, "rrun-net: warning: %s\n", local_error->message);
-          g_clear_error (&local_error);
-        }
       memset (&reply, 0, sizeof reply);
-      if (tap < 0)
+      if (pid_fd >= 0)
+        {
+          joined.netns_pid = wait_for_pid (pid_fd, exit_fd, &local_error);
+          if (joined.netns_pid == 0)
+            reply.errsv = -1;
+        }
+      if (joined.netns_pid > 0 || joined.netns_path != NULL)
+        {
+          tap = join_and_make_tap (&joined, &local_error);
+          if (tap >= 0 && !set_ping_group_range (&local_error))
+            {
+              /* Not fatal: ICMP is refused, everything else works. */
+              fprintf (stderr, "rrun-net: warning: %s\n", local_error->message);
+              g_clear_error (&local_error);
+            }
+        }
+      reply.netns_pid = joined.netns_pid;
+      if (local_error != NULL)
         {
           reply.errsv = EIO;
           g_strlcpy (reply.message, local_error->message, sizeof reply.message);
@@ -314,15 +367,29 @@ net_ns_setup (const NetConfig *cfg, NetNsResult *out, GError **error)
       connector_loop (sp[1]);
     }
   close (sp[1]);
-  n = recv_fd (sp[0], &reply, sizeof reply, &tap);
+  out->sock = sp[0];
+  out->pid = pid;
+  return TRUE;
+}
+
+gboolean
+net_ns_finish (NetNsChild *child, NetNsResult *out, pid_t *out_netns_pid, GError **error)
+{
+  SetupReply reply;
+  ssize_t n;
+  int tap = -1;
+
+  n = recv_fd (child->sock, &reply, sizeof reply, &tap);
   if (n != (ssize_t) sizeof reply || reply.errsv != 0 || tap < 0)
     {
       int status;
 
       if (tap >= 0)
         close (tap);
-      close (sp[0]);
-      waitpid (pid, &status, 0);
+      close (child->sock);
+      waitpid (child->pid, &status, 0);
+      if (n == (ssize_t) sizeof reply && reply.errsv == -1)
+        return FALSE; /* no pid: rrun gave up */
       if (n == (ssize_t) sizeof reply && reply.errsv != 0)
         {
           reply.message[sizeof reply.message - 1] = '\0';
@@ -331,8 +398,9 @@ net_ns_setup (const NetConfig *cfg, NetNsResult *out, GError **error)
       return net_throw (error, "the namespace child exited before sending the tap device");
     }
   out->tap_fd = tap;
-  out->connector_fd = sp[0];
-  out->connector_pid = pid;
+  out->connector_fd = child->sock;
+  out->connector_pid = child->pid;
+  *out_netns_pid = reply.netns_pid;
   return TRUE;
 }
 

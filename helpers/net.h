@@ -49,7 +49,21 @@ typedef struct
   pid_t connector_pid;
 } NetNsResult;
 
-gboolean net_ns_setup (const NetConfig *cfg, NetNsResult *out, GError **error);
+typedef struct
+{
+  int sock;  /* our end of the socketpair to the namespace child */
+  pid_t pid;
+} NetNsChild;
+
+/* Fork the namespace child. With pid_fd >= 0 the child first reads the container's pid
+   from it (rrun starts the helper before the container exists, so the fork is done while
+   rrun still sets the container up) and gives up when exit_fd hangs up first. */
+gboolean net_ns_start (const NetConfig *cfg, int pid_fd, int exit_fd, NetNsChild *out,
+                       GError **error);
+/* Wait for the child's tap fd; *out_netns_pid: the pid whose namespaces it joined. FALSE
+   with no error set: no pid came (rrun gave up before starting the container). */
+gboolean net_ns_finish (NetNsChild *child, NetNsResult *out, pid_t *out_netns_pid,
+                        GError **error);
 /* Ask the connector for a TCP socket created inside the container's network namespace. */
 int net_ns_socket (int connector_fd, int family, GError **error);
 

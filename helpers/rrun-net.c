@@ -4,6 +4,7 @@
               [--cidr 10.0.2.0/24] [--mtu 65520] [--enable-ipv6|--disable-ipv6]
               [--allow-host-loopback] [--dns-upstream IP[:PORT]] [--mac XX:XX:XX:XX:XX:XX]
      rrun-net --netns-path /proc/PID/ns/net --userns-path /proc/PID/ns/user ...
+     rrun-net --netns-pid-fd N ...   (read the PID from fd N: start before the container)
 
    A namespace child creates tap0 inside the container's network namespace (net-ns.c); the
    helper stays in the host's, sandboxes itself (net-sandbox.c), writes "1" to the ready
@@ -312,14 +313,18 @@ fd_hung_up (int fd)
 
 /* ---- main ---- */
 
+
 static guint tap_batch = 256;
-static int opt_netns_pid = 0, opt_ready_fd = -1, opt_exit_fd = -1, opt_mtu = 65520;
+static int opt_netns_pid = 0, opt_netns_pid_fd = -1, opt_ready_fd = -1, opt_exit_fd = -1,
+           opt_mtu = 65520;
 static char *opt_netns_path, *opt_userns_path, *opt_api_socket, *opt_cidr, *opt_dns_upstream,
     *opt_mac;
 static gboolean opt_enable_ipv6, opt_disable_ipv6, opt_allow_host_loopback, opt_debug;
 
 static const GOptionEntry entries[] = {
   { "netns-pid", 0, 0, G_OPTION_ARG_INT, &opt_netns_pid, "A process in the container", "PID" },
+  { "netns-pid-fd", 0, 0, G_OPTION_ARG_INT, &opt_netns_pid_fd,
+    "Read that PID from this fd (a line), once the container exists", "FD" },
   { "netns-path", 0, 0, G_OPTION_ARG_FILENAME, &opt_netns_path, "Network namespace", "PATH" },
   { "userns-path", 0, 0, G_OPTION_ARG_FILENAME, &opt_userns_path, "Its user namespace", "PATH" },
   { "ready-fd", 0, 0, G_OPTION_ARG_INT, &opt_ready_fd, "Write \"1\" once the tap is up", "FD" },
@@ -337,12 +342,41 @@ static const GOptionEntry entries[] = {
   { NULL },
 };
 
+static int
+cmp_int (const void *a, const void *b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+/* rrun spawns us with posix_spawn (no fork of rrun, no fd walk: ~3 ms less on its critical
+   path), which leaves every inherited fd without O_CLOEXEC open: close all but stdio and
+   the fds named on the command line, so that a pipe of rrun's caller is never held here. */
+static void
+close_other_fds (void)
+{
+  int keep[] = { 2, opt_ready_fd, opt_exit_fd, opt_netns_pid_fd };
+  unsigned int from;
+
+  qsort (keep, G_N_ELEMENTS (keep), sizeof keep[0], cmp_int);
+  from = 3;
+  for (gsize i = 0; i < G_N_ELEMENTS (keep); i++)
+    {
+      if (keep[i] < (int) from)
+        continue;
+      if ((unsigned int) keep[i] > from)
+        syscall (SYS_close_range, from, (unsigned int) keep[i] - 1, 0);
+      from = (unsigned int) keep[i] + 1;
+    }
+  syscall (SYS_close_range, from, ~0U, 0);
+}
+
 static gboolean
 configure (NetConfig *cfg, GError **error)
 {
   memset (cfg, 0, sizeof *cfg);
-  if ((opt_netns_pid > 0) == (opt_netns_path != NULL))
-    return net_throw (error, "invalid arguments: give one of --netns-pid or --netns-path");
+  if ((opt_netns_pid > 0) + (opt_netns_path != NULL) + (opt_netns_pid_fd >= 0) != 1)
+    return net_throw (error, "invalid arguments: give one of --netns-pid, --netns-pid-fd or "
+                             "--netns-path");
   cfg->netns_pid = opt_netns_pid;
   cfg->netns_path = opt_netns_path;
   cfg->userns_path = opt_userns_path;
@@ -383,6 +417,7 @@ run (GError **error)
 {
   Net net = { 0 };
   NetNsResult ns = { .tap_fd = -1, .connector_fd = -1 };
+  NetNsChild child = { -1, 0 };
   SlirpConfig sc = { 0 };
   NetFwd *fwd = NULL;
   NetApi *api = NULL;
@@ -391,9 +426,7 @@ run (GError **error)
 
   if (!configure (&net.cfg, error))
     return 1;
-  if (!net_ns_setup (&net.cfg, &ns, error))
-    return 1;
-  net.tap_fd = ns.tap_fd;
+  net.tap_fd = -1;
   net.pollfds = g_array_sized_new (FALSE, FALSE, sizeof (GPollFD), 64);
   net.timers = g_ptr_array_new ();
 
@@ -413,12 +446,28 @@ run (GError **error)
   sc.if_mtu = net.cfg.mtu;
   sc.if_mru = net.cfg.mtu;
   sc.disable_host_loopback = !net.cfg.allow_host_loopback;
+  /* libslirp needs no namespace: set it up while the container is still being made. */
   net.slirp = slirp_new (&sc, &slirp_callbacks, &net);
   if (net.slirp == NULL)
     {
       net_throw (error, "cannot start libslirp: slirp_new failed");
       goto out;
     }
+  /* With --netns-pid-fd the child is forked now and waits for the pid itself: the fork
+     (milliseconds on a busy machine) is off the container's start-up path. */
+  if (!net_ns_start (&net.cfg, opt_netns_pid_fd, opt_exit_fd, &child, error))
+    goto out;
+  if (!net_ns_finish (&child, &ns, &net.cfg.netns_pid, error))
+    {
+      status = *error != NULL ? 1 : 0;
+      goto out;
+    }
+  if (opt_netns_pid_fd >= 0)
+    {
+      close (opt_netns_pid_fd);
+      g_debug ("container pid %d", (int) net.cfg.netns_pid);
+    }
+  net.tap_fd = ns.tap_fd;
   net.dns = net_dns_new (&net.cfg, net.tap_fd);
   fwd = net_fwd_new (net.slirp, &net.cfg, ns.connector_fd);
   if (opt_api_socket != NULL && (api = net_api_new (opt_api_socket, fwd, error)) == NULL)
@@ -548,6 +597,7 @@ main (int argc, char **argv)
       fprintf (stderr, "rrun-net: invalid arguments: %s\n", error->message);
       return 2;
     }
+  close_other_fds ();
   if (g_getenv ("RRUN_NET_BATCH") != NULL)
     tap_batch = (guint) CLAMP (atoi (g_getenv ("RRUN_NET_BATCH")), 1, 1024);
   if (opt_debug)

@@ -29,6 +29,8 @@ typedef enum
   RRUN_STEP_USER,
   RRUN_STEP_SECCOMP,
   RRUN_STEP_EXEC,
+  RRUN_STEP_JOIN_USERNS,  /* --network container:/ns: entering the owner's user namespace */
+  RRUN_STEP_JOIN_NETNS,   /* ... and then its network namespace */
 } RrunChildStep;
 
 typedef struct

@@ -311,7 +311,7 @@ stop_fuse (pid_t fuse)
 void
 rrun_container_child_main (const RrunChildPlan *p)
 {
-  pid_t container, fuse;
+  pid_t container, fuse, parent = getppid ();
   int status;
   int up[2] = { -1, -1 }, down[2] = { -1, -1 }; /* --userns=nomap handshake */
 
@@ -319,10 +319,22 @@ rrun_container_child_main (const RrunChildPlan *p)
      rrun's forwarding. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   setsid ();
+  for (int i = 0; i < 3; i++)
+    if (p->close_fds[i] >= 0)
+      close (p->close_fds[i]);
   if (rrun_child_wait_byte (p->report_fd) < 0)
     _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
+  /* The owner of the network namespace to join, whose maps the host checked; we are its
+     creator's uid, so we get every capability there. */
+  if (p->join_netns && setns (p->join_userns_fd, CLONE_NEWUSER) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_USERNS, p->join_what);
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the user namespace");
+  /* An euid change (container root is a subordinate id with keep-id) clears the death
+     signal: set it again, and catch a parent that died meanwhile. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent)
+    _exit (RRUN_EXIT_SETUP_FAILED);
   /* When container root is a subordinate id (keep-id), the id change above made us
      non-dumpable, which hides /proc/PID/ns from rrun-net and the host side. The execve
      of the command sets dumpable again from the file, as for any process. */
@@ -331,6 +343,8 @@ rrun_container_child_main (const RrunChildPlan *p)
      stay outside it, so that the command is PID 1 and `ps` inside does not list it. */
   if (unshare (p->unshare_flags & ~CLONE_NEWPID) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "namespaces");
+  if (p->join_netns && setns (p->join_netns_fd, CLONE_NEWNET) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_NETNS, p->join_what);
   /* Nothing mounted from here on may propagate to the host, nor the reverse. */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT_PRIVATE, "/");

@@ -50,6 +50,13 @@ typedef struct
      still root of the user namespace then, so files of subordinate ids go too). */
   const char *empty_after[2];
 
+  /* --network container:/ns: instead of a new user namespace, enter join_userns_fd (the
+     owner of join_netns_fd, already mapped), then join join_netns_fd. */
+  int join_netns;
+  int join_userns_fd;
+  int join_netns_fd;
+  const char *join_what;       /* for messages: the container's name or the path */
+
   /* Namespaces after the user namespace. */
   int unshare_flags;           /* CLONE_NEWNS always; UTS, IPC, NET, CGROUP, PID */
   int loopback_up;             /* a new network namespace: bring lo up */
@@ -87,6 +94,9 @@ typedef struct
      otherwise. */
   const char *inner_uid_map;
   const char *inner_gid_map;
+  /* rrun's own fds the setup processes must not keep (-1: none): the network helper's
+     exit, pid and ready pipes, whose hang-up must mean rrun is gone. */
+  int close_fds[3];
 
   /* Channel to the host: records (child-report.h), the pty master, sync bytes. */
   int report_fd;

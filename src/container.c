@@ -5,6 +5,7 @@
 #include "image-tool.h"
 #include "log.h"
 #include "namespaces.h"
+#include "netns-join.h"
 #include "network.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
@@ -20,6 +21,7 @@
 #include "util/path.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -46,6 +48,7 @@ rrun_run_options_clear (RrunRunOptions *o)
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
+  g_free (o->mac_address);
   g_free (o->userns);
   g_strfreev (o->volumes);
   g_strfreev (o->tmpfs);
@@ -75,6 +78,7 @@ typedef struct
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;
+  RrunNetnsJoin *join;     /* --network container:/ns: */
   RrunNetwork *net;
   RrunCgroup *cgroup;
   int sigfd;
@@ -82,11 +86,38 @@ typedef struct
   sigset_t old_mask;
 } RrunContainer;
 
+/* Whether every child of ours still running is `except`. */
+static gboolean
+only_child_left (pid_t except)
+{
+  g_autoptr(GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  if (tasks == NULL || except <= 0)
+    return FALSE;
+  while ((tid = g_dir_read_name (tasks)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/children", tid);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) pids = NULL;
+
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        return FALSE;
+      pids = g_strsplit (g_strstrip (text), " ", -1);
+      for (guint i = 0; pids[i] != NULL; i++)
+        if (*pids[i] != '\0' && atoi (pids[i]) != (int) except)
+          return FALSE;
+    }
+  return TRUE;
+}
+
 /* rrun is a child subreaper while it runs a container: setup processes orphaned when
    their parent is killed (PID 1 of a failed start, fuse-overlayfs) come back to it, and
-   are reaped here rather than left as zombies. Bounded: 2 s at most. */
+   are reaped here rather than left as zombies. Bounded: 2 s at most. The network helper
+   (`except`) is not waited for: it exits on its own once its exit fd hung up, and its exit
+   (the kernel unregisters tap0, an RCU grace period) would add 5-20 ms to every run. */
 static void
-reap_orphans (void)
+reap_orphans (pid_t except)
 {
   for (int i = 0; i < 2000; i++)
     {
@@ -95,7 +126,11 @@ reap_orphans (void)
       if (p < 0)
         return; /* ECHILD: nothing left */
       if (p == 0)
-        g_usleep (1000);
+        {
+          if (only_child_left (except))
+            return;
+          g_usleep (1000);
+        }
     }
 }
 
@@ -103,16 +138,23 @@ static void
 container_free (RrunContainer *c)
 {
   g_autoptr(GError) local = NULL;
+  pid_t helper;
 
   if (c == NULL)
     return;
   rrun_tty_restore (&c->tty);
   rrun_container_process_destroy (&c->proc);
   /* The helper and the cgroup outlive nothing: the container is gone by now. */
-  g_clear_pointer (&c->net, rrun_network_free);
+  helper = rrun_network_get_helper_pid (c->net);
+  if (c->net != NULL)
+    {
+      g_clear_pointer (&c->net, rrun_network_detach);
+      rrun_debug_phase ("network stopped");
+    }
   g_clear_pointer (&c->net_opts, rrun_network_options_free);
+  g_clear_pointer (&c->join, rrun_netns_join_free);
   g_clear_pointer (&c->cgroup, rrun_cgroup_free);
-  reap_orphans ();
+  reap_orphans (helper);
   rrun_close_fdp (&c->sigfd);
   if (c->signals_blocked)
     sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
@@ -125,6 +167,7 @@ container_free (RrunContainer *c)
       && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
     rrun_warning ("cannot remove the container's writable layer: %s", local->message);
   rrun_close_fdp (&c->lock_fd);
+  rrun_debug_phase ("cleaned up");
   g_free (c->id);
   g_free (c->run_dir);
   rrun_idmap_free (c->map);
@@ -198,15 +241,37 @@ write_file (const char *dir, const char *name, const char *text, char **out_path
   return TRUE;
 }
 
-/* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run dir. */
+/* The joined container's copy of name (hosts, resolv.conf), or NULL. A copy, not the file
+   itself: it goes with that container's run dir, while this one may outlive it. */
+static char *
+joined_file (const RrunNetnsJoin *join, const char *name)
+{
+  g_autofree char *path = NULL;
+  char *text = NULL;
+
+  if (join == NULL || join->run_dir == NULL)
+    return NULL;
+  path = g_build_filename (join->run_dir, name, NULL);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  return text;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf for the container, in its run dir; with
+   --network container: the joined container's hosts and resolv.conf. */
 static gboolean
 write_etc_files (const char *run_dir, const char *hostname, const RrunNetworkOptions *net,
-                 RrunMountPlanOptions *mo, GError **error)
+                 const RrunNetnsJoin *join, RrunMountPlanOptions *mo, GError **error)
 {
-  g_autofree char *hosts = rrun_network_hosts_text (net, hostname);
+  g_autofree char *hosts = joined_file (join, "hosts");
   g_autofree char *host_name = rrun_network_hostname_text (hostname);
-  g_autofree char *resolv = rrun_network_resolv_conf_text (net, NULL);
+  g_autofree char *resolv = joined_file (join, "resolv.conf");
   char *p1 = NULL, *p2 = NULL, *p3 = NULL;
+
+  if (hosts == NULL)
+    hosts = rrun_network_hosts_text (net, hostname);
+  if (resolv == NULL)
+    resolv = rrun_network_resolv_conf_text (net, NULL);
 
   if (!write_file (run_dir, "hostname", host_name, &p1, error)
       || !write_file (run_dir, "hosts", hosts, &p2, error)
@@ -242,11 +307,11 @@ before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
 {
   StartHookData *d = user_data;
 
-  /* The command sees the network ready: tap0 up, ports published. The holder shares the
-     command's network namespace and is in the user namespace that owns it (with
-     --userns=nomap the command is in a nested one, which does not). */
-  if (!rrun_network_start (d->c->net_opts, d->c->proc.holder, d->c->run_dir, &d->c->net,
-                           error))
+  /* The command sees the network ready: tap0 up, ports published. The helper was spawned
+     before the namespaces existed and has been waiting for a pid in them: the holder's,
+     which shares the command's network namespace and is in the user namespace that owns
+     it (with --userns=nomap the command is in a nested one, which does not). */
+  if (!rrun_network_attach (d->c->net, d->c->net_opts, d->c->proc.holder, error))
     return FALSE;
   rrun_debug_phase ("network ready");
 
@@ -438,7 +503,14 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   for (guint i = 0; o->add_host && o->add_host[i]; i++)
     if (!rrun_network_options_add_host (c->net_opts, o->add_host[i], error))
       return FALSE;
-  if (!rrun_network_check_ports (c->net_opts, error))
+  if (o->mac_address != NULL && !rrun_network_options_set_mac (c->net_opts, o->mac_address, error))
+    return FALSE;
+  if (!rrun_network_options_check (c->net_opts, o->hostname != NULL, error)
+      || !rrun_network_check_ports (c->net_opts, error))
+    return FALSE;
+  /* The container enters the owner of the namespace it joins: its id map must be ours. */
+  if (rrun_network_options_joins (c->net_opts)
+      && !rrun_netns_join_open (config, c->net_opts, c->map, &c->join, error))
     return FALSE;
 
   /* What runs, as whom, where. */
@@ -480,7 +552,10 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
                                 o->args, &argv, error)
       || !rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error))
     return FALSE;
-  hostname = o->hostname ? g_strdup (o->hostname) : g_strndup (c->id, 12);
+  /* With --network container: the host name is that container's, as with docker. */
+  hostname = o->hostname              ? g_strdup (o->hostname)
+             : c->join && c->join->hostname ? g_strdup (c->join->hostname)
+                                      : g_strndup (c->id, 12);
   if (strlen (hostname) > 64)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid hostname \"%s\": longer than 64 characters", hostname);
@@ -513,7 +588,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   merged = g_build_filename (c->run_dir, "merged", NULL);
   if (!rrun_path_mkdir_p (merged, 0700, error))
     return FALSE;
-  if (!write_etc_files (c->run_dir, hostname, c->net_opts, &mo, error))
+  if (!write_etc_files (c->run_dir, hostname, c->net_opts, c->join, &mo, error))
     return FALSE;
   /* Owned here, so that every early return frees them. */
   etc_hostname = (char *) mo.etc_hostname;
@@ -567,16 +642,23 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
       plan.unshare_flags |= CLONE_NEWNET;
       plan.loopback_up = TRUE;
     }
-  else if (c->net_opts->mode == RRUN_NETWORK_NS)
-    return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                       "cannot join network namespace \"%s\": not supported by run yet",
-                       c->net_opts->ns_path);
+  plan.join_userns_fd = -1;
+  plan.join_netns_fd = -1;
+  if (c->join != NULL)
+    {
+      plan.join_netns = TRUE;
+      plan.join_userns_fd = c->join->userns_fd;
+      plan.join_netns_fd = c->join->netns_fd;
+      plan.join_what = c->join->what;
+    }
   /* Its own cgroup, when one can be had (created now, entered right after clone). */
   rrun_cgroup_gc (NULL);
   if (!rrun_cgroup_prepare (o->cgroups ? o->cgroups : config->cgroups, o->limits, c->id,
                             &c->cgroup, error))
     return FALSE;
-  mo.new_netns = (plan.unshare_flags & CLONE_NEWNET) != 0;
+  /* A joined namespace is owned by the user namespace the container enters: it may mount
+     a fresh sysfs there too. */
+  mo.new_netns = (plan.unshare_flags & CLONE_NEWNET) != 0 || plan.join_netns;
   mo.new_cgroupns = TRUE;
   /* A delegated subtree is the container's own: nested tools may write it. */
   mo.cgroup_writable = rrun_cgroup_path (c->cgroup) != NULL;
@@ -661,6 +743,12 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (c->sigfd < 0)
     return rrun_throw_errno (error, errno, "cannot create a signalfd");
 
+  /* The network helper starts now, so that its exec, libraries and libslirp set-up overlap
+     the id maps and mounts; it joins the container once PID 1 exists (before_exec). */
+  if (!rrun_network_spawn (c->net_opts, c->run_dir, &c->net, error))
+    return FALSE;
+  rrun_network_get_setup_fds (c->net, plan.close_fds);
+  rrun_debug_phase ("network helper spawned");
   hook_data.tty = o->tty;
   hook_data.host_tty = &c->tty;
   hook_data.c = c;
@@ -678,6 +766,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
     state.network = o->network ? o->network : config->network;
     state.volumes = o->volumes;
     state.tmpfs = o->tmpfs;
+    state.userns = (char *) rrun_idmap_mode_name (c->map->mode);
 
     /* For rrun ps and rrun port; goes with the run dir. */
     if (!rrun_state_write (&state, error))

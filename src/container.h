@@ -27,7 +27,8 @@ typedef struct
   gboolean privileged;
   char **cap_add;
   char **cap_drop;
-  char *network;           /* none, host, slirp[...]; NULL: config default */
+  char *network;           /* none, host, slirp[...], ns:PATH, container:NAME; NULL: config */
+  char *mac_address;       /* --mac-address (slirp only) */
   char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
   char **volumes;          /* -v SRC:DST[:ro] */
   char **tmpfs;            /* --tmpfs DST[:opts] */

@@ -352,6 +352,18 @@ get_ranges (const char *user, uid_t uid, gboolean groups, GArray **out, GError *
   return FALSE;
 }
 
+const char *
+rrun_idmap_mode_name (RrunUsernsMode mode)
+{
+  switch (mode)
+    {
+    case RRUN_USERNS_KEEP_ID: return "keep-id";
+    case RRUN_USERNS_NOMAP: return "nomap";
+    case RRUN_USERNS_SINGLE: return "single";
+    default: return "auto";
+    }
+}
+
 gboolean
 rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
 {

@@ -76,6 +76,9 @@ char *rrun_idmap_format (GArray *mappings);
 /* Map a container id to the host id (for tests and messages); FALSE when unmapped. */
 gboolean rrun_idmap_to_host (GArray *mappings, guint32 container_id, guint32 *out_host_id);
 
+/* "auto", "keep-id", "nomap" or "single", as --userns takes it. */
+const char *rrun_idmap_mode_name (RrunUsernsMode mode);
+
 /* Decide the id map for this user: mode "auto", "keep-id", "nomap" or "single".
    keep-id and nomap need a subordinate range (no single-ID fallback).
    "auto" falls back to a single mapping when there is no range or newuidmap is unusable,

@@ -62,6 +62,8 @@ step_verb (int step)
     case RRUN_STEP_USER: return "switch to the";
     case RRUN_STEP_SECCOMP: return "install the seccomp";
     case RRUN_STEP_EXEC: return "execute";
+    case RRUN_STEP_JOIN_USERNS: return "enter the user namespace of";
+    case RRUN_STEP_JOIN_NETNS: return "join the network namespace of";
     default: return "set up";
     }
 }
@@ -188,7 +190,10 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
   host_fd = sv[0];
   plan->report_fd = sv[1];
 
-  pid = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+  /* Joining another network namespace means entering its owner, an existing user namespace
+     (setns in the child, which is single-threaded as setns requires); else a new one. */
+  pid = (pid_t) syscall (SYS_clone, (plan->join_netns ? 0 : CLONE_NEWUSER) | SIGCHLD, NULL,
+                         NULL, NULL, NULL);
   if (pid == 0)
     {
       close (host_fd);
@@ -205,7 +210,7 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
   proc->holder = pid;
   rrun_debug_phase ("holder cloned");
 
-  if (!rrun_idmap_write_maps (map, pid, error)
+  if ((!plan->join_netns && !rrun_idmap_write_maps (map, pid, error))
       || (hooks && hooks->after_clone && !hooks->after_clone (pid, hooks->user_data, error)))
     {
       rrun_container_process_destroy (proc);

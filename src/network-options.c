@@ -60,6 +60,7 @@ rrun_network_options_free (RrunNetworkOptions *opts)
   if (opts == NULL)
     return;
   g_free (opts->ns_path);
+  g_free (opts->container);
   g_free (opts->cidr);
   g_free (opts->dns_upstream);
   g_free (opts->mac);
@@ -99,6 +100,7 @@ parse_cidr (const char *text, guint32 *out_net, guint *out_len)
   return TRUE;
 }
 
+/* XX:XX:XX:XX:XX:XX, unicast (the group bit of the first byte clear), not all zero. */
 static gboolean
 valid_mac (const char *text)
 {
@@ -108,7 +110,8 @@ valid_mac (const char *text)
   return sscanf (text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
                  &extra)
              == 6
-         && strlen (text) == 17 && (b[0] & 1) == 0;
+         && strlen (text) == 17 && (b[0] & 1) == 0
+         && (b[0] | b[1] | b[2] | b[3] | b[4] | b[5]) != 0;
 }
 
 static gboolean
@@ -205,8 +208,8 @@ set_slirp_option (RrunNetworkOptions *opts, const char *kv, GError **error)
     {
       if (!valid_mac (value))
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                           "invalid --network option \"mac=%s\": expected a unicast "
-                           "XX:XX:XX:XX:XX:XX",
+                           "invalid --network option \"mac=%s\": expected a unicast, "
+                           "non-zero XX:XX:XX:XX:XX:XX",
                            value);
       g_free (opts->mac);
       opts->mac = g_strdup (value);
@@ -240,6 +243,21 @@ rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text, GErro
       g_free (opts->ns_path);
       opts->ns_path = g_strdup (path);
     }
+  else if (g_str_has_prefix (text, "container:"))
+    {
+      const char *what = text + strlen ("container:");
+
+      if (*what == '\0')
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "invalid --network \"%s\": no container named", text);
+          rrun_add_hint (error, "use --network container:NAME or container:ID (see rrun ps)");
+          return FALSE;
+        }
+      opts->mode = RRUN_NETWORK_CONTAINER;
+      g_free (opts->container);
+      opts->container = g_strdup (what);
+    }
   else if (g_str_equal (text, "slirp") || g_str_equal (text, "slirp4netns")
            || g_str_has_prefix (text, "slirp:") || g_str_has_prefix (text, "slirp4netns:"))
     {
@@ -258,7 +276,8 @@ rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text, GErro
   else
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --network \"%s\"", text);
-      rrun_add_hint (error, "use slirp[:key=value,...], none, host or ns:/proc/PID/ns/net");
+      rrun_add_hint (error, "use slirp[:key=value,...], none, host, container:NAME or "
+                            "ns:/proc/PID/ns/net");
       return FALSE;
     }
   return TRUE;
@@ -268,6 +287,91 @@ gboolean
 rrun_network_options_needs_netns (const RrunNetworkOptions *opts)
 {
   return opts->mode == RRUN_NETWORK_SLIRP || opts->mode == RRUN_NETWORK_NONE;
+}
+
+gboolean
+rrun_network_options_joins (const RrunNetworkOptions *opts)
+{
+  return opts->mode == RRUN_NETWORK_NS || opts->mode == RRUN_NETWORK_CONTAINER;
+}
+
+gboolean
+rrun_network_options_set_mac (RrunNetworkOptions *opts, const char *mac, GError **error)
+{
+  if (!valid_mac (mac))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --mac-address \"%s\": expected "
+                  "a unicast, non-zero XX:XX:XX:XX:XX:XX", mac);
+      rrun_add_hint (error, "the first byte must be even, e.g. 02:42:ac:11:00:02");
+      return FALSE;
+    }
+  g_free (opts->mac);
+  opts->mac = g_strdup (mac);
+  return TRUE;
+}
+
+static const char *
+mode_text (const RrunNetworkOptions *opts)
+{
+  switch (opts->mode)
+    {
+    case RRUN_NETWORK_NONE: return "none";
+    case RRUN_NETWORK_HOST: return "host";
+    case RRUN_NETWORK_NS: return "ns:";
+    case RRUN_NETWORK_CONTAINER: return "container:";
+    default: return "slirp";
+    }
+}
+
+static gboolean
+conflict (GError **error, const char *option, const RrunNetworkOptions *opts, const char *why)
+{
+  const char *arg = opts->mode == RRUN_NETWORK_NS ? opts->ns_path
+                    : opts->mode == RRUN_NETWORK_CONTAINER ? opts->container : "";
+
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot use %s with --network %s%s: %s",
+              option, mode_text (opts), arg, why);
+  return FALSE;
+}
+
+gboolean
+rrun_network_options_check (const RrunNetworkOptions *opts, gboolean hostname_given,
+                            GError **error)
+{
+  if (opts->mode == RRUN_NETWORK_SLIRP)
+    return TRUE;
+  if (opts->ports->len > 0)
+    {
+      conflict (error, "-p/-P", opts,
+                opts->mode == RRUN_NETWORK_CONTAINER
+                    ? "ports are published by the container that owns the network"
+                    : "ports are published only by the slirp network");
+      rrun_add_hint (error, opts->mode == RRUN_NETWORK_CONTAINER
+                                ? "publish the port when starting that container"
+                                : "leave out -p, or use --network slirp");
+      return FALSE;
+    }
+  if (opts->mac != NULL)
+    {
+      conflict (error, "--mac-address", opts,
+                "only the slirp network creates an interface whose address rrun sets");
+      rrun_add_hint (error, "leave out --mac-address, or use --network slirp");
+      return FALSE;
+    }
+  if (opts->mode != RRUN_NETWORK_CONTAINER)
+    return TRUE;
+  if (hostname_given)
+    conflict (error, "--hostname", opts, "the host name is the joined container's");
+  else if (opts->dns_servers->len > 0 || opts->dns_search->len > 0
+           || opts->dns_options->len > 0)
+    conflict (error, "--dns, --dns-search or --dns-option", opts,
+              "/etc/resolv.conf is the joined container's");
+  else if (opts->hosts->len > 0)
+    conflict (error, "--add-host", opts, "/etc/hosts is the joined container's");
+  else
+    return TRUE;
+  rrun_add_hint (error, "give the option to the container that owns the network");
+  return FALSE;
 }
 
 /* "80" or "8000-8002"; an empty text is a range of length 0 (random). */

@@ -16,7 +16,8 @@ typedef enum
   RRUN_NETWORK_SLIRP, /* own network namespace, rrun-net (default) */
   RRUN_NETWORK_NONE,  /* own network namespace with lo only */
   RRUN_NETWORK_HOST,  /* no network namespace: the host's interfaces */
-  RRUN_NETWORK_NS,    /* join an existing namespace: ns:/proc/PID/ns/net */
+  RRUN_NETWORK_NS,    /* join an existing namespace: ns:/proc/PID/ns/net or any netns file */
+  RRUN_NETWORK_CONTAINER, /* join a running container's namespace: container:NAME|ID */
 } RrunNetworkMode;
 
 typedef struct
@@ -37,6 +38,7 @@ typedef struct
 {
   RrunNetworkMode mode;
   char *ns_path;            /* RRUN_NETWORK_NS */
+  char *container;          /* RRUN_NETWORK_CONTAINER: its name or id */
   /* slirp:k=v,... */
   char *cidr;               /* "10.0.2.0/24" */
   guint mtu;                /* 65520 */
@@ -57,10 +59,19 @@ RrunNetworkOptions *rrun_network_options_new (const RrunConfig *config, GError *
 void rrun_network_options_free (RrunNetworkOptions *opts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNetworkOptions, rrun_network_options_free)
 
-/* --network slirp[:k=v,...] | none | host | ns:/proc/PID/ns/net.
+/* --network slirp[:k=v,...] | none | host | ns:PATH | container:NAME|ID.
    Keys: cidr, mtu, enable_ipv6, allow_host_loopback, dns_upstream, mac. */
 gboolean rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text,
                                         GError **error);
+/* --mac-address XX:XX:XX:XX:XX:XX: tap0's address (slirp only; unicast, not all zero). */
+gboolean rrun_network_options_set_mac (RrunNetworkOptions *opts, const char *mac,
+                                       GError **error);
+/* Once every option is in: refuse combinations that cannot work, as docker does ("conflicting
+   options"): -p/-P and --mac-address without slirp; --hostname, --dns*, --add-host with
+   container: (the joined container's files and host name are used). hostname_given: whether
+   --hostname was passed. */
+gboolean rrun_network_options_check (const RrunNetworkOptions *opts, gboolean hostname_given,
+                                     GError **error);
 /* -p [hostIP:][hostPort:]containerPort[/tcp|/udp]; ports may be ranges (8000-8002:80-82);
    a bare containerPort (or an empty hostPort) gets a random host port. */
 gboolean rrun_network_options_add_publish (RrunNetworkOptions *opts, const char *text,
@@ -79,6 +90,8 @@ gboolean rrun_network_options_add_host (RrunNetworkOptions *opts, const char *te
                                         GError **error);
 /* Whether the container gets a network namespace of its own (slirp, none). */
 gboolean rrun_network_options_needs_netns (const RrunNetworkOptions *opts);
+/* Whether it joins an existing one (ns:, container:). */
+gboolean rrun_network_options_joins (const RrunNetworkOptions *opts);
 
 /* The container's address, gateway and DNS address for opts' cidr ("10.0.2.100", ...). */
 gboolean rrun_network_options_addresses (const RrunNetworkOptions *opts, char **out_guest,
@@ -108,9 +121,26 @@ typedef struct RrunNetwork RrunNetwork;
    when the forking thread exits). */
 gboolean rrun_network_start (const RrunNetworkOptions *opts, pid_t container_pid,
                              const char *run_dir, RrunNetwork **out, GError **error);
+/* The same in two steps, so that the helper's start (exec, libraries, libslirp) overlaps
+   the container's: spawn it before the container's namespaces exist (it waits for a pid);
+   attach once PID 1 exists (returns when tap0 is up and every port is published). For
+   host/none/ns/container modes spawn starts nothing and attach does nothing. */
+gboolean rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir,
+                             RrunNetwork **out, GError **error);
+gboolean rrun_network_attach (RrunNetwork *net, const RrunNetworkOptions *opts,
+                              pid_t container_pid, GError **error);
+/* The fds rrun holds for the helper (exit, pid, ready; -1 when none): the container's
+   setup processes close their inherited copies, so only rrun's exit stops the helper. */
+void rrun_network_get_setup_fds (const RrunNetwork *net, int out_fds[3]);
+
 /* Stop the helper (its exit fd hangs up; SIGKILL after 2 s) and reap it. NULL is fine. */
 void rrun_network_free (RrunNetwork *net);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNetwork, rrun_network_free)
+
+/* Stop the helper without waiting for its exit: hang up its exit fd and reap it only when
+   it is gone already. For rrun's own teardown, where its exit (the kernel removes tap0)
+   would cost milliseconds; the caller's process must end soon, or reap it. */
+void rrun_network_detach (RrunNetwork *net);
 
 /* The helper's pid (0 when none runs). */
 pid_t rrun_network_get_helper_pid (const RrunNetwork *net);

@@ -24,6 +24,7 @@ rrun_state_free (RrunState *s)
   g_free (s->network);
   g_strfreev (s->volumes);
   g_strfreev (s->tmpfs);
+  g_free (s->userns);
   g_free (s);
 }
 
@@ -56,6 +57,8 @@ rrun_state_write (const RrunState *s, GError **error)
   rrun_json_add_string (b, "network", s->network);
   rrun_json_add_strv (b, "volumes", (const char *const *) s->volumes);
   rrun_json_add_strv (b, "tmpfs", (const char *const *) s->tmpfs);
+  json_builder_set_member_name (b, "userns");
+  json_builder_add_string_value (b, s->userns ? s->userns : "");
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -120,6 +123,9 @@ read_state (const char *run_dir)
   s->cgroup = g_strdup (json_object_get_string_member_with_default (o, "cgroup", ""));
   if (*s->cgroup == '\0')
     g_clear_pointer (&s->cgroup, g_free);
+  s->userns = g_strdup (json_object_get_string_member_with_default (o, "userns", ""));
+  if (*s->userns == '\0')
+    g_clear_pointer (&s->userns, g_free);
   s->run_dir = g_strdup (run_dir);
   s->args = strv_member (o, "args");
   s->image_id = string_member (o, "image_id");

@@ -25,6 +25,7 @@ typedef struct
   char *network;   /* --network as given, or the config default; NULL: slirp */
   char **volumes;  /* -v as given */
   char **tmpfs;    /* --tmpfs as given */
+  char *userns;    /* its --userns mode as run ("auto", "keep-id", "single"), or NULL */
 } RrunState;
 
 void rrun_state_free (RrunState *state);

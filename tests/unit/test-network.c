@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "netns-join.h"
 #include "network.h"
 
 static RrunNetworkOptions *
@@ -36,6 +37,13 @@ test_mode (void)
   g_assert_true (rrun_network_options_set_mode (o, "ns:/proc/42/ns/net", &error));
   g_assert_cmpint (o->mode, ==, RRUN_NETWORK_NS);
   g_assert_cmpstr (o->ns_path, ==, "/proc/42/ns/net");
+  g_assert_true (rrun_network_options_joins (o));
+  g_assert_false (rrun_network_options_needs_netns (o));
+  g_assert_true (rrun_network_options_set_mode (o, "container:web", &error));
+  g_assert_cmpint (o->mode, ==, RRUN_NETWORK_CONTAINER);
+  g_assert_cmpstr (o->container, ==, "web");
+  g_assert_true (rrun_network_options_joins (o));
+  g_assert_false (rrun_network_options_needs_netns (o));
   g_assert_true (rrun_network_options_set_mode (
       o, "slirp:cidr=10.0.3.0/24,mtu=1500,enable_ipv6=false,allow_host_loopback=true,"
          "dns_upstream=127.0.0.1:5353,mac=02:00:00:00:00:01",
@@ -57,8 +65,10 @@ test_mode_errors (void)
   {
     const char *text, *message;
   } cases[] = {
-    { "bridge", "invalid --network \"bridge\"\nhint: use slirp[:key=value,...], none, host or "
-                "ns:/proc/PID/ns/net" },
+    { "bridge", "invalid --network \"bridge\"\nhint: use slirp[:key=value,...], none, host, "
+                "container:NAME or ns:/proc/PID/ns/net" },
+    { "container:", "invalid --network \"container:\": no container named\nhint: use --network "
+                    "container:NAME or container:ID (see rrun ps)" },
     { "ns:relative", "invalid --network \"ns:relative\": the namespace path must be absolute" },
     { "slirp:mtu=70000", "invalid --network option \"mtu=70000\": expected 1280 to 65520" },
     { "slirp:cidr=10.0.2.0/30",
@@ -66,7 +76,10 @@ test_mode_errors (void)
     { "slirp:allow_host_loopback=yes",
       "invalid --network option \"allow_host_loopback=yes\": expected true or false" },
     { "slirp:mac=01:00:00:00:00:01",
-      "invalid --network option \"mac=01:00:00:00:00:01\": expected a unicast "
+      "invalid --network option \"mac=01:00:00:00:00:01\": expected a unicast, non-zero "
+      "XX:XX:XX:XX:XX:XX" },
+    { "slirp:mac=00:00:00:00:00:00",
+      "invalid --network option \"mac=00:00:00:00:00:00\": expected a unicast, non-zero "
       "XX:XX:XX:XX:XX:XX" },
     { "slirp:dns_upstream=dns.example",
       "invalid --network option \"dns_upstream=dns.example\": expected IP, IP:PORT or "
@@ -385,6 +398,132 @@ test_addresses (void)
   g_assert_cmpstr (dns, ==, "172.16.5.3");
 }
 
+static void
+test_mac_address (void)
+{
+  static const char *const bad[] = { "01:00:5e:00:00:01", "00:00:00:00:00:00", "ff:ff:ff:ff:ff:ff",
+                                     "02:00:00:00:00", "02:00:00:00:00:00:00", "zz:00:00:00:00:00",
+                                     "02-00-00-00-00-01" };
+  g_autoptr (RrunNetworkOptions) o = new_opts ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (rrun_network_options_set_mac (o, "02:42:ac:11:00:02", &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (o->mac, ==, "02:42:ac:11:00:02");
+  g_assert_true (rrun_network_options_check (o, TRUE, &error));
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autofree char *want = g_strdup_printf (
+          "invalid --mac-address \"%s\": expected a unicast, non-zero XX:XX:XX:XX:XX:XX\n"
+          "hint: the first byte must be even, e.g. 02:42:ac:11:00:02", bad[i]);
+
+      g_assert_false (rrun_network_options_set_mac (o, bad[i], &e));
+      g_assert_error (e, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (e->message, ==, want);
+    }
+  g_assert_cmpstr (o->mac, ==, "02:42:ac:11:00:02");
+}
+
+/* docker's "conflicting options", with rrun's wording. */
+static void
+test_conflicts (void)
+{
+  static const struct
+  {
+    const char *mode, *option, *message;
+  } cases[] = {
+    { "none", "-p", "cannot use -p/-P with --network none: ports are published only by the slirp "
+                    "network\nhint: leave out -p, or use --network slirp" },
+    { "host", "mac", "cannot use --mac-address with --network host: only the slirp network "
+                     "creates an interface whose address rrun sets\nhint: leave out "
+                     "--mac-address, or use --network slirp" },
+    { "ns:/run/netns/a", "-p", "cannot use -p/-P with --network ns:/run/netns/a: ports are "
+                               "published only by the slirp network\nhint: leave out -p, or use "
+                               "--network slirp" },
+    { "container:web", "-p", "cannot use -p/-P with --network container:web: ports are published "
+                             "by the container that owns the network\nhint: publish the port when "
+                             "starting that container" },
+    { "container:web", "mac", "cannot use --mac-address with --network container:web: only the "
+                              "slirp network creates an interface whose address rrun sets\nhint: "
+                              "leave out --mac-address, or use --network slirp" },
+    { "container:web", "hostname", "cannot use --hostname with --network container:web: the host "
+                                   "name is the joined container's\nhint: give the option to the "
+                                   "container that owns the network" },
+    { "container:web", "dns", "cannot use --dns, --dns-search or --dns-option with --network "
+                              "container:web: /etc/resolv.conf is the joined container's\nhint: "
+                              "give the option to the container that owns the network" },
+    { "container:web", "dns-search", "cannot use --dns, --dns-search or --dns-option with "
+                                     "--network container:web: /etc/resolv.conf is the joined "
+                                     "container's\nhint: give the option to the container that "
+                                     "owns the network" },
+    { "container:web", "add-host", "cannot use --add-host with --network container:web: /etc/hosts "
+                                   "is the joined container's\nhint: give the option to the "
+                                   "container that owns the network" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (RrunNetworkOptions) o = new_opts ();
+      g_autoptr (GError) error = NULL;
+      gboolean hostname = FALSE;
+
+      g_assert_true (rrun_network_options_set_mode (o, cases[i].mode, &error));
+      g_assert_true (rrun_network_options_check (o, FALSE, &error));
+      if (g_str_equal (cases[i].option, "-p"))
+        g_assert_true (rrun_network_options_add_publish (o, "8080:80", &error));
+      else if (g_str_equal (cases[i].option, "mac"))
+        g_assert_true (rrun_network_options_set_mac (o, "02:00:00:00:00:01", &error));
+      else if (g_str_equal (cases[i].option, "hostname"))
+        hostname = TRUE;
+      else if (g_str_equal (cases[i].option, "dns"))
+        g_assert_true (rrun_network_options_add_dns (o, "192.0.2.1", &error));
+      else if (g_str_equal (cases[i].option, "dns-search"))
+        g_assert_true (rrun_network_options_add_dns_search (o, "example.com", &error));
+      else
+        g_assert_true (rrun_network_options_add_host (o, "db:192.0.2.2", &error));
+      g_assert_no_error (error);
+      g_assert_false (rrun_network_options_check (o, hostname, &error));
+      g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+    }
+  {
+    /* What a joined network namespace of one's own (ns:) still allows. */
+    g_autoptr (RrunNetworkOptions) o = new_opts ();
+    g_autoptr (GError) error = NULL;
+
+    g_assert_true (rrun_network_options_set_mode (o, "ns:/run/netns/a", &error));
+    g_assert_true (rrun_network_options_add_dns (o, "192.0.2.1", &error));
+    g_assert_true (rrun_network_options_add_host (o, "db:192.0.2.2", &error));
+    g_assert_true (rrun_network_options_check (o, TRUE, &error));
+    g_assert_no_error (error);
+  }
+}
+
+static void
+test_join_map_matches (void)
+{
+  static const RrunIdMapping auto_map[] = { { 0, 1001, 1 }, { 1, 100000, 65536 } };
+  g_autoptr (GArray) m = g_array_new (FALSE, FALSE, sizeof (RrunIdMapping));
+  g_autofree char *text = NULL;
+
+  g_array_append_vals (m, auto_map, G_N_ELEMENTS (auto_map));
+  /* As /proc/PID/uid_map prints it, and in another order (the kernel sorts past 5 lines). */
+  g_assert_true (rrun_netns_join_map_matches ("         0       1001          1\n"
+                                              "         1     100000      65536\n", m));
+  g_assert_true (rrun_netns_join_map_matches ("1 100000 65536\n0 1001 1\n", m));
+  g_assert_false (rrun_netns_join_map_matches ("0 1001 1\n", m));
+  g_assert_false (rrun_netns_join_map_matches ("0 1001 1\n1 100000 65535\n", m));
+  g_assert_false (rrun_netns_join_map_matches ("0 1001 1\n1 100000 65536\n2 3 4\n", m));
+  g_assert_false (rrun_netns_join_map_matches ("0 1001\n1 100000 65536\n", m));
+  g_assert_false (rrun_netns_join_map_matches ("", m));
+  text = rrun_netns_join_map_text ("1 100000 65536\n         0       1001          1\n");
+  g_assert_cmpstr (text, ==, "0 1001 1, 1 100000 65536");
+  g_free (text);
+  text = rrun_netns_join_map_text ("");
+  g_assert_cmpstr (text, ==, "(none)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -404,5 +543,8 @@ main (int argc, char **argv)
   g_test_add_func ("/network/add-host-errors", test_add_host_errors);
   g_test_add_func ("/network/ports-text", test_ports_text);
   g_test_add_func ("/network/addresses", test_addresses);
+  g_test_add_func ("/network/mac-address", test_mac_address);
+  g_test_add_func ("/network/conflicts", test_conflicts);
+  g_test_add_func ("/network/join/map-matches", test_join_map_matches);
   return g_test_run ();
 }
