@@ -3,6 +3,7 @@
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
 #include "error.h"
+#include "log.h"
 #include "state.h"
 
 #include <stdio.h>
@@ -42,6 +43,7 @@ rrun_cmd_update (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
      does not leave the first one half updated. */
   {
     g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_state_free);
+    g_autoptr(GError) failed = NULL;
 
     for (int i = 1; i < argc; i++)
       {
@@ -63,16 +65,29 @@ rrun_cmd_update (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
             return FALSE;
           }
       }
+    /* As docker: a container that cannot be updated is reported and the others are
+       still updated; the status says whether all were. */
     for (guint i = 0; i < states->len; i++)
       {
         RrunState *s = states->pdata[i];
+        g_autoptr(GError) local = NULL;
 
-        if (!rrun_cgroup_update (s->cgroup, limits, error))
+        if (!rrun_cgroup_update (s->cgroup, limits, &local))
           {
-            g_prefix_error (error, "cannot update container \"%s\": ", argv[i + 1]);
-            return FALSE;
+            g_prefix_error (&local, "cannot update container \"%s\": ", argv[i + 1]);
+            if (failed != NULL)
+              rrun_log_print_error (failed);
+            g_clear_error (&failed);
+            failed = g_steal_pointer (&local);
+            continue;
           }
         printf ("%s\n", argv[i + 1]);
+        fflush (stdout);
+      }
+    if (failed != NULL)
+      {
+        g_propagate_error (error, g_steal_pointer (&failed));
+        return FALSE;
       }
   }
   *out_status = 0;
