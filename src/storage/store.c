@@ -1663,6 +1663,19 @@ rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map, const char
       ok = TRUE;
       goto out;
     }
+  if (name == NULL && g_strv_length (m->names) > 1 && !force)
+    {
+      /* By ID an image with several names: docker refuses rather than drop them all. */
+      g_autofree char *names = g_strjoinv (", ", m->names);
+
+      rrun_throw (error, RRUN_ERROR_BUSY,
+                  "cannot remove image \"%s\": it has %u names (%s)", ref,
+                  g_strv_length (m->names), names);
+      rrun_add_hint (error, "remove the names one by one (rrun rmi NAME), or all at once with "
+                            "rrun rmi -f %s",
+                     ref);
+      goto out;
+    }
   scan_containers (store, m->id, live, st->dir);
   if (live->len > 0 && !force)
     {

@@ -52,6 +52,21 @@ assert any("localhost/rrun-test-busybox" in json.dumps(i) for i in data), data'
   [[ ${stderr_lines[0]} == "rrun: "*rrun-test-rmi* ]]
 }
 
+@test "rmi: by ID, an image with several names is refused without -f (as docker)" {
+  local id
+  run -0 rrun import "$FIXTURES/rootfs.tar" localhost/rrun-test-two
+  id=${output:0:12}
+  run -0 rrun tag localhost/rrun-test-two localhost/rrun-test-two:second
+  run -125 rrun rmi "$id"
+  [[ ${lines[0]} == "rrun: cannot remove image \"$id\": it has 2 names ("*"localhost/rrun-test-two:latest"*")" ]]
+  [[ ${lines[1]} == "hint: remove the names one by one"* ]]
+  run -0 rrun images
+  [[ $output == *rrun-test-two* ]]
+  run -0 rrun rmi -f "$id"
+  run -0 rrun images
+  [[ $output != *rrun-test-two* ]]
+}
+
 @test "shorthand: rrun IMAGE CMD runs like rrun run --rm -i" {
   run -0 rrun "$FIXTURE_IMAGE" echo hi
   [ "$output" = hi ]
