@@ -1,5 +1,7 @@
 #include "error.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 G_DEFINE_QUARK (rrun-error-quark, rrun_error)
@@ -48,6 +50,18 @@ rrun_add_hint (GError **error, const char *fmt, ...)
   old = (*error)->message;
   (*error)->message = g_strconcat (old, "\nhint: ", hint, NULL);
   g_free (old);
+}
+
+void
+rrun_clear_hints (GError **error)
+{
+  char *hint;
+
+  if (error == NULL || *error == NULL)
+    return;
+  hint = strstr ((*error)->message, "\nhint: ");
+  if (hint != NULL)
+    *hint = '\0';
 }
 
 int

@@ -40,6 +40,9 @@ gboolean rrun_throw_errno (GError **error, int errsv, const char *fmt, ...) G_GN
 /* Append "\nhint: <text>" to the message; does nothing when there is no error. */
 void rrun_add_hint (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
+/* Drop the hints of an error (a caller that knows a better one adds it after). */
+void rrun_clear_hints (GError **error);
+
 /* The process exit status main() uses for an error (125, 126, 127 or 137). */
 int rrun_error_exit_code (const GError *error);
 

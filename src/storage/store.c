@@ -1633,7 +1633,15 @@ rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map, const char
     return FALSE;
   metas = all_metas (store, TRUE);
   if (!find_meta (store, metas, ref, &m, &name, error))
-    goto out;
+    {
+      /* Pulling is no advice for removing. */
+      if (error != NULL && g_error_matches (*error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+        {
+          rrun_clear_hints (error);
+          rrun_add_hint (error, "see the images there are with 'rrun images'");
+        }
+      goto out;
+    }
   if (m->read_only)
     {
       rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
