@@ -408,13 +408,13 @@ write_layer_json (const char *dir, const char *chain, const char *diff_id,
 }
 
 /* The full image: meta plus its checked config and layer paths. */
+/* An image's config.json, checked against its id (the config digest) and parsed. */
 static gboolean
-load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
+read_image_config (const ImageMeta *m, char **out_path, char **out_text, gsize *out_len,
+                   JsonParser **out_parser, GError **error)
 {
-  g_autoptr(RrunImage) img = g_new0 (RrunImage, 1);
   g_autofree char *cpath = g_build_filename (m->root, "images", m->id, "config.json", NULL);
-  g_autofree char *text = NULL;
-  g_autofree char *sum = NULL;
+  g_autofree char *text = NULL, *sum = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local = NULL;
   gsize len;
@@ -434,6 +434,24 @@ load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
   if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config \"%s\": %s", cpath,
                        local->message);
+  *out_path = g_steal_pointer (&cpath);
+  if (out_text)
+    *out_text = g_steal_pointer (&text);
+  if (out_len)
+    *out_len = len;
+  *out_parser = g_steal_pointer (&parser);
+  return TRUE;
+}
+
+static gboolean
+load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
+{
+  g_autoptr(RrunImage) img = g_new0 (RrunImage, 1);
+  g_autofree char *cpath = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+
+  if (!read_image_config (m, &cpath, NULL, NULL, &parser, error))
+    return FALSE;
   if (!rrun_image_config_parse (json_parser_get_root (parser), cpath, &img->config, error)
       || !rrun_image_config_parse_meta (json_parser_get_root (parser), cpath, &img->os,
                                         &img->architecture, NULL, NULL, error))
@@ -2016,22 +2034,12 @@ rrun_store_image_blobs_free (RrunStoreImageBlobs *blobs)
 static gboolean
 open_image_blobs_locked (const ImageMeta *m, RrunStoreImageBlobs *out, GError **error)
 {
-  g_autofree char *cpath = g_build_filename (m->root, "images", m->id, "config.json", NULL);
-  g_autofree char *text = NULL, *sum = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local = NULL;
-  gsize len;
+  g_autofree char *cpath = NULL, *text = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  gsize len = 0;
 
-  if (!g_file_get_contents (cpath, &text, &len, &local))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read image config: %s",
-                       local->message);
-  sum = sha256_hex (text, len);
-  if (strcmp (sum, m->id) != 0)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT,
-                       "image %.12s is corrupt: its config does not match its id", m->id);
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config \"%s\": %s", cpath,
-                       local->message);
+  if (!read_image_config (m, &cpath, &text, &len, &parser, error))
+    return FALSE;
   if (!rrun_image_config_parse_meta (json_parser_get_root (parser), cpath, NULL, NULL, NULL,
                                      &out->diff_ids, error))
     return FALSE;
