@@ -384,8 +384,10 @@ save_oci (Writer *wr, GPtrArray *images, GError **error)
           manifest = make_manifest (img);
           mtype = RRUN_MEDIA_OCI_MANIFEST;
         }
-      mdigest = g_strconcat ("sha256:", g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, manifest),
-                             NULL);
+      {
+        g_autofree char *hex = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, manifest);
+        mdigest = g_strconcat ("sha256:", hex, NULL);
+      }
       mname = rrun_oci_blob_path (mdigest);
       if (!g_hash_table_contains (wr->written, mname)
           && !write_bytes (wr, mname, g_bytes_get_data (manifest, NULL),
