@@ -67,6 +67,15 @@ parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
   return TRUE;
 }
 
+static void
+global_clear (RrunGlobal *g)
+{
+  rrun_config_free (g->config);
+  g_free (g->root);
+  g_free (g->runroot);
+  g_free (g->storage_driver);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -141,11 +150,11 @@ main (int argc, char **argv)
     }
   if (!cmd->func (&g, nargs, args, &status, &error))
     goto fail;
-  rrun_config_free (g.config);
+  global_clear (&g);
   return status;
 
 fail:
   rrun_log_print_error (error);
-  rrun_config_free (g.config);
+  global_clear (&g);
   return rrun_error_exit_code (error);
 }
