@@ -68,12 +68,13 @@ parse_options (GOptionContext *ctx, const char *command, gboolean strict, int *a
                char ***argv, GError **error)
 {
   g_autoptr(GError) local = NULL;
+  g_autofree char *why = NULL;
 
   g_option_context_set_strict_posix (ctx, strict);
   if (g_option_context_parse (ctx, argc, argv, &local))
     return TRUE;
-  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: %s", command,
-              g_utf8_strdown (local->message, -1));
+  why = g_utf8_strdown (local->message, -1);
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: %s", command, why);
   rrun_add_hint (error, "see: rrun %s --help", command);
   return FALSE;
 }
