@@ -22,6 +22,16 @@ human (guint64 bytes)
   return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
 }
 
+static void
+add_measured (JsonBuilder *b, const char *name, gboolean measured, guint64 value)
+{
+  json_builder_set_member_name (b, name);
+  if (measured && value <= (guint64) G_MAXINT64)
+    json_builder_add_int_value (b, (gint64) value);
+  else
+    json_builder_add_null_value (b);
+}
+
 /* One sample of every container; CPU % from two readings 500 ms apart, as docker. */
 static gboolean
 sample (const RrunConfig *config, char **names, GArray *rows, GError **error)
@@ -97,12 +107,20 @@ print_rows (GArray *rows, gboolean json)
           rrun_json_add_string (b, "Name", r->state->name);
           rrun_json_add_bool (b, "CgroupAvailable", r->ok);
           json_builder_set_member_name (b, "CPUPercent");
-          json_builder_add_double_value (b, r->cpu_percent);
-          rrun_json_add_int (b, "MemoryUsage", (gint64) r->stats.memory_current);
-          rrun_json_add_int (b, "MemoryLimit", (gint64) r->stats.memory_max);
-          rrun_json_add_int (b, "Pids", (gint64) r->stats.pids_current);
-          rrun_json_add_int (b, "BlockRead", (gint64) r->stats.io_read_bytes);
-          rrun_json_add_int (b, "BlockWrite", (gint64) r->stats.io_write_bytes);
+          if (r->ok && r->stats.has_cpu)
+            json_builder_add_double_value (b, r->cpu_percent);
+          else
+            json_builder_add_null_value (b);
+          /* null: not measured (no cgroup, or its controller is not enabled) or, for
+             the limit, no limit; never a made-up 0. */
+          add_measured (b, "MemoryUsage", r->ok && r->stats.has_memory,
+                        r->stats.memory_current);
+          add_measured (b, "MemoryLimit",
+                        r->ok && r->stats.has_memory && r->stats.memory_max != G_MAXUINT64,
+                        r->stats.memory_max);
+          add_measured (b, "Pids", r->ok && r->stats.has_pids, r->stats.pids_current);
+          add_measured (b, "BlockRead", r->ok && r->stats.has_io, r->stats.io_read_bytes);
+          add_measured (b, "BlockWrite", r->ok && r->stats.has_io, r->stats.io_write_bytes);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -114,7 +132,8 @@ print_rows (GArray *rows, gboolean json)
   for (guint i = 0; i < rows->len; i++)
     {
       Row *r = &g_array_index (rows, Row, i);
-      g_autofree char *mem = NULL, *lim = NULL, *rd = NULL, *wr = NULL;
+      g_autofree char *cpu = NULL, *mem = NULL, *lim = NULL, *pids = NULL, *rd = NULL,
+                      *wr = NULL;
 
       if (!r->ok)
         {
@@ -122,15 +141,18 @@ print_rows (GArray *rows, gboolean json)
                   "(no cgroup of its own: see rrun system check)");
           continue;
         }
-      mem = human (r->stats.memory_current);
-      lim = r->stats.has_memory && r->stats.memory_max != G_MAXUINT64
-                ? human (r->stats.memory_max)
-                : g_strdup ("unlimited");
-      rd = human (r->stats.io_read_bytes);
-      wr = human (r->stats.io_write_bytes);
-      printf ("%-12.12s  %-16s  %6.2f%%  %9s / %-10s  %5" G_GUINT64_FORMAT "  %s / %s\n",
-              r->state->id, r->state->name, r->cpu_percent, mem, lim, r->stats.pids_current,
-              rd, wr);
+      /* "--" where a controller is not enabled, as docker prints what it cannot read. */
+      cpu = r->stats.has_cpu ? g_strdup_printf ("%.2f%%", r->cpu_percent) : g_strdup ("--");
+      mem = r->stats.has_memory ? human (r->stats.memory_current) : g_strdup ("--");
+      lim = !r->stats.has_memory         ? g_strdup ("--")
+            : r->stats.memory_max != G_MAXUINT64 ? human (r->stats.memory_max)
+                                                 : g_strdup ("unlimited");
+      pids = r->stats.has_pids ? g_strdup_printf ("%" G_GUINT64_FORMAT, r->stats.pids_current)
+                               : g_strdup ("--");
+      rd = r->stats.has_io ? human (r->stats.io_read_bytes) : g_strdup ("--");
+      wr = r->stats.has_io ? human (r->stats.io_write_bytes) : g_strdup ("--");
+      printf ("%-12.12s  %-16s  %7s  %9s / %-10s  %5s  %s / %s\n", r->state->id,
+              r->state->name, cpu, mem, lim, pids, rd, wr);
     }
 }
 

@@ -8,7 +8,7 @@ load ../helpers
     sh -c 'trap "exit 0" TERM; echo ready; while :; do :; done'
   wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
   run -0 rrun stats --no-stream --format json busy
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert len(r)==1 and r[0]["Name"]=="busy" and r[0]["CgroupAvailable"], r; assert r[0]["CPUPercent"] > 1, r' "$output"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert len(r)==1 and r[0]["Name"]=="busy" and r[0]["CgroupAvailable"], r; assert r[0]["CPUPercent"] > 1, r; assert r[0]["MemoryUsage"] is None or r[0]["MemoryUsage"] > 0, r' "$output"
   run -0 rrun stats --no-stream busy
   [[ ${lines[1]} == *busy*%* ]]
   kill -TERM "$RRUN_PID"
