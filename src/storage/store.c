@@ -1880,12 +1880,59 @@ rrun_store_remove_container_dirs (RrunStore *store, const RrunIdMap *map, const 
   return TRUE;
 }
 
+/* Whether a directory below dir has a lock file nobody holds (debris of a killed rrun):
+   staging dirs under tmp/, writable layers under containers/. */
+static gboolean
+has_unlocked_entry (const char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *de;
+  gboolean found = FALSE;
+
+  if (d == NULL)
+    return FALSE;
+  while (!found && (de = readdir (d)) != NULL)
+    {
+      g_autofree char *lock = NULL;
+      rrun_autofd int fd = -1;
+
+      if (de->d_name[0] == '.')
+        continue;
+      lock = g_build_filename (dir, de->d_name, "lock", NULL);
+      fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      found = fd < 0 || rrun_lock_try_exclusive (fd); /* closing fd drops the probe */
+    }
+  closedir (d);
+  return found;
+}
+
+static gboolean
+gc_has_work (RrunStore *store)
+{
+  g_autofree char *tmp = g_build_filename (store->root, "tmp", NULL);
+  g_autofree char *containers = g_build_filename (store->root, "containers", NULL);
+  g_autoptr(GPtrArray) metas = NULL;
+
+  if (has_unlocked_entry (tmp) || has_unlocked_entry (containers))
+    return TRUE;
+  metas = scan_metas (store->root, FALSE);
+  for (guint i = 0; i < metas->len; i++)
+    if (((ImageMeta *) metas->pdata[i])->pending_removal)
+      return TRUE;
+  return FALSE;
+}
+
 gboolean
 rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error)
 {
   g_autoptr(Staging) st = NULL;
   g_autoptr(GPtrArray) metas = NULL;
 
+  /* Every run calls this; making a staging dir costs a few file system writes, so first
+     look, without the exclusive lock, whether there is anything to collect. A
+     container appearing meanwhile only makes the locked pass below run for nothing. */
+  if (!gc_has_work (store))
+    return TRUE;
   /* staging_new also sweeps tmp/ debris into the staging dir. */
   if (!staging_new (store, map, &st, error))
     return FALSE;
