@@ -11,7 +11,15 @@ RUNS=${1:-${RUNS:-20}}
 [ "$(id -u)" != 0 ] || { echo "startup.sh: run it as an unprivileged user" >&2; exit 2; }
 
 work=$(mktemp -d)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"; [ -n "${podman_img:-}" ] && podman rmi -f "$podman_img" >/dev/null 2>&1 || true' EXIT
+# The store holds files of subordinate ids (the fixture has owners like 1000), which only
+# rrun can remove (system reset goes through the user namespace).
+cleanup() {
+  "$RRUN" --root "$work/storage" --runroot "$work/run" system reset -f >/dev/null 2>&1 || true
+  chmod -R u+w "$work" 2>/dev/null
+  rm -rf "$work"
+  if [ -n "${podman_img:-}" ]; then podman rmi -f "$podman_img" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
 "$top/tests/fixtures/make-rootfs.sh" "$work" >/dev/null
 root=(--root "$work/storage" --runroot "$work/run")
 "$RRUN" "${root[@]}" import "$work/rootfs.tar" bench/busybox >/dev/null

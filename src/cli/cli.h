@@ -91,6 +91,11 @@ typedef struct
 gboolean rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *argc,
                               char ***argv, gboolean *out_help, GError **error);
 
+/* docker's question before removing things: "WARNING! This will remove WHAT. Are you
+   sure you want to continue? [y/N]" on stderr, the answer read from stdin whether or not
+   it is a terminal; TRUE only for y or yes (end of input is no). */
+gboolean rrun_cli_confirm (const char *what);
+
 /* Each command; declared here so the table in commands.c can name them. */
 gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

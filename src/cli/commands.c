@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const RrunCommand commands[] = {
   { "run", rrun_cmd_run, "run a command in a new container", FALSE },
@@ -241,4 +242,24 @@ rrun_cli_run_group (const char *group, const RrunCommand *table, const char *exa
               argv[1]);
   rrun_add_hint (error, "see: rrun %s --help", group);
   return FALSE;
+}
+
+gboolean
+rrun_cli_confirm (const char *what)
+{
+  char line[64];
+
+  fprintf (stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ",
+           what);
+  fflush (stderr);
+  if (fgets (line, sizeof line, stdin) == NULL)
+    {
+      fputc ('\n', stderr);
+      return FALSE;
+    }
+  /* An answer from a pipe is not echoed: end the question's line. */
+  if (!isatty (STDIN_FILENO))
+    fputc ('\n', stderr);
+  g_strstrip (line);
+  return g_ascii_strcasecmp (line, "y") == 0 || g_ascii_strcasecmp (line, "yes") == 0;
 }

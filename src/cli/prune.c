@@ -11,30 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The question on stderr (stdout keeps the result); TRUE for y or yes. */
-static gboolean
-confirm (gboolean all)
-{
-  char line[64];
-
-  fprintf (stderr,
-           "WARNING! This will remove all %s.\nAre you sure you want to continue? "
-           "[y/N] ",
-           all ? "images without at least one running container associated to them"
-               : "dangling images");
-  fflush (stderr);
-  if (fgets (line, sizeof line, stdin) == NULL)
-    {
-      fputc ('\n', stderr);
-      return FALSE;
-    }
-  /* An answer from a pipe is not echoed: end the question's line. */
-  if (!isatty (STDIN_FILENO))
-    fputc ('\n', stderr);
-  g_strstrip (line);
-  return g_ascii_strcasecmp (line, "y") == 0 || g_ascii_strcasecmp (line, "yes") == 0;
-}
-
 gboolean
 rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -65,7 +41,10 @@ rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GEr
   *out_status = 0;
   if (help)
     return TRUE;
-  if (!force && !confirm (all))
+  if (!force
+      && !rrun_cli_confirm (all ? "all images without at least one running container "
+                                  "associated to them"
+                                : "all dangling images"))
     {
       rrun_throw (error, RRUN_ERROR_FAILED, "image prune cancelled: not confirmed");
       rrun_add_hint (error, "answer y, or use 'rrun image prune -f' to skip the question");

@@ -1,6 +1,11 @@
 /* rrun system check [--format table|json]: the machine's readiness for rootless
-   containers, one line per check with the fix for each that is not PASS. */
+   containers, one line per check with the fix for each that is not PASS.
+   rrun system reset [-f]: empty the image store. */
 #include "cli/cli.h"
+#include "cli/common-store.h"
+#include "error.h"
+#include "state.h"
+#include "storage/store.h"
 #include "system/check.h"
 #include "util/json.h"
 
@@ -63,8 +68,53 @@ system_check (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   return TRUE;
 }
 
+/* rrun system reset [-f]: podman's; every image and layer of the store goes. */
+static gboolean
+system_reset (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  gboolean force = FALSE, help;
+  const GOptionEntry entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Do not ask for confirmation", NULL },
+    { NULL }
+  };
+  const RrunCliSpec spec = { "system reset", "",
+                             "Remove every image, layer and container layer of the image "
+                             "store (files of subordinate IDs included). Read-only image "
+                             "stores are not touched. Refused while a container runs.",
+                             0, 0, "rrun system reset [-f]", NULL, FALSE };
+  g_autoptr(RrunStore) store = NULL;
+  g_autoptr(RrunIdMap) map = NULL;
+  g_autoptr(GPtrArray) running = NULL;
+  g_autofree char *what = NULL;
+
+  if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
+    return FALSE;
+  *out_status = 0;
+  if (help)
+    return TRUE;
+  if (!rrun_state_list (g->config, &running, error))
+    return FALSE;
+  if (running->len > 0)
+    {
+      rrun_throw (error, RRUN_ERROR_BUSY, "cannot reset: %u container%s running",
+                  running->len, running->len == 1 ? " is" : "s are");
+      rrun_add_hint (error, "stop them first (rrun ps lists them)");
+      return FALSE;
+    }
+  what = g_strdup_printf ("all images, layers and container layers in %s",
+                          g->config->storage_root);
+  if (!force && !rrun_cli_confirm (what))
+    return rrun_throw (error, RRUN_ERROR_FAILED, "system reset cancelled: not confirmed");
+  if (!rrun_store_open (g->config, &store, error) || !rrun_cli_storage_idmap (g, &map, error)
+      || !rrun_store_reset (store, map, error))
+    return FALSE;
+  printf ("Removed the image store %s\n", g->config->storage_root);
+  return TRUE;
+}
+
 static const RrunCommand system_commands[] = {
   { "check", system_check, "check the machine for rootless containers, with fixes", FALSE },
+  { "reset", system_reset, "remove every image and layer of the store", FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 

@@ -2159,3 +2159,31 @@ rrun_store_open_image_blobs (RrunStore *store, const char *ref,
   *out_blobs = g_steal_pointer (&blobs);
   return TRUE;
 }
+
+gboolean
+rrun_store_reset (RrunStore *store, const RrunIdMap *map, GError **error)
+{
+  static const char *const subdirs[] = { "blobs", "layers", "images", "containers", "tmp" };
+  g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  gboolean ok;
+
+  if (!store_lock (store, TRUE, error))
+    return FALSE;
+  scan_containers (store, NULL, live, NULL);
+  if (live->len > 0)
+    {
+      store_unlock (store);
+      rrun_throw (error, RRUN_ERROR_BUSY, "cannot reset the image store \"%s\": container %s "
+                  "is running", store->root, (char *) live->pdata[0]);
+      rrun_add_hint (error, "stop the running containers first (rrun ps lists them)");
+      return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    g_ptr_array_add (paths, g_build_filename (store->root, subdirs[i], NULL));
+  g_ptr_array_add (paths, NULL);
+  /* As the user where it can, through the user namespace for files of subordinate ids. */
+  ok = remove_trees (map, (const char *const *) paths->pdata, error);
+  store_unlock (store);
+  return ok;
+}

@@ -58,6 +58,11 @@ gboolean rrun_store_create_container_dirs (RrunStore *store, const char *cid,
                                            const char *image_id, char **out_upper,
                                            char **out_work, int *out_lock_fd, GError **error);
 
+/* podman's system reset: remove every image, layer, blob and writable layer of this
+   store (the read-only stores are not touched). Refused (RRUN_ERROR_BUSY) while a
+   container runs. The directories are made again by the next rrun_store_open. */
+gboolean rrun_store_reset (RrunStore *store, const RrunIdMap *map, GError **error);
+
 /* Remove containers whose lock is not held (their rrun was killed): called by run. */
 gboolean rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error);
 

@@ -201,3 +201,29 @@ assert d["user"]["uid"] == int(sys.argv[4])
   run -125 rrun system
   [ "${lines[0]}" = 'rrun: system: missing subcommand' ]
 }
+
+@test "system reset: refused while a container runs, asks first, then empties the store (files of subordinate ids too)" {
+  local root=$BATS_TEST_TMPDIR/reset
+  local -a r=(--root "$root/storage" --runroot "$root/run")
+  run -0 rrun "${r[@]}" import "$FIXTURES/rootfs.tar" localhost/reset
+  # the fixture has files owned by 1000: on the host they belong to a subordinate id
+  if [ -n "$(subid_base uid 2>/dev/null || true)" ]; then
+    [ -n "$(find "$root/storage" ! -user "$(id -un)" -print -quit)" ]
+  fi
+  rrun_bg "${r[@]}" run --rm --init --network none "localhost/reset" sh -c 'echo ready; exec sleep 30'
+  wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
+  run -125 rrun "${r[@]}" system reset -f
+  [ "${lines[0]}" = "rrun: cannot reset: 1 container is running" ]
+  kill -TERM "$RRUN_PID"
+  wait_bg
+  run -125 bash -c 'echo n | "$@"' _ "${RRUN_CMD[@]}" "${r[@]}" system reset
+  [[ $output == *"rrun: system reset cancelled: not confirmed"* ]]
+  [ -d "$root/storage/layers" ] && [ -n "$(ls -A "$root/storage/layers")" ]
+  run -0 bash -c 'echo y | "$@"' _ "${RRUN_CMD[@]}" "${r[@]}" system reset
+  [[ $output == *"Removed the image store $root/storage"* ]]
+  [ "$(ls -A "$root/storage")" = lock ]
+  run -0 rrun "${r[@]}" images -q
+  [ -z "$output" ]
+  rm -rf "$root"
+  [ ! -e "$root" ]
+}
