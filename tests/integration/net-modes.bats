@@ -62,9 +62,14 @@ web_mac() {
 }
 
 @test "network ns:PATH joins a namespace made with unshare --user --net when the maps agree" {
-  unshare --user --map-root-user --net sleep 30 &
-  local holder=$!
-  wait_until test "$(readlink /proc/$holder/ns/net)" != "$(readlink /proc/self/ns/net)"
+  # The process itself writes its pid once it is in the new namespaces: $! may name a
+  # subshell of bats rather than unshare.
+  unshare --user --map-root-user --net sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1"; exec sleep 30' \
+    _ "$BATS_TEST_TMPDIR/holder.pid" &
+  wait_until test -s "$BATS_TEST_TMPDIR/holder.pid"
+  local holder
+  holder=$(cat "$BATS_TEST_TMPDIR/holder.pid")
+  [ "$(readlink "/proc/$holder/ns/net")" != "$(readlink /proc/self/ns/net)" ]
   # unshare maps only the user's own id: --userns=single is the same map
   run -0 rrun run --rm --userns=single --network "ns:/proc/$holder/ns/net" "$FIXTURE_IMAGE" \
     sh -c 'ls /sys/class/net'
