@@ -586,6 +586,18 @@ staging_free (Staging *st)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Staging, staging_free)
 
+/* Whether dir (a staging dir of tmp/ or a container's dir) belongs to nobody: its lock
+   file is missing or no process holds it, so the command that made it was killed. The
+   probe's own lock goes with its fd. */
+static gboolean
+owner_is_gone (const char *dir)
+{
+  g_autofree char *lock = g_build_filename (dir, "lock", NULL);
+  rrun_autofd int fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+
+  return fd < 0 || rrun_lock_try_exclusive (fd);
+}
+
 /* Remove tmp/ entries whose lock nobody holds: debris of killed commands.
    Called with the store locked exclusively. Returns the paths to remove once unlocked
    (they are first moved into `into`, which the caller holds locked). */
@@ -600,15 +612,12 @@ collect_tmp_garbage (RrunStore *store, const char *into, const char *skip)
     return;
   while ((de = readdir (d)) != NULL)
     {
-      g_autofree char *path = NULL, *lock = NULL, *dest = NULL;
-      rrun_autofd int fd = -1;
+      g_autofree char *path = NULL, *dest = NULL;
 
       if (de->d_name[0] == '.' || g_strcmp0 (de->d_name, skip) == 0)
         continue;
       path = g_build_filename (tmp, de->d_name, NULL);
-      lock = g_build_filename (path, "lock", NULL);
-      fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-      if (fd >= 0 && !rrun_lock_try_exclusive (fd))
+      if (!owner_is_gone (path))
         continue; /* a live import, pull or removal */
       dest = g_build_filename (into, de->d_name, NULL);
       if (rename (path, dest) < 0)
@@ -1531,8 +1540,7 @@ scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
     return;
   while ((de = readdir (d)) != NULL)
     {
-      g_autofree char *cdir = NULL, *img = NULL, *lock = NULL;
-      rrun_autofd int fd = -1;
+      g_autofree char *cdir = NULL, *img = NULL;
 
       if (de->d_name[0] == '.')
         continue;
@@ -1545,9 +1553,7 @@ scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
       }
       if (image_id && strcmp (img, image_id) != 0)
         continue;
-      lock = g_build_filename (cdir, "lock", NULL);
-      fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-      if (fd >= 0 && !rrun_lock_try_exclusive (fd))
+      if (!owner_is_gone (cdir))
         {
           if (out_live)
             g_ptr_array_add (out_live, g_strdup (de->d_name));
@@ -1893,14 +1899,12 @@ has_unlocked_entry (const char *dir)
     return FALSE;
   while (!found && (de = readdir (d)) != NULL)
     {
-      g_autofree char *lock = NULL;
-      rrun_autofd int fd = -1;
+      g_autofree char *path = NULL;
 
       if (de->d_name[0] == '.')
         continue;
-      lock = g_build_filename (dir, de->d_name, "lock", NULL);
-      fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-      found = fd < 0 || rrun_lock_try_exclusive (fd); /* closing fd drops the probe */
+      path = g_build_filename (dir, de->d_name, NULL);
+      found = owner_is_gone (path);
     }
   closedir (d);
   return found;
