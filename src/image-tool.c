@@ -34,20 +34,6 @@ rrun_image_tool_exec (char **argv, GError **error)
   return rrun_throw_errno (error, errno, "cannot run the image tool \"%s\"", tool);
 }
 
-/* The log level travels as an option, the way the user gave it to us. */
-static void
-add_log_args (GPtrArray *args, gboolean quiet)
-{
-  RrunLogLevel level = rrun_log_get_level ();
-
-  if (quiet || level == RRUN_LOG_ERROR)
-    g_ptr_array_add (args, g_strdup ("--quiet"));
-  else if (level == RRUN_LOG_DEBUG)
-    g_ptr_array_add (args, g_strdup ("--log-level=debug"));
-  else if (level == RRUN_LOG_INFO)
-    g_ptr_array_add (args, g_strdup ("--log-level=info"));
-}
-
 gboolean
 rrun_image_tool_pull (const RrunConfig *config, const char *ref, gboolean tls_verify,
                       gboolean quiet, char **out_id, GError **error)
@@ -65,7 +51,11 @@ rrun_image_tool_pull (const RrunConfig *config, const char *ref, gboolean tls_ve
      file system): the tool must fill the same one. */
   g_ptr_array_add (args, g_strdup_printf ("--root=%s", config->storage_root));
   g_ptr_array_add (args, g_strdup_printf ("--runroot=%s", config->run_root));
-  add_log_args (args, quiet);
+  /* The log level travels as an option, the way the user gave it to us. */
+  if (quiet)
+    g_ptr_array_add (args, g_strdup ("--quiet"));
+  else if (rrun_log_level_option () != NULL)
+    g_ptr_array_add (args, g_strdup (rrun_log_level_option ()));
   g_ptr_array_add (args, g_strdup ("pull"));
   if (quiet)
     g_ptr_array_add (args, g_strdup ("--quiet"));

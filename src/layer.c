@@ -13,15 +13,14 @@
 
 /* ---- host side ---------------------------------------------------------------------- */
 
+/* The log level travels to the helper as an option, the way the user gave it to us. */
 static void
 add_log_args (GPtrArray *args)
 {
-  RrunLogLevel level = rrun_log_get_level ();
+  const char *option = rrun_log_level_option ();
 
-  if (level == RRUN_LOG_ERROR)
-    g_ptr_array_add (args, (gpointer) "--quiet");
-  else if (level == RRUN_LOG_DEBUG)
-    g_ptr_array_add (args, (gpointer) "--log-level=debug");
+  if (option != NULL)
+    g_ptr_array_add (args, (gpointer) option);
 }
 
 gboolean

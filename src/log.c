@@ -117,6 +117,18 @@ rrun_log_print_error (const GError *error)
   fflush (stderr);
 }
 
+const char *
+rrun_log_level_option (void)
+{
+  switch (current_level)
+    {
+    case RRUN_LOG_ERROR: return "--quiet";
+    case RRUN_LOG_INFO: return "--log-level=info";
+    case RRUN_LOG_DEBUG: return "--log-level=debug";
+    default: return NULL;
+    }
+}
+
 void
 rrun_debug_phase (const char *what)
 {
