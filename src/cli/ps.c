@@ -44,6 +44,7 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   };
   const RrunCliSpec spec = { "ps", "", "List running containers.", 0, 0, NULL, &format, FALSE };
   g_autoptr(GPtrArray) states = NULL;
+  gint64 now;
 
   if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
     return FALSE;
@@ -60,11 +61,11 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   if (!quiet)
     printf ("%-12s  %-30s  %-22s  %-16s  %-16s  %-8s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
             "CREATED", "STATUS", "PID", "NAMES");
-  /* Newest first, as docker lists them. */
+  /* Newest first, as docker lists them; every age from one clock reading. */
+  now = g_get_real_time () / G_USEC_PER_SEC;
   for (guint i = states->len; i-- > 0;)
     {
       RrunState *s = states->pdata[i];
-      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
       g_autofree char *command = NULL, *created = NULL, *up = NULL;
 
       if (quiet)
@@ -81,10 +82,9 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       else
         command = g_strdup_printf ("\"%s\"", s->command);
       created = rrun_cli_human_age (s->created, now);
-      up = rrun_cli_human_age (s->created, now);
       /* "3 minutes ago" -> "Up 3 minutes" */
-      if (g_str_has_suffix (up, " ago"))
-        up[strlen (up) - 4] = '\0';
+      up = g_str_has_suffix (created, " ago") ? g_strndup (created, strlen (created) - 4)
+                                             : g_strdup (created);
       printf ("%-12.12s  %-30s  %-22s  %-16s  Up %-13s  %-8d  %s\n", s->id, s->image, command,
               created, up, (int) s->pid, s->name ? s->name : "");
     }
