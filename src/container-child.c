@@ -324,9 +324,10 @@ rrun_container_child_main (const RrunChildPlan *p)
       close (p->close_fds[i]);
   if (rrun_child_wait_byte (p->report_fd) < 0)
     _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
-  /* The owner of the network namespace to join, whose maps the host checked; we are its
-     creator's uid, so we get every capability there. */
-  if (p->join_netns && setns (p->join_userns_fd, CLONE_NEWUSER) < 0)
+  /* The owner of the network namespace to join, whose maps the host checked, or the
+     namespace rrun made and mapped early; we are its creator's uid, so we get every
+     capability there. */
+  if (p->join_userns_fd >= 0 && setns (p->join_userns_fd, CLONE_NEWUSER) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_USERNS, p->join_what);
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the user namespace");

@@ -50,8 +50,9 @@ typedef struct
      still root of the user namespace then, so files of subordinate ids go too). */
   const char *empty_after[2];
 
-  /* --network container:/ns: instead of a new user namespace, enter join_userns_fd (the
-     owner of join_netns_fd, already mapped), then join join_netns_fd. */
+  /* Instead of a new user namespace, enter join_userns_fd (-1: none): the owner of
+     join_netns_fd (--network container:/ns:, already mapped), then join join_netns_fd;
+     or the namespace rrun created and mapped early (userns-early.h). */
   int join_netns;
   int join_userns_fd;
   int join_netns_fd;

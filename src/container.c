@@ -17,6 +17,7 @@
 #include "rootfs/volumes.h"
 #include "state.h"
 #include "storage/store.h"
+#include "userns-early.h"
 #include "util/fd.h"
 #include "util/path.h"
 
@@ -79,6 +80,7 @@ typedef struct
   RrunTty tty;
   RrunNetworkOptions *net_opts;
   RrunNetnsJoin *join;     /* --network container:/ns: */
+  RrunEarlyUserns *early;  /* the user namespace, made and mapped ahead of the rest */
   RrunNetwork *net;
   RrunCgroup *cgroup;
   int sigfd;
@@ -144,6 +146,7 @@ container_free (RrunContainer *c)
     return;
   rrun_tty_restore (&c->tty);
   rrun_container_process_destroy (&c->proc);
+  g_clear_pointer (&c->early, rrun_early_userns_free);
   /* The helper and the cgroup outlive nothing: the container is gone by now. */
   helper = rrun_network_get_helper_pid (c->net);
   if (c->net != NULL)
@@ -466,6 +469,16 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
     return FALSE;
   rrun_debug_phase ("id map resolved");
+  /* The network mode says whether the container enters an existing user namespace
+     (container:, ns:). Otherwise its own is made now, so that newuidmap and newgidmap run
+     while the store, the image and the mounts are prepared. */
+  if (!(c->net_opts = rrun_network_options_new (config, error))
+      || !rrun_network_options_set_mode (c->net_opts, o->network ? o->network : config->network,
+                                         error))
+    return FALSE;
+  if (!rrun_network_options_joins (c->net_opts)
+      && !rrun_early_userns_start (c->map, &c->early, error))
+    return FALSE;
   c->storage_map = rrun_idmap_storage_map (c->map);
   if (!rrun_store_open (config, &c->store, error))
     return FALSE;
@@ -479,10 +492,6 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   rrun_debug_phase ("image found");
   /* Network and cgroup first: their errors (a busy port, no delegation) come before any
      directory is made. */
-  if (!(c->net_opts = rrun_network_options_new (config, error))
-      || !rrun_network_options_set_mode (c->net_opts, o->network ? o->network : config->network,
-                                         error))
-    return FALSE;
   for (guint i = 0; o->publish && o->publish[i]; i++)
     if (!rrun_network_options_add_publish (c->net_opts, o->publish[i], error))
       return FALSE;
@@ -752,7 +761,9 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   hook_data.tty = o->tty;
   hook_data.host_tty = &c->tty;
   hook_data.c = c;
-  if (!rrun_namespaces_start (&plan, c->map, &hooks, &c->proc, error))
+  if (c->early != NULL)
+    plan.join_what = "the new container";
+  if (!rrun_namespaces_start (&plan, c->map, c->early, &hooks, &c->proc, error))
     return FALSE;
   rrun_debug_phase ("command started");
   {

@@ -558,22 +558,37 @@ finish_map_helper (MapHelper *h, GError **error)
   return ok;
 }
 
+struct _RrunIdMapWriter
+{
+  MapHelper uid;
+  MapHelper gid;
+};
+
 gboolean
-rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error)
+rrun_idmap_start_maps (const RrunIdMap *map, pid_t pid, RrunIdMapWriter **out_writer,
+                       GError **error)
 {
   g_autofree char *utext = NULL;
   g_autofree char *gtext = NULL;
+  RrunIdMapWriter *w;
 
+  *out_writer = NULL;
   if (!map->single)
     {
-      MapHelper u, g = { 0 };
-      gboolean ok;
-
-      if (!start_map_helper (&u, "newuidmap", map->newuidmap, pid, map->uid_map, error))
-        return FALSE;
-      ok = start_map_helper (&g, "newgidmap", map->newgidmap, pid, map->gid_map, error);
-      ok = finish_map_helper (&u, error) && ok;
-      return finish_map_helper (&g, error) && ok;
+      w = g_new0 (RrunIdMapWriter, 1);
+      if (!start_map_helper (&w->uid, "newuidmap", map->newuidmap, pid, map->uid_map, error))
+        {
+          g_free (w);
+          return FALSE;
+        }
+      if (!start_map_helper (&w->gid, "newgidmap", map->newgidmap, pid, map->gid_map, error))
+        {
+          finish_map_helper (&w->uid, NULL);
+          g_free (w);
+          return FALSE;
+        }
+      *out_writer = w;
+      return TRUE;
     }
   /* Without a helper an unprivileged process may map only itself, and only after
      giving up setgroups (user_namespaces(7)). */
@@ -587,4 +602,26 @@ rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+rrun_idmap_finish_maps (RrunIdMapWriter *writer, GError **error)
+{
+  gboolean ok;
+
+  if (writer == NULL)
+    return TRUE;
+  ok = finish_map_helper (&writer->uid, error);
+  ok = finish_map_helper (&writer->gid, error) && ok;
+  g_free (writer);
+  return ok;
+}
+
+gboolean
+rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error)
+{
+  RrunIdMapWriter *writer;
+
+  return rrun_idmap_start_maps (map, pid, &writer, error)
+         && rrun_idmap_finish_maps (writer, error);
 }

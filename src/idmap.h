@@ -93,6 +93,15 @@ RrunIdMap *rrun_idmap_storage_map (const RrunIdMap *map);
 /* Write the maps for pid: newuidmap/newgidmap, or uid_map/gid_map directly (single). */
 gboolean rrun_idmap_write_maps (const RrunIdMap *map, pid_t pid, GError **error);
 
+/* The same in two halves, so that the milliseconds newuidmap and newgidmap (setuid
+   programs) take overlap other work: start returns once both run (single mode: once the
+   maps are written, with *out_writer NULL); finish waits for them, frees the writer and
+   turns a helper's failure into the error. finish must be called whatever happens. */
+typedef struct _RrunIdMapWriter RrunIdMapWriter;
+gboolean rrun_idmap_start_maps (const RrunIdMap *map, pid_t pid, RrunIdMapWriter **out_writer,
+                                GError **error);
+gboolean rrun_idmap_finish_maps (RrunIdMapWriter *writer, GError **error);
+
 /* Ids as stored by one map seen through another: for each id I of `layout` (how layers
    are stored on disk), the id that the host's file owner h_layout(I) has under `view`.
    Yields the uidmapping= triples fuse-overlayfs needs to show stored layers with their

@@ -1,5 +1,6 @@
 #include "namespaces.h"
 #include "userns.h"
+#include "userns-early.h"
 #include "container-child.h"
 #include "error.h"
 #include "log.h"
@@ -177,8 +178,8 @@ print_child_warning (const RrunChildReport *r)
 }
 
 gboolean
-rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStartHooks *hooks,
-                       RrunContainerProcess *proc, GError **error)
+rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUserns *early,
+                       const RrunStartHooks *hooks, RrunContainerProcess *proc, GError **error)
 {
   int sv[2];
   rrun_autofd int host_fd = -1;
@@ -190,10 +191,13 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
   host_fd = sv[0];
   plan->report_fd = sv[1];
 
-  /* Joining another network namespace means entering its owner, an existing user namespace
-     (setns in the child, which is single-threaded as setns requires); else a new one. */
-  pid = (pid_t) syscall (SYS_clone, (plan->join_netns ? 0 : CLONE_NEWUSER) | SIGCHLD, NULL,
-                         NULL, NULL, NULL);
+  /* Joining another network namespace means entering its owner, an existing user namespace,
+     as does an early one (setns in the child, which is single-threaded as setns requires);
+     else a new one. */
+  if (early != NULL)
+    plan->join_userns_fd = rrun_early_userns_fd (early);
+  pid = (pid_t) syscall (SYS_clone, (plan->join_userns_fd >= 0 ? 0 : CLONE_NEWUSER) | SIGCHLD,
+                         NULL, NULL, NULL, NULL);
   if (pid == 0)
     {
       close (host_fd);
@@ -210,7 +214,8 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, const RrunStar
   proc->holder = pid;
   rrun_debug_phase ("holder cloned");
 
-  if ((!plan->join_netns && !rrun_idmap_write_maps (map, pid, error))
+  if ((early != NULL && !rrun_early_userns_finish (early, error))
+      || (early == NULL && !plan->join_netns && !rrun_idmap_write_maps (map, pid, error))
       || (hooks && hooks->after_clone && !hooks->after_clone (pid, hooks->user_data, error)))
     {
       rrun_container_process_destroy (proc);

@@ -8,6 +8,7 @@
 #include "child-report.h"
 #include "container-plan.h"
 #include "idmap.h"
+#include "userns-early.h"
 
 G_BEGIN_DECLS
 
@@ -35,10 +36,11 @@ void rrun_container_process_init (RrunContainerProcess *proc);
 void rrun_container_process_destroy (RrunContainerProcess *proc);
 
 /* Start the container described by plan (its report_fd is filled in here). Returns when
-   the command has been exec'd, or with the error the child reported. */
+   the command has been exec'd, or with the error the child reported. early, when not
+   NULL, is the user namespace to enter (its maps finished here) instead of a new one. */
 gboolean rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map,
-                                const RrunStartHooks *hooks, RrunContainerProcess *proc,
-                                GError **error);
+                                RrunEarlyUserns *early, const RrunStartHooks *hooks,
+                                RrunContainerProcess *proc, GError **error);
 
 /* Turn a child's report into the error the user sees (exposed for unit tests).
    fuse_stderr: what fuse-overlayfs printed, or NULL. */
