@@ -11,6 +11,7 @@ typedef enum
   RRUN_STEP_PID,          /* not an error: errsv holds the container's PID 1 (host pid) */
   RRUN_STEP_WARNING,      /* not an error: subject is a warning to print */
   RRUN_STEP_SYNC,         /* waiting for the host side */
+  RRUN_STEP_NAMESPACES,   /* not an error: the holder's namespaces exist (network helper may join) */
   RRUN_STEP_SETID,        /* becoming root of the user namespace */
   RRUN_STEP_UNSHARE,
   RRUN_STEP_MOUNT_PRIVATE,

@@ -346,6 +346,8 @@ rrun_container_child_main (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "namespaces");
   if (p->join_netns && setns (p->join_netns_fd, CLONE_NEWNET) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_NETNS, p->join_what);
+  /* rrun may now let the network helper make tap0 here while the mounts below go on. */
+  rrun_child_send (p->report_fd, RRUN_STEP_NAMESPACES, 0, "");
   /* Nothing mounted from here on may propagate to the host, nor the reverse. */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT_PRIVATE, "/");

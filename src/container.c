@@ -305,6 +305,14 @@ after_clone (pid_t holder, gpointer user_data, GError **error)
   return d->c->cgroup == NULL || rrun_cgroup_enter (d->c->cgroup, holder, error);
 }
 
+static void
+namespaces_ready (pid_t holder, gpointer user_data)
+{
+  StartHookData *d = user_data;
+
+  rrun_network_attach_begin (d->c->net, holder);
+}
+
 static gboolean
 before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
 {
@@ -454,7 +462,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   RrunOverlayLayers layers = { 0 };
   RrunChildPlan plan = { 0 };
   StartHookData hook_data = { 0 };
-  RrunStartHooks hooks = { after_clone, before_exec, &hook_data };
+  RrunStartHooks hooks = { after_clone, namespaces_ready, before_exec, &hook_data };
   const char *workdir;
   guint32 host5;
   sigset_t fwd;

@@ -257,6 +257,11 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUsern
         }
       else if (r.step == RRUN_STEP_PID)
         proc->pid1 = r.errsv;
+      else if (r.step == RRUN_STEP_NAMESPACES)
+        {
+          if (hooks && hooks->namespaces_ready)
+            hooks->namespaces_ready (proc->holder, hooks->user_data);
+        }
       else if (r.step == RRUN_STEP_WARNING)
         {
           r.subject[sizeof r.subject - 1] = '\0';

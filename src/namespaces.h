@@ -16,6 +16,9 @@ typedef struct
 {
   /* After clone, before the child may go on: e.g. move it into its cgroup. */
   gboolean (*after_clone) (pid_t holder, gpointer user_data, GError **error);
+  /* Once the holder has its namespaces (network included), while it mounts the root file
+     system: start whatever may join them. */
+  void (*namespaces_ready) (pid_t holder, gpointer user_data);
   /* Once PID 1 exists (and the pty, with -t), before the command runs: networking,
      window size. */
   gboolean (*before_exec) (pid_t pid1, int pty_master, gpointer user_data, GError **error);

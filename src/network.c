@@ -32,6 +32,7 @@ struct RrunNetwork
   GPid pid;
   int exit_fd;  /* write end; closing it stops the helper */
   int pid_fd;   /* write end: the container's pid goes here (rrun_network_attach) */
+  gboolean pid_sent; /* the helper has the pid: wait for its "ready" */
   int ready_fd; /* read end: "1" once tap0 is up, EOF when the helper failed */
   char *run_dir;
   char *log_path;
@@ -581,25 +582,36 @@ rrun_network_get_setup_fds (const RrunNetwork *net, int out_fds[3])
   out_fds[2] = net != NULL ? net->ready_fd : -1;
 }
 
-gboolean
-rrun_network_attach (RrunNetwork *net, const RrunNetworkOptions *opts, pid_t container_pid,
-                     GError **error)
+void
+rrun_network_attach_begin (RrunNetwork *net, pid_t container_pid)
 {
   g_autofree char *pid_text = NULL;
-  char byte = 0;
   gssize sent;
 
-  if (net->pid <= 0)
-    return TRUE; /* host, none, ns:, container: */
+  if (net == NULL || net->pid <= 0 || net->pid_fd < 0)
+    return; /* host, none, ns:, container:; or told already */
   pid_text = g_strdup_printf ("%d\n", (int) container_pid);
   do
     sent = send (net->pid_fd, pid_text, strlen (pid_text), MSG_NOSIGNAL);
   while (sent < 0 && errno == EINTR);
   rrun_close_fdp (&net->pid_fd);
+  /* A failed send means the helper is gone: finish sees EOF and reads its log. */
+  net->pid_sent = sent > 0;
+}
+
+gboolean
+rrun_network_attach (RrunNetwork *net, const RrunNetworkOptions *opts, pid_t container_pid,
+                     GError **error)
+{
+  char byte = 0;
+
+  if (net->pid <= 0)
+    return TRUE; /* host, none, ns:, container: */
+  rrun_network_attach_begin (net, container_pid);
 
   /* Wait for "1" (tap up) or EOF (the helper failed; its log says why). A failed send
      means it is gone already: the same. */
-  for (; sent > 0;)
+  for (; net->pid_sent;)
     {
       struct pollfd pfd = { .fd = net->ready_fd, .events = POLLIN };
       int r = poll (&pfd, 1, READY_TIMEOUT_MS);

@@ -129,6 +129,10 @@ gboolean rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir
                              RrunNetwork **out, GError **error);
 gboolean rrun_network_attach (RrunNetwork *net, const RrunNetworkOptions *opts,
                               pid_t container_pid, GError **error);
+/* The first half of attach alone: hand the helper the pid as soon as the container's
+   network namespace exists, so that tap0 is made while the root file system is mounted;
+   attach then only waits. Does nothing when there is no helper or it has the pid. */
+void rrun_network_attach_begin (RrunNetwork *net, pid_t container_pid);
 /* The fds rrun holds for the helper (exit, pid, ready; -1 when none): the container's
    setup processes close their inherited copies, so only rrun's exit stops the helper. */
 void rrun_network_get_setup_fds (const RrunNetwork *net, int out_fds[3]);
