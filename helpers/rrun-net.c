@@ -1,7 +1,7 @@
 /* rrun-net: the user-mode network helper (STYLE.md §7, the slirp4netns design).
 
      rrun-net --netns-pid PID [--ready-fd N] [--exit-fd N] [--api-socket PATH]
-              [--cidr 10.0.2.0/24] [--mtu 65520] [--enable-ipv6|--disable-ipv6]
+              [--cidr 10.0.2.0/24] [--mtu 65520] [--tcp-mss 21000] [--enable-ipv6|--disable-ipv6]
               [--allow-host-loopback] [--dns-upstream IP[:PORT]] [--mac XX:XX:XX:XX:XX:XX]
      rrun-net --netns-path /proc/PID/ns/net --userns-path /proc/PID/ns/user ...
      rrun-net --netns-pid-fd N ...   (read the PID from fd N: start before the container)
@@ -74,6 +74,7 @@ typedef struct
   GArray *pollfds;
   GPtrArray *timers;
   NetDns *dns;
+  guint8 syn[128]; /* a SYN being rewritten by net_mss_clamp; larger frames pass as they are */
 } Net;
 
 static ssize_t
@@ -82,6 +83,10 @@ cb_send_packet (const void *buf, size_t len, void *opaque)
   Net *net = opaque;
   ssize_t n;
 
+  /* SYNs only (a handful per connection) are copied, into one static buffer. */
+  if (net->cfg.tcp_mss > 0 && len <= sizeof net->syn && len >= 14 + 40
+      && net_mss_clamp (memcpy (net->syn, buf, len), len, net->cfg.tcp_mss))
+    buf = net->syn;
   do
     n = write (net->tap_fd, buf, len);
   while (n < 0 && errno == EINTR);
@@ -316,7 +321,7 @@ fd_hung_up (int fd)
 
 static guint tap_batch = 256;
 static int opt_netns_pid = 0, opt_netns_pid_fd = -1, opt_ready_fd = -1, opt_exit_fd = -1,
-           opt_mtu = 65520;
+           opt_mtu = 65520, opt_tcp_mss = -1;
 static char *opt_netns_path, *opt_userns_path, *opt_api_socket, *opt_cidr, *opt_dns_upstream,
     *opt_mac;
 static gboolean opt_enable_ipv6, opt_disable_ipv6, opt_allow_host_loopback, opt_debug;
@@ -332,6 +337,8 @@ static const GOptionEntry entries[] = {
   { "api-socket", 0, 0, G_OPTION_ARG_FILENAME, &opt_api_socket, "Port-forward API", "PATH" },
   { "cidr", 0, 0, G_OPTION_ARG_STRING, &opt_cidr, "Network (10.0.2.0/24)", "CIDR" },
   { "mtu", 0, 0, G_OPTION_ARG_INT, &opt_mtu, "MTU (65520)", "N" },
+  { "tcp-mss", 0, 0, G_OPTION_ARG_INT, &opt_tcp_mss,
+    "Largest TCP segment the container sends through libslirp (0: MTU's)", "N" },
   { "enable-ipv6", 0, 0, G_OPTION_ARG_NONE, &opt_enable_ipv6, "IPv6 (fd00::/64)", NULL },
   { "disable-ipv6", 0, 0, G_OPTION_ARG_NONE, &opt_disable_ipv6, "No IPv6", NULL },
   { "allow-host-loopback", 0, 0, G_OPTION_ARG_NONE, &opt_allow_host_loopback,
@@ -385,6 +392,12 @@ configure (NetConfig *cfg, GError **error)
   if (opt_mtu < 1280 || opt_mtu > 65520)
     return net_throw (error, "invalid mtu %d: it must be between 1280 and 65520", opt_mtu);
   cfg->mtu = (guint) opt_mtu;
+  if (opt_tcp_mss < 0)
+    opt_tcp_mss = NET_DEFAULT_TCP_MSS;
+  if (opt_tcp_mss != 0 && (opt_tcp_mss < 536 || opt_tcp_mss > 65480))
+    return net_throw (error, "invalid tcp-mss %d: it must be 0 or between 536 and 65480",
+                      opt_tcp_mss);
+  cfg->tcp_mss = (guint) opt_tcp_mss;
   if (opt_mac != NULL && !parse_mac (opt_mac, cfg->mac, error))
     return FALSE;
   if (opt_mac == NULL)

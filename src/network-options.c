@@ -32,6 +32,7 @@ rrun_network_options_new (const RrunConfig *config, GError **error)
   opts->mode = RRUN_NETWORK_SLIRP;
   opts->cidr = g_strdup (DEFAULT_CIDR);
   opts->mtu = DEFAULT_MTU;
+  opts->tcp_mss = -1;
   opts->enable_ipv6 = -1;
   opts->ports = g_array_new (FALSE, TRUE, sizeof (RrunPortMapping));
   g_array_set_clear_func (opts->ports, (GDestroyNotify) rrun_port_mapping_clear);
@@ -184,6 +185,18 @@ set_slirp_option (RrunNetworkOptions *opts, const char *kv, GError **error)
                            "invalid --network option \"mtu=%s\": expected 1280 to 65520", value);
       opts->mtu = (guint) mtu;
     }
+  else if (g_str_equal (key, "tcp_mss"))
+    {
+      guint64 mss;
+
+      if (!g_ascii_string_to_unsigned (value, 10, 0, 65480, &mss, NULL)
+          || (mss != 0 && mss < 536))
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "invalid --network option \"tcp_mss=%s\": expected 0 (no clamp) or "
+                           "536 to 65480",
+                           value);
+      opts->tcp_mss = (int) mss;
+    }
   else if (g_str_equal (key, "enable_ipv6"))
     {
       gboolean b = FALSE;
@@ -217,8 +230,8 @@ set_slirp_option (RrunNetworkOptions *opts, const char *kv, GError **error)
   else
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "unknown --network option \"%s\"", key);
-      rrun_add_hint (error, "slirp takes cidr, mtu, enable_ipv6, allow_host_loopback, "
-                            "dns_upstream and mac");
+      rrun_add_hint (error, "slirp takes cidr, mtu, tcp_mss, enable_ipv6, "
+                            "allow_host_loopback, dns_upstream and mac");
       return FALSE;
     }
   return TRUE;

@@ -540,6 +540,8 @@ rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir, RrunNet
   g_ptr_array_add (argv, g_strdup_printf ("--api-socket=%s", api_path));
   g_ptr_array_add (argv, g_strdup_printf ("--cidr=%s", opts->cidr));
   g_ptr_array_add (argv, g_strdup_printf ("--mtu=%u", opts->mtu));
+  if (opts->tcp_mss >= 0)
+    g_ptr_array_add (argv, g_strdup_printf ("--tcp-mss=%d", opts->tcp_mss));
   if (opts->enable_ipv6 == 1)
     g_ptr_array_add (argv, g_strdup ("--enable-ipv6"));
   else if (opts->enable_ipv6 == 0)

@@ -42,6 +42,7 @@ typedef struct
   /* slirp:k=v,... */
   char *cidr;               /* "10.0.2.0/24" */
   guint mtu;                /* 65520 */
+  int tcp_mss;              /* -1: the helper's default clamp; 0: none (net-mss.c) */
   int enable_ipv6;          /* -1: when the host has IPv6; 0; 1 */
   gboolean allow_host_loopback;
   char *dns_upstream;       /* NULL: the host's resolv.conf */
@@ -60,7 +61,7 @@ void rrun_network_options_free (RrunNetworkOptions *opts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNetworkOptions, rrun_network_options_free)
 
 /* --network slirp[:k=v,...] | none | host | ns:PATH | container:NAME|ID.
-   Keys: cidr, mtu, enable_ipv6, allow_host_loopback, dns_upstream, mac. */
+   Keys: cidr, mtu, tcp_mss, enable_ipv6, allow_host_loopback, dns_upstream, mac. */
 gboolean rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text,
                                         GError **error);
 /* --mac-address XX:XX:XX:XX:XX:XX: tap0's address (slirp only; unicast, not all zero). */

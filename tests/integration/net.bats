@@ -126,6 +126,37 @@ wait_listen () { # wait_listen PORT [ns]
   [ "$status" = 0 ]
 }
 
+@test "net: TCP connections the container opens get libslirp's MSS clamped (--tcp-mss)" {
+  command -v ss >/dev/null || skip "ss (iproute2) is not installed"
+  # mss_seen [helper options]: the MSS of a connection from inside to a fresh server on
+  # the host, into $T/mss (not through $(...), which would wait for background processes)
+  mss_seen () {
+    local port client out=
+    port=$(free_port)
+    socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:'sleep 5' &
+    PIDS+=($!)
+    wait_listen "$port"
+    start_helper --allow-host-loopback "$@"
+    in_ns socat -u "TCP:10.0.2.2:$port" - >/dev/null 2>&1 </dev/null &
+    client=$!
+    for _ in $(seq 40); do
+      out=$(in_ns ss -tin state established dst "10.0.2.2:$port" </dev/null)
+      [[ $out == *" mss:"* ]] && break
+      sleep 0.05
+    done
+    kill "$client" 2>/dev/null; wait "$client" 2>/dev/null || true
+    kill "$HELPER"; wait_gone "$HELPER"
+    [[ $out =~ " mss:"([0-9]+) ]] && echo "${BASH_REMATCH[1]}" >"$T/mss"
+  }
+  mss_seen
+  [ "$(cat "$T/mss")" = 21000 ]
+  mss_seen --tcp-mss 8000
+  [ "$(cat "$T/mss")" = 8000 ]
+  mss_seen --tcp-mss 0
+  # unclamped, Linux bounds the segment to half the 64 KiB window libslirp offers
+  [ "$(cat "$T/mss")" -gt 30000 ]
+}
+
 @test "net: the gateway answers ping" {
   start_helper
   run in_ns busybox ping -c1 -W2 10.0.2.2

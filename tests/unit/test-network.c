@@ -45,13 +45,14 @@ test_mode (void)
   g_assert_true (rrun_network_options_joins (o));
   g_assert_false (rrun_network_options_needs_netns (o));
   g_assert_true (rrun_network_options_set_mode (
-      o, "slirp:cidr=10.0.3.0/24,mtu=1500,enable_ipv6=false,allow_host_loopback=true,"
-         "dns_upstream=127.0.0.1:5353,mac=02:00:00:00:00:01",
+      o, "slirp:cidr=10.0.3.0/24,mtu=1500,tcp_mss=9000,enable_ipv6=false,"
+         "allow_host_loopback=true,dns_upstream=127.0.0.1:5353,mac=02:00:00:00:00:01",
       &error));
   g_assert_no_error (error);
   g_assert_cmpint (o->mode, ==, RRUN_NETWORK_SLIRP);
   g_assert_cmpstr (o->cidr, ==, "10.0.3.0/24");
   g_assert_cmpuint (o->mtu, ==, 1500);
+  g_assert_cmpint (o->tcp_mss, ==, 9000);
   g_assert_cmpint (o->enable_ipv6, ==, 0);
   g_assert_true (o->allow_host_loopback);
   g_assert_cmpstr (o->dns_upstream, ==, "127.0.0.1:5353");
@@ -71,6 +72,8 @@ test_mode_errors (void)
                     "container:NAME or container:ID (see rrun ps)" },
     { "ns:relative", "invalid --network \"ns:relative\": the namespace path must be absolute" },
     { "slirp:mtu=70000", "invalid --network option \"mtu=70000\": expected 1280 to 65520" },
+    { "slirp:tcp_mss=100", "invalid --network option \"tcp_mss=100\": expected 0 (no clamp) "
+                           "or 536 to 65480" },
     { "slirp:cidr=10.0.2.0/30",
       "invalid --network option \"cidr=10.0.2.0/30\": expected A.B.C.D/N with N from 8 to 25" },
     { "slirp:allow_host_loopback=yes",
@@ -85,7 +88,7 @@ test_mode_errors (void)
       "invalid --network option \"dns_upstream=dns.example\": expected IP, IP:PORT or "
       "[IPv6]:PORT" },
     { "slirp:foo=1", "unknown --network option \"foo\"\nhint: slirp takes cidr, mtu, "
-                     "enable_ipv6, allow_host_loopback, dns_upstream and mac" },
+                     "tcp_mss, enable_ipv6, allow_host_loopback, dns_upstream and mac" },
     { "slirp:mtu", "invalid --network option \"mtu\": expected key=value" },
   };
 
