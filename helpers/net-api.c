@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,50 +30,35 @@ struct NetApi
 static char *
 reply_error (const char *desc, int errsv)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) root = NULL;
+  GString *out = g_string_new ("{\"error\":{\"desc\":");
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "error");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "desc");
-  json_builder_add_string_value (b, desc);
-  json_builder_set_member_name (b, "errno");
-  json_builder_add_int_value (b, errsv);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+  net_json_append_string (out, desc);
+  g_string_append_printf (out, ",\"errno\":%d}}", errsv);
+  return g_string_free (out, FALSE);
 }
 
+/* {"return": VALUE}, VALUE already JSON text. */
 static char *
-reply_return (JsonNode *value)
+reply_return (const char *value)
 {
-  g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr (JsonObject) o = json_object_new ();
-
-  json_object_set_member (o, "return", value);
-  json_node_set_object (root, o);
-  return json_to_string (root, FALSE);
+  return g_strdup_printf ("{\"return\":%s}", value);
 }
 
 /* Members must be among `allowed`. */
 static gboolean
-check_members (JsonObject *o, const char *what, const char *const *allowed, GError **error)
+check_members (const NetJson *o, const char *what, const char *const *allowed, GError **error)
 {
-  g_autoptr (GList) names = json_object_get_members (o);
-
-  for (GList *l = names; l != NULL; l = l->next)
-    if (!g_strv_contains (allowed, l->data))
-      return net_throw (error, "%s: unknown member \"%s\"", what, (const char *) l->data);
+  for (guint i = 0; i < net_json_size (o); i++)
+    if (!g_strv_contains (allowed, net_json_member_name (o, i)))
+      return net_throw (error, "%s: unknown member \"%s\"", what, net_json_member_name (o, i));
   return TRUE;
 }
 
 static gboolean
-get_int (JsonObject *o, const char *name, gboolean required, gint64 min, gint64 max,
+get_int (const NetJson *o, const char *name, gboolean required, gint64 min, gint64 max,
          gint64 *out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, name);
+  const NetJson *n = net_json_member (o, name);
 
   if (n == NULL)
     {
@@ -82,9 +66,9 @@ get_int (JsonObject *o, const char *name, gboolean required, gint64 min, gint64 
         return net_throw (error, "arguments: missing member \"%s\"", name);
       return TRUE;
     }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+  if (net_json_type (n) != NET_JSON_INT)
     return net_throw (error, "arguments: \"%s\" must be an integer", name);
-  *out = json_node_get_int (n);
+  *out = net_json_int (n);
   if (*out < min || *out > max)
     return net_throw (error, "arguments: \"%s\" must be between %" G_GINT64_FORMAT
                       " and %" G_GINT64_FORMAT, name, min, max);
@@ -92,10 +76,10 @@ get_int (JsonObject *o, const char *name, gboolean required, gint64 min, gint64 
 }
 
 static gboolean
-get_string (JsonObject *o, const char *name, gboolean required, const char **out,
+get_string (const NetJson *o, const char *name, gboolean required, const char **out,
             GError **error)
 {
-  JsonNode *n = json_object_get_member (o, name);
+  const NetJson *n = net_json_member (o, name);
 
   if (n == NULL)
     {
@@ -103,9 +87,9 @@ get_string (JsonObject *o, const char *name, gboolean required, const char **out
         return net_throw (error, "arguments: missing member \"%s\"", name);
       return TRUE;
     }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (net_json_type (n) != NET_JSON_STRING)
     return net_throw (error, "arguments: \"%s\" must be a string", name);
-  *out = json_node_get_string (n);
+  *out = net_json_string (n);
   return TRUE;
 }
 
@@ -116,28 +100,21 @@ net_api_handle_request (NetFwd *fwd, const char *text, gsize len)
   static const char *const add_members[] = { "proto", "host_addr", "host_port", "guest_port",
                                              NULL };
   static const char *const remove_members[] = { "id", NULL };
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (NetJson) req = NULL;
   g_autoptr (GError) error = NULL;
-  JsonObject *req, *args = NULL;
-  JsonNode *root, *args_node;
+  const NetJson *args;
   const char *execute = NULL;
 
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &error))
+  if ((req = net_json_parse (text, len, &error)) == NULL)
     return reply_error (error->message, EINVAL);
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (net_json_type (req) != NET_JSON_OBJECT)
     return reply_error ("the request must be a JSON object", EINVAL);
-  req = json_node_get_object (root);
   if (!check_members (req, "request", top_members, &error)
       || !get_string (req, "execute", TRUE, &execute, &error))
     return reply_error (error->message, EINVAL);
-  args_node = json_object_get_member (req, "arguments");
-  if (args_node != NULL)
-    {
-      if (!JSON_NODE_HOLDS_OBJECT (args_node))
-        return reply_error ("\"arguments\" must be an object", EINVAL);
-      args = json_node_get_object (args_node);
-    }
+  args = net_json_member (req, "arguments");
+  if (args != NULL && net_json_type (args) != NET_JSON_OBJECT)
+    return reply_error ("\"arguments\" must be an object", EINVAL);
 
   if (g_str_equal (execute, "add_hostfwd"))
     {
@@ -145,7 +122,7 @@ net_api_handle_request (NetFwd *fwd, const char *text, gsize len)
       gint64 host_port = -1, guest_port = -1;
       guint id, bound_port;
       int errsv = 0;
-      g_autoptr (JsonBuilder) b = NULL;
+      g_autofree char *value = NULL;
 
       if (args == NULL)
         return reply_error ("add_hostfwd: missing member \"arguments\"", EINVAL);
@@ -160,14 +137,8 @@ net_api_handle_request (NetFwd *fwd, const char *text, gsize len)
       if (!net_fwd_add (fwd, g_str_equal (proto, "udp"), host_addr, (guint) host_port,
                         (guint) guest_port, &id, &bound_port, &errsv, &error))
         return reply_error (error->message, errsv);
-      b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "id");
-      json_builder_add_int_value (b, id);
-      json_builder_set_member_name (b, "host_port");
-      json_builder_add_int_value (b, bound_port);
-      json_builder_end_object (b);
-      return reply_return (json_builder_get_root (b));
+      value = g_strdup_printf ("{\"id\":%u,\"host_port\":%u}", id, bound_port);
+      return reply_return (value);
     }
   if (g_str_equal (execute, "remove_hostfwd"))
     {
@@ -180,20 +151,17 @@ net_api_handle_request (NetFwd *fwd, const char *text, gsize len)
         return reply_error (error->message, EINVAL);
       if (!net_fwd_remove (fwd, (guint) id, &error))
         return reply_error (error->message, ENOENT);
-      return reply_return (json_node_init_object (json_node_alloc (), json_object_new ()));
+      return reply_return ("{}");
     }
   if (g_str_equal (execute, "list_hostfwd"))
     {
-      JsonObject *o;
-      JsonNode *n;
+      g_autoptr (GString) value = g_string_new ("{\"entries\":");
 
-      if (args != NULL && json_object_get_size (args) != 0)
+      if (args != NULL && net_json_size (args) != 0)
         return reply_error ("list_hostfwd takes no arguments", EINVAL);
-      o = json_object_new ();
-      json_object_set_member (o, "entries", net_fwd_list (fwd));
-      n = json_node_init_object (json_node_alloc (), o);
-      json_object_unref (o);
-      return reply_return (n);
+      net_fwd_list (fwd, value);
+      g_string_append_c (value, '}');
+      return reply_return (value->str);
     }
   {
     g_autofree char *msg = g_strdup_printf ("unknown request \"%s\"", execute);

@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-glib/json-glib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -364,31 +363,21 @@ net_fwd_remove (NetFwd *fwd, guint id, GError **error)
   return net_throw (error, "no port forward with id %u", id);
 }
 
-JsonNode *
-net_fwd_list (NetFwd *fwd)
+void
+net_fwd_list (NetFwd *fwd, GString *out)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_array (b);
+  g_string_append_c (out, '[');
   for (guint i = 0; i < fwd->fwds->len; i++)
     {
       Fwd *f = fwd->fwds->pdata[i];
 
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "id");
-      json_builder_add_int_value (b, f->id);
-      json_builder_set_member_name (b, "proto");
-      json_builder_add_string_value (b, f->udp ? "udp" : "tcp");
-      json_builder_set_member_name (b, "host_addr");
-      json_builder_add_string_value (b, f->host_addr);
-      json_builder_set_member_name (b, "host_port");
-      json_builder_add_int_value (b, f->host_port);
-      json_builder_set_member_name (b, "guest_port");
-      json_builder_add_int_value (b, f->guest_port);
-      json_builder_end_object (b);
+      g_string_append_printf (out, "%s{\"id\":%u,\"proto\":\"%s\",\"host_addr\":",
+                              i > 0 ? "," : "", f->id, f->udp ? "udp" : "tcp");
+      net_json_append_string (out, f->host_addr);
+      g_string_append_printf (out, ",\"host_port\":%u,\"guest_port\":%u}",
+                              (guint) f->host_port, (guint) f->guest_port);
     }
-  json_builder_end_array (b);
-  return json_builder_get_root (b);
+  g_string_append_c (out, ']');
 }
 
 void

@@ -105,8 +105,8 @@ gboolean net_fwd_add (NetFwd *fwd, gboolean udp, const char *host_addr, guint ho
                       guint guest_port, guint *out_id, guint *out_host_port, int *out_errno,
                       GError **error);
 gboolean net_fwd_remove (NetFwd *fwd, guint id, GError **error);
-/* [{id, proto, host_addr, host_port, guest_port}] */
-struct _JsonNode *net_fwd_list (NetFwd *fwd);
+/* Appends [{id, proto, host_addr, host_port, guest_port}, ...] as JSON. */
+void net_fwd_list (NetFwd *fwd, GString *out);
 void net_fwd_add_pollfds (NetFwd *fwd, GArray *pollfds);
 void net_fwd_dispatch (NetFwd *fwd, const GPollFD *pollfds, guint n);
 
@@ -118,6 +118,30 @@ void net_api_add_pollfds (NetApi *api, GArray *pollfds);
 void net_api_dispatch (NetApi *api, const GPollFD *pollfds, guint n);
 /* Handle one request (exposed for tests); returns the reply text. */
 char *net_api_handle_request (NetFwd *fwd, const char *text, gsize len);
+
+/* net-json.c: the API socket's JSON (strict RFC 8259 reader, string escaping) */
+typedef enum
+{
+  NET_JSON_NULL,
+  NET_JSON_BOOL,
+  NET_JSON_INT,    /* an integer that fits gint64 */
+  NET_JSON_NUMBER, /* any other number */
+  NET_JSON_STRING,
+  NET_JSON_ARRAY,
+  NET_JSON_OBJECT,
+} NetJsonType;
+typedef struct NetJson NetJson;
+NetJson *net_json_parse (const char *text, gsize len, GError **error);
+void net_json_free (NetJson *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetJson, net_json_free)
+NetJsonType net_json_type (const NetJson *v);
+gint64 net_json_int (const NetJson *v);        /* INT, BOOL */
+const char *net_json_string (const NetJson *v); /* STRING */
+guint net_json_size (const NetJson *v);        /* members or items */
+const char *net_json_member_name (const NetJson *object, guint i);
+NetJson *net_json_member (const NetJson *object, const char *name); /* NULL: absent */
+/* Appends s quoted and escaped. */
+void net_json_append_string (GString *out, const char *s);
 
 /* net-mss.c: lower the MSS option of a TCP SYN in an Ethernet frame to at most mss,
    fixing the checksum. Returns whether the frame changed; other frames are left alone. */

@@ -1,7 +1,5 @@
 #include "error.h"
 
-#include <string.h>
-
 #include <gio/gio.h>
 
 G_DEFINE_QUARK (rrun-error-quark, rrun_error)
@@ -33,35 +31,6 @@ rrun_throw_errno (GError **error, int errsv, const char *fmt, ...)
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", what,
                g_strerror (errsv));
   return FALSE;
-}
-
-void
-rrun_add_hint (GError **error, const char *fmt, ...)
-{
-  g_autofree char *hint = NULL;
-  char *old;
-  va_list ap;
-
-  if (error == NULL || *error == NULL)
-    return;
-  va_start (ap, fmt);
-  hint = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  old = (*error)->message;
-  (*error)->message = g_strconcat (old, "\nhint: ", hint, NULL);
-  g_free (old);
-}
-
-void
-rrun_clear_hints (GError **error)
-{
-  char *hint;
-
-  if (error == NULL || *error == NULL)
-    return;
-  hint = strstr ((*error)->message, "\nhint: ");
-  if (hint != NULL)
-    *hint = '\0';
 }
 
 int

@@ -1,0 +1,377 @@
+/* The JSON of the API socket (net-api.c), without json-glib: json-glib pulls in GObject,
+   GIO and through them libmount, libselinux, libblkid, libffi, gmodule and zlib, which
+   the helper loads at every container start although most containers never send it a
+   request (~3 ms of CPU on a small VM). Requests are at most 64 KiB and nest two levels,
+   so a strict recursive-descent reader (RFC 8259, depth-limited) and string escaping for
+   the replies are all it needs. */
+#include "net.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define MAX_DEPTH 16
+
+struct NetJson
+{
+  NetJsonType type;
+  gint64 integer;    /* INT; BOOL (0/1) */
+  char *string;      /* STRING */
+  GPtrArray *values; /* ARRAY, OBJECT: NetJson * */
+  GPtrArray *names;  /* OBJECT: member names, parallel to values */
+};
+
+typedef struct
+{
+  const char *p, *end;
+  GError **error;
+} Reader;
+
+static NetJson *read_value (Reader *r, int depth);
+
+void
+net_json_free (NetJson *v)
+{
+  if (v == NULL)
+    return;
+  g_free (v->string);
+  if (v->values != NULL)
+    g_ptr_array_unref (v->values);
+  if (v->names != NULL)
+    g_ptr_array_unref (v->names);
+  g_free (v);
+}
+
+static gboolean
+fail (Reader *r, const char *what)
+{
+  if (r->error != NULL && *r->error == NULL)
+    net_throw (r->error, "invalid JSON: %s", what);
+  return FALSE;
+}
+
+static void
+skip_space (Reader *r)
+{
+  while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+    r->p++;
+}
+
+static gboolean
+literal (Reader *r, const char *word)
+{
+  gsize n = strlen (word);
+
+  if ((gsize) (r->end - r->p) < n || memcmp (r->p, word, n) != 0)
+    return fail (r, "unexpected character");
+  r->p += n;
+  return TRUE;
+}
+
+static int
+hex4 (const char *p)
+{
+  int v = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      int d = g_ascii_xdigit_value (p[i]);
+      if (d < 0)
+        return -1;
+      v = v * 16 + d;
+    }
+  return v;
+}
+
+/* A string after its opening quote, into a new UTF-8 string. */
+static char *
+read_string (Reader *r)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  for (;;)
+    {
+      char c;
+
+      if (r->p >= r->end)
+        return fail (r, "unterminated string"), NULL;
+      c = *r->p++;
+      if (c == '"')
+        break;
+      if ((unsigned char) c < 0x20)
+        return fail (r, "control character in a string"), NULL;
+      if (c != '\\')
+        {
+          g_string_append_c (s, c);
+          continue;
+        }
+      if (r->p >= r->end)
+        return fail (r, "unterminated string"), NULL;
+      c = *r->p++;
+      switch (c)
+        {
+        case '"': case '\\': case '/': g_string_append_c (s, c); break;
+        case 'b': g_string_append_c (s, '\b'); break;
+        case 'f': g_string_append_c (s, '\f'); break;
+        case 'n': g_string_append_c (s, '\n'); break;
+        case 'r': g_string_append_c (s, '\r'); break;
+        case 't': g_string_append_c (s, '\t'); break;
+        case 'u':
+          {
+            int u = r->end - r->p >= 4 ? hex4 (r->p) : -1;
+
+            if (u < 0)
+              return fail (r, "bad \\u escape"), NULL;
+            r->p += 4;
+            if (u >= 0xd800 && u <= 0xdbff)
+              {
+                int lo = r->end - r->p >= 6 && r->p[0] == '\\' && r->p[1] == 'u'
+                             ? hex4 (r->p + 2) : -1;
+                if (lo < 0xdc00 || lo > 0xdfff)
+                  return fail (r, "unpaired surrogate"), NULL;
+                r->p += 6;
+                u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+              }
+            else if (u >= 0xdc00 && u <= 0xdfff)
+              return fail (r, "unpaired surrogate"), NULL;
+            if (u == 0)
+              return fail (r, "NUL in a string"), NULL;
+            g_string_append_unichar (s, (gunichar) u);
+            break;
+          }
+        default:
+          return fail (r, "bad escape"), NULL;
+        }
+    }
+  if (!g_utf8_validate (s->str, (gssize) s->len, NULL))
+    return fail (r, "string is not UTF-8"), NULL;
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static gboolean
+read_number (Reader *r, NetJson *v)
+{
+  const char *start = r->p;
+  gboolean integral = TRUE;
+  char buf[64];
+
+  if (r->p < r->end && *r->p == '-')
+    r->p++;
+  if (r->p >= r->end || !g_ascii_isdigit (*r->p))
+    return fail (r, "bad number");
+  if (*r->p == '0')
+    r->p++;
+  else
+    while (r->p < r->end && g_ascii_isdigit (*r->p))
+      r->p++;
+  if (r->p < r->end && *r->p == '.')
+    {
+      integral = FALSE;
+      r->p++;
+      if (r->p >= r->end || !g_ascii_isdigit (*r->p))
+        return fail (r, "bad number");
+      while (r->p < r->end && g_ascii_isdigit (*r->p))
+        r->p++;
+    }
+  if (r->p < r->end && (*r->p == 'e' || *r->p == 'E'))
+    {
+      integral = FALSE;
+      r->p++;
+      if (r->p < r->end && (*r->p == '+' || *r->p == '-'))
+        r->p++;
+      if (r->p >= r->end || !g_ascii_isdigit (*r->p))
+        return fail (r, "bad number");
+      while (r->p < r->end && g_ascii_isdigit (*r->p))
+        r->p++;
+    }
+  v->type = NET_JSON_NUMBER;
+  if (integral && (gsize) (r->p - start) < sizeof buf)
+    {
+      char *endp;
+
+      memcpy (buf, start, (gsize) (r->p - start));
+      buf[r->p - start] = '\0';
+      errno = 0;
+      v->integer = g_ascii_strtoll (buf, &endp, 10);
+      if (errno == 0 && *endp == '\0')
+        v->type = NET_JSON_INT; /* beyond gint64 stays a plain number, as in json-glib */
+    }
+  return TRUE;
+}
+
+static gboolean
+read_container (Reader *r, NetJson *v, gboolean object, int depth)
+{
+  char close = object ? '}' : ']';
+
+  v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) net_json_free);
+  if (object)
+    v->names = g_ptr_array_new_with_free_func (g_free);
+  skip_space (r);
+  if (r->p < r->end && *r->p == close)
+    {
+      r->p++;
+      return TRUE;
+    }
+  for (;;)
+    {
+      NetJson *item;
+
+      skip_space (r);
+      if (object)
+        {
+          char *name;
+
+          if (r->p >= r->end || *r->p != '"')
+            return fail (r, "expected a member name");
+          r->p++;
+          if ((name = read_string (r)) == NULL)
+            return FALSE;
+          for (guint i = 0; i < v->names->len; i++)
+            if (g_str_equal (v->names->pdata[i], name))
+              {
+                g_free (name);
+                return fail (r, "duplicate member");
+              }
+          g_ptr_array_add (v->names, name);
+          skip_space (r);
+          if (r->p >= r->end || *r->p != ':')
+            return fail (r, "expected ':'");
+          r->p++;
+        }
+      if ((item = read_value (r, depth + 1)) == NULL)
+        {
+          if (object)
+            g_ptr_array_remove_index (v->names, v->names->len - 1);
+          return FALSE;
+        }
+      g_ptr_array_add (v->values, item);
+      skip_space (r);
+      if (r->p < r->end && *r->p == ',')
+        {
+          r->p++;
+          continue;
+        }
+      if (r->p < r->end && *r->p == close)
+        {
+          r->p++;
+          return TRUE;
+        }
+      return fail (r, object ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static NetJson *
+read_value (Reader *r, int depth)
+{
+  g_autoptr (NetJson) v = g_new0 (NetJson, 1);
+  gboolean ok;
+
+  if (depth > MAX_DEPTH)
+    return fail (r, "nested too deeply"), NULL;
+  skip_space (r);
+  if (r->p >= r->end)
+    return fail (r, "unexpected end"), NULL;
+  switch (*r->p)
+    {
+    case '{':
+    case '[':
+      v->type = *r->p == '{' ? NET_JSON_OBJECT : NET_JSON_ARRAY;
+      r->p++;
+      ok = read_container (r, v, v->type == NET_JSON_OBJECT, depth);
+      break;
+    case '"':
+      r->p++;
+      v->type = NET_JSON_STRING;
+      ok = (v->string = read_string (r)) != NULL;
+      break;
+    case 't':
+    case 'f':
+      v->type = NET_JSON_BOOL;
+      v->integer = *r->p == 't';
+      ok = literal (r, v->integer ? "true" : "false");
+      break;
+    case 'n':
+      v->type = NET_JSON_NULL;
+      ok = literal (r, "null");
+      break;
+    default:
+      ok = read_number (r, v);
+      break;
+    }
+  return ok ? g_steal_pointer (&v) : NULL;
+}
+
+NetJson *
+net_json_parse (const char *text, gsize len, GError **error)
+{
+  Reader r = { text, text + len, error };
+  g_autoptr (NetJson) v = read_value (&r, 0);
+
+  if (v == NULL)
+    return NULL;
+  skip_space (&r);
+  if (r.p != r.end)
+    return fail (&r, "text after the value"), NULL;
+  return g_steal_pointer (&v);
+}
+
+NetJsonType
+net_json_type (const NetJson *v)
+{
+  return v->type;
+}
+
+gint64
+net_json_int (const NetJson *v)
+{
+  return v->integer;
+}
+
+const char *
+net_json_string (const NetJson *v)
+{
+  return v->string;
+}
+
+guint
+net_json_size (const NetJson *v)
+{
+  return v->values != NULL ? v->values->len : 0;
+}
+
+const char *
+net_json_member_name (const NetJson *object, guint i)
+{
+  return object->names->pdata[i];
+}
+
+NetJson *
+net_json_member (const NetJson *object, const char *name)
+{
+  for (guint i = 0; object->names != NULL && i < object->names->len; i++)
+    if (g_str_equal (object->names->pdata[i], name))
+      return object->values->pdata[i];
+  return NULL;
+}
+
+void
+net_json_append_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (; *s; s++)
+    {
+      unsigned char c = (unsigned char) *s;
+
+      if (c == '"' || c == '\\')
+        g_string_append_printf (out, "\\%c", c);
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
