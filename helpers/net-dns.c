@@ -68,28 +68,31 @@ drop_pending (NetDns *dns, guint i)
 gboolean
 net_dns_handle_frame (NetDns *dns, const guint8 *frame, gsize len)
 {
-  const struct iphdr *ip;
-  const struct udphdr *udp;
+  /* Copies, not casts: behind the 14-byte Ethernet header the IP header is not 4-byte
+     aligned in the frame buffer. */
+  struct iphdr ip;
+  struct udphdr udp;
+  const guint8 *payload;
   gsize ihl, payload_len;
   Pending *p;
   int fd;
 
-  if (len < ETH_HLEN + sizeof (struct iphdr) + sizeof (struct udphdr) || frame[12] != 0x08
-      || frame[13] != 0x00)
+  if (len < ETH_HLEN + sizeof ip + sizeof udp || frame[12] != 0x08 || frame[13] != 0x00)
     return FALSE;
-  ip = (const struct iphdr *) (frame + ETH_HLEN);
-  ihl = ip->ihl * 4u;
-  if (ip->version != 4 || ip->protocol != IPPROTO_UDP || ip->daddr != dns->cfg->dns.s_addr
-      || ihl < 20 || len < ETH_HLEN + ihl + sizeof (struct udphdr)
-      || (ntohs (ip->frag_off) & (IP_MF | IP_OFFMASK)) != 0)
+  memcpy (&ip, frame + ETH_HLEN, sizeof ip);
+  ihl = ip.ihl * 4u;
+  if (ip.version != 4 || ip.protocol != IPPROTO_UDP || ip.daddr != dns->cfg->dns.s_addr
+      || ihl < 20 || len < ETH_HLEN + ihl + sizeof udp
+      || (ntohs (ip.frag_off) & (IP_MF | IP_OFFMASK)) != 0)
     return FALSE;
-  udp = (const struct udphdr *) (frame + ETH_HLEN + ihl);
-  if (ntohs (udp->dest) != 53)
+  memcpy (&udp, frame + ETH_HLEN + ihl, sizeof udp);
+  if (ntohs (udp.dest) != 53)
     return FALSE;
-  payload_len = MIN ((gsize) ntohs (udp->len), len - ETH_HLEN - ihl);
-  if (payload_len < sizeof (struct udphdr))
+  payload = frame + ETH_HLEN + ihl + sizeof udp;
+  payload_len = MIN ((gsize) ntohs (udp.len), len - ETH_HLEN - ihl);
+  if (payload_len < sizeof udp)
     return TRUE;
-  payload_len -= sizeof (struct udphdr);
+  payload_len -= sizeof udp;
   if (dns->n_pending == MAX_PENDING)
     drop_pending (dns, 0); /* the oldest is the likeliest to be lost already */
   fd = socket (dns->cfg->dns_upstream.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -97,7 +100,7 @@ net_dns_handle_frame (NetDns *dns, const guint8 *frame, gsize len)
     return TRUE;
   if (connect (fd, (const struct sockaddr *) &dns->cfg->dns_upstream, dns->cfg->dns_upstream_len)
           < 0
-      || send (fd, (const guint8 *) udp + sizeof *udp, payload_len, 0) < 0)
+      || send (fd, payload, payload_len, 0) < 0)
     {
       g_debug ("dns: cannot send a query upstream: %s", g_strerror (errno));
       close (fd);
@@ -108,8 +111,8 @@ net_dns_handle_frame (NetDns *dns, const guint8 *frame, gsize len)
   p->deadline = g_get_monotonic_time () + QUERY_TIMEOUT_US;
   memcpy (p->guest_mac, frame + 6, 6);
   memcpy (p->our_mac, frame, 6);
-  p->guest_ip.s_addr = ip->saddr;
-  p->guest_port = udp->source;
+  p->guest_ip.s_addr = ip.saddr;
+  p->guest_port = udp.source;
   return TRUE;
 }
 
@@ -132,11 +135,11 @@ static void
 answer (NetDns *dns, Pending *p)
 {
   guint8 *eth = dns->buf;
-  struct iphdr *ip = (struct iphdr *) (eth + ETH_HLEN);
-  struct udphdr *udp = (struct udphdr *) (eth + ETH_HLEN + 20);
-  guint8 *payload = (guint8 *) udp + sizeof *udp;
+  guint8 *payload = eth + ETH_HLEN + 20 + 8;
   gsize room = sizeof dns->buf - (gsize) (payload - eth);
   ssize_t n = recv (p->fd, payload, room, 0);
+  struct iphdr ip = { 0 };
+  struct udphdr udp = { 0 };
   gsize total;
 
   if (n < 0 || (gsize) n + 28 > dns->cfg->mtu)
@@ -145,20 +148,22 @@ answer (NetDns *dns, Pending *p)
   memcpy (eth + 6, p->our_mac, 6);
   eth[12] = 0x08;
   eth[13] = 0x00;
-  memset (ip, 0, 20);
-  ip->version = 4;
-  ip->ihl = 5;
-  ip->tot_len = htons ((guint16) (20 + 8 + n));
-  ip->id = htons (dns->ip_id++);
-  ip->ttl = 64;
-  ip->protocol = IPPROTO_UDP;
-  ip->saddr = dns->cfg->dns.s_addr;
-  ip->daddr = p->guest_ip.s_addr;
-  ip->check = ip_checksum (ip, 20);
-  udp->source = htons (53);
-  udp->dest = p->guest_port;
-  udp->len = htons ((guint16) (8 + n));
-  udp->check = 0; /* optional over IPv4 */
+  /* Built aligned, then copied in: the headers sit at odd offsets of buf. */
+  ip.version = 4;
+  ip.ihl = 5;
+  ip.tot_len = htons ((guint16) (20 + 8 + n));
+  ip.id = htons (dns->ip_id++);
+  ip.ttl = 64;
+  ip.protocol = IPPROTO_UDP;
+  ip.saddr = dns->cfg->dns.s_addr;
+  ip.daddr = p->guest_ip.s_addr;
+  ip.check = ip_checksum (&ip, 20);
+  udp.source = htons (53);
+  udp.dest = p->guest_port;
+  udp.len = htons ((guint16) (8 + n));
+  udp.check = 0; /* optional over IPv4 */
+  memcpy (eth + ETH_HLEN, &ip, 20);
+  memcpy (eth + ETH_HLEN + 20, &udp, 8);
   total = ETH_HLEN + 28 + (gsize) n;
   if (write (dns->tap_fd, eth, total) < 0)
     g_debug ("dns: cannot write an answer to the tap: %s", g_strerror (errno));
