@@ -498,6 +498,16 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
     return FALSE;
 
   rrun_debug_phase ("image found");
+  /* Layers unpacked before the user had a subordinate range keep the user as owner of
+     files meant for other ids (and lost setuid bits with them): say so now that the
+     range exists, since reusing them silently would run a subtly different image. */
+  if (image->unmapped_owners > 0 && !c->map->single)
+    rrun_warning ("%" G_GUINT64_FORMAT " file%s of %s lost %s owner when the image was "
+                  "unpacked without a subordinate ID range: root owns them inside\n"
+                  "hint: to restore them, remove the image (rrun rmi %s) and pull or import "
+                  "it again",
+                  image->unmapped_owners, image->unmapped_owners == 1 ? "" : "s", o->image,
+                  image->unmapped_owners == 1 ? "its" : "their", o->image);
   /* Network and cgroup first: their errors (a busy port, no delegation) come before any
      directory is made. */
   for (guint i = 0; o->publish && o->publish[i]; i++)

@@ -25,7 +25,7 @@ add_log_args (GPtrArray *args)
 
 gboolean
 rrun_layer_extract (const RrunIdMap *map, int tar_fd, const char *dest, char **out_diff_id,
-                    guint64 *out_size, GError **error)
+                    guint64 *out_size, guint64 *out_unmapped, GError **error)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autofree char *out = NULL;
@@ -78,6 +78,8 @@ rrun_layer_extract (const RrunIdMap *map, int tar_fd, const char *dest, char **o
   *out_diff_id = g_steal_pointer (&diff_id);
   if (out_size)
     *out_size = size;
+  if (out_unmapped)
+    *out_unmapped = unmapped;
   return TRUE;
 }
 

@@ -26,9 +26,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RrunLayerStats, rrun_layer_stats_clear)
 /* Host side: extract the (plain, gzip, zstd, xz, bzip2) tar stream on tar_fd into the
    existing empty directory dest by running `rrun __internal extract-layer DEST` as root of
    a user namespace with map. Hostile or corrupt archives are RRUN_ERROR_CORRUPT. Warnings
-   of the helper (skipped devices, unmapped owners) reach stderr as they are. */
+   of the helper (skipped devices, unmapped owners) reach stderr as they are.
+   out_unmapped (may be NULL): how many files could not get their owner (the map lacked
+   it) and belong to the user instead. */
 gboolean rrun_layer_extract (const RrunIdMap *map, int tar_fd, const char *dest,
-                             char **out_diff_id, guint64 *out_size, GError **error);
+                             char **out_diff_id, guint64 *out_size, guint64 *out_unmapped,
+                             GError **error);
 
 /* Host side: remove trees that may hold files of subordinate ids (`rrun __internal
    rm-tree PATH...` in the user namespace). Missing paths are success. */

@@ -40,6 +40,7 @@ typedef struct
   char *architecture;
   gint64 created;      /* unix seconds, 0 when unknown */
   guint64 size;        /* bytes of the extracted layers */
+  guint64 unmapped_owners; /* files that lost their owner at extraction (no range then) */
   gboolean read_only_store; /* found in an additional (read-only) image store */
   GArray *layer_sizes;   /* guint64 bytes of each extracted layer, parallel to layer_ids */
   char *config_path;     /* the config blob's file (inspect and history read it whole) */

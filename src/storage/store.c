@@ -363,12 +363,15 @@ write_meta (const char *dir, const ImageMeta *m, GError **error)
   return write_json (path, node, error);
 }
 
+/* layer.json's size, and how many files lost their owner when it was extracted
+   ("unmapped_owners", absent when none). */
 static gboolean
-read_layer_size (const char *root, const char *chain, guint64 *out_size, GError **error)
+read_layer_info (const char *root, const char *chain, guint64 *out_size,
+                 guint64 *out_unmapped, GError **error)
 {
   g_autofree char *path = g_build_filename (root, "layers", chain, "layer.json", NULL);
   g_autoptr(JsonParser) parser = NULL;
-  JsonNode *rootnode;
+  JsonNode *rootnode, *n;
   gint64 size = 0;
 
   if (!read_json (path, &parser, error))
@@ -379,12 +382,20 @@ read_layer_size (const char *root, const char *chain, guint64 *out_size, GError 
   if (!json_int_field (json_node_get_object (rootnode), "size", path, &size, error))
     return FALSE;
   *out_size = (guint64) MAX (size, 0);
+  *out_unmapped = 0;
+  if ((n = member (json_node_get_object (rootnode), "unmapped_owners")) != NULL)
+    {
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64
+          || json_node_get_int (n) < 0)
+        return corrupt (error, path, "unmapped_owners", "a count");
+      *out_unmapped = (guint64) json_node_get_int (n);
+    }
   return TRUE;
 }
 
 static gboolean
 write_layer_json (const char *dir, const char *chain, const char *diff_id,
-                  const char *parent, guint64 size, GError **error)
+                  const char *parent, guint64 size, guint64 unmapped, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "layer.json", NULL);
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -402,6 +413,13 @@ write_layer_json (const char *dir, const char *chain, const char *diff_id,
     json_builder_add_null_value (b);
   json_builder_set_member_name (b, "size");
   json_builder_add_int_value (b, (gint64) size);
+  if (unmapped > 0)
+    {
+      /* Extracted with a map that lacked these owners (no subordinate range): they
+         belong to the user; a run with a range says so (load_image's callers). */
+      json_builder_set_member_name (b, "unmapped_owners");
+      json_builder_add_int_value (b, (gint64) unmapped);
+    }
   json_builder_end_object (b);
   node = json_builder_get_root (b);
   return write_json (path, node, error);
@@ -466,14 +484,15 @@ load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
   img->layer_sizes = g_array_new (FALSE, TRUE, sizeof (guint64));
   for (guint i = 0; m->layers[i]; i++)
     {
-      guint64 size = 0;
+      guint64 size = 0, unmapped = 0;
 
-      if (!read_layer_size (m->root, m->layers[i], &size, error))
+      if (!read_layer_info (m->root, m->layers[i], &size, &unmapped, error))
         {
           g_prefix_error (error, "image %.12s: ", m->id);
           return FALSE;
         }
       img->size += size;
+      img->unmapped_owners += unmapped;
       g_array_append_val (img->layer_sizes, size);
       g_ptr_array_add (img->layer_dirs,
                        g_build_filename (m->root, "layers", m->layers[i], "diff", NULL));
@@ -955,7 +974,7 @@ rrun_store_add_layer (RrunStore *store, const RrunIdMap *map, int tar_fd,
   g_autoptr(Staging) st = NULL;
   g_autofree char *layer = NULL, *diff = NULL, *diff_id = NULL, *chain = NULL;
   g_autofree char *dest = NULL;
-  guint64 size = 0;
+  guint64 size = 0, unmapped = 0;
   gboolean created = FALSE;
 
   if (parent_chain && !is_hex64 (parent_chain))
@@ -967,14 +986,14 @@ rrun_store_add_layer (RrunStore *store, const RrunIdMap *map, int tar_fd,
   diff = g_build_filename (layer, "diff", NULL);
   if (g_mkdir_with_parents (diff, 0755) < 0)
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", diff);
-  if (!rrun_layer_extract (map, tar_fd, diff, &diff_id, &size, error))
+  if (!rrun_layer_extract (map, tar_fd, diff, &diff_id, &size, &unmapped, error))
     return FALSE;
   if (expected_diff_id && strcmp (expected_diff_id, diff_id) != 0)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "layer content does not match: expected %s, got %s", expected_diff_id,
                        diff_id);
   chain = rrun_store_chain_id (parent_chain, diff_id);
-  if (!write_layer_json (layer, chain, diff_id, parent_chain, size, error))
+  if (!write_layer_json (layer, chain, diff_id, parent_chain, size, unmapped, error))
     return FALSE;
   dest = g_build_filename (store->root, "layers", chain, NULL);
   if (!store_lock (store, TRUE, error))
@@ -1971,9 +1990,9 @@ rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error
 static guint64
 layer_size_or_zero (const char *root, const char *chain)
 {
-  guint64 size = 0;
+  guint64 size = 0, unmapped = 0;
 
-  return read_layer_size (root, chain, &size, NULL) ? size : 0;
+  return read_layer_info (root, chain, &size, &unmapped, NULL) ? size : 0;
 }
 
 /* Move layers/CHAIN no image of metas uses and older than the grace time into dir. */

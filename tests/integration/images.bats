@@ -42,6 +42,25 @@ assert any("localhost/rrun-test-busybox" in json.dumps(i) for i in data), data'
   no_leftovers
 }
 
+@test "import without a subordinate range: owners lost, and a run with a range says so" {
+  local empty=$BATS_TEST_TMPDIR/empty store=$BATS_TEST_TMPDIR/store
+  : >"$empty"
+  # A private store: the shared one must keep its layers with their real owners.
+  RRUN_SUBUID_FILE=$empty RRUN_SUBGID_FILE=$empty \
+    run -0 rrun --root "$store" import "$FIXTURES/rootfs.tar" localhost/rrun-test-single
+  [[ $output == *"belong to IDs outside the 1 mapped ID"* ]]
+  run -0 rrun --root "$store" run --rm localhost/rrun-test-single stat -c %u /home/tester/secret
+  [[ ${lines[0]} == *"of localhost/rrun-test-single lost "*" owner when the image was unpacked without a subordinate ID range"* ]]
+  [[ $output == *"hint: to restore them, remove the image (rrun rmi localhost/rrun-test-single)"* ]]
+  [ "${lines[-1]}" = 0 ]
+  # Unpacked again with the range: the owners are back and the warning is gone.
+  run -0 rrun --root "$store" rmi localhost/rrun-test-single
+  run -0 rrun --root "$store" import "$FIXTURES/rootfs.tar" localhost/rrun-test-single
+  run -0 rrun --root "$store" run --rm localhost/rrun-test-single stat -c %u /home/tester/secret
+  [ "$output" = 1000 ]
+  run -0 rrun --root "$store" system reset -f
+}
+
 @test "rmi: removes an image; a missing one is an error" {
   run -0 rrun import "$FIXTURES/rootfs.tar" localhost/rrun-test-rmi
   run -0 rrun rmi localhost/rrun-test-rmi
