@@ -19,14 +19,10 @@ net_throw (GError **error, const char *fmt, ...)
 gboolean
 net_throw_errno (GError **error, int errsv, const char *fmt, ...)
 {
-  g_autofree char *what = NULL;
   va_list ap;
 
-  if (error == NULL)
-    return FALSE;
   va_start (ap, fmt);
-  what = g_strdup_vprintf (fmt, ap);
+  rrun_set_errno_error_valist (error, NET_ERROR, errsv, errsv, fmt, ap);
   va_end (ap);
-  g_set_error (error, NET_ERROR, errsv, "%s: %s", what, g_strerror (errsv));
   return FALSE;
 }

@@ -20,16 +20,12 @@ rrun_throw (GError **error, RrunError code, const char *fmt, ...)
 gboolean
 rrun_throw_errno (GError **error, int errsv, const char *fmt, ...)
 {
-  g_autofree char *what = NULL;
   va_list ap;
 
-  if (error == NULL)
-    return FALSE;
   va_start (ap, fmt);
-  what = g_strdup_vprintf (fmt, ap);
+  rrun_set_errno_error_valist (error, G_IO_ERROR, g_io_error_from_errno (errsv), errsv, fmt,
+                               ap);
   va_end (ap);
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", what,
-               g_strerror (errsv));
   return FALSE;
 }
 

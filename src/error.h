@@ -43,6 +43,11 @@ void rrun_add_hint (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 /* Drop the hints of an error (a caller that knows a better one adds it after). */
 void rrun_clear_hints (GError **error);
 
+/* "WHAT: strerror(errsv)" as error in domain/code (WHAT from fmt); returns FALSE. The
+   shared body of rrun_throw_errno and rrun-net's net_throw_errno. */
+gboolean rrun_set_errno_error_valist (GError **error, GQuark domain, int code, int errsv,
+                                      const char *fmt, va_list ap) G_GNUC_PRINTF (5, 0);
+
 /* The process exit status main() uses for an error (125, 126, 127 or 137). */
 int rrun_error_exit_code (const GError *error);
 
