@@ -36,90 +36,107 @@ fold (guint32 sum)
   return (guint16) ~sum;
 }
 
-/* The TCP header of frame, or NULL when it is no IPv4/IPv6 TCP segment (IPv6 extension
-   headers are not followed: libslirp sends none). pseudo gets the pseudo-header sum. */
-static guint8 *
-find_tcp (guint8 *frame, gsize len, gsize *tcp_len, guint32 *pseudo)
+/* The offset of frame's TCP header, or 0 when it is no IPv4/IPv6 TCP segment (IPv6
+   extension headers are not followed: libslirp sends none). pseudo gets the
+   pseudo-header sum. */
+static gsize
+find_tcp (const guint8 *frame, gsize len, gsize *tcp_len, guint32 *pseudo)
 {
+  const guint8 *ip = frame + ETH_HLEN;
   guint16 type;
 
   if (len < ETH_HLEN + 40)
-    return NULL;
+    return 0;
   type = (guint16) (frame[12] << 8 | frame[13]);
   if (type == 0x0800)
     {
-      guint8 *ip = frame + ETH_HLEN;
       gsize ihl = (gsize) (ip[0] & 0x0f) * 4;
       gsize total = (gsize) (ip[2] << 8 | ip[3]);
 
       if ((ip[0] >> 4) != 4 || ip[9] != 6 || ihl < 20 || total < ihl + 20
           || ETH_HLEN + total > len || (ip[6] & 0x3f) != 0 || ip[7] != 0)
-        return NULL; /* not TCP, or a fragment */
+        return 0; /* not TCP, or a fragment */
       *tcp_len = total - ihl;
       *pseudo = sum16 (ip + 12, 8, 6 + (guint32) *tcp_len);
-      return ip + ihl;
+      return ETH_HLEN + ihl;
     }
   if (type == 0x86dd)
     {
-      guint8 *ip = frame + ETH_HLEN;
       gsize payload = (gsize) (ip[4] << 8 | ip[5]);
 
       if ((ip[0] >> 4) != 6 || ip[6] != 6 || payload < 20 || ETH_HLEN + 40 + payload > len)
-        return NULL;
+        return 0;
       *tcp_len = payload;
       *pseudo = sum16 (ip + 8, 32, 6 + (guint32) payload);
-      return ip + 40;
+      return ETH_HLEN + 40;
     }
-  return NULL;
+  return 0;
 }
 
-gboolean
-net_mss_clamp (guint8 *frame, gsize len, guint mss)
+/* The offset of the next well-formed MSS option in the options of a TCP header of hlen
+   bytes, starting the walk at `from`; -1 when there is none (or the options are
+   malformed: such a SYN is left alone). */
+static gssize
+next_mss_option (const guint8 *tcp, gsize hlen, gsize from)
 {
-  gsize tcp_len, hlen;
-  guint32 pseudo;
-  guint8 *tcp = find_tcp (frame, len, &tcp_len, &pseudo);
-  gboolean changed = FALSE;
-
-  if (tcp == NULL || !(tcp[13] & TCP_FLAG_SYN))
-    return FALSE;
-  hlen = (gsize) (tcp[12] >> 4) * 4;
-  if (hlen < 20 || hlen > tcp_len)
-    return FALSE;
-  for (gsize i = 20; i < hlen;)
+  for (gsize i = from; i < hlen;)
     {
-      guint8 kind = tcp[i];
-
-      if (kind == TCPOPT_EOL)
-        break;
-      if (kind == TCPOPT_NOP)
+      if (tcp[i] == TCPOPT_EOL)
+        return -1;
+      if (tcp[i] == TCPOPT_NOP)
         {
           i++;
           continue;
         }
       if (i + 1 >= hlen || tcp[i + 1] < 2 || i + tcp[i + 1] > hlen)
-        break; /* malformed: leave it alone */
-      if (kind == TCPOPT_MSS && tcp[i + 1] == 4)
-        {
-          guint value = (guint) (tcp[i + 2] << 8 | tcp[i + 3]);
-          if (value > mss)
-            {
-              tcp[i + 2] = (guint8) (mss >> 8);
-              tcp[i + 3] = (guint8) (mss & 0xff);
-              changed = TRUE;
-            }
-        }
+        return -1;
+      if (tcp[i] == TCPOPT_MSS && tcp[i + 1] == 4)
+        return (gssize) i;
       i += tcp[i + 1];
     }
-  if (changed)
-    {
-      /* A SYN carries no data: recomputing the whole checksum is cheap. */
-      guint16 sum;
+  return -1;
+}
 
-      tcp[16] = tcp[17] = 0;
-      sum = fold (sum16 (tcp, tcp_len, pseudo));
-      tcp[16] = (guint8) (sum >> 8);
-      tcp[17] = (guint8) (sum & 0xff);
-    }
-  return changed;
+static guint
+mss_value (const guint8 *option)
+{
+  return (guint) (option[2] << 8 | option[3]);
+}
+
+gboolean
+net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out, gsize out_size)
+{
+  gsize off, tcp_len, hlen;
+  guint32 pseudo;
+  const guint8 *tcp;
+  gboolean above = FALSE;
+  guint16 sum;
+
+  /* Decided on the frame itself: most frames are not SYNs and are never copied. */
+  if ((off = find_tcp (frame, len, &tcp_len, &pseudo)) == 0)
+    return FALSE;
+  tcp = frame + off;
+  hlen = (gsize) (tcp[12] >> 4) * 4;
+  if (!(tcp[13] & TCP_FLAG_SYN) || hlen < 20 || hlen > tcp_len)
+    return FALSE;
+  for (gssize o = next_mss_option (tcp, hlen, 20); o >= 0;
+       o = next_mss_option (tcp, hlen, (gsize) o + 4))
+    above = above || mss_value (tcp + o) > mss;
+  if (!above || len > out_size)
+    return FALSE;
+
+  memcpy (out, frame, len);
+  for (gssize o = next_mss_option (tcp, hlen, 20); o >= 0;
+       o = next_mss_option (tcp, hlen, (gsize) o + 4))
+    if (mss_value (tcp + o) > mss)
+      {
+        out[off + (gsize) o + 2] = (guint8) (mss >> 8);
+        out[off + (gsize) o + 3] = (guint8) (mss & 0xff);
+      }
+  /* A SYN carries no data: recomputing the whole checksum is cheap. */
+  out[off + 16] = out[off + 17] = 0;
+  sum = fold (sum16 (out + off, tcp_len, pseudo));
+  out[off + 16] = (guint8) (sum >> 8);
+  out[off + 17] = (guint8) (sum & 0xff);
+  return TRUE;
 }

@@ -143,8 +143,10 @@ NetJson *net_json_member (const NetJson *object, const char *name); /* NULL: abs
 /* Appends s quoted and escaped. */
 void net_json_append_string (GString *out, const char *s);
 
-/* net-mss.c: lower the MSS option of a TCP SYN in an Ethernet frame to at most mss,
-   fixing the checksum. Returns whether the frame changed; other frames are left alone. */
-gboolean net_mss_clamp (guint8 *frame, gsize len, guint mss);
+/* net-mss.c: when frame is a TCP SYN announcing an MSS above mss, write it into out
+   (out_size bytes) with the MSS lowered to mss and the checksum fixed, and return TRUE;
+   otherwise (other frames, or one larger than out) return FALSE and leave out alone. */
+gboolean net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out,
+                        gsize out_size);
 
 G_END_DECLS

@@ -53,9 +53,9 @@ cb_send_packet (const void *buf, size_t len, void *opaque)
   Net *net = opaque;
   ssize_t n;
 
-  /* SYNs only (a handful per connection) are copied, into one static buffer. */
-  if (net->cfg.tcp_mss > 0 && len <= sizeof net->syn && len >= 14 + 40
-      && net_mss_clamp (memcpy (net->syn, buf, len), len, net->cfg.tcp_mss))
+  /* Only SYNs to rewrite (a handful per connection) are copied, into net->syn. */
+  if (net->cfg.tcp_mss > 0
+      && net_mss_clamp (buf, len, net->cfg.tcp_mss, net->syn, sizeof net->syn))
     buf = net->syn;
   do
     n = write (net->tap_fd, buf, len);

@@ -80,40 +80,51 @@ mss_of (const guint8 *f)
 static void
 test_clamps_syn (void)
 {
-  guint8 f[128];
+  guint8 f[128], out[128], again[128];
   gsize len = make_syn (f, 65480, 0x12);
 
   g_assert_true (checksum_ok (f, len));
-  g_assert_true (net_mss_clamp (f, len, 21000));
-  g_assert_cmpuint (mss_of (f), ==, 21000);
-  g_assert_true (checksum_ok (f, len));
+  g_assert_true (net_mss_clamp (f, len, 21000, out, sizeof out));
+  g_assert_cmpuint (mss_of (out), ==, 21000);
+  g_assert_true (checksum_ok (out, len));
+  g_assert_cmpuint (mss_of (f), ==, 65480); /* the frame itself is read only */
   /* Already small enough: unchanged. */
-  g_assert_false (net_mss_clamp (f, len, 30000));
-  g_assert_cmpuint (mss_of (f), ==, 21000);
+  memset (again, 0xaa, sizeof again);
+  g_assert_false (net_mss_clamp (out, len, 30000, again, sizeof again));
+  g_assert_cmpuint (again[0], ==, 0xaa);
+  /* A frame larger than the buffer passes as it is. */
+  g_assert_false (net_mss_clamp (f, len, 21000, out, len - 1));
+}
+
+/* net_mss_clamp must say no and write nothing into out. */
+static void
+assert_left_alone (const guint8 *f, gsize len)
+{
+  guint8 out[128], copy[128];
+
+  memcpy (copy, f, len);
+  memset (out, 0xaa, sizeof out);
+  g_assert_false (net_mss_clamp (f, len, 21000, out, sizeof out));
+  g_assert_cmpmem (f, len, copy, len);
+  for (gsize i = 0; i < sizeof out; i++)
+    g_assert_cmpuint (out[i], ==, 0xaa);
 }
 
 static void
 test_leaves_others (void)
 {
-  guint8 f[128], copy[128];
+  guint8 f[128];
   gsize len = make_syn (f, 65480, 0x10); /* a plain ACK */
 
-  memcpy (copy, f, len);
-  g_assert_false (net_mss_clamp (f, len, 21000));
-  g_assert_cmpmem (f, len, copy, len);
-
+  assert_left_alone (f, len);
   /* UDP, a truncated frame, a malformed option length: left alone. */
   len = make_syn (f, 65480, 0x02);
   f[14 + 9] = 17;
-  memcpy (copy, f, len);
-  g_assert_false (net_mss_clamp (f, len, 21000));
-  g_assert_cmpmem (f, len, copy, len);
+  assert_left_alone (f, len);
   len = make_syn (f, 65480, 0x02);
-  g_assert_false (net_mss_clamp (f, 14 + 30, 21000));
+  assert_left_alone (f, 14 + 30);
   f[14 + 20 + 23] = 40; /* MSS option claiming 40 bytes */
-  memcpy (copy, f, len);
-  g_assert_false (net_mss_clamp (f, len, 21000));
-  g_assert_cmpmem (f, len, copy, len);
+  assert_left_alone (f, len);
 }
 
 int
