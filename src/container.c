@@ -671,6 +671,11 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
     }
   plan.join_userns_fd = -1;
   plan.join_netns_fd = -1;
+  if (c->early != NULL)
+    {
+      plan.join_userns_fd = rrun_early_userns_fd (c->early);
+      plan.join_what = "the new container";
+    }
   if (c->join != NULL)
     {
       plan.join_netns = TRUE;
@@ -779,8 +784,6 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   hook_data.tty = o->tty;
   hook_data.host_tty = &c->tty;
   hook_data.c = c;
-  if (c->early != NULL)
-    plan.join_what = "the new container";
   if (!rrun_namespaces_start (&plan, c->map, c->early, &hooks, &c->proc, error))
     return FALSE;
   rrun_debug_phase ("command started");

@@ -194,8 +194,6 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUsern
   /* Joining another network namespace means entering its owner, an existing user namespace,
      as does an early one (setns in the child, which is single-threaded as setns requires);
      else a new one. */
-  if (early != NULL)
-    plan->join_userns_fd = rrun_early_userns_fd (early);
   pid = (pid_t) syscall (SYS_clone, (plan->join_userns_fd >= 0 ? 0 : CLONE_NEWUSER) | SIGCHLD,
                          NULL, NULL, NULL, NULL);
   if (pid == 0)

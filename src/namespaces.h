@@ -40,7 +40,8 @@ void rrun_container_process_destroy (RrunContainerProcess *proc);
 
 /* Start the container described by plan (its report_fd is filled in here). Returns when
    the command has been exec'd, or with the error the child reported. early, when not
-   NULL, is the user namespace to enter (its maps finished here) instead of a new one. */
+   NULL, is the namespace plan->join_userns_fd names: its maps are finished here, once the
+   holder is cloned, instead of mapping a new one. */
 gboolean rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map,
                                 RrunEarlyUserns *early, const RrunStartHooks *hooks,
                                 RrunContainerProcess *proc, GError **error);

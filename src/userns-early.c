@@ -21,8 +21,7 @@ struct _RrunEarlyUserns
   pid_t keeper;
   int userns_fd;
   void *stack;
-  RrunIdMapWriter *writer;
-  gboolean writing; /* start_maps succeeded and finish_maps has not run */
+  RrunIdMapWriter *writer; /* helpers still running; NULL once reaped or in single mode */
 };
 
 /* Runs on its own stack in this process's memory but with its own signal state and fd
@@ -79,7 +78,6 @@ rrun_early_userns_start (const RrunIdMap *map, RrunEarlyUserns **out, GError **e
     return rrun_throw_errno (error, errno, "cannot open %s", path);
   if (!rrun_idmap_start_maps (map, e->keeper, &e->writer, error))
     return FALSE;
-  e->writing = TRUE;
   *out = g_steal_pointer (&e);
   return TRUE;
 }
@@ -111,13 +109,8 @@ release_keeper (RrunEarlyUserns *e)
 gboolean
 rrun_early_userns_finish (RrunEarlyUserns *early, GError **error)
 {
-  gboolean ok = TRUE;
+  gboolean ok = rrun_idmap_finish_maps (g_steal_pointer (&early->writer), error);
 
-  if (early->writing)
-    {
-      early->writing = FALSE;
-      ok = rrun_idmap_finish_maps (g_steal_pointer (&early->writer), error);
-    }
   release_keeper (early);
   return ok;
 }
@@ -127,8 +120,7 @@ rrun_early_userns_free (RrunEarlyUserns *early)
 {
   if (early == NULL)
     return;
-  if (early->writing)
-    rrun_idmap_finish_maps (g_steal_pointer (&early->writer), NULL);
+  rrun_idmap_finish_maps (g_steal_pointer (&early->writer), NULL);
   release_keeper (early);
   rrun_close_fdp (&early->userns_fd);
   g_free (early);
