@@ -239,11 +239,7 @@ read_container (Reader *r, NetJson *v, gboolean object, int depth)
           r->p++;
         }
       if ((item = read_value (r, depth + 1)) == NULL)
-        {
-          if (object)
-            g_ptr_array_remove_index (v->names, v->names->len - 1);
-          return FALSE;
-        }
+        return FALSE; /* v goes whole, names and values alike */
       g_ptr_array_add (v->values, item);
       skip_space (r);
       if (r->p < r->end && *r->p == ',')
