@@ -7,30 +7,7 @@
 
 # shellcheck disable=SC2016 # the sh -c scripts expand inside the container
 load ../helpers
-
-setup_file() {
-  common_setup_file
-  [[ -n ${RRUN_TEST_CGROUP:-} && -w ${RRUN_TEST_CGROUP:-/nonexistent}/cgroup.procs ]] ||
-    skip "no delegated cgroup v2 subtree (RRUN_TEST_CGROUP)"
-  export RRUN_TEST_CGROUP
-}
-
-require_controller() { # NAME
-  grep -qw "$1" "$RRUN_TEST_CGROUP/cgroup.controllers" ||
-    skip "the $1 controller is not delegated to $RRUN_TEST_CGROUP (has: $(cat "$RRUN_TEST_CGROUP/cgroup.controllers"))"
-}
-
-# A failed assertion must not leave the container running for the next test.
-teardown() {
-  if [[ -n ${RRUN_PID:-} ]] && kill -0 "$RRUN_PID" 2>/dev/null; then
-    kill -KILL "$RRUN_PID" 2>/dev/null || true
-    wait "$RRUN_PID" 2>/dev/null || true
-  fi
-}
-
-leaves() {
-  find "$RRUN_TEST_CGROUP" -mindepth 1 -maxdepth 2 -type d -name 'rrun-*' ! -name rrun-host | sort
-}
+load delegated
 
 # Start a container that prints its cgroup files, then waits; sets CG to its host dir.
 start_waiting() { # rrun run options...

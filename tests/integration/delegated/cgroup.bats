@@ -3,13 +3,7 @@
 # ($RRUN_TEST_CGROUP, owned by the test user, as systemd's Delegate=yes gives).
 
 load ../helpers
-
-setup_file() {
-  common_setup_file
-  [[ -n ${RRUN_TEST_CGROUP:-} && -w ${RRUN_TEST_CGROUP:-/nonexistent}/cgroup.procs ]] ||
-    skip "no delegated cgroup v2 subtree (RRUN_TEST_CGROUP)"
-  export RRUN_TEST_CGROUP
-}
+load delegated
 
 cgroup_rel() { # the path of a cgroup dir as /proc/PID/cgroup shows it
   local mnt=${RRUN_TEST_CGROUP_MOUNT:-$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)}

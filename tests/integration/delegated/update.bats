@@ -5,29 +5,7 @@
 # (this CI machine: hybrid cgroups, v2 without memory/cpu/pids); the mechanics do not.
 
 load ../helpers
-
-setup_file() {
-  common_setup_file
-  [[ -n ${RRUN_TEST_CGROUP:-} && -w ${RRUN_TEST_CGROUP:-/nonexistent}/cgroup.procs ]] ||
-    skip "no delegated cgroup v2 subtree (RRUN_TEST_CGROUP)"
-  export RRUN_TEST_CGROUP
-}
-
-require_controller() { # NAME
-  grep -qw "$1" "$RRUN_TEST_CGROUP/cgroup.controllers" ||
-    skip "the $1 controller is not delegated to $RRUN_TEST_CGROUP (has: $(cat "$RRUN_TEST_CGROUP/cgroup.controllers"))"
-}
-
-teardown() {
-  if [[ -n ${RRUN_PID:-} ]] && kill -0 "$RRUN_PID" 2>/dev/null; then
-    kill -KILL "$RRUN_PID" 2>/dev/null || true
-    wait "$RRUN_PID" 2>/dev/null || true
-  fi
-}
-
-leaf() {
-  find "$RRUN_TEST_CGROUP" -mindepth 1 -maxdepth 2 -type d -name 'rrun-*' ! -name rrun-host
-}
+load delegated
 
 start_named() { # NAME rrun run options...
   local name=$1
@@ -35,7 +13,7 @@ start_named() { # NAME rrun run options...
   rrun_bg run --rm --name "$name" "$@" "$FIXTURE_IMAGE" \
     sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done'
   wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
-  CG=$(leaf)
+  CG=$(leaves)
 }
 
 stop_named() {
