@@ -14,6 +14,7 @@
 #include "log.h"
 #include "registry/registries-conf.h"
 #include "registry/resolve.h"
+#include "storage/image.h"
 #include "transport/archive.h"
 #include "util/fd.h"
 
@@ -79,61 +80,6 @@ static gboolean
 collect (const guint8 *data, gsize len, gpointer user_data, GError **error)
 {
   g_byte_array_append (user_data, data, (guint)len);
-  return TRUE;
-}
-
-/* The config's rootfs.diff_ids, one per manifest layer. */
-static gboolean
-config_diff_ids (const char *data, gsize len, guint n_layers, const char *what, GStrv *out_ids,
-                 GError **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  JsonNode *root, *rootfs, *arr;
-  JsonObject *o;
-
-  if (!json_parser_load_from_data (parser, data, (gssize)len, &local))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: %s", what,
-                       local->message);
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT,
-                       "cannot read the config of %s: not an "
-                       "object",
-                       what);
-  o = json_node_get_object (root);
-  rootfs = json_object_get_member (o, "rootfs");
-  if (rootfs == NULL || !JSON_NODE_HOLDS_OBJECT (rootfs))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the config of %s: no rootfs", what);
-  arr = json_object_get_member (json_node_get_object (rootfs), "diff_ids");
-  if (arr == NULL || !JSON_NODE_HOLDS_ARRAY (arr))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT,
-                       "cannot read the config of %s: no "
-                       "rootfs.diff_ids",
-                       what);
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (arr)); i++)
-    {
-      JsonNode *n = json_array_get_element (json_node_get_array (arr), i);
-      const char *s;
-
-      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-        return rrun_throw (error, RRUN_ERROR_CORRUPT,
-                           "cannot read the config of %s: "
-                           "rootfs.diff_ids[%u] is not a string",
-                           what, i);
-      s = json_node_get_string (n);
-      if (!rrun_digest_validate (s, "diff_id", error))
-        return FALSE;
-      g_ptr_array_add (ids, g_strdup (s));
-    }
-  if (ids->len != n_layers)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT,
-                       "the config of %s lists %u layer%s but "
-                       "its manifest %u",
-                       what, ids->len, ids->len == 1 ? "" : "s", n_layers);
-  g_ptr_array_add (ids, NULL);
-  *out_ids = (GStrv)g_ptr_array_steal (ids, NULL);
   return TRUE;
 }
 
@@ -366,7 +312,8 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
                        cdesc->size);
   if (!rrun_registry_fetch_blob (img->client, img->repository, cdesc, what, collect, NULL, cfg,
                                  error)
-      || !config_diff_ids ((const char *)cfg->data, cfg->len, layers->len, what, &diff_ids, error))
+      || !rrun_image_config_diff_ids ((const char *)cfg->data, cfg->len, layers->len, what,
+                                      &diff_ids, error))
     return FALSE;
   for (guint i = 0; i < layers->len; i++)
     g_ptr_array_add (chains, rrun_store_chain_id (i ? chains->pdata[i - 1] : NULL, diff_ids[i]));

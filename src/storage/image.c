@@ -220,8 +220,13 @@ rrun_image_config_parse_meta (JsonNode *root, const char *source, char **out_os,
   if (diff_ids == NULL)
     diff_ids = g_new0 (char *, 1);
   for (guint i = 0; diff_ids[i]; i++)
-    if (!g_str_has_prefix (diff_ids[i], "sha256:") || strlen (diff_ids[i]) != 71)
-      return bad_field (error, source, "rootfs.diff_ids", "sha256 digests");
+    {
+      const char *hex = diff_ids[i] + strlen ("sha256:");
+
+      if (!g_str_has_prefix (diff_ids[i], "sha256:") || strlen (hex) != 64
+          || strspn (hex, "0123456789abcdef") != 64)
+        return bad_field (error, source, "rootfs.diff_ids", "sha256 digests");
+    }
   if (out_os)
     *out_os = g_steal_pointer (&os);
   if (out_architecture)
@@ -230,5 +235,26 @@ rrun_image_config_parse_meta (JsonNode *root, const char *source, char **out_os,
     *out_created = when;
   if (out_diff_ids)
     *out_diff_ids = g_steal_pointer (&diff_ids);
+  return TRUE;
+}
+
+gboolean
+rrun_image_config_diff_ids (const char *config, gsize len, guint n_layers, const char *source,
+                            GStrv *out, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) ids = NULL;
+
+  if (!json_parser_load_from_data (parser, config, (gssize) len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "image config %s: %s", source, local->message);
+  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), source, NULL, NULL, NULL,
+                                     &ids, error))
+    return FALSE;
+  if (g_strv_length (ids) != n_layers)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                       "image config %s lists %u layer%s but the manifest %u", source,
+                       g_strv_length (ids), g_strv_length (ids) == 1 ? "" : "s", n_layers);
+  *out = g_steal_pointer (&ids);
   return TRUE;
 }

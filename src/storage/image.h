@@ -54,6 +54,12 @@ gboolean rrun_image_config_parse_meta (JsonNode *root, const char *source, char 
                                        char **out_architecture, gint64 *out_created,
                                        GStrv *out_diff_ids, GError **error);
 
+/* The rootfs.diff_ids of a config blob (parsed and checked as above), which must be one
+   per layer of its manifest (n_layers): what pull and load need to name the layers.
+   source names the config in messages. */
+gboolean rrun_image_config_diff_ids (const char *config, gsize len, guint n_layers,
+                                     const char *source, GStrv *out, GError **error);
+
 void rrun_image_free (RrunImage *image);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunImage, rrun_image_free)
 

@@ -398,28 +398,6 @@ lookup_blob (Load *l, const char *digest, gint64 size, const char *what, Member 
 
 /* ---- checking images ------------------------------------------------------------------ */
 
-/* The config's diff_ids, which must be one per layer. */
-static gboolean
-config_diff_ids (const char *config, gsize len, guint n_layers, const char *source, GStrv *out,
-                 GError **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) local = NULL;
-  g_auto (GStrv) ids = NULL;
-
-  if (!json_parser_load_from_data (parser, config, (gssize)len, &local))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "image config %s: %s", source, local->message);
-  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), source, NULL, NULL, NULL, &ids,
-                                     error))
-    return FALSE;
-  if (g_strv_length (ids) != n_layers)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT,
-                       "image config %s lists %u layer%s but the manifest %u", source,
-                       g_strv_length (ids), g_strv_length (ids) == 1 ? "" : "s", n_layers);
-  *out = g_steal_pointer (&ids);
-  return TRUE;
-}
-
 /* A layer's media type from its first bytes, for docker-archive layers (which have none
    written down); NULL for compressions no manifest media type names. */
 static const char *
@@ -480,8 +458,8 @@ check_docker (Load *l, GPtrArray *out_pending, GError **error)
                              "config \"%s\" does not match its digest: got %s", img->config,
                              cm->digest);
       }
-      if (!config_diff_ids (p->config, p->config_len, g_strv_length (img->layers), img->config,
-                            &p->diff_ids, error))
+      if (!rrun_image_config_diff_ids (p->config, p->config_len, g_strv_length (img->layers),
+                                       img->config, &p->diff_ids, error))
         return FALSE;
       for (guint k = 0; img->layers[k]; k++)
         {
@@ -543,8 +521,8 @@ check_oci_manifest (Load *l, const char *media_type, const char *digest, gint64 
   if (!lookup_blob (l, manifest->config->digest, manifest->config->size, "config", &cm, error)
       || !read_member (cm, manifest->config->digest, RRUN_ARCHIVE_CONFIG_MAX_SIZE, &p->config,
                        &p->config_len, error)
-      || !config_diff_ids (p->config, p->config_len, manifest->layers->len,
-                           manifest->config->digest, &p->diff_ids, error))
+      || !rrun_image_config_diff_ids (p->config, p->config_len, manifest->layers->len,
+                                      manifest->config->digest, &p->diff_ids, error))
     return FALSE;
   for (guint k = 0; k < manifest->layers->len; k++)
     {

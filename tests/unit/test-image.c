@@ -130,6 +130,31 @@ test_bad_meta (void)
   g_assert_nonnull (strstr (e2->message, "rootfs.diff_ids"));
 }
 
+/* What pull and load use: one diff_id per manifest layer, each sha256 in lowercase hex. */
+static void
+test_diff_ids (void)
+{
+  static const char ok[] = "{\"rootfs\": {\"type\": \"layers\", \"diff_ids\": [\"sha256:"
+                           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"]}}";
+  static const char upper[] = "{\"rootfs\": {\"type\": \"layers\", \"diff_ids\": [\"sha256:"
+                              "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"]}}";
+  g_auto (GStrv) ids = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (rrun_image_config_diff_ids (ok, strlen (ok), 1, "c.json", &ids, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (ids), ==, 1);
+  g_assert_false (rrun_image_config_diff_ids (ok, strlen (ok), 2, "c.json", &ids, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
+  g_assert_cmpstr (error->message, ==, "image config c.json lists 1 layer but the manifest 2");
+  g_clear_error (&error);
+  g_assert_false (rrun_image_config_diff_ids (upper, strlen (upper), 1, "c.json", &ids, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
+  g_clear_error (&error);
+  g_assert_false (rrun_image_config_diff_ids ("{", 1, 1, "c.json", &ids, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -139,5 +164,6 @@ main (int argc, char **argv)
   g_test_add_func ("/image/config/bad-types", test_bad_types);
   g_test_add_func ("/image/config/not-object", test_not_object);
   g_test_add_func ("/image/config/bad-meta", test_bad_meta);
+  g_test_add_func ("/image/config/diff-ids", test_diff_ids);
   return g_test_run ();
 }
