@@ -32,7 +32,7 @@ reply_error (const char *desc, int errsv)
 {
   GString *out = g_string_new ("{\"error\":{\"desc\":");
 
-  net_json_append_string (out, desc);
+  rrun_json_write_string (out, desc);
   g_string_append_printf (out, ",\"errno\":%d}}", errsv);
   return g_string_free (out, FALSE);
 }

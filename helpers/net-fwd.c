@@ -373,7 +373,7 @@ net_fwd_list (NetFwd *fwd, GString *out)
 
       g_string_append_printf (out, "%s{\"id\":%u,\"proto\":\"%s\",\"host_addr\":",
                               i > 0 ? "," : "", f->id, f->udp ? "udp" : "tcp");
-      net_json_append_string (out, f->host_addr);
+      rrun_json_write_string (out, f->host_addr);
       g_string_append_printf (out, ",\"host_port\":%u,\"guest_port\":%u}",
                               (guint) f->host_port, (guint) f->guest_port);
     }

@@ -3,7 +3,7 @@
    the helper loads at every container start although most containers never send it a
    request (~3 ms of CPU on a small VM). Requests are at most 64 KiB and nest two levels,
    so a strict recursive-descent reader (RFC 8259, depth-limited) and string escaping for
-   the replies are all it needs. */
+   the replies (src/util/json-write.c) are all it needs. */
 #include "net.h"
 
 #include <errno.h>
@@ -348,26 +348,4 @@ net_json_member (const NetJson *object, const char *name)
     if (g_str_equal (object->names->pdata[i], name))
       return object->values->pdata[i];
   return NULL;
-}
-
-void
-net_json_append_string (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (; *s; s++)
-    {
-      unsigned char c = (unsigned char) *s;
-
-      if (c == '"' || c == '\\')
-        g_string_append_printf (out, "\\%c", c);
-      else if (c == '\n')
-        g_string_append (out, "\\n");
-      else if (c == '\t')
-        g_string_append (out, "\\t");
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
-      else
-        g_string_append_c (out, (char) c);
-    }
-  g_string_append_c (out, '"');
 }

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "util/json-write.h"
+
 #include "error.h" /* rrun_add_hint, shared with rrun */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -141,7 +143,6 @@ guint net_json_size (const NetJson *v);        /* members or items */
 const char *net_json_member_name (const NetJson *object, guint i);
 NetJson *net_json_member (const NetJson *object, const char *name); /* NULL: absent */
 /* Appends s quoted and escaped. */
-void net_json_append_string (GString *out, const char *s);
 
 /* net-mss.c: when frame is a TCP SYN announcing an MSS above mss, write it into out
    (out_size bytes) with the MSS lowered to mss and the checksum fixed, and return TRUE;

@@ -1,6 +1,6 @@
 #include "state.h"
 #include "error.h"
-#include "util/json.h"
+#include "util/json-write.h"
 #include "util/path.h"
 
 #include <errno.h>
@@ -31,39 +31,26 @@ rrun_state_free (RrunState *s)
 gboolean
 rrun_state_write (const RrunState *s, GError **error)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
+  g_autoptr(GString) text = g_string_sized_new (512);
   g_autofree char *path = g_build_filename (s->run_dir, "state.json", NULL);
+  RrunJsonObject o;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, s->id);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, s->name ? s->name : "");
-  json_builder_set_member_name (b, "image");
-  json_builder_add_string_value (b, s->image);
-  json_builder_set_member_name (b, "command");
-  json_builder_add_string_value (b, s->command);
-  json_builder_set_member_name (b, "pid");
-  json_builder_add_int_value (b, s->pid);
-  json_builder_set_member_name (b, "created");
-  json_builder_add_int_value (b, s->created);
-  json_builder_set_member_name (b, "cgroup");
-  json_builder_add_string_value (b, s->cgroup ? s->cgroup : "");
-  rrun_json_add_strv (b, "args", (const char *const *) s->args);
-  rrun_json_add_string (b, "image_id", s->image_id);
-  rrun_json_add_string (b, "network", s->network);
-  rrun_json_add_strv (b, "volumes", (const char *const *) s->volumes);
-  rrun_json_add_strv (b, "tmpfs", (const char *const *) s->tmpfs);
-  json_builder_set_member_name (b, "userns");
-  json_builder_add_string_value (b, s->userns ? s->userns : "");
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
-  return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
+  rrun_json_object_begin (&o, text);
+  rrun_json_object_string (&o, "id", s->id);
+  rrun_json_object_string (&o, "name", s->name ? s->name : "");
+  rrun_json_object_string (&o, "image", s->image);
+  rrun_json_object_string (&o, "command", s->command);
+  rrun_json_object_int (&o, "pid", s->pid);
+  rrun_json_object_int (&o, "created", s->created);
+  rrun_json_object_string (&o, "cgroup", s->cgroup ? s->cgroup : "");
+  rrun_json_object_strv (&o, "args", (const char *const *) s->args);
+  rrun_json_object_string (&o, "image_id", s->image_id);
+  rrun_json_object_string (&o, "network", s->network);
+  rrun_json_object_strv (&o, "volumes", (const char *const *) s->volumes);
+  rrun_json_object_strv (&o, "tmpfs", (const char *const *) s->tmpfs);
+  rrun_json_object_string (&o, "userns", s->userns ? s->userns : "");
+  rrun_json_object_end (&o);
+  return rrun_path_write_atomic (path, text->str, text->len, 0600, error);
 }
 
 /* A string member, NULL when absent or not a string. */

@@ -55,11 +55,16 @@ test_strings (void)
   g_assert_no_error (error);
   g_assert_cmpstr (net_json_string (v), ==, "a\"b\\c/d\n\t\xc3\xa9\xf0\x9f\x98\x80");
   /* What the writer escapes reads back the same. */
-  net_json_append_string (out, "q\"\\\n\t\x01 \xc3\xa9");
+  rrun_json_write_string (out, "q\"\\\n\t\x01 \xc3\xa9");
   g_assert_cmpstr (out->str, ==, "\"q\\\"\\\\\\n\\t\\u0001 \xc3\xa9\"");
   back = net_json_parse (out->str, out->len, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (net_json_string (back), ==, "q\"\\\n\t\x01 \xc3\xa9");
+  /* Bytes that are not UTF-8 (argv, a path) still give valid JSON; NULL is null. */
+  g_string_truncate (out, 0);
+  rrun_json_write_string (out, "a\xff" "b");
+  rrun_json_write_string (out, NULL);
+  g_assert_cmpstr (out->str, ==, "\"a\xef\xbf\xbd" "b\"null");
 }
 
 static void
