@@ -804,6 +804,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
     if (!rrun_state_write (&state, error))
       return FALSE;
   }
+  rrun_debug_phase ("state written");
   if (!rrun_relay_run (&c->proc, c->sigfd, out_status, error))
     return FALSE;
   rrun_debug_phase ("command exited");
