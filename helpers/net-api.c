@@ -46,19 +46,19 @@ reply_return (const char *value)
 
 /* Members must be among `allowed`. */
 static gboolean
-check_members (const NetJson *o, const char *what, const char *const *allowed, GError **error)
+check_members (const RrunJson *o, const char *what, const char *const *allowed, GError **error)
 {
-  for (guint i = 0; i < net_json_size (o); i++)
-    if (!g_strv_contains (allowed, net_json_member_name (o, i)))
-      return net_throw (error, "%s: unknown member \"%s\"", what, net_json_member_name (o, i));
+  for (guint i = 0; i < rrun_json_size (o); i++)
+    if (!g_strv_contains (allowed, rrun_json_member_name (o, i)))
+      return net_throw (error, "%s: unknown member \"%s\"", what, rrun_json_member_name (o, i));
   return TRUE;
 }
 
 static gboolean
-get_int (const NetJson *o, const char *name, gboolean required, gint64 min, gint64 max,
+get_int (const RrunJson *o, const char *name, gboolean required, gint64 min, gint64 max,
          gint64 *out, GError **error)
 {
-  const NetJson *n = net_json_member (o, name);
+  const RrunJson *n = rrun_json_member (o, name);
 
   if (n == NULL)
     {
@@ -66,9 +66,9 @@ get_int (const NetJson *o, const char *name, gboolean required, gint64 min, gint
         return net_throw (error, "arguments: missing member \"%s\"", name);
       return TRUE;
     }
-  if (net_json_type (n) != NET_JSON_INT)
+  if (rrun_json_type (n) != RRUN_JSON_INT)
     return net_throw (error, "arguments: \"%s\" must be an integer", name);
-  *out = net_json_int (n);
+  *out = rrun_json_int (n);
   if (*out < min || *out > max)
     return net_throw (error, "arguments: \"%s\" must be between %" G_GINT64_FORMAT
                       " and %" G_GINT64_FORMAT, name, min, max);
@@ -76,10 +76,10 @@ get_int (const NetJson *o, const char *name, gboolean required, gint64 min, gint
 }
 
 static gboolean
-get_string (const NetJson *o, const char *name, gboolean required, const char **out,
+get_string (const RrunJson *o, const char *name, gboolean required, const char **out,
             GError **error)
 {
-  const NetJson *n = net_json_member (o, name);
+  const RrunJson *n = rrun_json_member (o, name);
 
   if (n == NULL)
     {
@@ -87,9 +87,9 @@ get_string (const NetJson *o, const char *name, gboolean required, const char **
         return net_throw (error, "arguments: missing member \"%s\"", name);
       return TRUE;
     }
-  if (net_json_type (n) != NET_JSON_STRING)
+  if (rrun_json_type (n) != RRUN_JSON_STRING)
     return net_throw (error, "arguments: \"%s\" must be a string", name);
-  *out = net_json_string (n);
+  *out = rrun_json_string (n);
   return TRUE;
 }
 
@@ -100,20 +100,20 @@ net_api_handle_request (NetFwd *fwd, const char *text, gsize len)
   static const char *const add_members[] = { "proto", "host_addr", "host_port", "guest_port",
                                              NULL };
   static const char *const remove_members[] = { "id", NULL };
-  g_autoptr (NetJson) req = NULL;
+  g_autoptr (RrunJson) req = NULL;
   g_autoptr (GError) error = NULL;
-  const NetJson *args;
+  const RrunJson *args;
   const char *execute = NULL;
 
-  if ((req = net_json_parse (text, len, &error)) == NULL)
+  if ((req = rrun_json_parse (text, len, RRUN_JSON_UNIQUE_NAMES, &error)) == NULL)
     return reply_error (error->message, EINVAL);
-  if (net_json_type (req) != NET_JSON_OBJECT)
+  if (rrun_json_type (req) != RRUN_JSON_OBJECT)
     return reply_error ("the request must be a JSON object", EINVAL);
   if (!check_members (req, "request", top_members, &error)
       || !get_string (req, "execute", TRUE, &execute, &error))
     return reply_error (error->message, EINVAL);
-  args = net_json_member (req, "arguments");
-  if (args != NULL && net_json_type (args) != NET_JSON_OBJECT)
+  args = rrun_json_member (req, "arguments");
+  if (args != NULL && rrun_json_type (args) != RRUN_JSON_OBJECT)
     return reply_error ("\"arguments\" must be an object", EINVAL);
 
   if (g_str_equal (execute, "add_hostfwd"))
@@ -157,7 +157,7 @@ net_api_handle_request (NetFwd *fwd, const char *text, gsize len)
     {
       g_autoptr (GString) value = g_string_new ("{\"entries\":");
 
-      if (args != NULL && net_json_size (args) != 0)
+      if (args != NULL && rrun_json_size (args) != 0)
         return reply_error ("list_hostfwd takes no arguments", EINVAL);
       net_fwd_list (fwd, value);
       g_string_append_c (value, '}');

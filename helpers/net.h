@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "util/json-read.h"
 #include "util/json-write.h"
 
 #include "error.h" /* rrun_add_hint, shared with rrun */
@@ -120,29 +121,6 @@ void net_api_add_pollfds (NetApi *api, GArray *pollfds);
 void net_api_dispatch (NetApi *api, const GPollFD *pollfds, guint n);
 /* Handle one request (exposed for tests); returns the reply text. */
 char *net_api_handle_request (NetFwd *fwd, const char *text, gsize len);
-
-/* net-json.c: the API socket's JSON (strict RFC 8259 reader, string escaping) */
-typedef enum
-{
-  NET_JSON_NULL,
-  NET_JSON_BOOL,
-  NET_JSON_INT,    /* an integer that fits gint64 */
-  NET_JSON_NUMBER, /* any other number */
-  NET_JSON_STRING,
-  NET_JSON_ARRAY,
-  NET_JSON_OBJECT,
-} NetJsonType;
-typedef struct NetJson NetJson;
-NetJson *net_json_parse (const char *text, gsize len, GError **error);
-void net_json_free (NetJson *v);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (NetJson, net_json_free)
-NetJsonType net_json_type (const NetJson *v);
-gint64 net_json_int (const NetJson *v);        /* INT, BOOL */
-const char *net_json_string (const NetJson *v); /* STRING */
-guint net_json_size (const NetJson *v);        /* members or items */
-const char *net_json_member_name (const NetJson *object, guint i);
-NetJson *net_json_member (const NetJson *object, const char *name); /* NULL: absent */
-/* Appends s quoted and escaped. */
 
 /* net-mss.c: when frame is a TCP SYN announcing an MSS above mss, write it into out
    (out_size bytes) with the MSS lowered to mss and the checksum fixed, and return TRUE;

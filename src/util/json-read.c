@@ -1,35 +1,34 @@
-/* The JSON of the API socket (net-api.c), without json-glib: json-glib pulls in GObject,
-   GIO and through them libmount, libselinux, libblkid, libffi, gmodule and zlib, which
-   the helper loads at every container start although most containers never send it a
-   request (~3 ms of CPU on a small VM). Requests are at most 64 KiB and nest two levels,
-   so a strict recursive-descent reader (RFC 8259, depth-limited) and string escaping for
-   the replies (src/util/json-write.c) are all it needs. */
-#include "net.h"
+/* See json-read.h. The strict reader began as rrun-net's reader of its API socket. */
+#include "util/json-read.h"
 
 #include <errno.h>
 #include <string.h>
 
-#define MAX_DEPTH 16
+#define MAX_DEPTH 64
 
-struct NetJson
+G_DEFINE_QUARK (rrun-json-error-quark, rrun_json_error)
+
+struct RrunJson
 {
-  NetJsonType type;
+  RrunJsonType type;
   gint64 integer;    /* INT; BOOL (0/1) */
+  double number;     /* INT, NUMBER */
   char *string;      /* STRING */
-  GPtrArray *values; /* ARRAY, OBJECT: NetJson * */
+  GPtrArray *values; /* ARRAY, OBJECT: RrunJson * */
   GPtrArray *names;  /* OBJECT: member names, parallel to values */
 };
 
 typedef struct
 {
   const char *p, *end;
+  RrunJsonFlags flags;
   GError **error;
 } Reader;
 
-static NetJson *read_value (Reader *r, int depth);
+static RrunJson *read_value (Reader *r, int depth);
 
 void
-net_json_free (NetJson *v)
+rrun_json_free (RrunJson *v)
 {
   if (v == NULL)
     return;
@@ -45,7 +44,7 @@ static gboolean
 fail (Reader *r, const char *what)
 {
   if (r->error != NULL && *r->error == NULL)
-    net_throw (r->error, "invalid JSON: %s", what);
+    g_set_error (r->error, RRUN_JSON_ERROR, 0, "invalid JSON: %s", what);
   return FALSE;
 }
 
@@ -148,11 +147,10 @@ read_string (Reader *r)
 }
 
 static gboolean
-read_number (Reader *r, NetJson *v)
+read_number (Reader *r, RrunJson *v)
 {
   const char *start = r->p;
   gboolean integral = TRUE;
-  char buf[64];
 
   if (r->p < r->end && *r->p == '-')
     r->p++;
@@ -183,27 +181,29 @@ read_number (Reader *r, NetJson *v)
       while (r->p < r->end && g_ascii_isdigit (*r->p))
         r->p++;
     }
-  v->type = NET_JSON_NUMBER;
-  if (integral && (gsize) (r->p - start) < sizeof buf)
-    {
-      char *endp;
+  v->type = RRUN_JSON_NUMBER;
+  {
+    g_autofree char *token = g_strndup (start, (gsize) (r->p - start));
+    char *endp;
 
-      memcpy (buf, start, (gsize) (r->p - start));
-      buf[r->p - start] = '\0';
-      errno = 0;
-      v->integer = g_ascii_strtoll (buf, &endp, 10);
-      if (errno == 0 && *endp == '\0')
-        v->type = NET_JSON_INT; /* beyond gint64 stays a plain number, as in json-glib */
-    }
+    v->number = g_ascii_strtod (token, NULL);
+    if (integral && strlen (token) < 64)
+      {
+        errno = 0;
+        v->integer = g_ascii_strtoll (token, &endp, 10);
+        if (errno == 0 && *endp == '\0')
+          v->type = RRUN_JSON_INT; /* beyond gint64 stays a plain number, as in json-glib */
+      }
+  }
   return TRUE;
 }
 
 static gboolean
-read_container (Reader *r, NetJson *v, gboolean object, int depth)
+read_container (Reader *r, RrunJson *v, gboolean object, int depth)
 {
   char close = object ? '}' : ']';
 
-  v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) net_json_free);
+  v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_json_free);
   if (object)
     v->names = g_ptr_array_new_with_free_func (g_free);
   skip_space (r);
@@ -214,7 +214,7 @@ read_container (Reader *r, NetJson *v, gboolean object, int depth)
     }
   for (;;)
     {
-      NetJson *item;
+      RrunJson *item;
 
       skip_space (r);
       if (object)
@@ -226,7 +226,7 @@ read_container (Reader *r, NetJson *v, gboolean object, int depth)
           r->p++;
           if ((name = read_string (r)) == NULL)
             return FALSE;
-          for (guint i = 0; i < v->names->len; i++)
+          for (guint i = 0; (r->flags & RRUN_JSON_UNIQUE_NAMES) && i < v->names->len; i++)
             if (g_str_equal (v->names->pdata[i], name))
               {
                 g_free (name);
@@ -256,10 +256,10 @@ read_container (Reader *r, NetJson *v, gboolean object, int depth)
     }
 }
 
-static NetJson *
+static RrunJson *
 read_value (Reader *r, int depth)
 {
-  g_autoptr (NetJson) v = g_new0 (NetJson, 1);
+  g_autoptr (RrunJson) v = g_new0 (RrunJson, 1);
   gboolean ok;
 
   if (depth > MAX_DEPTH)
@@ -271,23 +271,23 @@ read_value (Reader *r, int depth)
     {
     case '{':
     case '[':
-      v->type = *r->p == '{' ? NET_JSON_OBJECT : NET_JSON_ARRAY;
+      v->type = *r->p == '{' ? RRUN_JSON_OBJECT : RRUN_JSON_ARRAY;
       r->p++;
-      ok = read_container (r, v, v->type == NET_JSON_OBJECT, depth);
+      ok = read_container (r, v, v->type == RRUN_JSON_OBJECT, depth);
       break;
     case '"':
       r->p++;
-      v->type = NET_JSON_STRING;
+      v->type = RRUN_JSON_STRING;
       ok = (v->string = read_string (r)) != NULL;
       break;
     case 't':
     case 'f':
-      v->type = NET_JSON_BOOL;
+      v->type = RRUN_JSON_BOOL;
       v->integer = *r->p == 't';
       ok = literal (r, v->integer ? "true" : "false");
       break;
     case 'n':
-      v->type = NET_JSON_NULL;
+      v->type = RRUN_JSON_NULL;
       ok = literal (r, "null");
       break;
     default:
@@ -297,11 +297,11 @@ read_value (Reader *r, int depth)
   return ok ? g_steal_pointer (&v) : NULL;
 }
 
-NetJson *
-net_json_parse (const char *text, gsize len, GError **error)
+RrunJson *
+rrun_json_parse (const char *text, gsize len, RrunJsonFlags flags, GError **error)
 {
-  Reader r = { text, text + len, error };
-  g_autoptr (NetJson) v = read_value (&r, 0);
+  Reader r = { text, text + len, flags, error };
+  g_autoptr (RrunJson) v = read_value (&r, 0);
 
   if (v == NULL)
     return NULL;
@@ -311,41 +311,63 @@ net_json_parse (const char *text, gsize len, GError **error)
   return g_steal_pointer (&v);
 }
 
-NetJsonType
-net_json_type (const NetJson *v)
+RrunJsonType
+rrun_json_type (const RrunJson *v)
 {
   return v->type;
 }
 
 gint64
-net_json_int (const NetJson *v)
+rrun_json_int (const RrunJson *v)
 {
   return v->integer;
 }
 
+double
+rrun_json_number (const RrunJson *v)
+{
+  return v->number;
+}
+
 const char *
-net_json_string (const NetJson *v)
+rrun_json_string (const RrunJson *v)
 {
   return v->string;
 }
 
 guint
-net_json_size (const NetJson *v)
+rrun_json_size (const RrunJson *v)
 {
   return v->values != NULL ? v->values->len : 0;
 }
 
 const char *
-net_json_member_name (const NetJson *object, guint i)
+rrun_json_member_name (const RrunJson *object, guint i)
 {
   return object->names->pdata[i];
 }
 
-NetJson *
-net_json_member (const NetJson *object, const char *name)
+RrunJson *
+rrun_json_element (const RrunJson *v, guint i)
 {
-  for (guint i = 0; object->names != NULL && i < object->names->len; i++)
-    if (g_str_equal (object->names->pdata[i], name))
-      return object->values->pdata[i];
+  return v->values->pdata[i];
+}
+
+RrunJson *
+rrun_json_member (const RrunJson *v, const char *name)
+{
+  if (v == NULL || v->type != RRUN_JSON_OBJECT)
+    return NULL;
+  for (guint i = v->names->len; i-- > 0;)
+    if (g_str_equal (v->names->pdata[i], name))
+      return v->values->pdata[i];
   return NULL;
+}
+
+const char *
+rrun_json_member_string (const RrunJson *v, const char *name)
+{
+  RrunJson *m = rrun_json_member (v, name);
+
+  return m != NULL && m->type == RRUN_JSON_STRING ? m->string : NULL;
 }
