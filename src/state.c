@@ -1,10 +1,10 @@
 #include "state.h"
 #include "error.h"
+#include "util/json-read.h"
 #include "util/json-write.h"
 #include "util/path.h"
 
 #include <errno.h>
-#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 
@@ -53,70 +53,75 @@ rrun_state_write (const RrunState *s, GError **error)
   return rrun_path_write_atomic (path, text->str, text->len, 0600, error);
 }
 
-/* A string member, NULL when absent or not a string. */
+/* A string member's copy; fallback when absent or not a string. */
 static char *
-string_member (JsonObject *o, const char *name)
+string_member (const RrunJson *o, const char *name, const char *fallback)
 {
-  JsonNode *n = json_object_get_member (o, name);
+  const char *v = rrun_json_member_string (o, name);
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (n));
+  return g_strdup (v != NULL ? v : fallback);
+}
+
+/* An integer member; 0 when absent or not an integer. */
+static gint64
+int_member (const RrunJson *o, const char *name)
+{
+  RrunJson *n = rrun_json_member (o, name);
+
+  return n != NULL && rrun_json_type (n) == RRUN_JSON_INT ? rrun_json_int (n) : 0;
 }
 
 /* An array of strings, NULL when absent; other elements are skipped. */
 static char **
-strv_member (JsonObject *o, const char *name)
+strv_member (const RrunJson *o, const char *name)
 {
-  JsonNode *n = json_object_get_member (o, name);
+  RrunJson *n = rrun_json_member (o, name);
   GPtrArray *v;
-  JsonArray *a;
 
-  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+  if (n == NULL || rrun_json_type (n) != RRUN_JSON_ARRAY)
     return NULL;
-  a = json_node_get_array (n);
   v = g_ptr_array_new ();
-  for (guint i = 0; i < json_array_get_length (a); i++)
+  for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      JsonNode *e = json_array_get_element (a, i);
-      if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING)
-        g_ptr_array_add (v, g_strdup (json_node_get_string (e)));
+      const char *e = rrun_json_string (rrun_json_element (n, i));
+      if (e != NULL)
+        g_ptr_array_add (v, g_strdup (e));
     }
   g_ptr_array_add (v, NULL);
   return (char **) g_ptr_array_free (v, FALSE);
 }
 
+/* NULL when the file is missing, unreadable or not a state (a run dir being set up). */
 static RrunState *
 read_state (const char *run_dir)
 {
   g_autofree char *path = g_build_filename (run_dir, "state.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *o;
+  g_autofree char *text = NULL;
+  g_autoptr(RrunJson) o = NULL;
+  gsize len;
   RrunState *s;
 
-  if (!json_parser_load_from_file (parser, path, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return NULL;
-  o = json_node_get_object (json_parser_get_root (parser));
-  if (!json_object_has_member (o, "id") || !json_object_has_member (o, "pid"))
+  if (!g_file_get_contents (path, &text, &len, NULL)
+      || (o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL)) == NULL
+      || rrun_json_member (o, "id") == NULL || rrun_json_member (o, "pid") == NULL)
     return NULL;
   s = g_new0 (RrunState, 1);
-  s->id = g_strdup (json_object_get_string_member_with_default (o, "id", ""));
-  s->name = g_strdup (json_object_get_string_member_with_default (o, "name", ""));
-  s->image = g_strdup (json_object_get_string_member_with_default (o, "image", ""));
-  s->command = g_strdup (json_object_get_string_member_with_default (o, "command", ""));
-  s->pid = (pid_t) json_object_get_int_member_with_default (o, "pid", 0);
-  s->created = json_object_get_int_member_with_default (o, "created", 0);
-  s->cgroup = g_strdup (json_object_get_string_member_with_default (o, "cgroup", ""));
-  if (*s->cgroup == '\0')
+  s->id = string_member (o, "id", "");
+  s->name = string_member (o, "name", "");
+  s->image = string_member (o, "image", "");
+  s->command = string_member (o, "command", "");
+  s->pid = (pid_t) int_member (o, "pid");
+  s->created = int_member (o, "created");
+  s->cgroup = string_member (o, "cgroup", NULL);
+  if (s->cgroup != NULL && *s->cgroup == '\0')
     g_clear_pointer (&s->cgroup, g_free);
-  s->userns = g_strdup (json_object_get_string_member_with_default (o, "userns", ""));
-  if (*s->userns == '\0')
+  s->userns = string_member (o, "userns", NULL);
+  if (s->userns != NULL && *s->userns == '\0')
     g_clear_pointer (&s->userns, g_free);
   s->run_dir = g_strdup (run_dir);
   s->args = strv_member (o, "args");
-  s->image_id = string_member (o, "image_id");
-  s->network = string_member (o, "network");
+  s->image_id = string_member (o, "image_id", NULL);
+  s->network = string_member (o, "network", NULL);
   s->volumes = strv_member (o, "volumes");
   s->tmpfs = strv_member (o, "tmpfs");
   return s;
