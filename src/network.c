@@ -7,8 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gio.h>
-#include <json-glib/json-glib.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +21,8 @@
 #include "error.h"
 #include "util/own-program.h"
 #include "util/fd.h"
+#include "util/json-read.h"
+#include "util/json-write.h"
 
 #define READY_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 2000
@@ -178,30 +179,36 @@ rrun_network_check_ports (const RrunNetworkOptions *opts, GError **error)
   for (guint i = 0; i < opts->ports->len; i++)
     {
       const RrunPortMapping *m = &g_array_index (opts->ports, RrunPortMapping, i);
-      g_autoptr (GSocketAddress) addr = NULL;
-      g_autoptr (GInetAddress) ia = NULL;
+      struct sockaddr_storage ss = { 0 };
+      struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
       rrun_autofd int fd = -1;
-      gssize len;
-      struct sockaddr_storage ss;
+      socklen_t len;
       int one = 1;
 
       if (m->host_port == 0)
         continue;
-      ia = m->host_ip != NULL ? g_inet_address_new_from_string (m->host_ip)
-                              : g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
-      if (ia == NULL)
+      if (m->host_ip == NULL || inet_pton (AF_INET, m->host_ip, &sin->sin_addr) == 1)
+        {
+          sin->sin_family = AF_INET; /* no address: 0.0.0.0 */
+          sin->sin_port = htons ((guint16) m->host_port);
+          len = sizeof *sin;
+        }
+      else if (inet_pton (AF_INET6, m->host_ip, &sin6->sin6_addr) == 1)
+        {
+          sin6->sin6_family = AF_INET6;
+          sin6->sin6_port = htons ((guint16) m->host_port);
+          len = sizeof *sin6;
+        }
+      else
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid host address \"%s\"",
                            m->host_ip);
-      addr = g_inet_socket_address_new (ia, (guint16) m->host_port);
-      len = g_socket_address_get_native_size (addr);
-      if (!g_socket_address_to_native (addr, &ss, sizeof ss, error))
-        return FALSE;
       fd = socket (ss.ss_family, (m->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
       if (fd < 0)
         return rrun_throw_errno (error, errno, "cannot create a socket");
       if (!m->udp)
         setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (bind (fd, (struct sockaddr *) &ss, (socklen_t) len) < 0)
+      if (bind (fd, (struct sockaddr *) &ss, len) < 0)
         {
           throw_port_error (error, m, errno, NULL);
           return FALSE;
@@ -243,18 +250,17 @@ connect_api (const char *run_dir, GError **error)
   return rrun_steal_fd (&fd);
 }
 
-/* One request, one reply: returns the "return" member, or an error with the helper's
-   desc; *out_errno gets its errno member. */
-static JsonNode *
-api_call (const char *run_dir, JsonNode *request, int *out_errno, GError **error)
+/* One request (JSON text), one reply: returns the whole reply and in *out_ret its "return"
+   object, or an error with the helper's desc; *out_errno gets its errno member. */
+static RrunJson *
+api_call (const char *run_dir, const char *request, const RrunJson **out_ret, int *out_errno,
+          GError **error)
 {
-  g_autofree char *text = json_to_string (request, FALSE);
-  g_autofree char *line = g_strconcat (text, "\n", NULL);
+  g_autofree char *line = g_strconcat (request, "\n", NULL);
   g_autoptr (GByteArray) reply = g_byte_array_new ();
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (RrunJson) root = NULL;
   rrun_autofd int fd = connect_api (run_dir, error);
-  JsonObject *root;
-  JsonNode *node;
+  const RrunJson *e, *ret;
   char buf[4096];
 
   *out_errno = 0;
@@ -282,50 +288,47 @@ api_call (const char *run_dir, JsonNode *request, int *out_errno, GError **error
         break;
       g_byte_array_append (reply, (guint8 *) buf, (guint) n);
     }
-  if (!json_parser_load_from_data (parser, (const char *) reply->data, (gssize) reply->len,
-                                   error))
+  root = rrun_json_parse ((const char *) reply->data, reply->len, RRUN_JSON_DEFAULT, error);
+  if (root == NULL)
     {
       g_prefix_error (error, "the network helper's answer: ");
       return NULL;
     }
-  node = json_parser_get_root (parser);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  if (rrun_json_type (root) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "the network helper's answer is not an object"),
            NULL;
-  root = json_node_get_object (node);
-  if (json_object_has_member (root, "error"))
+  if ((e = rrun_json_member (root, "error")) != NULL)
     {
-      JsonNode *e = json_object_get_member (root, "error");
-      JsonObject *eo = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
-      JsonNode *desc = eo != NULL ? json_object_get_member (eo, "desc") : NULL;
-      JsonNode *en = eo != NULL ? json_object_get_member (eo, "errno") : NULL;
+      const char *desc = rrun_json_member_string (e, "desc");
+      const RrunJson *en = rrun_json_member (e, "errno");
 
-      if (desc == NULL || json_node_get_value_type (desc) != G_TYPE_STRING)
+      if (desc == NULL)
         return rrun_throw (error, RRUN_ERROR_CORRUPT,
                            "the network helper's error has no \"desc\" string"),
                NULL;
-      if (en != NULL && json_node_get_value_type (en) == G_TYPE_INT64)
-        *out_errno = (int) json_node_get_int (en);
-      return rrun_throw (error, RRUN_ERROR_FAILED, "%s", json_node_get_string (desc)), NULL;
+      if (en != NULL && rrun_json_type (en) == RRUN_JSON_INT)
+        *out_errno = (int) rrun_json_int (en);
+      return rrun_throw (error, RRUN_ERROR_FAILED, "%s", desc), NULL;
     }
-  node = json_object_get_member (root, "return");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  ret = rrun_json_member (root, "return");
+  if (ret == NULL || rrun_json_type (ret) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "the network helper's answer has no \"return\" object"),
            NULL;
-  return json_node_copy (node);
+  *out_ret = ret;
+  return g_steal_pointer (&root);
 }
 
 static gboolean
-get_port_member (JsonObject *o, const char *name, guint *out, GError **error)
+get_port_member (const RrunJson *o, const char *name, guint *out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, name);
+  const RrunJson *n = rrun_json_member (o, name);
   gint64 v;
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+  if (n == NULL || rrun_json_type (n) != RRUN_JSON_INT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "the network helper's answer: \"%s\" is missing or not an integer", name);
-  v = json_node_get_int (n);
+  v = rrun_json_int (n);
   if (v < 0 || v > 65535)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "the network helper's answer: \"%s\" is out of range", name);
@@ -336,33 +339,28 @@ get_port_member (JsonObject *o, const char *name, guint *out, GError **error)
 static gboolean
 publish_one (const char *run_dir, RrunPortMapping *m, GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonNode) req = NULL, ret = NULL;
+  g_autoptr (GString) args = g_string_new (NULL);
+  g_autoptr (GString) req = g_string_new (NULL);
+  g_autoptr (RrunJson) reply = NULL;
   g_autoptr (GError) local_error = NULL;
+  const RrunJson *ret = NULL;
+  RrunJsonObject a, r;
   int errsv;
   guint port;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "execute");
-  json_builder_add_string_value (b, "add_hostfwd");
-  json_builder_set_member_name (b, "arguments");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "proto");
-  json_builder_add_string_value (b, m->udp ? "udp" : "tcp");
+  rrun_json_object_begin (&a, args);
+  rrun_json_object_string (&a, "proto", m->udp ? "udp" : "tcp");
   if (m->host_ip != NULL)
-    {
-      json_builder_set_member_name (b, "host_addr");
-      json_builder_add_string_value (b, m->host_ip);
-    }
-  json_builder_set_member_name (b, "host_port");
-  json_builder_add_int_value (b, m->host_port);
-  json_builder_set_member_name (b, "guest_port");
-  json_builder_add_int_value (b, m->container_port);
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  req = json_builder_get_root (b);
-  ret = api_call (run_dir, req, &errsv, &local_error);
-  if (ret == NULL)
+    rrun_json_object_string (&a, "host_addr", m->host_ip);
+  rrun_json_object_int (&a, "host_port", m->host_port);
+  rrun_json_object_int (&a, "guest_port", m->container_port);
+  rrun_json_object_end (&a);
+  rrun_json_object_begin (&r, req);
+  rrun_json_object_string (&r, "execute", "add_hostfwd");
+  rrun_json_object_raw (&r, "arguments", args->str);
+  rrun_json_object_end (&r);
+  reply = api_call (run_dir, req->str, &ret, &errsv, &local_error);
+  if (reply == NULL)
     {
       if (errsv == EACCES || errsv == EADDRINUSE)
         throw_port_error (error, m, errsv, NULL);
@@ -372,7 +370,7 @@ publish_one (const char *run_dir, RrunPortMapping *m, GError **error)
         g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  if (!get_port_member (json_node_get_object (ret), "host_port", &port, error))
+  if (!get_port_member (ret, "host_port", &port, error))
     return FALSE;
   m->host_port = port;
   return TRUE;
@@ -381,37 +379,30 @@ publish_one (const char *run_dir, RrunPortMapping *m, GError **error)
 gboolean
 rrun_network_query_ports (const char *run_dir, GArray **out_ports, GError **error)
 {
-  g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (JsonNode) ret = NULL;
+  g_autoptr (RrunJson) reply = NULL;
   g_autoptr (GArray) ports = g_array_new (FALSE, TRUE, sizeof (RrunPortMapping));
-  JsonNode *entries;
-  JsonArray *arr;
+  const RrunJson *ret = NULL, *entries;
   int errsv;
 
   g_array_set_clear_func (ports, (GDestroyNotify) rrun_port_mapping_clear);
-  if (!json_parser_load_from_data (p, "{\"execute\":\"list_hostfwd\"}", -1, error))
+  reply = api_call (run_dir, "{\"execute\":\"list_hostfwd\"}", &ret, &errsv, error);
+  if (reply == NULL)
     return FALSE;
-  ret = api_call (run_dir, json_parser_get_root (p), &errsv, error);
-  if (ret == NULL)
-    return FALSE;
-  entries = json_object_get_member (json_node_get_object (ret), "entries");
-  if (entries == NULL || !JSON_NODE_HOLDS_ARRAY (entries))
+  entries = rrun_json_member (ret, "entries");
+  if (entries == NULL || rrun_json_type (entries) != RRUN_JSON_ARRAY)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "the network helper's answer has no \"entries\" array");
-  arr = json_node_get_array (entries);
-  for (guint i = 0; i < json_array_get_length (arr); i++)
+  for (guint i = 0; i < rrun_json_size (entries); i++)
     {
-      JsonNode *en = json_array_get_element (arr, i);
-      JsonObject *o;
+      const RrunJson *o = rrun_json_element (entries, i);
       const char *proto, *addr;
       RrunPortMapping m = { 0 };
 
-      if (!JSON_NODE_HOLDS_OBJECT (en))
+      if (rrun_json_type (o) != RRUN_JSON_OBJECT)
         return rrun_throw (error, RRUN_ERROR_CORRUPT, "the network helper's entry %u is not "
                                                       "an object", i);
-      o = json_node_get_object (en);
-      proto = json_object_get_string_member_with_default (o, "proto", NULL);
-      addr = json_object_get_string_member_with_default (o, "host_addr", NULL);
+      proto = rrun_json_member_string (o, "proto");
+      addr = rrun_json_member_string (o, "host_addr");
       if (proto == NULL || addr == NULL
           || (!g_str_equal (proto, "tcp") && !g_str_equal (proto, "udp")))
         return rrun_throw (error, RRUN_ERROR_CORRUPT,

@@ -81,6 +81,13 @@ rrun_json_object_strv (RrunJsonObject *o, const char *name, const char *const *v
 }
 
 void
+rrun_json_object_raw (RrunJsonObject *o, const char *name, const char *json)
+{
+  member_name (o, name);
+  g_string_append (o->out, json);
+}
+
+void
 rrun_json_object_end (RrunJsonObject *o)
 {
   g_string_append_c (o->out, '}');

@@ -24,6 +24,8 @@ void rrun_json_object_string (RrunJsonObject *o, const char *name, const char *v
 void rrun_json_object_int (RrunJsonObject *o, const char *name, gint64 value);
 /* An array of strings; NULL gives [] as rrun_json_add_strv does. */
 void rrun_json_object_strv (RrunJsonObject *o, const char *name, const char *const *values);
+/* A member whose value is JSON text already (a nested object written the same way). */
+void rrun_json_object_raw (RrunJsonObject *o, const char *name, const char *json);
 void rrun_json_object_end (RrunJsonObject *o);
 
 G_END_DECLS
