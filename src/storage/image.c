@@ -49,77 +49,79 @@ bad_field (GError **error, const char *source, const char *field, const char *ex
 }
 
 /* A member that is absent or null reads as "not set". */
-static JsonNode *
-member (JsonObject *obj, const char *name)
+static const RrunJson *
+member (const RrunJson *obj, const char *name)
 {
-  JsonNode *n = obj ? json_object_get_member (obj, name) : NULL;
+  const RrunJson *n = obj ? rrun_json_member (obj, name) : NULL;
 
-  return n == NULL || JSON_NODE_HOLDS_NULL (n) ? NULL : n;
+  return n == NULL || rrun_json_type (n) == RRUN_JSON_NULL ? NULL : n;
 }
 
 static gboolean
-get_string (JsonObject *obj, const char *name, const char *field, const char *source,
+get_string (const RrunJson *obj, const char *name, const char *field, const char *source,
             char **out, GError **error)
 {
-  JsonNode *n = member (obj, name);
+  const RrunJson *n = member (obj, name);
 
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (rrun_json_type (n) != RRUN_JSON_STRING)
     return bad_field (error, source, field, "a string");
-  *out = g_strdup (json_node_get_string (n));
+  *out = g_strdup (rrun_json_string (n));
   return TRUE;
 }
 
 static gboolean
-get_strv (JsonObject *obj, const char *name, const char *field, const char *source,
+get_strv (const RrunJson *obj, const char *name, const char *field, const char *source,
           char ***out, GError **error)
 {
-  JsonNode *n = member (obj, name);
+  const RrunJson *n = member (obj, name);
   g_autoptr(GPtrArray) v = NULL;
-  JsonArray *arr;
 
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (n))
+  if (rrun_json_type (n) != RRUN_JSON_ARRAY)
     return bad_field (error, source, field, "an array of strings");
-  arr = json_node_get_array (n);
   v = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < json_array_get_length (arr); i++)
+  for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      JsonNode *e = json_array_get_element (arr, i);
+      const char *e = rrun_json_string (rrun_json_element (n, i));
 
-      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+      if (e == NULL)
         return bad_field (error, source, field, "an array of strings");
-      g_ptr_array_add (v, g_strdup (json_node_get_string (e)));
+      g_ptr_array_add (v, g_strdup (e));
     }
   g_ptr_array_add (v, NULL);
   *out = (char **) g_ptr_array_free (g_steal_pointer (&v), FALSE);
   return TRUE;
 }
 
-/* {"80/tcp": {}, ...}: docker's set-as-object; the keys are the values. */
+/* {"80/tcp": {}, ...}: docker's set-as-object; the keys are the values (a key given twice
+   counts once). */
 static gboolean
-get_key_set (JsonObject *obj, const char *name, const char *field, const char *source,
+get_key_set (const RrunJson *obj, const char *name, const char *field, const char *source,
              char ***out, GError **error)
 {
-  JsonNode *n = member (obj, name);
+  const RrunJson *n = member (obj, name);
   g_autoptr(GPtrArray) v = NULL;
-  JsonObjectIter iter;
-  const char *key;
-  JsonNode *value;
 
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_OBJECT (n))
+  if (rrun_json_type (n) != RRUN_JSON_OBJECT)
     return bad_field (error, source, field, "an object");
   v = g_ptr_array_new_with_free_func (g_free);
-  json_object_iter_init (&iter, json_node_get_object (n));
-  while (json_object_iter_next (&iter, &key, &value))
+  for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      if (!JSON_NODE_HOLDS_OBJECT (value) && !JSON_NODE_HOLDS_NULL (value))
+      const char *key = rrun_json_member_name (n, i);
+      RrunJsonType t = rrun_json_type (rrun_json_element (n, i));
+      gboolean seen = FALSE;
+
+      if (t != RRUN_JSON_OBJECT && t != RRUN_JSON_NULL)
         return bad_field (error, source, field, "an object of objects");
-      g_ptr_array_add (v, g_strdup (key));
+      for (guint j = 0; j < v->len && !seen; j++)
+        seen = g_str_equal (v->pdata[j], key);
+      if (!seen)
+        g_ptr_array_add (v, g_strdup (key));
     }
   g_ptr_array_add (v, NULL);
   *out = (char **) g_ptr_array_free (g_steal_pointer (&v), FALSE);
@@ -127,19 +129,17 @@ get_key_set (JsonObject *obj, const char *name, const char *field, const char *s
 }
 
 gboolean
-rrun_image_config_parse (JsonNode *root, const char *source, RrunImageConfig **out_config,
-                         GError **error)
+rrun_image_config_parse (const RrunJson *root, const char *source,
+                         RrunImageConfig **out_config, GError **error)
 {
   g_autoptr(RrunImageConfig) c = g_new0 (RrunImageConfig, 1);
   g_autofree char *os = NULL, *arch = NULL, *created = NULL;
   g_auto(GStrv) diff_ids = NULL;
-  JsonObject *top, *cfg = NULL;
-  JsonNode *n;
+  const RrunJson *top = root, *cfg = NULL, *n;
 
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (root == NULL || rrun_json_type (root) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config %s: not a JSON object",
                        source);
-  top = json_node_get_object (root);
   /* The outer fields are checked here too, so a caller may trust their types. */
   if (!get_string (top, "os", "os", source, &os, error)
       || !get_string (top, "architecture", "architecture", source, &arch, error)
@@ -149,18 +149,17 @@ rrun_image_config_parse (JsonNode *root, const char *source, RrunImageConfig **o
     {
       g_autofree char *type = NULL;
 
-      if (!JSON_NODE_HOLDS_OBJECT (n))
+      if (rrun_json_type (n) != RRUN_JSON_OBJECT)
         return bad_field (error, source, "rootfs", "an object");
-      if (!get_string (json_node_get_object (n), "type", "rootfs.type", source, &type, error)
-          || !get_strv (json_node_get_object (n), "diff_ids", "rootfs.diff_ids", source,
-                        &diff_ids, error))
+      if (!get_string (n, "type", "rootfs.type", source, &type, error)
+          || !get_strv (n, "diff_ids", "rootfs.diff_ids", source, &diff_ids, error))
         return FALSE;
     }
   if ((n = member (top, "config")) != NULL)
     {
-      if (!JSON_NODE_HOLDS_OBJECT (n))
+      if (rrun_json_type (n) != RRUN_JSON_OBJECT)
         return bad_field (error, source, "config", "an object");
-      cfg = json_node_get_object (n);
+      cfg = n;
     }
   if (!get_strv (cfg, "Env", "config.Env", source, &c->env, error)
       || !get_strv (cfg, "Entrypoint", "config.Entrypoint", source, &c->entrypoint, error)
@@ -187,28 +186,25 @@ rrun_image_config_parse (JsonNode *root, const char *source, RrunImageConfig **o
 }
 
 gboolean
-rrun_image_config_parse_meta (JsonNode *root, const char *source, char **out_os,
+rrun_image_config_parse_meta (const RrunJson *root, const char *source, char **out_os,
                               char **out_architecture, gint64 *out_created,
                               GStrv *out_diff_ids, GError **error)
 {
   g_autoptr(RrunImageConfig) unused = NULL;
   g_autofree char *os = NULL, *arch = NULL, *created = NULL;
   g_auto(GStrv) diff_ids = NULL;
-  JsonObject *top;
-  JsonNode *rootfs;
+  const RrunJson *rootfs;
   gint64 when = 0;
 
   /* Type-check everything first (one place that knows the rules). */
   if (!rrun_image_config_parse (root, source, &unused, error))
     return FALSE;
-  top = json_node_get_object (root);
-  get_string (top, "os", "os", source, &os, NULL);
-  get_string (top, "architecture", "architecture", source, &arch, NULL);
-  get_string (top, "created", "created", source, &created, NULL);
-  rootfs = member (top, "rootfs");
+  get_string (root, "os", "os", source, &os, NULL);
+  get_string (root, "architecture", "architecture", source, &arch, NULL);
+  get_string (root, "created", "created", source, &created, NULL);
+  rootfs = member (root, "rootfs");
   if (rootfs)
-    get_strv (json_node_get_object (rootfs), "diff_ids", "rootfs.diff_ids", source,
-              &diff_ids, NULL);
+    get_strv (rootfs, "diff_ids", "rootfs.diff_ids", source, &diff_ids, NULL);
   if (created != NULL)
     {
       g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601 (created, NULL);
@@ -242,14 +238,13 @@ gboolean
 rrun_image_config_diff_ids (const char *config, gsize len, guint n_layers, const char *source,
                             GStrv *out, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (RrunJson) root = NULL;
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) ids = NULL;
 
-  if (!json_parser_load_from_data (parser, config, (gssize) len, &local))
+  if ((root = rrun_json_parse (config, len, RRUN_JSON_DEFAULT, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "image config %s: %s", source, local->message);
-  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), source, NULL, NULL, NULL,
-                                     &ids, error))
+  if (!rrun_image_config_parse_meta (root, source, NULL, NULL, NULL, &ids, error))
     return FALSE;
   if (g_strv_length (ids) != n_layers)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
+#include "util/json-read.h"
 
 G_BEGIN_DECLS
 
@@ -25,7 +25,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunImageConfig, rrun_image_config_free)
 
 /* Parse the whole image config JSON (with "config", "rootfs", "architecture", ...);
    a mistyped field is RRUN_ERROR_CORRUPT naming the field and source. */
-gboolean rrun_image_config_parse (JsonNode *root, const char *source,
+gboolean rrun_image_config_parse (const RrunJson *root, const char *source,
                                   RrunImageConfig **out_config, GError **error);
 
 typedef struct
@@ -50,7 +50,7 @@ typedef struct
    os and architecture (NULL when absent), created as unix seconds (0 when absent; a
    malformed time is an error), rootfs.diff_ids ("sha256:..." each; empty when absent).
    Any out_ may be NULL. */
-gboolean rrun_image_config_parse_meta (JsonNode *root, const char *source, char **out_os,
+gboolean rrun_image_config_parse_meta (const RrunJson *root, const char *source, char **out_os,
                                        char **out_architecture, gint64 *out_created,
                                        GStrv *out_diff_ids, GError **error);
 

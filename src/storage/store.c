@@ -10,6 +10,8 @@
 #include "layer.h"
 #include "log.h"
 #include "util/fd.h"
+#include "util/json-read.h"
+#include "util/json-write.h"
 #include "util/path.h"
 
 #include <dirent.h>
@@ -112,24 +114,19 @@ sha256_hex (const void *data, gsize len)
 }
 
 static gboolean
-write_json (const char *path, JsonNode *node, GError **error)
+write_json (const char *path, GString *text, GError **error)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
-  gsize len;
-
-  json_generator_set_root (gen, node);
-  text = json_generator_to_data (gen, &len);
-  return rrun_path_write_atomic (path, text, len, 0644, error);
+  return rrun_path_write_atomic (path, text->str, text->len, 0644, error);
 }
 
 static gboolean
-read_json (const char *path, JsonParser **out_parser, GError **error)
+read_json (const char *path, RrunJson **out, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *text = NULL;
   g_autoptr(GError) local = NULL;
+  gsize len;
 
-  if (!json_parser_load_from_file (parser, path, &local))
+  if (!g_file_get_contents (path, &text, &len, &local))
     {
       if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot read \"%s\": no such file",
@@ -137,7 +134,9 @@ read_json (const char *path, JsonParser **out_parser, GError **error)
       return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read \"%s\": %s", path,
                          local->message);
     }
-  *out_parser = g_steal_pointer (&parser);
+  if ((*out = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local)) == NULL)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read \"%s\": %s", path,
+                       local->message);
   return TRUE;
 }
 
@@ -150,44 +149,42 @@ corrupt (GError **error, const char *path, const char *field, const char *expect
   return FALSE;
 }
 
-static JsonNode *
-member (JsonObject *o, const char *name)
+static const RrunJson *
+member (const RrunJson *o, const char *name)
 {
-  JsonNode *n = json_object_get_member (o, name);
-  return n == NULL || JSON_NODE_HOLDS_NULL (n) ? NULL : n;
+  const RrunJson *n = rrun_json_member (o, name);
+  return n == NULL || rrun_json_type (n) == RRUN_JSON_NULL ? NULL : n;
 }
 
 static gboolean
-json_string_field (JsonObject *o, const char *name, const char *path, gboolean required,
+json_string_field (const RrunJson *o, const char *name, const char *path, gboolean required,
                    char **out, GError **error)
 {
-  JsonNode *n = member (o, name);
+  const RrunJson *n = member (o, name);
 
   if (n == NULL)
     return required ? corrupt (error, path, name, "a string") : TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (rrun_json_type (n) != RRUN_JSON_STRING)
     return corrupt (error, path, name, "a string");
-  *out = g_strdup (json_node_get_string (n));
+  *out = g_strdup (rrun_json_string (n));
   return TRUE;
 }
 
 static gboolean
-json_strv_field (JsonObject *o, const char *name, const char *path, GStrv *out,
+json_strv_field (const RrunJson *o, const char *name, const char *path, GStrv *out,
                  GError **error)
 {
-  JsonNode *n = member (o, name);
+  const RrunJson *n = member (o, name);
   g_autoptr(GPtrArray) v = g_ptr_array_new_with_free_func (g_free);
-  JsonArray *a;
 
-  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+  if (n == NULL || rrun_json_type (n) != RRUN_JSON_ARRAY)
     return corrupt (error, path, name, "an array of strings");
-  a = json_node_get_array (n);
-  for (guint i = 0; i < json_array_get_length (a); i++)
+  for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      JsonNode *e = json_array_get_element (a, i);
-      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+      const char *e = rrun_json_string (rrun_json_element (n, i));
+      if (e == NULL)
         return corrupt (error, path, name, "an array of strings");
-      g_ptr_array_add (v, g_strdup (json_node_get_string (e)));
+      g_ptr_array_add (v, g_strdup (e));
     }
   g_ptr_array_add (v, NULL);
   *out = (GStrv) g_ptr_array_free (g_steal_pointer (&v), FALSE);
@@ -195,47 +192,33 @@ json_strv_field (JsonObject *o, const char *name, const char *path, GStrv *out,
 }
 
 static gboolean
-json_int_field (JsonObject *o, const char *name, const char *path, gint64 *out,
+json_int_field (const RrunJson *o, const char *name, const char *path, gint64 *out,
                 GError **error)
 {
-  JsonNode *n = member (o, name);
+  const RrunJson *n = member (o, name);
 
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+  if (rrun_json_type (n) != RRUN_JSON_INT)
     return corrupt (error, path, name, "an integer");
-  *out = json_node_get_int (n);
+  *out = rrun_json_int (n);
   return TRUE;
-}
-
-static JsonNode *
-strv_node (const char *const *v)
-{
-  JsonArray *a = json_array_new ();
-  JsonNode *n = json_node_new (JSON_NODE_ARRAY);
-
-  for (guint i = 0; v && v[i]; i++)
-    json_array_add_string_element (a, v[i]);
-  json_node_take_array (n, a);
-  return n;
 }
 
 /* ---- image.json and layer.json ------------------------------------------------------ */
 
 /* {"digest": "sha256:...", "mediaType": "...", "size": N} */
 static gboolean
-read_blob_info (JsonNode *n, const char *path, const char *field, RrunBlobInfo **out,
+read_blob_info (const RrunJson *n, const char *path, const char *field, RrunBlobInfo **out,
                 GError **error)
 {
   g_autoptr(RrunBlobInfo) info = g_new0 (RrunBlobInfo, 1);
-  JsonObject *o;
 
-  if (!JSON_NODE_HOLDS_OBJECT (n))
+  if (rrun_json_type (n) != RRUN_JSON_OBJECT)
     return corrupt (error, path, field, "an object");
-  o = json_node_get_object (n);
-  if (!json_string_field (o, "digest", path, TRUE, &info->digest, error)
-      || !json_string_field (o, "mediaType", path, TRUE, &info->media_type, error)
-      || !json_int_field (o, "size", path, &info->size, error))
+  if (!json_string_field (n, "digest", path, TRUE, &info->digest, error)
+      || !json_string_field (n, "mediaType", path, TRUE, &info->media_type, error)
+      || !json_int_field (n, "size", path, &info->size, error))
     return FALSE;
   if (!g_str_has_prefix (info->digest, "sha256:") || !is_hex64 (info->digest + 7))
     return corrupt (error, path, field, "a sha256 digest");
@@ -243,39 +226,36 @@ read_blob_info (JsonNode *n, const char *path, const char *field, RrunBlobInfo *
   return TRUE;
 }
 
-static JsonNode *
-blob_info_node (const RrunBlobInfo *info)
+/* The object read_blob_info reads, or null. */
+static void
+write_blob_info (GString *out, const RrunBlobInfo *info)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  RrunJsonObject o;
 
   if (info == NULL)
-    return json_node_new (JSON_NODE_NULL);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "digest");
-  json_builder_add_string_value (b, info->digest);
-  json_builder_set_member_name (b, "mediaType");
-  json_builder_add_string_value (b, info->media_type);
-  json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, info->size);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  rrun_json_object_begin (&o, out);
+  rrun_json_object_string (&o, "digest", info->digest);
+  rrun_json_object_string (&o, "mediaType", info->media_type);
+  rrun_json_object_int (&o, "size", info->size);
+  rrun_json_object_end (&o);
 }
 
 static gboolean
 read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
 {
   g_autofree char *path = g_build_filename (root, "images", id, "image.json", NULL);
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(RrunJson) o = NULL;
   g_autoptr(ImageMeta) m = g_new0 (ImageMeta, 1);
-  JsonNode *rootnode, *n;
-  JsonObject *o;
+  const RrunJson *n;
 
-  if (!read_json (path, &parser, error))
+  if (!read_json (path, &o, error))
     return FALSE;
-  rootnode = json_parser_get_root (parser);
-  if (rootnode == NULL || !JSON_NODE_HOLDS_OBJECT (rootnode))
+  if (rrun_json_type (o) != RRUN_JSON_OBJECT)
     return corrupt (error, path, "the file", "a JSON object");
-  o = json_node_get_object (rootnode);
   if (!json_string_field (o, "id", path, TRUE, &m->id, error)
       || !json_strv_field (o, "names", path, &m->names, error)
       || !json_string_field (o, "digest", path, FALSE, &m->digest, error)
@@ -289,24 +269,23 @@ read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
       return corrupt (error, path, "layers", "chain ids of 64 hex digits");
   if ((n = member (o, "pending_removal")) != NULL)
     {
-      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+      if (rrun_json_type (n) != RRUN_JSON_BOOL)
         return corrupt (error, path, "pending_removal", "a boolean");
-      m->pending_removal = json_node_get_boolean (n);
+      m->pending_removal = rrun_json_int (n) != 0;
     }
   if ((n = member (o, "layer_blobs")) != NULL)
     {
-      JsonArray *a;
-
-      if (!JSON_NODE_HOLDS_ARRAY (n)
-          || json_array_get_length ((a = json_node_get_array (n))) != g_strv_length (m->layers))
+      if (rrun_json_type (n) != RRUN_JSON_ARRAY
+          || rrun_json_size (n) != g_strv_length (m->layers))
         return corrupt (error, path, "layer_blobs", "an array as long as layers");
       m->layer_blobs = g_ptr_array_new_with_free_func (blob_info_free0);
-      for (guint i = 0; i < json_array_get_length (a); i++)
+      for (guint i = 0; i < rrun_json_size (n); i++)
         {
-          JsonNode *e = json_array_get_element (a, i);
+          const RrunJson *e = rrun_json_element (n, i);
           RrunBlobInfo *info = NULL;
 
-          if (!JSON_NODE_HOLDS_NULL (e) && !read_blob_info (e, path, "layer_blobs", &info, error))
+          if (rrun_json_type (e) != RRUN_JSON_NULL
+              && !read_blob_info (e, path, "layer_blobs", &info, error))
             return FALSE;
           g_ptr_array_add (m->layer_blobs, info);
         }
@@ -324,43 +303,36 @@ static gboolean
 write_meta (const char *dir, const ImageMeta *m, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "image.json", NULL);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *config_digest = g_strconcat ("sha256:", m->id, NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) value = g_string_new (NULL);
+  RrunJsonObject o;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, m->id);
-  json_builder_set_member_name (b, "names");
-  json_builder_add_value (b, strv_node ((const char *const *) m->names));
-  json_builder_set_member_name (b, "digest");
-  if (m->digest)
-    json_builder_add_string_value (b, m->digest);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "layers");
-  json_builder_add_value (b, strv_node ((const char *const *) m->layers));
-  json_builder_set_member_name (b, "config_digest");
-  {
-    g_autofree char *d = g_strconcat ("sha256:", m->id, NULL);
-    json_builder_add_string_value (b, d);
-  }
-  json_builder_set_member_name (b, "created");
-  json_builder_add_int_value (b, m->created);
-  json_builder_set_member_name (b, "pending_removal");
-  json_builder_add_boolean_value (b, m->pending_removal);
+  rrun_json_object_begin (&o, text);
+  rrun_json_object_string (&o, "id", m->id);
+  rrun_json_object_strv (&o, "names", (const char *const *) m->names);
+  rrun_json_object_string (&o, "digest", m->digest);
+  rrun_json_object_strv (&o, "layers", (const char *const *) m->layers);
+  rrun_json_object_string (&o, "config_digest", config_digest);
+  rrun_json_object_int (&o, "created", m->created);
+  rrun_json_object_bool (&o, "pending_removal", m->pending_removal);
   if (m->layer_blobs)
     {
-      json_builder_set_member_name (b, "layer_blobs");
-      json_builder_begin_array (b);
+      g_string_append_c (value, '[');
       for (guint i = 0; i < m->layer_blobs->len; i++)
-        json_builder_add_value (b, blob_info_node (m->layer_blobs->pdata[i]));
-      json_builder_end_array (b);
+        {
+          if (i > 0)
+            g_string_append_c (value, ',');
+          write_blob_info (value, m->layer_blobs->pdata[i]);
+        }
+      g_string_append_c (value, ']');
+      rrun_json_object_raw (&o, "layer_blobs", value->str);
     }
-  json_builder_set_member_name (b, "manifest");
-  json_builder_add_value (b, blob_info_node (m->manifest));
-  json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  return write_json (path, node, error);
+  g_string_truncate (value, 0);
+  write_blob_info (value, m->manifest);
+  rrun_json_object_raw (&o, "manifest", value->str);
+  rrun_json_object_end (&o);
+  return write_json (path, text, error);
 }
 
 /* layer.json's size, and how many files lost their owner when it was extracted
@@ -370,25 +342,23 @@ read_layer_info (const char *root, const char *chain, guint64 *out_size,
                  guint64 *out_unmapped, GError **error)
 {
   g_autofree char *path = g_build_filename (root, "layers", chain, "layer.json", NULL);
-  g_autoptr(JsonParser) parser = NULL;
-  JsonNode *rootnode, *n;
+  g_autoptr(RrunJson) o = NULL;
+  const RrunJson *n;
   gint64 size = 0;
 
-  if (!read_json (path, &parser, error))
+  if (!read_json (path, &o, error))
     return FALSE;
-  rootnode = json_parser_get_root (parser);
-  if (rootnode == NULL || !JSON_NODE_HOLDS_OBJECT (rootnode))
+  if (rrun_json_type (o) != RRUN_JSON_OBJECT)
     return corrupt (error, path, "the file", "a JSON object");
-  if (!json_int_field (json_node_get_object (rootnode), "size", path, &size, error))
+  if (!json_int_field (o, "size", path, &size, error))
     return FALSE;
   *out_size = (guint64) MAX (size, 0);
   *out_unmapped = 0;
-  if ((n = member (json_node_get_object (rootnode), "unmapped_owners")) != NULL)
+  if ((n = member (o, "unmapped_owners")) != NULL)
     {
-      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64
-          || json_node_get_int (n) < 0)
+      if (rrun_json_type (n) != RRUN_JSON_INT || rrun_json_int (n) < 0)
         return corrupt (error, path, "unmapped_owners", "a count");
-      *out_unmapped = (guint64) json_node_get_int (n);
+      *out_unmapped = (guint64) rrun_json_int (n);
     }
   return TRUE;
 }
@@ -398,42 +368,31 @@ write_layer_json (const char *dir, const char *chain, const char *diff_id,
                   const char *parent, guint64 size, guint64 unmapped, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "layer.json", NULL);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  RrunJsonObject o;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, chain);
-  json_builder_set_member_name (b, "diff_id");
-  json_builder_add_string_value (b, diff_id);
-  json_builder_set_member_name (b, "parent");
-  if (parent)
-    json_builder_add_string_value (b, parent);
-  else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, (gint64) size);
+  rrun_json_object_begin (&o, text);
+  rrun_json_object_string (&o, "id", chain);
+  rrun_json_object_string (&o, "diff_id", diff_id);
+  rrun_json_object_string (&o, "parent", parent);
+  rrun_json_object_int (&o, "size", (gint64) size);
+  /* Extracted with a map that lacked these owners (no subordinate range): they belong to
+     the user; a run with a range says so (load_image's callers). */
   if (unmapped > 0)
-    {
-      /* Extracted with a map that lacked these owners (no subordinate range): they
-         belong to the user; a run with a range says so (load_image's callers). */
-      json_builder_set_member_name (b, "unmapped_owners");
-      json_builder_add_int_value (b, (gint64) unmapped);
-    }
-  json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  return write_json (path, node, error);
+    rrun_json_object_int (&o, "unmapped_owners", (gint64) unmapped);
+  rrun_json_object_end (&o);
+  return write_json (path, text, error);
 }
 
 /* The full image: meta plus its checked config and layer paths. */
 /* An image's config.json, checked against its id (the config digest) and parsed. */
 static gboolean
 read_image_config (const ImageMeta *m, char **out_path, char **out_text, gsize *out_len,
-                   JsonParser **out_parser, GError **error)
+                   RrunJson **out_root, GError **error)
 {
   g_autofree char *cpath = g_build_filename (m->root, "images", m->id, "config.json", NULL);
   g_autofree char *text = NULL, *sum = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(RrunJson) root = NULL;
   g_autoptr(GError) local = NULL;
   gsize len;
 
@@ -449,7 +408,7 @@ read_image_config (const ImageMeta *m, char **out_path, char **out_text, gsize *
                      m->id);
       return FALSE;
     }
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
+  if ((root = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config \"%s\": %s", cpath,
                        local->message);
   *out_path = g_steal_pointer (&cpath);
@@ -457,7 +416,7 @@ read_image_config (const ImageMeta *m, char **out_path, char **out_text, gsize *
     *out_text = g_steal_pointer (&text);
   if (out_len)
     *out_len = len;
-  *out_parser = g_steal_pointer (&parser);
+  *out_root = g_steal_pointer (&root);
   return TRUE;
 }
 
@@ -466,13 +425,13 @@ load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
 {
   g_autoptr(RrunImage) img = g_new0 (RrunImage, 1);
   g_autofree char *cpath = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(RrunJson) config = NULL;
 
-  if (!read_image_config (m, &cpath, NULL, NULL, &parser, error))
+  if (!read_image_config (m, &cpath, NULL, NULL, &config, error))
     return FALSE;
-  if (!rrun_image_config_parse (json_parser_get_root (parser), cpath, &img->config, error)
-      || !rrun_image_config_parse_meta (json_parser_get_root (parser), cpath, &img->os,
-                                        &img->architecture, NULL, NULL, error))
+  if (!rrun_image_config_parse (config, cpath, &img->config, error)
+      || !rrun_image_config_parse_meta (config, cpath, &img->os, &img->architecture, NULL,
+                                        NULL, error))
     return FALSE;
   img->id = g_strdup (m->id);
   img->names = g_strdupv (m->names);
@@ -1206,7 +1165,7 @@ rrun_store_add_image_spec (RrunStore *store, const RrunStoreImageSpec *spec, cha
   g_autofree char *dest = g_build_filename (store->root, "images", id, NULL);
   g_autofree char *blob = g_build_filename (store->root, "blobs", "sha256", id, NULL);
   g_autofree char *tmpdir = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(RrunJson) parsed = NULL;
   g_autoptr(GPtrArray) metas = NULL;
   g_autoptr(ImageMeta) meta = g_new0 (ImageMeta, 1);
   g_autoptr(GError) local = NULL;
@@ -1215,10 +1174,10 @@ rrun_store_add_image_spec (RrunStore *store, const RrunStoreImageSpec *spec, cha
   gboolean ok = FALSE;
 
   /* The config is outside input when pulled: check it before anything is written. */
-  if (!json_parser_load_from_data (parser, config, (gssize) config_len, &local))
+  if ((parsed = rrun_json_parse (config, config_len, RRUN_JSON_DEFAULT, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid image config: %s", local->message);
-  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), "of the new image", NULL, NULL,
-                                     &created, &diff_ids, error))
+  if (!rrun_image_config_parse_meta (parsed, "of the new image", NULL, NULL, &created,
+                                     &diff_ids, error))
     return FALSE;
   if (g_strv_length (diff_ids) != g_strv_length ((GStrv) chain_ids))
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
@@ -1382,54 +1341,42 @@ rrun_store_host_architecture (void)
 static char *
 import_config (const char *diff_id, const char *source, gsize *out_len)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  static const char *const env[] = {
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL
+  };
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *created = g_date_time_format_iso8601 (now);
+  g_autofree char *comment = g_strdup_printf ("imported from %s", source);
+  const char *const diff_ids[] = { diff_id, NULL };
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GString) part = g_string_new (NULL);
+  RrunJsonObject top, o;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "created");
-  json_builder_add_string_value (b, created);
-  json_builder_set_member_name (b, "architecture");
-  json_builder_add_string_value (b, rrun_store_host_architecture ());
-  json_builder_set_member_name (b, "os");
-  json_builder_add_string_value (b, "linux");
-  json_builder_set_member_name (b, "config");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "Env");
-  json_builder_begin_array (b);
-  json_builder_add_string_value (b,
-                                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "rootfs");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "layers");
-  json_builder_set_member_name (b, "diff_ids");
-  json_builder_begin_array (b);
-  json_builder_add_string_value (b, diff_id);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "history");
-  json_builder_begin_array (b);
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "created");
-  json_builder_add_string_value (b, created);
-  json_builder_set_member_name (b, "created_by");
-  json_builder_add_string_value (b, "rrun import");
-  json_builder_set_member_name (b, "comment");
-  {
-    g_autofree char *c = g_strdup_printf ("imported from %s", source);
-    json_builder_add_string_value (b, c);
-  }
-  json_builder_end_object (b);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, out_len);
+  rrun_json_object_begin (&top, text);
+  rrun_json_object_string (&top, "created", created);
+  rrun_json_object_string (&top, "architecture", rrun_store_host_architecture ());
+  rrun_json_object_string (&top, "os", "linux");
+  rrun_json_object_begin (&o, part);
+  rrun_json_object_strv (&o, "Env", env);
+  rrun_json_object_end (&o);
+  rrun_json_object_raw (&top, "config", part->str);
+  g_string_truncate (part, 0);
+  rrun_json_object_begin (&o, part);
+  rrun_json_object_string (&o, "type", "layers");
+  rrun_json_object_strv (&o, "diff_ids", diff_ids);
+  rrun_json_object_end (&o);
+  rrun_json_object_raw (&top, "rootfs", part->str);
+  g_string_assign (part, "[");
+  rrun_json_object_begin (&o, part);
+  rrun_json_object_string (&o, "created", created);
+  rrun_json_object_string (&o, "created_by", "rrun import");
+  rrun_json_object_string (&o, "comment", comment);
+  rrun_json_object_end (&o);
+  g_string_append_c (part, ']');
+  rrun_json_object_raw (&top, "history", part->str);
+  rrun_json_object_end (&top);
+  *out_len = text->len;
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 /* The OCI layer media type of a blob from its first bytes; NULL for compressions OCI has
@@ -2105,13 +2052,12 @@ static gboolean
 open_image_blobs_locked (const ImageMeta *m, RrunStoreImageBlobs *out, GError **error)
 {
   g_autofree char *cpath = NULL, *text = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(RrunJson) config = NULL;
   gsize len = 0;
 
-  if (!read_image_config (m, &cpath, &text, &len, &parser, error))
+  if (!read_image_config (m, &cpath, &text, &len, &config, error))
     return FALSE;
-  if (!rrun_image_config_parse_meta (json_parser_get_root (parser), cpath, NULL, NULL, NULL,
-                                     &out->diff_ids, error))
+  if (!rrun_image_config_parse_meta (config, cpath, NULL, NULL, NULL, &out->diff_ids, error))
     return FALSE;
   if (g_strv_length (out->diff_ids) != g_strv_length (m->layers))
     return rrun_throw (error, RRUN_ERROR_CORRUPT,

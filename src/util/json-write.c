@@ -67,6 +67,13 @@ rrun_json_object_int (RrunJsonObject *o, const char *name, gint64 value)
 }
 
 void
+rrun_json_object_bool (RrunJsonObject *o, const char *name, gboolean value)
+{
+  member_name (o, name);
+  g_string_append (o->out, value ? "true" : "false");
+}
+
+void
 rrun_json_object_strv (RrunJsonObject *o, const char *name, const char *const *values)
 {
   member_name (o, name);

@@ -22,6 +22,7 @@ typedef struct
 void rrun_json_object_begin (RrunJsonObject *o, GString *out);
 void rrun_json_object_string (RrunJsonObject *o, const char *name, const char *value);
 void rrun_json_object_int (RrunJsonObject *o, const char *name, gint64 value);
+void rrun_json_object_bool (RrunJsonObject *o, const char *name, gboolean value);
 /* An array of strings; NULL gives [] as rrun_json_add_strv does. */
 void rrun_json_object_strv (RrunJsonObject *o, const char *name, const char *const *values);
 /* A member whose value is JSON text already (a nested object written the same way). */

@@ -3,19 +3,20 @@
 
 #include <string.h>
 
-static JsonNode *
+static RrunJson *
 parse (const char *text)
 {
-  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  RrunJson *v = rrun_json_parse (text, strlen (text), RRUN_JSON_DEFAULT, &error);
 
-  g_assert_true (json_parser_load_from_data (p, text, -1, NULL));
-  return json_node_copy (json_parser_get_root (p));
+  g_assert_no_error (error);
+  return v;
 }
 
 static void
 test_full (void)
 {
-  g_autoptr(JsonNode) root = parse (
+  g_autoptr(RrunJson) root = parse (
       "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-01-02T03:04:05Z\","
       "\"config\":{\"Env\":[\"PATH=/bin\",\"A=1=2\"],\"Entrypoint\":[\"/init\"],"
       "\"Cmd\":[\"sh\",\"-c\",\"x\"],\"WorkingDir\":\"/w\",\"User\":\"1000:1000\","
@@ -53,8 +54,8 @@ test_full (void)
 static void
 test_empty (void)
 {
-  g_autoptr(JsonNode) root = parse ("{\"config\":null,\"os\":\"linux\"}");
-  g_autoptr(JsonNode) root2 = parse ("{\"config\":{\"Cmd\":null,\"WorkingDir\":\"\"}}");
+  g_autoptr(RrunJson) root = parse ("{\"config\":null,\"os\":\"linux\"}");
+  g_autoptr(RrunJson) root2 = parse ("{\"config\":{\"Cmd\":null,\"WorkingDir\":\"\"}}");
   g_autoptr(RrunImageConfig) c = NULL, c2 = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -66,10 +67,26 @@ test_empty (void)
   g_assert_null (c2->working_dir);
 }
 
+/* A name given twice (Go's encoding/json, which writes most configs, keeps the last):
+   the last value counts, and a port listed twice is exposed once. */
+static void
+test_duplicate_names (void)
+{
+  g_autoptr(RrunJson) root = parse ("{\"config\":{\"User\":\"a\",\"User\":\"b\","
+                                    "\"ExposedPorts\":{\"80/tcp\":{},\"80/tcp\":{}}}}");
+  g_autoptr(RrunImageConfig) c = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (rrun_image_config_parse (root, "t.json", &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (c->user, ==, "b");
+  g_assert_cmpuint (g_strv_length (c->exposed_ports), ==, 1);
+}
+
 static void
 check_bad (const char *text, const char *field)
 {
-  g_autoptr(JsonNode) root = parse (text);
+  g_autoptr(RrunJson) root = parse (text);
   g_autoptr(RrunImageConfig) c = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *want = g_strdup_printf ("invalid image config src.json: %s: expected",
@@ -106,7 +123,7 @@ test_bad_types (void)
 static void
 test_not_object (void)
 {
-  g_autoptr(JsonNode) root = parse ("[1,2]");
+  g_autoptr(RrunJson) root = parse ("[1,2]");
   g_autoptr(RrunImageConfig) c = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -117,8 +134,8 @@ test_not_object (void)
 static void
 test_bad_meta (void)
 {
-  g_autoptr(JsonNode) t = parse ("{\"created\":\"yesterday\"}");
-  g_autoptr(JsonNode) d = parse ("{\"rootfs\":{\"diff_ids\":[\"md5:x\"]}}");
+  g_autoptr(RrunJson) t = parse ("{\"created\":\"yesterday\"}");
+  g_autoptr(RrunJson) d = parse ("{\"rootfs\":{\"diff_ids\":[\"md5:x\"]}}");
   g_autoptr(GError) e1 = NULL, e2 = NULL;
   gint64 created;
   g_auto(GStrv) ids = NULL;
@@ -161,6 +178,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/image/config/full", test_full);
   g_test_add_func ("/image/config/empty", test_empty);
+  g_test_add_func ("/image/config/duplicate-names", test_duplicate_names);
   g_test_add_func ("/image/config/bad-types", test_bad_types);
   g_test_add_func ("/image/config/not-object", test_not_object);
   g_test_add_func ("/image/config/bad-meta", test_bad_meta);
