@@ -6,7 +6,7 @@
 
 #include <glib.h>
 
-#include "util/json-read.h"
+#include "util/json-value.h"
 #include "util/json-write.h"
 
 #include "error.h" /* rrun_add_hint, shared with rrun */

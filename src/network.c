@@ -21,7 +21,7 @@
 #include "error.h"
 #include "util/own-program.h"
 #include "util/fd.h"
-#include "util/json-read.h"
+#include "util/json-value.h"
 #include "util/json-write.h"
 
 #define READY_TIMEOUT_MS 10000

@@ -1,6 +1,6 @@
 #include "state.h"
 #include "error.h"
-#include "util/json-read.h"
+#include "util/json-value.h"
 #include "util/json-write.h"
 #include "util/path.h"
 

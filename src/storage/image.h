@@ -2,7 +2,7 @@
 #pragma once
 
 #include <glib.h>
-#include "util/json-read.h"
+#include "util/json-value.h"
 
 G_BEGIN_DECLS
 

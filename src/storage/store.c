@@ -10,7 +10,7 @@
 #include "layer.h"
 #include "log.h"
 #include "util/fd.h"
-#include "util/json-read.h"
+#include "util/json-value.h"
 #include "util/json-write.h"
 #include "util/path.h"
 

@@ -1,7 +1,9 @@
-/* See json-read.h. The strict reader began as rrun-net's reader of its API socket. */
-#include "util/json-read.h"
+/* See json-value.h. The strict reader began as rrun-net's reader of its API socket. */
+#include "util/json-value.h"
+#include "util/json-write.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #define MAX_DEPTH 64
@@ -370,4 +372,330 @@ rrun_json_member_string (const RrunJson *v, const char *name)
   RrunJson *m = rrun_json_member (v, name);
 
   return m != NULL && m->type == RRUN_JSON_STRING ? m->string : NULL;
+}
+
+/* ---- values made in code ---- */
+
+static RrunJson *
+new_value (RrunJsonType type)
+{
+  RrunJson *v = g_new0 (RrunJson, 1);
+
+  v->type = type;
+  if (type == RRUN_JSON_ARRAY || type == RRUN_JSON_OBJECT)
+    v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_json_free);
+  if (type == RRUN_JSON_OBJECT)
+    v->names = g_ptr_array_new_with_free_func (g_free);
+  return v;
+}
+
+RrunJson *
+rrun_json_new_null (void)
+{
+  return new_value (RRUN_JSON_NULL);
+}
+
+RrunJson *
+rrun_json_new_bool (gboolean value)
+{
+  RrunJson *v = new_value (RRUN_JSON_BOOL);
+
+  v->integer = value ? 1 : 0;
+  return v;
+}
+
+RrunJson *
+rrun_json_new_int (gint64 value)
+{
+  RrunJson *v = new_value (RRUN_JSON_INT);
+
+  v->integer = value;
+  v->number = (double) value;
+  return v;
+}
+
+RrunJson *
+rrun_json_new_number (double value)
+{
+  RrunJson *v = new_value (RRUN_JSON_NUMBER);
+
+  v->number = value;
+  return v;
+}
+
+RrunJson *
+rrun_json_new_string (const char *value)
+{
+  RrunJson *v;
+
+  if (value == NULL)
+    return rrun_json_new_null ();
+  v = new_value (RRUN_JSON_STRING);
+  v->string = g_strdup (value);
+  return v;
+}
+
+RrunJson *
+rrun_json_new_array (void)
+{
+  return new_value (RRUN_JSON_ARRAY);
+}
+
+RrunJson *
+rrun_json_new_object (void)
+{
+  return new_value (RRUN_JSON_OBJECT);
+}
+
+RrunJson *
+rrun_json_copy (const RrunJson *v)
+{
+  RrunJson *c = new_value (v->type);
+
+  c->integer = v->integer;
+  c->number = v->number;
+  c->string = g_strdup (v->string);
+  for (guint i = 0; v->values != NULL && i < v->values->len; i++)
+    g_ptr_array_add (c->values, rrun_json_copy (v->values->pdata[i]));
+  for (guint i = 0; v->names != NULL && i < v->names->len; i++)
+    g_ptr_array_add (c->names, g_strdup (v->names->pdata[i]));
+  return c;
+}
+
+void
+rrun_json_array_add (RrunJson *array, RrunJson *value)
+{
+  g_return_if_fail (array->type == RRUN_JSON_ARRAY);
+  g_ptr_array_add (array->values, value);
+}
+
+void
+rrun_json_object_set (RrunJson *object, const char *name, RrunJson *value)
+{
+  g_return_if_fail (object->type == RRUN_JSON_OBJECT);
+  for (guint i = 0; i < object->names->len; i++)
+    if (g_str_equal (object->names->pdata[i], name))
+      {
+        rrun_json_free (object->values->pdata[i]);
+        object->values->pdata[i] = value;
+        return;
+      }
+  g_ptr_array_add (object->names, g_strdup (name));
+  g_ptr_array_add (object->values, value);
+}
+
+/* ---- the builder ---- */
+
+struct RrunJsonBuilder
+{
+  GPtrArray *stack; /* open containers, innermost last */
+  char *name;       /* the member name set for the next value */
+  RrunJson *root;
+};
+
+RrunJsonBuilder *
+rrun_json_builder_new (void)
+{
+  RrunJsonBuilder *b = g_new0 (RrunJsonBuilder, 1);
+
+  b->stack = g_ptr_array_new ();
+  return b;
+}
+
+void
+rrun_json_builder_free (RrunJsonBuilder *b)
+{
+  if (b == NULL)
+    return;
+  /* Open containers belong to the outermost one (or to nobody yet, if it is the first). */
+  if (b->stack->len > 0 && b->root == NULL)
+    rrun_json_free (b->stack->pdata[0]);
+  g_ptr_array_unref (b->stack);
+  g_free (b->name);
+  rrun_json_free (b->root);
+  g_free (b);
+}
+
+void
+rrun_json_builder_add_value (RrunJsonBuilder *b, RrunJson *value)
+{
+  RrunJson *top = b->stack->len > 0 ? b->stack->pdata[b->stack->len - 1] : NULL;
+
+  if (top == NULL)
+    {
+      rrun_json_free (b->root);
+      b->root = value;
+      return;
+    }
+  if (top->type == RRUN_JSON_OBJECT)
+    {
+      g_return_if_fail (b->name != NULL);
+      rrun_json_object_set (top, b->name, value);
+      g_clear_pointer (&b->name, g_free);
+    }
+  else
+    rrun_json_array_add (top, value);
+}
+
+static void
+begin (RrunJsonBuilder *b, RrunJson *container)
+{
+  if (b->stack->len == 0)
+    g_clear_pointer (&b->root, rrun_json_free);
+  else
+    rrun_json_builder_add_value (b, container);
+  g_ptr_array_add (b->stack, container);
+}
+
+static void
+end (RrunJsonBuilder *b)
+{
+  RrunJson *done;
+
+  g_return_if_fail (b->stack->len > 0);
+  done = g_ptr_array_steal_index (b->stack, b->stack->len - 1);
+  if (b->stack->len == 0)
+    b->root = done;
+}
+
+void
+rrun_json_builder_begin_object (RrunJsonBuilder *b)
+{
+  begin (b, rrun_json_new_object ());
+}
+
+void
+rrun_json_builder_end_object (RrunJsonBuilder *b)
+{
+  end (b);
+}
+
+void
+rrun_json_builder_begin_array (RrunJsonBuilder *b)
+{
+  begin (b, rrun_json_new_array ());
+}
+
+void
+rrun_json_builder_end_array (RrunJsonBuilder *b)
+{
+  end (b);
+}
+
+void
+rrun_json_builder_set_member_name (RrunJsonBuilder *b, const char *name)
+{
+  g_free (b->name);
+  b->name = g_strdup (name);
+}
+
+void
+rrun_json_builder_add_string_value (RrunJsonBuilder *b, const char *value)
+{
+  rrun_json_builder_add_value (b, rrun_json_new_string (value));
+}
+
+void
+rrun_json_builder_add_int_value (RrunJsonBuilder *b, gint64 value)
+{
+  rrun_json_builder_add_value (b, rrun_json_new_int (value));
+}
+
+void
+rrun_json_builder_add_double_value (RrunJsonBuilder *b, double value)
+{
+  rrun_json_builder_add_value (b, rrun_json_new_number (value));
+}
+
+void
+rrun_json_builder_add_boolean_value (RrunJsonBuilder *b, gboolean value)
+{
+  rrun_json_builder_add_value (b, rrun_json_new_bool (value));
+}
+
+void
+rrun_json_builder_add_null_value (RrunJsonBuilder *b)
+{
+  rrun_json_builder_add_value (b, rrun_json_new_null ());
+}
+
+RrunJson *
+rrun_json_builder_get_root (RrunJsonBuilder *b)
+{
+  if (b->stack->len > 0)
+    return NULL;
+  return g_steal_pointer (&b->root);
+}
+
+/* ---- text ---- */
+
+static void
+indent (GString *out, gboolean pretty, int level)
+{
+  if (!pretty)
+    return;
+  g_string_append_c (out, '\n');
+  for (int i = 0; i < level; i++)
+    g_string_append (out, "  ");
+}
+
+static void
+write_value (GString *out, const RrunJson *v, gboolean pretty, int level)
+{
+  switch (v->type)
+    {
+    case RRUN_JSON_NULL:
+      g_string_append (out, "null");
+      break;
+    case RRUN_JSON_BOOL:
+      g_string_append (out, v->integer ? "true" : "false");
+      break;
+    case RRUN_JSON_INT:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, v->integer);
+      break;
+    case RRUN_JSON_NUMBER:
+      if (isfinite (v->number))
+        {
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+          g_string_append (out, g_ascii_dtostr (buf, sizeof buf, v->number));
+        }
+      else
+        g_string_append (out, "null");
+      break;
+    case RRUN_JSON_STRING:
+      rrun_json_write_string (out, v->string);
+      break;
+    case RRUN_JSON_ARRAY:
+    case RRUN_JSON_OBJECT:
+      {
+        gboolean object = v->type == RRUN_JSON_OBJECT;
+
+        g_string_append_c (out, object ? '{' : '[');
+        for (guint i = 0; i < v->values->len; i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            indent (out, pretty, level + 1);
+            if (object)
+              {
+                rrun_json_write_string (out, v->names->pdata[i]);
+                g_string_append (out, pretty ? ": " : ":");
+              }
+            write_value (out, v->values->pdata[i], pretty, level + 1);
+          }
+        if (v->values->len > 0)
+          indent (out, pretty, level);
+        g_string_append_c (out, object ? '}' : ']');
+        break;
+      }
+    }
+}
+
+char *
+rrun_json_value_to_text (const RrunJson *v, gboolean pretty)
+{
+  GString *out = g_string_new (NULL);
+
+  write_value (out, v, pretty, 0);
+  return g_string_free (out, FALSE);
 }

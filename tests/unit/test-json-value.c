@@ -1,6 +1,6 @@
-/* The JSON reader (src/util/json-read.c; rrun-net parses its API socket with it): valid
+/* The JSON reader (src/util/json-value.c; rrun-net parses its API socket with it): valid
    documents as RFC 8259 says, everything else refused with a reason. */
-#include "util/json-read.h"
+#include "util/json-value.h"
 #include "util/json-write.h"
 
 #include <string.h>
@@ -117,13 +117,60 @@ test_invalid (void)
     }
 }
 
+/* Values built in code (the builder, as JsonBuilder is used) and written back. */
+static void
+test_build (void)
+{
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
+  g_autoptr (RrunJsonBuilder) unfinished = rrun_json_builder_new ();
+  g_autoptr (RrunJson) v = NULL, copy = NULL, back = NULL;
+  g_autofree char *compact = NULL, *pretty = NULL;
+
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_set_member_name (b, "s");
+  rrun_json_builder_add_string_value (b, "a\"b");
+  rrun_json_builder_set_member_name (b, "n");
+  rrun_json_builder_add_null_value (b);
+  rrun_json_builder_set_member_name (b, "list");
+  rrun_json_builder_begin_array (b);
+  rrun_json_builder_add_int_value (b, -3);
+  rrun_json_builder_add_double_value (b, 0.5);
+  rrun_json_builder_add_boolean_value (b, TRUE);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_end_array (b);
+  rrun_json_builder_set_member_name (b, "s");
+  rrun_json_builder_add_string_value (b, "again");
+  g_assert_null (rrun_json_builder_get_root (b));
+  rrun_json_builder_end_object (b);
+  v = rrun_json_builder_get_root (b);
+  g_assert_nonnull (v);
+
+  compact = rrun_json_value_to_text (v, FALSE);
+  g_assert_cmpstr (compact, ==, "{\"s\":\"again\",\"n\":null,\"list\":[-3,0.5,true,{}]}");
+  pretty = rrun_json_value_to_text (v, TRUE);
+  g_assert_cmpstr (pretty, ==, "{\n  \"s\": \"again\",\n  \"n\": null,\n  \"list\": [\n    -3,\n"
+                               "    0.5,\n    true,\n    {}\n  ]\n}");
+  copy = rrun_json_copy (v);
+  g_free (compact);
+  compact = rrun_json_value_to_text (copy, FALSE);
+  back = rrun_json_parse (compact, strlen (compact), RRUN_JSON_UNIQUE_NAMES, NULL);
+  g_assert_nonnull (back);
+  g_assert_cmpint (rrun_json_int (rrun_json_element (rrun_json_member (back, "list"), 0)), ==, -3);
+
+  /* A builder freed with containers open frees them. */
+  rrun_json_builder_begin_array (unfinished);
+  rrun_json_builder_begin_object (unfinished);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/json-read/valid", test_valid);
-  g_test_add_func ("/json-read/strings", test_strings);
-  g_test_add_func ("/json-read/duplicates", test_duplicates);
-  g_test_add_func ("/json-read/invalid", test_invalid);
+  g_test_add_func ("/json-value/valid", test_valid);
+  g_test_add_func ("/json-value/strings", test_strings);
+  g_test_add_func ("/json-value/duplicates", test_duplicates);
+  g_test_add_func ("/json-value/invalid", test_invalid);
+  g_test_add_func ("/json-value/build", test_build);
   return g_test_run ();
 }
