@@ -619,6 +619,44 @@ rrun_json_builder_add_null_value (RrunJsonBuilder *b)
   rrun_json_builder_add_value (b, rrun_json_new_null ());
 }
 
+void
+rrun_json_builder_member_string (RrunJsonBuilder *b, const char *name, const char *value)
+{
+  rrun_json_builder_set_member_name (b, name);
+  rrun_json_builder_add_string_value (b, value);
+}
+
+void
+rrun_json_builder_member_int (RrunJsonBuilder *b, const char *name, gint64 value)
+{
+  rrun_json_builder_set_member_name (b, name);
+  rrun_json_builder_add_int_value (b, value);
+}
+
+void
+rrun_json_builder_member_bool (RrunJsonBuilder *b, const char *name, gboolean value)
+{
+  rrun_json_builder_set_member_name (b, name);
+  rrun_json_builder_add_boolean_value (b, value);
+}
+
+void
+rrun_json_builder_member_strv (RrunJsonBuilder *b, const char *name, const char *const *values)
+{
+  rrun_json_builder_set_member_name (b, name);
+  rrun_json_builder_begin_array (b);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++)
+    rrun_json_builder_add_string_value (b, values[i]);
+  rrun_json_builder_end_array (b);
+}
+
+void
+rrun_json_builder_member_value (RrunJsonBuilder *b, const char *name, const RrunJson *value)
+{
+  rrun_json_builder_set_member_name (b, name);
+  rrun_json_builder_add_value (b, value != NULL ? rrun_json_copy (value) : rrun_json_new_null ());
+}
+
 RrunJson *
 rrun_json_builder_get_root (RrunJsonBuilder *b)
 {

@@ -87,6 +87,15 @@ void rrun_json_builder_add_int_value (RrunJsonBuilder *b, gint64 value);
 void rrun_json_builder_add_double_value (RrunJsonBuilder *b, double value);
 void rrun_json_builder_add_boolean_value (RrunJsonBuilder *b, gboolean value);
 void rrun_json_builder_add_null_value (RrunJsonBuilder *b);
+/* One object member in one call (what util/json.h did for JsonBuilder): NULL strings and
+   values give null, a NULL string array []; _value adds a copy. */
+void rrun_json_builder_member_string (RrunJsonBuilder *b, const char *name, const char *value);
+void rrun_json_builder_member_int (RrunJsonBuilder *b, const char *name, gint64 value);
+void rrun_json_builder_member_bool (RrunJsonBuilder *b, const char *name, gboolean value);
+void rrun_json_builder_member_strv (RrunJsonBuilder *b, const char *name,
+                                    const char *const *values);
+void rrun_json_builder_member_value (RrunJsonBuilder *b, const char *name,
+                                     const RrunJson *value);
 /* The finished value (the caller's), once every container is ended; NULL before. */
 RrunJson *rrun_json_builder_get_root (RrunJsonBuilder *b);
 

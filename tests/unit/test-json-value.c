@@ -141,16 +141,19 @@ test_build (void)
   rrun_json_builder_end_array (b);
   rrun_json_builder_set_member_name (b, "s");
   rrun_json_builder_add_string_value (b, "again");
+  rrun_json_builder_member_strv (b, "none", NULL);
+  rrun_json_builder_member_value (b, "nothing", NULL);
   g_assert_null (rrun_json_builder_get_root (b));
   rrun_json_builder_end_object (b);
   v = rrun_json_builder_get_root (b);
   g_assert_nonnull (v);
 
   compact = rrun_json_value_to_text (v, FALSE);
-  g_assert_cmpstr (compact, ==, "{\"s\":\"again\",\"n\":null,\"list\":[-3,0.5,true,{}]}");
+  g_assert_cmpstr (compact, ==, "{\"s\":\"again\",\"n\":null,\"list\":[-3,0.5,true,{}],"
+                                "\"none\":[],\"nothing\":null}");
   pretty = rrun_json_value_to_text (v, TRUE);
   g_assert_cmpstr (pretty, ==, "{\n  \"s\": \"again\",\n  \"n\": null,\n  \"list\": [\n    -3,\n"
-                               "    0.5,\n    true,\n    {}\n  ]\n}");
+                               "    0.5,\n    true,\n    {}\n  ],\n  \"none\": [],\n  \"nothing\": null\n}");
   copy = rrun_json_copy (v);
   g_free (compact);
   compact = rrun_json_value_to_text (copy, FALSE);
