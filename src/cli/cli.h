@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include "util/json-value.h"
 #include <json-glib/json-glib.h>
 
 #include "config.h"
@@ -48,6 +49,8 @@ gboolean rrun_cli_format_is_json (const char *format);
 
 /* Print what a JsonBuilder holds, pretty, on stdout (the --format json of every listing). */
 void rrun_cli_print_json (JsonBuilder *builder);
+/* The same for RrunJsonBuilder (json-value.h), which replaces JsonBuilder. */
+void rrun_cli_print_json_builder (RrunJsonBuilder *builder);
 
 /* The commands that need libcurl or libarchive run in the image tool (image-tool.h):
    in `rrun` their table entries exec it with the command line as typed. */

@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "util/json-value.h"
 #include "cli/common-store.h"
 #include "error.h"
 #include "image-tool.h"
@@ -103,6 +104,15 @@ rrun_cli_print_json (JsonBuilder *builder)
 {
   g_autoptr(JsonNode) root = json_builder_get_root (builder);
   g_autofree char *text = rrun_json_to_text (root, TRUE);
+
+  printf ("%s\n", text);
+}
+
+void
+rrun_cli_print_json_builder (RrunJsonBuilder *builder)
+{
+  g_autoptr(RrunJson) root = rrun_json_builder_get_root (builder);
+  g_autofree char *text = rrun_json_value_to_text (root, TRUE);
 
   printf ("%s\n", text);
 }
