@@ -1,8 +1,8 @@
 #include "error.h"
 
-#include <gio/gio.h>
 
 G_DEFINE_QUARK (rrun-error-quark, rrun_error)
+G_DEFINE_QUARK (rrun-errno-error-quark, rrun_errno_error)
 
 gboolean
 rrun_throw (GError **error, RrunError code, const char *fmt, ...)
@@ -23,8 +23,7 @@ rrun_throw_errno (GError **error, int errsv, const char *fmt, ...)
   va_list ap;
 
   va_start (ap, fmt);
-  rrun_set_errno_error_valist (error, G_IO_ERROR, g_io_error_from_errno (errsv), errsv, fmt,
-                               ap);
+  rrun_set_errno_error_valist (error, RRUN_ERRNO_ERROR, errsv, errsv, fmt, ap);
   va_end (ap);
   return FALSE;
 }

@@ -31,10 +31,15 @@ typedef enum
 
 GQuark rrun_error_quark (void);
 
+/* Errors from a system call: the code is the errno value (rrun_throw_errno). Its own
+   domain rather than GIO's G_IO_ERROR, so that rrun need not link GIO. */
+#define RRUN_ERRNO_ERROR (rrun_errno_error_quark ())
+GQuark rrun_errno_error_quark (void);
+
 /* Set *error and return FALSE, so that a failure is one statement. */
 gboolean rrun_throw (GError **error, RrunError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
-/* "<fmt>: <strerror>" with a G_IO_ERROR code from g_io_error_from_errno. */
+/* "<fmt>: <strerror>" in RRUN_ERRNO_ERROR, code errsv. */
 gboolean rrun_throw_errno (GError **error, int errsv, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
 /* Append "\nhint: <text>" to the message; does nothing when there is no error. */

@@ -155,7 +155,7 @@ write_limit (int dirfd, const char *path, const char *name, const char *value,
 
   if (rrun_cgroup_write_at (dirfd, path, name, value, &local))
     return TRUE;
-  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+  if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
     {
       rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
                   "cannot set %s in cgroup \"%s\": the %s controller is not enabled there",
