@@ -6,7 +6,7 @@
 #include "error.h"
 #include "storage/image-info.h"
 #include "storage/store.h"
-#include "util/json.h"
+#include "util/json-value.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,9 +27,9 @@ created_by_text (const char *by, gboolean no_trunc)
 static void
 print_json (const RrunImage *image, GArray *entries)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
 
-  json_builder_begin_array (b);
+  rrun_json_builder_begin_array (b);
   for (guint i = 0; i < entries->len; i++)
     {
       const RrunHistoryEntry *e = &g_array_index (entries, RrunHistoryEntry, i);
@@ -37,18 +37,19 @@ print_json (const RrunImage *image, GArray *entries)
       g_autofree char *created = dt ? g_date_time_format_iso8601 (dt) : NULL;
 
       /* podman's keys */
-      json_builder_begin_object (b);
-      rrun_json_add_string (b, "id", i == 0 ? image->id : "<missing>");
-      rrun_json_add_string (b, "created", created);
-      rrun_json_add_string (b, "CreatedBy", e->created_by);
-      rrun_json_add_int (b, "size", (gint64)e->size);
-      rrun_json_add_string (b, "comment", e->comment);
-      rrun_json_add_bool (b, "empty_layer", e->empty_layer);
-      rrun_json_add_strv (b, "tags", (const char *const *)(i == 0 ? image->names : NULL));
-      json_builder_end_object (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "id", i == 0 ? image->id : "<missing>");
+      rrun_json_builder_member_string (b, "created", created);
+      rrun_json_builder_member_string (b, "CreatedBy", e->created_by);
+      rrun_json_builder_member_int (b, "size", (gint64)e->size);
+      rrun_json_builder_member_string (b, "comment", e->comment);
+      rrun_json_builder_member_bool (b, "empty_layer", e->empty_layer);
+      rrun_json_builder_member_strv (b, "tags",
+                                     (const char *const *)(i == 0 ? image->names : NULL));
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_array (b);
-  rrun_cli_print_json (b);
+  rrun_json_builder_end_array (b);
+  rrun_cli_print_json_builder (b);
 }
 
 static void

@@ -4,7 +4,7 @@
 #include "error.h"
 #include "storage/names.h"
 #include "storage/store.h"
-#include "util/json.h"
+#include "util/json-value.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -91,31 +91,32 @@ apply_filters (GPtrArray *images, const Filters *f)
 static void
 print_json (GPtrArray *images)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
 
-  json_builder_begin_array (b);
+  rrun_json_builder_begin_array (b);
   for (guint i = 0; i < images->len; i++)
     {
       RrunImage *img = images->pdata[i];
       g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (img->created);
       g_autofree char *created_at = dt ? g_date_time_format_iso8601 (dt) : NULL;
 
-      json_builder_begin_object (b);
-      rrun_json_add_string (b, "Id", img->id);
-      rrun_json_add_strv (b, "Names", (const char *const *)img->names);
-      rrun_json_add_string (b, "Digest", img->digest);
-      rrun_json_add_int (b, "Created", img->created);
-      rrun_json_add_string (b, "CreatedAt", created_at ? created_at : "");
-      rrun_json_add_int (b, "Size", (gint64)img->size);
-      rrun_json_add_string (b, "Os", img->os ? img->os : "");
-      rrun_json_add_string (b, "Architecture", img->architecture ? img->architecture : "");
-      rrun_json_add_int (b, "Layers", img->layer_ids->len);
-      rrun_json_add_bool (b, "Dangling", img->names[0] == NULL);
-      rrun_json_add_bool (b, "ReadOnly", img->read_only_store);
-      json_builder_end_object (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "Id", img->id);
+      rrun_json_builder_member_strv (b, "Names", (const char *const *)img->names);
+      rrun_json_builder_member_string (b, "Digest", img->digest);
+      rrun_json_builder_member_int (b, "Created", img->created);
+      rrun_json_builder_member_string (b, "CreatedAt", created_at ? created_at : "");
+      rrun_json_builder_member_int (b, "Size", (gint64)img->size);
+      rrun_json_builder_member_string (b, "Os", img->os ? img->os : "");
+      rrun_json_builder_member_string (b, "Architecture",
+                                       img->architecture ? img->architecture : "");
+      rrun_json_builder_member_int (b, "Layers", img->layer_ids->len);
+      rrun_json_builder_member_bool (b, "Dangling", img->names[0] == NULL);
+      rrun_json_builder_member_bool (b, "ReadOnly", img->read_only_store);
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_array (b);
-  rrun_cli_print_json (b);
+  rrun_json_builder_end_array (b);
+  rrun_cli_print_json_builder (b);
 }
 
 static char *

@@ -7,9 +7,8 @@
 #include "idmap.h"
 #include "rrun-config.h"
 #include "system/check.h"
-#include "util/json.h"
+#include "util/json-value.h"
 
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -107,74 +106,75 @@ cgroup_manager (const RrunCgroupState *cg)
 static void
 print_json (const RrunConfig *config, Info *i)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autofree char *user = g_strdup (g_get_user_name ());
 
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "version", RRUN_VERSION);
-  rrun_json_add_string (b, "kernel", i->uts.release);
-  rrun_json_add_string (b, "arch", i->uts.machine);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "version", RRUN_VERSION);
+  rrun_json_builder_member_string (b, "kernel", i->uts.release);
+  rrun_json_builder_member_string (b, "arch", i->uts.machine);
 
-  json_builder_set_member_name (b, "user");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "name", user);
-  rrun_json_add_int (b, "uid", getuid ());
-  rrun_json_add_int (b, "gid", getgid ());
-  json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "user");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "name", user);
+  rrun_json_builder_member_int (b, "uid", getuid ());
+  rrun_json_builder_member_int (b, "gid", getgid ());
+  rrun_json_builder_end_object (b);
 
-  json_builder_set_member_name (b, "idmap");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "mode", i->map ? userns_mode_name (i->map->mode) : config->userns);
-  rrun_json_add_string (b, "uid_map", i->uid_map);
-  rrun_json_add_string (b, "gid_map", i->gid_map);
-  rrun_json_add_bool (b, "single", i->map ? i->map->single : FALSE);
-  rrun_json_add_string (b, "single_reason", i->map ? i->map->single_reason : NULL);
-  rrun_json_add_string (b, "error", i->map_error);
-  json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "idmap");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "mode",
+                                   i->map ? userns_mode_name (i->map->mode) : config->userns);
+  rrun_json_builder_member_string (b, "uid_map", i->uid_map);
+  rrun_json_builder_member_string (b, "gid_map", i->gid_map);
+  rrun_json_builder_member_bool (b, "single", i->map ? i->map->single : FALSE);
+  rrun_json_builder_member_string (b, "single_reason", i->map ? i->map->single_reason : NULL);
+  rrun_json_builder_member_string (b, "error", i->map_error);
+  rrun_json_builder_end_object (b);
 
-  json_builder_set_member_name (b, "storage");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "driver", config->storage_driver);
-  rrun_json_add_string (b, "auto_driver", i->auto_driver);
-  rrun_json_add_string (b, "auto_reason", i->auto_why);
-  rrun_json_add_string (b, "root", config->storage_root);
-  rrun_json_add_string (b, "root_fs", i->storage_fs);
-  rrun_json_add_string (b, "relocated_from", config->storage_relocated_from);
-  rrun_json_add_string (b, "relocated_from_fs", config->storage_relocated_fs);
-  rrun_json_add_strv (b, "additional_image_stores",
-                      (const char *const *) config->additional_image_stores);
-  json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "storage");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "driver", config->storage_driver);
+  rrun_json_builder_member_string (b, "auto_driver", i->auto_driver);
+  rrun_json_builder_member_string (b, "auto_reason", i->auto_why);
+  rrun_json_builder_member_string (b, "root", config->storage_root);
+  rrun_json_builder_member_string (b, "root_fs", i->storage_fs);
+  rrun_json_builder_member_string (b, "relocated_from", config->storage_relocated_from);
+  rrun_json_builder_member_string (b, "relocated_from_fs", config->storage_relocated_fs);
+  rrun_json_builder_member_strv (b, "additional_image_stores",
+                                 (const char *const *) config->additional_image_stores);
+  rrun_json_builder_end_object (b);
 
-  json_builder_set_member_name (b, "runtime");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "run_root", config->run_root);
-  rrun_json_add_string (b, "run_root_fs", i->run_fs);
-  rrun_json_add_string (b, "xdg_runtime_dir", g_getenv ("XDG_RUNTIME_DIR"));
-  json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "runtime");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "run_root", config->run_root);
+  rrun_json_builder_member_string (b, "run_root_fs", i->run_fs);
+  rrun_json_builder_member_string (b, "xdg_runtime_dir", g_getenv ("XDG_RUNTIME_DIR"));
+  rrun_json_builder_end_object (b);
 
-  json_builder_set_member_name (b, "cgroups");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "version", rrun_check_cgroup_mount_name (i->cg->mount));
-  rrun_json_add_string (b, "v2_mount", i->cg->v2_mount);
-  rrun_json_add_string (b, "manager", cgroup_manager (i->cg));
-  rrun_json_add_string (b, "own_cgroup", i->cg->own_dir);
-  rrun_json_add_bool (b, "delegated", i->cg->own_writable);
-  rrun_json_add_bool (b, "systemd_user", i->cg->systemd_user);
-  rrun_json_add_string (b, "setting", config->cgroups);
-  json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "cgroups");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "version", rrun_check_cgroup_mount_name (i->cg->mount));
+  rrun_json_builder_member_string (b, "v2_mount", i->cg->v2_mount);
+  rrun_json_builder_member_string (b, "manager", cgroup_manager (i->cg));
+  rrun_json_builder_member_string (b, "own_cgroup", i->cg->own_dir);
+  rrun_json_builder_member_bool (b, "delegated", i->cg->own_writable);
+  rrun_json_builder_member_bool (b, "systemd_user", i->cg->systemd_user);
+  rrun_json_builder_member_string (b, "setting", config->cgroups);
+  rrun_json_builder_end_object (b);
 
-  json_builder_set_member_name (b, "network");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "helper", i->net);
-  rrun_json_add_string (b, "default", config->network);
-  json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "network");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "helper", i->net);
+  rrun_json_builder_member_string (b, "default", config->network);
+  rrun_json_builder_end_object (b);
 
-  rrun_json_add_strv (b, "config_files", (const char *const *) i->files);
-  rrun_json_add_strv (b, "registries",
-                      (const char *const *) config->unqualified_search_registries);
-  json_builder_end_object (b);
+  rrun_json_builder_member_strv (b, "config_files", (const char *const *) i->files);
+  rrun_json_builder_member_strv (b, "registries",
+                                 (const char *const *) config->unqualified_search_registries);
+  rrun_json_builder_end_object (b);
 
-  rrun_cli_print_json (b);
+  rrun_cli_print_json_builder (b);
 }
 
 static void

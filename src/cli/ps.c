@@ -2,33 +2,32 @@
 #include "cli/cli.h"
 #include "network.h"
 #include "state.h"
-#include "util/json.h"
+#include "util/json-value.h"
 
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
 static void
 print_json (GPtrArray *states)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
 
-  json_builder_begin_array (b);
+  rrun_json_builder_begin_array (b);
   for (guint i = 0; i < states->len; i++)
     {
       RrunState *s = states->pdata[i];
 
-      json_builder_begin_object (b);
-      rrun_json_add_string (b, "Id", s->id);
-      rrun_json_add_string (b, "Name", s->name);
-      rrun_json_add_string (b, "Image", s->image);
-      rrun_json_add_string (b, "Command", s->command);
-      rrun_json_add_int (b, "Pid", s->pid);
-      rrun_json_add_int (b, "Created", s->created);
-      json_builder_end_object (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "Id", s->id);
+      rrun_json_builder_member_string (b, "Name", s->name);
+      rrun_json_builder_member_string (b, "Image", s->image);
+      rrun_json_builder_member_string (b, "Command", s->command);
+      rrun_json_builder_member_int (b, "Pid", s->pid);
+      rrun_json_builder_member_int (b, "Created", s->created);
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_array (b);
-  rrun_cli_print_json (b);
+  rrun_json_builder_end_array (b);
+  rrun_cli_print_json_builder (b);
 }
 
 gboolean

@@ -3,7 +3,7 @@
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
 #include "state.h"
-#include "util/json.h"
+#include "util/json-value.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -23,13 +23,13 @@ human (guint64 bytes)
 }
 
 static void
-add_measured (JsonBuilder *b, const char *name, gboolean measured, guint64 value)
+add_measured (RrunJsonBuilder *b, const char *name, gboolean measured, guint64 value)
 {
-  json_builder_set_member_name (b, name);
+  rrun_json_builder_set_member_name (b, name);
   if (measured && value <= (guint64) G_MAXINT64)
-    json_builder_add_int_value (b, (gint64) value);
+    rrun_json_builder_add_int_value (b, (gint64) value);
   else
-    json_builder_add_null_value (b);
+    rrun_json_builder_add_null_value (b);
 }
 
 /* One sample of every container; CPU % from two readings 500 ms apart, as docker. */
@@ -96,21 +96,21 @@ print_rows (GArray *rows, gboolean json)
 {
   if (json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
 
-      json_builder_begin_array (b);
+      rrun_json_builder_begin_array (b);
       for (guint i = 0; i < rows->len; i++)
         {
           Row *r = &g_array_index (rows, Row, i);
-          json_builder_begin_object (b);
-          rrun_json_add_string (b, "Id", r->state->id);
-          rrun_json_add_string (b, "Name", r->state->name);
-          rrun_json_add_bool (b, "CgroupAvailable", r->ok);
-          json_builder_set_member_name (b, "CPUPercent");
+          rrun_json_builder_begin_object (b);
+          rrun_json_builder_member_string (b, "Id", r->state->id);
+          rrun_json_builder_member_string (b, "Name", r->state->name);
+          rrun_json_builder_member_bool (b, "CgroupAvailable", r->ok);
+          rrun_json_builder_set_member_name (b, "CPUPercent");
           if (r->ok && r->stats.has_cpu)
-            json_builder_add_double_value (b, r->cpu_percent);
+            rrun_json_builder_add_double_value (b, r->cpu_percent);
           else
-            json_builder_add_null_value (b);
+            rrun_json_builder_add_null_value (b);
           /* null: not measured (no cgroup, or its controller is not enabled) or, for
              the limit, no limit; never a made-up 0. */
           add_measured (b, "MemoryUsage", r->ok && r->stats.has_memory,
@@ -121,10 +121,10 @@ print_rows (GArray *rows, gboolean json)
           add_measured (b, "Pids", r->ok && r->stats.has_pids, r->stats.pids_current);
           add_measured (b, "BlockRead", r->ok && r->stats.has_io, r->stats.io_read_bytes);
           add_measured (b, "BlockWrite", r->ok && r->stats.has_io, r->stats.io_write_bytes);
-          json_builder_end_object (b);
+          rrun_json_builder_end_object (b);
         }
-      json_builder_end_array (b);
-      rrun_cli_print_json (b);
+      rrun_json_builder_end_array (b);
+      rrun_cli_print_json_builder (b);
       return;
     }
   printf ("%-12s  %-16s  %7s  %-22s  %5s  %s\n", "CONTAINER ID", "NAME", "CPU %",

@@ -7,35 +7,34 @@
 #include "state.h"
 #include "storage/store.h"
 #include "system/check.h"
-#include "util/json.h"
+#include "util/json-value.h"
 
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
 static void
 print_json (GPtrArray *checks, int status)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
 
-  json_builder_begin_object (b);
-  rrun_json_add_bool (b, "ok", status == 0);
-  json_builder_set_member_name (b, "checks");
-  json_builder_begin_array (b);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_bool (b, "ok", status == 0);
+  rrun_json_builder_set_member_name (b, "checks");
+  rrun_json_builder_begin_array (b);
   for (guint i = 0; i < checks->len; i++)
     {
       RrunCheck *c = checks->pdata[i];
 
-      json_builder_begin_object (b);
-      rrun_json_add_string (b, "name", c->name);
-      rrun_json_add_string (b, "status", rrun_check_status_name (c->status));
-      rrun_json_add_string (b, "detail", c->detail);
-      rrun_json_add_string (b, "fix", c->fix);
-      json_builder_end_object (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "name", c->name);
+      rrun_json_builder_member_string (b, "status", rrun_check_status_name (c->status));
+      rrun_json_builder_member_string (b, "detail", c->detail);
+      rrun_json_builder_member_string (b, "fix", c->fix);
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  rrun_cli_print_json (b);
+  rrun_json_builder_end_array (b);
+  rrun_json_builder_end_object (b);
+  rrun_cli_print_json_builder (b);
 }
 
 static gboolean

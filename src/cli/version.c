@@ -19,13 +19,13 @@ rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status, GError 
     return TRUE;
   if (rrun_cli_format_is_json (format))
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
 
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "Version");
-      json_builder_add_string_value (b, RRUN_VERSION);
-      json_builder_end_object (b);
-      rrun_cli_print_json (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_set_member_name (b, "Version");
+      rrun_json_builder_add_string_value (b, RRUN_VERSION);
+      rrun_json_builder_end_object (b);
+      rrun_cli_print_json_builder (b);
       return TRUE;
     }
   printf ("rrun version %s\n", RRUN_VERSION);

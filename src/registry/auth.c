@@ -1,9 +1,9 @@
 #include "registry/auth.h"
 #include "error.h"
+#include "util/json-value.h"
 #include "util/path.h"
 
 #include <errno.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 void
@@ -46,31 +46,29 @@ rrun_auth_normalize_key (const char *key)
 }
 
 static gboolean
-decode_entry (JsonNode *node, const char *source, const char *key,
+decode_entry (const RrunJson *entry, const char *source, const char *key,
               RrunCredentials **out_creds, GError **error)
 {
   g_autofree guchar *raw = NULL;
   g_autofree char *text = NULL;
   gsize len = 0;
-  JsonObject *o;
-  JsonNode *auth;
+  const RrunJson *auth;
   const char *colon;
   RrunCredentials *c;
 
   *out_creds = NULL;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
+  if (rrun_json_type (entry) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: auths.\"%s\" must be an object", source,
                        key);
-  o = json_node_get_object (node);
-  auth = json_object_get_member (o, "auth");
+  auth = rrun_json_member (entry, "auth");
   if (auth == NULL)
     return TRUE; /* docker writes {} when a credential helper holds the secret */
-  if (!JSON_NODE_HOLDS_VALUE (auth) || json_node_get_value_type (auth) != G_TYPE_STRING)
+  if (rrun_json_type (auth) != RRUN_JSON_STRING)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: auths.\"%s\".auth must be a string",
                        source, key);
-  if (*json_node_get_string (auth) == '\0')
+  if (*rrun_json_string (auth) == '\0')
     return TRUE;
-  raw = g_base64_decode (json_node_get_string (auth), &len);
+  raw = g_base64_decode (rrun_json_string (auth), &len);
   text = g_strndup ((const char *) raw, len);
   colon = strchr (text, ':');
   if (len == 0 || strlen (text) != len || colon == NULL || colon == text)
@@ -88,49 +86,60 @@ decode_entry (JsonNode *node, const char *source, const char *key,
   return TRUE;
 }
 
-static JsonObject *
-parse_auths (const char *text, const char *source, JsonParser *parser, GError **error)
+/* A copy of object naming each member once, the last value of a name in the place of its
+   first: to podman (Go's encoding/json), and to rrun when it read with json-glib, a file
+   that names a registry twice means the last entry; a rewrite keeps only that one. */
+static RrunJson *
+last_of_each_name (const RrunJson *object)
+{
+  RrunJson *unique = rrun_json_new_object ();
+
+  for (guint i = 0; i < rrun_json_size (object); i++)
+    rrun_json_object_set (unique, rrun_json_member_name (object, i),
+                          rrun_json_copy (rrun_json_element (object, i)));
+  return unique;
+}
+
+/* The file's auths object (an empty one when there is none), each registry once. */
+static RrunJson *
+parse_auths (const char *text, const char *source, GError **error)
 {
   g_autoptr(GError) local = NULL;
-  JsonNode *root, *auths;
+  g_autoptr(RrunJson) root = rrun_json_parse (text, strlen (text), RRUN_JSON_DEFAULT, &local);
+  const RrunJson *auths;
 
-  if (!json_parser_load_from_data (parser, text, -1, &local))
+  if (root == NULL)
     {
       rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot parse \"%s\": %s", source,
                   local->message);
       return NULL;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (rrun_json_type (root) != RRUN_JSON_OBJECT)
     {
       rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot parse \"%s\": not a JSON object", source);
       return NULL;
     }
-  auths = json_object_get_member (json_node_get_object (root), "auths");
+  auths = rrun_json_member (root, "auths");
   if (auths == NULL)
-    return json_object_new ();
-  if (!JSON_NODE_HOLDS_OBJECT (auths))
+    return rrun_json_new_object ();
+  if (rrun_json_type (auths) != RRUN_JSON_OBJECT)
     {
       rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: auths must be an object", source);
       return NULL;
     }
-  return json_object_ref (json_node_get_object (auths));
+  return last_of_each_name (auths);
 }
 
 gboolean
 rrun_auth_lookup_text (const char *text, const char *source, const char *domain,
                        const char *repository, RrunCredentials **out_creds, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(JsonObject) auths = parse_auths (text, source, parser, error);
+  g_autoptr(RrunJson) auths = parse_auths (text, source, error);
   g_autofree char *want_domain = NULL;
   g_autofree char *want = NULL;
-  JsonNode *best = NULL;
+  const RrunJson *best = NULL;
   const char *best_key = NULL;
   gsize best_len = 0;
-  JsonObjectIter iter;
-  const char *key;
-  JsonNode *value;
 
   *out_creds = NULL;
   if (auths == NULL)
@@ -138,9 +147,9 @@ rrun_auth_lookup_text (const char *text, const char *source, const char *domain,
   want_domain = rrun_auth_normalize_key (domain);
   want = repository && *repository ? g_strconcat (want_domain, "/", repository, NULL)
                                    : g_strdup (want_domain);
-  json_object_iter_init (&iter, auths);
-  while (json_object_iter_next (&iter, &key, &value))
+  for (guint i = 0; i < rrun_json_size (auths); i++)
     {
+      const char *key = rrun_json_member_name (auths, i);
       g_autofree char *k = rrun_auth_normalize_key (key);
       gsize n = strlen (k);
       /* k matches when it is want or a path prefix of it, and names the same host. */
@@ -149,7 +158,7 @@ rrun_auth_lookup_text (const char *text, const char *source, const char *domain,
         continue;
       if (n > best_len)
         {
-          best = value;
+          best = rrun_json_element (auths, i);
           best_key = key;
           best_len = n;
         }
@@ -230,14 +239,14 @@ rrun_auth_write_path (void)
   return g_build_filename (g_get_user_config_dir (), "containers", "auth.json", NULL);
 }
 
-/* The whole file as a JSON object (an empty one when it does not exist). */
-static JsonNode *
+/* The whole file as a JSON object (an empty one when it does not exist), each member
+   name once. */
+static RrunJson *
 load_for_update (const char *path, GError **error)
 {
   g_autoptr(GError) local = NULL;
   g_autofree char *text = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr(RrunJson) root = NULL;
 
   if (!g_file_get_contents (path, &text, NULL, &local))
     {
@@ -247,13 +256,10 @@ load_for_update (const char *path, GError **error)
                       local->message);
           return NULL;
         }
-      root = json_node_new (JSON_NODE_OBJECT);
-      json_node_take_object (root, json_object_new ());
-      return root;
+      return rrun_json_new_object ();
     }
-  if (!json_parser_load_from_data (parser, text, -1, &local)
-      || json_parser_get_root (parser) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  root = rrun_json_parse (text, strlen (text), RRUN_JSON_DEFAULT, &local);
+  if (root == NULL || rrun_json_type (root) != RRUN_JSON_OBJECT)
     {
       /* Never overwrite a file we cannot read: it holds other registries' secrets. */
       rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot parse \"%s\": %s", path,
@@ -261,51 +267,88 @@ load_for_update (const char *path, GError **error)
       rrun_add_hint (error, "fix or remove the file, then log in again");
       return NULL;
     }
-  root = json_node_copy (json_parser_get_root (parser));
-  return root;
+  return last_of_each_name (root);
 }
 
-static JsonObject *
-auths_of (JsonNode *root, const char *path, GError **error)
+/* Makes sure root's auths is an object (an empty one when there is none). */
+static gboolean
+prepare_auths (RrunJson *root, const char *path, GError **error)
 {
-  JsonObject *o = json_node_get_object (root);
-  JsonNode *auths = json_object_get_member (o, "auths");
+  const RrunJson *auths = rrun_json_member (root, "auths");
 
   if (auths == NULL)
+    rrun_json_object_set (root, "auths", rrun_json_new_object ());
+  else if (rrun_json_type (auths) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: auths must be an object", path);
+  return TRUE;
+}
+
+/* Drops every entry of root's auths whose key names key (older spellings included);
+   whether there was one. RrunJson objects have no removal, so auths is rebuilt, naming
+   each registry once as last_of_each_name does. */
+static gboolean
+drop_entries (RrunJson *root, const char *key)
+{
+  const RrunJson *auths = rrun_json_member (root, "auths");
+  g_autoptr(RrunJson) kept = rrun_json_new_object ();
+  gboolean dropped = FALSE;
+
+  for (guint i = 0; i < rrun_json_size (auths); i++)
     {
-      json_object_set_object_member (o, "auths", json_object_new ());
-      auths = json_object_get_member (o, "auths");
+      const char *name = rrun_json_member_name (auths, i);
+      g_autofree char *k = rrun_auth_normalize_key (name);
+
+      if (strcmp (k, key) == 0)
+        dropped = TRUE;
+      else
+        rrun_json_object_set (kept, name, rrun_json_copy (rrun_json_element (auths, i)));
     }
-  if (!JSON_NODE_HOLDS_OBJECT (auths))
+  rrun_json_object_set (root, "auths", g_steal_pointer (&kept));
+  return dropped;
+}
+
+/* podman and skopeo indent auth.json with tabs, rrun_json_value_to_text with two spaces:
+   each pair of leading spaces becomes a tab, in place (every leading space of a line is
+   indentation, since a JSON string holds no raw newline). The new length. */
+static gsize
+indent_with_tabs (char *text)
+{
+  char *w = text;
+  gboolean line_start = TRUE;
+
+  for (const char *r = text; *r != '\0';)
     {
-      rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: auths must be an object", path);
-      return NULL;
+      if (line_start && r[0] == ' ' && r[1] == ' ')
+        {
+          *w++ = '\t';
+          r += 2;
+          continue;
+        }
+      line_start = *r == '\n';
+      *w++ = *r++;
     }
-  return json_node_get_object (auths);
+  *w = '\0';
+  return (gsize) (w - text);
 }
 
 static gboolean
-save (const char *path, JsonNode *root, GError **error)
+save (const char *path, const RrunJson *root, GError **error)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *text = NULL;
-  gsize len;
+  gsize size, len;
+  gboolean ok;
 
   if (!rrun_path_mkdir_p (dir, 0700, error))
     return FALSE;
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_indent (gen, 1);
-  json_generator_set_indent_char (gen, '\t');
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, &len);
-  if (!rrun_path_write_atomic (path, text, len, 0600, error))
-    {
-      g_prefix_error (error, "cannot write credentials: ");
-      return FALSE;
-    }
-  explicit_bzero (text, len);
-  return TRUE;
+  text = rrun_json_value_to_text (root, TRUE);
+  size = strlen (text);
+  len = indent_with_tabs (text);
+  ok = rrun_path_write_atomic (path, text, len, 0600, error);
+  explicit_bzero (text, size); /* the tail past len still holds what was moved */
+  if (!ok)
+    g_prefix_error (error, "cannot write credentials: ");
+  return ok;
 }
 
 gboolean
@@ -313,30 +356,22 @@ rrun_auth_store (const char *domain, const char *username, const char *password,
                  GError **error)
 {
   g_autofree char *path = rrun_auth_write_path ();
-  g_autoptr(JsonNode) root = load_for_update (path, error);
+  g_autoptr(RrunJson) root = load_for_update (path, error);
   g_autofree char *pair = NULL;
   g_autofree char *b64 = NULL;
   g_autofree char *key = NULL;
-  JsonObject *auths, *entry;
+  RrunJson *entry;
 
-  if (root == NULL || (auths = auths_of (root, path, error)) == NULL)
+  if (root == NULL || !prepare_auths (root, path, error))
     return FALSE;
   key = rrun_auth_normalize_key (domain);
   /* Drop older spellings of the same registry, so lookups cannot find a stale one. */
-  {
-    g_autoptr(GList) members = json_object_get_members (auths);
-    for (GList *l = members; l; l = l->next)
-      {
-        g_autofree char *k = rrun_auth_normalize_key (l->data);
-        if (strcmp (k, key) == 0)
-          json_object_remove_member (auths, l->data);
-      }
-  }
+  drop_entries (root, key);
   pair = g_strconcat (username, ":", password, NULL);
   b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
-  entry = json_object_new ();
-  json_object_set_string_member (entry, "auth", b64);
-  json_object_set_object_member (auths, key, entry);
+  entry = rrun_json_new_object ();
+  rrun_json_object_set (entry, "auth", rrun_json_new_string (b64));
+  rrun_json_object_set (rrun_json_member (root, "auths"), key, entry);
   explicit_bzero (pair, strlen (pair));
   explicit_bzero (b64, strlen (b64));
   return save (path, root, error);
@@ -346,32 +381,19 @@ gboolean
 rrun_auth_remove (const char *domain, GError **error)
 {
   g_autofree char *path = rrun_auth_write_path ();
-  g_autoptr(JsonNode) root = load_for_update (path, error);
+  g_autoptr(RrunJson) root = load_for_update (path, error);
   g_autofree char *key = NULL;
-  g_autoptr(GList) members = NULL;
   g_autoptr(RrunCredentials) elsewhere = NULL;
-  gboolean removed = FALSE;
-  JsonObject *auths;
 
-  if (root == NULL || (auths = auths_of (root, path, error)) == NULL)
+  if (root == NULL || !prepare_auths (root, path, error))
     return FALSE;
   if (domain == NULL)
     {
-      json_object_set_object_member (json_node_get_object (root), "auths", json_object_new ());
+      rrun_json_object_set (root, "auths", rrun_json_new_object ());
       return save (path, root, error);
     }
   key = rrun_auth_normalize_key (domain);
-  members = json_object_get_members (auths);
-  for (GList *l = members; l; l = l->next)
-    {
-      g_autofree char *k = rrun_auth_normalize_key (l->data);
-      if (strcmp (k, key) == 0)
-        {
-          json_object_remove_member (auths, l->data);
-          removed = TRUE;
-        }
-    }
-  if (removed)
+  if (drop_entries (root, key))
     return save (path, root, error);
   rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot log out of \"%s\": not logged in (%s)",
               domain, path);

@@ -106,7 +106,7 @@ require_no_delegation() {
   run -0 rrun stats --no-stream idle
   [[ $output == *"no cgroup of its own"* ]]
   run -0 rrun stats --no-stream --format json
-  [[ $output == *'"CgroupAvailable" : false'* ]]
+  [[ $output == *'"CgroupAvailable": false'* ]]
   # an unknown name is an error, as in docker, not an empty table
   run -125 rrun stats --no-stream nosuch
   [[ $output == *'no running container "nosuch"'* ]]

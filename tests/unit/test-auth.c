@@ -44,6 +44,17 @@ test_lookup (void)
   g_assert_cmpstr (f->username, ==, "user");
 }
 
+/* A registry named twice means its last entry, as podman (Go's encoding/json) reads it. */
+static void
+test_lookup_duplicate (void)
+{
+  const char *text = "{\"auths\":{\"quay.io\":{\"auth\":\"aHViOmh1YnB3\"},"
+                     "\"quay.io\":{\"auth\":\"dXNlcjpwYXNz\"}}}";
+  g_autoptr(RrunCredentials) c = lookup (text, "quay.io", NULL);
+
+  g_assert_cmpstr (c->username, ==, "user");
+}
+
 static void
 check_error (const char *text, const char *message)
 {
@@ -65,6 +76,8 @@ test_errors (void)
                "auth.json: auths.\"quay.io\".auth is not base64 of \"user:password\"");
   check_error ("{\"auths\":{\"quay.io\":\"x\"}}", "auth.json: auths.\"quay.io\" must be an object");
   check_error ("[1]", "cannot parse \"auth.json\": not a JSON object");
+  check_error ("{\"auths\":{},}",
+               "cannot parse \"auth.json\": invalid JSON: expected a member name");
 }
 
 static void
@@ -138,6 +151,65 @@ test_store_remove (void)
   g_rmdir (dir);
 }
 
+static char *
+file_text (const char *path)
+{
+  g_autofree char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return g_steal_pointer (&text);
+}
+
+/* The file as podman and skopeo write it (tabs, "name": value), and what rrun does not
+   know kept: other members, other fields of an entry, a registry named twice once. */
+static void
+test_store_format (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rrun-auth-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "auth.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_setenv ("REGISTRY_AUTH_FILE", path, TRUE);
+  g_assert_true (rrun_auth_store ("127.0.0.1:5000", "alice", "pw:1", &error));
+  g_assert_no_error (error);
+  text = file_text (path);
+  g_assert_cmpstr (text, ==,
+                   "{\n\t\"auths\": {\n\t\t\"127.0.0.1:5000\": {\n"
+                   "\t\t\t\"auth\": \"YWxpY2U6cHc6MQ==\"\n\t\t}\n\t}\n}");
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (g_file_set_contents (
+      path,
+      "{\"auths\":{\"a.io\":{\"auth\":\"\",\"identitytoken\":\"t\"},"
+      "\"b.io\":{\"auth\":\"b2xkOm9sZA==\"},\"b.io\":{\"auth\":\"bmV3Om5ldw==\"}},"
+      "\"credHelpers\":{\"c.io\":\"x\"},\"n\":[1.5,null,true]}",
+      -1, NULL));
+  g_assert_true (rrun_auth_store ("https://index.docker.io/v1/", "bob", "x", &error));
+  g_assert_no_error (error);
+  text = file_text (path);
+  g_assert_cmpstr (text, ==,
+                   "{\n\t\"auths\": {\n"
+                   "\t\t\"a.io\": {\n"
+                   "\t\t\t\"auth\": \"\",\n\t\t\t\"identitytoken\": \"t\"\n\t\t},\n"
+                   "\t\t\"b.io\": {\n\t\t\t\"auth\": \"bmV3Om5ldw==\"\n\t\t},\n"
+                   "\t\t\"docker.io\": {\n\t\t\t\"auth\": \"Ym9iOng=\"\n\t\t}\n\t},\n"
+                   "\t\"credHelpers\": {\n\t\t\"c.io\": \"x\"\n\t},\n"
+                   "\t\"n\": [\n\t\t1.5,\n\t\tnull,\n\t\ttrue\n\t]\n}");
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (rrun_auth_remove ("b.io", &error));
+  g_assert_no_error (error);
+  text = file_text (path);
+  g_assert_null (strstr (text, "b.io"));
+  g_assert_nonnull (strstr (text, "\"identitytoken\": \"t\""));
+  g_assert_nonnull (strstr (text, "\"credHelpers\""));
+
+  g_unsetenv ("REGISTRY_AUTH_FILE");
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_write_path_fallback (void)
 {
@@ -158,9 +230,11 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/auth/lookup", test_lookup);
+  g_test_add_func ("/auth/lookup-duplicate", test_lookup_duplicate);
   g_test_add_func ("/auth/errors", test_errors);
   g_test_add_func ("/auth/normalize", test_normalize);
   g_test_add_func ("/auth/store-remove", test_store_remove);
+  g_test_add_func ("/auth/store-format", test_store_format);
   g_test_add_func ("/auth/write-path-fallback", test_write_path_fallback);
   return g_test_run ();
 }
