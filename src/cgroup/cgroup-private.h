@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cgroup/cgroup.h"
+#include "cgroup/dbus.h"
 
 G_BEGIN_DECLS
 
@@ -35,7 +36,7 @@ struct _RrunCgroup
   int lock_fd;      /* delegated: the leaf, flock'ed so that gc leaves it alone */
   guint needed;     /* RRUN_CGROUP_* the limits need */
   RrunCgroupLimits *limits; /* systemd: a copy, written into the leaf after enter */
-  GDBusConnection *bus;     /* systemd */
+  RrunDbus *bus;            /* systemd */
 };
 
 extern const RrunCgroupOps rrun_cgroup_none_ops;
@@ -92,9 +93,9 @@ char *rrun_cgroup_fs_base (const char *own);
 gboolean rrun_cgroup_fs_gc (const char *base, GError **error);
 
 /* The systemd backend, when the session bus has org.freedesktop.systemd1. */
-gboolean rrun_cgroup_systemd_connect (GDBusConnection **out_bus, char **out_why);
+gboolean rrun_cgroup_systemd_connect (RrunDbus **out_bus, char **out_why);
 /* Start the scope on bus and wait for its job (timeout_ms), exposed for a fake manager. */
-gboolean rrun_cgroup_systemd_start (GDBusConnection *bus, const char *id, pid_t pid,
+gboolean rrun_cgroup_systemd_start (RrunDbus *bus, const char *id, pid_t pid,
                                     guint timeout_ms, GError **error);
 
 /* Write one value to a cgroup file below dirfd; the error names path/name. */

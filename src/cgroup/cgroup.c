@@ -508,7 +508,7 @@ rrun_cgroup_free (RrunCgroup *cg)
   if (cg->ops)
     cg->ops->destroy (cg);
   rrun_close_fdp (&cg->lock_fd);
-  g_clear_object (&cg->bus);
+  g_clear_pointer (&cg->bus, rrun_dbus_free);
   rrun_cgroup_limits_free (cg->limits);
   g_free (cg->id);
   g_free (cg->mount);

@@ -2,7 +2,7 @@
 
    A container gets its own cgroup from the first backend that works:
    1. systemd: a transient scope rrun-<id>.scope with Delegate=yes from the user manager
-      on the session bus (StartTransientUnit over GDBus);
+      on the session bus (StartTransientUnit over rrun's own D-Bus client, dbus.c);
    2. delegated directory: rrun-<id> below the caller's own cgroup v2 directory when the
       user may write it (Slurm job, another container, an administrator's delegation);
    3. none: no cgroup of its own; an error when limits were asked for.
@@ -23,7 +23,7 @@
      rrun_cgroup_free (cg);                                             // kills, removes */
 #pragma once
 
-#include <gio/gio.h>
+#include <glib.h>
 #include <sys/types.h>
 
 G_BEGIN_DECLS

@@ -1,9 +1,11 @@
 /* The systemd backend: a transient scope rrun-<id>.scope with Delegate=yes from the
    user's systemd manager on the session bus, as `systemd-run --user --scope` makes,
-   but over GDBus with no process to spawn on the start-up path. */
+   but over rrun's own small D-Bus client (dbus.c) with no process to spawn and no GIO
+   to load on the start-up path. */
 #define G_LOG_DOMAIN "rrun-cgroup"
 
 #include "cgroup/cgroup-private.h"
+#include "cgroup/dbus.h"
 #include "error.h"
 #include "util/fd.h"
 
@@ -55,19 +57,18 @@ rrun_cgroup_systemd_start_parameters (const char *id, pid_t pid)
 }
 
 gboolean
-rrun_cgroup_systemd_connect (GDBusConnection **out_bus, char **out_why)
+rrun_cgroup_systemd_connect (RrunDbus **out_bus, char **out_why)
 {
   const char *address = g_getenv ("DBUS_SESSION_BUS_ADDRESS");
   g_autofree char *fallback = NULL;
-  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(RrunDbus) bus = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) local = NULL;
   gboolean has_owner = FALSE;
 
   if (address == NULL || *address == '\0')
     {
-      /* su and ssh sessions often lack the variable though the user bus runs; never
-         let GLib autolaunch a bus (dbus-launch) on the start-up path. */
+      /* su and ssh sessions often lack the variable though the user bus runs. */
       const char *xdg = g_getenv ("XDG_RUNTIME_DIR");
       g_autofree char *socket = xdg ? g_build_filename (xdg, "bus", NULL) : NULL;
       g_autofree char *escaped = NULL;
@@ -78,24 +79,17 @@ rrun_cgroup_systemd_connect (GDBusConnection **out_bus, char **out_why)
                                "there is no $XDG_RUNTIME_DIR/bus");
           return FALSE;
         }
-      escaped = g_dbus_address_escape_value (socket);
+      escaped = g_uri_escape_string (socket, "/", FALSE);
       address = fallback = g_strconcat ("unix:path=", escaped, NULL);
     }
-  bus = g_dbus_connection_new_for_address_sync (
-      address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &local);
-  if (bus == NULL)
+  if (!rrun_dbus_connect (address, &bus, &local))
     {
       *out_why = g_strdup_printf ("cannot connect to the session bus: %s", local->message);
       return FALSE;
     }
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", SYSTEMD_NAME),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, 2000,
-                                       NULL, &local);
+  reply = rrun_dbus_call (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "NameHasOwner",
+                          g_variant_new ("(s)", SYSTEMD_NAME), "(b)", 2000, &local);
   if (reply != NULL)
     g_variant_get (reply, "(b)", &has_owner);
   if (!has_owner)
@@ -108,95 +102,49 @@ rrun_cgroup_systemd_connect (GDBusConnection **out_bus, char **out_why)
   return TRUE;
 }
 
-typedef struct
-{
-  char *job;          /* our job's object path, once StartTransientUnit answered */
-  GHashTable *seen;   /* job path -> result, for signals that come before the reply */
-  char *result;
-  gboolean timed_out;
-} JobWait;
-
-static void
-on_job_removed (GDBusConnection *bus, const char *sender, const char *path,
-                const char *iface, const char *signal, GVariant *params, gpointer data)
-{
-  JobWait *w = data;
-  guint32 id;
-  const char *job, *unit, *result;
-
-  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(uoss)")))
-    return;
-  g_variant_get (params, "(u&o&s&s)", &id, &job, &unit, &result);
-  if (w->job != NULL && strcmp (job, w->job) == 0)
-    w->result = g_strdup (result);
-  else if (w->job == NULL)
-    g_hash_table_insert (w->seen, g_strdup (job), g_strdup (result));
-}
-
-static gboolean
-on_timeout (gpointer data)
-{
-  ((JobWait *) data)->timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 gboolean
-rrun_cgroup_systemd_start (GDBusConnection *bus, const char *id, pid_t pid, guint timeout_ms,
+rrun_cgroup_systemd_start (RrunDbus *bus, const char *id, pid_t pid, guint timeout_ms,
                            GError **error)
 {
-  g_autoptr(GMainContext) ctx = g_main_context_new ();
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) local = NULL;
-  g_autoptr(GSource) timer = NULL;
-  JobWait w = { 0 };
-  gboolean ok = FALSE;
-  guint sub;
+  const char *job = NULL;
 
-  w.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_main_context_push_thread_default (ctx);
-  /* Subscribe first: the job may finish before the method reply arrives. The manager
-     sends JobRemoved to the client that queued the job without Subscribe(). */
-  sub = g_dbus_connection_signal_subscribe (bus, SYSTEMD_NAME, SYSTEMD_MANAGER, "JobRemoved",
-                                            SYSTEMD_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                            on_job_removed, &w, NULL);
-  reply = g_dbus_connection_call_sync (bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
-                                       "StartTransientUnit",
-                                       rrun_cgroup_systemd_start_parameters (id, pid),
-                                       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE,
-                                       (int) timeout_ms, NULL, &local);
-  if (reply == NULL)
+  /* Match first: the job may end before the method reply arrives (the client keeps the
+     signals that come meanwhile). The manager sends JobRemoved to the client that queued
+     the job without Subscribe(). */
+  if (!rrun_dbus_add_match (bus,
+                            "type='signal',sender='" SYSTEMD_NAME "',path='" SYSTEMD_PATH
+                            "',interface='" SYSTEMD_MANAGER "',member='JobRemoved'",
+                            &local)
+      || (reply = rrun_dbus_call (bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                  "StartTransientUnit",
+                                  rrun_cgroup_systemd_start_parameters (id, pid), "(o)",
+                                  (int) timeout_ms, &local)) == NULL)
+    return rrun_throw (error, RRUN_ERROR_FAILED,
+                       "cannot start systemd scope \"rrun-%s.scope\": %s", id, local->message);
+  g_variant_get (reply, "(&o)", &job);
+  for (;;)
     {
-      g_dbus_error_strip_remote_error (local);
-      rrun_throw (error, RRUN_ERROR_FAILED, "cannot start systemd scope \"rrun-%s.scope\": %s",
-                  id, local->message);
-      goto out;
-    }
-  g_variant_get (reply, "(o)", &w.job);
-  w.result = g_strdup (g_hash_table_lookup (w.seen, w.job));
-  timer = g_timeout_source_new (timeout_ms);
-  g_source_set_callback (timer, on_timeout, &w, NULL);
-  g_source_attach (timer, ctx);
-  while (w.result == NULL && !w.timed_out)
-    g_main_context_iteration (ctx, TRUE);
-  g_source_destroy (timer);
-  if (w.result == NULL)
-    rrun_throw (error, RRUN_ERROR_FAILED,
-                "cannot start systemd scope \"rrun-%s.scope\": no answer in %u ms", id,
-                timeout_ms);
-  else if (strcmp (w.result, "done") != 0)
-    rrun_throw (error, RRUN_ERROR_FAILED,
-                "cannot start systemd scope \"rrun-%s.scope\": the job ended \"%s\"", id,
-                w.result);
-  else
-    ok = TRUE;
+      int left = (int) MAX ((deadline - g_get_monotonic_time ()) / 1000, 0);
+      g_autoptr(GVariant) signal = rrun_dbus_wait_signal (bus, SYSTEMD_MANAGER, "JobRemoved",
+                                                          "(uoss)", left, NULL);
+      const char *path, *result;
 
-out:
-  g_dbus_connection_signal_unsubscribe (bus, sub);
-  g_main_context_pop_thread_default (ctx);
-  g_hash_table_unref (w.seen);
-  g_free (w.job);
-  g_free (w.result);
-  return ok;
+      if (signal == NULL)
+        return rrun_throw (error, RRUN_ERROR_FAILED,
+                           "cannot start systemd scope \"rrun-%s.scope\": no answer in %u ms",
+                           id, timeout_ms);
+      g_variant_get (signal, "(u&o&s&s)", NULL, &path, NULL, &result);
+      if (strcmp (path, job) != 0)
+        continue; /* another client's job */
+      if (strcmp (result, "done") != 0)
+        return rrun_throw (error, RRUN_ERROR_FAILED,
+                           "cannot start systemd scope \"rrun-%s.scope\": the job ended \"%s\"",
+                           id, result);
+      return TRUE;
+    }
 }
 
 /* Below a Delegate=yes scope the user owns the subtree, not the scope's own attribute
