@@ -8,7 +8,7 @@
 #include "state.h"
 #include "storage/image-info.h"
 #include "storage/store.h"
-#include "util/json.h"
+#include "util/json-value.h"
 #include "util/template.h"
 
 #include <stdio.h>
@@ -24,65 +24,65 @@ rfc3339 (gint64 unix_seconds)
 
 /* {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], ...}: podman's Ports and PortBindings. */
 static void
-add_ports (JsonBuilder *b, const char *name, GArray *ports)
+add_ports (RrunJsonBuilder *b, const char *name, GArray *ports)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_begin_object (b);
+  rrun_json_builder_set_member_name (b, name);
+  rrun_json_builder_begin_object (b);
   for (guint i = 0; ports && i < ports->len; i++)
     {
       const RrunPortMapping *m = &g_array_index (ports, RrunPortMapping, i);
       g_autofree char *key = g_strdup_printf ("%u/%s", m->container_port, m->udp ? "udp" : "tcp");
       g_autofree char *port = g_strdup_printf ("%u", m->host_port);
 
-      json_builder_set_member_name (b, key);
-      json_builder_begin_array (b);
-      json_builder_begin_object (b);
-      rrun_json_add_string (b, "HostIp", m->host_ip ? m->host_ip : "");
-      rrun_json_add_string (b, "HostPort", port);
-      json_builder_end_object (b);
-      json_builder_end_array (b);
+      rrun_json_builder_set_member_name (b, key);
+      rrun_json_builder_begin_array (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "HostIp", m->host_ip ? m->host_ip : "");
+      rrun_json_builder_member_string (b, "HostPort", port);
+      rrun_json_builder_end_object (b);
+      rrun_json_builder_end_array (b);
     }
-  json_builder_end_object (b);
+  rrun_json_builder_end_object (b);
 }
 
 /* -v SRC:DST[:OPTS] and --tmpfs DST[:OPTS] as podman's Mounts entries. */
 static void
-add_mounts (JsonBuilder *b, const RrunState *s)
+add_mounts (RrunJsonBuilder *b, const RrunState *s)
 {
-  json_builder_set_member_name (b, "Mounts");
-  json_builder_begin_array (b);
+  rrun_json_builder_set_member_name (b, "Mounts");
+  rrun_json_builder_begin_array (b);
   for (guint i = 0; s->volumes && s->volumes[i]; i++)
     {
       g_auto (GStrv) part = g_strsplit (s->volumes[i], ":", 3);
       gboolean ro
           = part[1] && part[2] && strstr (part[2], "ro") != NULL && strstr (part[2], "rw") == NULL;
 
-      json_builder_begin_object (b);
-      rrun_json_add_string (b, "Type", "bind");
-      rrun_json_add_string (b, "Source", part[0]);
-      rrun_json_add_string (b, "Destination", part[1] ? part[1] : part[0]);
-      rrun_json_add_bool (b, "RW", !ro);
-      json_builder_end_object (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "Type", "bind");
+      rrun_json_builder_member_string (b, "Source", part[0]);
+      rrun_json_builder_member_string (b, "Destination", part[1] ? part[1] : part[0]);
+      rrun_json_builder_member_bool (b, "RW", !ro);
+      rrun_json_builder_end_object (b);
     }
   for (guint i = 0; s->tmpfs && s->tmpfs[i]; i++)
     {
       g_auto (GStrv) part = g_strsplit (s->tmpfs[i], ":", 2);
 
-      json_builder_begin_object (b);
-      rrun_json_add_string (b, "Type", "tmpfs");
-      rrun_json_add_string (b, "Source", "tmpfs");
-      rrun_json_add_string (b, "Destination", part[0]);
-      rrun_json_add_string (b, "Options", part[1] ? part[1] : "");
-      rrun_json_add_bool (b, "RW", !(part[1] && strstr (part[1], "ro") != NULL));
-      json_builder_end_object (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "Type", "tmpfs");
+      rrun_json_builder_member_string (b, "Source", "tmpfs");
+      rrun_json_builder_member_string (b, "Destination", part[0]);
+      rrun_json_builder_member_string (b, "Options", part[1] ? part[1] : "");
+      rrun_json_builder_member_bool (b, "RW", !(part[1] && strstr (part[1], "ro") != NULL));
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_array (b);
+  rrun_json_builder_end_array (b);
 }
 
-static JsonNode *
+static RrunJson *
 container_json (const RrunState *s)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autoptr (GArray) ports = NULL;
   g_autofree char *created = rfc3339 (s->created);
   g_autofree char *sock = g_build_filename (s->run_dir, "net.sock", NULL);
@@ -98,33 +98,34 @@ container_json (const RrunState *s)
         rrun_warning ("cannot list the ports of container %.12s: %s", s->id, local->message);
     }
   ports_text = rrun_network_ports_text (ports);
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "Id", s->id);
-  rrun_json_add_string (b, "Created", created);
-  rrun_json_add_string (b, "Path", s->args && s->args[0] ? s->args[0] : s->command);
-  rrun_json_add_strv (b, "Args", (const char *const *)(s->args && s->args[0] ? s->args + 1 : NULL));
-  json_builder_set_member_name (b, "State");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "Status", "running");
-  rrun_json_add_bool (b, "Running", TRUE);
-  rrun_json_add_int (b, "Pid", s->pid);
-  rrun_json_add_string (b, "StartedAt", created);
-  json_builder_end_object (b);
-  rrun_json_add_string (b, "Image", s->image_id ? s->image_id : "");
-  rrun_json_add_string (b, "ImageName", s->image);
-  rrun_json_add_string (b, "Name", s->name ? s->name : "");
-  rrun_json_add_string (b, "Command", s->command);
-  rrun_json_add_string (b, "CgroupPath", s->cgroup);
-  json_builder_set_member_name (b, "HostConfig");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "NetworkMode", network);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "Id", s->id);
+  rrun_json_builder_member_string (b, "Created", created);
+  rrun_json_builder_member_string (b, "Path", s->args && s->args[0] ? s->args[0] : s->command);
+  rrun_json_builder_member_strv (b, "Args",
+                                 (const char *const *)(s->args && s->args[0] ? s->args + 1 : NULL));
+  rrun_json_builder_set_member_name (b, "State");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "Status", "running");
+  rrun_json_builder_member_bool (b, "Running", TRUE);
+  rrun_json_builder_member_int (b, "Pid", s->pid);
+  rrun_json_builder_member_string (b, "StartedAt", created);
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_member_string (b, "Image", s->image_id ? s->image_id : "");
+  rrun_json_builder_member_string (b, "ImageName", s->image);
+  rrun_json_builder_member_string (b, "Name", s->name ? s->name : "");
+  rrun_json_builder_member_string (b, "Command", s->command);
+  rrun_json_builder_member_string (b, "CgroupPath", s->cgroup);
+  rrun_json_builder_set_member_name (b, "HostConfig");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "NetworkMode", network);
   add_ports (b, "PortBindings", ports);
-  rrun_json_add_strv (b, "Binds", (const char *const *)s->volumes);
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "NetworkSettings");
-  json_builder_begin_object (b);
+  rrun_json_builder_member_strv (b, "Binds", (const char *const *)s->volumes);
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "NetworkSettings");
+  rrun_json_builder_begin_object (b);
   add_ports (b, "Ports", ports);
-  json_builder_end_object (b);
+  rrun_json_builder_end_object (b);
   /* The lines `rrun port` prints ("80/tcp -> 0.0.0.0:8080"). */
   {
     g_auto (GStrv) lines = g_strsplit (ports_text, "\n", -1);
@@ -132,11 +133,11 @@ container_json (const RrunState *s)
 
     if (n > 0 && *lines[n - 1] == '\0')
       g_clear_pointer (&lines[n - 1], g_free);
-    rrun_json_add_strv (b, "Ports", (const char *const *)lines);
+    rrun_json_builder_member_strv (b, "Ports", (const char *const *)lines);
   }
   add_mounts (b, s);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  rrun_json_builder_end_object (b);
+  return rrun_json_builder_get_root (b);
 }
 
 typedef enum
@@ -147,7 +148,7 @@ typedef enum
 } ObjectType;
 
 /* The inspect object for name: a running container, else an image. */
-static JsonNode *
+static RrunJson *
 find_object (RrunGlobal *g, RrunStore **store, const char *name, ObjectType type, GError **error)
 {
   g_autoptr (GError) local = NULL;
@@ -201,7 +202,7 @@ inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **a
           TRUE };
   g_autoptr (RrunTemplate) tmpl = NULL;
   g_autoptr (RrunStore) store = NULL;
-  g_autoptr (JsonBuilder) all = json_builder_new ();
+  g_autoptr (RrunJsonBuilder) all = rrun_json_builder_new ();
   g_autoptr (GError) last = NULL;
   gboolean help;
 
@@ -227,11 +228,11 @@ inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **a
       g_prefix_error (error, "invalid --format \"%s\": ", format);
       return FALSE;
     }
-  json_builder_begin_array (all);
+  rrun_json_builder_begin_array (all);
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GError) local = NULL;
-      g_autoptr (JsonNode) node = find_object (g, &store, argv[i], type, &local);
+      g_autoptr (RrunJson) node = find_object (g, &store, argv[i], type, &local);
 
       if (node == NULL)
         {
@@ -244,7 +245,7 @@ inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **a
         }
       if (tmpl == NULL)
         {
-          json_builder_add_value (all, g_steal_pointer (&node));
+          rrun_json_builder_add_value (all, g_steal_pointer (&node));
           continue;
         }
       {
@@ -258,9 +259,9 @@ inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **a
         printf ("%s\n", text);
       }
     }
-  json_builder_end_array (all);
+  rrun_json_builder_end_array (all);
   if (tmpl == NULL)
-    rrun_cli_print_json (all);
+    rrun_cli_print_json_builder (all);
   if (last)
     {
       g_propagate_error (error, g_steal_pointer (&last));

@@ -1,7 +1,6 @@
 #include "storage/image-info.h"
 #include "error.h"
 #include "storage/names.h"
-#include "util/json.h"
 
 #include <string.h>
 
@@ -14,99 +13,136 @@ corrupt (GError **error, const char *path, const char *field, const char *expect
   return FALSE;
 }
 
-/* The config blob as a JSON object. */
+/* The config blob, a JSON object. */
 static gboolean
-load_config (const RrunImage *image, JsonParser **out_parser, JsonObject **out_root, GError **error)
+load_config (const RrunImage *image, RrunJson **out_root, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *text = NULL;
+  gsize len;
   g_autoptr (GError) local = NULL;
-  JsonNode *root;
+  g_autoptr (RrunJson) root = NULL;
 
   if (image->config_path == NULL)
     return rrun_throw (error, RRUN_ERROR_FAILED, "image %.12s has no config file", image->id);
-  if (!json_parser_load_from_file (parser, image->config_path, &local))
+  if (!g_file_get_contents (image->config_path, &text, &len, &local)
+      || (root = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read image config \"%s\": %s",
                        image->config_path, local->message);
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (rrun_json_type (root) != RRUN_JSON_OBJECT)
     return corrupt (error, image->config_path, "the file", "a JSON object");
-  *out_root = json_node_get_object (root);
-  *out_parser = g_steal_pointer (&parser);
+  *out_root = g_steal_pointer (&root);
   return TRUE;
+}
+
+static const char *
+type_name (RrunJsonType type)
+{
+  switch (type)
+    {
+    case RRUN_JSON_OBJECT:
+      return "an object";
+    case RRUN_JSON_ARRAY:
+      return "an array";
+    case RRUN_JSON_BOOL:
+      return "a boolean";
+    default:
+      return "a string";
+    }
 }
 
 /* An optional member: NULL when absent or null; of the JSON type wanted, else an error. */
 static gboolean
-optional_member (JsonObject *o, const char *name, JsonNodeType type, GType value_type,
-                 const char *path, JsonNode **out, GError **error)
+optional_member (const RrunJson *o, const char *name, RrunJsonType type, const char *path,
+                 const RrunJson **out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, name);
+  const RrunJson *n = rrun_json_member (o, name);
 
   *out = NULL;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+  if (n == NULL || rrun_json_type (n) == RRUN_JSON_NULL)
     return TRUE;
-  if (json_node_get_node_type (n) != type
-      || (type == JSON_NODE_VALUE && json_node_get_value_type (n) != value_type))
-    return corrupt (error, path, name,
-                    type == JSON_NODE_OBJECT       ? "an object"
-                    : type == JSON_NODE_ARRAY      ? "an array"
-                    : value_type == G_TYPE_BOOLEAN ? "a boolean"
-                                                   : "a string");
+  if (rrun_json_type (n) != type)
+    return corrupt (error, path, name, type_name (type));
   *out = n;
   return TRUE;
 }
 
 static const char *
-string_or (JsonNode *n, const char *fallback)
+string_or (const RrunJson *n, const char *fallback)
 {
-  return n ? json_node_get_string (n) : fallback;
+  return n ? rrun_json_string (n) : fallback;
 }
 
-/* A copy of node, or an empty array or object of the type inspect always shows. */
+/* A copy of v with each member name once, the last value in the first one's place: a
+   config may name a member twice (the last counts, as for Go's encoding/json), and
+   inspect shows each once, as json-glib did. */
+static RrunJson *
+copy_unique (const RrunJson *v)
+{
+  RrunJson *c;
+
+  switch (rrun_json_type (v))
+    {
+    case RRUN_JSON_ARRAY:
+      c = rrun_json_new_array ();
+      for (guint i = 0; i < rrun_json_size (v); i++)
+        rrun_json_array_add (c, copy_unique (rrun_json_element (v, i)));
+      return c;
+    case RRUN_JSON_OBJECT:
+      c = rrun_json_new_object ();
+      for (guint i = 0; i < rrun_json_size (v); i++)
+        rrun_json_object_set (c, rrun_json_member_name (v, i),
+                              copy_unique (rrun_json_element (v, i)));
+      return c;
+    default:
+      return rrun_json_copy (v);
+    }
+}
+
+/* A copy of v; for a NULL v, an empty value of type empty: inspect shows missing Labels
+   as null, but Config, Layers and History always as an object or array. */
 static void
-add_or_empty (JsonBuilder *b, const char *name, JsonNode *node, JsonNodeType empty)
+add_copy (RrunJsonBuilder *b, const char *name, const RrunJson *v, RrunJsonType empty)
 {
-  json_builder_set_member_name (b, name);
-  if (node)
-    json_builder_add_value (b, json_node_copy (node));
-  else if (empty == JSON_NODE_ARRAY)
-    json_builder_end_array (json_builder_begin_array (b));
+  RrunJson *value;
+
+  if (v)
+    value = copy_unique (v);
+  else if (empty == RRUN_JSON_ARRAY)
+    value = rrun_json_new_array ();
+  else if (empty == RRUN_JSON_OBJECT)
+    value = rrun_json_new_object ();
   else
-    json_builder_end_object (json_builder_begin_object (b));
+    value = rrun_json_new_null ();
+  rrun_json_builder_set_member_name (b, name);
+  rrun_json_builder_add_value (b, value);
 }
 
-JsonNode *
+RrunJson *
 rrun_image_info_inspect (const RrunImage *image, GError **error)
 {
-  g_autoptr (JsonParser) parser = NULL;
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (RrunJson) cfg = NULL;
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autoptr (GPtrArray) repo_digests = g_ptr_array_new_with_free_func (g_free);
-  JsonObject *cfg;
-  JsonNode *created, *config, *author, *comment, *version, *variant, *rootfs, *history;
-  JsonNode *labels = NULL, *user = NULL, *diff_ids = NULL;
+  const RrunJson *created, *config, *author, *comment, *version, *variant, *rootfs, *history;
+  const RrunJson *labels = NULL, *user = NULL, *diff_ids = NULL;
   const char *path = image->config_path;
 
-  if (!load_config (image, &parser, &cfg, error))
+  if (!load_config (image, &cfg, error))
     return NULL;
-  if (!optional_member (cfg, "created", JSON_NODE_VALUE, G_TYPE_STRING, path, &created, error)
-      || !optional_member (cfg, "config", JSON_NODE_OBJECT, 0, path, &config, error)
-      || !optional_member (cfg, "author", JSON_NODE_VALUE, G_TYPE_STRING, path, &author, error)
-      || !optional_member (cfg, "comment", JSON_NODE_VALUE, G_TYPE_STRING, path, &comment, error)
-      || !optional_member (cfg, "docker_version", JSON_NODE_VALUE, G_TYPE_STRING, path, &version,
-                           error)
-      || !optional_member (cfg, "variant", JSON_NODE_VALUE, G_TYPE_STRING, path, &variant, error)
-      || !optional_member (cfg, "rootfs", JSON_NODE_OBJECT, 0, path, &rootfs, error)
-      || !optional_member (cfg, "history", JSON_NODE_ARRAY, 0, path, &history, error))
+  if (!optional_member (cfg, "created", RRUN_JSON_STRING, path, &created, error)
+      || !optional_member (cfg, "config", RRUN_JSON_OBJECT, path, &config, error)
+      || !optional_member (cfg, "author", RRUN_JSON_STRING, path, &author, error)
+      || !optional_member (cfg, "comment", RRUN_JSON_STRING, path, &comment, error)
+      || !optional_member (cfg, "docker_version", RRUN_JSON_STRING, path, &version, error)
+      || !optional_member (cfg, "variant", RRUN_JSON_STRING, path, &variant, error)
+      || !optional_member (cfg, "rootfs", RRUN_JSON_OBJECT, path, &rootfs, error)
+      || !optional_member (cfg, "history", RRUN_JSON_ARRAY, path, &history, error))
     return NULL;
   if (config
-      && (!optional_member (json_node_get_object (config), "Labels", JSON_NODE_OBJECT, 0, path,
-                            &labels, error)
-          || !optional_member (json_node_get_object (config), "User", JSON_NODE_VALUE,
-                               G_TYPE_STRING, path, &user, error)))
+      && (!optional_member (config, "Labels", RRUN_JSON_OBJECT, path, &labels, error)
+          || !optional_member (config, "User", RRUN_JSON_STRING, path, &user, error)))
     return NULL;
-  if (rootfs
-      && !optional_member (json_node_get_object (rootfs), "diff_ids", JSON_NODE_ARRAY, 0, path,
-                           &diff_ids, error))
+  if (rootfs && !optional_member (rootfs, "diff_ids", RRUN_JSON_ARRAY, path, &diff_ids, error))
     return NULL;
   /* repository@digest for each repository the image is named in, as podman. */
   for (guint i = 0; image->digest && image->names[i]; i++)
@@ -121,32 +157,33 @@ rrun_image_info_inspect (const RrunImage *image, GError **error)
     }
   g_ptr_array_add (repo_digests, NULL);
 
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "Id", image->id);
-  rrun_json_add_string (b, "Digest", image->digest ? image->digest : "");
-  rrun_json_add_strv (b, "RepoTags", (const char *const *)image->names);
-  rrun_json_add_strv (b, "RepoDigests", (const char *const *)repo_digests->pdata);
-  rrun_json_add_string (b, "Created", string_or (created, NULL));
-  add_or_empty (b, "Config", config, JSON_NODE_OBJECT);
-  rrun_json_add_string (b, "Version", string_or (version, ""));
-  rrun_json_add_string (b, "Author", string_or (author, ""));
-  rrun_json_add_string (b, "Comment", string_or (comment, ""));
-  rrun_json_add_string (b, "Architecture", image->architecture ? image->architecture : "");
-  rrun_json_add_string (b, "Os", image->os ? image->os : "");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "Id", image->id);
+  rrun_json_builder_member_string (b, "Digest", image->digest ? image->digest : "");
+  rrun_json_builder_member_strv (b, "RepoTags", (const char *const *)image->names);
+  rrun_json_builder_member_strv (b, "RepoDigests", (const char *const *)repo_digests->pdata);
+  rrun_json_builder_member_string (b, "Created", string_or (created, NULL));
+  add_copy (b, "Config", config, RRUN_JSON_OBJECT);
+  rrun_json_builder_member_string (b, "Version", string_or (version, ""));
+  rrun_json_builder_member_string (b, "Author", string_or (author, ""));
+  rrun_json_builder_member_string (b, "Comment", string_or (comment, ""));
+  rrun_json_builder_member_string (b, "Architecture",
+                                   image->architecture ? image->architecture : "");
+  rrun_json_builder_member_string (b, "Os", image->os ? image->os : "");
   if (variant)
-    rrun_json_add_string (b, "Variant", json_node_get_string (variant));
-  rrun_json_add_int (b, "Size", (gint64)image->size);
-  rrun_json_add_int (b, "VirtualSize", (gint64)image->size);
-  rrun_json_add_node (b, "Labels", labels);
-  rrun_json_add_string (b, "User", string_or (user, ""));
-  json_builder_set_member_name (b, "RootFS");
-  json_builder_begin_object (b);
-  rrun_json_add_string (b, "Type", "layers");
-  add_or_empty (b, "Layers", diff_ids, JSON_NODE_ARRAY);
-  json_builder_end_object (b);
-  add_or_empty (b, "History", history, JSON_NODE_ARRAY);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+    rrun_json_builder_member_string (b, "Variant", rrun_json_string (variant));
+  rrun_json_builder_member_int (b, "Size", (gint64)image->size);
+  rrun_json_builder_member_int (b, "VirtualSize", (gint64)image->size);
+  add_copy (b, "Labels", labels, RRUN_JSON_NULL);
+  rrun_json_builder_member_string (b, "User", string_or (user, ""));
+  rrun_json_builder_set_member_name (b, "RootFS");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "Type", "layers");
+  add_copy (b, "Layers", diff_ids, RRUN_JSON_ARRAY);
+  rrun_json_builder_end_object (b);
+  add_copy (b, "History", history, RRUN_JSON_ARRAY);
+  rrun_json_builder_end_object (b);
+  return rrun_json_builder_get_root (b);
 }
 
 void
@@ -167,37 +204,33 @@ parse_time (const char *text)
 gboolean
 rrun_image_info_history (const RrunImage *image, GArray **out_entries, GError **error)
 {
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (RrunJson) cfg = NULL;
   g_autoptr (GArray) entries = g_array_new (FALSE, TRUE, sizeof (RrunHistoryEntry));
   const char *path = image->config_path;
-  JsonObject *cfg;
-  JsonNode *history;
+  const RrunJson *history;
   guint layer = 0;
 
   g_array_set_clear_func (entries, (GDestroyNotify)rrun_history_entry_clear);
-  if (!load_config (image, &parser, &cfg, error)
-      || !optional_member (cfg, "history", JSON_NODE_ARRAY, 0, path, &history, error))
+  if (!load_config (image, &cfg, error)
+      || !optional_member (cfg, "history", RRUN_JSON_ARRAY, path, &history, error))
     return FALSE;
-  for (guint i = 0; history && i < json_array_get_length (json_node_get_array (history)); i++)
+  for (guint i = 0; history && i < rrun_json_size (history); i++)
     {
-      JsonNode *item = json_array_get_element (json_node_get_array (history), i);
-      JsonNode *created, *by, *comment, *empty;
+      const RrunJson *item = rrun_json_element (history, i);
+      const RrunJson *created, *by, *comment, *empty;
       RrunHistoryEntry e = { 0 };
-      JsonObject *o;
 
-      if (!JSON_NODE_HOLDS_OBJECT (item))
+      if (rrun_json_type (item) != RRUN_JSON_OBJECT)
         return corrupt (error, path, "history", "an array of objects");
-      o = json_node_get_object (item);
-      if (!optional_member (o, "created", JSON_NODE_VALUE, G_TYPE_STRING, path, &created, error)
-          || !optional_member (o, "created_by", JSON_NODE_VALUE, G_TYPE_STRING, path, &by, error)
-          || !optional_member (o, "comment", JSON_NODE_VALUE, G_TYPE_STRING, path, &comment, error)
-          || !optional_member (o, "empty_layer", JSON_NODE_VALUE, G_TYPE_BOOLEAN, path, &empty,
-                               error))
+      if (!optional_member (item, "created", RRUN_JSON_STRING, path, &created, error)
+          || !optional_member (item, "created_by", RRUN_JSON_STRING, path, &by, error)
+          || !optional_member (item, "comment", RRUN_JSON_STRING, path, &comment, error)
+          || !optional_member (item, "empty_layer", RRUN_JSON_BOOL, path, &empty, error))
         return FALSE;
       e.created = parse_time (string_or (created, NULL));
       e.created_by = g_strdup (string_or (by, ""));
       e.comment = g_strdup (string_or (comment, ""));
-      e.empty_layer = empty && json_node_get_boolean (empty);
+      e.empty_layer = empty && rrun_json_int (empty);
       /* Each step that made a layer owns the next layer, bottom first. */
       if (!e.empty_layer && layer < image->layer_sizes->len)
         e.size = g_array_index (image->layer_sizes, guint64, layer++);

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
 
 #include "storage/image.h"
+#include "util/json-value.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +12,7 @@ G_BEGIN_DECLS
    Config, Version, Author, Comment, Architecture, Os, Variant, Size, VirtualSize, Labels,
    User, RootFS {Type, Layers (diff ids)}, History. A config that does not check out is
    RRUN_ERROR_CORRUPT naming the field. */
-JsonNode *rrun_image_info_inspect (const RrunImage *image, GError **error);
+RrunJson *rrun_image_info_inspect (const RrunImage *image, GError **error);
 
 typedef struct
 {

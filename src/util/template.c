@@ -1,8 +1,8 @@
 /* The --format template subset: see template.h. Parsed into a flat list of pieces
-   (text, or an action that is a pipeline of commands), then applied to a JsonNode. */
+   (text, or an action that is a pipeline of commands), then applied to a RrunJson. */
 #include "util/template.h"
 #include "error.h"
-#include "util/json.h"
+#include "util/json-value.h"
 
 #include <string.h>
 
@@ -303,132 +303,194 @@ rrun_template_new (const char *text, GError **error)
 
 /* ---- applying ---------------------------------------------------------------------- */
 
+/* A value met while applying: a part of the data (borrowed: the data outlives the render),
+   or one made here (a string, a number), which owned holds. node NULL is a missing member,
+   which Go prints as <no value>. */
+typedef struct
+{
+  const RrunJson *node;
+  RrunJson *owned;
+} Value;
+
+static void
+value_clear (Value *v)
+{
+  g_clear_pointer (&v->owned, rrun_json_free);
+  v->node = NULL;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Value, value_clear)
+
+static Value
+value_borrow (const RrunJson *node)
+{
+  return (Value){ node, NULL };
+}
+
+static Value
+value_take (RrunJson *node)
+{
+  return (Value){ node, node };
+}
+
+static Value
+value_string (const char *s)
+{
+  return value_take (rrun_json_new_string (s));
+}
+
+static gboolean
+holds (const RrunJson *node, RrunJsonType type)
+{
+  return node != NULL && rrun_json_type (node) == type;
+}
+
+/* Whether member i of object o is the last of its name: the one a Go map decoded from o
+   (and rrun_json_member) holds. */
+static gboolean
+member_is_last (const RrunJson *o, guint i)
+{
+  const char *name = rrun_json_member_name (o, i);
+
+  for (guint j = i + 1; j < rrun_json_size (o); j++)
+    if (strcmp (rrun_json_member_name (o, j), name) == 0)
+      return FALSE;
+  return TRUE;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The member names of o, each once, sorted: Go's order for printing a map. */
+static GPtrArray *
+sorted_names (const RrunJson *o)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (guint i = 0; i < rrun_json_size (o); i++)
+    if (member_is_last (o, i))
+      g_ptr_array_add (names, (gpointer)rrun_json_member_name (o, i));
+  g_ptr_array_sort (names, compare_names);
+  return names;
+}
+
+static guint
+unique_size (const RrunJson *o)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < rrun_json_size (o); i++)
+    n += member_is_last (o, i);
+  return n;
+}
+
+/* Go prints whole numbers below 1e21 without an exponent. */
+static void
+append_number (GString *out, double d)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (d == (double)(gint64)d && d < 1e18 && d > -1e18)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64)d);
+  else
+    g_string_append (out, g_ascii_dtostr (buf, sizeof buf, d));
+}
+
 /* Go's %v of a decoded JSON value. NULL is a missing member. */
 static void
-append_value (GString *out, JsonNode *node)
+append_value (GString *out, const RrunJson *node)
 {
   if (node == NULL)
     {
       g_string_append (out, "<no value>");
       return;
     }
-  switch (json_node_get_node_type (node))
+  switch (rrun_json_type (node))
     {
-    case JSON_NODE_NULL:
+    case RRUN_JSON_NULL:
       g_string_append (out, "<nil>");
-      return;
-    case JSON_NODE_ARRAY:
+      break;
+    case RRUN_JSON_ARRAY:
+      g_string_append_c (out, '[');
+      for (guint i = 0; i < rrun_json_size (node); i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ' ');
+          append_value (out, rrun_json_element (node, i));
+        }
+      g_string_append_c (out, ']');
+      break;
+    case RRUN_JSON_OBJECT:
       {
-        JsonArray *a = json_node_get_array (node);
+        g_autoptr (GPtrArray) names = sorted_names (node);
 
-        g_string_append_c (out, '[');
-        for (guint i = 0; i < json_array_get_length (a); i++)
+        g_string_append (out, "map[");
+        for (guint i = 0; i < names->len; i++)
           {
             if (i > 0)
               g_string_append_c (out, ' ');
-            append_value (out, json_array_get_element (a, i));
+            g_string_append_printf (out, "%s:", (const char *)names->pdata[i]);
+            append_value (out, rrun_json_member (node, names->pdata[i]));
           }
         g_string_append_c (out, ']');
-        return;
-      }
-    case JSON_NODE_OBJECT:
-      {
-        JsonObject *o = json_node_get_object (node);
-        g_autoptr (GList) keys = json_object_get_members (o);
-
-        keys = g_list_sort (keys, (GCompareFunc)strcmp);
-        g_string_append (out, "map[");
-        for (GList *l = keys; l; l = l->next)
-          {
-            if (l != keys)
-              g_string_append_c (out, ' ');
-            g_string_append_printf (out, "%s:", (const char *)l->data);
-            append_value (out, json_object_get_member (o, l->data));
-          }
-        g_string_append_c (out, ']');
-        return;
-      }
-    case JSON_NODE_VALUE:
-    default:
-      break;
-    }
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_STRING:
-      g_string_append (out, json_node_get_string (node));
-      break;
-    case G_TYPE_BOOLEAN:
-      g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
-      break;
-    case G_TYPE_INT64:
-      g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
-      break;
-    case G_TYPE_DOUBLE:
-      {
-        char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        double d = json_node_get_double (node);
-
-        /* Go prints whole numbers below 1e21 without an exponent. */
-        if (d == (double)(gint64)d && d < 1e18 && d > -1e18)
-          g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64)d);
-        else
-          g_string_append (out, g_ascii_dtostr (buf, sizeof buf, d));
         break;
       }
+    case RRUN_JSON_STRING:
+      g_string_append (out, rrun_json_string (node));
+      break;
+    case RRUN_JSON_BOOL:
+      g_string_append (out, rrun_json_int (node) ? "true" : "false");
+      break;
+    case RRUN_JSON_INT:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, rrun_json_int (node));
+      break;
+    case RRUN_JSON_NUMBER:
+      append_number (out, rrun_json_number (node));
+      break;
     default:
       g_string_append (out, "<nil>");
     }
 }
 
 static const char *
-kind_name (JsonNode *node)
+kind_name (const RrunJson *node)
 {
   if (node == NULL)
     return "no value";
-  switch (json_node_get_node_type (node))
+  switch (rrun_json_type (node))
     {
-    case JSON_NODE_NULL:
+    case RRUN_JSON_NULL:
       return "null";
-    case JSON_NODE_ARRAY:
+    case RRUN_JSON_ARRAY:
       return "a list";
-    case JSON_NODE_OBJECT:
+    case RRUN_JSON_OBJECT:
       return "an object";
-    default:
-      break;
-    }
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_STRING:
+    case RRUN_JSON_STRING:
       return "a string";
-    case G_TYPE_BOOLEAN:
+    case RRUN_JSON_BOOL:
       return "a boolean";
     default:
       return "a number";
     }
 }
 
-static JsonNode *
-string_node (const char *s)
-{
-  JsonNode *n = json_node_new (JSON_NODE_VALUE);
-  json_node_set_string (n, s);
-  return n;
-}
-
-/* The value of a field path: a new reference, or NULL (missing) with no error. */
+/* The value of a field path (borrowed from data), or a missing one with no error. */
 static gboolean
-eval_field (JsonNode *data, char **path, JsonNode **out, GError **error)
+eval_field (const RrunJson *data, char **path, Value *out, GError **error)
 {
-  JsonNode *cur = data;
+  const RrunJson *cur = data;
 
   for (guint i = 0; path[i]; i++)
     {
-      if (cur == NULL || JSON_NODE_HOLDS_NULL (cur))
+      if (cur == NULL || holds (cur, RRUN_JSON_NULL))
         {
           cur = NULL; /* Go: a nil map gives <no value> for any key */
           break;
         }
-      if (!JSON_NODE_HOLDS_OBJECT (cur))
+      if (!holds (cur, RRUN_JSON_OBJECT))
         {
           g_autofree char *so_far = g_strjoinv (".", path);
           rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
@@ -436,134 +498,169 @@ eval_field (JsonNode *data, char **path, JsonNode **out, GError **error)
                       kind_name (cur));
           return FALSE;
         }
-      cur = json_object_get_member (json_node_get_object (cur), path[i]);
+      cur = rrun_json_member (cur, path[i]);
     }
-  *out = cur ? json_node_ref (cur) : NULL;
+  *out = value_borrow (cur);
+  return TRUE;
+}
+
+/* A copy of v with each member name once, the last value in the first one's place: what
+   Go (and json-glib) made of an object that names a member twice. */
+static RrunJson *
+copy_unique (const RrunJson *v)
+{
+  RrunJson *c;
+
+  switch (rrun_json_type (v))
+    {
+    case RRUN_JSON_ARRAY:
+      c = rrun_json_new_array ();
+      for (guint i = 0; i < rrun_json_size (v); i++)
+        rrun_json_array_add (c, copy_unique (rrun_json_element (v, i)));
+      return c;
+    case RRUN_JSON_OBJECT:
+      c = rrun_json_new_object ();
+      for (guint i = 0; i < rrun_json_size (v); i++)
+        rrun_json_object_set (c, rrun_json_member_name (v, i),
+                              copy_unique (rrun_json_element (v, i)));
+      return c;
+    default:
+      return rrun_json_copy (v);
+    }
+}
+
+static gboolean
+func_json (const Value *v, Value *out)
+{
+  g_autoptr (RrunJson) unique = v->node ? copy_unique (v->node) : rrun_json_new_null ();
+  g_autofree char *text = rrun_json_value_to_text (unique, FALSE);
+
+  *out = value_string (text);
   return TRUE;
 }
 
 static gboolean
-call_func (const char *name, GPtrArray *vals, JsonNode **out, GError **error)
+func_len (const Value *v, Value *out, GError **error)
 {
-  JsonNode *v = vals->pdata[0];
+  gint64 n;
 
-  if (strcmp (name, "json") == 0)
-    {
-      g_autoptr (JsonNode) null = json_node_new (JSON_NODE_NULL);
-      g_autofree char *text = rrun_json_to_text (v ? v : null, FALSE);
-      *out = string_node (text);
-      return TRUE;
-    }
-  if (strcmp (name, "upper") == 0 || strcmp (name, "lower") == 0 || strcmp (name, "len") == 0)
-    {
-      if (strcmp (name, "len") == 0)
-        {
-          gint64 n;
+  if (holds (v->node, RRUN_JSON_ARRAY))
+    n = rrun_json_size (v->node);
+  else if (holds (v->node, RRUN_JSON_OBJECT))
+    n = unique_size (v->node);
+  else if (holds (v->node, RRUN_JSON_STRING))
+    n = (gint64)strlen (rrun_json_string (v->node));
+  else
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "template function len takes a list, object or string, "
+                       "not %s",
+                       kind_name (v->node));
+  *out = value_take (rrun_json_new_int (n));
+  return TRUE;
+}
 
-          if (v && JSON_NODE_HOLDS_ARRAY (v))
-            n = json_array_get_length (json_node_get_array (v));
-          else if (v && JSON_NODE_HOLDS_OBJECT (v))
-            n = json_object_get_size (json_node_get_object (v));
-          else if (v && JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING)
-            n = (gint64)strlen (json_node_get_string (v));
-          else
-            return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                               "template function len takes a list, object or string, "
-                               "not %s",
-                               kind_name (v));
-          *out = json_node_new (JSON_NODE_VALUE);
-          json_node_set_int (*out, n);
-          return TRUE;
-        }
-      {
-        g_autoptr (GString) s = g_string_new (NULL);
-        g_autofree char *conv = NULL;
+/* upper and lower: of the value as printed. */
+static gboolean
+func_case (gboolean upper, const Value *v, Value *out)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  g_autofree char *conv = NULL;
 
-        append_value (s, v);
-        conv = name[0] == 'u' ? g_utf8_strup (s->str, -1) : g_utf8_strdown (s->str, -1);
-        *out = string_node (conv);
-        return TRUE;
-      }
-    }
-  if (strcmp (name, "join") == 0)
-    {
-      JsonNode *sep = vals->pdata[1];
-      g_autoptr (GString) s = g_string_new (NULL);
-      JsonArray *a;
-
-      if (v && JSON_NODE_HOLDS_NULL (v))
-        {
-          *out = string_node ("");
-          return TRUE;
-        }
-      if (v == NULL || !JSON_NODE_HOLDS_ARRAY (v))
-        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                           "template function join takes a list, not %s", kind_name (v));
-      if (sep == NULL || !JSON_NODE_HOLDS_VALUE (sep)
-          || json_node_get_value_type (sep) != G_TYPE_STRING)
-        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                           "the separator of template function join must be a string");
-      a = json_node_get_array (v);
-      for (guint i = 0; i < json_array_get_length (a); i++)
-        {
-          if (i > 0)
-            g_string_append (s, json_node_get_string (sep));
-          append_value (s, json_array_get_element (a, i));
-        }
-      *out = string_node (s->str);
-      return TRUE;
-    }
-  /* index X K1 K2 ...: objects by string key, lists by number. */
-  {
-    JsonNode *cur = v;
-
-    for (guint i = 1; i < vals->len; i++)
-      {
-        JsonNode *k = vals->pdata[i];
-
-        if (cur && JSON_NODE_HOLDS_OBJECT (cur) && k && JSON_NODE_HOLDS_VALUE (k)
-            && json_node_get_value_type (k) == G_TYPE_STRING)
-          cur = json_object_get_member (json_node_get_object (cur), json_node_get_string (k));
-        else if (cur && JSON_NODE_HOLDS_ARRAY (cur) && k && JSON_NODE_HOLDS_VALUE (k)
-                 && json_node_get_value_type (k) == G_TYPE_INT64)
-          {
-            JsonArray *a = json_node_get_array (cur);
-            gint64 n = json_node_get_int (k);
-
-            if (n < 0 || n >= (gint64)json_array_get_length (a))
-              return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                                 "index %" G_GINT64_FORMAT
-                                 " is out of range (the list has %u items)",
-                                 n, json_array_get_length (a));
-            cur = json_array_get_element (a, (guint)n);
-          }
-        else if (cur == NULL || JSON_NODE_HOLDS_NULL (cur))
-          cur = NULL;
-        else
-          return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                             "template function index cannot index %s with %s", kind_name (cur),
-                             kind_name (k));
-        if (cur == NULL)
-          break;
-      }
-    *out = cur ? json_node_ref (cur) : NULL;
-    return TRUE;
-  }
+  append_value (s, v->node);
+  conv = upper ? g_utf8_strup (s->str, -1) : g_utf8_strdown (s->str, -1);
+  *out = value_string (conv);
+  return TRUE;
 }
 
 static gboolean
-eval_arg (const Arg *a, JsonNode *data, JsonNode **out, GError **error)
+func_join (const Value *v, const Value *sep, Value *out, GError **error)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+
+  if (holds (v->node, RRUN_JSON_NULL))
+    {
+      *out = value_string ("");
+      return TRUE;
+    }
+  if (!holds (v->node, RRUN_JSON_ARRAY))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "template function join takes a list, not %s", kind_name (v->node));
+  if (!holds (sep->node, RRUN_JSON_STRING))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "the separator of template function join must be a string");
+  for (guint i = 0; i < rrun_json_size (v->node); i++)
+    {
+      if (i > 0)
+        g_string_append (s, rrun_json_string (sep->node));
+      append_value (s, rrun_json_element (v->node, i));
+    }
+  *out = value_string (s->str);
+  return TRUE;
+}
+
+/* index X K1 K2 ...: objects by string key, lists by number. */
+static gboolean
+func_index (GArray *vals, Value *out, GError **error)
+{
+  const Value *x = &g_array_index (vals, Value, 0);
+  const RrunJson *cur = x->node;
+
+  for (guint i = 1; i < vals->len && cur != NULL; i++)
+    {
+      const RrunJson *k = g_array_index (vals, Value, i).node;
+
+      if (holds (cur, RRUN_JSON_OBJECT) && holds (k, RRUN_JSON_STRING))
+        cur = rrun_json_member (cur, rrun_json_string (k));
+      else if (holds (cur, RRUN_JSON_ARRAY) && holds (k, RRUN_JSON_INT))
+        {
+          gint64 n = rrun_json_int (k);
+
+          if (n < 0 || n >= (gint64)rrun_json_size (cur))
+            return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                               "index %" G_GINT64_FORMAT " is out of range (the list has %u items)",
+                               n, rrun_json_size (cur));
+          cur = rrun_json_element (cur, (guint)n);
+        }
+      else if (cur == NULL || holds (cur, RRUN_JSON_NULL))
+        cur = NULL;
+      else
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "template function index cannot index %s with %s", kind_name (cur),
+                           kind_name (k));
+    }
+  /* A part of a value made here must outlive that value (freed with vals). */
+  *out = x->owned && cur ? value_take (rrun_json_copy (cur)) : value_borrow (cur);
+  return TRUE;
+}
+
+static gboolean
+call_func (const char *name, GArray *vals, Value *out, GError **error)
+{
+  const Value *v = &g_array_index (vals, Value, 0);
+
+  if (strcmp (name, "json") == 0)
+    return func_json (v, out);
+  if (strcmp (name, "len") == 0)
+    return func_len (v, out, error);
+  if (strcmp (name, "upper") == 0 || strcmp (name, "lower") == 0)
+    return func_case (name[0] == 'u', v, out);
+  if (strcmp (name, "join") == 0)
+    return func_join (v, &g_array_index (vals, Value, 1), out, error);
+  return func_index (vals, out, error);
+}
+
+static gboolean
+eval_arg (const Arg *a, const RrunJson *data, Value *out, GError **error)
 {
   switch (a->kind)
     {
     case ARG_FIELD:
       return eval_field (data, a->path, out, error);
     case ARG_STRING:
-      *out = string_node (a->text);
+      *out = value_string (a->text);
       return TRUE;
     case ARG_NUMBER:
-      *out = json_node_new (JSON_NODE_VALUE);
-      json_node_set_int (*out, a->number);
+      *out = value_take (rrun_json_new_int (a->number));
       return TRUE;
     case ARG_FUNC:
     default:
@@ -571,26 +668,20 @@ eval_arg (const Arg *a, JsonNode *data, JsonNode **out, GError **error)
     }
 }
 
-static void
-node_unref0 (gpointer p)
-{
-  if (p)
-    json_node_unref (p);
-}
-
 static gboolean
-eval_action (const Piece *piece, JsonNode *data, JsonNode **out, GError **error)
+eval_action (const Piece *piece, const RrunJson *data, Value *out, GError **error)
 {
-  g_autoptr (JsonNode) prev = NULL;
+  g_auto (Value) prev = { 0 };
   gboolean have_prev = FALSE;
 
   for (guint c = 0; c < piece->commands->len; c++)
     {
       GArray *args = piece->commands->pdata[c];
       const Arg *first = &g_array_index (args, Arg, 0);
-      g_autoptr (GPtrArray) vals = g_ptr_array_new_with_free_func (node_unref0);
-      JsonNode *result = NULL;
+      g_autoptr (GArray) vals = g_array_new (FALSE, TRUE, sizeof (Value));
+      Value result = { 0 };
 
+      g_array_set_clear_func (vals, (GDestroyNotify)value_clear);
       if (first->kind != ARG_FUNC)
         {
           if (!eval_arg (first, data, &result, error))
@@ -600,33 +691,37 @@ eval_action (const Piece *piece, JsonNode *data, JsonNode **out, GError **error)
         {
           for (guint i = 1; i < args->len; i++)
             {
-              JsonNode *v = NULL;
+              Value v = { 0 };
               if (!eval_arg (&g_array_index (args, Arg, i), data, &v, error))
                 return FALSE;
-              g_ptr_array_add (vals, v);
+              g_array_append_val (vals, v);
             }
           if (have_prev)
-            g_ptr_array_add (vals, g_steal_pointer (&prev));
+            {
+              g_array_append_val (vals, prev);
+              prev = (Value){ 0 }; /* vals has it now */
+            }
           if (!call_func (first->text, vals, &result, error))
             return FALSE;
         }
-      g_clear_pointer (&prev, json_node_unref);
+      value_clear (&prev);
       prev = result;
       have_prev = TRUE;
     }
-  *out = g_steal_pointer (&prev);
+  *out = prev;
+  prev = (Value){ 0 };
   return TRUE;
 }
 
 char *
-rrun_template_render (const RrunTemplate *t, JsonNode *data, GError **error)
+rrun_template_render (const RrunTemplate *t, const RrunJson *data, GError **error)
 {
   g_autoptr (GString) out = g_string_new (NULL);
 
   for (guint i = 0; i < t->pieces->len; i++)
     {
       const Piece *piece = t->pieces->pdata[i];
-      g_autoptr (JsonNode) v = NULL;
+      g_auto (Value) v = { 0 };
 
       if (piece->text)
         {
@@ -635,7 +730,7 @@ rrun_template_render (const RrunTemplate *t, JsonNode *data, GError **error)
         }
       if (!eval_action (piece, data, &v, error))
         return NULL;
-      append_value (out, v);
+      append_value (out, v.node);
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

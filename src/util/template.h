@@ -15,11 +15,12 @@
 
    Everything else (range, if, with, variables, templates, comments) is refused when the
    template is parsed, so nothing is printed before the error. Nothing here runs code or
-   reads files: the only input is the JsonNode given. */
+   reads files: the only input is the JSON value given. An object that names a member
+   twice is read as Go reads it into a map: the last value counts. */
 #pragma once
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
+#include "util/json-value.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunTemplate, rrun_template_free)
 
 /* Apply t to data (no newline is added). A field of a value that is not an object, or a
    function given the wrong kind of value, is RRUN_ERROR_INVALID_ARGUMENT. */
-char *rrun_template_render (const RrunTemplate *t, JsonNode *data, GError **error);
+char *rrun_template_render (const RrunTemplate *t, const RrunJson *data, GError **error);
 
 G_END_DECLS

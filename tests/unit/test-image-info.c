@@ -113,30 +113,103 @@ test_inspect (void)
   g_autoptr (GError) error = NULL;
   char *dir;
   RrunImage *img = fake_image (config_text, &dir);
-  g_autoptr (JsonNode) node = rrun_image_info_inspect (img, &error);
-  JsonObject *o, *rootfs;
-  JsonArray *rd;
+  g_autoptr (RrunJson) o = rrun_image_info_inspect (img, &error);
+  const RrunJson *rootfs, *rd;
 
   g_assert_no_error (error);
-  o = json_node_get_object (node);
-  g_assert_cmpstr (json_object_get_string_member (o, "Id"), ==, img->id);
-  g_assert_cmpstr (json_object_get_string_member (o, "Digest"), ==, "sha256:feed");
-  g_assert_cmpstr (json_object_get_string_member (o, "Created"), ==, "2024-01-02T03:04:05Z");
-  g_assert_cmpstr (json_object_get_string_member (o, "Author"), ==, "me");
-  g_assert_cmpstr (json_object_get_string_member (o, "User"), ==, "1000");
-  g_assert_cmpint (json_object_get_int_member (o, "Size"), ==, 1020);
-  rd = json_object_get_array_member (o, "RepoDigests");
-  g_assert_cmpuint (json_array_get_length (rd), ==, 2); /* one per repository */
-  g_assert_cmpstr (json_array_get_string_element (rd, 0), ==, "localhost/a@sha256:feed");
-  g_assert_cmpstr (json_array_get_string_element (rd, 1), ==, "localhost/b@sha256:feed");
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "RepoTags")), ==, 3);
-  rootfs = json_object_get_object_member (o, "RootFS");
-  g_assert_cmpstr (
-      json_array_get_string_element (json_object_get_array_member (rootfs, "Layers"), 1), ==,
-      "sha256:d2");
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "History")), ==, 4);
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "Labels"), "a"),
-                   ==, "b");
+  g_assert_cmpint (rrun_json_type (o), ==, RRUN_JSON_OBJECT);
+  g_assert_cmpstr (rrun_json_member_string (o, "Id"), ==, img->id);
+  g_assert_cmpstr (rrun_json_member_string (o, "Digest"), ==, "sha256:feed");
+  g_assert_cmpstr (rrun_json_member_string (o, "Created"), ==, "2024-01-02T03:04:05Z");
+  g_assert_cmpstr (rrun_json_member_string (o, "Author"), ==, "me");
+  g_assert_cmpstr (rrun_json_member_string (o, "User"), ==, "1000");
+  g_assert_cmpint (rrun_json_int (rrun_json_member (o, "Size")), ==, 1020);
+  rd = rrun_json_member (o, "RepoDigests");
+  g_assert_cmpuint (rrun_json_size (rd), ==, 2); /* one per repository */
+  g_assert_cmpstr (rrun_json_string (rrun_json_element (rd, 0)), ==, "localhost/a@sha256:feed");
+  g_assert_cmpstr (rrun_json_string (rrun_json_element (rd, 1)), ==, "localhost/b@sha256:feed");
+  g_assert_cmpuint (rrun_json_size (rrun_json_member (o, "RepoTags")), ==, 3);
+  rootfs = rrun_json_member (o, "RootFS");
+  g_assert_cmpstr (rrun_json_string (rrun_json_element (rrun_json_member (rootfs, "Layers"), 1)),
+                   ==, "sha256:d2");
+  g_assert_cmpuint (rrun_json_size (rrun_json_member (o, "History")), ==, 4);
+  g_assert_cmpstr (rrun_json_member_string (rrun_json_member (o, "Labels"), "a"), ==, "b");
+  cleanup (img, dir);
+}
+
+/* The object as text: members in podman's order, absent parts shown empty or null. */
+static void
+test_inspect_minimal (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir;
+  RrunImage *img = fake_image ("{\"architecture\":\"amd64\",\"os\":\"linux\"}", &dir);
+  g_autoptr (RrunJson) o = NULL;
+  g_autofree char *text = NULL;
+
+  g_strfreev (img->names);
+  img->names = g_strsplit ("localhost/a:1", ",", -1);
+  o = rrun_image_info_inspect (img, &error);
+  g_assert_no_error (error);
+  text = rrun_json_value_to_text (o, FALSE);
+  g_assert_cmpstr (text, ==,
+                   "{\"Id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+                   "\"Digest\":\"sha256:feed\",\"RepoTags\":[\"localhost/a:1\"],"
+                   "\"RepoDigests\":[\"localhost/a@sha256:feed\"],\"Created\":null,"
+                   "\"Config\":{},\"Version\":\"\",\"Author\":\"\",\"Comment\":\"\","
+                   "\"Architecture\":\"amd64\",\"Os\":\"linux\",\"Size\":1020,"
+                   "\"VirtualSize\":1020,\"Labels\":null,\"User\":\"\","
+                   "\"RootFS\":{\"Type\":\"layers\",\"Layers\":[]},\"History\":[]}");
+  cleanup (img, dir);
+}
+
+/* A config naming a member twice: the last value counts, and inspect shows the name once,
+   where it first came. */
+static void
+test_inspect_duplicate_names (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir;
+  RrunImage *img = fake_image ("{\"config\":{\"User\":\"1\",\"Env\":[],\"User\":\"2\","
+                               "\"Labels\":{\"a\":\"x\",\"a\":\"y\"}}}",
+                               &dir);
+  g_autoptr (RrunJson) o = rrun_image_info_inspect (img, &error);
+  g_autofree char *config = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (rrun_json_member_string (o, "User"), ==, "2");
+  config = rrun_json_value_to_text (rrun_json_member (o, "Config"), FALSE);
+  g_assert_cmpstr (config, ==, "{\"User\":\"2\",\"Env\":[],\"Labels\":{\"a\":\"y\"}}");
+  g_assert_cmpuint (rrun_json_size (rrun_json_member (o, "Labels")), ==, 1);
+  cleanup (img, dir);
+}
+
+static void
+test_inspect_mistyped (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir;
+  RrunImage *img = fake_image ("{\"config\":{\"Labels\":[]}}", &dir);
+  g_autoptr (RrunJson) o = rrun_image_info_inspect (img, &error);
+
+  g_assert_null (o);
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "Labels: expected an object"));
+  g_clear_error (&error);
+  cleanup (img, dir);
+
+  img = fake_image ("{\"config\":", &dir);
+  o = rrun_image_info_inspect (img, &error);
+  g_assert_null (o);
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (error->message, "cannot read image config"));
+  g_clear_error (&error);
+  cleanup (img, dir);
+
+  img = fake_image ("[]", &dir);
+  o = rrun_image_info_inspect (img, &error);
+  g_assert_null (o);
+  g_assert_nonnull (strstr (error->message, "the file: expected a JSON object"));
   cleanup (img, dir);
 }
 
@@ -148,5 +221,8 @@ main (int argc, char **argv)
   g_test_add_func ("/image-info/history-without-history", test_history_without_history);
   g_test_add_func ("/image-info/history-mistyped", test_history_mistyped);
   g_test_add_func ("/image-info/inspect", test_inspect);
+  g_test_add_func ("/image-info/inspect-minimal", test_inspect_minimal);
+  g_test_add_func ("/image-info/inspect-duplicate-names", test_inspect_duplicate_names);
+  g_test_add_func ("/image-info/inspect-mistyped", test_inspect_mistyped);
   return g_test_run ();
 }

@@ -11,16 +11,22 @@ static const char *data_text
       "\"Cmd\":null},\"Empty\":[]}";
 
 static char *
-render (const char *tmpl, GError **error)
+render_with (const char *text, const char *tmpl, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (RrunJson) data = rrun_json_parse (text, strlen (text), RRUN_JSON_DEFAULT, NULL);
   g_autoptr (RrunTemplate) t = NULL;
 
-  g_assert_true (json_parser_load_from_data (parser, data_text, -1, NULL));
+  g_assert_nonnull (data);
   t = rrun_template_new (tmpl, error);
   if (t == NULL)
     return NULL;
-  return rrun_template_render (t, json_parser_get_root (parser), error);
+  return rrun_template_render (t, data, error);
+}
+
+static char *
+render (const char *tmpl, GError **error)
+{
+  return render_with (data_text, tmpl, error);
 }
 
 static void
@@ -78,6 +84,43 @@ test_functions (void)
                              "{\"z\":\"last\",\"a\":\"first\"},\"Cmd\":null}");
 }
 
+/* Integers and other numbers as Go prints float64s decoded from JSON. */
+static void
+test_numbers (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out
+      = render_with ("{\"I\":-7,\"W\":2.0,\"F\":-0.25,\"E\":-1e21,\"L\":[1,2.5]}",
+                     "{{.I}} {{.W}} {{.F}} {{.E}} {{.L}} {{json .L}} {{index .L 0}}", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, "-7 2 -0.25 -1e+21 [1 2.5] [1,2.5] 1");
+}
+
+/* An object naming a member twice is a Go map: the last value, the name once. */
+static void
+test_duplicate_names (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out
+      = render_with ("{\"M\":{\"b\":1,\"a\":2,\"b\":3}}",
+                     "{{.M}} {{len .M}} {{.M.b}} {{index .M \"b\"}} {{json .}}", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, "map[a:2 b:3] 2 3 3 {\"M\":{\"b\":3,\"a\":2}}");
+}
+
+/* Values made by a function (owned) go on down a pipe. */
+static void
+test_pipe_values (void)
+{
+  check ("{{index .Config.Env 1 | lower | len}}", "3");
+  check ("{{json .Config.Labels | upper}}", "{\"Z\":\"LAST\",\"A\":\"FIRST\"}");
+  check ("{{len .Config.Labels | json}}", "2");
+  check ("{{index .None \"x\" | json}}", "null");
+  check_error ("{{.Id | index \"x\"}}", "cannot index a string with a string");
+}
+
 static void
 test_trim (void)
 {
@@ -120,6 +163,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/template/fields", test_fields);
   g_test_add_func ("/template/functions", test_functions);
+  g_test_add_func ("/template/numbers", test_numbers);
+  g_test_add_func ("/template/duplicate-names", test_duplicate_names);
+  g_test_add_func ("/template/pipe-values", test_pipe_values);
   g_test_add_func ("/template/trim", test_trim);
   g_test_add_func ("/template/refused", test_refused);
   g_test_add_func ("/template/hint", test_hint);
