@@ -72,32 +72,6 @@ string_or (const RrunJson *n, const char *fallback)
   return n ? rrun_json_string (n) : fallback;
 }
 
-/* A copy of v with each member name once, the last value in the first one's place: a
-   config may name a member twice (the last counts, as for Go's encoding/json), and
-   inspect shows each once, as json-glib did. */
-static RrunJson *
-copy_unique (const RrunJson *v)
-{
-  RrunJson *c;
-
-  switch (rrun_json_type (v))
-    {
-    case RRUN_JSON_ARRAY:
-      c = rrun_json_new_array ();
-      for (guint i = 0; i < rrun_json_size (v); i++)
-        rrun_json_array_add (c, copy_unique (rrun_json_element (v, i)));
-      return c;
-    case RRUN_JSON_OBJECT:
-      c = rrun_json_new_object ();
-      for (guint i = 0; i < rrun_json_size (v); i++)
-        rrun_json_object_set (c, rrun_json_member_name (v, i),
-                              copy_unique (rrun_json_element (v, i)));
-      return c;
-    default:
-      return rrun_json_copy (v);
-    }
-}
-
 /* A copy of v; for a NULL v, an empty value of type empty: inspect shows missing Labels
    as null, but Config, Layers and History always as an object or array. */
 static void
@@ -106,7 +80,7 @@ add_copy (RrunJsonBuilder *b, const char *name, const RrunJson *v, RrunJsonType 
   RrunJson *value;
 
   if (v)
-    value = copy_unique (v);
+    value = rrun_json_copy (v);
   else if (empty == RRUN_JSON_ARRAY)
     value = rrun_json_new_array ();
   else if (empty == RRUN_JSON_OBJECT)

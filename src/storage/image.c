@@ -96,8 +96,7 @@ get_strv (const RrunJson *obj, const char *name, const char *field, const char *
   return TRUE;
 }
 
-/* {"80/tcp": {}, ...}: docker's set-as-object; the keys are the values (a key given twice
-   counts once). */
+/* {"80/tcp": {}, ...}: docker's set-as-object; the keys are the values. */
 static gboolean
 get_key_set (const RrunJson *obj, const char *name, const char *field, const char *source,
              char ***out, GError **error)
@@ -112,16 +111,11 @@ get_key_set (const RrunJson *obj, const char *name, const char *field, const cha
   v = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      const char *key = rrun_json_member_name (n, i);
       RrunJsonType t = rrun_json_type (rrun_json_element (n, i));
-      gboolean seen = FALSE;
 
       if (t != RRUN_JSON_OBJECT && t != RRUN_JSON_NULL)
         return bad_field (error, source, field, "an object of objects");
-      for (guint j = 0; j < v->len && !seen; j++)
-        seen = g_str_equal (v->pdata[j], key);
-      if (!seen)
-        g_ptr_array_add (v, g_strdup (key));
+      g_ptr_array_add (v, g_strdup (rrun_json_member_name (n, i)));
     }
   g_ptr_array_add (v, NULL);
   *out = (char **) g_ptr_array_free (g_steal_pointer (&v), FALSE);

@@ -217,6 +217,7 @@ read_container (Reader *r, RrunJson *v, gboolean object, int depth)
   for (;;)
     {
       RrunJson *item;
+      gint dup = -1;
 
       skip_space (r);
       if (object)
@@ -228,13 +229,18 @@ read_container (Reader *r, RrunJson *v, gboolean object, int depth)
           r->p++;
           if ((name = read_string (r)) == NULL)
             return FALSE;
-          for (guint i = 0; (r->flags & RRUN_JSON_UNIQUE_NAMES) && i < v->names->len; i++)
+          for (guint i = 0; i < v->names->len && dup < 0; i++)
             if (g_str_equal (v->names->pdata[i], name))
-              {
-                g_free (name);
-                return fail (r, "duplicate member");
-              }
-          g_ptr_array_add (v->names, name);
+              dup = (gint) i;
+          if (dup >= 0 && (r->flags & RRUN_JSON_UNIQUE_NAMES))
+            {
+              g_free (name);
+              return fail (r, "duplicate member");
+            }
+          if (dup >= 0)
+            g_free (name);
+          else
+            g_ptr_array_add (v->names, name);
           skip_space (r);
           if (r->p >= r->end || *r->p != ':')
             return fail (r, "expected ':'");
@@ -242,7 +248,14 @@ read_container (Reader *r, RrunJson *v, gboolean object, int depth)
         }
       if ((item = read_value (r, depth + 1)) == NULL)
         return FALSE; /* v goes whole, names and values alike */
-      g_ptr_array_add (v->values, item);
+      if (dup >= 0)
+        {
+          /* A name given again: its last value, in its first place (Go, json-glib). */
+          rrun_json_free (v->values->pdata[dup]);
+          v->values->pdata[dup] = item;
+        }
+      else
+        g_ptr_array_add (v->values, item);
       skip_space (r);
       if (r->p < r->end && *r->p == ',')
         {
@@ -360,7 +373,7 @@ rrun_json_member (const RrunJson *v, const char *name)
 {
   if (v == NULL || v->type != RRUN_JSON_OBJECT)
     return NULL;
-  for (guint i = v->names->len; i-- > 0;)
+  for (guint i = 0; i < v->names->len; i++)
     if (g_str_equal (v->names->pdata[i], name))
       return v->values->pdata[i];
   return NULL;

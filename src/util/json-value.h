@@ -28,7 +28,8 @@ typedef enum
 {
   RRUN_JSON_DEFAULT = 0,
   /* Refuse an object that names a member twice (RFC 8259 says names SHOULD be unique; by
-     default the last one wins, as in Go's encoding/json, which wrote most image configs). */
+     default the member is kept once, with the last value in the first one's place, as
+     Go's encoding/json (which wrote most image configs) and json-glib read it). */
   RRUN_JSON_UNIQUE_NAMES = 1 << 0,
 } RrunJsonFlags;
 
@@ -47,8 +48,7 @@ const char *rrun_json_string (const RrunJson *v); /* STRING, else NULL */
 guint rrun_json_size (const RrunJson *v);        /* members or items */
 RrunJson *rrun_json_element (const RrunJson *v, guint i); /* ARRAY and OBJECT values */
 const char *rrun_json_member_name (const RrunJson *object, guint i);
-/* The member called name (the last one of that name); NULL when absent or v is not an
-   object. */
+/* The member called name; NULL when absent or v is not an object. */
 RrunJson *rrun_json_member (const RrunJson *v, const char *name);
 /* A member's string, NULL when absent or not a string. */
 const char *rrun_json_member_string (const RrunJson *v, const char *name);

@@ -345,46 +345,22 @@ holds (const RrunJson *node, RrunJsonType type)
   return node != NULL && rrun_json_type (node) == type;
 }
 
-/* Whether member i of object o is the last of its name: the one a Go map decoded from o
-   (and rrun_json_member) holds. */
-static gboolean
-member_is_last (const RrunJson *o, guint i)
-{
-  const char *name = rrun_json_member_name (o, i);
-
-  for (guint j = i + 1; j < rrun_json_size (o); j++)
-    if (strcmp (rrun_json_member_name (o, j), name) == 0)
-      return FALSE;
-  return TRUE;
-}
-
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
   return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The member names of o, each once, sorted: Go's order for printing a map. */
+/* The member names of o, sorted: Go's order for printing a map. */
 static GPtrArray *
 sorted_names (const RrunJson *o)
 {
   GPtrArray *names = g_ptr_array_new ();
 
   for (guint i = 0; i < rrun_json_size (o); i++)
-    if (member_is_last (o, i))
-      g_ptr_array_add (names, (gpointer)rrun_json_member_name (o, i));
+    g_ptr_array_add (names, (gpointer)rrun_json_member_name (o, i));
   g_ptr_array_sort (names, compare_names);
   return names;
-}
-
-static guint
-unique_size (const RrunJson *o)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < rrun_json_size (o); i++)
-    n += member_is_last (o, i);
-  return n;
 }
 
 /* Go prints whole numbers below 1e21 without an exponent. */
@@ -504,36 +480,11 @@ eval_field (const RrunJson *data, char **path, Value *out, GError **error)
   return TRUE;
 }
 
-/* A copy of v with each member name once, the last value in the first one's place: what
-   Go (and json-glib) made of an object that names a member twice. */
-static RrunJson *
-copy_unique (const RrunJson *v)
-{
-  RrunJson *c;
-
-  switch (rrun_json_type (v))
-    {
-    case RRUN_JSON_ARRAY:
-      c = rrun_json_new_array ();
-      for (guint i = 0; i < rrun_json_size (v); i++)
-        rrun_json_array_add (c, copy_unique (rrun_json_element (v, i)));
-      return c;
-    case RRUN_JSON_OBJECT:
-      c = rrun_json_new_object ();
-      for (guint i = 0; i < rrun_json_size (v); i++)
-        rrun_json_object_set (c, rrun_json_member_name (v, i),
-                              copy_unique (rrun_json_element (v, i)));
-      return c;
-    default:
-      return rrun_json_copy (v);
-    }
-}
-
 static gboolean
 func_json (const Value *v, Value *out)
 {
-  g_autoptr (RrunJson) unique = v->node ? copy_unique (v->node) : rrun_json_new_null ();
-  g_autofree char *text = rrun_json_value_to_text (unique, FALSE);
+  g_autoptr (RrunJson) null = rrun_json_new_null ();
+  g_autofree char *text = rrun_json_value_to_text (v->node ? v->node : null, FALSE);
 
   *out = value_string (text);
   return TRUE;
@@ -547,7 +498,7 @@ func_len (const Value *v, Value *out, GError **error)
   if (holds (v->node, RRUN_JSON_ARRAY))
     n = rrun_json_size (v->node);
   else if (holds (v->node, RRUN_JSON_OBJECT))
-    n = unique_size (v->node);
+    n = rrun_json_size (v->node);
   else if (holds (v->node, RRUN_JSON_STRING))
     n = (gint64)strlen (rrun_json_string (v->node));
   else

@@ -53,8 +53,9 @@ test_valid (void)
   g_assert_null (rrun_json_member (rrun_json_member (args, "a"), "x"));
 }
 
-/* A name given twice: the last wins by default (as in Go, which wrote most image
-   configs); refused where names must be unique (the API socket). */
+/* A name given twice: by default kept once with the last value in the first place (as Go,
+   which wrote most image configs, and json-glib read it); refused where names must be
+   unique (the API socket). */
 static void
 test_duplicates (void)
 {
@@ -65,6 +66,9 @@ test_duplicates (void)
 
   g_assert_no_error (error);
   g_assert_cmpint (rrun_json_int (rrun_json_member (v, "a")), ==, 3);
+  /* Kept once, in its first place. */
+  g_assert_cmpuint (rrun_json_size (v), ==, 2);
+  g_assert_cmpstr (rrun_json_member_name (v, 0), ==, "a");
   strict = rrun_json_parse (text, strlen (text), RRUN_JSON_UNIQUE_NAMES, &error);
   g_assert_null (strict);
   g_assert_error (error, RRUN_JSON_ERROR, 0);
