@@ -4,7 +4,6 @@
 
 #include <glib.h>
 #include "util/json-value.h"
-#include <json-glib/json-glib.h>
 
 #include "config.h"
 
@@ -47,9 +46,7 @@ gboolean rrun_cli_check_format (const char *command, const char *format, GError 
 /* Whether --format asks for JSON. */
 gboolean rrun_cli_format_is_json (const char *format);
 
-/* Print what a JsonBuilder holds, pretty, on stdout (the --format json of every listing). */
-void rrun_cli_print_json (JsonBuilder *builder);
-/* The same for RrunJsonBuilder (json-value.h), which replaces JsonBuilder. */
+/* Print what a builder holds, pretty, on stdout (the --format json of every listing). */
 void rrun_cli_print_json_builder (RrunJsonBuilder *builder);
 
 /* The commands that need libcurl or libarchive run in the image tool (image-tool.h):

@@ -3,7 +3,6 @@
 #include "cli/common-store.h"
 #include "error.h"
 #include "image-tool.h"
-#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -97,15 +96,6 @@ rrun_cli_check_format (const char *command, const char *format, GError **error)
               "invalid --format \"%s\": expected table or json", format);
   rrun_add_hint (error, "see: rrun %s --help", command);
   return FALSE;
-}
-
-void
-rrun_cli_print_json (JsonBuilder *builder)
-{
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autofree char *text = rrun_json_to_text (root, TRUE);
-
-  printf ("%s\n", text);
 }
 
 void
