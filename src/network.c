@@ -22,7 +22,6 @@
 #include "util/own-program.h"
 #include "util/fd.h"
 #include "util/json-value.h"
-#include "util/json-write.h"
 
 #define READY_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 2000
@@ -339,27 +338,27 @@ get_port_member (const RrunJson *o, const char *name, guint *out, GError **error
 static gboolean
 publish_one (const char *run_dir, RrunPortMapping *m, GError **error)
 {
-  g_autoptr (GString) args = g_string_new (NULL);
-  g_autoptr (GString) req = g_string_new (NULL);
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autoptr (RrunJson) reply = NULL;
   g_autoptr (GError) local_error = NULL;
+  g_autofree char *req = NULL;
   const RrunJson *ret = NULL;
-  RrunJsonObject a, r;
   int errsv;
   guint port;
 
-  rrun_json_object_begin (&a, args);
-  rrun_json_object_string (&a, "proto", m->udp ? "udp" : "tcp");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "execute", "add_hostfwd");
+  rrun_json_builder_set_member_name (b, "arguments");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "proto", m->udp ? "udp" : "tcp");
   if (m->host_ip != NULL)
-    rrun_json_object_string (&a, "host_addr", m->host_ip);
-  rrun_json_object_int (&a, "host_port", m->host_port);
-  rrun_json_object_int (&a, "guest_port", m->container_port);
-  rrun_json_object_end (&a);
-  rrun_json_object_begin (&r, req);
-  rrun_json_object_string (&r, "execute", "add_hostfwd");
-  rrun_json_object_raw (&r, "arguments", args->str);
-  rrun_json_object_end (&r);
-  reply = api_call (run_dir, req->str, &ret, &errsv, &local_error);
+    rrun_json_builder_member_string (b, "host_addr", m->host_ip);
+  rrun_json_builder_member_int (b, "host_port", m->host_port);
+  rrun_json_builder_member_int (b, "guest_port", m->container_port);
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_end_object (b);
+  req = rrun_json_builder_to_text (b, FALSE);
+  reply = api_call (run_dir, req, &ret, &errsv, &local_error);
   if (reply == NULL)
     {
       if (errsv == EACCES || errsv == EADDRINUSE)

@@ -1,7 +1,6 @@
 #include "state.h"
 #include "error.h"
 #include "util/json-value.h"
-#include "util/json-write.h"
 #include "util/path.h"
 
 #include <errno.h>
@@ -31,26 +30,27 @@ rrun_state_free (RrunState *s)
 gboolean
 rrun_state_write (const RrunState *s, GError **error)
 {
-  g_autoptr(GString) text = g_string_sized_new (512);
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autofree char *path = g_build_filename (s->run_dir, "state.json", NULL);
-  RrunJsonObject o;
+  g_autofree char *text = NULL;
 
-  rrun_json_object_begin (&o, text);
-  rrun_json_object_string (&o, "id", s->id);
-  rrun_json_object_string (&o, "name", s->name ? s->name : "");
-  rrun_json_object_string (&o, "image", s->image);
-  rrun_json_object_string (&o, "command", s->command);
-  rrun_json_object_int (&o, "pid", s->pid);
-  rrun_json_object_int (&o, "created", s->created);
-  rrun_json_object_string (&o, "cgroup", s->cgroup ? s->cgroup : "");
-  rrun_json_object_strv (&o, "args", (const char *const *) s->args);
-  rrun_json_object_string (&o, "image_id", s->image_id);
-  rrun_json_object_string (&o, "network", s->network);
-  rrun_json_object_strv (&o, "volumes", (const char *const *) s->volumes);
-  rrun_json_object_strv (&o, "tmpfs", (const char *const *) s->tmpfs);
-  rrun_json_object_string (&o, "userns", s->userns ? s->userns : "");
-  rrun_json_object_end (&o);
-  return rrun_path_write_atomic (path, text->str, text->len, 0600, error);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "id", s->id);
+  rrun_json_builder_member_string (b, "name", s->name ? s->name : "");
+  rrun_json_builder_member_string (b, "image", s->image);
+  rrun_json_builder_member_string (b, "command", s->command);
+  rrun_json_builder_member_int (b, "pid", s->pid);
+  rrun_json_builder_member_int (b, "created", s->created);
+  rrun_json_builder_member_string (b, "cgroup", s->cgroup ? s->cgroup : "");
+  rrun_json_builder_member_strv (b, "args", (const char *const *) s->args);
+  rrun_json_builder_member_string (b, "image_id", s->image_id);
+  rrun_json_builder_member_string (b, "network", s->network);
+  rrun_json_builder_member_strv (b, "volumes", (const char *const *) s->volumes);
+  rrun_json_builder_member_strv (b, "tmpfs", (const char *const *) s->tmpfs);
+  rrun_json_builder_member_string (b, "userns", s->userns ? s->userns : "");
+  rrun_json_builder_end_object (b);
+  text = rrun_json_builder_to_text (b, FALSE);
+  return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
 }
 
 /* A string member's copy; fallback when absent or not a string. */

@@ -86,20 +86,6 @@ decode_entry (const RrunJson *entry, const char *source, const char *key,
   return TRUE;
 }
 
-/* A copy of object naming each member once, the last value of a name in the place of its
-   first: to podman (Go's encoding/json), and to rrun when it read with json-glib, a file
-   that names a registry twice means the last entry; a rewrite keeps only that one. */
-static RrunJson *
-last_of_each_name (const RrunJson *object)
-{
-  RrunJson *unique = rrun_json_new_object ();
-
-  for (guint i = 0; i < rrun_json_size (object); i++)
-    rrun_json_object_set (unique, rrun_json_member_name (object, i),
-                          rrun_json_copy (rrun_json_element (object, i)));
-  return unique;
-}
-
 /* The file's auths object (an empty one when there is none), each registry once. */
 static RrunJson *
 parse_auths (const char *text, const char *source, GError **error)
@@ -127,7 +113,7 @@ parse_auths (const char *text, const char *source, GError **error)
       rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: auths must be an object", source);
       return NULL;
     }
-  return last_of_each_name (auths);
+  return rrun_json_copy (auths);
 }
 
 gboolean
@@ -267,7 +253,7 @@ load_for_update (const char *path, GError **error)
       rrun_add_hint (error, "fix or remove the file, then log in again");
       return NULL;
     }
-  return last_of_each_name (root);
+  return g_steal_pointer (&root);
 }
 
 /* Makes sure root's auths is an object (an empty one when there is none). */
@@ -284,8 +270,7 @@ prepare_auths (RrunJson *root, const char *path, GError **error)
 }
 
 /* Drops every entry of root's auths whose key names key (older spellings included);
-   whether there was one. RrunJson objects have no removal, so auths is rebuilt, naming
-   each registry once as last_of_each_name does. */
+   whether there was one. RrunJson objects have no removal, so auths is rebuilt. */
 static gboolean
 drop_entries (RrunJson *root, const char *key)
 {

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "util/fd.h"
 #include "util/json-value.h"
-#include "util/json-write.h"
 #include "util/path.h"
 
 #include <dirent.h>
@@ -114,9 +113,11 @@ sha256_hex (const void *data, gsize len)
 }
 
 static gboolean
-write_json (const char *path, GString *text, GError **error)
+write_json (const char *path, RrunJsonBuilder *b, GError **error)
 {
-  return rrun_path_write_atomic (path, text->str, text->len, 0644, error);
+  g_autofree char *text = rrun_json_builder_to_text (b, FALSE);
+
+  return rrun_path_write_atomic (path, text, strlen (text), 0644, error);
 }
 
 static gboolean
@@ -228,20 +229,18 @@ read_blob_info (const RrunJson *n, const char *path, const char *field, RrunBlob
 
 /* The object read_blob_info reads, or null. */
 static void
-write_blob_info (GString *out, const RrunBlobInfo *info)
+add_blob_info (RrunJsonBuilder *b, const RrunBlobInfo *info)
 {
-  RrunJsonObject o;
-
   if (info == NULL)
     {
-      g_string_append (out, "null");
+      rrun_json_builder_add_null_value (b);
       return;
     }
-  rrun_json_object_begin (&o, out);
-  rrun_json_object_string (&o, "digest", info->digest);
-  rrun_json_object_string (&o, "mediaType", info->media_type);
-  rrun_json_object_int (&o, "size", info->size);
-  rrun_json_object_end (&o);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "digest", info->digest);
+  rrun_json_builder_member_string (b, "mediaType", info->media_type);
+  rrun_json_builder_member_int (b, "size", info->size);
+  rrun_json_builder_end_object (b);
 }
 
 static gboolean
@@ -304,35 +303,28 @@ write_meta (const char *dir, const ImageMeta *m, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "image.json", NULL);
   g_autofree char *config_digest = g_strconcat ("sha256:", m->id, NULL);
-  g_autoptr(GString) text = g_string_new (NULL);
-  g_autoptr(GString) value = g_string_new (NULL);
-  RrunJsonObject o;
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
 
-  rrun_json_object_begin (&o, text);
-  rrun_json_object_string (&o, "id", m->id);
-  rrun_json_object_strv (&o, "names", (const char *const *) m->names);
-  rrun_json_object_string (&o, "digest", m->digest);
-  rrun_json_object_strv (&o, "layers", (const char *const *) m->layers);
-  rrun_json_object_string (&o, "config_digest", config_digest);
-  rrun_json_object_int (&o, "created", m->created);
-  rrun_json_object_bool (&o, "pending_removal", m->pending_removal);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "id", m->id);
+  rrun_json_builder_member_strv (b, "names", (const char *const *) m->names);
+  rrun_json_builder_member_string (b, "digest", m->digest);
+  rrun_json_builder_member_strv (b, "layers", (const char *const *) m->layers);
+  rrun_json_builder_member_string (b, "config_digest", config_digest);
+  rrun_json_builder_member_int (b, "created", m->created);
+  rrun_json_builder_member_bool (b, "pending_removal", m->pending_removal);
   if (m->layer_blobs)
     {
-      g_string_append_c (value, '[');
+      rrun_json_builder_set_member_name (b, "layer_blobs");
+      rrun_json_builder_begin_array (b);
       for (guint i = 0; i < m->layer_blobs->len; i++)
-        {
-          if (i > 0)
-            g_string_append_c (value, ',');
-          write_blob_info (value, m->layer_blobs->pdata[i]);
-        }
-      g_string_append_c (value, ']');
-      rrun_json_object_raw (&o, "layer_blobs", value->str);
+        add_blob_info (b, m->layer_blobs->pdata[i]);
+      rrun_json_builder_end_array (b);
     }
-  g_string_truncate (value, 0);
-  write_blob_info (value, m->manifest);
-  rrun_json_object_raw (&o, "manifest", value->str);
-  rrun_json_object_end (&o);
-  return write_json (path, text, error);
+  rrun_json_builder_set_member_name (b, "manifest");
+  add_blob_info (b, m->manifest);
+  rrun_json_builder_end_object (b);
+  return write_json (path, b, error);
 }
 
 /* layer.json's size, and how many files lost their owner when it was extracted
@@ -368,20 +360,19 @@ write_layer_json (const char *dir, const char *chain, const char *diff_id,
                   const char *parent, guint64 size, guint64 unmapped, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "layer.json", NULL);
-  g_autoptr(GString) text = g_string_new (NULL);
-  RrunJsonObject o;
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
 
-  rrun_json_object_begin (&o, text);
-  rrun_json_object_string (&o, "id", chain);
-  rrun_json_object_string (&o, "diff_id", diff_id);
-  rrun_json_object_string (&o, "parent", parent);
-  rrun_json_object_int (&o, "size", (gint64) size);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "id", chain);
+  rrun_json_builder_member_string (b, "diff_id", diff_id);
+  rrun_json_builder_member_string (b, "parent", parent);
+  rrun_json_builder_member_int (b, "size", (gint64) size);
   /* Extracted with a map that lacked these owners (no subordinate range): they belong to
      the user; a run with a range says so (load_image's callers). */
   if (unmapped > 0)
-    rrun_json_object_int (&o, "unmapped_owners", (gint64) unmapped);
-  rrun_json_object_end (&o);
-  return write_json (path, text, error);
+    rrun_json_builder_member_int (b, "unmapped_owners", (gint64) unmapped);
+  rrun_json_builder_end_object (b);
+  return write_json (path, b, error);
 }
 
 /* The full image: meta plus its checked config and layer paths. */
@@ -1348,35 +1339,34 @@ import_config (const char *diff_id, const char *source, gsize *out_len)
   g_autofree char *created = g_date_time_format_iso8601 (now);
   g_autofree char *comment = g_strdup_printf ("imported from %s", source);
   const char *const diff_ids[] = { diff_id, NULL };
-  g_autoptr(GString) text = g_string_new (NULL);
-  g_autoptr(GString) part = g_string_new (NULL);
-  RrunJsonObject top, o;
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
+  char *text;
 
-  rrun_json_object_begin (&top, text);
-  rrun_json_object_string (&top, "created", created);
-  rrun_json_object_string (&top, "architecture", rrun_store_host_architecture ());
-  rrun_json_object_string (&top, "os", "linux");
-  rrun_json_object_begin (&o, part);
-  rrun_json_object_strv (&o, "Env", env);
-  rrun_json_object_end (&o);
-  rrun_json_object_raw (&top, "config", part->str);
-  g_string_truncate (part, 0);
-  rrun_json_object_begin (&o, part);
-  rrun_json_object_string (&o, "type", "layers");
-  rrun_json_object_strv (&o, "diff_ids", diff_ids);
-  rrun_json_object_end (&o);
-  rrun_json_object_raw (&top, "rootfs", part->str);
-  g_string_assign (part, "[");
-  rrun_json_object_begin (&o, part);
-  rrun_json_object_string (&o, "created", created);
-  rrun_json_object_string (&o, "created_by", "rrun import");
-  rrun_json_object_string (&o, "comment", comment);
-  rrun_json_object_end (&o);
-  g_string_append_c (part, ']');
-  rrun_json_object_raw (&top, "history", part->str);
-  rrun_json_object_end (&top);
-  *out_len = text->len;
-  return g_string_free (g_steal_pointer (&text), FALSE);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "created", created);
+  rrun_json_builder_member_string (b, "architecture", rrun_store_host_architecture ());
+  rrun_json_builder_member_string (b, "os", "linux");
+  rrun_json_builder_set_member_name (b, "config");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_strv (b, "Env", env);
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "rootfs");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "type", "layers");
+  rrun_json_builder_member_strv (b, "diff_ids", diff_ids);
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "history");
+  rrun_json_builder_begin_array (b);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "created", created);
+  rrun_json_builder_member_string (b, "created_by", "rrun import");
+  rrun_json_builder_member_string (b, "comment", comment);
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_end_array (b);
+  rrun_json_builder_end_object (b);
+  text = rrun_json_builder_to_text (b, FALSE);
+  *out_len = strlen (text);
+  return text;
 }
 
 /* The OCI layer media type of a blob from its first bytes; NULL for compressions OCI has

@@ -750,3 +750,11 @@ rrun_json_value_to_text (const RrunJson *v, gboolean pretty)
   write_value (out, v, pretty, 0);
   return g_string_free (out, FALSE);
 }
+
+char *
+rrun_json_builder_to_text (RrunJsonBuilder *b, gboolean pretty)
+{
+  g_autoptr(RrunJson) root = rrun_json_builder_get_root (b);
+
+  return root != NULL ? rrun_json_value_to_text (root, pretty) : g_strdup ("null");
+}

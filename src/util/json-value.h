@@ -98,5 +98,7 @@ void rrun_json_builder_member_value (RrunJsonBuilder *b, const char *name,
                                      const RrunJson *value);
 /* The finished value (the caller's), once every container is ended; NULL before. */
 RrunJson *rrun_json_builder_get_root (RrunJsonBuilder *b);
+/* The finished value as text (rrun_json_value_to_text); "null" before it is finished. */
+char *rrun_json_builder_to_text (RrunJsonBuilder *b, gboolean pretty);
 
 G_END_DECLS
