@@ -189,9 +189,10 @@ test_conversation (void)
   Server s = { 0 };
   GThread *thread;
   const char *job = NULL, *result = NULL;
+  g_autofree char *daemon = g_find_program_in_path ("dbus-daemon");
   guint32 id = 0;
 
-  if (g_find_program_in_path ("dbus-daemon") == NULL)
+  if (daemon == NULL)
     {
       g_test_skip ("no dbus-daemon (Debian package dbus-daemon)");
       return;
