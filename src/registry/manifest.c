@@ -237,6 +237,15 @@ bare_content_type (const char *content_type)
 }
 
 static gboolean
+is_blank (const char *data, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isspace (data[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
 refuse_schema1 (const Ctx *ctx, GError **error)
 {
   return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
@@ -265,10 +274,12 @@ rrun_manifest_parse (const char *data, gsize len, const char *content_type,
                        source, len, RRUN_MANIFEST_MAX_SIZE);
   if (is_schema1 (ctype))
     return refuse_schema1 (&ctx, error);
-  if ((root = rrun_json_parse (data, len, RRUN_JSON_DEFAULT, &local)) == NULL)
+  root = rrun_json_parse (data, len, RRUN_JSON_DEFAULT, &local);
+  if (root == NULL && !is_blank (data, len))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid manifest of \"%s\": %s", source,
                        local->message);
-  if (rrun_json_type (root) != RRUN_JSON_OBJECT)
+  /* An empty body (a registry or proxy that sent nothing) says what it lacks. */
+  if (root == NULL || rrun_json_type (root) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "invalid manifest of \"%s\": not a JSON object", source);
 

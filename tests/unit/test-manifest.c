@@ -147,6 +147,7 @@ test_errors (void)
   check_error ("not json", NULL, RRUN_ERROR_CORRUPT,
                "invalid manifest of \"x/y:1\": invalid JSON: unexpected character");
   check_error ("[]", NULL, RRUN_ERROR_CORRUPT, "invalid manifest of \"x/y:1\": not a JSON object");
+  check_error (" \n", NULL, RRUN_ERROR_CORRUPT, "invalid manifest of \"x/y:1\": not a JSON object");
   check_error ("{\"schemaVersion\":\"2\"}", NULL, RRUN_ERROR_CORRUPT,
                "invalid manifest of \"x/y:1\": schemaVersion must be an integer");
   check_error ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
