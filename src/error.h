@@ -22,6 +22,7 @@ typedef enum
   RRUN_ERROR_EXEC_FAILED,      /* the command exists but cannot run: exit 126 */
   RRUN_ERROR_OOM,              /* the container was killed by the OOM killer: exit 137 */
   RRUN_ERROR_REPORTED,         /* another rrun process printed this error already */
+  RRUN_ERROR_CANCELLED,        /* stopped because a sibling job failed (parallel downloads) */
 } RrunError;
 
 /* Exit codes rrun itself uses (DESIGN.md, docker's convention). */

@@ -3,7 +3,6 @@
 #include "error.h"
 #include "util/sha256.h"
 
-#include <gio/gio.h>
 #include <string.h>
 
 typedef struct
@@ -75,7 +74,7 @@ blob_write (const guint8 *data, gsize len, gpointer user_data, GError **error)
 
   if (s->cancel && g_atomic_int_get (s->cancel))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+      g_set_error_literal (error, RRUN_ERROR, RRUN_ERROR_CANCELLED,
                            "cancelled after another download failed");
       return FALSE;
     }
@@ -153,7 +152,7 @@ run_job (gpointer data, gpointer user_data)
   Batch *b = user_data;
 
   if (g_atomic_int_get (&b->cancel))
-    g_set_error_literal (&job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+    g_set_error_literal (&job->error, RRUN_ERROR, RRUN_ERROR_CANCELLED,
                          "cancelled after another download failed");
   else if (!fetch_blob (b->client, b->repository, job->desc, b->what, job->write, b->progress,
                         job->user_data, &b->cancel, &job->error))
@@ -211,7 +210,7 @@ rrun_registry_fetch_blobs (RrunRegistryClient *client, const char *repository,
   for (guint pass = 0; pass < 2; pass++)
     for (guint i = 0; i < n_jobs; i++)
       if (jobs[i].error != NULL
-          && (pass == 1 || !g_error_matches (jobs[i].error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+          && (pass == 1 || !g_error_matches (jobs[i].error, RRUN_ERROR, RRUN_ERROR_CANCELLED)))
         {
           g_propagate_error (error, g_error_copy (jobs[i].error));
           return FALSE;

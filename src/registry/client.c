@@ -3,9 +3,9 @@
 #include "registry/reference.h"
 #include "error.h"
 #include "rrun-config.h"
+#include "util/json-value.h"
 
 #include <curl/curl.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 #undef G_LOG_DOMAIN
@@ -360,33 +360,22 @@ perform (RrunRegistryClient *c, const char *url, const char *accept, const char 
 char *
 rrun_registry_format_error_body (const char *body, gsize len)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(RrunJson) root = NULL;
   g_autoptr(GString) out = g_string_new (NULL);
-  JsonNode *root, *errors;
+  const RrunJson *errors;
 
-  if (body == NULL || len == 0 || !json_parser_load_from_data (parser, body, len, NULL))
+  if (body == NULL || len == 0
+      || (root = rrun_json_parse (body, len, RRUN_JSON_DEFAULT, NULL)) == NULL)
     return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  errors = rrun_json_member (root, "errors");
+  if (errors == NULL || rrun_json_type (errors) != RRUN_JSON_ARRAY)
     return NULL;
-  errors = json_object_get_member (json_node_get_object (root), "errors");
-  if (errors == NULL || !JSON_NODE_HOLDS_ARRAY (errors))
-    return NULL;
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (errors)) && i < 4; i++)
+  for (guint i = 0; i < rrun_json_size (errors) && i < 4; i++)
     {
-      JsonNode *e = json_array_get_element (json_node_get_array (errors), i);
-      JsonNode *code, *message;
-      const char *code_s = NULL, *msg_s = NULL;
-
-      if (!JSON_NODE_HOLDS_OBJECT (e))
-        continue;
-      code = json_object_get_member (json_node_get_object (e), "code");
-      message = json_object_get_member (json_node_get_object (e), "message");
-      if (code && JSON_NODE_HOLDS_VALUE (code) && json_node_get_value_type (code) == G_TYPE_STRING)
-        code_s = json_node_get_string (code);
-      if (message && JSON_NODE_HOLDS_VALUE (message)
-          && json_node_get_value_type (message) == G_TYPE_STRING)
-        msg_s = json_node_get_string (message);
+      const RrunJson *e = rrun_json_element (errors, i);
+      /* NULL when absent, not an object or not a string. */
+      const char *code_s = rrun_json_member_string (e, "code");
+      const char *msg_s = rrun_json_member_string (e, "message");
       if (code_s == NULL && msg_s == NULL)
         continue;
       if (out->len)
@@ -585,10 +574,10 @@ fetch_token_locked (RrunRegistryClient *c, const RrunAuthChallenge *ch, const ch
 {
   g_autoptr(GString) url = g_string_new (ch->realm);
   g_autoptr(GString) body = g_string_new (NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(RrunJson) root = NULL;
   g_autofree char *auth = creds ? basic_header (creds) : NULL;
   gchar sep = strchr (ch->realm, '?') ? '&' : '?';
-  JsonNode *root, *tok, *exp;
+  const RrunJson *tok, *exp;
   const char *value = NULL;
 
   if (g_str_has_prefix (ch->realm, "http://") && !c->allow_http)
@@ -645,25 +634,24 @@ fetch_token_locked (RrunRegistryClient *c, const RrunAuthChallenge *ch, const ch
       transfer_clear (&t);
       return FALSE;
     }
-  if (!json_parser_load_from_data (parser, body->str, body->len, NULL)
-      || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  root = rrun_json_parse (body->str, body->len, RRUN_JSON_DEFAULT, NULL);
+  if (root == NULL || rrun_json_type (root) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_REGISTRY,
                        "cannot get a token for %s: the reply from %s is not a JSON object",
                        c->domain, ch->realm);
-  tok = json_object_get_member (json_node_get_object (root), "token");
+  tok = rrun_json_member (root, "token");
   if (tok == NULL)
-    tok = json_object_get_member (json_node_get_object (root), "access_token");
-  if (tok && JSON_NODE_HOLDS_VALUE (tok) && json_node_get_value_type (tok) == G_TYPE_STRING)
-    value = json_node_get_string (tok);
+    tok = rrun_json_member (root, "access_token");
+  if (tok != NULL)
+    value = rrun_json_string (tok);
   if (value == NULL || *value == '\0' || strpbrk (value, "\r\n") != NULL)
     return rrun_throw (error, RRUN_ERROR_REGISTRY,
                        "cannot get a token for %s: the reply from %s has no \"token\" string",
                        c->domain, ch->realm);
   *out_expires_in = 60; /* the spec's default and minimum */
-  exp = json_object_get_member (json_node_get_object (root), "expires_in");
-  if (exp && JSON_NODE_HOLDS_VALUE (exp) && json_node_get_value_type (exp) == G_TYPE_INT64
-      && json_node_get_int (exp) > 60)
-    *out_expires_in = json_node_get_int (exp);
+  exp = rrun_json_member (root, "expires_in");
+  if (exp != NULL && rrun_json_type (exp) == RRUN_JSON_INT && rrun_json_int (exp) > 60)
+    *out_expires_in = rrun_json_int (exp);
   *out_token = g_strdup (value);
   return TRUE;
 }

@@ -1,8 +1,8 @@
 #include "registry/manifest.h"
 #include "registry/reference.h"
 #include "error.h"
+#include "util/json-value.h"
 
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -73,23 +73,23 @@ bad_field (const Ctx *ctx, const char *field, const char *expected, GError **err
 }
 
 static gboolean
-get_string (const Ctx *ctx, JsonObject *o, const char *key, const char *where,
+get_string (const Ctx *ctx, const RrunJson *o, const char *key, const char *where,
             gboolean required, const char **out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, key);
+  const RrunJson *n = rrun_json_member (o, key);
   g_autofree char *field = g_strconcat (where, key, NULL);
 
   *out = NULL;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+  if (n == NULL || rrun_json_type (n) == RRUN_JSON_NULL)
     {
       if (required)
         return rrun_throw (error, RRUN_ERROR_CORRUPT,
                            "invalid manifest of \"%s\": %s is missing", ctx->source, field);
       return TRUE;
     }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (rrun_json_type (n) != RRUN_JSON_STRING)
     return bad_field (ctx, field, "a string", error);
-  *out = json_node_get_string (n);
+  *out = rrun_json_string (n);
   return TRUE;
 }
 
@@ -107,22 +107,20 @@ check_media_type_syntax (const Ctx *ctx, const char *field, const char *value, G
 }
 
 static gboolean
-parse_descriptor (const Ctx *ctx, JsonNode *node, const char *where, gboolean platform,
+parse_descriptor (const Ctx *ctx, const RrunJson *o, const char *where, gboolean platform,
                   RrunDescriptor **out_desc, GError **error)
 {
   g_autoptr(RrunDescriptor) d = g_new0 (RrunDescriptor, 1);
   g_autofree char *size_field = g_strconcat (where, "size", NULL);
   g_autofree char *mt_field = g_strconcat (where, "mediaType", NULL);
   const char *media_type, *digest;
-  JsonObject *o;
-  JsonNode *size;
+  const RrunJson *size;
 
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  if (o == NULL || rrun_json_type (o) != RRUN_JSON_OBJECT)
     {
       g_autofree char *field = g_strndup (where, strlen (where) - 1);
       return bad_field (ctx, field, "an object", error);
     }
-  o = json_node_get_object (node);
   if (!get_string (ctx, o, "mediaType", where, TRUE, &media_type, error)
       || !check_media_type_syntax (ctx, mt_field, media_type, error)
       || !get_string (ctx, o, "digest", where, TRUE, &digest, error))
@@ -132,36 +130,33 @@ parse_descriptor (const Ctx *ctx, JsonNode *node, const char *where, gboolean pl
       g_prefix_error (error, "invalid manifest of \"%s\": %sdigest: ", ctx->source, where);
       return FALSE;
     }
-  size = json_object_get_member (o, "size");
+  size = rrun_json_member (o, "size");
   if (size == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid manifest of \"%s\": %s is missing",
                        ctx->source, size_field);
-  if (!JSON_NODE_HOLDS_VALUE (size) || json_node_get_value_type (size) != G_TYPE_INT64
-      || json_node_get_int (size) < 0)
+  if (rrun_json_type (size) != RRUN_JSON_INT || rrun_json_int (size) < 0)
     return bad_field (ctx, size_field, "a non-negative integer", error);
   d->media_type = g_strdup (media_type);
   d->digest = g_strdup (digest);
-  d->size = json_node_get_int (size);
+  d->size = rrun_json_int (size);
 
   if (platform)
     {
-      JsonNode *pn = json_object_get_member (o, "platform");
+      const RrunJson *p = rrun_json_member (o, "platform");
       g_autofree char *pwhere = g_strconcat (where, "platform.", NULL);
       const char *os, *arch, *variant;
-      JsonObject *p;
 
-      if (pn == NULL)
+      if (p == NULL)
         {
           /* Attestations and other artifacts may lack a platform: they never match. */
           *out_desc = g_steal_pointer (&d);
           return TRUE;
         }
-      if (!JSON_NODE_HOLDS_OBJECT (pn))
+      if (rrun_json_type (p) != RRUN_JSON_OBJECT)
         {
           g_autofree char *field = g_strconcat (where, "platform", NULL);
           return bad_field (ctx, field, "an object", error);
         }
-      p = json_node_get_object (pn);
       if (!get_string (ctx, p, "os", pwhere, TRUE, &os, error)
           || !get_string (ctx, p, "architecture", pwhere, TRUE, &arch, error)
           || !get_string (ctx, p, "variant", pwhere, FALSE, &variant, error))
@@ -242,6 +237,15 @@ bare_content_type (const char *content_type)
 }
 
 static gboolean
+is_blank (const char *data, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isspace (data[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
 refuse_schema1 (const Ctx *ctx, GError **error)
 {
   return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
@@ -255,14 +259,13 @@ gboolean
 rrun_manifest_parse (const char *data, gsize len, const char *content_type,
                      const char *source, RrunManifest **out_manifest, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(RrunJson) root = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(RrunManifest) m = g_new0 (RrunManifest, 1);
   g_autofree char *ctype = bare_content_type (content_type);
   const Ctx ctx = { source };
   const char *body_type;
-  JsonObject *root;
-  JsonNode *schema, *list;
+  const RrunJson *schema, *list;
 
   if (len > RRUN_MANIFEST_MAX_SIZE)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
@@ -271,25 +274,24 @@ rrun_manifest_parse (const char *data, gsize len, const char *content_type,
                        source, len, RRUN_MANIFEST_MAX_SIZE);
   if (is_schema1 (ctype))
     return refuse_schema1 (&ctx, error);
-  if (!json_parser_load_from_data (parser, data, len, &local))
+  root = rrun_json_parse (data, len, RRUN_JSON_DEFAULT, &local);
+  if (root == NULL && !is_blank (data, len))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid manifest of \"%s\": %s", source,
                        local->message);
-  if (json_parser_get_root (parser) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* An empty body (a registry or proxy that sent nothing) says what it lacks. */
+  if (root == NULL || rrun_json_type (root) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "invalid manifest of \"%s\": not a JSON object", source);
-  root = json_node_get_object (json_parser_get_root (parser));
 
-  schema = json_object_get_member (root, "schemaVersion");
-  if (schema == NULL || !JSON_NODE_HOLDS_VALUE (schema)
-      || json_node_get_value_type (schema) != G_TYPE_INT64)
+  schema = rrun_json_member (root, "schemaVersion");
+  if (schema == NULL || rrun_json_type (schema) != RRUN_JSON_INT)
     return bad_field (&ctx, "schemaVersion", "an integer", error);
-  if (json_node_get_int (schema) == 1)
+  if (rrun_json_int (schema) == 1)
     return refuse_schema1 (&ctx, error);
-  if (json_node_get_int (schema) != 2)
+  if (rrun_json_int (schema) != 2)
     return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
                        "cannot use image \"%s\": unknown manifest schemaVersion %" G_GINT64_FORMAT,
-                       source, json_node_get_int (schema));
+                       source, rrun_json_int (schema));
 
   if (!get_string (&ctx, root, "mediaType", "", FALSE, &body_type, error))
     return FALSE;
@@ -305,9 +307,9 @@ rrun_manifest_parse (const char *data, gsize len, const char *content_type,
   else if (is_known (ctype))
     m->media_type = g_strdup (ctype);
   /* OCI allows mediaType to be absent; the shape then tells. */
-  else if (json_object_has_member (root, "manifests"))
+  else if (rrun_json_member (root, "manifests") != NULL)
     m->media_type = g_strdup (RRUN_MEDIA_OCI_INDEX);
-  else if (json_object_has_member (root, "config") && json_object_has_member (root, "layers"))
+  else if (rrun_json_member (root, "config") != NULL && rrun_json_member (root, "layers") != NULL)
     m->media_type = g_strdup (RRUN_MEDIA_OCI_MANIFEST);
   else
     return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
@@ -324,15 +326,14 @@ rrun_manifest_parse (const char *data, gsize len, const char *content_type,
     {
       m->kind = RRUN_MANIFEST_KIND_INDEX;
       m->manifests = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_descriptor_free);
-      list = json_object_get_member (root, "manifests");
-      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+      list = rrun_json_member (root, "manifests");
+      if (list == NULL || rrun_json_type (list) != RRUN_JSON_ARRAY)
         return bad_field (&ctx, "manifests", "an array", error);
-      for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+      for (guint i = 0; i < rrun_json_size (list); i++)
         {
           g_autofree char *where = g_strdup_printf ("manifests[%u].", i);
           RrunDescriptor *d = NULL;
-          if (!parse_descriptor (&ctx, json_array_get_element (json_node_get_array (list), i),
-                                 where, TRUE, &d, error))
+          if (!parse_descriptor (&ctx, rrun_json_element (list, i), where, TRUE, &d, error))
             return FALSE;
           g_ptr_array_add (m->manifests, d);
         }
@@ -341,19 +342,18 @@ rrun_manifest_parse (const char *data, gsize len, const char *content_type,
     {
       m->kind = RRUN_MANIFEST_KIND_IMAGE;
       m->layers = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_descriptor_free);
-      if (!parse_descriptor (&ctx, json_object_get_member (root, "config"), "config.", FALSE,
+      if (!parse_descriptor (&ctx, rrun_json_member (root, "config"), "config.", FALSE,
                              &m->config, error))
         return FALSE;
-      list = json_object_get_member (root, "layers");
-      if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+      list = rrun_json_member (root, "layers");
+      if (list == NULL || rrun_json_type (list) != RRUN_JSON_ARRAY)
         return bad_field (&ctx, "layers", "an array", error);
-      for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+      for (guint i = 0; i < rrun_json_size (list); i++)
         {
           g_autofree char *where = g_strdup_printf ("layers[%u].", i);
           g_autofree char *name = g_strdup_printf ("layers[%u]", i);
           RrunDescriptor *d = NULL;
-          if (!parse_descriptor (&ctx, json_array_get_element (json_node_get_array (list), i),
-                                 where, FALSE, &d, error))
+          if (!parse_descriptor (&ctx, rrun_json_element (list, i), where, FALSE, &d, error))
             return FALSE;
           g_ptr_array_add (m->layers, d);
           if (!layer_compression (&ctx, name, d->media_type, &d->compression, error))

@@ -67,58 +67,56 @@ entry_new (const char *prefix, const char *location)
 
 /* Typed getters: a present member of the wrong type is an error naming it. */
 static gboolean
-get_string (JsonObject *o, const char *key, const char *where, const char *source,
+get_string (const RrunJson *o, const char *key, const char *where, const char *source,
             const char **out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, key);
+  const RrunJson *n = rrun_json_member (o, key);
 
   *out = NULL;
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (rrun_json_type (n) != RRUN_JSON_STRING)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: %s%s must be a string",
                        source, where, key);
-  *out = json_node_get_string (n);
+  *out = rrun_json_string (n);
   return TRUE;
 }
 
 static gboolean
-get_bool (JsonObject *o, const char *key, const char *where, const char *source,
+get_bool (const RrunJson *o, const char *key, const char *where, const char *source,
           gboolean *out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, key);
+  const RrunJson *n = rrun_json_member (o, key);
 
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+  if (rrun_json_type (n) != RRUN_JSON_BOOL)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "%s: %s%s must be true or false", source, where, key);
-  *out = json_node_get_boolean (n);
+  *out = rrun_json_int (n) != 0;
   return TRUE;
 }
 
 /* An array of strings; *out stays NULL when absent. */
 static gboolean
-get_strv (JsonObject *o, const char *key, const char *where, const char *source,
+get_strv (const RrunJson *o, const char *key, const char *where, const char *source,
           char ***out, GError **error)
 {
-  JsonNode *n = json_object_get_member (o, key);
+  const RrunJson *n = rrun_json_member (o, key);
   g_autoptr(GPtrArray) v = NULL;
-  JsonArray *a;
 
   *out = NULL;
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (n))
+  if (rrun_json_type (n) != RRUN_JSON_ARRAY)
     goto bad;
-  a = json_node_get_array (n);
   v = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < json_array_get_length (a); i++)
+  for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      JsonNode *e = json_array_get_element (a, i);
-      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+      const RrunJson *e = rrun_json_element (n, i);
+      if (rrun_json_type (e) != RRUN_JSON_STRING)
         goto bad;
-      g_ptr_array_add (v, g_strdup (json_node_get_string (e)));
+      g_ptr_array_add (v, g_strdup (rrun_json_string (e)));
     }
   g_ptr_array_add (v, NULL);
   *out = (char **) g_ptr_array_free (g_steal_pointer (&v), FALSE);
@@ -159,19 +157,17 @@ replace_entry (RrunRegistriesConf *conf, RrunRegistryEntry *e)
 }
 
 static gboolean
-merge_registry (RrunRegistriesConf *conf, JsonNode *node, guint index, const char *source,
+merge_registry (RrunRegistriesConf *conf, const RrunJson *o, guint index, const char *source,
                 GError **error)
 {
   g_autofree char *where = g_strdup_printf ("registry[%u].", index);
   const char *prefix, *location;
   RrunRegistryEntry *e;
-  JsonObject *o;
-  JsonNode *mirrors;
+  const RrunJson *mirrors;
 
-  if (!JSON_NODE_HOLDS_OBJECT (node))
+  if (rrun_json_type (o) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "%s: registry must be an array of tables ([[registry]])", source);
-  o = json_node_get_object (node);
   if (!get_string (o, "prefix", where, source, &prefix, error)
       || !get_string (o, "location", where, source, &location, error))
     return FALSE;
@@ -196,26 +192,26 @@ merge_registry (RrunRegistriesConf *conf, JsonNode *node, guint index, const cha
                          "%s: %slocation cannot be set with a wildcard prefix \"%s\"", source,
                          where, prefix);
     }
-  mirrors = json_object_get_member (o, "mirror");
-  if (mirrors != NULL && !JSON_NODE_HOLDS_ARRAY (mirrors))
+  mirrors = rrun_json_member (o, "mirror");
+  if (mirrors != NULL && rrun_json_type (mirrors) != RRUN_JSON_ARRAY)
     {
       entry_free (e);
       return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                          "%s: %smirror must be an array of tables ([[registry.mirror]])",
                          source, where);
     }
-  for (guint i = 0; mirrors && i < json_array_get_length (json_node_get_array (mirrors)); i++)
+  for (guint i = 0; mirrors && i < rrun_json_size (mirrors); i++)
     {
-      JsonNode *mn = json_array_get_element (json_node_get_array (mirrors), i);
+      const RrunJson *mn = rrun_json_element (mirrors, i);
       g_autofree char *mwhere = g_strdup_printf ("%smirror[%u].", where, i);
       RrunRegistryMirror *m;
       const char *mloc;
 
-      if (!JSON_NODE_HOLDS_OBJECT (mn)
-          || !get_string (json_node_get_object (mn), "location", mwhere, source, &mloc, error))
+      if (rrun_json_type (mn) != RRUN_JSON_OBJECT
+          || !get_string (mn, "location", mwhere, source, &mloc, error))
         {
           entry_free (e);
-          if (!JSON_NODE_HOLDS_OBJECT (mn))
+          if (rrun_json_type (mn) != RRUN_JSON_OBJECT)
             rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: %s must be a table",
                         source, mwhere);
           return FALSE;
@@ -231,7 +227,7 @@ merge_registry (RrunRegistriesConf *conf, JsonNode *node, guint index, const cha
       m = g_new0 (RrunRegistryMirror, 1);
       m->location = g_strdup (mloc);
       g_ptr_array_add (e->mirrors, m);
-      if (!get_bool (json_node_get_object (mn), "insecure", mwhere, source, &m->insecure,
+      if (!get_bool (mn, "insecure", mwhere, source, &m->insecure,
                      error))
         {
           entry_free (e);
@@ -244,22 +240,22 @@ merge_registry (RrunRegistriesConf *conf, JsonNode *node, guint index, const cha
 
 /* Version 1 of the format: [registries.search] registries = [...], and so on. */
 static gboolean
-merge_v1 (RrunRegistriesConf *conf, JsonObject *v1, const char *source, GError **error)
+merge_v1 (RrunRegistriesConf *conf, const RrunJson *v1, const char *source, GError **error)
 {
   static const char *kinds[] = { "search", "insecure", "block" };
 
   for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
     {
-      JsonNode *n = json_object_get_member (v1, kinds[k]);
+      const RrunJson *n = rrun_json_member (v1, kinds[k]);
       g_autofree char *where = g_strdup_printf ("registries.%s.", kinds[k]);
       g_auto(GStrv) list = NULL;
 
       if (n == NULL)
         continue;
-      if (!JSON_NODE_HOLDS_OBJECT (n))
+      if (rrun_json_type (n) != RRUN_JSON_OBJECT)
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: registries.%s must be "
                            "a table", source, kinds[k]);
-      if (!get_strv (json_node_get_object (n), "registries", where, source, &list, error))
+      if (!get_strv (n, "registries", where, source, &list, error))
         return FALSE;
       for (guint i = 0; list && list[i]; i++)
         {
@@ -284,9 +280,9 @@ gboolean
 rrun_registries_conf_merge_text (RrunRegistriesConf *conf, const char *text,
                                  const char *source, GError **error)
 {
-  g_autoptr(JsonObject) root = rrun_toml_parse (text, source, error);
+  g_autoptr(RrunJson) root = rrun_toml_parse (text, source, error);
   g_auto(GStrv) search = NULL;
-  JsonNode *regs, *aliases;
+  const RrunJson *regs, *v1, *aliases;
 
   if (root == NULL)
     return FALSE;
@@ -300,44 +296,38 @@ rrun_registries_conf_merge_text (RrunRegistriesConf *conf, const char *text,
       g_strfreev (conf->search);
       conf->search = g_steal_pointer (&search);
     }
-  regs = json_object_get_member (root, "registry");
-  if (regs != NULL && !JSON_NODE_HOLDS_ARRAY (regs))
+  regs = rrun_json_member (root, "registry");
+  if (regs != NULL && rrun_json_type (regs) != RRUN_JSON_ARRAY)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "%s: registry must be an array of tables ([[registry]])", source);
-  for (guint i = 0; regs && i < json_array_get_length (json_node_get_array (regs)); i++)
-    if (!merge_registry (conf, json_array_get_element (json_node_get_array (regs), i), i,
-                         source, error))
+  for (guint i = 0; regs && i < rrun_json_size (regs); i++)
+    if (!merge_registry (conf, rrun_json_element (regs, i), i, source, error))
       return FALSE;
-  if (json_object_has_member (root, "registries"))
+  v1 = rrun_json_member (root, "registries");
+  if (v1 != NULL)
     {
-      JsonNode *v1 = json_object_get_member (root, "registries");
-      if (!JSON_NODE_HOLDS_OBJECT (v1))
+      if (rrun_json_type (v1) != RRUN_JSON_OBJECT)
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                            "%s: registries must be a table", source);
-      if (!merge_v1 (conf, json_node_get_object (v1), source, error))
+      if (!merge_v1 (conf, v1, source, error))
         return FALSE;
     }
-  aliases = json_object_get_member (root, "aliases");
+  aliases = rrun_json_member (root, "aliases");
   if (aliases != NULL)
     {
-      JsonObjectIter iter;
-      const char *name;
-      JsonNode *value;
-
-      if (!JSON_NODE_HOLDS_OBJECT (aliases))
+      if (rrun_json_type (aliases) != RRUN_JSON_OBJECT)
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                            "%s: aliases must be a table", source);
-      json_object_iter_init (&iter, json_node_get_object (aliases));
-      while (json_object_iter_next (&iter, &name, &value))
+      for (guint i = 0; i < rrun_json_size (aliases); i++)
         {
+          const char *name = rrun_json_member_name (aliases, i);
+          const char *target = rrun_json_string (rrun_json_element (aliases, i));
           g_autoptr(RrunReference) ref = NULL;
           g_autoptr(GError) local = NULL;
-          const char *target;
 
-          if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING)
+          if (target == NULL)
             return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                                "%s: aliases.\"%s\" must be a string", source, name);
-          target = json_node_get_string (value);
           if (*target == '\0')
             {
               /* A drop-in removes an alias with an empty value. */

@@ -170,24 +170,25 @@ parse_key (Parser *ps, char **out_key, GError **error)
   return TRUE;
 }
 
-static JsonNode *parse_value (Parser *ps, GError **error);
+static RrunJson *parse_value (Parser *ps, GError **error);
 
-static JsonNode *
+static RrunJson *
 parse_array (Parser *ps, GError **error)
 {
-  g_autoptr(JsonArray) array = json_array_new ();
-  JsonNode *node;
+  g_autoptr(RrunJson) array = rrun_json_new_array ();
 
   ps->p++; /* '[' */
   for (;;)
     {
+      RrunJson *item;
+
       skip_ws (ps, TRUE);
       if (*ps->p == ']')
         break;
-      node = parse_value (ps, error);
-      if (node == NULL)
+      item = parse_value (ps, error);
+      if (item == NULL)
         return NULL;
-      json_array_add_element (array, node);
+      rrun_json_array_add (array, item);
       skip_ws (ps, TRUE);
       if (*ps->p == ',')
         {
@@ -202,16 +203,12 @@ parse_array (Parser *ps, GError **error)
       break;
     }
   ps->p++;
-  node = json_node_new (JSON_NODE_ARRAY);
-  json_node_set_array (node, array);
-  return node;
+  return g_steal_pointer (&array);
 }
 
-static JsonNode *
+static RrunJson *
 parse_value (Parser *ps, GError **error)
 {
-  JsonNode *node;
-
   skip_ws (ps, FALSE);
   if (*ps->p == '"' || *ps->p == '\'')
     {
@@ -219,25 +216,19 @@ parse_value (Parser *ps, GError **error)
       if (!(*ps->p == '"' ? parse_basic_string (ps, s, error)
                           : parse_literal_string (ps, s, error)))
         return NULL;
-      node = json_node_new (JSON_NODE_VALUE);
-      json_node_set_string (node, s->str);
-      return node;
+      return rrun_json_new_string (s->str);
     }
   if (*ps->p == '[')
     return parse_array (ps, error);
   if (strncmp (ps->p, "true", 4) == 0 && !is_bare_key_char (ps->p[4]))
     {
       ps->p += 4;
-      node = json_node_new (JSON_NODE_VALUE);
-      json_node_set_boolean (node, TRUE);
-      return node;
+      return rrun_json_new_bool (TRUE);
     }
   if (strncmp (ps->p, "false", 5) == 0 && !is_bare_key_char (ps->p[5]))
     {
       ps->p += 5;
-      node = json_node_new (JSON_NODE_VALUE);
-      json_node_set_boolean (node, FALSE);
-      return node;
+      return rrun_json_new_bool (FALSE);
     }
   if (g_ascii_isdigit (*ps->p) || *ps->p == '-' || *ps->p == '+')
     {
@@ -249,9 +240,7 @@ parse_value (Parser *ps, GError **error)
           return NULL;
         }
       ps->p = end;
-      node = json_node_new (JSON_NODE_VALUE);
-      json_node_set_int (node, v);
-      return node;
+      return rrun_json_new_int (v);
     }
   if (*ps->p == '{')
     fail (ps, error, "inline tables are not supported here");
@@ -262,57 +251,56 @@ parse_value (Parser *ps, GError **error)
 
 /* [a.b.c] or [[a.b.c]]: walk from root, creating tables; an array of tables on the way
    means its last element, as TOML says. */
-static JsonObject *
-open_table (Parser *ps, JsonObject *root, gboolean array_of_tables, GError **error)
+static RrunJson *
+open_table (Parser *ps, RrunJson *root, gboolean array_of_tables, GError **error)
 {
-  JsonObject *cur = root;
+  RrunJson *cur = root;
 
   for (;;)
     {
       g_autofree char *key = NULL;
-      JsonNode *member;
+      RrunJson *member;
       gboolean last;
 
       if (!parse_key (ps, &key, error))
         return NULL;
       last = *ps->p != '.';
-      member = json_object_get_member (cur, key);
+      member = rrun_json_member (cur, key);
       if (last && array_of_tables)
         {
-          JsonObject *fresh = json_object_new ();
+          RrunJson *fresh;
           if (member == NULL)
             {
-              json_object_set_array_member (cur, key, json_array_new ());
-              member = json_object_get_member (cur, key);
+              member = rrun_json_new_array ();
+              rrun_json_object_set (cur, key, member);
             }
-          if (!JSON_NODE_HOLDS_ARRAY (member))
+          if (rrun_json_type (member) != RRUN_JSON_ARRAY)
             {
-              json_object_unref (fresh);
               fail (ps, error, "table name used before as something else");
               return NULL;
             }
-          json_array_add_object_element (json_node_get_array (member), fresh);
+          fresh = rrun_json_new_object ();
+          rrun_json_array_add (member, fresh);
           cur = fresh;
         }
       else if (member == NULL)
         {
-          JsonObject *fresh = json_object_new ();
-          json_object_set_object_member (cur, key, fresh);
+          RrunJson *fresh = rrun_json_new_object ();
+          rrun_json_object_set (cur, key, fresh);
           cur = fresh;
         }
-      else if (JSON_NODE_HOLDS_OBJECT (member))
-        cur = json_node_get_object (member);
-      else if (JSON_NODE_HOLDS_ARRAY (member))
+      else if (rrun_json_type (member) == RRUN_JSON_OBJECT)
+        cur = member;
+      else if (rrun_json_type (member) == RRUN_JSON_ARRAY)
         {
-          JsonArray *a = json_node_get_array (member);
-          guint n = json_array_get_length (a);
-          JsonNode *tail = n ? json_array_get_element (a, n - 1) : NULL;
-          if (tail == NULL || !JSON_NODE_HOLDS_OBJECT (tail))
+          guint n = rrun_json_size (member);
+          RrunJson *tail = n ? rrun_json_element (member, n - 1) : NULL;
+          if (tail == NULL || rrun_json_type (tail) != RRUN_JSON_OBJECT)
             {
               fail (ps, error, "table name used before as something else");
               return NULL;
             }
-          cur = json_node_get_object (tail);
+          cur = tail;
         }
       else
         {
@@ -344,11 +332,11 @@ open_table (Parser *ps, JsonObject *root, gboolean array_of_tables, GError **err
   return cur;
 }
 
-JsonObject *
+RrunJson *
 rrun_toml_parse (const char *text, const char *source, GError **error)
 {
-  g_autoptr(JsonObject) root = json_object_new ();
-  JsonObject *table = root;
+  g_autoptr(RrunJson) root = rrun_json_new_object ();
+  RrunJson *table = root;
   Parser ps = { text, source, 1 };
 
   if (!g_utf8_validate (text, -1, NULL))
@@ -372,7 +360,7 @@ rrun_toml_parse (const char *text, const char *source, GError **error)
       else
         {
           g_autofree char *key = NULL;
-          JsonNode *value;
+          RrunJson *value;
 
           if (!parse_key (&ps, &key, error))
             return NULL;
@@ -387,7 +375,7 @@ rrun_toml_parse (const char *text, const char *source, GError **error)
               return NULL;
             }
           ps.p++;
-          if (json_object_has_member (table, key))
+          if (rrun_json_member (table, key) != NULL)
             {
               g_autofree char *why = g_strdup_printf ("duplicate key \"%s\"", key);
               fail (&ps, error, why);
@@ -396,7 +384,7 @@ rrun_toml_parse (const char *text, const char *source, GError **error)
           value = parse_value (&ps, error);
           if (value == NULL)
             return NULL;
-          json_object_set_member (table, key, value);
+          rrun_json_object_set (table, key, value);
         }
       if (!end_of_line (&ps, error))
         return NULL;

@@ -3,8 +3,8 @@
 #include "error.h"
 #include "layer.h"
 #include "registry/reference.h"
+#include "util/json-value.h"
 
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 void
@@ -36,63 +36,81 @@ bad (GError **error, const char *source, const char *where, const char *expected
 }
 
 static gboolean
-load_root (const char *data, gsize len, const char *source, JsonParser *parser, GError **error)
+is_blank (const char *data, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isspace (data[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+load_root (const char *data, gsize len, const char *source, RrunJson **out_root,
+           GError **error)
 {
   g_autoptr (GError) local = NULL;
 
   if (len > RRUN_ARCHIVE_INDEX_MAX_SIZE)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s is too large (%" G_GSIZE_FORMAT " bytes)",
                        source, len);
-  if (!json_parser_load_from_data (parser, data, (gssize)len, &local))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s", source, local->message);
-  if (json_parser_get_root (parser) == NULL)
+  /* Said apart from other bad JSON: an empty file is the likelier mistake. */
+  if (is_blank (data, len))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: empty", source);
+  if ((*out_root = rrun_json_parse (data, len, RRUN_JSON_DEFAULT, &local)) == NULL)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s", source, local->message);
   return TRUE;
+}
+
+/* A member's string, NULL when absent or of another type. */
+static const char *
+string_of (const RrunJson *n)
+{
+  return n != NULL ? rrun_json_string (n) : NULL;
 }
 
 /* A member path: relative, inside the archive; returned cleaned ("./a//b" -> "a/b"). */
 static gboolean
-member_path (JsonNode *n, const char *source, const char *where, char **out, GError **error)
+member_path (const RrunJson *n, const char *source, const char *where, char **out,
+             GError **error)
 {
   g_autoptr (GError) local = NULL;
+  const char *value = string_of (n);
   char *clean;
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+  if (value == NULL)
     return bad (error, source, where, "a string");
-  clean = rrun_layer_clean_path (json_node_get_string (n), &local);
+  clean = rrun_layer_clean_path (value, &local);
   if (clean == NULL || *clean == '\0')
     {
       g_free (clean);
       return rrun_throw (error, RRUN_ERROR_CORRUPT,
                          "%s: %s: \"%s\" is not a path inside the "
                          "archive",
-                         source, where, json_node_get_string (n));
+                         source, where, value);
     }
   *out = clean;
   return TRUE;
 }
 
 static gboolean
-string_array (JsonNode *n, const char *source, const char *where, gboolean paths, guint max,
-              GStrv *out, GError **error)
+string_array (const RrunJson *n, const char *source, const char *where, gboolean paths,
+              guint max, GStrv *out, GError **error)
 {
   g_autoptr (GPtrArray) v = g_ptr_array_new_with_free_func (g_free);
-  JsonArray *a;
 
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+  if (n == NULL || rrun_json_type (n) == RRUN_JSON_NULL)
     {
       *out = g_new0 (char *, 1);
       return TRUE;
     }
-  if (!JSON_NODE_HOLDS_ARRAY (n))
+  if (rrun_json_type (n) != RRUN_JSON_ARRAY)
     return bad (error, source, where, "an array of strings");
-  a = json_node_get_array (n);
-  if (json_array_get_length (a) > max)
+  if (rrun_json_size (n) > max)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s: %u entries, at most %u allowed", source,
-                       where, json_array_get_length (a), max);
-  for (guint i = 0; i < json_array_get_length (a); i++)
+                       where, rrun_json_size (n), max);
+  for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      JsonNode *e = json_array_get_element (a, i);
+      const RrunJson *e = rrun_json_element (n, i);
       g_autofree char *w = g_strdup_printf ("%s[%u]", where, i);
       char *s = NULL;
 
@@ -101,10 +119,10 @@ string_array (JsonNode *n, const char *source, const char *where, gboolean paths
           if (!member_path (e, source, w, &s, error))
             return FALSE;
         }
-      else if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+      else if (string_of (e) == NULL)
         return bad (error, source, w, "a string");
       else
-        s = g_strdup (json_node_get_string (e));
+        s = g_strdup (string_of (e));
       g_ptr_array_add (v, s);
     }
   g_ptr_array_add (v, NULL);
@@ -117,45 +135,39 @@ rrun_docker_archive_parse_manifest (const char *data, gsize len, GPtrArray **out
                                     GError **error)
 {
   const char *source = "manifest.json";
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (RrunJson) root = NULL;
   g_autoptr (GPtrArray) images
       = g_ptr_array_new_with_free_func ((GDestroyNotify)rrun_docker_archive_image_free);
-  JsonNode *root;
-  JsonArray *a;
 
-  if (!load_root (data, len, source, parser, error))
+  if (!load_root (data, len, source, &root, error))
     return FALSE;
-  root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_ARRAY (root))
+  if (rrun_json_type (root) != RRUN_JSON_ARRAY)
     return bad (error, source, "the file", "an array of images");
-  a = json_node_get_array (root);
-  if (json_array_get_length (a) == 0)
+  if (rrun_json_size (root) == 0)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s lists no image", source);
-  if (json_array_get_length (a) > RRUN_ARCHIVE_MAX_IMAGES)
+  if (rrun_json_size (root) > RRUN_ARCHIVE_MAX_IMAGES)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s lists %u images, at most %u allowed", source,
-                       json_array_get_length (a), RRUN_ARCHIVE_MAX_IMAGES);
-  for (guint i = 0; i < json_array_get_length (a); i++)
+                       rrun_json_size (root), RRUN_ARCHIVE_MAX_IMAGES);
+  for (guint i = 0; i < rrun_json_size (root); i++)
     {
-      JsonNode *e = json_array_get_element (a, i);
+      const RrunJson *o = rrun_json_element (root, i);
       g_autoptr (RrunDockerArchiveImage) img = g_new0 (RrunDockerArchiveImage, 1);
       g_autofree char *wc = g_strdup_printf ("[%u].Config", i);
       g_autofree char *wt = g_strdup_printf ("[%u].RepoTags", i);
       g_autofree char *wl = g_strdup_printf ("[%u].Layers", i);
-      JsonObject *o;
 
-      if (!JSON_NODE_HOLDS_OBJECT (e))
+      if (rrun_json_type (o) != RRUN_JSON_OBJECT)
         {
           g_autofree char *w = g_strdup_printf ("[%u]", i);
           return bad (error, source, w, "an object");
         }
-      o = json_node_get_object (e);
-      if (!member_path (json_object_get_member (o, "Config"), source, wc, &img->config, error)
-          || !string_array (json_object_get_member (o, "RepoTags"), source, wt, FALSE, 256,
+      if (!member_path (rrun_json_member (o, "Config"), source, wc, &img->config, error)
+          || !string_array (rrun_json_member (o, "RepoTags"), source, wt, FALSE, 256,
                             &img->repo_tags, error)
-          || !string_array (json_object_get_member (o, "Layers"), source, wl, TRUE,
+          || !string_array (rrun_json_member (o, "Layers"), source, wl, TRUE,
                             RRUN_ARCHIVE_MAX_LAYERS, &img->layers, error))
         return FALSE;
-      if (json_object_get_member (o, "Layers") == NULL)
+      if (rrun_json_member (o, "Layers") == NULL)
         return bad (error, source, wl, "an array of strings");
       g_ptr_array_add (images, g_steal_pointer (&img));
     }
@@ -164,86 +176,68 @@ rrun_docker_archive_parse_manifest (const char *data, gsize len, GPtrArray **out
 }
 
 static const char *
-annotation (JsonObject *o, const char *key)
+annotation (const RrunJson *o, const char *key)
 {
-  JsonNode *an = json_object_get_member (o, "annotations");
-  JsonNode *v;
-
-  if (an == NULL || !JSON_NODE_HOLDS_OBJECT (an))
-    return NULL;
-  v = json_object_get_member (json_node_get_object (an), key);
-  if (v == NULL || !JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (v);
+  /* NULL when annotations is absent or not an object, or key not a string in it. */
+  return rrun_json_member_string (rrun_json_member (o, "annotations"), key);
 }
 
 gboolean
 rrun_oci_index_parse (const char *data, gsize len, GPtrArray **out_entries, GError **error)
 {
   const char *source = "index.json";
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (RrunJson) root = NULL;
   g_autoptr (GPtrArray) entries
       = g_ptr_array_new_with_free_func ((GDestroyNotify)rrun_oci_index_entry_free);
-  JsonNode *root, *n;
-  JsonObject *o;
-  JsonArray *a;
+  const RrunJson *n;
 
-  if (!load_root (data, len, source, parser, error))
+  if (!load_root (data, len, source, &root, error))
     return FALSE;
-  root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  if (rrun_json_type (root) != RRUN_JSON_OBJECT)
     return bad (error, source, "the file", "an object");
-  o = json_node_get_object (root);
-  n = json_object_get_member (o, "schemaVersion");
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64
-      || json_node_get_int (n) != 2)
+  n = rrun_json_member (root, "schemaVersion");
+  if (n == NULL || rrun_json_type (n) != RRUN_JSON_INT || rrun_json_int (n) != 2)
     return bad (error, source, "schemaVersion", "2");
-  n = json_object_get_member (o, "manifests");
-  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
+  n = rrun_json_member (root, "manifests");
+  if (n == NULL || rrun_json_type (n) != RRUN_JSON_ARRAY)
     return bad (error, source, "manifests", "an array");
-  a = json_node_get_array (n);
-  if (json_array_get_length (a) > RRUN_ARCHIVE_MAX_IMAGES)
+  if (rrun_json_size (n) > RRUN_ARCHIVE_MAX_IMAGES)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s lists %u manifests, at most %u allowed",
-                       source, json_array_get_length (a), RRUN_ARCHIVE_MAX_IMAGES);
-  for (guint i = 0; i < json_array_get_length (a); i++)
+                       source, rrun_json_size (n), RRUN_ARCHIVE_MAX_IMAGES);
+  for (guint i = 0; i < rrun_json_size (n); i++)
     {
-      JsonNode *e = json_array_get_element (a, i);
+      const RrunJson *d = rrun_json_element (n, i);
       g_autoptr (RrunOciIndexEntry) entry = g_new0 (RrunOciIndexEntry, 1);
       g_autofree char *w = g_strdup_printf ("manifests[%u]", i);
-      JsonObject *d;
-      JsonNode *f;
-      const char *name;
+      const RrunJson *f;
+      const char *value, *name;
 
-      if (!JSON_NODE_HOLDS_OBJECT (e))
+      if (rrun_json_type (d) != RRUN_JSON_OBJECT)
         return bad (error, source, w, "an object");
-      d = json_node_get_object (e);
-      f = json_object_get_member (d, "mediaType");
-      if (f == NULL || !JSON_NODE_HOLDS_VALUE (f) || json_node_get_value_type (f) != G_TYPE_STRING)
+      if ((value = rrun_json_member_string (d, "mediaType")) == NULL)
         {
           g_autofree char *wm = g_strconcat (w, ".mediaType", NULL);
           return bad (error, source, wm, "a string");
         }
-      entry->media_type = g_strdup (json_node_get_string (f));
-      f = json_object_get_member (d, "digest");
-      if (f == NULL || !JSON_NODE_HOLDS_VALUE (f) || json_node_get_value_type (f) != G_TYPE_STRING)
+      entry->media_type = g_strdup (value);
+      if ((value = rrun_json_member_string (d, "digest")) == NULL)
         {
           g_autofree char *wd = g_strconcat (w, ".digest", NULL);
           return bad (error, source, wd, "a string");
         }
-      if (!rrun_digest_validate (json_node_get_string (f), "digest", error))
+      if (!rrun_digest_validate (value, "digest", error))
         {
           g_prefix_error (error, "%s: %s: ", source, w);
           return FALSE;
         }
-      entry->digest = g_strdup (json_node_get_string (f));
-      f = json_object_get_member (d, "size");
-      if (f == NULL || !JSON_NODE_HOLDS_VALUE (f) || json_node_get_value_type (f) != G_TYPE_INT64
-          || json_node_get_int (f) < 0)
+      entry->digest = g_strdup (value);
+      f = rrun_json_member (d, "size");
+      if (f == NULL || rrun_json_type (f) != RRUN_JSON_INT || rrun_json_int (f) < 0)
         {
           g_autofree char *ws = g_strconcat (w, ".size", NULL);
           return bad (error, source, ws, "a non-negative integer");
         }
-      entry->size = json_node_get_int (f);
+      entry->size = rrun_json_int (f);
       name = annotation (d, "io.containerd.image.name");
       /* ref.name is a full name as podman and skopeo write it ("localhost/x:1"), or only a
          tag as the OCI spec's own examples and containerd have it ("latest"): a tag alone

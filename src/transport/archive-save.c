@@ -15,12 +15,12 @@
 #include "transport/archive-manifest.h"
 #include "transport/archive.h"
 #include "util/fd.h"
+#include "util/json-value.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,17 +99,13 @@ write_bytes (Writer *wr, const char *name, const void *data, gsize len, GError *
   return write_header (wr, name, AE_IFREG, (gint64)len, error) && write_data (data, len, wr, error);
 }
 
+/* Compact, as json-glib's generator wrote it: same bytes for the same images. */
 static gboolean
-write_json (Writer *wr, const char *name, JsonBuilder *b, GError **error)
+write_json (Writer *wr, const char *name, RrunJsonBuilder *b, GError **error)
 {
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autofree char *text = NULL;
-  gsize len;
+  g_autofree char *text = rrun_json_builder_to_text (b, FALSE);
 
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, &len);
-  return write_bytes (wr, name, text, len, error);
+  return write_bytes (wr, name, text, strlen (text), error);
 }
 
 /* Copy a kept blob as it is, checking its digest and size on the way. */
@@ -187,9 +183,9 @@ write_layer_tar (Writer *wr, const char *name, int fd, const char *diff_id, GErr
 static gboolean
 save_docker (Writer *wr, GPtrArray *images, GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
 
-  json_builder_begin_array (b);
+  rrun_json_builder_begin_array (b);
   for (guint i = 0; i < images->len; i++)
     {
       RrunStoreImageBlobs *img = images->pdata[i];
@@ -199,16 +195,16 @@ save_docker (Writer *wr, GPtrArray *images, GError **error)
           && !write_bytes (wr, config_name, g_bytes_get_data (img->config, NULL),
                            g_bytes_get_size (img->config), error))
         return FALSE;
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "Config");
-      json_builder_add_string_value (b, config_name);
-      json_builder_set_member_name (b, "RepoTags");
-      json_builder_begin_array (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_set_member_name (b, "Config");
+      rrun_json_builder_add_string_value (b, config_name);
+      rrun_json_builder_set_member_name (b, "RepoTags");
+      rrun_json_builder_begin_array (b);
       for (guint k = 0; img->names[k]; k++)
-        json_builder_add_string_value (b, img->names[k]);
-      json_builder_end_array (b);
-      json_builder_set_member_name (b, "Layers");
-      json_builder_begin_array (b);
+        rrun_json_builder_add_string_value (b, img->names[k]);
+      rrun_json_builder_end_array (b);
+      rrun_json_builder_set_member_name (b, "Layers");
+      rrun_json_builder_begin_array (b);
       for (guint k = 0; img->diff_ids[k]; k++)
         {
           g_autofree char *name = g_strconcat (img->diff_ids[k] + 7, ".tar", NULL);
@@ -217,12 +213,12 @@ save_docker (Writer *wr, GPtrArray *images, GError **error)
               && !write_layer_tar (wr, name, g_array_index (img->layer_fds, int, k),
                                    img->diff_ids[k], error))
             return FALSE;
-          json_builder_add_string_value (b, name);
+          rrun_json_builder_add_string_value (b, name);
         }
-      json_builder_end_array (b);
-      json_builder_end_object (b);
+      rrun_json_builder_end_array (b);
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_array (b);
+  rrun_json_builder_end_array (b);
   return write_json (wr, "manifest.json", b, error);
 }
 
@@ -266,92 +262,89 @@ kept_manifest_fits (RrunStoreImageBlobs *img)
 static GBytes *
 make_manifest (RrunStoreImageBlobs *img)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autofree char *config = g_strconcat ("sha256:", img->id, NULL);
   char *text;
-  gsize len;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "schemaVersion");
-  json_builder_add_int_value (b, 2);
-  json_builder_set_member_name (b, "mediaType");
-  json_builder_add_string_value (b, RRUN_MEDIA_OCI_MANIFEST);
-  json_builder_set_member_name (b, "config");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "mediaType");
-  json_builder_add_string_value (b, RRUN_MEDIA_OCI_CONFIG);
-  json_builder_set_member_name (b, "digest");
-  json_builder_add_string_value (b, config);
-  json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, (gint64)g_bytes_get_size (img->config));
-  json_builder_end_object (b);
-  json_builder_set_member_name (b, "layers");
-  json_builder_begin_array (b);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_set_member_name (b, "schemaVersion");
+  rrun_json_builder_add_int_value (b, 2);
+  rrun_json_builder_set_member_name (b, "mediaType");
+  rrun_json_builder_add_string_value (b, RRUN_MEDIA_OCI_MANIFEST);
+  rrun_json_builder_set_member_name (b, "config");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_set_member_name (b, "mediaType");
+  rrun_json_builder_add_string_value (b, RRUN_MEDIA_OCI_CONFIG);
+  rrun_json_builder_set_member_name (b, "digest");
+  rrun_json_builder_add_string_value (b, config);
+  rrun_json_builder_set_member_name (b, "size");
+  rrun_json_builder_add_int_value (b, (gint64)g_bytes_get_size (img->config));
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_set_member_name (b, "layers");
+  rrun_json_builder_begin_array (b);
   for (guint i = 0; i < img->layer_blobs->len; i++)
     {
       const RrunBlobInfo *l = img->layer_blobs->pdata[i];
 
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "mediaType");
-      json_builder_add_string_value (b, oci_layer_type (l->media_type));
-      json_builder_set_member_name (b, "digest");
-      json_builder_add_string_value (b, l->digest);
-      json_builder_set_member_name (b, "size");
-      json_builder_add_int_value (b, l->size);
-      json_builder_end_object (b);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_set_member_name (b, "mediaType");
+      rrun_json_builder_add_string_value (b, oci_layer_type (l->media_type));
+      rrun_json_builder_set_member_name (b, "digest");
+      rrun_json_builder_add_string_value (b, l->digest);
+      rrun_json_builder_set_member_name (b, "size");
+      rrun_json_builder_add_int_value (b, l->size);
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, &len);
-  return g_bytes_new_take (text, len);
+  rrun_json_builder_end_array (b);
+  rrun_json_builder_end_object (b);
+  /* Its digest names the image in the archive: compact, members in this order, as
+     json-glib's generator wrote it before, so a saved archive keeps its manifest digest. */
+  text = rrun_json_builder_to_text (b, FALSE);
+  return g_bytes_new_take (text, strlen (text));
 }
 
 static void
-add_descriptor (JsonBuilder *b, const char *media_type, const char *digest, gint64 size,
+add_descriptor (RrunJsonBuilder *b, const char *media_type, const char *digest, gint64 size,
                 const char *name)
 {
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "mediaType");
-  json_builder_add_string_value (b, media_type);
-  json_builder_set_member_name (b, "digest");
-  json_builder_add_string_value (b, digest);
-  json_builder_set_member_name (b, "size");
-  json_builder_add_int_value (b, size);
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_set_member_name (b, "mediaType");
+  rrun_json_builder_add_string_value (b, media_type);
+  rrun_json_builder_set_member_name (b, "digest");
+  rrun_json_builder_add_string_value (b, digest);
+  rrun_json_builder_set_member_name (b, "size");
+  rrun_json_builder_add_int_value (b, size);
   if (name)
     {
       /* containerd reads the first, podman and skopeo the second. */
-      json_builder_set_member_name (b, "annotations");
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "io.containerd.image.name");
-      json_builder_add_string_value (b, name);
-      json_builder_set_member_name (b, "org.opencontainers.image.ref.name");
-      json_builder_add_string_value (b, name);
-      json_builder_end_object (b);
+      rrun_json_builder_set_member_name (b, "annotations");
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_set_member_name (b, "io.containerd.image.name");
+      rrun_json_builder_add_string_value (b, name);
+      rrun_json_builder_set_member_name (b, "org.opencontainers.image.ref.name");
+      rrun_json_builder_add_string_value (b, name);
+      rrun_json_builder_end_object (b);
     }
-  json_builder_end_object (b);
+  rrun_json_builder_end_object (b);
 }
 
 static gboolean
 save_oci (Writer *wr, GPtrArray *images, GError **error)
 {
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-  g_autoptr (JsonBuilder) index = json_builder_new ();
+  g_autoptr (RrunJsonBuilder) index = rrun_json_builder_new ();
 
   if (!write_bytes (wr, "oci-layout", layout, strlen (layout), error)
       || !write_header (wr, "blobs", AE_IFDIR, 0, error)
       || !write_header (wr, "blobs/sha256", AE_IFDIR, 0, error))
     return FALSE;
-  json_builder_begin_object (index);
-  json_builder_set_member_name (index, "schemaVersion");
-  json_builder_add_int_value (index, 2);
-  json_builder_set_member_name (index, "mediaType");
-  json_builder_add_string_value (index, RRUN_MEDIA_OCI_INDEX);
-  json_builder_set_member_name (index, "manifests");
-  json_builder_begin_array (index);
+  rrun_json_builder_begin_object (index);
+  rrun_json_builder_set_member_name (index, "schemaVersion");
+  rrun_json_builder_add_int_value (index, 2);
+  rrun_json_builder_set_member_name (index, "mediaType");
+  rrun_json_builder_add_string_value (index, RRUN_MEDIA_OCI_INDEX);
+  rrun_json_builder_set_member_name (index, "manifests");
+  rrun_json_builder_begin_array (index);
   for (guint i = 0; i < images->len; i++)
     {
       RrunStoreImageBlobs *img = images->pdata[i];
@@ -398,8 +391,8 @@ save_oci (Writer *wr, GPtrArray *images, GError **error)
       for (guint k = 0; img->names[k]; k++)
         add_descriptor (index, mtype, mdigest, (gint64)g_bytes_get_size (manifest), img->names[k]);
     }
-  json_builder_end_array (index);
-  json_builder_end_object (index);
+  rrun_json_builder_end_array (index);
+  rrun_json_builder_end_object (index);
   return write_json (wr, "index.json", index, error);
 }
 

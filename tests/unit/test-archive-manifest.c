@@ -120,6 +120,9 @@ test_oci_index_bad (void)
              "index.json: manifests[0].size: expected a non-negative integer");
   oci_error ("{\"schemaVersion\":2,\"manifests\":[{\"digest\":\"" H1 "\",\"size\":1}]}",
              "index.json: manifests[0].mediaType: expected a string");
+  oci_error ("", "index.json: empty");
+  oci_error (" \n", "index.json: empty");
+  oci_error ("{\"schemaVersion\":2,}", "index.json: invalid JSON: expected a member name");
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (GPtrArray) entries = NULL;

@@ -145,8 +145,9 @@ test_errors (void)
                "cannot use image \"x/y:1\": it is a schema 1 manifest, which rrun does not "
                "support: ask the image owner to push it again with a current docker/podman");
   check_error ("not json", NULL, RRUN_ERROR_CORRUPT,
-               "invalid manifest of \"x/y:1\": <data>:1:3: Parse error: unexpected identifier `not', expected value");
+               "invalid manifest of \"x/y:1\": invalid JSON: unexpected character");
   check_error ("[]", NULL, RRUN_ERROR_CORRUPT, "invalid manifest of \"x/y:1\": not a JSON object");
+  check_error (" \n", NULL, RRUN_ERROR_CORRUPT, "invalid manifest of \"x/y:1\": not a JSON object");
   check_error ("{\"schemaVersion\":\"2\"}", NULL, RRUN_ERROR_CORRUPT,
                "invalid manifest of \"x/y:1\": schemaVersion must be an integer");
   check_error ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
