@@ -237,15 +237,6 @@ bare_content_type (const char *content_type)
 }
 
 static gboolean
-is_blank (const char *data, gsize len)
-{
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isspace (data[i]))
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
 refuse_schema1 (const Ctx *ctx, GError **error)
 {
   return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
@@ -275,7 +266,7 @@ rrun_manifest_parse (const char *data, gsize len, const char *content_type,
   if (is_schema1 (ctype))
     return refuse_schema1 (&ctx, error);
   root = rrun_json_parse (data, len, RRUN_JSON_DEFAULT, &local);
-  if (root == NULL && !is_blank (data, len))
+  if (root == NULL && !rrun_json_text_is_blank (data, len))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "invalid manifest of \"%s\": %s", source,
                        local->message);
   /* An empty body (a registry or proxy that sent nothing) says what it lacks. */

@@ -36,15 +36,6 @@ bad (GError **error, const char *source, const char *where, const char *expected
 }
 
 static gboolean
-is_blank (const char *data, gsize len)
-{
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isspace (data[i]))
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
 load_root (const char *data, gsize len, const char *source, RrunJson **out_root,
            GError **error)
 {
@@ -54,7 +45,7 @@ load_root (const char *data, gsize len, const char *source, RrunJson **out_root,
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s is too large (%" G_GSIZE_FORMAT " bytes)",
                        source, len);
   /* Said apart from other bad JSON: an empty file is the likelier mistake. */
-  if (is_blank (data, len))
+  if (rrun_json_text_is_blank (data, len))
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: empty", source);
   if ((*out_root = rrun_json_parse (data, len, RRUN_JSON_DEFAULT, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s", source, local->message);

@@ -326,6 +326,15 @@ rrun_json_parse (const char *text, gsize len, RrunJsonFlags flags, GError **erro
   return g_steal_pointer (&v);
 }
 
+gboolean
+rrun_json_text_is_blank (const char *text, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isspace (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
 RrunJsonType
 rrun_json_type (const RrunJson *v)
 {

@@ -39,6 +39,9 @@ typedef struct RrunJson RrunJson;
    levels. */
 RrunJson *rrun_json_parse (const char *text, gsize len, RrunJsonFlags flags, GError **error);
 void rrun_json_free (RrunJson *v);
+/* Whether text is only white space: an empty document, which callers name apart from
+   other bad JSON (an empty file is the likelier mistake). */
+gboolean rrun_json_text_is_blank (const char *text, gsize len);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunJson, rrun_json_free)
 
 RrunJsonType rrun_json_type (const RrunJson *v);
