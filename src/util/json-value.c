@@ -204,6 +204,9 @@ static gboolean
 read_container (Reader *r, RrunJson *v, gboolean object, int depth)
 {
   char close = object ? '}' : ']';
+  /* Names seen -> index + 1, for objects past a few members: a document from a registry
+     may have very many, and a scan per member would make that quadratic. */
+  g_autoptr(GHashTable) index = NULL;
 
   v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_json_free);
   if (object)
@@ -229,9 +232,18 @@ read_container (Reader *r, RrunJson *v, gboolean object, int depth)
           r->p++;
           if ((name = read_string (r)) == NULL)
             return FALSE;
-          for (guint i = 0; i < v->names->len && dup < 0; i++)
-            if (g_str_equal (v->names->pdata[i], name))
-              dup = (gint) i;
+          if (index == NULL && v->names->len >= 16)
+            {
+              index = g_hash_table_new (g_str_hash, g_str_equal);
+              for (guint i = 0; i < v->names->len; i++)
+                g_hash_table_insert (index, v->names->pdata[i], GUINT_TO_POINTER (i + 1));
+            }
+          if (index != NULL)
+            dup = (gint) GPOINTER_TO_UINT (g_hash_table_lookup (index, name)) - 1;
+          else
+            for (guint i = 0; i < v->names->len && dup < 0; i++)
+              if (g_str_equal (v->names->pdata[i], name))
+                dup = (gint) i;
           if (dup >= 0 && (r->flags & RRUN_JSON_UNIQUE_NAMES))
             {
               g_free (name);
@@ -240,7 +252,11 @@ read_container (Reader *r, RrunJson *v, gboolean object, int depth)
           if (dup >= 0)
             g_free (name);
           else
-            g_ptr_array_add (v->names, name);
+            {
+              g_ptr_array_add (v->names, name);
+              if (index != NULL)
+                g_hash_table_insert (index, name, GUINT_TO_POINTER (v->names->len));
+            }
           skip_space (r);
           if (r->p >= r->end || *r->p != ':')
             return fail (r, "expected ':'");

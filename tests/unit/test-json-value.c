@@ -69,6 +69,21 @@ test_duplicates (void)
   /* Kept once, in its first place. */
   g_assert_cmpuint (rrun_json_size (v), ==, 2);
   g_assert_cmpstr (rrun_json_member_name (v, 0), ==, "a");
+  /* Past the few members scanned one by one, names are found through an index. */
+  {
+    g_autoptr (GString) big = g_string_new ("{");
+    g_autoptr (RrunJson) many = NULL;
+
+    for (int i = 0; i < 5000; i++)
+      g_string_append_printf (big, "\"k%d\":%d,", i % 2500, i);
+    g_string_append (big, "\"k7\":-1}");
+    many = rrun_json_parse (big->str, big->len, RRUN_JSON_DEFAULT, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (rrun_json_size (many), ==, 2500);
+    g_assert_cmpstr (rrun_json_member_name (many, 7), ==, "k7");
+    g_assert_cmpint (rrun_json_int (rrun_json_member (many, "k7")), ==, -1);
+    g_assert_cmpint (rrun_json_int (rrun_json_member (many, "k8")), ==, 2508);
+  }
   strict = rrun_json_parse (text, strlen (text), RRUN_JSON_UNIQUE_NAMES, &error);
   g_assert_null (strict);
   g_assert_error (error, RRUN_JSON_ERROR, 0);
