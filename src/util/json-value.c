@@ -29,6 +29,20 @@ typedef struct
 
 static RrunJson *read_value (Reader *r, int depth);
 
+/* An empty value of type: containers get their arrays. */
+static RrunJson *
+new_value (RrunJsonType type)
+{
+  RrunJson *v = g_new0 (RrunJson, 1);
+
+  v->type = type;
+  if (type == RRUN_JSON_ARRAY || type == RRUN_JSON_OBJECT)
+    v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_json_free);
+  if (type == RRUN_JSON_OBJECT)
+    v->names = g_ptr_array_new_with_free_func (g_free);
+  return v;
+}
+
 void
 rrun_json_free (RrunJson *v)
 {
@@ -183,17 +197,15 @@ read_number (Reader *r, RrunJson *v)
       while (r->p < r->end && g_ascii_isdigit (*r->p))
         r->p++;
     }
-  v->type = RRUN_JSON_NUMBER;
   {
     g_autofree char *token = g_strndup (start, (gsize) (r->p - start));
-    char *endp;
 
     v->number = g_ascii_strtod (token, NULL);
-    if (integral && strlen (token) < 64)
+    if (integral)
       {
         errno = 0;
-        v->integer = g_ascii_strtoll (token, &endp, 10);
-        if (errno == 0 && *endp == '\0')
+        v->integer = g_ascii_strtoll (token, NULL, 10);
+        if (errno == 0)
           v->type = RRUN_JSON_INT; /* beyond gint64 stays a plain number, as in json-glib */
       }
   }
@@ -208,9 +220,6 @@ read_container (Reader *r, RrunJson *v, gboolean object, int depth)
      may have very many, and a scan per member would make that quadratic. */
   g_autoptr(GHashTable) index = NULL;
 
-  v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_json_free);
-  if (object)
-    v->names = g_ptr_array_new_with_free_func (g_free);
   skip_space (r);
   if (r->p < r->end && *r->p == close)
     {
@@ -290,7 +299,7 @@ read_container (Reader *r, RrunJson *v, gboolean object, int depth)
 static RrunJson *
 read_value (Reader *r, int depth)
 {
-  g_autoptr (RrunJson) v = g_new0 (RrunJson, 1);
+  g_autoptr (RrunJson) v = NULL;
   gboolean ok;
 
   if (depth > MAX_DEPTH)
@@ -302,26 +311,27 @@ read_value (Reader *r, int depth)
     {
     case '{':
     case '[':
-      v->type = *r->p == '{' ? RRUN_JSON_OBJECT : RRUN_JSON_ARRAY;
+      v = new_value (*r->p == '{' ? RRUN_JSON_OBJECT : RRUN_JSON_ARRAY);
       r->p++;
       ok = read_container (r, v, v->type == RRUN_JSON_OBJECT, depth);
       break;
     case '"':
       r->p++;
-      v->type = RRUN_JSON_STRING;
+      v = new_value (RRUN_JSON_STRING);
       ok = (v->string = read_string (r)) != NULL;
       break;
     case 't':
     case 'f':
-      v->type = RRUN_JSON_BOOL;
+      v = new_value (RRUN_JSON_BOOL);
       v->integer = *r->p == 't';
       ok = literal (r, v->integer ? "true" : "false");
       break;
     case 'n':
-      v->type = RRUN_JSON_NULL;
+      v = new_value (RRUN_JSON_NULL);
       ok = literal (r, "null");
       break;
     default:
+      v = new_value (RRUN_JSON_NUMBER); /* read_number makes it INT where it fits */
       ok = read_number (r, v);
       break;
     }
@@ -404,6 +414,14 @@ rrun_json_member (const RrunJson *v, const char *name)
   return NULL;
 }
 
+RrunJson *
+rrun_json_member_value (const RrunJson *v, const char *name)
+{
+  RrunJson *m = rrun_json_member (v, name);
+
+  return m != NULL && m->type != RRUN_JSON_NULL ? m : NULL;
+}
+
 const char *
 rrun_json_member_string (const RrunJson *v, const char *name)
 {
@@ -413,19 +431,6 @@ rrun_json_member_string (const RrunJson *v, const char *name)
 }
 
 /* ---- values made in code ---- */
-
-static RrunJson *
-new_value (RrunJsonType type)
-{
-  RrunJson *v = g_new0 (RrunJson, 1);
-
-  v->type = type;
-  if (type == RRUN_JSON_ARRAY || type == RRUN_JSON_OBJECT)
-    v->values = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_json_free);
-  if (type == RRUN_JSON_OBJECT)
-    v->names = g_ptr_array_new_with_free_func (g_free);
-  return v;
-}
 
 RrunJson *
 rrun_json_new_null (void)
