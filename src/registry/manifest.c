@@ -76,11 +76,11 @@ static gboolean
 get_string (const Ctx *ctx, const RrunJson *o, const char *key, const char *where,
             gboolean required, const char **out, GError **error)
 {
-  const RrunJson *n = rrun_json_member (o, key);
+  const RrunJson *n = rrun_json_member_value (o, key);
   g_autofree char *field = g_strconcat (where, key, NULL);
 
   *out = NULL;
-  if (n == NULL || rrun_json_type (n) == RRUN_JSON_NULL)
+  if (n == NULL)
     {
       if (required)
         return rrun_throw (error, RRUN_ERROR_CORRUPT,

@@ -55,10 +55,10 @@ static gboolean
 optional_member (const RrunJson *o, const char *name, RrunJsonType type, const char *path,
                  const RrunJson **out, GError **error)
 {
-  const RrunJson *n = rrun_json_member (o, name);
+  const RrunJson *n = rrun_json_member_value (o, name);
 
   *out = NULL;
-  if (n == NULL || rrun_json_type (n) == RRUN_JSON_NULL)
+  if (n == NULL)
     return TRUE;
   if (rrun_json_type (n) != type)
     return corrupt (error, path, name, type_name (type));

@@ -48,20 +48,11 @@ bad_field (GError **error, const char *source, const char *field, const char *ex
                      source, field, expected);
 }
 
-/* A member that is absent or null reads as "not set". */
-static const RrunJson *
-member (const RrunJson *obj, const char *name)
-{
-  const RrunJson *n = obj ? rrun_json_member (obj, name) : NULL;
-
-  return n == NULL || rrun_json_type (n) == RRUN_JSON_NULL ? NULL : n;
-}
-
 static gboolean
 get_string (const RrunJson *obj, const char *name, const char *field, const char *source,
             char **out, GError **error)
 {
-  const RrunJson *n = member (obj, name);
+  const RrunJson *n = rrun_json_member_value (obj, name);
 
   if (n == NULL)
     return TRUE;
@@ -75,7 +66,7 @@ static gboolean
 get_strv (const RrunJson *obj, const char *name, const char *field, const char *source,
           char ***out, GError **error)
 {
-  const RrunJson *n = member (obj, name);
+  const RrunJson *n = rrun_json_member_value (obj, name);
   g_autoptr(GPtrArray) v = NULL;
 
   if (n == NULL)
@@ -101,7 +92,7 @@ static gboolean
 get_key_set (const RrunJson *obj, const char *name, const char *field, const char *source,
              char ***out, GError **error)
 {
-  const RrunJson *n = member (obj, name);
+  const RrunJson *n = rrun_json_member_value (obj, name);
   g_autoptr(GPtrArray) v = NULL;
 
   if (n == NULL)
@@ -139,7 +130,7 @@ rrun_image_config_parse (const RrunJson *root, const char *source,
       || !get_string (top, "architecture", "architecture", source, &arch, error)
       || !get_string (top, "created", "created", source, &created, error))
     return FALSE;
-  if ((n = member (top, "rootfs")) != NULL)
+  if ((n = rrun_json_member_value (top, "rootfs")) != NULL)
     {
       g_autofree char *type = NULL;
 
@@ -149,7 +140,7 @@ rrun_image_config_parse (const RrunJson *root, const char *source,
           || !get_strv (n, "diff_ids", "rootfs.diff_ids", source, &diff_ids, error))
         return FALSE;
     }
-  if ((n = member (top, "config")) != NULL)
+  if ((n = rrun_json_member_value (top, "config")) != NULL)
     {
       if (rrun_json_type (n) != RRUN_JSON_OBJECT)
         return bad_field (error, source, "config", "an object");
@@ -196,7 +187,7 @@ rrun_image_config_parse_meta (const RrunJson *root, const char *source, char **o
   get_string (root, "os", "os", source, &os, NULL);
   get_string (root, "architecture", "architecture", source, &arch, NULL);
   get_string (root, "created", "created", source, &created, NULL);
-  rootfs = member (root, "rootfs");
+  rootfs = rrun_json_member_value (root, "rootfs");
   if (rootfs)
     get_strv (rootfs, "diff_ids", "rootfs.diff_ids", source, &diff_ids, NULL);
   if (created != NULL)

@@ -150,18 +150,11 @@ corrupt (GError **error, const char *path, const char *field, const char *expect
   return FALSE;
 }
 
-static const RrunJson *
-member (const RrunJson *o, const char *name)
-{
-  const RrunJson *n = rrun_json_member (o, name);
-  return n == NULL || rrun_json_type (n) == RRUN_JSON_NULL ? NULL : n;
-}
-
 static gboolean
 json_string_field (const RrunJson *o, const char *name, const char *path, gboolean required,
                    char **out, GError **error)
 {
-  const RrunJson *n = member (o, name);
+  const RrunJson *n = rrun_json_member_value (o, name);
 
   if (n == NULL)
     return required ? corrupt (error, path, name, "a string") : TRUE;
@@ -175,7 +168,7 @@ static gboolean
 json_strv_field (const RrunJson *o, const char *name, const char *path, GStrv *out,
                  GError **error)
 {
-  const RrunJson *n = member (o, name);
+  const RrunJson *n = rrun_json_member_value (o, name);
   g_autoptr(GPtrArray) v = g_ptr_array_new_with_free_func (g_free);
 
   if (n == NULL || rrun_json_type (n) != RRUN_JSON_ARRAY)
@@ -196,7 +189,7 @@ static gboolean
 json_int_field (const RrunJson *o, const char *name, const char *path, gint64 *out,
                 GError **error)
 {
-  const RrunJson *n = member (o, name);
+  const RrunJson *n = rrun_json_member_value (o, name);
 
   if (n == NULL)
     return TRUE;
@@ -266,13 +259,13 @@ read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
   for (guint i = 0; m->layers[i]; i++)
     if (!is_hex64 (m->layers[i]))
       return corrupt (error, path, "layers", "chain ids of 64 hex digits");
-  if ((n = member (o, "pending_removal")) != NULL)
+  if ((n = rrun_json_member_value (o, "pending_removal")) != NULL)
     {
       if (rrun_json_type (n) != RRUN_JSON_BOOL)
         return corrupt (error, path, "pending_removal", "a boolean");
       m->pending_removal = rrun_json_int (n) != 0;
     }
-  if ((n = member (o, "layer_blobs")) != NULL)
+  if ((n = rrun_json_member_value (o, "layer_blobs")) != NULL)
     {
       if (rrun_json_type (n) != RRUN_JSON_ARRAY
           || rrun_json_size (n) != g_strv_length (m->layers))
@@ -289,8 +282,8 @@ read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
           g_ptr_array_add (m->layer_blobs, info);
         }
     }
-  if ((n = member (o, "manifest")) != NULL && !read_blob_info (n, path, "manifest", &m->manifest,
-                                                               error))
+  if ((n = rrun_json_member_value (o, "manifest")) != NULL
+      && !read_blob_info (n, path, "manifest", &m->manifest, error))
     return FALSE;
   m->root = root;
   *out = g_steal_pointer (&m);
@@ -346,7 +339,7 @@ read_layer_info (const char *root, const char *chain, guint64 *out_size,
     return FALSE;
   *out_size = (guint64) MAX (size, 0);
   *out_unmapped = 0;
-  if ((n = member (o, "unmapped_owners")) != NULL)
+  if ((n = rrun_json_member_value (o, "unmapped_owners")) != NULL)
     {
       if (rrun_json_type (n) != RRUN_JSON_INT || rrun_json_int (n) < 0)
         return corrupt (error, path, "unmapped_owners", "a count");

@@ -53,6 +53,9 @@ RrunJson *rrun_json_element (const RrunJson *v, guint i); /* ARRAY and OBJECT va
 const char *rrun_json_member_name (const RrunJson *object, guint i);
 /* The member called name; NULL when absent or v is not an object. */
 RrunJson *rrun_json_member (const RrunJson *v, const char *name);
+/* The member called name, NULL when absent or null: an optional field, as docker and
+   podman read JSON null in configs and manifests ("not set"). */
+RrunJson *rrun_json_member_value (const RrunJson *v, const char *name);
 /* A member's string, NULL when absent or not a string. */
 const char *rrun_json_member_string (const RrunJson *v, const char *name);
 
