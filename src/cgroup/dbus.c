@@ -456,8 +456,7 @@ build_message (guint8 type, guint32 serial, const char *destination, const char 
     {
       body_bytes = rrun_dbus_marshal_body (g_variant_ref (body));
       body_len = g_bytes_get_size (body_bytes);
-      /* A tuple's type string without its parentheses. */
-      sig = g_variant_get_type_string (body);
+      sig = g_variant_get_type_string (body); /* "(...)": the tuple's */
     }
   g_variant_builder_init (&fields, G_VARIANT_TYPE ("a(yv)"));
   g_variant_builder_add (&fields, "(yv)", FIELD_PATH, g_variant_new_object_path (path));
@@ -466,8 +465,9 @@ build_message (guint8 type, guint32 serial, const char *destination, const char 
   if (destination != NULL)
     g_variant_builder_add (&fields, "(yv)", FIELD_DESTINATION,
                            g_variant_new_string (destination));
-  if (body_len > 0 || (body != NULL && strlen (sig) > 2))
+  if (strlen (sig) > 2)
     {
+      /* The signature field names the members, without the tuple's parentheses. */
       g_autofree char *inner = g_strndup (sig + 1, strlen (sig) - 2);
       g_variant_builder_add (&fields, "(yv)", FIELD_SIGNATURE, g_variant_new_signature (inner));
     }
@@ -558,12 +558,13 @@ read_message (RrunDbus *bus, gint64 deadline, GError **error)
   m->type = bus->in->data[1];
   {
     Reader r = { bus->in->data, 16 + (gsize) fields_len, 12, 0, error };
+    const char *type = "a(yv)";
 
-    fields = read_tuple (&r, "a(yv)");
-    if (fields == NULL)
+    if ((fields = read_next (&r, &type, type + strlen (type))) == NULL)
       return NULL;
+    g_variant_ref_sink (fields);
   }
-  g_variant_iter_init (&iter, g_variant_get_child_value (fields, 0));
+  g_variant_iter_init (&iter, fields);
   while (g_variant_iter_next (&iter, "(yv)", &code, &value))
     {
       if (code == FIELD_REPLY_SERIAL && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
@@ -628,12 +629,13 @@ rrun_dbus_call (RrunDbus *bus, const char *destination, const char *path,
         }
       if (m->type == ERROR)
         {
-          const char *text = NULL;
+          g_autoptr(GVariant) first = g_variant_n_children (m->body) > 0
+                                          ? g_variant_get_child_value (m->body, 0)
+                                          : NULL;
+          const char *text = first != NULL && g_variant_is_of_type (first, G_VARIANT_TYPE_STRING)
+                                 ? g_variant_get_string (first, NULL)
+                                 : NULL;
 
-          if (g_variant_n_children (m->body) > 0
-              && g_variant_is_of_type (g_variant_get_child_value (m->body, 0),
-                                       G_VARIANT_TYPE_STRING))
-            g_variant_get_child (m->body, 0, "&s", &text);
           rrun_throw (error, RRUN_ERROR_FAILED, "%s",
                       text ? text : m->error_name ? m->error_name : "D-Bus error");
           message_free (m);
