@@ -224,22 +224,23 @@ start_fuse (const RrunChildPlan *p)
   return pid;
 }
 
-static pid_t
-mount_rootfs (const RrunChildPlan *p)
+/* Whether the root file system is a kernel overlay, now mounted; 0: fuse-overlayfs
+   mounts it. */
+static int
+mount_kernel_overlay (const RrunChildPlan *p)
 {
-  if (p->rootfs_kind == RRUN_ROOTFS_KERNEL_OVERLAY)
-    {
-      /* Layer paths are relative to the storage root, so the mount data stays below a
-         page even with many layers. */
-      if (chdir (p->overlay_cwd) < 0)
-        rrun_child_fail (p->report_fd, RRUN_STEP_OVERLAY, p->overlay_cwd);
-      if (mount ("overlay", p->rootfs, "overlay", 0, p->overlay_data) == 0)
-        return 0;
-      if (!p->overlay_fallback_fuse || p->fuse_exe == NULL)
-        rrun_child_fail (p->report_fd, RRUN_STEP_OVERLAY, p->rootfs);
-      rrun_child_send (p->report_fd, RRUN_STEP_WARNING, errno, "kernel overlay");
-    }
-  return start_fuse (p);
+  if (p->rootfs_kind != RRUN_ROOTFS_KERNEL_OVERLAY)
+    return 0;
+  /* Layer paths are relative to the storage root, so the mount data stays below a page
+     even with many layers. */
+  if (chdir (p->overlay_cwd) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_OVERLAY, p->overlay_cwd);
+  if (mount ("overlay", p->rootfs, "overlay", 0, p->overlay_data) == 0)
+    return 1;
+  if (!p->overlay_fallback_fuse || p->fuse_exe == NULL)
+    rrun_child_fail (p->report_fd, RRUN_STEP_OVERLAY, p->rootfs);
+  rrun_child_send (p->report_fd, RRUN_STEP_WARNING, errno, "kernel overlay");
+  return 0;
 }
 
 /* Delete everything below dirfd (syscalls only, a stack buffer per level); depth-bounded.
@@ -357,13 +358,31 @@ rrun_container_child_main (const RrunChildPlan *p)
   for (int i = 0; i < 3; i++)
     if (p->close_fds[i] >= 0)
       close (p->close_fds[i]);
-  if (rrun_child_wait_byte (p->report_fd) < 0)
-    _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
-  /* The owner of the network namespace to join, whose maps the host checked, or the
-     namespace rrun made and mapped early; we are its creator's uid, so we get every
-     capability there. */
+  /* Until rrun has written the id maps (newuidmap and newgidmap: the longest step of a
+     start), do what needs no mapped id: enter the namespace and make the others (but the
+     cgroup one, whose root is the cgroup rrun moves us into once the maps are written).
+     Holding every capability of a user namespace does not need a map; creating a file,
+     mounting an overlay (EACCES) or becoming root there does. */
   if (p->join_userns_fd >= 0 && setns (p->join_userns_fd, CLONE_NEWUSER) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_USERNS, p->join_what);
+  /* The PID namespace comes after the root file system: fuse-overlayfs, forked here, must
+     stay outside it, so that the command is PID 1 and `ps` inside does not list it. */
+  if (unshare (p->unshare_flags & ~(CLONE_NEWPID | CLONE_NEWCGROUP)) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "namespaces");
+  if (p->join_netns && setns (p->join_netns_fd, CLONE_NEWNET) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_NETNS, p->join_what);
+  /* Nothing mounted from here on may propagate to the host, nor the reverse. */
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT_PRIVATE, "/");
+  if (p->hostname != NULL && sethostname (p->hostname, strlen (p->hostname)) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_HOSTNAME, p->hostname);
+  if (p->loopback_up)
+    loopback_up (p->report_fd);
+
+  if (rrun_child_wait_byte (p->report_fd) < 0)
+    _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
+  /* We are the namespace's creator's uid (or entered it), so we have every capability
+     there; now that the maps exist, become its root. */
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the user namespace");
   /* An euid change (container root is a subordinate id with keep-id) clears the death
@@ -375,22 +394,11 @@ rrun_container_child_main (const RrunChildPlan *p)
      non-dumpable, which hides /proc/PID/ns from rrun-net and the host side. The execve
      of the command sets dumpable again from the file, as for any process. */
   prctl (PR_SET_DUMPABLE, 1);
-  /* The PID namespace comes after the root file system: fuse-overlayfs, forked here, must
-     stay outside it, so that the command is PID 1 and `ps` inside does not list it. */
-  if (unshare (p->unshare_flags & ~CLONE_NEWPID) < 0)
-    rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "namespaces");
-  if (p->join_netns && setns (p->join_netns_fd, CLONE_NEWNET) < 0)
-    rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_NETNS, p->join_what);
+  if ((p->unshare_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "cgroup namespace");
   /* rrun may now let the network helper make tap0 here while the mounts below go on. */
   rrun_child_send (p->report_fd, RRUN_STEP_NAMESPACES, 0, "");
-  /* Nothing mounted from here on may propagate to the host, nor the reverse. */
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT_PRIVATE, "/");
-  if (p->hostname != NULL && sethostname (p->hostname, strlen (p->hostname)) < 0)
-    rrun_child_fail (p->report_fd, RRUN_STEP_HOSTNAME, p->hostname);
-  if (p->loopback_up)
-    loopback_up (p->report_fd);
-  fuse = mount_rootfs (p);
+  fuse = mount_kernel_overlay (p) ? 0 : start_fuse (p);
   if ((p->unshare_flags & CLONE_NEWPID) && unshare (CLONE_NEWPID) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "PID namespace");
 
