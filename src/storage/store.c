@@ -1808,6 +1808,33 @@ fail:
   return FALSE;
 }
 
+/* The common end of a --rm container, whose namespace holder emptied upper/ and work/:
+   a few removals in place, without a staging directory (two directories fewer to make and
+   delete on every run; on a disk mounted with discard each freed block is a synchronous
+   discard). FALSE, with the directory whole, when the layer is not empty: the caller
+   then stages it. A kill after the lock file is gone leaves a directory whose owner is
+   gone, which the next gc removes. */
+static gboolean
+remove_container_in_place (const char *cdir)
+{
+  static const char *const layer[] = { "upper", "work" };
+  static const char *const files[] = { "image", "lock" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (layer); i++)
+    {
+      g_autofree char *path = g_build_filename (cdir, layer[i], NULL);
+      if (rmdir (path) < 0 && errno != ENOENT)
+        return FALSE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (cdir, files[i], NULL);
+      if (unlink (path) < 0 && errno != ENOENT)
+        return FALSE;
+    }
+  return rmdir (cdir) == 0 || errno == ENOENT;
+}
+
 gboolean
 rrun_store_remove_container_dirs (RrunStore *store, const RrunIdMap *map, const char *cid,
                                   GError **error)
@@ -1819,7 +1846,7 @@ rrun_store_remove_container_dirs (RrunStore *store, const RrunIdMap *map, const 
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container id \"%s\"",
                        cid);
   cdir = g_build_filename (store->root, "containers", cid, NULL);
-  if (!g_file_test (cdir, G_FILE_TEST_EXISTS))
+  if (!g_file_test (cdir, G_FILE_TEST_EXISTS) || remove_container_in_place (cdir))
     return TRUE;
   if (!staging_new (store, map, &st, error))
     return FALSE;

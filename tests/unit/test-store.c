@@ -282,12 +282,35 @@ test_container_dirs (Fixture *f, gconstpointer data)
                                                     &error));
   g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
   g_clear_error (&error);
+  /* An empty layer (what the holder leaves of a --rm container) goes in place. */
   g_assert_true (rrun_store_remove_container_dirs (f->store, NULL, "c3", &error));
   g_assert_no_error (error);
   g_assert_false (g_file_test (upper, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_entries (f, "containers"), ==, 0);
   /* missing is success */
   g_assert_true (rrun_store_remove_container_dirs (f->store, NULL, "c3", &error));
   close (lock_fd);
+  g_assert_cmpuint (count_entries (f, "tmp"), ==, 0);
+
+  /* A layer with files in it (a start that failed before the holder emptied it) is
+     staged and removed whole, its tree included. */
+  g_clear_pointer (&upper, g_free);
+  g_clear_pointer (&work, g_free);
+  g_assert_true (rrun_store_create_container_dirs (f->store, "c5", id, &upper, &work,
+                                                   &lock_fd, &error));
+  {
+    g_autofree char *dir = g_build_filename (upper, "etc", NULL);
+    g_autofree char *file = g_build_filename (dir, "hosts", NULL);
+    g_autofree char *sub = g_build_filename (work, "work", NULL);
+
+    g_assert_cmpint (mkdir (dir, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (file, "127.0.0.1 localhost\n", -1, NULL));
+    g_assert_cmpint (mkdir (sub, 0), ==, 0); /* overlay's work dir is mode 000 */
+  }
+  g_assert_true (rrun_store_remove_container_dirs (f->store, NULL, "c5", &error));
+  g_assert_no_error (error);
+  close (lock_fd);
+  g_assert_cmpuint (count_entries (f, "containers"), ==, 0);
   g_assert_cmpuint (count_entries (f, "tmp"), ==, 0);
 }
 
