@@ -54,12 +54,22 @@ split_parent (const char *path, char *buf, size_t n)
   return slash ? slash + 1 : path;
 }
 
-/* mkdir -p of a path below root, each component resolved inside it. */
+/* mkdir -p of a path below root, each component resolved inside it. A directory that
+   exists already is found with one lookup, from the dentry cache: a mkdir of an existing
+   name is an exclusive lookup, which a FUSE file system must answer afresh (ten LOOKUP
+   round trips to fuse-overlayfs for "dev" alone, one per mount below /dev). */
 static int
 mkdir_p_in_root (int rootfd, const char *path)
 {
   char buf[PATHBUF];
   size_t len = strlen (path);
+  int existing = open_in_root (rootfd, path, O_PATH | O_DIRECTORY);
+
+  if (existing >= 0)
+    {
+      close (existing);
+      return 0;
+    }
 
   if (len + 1 > sizeof buf)
     {
