@@ -326,14 +326,26 @@ exit_code_of (int status)
   return RRUN_EXIT_SETUP_FAILED;
 }
 
+/* SIGTERM, then wait (1 s at most) for fuse-overlayfs to unmount and exit. The wait sleeps
+   on a pidfd, which wakes the moment it exits (polling in 1 ms steps added ~0.5 ms to every
+   fuse-overlayfs run); without pidfds, poll in 1 ms steps. */
 static void
 stop_fuse (pid_t fuse)
 {
-  int status;
+  int status, pidfd;
 
   if (fuse <= 0)
     return;
+  pidfd = (int) syscall (SYS_pidfd_open, fuse, 0);
   kill (fuse, SIGTERM);
+  if (pidfd >= 0)
+    {
+      struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+      while (poll (&pfd, 1, 1000) < 0 && errno == EINTR)
+        ;
+      close (pidfd);
+    }
   for (int i = 0; i < 1000; i++)
     {
       if (waitpid (fuse, &status, WNOHANG) == fuse)
