@@ -77,6 +77,7 @@ typedef struct
   char *const *argv;           /* argv[0] as given: searched in path when it has no '/' */
   char *const *envp;
   const char *path;            /* PATH from the final environment, for the search */
+  uint64_t path_absent;        /* PATH entries surely without argv[0]: skipped (bit i) */
   uid_t uid;
   gid_t gid;
   const gid_t *groups;

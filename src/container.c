@@ -14,6 +14,7 @@
 #include "process/spec.h"
 #include "process/tty.h"
 #include "rootfs/plan.h"
+#include "rootfs/path-probe.h"
 #include "rootfs/volumes.h"
 #include "state.h"
 #include "storage/store.h"
@@ -729,6 +730,8 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   plan.argv = argv;
   plan.envp = envp;
   plan.path = rrun_spec_env_get (envp, "PATH");
+  plan.path_absent = rrun_path_probe_absent (plan.path, argv[0], layers.lower_dirs,
+                                             layers.n_lower, plan.mounts, plan.n_mounts);
   plan.uid = user->uid;
   plan.gid = user->gid;
   plan.groups = (const gid_t *) user->groups->data;

@@ -66,6 +66,7 @@ static void
 exec_command (const RrunChildPlan *p)
 {
   const char *cmd = p->argv[0];
+  const char *dir = p->path;
   char buf[4096];
   int saw_eacces = 0;
 
@@ -74,14 +75,16 @@ exec_command (const RrunChildPlan *p)
       execve (cmd, p->argv, p->envp);
       rrun_child_fail (p->report_fd, RRUN_STEP_EXEC, cmd);
     }
-  /* execvp allocates; walk PATH into a stack buffer instead. */
-  for (const char *dir = p->path; dir != NULL && *dir != '\0';)
+  /* execvp allocates; walk PATH into a stack buffer instead. Entries the host side found
+     without the command in any layer fail with ENOENT here too: skip them. */
+  for (unsigned i = 0, skip; dir != NULL && *dir != '\0'; i++)
     {
       const char *end = strchr (dir, ':');
       size_t len = end ? (size_t) (end - dir) : strlen (dir);
       size_t clen = strlen (cmd);
 
-      if (len + 1 + clen + 1 <= sizeof buf)
+      skip = i < 64 && (p->path_absent >> i) & 1;
+      if (!skip && len + 1 + clen + 1 <= sizeof buf)
         {
           memcpy (buf, len ? dir : ".", len ? len : 1);
           if (!len)

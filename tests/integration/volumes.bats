@@ -26,6 +26,25 @@ setup() {
   [ "$output" = from-host ]
 }
 
+@test "volumes: a command a volume brings onto PATH is found in PATH order, before the image's" {
+  # rrun skips PATH entries whose directory lacks the command in every layer; one under a
+  # volume must still be searched (busybox's true is in /bin, after /usr/local/bin).
+  mkdir -p "$DATA/bin"
+  printf '#!/bin/sh\necho from-volume\n' >"$DATA/bin/true"
+  chmod 755 "$DATA/bin/true"
+  run -0 rrun run --rm -v "$DATA/bin:/usr/local/bin:ro" "$FIXTURE_IMAGE" true
+  [ "$output" = from-volume ]
+  run -0 rrun run --rm -v "$DATA/bin/true:/usr/sbin/true:ro" "$FIXTURE_IMAGE" true
+  [ "$output" = from-volume ]
+  if command -v fuse-overlayfs >/dev/null; then
+    run -0 "$RRUN" --storage-driver fuse-overlayfs run --rm --userns keep-id \
+      -v "$DATA/bin:/usr/local/bin:ro" "$FIXTURE_IMAGE" true
+    [ "$output" = from-volume ]
+  fi
+  run -127 rrun run --rm "$FIXTURE_IMAGE" no-such-command
+  no_leftovers
+}
+
 @test "volumes: relative and missing host paths are refused with a hint, and nothing is left" {
   run -125 --separate-stderr rrun run --rm -v data:/data "$FIXTURE_IMAGE" true
   [[ ${stderr_lines[0]} == 'rrun: invalid volume "data:/data": the host path "data" is not absolute' ]]

@@ -1,0 +1,94 @@
+#include "rootfs/path-probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* ENOENT: rel is missing below dir, reached without a symlink. Anything else (found, a
+   symlink or non-directory on the way, no openat2) is "maybe there". */
+static gboolean
+missing_in_layer (const char *dir, const char *rel)
+{
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+                          .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
+  int root = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd, errsv;
+
+  if (root < 0)
+    return FALSE;
+  fd = (int) syscall (SYS_openat2, root, rel, &how, sizeof how);
+  errsv = errno;
+  close (root);
+  if (fd >= 0)
+    {
+      close (fd);
+      return FALSE;
+    }
+  return errsv == ENOENT;
+}
+
+/* An absolute directory without "." or ".." components, trailing slashes dropped. */
+static char *
+plain_dir (const char *entry, gsize len)
+{
+  g_autofree char *dir = g_strndup (entry, len);
+  g_auto(GStrv) parts = NULL;
+
+  if (dir[0] != '/')
+    return NULL;
+  parts = g_strsplit (dir, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (strcmp (parts[i], ".") == 0 || strcmp (parts[i], "..") == 0)
+      return NULL;
+  while (len > 1 && dir[len - 1] == '/')
+    dir[--len] = '\0';
+  return g_steal_pointer (&dir);
+}
+
+/* a is b, or one of them lies below the other. */
+static gboolean
+nested (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+
+  if (strcmp (a, "/") == 0 || strcmp (b, "/") == 0)
+    return TRUE;
+  if (la <= lb)
+    return strncmp (a, b, la) == 0 && (b[la] == '\0' || b[la] == '/');
+  return strncmp (a, b, lb) == 0 && a[lb] == '/';
+}
+
+guint64
+rrun_path_probe_absent (const char *path, const char *cmd, const char *const *layer_dirs,
+                        guint n_layers, const RrunMountOp *mounts, gsize n_mounts)
+{
+  guint64 absent = 0;
+  guint i = 0;
+
+  if (path == NULL || cmd == NULL || *cmd == '\0' || strchr (cmd, '/') != NULL
+      || n_layers == 0)
+    return 0;
+  for (const char *entry = path; entry != NULL && i < 64; i++)
+    {
+      const char *end = strchr (entry, ':');
+      gsize len = end ? (gsize) (end - entry) : strlen (entry);
+      g_autofree char *dir = plain_dir (entry, len);
+      g_autofree char *rel = NULL;
+      gboolean missing = dir != NULL;
+
+      for (gsize m = 0; missing && m < n_mounts; m++)
+        if (mounts[m].target != NULL && nested (mounts[m].target, dir))
+          missing = FALSE;
+      if (missing)
+        rel = g_strconcat (dir + 1, *(dir + 1) ? "/" : "", cmd, NULL);
+      for (guint l = 0; missing && l < n_layers; l++)
+        missing = missing_in_layer (layer_dirs[l], rel);
+      if (missing)
+        absent |= G_GUINT64_CONSTANT (1) << i;
+      entry = end ? end + 1 : NULL;
+    }
+  return absent;
+}
