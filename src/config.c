@@ -134,7 +134,8 @@ rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GErr
       || !take_string (kf, "network", "default", &c->network, NULL, source, error)
       || !take_string (kf, "network", "dns_upstream", &c->dns_upstream, NULL, source, error)
       || !take_bool (kf, "network", "allow_host_loopback", &c->allow_host_loopback, source,
-                     error))
+                     error)
+      || !take_bool (kf, "storage", "fuse_acl", &c->fuse_acl, source, error))
     return FALSE;
   take_list (kf, "storage", "additional_image_stores", &c->additional_image_stores);
   take_list (kf, "registries", "unqualified_search_registries",

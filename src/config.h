@@ -18,6 +18,7 @@ typedef struct
   char **unqualified_search_registries;
   char **insecure_registries;
   gboolean allow_host_loopback;
+  gboolean fuse_acl;      /* [storage] fuse_acl: POSIX ACLs through fuse-overlayfs */
   char *dns_upstream;
   gboolean storage_root_from_config; /* set explicitly (config or --root), not defaulted */
   GPtrArray *files_read;  /* config files that existed and were parsed, in order */

@@ -631,6 +631,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   layers.work_dir = work;
   layers.merged_dir = merged;
   layers.storage_root = rrun_store_root (c->store);
+  layers.fuse_acl = config->fuse_acl;
   if (keep_id)
     {
       keep_id_fuse_mappings (c->map, &fuse_uidmap, &fuse_gidmap);

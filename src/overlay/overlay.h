@@ -17,6 +17,7 @@ typedef struct
   const char *storage_root;      /* kernel overlay: paths below it are passed relative */
   const char *uid_mapping;       /* fuse-overlayfs uidmapping= (keep-id), or NULL */
   const char *gid_mapping;
+  gboolean fuse_acl;             /* fuse-overlayfs: POSIX ACLs (off: noacl) */
 } RrunOverlayLayers;
 
 /* What the namespace holder needs to mount it (strings owned by the setup). */

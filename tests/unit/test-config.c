@@ -11,6 +11,7 @@ test_defaults (void)
   g_assert_cmpstr (c->storage_driver, ==, "auto");
   g_assert_true (g_str_has_suffix (c->storage_root, "/rrun/storage"));
   g_assert_false (c->allow_host_loopback);
+  g_assert_false (c->fuse_acl);
 }
 
 static void
@@ -20,7 +21,7 @@ test_keyfile (void)
   g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autoptr(GError) error = NULL;
   const char *text = "[storage]\ndriver=fuse-overlayfs\nroot=/scratch/x\n"
-                     "additional_image_stores=/opt/images;/srv/img\n"
+                     "additional_image_stores=/opt/images;/srv/img\nfuse_acl=true\n"
                      "[network]\nallow_host_loopback=true\n";
 
   g_assert_true (g_key_file_load_from_data (kf, text, -1, 0, NULL));
@@ -31,6 +32,7 @@ test_keyfile (void)
   g_assert_true (c->storage_root_from_config);
   g_assert_cmpuint (g_strv_length (c->additional_image_stores), ==, 2);
   g_assert_true (c->allow_host_loopback);
+  g_assert_true (c->fuse_acl);
 }
 
 static void
