@@ -686,7 +686,6 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
       plan.join_what = c->join->what;
     }
   /* Its own cgroup, when one can be had (created now, entered right after clone). */
-  rrun_cgroup_gc (NULL);
   if (!rrun_cgroup_prepare (o->cgroups ? o->cgroups : config->cgroups, o->limits, c->id,
                             &c->cgroup, error))
     return FALSE;

@@ -400,6 +400,17 @@ copy_limits (const RrunCgroupLimits *limits)
   return c;
 }
 
+static gboolean
+gc_at (Where *w, GError **error)
+{
+  g_autofree char *base = NULL;
+
+  if (w->own == NULL || !own_is_writable (w))
+    return TRUE;
+  base = rrun_cgroup_fs_base (w->own);
+  return rrun_cgroup_fs_gc (base, error);
+}
+
 gboolean
 rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
                      const char *container_id, RrunCgroup **out, GError **error)
@@ -430,6 +441,8 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
                        mode);
 
   locate (&w);
+  /* Stale leaves of killed containers first, from the same reading of mountinfo. */
+  gc_at (&w, NULL);
   if (w.fake)
     systemd_why = g_strdup ("RRUN_CGROUP_ROOT is set");
   else if (w.mount == NULL)
@@ -520,13 +533,9 @@ gboolean
 rrun_cgroup_gc (GError **error)
 {
   g_auto(Where) w = { 0 };
-  g_autofree char *base = NULL;
 
   locate (&w);
-  if (w.own == NULL || !own_is_writable (&w))
-    return TRUE;
-  base = rrun_cgroup_fs_base (w.own);
-  return rrun_cgroup_fs_gc (base, error);
+  return gc_at (&w, error);
 }
 
 /* "max" or a number. */

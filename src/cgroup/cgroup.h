@@ -13,7 +13,6 @@
      g_option_context_add_group (ctx, rrun_cgroup_limits_option_group (limits));
      ... parse argv ...
      if (!rrun_cgroup_limits_finish (limits, error)) return FALSE;       // exit 125
-     rrun_cgroup_gc (NULL);                                             // stale leaves
      if (!rrun_cgroup_prepare (mode, limits, id, &cg, error)) return FALSE;
      ... clone; the child waits for the go byte ...
      if (!rrun_cgroup_enter (cg, pid, error)) kill, reap, return FALSE;
@@ -137,7 +136,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunCgroup, rrun_cgroup_free)
 
 /* Remove stale rrun-<id> leaves next to where a new one would go: those that no rrun
    holds locked and that hold no process (rrun was SIGKILLed). Cheap; TRUE when there
-   is nothing to do (no cgroup v2, not delegated). */
+   is nothing to do (no cgroup v2, not delegated). rrun_cgroup_prepare does it too. */
 gboolean rrun_cgroup_gc (GError **error);
 
 /* Stats from a cgroup directory; fields whose file is absent (controller not enabled)
