@@ -7,27 +7,24 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* ENOENT: rel is missing below dir, reached without a symlink. Anything else (found, a
-   symlink or non-directory on the way, no openat2) is "maybe there". */
+/* ENOENT: rel is missing below the layer root, reached without a symlink. Anything else
+   (found, a symlink or non-directory on the way, no openat2) is "maybe there". */
 static gboolean
-missing_in_layer (const char *dir, const char *rel)
+missing_in_layer (int root, const char *rel)
 {
   struct open_how how = { .flags = O_PATH | O_CLOEXEC,
                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
-  int root = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  int fd, errsv;
+  int fd;
 
   if (root < 0)
     return FALSE;
   fd = (int) syscall (SYS_openat2, root, rel, &how, sizeof how);
-  errsv = errno;
-  close (root);
   if (fd >= 0)
     {
       close (fd);
       return FALSE;
     }
-  return errsv == ENOENT;
+  return errno == ENOENT;
 }
 
 /* An absolute directory without "." or ".." components, trailing slashes dropped. */
@@ -65,12 +62,16 @@ guint64
 rrun_path_probe_absent (const char *path, const char *cmd, const char *const *layer_dirs,
                         guint n_layers, const RrunMountOp *mounts, gsize n_mounts)
 {
+  g_autofree int *roots = NULL;
   guint64 absent = 0;
   guint i = 0;
 
   if (path == NULL || cmd == NULL || *cmd == '\0' || strchr (cmd, '/') != NULL
       || n_layers == 0)
     return 0;
+  roots = g_new (int, n_layers);
+  for (guint l = 0; l < n_layers; l++)
+    roots[l] = open (layer_dirs[l], O_PATH | O_DIRECTORY | O_CLOEXEC);
   for (const char *entry = path; entry != NULL && i < 64; i++)
     {
       const char *end = strchr (entry, ':');
@@ -85,10 +86,13 @@ rrun_path_probe_absent (const char *path, const char *cmd, const char *const *la
       if (missing)
         rel = g_strconcat (dir + 1, *(dir + 1) ? "/" : "", cmd, NULL);
       for (guint l = 0; missing && l < n_layers; l++)
-        missing = missing_in_layer (layer_dirs[l], rel);
+        missing = missing_in_layer (roots[l], rel);
       if (missing)
         absent |= G_GUINT64_CONSTANT (1) << i;
       entry = end ? end + 1 : NULL;
     }
+  for (guint l = 0; l < n_layers; l++)
+    if (roots[l] >= 0)
+      close (roots[l]);
   return absent;
 }
