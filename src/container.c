@@ -297,6 +297,29 @@ typedef struct
   RrunContainer *c;
 } StartHookData;
 
+/* PID 1 has exited: the run dir's files (state, /etc files, the network helper's socket
+   and log) go now, while the namespace holder unmounts and empties the writable layer
+   (on a disk that discards freed blocks, each removal waits ~0.1 ms). "merged", the root's
+   mount point in the holder's namespace, goes once the holder is gone. */
+static void
+remove_run_files (gpointer user_data)
+{
+  RrunContainer *c = user_data;
+  g_autoptr(GDir) d = c->run_dir ? g_dir_open (c->run_dir, 0, NULL) : NULL;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+
+      if (strcmp (name, "merged") == 0)
+        continue;
+      path = g_build_filename (c->run_dir, name, NULL);
+      if (unlink (path) < 0 && errno == EISDIR)
+        rrun_path_rm_rf (path, NULL);
+    }
+}
+
 /* Before the child unshares its cgroup namespace: into the container's cgroup. */
 static gboolean
 after_clone (pid_t holder, gpointer user_data, GError **error)
@@ -808,7 +831,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
       return FALSE;
   }
   rrun_debug_phase ("state written");
-  if (!rrun_relay_run (&c->proc, c->sigfd, out_status, error))
+  if (!rrun_relay_run (&c->proc, c->sigfd, remove_run_files, c, out_status, error))
     return FALSE;
   rrun_debug_phase ("command exited");
   {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,24 +54,46 @@ pump (int from, int to)
   return TRUE;
 }
 
+/* The hook once; later calls do nothing. */
+static void
+run_exit_hook (RrunRelayExitHook *hook, gpointer user_data, int *pid1_fd)
+{
+  rrun_close_fdp (pid1_fd);
+  if (*hook != NULL)
+    (*hook) (user_data);
+  *hook = NULL;
+}
+
 gboolean
-rrun_relay_run (RrunContainerProcess *proc, int sigfd, int *out_status, GError **error)
+rrun_relay_run (RrunContainerProcess *proc, int sigfd, RrunRelayExitHook on_exit,
+                gpointer user_data, int *out_status, GError **error)
 {
   gboolean stdin_open = proc->pty_master >= 0;
   gboolean master_open = proc->pty_master >= 0;
   int status = 0;
   gboolean exited = FALSE;
+  /* PID 1 is the holder's child, not ours: its exit is seen on a pidfd. Without one (it
+     is gone already, or no pidfds) the hook runs now or when the holder exits. */
+  int pid1_fd = on_exit != NULL && proc->pid1 > 0
+                  ? (int) syscall (SYS_pidfd_open, proc->pid1, 0) : -1;
 
+  if (on_exit != NULL && pid1_fd < 0 && errno == ESRCH)
+    run_exit_hook (&on_exit, user_data, &pid1_fd);
   if (proc->pty_master >= 0)
     fcntl (proc->pty_master, F_SETFL, fcntl (proc->pty_master, F_GETFL) | O_NONBLOCK);
 
   while (!exited || master_open)
     {
-      struct pollfd fds[3];
-      int n = 0, i_sig, i_stdin = -1, i_master = -1;
+      struct pollfd fds[4];
+      int n = 0, i_sig, i_stdin = -1, i_master = -1, i_pid1 = -1;
 
       fds[n] = (struct pollfd){ sigfd, POLLIN, 0 };
       i_sig = n++;
+      if (pid1_fd >= 0)
+        {
+          fds[n] = (struct pollfd){ pid1_fd, POLLIN, 0 };
+          i_pid1 = n++;
+        }
       if (stdin_open && !exited)
         {
           fds[n] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
@@ -90,6 +113,8 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, int *out_status, GError *
         }
       if (exited && !(i_master >= 0 && (fds[i_master].revents & (POLLIN | POLLHUP))))
         break;
+      if (i_pid1 >= 0 && (fds[i_pid1].revents & (POLLIN | POLLHUP | POLLERR)))
+        run_exit_hook (&on_exit, user_data, &pid1_fd);
       if (fds[i_sig].revents & POLLIN)
         {
           struct signalfd_siginfo si;
@@ -129,6 +154,7 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, int *out_status, GError *
         if (!pump (proc->pty_master, STDOUT_FILENO))
           master_open = FALSE;
     }
+  run_exit_hook (&on_exit, user_data, &pid1_fd);
   if (WIFEXITED (status))
     *out_status = WEXITSTATUS (status);
   else if (WIFSIGNALED (status))
