@@ -2,7 +2,8 @@
 # Start-up time of `rrun run --rm --network none IMG true`, side by side with bubblewrap,
 # rootless podman and plain unshare on the same busybox root file system (issue 2).
 # Run as an unprivileged user with a subuid range:   bench/startup.sh [RUNS]
-# Environment: RRUN (default build/src/rrun), RUNS (default 20).
+# Environment: RRUN (default build/src/rrun), RUNS (default 20), RUNROOT (session: the
+# run root on tmpfs, as under a login session's $XDG_RUNTIME_DIR; disk: beside the store).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -11,17 +12,27 @@ RUNS=${1:-${RUNS:-20}}
 [ "$(id -u)" != 0 ] || { echo "startup.sh: run it as an unprivileged user" >&2; exit 2; }
 
 work=$(mktemp -d)
+# rrun's run root (state.json, the /etc files it binds) lives where a login session keeps
+# it, under $XDG_RUNTIME_DIR, a tmpfs; without one (su, ssh without pam_systemd) /dev/shm
+# stands in. RUNROOT=disk puts it beside the store instead, as rrun's /tmp/rrun-UID
+# fallback does on a machine whose /tmp is a disk (on the development VM's ext4, mounted
+# with discard and without a journal, each removed file waits for a discard).
+case ${RUNROOT:-session} in
+  disk) run=$work/run ;;
+  session) run=$(mktemp -d -p "${XDG_RUNTIME_DIR:-/dev/shm}" rrun-bench.XXXXXX) ;;
+  *) echo "startup.sh: RUNROOT must be session or disk" >&2; exit 2 ;;
+esac
 # The store holds files of subordinate ids (the fixture has owners like 1000), which only
 # rrun can remove (system reset goes through the user namespace).
 cleanup() {
-  "$RRUN" --root "$work/storage" --runroot "$work/run" system reset -f >/dev/null 2>&1 || true
+  "$RRUN" --root "$work/storage" --runroot "$run" system reset -f >/dev/null 2>&1 || true
   chmod -R u+w "$work" 2>/dev/null
-  rm -rf "$work"
+  rm -rf "$work" "$run"
   if [ -n "${podman_img:-}" ]; then podman rmi -f "$podman_img" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 "$top/tests/fixtures/make-rootfs.sh" "$work" >/dev/null
-root=(--root "$work/storage" --runroot "$work/run")
+root=(--root "$work/storage" --runroot "$run")
 "$RRUN" "${root[@]}" import "$work/rootfs.tar" bench/busybox >/dev/null
 
 cmds=(
@@ -36,7 +47,7 @@ if command -v podman >/dev/null; then
   # Debian 12's podman needs runc and cgroupfs on a machine without systemd.
   cmds+=("podman=podman --runtime runc --cgroup-manager cgroupfs run --rm --network none $podman_img true")
 fi
-echo "# $(uname -r), $(nproc) cores, $RUNS runs each, $(date -u +%Y-%m-%d)"
+echo "# $(uname -r), $(nproc) cores, $RUNS runs each, $(date -u +%Y-%m-%d), run root: $run ($(stat -f -c %T "$run"))"
 python3 "$here/timeit.py" "$RUNS" "${cmds[@]}" | tee "$work/out"
 python3 - "$work/out" <<'PY'
 import re, sys
