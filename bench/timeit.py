@@ -9,7 +9,9 @@ whatever came next by 1-3 ms). Before each run it also waits (1 s at most) until
 machine is quiet, under 20% busy over 10 ms: `podman run --rm` returns before its clean-up
 (conmon, `podman container cleanup`) has finished, and that background load fell on the
 next command, hurting most the ones that use both cores. Prints one line per command:
-name, median ms, min, max. Exits non-zero if a command fails."""
+name, median ms, min, max. Exits non-zero if a command fails. TIMEIT_SETTLE=0 runs
+back to back instead."""
+import os
 import random
 import shlex
 import statistics
@@ -36,7 +38,8 @@ def settle(limit_s=1.0, window_s=0.01, busy_max=0.2):
 
 
 def run_once(cmd, argv):
-    settle()
+    if os.environ.get("TIMEIT_SETTLE", "1") != "0":
+        settle()
     t0 = time.perf_counter()
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
