@@ -27,7 +27,8 @@ missing_in_layer (int root, const char *rel)
   return errno == ENOENT;
 }
 
-/* An absolute directory without "." or ".." components, trailing slashes dropped. */
+/* An absolute directory without "." or ".." components, in canonical form (no repeated or
+   trailing slashes), so that it compares with the mount targets. */
 static char *
 plain_dir (const char *entry, gsize len)
 {
@@ -40,9 +41,7 @@ plain_dir (const char *entry, gsize len)
   for (guint i = 0; parts[i] != NULL; i++)
     if (strcmp (parts[i], ".") == 0 || strcmp (parts[i], "..") == 0)
       return NULL;
-  while (len > 1 && dir[len - 1] == '/')
-    dir[--len] = '\0';
-  return g_steal_pointer (&dir);
+  return g_canonicalize_filename (dir, "/");
 }
 
 /* a is b, or one of them lies below the other. */
@@ -63,12 +62,18 @@ rrun_path_probe_absent (const char *path, const char *cmd, const char *const *la
                         guint n_layers, const RrunMountOp *mounts, gsize n_mounts)
 {
   g_autofree int *roots = NULL;
+  g_autoptr(GPtrArray) targets = NULL;
   guint64 absent = 0;
   guint i = 0;
 
   if (path == NULL || cmd == NULL || *cmd == '\0' || strchr (cmd, '/') != NULL
       || n_layers == 0)
     return 0;
+  /* Mount targets as given may hold "//" or "/./" (volumes keep the user's spelling). */
+  targets = g_ptr_array_new_with_free_func (g_free);
+  for (gsize m = 0; m < n_mounts; m++)
+    if (mounts[m].target != NULL)
+      g_ptr_array_add (targets, g_canonicalize_filename (mounts[m].target, "/"));
   roots = g_new (int, n_layers);
   for (guint l = 0; l < n_layers; l++)
     roots[l] = open (layer_dirs[l], O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -80,8 +85,8 @@ rrun_path_probe_absent (const char *path, const char *cmd, const char *const *la
       g_autofree char *rel = NULL;
       gboolean missing = dir != NULL;
 
-      for (gsize m = 0; missing && m < n_mounts; m++)
-        if (mounts[m].target != NULL && nested (mounts[m].target, dir))
+      for (guint m = 0; missing && m < targets->len; m++)
+        if (nested (targets->pdata[m], dir))
           missing = FALSE;
       if (missing)
         rel = g_strconcat (dir + 1, *(dir + 1) ? "/" : "", cmd, NULL);

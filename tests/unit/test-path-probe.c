@@ -80,8 +80,9 @@ test_not_judged (Fixture *f, gconstpointer data)
   /* Relative and empty entries depend on the working directory; "." and ".." on more. */
   g_assert_cmphex (probe (f, "bin::.:/usr/../bin:/usr/./sbin:/sbin", "true", NULL, 0), ==,
                    0x20);
-  /* Trailing slashes are the same directory. */
+  /* Trailing and repeated slashes are the same directory. */
   g_assert_cmphex (probe (f, "/usr/bin/:/bin", "true", NULL, 0), ==, 0x1);
+  g_assert_cmphex (probe (f, "/usr//bin:/bin", "true", NULL, 0), ==, 0x1);
 }
 
 static void
@@ -102,6 +103,11 @@ test_mounts (Fixture *f, gconstpointer data)
   /* A volume at, above or below a PATH entry may bring the command with it. */
   vol.kind = RRUN_MOUNT_OP_BIND;
   vol.target = "/usr/local/bin";
+  g_assert_cmphex (probe (f, PATH, "true", &vol, 1), ==, 0x1d);
+  /* The same directory however the volume spells it. */
+  vol.target = "/usr//local/bin/";
+  g_assert_cmphex (probe (f, PATH, "true", &vol, 1), ==, 0x1d);
+  vol.target = "/usr/./local/bin";
   g_assert_cmphex (probe (f, PATH, "true", &vol, 1), ==, 0x1d);
   vol.target = "/usr";
   g_assert_cmphex (probe (f, PATH, "true", &vol, 1), ==, 0x10);
