@@ -309,15 +309,11 @@ remove_run_files (gpointer user_data)
   const char *name;
 
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = NULL;
-
-      if (strcmp (name, "merged") == 0)
-        continue;
-      path = g_build_filename (c->run_dir, name, NULL);
-      if (unlink (path) < 0 && errno == EISDIR)
+    if (strcmp (name, "merged") != 0)
+      {
+        g_autofree char *path = g_build_filename (c->run_dir, name, NULL);
         rrun_path_rm_rf (path, NULL);
-    }
+      }
 }
 
 /* Before the child unshares its cgroup namespace: into the container's cgroup. */
