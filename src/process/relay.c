@@ -74,11 +74,14 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, RrunRelayExitHook on_exit
   gboolean exited = FALSE;
   /* PID 1 is the holder's child, not ours: its exit is seen on a pidfd. Without one (it
      is gone already, or no pidfds) the hook runs now or when the holder exits. */
-  int pid1_fd = on_exit != NULL && proc->pid1 > 0
-                  ? (int) syscall (SYS_pidfd_open, proc->pid1, 0) : -1;
+  int pid1_fd = -1;
 
-  if (on_exit != NULL && pid1_fd < 0 && errno == ESRCH)
-    run_exit_hook (&on_exit, user_data, &pid1_fd);
+  if (on_exit != NULL && proc->pid1 > 0)
+    {
+      pid1_fd = (int) syscall (SYS_pidfd_open, proc->pid1, 0);
+      if (pid1_fd < 0 && errno == ESRCH)
+        run_exit_hook (&on_exit, user_data, &pid1_fd);
+    }
   if (proc->pty_master >= 0)
     fcntl (proc->pty_master, F_SETFL, fcntl (proc->pty_master, F_GETFL) | O_NONBLOCK);
 
