@@ -2,7 +2,7 @@
 #include "cli/cli.h"
 #include "config.h"
 #include "error.h"
-#include "image-tool.h"
+#include "image/tool.h"
 #include "log.h"
 #include "rrun-config.h"
 

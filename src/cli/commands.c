@@ -1,8 +1,8 @@
 #include "cli/cli.h"
 #include "util/json-value.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
-#include "image-tool.h"
+#include "image/tool.h"
 
 #include <stdio.h>
 #include <string.h>

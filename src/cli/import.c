@@ -1,6 +1,6 @@
 /* rrun import [--quiet] TAR NAME: a root file system tarball becomes a one-layer image. */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
 #include "log.h"
 

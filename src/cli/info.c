@@ -2,9 +2,9 @@
    kernel, ID mappings, storage driver and paths (with their file systems), cgroups,
    network helper, config files and registries. */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
-#include "idmap.h"
+#include "userns/idmap.h"
 #include "rrun-config.h"
 #include "system/check.h"
 #include "util/json-value.h"

@@ -2,7 +2,7 @@
    (rrun_userns_exec). Not for users; the host side turns their output into results. */
 #include "cli/cli.h"
 #include "error.h"
-#include "layer.h"
+#include "image/layer.h"
 #include "log.h"
 #include "util/path.h"
 

@@ -1,7 +1,7 @@
 /* rrun load [-i FILE] [-q]: images from a docker-archive, an OCI archive or an OCI
    layout directory (standard input when no file is named, as docker does). */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
 #include "log.h"
 #include "transport/archive.h"

@@ -3,7 +3,7 @@
    asks first, as docker does, reading the answer from standard input whether or not it
    is a terminal; anything but y/yes, or end of input, cancels. */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
 #include "storage/store.h"
 

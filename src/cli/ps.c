@@ -1,7 +1,6 @@
-/* rrun ps [--format json] and rrun port CONTAINER: the running containers. */
+/* rrun ps [--format json]: the running containers. */
 #include "cli/cli.h"
-#include "network.h"
-#include "state.h"
+#include "container/state.h"
 #include "util/json-value.h"
 
 #include <stdio.h>
@@ -87,33 +86,5 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       printf ("%-12.12s  %-30s  %-22s  %-16s  Up %-13s  %-8d  %s\n", s->id, s->image, command,
               created, up, (int) s->pid, s->name ? s->name : "");
     }
-  return TRUE;
-}
-
-gboolean
-rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
-{
-  const RrunCliSpec spec = { "port", "CONTAINER",
-                             "List the published ports of a running container.", 1, 1,
-                             "rrun port CONTAINER (see rrun ps)", NULL, FALSE };
-  g_autoptr(RrunState) state = NULL;
-  g_autoptr(GArray) ports = NULL;
-  g_autofree char *text = NULL;
-  gboolean help;
-
-  if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
-    return FALSE;
-  *out_status = 0;
-  if (help)
-    return TRUE;
-  if (!rrun_state_find (g->config, argv[1], &state, error))
-    return FALSE;
-  /* Only the slirp helper publishes ports: other modes have none, which is no error. */
-  if (state->network != NULL && !g_str_has_prefix (state->network, "slirp"))
-    return TRUE;
-  if (!rrun_network_query_ports (state->run_dir, &ports, error))
-    return FALSE;
-  text = rrun_network_ports_text (ports);
-  fputs (text, stdout);
   return TRUE;
 }

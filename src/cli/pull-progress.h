@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "pull.h"
+#include "image/pull.h"
 
 G_BEGIN_DECLS
 

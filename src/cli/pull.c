@@ -1,9 +1,9 @@
 /* rrun pull [-q] [--tls-verify=false] [--platform OS/ARCH] REF: fetch an image from its
    registry into the store. On a terminal stderr shows one line per layer, redrawn in
    place; stdout gets the image ID alone. */
-#include "pull.h"
+#include "image/pull.h"
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "cli/pull-progress.h"
 #include "error.h"
 #include "log.h"

@@ -1,6 +1,6 @@
 /* rrun rmi [-f] REF...: untag names and delete images nothing else names. */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
 #include "log.h"
 

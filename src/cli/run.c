@@ -1,6 +1,6 @@
 /* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
 #include "cli/cli.h"
-#include "container.h"
+#include "container/run.h"
 #include "error.h"
 
 #include <string.h>

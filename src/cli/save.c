@@ -1,7 +1,7 @@
 /* rrun save [-o FILE] [--format docker-archive|oci-archive] IMAGE...: images to an archive
    (standard output when no file is named and it is not a terminal, as docker does). */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
 #include "log.h"
 #include "transport/archive.h"

@@ -2,7 +2,7 @@
    of running containers, from their cgroup v2 files. */
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
-#include "state.h"
+#include "container/state.h"
 #include "util/json-value.h"
 
 #include <stdio.h>

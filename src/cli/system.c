@@ -2,9 +2,9 @@
    containers, one line per check with the fix for each that is not PASS.
    rrun system reset [-f]: empty the image store. */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
-#include "state.h"
+#include "container/state.h"
 #include "storage/store.h"
 #include "system/check.h"
 #include "util/json-value.h"

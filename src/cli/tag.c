@@ -1,7 +1,7 @@
 /* rrun tag SRC NEW...: give an image more names ("localhost/NAME:latest" for a bare
    NAME). A name another image had moves to this one. */
 #include "cli/cli.h"
-#include "cli/common-store.h"
+#include "cli/common.h"
 #include "error.h"
 #include "storage/names.h"
 

@@ -4,7 +4,7 @@
 #include "cli/cli.h"
 #include "error.h"
 #include "log.h"
-#include "state.h"
+#include "container/state.h"
 
 #include <stdio.h>
 

@@ -5,7 +5,7 @@
 #include <glib.h>
 #include <signal.h>
 
-#include "namespaces.h"
+#include "container/namespaces.h"
 
 G_BEGIN_DECLS
 

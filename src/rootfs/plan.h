@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "container-plan.h"
+#include "child/plan.h"
 
 G_BEGIN_DECLS
 

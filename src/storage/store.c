@@ -7,7 +7,7 @@
 #include "storage/lock.h"
 #include "storage/names.h"
 #include "error.h"
-#include "layer.h"
+#include "image/layer.h"
 #include "log.h"
 #include "util/fd.h"
 #include "util/json-value.h"

@@ -16,7 +16,7 @@
 #include <glib.h>
 
 #include "config.h"
-#include "idmap.h"
+#include "userns/idmap.h"
 #include "storage/image.h"
 
 G_BEGIN_DECLS

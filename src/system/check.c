@@ -1,8 +1,8 @@
 /* The checks of `rrun system check` (check.h). */
 #include "system/check.h"
-#include "network.h"
+#include "network/network.h"
 #include "error.h"
-#include "idmap.h"
+#include "userns/idmap.h"
 #include "overlay/overlay.h"
 #include "rrun-config.h"
 #include "storage/fsmagic.h"

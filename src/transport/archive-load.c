@@ -13,7 +13,7 @@
    first layer is extracted; the staged files become the kept blobs (hard links into
    blobs/), and the staging directory goes when the load ends, whatever happened. */
 #include "error.h"
-#include "layer.h"
+#include "image/layer.h"
 #include "log.h"
 #include "registry/manifest.h"
 #include "storage/image.h"

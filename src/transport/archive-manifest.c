@@ -1,7 +1,7 @@
 /* manifest.json and index.json: every field type-checked where it enters. */
 #include "transport/archive-manifest.h"
 #include "error.h"
-#include "layer.h"
+#include "image/layer.h"
 #include "registry/reference.h"
 #include "util/json-value.h"
 

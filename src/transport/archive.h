@@ -15,7 +15,7 @@
 
 #include <glib.h>
 
-#include "idmap.h"
+#include "userns/idmap.h"
 #include "storage/store.h"
 
 G_BEGIN_DECLS

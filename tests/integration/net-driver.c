@@ -9,7 +9,7 @@
 
 #include "error.h"
 #include "log.h"
-#include "network.h"
+#include "network/network.h"
 
 static int
 fail (GError *error)

@@ -1,5 +1,5 @@
 #include "error.h"
-#include "idmap.h"
+#include "userns/idmap.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Path rules and whiteout names of layer extraction (the extraction itself runs in a user
    namespace and is tested by the integration suite). */
-#include "layer.h"
+#include "image/layer.h"
 #include "error.h"
 
 static void

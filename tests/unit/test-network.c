@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "error.h"
-#include "netns-join.h"
-#include "network.h"
+#include "network/join.h"
+#include "network/network.h"
 
 static RrunNetworkOptions *
 new_opts (void)

@@ -1,5 +1,5 @@
 #include "error.h"
-#include "namespaces.h"
+#include "container/namespaces.h"
 #include "rootfs/plan.h"
 
 #include <errno.h>

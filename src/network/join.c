@@ -1,0 +1,311 @@
+#include "network/join.h"
+#include "child/netns-join.h"
+#include "error.h"
+#include "container/state.h"
+#include "util/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void
+rrun_netns_join_free (RrunNetnsJoin *j)
+{
+  if (j == NULL)
+    return;
+  rrun_close_fdp (&j->userns_fd);
+  rrun_close_fdp (&j->netns_fd);
+  g_free (j->what);
+  g_free (j->run_dir);
+  g_free (j->hostname);
+  g_free (j);
+}
+
+static gint
+by_container_id (gconstpointer a, gconstpointer b)
+{
+  const RrunIdMapping *x = a, *y = b;
+
+  return (x->container_id > y->container_id) - (x->container_id < y->container_id);
+}
+
+/* The mappings of /proc/PID/uid_map text, sorted; NULL when a line does not parse. */
+static GArray *
+parse_proc_map (const char *text)
+{
+  g_autoptr(GArray) out = g_array_new (FALSE, FALSE, sizeof (RrunIdMapping));
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      RrunIdMapping m;
+      char extra;
+
+      if (*g_strstrip (lines[i]) == '\0')
+        continue;
+      if (sscanf (lines[i], "%u %u %u %c", &m.container_id, &m.host_id, &m.count, &extra) != 3)
+        return NULL;
+      g_array_append_val (out, m);
+    }
+  g_array_sort (out, by_container_id);
+  return g_steal_pointer (&out);
+}
+
+gboolean
+rrun_netns_join_map_matches (const char *proc_text, GArray *mappings)
+{
+  g_autoptr(GArray) seen = parse_proc_map (proc_text);
+  g_autoptr(GArray) want = NULL;
+
+  if (seen == NULL || seen->len != mappings->len)
+    return FALSE;
+  want = g_array_sized_new (FALSE, FALSE, sizeof (RrunIdMapping), mappings->len);
+  g_array_append_vals (want, mappings->data, mappings->len);
+  g_array_sort (want, by_container_id);
+  return memcmp (seen->data, want->data, sizeof (RrunIdMapping) * seen->len) == 0;
+}
+
+char *
+rrun_netns_join_map_text (const char *proc_text)
+{
+  g_autoptr(GArray) seen = parse_proc_map (proc_text);
+  g_autoptr(GString) s = g_string_new (NULL);
+
+  if (seen == NULL || seen->len == 0)
+    return g_strdup ("(none)");
+  for (guint i = 0; i < seen->len; i++)
+    {
+      const RrunIdMapping *m = &g_array_index (seen, RrunIdMapping, i);
+
+      g_string_append_printf (s, "%s%u %u %u", i ? ", " : "", m->container_id, m->host_id,
+                              m->count);
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static char *
+mappings_text (GArray *mappings)
+{
+  g_autofree char *text = rrun_idmap_format (mappings);
+
+  return rrun_netns_join_map_text (text);
+}
+
+/* The uid_map and gid_map of the user namespace userns_fd, read by a child that enters it. */
+static gboolean
+read_userns_maps (const char *what, int userns_fd, char **out_uid, char **out_gid,
+                  GError **error)
+{
+  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  rrun_autofd int r = -1;
+  rrun_autofd int w = -1;
+  int fds[2], status = 0;
+  RrunNetnsJoinReply reply;
+  const char *nul;
+  pid_t pid;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return rrun_throw_errno (error, errno, "%s: cannot create a pipe", what);
+  r = fds[0];
+  w = fds[1];
+  /* A raw clone: no fork handlers, which may take locks another thread of rrun holds. */
+  pid = (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0)
+    return rrun_throw_errno (error, errno, "%s: cannot fork", what);
+  if (pid == 0)
+    rrun_netns_join_read_maps_child (userns_fd, w);
+  rrun_close_fdp (&w);
+  for (;;)
+    {
+      guint8 chunk[4096];
+      ssize_t n = read (r, chunk, sizeof chunk);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      g_byte_array_append (buf, chunk, (guint) n);
+    }
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (buf->len < sizeof reply)
+    return rrun_throw (error, RRUN_ERROR_FAILED, "%s: its id maps: the reader exited without "
+                                                 "an answer", what);
+  memcpy (&reply, buf->data, sizeof reply);
+  if (reply.errsv != 0)
+    {
+      rrun_throw_errno (error, reply.errsv, "%s: %s", what,
+                        reply.step == 1 ? "entering its user namespace" : "reading its id maps");
+      if (reply.step == 1 && reply.errsv == EPERM)
+        rrun_add_hint (error, "only user namespaces you created (directly or through rrun, "
+                              "podman or unshare --user) can be joined without root");
+      return FALSE;
+    }
+  g_byte_array_append (buf, (const guint8 *) "", 1);
+  nul = memchr (buf->data + sizeof reply, '\0', buf->len - sizeof reply);
+  if (nul == (const char *) buf->data + buf->len - 1)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: its id maps: no gid_map", what);
+  *out_uid = g_strdup ((const char *) buf->data + sizeof reply);
+  *out_gid = g_strdup (nul + 1);
+  return TRUE;
+}
+
+static gboolean
+same_file (int fd, const char *path)
+{
+  struct stat a, b;
+
+  return fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_dev == b.st_dev
+         && a.st_ino == b.st_ino;
+}
+
+static gboolean
+open_namespaces (RrunNetnsJoin *j, const char *what, const char *path, GError **error)
+{
+  uid_t owner = (uid_t) -1;
+  int type;
+
+  j->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (j->netns_fd < 0)
+    {
+      int errsv = errno;
+
+      if (errsv == ENOENT && j->run_dir != NULL)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "%s: it has exited", what);
+      rrun_throw_errno (error, errsv, "%s", what);
+      if (errsv == EACCES || errsv == EPERM)
+        rrun_add_hint (error, "only namespaces of your own processes can be opened");
+      return FALSE;
+    }
+  type = ioctl (j->netns_fd, NS_GET_NSTYPE);
+  if (type < 0 || type != CLONE_NEWNET)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: not a network namespace", what);
+      rrun_add_hint (error, "give a network namespace file, such as /proc/PID/ns/net");
+      return FALSE;
+    }
+  j->userns_fd = ioctl (j->netns_fd, NS_GET_USERNS);
+  if (j->userns_fd < 0)
+    {
+      if (errno != EPERM)
+        return rrun_throw_errno (error, errno, "%s: finding its owner", what);
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "%s: it belongs to a user namespace outside yours", what);
+      rrun_add_hint (error, "only network namespaces made in a user namespace of yours "
+                            "(rrun, podman, unshare --user --net) can be joined");
+      return FALSE;
+    }
+  /* setns(CLONE_NEWNET) needs CAP_SYS_ADMIN in the namespace's owner: an ordinary user has
+     it only in user namespaces it created, never in its own (the host's, for a network
+     namespace made by root with `ip netns add`). */
+  if (same_file (j->userns_fd, "/proc/self/ns/user"))
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "%s: it belongs to the host's user namespace (made by root), which only "
+                  "root may join", what);
+      rrun_add_hint (error, "make the namespace inside a user namespace of yours (for example "
+                            "unshare --user --map-root-user --net), or use --network host");
+      return FALSE;
+    }
+  if (ioctl (j->userns_fd, NS_GET_OWNER_UID, &owner) == 0 && owner != geteuid ())
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "%s: it belongs to a user namespace of uid %u, not yours", what,
+                  (unsigned) owner);
+      rrun_add_hint (error, "only network namespaces of your own user namespaces can be joined");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_maps (RrunNetnsJoin *j, const char *what, const RrunIdMap *map, const char *target_mode,
+            GError **error)
+{
+  g_autofree char *uid_text = NULL, *gid_text = NULL;
+  const char *mine = rrun_idmap_mode_name (map->mode);
+
+  if (!read_userns_maps (what, j->userns_fd, &uid_text, &gid_text, error))
+    return FALSE;
+  if (rrun_netns_join_map_matches (uid_text, map->uid_map)
+      && rrun_netns_join_map_matches (gid_text, map->gid_map))
+    return TRUE;
+  /* The container enters that user namespace, so its files must be stored with that map. */
+  if (target_mode != NULL && g_strcmp0 (target_mode, mine) != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "%s: it runs with --userns=%s, this container with --userns=%s", what,
+                  target_mode, mine);
+      rrun_add_hint (error, "run this one with --userns=%s too: both share one user namespace",
+                     target_mode);
+    }
+  else
+    {
+      g_autofree char *have = rrun_netns_join_map_text (uid_text);
+      g_autofree char *want = mappings_text (map->uid_map);
+
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "%s: its user namespace maps uids as \"%s\", --userns=%s as \"%s\"", what,
+                  have, mine, want);
+      rrun_add_hint (error, "pick the --userns whose map is the namespace's (auto, keep-id or "
+                            "single), or make the namespace with rrun");
+    }
+  return FALSE;
+}
+
+gboolean
+rrun_netns_join_open (const RrunConfig *config, const RrunNetworkOptions *opts,
+                      const RrunIdMap *map, RrunNetnsJoin **out, GError **error)
+{
+  g_autoptr(RrunNetnsJoin) j = g_new0 (RrunNetnsJoin, 1);
+  g_autoptr(RrunState) state = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *path = NULL, *what = NULL;
+
+  j->userns_fd = -1;
+  j->netns_fd = -1;
+  if (opts->mode == RRUN_NETWORK_CONTAINER)
+    {
+      g_autofree char *hostname_path = NULL;
+
+      j->what = g_strdup_printf ("container \"%s\"", opts->container);
+      what = g_strdup_printf ("cannot join the network of %s", j->what);
+      if (!rrun_state_find (config, opts->container, &state, &local))
+        {
+          if (g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+            {
+              rrun_throw (error, RRUN_ERROR_NOT_FOUND, "%s: no running container has that "
+                                                       "name or id", what);
+              rrun_add_hint (error, "list running containers with: rrun ps");
+              return FALSE;
+            }
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", what);
+          return FALSE;
+        }
+      path = g_strdup_printf ("/proc/%d/ns/net", (int) state->pid);
+      j->run_dir = g_strdup (state->run_dir);
+      hostname_path = g_build_filename (state->run_dir, "hostname", NULL);
+      if (g_file_get_contents (hostname_path, &j->hostname, NULL, NULL))
+        g_strstrip (j->hostname);
+    }
+  else
+    {
+      j->what = g_strdup_printf ("\"%s\"", opts->ns_path);
+      what = g_strdup_printf ("cannot join the network namespace %s", j->what);
+      path = g_strdup (opts->ns_path);
+    }
+  if (!open_namespaces (j, what, path, error)
+      || !check_maps (j, what, map, state != NULL ? state->userns : NULL, error))
+    return FALSE;
+  *out = g_steal_pointer (&j);
+  return TRUE;
+}
