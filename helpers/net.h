@@ -1,4 +1,4 @@
-/* rrun-net: shared declarations of the user-mode network helper (STYLE.md §7).
+/* rrun-net: shared declarations of the user-mode network helper (docs/architecture.md, "Helper processes").
    The helper keeps slirp4netns's shape: a namespace child creates and configures the tap
    device inside the container's network namespace and hands its fd back; the helper itself
    stays in the host network namespace, where its sockets are the user's own. */

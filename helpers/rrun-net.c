@@ -1,4 +1,4 @@
-/* rrun-net: the user-mode network helper (STYLE.md §7, the slirp4netns design).
+/* rrun-net: the user-mode network helper (docs/architecture.md, "Helper processes", the slirp4netns design).
 
      rrun-net --netns-pid PID [--ready-fd N] [--exit-fd N] [--api-socket PATH]
               [--cidr 10.0.2.0/24] [--mtu 65520] [--tcp-mss 21000] [--enable-ipv6|--disable-ipv6]

@@ -1,4 +1,4 @@
-/* rrun.conf (GKeyFile) and the XDG paths rrun uses (DESIGN.md "On disk"). */
+/* rrun.conf (GKeyFile) and the XDG paths rrun uses (docs/architecture.md, "On disk"). */
 #pragma once
 
 #include <glib.h>

@@ -1,4 +1,4 @@
-/* rrun error domain and throw helpers (STYLE.md §3). */
+/* rrun error domain and throw helpers (docs/architecture.md, "Errors and messages"). */
 #pragma once
 
 #include <glib.h>
@@ -25,7 +25,7 @@ typedef enum
   RRUN_ERROR_CANCELLED,        /* stopped because a sibling job failed (parallel downloads) */
 } RrunError;
 
-/* Exit codes rrun itself uses (DESIGN.md, docker's convention). */
+/* Exit codes rrun itself uses (docs/architecture.md, "Exit codes": docker's convention). */
 #define RRUN_EXIT_FAILED 125
 #define RRUN_EXIT_CANNOT_EXEC 126
 #define RRUN_EXIT_NOT_FOUND 127

@@ -1,4 +1,4 @@
-/* Levels and the stderr writer (STYLE.md §6). Errors are printed once by main.c;
+/* Levels and the stderr writer (docs/architecture.md, "Errors and messages"). Errors are printed once by main.c;
    this module is for warnings about fallbacks, info about decisions, and debug. */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* Runs between fork and _exit: only syscalls (STYLE.md §5). */
+/* Runs between fork and _exit: only syscalls (docs/architecture.md, "Child code"). */
 #include "child/netns-join.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* Everything the container's setup processes need, prepared by the host side before
-   clone so that the child only reads it and makes syscalls (STYLE.md §5). */
+   clone so that the child only reads it and makes syscalls (docs/architecture.md, "Child code"). */
 #pragma once
 
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* Records the container's setup processes send to the host side over the report socket
-   (STYLE.md §5). Shared by both sides: no GLib types. A successful execve closes the
+   (docs/architecture.md, "Child code"). Shared by both sides: no GLib types. A successful execve closes the
    last copy of the socket, so EOF tells the host the command is running. */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* Child side of rrun_userns_exec: async-signal-safe only (STYLE.md §5). */
+/* Child side of rrun_userns_exec: async-signal-safe only (docs/architecture.md, "Child code"). */
 #pragma once
 
 typedef struct

@@ -1,5 +1,5 @@
 /* The command table: one file per command under cli/, each parsing its options into a
-   struct and making one library call (STYLE.md §1). */
+   struct and making one library call (docs/architecture.md, "Layout"). */
 #pragma once
 
 #include <glib.h>

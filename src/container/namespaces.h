@@ -1,5 +1,5 @@
 /* Host side of container start-up: clone with CLONE_NEWUSER only, write the id maps,
-   let the child build the other namespaces, read its reports (STYLE.md §5). */
+   let the child build the other namespaces, read its reports (docs/architecture.md, "Child code"). */
 #pragma once
 
 #include <glib.h>

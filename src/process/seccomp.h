@@ -1,5 +1,5 @@
 /* Seccomp programs built on the host side with libseccomp and handed to the child as
-   BPF bytes (STYLE.md §5: the child only calls prctl). */
+   BPF bytes (docs/architecture.md, "Child code": the child only calls prctl). */
 #pragma once
 
 #include <glib.h>

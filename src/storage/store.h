@@ -1,4 +1,4 @@
-/* The image store (DESIGN.md "On disk"): content-addressed blobs, layers by chain ID,
+/* The image store (docs/architecture.md, "On disk"): content-addressed blobs, layers by chain ID,
    images by config digest, a name index; temp-then-rename writes under a file lock.
 
    Layout below the storage root:

@@ -26,7 +26,7 @@ fi
 # docker's default capability set (chown dac_override fowner fsetid kill setgid setuid
 # setpcap net_bind_service net_raw sys_chroot mknod audit_write setfcap) as CapEff shows it
 DOCKER_DEFAULT_CAPS=00000000a80425fb
-# The message DESIGN.md and issue 2 fix for a missing command.
+# The message for a missing command (docs/architecture.md, "Errors and messages").
 MISSING_CMD_MSG='rrun: cannot execute "/no/such/cmd": No such file or directory'
 
 # rrun with the storage driver of this pass, as a command line (for bash -c and tmux).
