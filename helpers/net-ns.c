@@ -9,6 +9,7 @@
    The helper is single-threaded when it forks, so the child may use GLib until it sends
    the tap fd; the connector loop afterwards uses plain syscalls only. */
 #include "net.h"
+#include "child/fd-pass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,64 +32,6 @@ typedef struct
   gint32 netns_pid;
   char message[1000];
 } SetupReply;
-
-static int
-send_fd (int sock, const void *data, size_t len, int fd)
-{
-  struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-  if (fd >= 0)
-    {
-      struct cmsghdr *c;
-
-      memset (&u, 0, sizeof u);
-      msg.msg_control = u.buf;
-      msg.msg_controllen = sizeof u.buf;
-      c = CMSG_FIRSTHDR (&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (c), &fd, sizeof fd);
-    }
-  while (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
-    if (errno != EINTR)
-      return -1;
-  return 0;
-}
-
-/* Returns the bytes read; *out_fd is -1 when no fd came along. */
-static ssize_t
-recv_fd (int sock, void *data, size_t len, int *out_fd)
-{
-  struct iovec iov = { .iov_base = data, .iov_len = len };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
-  ssize_t n;
-
-  *out_fd = -1;
-  do
-    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      memcpy (out_fd, CMSG_DATA (c), sizeof (int));
-  return n;
-}
 
 static gboolean
 same_ns (const char *a, int fd_b)
@@ -260,7 +203,7 @@ connector_loop (int sock)
       s = socket (family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (s < 0)
         errsv = errno;
-      if (send_fd (sock, &errsv, sizeof errsv, s) < 0)
+      if (rrun_fd_send (sock, &errsv, sizeof errsv, s) < 0)
         _exit (0);
       if (s >= 0)
         close (s);
@@ -359,7 +302,7 @@ net_ns_start (const NetConfig *cfg, int pid_fd, int exit_fd, NetNsChild *out, GE
           reply.errsv = EIO;
           g_strlcpy (reply.message, local_error->message, sizeof reply.message);
         }
-      if (send_fd (sp[1], &reply, sizeof reply, tap) < 0)
+      if (rrun_fd_send (sp[1], &reply, sizeof reply, tap) < 0)
         _exit (1);
       if (tap < 0)
         _exit (1);
@@ -379,7 +322,7 @@ net_ns_finish (NetNsChild *child, NetNsResult *out, pid_t *out_netns_pid, GError
   ssize_t n;
   int tap = -1;
 
-  n = recv_fd (child->sock, &reply, sizeof reply, &tap);
+  n = rrun_fd_recv (child->sock, &reply, sizeof reply, &tap);
   if (n != (ssize_t) sizeof reply || reply.errsv != 0 || tap < 0)
     {
       int status;
@@ -418,7 +361,7 @@ net_ns_socket (int connector_fd, int family, GError **error)
         net_throw_errno (error, errno, "cannot ask the connector for a socket");
         return -1;
       }
-  n = recv_fd (connector_fd, &errsv, sizeof errsv, &fd);
+  n = rrun_fd_recv (connector_fd, &errsv, sizeof errsv, &fd);
   if (n != (ssize_t) sizeof errsv)
     {
       if (fd >= 0)

@@ -1,5 +1,6 @@
 /* Runs between clone and exec: only syscalls and async-signal-safe functions. */
 #include "child/container.h"
+#include "child/sys.h"
 #include "child/exec.h"
 #include "child/report.h"
 #include "child/mounts.h"
@@ -29,24 +30,18 @@ raw_fork (void)
   return (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
-/* --userns=nomap, the supervisor's side: "/proc/PID" as text, no printf. */
+/* --userns=nomap, the supervisor's side: "/proc/PID/name" as text, no printf. */
 static void
 proc_path (char *buf, size_t size, pid_t pid, const char *name)
 {
-  char digits[16];
-  size_t n = 0, len;
+  char num[24];
+  size_t len;
 
-  do
-    digits[n++] = (char) ('0' + pid % 10);
-  while ((pid /= 10) > 0 && n < sizeof digits);
-  memcpy (buf, "/proc/", 6);
-  len = 6;
-  while (n > 0 && len < size - 1)
-    buf[len++] = digits[--n];
-  buf[len++] = '/';
-  for (size_t i = 0; name[i] && len < size - 1; i++)
-    buf[len++] = name[i];
-  buf[len] = '\0';
+  rrun_child_format_uint (num, sizeof num, (unsigned long) pid);
+
+  rrun_child_concat (buf, size, "/proc/", num, "/");
+  len = strlen (buf);
+  rrun_child_concat (buf + len, size - len, name, NULL, NULL);
 }
 
 /* The supervisor stays in the outer namespace, whose root may write any map of its ids
@@ -109,9 +104,10 @@ enter_inner_userns (const RrunChildPlan *p, int up, int down)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "user namespace of --userns=nomap");
   (void) !write (up, "u", 1);
   wait_byte (p, down, "uid_map of the nomap namespace");
-  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+  if (rrun_child_setresgid (0, 0, 0) < 0 || rrun_child_setresuid (0, 0, 0) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the nomap user namespace");
-  prctl (PR_SET_DUMPABLE, 1);
+  if (prctl (PR_SET_DUMPABLE, 1) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "dumpable");
 }
 
 static void
@@ -149,18 +145,20 @@ exec_fuse (void *arg)
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   sigset_t none;
 
-  /* It dies with the namespace holder, so a killed rrun leaves no daemon behind. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* It dies with the namespace holder, so a killed rrun leaves no daemon behind. A
+     failure here is reported as the fuse-overlayfs start: the holder then sees the
+     process gone rather than a mount. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "death signal of fuse-overlayfs");
   sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-  if (null >= 0)
-    {
-      dup2 (null, 0);
-      dup2 (null, 1);
-    }
-  dup2 (p->fuse_stderr_fd, 2);
+  if (sigprocmask (SIG_SETMASK, &none, NULL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SIGMASK, "fuse-overlayfs");
+  if (null < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "/dev/null");
+  if (dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (p->fuse_stderr_fd, 2) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "fuse-overlayfs' standard streams");
   execve (p->fuse_exe, p->fuse_argv, empty_env);
-  _exit (127);
+  rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, p->fuse_exe);
 }
 
 /* Start fuse-overlayfs in the foreground and wait (bounded) until its mount appears.
@@ -365,8 +363,10 @@ rrun_container_child_main (const RrunChildPlan *p)
 
   /* Die with rrun; detach from its terminal so Ctrl-C reaches the container only through
      rrun's forwarding. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  setsid ();
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "death signal");
+  if (setsid () < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SETSID, "the namespace holder");
   for (int i = 0; i < 3; i++)
     if (p->close_fds[i] >= 0)
       close (p->close_fds[i]);
@@ -395,17 +395,19 @@ rrun_container_child_main (const RrunChildPlan *p)
     _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed to map ids and says why itself */
   /* We are the namespace's creator's uid (or entered it), so we have every capability
      there; now that the maps exist, become its root. */
-  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+  if (rrun_child_setresgid (0, 0, 0) < 0 || rrun_child_setresuid (0, 0, 0) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETID, "root of the user namespace");
   /* An euid change (container root is a subordinate id with keep-id) clears the death
      signal: set it again, and catch a parent that died meanwhile. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "death signal");
   if (getppid () != parent)
     _exit (RRUN_EXIT_SETUP_FAILED);
   /* When container root is a subordinate id (keep-id), the id change above made us
      non-dumpable, which hides /proc/PID/ns from rrun-net and the host side. The execve
      of the command sets dumpable again from the file, as for any process. */
-  prctl (PR_SET_DUMPABLE, 1);
+  if (prctl (PR_SET_DUMPABLE, 1) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "dumpable");
   if ((p->unshare_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "cgroup namespace");
   /* rrun may now let the network helper make tap0 here while the mounts below go on. */
@@ -422,7 +424,8 @@ rrun_container_child_main (const RrunChildPlan *p)
   if (container == 0)
     {
       /* PID 1 of the new PID namespace. */
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+        rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "death signal of PID 1");
       if (p->inner_uid_map != NULL)
         wait_byte (p, down[0], "the supervisor");
       rrun_rootfs_apply_child (p);

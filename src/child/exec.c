@@ -1,5 +1,6 @@
 /* Runs between clone and exec: only syscalls and async-signal-safe functions. */
 #include "child/exec.h"
+#include "child/sys.h"
 #include "child/report.h"
 #include "child/mounts.h"
 
@@ -23,7 +24,7 @@
 #endif
 
 static void
-reset_signals (void)
+reset_signals (const RrunChildPlan *p)
 {
   sigset_t none;
   struct sigaction sa;
@@ -33,7 +34,8 @@ reset_signals (void)
   for (int s = 1; s < NSIG; s++)
     sigaction (s, &sa, NULL); /* fails harmlessly for SIGKILL, SIGSTOP, RT internals */
   sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
+  if (sigprocmask (SIG_SETMASK, &none, NULL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SIGMASK, p->argv[0]);
 }
 
 /* Allocate the pty in the container's own devpts, hand the master to the host, and make
@@ -107,7 +109,8 @@ rrun_process_exec_child (const RrunChildPlan *p)
 {
   /* Out of the caller's session: terminal signals reach the container only through
      rrun's forwarding (or its own pty), as with docker. */
-  setsid ();
+  if (setsid () < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SETSID, p->argv[0]);
   if (p->tty)
     setup_tty (p);
   else if (!p->keep_stdin)
@@ -142,11 +145,11 @@ rrun_process_exec_child (const RrunChildPlan *p)
   for (size_t i = 0; i < p->n_drop_bounding; i++)
     if (prctl (PR_CAPBSET_DROP, p->drop_bounding[i], 0, 0, 0) < 0 && errno != EINVAL)
       rrun_child_fail (p->report_fd, RRUN_STEP_CAPS, "bounding set");
-  if (p->set_groups && setgroups (p->n_groups, p->groups) < 0)
+  if (p->set_groups && rrun_child_setgroups (p->n_groups, p->groups) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_USER, "supplementary groups");
-  if (setresgid (p->gid, p->gid, p->gid) < 0)
+  if (rrun_child_setresgid (p->gid, p->gid, p->gid) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_USER, "group");
-  if (setresuid (p->uid, p->uid, p->uid) < 0)
+  if (rrun_child_setresuid (p->uid, p->uid, p->uid) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_USER, "user");
   /* For root the kernel keeps permitted = inheritable | bounding across exec; setting the
      sets here makes them exact. Other users lose everything at exec, as with docker. */
@@ -161,7 +164,7 @@ rrun_process_exec_child (const RrunChildPlan *p)
       if (prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
         rrun_child_fail (p->report_fd, RRUN_STEP_SECCOMP, "filter");
     }
-  reset_signals ();
+  reset_signals (p);
   exec_command (p);
   _exit (RRUN_EXIT_SETUP_FAILED);
 }

@@ -1,36 +1,30 @@
 /* Runs between fork and _exit: only syscalls (docs/architecture.md, "Child code"). */
 #include "child/netns-join.h"
+#include "child/report.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
-
-static void
-fail (int out_fd, int32_t step)
-{
-  RrunNetnsJoinReply r = { errno, step };
-
-  (void) !write (out_fd, &r, sizeof r);
-  _exit (1);
-}
 
 /* Read a small file into buf; returns its length. */
 static size_t
-read_small (const char *path, char *buf, size_t size, int out_fd)
+read_small (const char *path, char *buf, size_t size, int sock)
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   size_t len = 0;
   ssize_t n;
 
   if (fd < 0)
-    fail (out_fd, 2);
+    rrun_child_fail (sock, RRUN_STEP_READ, path);
   while (len < size && (n = read (fd, buf + len, size - len)) != 0)
     {
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        fail (out_fd, 2);
+        rrun_child_fail (sock, RRUN_STEP_READ, path);
       len += (size_t) n;
     }
   close (fd);
@@ -38,20 +32,19 @@ read_small (const char *path, char *buf, size_t size, int out_fd)
 }
 
 void
-rrun_netns_join_read_maps_child (int userns_fd, int out_fd)
+rrun_netns_join_read_maps_child (int userns_fd, const char *what, int sock)
 {
-  RrunNetnsJoinReply ok = { 0, 0 };
-  char uid_map[4096], gid_map[4096];
+  static char maps[2 * RRUN_NETNS_JOIN_MAP_MAX + 1];
   size_t ulen, glen;
 
   /* Inside the namespace, its own maps read relative to its parent: our namespace. */
   if (setns (userns_fd, CLONE_NEWUSER) < 0)
-    fail (out_fd, 1);
-  ulen = read_small ("/proc/self/uid_map", uid_map, sizeof uid_map, out_fd);
-  glen = read_small ("/proc/self/gid_map", gid_map, sizeof gid_map, out_fd);
-  if (write (out_fd, &ok, sizeof ok) != sizeof ok
-      || write (out_fd, uid_map, ulen) != (ssize_t) ulen || write (out_fd, "", 1) != 1
-      || write (out_fd, gid_map, glen) != (ssize_t) glen)
-    _exit (1);
+    rrun_child_fail (sock, RRUN_STEP_JOIN_USERNS, what);
+  ulen = read_small ("/proc/self/uid_map", maps, RRUN_NETNS_JOIN_MAP_MAX, sock);
+  maps[ulen] = '\0';
+  glen = read_small ("/proc/self/gid_map", maps + ulen + 1, RRUN_NETNS_JOIN_MAP_MAX, sock);
+  rrun_child_send (sock, RRUN_STEP_NONE, 0, "");
+  if (send (sock, maps, ulen + 1 + glen, MSG_NOSIGNAL) < 0)
+    _exit (RRUN_EXIT_SETUP_FAILED);
   _exit (0);
 }

@@ -32,6 +32,11 @@ typedef enum
   RRUN_STEP_EXEC,
   RRUN_STEP_JOIN_USERNS,  /* --network container:/ns: entering the owner's user namespace */
   RRUN_STEP_JOIN_NETNS,   /* ... and then its network namespace */
+  RRUN_STEP_PRCTL,        /* prctl: subject names the attribute (death signal, dumpable) */
+  RRUN_STEP_SETSID,       /* a session of its own */
+  RRUN_STEP_REDIRECT,     /* dup2 of a standard stream: subject names it */
+  RRUN_STEP_SIGMASK,      /* unblocking signals before exec */
+  RRUN_STEP_READ,         /* reading a file: subject is its path */
 } RrunChildStep;
 
 typedef struct

@@ -1,5 +1,6 @@
 /* Runs between clone and exec: only syscalls and async-signal-safe functions. */
 #include "child/report.h"
+#include "child/fd-pass.h"
 
 #include <errno.h>
 #include <string.h>
@@ -41,33 +42,8 @@ int
 rrun_child_send_fd (int sock, int fd)
 {
   char data = 'F';
-  struct iovec iov = { &data, 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg;
-  struct cmsghdr *cmsg;
 
-  memset (&msg, 0, sizeof msg);
-  memset (&u, 0, sizeof u);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &fd, sizeof fd);
-  for (;;)
-    {
-      ssize_t n = sendmsg (sock, &msg, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR)
-        continue;
-      return n < 0 ? -1 : 0;
-    }
+  return rrun_fd_send (sock, &data, 1, fd);
 }
 
 int
@@ -108,24 +84,27 @@ rrun_child_concat (char *buf, size_t n, const char *a, const char *b, const char
   return 0;
 }
 
+size_t
+rrun_child_format_uint (char *buf, size_t n, unsigned long v)
+{
+  char digits[24];
+  size_t i = 0, len = 0;
+
+  do
+    digits[i++] = (char) ('0' + v % 10);
+  while ((v /= 10) > 0);
+  while (i > 0 && len + 1 < n)
+    buf[len++] = digits[--i];
+  if (n > 0)
+    buf[len] = '\0';
+  return len;
+}
+
 void
 rrun_child_fd_path (char *buf, size_t n, int fd)
 {
-  char digits[16];
-  int i = 0;
+  char num[24];
 
-  do
-    {
-      digits[i++] = (char) ('0' + fd % 10);
-      fd /= 10;
-    }
-  while (fd > 0 && i < (int) sizeof digits);
-  {
-    char num[17];
-    int j;
-    for (j = 0; j < i; j++)
-      num[j] = digits[i - 1 - j];
-    num[i] = '\0';
-    rrun_child_concat (buf, n, "/proc/self/fd/", num, NULL);
-  }
+  rrun_child_format_uint (num, sizeof num, (unsigned long) fd);
+  rrun_child_concat (buf, n, "/proc/self/fd/", num, NULL);
 }

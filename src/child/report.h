@@ -19,5 +19,7 @@ int rrun_child_wait_byte (int fd);
 
 /* Concatenate up to three strings into buf (size n); -1 (ENAMETOOLONG) when too long. */
 int rrun_child_concat (char *buf, size_t n, const char *a, const char *b, const char *c);
+/* v in decimal into buf (size n, NUL-terminated, cut to fit); returns its length. */
+size_t rrun_child_format_uint (char *buf, size_t n, unsigned long v);
 /* "/proc/self/fd/N" for fd into buf. */
 void rrun_child_fd_path (char *buf, size_t n, int fd);

@@ -1,50 +1,42 @@
-/* Runs between clone and exec: only syscalls and async-signal-safe functions. */
+/* Runs between clone and exec: only syscalls and async-signal-safe functions
+   (docs/architecture.md, "Child code"). */
 #include "child/userns.h"
+#include "child/report.h"
+#include "child/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <signal.h>
 
-static void
-say (int fd, const char *what)
-{
-  const char *why = errno == ENOENT ? ": No such file or directory" : ": failed";
-
-  (void) !write (fd, what, strlen (what));
-  (void) !write (fd, why, strlen (why));
-  (void) !write (fd, "\n", 1);
-}
+/* Where the report socket sits once the standard streams are in place. */
+#define REPORT_FD 3
 
 void
 rrun_userns_child_main (const RrunUsernsChildPlan *p)
 {
-  char byte;
-
   /* Die with the parent: a killed rrun leaves no helper behind. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "death signal");
   /* Keep only our own descriptors before waiting: in a process with threads (a pull
      extracts several layers at once) this child also got the other threads' pipes, and
      holding their write ends while it waits would keep their readers (another helper's
      stdin, newuidmap's output) from ever seeing end-of-file. */
-  if (dup2 (p->stdin_fd, 0) < 0 || dup2 (p->stdout_fd, 1) < 0 || dup2 (p->stderr_fd, 2) < 0
-      || (p->sync_fd == 3 ? fcntl (3, F_SETFD, FD_CLOEXEC) : dup3 (p->sync_fd, 3, O_CLOEXEC)) < 0)
-    _exit (125);
-  (void) close_range (4, ~0U, 0);
-  if (read (3, &byte, 1) != 1)
-    _exit (125); /* the parent failed to map ids and said why itself */
-  /* Raw syscalls: glibc's setresuid/setresgid in a process that had threads (a pull
-     extracts layers from several) broadcast to every thread glibc knows of, and in this
-     raw-clone child those threads do not exist: the call would wait forever. */
-  if (syscall (SYS_setresgid, 0, 0, 0) < 0 || syscall (SYS_setresuid, 0, 0, 0) < 0)
-    {
-      say (2, "become root in the user namespace");
-      _exit (125);
-    }
+  if ((p->report_fd == REPORT_FD ? fcntl (REPORT_FD, F_SETFD, FD_CLOEXEC)
+                                 : dup3 (p->report_fd, REPORT_FD, O_CLOEXEC)) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "the report socket");
+  if (dup2 (p->stdin_fd, 0) < 0)
+    rrun_child_fail (REPORT_FD, RRUN_STEP_REDIRECT, "stdin");
+  if (dup2 (p->stdout_fd, 1) < 0)
+    rrun_child_fail (REPORT_FD, RRUN_STEP_REDIRECT, "stdout");
+  if (dup2 (p->stderr_fd, 2) < 0)
+    rrun_child_fail (REPORT_FD, RRUN_STEP_REDIRECT, "stderr");
+  (void) close_range (REPORT_FD + 1, ~0U, 0);
+  if (rrun_child_wait_byte (REPORT_FD) < 0)
+    _exit (RRUN_EXIT_SETUP_FAILED); /* the parent failed to map ids and says why itself */
+  if (rrun_child_setresgid (0, 0, 0) < 0 || rrun_child_setresuid (0, 0, 0) < 0)
+    rrun_child_fail (REPORT_FD, RRUN_STEP_SETID, "root of the user namespace");
   execve (p->exe, p->argv, p->envp);
-  say (2, p->exe);
-  _exit (127);
+  rrun_child_fail (REPORT_FD, RRUN_STEP_EXEC, p->exe);
 }

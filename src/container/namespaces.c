@@ -1,4 +1,5 @@
 #include "container/namespaces.h"
+#include "child/fd-pass.h"
 #include "userns/exec.h"
 #include "userns/keeper.h"
 #include "child/container.h"
@@ -65,6 +66,11 @@ step_verb (int step)
     case RRUN_STEP_EXEC: return "execute";
     case RRUN_STEP_JOIN_USERNS: return "enter the user namespace of";
     case RRUN_STEP_JOIN_NETNS: return "join the network namespace of";
+    case RRUN_STEP_PRCTL: return "set the process attribute";
+    case RRUN_STEP_SETSID: return "start a session for";
+    case RRUN_STEP_REDIRECT: return "redirect";
+    case RRUN_STEP_SIGMASK: return "unblock the signals of";
+    case RRUN_STEP_READ: return "read";
     default: return "set up";
     }
 }
@@ -130,28 +136,7 @@ rrun_child_report_to_error (const RrunChildReport *r, const char *fuse_stderr, G
 static gssize
 recv_message (int fd, RrunChildReport *r, int *out_fd)
 {
-  struct iovec iov = { r, sizeof *r };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg = { 0 };
-  gssize n;
-
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  *out_fd = -1;
-  do
-    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n > 0)
-    for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-        memcpy (out_fd, CMSG_DATA (c), sizeof (int));
-  return n;
+  return rrun_fd_recv (fd, r, sizeof *r, out_fd);
 }
 
 static char *

@@ -1,4 +1,5 @@
 #include "network/join.h"
+#include "container/namespaces.h"
 #include "child/netns-join.h"
 #include "error.h"
 #include "container/state.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -100,21 +102,23 @@ mappings_text (GArray *mappings)
   return rrun_netns_join_map_text (text);
 }
 
-/* The uid_map and gid_map of the user namespace userns_fd, read by a child that enters it. */
+/* The uid_map and gid_map of the user namespace userns_fd, read by a child that enters it
+   (the report protocol: child/netns-join.h). */
 static gboolean
 read_userns_maps (const char *what, int userns_fd, char **out_uid, char **out_gid,
                   GError **error)
 {
-  g_autoptr(GByteArray) buf = g_byte_array_new ();
+  g_autofree char *maps = g_malloc (2 * RRUN_NETNS_JOIN_MAP_MAX + 2);
   rrun_autofd int r = -1;
   rrun_autofd int w = -1;
   int fds[2], status = 0;
-  RrunNetnsJoinReply reply;
+  RrunChildReport report;
+  gssize n = 0;
   const char *nul;
   pid_t pid;
 
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    return rrun_throw_errno (error, errno, "%s: cannot create a pipe", what);
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    return rrun_throw_errno (error, errno, "%s: cannot create a socket pair", what);
   r = fds[0];
   w = fds[1];
   /* A raw clone: no fork handlers, which may take locks another thread of rrun holds. */
@@ -122,39 +126,33 @@ read_userns_maps (const char *what, int userns_fd, char **out_uid, char **out_gi
   if (pid < 0)
     return rrun_throw_errno (error, errno, "%s: cannot fork", what);
   if (pid == 0)
-    rrun_netns_join_read_maps_child (userns_fd, w);
+    rrun_netns_join_read_maps_child (userns_fd, what, w);
   rrun_close_fdp (&w);
-  for (;;)
-    {
-      guint8 chunk[4096];
-      ssize_t n = read (r, chunk, sizeof chunk);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      g_byte_array_append (buf, chunk, (guint) n);
-    }
+  do
+    n = recv (r, &report, sizeof report, 0);
+  while (n < 0 && errno == EINTR);
+  if (n == (gssize) sizeof report && report.step == RRUN_STEP_NONE)
+    do
+      n = recv (r, maps, 2 * RRUN_NETNS_JOIN_MAP_MAX + 1, 0);
+    while (n < 0 && errno == EINTR);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (buf->len < sizeof reply)
-    return rrun_throw (error, RRUN_ERROR_FAILED, "%s: its id maps: the reader exited without "
-                                                 "an answer", what);
-  memcpy (&reply, buf->data, sizeof reply);
-  if (reply.errsv != 0)
+  if (n == (gssize) sizeof report && report.step != RRUN_STEP_NONE)
     {
-      rrun_throw_errno (error, reply.errsv, "%s: %s", what,
-                        reply.step == 1 ? "entering its user namespace" : "reading its id maps");
-      if (reply.step == 1 && reply.errsv == EPERM)
+      rrun_child_report_to_error (&report, NULL, error);
+      if (report.step == RRUN_STEP_JOIN_USERNS && report.errsv == EPERM)
         rrun_add_hint (error, "only user namespaces you created (directly or through rrun, "
                               "podman or unshare --user) can be joined without root");
       return FALSE;
     }
-  g_byte_array_append (buf, (const guint8 *) "", 1);
-  nul = memchr (buf->data + sizeof reply, '\0', buf->len - sizeof reply);
-  if (nul == (const char *) buf->data + buf->len - 1)
+  if (n <= 0)
+    return rrun_throw (error, RRUN_ERROR_FAILED, "%s: its id maps: the reader exited without "
+                                                 "an answer", what);
+  maps[n] = '\0';
+  nul = memchr (maps, '\0', (gsize) n);
+  if (nul == NULL || nul == maps + n)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: its id maps: no gid_map", what);
-  *out_uid = g_strdup ((const char *) buf->data + sizeof reply);
+  *out_uid = g_strdup (maps);
   *out_gid = g_strdup (nul + 1);
   return TRUE;
 }

@@ -1,5 +1,6 @@
 #include "userns/exec.h"
 #include "child/userns.h"
+#include "container/namespaces.h"
 #include "error.h"
 #include "util/fd.h"
 
@@ -8,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -53,6 +55,8 @@ rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   rrun_autofd int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
   int sync_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 }, out_pipe[2] = { -1, -1 };
+  RrunChildReport report;
+  gssize report_len;
   g_autofree char *err_text = NULL;
   g_autofree char *out_text = NULL;
   g_autoptr(GError) map_error = NULL;
@@ -67,7 +71,10 @@ rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
   err_pipe[0] = memfd_create ("rrun-helper-stderr", MFD_CLOEXEC);
   if (err_pipe[0] >= 0)
     err_pipe[1] = fcntl (err_pipe[0], F_DUPFD_CLOEXEC, 0);
-  if (err_pipe[1] < 0 || pipe2 (sync_pipe, O_CLOEXEC) < 0 || pipe2 (out_pipe, O_CLOEXEC) < 0)
+  /* The report socket: the go byte one way, a failure record the other (as for the
+     container's setup processes). */
+  if (err_pipe[1] < 0 || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pipe) < 0
+      || pipe2 (out_pipe, O_CLOEXEC) < 0)
     {
       int errsv = errno;
       rrun_close_fdp (&sync_pipe[0]), rrun_close_fdp (&sync_pipe[1]);
@@ -80,7 +87,7 @@ rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
     g_ptr_array_insert (args, 0, (gpointer) "rrun");
   g_ptr_array_add (args, NULL);
   plan = (RrunUsernsChildPlan){
-    .sync_fd = sync_pipe[0],
+    .report_fd = sync_pipe[0],
     .stdin_fd = stdin_fd >= 0 ? stdin_fd : devnull,
     .stdout_fd = out_stdout ? out_pipe[1] : devnull,
     .stderr_fd = err_pipe[1],
@@ -89,7 +96,7 @@ rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
     .envp = env,
   };
 
-  /* A raw clone (no glibc fork handlers); the child only runs userns-child.c. */
+  /* A raw clone (no glibc fork handlers); the child only runs child/userns.c. */
   pid = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid == 0)
     rrun_userns_child_main (&plan);
@@ -107,18 +114,29 @@ rrun_userns_exec (const RrunIdMap *map, const char *const *argv, int stdin_fd,
       }
   }
   if (rrun_idmap_write_maps (map, pid, &map_error))
-    (void) !write (sync_pipe[1], "x", 1);
-  close (sync_pipe[1]);
+    (void) !send (sync_pipe[1], "x", 1, MSG_NOSIGNAL);
+  else
+    shutdown (sync_pipe[1], SHUT_WR); /* the child sees EOF and exits quietly */
   out_text = slurp (out_pipe[0]);
   close (out_pipe[0]);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
+  /* The child has exited: a record is there now, or none will come. */
+  do
+    report_len = recv (sync_pipe[1], &report, sizeof report, MSG_DONTWAIT);
+  while (report_len < 0 && errno == EINTR);
+  close (sync_pipe[1]);
   lseek (err_pipe[0], 0, SEEK_SET);
   err_text = slurp (err_pipe[0]);
   close (err_pipe[0]);
   if (map_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&map_error));
+      return FALSE;
+    }
+  if (report_len == (gssize) sizeof report)
+    {
+      rrun_child_report_to_error (&report, NULL, error);
       return FALSE;
     }
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
