@@ -23,6 +23,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "util/json-value.h"
 #include <sys/types.h>
 
 G_BEGIN_DECLS
@@ -89,6 +91,13 @@ gboolean rrun_cgroup_limits_add_option (RrunCgroupLimits *limits, const char *fl
    against memory, swap against memory, shares with weight). */
 gboolean rrun_cgroup_limits_finish (RrunCgroupLimits *limits, GError **error);
 
+/* The JSON form stored in a container's spec: {"memory": "512m", "device-read-bps":
+   ["/dev/sda:1mb"], ...}, the flags' text as given. Reading parses it as the command line
+   does (the same messages) and finishes it. */
+void rrun_cgroup_limits_to_json (const RrunCgroupLimits *limits, RrunJsonBuilder *b);
+gboolean rrun_cgroup_limits_from_json (const RrunJson *object, RrunCgroupLimits **out_limits,
+                                       GError **error);
+
 /* TRUE when any limit is set (so a cgroup is required). */
 gboolean rrun_cgroup_limits_any (const RrunCgroupLimits *limits);
 
@@ -100,7 +109,7 @@ gboolean rrun_cgroup_limits_swap_max (const RrunCgroupLimits *limits, guint64 *o
 
 /* rrun update: write limits (parsed with limits->updating set before
    rrun_cgroup_limits_finish, so only what was given changes) into the container's cgroup
-   directory as state.json records it, enabling controllers the container was started
+   directory as the container record (container.json) names it, enabling controllers the container was started
    without. The same messages as run for a controller that is not delegated. */
 gboolean rrun_cgroup_update (const char *path, RrunCgroupLimits *limits, GError **error);
 

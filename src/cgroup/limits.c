@@ -2,6 +2,7 @@
    crun make for cgroup v2. */
 #include "cgroup/cgroup.h"
 #include "error.h"
+#include "util/json-value.h"
 
 #include <errno.h>
 #include <math.h>
@@ -515,4 +516,79 @@ rrun_cgroup_limits_option_group (RrunCgroupLimits *l)
   /* g_option_group_add_entries copies the array; the pointers point into l. */
   g_option_group_add_entries (group, entries);
   return group;
+}
+
+/* ---- the JSON form (a container's stored spec) -----------------------------------------
+
+   The flags' text as the user gave it, keyed by flag name: reading it back goes through
+   the same parser as the command line, so a stored spec is checked like a new one. */
+
+void
+rrun_cgroup_limits_to_json (const RrunCgroupLimits *l, RrunJsonBuilder *b)
+{
+  rrun_json_builder_begin_object (b);
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_flags); i++)
+    {
+      const LimitFlag *f = &limit_flags[i];
+
+      if (f->kind == KIND_DEVICE)
+        {
+          char **t = AT (l, char **, f->text);
+          if (t != NULL && *t != NULL)
+            rrun_json_builder_member_strv (b, f->flag, (const char *const *) t);
+        }
+      else if (AT (l, char *, f->text) != NULL)
+        rrun_json_builder_member_string (b, f->flag, AT (l, char *, f->text));
+    }
+  rrun_json_builder_end_object (b);
+}
+
+gboolean
+rrun_cgroup_limits_from_json (const RrunJson *o, RrunCgroupLimits **out_limits, GError **error)
+{
+  g_autoptr(RrunCgroupLimits) l = rrun_cgroup_limits_new ();
+
+  if (o != NULL && rrun_json_type (o) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "limits: expected an object");
+  for (gsize i = 0; o != NULL && i < G_N_ELEMENTS (limit_flags); i++)
+    {
+      const LimitFlag *f = &limit_flags[i];
+      RrunJson *v = rrun_json_member_value (o, f->flag);
+
+      if (v == NULL)
+        continue;
+      if (f->kind == KIND_DEVICE)
+        {
+          GPtrArray *texts;
+
+          if (rrun_json_type (v) != RRUN_JSON_ARRAY)
+            return rrun_throw (error, RRUN_ERROR_CORRUPT, "limits: %s: expected an array",
+                               f->flag);
+          texts = g_ptr_array_new ();
+          for (guint j = 0; j < rrun_json_size (v); j++)
+            {
+              const char *s = rrun_json_string (rrun_json_element (v, j));
+              if (s == NULL)
+                {
+                  g_ptr_array_free (texts, TRUE);
+                  return rrun_throw (error, RRUN_ERROR_CORRUPT,
+                                     "limits: %s: expected strings", f->flag);
+                }
+              g_ptr_array_add (texts, g_strdup (s));
+            }
+          g_ptr_array_add (texts, NULL);
+          AT (l, char **, f->text) = (char **) g_ptr_array_free (texts, FALSE);
+        }
+      else
+        {
+          if (rrun_json_string (v) == NULL)
+            return rrun_throw (error, RRUN_ERROR_CORRUPT, "limits: %s: expected a string",
+                               f->flag);
+          AT (l, char *, f->text) = g_strdup (rrun_json_string (v));
+        }
+    }
+  if (!rrun_cgroup_limits_finish (l, error))
+    return FALSE;
+  *out_limits = g_steal_pointer (&l);
+  return TRUE;
 }

@@ -5,7 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "network/network.h"
-#include "container/state.h"
+#include "container/record.h"
 #include "storage/image-info.h"
 #include "storage/store.h"
 #include "util/json-value.h"

@@ -1,6 +1,6 @@
 /* rrun port CONTAINER: the published ports of a running container. */
 #include "cli/cli.h"
-#include "container/state.h"
+#include "container/record.h"
 #include "network/network.h"
 
 #include <stdio.h>

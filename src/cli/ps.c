@@ -1,6 +1,6 @@
 /* rrun ps [--format json]: the running containers. */
 #include "cli/cli.h"
-#include "container/state.h"
+#include "container/record.h"
 #include "util/json-value.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
 #include "cli/cli.h"
-#include "container/run.h"
+#include "container/container.h"
 #include "error.h"
 
 #include <string.h>
@@ -9,7 +9,7 @@
 gboolean
 rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  RrunRunOptions o = { 0 };
+  RrunContainerSpec o = { .root_emulation = -1 };
   gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
   char *entrypoint = NULL, *tls = NULL;
   GOptionEntry entries[] = {
@@ -108,14 +108,17 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       rrun_add_hint (error, "leave out -t when stdin is a pipe or file");
       goto fail;
     }
+  /* Every option is checked here, before the image is looked up or pulled. */
+  if (!rrun_container_spec_validate (g->config, &o, error))
+    goto fail;
   ok = rrun_container_run (g->config, &o, out_status, error);
   g_free (tls);
-  rrun_run_options_clear (&o);
+  rrun_container_spec_clear (&o);
   return ok;
 
 fail:
   g_free (entrypoint);
   g_free (tls);
-  rrun_run_options_clear (&o);
+  rrun_container_spec_clear (&o);
   return FALSE;
 }

@@ -2,7 +2,7 @@
    of running containers, from their cgroup v2 files. */
 #include "cgroup/cgroup.h"
 #include "cli/cli.h"
-#include "container/state.h"
+#include "container/record.h"
 #include "util/json-value.h"
 
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "error.h"
-#include "container/state.h"
+#include "container/record.h"
 #include "storage/store.h"
 #include "system/check.h"
 #include "util/json-value.h"

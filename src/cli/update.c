@@ -4,7 +4,7 @@
 #include "cli/cli.h"
 #include "error.h"
 #include "log.h"
-#include "container/state.h"
+#include "container/record.h"
 
 #include <stdio.h>
 

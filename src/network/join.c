@@ -2,7 +2,7 @@
 #include "container/namespaces.h"
 #include "child/netns-join.h"
 #include "error.h"
-#include "container/state.h"
+#include "container/record.h"
 #include "util/fd.h"
 
 #include <errno.h>

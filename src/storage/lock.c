@@ -1,6 +1,7 @@
 #include "storage/lock.h"
 #include "error.h"
 #include "log.h"
+#include "util/fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,4 +48,13 @@ rrun_lock_release (int fd)
 {
   if (fd >= 0)
     (void) flock (fd, LOCK_UN);
+}
+
+gboolean
+rrun_lock_dir_is_held (const char *dir)
+{
+  g_autofree char *lock = g_build_filename (dir, "lock", NULL);
+  rrun_autofd int fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+
+  return fd >= 0 && !rrun_lock_try_exclusive (fd);
 }

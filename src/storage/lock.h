@@ -20,4 +20,9 @@ gboolean rrun_lock_try_exclusive (int fd);
 
 void rrun_lock_release (int fd);
 
+/* Whether dir/lock is held by a live process: the one test of "live or stale" for a
+   container (its rrun or monitor holds it while the container exists) and a staging
+   directory. A missing or unopenable lock file is not held. */
+gboolean rrun_lock_dir_is_held (const char *dir);
+
 G_END_DECLS

@@ -1,5 +1,5 @@
 #include "error.h"
-#include "process/spec.h"
+#include "process/command.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

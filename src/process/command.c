@@ -1,4 +1,4 @@
-#include "process/spec.h"
+#include "process/command.h"
 #include "error.h"
 
 #include <errno.h>

@@ -1,5 +1,7 @@
-#include "container/state.h"
+#include "container/record.h"
 #include "error.h"
+#include "log.h"
+#include "storage/lock.h"
 #include "util/json-value.h"
 #include "util/path.h"
 
@@ -27,11 +29,19 @@ rrun_state_free (RrunState *s)
   g_free (s);
 }
 
+char *
+rrun_record_dir (const RrunConfig *config, const char *id)
+{
+  return g_build_filename (config->storage_root, "containers", id, NULL);
+}
+
 gboolean
-rrun_state_write (const RrunState *s, GError **error)
+rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContainerSpec *spec,
+                  GError **error)
 {
   g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
-  g_autofree char *path = g_build_filename (s->run_dir, "state.json", NULL);
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
   g_autofree char *text = NULL;
 
   rrun_json_builder_begin_object (b);
@@ -48,6 +58,12 @@ rrun_state_write (const RrunState *s, GError **error)
   rrun_json_builder_member_strv (b, "volumes", (const char *const *) s->volumes);
   rrun_json_builder_member_strv (b, "tmpfs", (const char *const *) s->tmpfs);
   rrun_json_builder_member_string (b, "userns", s->userns ? s->userns : "");
+  rrun_json_builder_member_string (b, "run_dir", s->run_dir);
+  if (spec != NULL)
+    {
+      rrun_json_builder_set_member_name (b, "spec");
+      rrun_container_spec_to_json (spec, b);
+    }
   rrun_json_builder_end_object (b);
   text = rrun_json_builder_to_text (b, FALSE);
   return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
@@ -91,11 +107,11 @@ strv_member (const RrunJson *o, const char *name)
   return (char **) g_ptr_array_free (v, FALSE);
 }
 
-/* NULL when the file is missing, unreadable or not a state (a run dir being set up). */
+/* NULL when the file is missing, unreadable or not a record (a container being set up). */
 static RrunState *
-read_state (const char *run_dir)
+read_state (const char *record_dir)
 {
-  g_autofree char *path = g_build_filename (run_dir, "state.json", NULL);
+  g_autofree char *path = g_build_filename (record_dir, RRUN_RECORD_FILE, NULL);
   g_autofree char *text = NULL;
   g_autoptr(RrunJson) o = NULL;
   gsize len;
@@ -118,7 +134,7 @@ read_state (const char *run_dir)
   s->userns = string_member (o, "userns", NULL);
   if (s->userns != NULL && *s->userns == '\0')
     g_clear_pointer (&s->userns, g_free);
-  s->run_dir = g_strdup (run_dir);
+  s->run_dir = string_member (o, "run_dir", NULL);
   s->args = strv_member (o, "args");
   s->image_id = string_member (o, "image_id", NULL);
   s->network = string_member (o, "network", NULL);
@@ -138,7 +154,7 @@ by_created (gconstpointer a, gconstpointer b)
 gboolean
 rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **error)
 {
-  g_autofree char *dir = g_build_filename (config->run_root, "containers", NULL);
+  g_autofree char *dir = g_build_filename (config->storage_root, "containers", NULL);
   g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_state_free);
   g_autoptr(GDir) d = NULL;
   g_autoptr(GError) local = NULL;
@@ -149,11 +165,15 @@ rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **erro
     return rrun_throw (error, RRUN_ERROR_FAILED, "cannot list containers: %s", local->message);
   while (d && (name = g_dir_read_name (d)) != NULL)
     {
-      g_autofree char *run_dir = g_build_filename (dir, name, NULL);
-      RrunState *s = read_state (run_dir);
+      g_autofree char *record_dir = g_build_filename (dir, name, NULL);
+      RrunState *s;
 
-      /* A state whose PID 1 is gone belongs to a killed rrun: not running. */
-      if (s != NULL && s->pid > 0 && (kill (s->pid, 0) == 0 || errno == EPERM))
+      /* The one test of live or stale (rrun_container_gc's too): a record whose lock
+         nobody holds belongs to a killed rrun, whatever its state says. */
+      if (!rrun_lock_dir_is_held (record_dir))
+        continue;
+      s = read_state (record_dir);
+      if (s != NULL && s->pid > 0)
         g_ptr_array_add (states, s);
       else
         rrun_state_free (s);
@@ -197,5 +217,33 @@ rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_sta
       return FALSE;
     }
   *out_state = g_ptr_array_steal_index_fast (states, (guint) found);
+  return TRUE;
+}
+
+gboolean
+rrun_container_gc (const RrunConfig *config, RrunStore *store, const RrunIdMap *storage_map,
+                   GError **error)
+{
+  g_autofree char *runs = g_build_filename (config->run_root, "containers", NULL);
+  g_autoptr(GDir) d = NULL;
+  const char *name;
+
+  /* Records (and their writable layers) whose lock nobody holds... */
+  if (!rrun_store_gc_containers (store, storage_map, error))
+    return FALSE;
+  /* ...then the run dirs of records that are gone: a run dir is made after its record
+     and removed before it, so one without a record is stale. */
+  d = g_dir_open (runs, 0, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *record = rrun_record_dir (config, name);
+      g_autofree char *run_dir = NULL;
+
+      if (g_file_test (record, G_FILE_TEST_EXISTS))
+        continue;
+      run_dir = g_build_filename (runs, name, NULL);
+      g_debug ("removing the stale run dir %s", run_dir);
+      rrun_path_rm_rf (run_dir, NULL);
+    }
   return TRUE;
 }

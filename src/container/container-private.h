@@ -1,0 +1,61 @@
+/* Inside src/container/: what a container owns between create and delete. Freeing it
+   (rrun_container_delete) undoes every step taken, on any path. */
+#pragma once
+
+#include "child/plan.h"
+#include "container/container.h"
+#include "container/namespaces.h"
+#include "network/join.h"
+#include "network/network.h"
+#include "overlay/overlay.h"
+#include "process/caps.h"
+#include "process/command.h"
+#include "process/tty.h"
+#include "rootfs/plan.h"
+#include "storage/image.h"
+#include "storage/store.h"
+#include "userns/idmap.h"
+#include "userns/keeper.h"
+
+#include <signal.h>
+
+struct _RrunContainer
+{
+  const RrunConfig *config;
+  RrunContainerSpec *spec;  /* the caller's; its net options move into net_opts */
+  RrunStore *store;
+  RrunIdMap *map;
+  RrunIdMap *storage_map;  /* how layers are stored: for removals */
+  char *id;
+  char *run_dir;
+  gboolean remove_layer;   /* --rm */
+  gboolean layer_created;
+  int lock_fd;             /* the record's lock: held while the container exists */
+  RrunContainerProcess proc;
+  RrunTty tty;
+  RrunNetworkOptions *net_opts;
+  RrunNetnsJoin *join;     /* --network container:/ns: */
+  RrunEarlyUserns *early;  /* the user namespace, made and mapped ahead of the rest */
+  RrunNetwork *net;
+  RrunCgroup *cgroup;
+  int sigfd;
+  gboolean signals_blocked;
+  sigset_t old_mask;
+
+  /* Made by create, read by start: the child plan points into all of these. */
+  RrunImage *image;
+  RrunUser *user;
+  RrunCaps *caps;
+  RrunMountPlan *mounts;
+  RrunOverlaySetup *overlay;
+  char *passwd, *group;
+  char *upper, *work, *merged, *hostname;
+  char *fuse_uidmap, *fuse_gidmap, *keep_id_user;
+  GBytes *seccomp;
+  char *etc_hostname, *etc_hosts, *etc_resolv;
+  char *inner_uid, *inner_gid;
+  char **argv, **envp;
+  RrunMountPlanOptions mo;
+  RrunOverlayLayers layers;
+  RrunChildPlan plan;
+};

@@ -1,0 +1,160 @@
+/* rrun_container_delete: undo a container, whatever step it reached. */
+#include "container/container-private.h"
+#include "child/plan.h"
+#include "error.h"
+#include "userns/idmap.h"
+#include "image/tool.h"
+#include "log.h"
+#include "container/namespaces.h"
+#include "network/join.h"
+#include "network/network.h"
+#include "overlay/overlay.h"
+#include "process/caps.h"
+#include "process/relay.h"
+#include "process/seccomp.h"
+#include "process/command.h"
+#include "process/tty.h"
+#include "rootfs/plan.h"
+#include "rootfs/path-probe.h"
+#include "rootfs/mount-args.h"
+#include "container/record.h"
+#include "storage/store.h"
+#include "userns/keeper.h"
+#include "util/fd.h"
+#include "util/path.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Whether every child of ours still running is `except`. */
+static gboolean
+only_child_left (pid_t except)
+{
+  g_autoptr(GDir) tasks = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  if (tasks == NULL || except <= 0)
+    return FALSE;
+  while ((tid = g_dir_read_name (tasks)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/children", tid);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) pids = NULL;
+
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        return FALSE;
+      pids = g_strsplit (g_strstrip (text), " ", -1);
+      for (guint i = 0; pids[i] != NULL; i++)
+        if (*pids[i] != '\0' && atoi (pids[i]) != (int) except)
+          return FALSE;
+    }
+  return TRUE;
+}
+
+/* rrun is a child subreaper while it runs a container: setup processes orphaned when
+   their parent is killed (PID 1 of a failed start, fuse-overlayfs) come back to it, and
+   are reaped here rather than left as zombies. Bounded: 2 s at most. The network helper
+   (`except`) is not waited for: it exits on its own once its exit fd hung up, and its exit
+   (the kernel unregisters tap0, an RCU grace period) would add 5-20 ms to every run. */
+static void
+reap_orphans (pid_t except)
+{
+  for (int i = 0; i < 2000; i++)
+    {
+      pid_t p = waitpid (-1, NULL, WNOHANG);
+
+      if (p < 0)
+        return; /* ECHILD: nothing left */
+      if (p == 0)
+        {
+          if (only_child_left (except))
+            return;
+          g_usleep (1000);
+        }
+    }
+}
+
+void
+rrun_container_delete (RrunContainer *c)
+{
+  g_autoptr(GError) local = NULL;
+  pid_t helper;
+
+  if (c == NULL)
+    return;
+  rrun_tty_restore (&c->tty);
+  rrun_container_process_destroy (&c->proc);
+  g_clear_pointer (&c->early, rrun_early_userns_free);
+  /* The helper and the cgroup outlive nothing: the container is gone by now. */
+  helper = rrun_network_get_helper_pid (c->net);
+  if (c->net != NULL)
+    {
+      g_clear_pointer (&c->net, rrun_network_detach);
+      rrun_debug_phase ("network stopped");
+    }
+  g_clear_pointer (&c->net_opts, rrun_network_options_free);
+  g_clear_pointer (&c->join, rrun_netns_join_free);
+  g_clear_pointer (&c->cgroup, rrun_cgroup_free);
+  reap_orphans (helper);
+  rrun_close_fdp (&c->sigfd);
+  if (c->signals_blocked)
+    sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
+  if (c->run_dir && !rrun_path_rm_rf (c->run_dir, &local))
+    {
+      rrun_warning ("cannot remove \"%s\": %s", c->run_dir, local->message);
+      g_clear_error (&local);
+    }
+  if (c->layer_created && c->remove_layer)
+    {
+      /* The record's file first: the writable layer's directory is then removed in place
+         (rrun_store_remove_container_dirs), and a kill between the two leaves a record
+         without state, which ps skips and the next gc removes. */
+      g_autofree char *dir = rrun_record_dir (c->config, c->id);
+      g_autofree char *record = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
+      unlink (record);
+    }
+  if (c->layer_created && c->remove_layer
+      && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
+    rrun_warning ("cannot remove the container's writable layer: %s", local->message);
+  rrun_close_fdp (&c->lock_fd);
+  rrun_debug_phase ("cleaned up");
+  g_free (c->id);
+  g_free (c->run_dir);
+  rrun_image_free (c->image);
+  rrun_user_free (c->user);
+  rrun_caps_free (c->caps);
+  rrun_mount_plan_free (c->mounts);
+  rrun_overlay_setup_free (c->overlay);
+  g_free (c->passwd);
+  g_free (c->group);
+  g_free (c->upper);
+  g_free (c->work);
+  g_free (c->merged);
+  g_free (c->hostname);
+  g_free (c->fuse_uidmap);
+  g_free (c->fuse_gidmap);
+  g_free (c->keep_id_user);
+  g_clear_pointer (&c->seccomp, g_bytes_unref);
+  g_free (c->etc_hostname);
+  g_free (c->etc_hosts);
+  g_free (c->etc_resolv);
+  g_free (c->inner_uid);
+  g_free (c->inner_gid);
+  g_strfreev (c->argv);
+  g_strfreev (c->envp);
+  rrun_idmap_free (c->map);
+  rrun_idmap_free (c->storage_map);
+  rrun_store_free (c->store);
+  g_free (c);
+}
+

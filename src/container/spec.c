@@ -1,0 +1,345 @@
+/* The container spec: validation before any image lookup, and the stored JSON form. */
+#include "container/spec.h"
+#include "error.h"
+#include "process/caps.h"
+#include "rootfs/mount-args.h"
+
+#include <string.h>
+
+RrunContainerSpec *
+rrun_container_spec_new (void)
+{
+  RrunContainerSpec *spec = g_new0 (RrunContainerSpec, 1);
+
+  spec->root_emulation = -1;
+  return spec;
+}
+
+void
+rrun_container_spec_clear (RrunContainerSpec *o)
+{
+  g_free (o->image);
+  g_strfreev (o->args);
+  g_free (o->entrypoint);
+  g_strfreev (o->env);
+  g_strfreev (o->env_files);
+  g_free (o->workdir);
+  g_free (o->user);
+  g_free (o->hostname);
+  g_free (o->name);
+  g_strfreev (o->cap_add);
+  g_strfreev (o->cap_drop);
+  g_free (o->network);
+  g_free (o->mac_address);
+  g_free (o->userns);
+  g_strfreev (o->volumes);
+  g_strfreev (o->tmpfs);
+  g_free (o->ipc);
+  g_strfreev (o->publish);
+  g_strfreev (o->dns);
+  g_strfreev (o->dns_search);
+  g_strfreev (o->dns_option);
+  g_strfreev (o->add_host);
+  g_free (o->cgroups);
+  g_clear_pointer (&o->limits, rrun_cgroup_limits_free);
+  g_free (o->pull);
+  g_clear_pointer (&o->net, rrun_network_options_free);
+  memset (o, 0, sizeof *o);
+  o->root_emulation = -1;
+}
+
+void
+rrun_container_spec_free (RrunContainerSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  rrun_container_spec_clear (spec);
+  g_free (spec);
+}
+
+gboolean
+rrun_container_name_valid (const char *name)
+{
+  if (name == NULL || !g_ascii_isalnum (name[0]) || strlen (name) > 128)
+    return FALSE;
+  for (const char *p = name + 1; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '.' && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+/* value must be one of the NULL-terminated choices (NULL value: not given). */
+static gboolean
+check_choice (const char *flag, const char *value, const char *const *choices, GError **error)
+{
+  guint n = g_strv_length ((char **) choices);
+  g_autofree char *head = NULL;
+
+  if (value == NULL || g_strv_contains (choices, value))
+    return TRUE;
+  /* "a, b or c", as the other option errors say it */
+  head = g_strjoinv (", ", (char **) choices);
+  *strrchr (head, ',') = '\0';
+  return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                     "invalid value \"%s\" for %s: expected %s or %s", value, flag, head,
+                     choices[n - 1]);
+}
+
+static gboolean
+check_volumes_and_tmpfs (const RrunContainerSpec *o, GError **error)
+{
+  for (guint i = 0; o->volumes && o->volumes[i]; i++)
+    {
+      g_autoptr(RrunVolume) v = NULL;
+      if (!rrun_volume_parse (o->volumes[i], &v, error))
+        return FALSE;
+    }
+  for (guint i = 0; o->tmpfs && o->tmpfs[i]; i++)
+    {
+      g_autofree char *target = NULL, *data = NULL;
+      unsigned long flags;
+      if (!rrun_tmpfs_parse (o->tmpfs[i], &target, &data, &flags, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
+{
+  g_autoptr(RrunNetworkOptions) net = rrun_network_options_new (config, error);
+
+  if (net == NULL
+      || !rrun_network_options_set_mode (net, o->network ? o->network : config->network, error))
+    return FALSE;
+  for (guint i = 0; o->publish && o->publish[i]; i++)
+    if (!rrun_network_options_add_publish (net, o->publish[i], error))
+      return FALSE;
+  for (guint i = 0; o->dns && o->dns[i]; i++)
+    if (!rrun_network_options_add_dns (net, o->dns[i], error))
+      return FALSE;
+  for (guint i = 0; o->dns_search && o->dns_search[i]; i++)
+    if (!rrun_network_options_add_dns_search (net, o->dns_search[i], error))
+      return FALSE;
+  for (guint i = 0; o->dns_option && o->dns_option[i]; i++)
+    if (!rrun_network_options_add_dns_option (net, o->dns_option[i], error))
+      return FALSE;
+  for (guint i = 0; o->add_host && o->add_host[i]; i++)
+    if (!rrun_network_options_add_host (net, o->add_host[i], error))
+      return FALSE;
+  if (o->mac_address != NULL && !rrun_network_options_set_mac (net, o->mac_address, error))
+    return FALSE;
+  if (!rrun_network_options_check (net, o->hostname != NULL, error))
+    return FALSE;
+  g_clear_pointer (&o->net, rrun_network_options_free);
+  o->net = g_steal_pointer (&net);
+  return TRUE;
+}
+
+gboolean
+rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GError **error)
+{
+  static const char *const pull_policies[] = { "missing", "always", "never", NULL };
+  static const char *const userns_modes[] = { "auto", "keep-id", "nomap", "single", NULL };
+  static const char *const ipc_modes[] = { "private", "host", NULL };
+  static const char *const cgroups_modes[] = { "enabled", "disabled", NULL };
+  g_autoptr(RrunCaps) caps = NULL;
+
+  if (o->image == NULL || *o->image == '\0')
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "no image given");
+  if (o->pull != NULL && !g_strv_contains (pull_policies, o->pull))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid pull policy \"%s\"", o->pull);
+      rrun_add_hint (error, "use --pull=missing, --pull=always or --pull=never");
+      return FALSE;
+    }
+  if (!check_choice ("--userns", o->userns && *o->userns ? o->userns : NULL, userns_modes,
+                     error)
+      || !check_choice ("--ipc", o->ipc, ipc_modes, error)
+      || !check_choice ("--cgroups", o->cgroups, cgroups_modes, error))
+    return FALSE;
+  if (o->name != NULL && !rrun_container_name_valid (o->name))
+    {
+      g_autofree char *shown = g_strescape (o->name, NULL);
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container name \"%s\"", shown);
+      rrun_add_hint (error, "a name starts with a letter or digit and has only letters, "
+                            "digits, '_', '.' and '-' (as with docker)");
+      return FALSE;
+    }
+  if (o->hostname != NULL && strlen (o->hostname) > 64)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid hostname \"%s\": longer than 64 characters", o->hostname);
+  if (o->workdir != NULL && o->workdir[0] != '/')
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid working directory \"%s\": it must be absolute", o->workdir);
+  if (!rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error)
+      || !check_volumes_and_tmpfs (o, error))
+    return FALSE;
+  if (o->limits == NULL)
+    o->limits = rrun_cgroup_limits_new ();
+  return build_network (config, o, error);
+}
+
+/* ---- the stored form ------------------------------------------------------------------
+
+   One row per stored option; the JSON names are the long flags'. */
+
+typedef enum
+{
+  FIELD_STRING,
+  FIELD_STRV,
+  FIELD_BOOL,
+} FieldKind;
+
+typedef struct
+{
+  const char *name;
+  FieldKind kind;
+  gsize offset;
+} SpecField;
+
+#define F(name, kind, member) { name, kind, G_STRUCT_OFFSET (RrunContainerSpec, member) }
+
+static const SpecField spec_fields[] = {
+  F ("image", FIELD_STRING, image),
+  F ("args", FIELD_STRV, args),
+  F ("entrypoint", FIELD_STRING, entrypoint),
+  F ("env", FIELD_STRV, env),
+  F ("env-file", FIELD_STRV, env_files),
+  F ("workdir", FIELD_STRING, workdir),
+  F ("user", FIELD_STRING, user),
+  F ("hostname", FIELD_STRING, hostname),
+  F ("name", FIELD_STRING, name),
+  F ("tty", FIELD_BOOL, tty),
+  F ("interactive", FIELD_BOOL, interactive),
+  F ("rm", FIELD_BOOL, rm),
+  F ("init", FIELD_BOOL, init),
+  F ("privileged", FIELD_BOOL, privileged),
+  F ("cap-add", FIELD_STRV, cap_add),
+  F ("cap-drop", FIELD_STRV, cap_drop),
+  F ("network", FIELD_STRING, network),
+  F ("mac-address", FIELD_STRING, mac_address),
+  F ("userns", FIELD_STRING, userns),
+  F ("volume", FIELD_STRV, volumes),
+  F ("tmpfs", FIELD_STRV, tmpfs),
+  F ("read-only", FIELD_BOOL, read_only),
+  F ("ipc", FIELD_STRING, ipc),
+  F ("publish", FIELD_STRV, publish),
+  F ("publish-all", FIELD_BOOL, publish_all),
+  F ("dns", FIELD_STRV, dns),
+  F ("dns-search", FIELD_STRV, dns_search),
+  F ("dns-option", FIELD_STRV, dns_option),
+  F ("add-host", FIELD_STRV, add_host),
+  F ("cgroups", FIELD_STRING, cgroups),
+  F ("pull", FIELD_STRING, pull),
+  F ("no-tls-verify", FIELD_BOOL, no_tls_verify),
+};
+
+#undef F
+
+#define AT(o, type, offset) G_STRUCT_MEMBER (type, (o), (offset))
+
+void
+rrun_container_spec_to_json (const RrunContainerSpec *o, RrunJsonBuilder *b)
+{
+  rrun_json_builder_begin_object (b);
+  for (gsize i = 0; i < G_N_ELEMENTS (spec_fields); i++)
+    {
+      const SpecField *f = &spec_fields[i];
+
+      switch (f->kind)
+        {
+        case FIELD_STRING:
+          if (AT (o, char *, f->offset) != NULL)
+            rrun_json_builder_member_string (b, f->name, AT (o, char *, f->offset));
+          break;
+        case FIELD_STRV:
+          if (AT (o, char **, f->offset) != NULL)
+            rrun_json_builder_member_strv (b, f->name,
+                                           (const char *const *) AT (o, char **, f->offset));
+          break;
+        case FIELD_BOOL:
+          if (AT (o, gboolean, f->offset))
+            rrun_json_builder_member_bool (b, f->name, TRUE);
+          break;
+        }
+    }
+  if (o->root_emulation >= 0)
+    rrun_json_builder_member_bool (b, "root-emulation", o->root_emulation > 0);
+  if (o->limits != NULL && rrun_cgroup_limits_any (o->limits))
+    {
+      rrun_json_builder_set_member_name (b, "limits");
+      rrun_cgroup_limits_to_json (o->limits, b);
+    }
+  rrun_json_builder_end_object (b);
+}
+
+static gboolean
+read_field (const SpecField *f, RrunJson *v, RrunContainerSpec *o, GError **error)
+{
+  switch (f->kind)
+    {
+    case FIELD_STRING:
+      if (rrun_json_string (v) == NULL)
+        return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: expected a string", f->name);
+      AT (o, char *, f->offset) = g_strdup (rrun_json_string (v));
+      return TRUE;
+    case FIELD_BOOL:
+      if (rrun_json_type (v) != RRUN_JSON_BOOL)
+        return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: expected true or false", f->name);
+      AT (o, gboolean, f->offset) = rrun_json_int (v) != 0;
+      return TRUE;
+    case FIELD_STRV:
+      {
+        GPtrArray *items;
+
+        if (rrun_json_type (v) != RRUN_JSON_ARRAY)
+          return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: expected an array", f->name);
+        items = g_ptr_array_new_with_free_func (g_free);
+        for (guint i = 0; i < rrun_json_size (v); i++)
+          {
+            const char *s = rrun_json_string (rrun_json_element (v, i));
+            if (s == NULL)
+              {
+                g_ptr_array_free (items, TRUE);
+                return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: expected strings",
+                                   f->name);
+              }
+            g_ptr_array_add (items, g_strdup (s));
+          }
+        g_ptr_array_set_free_func (items, NULL);
+        g_ptr_array_add (items, NULL);
+        AT (o, char **, f->offset) = (char **) g_ptr_array_free (items, FALSE);
+        return TRUE;
+      }
+    }
+  g_assert_not_reached ();
+}
+
+gboolean
+rrun_container_spec_from_json (const RrunConfig *config, const RrunJson *object,
+                               RrunContainerSpec **out_spec, GError **error)
+{
+  g_autoptr(RrunContainerSpec) o = rrun_container_spec_new ();
+  RrunJson *v;
+
+  if (object == NULL || rrun_json_type (object) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "expected an object");
+  for (gsize i = 0; i < G_N_ELEMENTS (spec_fields); i++)
+    if ((v = rrun_json_member_value (object, spec_fields[i].name)) != NULL
+        && !read_field (&spec_fields[i], v, o, error))
+      return FALSE;
+  if ((v = rrun_json_member_value (object, "root-emulation")) != NULL)
+    {
+      if (rrun_json_type (v) != RRUN_JSON_BOOL)
+        return rrun_throw (error, RRUN_ERROR_CORRUPT, "root-emulation: expected true or false");
+      o->root_emulation = rrun_json_int (v) != 0;
+    }
+  if (!rrun_cgroup_limits_from_json (rrun_json_member_value (object, "limits"), &o->limits,
+                                     error))
+    return FALSE;
+  if (!rrun_container_spec_validate (config, o, error))
+    return FALSE;
+  *out_spec = g_steal_pointer (&o);
+  return TRUE;
+}

@@ -1,0 +1,81 @@
+/* A container's spec: every option of `rrun run` (and later `create`), validated before
+   any image lookup or pull, and stored with the container as JSON (docs/architecture.md,
+   "Containers: spec, verbs, record"). Strings keep the user's spelling, as docker's
+   HostConfig does; validation checks them and derives what start needs (net). */
+#pragma once
+
+#include <glib.h>
+
+#include "cgroup/cgroup.h"
+#include "config.h"
+#include "network/network.h"
+#include "util/json-value.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *image;
+  char **args;             /* command after the image (may be empty) */
+  char *entrypoint;        /* --entrypoint, NULL when not given ("" clears) */
+  char **env;              /* -e */
+  char **env_files;        /* --env-file */
+  char *workdir;           /* -w */
+  char *user;              /* -u */
+  char *hostname;          /* --hostname */
+  char *name;              /* --name */
+  gboolean tty;            /* -t */
+  gboolean interactive;    /* -i */
+  gboolean rm;             /* --rm */
+  gboolean init;           /* --init */
+  gboolean privileged;
+  char **cap_add;
+  char **cap_drop;
+  char *network;           /* none, host, slirp[...], ns:PATH, container:NAME; NULL: config */
+  char *mac_address;       /* --mac-address (slirp only) */
+  char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
+  char **volumes;          /* -v SRC:DST[:ro] */
+  char **tmpfs;            /* --tmpfs DST[:opts] */
+  gboolean read_only;      /* --read-only */
+  char *ipc;               /* --ipc: NULL/private or host */
+  int root_emulation;      /* -1: default (on in single-ID mode), 0 off, 1 on */
+  char **publish;          /* -p [hostIP:]hostPort:containerPort[/proto] */
+  gboolean publish_all;    /* -P */
+  char **dns;              /* --dns */
+  char **dns_search;       /* --dns-search */
+  char **dns_option;       /* --dns-option */
+  char **add_host;         /* --add-host name:ip */
+  char *cgroups;           /* --cgroups enabled|disabled; NULL: config */
+  RrunCgroupLimits *limits;
+  char *pull;              /* --pull missing|always|never; NULL: config->pull_policy */
+  gboolean no_tls_verify;  /* --tls-verify=false */
+  gboolean quiet_pull;     /* no progress display (rrun -q); not stored */
+
+  /* Derived by rrun_container_spec_validate, not stored: the network options with the
+     network mode, -p, --dns, --add-host and --mac-address applied. */
+  RrunNetworkOptions *net;
+} RrunContainerSpec;
+
+RrunContainerSpec *rrun_container_spec_new (void);
+void rrun_container_spec_clear (RrunContainerSpec *spec);
+void rrun_container_spec_free (RrunContainerSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunContainerSpec, rrun_container_spec_free)
+
+/* Check every option that can be checked without the image (RRUN_ERROR_INVALID_ARGUMENT
+   naming the option), with the config's defaults, and derive spec->net. What needs the
+   image (-P's exposed ports, the user's name in /etc/passwd) or the machine's state now
+   (a busy port, a container to join) is checked when the container is created. */
+gboolean rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *spec,
+                                       GError **error);
+
+/* The stored form: an object with one member per option that is set. */
+void rrun_container_spec_to_json (const RrunContainerSpec *spec, RrunJsonBuilder *b);
+/* Read the stored form back and validate it (a record written by hand or damaged gives
+   RRUN_ERROR_CORRUPT or the option's own error). */
+gboolean rrun_container_spec_from_json (const RrunConfig *config, const RrunJson *object,
+                                        RrunContainerSpec **out_spec, GError **error);
+
+/* Container names as docker takes them: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 bytes. */
+gboolean rrun_container_name_valid (const char *name);
+
+G_END_DECLS

@@ -1,0 +1,129 @@
+/* rrun_container_start: carry out the plan create made, and record the running state. */
+#include "container/container-private.h"
+#include "child/plan.h"
+#include "error.h"
+#include "userns/idmap.h"
+#include "image/tool.h"
+#include "log.h"
+#include "container/namespaces.h"
+#include "network/join.h"
+#include "network/network.h"
+#include "overlay/overlay.h"
+#include "process/caps.h"
+#include "process/relay.h"
+#include "process/seccomp.h"
+#include "process/command.h"
+#include "process/tty.h"
+#include "rootfs/plan.h"
+#include "rootfs/path-probe.h"
+#include "rootfs/mount-args.h"
+#include "container/record.h"
+#include "storage/store.h"
+#include "userns/keeper.h"
+#include "util/fd.h"
+#include "util/path.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Before the child unshares its cgroup namespace: into the container's cgroup. */
+static gboolean
+after_clone (pid_t holder, gpointer user_data, GError **error)
+{
+  RrunContainer *c = user_data;
+
+  return c->cgroup == NULL || rrun_cgroup_enter (c->cgroup, holder, error);
+}
+
+static void
+namespaces_ready (pid_t holder, gpointer user_data)
+{
+  RrunContainer *c = user_data;
+
+  rrun_network_attach_begin (c->net, holder);
+}
+
+static gboolean
+before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
+{
+  RrunContainer *c = user_data;
+
+  /* The command sees the network ready: tap0 up, ports published. The helper was spawned
+     before the namespaces existed and has been waiting for a pid in them: the holder's,
+     which shares the command's network namespace and is in the user namespace that owns
+     it (with --userns=nomap the command is in a nested one, which does not). */
+  if (!rrun_network_attach (c->net, c->net_opts, c->proc.holder, error))
+    return FALSE;
+  rrun_debug_phase ("network ready");
+
+  if (pty_master >= 0)
+    {
+      rrun_tty_copy_winsize (STDIN_FILENO, pty_master);
+      /* Raw mode only now: an error before this point leaves the terminal untouched. */
+      if (!rrun_tty_make_raw (&c->tty, STDIN_FILENO, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_container_start (RrunContainer *c, GError **error)
+{
+  const RrunConfig *config = c->config;
+  const RrunContainerSpec *o = c->spec;
+  RrunStartHooks hooks = { after_clone, namespaces_ready, before_exec, c };
+  sigset_t fwd;
+
+  /* Block the forwarded signals before clone, so none is lost before the relay reads
+     them; the container's processes unblock them before exec. */
+  rrun_relay_signal_set (&fwd);
+  /* A shell starts background jobs with SIGINT and SIGQUIT ignored, and an ignored signal
+     is discarded even while blocked: restore the default so the signalfd sees them. */
+  for (int s = 1; s < NSIG; s++)
+    if (sigismember (&fwd, s))
+      signal (s, SIG_DFL);
+  sigprocmask (SIG_BLOCK, &fwd, &c->old_mask);
+  c->signals_blocked = TRUE;
+  c->sigfd = signalfd (-1, &fwd, SFD_CLOEXEC);
+  if (c->sigfd < 0)
+    return rrun_throw_errno (error, errno, "cannot create a signalfd");
+
+  /* The network helper starts now, so that its exec, libraries and libslirp set-up overlap
+     the id maps and mounts; it joins the container once PID 1 exists (before_exec). */
+  if (!rrun_network_spawn (c->net_opts, c->run_dir, &c->net, error))
+    return FALSE;
+  rrun_network_get_setup_fds (c->net, c->plan.close_fds);
+  rrun_debug_phase ("network helper spawned");
+  if (!rrun_namespaces_start (&c->plan, c->map, c->early, &hooks, &c->proc, error))
+    return FALSE;
+  rrun_debug_phase ("command started");
+  {
+    g_autofree char *command = g_strjoinv (" ", c->argv);
+    RrunState state = { c->id, o->name, o->image, command, c->proc.pid1,
+                        g_get_real_time () / G_USEC_PER_SEC,
+                        (char *) rrun_cgroup_path (c->cgroup), c->run_dir };
+
+    state.args = c->argv;
+    state.image_id = c->image->id;
+    state.network = o->network ? o->network : config->network;
+    state.volumes = o->volumes;
+    state.tmpfs = o->tmpfs;
+    state.userns = (char *) rrun_idmap_mode_name (c->map->mode);
+
+    /* The record's container.json: for ps, port, inspect, and the gc. */
+    if (!rrun_state_write (config, &state, o, error))
+      return FALSE;
+  }
+  rrun_debug_phase ("state written");
+  return TRUE;
+}
