@@ -3,6 +3,7 @@
    (extraction, removal of trees) happens outside it, in a staging directory whose own
    lock tells a live operation from the debris of a killed one. */
 #include "storage/store.h"
+#include "storage/store-private.h"
 #include "storage/fsmagic.h"
 #include "storage/lock.h"
 #include "storage/names.h"
@@ -21,34 +22,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-struct RrunStore
-{
-  char *root;
-  int lock_fd;
-  GStrv ro_roots;           /* additional, read-only image stores */
-  GStrv search_registries;  /* for short names */
-  /* flock(2) on one fd does not exclude the threads of this process from each other
-     (pull extracts several layers at once): they take this first. Recursive, as the
-     flock was. */
-  GRecMutex thread_lock;
-};
-
-/* What images/ID/image.json holds. */
-typedef struct
-{
-  char *id;
-  GStrv names;
-  char *digest;
-  GStrv layers; /* chain ids, bottom first */
-  gint64 created;
-  gboolean pending_removal; /* rmi -f while in use: delete once no container uses it */
-  GPtrArray *layer_blobs;   /* RrunBlobInfo* or NULL per layer; NULL: none recorded */
-  RrunBlobInfo *manifest;   /* the kept image manifest, or NULL */
-  const char *root;         /* the store it was found in (not owned) */
-  gboolean read_only;
-  gboolean deleted;         /* deleted in this pass: keeps no blob alive */
-} ImageMeta;
 
 void
 rrun_blob_info_free (RrunBlobInfo *info)
@@ -77,7 +50,7 @@ blob_info_free0 (gpointer p)
   rrun_blob_info_free (p);
 }
 
-static void
+void
 image_meta_free (ImageMeta *m)
 {
   if (m == NULL)
@@ -91,11 +64,10 @@ image_meta_free (ImageMeta *m)
   rrun_blob_info_free (m->manifest);
   g_free (m);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImageMeta, image_meta_free)
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-static gboolean
+gboolean
 is_hex64 (const char *s)
 {
   if (strlen (s) != 64)
@@ -236,7 +208,7 @@ add_blob_info (RrunJsonBuilder *b, const RrunBlobInfo *info)
   rrun_json_builder_end_object (b);
 }
 
-static gboolean
+gboolean
 read_meta (const char *root, const char *id, ImageMeta **out, GError **error)
 {
   g_autofree char *path = g_build_filename (root, "images", id, "image.json", NULL);
@@ -448,7 +420,7 @@ load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
 
 /* All image metas of one store root; unreadable ones are skipped with a warning so one
    broken image does not hide the others. */
-static GPtrArray *
+GPtrArray *
 scan_metas (const char *root, gboolean read_only)
 {
   g_autofree char *dir = g_build_filename (root, "images", NULL);
@@ -479,7 +451,7 @@ scan_metas (const char *root, gboolean read_only)
 
 /* ---- locking and staging ------------------------------------------------------------ */
 
-static gboolean
+gboolean
 store_lock (RrunStore *store, gboolean exclusive, GError **error)
 {
   g_rec_mutex_lock (&store->thread_lock);
@@ -489,25 +461,17 @@ store_lock (RrunStore *store, gboolean exclusive, GError **error)
   return FALSE;
 }
 
-static void
+void
 store_unlock (RrunStore *store)
 {
   rrun_lock_release (store->lock_fd);
   g_rec_mutex_unlock (&store->thread_lock);
 }
 
-struct RrunStoreTemp
-{
-  RrunStore *store;
-  const RrunIdMap *map;
-  char *dir;
-  int lock_fd;
-};
-typedef struct RrunStoreTemp Staging;
 
 /* Remove trees as the user first (cheap: no namespace), then, for what is left because
    files belong to subordinate ids, as root of the user namespace. */
-static gboolean
+gboolean
 remove_trees (const RrunIdMap *map, const char *const *paths, GError **error)
 {
   gboolean need_helper = FALSE;
@@ -529,7 +493,7 @@ remove_trees (const RrunIdMap *map, const char *const *paths, GError **error)
   return rrun_layer_remove_trees (map, paths, error);
 }
 
-static void
+void
 staging_free (Staging *st)
 {
   if (st == NULL)
@@ -546,12 +510,11 @@ staging_free (Staging *st)
   g_free (st->dir);
   g_free (st);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Staging, staging_free)
 
 /* Whether dir (a staging dir of tmp/ or a container's dir) belongs to nobody: its lock
    file is missing or no process holds it, so the command that made it was killed. The
    probe's own lock goes with its fd. */
-static gboolean
+gboolean
 owner_is_gone (const char *dir)
 {
   g_autofree char *lock = g_build_filename (dir, "lock", NULL);
@@ -590,7 +553,7 @@ collect_tmp_garbage (RrunStore *store, const char *into, const char *skip)
 
 /* A staging directory tmp/XXXXXX with its lock held. Also sweeps debris of killed
    commands from tmp/ into it, so the caller removes that too. */
-static gboolean
+gboolean
 staging_new (RrunStore *store, const RrunIdMap *map, Staging **out, GError **error)
 {
   g_autoptr(Staging) st = g_new0 (Staging, 1);
@@ -1475,49 +1438,6 @@ rrun_store_import_tarball (RrunStore *store, const RrunIdMap *map, const char *t
 
 /* ---- removal -------------------------------------------------------------------------- */
 
-/* Containers of this store using image id: the live ones (their lock is held) go to
-   *out_live; stale ones are moved into `into` when set. Exclusive lock held. */
-static void
-scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
-                 const char *into)
-{
-  g_autofree char *dir = g_build_filename (store->root, "containers", NULL);
-  DIR *d = opendir (dir);
-  struct dirent *de;
-
-  if (d == NULL)
-    return;
-  while ((de = readdir (d)) != NULL)
-    {
-      g_autofree char *cdir = NULL, *img = NULL;
-
-      if (de->d_name[0] == '.')
-        continue;
-      cdir = g_build_filename (dir, de->d_name, NULL);
-      {
-        g_autofree char *ipath = g_build_filename (cdir, "image", NULL);
-        if (!g_file_get_contents (ipath, &img, NULL, NULL))
-          img = g_strdup ("");
-        g_strstrip (img);
-      }
-      if (image_id && strcmp (img, image_id) != 0)
-        continue;
-      if (!owner_is_gone (cdir))
-        {
-          if (out_live)
-            g_ptr_array_add (out_live, g_strdup (de->d_name));
-          continue;
-        }
-      if (into)
-        {
-          g_autofree char *dest = g_strdup_printf ("%s/container-%s", into, de->d_name);
-          if (rename (cdir, dest) < 0)
-            g_debug ("cannot move \"%s\": %s", cdir, g_strerror (errno));
-        }
-    }
-  closedir (d);
-}
-
 /* Whether an image of metas other than except_id (and not deleted) keeps the blob
    "sha256:HEX": as its config, a layer blob or its manifest. */
 static gboolean
@@ -1558,7 +1478,7 @@ unlink_blob_unless_used (RrunStore *store, GPtrArray *metas, const char *digest,
 /* Delete image m (exclusive lock held): its dir and the layers no other image uses go
    into `into`; its config, layer and manifest blobs that no other image keeps are
    unlinked. metas must be this store's images (including m). */
-static gboolean
+gboolean
 delete_image_locked (RrunStore *store, GPtrArray *metas, ImageMeta *m, const char *into,
                      GError **error)
 {
@@ -1657,7 +1577,7 @@ rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map, const char
                      ref);
       goto out;
     }
-  scan_containers (store, m->id, live, st->dir);
+  store_scan_containers (store, m->id, live, st->dir);
   if (live->len > 0 && !force)
     {
       rrun_throw (error, RRUN_ERROR_BUSY,
@@ -1714,228 +1634,6 @@ rrun_store_remove_image (RrunStore *store, const RrunIdMap *map, const char *ref
     return FALSE;
   *out_removed_id = g_steal_pointer (&deleted);
   return TRUE;
-}
-
-/* ---- containers ----------------------------------------------------------------------- */
-
-/* In this store (and not pending removal) or in a read-only one. */
-static gboolean
-image_exists (RrunStore *store, const char *id)
-{
-  g_autoptr(ImageMeta) m = NULL;
-
-  if (!is_hex64 (id))
-    return FALSE;
-  if (read_meta (store->root, id, &m, NULL))
-    return !m->pending_removal;
-  for (guint i = 0; store->ro_roots && store->ro_roots[i]; i++)
-    {
-      g_autofree char *d = g_build_filename (store->ro_roots[i], "images", id, NULL);
-      if (g_file_test (d, G_FILE_TEST_IS_DIR))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-valid_cid (const char *cid)
-{
-  if (*cid == '\0' || strlen (cid) > 128 || cid[0] == '.')
-    return FALSE;
-  for (const char *p = cid; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '.')
-      return FALSE;
-  return TRUE;
-}
-
-gboolean
-rrun_store_create_container_dirs (RrunStore *store, const char *cid, const char *image_id,
-                                  char **out_upper, char **out_work, int *out_lock_fd,
-                                  GError **error)
-{
-  g_autofree char *cdir = NULL, *upper = NULL, *work = NULL, *ipath = NULL;
-  g_autofree char *text = NULL, *lock_path = NULL;
-  rrun_autofd int lock_fd = -1;
-  gboolean made = FALSE;
-
-  if (!valid_cid (cid))
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container id \"%s\"",
-                       cid);
-  cdir = g_build_filename (store->root, "containers", cid, NULL);
-  upper = g_build_filename (cdir, "upper", NULL);
-  work = g_build_filename (cdir, "work", NULL);
-  ipath = g_build_filename (cdir, "image", NULL);
-  if (!store_lock (store, TRUE, error))
-    return FALSE;
-  /* The image must still be there: an rmi may have run since the lookup. */
-  if (!image_exists (store, image_id))
-    {
-      rrun_throw (error, RRUN_ERROR_NOT_FOUND, "image %.12s was removed", image_id);
-      goto fail;
-    }
-  if (mkdir (cdir, 0700) < 0)
-    {
-      int errsv = errno;
-      if (errsv == EEXIST)
-        rrun_throw (error, RRUN_ERROR_BUSY, "container \"%s\" already exists", cid);
-      else
-        rrun_throw_errno (error, errsv, "cannot create \"%s\"", cdir);
-      goto fail;
-    }
-  made = TRUE;
-  text = g_strconcat (image_id, "\n", NULL);
-  if (!rrun_lock_open (AT_FDCWD, (lock_path = g_build_filename (cdir, "lock", NULL)),
-                       &lock_fd, error)
-      || !rrun_lock_take (lock_fd, TRUE, FALSE, "the container", error))
-    goto fail;
-  if (mkdir (upper, 0755) < 0 || mkdir (work, 0700) < 0)
-    {
-      rrun_throw_errno (error, errno, "cannot create the writable layer in \"%s\"", cdir);
-      goto fail;
-    }
-  if (!rrun_path_write_atomic (ipath, text, strlen (text), 0644, error))
-    goto fail;
-  store_unlock (store);
-  *out_upper = g_steal_pointer (&upper);
-  *out_work = g_steal_pointer (&work);
-  *out_lock_fd = rrun_steal_fd (&lock_fd);
-  return TRUE;
-
-fail:
-  if (made)
-    rrun_path_rm_rf (cdir, NULL);
-  store_unlock (store);
-  return FALSE;
-}
-
-/* The common end of a --rm container, whose namespace holder emptied upper/ and work/:
-   a few removals in place, without a staging directory (two directories fewer to make and
-   delete on every run; on a disk mounted with discard each freed block is a synchronous
-   discard). FALSE, with the directory whole, when the layer is not empty: the caller
-   then stages it. A kill after the lock file is gone leaves a directory whose owner is
-   gone, which the next gc removes. */
-static gboolean
-remove_container_in_place (const char *cdir)
-{
-  static const char *const layer[] = { "upper", "work" };
-  static const char *const files[] = { "image", "lock" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (layer); i++)
-    {
-      g_autofree char *path = g_build_filename (cdir, layer[i], NULL);
-      if (rmdir (path) < 0 && errno != ENOENT)
-        return FALSE;
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
-    {
-      g_autofree char *path = g_build_filename (cdir, files[i], NULL);
-      if (unlink (path) < 0 && errno != ENOENT)
-        return FALSE;
-    }
-  return rmdir (cdir) == 0 || errno == ENOENT;
-}
-
-gboolean
-rrun_store_remove_container_dirs (RrunStore *store, const RrunIdMap *map, const char *cid,
-                                  GError **error)
-{
-  g_autoptr(Staging) st = NULL;
-  g_autofree char *cdir = NULL, *dest = NULL;
-
-  if (!valid_cid (cid))
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container id \"%s\"",
-                       cid);
-  cdir = g_build_filename (store->root, "containers", cid, NULL);
-  if (!g_file_test (cdir, G_FILE_TEST_EXISTS) || remove_container_in_place (cdir))
-    return TRUE;
-  if (!staging_new (store, map, &st, error))
-    return FALSE;
-  dest = g_strdup_printf ("%s/container-%s", st->dir, cid);
-  /* A rename is atomic and needs no lock: the name is the container's own. */
-  if (rename (cdir, dest) < 0 && errno != ENOENT)
-    return rrun_throw_errno (error, errno, "cannot remove \"%s\"", cdir);
-  {
-    const char *paths[] = { st->dir, NULL };
-    if (!remove_trees (map, paths, error))
-      return FALSE;
-  }
-  return TRUE;
-}
-
-/* Whether a directory below dir has a lock file nobody holds (debris of a killed rrun):
-   staging dirs under tmp/, writable layers under containers/. */
-static gboolean
-has_unlocked_entry (const char *dir)
-{
-  DIR *d = opendir (dir);
-  struct dirent *de;
-  gboolean found = FALSE;
-
-  if (d == NULL)
-    return FALSE;
-  while (!found && (de = readdir (d)) != NULL)
-    {
-      g_autofree char *path = NULL;
-
-      if (de->d_name[0] == '.')
-        continue;
-      path = g_build_filename (dir, de->d_name, NULL);
-      found = owner_is_gone (path);
-    }
-  closedir (d);
-  return found;
-}
-
-static gboolean
-gc_has_work (RrunStore *store)
-{
-  g_autofree char *tmp = g_build_filename (store->root, "tmp", NULL);
-  g_autofree char *containers = g_build_filename (store->root, "containers", NULL);
-  g_autoptr(GPtrArray) metas = NULL;
-
-  if (has_unlocked_entry (tmp) || has_unlocked_entry (containers))
-    return TRUE;
-  metas = scan_metas (store->root, FALSE);
-  for (guint i = 0; i < metas->len; i++)
-    if (((ImageMeta *) metas->pdata[i])->pending_removal)
-      return TRUE;
-  return FALSE;
-}
-
-gboolean
-rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error)
-{
-  g_autoptr(Staging) st = NULL;
-  g_autoptr(GPtrArray) metas = NULL;
-
-  /* Every run calls this; making a staging dir costs a few file system writes, so first
-     look, without the exclusive lock, whether there is anything to collect. A
-     container appearing meanwhile only makes the locked pass below run for nothing. */
-  if (!gc_has_work (store))
-    return TRUE;
-  /* staging_new also sweeps tmp/ debris into the staging dir. */
-  if (!staging_new (store, map, &st, error))
-    return FALSE;
-  if (!store_lock (store, TRUE, error))
-    return FALSE;
-  scan_containers (store, NULL, NULL, st->dir);
-  /* Images rmi -f left for later: delete those no live container uses now. */
-  metas = scan_metas (store->root, FALSE);
-  for (guint i = 0; i < metas->len; i++)
-    {
-      ImageMeta *m = metas->pdata[i];
-      g_autoptr(GPtrArray) live = NULL;
-      g_autoptr(GError) local = NULL;
-
-      if (!m->pending_removal)
-        continue;
-      live = g_ptr_array_new_with_free_func (g_free);
-      scan_containers (store, m->id, live, NULL);
-      if (live->len == 0 && !delete_image_locked (store, metas, m, st->dir, &local))
-        rrun_warning ("cannot delete image %.12s: %s", m->id, local->message);
-    }
-  store_unlock (store);
-  return TRUE; /* st's destructor removes the debris */
 }
 
 /* ---- prune ---------------------------------------------------------------------------- */
@@ -2005,7 +1703,7 @@ rrun_store_prune_images (RrunStore *store, const RrunIdMap *map, gboolean all,
       /* Dangling: no name (rmi -f's pending removals have none either). */
       if (!all && m->names[0] != NULL && !m->pending_removal)
         continue;
-      scan_containers (store, m->id, live, NULL);
+      store_scan_containers (store, m->id, live, NULL);
       if (live->len > 0)
         continue;
       for (guint k = 0; m->layers[k]; k++)
@@ -2149,7 +1847,7 @@ rrun_store_reset (RrunStore *store, const RrunIdMap *map, GError **error)
 
   if (!store_lock (store, TRUE, error))
     return FALSE;
-  scan_containers (store, NULL, live, NULL);
+  store_scan_containers (store, NULL, live, NULL);
   if (live->len > 0)
     {
       store_unlock (store);
