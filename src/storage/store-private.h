@@ -48,18 +48,30 @@ struct RrunStoreTemp
 };
 typedef struct RrunStoreTemp Staging;
 
-/* ---- the store lock ----------------------------------------------------------------- */
+/* ---- store.c: the store lock ------------------------------------------------------- */
 
 gboolean store_lock (RrunStore *store, gboolean exclusive, GError **error);
 void store_unlock (RrunStore *store);
 
-/* ---- images/ID/image.json ----------------------------------------------------------- */
+/* ---- image-meta.c: image.json, config.json, layer.json ------------------------------ */
 
 gboolean is_hex64 (const char *s);
+char *sha256_hex (const void *data, gsize len);
 gboolean read_meta (const char *root, const char *id, ImageMeta **out, GError **error);
+/* Write image.json into dir (images/ID or a staging copy). */
+gboolean write_meta (const char *dir, const ImageMeta *m, GError **error);
+gboolean read_layer_info (const char *root, const char *chain, guint64 *out_size,
+                          guint64 *out_unmapped, GError **error);
+gboolean write_layer_json (const char *dir, const char *chain, const char *diff_id,
+                           const char *parent, guint64 size, guint64 unmapped,
+                           GError **error);
+gboolean read_image_config (const ImageMeta *m, char **out_path, char **out_text,
+                            gsize *out_len, RrunJson **out_root, GError **error);
+gboolean load_image (const ImageMeta *m, RrunImage **out_image, GError **error);
+/* All image metas of one store root. */
 GPtrArray *scan_metas (const char *root, gboolean read_only);
 
-/* ---- staging in tmp/ ---------------------------------------------------------------- */
+/* ---- staging.c: tmp/ ---------------------------------------------------------------- */
 
 gboolean remove_trees (const RrunIdMap *map, const char *const *paths, GError **error);
 gboolean owner_is_gone (const char *dir);
@@ -67,13 +79,34 @@ gboolean staging_new (RrunStore *store, const RrunIdMap *map, Staging **out, GEr
 void staging_free (Staging *st);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Staging, staging_free)
 
-/* ---- image removal ------------------------------------------------------------------ */
+/* ---- images.c ----------------------------------------------------------------------- */
 
+GPtrArray *all_metas (RrunStore *store, gboolean include_read_only);
+gboolean find_meta (RrunStore *store, GPtrArray *metas, const char *ref, ImageMeta **out_meta,
+                    char **out_name, GError **error);
 gboolean delete_image_locked (RrunStore *store, GPtrArray *metas, ImageMeta *m,
                               const char *into, GError **error);
 
-/* ---- containers ---------------------------------------------------------------------- */
+/* ---- layers.c ----------------------------------------------------------------------- */
 
+/* Move images/ID (or layers/CHAIN) into dir, under the exclusive lock. */
+gboolean move_into (RrunStore *store, const char *kind, const char *id, const char *dir,
+                    GError **error);
+gboolean layer_in_use (GPtrArray *metas, const char *chain, const char *except_id);
+
+/* ---- blobs.c ------------------------------------------------------------------------ */
+
+void blob_info_free0 (gpointer p);
+gboolean place_blob (RrunStore *store, const RrunStoreBlob *b, gboolean *out_created,
+                     GError **error);
+gboolean spec_blob_wanted (const RrunStoreBlob *b);
+void unlink_blob_unless_used (RrunStore *store, GPtrArray *metas, const char *digest,
+                              const char *except_id);
+
+/* ---- containers.c ------------------------------------------------------------------- */
+
+/* scan_containers: containers of this store using image_id (NULL: all); live ones go to
+   out_live, stale ones are moved into `into` when set. Exclusive lock held. */
 void store_scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
                             const char *into);
 
