@@ -43,8 +43,7 @@ find_meta (RrunStore *store, GPtrArray *metas, const char *ref, ImageMeta **out_
 {
   g_autoptr(GError) parse_error = NULL;
   g_auto(GStrv) candidates
-      = rrun_names_candidates (ref, (const char *const *) store->search_registries,
-                               &parse_error);
+      = rrun_names_candidates (ref, store->registries, &parse_error);
   ImageMeta *match = NULL;
 
   for (guint c = 0; candidates && candidates[c]; c++)

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "registry/registries-conf.h"
 #include "storage/store.h"
 #include "util/json-value.h"
 
@@ -13,7 +14,9 @@ struct RrunStore
   char *root;
   int lock_fd;
   GStrv ro_roots;           /* additional, read-only image stores */
-  GStrv search_registries;  /* for short names */
+  /* registries.conf merged with rrun.conf: the aliases and search list that expand short
+     names, for the lookup as for pull (rrun_registries_conf_expand) */
+  RrunRegistriesConf *registries;
   /* flock(2) on one fd does not exclude the threads of this process from each other
      (pull extracts several layers at once): they take this first. Recursive, as the
      flock was. */

@@ -52,7 +52,10 @@ rrun_store_open (const RrunConfig *config, RrunStore **out_store, GError **error
       return FALSE;
   }
   store->ro_roots = g_strdupv (config->additional_image_stores);
-  store->search_registries = g_strdupv (config->unqualified_search_registries);
+  /* Read once here, so every lookup of this command and its pull expand short names
+     from the same list. */
+  if (!rrun_registries_conf_load (config, &store->registries, error))
+    return FALSE;
   *out_store = g_steal_pointer (&store);
   return TRUE;
 }
@@ -66,7 +69,7 @@ rrun_store_free (RrunStore *store)
   g_rec_mutex_clear (&store->thread_lock);
   g_free (store->root);
   g_strfreev (store->ro_roots);
-  g_strfreev (store->search_registries);
+  rrun_registries_conf_free (store->registries);
   g_free (store);
 }
 
@@ -74,6 +77,12 @@ const char *
 rrun_store_root (RrunStore *store)
 {
   return store->root;
+}
+
+const RrunRegistriesConf *
+rrun_store_registries (RrunStore *store)
+{
+  return store->registries;
 }
 
 gboolean
