@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "error.h"
+#include "registry/registries-conf.h"
 #include "userns/idmap.h"
 #include "rrun-config.h"
 #include "system/check.h"
@@ -55,6 +56,8 @@ typedef struct
   RrunCgroupState *cg;
   char *net;
   char **files;
+  char **search;        /* the merged search list short names expand through */
+  char *search_error;   /* registries.conf could not be read */
 } Info;
 
 static void
@@ -70,6 +73,8 @@ info_clear (Info *i)
   rrun_cgroup_state_free (i->cg);
   g_free (i->net);
   g_strfreev (i->files);
+  g_strfreev (i->search);
+  g_free (i->search_error);
 }
 
 static void
@@ -91,6 +96,20 @@ info_gather (const RrunConfig *config, Info *i)
   i->cg = rrun_check_cgroup_state ();
   i->net = rrun_check_find_net_helper ();
   i->files = files_read (config);
+  {
+    g_autoptr(RrunRegistriesConf) conf = NULL;
+    g_autoptr(GError) conf_error = NULL;
+
+    /* What pull and every lookup by short name use: registries.conf with rrun.conf's
+       [registries] on top, not rrun.conf's list alone. */
+    if (rrun_registries_conf_load (config, &conf, &conf_error))
+      i->search = g_strdupv (conf->search);
+    else
+      {
+        i->search = g_new0 (char *, 1);
+        i->search_error = g_strdup (conf_error->message);
+      }
+  }
 }
 
 static const char *
@@ -170,8 +189,7 @@ print_json (const RrunConfig *config, Info *i)
   rrun_json_builder_end_object (b);
 
   rrun_json_builder_member_strv (b, "config_files", (const char *const *) i->files);
-  rrun_json_builder_member_strv (b, "registries",
-                                 (const char *const *) config->unqualified_search_registries);
+  rrun_json_builder_member_strv (b, "registries", (const char *const *) i->search);
   rrun_json_builder_end_object (b);
 
   rrun_cli_print_json_builder (b);
@@ -248,7 +266,10 @@ print_table (const RrunConfig *config, Info *i)
   printf ("  %-24s %s\n", "default", config->network ? config->network : "(built-in)");
   printf ("configuration:\n");
   print_list ("files read", i->files);
-  print_list ("search registries", config->unqualified_search_registries);
+  if (i->search_error)
+    printf ("  %-24s cannot read registries.conf: %s\n", "search registries", i->search_error);
+  else
+    print_list ("search registries", i->search);
 }
 
 gboolean

@@ -275,7 +275,6 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
 {
   static const RrunPullImageOptions defaults = { TRUE, NULL, 3, NULL, NULL };
   const RrunPullImageOptions *opts = options ? options : &defaults;
-  g_autoptr (RrunRegistriesConf) conf = NULL;
   g_autoptr (RrunPlatform) platform = NULL;
   g_autoptr (RrunRemoteImage) img = NULL;
   g_autoptr (GByteArray) cfg = g_byte_array_new ();
@@ -297,8 +296,8 @@ rrun_pull_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *ma
   if (opts->platform && !rrun_platform_parse (opts->platform, &platform, error))
     return FALSE;
   ropts.platform = platform;
-  if (!rrun_registries_conf_load (config, &conf, error)
-      || !rrun_registry_resolve (conf, ref, &ropts, &img, error))
+  /* The store's registries.conf: the lookup that found no image used the same list. */
+  if (!rrun_registry_resolve (rrun_store_registries (store), ref, &ropts, &img, error))
     return FALSE;
   what = rrun_reference_to_string (img->ref);
   layers = img->image->layers;

@@ -591,37 +591,48 @@ rrun_registries_conf_is_insecure (const RrunRegistriesConf *conf, const char *do
   return FALSE;
 }
 
-gboolean
-rrun_registries_conf_candidates (const RrunRegistriesConf *conf, const char *text,
-                                 GPtrArray **out_refs, GError **error)
+GPtrArray *
+rrun_registries_conf_expand (const RrunRegistriesConf *conf, const RrunReference *ref)
 {
   g_autoptr(GPtrArray) refs
       = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_reference_free);
-  g_autoptr(RrunReference) ref = NULL;
   const char *alias;
 
-  if (!rrun_reference_parse (text, &ref, error))
-    return FALSE;
   if (!rrun_reference_is_short (ref))
     {
-      g_ptr_array_add (refs, g_steal_pointer (&ref));
-      *out_refs = g_steal_pointer (&refs);
-      return TRUE;
+      g_ptr_array_add (refs, rrun_reference_copy (ref));
+      return g_steal_pointer (&refs);
     }
   alias = g_hash_table_lookup (conf->aliases, ref->path);
   if (alias != NULL)
     {
       RrunReference *target = NULL;
-      if (!rrun_reference_parse (alias, &target, error))
-        return FALSE;
-      g_free (target->tag);
-      target->tag = g_strdup (ref->tag);
-      target->digest = g_strdup (ref->digest);
-      g_ptr_array_add (refs, target);
+
+      /* Checked when the file was read (merge): a qualified name, so this parses. */
+      if (rrun_reference_parse (alias, &target, NULL))
+        {
+          g_free (target->tag);
+          target->tag = g_strdup (ref->tag);
+          target->digest = g_strdup (ref->digest);
+          g_ptr_array_add (refs, target);
+          return g_steal_pointer (&refs);
+        }
     }
-  else
-    for (guint i = 0; conf->search && conf->search[i]; i++)
-      g_ptr_array_add (refs, rrun_reference_qualify (ref, conf->search[i]));
+  for (guint i = 0; conf->search && conf->search[i]; i++)
+    g_ptr_array_add (refs, rrun_reference_qualify (ref, conf->search[i]));
+  return g_steal_pointer (&refs);
+}
+
+gboolean
+rrun_registries_conf_candidates (const RrunRegistriesConf *conf, const char *text,
+                                 GPtrArray **out_refs, GError **error)
+{
+  g_autoptr(GPtrArray) refs = NULL;
+  g_autoptr(RrunReference) ref = NULL;
+
+  if (!rrun_reference_parse (text, &ref, error))
+    return FALSE;
+  refs = rrun_registries_conf_expand (conf, ref);
   if (refs->len == 0)
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,

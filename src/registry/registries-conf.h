@@ -83,8 +83,19 @@ gboolean rrun_registries_conf_endpoints (const RrunRegistriesConf *conf,
 /* Is host[:port] marked insecure (by a [[registry]] whose location is that host)? */
 gboolean rrun_registries_conf_is_insecure (const RrunRegistriesConf *conf, const char *domain);
 
-/* Fully qualified candidates for text, in the order to try them: text itself when it
-   names a registry; an alias; otherwise one per search registry. RrunReference*. */
+/* The short-name expander, the one place a reference becomes fully qualified names
+   (RrunReference*, in the order to try them): ref itself when it names a registry; else
+   its alias when registries.conf has one; else one per registry of the merged search list
+   (conf->search: registries.conf's unqualified-search-registries, replaced by rrun.conf's
+   [registries] unqualified_search_registries when that is set to something other than
+   docker.io; see rrun_registries_conf_apply_rrun_config), possibly none. pull tries them
+   in this order; the store's lookup (rrun_names_candidates) takes the first it holds,
+   after "localhost/NAME", so a short name that pull resolved is found again offline. */
+GPtrArray *rrun_registries_conf_expand (const RrunRegistriesConf *conf,
+                                        const RrunReference *ref);
+
+/* Parse text and expand it for pull; an empty expansion (a short name with no search
+   registries and no alias) is RRUN_ERROR_INVALID_ARGUMENT with a hint. */
 gboolean rrun_registries_conf_candidates (const RrunRegistriesConf *conf, const char *text,
                                           GPtrArray **out_refs, GError **error);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "registry/reference.h"
+#include "registry/registries-conf.h"
 
 static gboolean
 is_hex (const char *s, gsize len)
@@ -39,48 +40,33 @@ rrun_names_normalize (const char *text, char **out_name, GError **error)
 }
 
 GStrv
-rrun_names_candidates (const char *text, const char *const *search_registries,
-                       GError **error)
+rrun_names_candidates (const char *text, const RrunRegistriesConf *conf, GError **error)
 {
-  static const char *const default_registries[] = { "docker.io", NULL };
+  g_autoptr(RrunRegistriesConf) fallback = NULL;
   g_autoptr(RrunReference) ref = NULL;
+  g_autoptr(GPtrArray) refs = NULL;
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *orig_domain = NULL;
 
   if (!rrun_reference_parse (text, &ref, error))
     return NULL;
-  if (ref->domain != NULL)
+  if (conf == NULL)
+    conf = fallback = rrun_registries_conf_new ();
+  /* Images made here (import, tag, load, commit) are named localhost/NAME: as podman's
+     local lookup, they come before any registry's. */
+  if (rrun_reference_is_short (ref))
     {
-      g_ptr_array_add (out, rrun_reference_to_string (ref));
-      /* docker.io/alpine is docker.io/library/alpine. */
-      if (strcmp (ref->domain, "docker.io") == 0 && strchr (ref->path, '/') == NULL)
-        {
-          char *p = ref->path;
-          ref->path = g_strconcat ("library/", p, NULL);
-          g_free (p);
-          g_ptr_array_add (out, rrun_reference_to_string (ref));
-        }
-      g_ptr_array_add (out, NULL);
-      return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+      g_autoptr(RrunReference) local = rrun_reference_qualify (ref, "localhost");
+      g_ptr_array_add (out, rrun_reference_to_string (local));
     }
-  if (search_registries == NULL)
-    search_registries = default_registries;
-  ref->domain = g_strdup ("localhost");
-  g_ptr_array_add (out, rrun_reference_to_string (ref));
-  for (guint i = 0; search_registries[i] != NULL; i++)
+  refs = rrun_registries_conf_expand (conf, ref);
+  for (guint i = 0; i < refs->len; i++)
     {
-      g_free (ref->domain);
-      ref->domain = g_strdup (search_registries[i]);
-      if (strcmp (search_registries[i], "localhost") != 0)
-        g_ptr_array_add (out, rrun_reference_to_string (ref));
-      if (strcmp (search_registries[i], "docker.io") == 0 && strchr (ref->path, '/') == NULL)
-        {
-          g_autofree char *p = g_steal_pointer (&ref->path);
-          ref->path = g_strconcat ("library/", p, NULL);
-          g_ptr_array_add (out, rrun_reference_to_string (ref));
-          g_free (ref->path);
-          ref->path = g_steal_pointer (&p);
-        }
+      char *name = rrun_reference_to_string (g_ptr_array_index (refs, i));
+
+      if (g_ptr_array_find_with_equal_func (out, name, g_str_equal, NULL))
+        g_free (name);
+      else
+        g_ptr_array_add (out, name);
     }
   g_ptr_array_add (out, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);

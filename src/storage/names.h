@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "registry/registries-conf.h"
+
 G_BEGIN_DECLS
 
 /* References are parsed by registry/reference.h (RrunReference). */
@@ -13,11 +15,12 @@ G_BEGIN_DECLS
    Digests are refused: a name is something one can retag. */
 gboolean rrun_names_normalize (const char *text, char **out_name, GError **error);
 
-/* The full names an image reference may match in the store, most specific first:
-   a qualified ref gives itself; a short one gives "localhost/P:T", then for each search
-   registry R "R/P:T", and for docker.io also "docker.io/library/P:T" when P has no '/'.
-   search_registries NULL means { "docker.io" }. With a digest the candidates carry it. */
-GStrv rrun_names_candidates (const char *text, const char *const *search_registries,
+/* The full names an image reference may match in the store, in the order to look for
+   them: a qualified ref gives itself; a short one gives "localhost/P:T", then the names
+   pull would try (rrun_registries_conf_expand: its alias, or one per search registry of
+   conf). conf NULL means an empty registries.conf (search list ["docker.io"]). With a
+   digest the candidates carry it. */
+GStrv rrun_names_candidates (const char *text, const RrunRegistriesConf *conf,
                              GError **error);
 
 /* Split a stored name "localhost/busybox:latest" into "localhost/busybox" and "latest"

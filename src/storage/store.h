@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "registry/registries-conf.h"
 #include "userns/idmap.h"
 #include "storage/image.h"
 
@@ -30,7 +31,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunStore, rrun_store_free)
 
 const char *rrun_store_root (RrunStore *store);
 
+/* registries.conf merged with rrun.conf, read when the store was opened: the aliases and
+   search list short names expand through, here (rrun_store_find_image and every lookup by
+   name) and in pull alike. */
+const RrunRegistriesConf *rrun_store_registries (RrunStore *store);
+
 /* Find an image by name ("busybox", "localhost/busybox:latest"), full or short ID prefix.
+   A short name is looked for as "localhost/NAME", then as each name pull would try
+   (rrun_names_candidates): the first held wins, with no network access.
    Missing is RRUN_ERROR_NOT_FOUND with a hint (pull/import). */
 gboolean rrun_store_find_image (RrunStore *store, const char *ref, RrunImage **out_image,
                                 GError **error);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # rrun pull, rrun tag and run's implicit pull against registries on 127.0.0.1: by tag and
 # by digest, whiteouts across layers, layer sharing, concurrency, SIGKILL, a corrupted
-# blob, and the short name `alpine` resolved through registries.conf exactly as typed.
+# blob, and the short name `alpine` resolved through registries.conf exactly as typed, then
+# found again by every command with the registry hung.
 # A scratch registry of our own is started: its storage is ours to corrupt and prune.
 
 load helpers
@@ -63,6 +64,9 @@ EOC
 teardown_file() {
   [[ -n ${PTMP:-} ]] || return 0
   reg_stop "$PTMP/scratch"
+  # The short-name test freezes its registry: thaw it so that it can end.
+  if [[ -f $PTMP/acc/pid ]]; then kill -CONT "$(cat "$PTMP/acc/pid")" 2>/dev/null || true; fi
+  reg_stop "$PTMP/acc"
   rm -rf "$PTMP"
 }
 
@@ -127,6 +131,51 @@ remove_all() { # names...
   [ "${lines[-1]}" = ok ]
   run -0 rrun images
   [[ $output == *"$SCRATCH/alpine"*latest* ]]
+}
+
+# rrun as the rrun function runs it, bounded: a command that waits on the frozen registry
+# ends with timeout's status 124.
+rrun_bounded() { # SECONDS args...
+  local s=$1
+  shift
+  timeout "$s" "$RRUN" ${RRUN_STORAGE_DRIVER:+--storage-driver "$RRUN_STORAGE_DRIVER"} "$@"
+}
+
+@test "pull: a short name pulled through the search list is found offline by every command" {
+  local reg id
+  # A registry of this test's own, frozen (SIGSTOP) after the pull: the kernel still
+  # accepts connections on its port, but nothing answers them, as a hung registry.
+  reg=$(reg_start "$PTMP/acc")
+  push_oci "$PTMP/bb" v1 "$reg/acc/busybox:latest"
+  printf 'unqualified-search-registries = ["%s"]\n[[registry]]\nlocation = "%s"\ninsecure = true\n' \
+    "$reg" "$reg" >"$PTMP/acc.conf"
+  export RRUN_REGISTRIES_CONF=$PTMP/acc.conf
+  remove_all "$reg/acc/busybox:latest"
+  run -0 rrun pull -q acc/busybox
+  id=$output
+  kill -STOP "$(cat "$PTMP/acc/pid")"
+
+  run -0 rrun_bounded 30 run --rm acc/busybox /bin/busybox echo ok
+  [ "${lines[-1]}" = ok ]
+  run -0 rrun_bounded 30 inspect --format '{{.Id}}' acc/busybox
+  [ "$output" = "$id" ]
+  run -0 rrun_bounded 30 history acc/busybox
+  run -0 rrun_bounded 30 save -o "$PTMP/acc.tar" acc/busybox
+  [ -s "$PTMP/acc.tar" ]
+  run -0 rrun_bounded 30 tag acc/busybox acc-copy:1
+  run -0 rrun_bounded 30 rmi acc-copy:1
+  [ "$output" = "Untagged: localhost/acc-copy:1" ]
+  # rmi of the short name removes the stored $reg/acc/busybox.
+  run -0 rrun_bounded 30 rmi acc/busybox
+  [ "${lines[0]}" = "Untagged: $reg/acc/busybox:latest" ]
+  [ "${lines[1]}" = "Deleted: $id" ]
+  # The registry really is out of reach: a pull (in-process, killed while it waits for
+  # the manifest, before it stages anything) hangs.
+  run -124 rrun_bounded 5 pull -q acc/busybox
+
+  kill -CONT "$(cat "$PTMP/acc/pid")"
+  reg_stop "$PTMP/acc"
+  rm -f "$PTMP/acc.tar"
 }
 
 @test "pull: a second image sharing the base layers fetches only its new layer; whiteouts hide" {

@@ -1,5 +1,6 @@
 #include "storage/names.h"
 #include "registry/reference.h"
+#include "registry/registries-conf.h"
 #include "error.h"
 
 #include <string.h>
@@ -75,28 +76,91 @@ test_parse_digest (void)
   g_assert_cmpstr (back, ==, text);
 }
 
+static RrunRegistriesConf *
+conf_of (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  RrunRegistriesConf *conf = rrun_registries_conf_new ();
+
+  g_assert_true (rrun_registries_conf_merge_text (conf, text, "test.conf", &error));
+  g_assert_no_error (error);
+  return conf;
+}
+
+static char *
+joined (const char *text, const RrunRegistriesConf *conf)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) c = rrun_names_candidates (text, conf, &error);
+
+  g_assert_no_error (error);
+  return g_strjoinv (" ", c);
+}
+
 static void
 test_candidates (void)
 {
+  g_autoptr(RrunRegistriesConf) regs
+      = conf_of ("unqualified-search-registries = [\"quay.io\", \"docker.io\"]\n");
+  g_autoptr(RrunRegistriesConf) acc
+      = conf_of ("unqualified-search-registries = [\"127.0.0.1:5001\", \"localhost\"]\n"
+                 "[aliases]\nbb = \"127.0.0.1:5001/acc/busybox\"\n");
+  g_autofree char *a = joined ("alpine", NULL);
+  g_autofree char *q = joined ("docker.io/alpine:3", NULL);
+  g_autofree char *s = joined ("x/y", regs);
+  g_autofree char *big = joined ("acc/big", acc);
+  g_autofree char *alias = joined ("bb:v1", acc);
+  g_autofree char *qualified = joined ("127.0.0.1:5001/acc/big", acc);
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) c = rrun_names_candidates ("alpine", NULL, &error);
-  g_auto(GStrv) q = NULL;
-  g_auto(GStrv) s = NULL;
-  const char *regs[] = { "quay.io", "docker.io", NULL };
+  g_auto(GStrv) bad = rrun_names_candidates ("Alpine", acc, &error);
 
-  g_assert_no_error (error);
-  g_assert_cmpuint (g_strv_length (c), ==, 3);
-  g_assert_cmpstr (c[0], ==, "localhost/alpine:latest");
-  g_assert_cmpstr (c[1], ==, "docker.io/alpine:latest");
-  g_assert_cmpstr (c[2], ==, "docker.io/library/alpine:latest");
+  /* No registries.conf: the built-in search list, docker.io. */
+  g_assert_cmpstr (a, ==, "localhost/alpine:latest docker.io/library/alpine:latest");
   /* docker.io/alpine is docker.io/library/alpine (the reference parser says so). */
-  q = rrun_names_candidates ("docker.io/alpine:3", NULL, &error);
-  g_assert_cmpuint (g_strv_length (q), ==, 1);
-  g_assert_cmpstr (q[0], ==, "docker.io/library/alpine:3");
-  s = rrun_names_candidates ("x/y", regs, &error);
-  g_assert_cmpuint (g_strv_length (s), ==, 3);
-  g_assert_cmpstr (s[1], ==, "quay.io/x/y:latest");
-  g_assert_cmpstr (s[2], ==, "docker.io/x/y:latest");
+  g_assert_cmpstr (q, ==, "docker.io/library/alpine:3");
+  g_assert_cmpstr (s, ==, "localhost/x/y:latest quay.io/x/y:latest docker.io/x/y:latest");
+  /* localhost comes first, once, whatever its place in the search list. */
+  g_assert_cmpstr (big, ==, "localhost/acc/big:latest 127.0.0.1:5001/acc/big:latest");
+  /* An alias stands for its target, as it does for pull. */
+  g_assert_cmpstr (alias, ==, "localhost/bb:v1 127.0.0.1:5001/acc/busybox:v1");
+  g_assert_cmpstr (qualified, ==, "127.0.0.1:5001/acc/big:latest");
+  g_assert_null (bad);
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+}
+
+/* The lookup and pull expand through one function: after its "localhost/NAME", the
+   store's list is exactly the list pull tries, in the same order. */
+static void
+test_candidates_same_as_pull (void)
+{
+  g_autoptr(RrunRegistriesConf) conf
+      = conf_of ("unqualified-search-registries = [\"registry.example.com\", \"docker.io\", "
+                 "\"127.0.0.1:5001\"]\n[aliases]\n\"my/tool\" = \"quay.io/me/tool\"\n");
+  const char *refs[] = { "alpine", "alpine:3.20", "acc/big", "my/tool:2", "ghcr.io/x/y",
+                         "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                         NULL };
+
+  for (guint i = 0; refs[i]; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) pull = NULL;
+      g_autoptr(RrunReference) ref = NULL;
+      g_auto(GStrv) local = rrun_names_candidates (refs[i], conf, &error);
+      guint skip;
+
+      g_assert_no_error (error);
+      g_assert_true (rrun_registries_conf_candidates (conf, refs[i], &pull, &error));
+      g_assert_true (rrun_reference_parse (refs[i], &ref, NULL));
+      skip = rrun_reference_is_short (ref) ? 1 : 0;
+      if (skip)
+        g_assert_true (g_str_has_prefix (local[0], "localhost/"));
+      g_assert_cmpuint (g_strv_length (local), ==, pull->len + skip);
+      for (guint k = 0; k < pull->len; k++)
+        {
+          g_autofree char *name = rrun_reference_to_string (g_ptr_array_index (pull, k));
+          g_assert_cmpstr (local[k + skip], ==, name);
+        }
+    }
 }
 
 static void
@@ -149,6 +213,7 @@ main (int argc, char **argv)
   g_test_add_func ("/names/bad", test_bad_names);
   g_test_add_func ("/names/parse-digest", test_parse_digest);
   g_test_add_func ("/names/candidates", test_candidates);
+  g_test_add_func ("/names/candidates-same-as-pull", test_candidates_same_as_pull);
   g_test_add_func ("/names/split-and-id", test_split_and_id);
   g_test_add_func ("/names/match-reference", test_match_reference);
   return g_test_run ();

@@ -16,6 +16,7 @@ typedef struct
   char *dir;
   RrunConfig *config;
   RrunStore *store;
+  char *registries_conf;
 } Fixture;
 
 static void
@@ -29,6 +30,11 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->config = rrun_config_new_defaults ();
   g_free (f->config->storage_root);
   f->config->storage_root = g_build_filename (f->dir, "storage", NULL);
+  /* Not the host's registries.conf: one search registry of a test's own. */
+  f->registries_conf = g_build_filename (f->dir, "registries.conf", NULL);
+  g_assert_true (g_file_set_contents (
+      f->registries_conf, "unqualified-search-registries = [\"127.0.0.1:5001\"]\n", -1, NULL));
+  g_setenv ("RRUN_REGISTRIES_CONF", f->registries_conf, TRUE);
   g_assert_true (rrun_store_open (f->config, &f->store, &error));
   g_assert_no_error (error);
 }
@@ -42,6 +48,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   rrun_config_free (f->config);
   g_assert_cmpint (system (cmd), ==, 0);
   g_free (f->dir);
+  g_free (f->registries_conf);
 }
 
 /* What rrun_store_add_layer leaves: layers/CHAIN/{diff/,layer.json}. */
@@ -148,6 +155,94 @@ test_not_found_hint (Fixture *f, gconstpointer data)
   g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
   g_assert_true (g_str_has_prefix (error->message, "image \"nothere\" not found\nhint: "));
   g_assert_null (img);
+}
+
+/* A short name finds what pull stored under a search registry of registries.conf, with
+   no network: find (run, inspect, tag, history), open_image_blobs (save) and rmi. */
+static void
+test_short_name_search_registry (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunImage) img = NULL, other = NULL;
+  g_autoptr(RrunStoreImageBlobs) blobs = NULL;
+  g_auto(GStrv) untagged = NULL;
+  g_autofree char *id = NULL, *deleted = NULL;
+
+  make_layer (f, CHAIN, 1);
+  id = add_image (f, "2024-01-01T00:00:00Z", "sh", "127.0.0.1:5001/acc/big:latest");
+  g_assert_true (rrun_store_find_image (f->store, "acc/big", &img, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (img->id, ==, id);
+  g_assert_true (rrun_store_open_image_blobs (f->store, "acc/big:latest", &blobs, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (blobs->id, ==, id);
+  /* Not a registry outside the search list. */
+  g_assert_false (rrun_store_find_image (f->store, "docker.io/acc/big", &other, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* localhost/NAME comes first: an image made here under the same short name wins. */
+  add_image (f, "2024-02-01T00:00:00Z", "ls", "localhost/acc/big:latest");
+  g_assert_true (rrun_store_find_image (f->store, "acc/big", &other, &error));
+  g_assert_cmpstr (other->id, !=, id);
+  g_assert_true (rrun_store_remove_image_full (f->store, NULL, "localhost/acc/big", FALSE,
+                                               &untagged, &deleted, &error));
+  g_clear_pointer (&untagged, g_strfreev);
+  g_clear_pointer (&deleted, g_free);
+
+  g_assert_true (rrun_store_remove_image_full (f->store, NULL, "acc/big", FALSE, &untagged,
+                                               &deleted, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (untagged), ==, 1);
+  g_assert_cmpstr (untagged[0], ==, "127.0.0.1:5001/acc/big:latest");
+  g_assert_cmpstr (deleted, ==, id);
+}
+
+/* One merged list: rrun.conf's search list applies when registries.conf sets none, and
+   replaces registries.conf's when set to other than docker.io (as for pull). */
+static void
+test_short_name_rrun_conf (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunStore) plain = NULL, overridden = NULL;
+  g_autoptr(RrunImage) img = NULL, none = NULL, mine = NULL;
+
+  make_layer (f, CHAIN, 1);
+  g_free (add_image (f, "2024-01-01T00:00:00Z", "sh", "127.0.0.1:5001/acc/big:latest"));
+  g_free (add_image (f, "2024-02-01T00:00:00Z", "ls", "quay.io/acc/mine:latest"));
+  /* registries.conf without a search list, rrun.conf's [registries] has one */
+  g_assert_true (g_file_set_contents (f->registries_conf, "# nothing\n", -1, NULL));
+  g_strfreev (f->config->unqualified_search_registries);
+  f->config->unqualified_search_registries = g_strsplit ("127.0.0.1:5001", ",", -1);
+  g_assert_true (rrun_store_open (f->config, &plain, &error));
+  g_assert_true (rrun_store_find_image (plain, "acc/big", &img, &error));
+  g_assert_no_error (error);
+  /* both set: rrun.conf's replaces registries.conf's */
+  g_assert_true (g_file_set_contents (
+      f->registries_conf, "unqualified-search-registries = [\"127.0.0.1:5001\"]\n", -1, NULL));
+  g_strfreev (f->config->unqualified_search_registries);
+  f->config->unqualified_search_registries = g_strsplit ("quay.io", ",", -1);
+  g_assert_true (rrun_store_open (f->config, &overridden, &error));
+  g_assert_false (rrun_store_find_image (overridden, "acc/big", &none, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (rrun_store_find_image (overridden, "acc/mine", &mine, &error));
+  g_assert_no_error (error);
+}
+
+/* A registries.conf that cannot be read fails the open, naming the file (as pull did). */
+static void
+test_bad_registries_conf (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunStore) store = NULL;
+
+  g_assert_true (g_file_set_contents (f->registries_conf,
+                                      "unqualified-search-registries = \"docker.io\"\n", -1,
+                                      NULL));
+  g_assert_false (rrun_store_open (f->config, &store, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, f->registries_conf));
+  g_assert_null (store);
 }
 
 static void
@@ -405,6 +500,9 @@ main (int argc, char **argv)
   ADD ("/store/round-trip", test_round_trip);
   ADD ("/store/not-found-hint", test_not_found_hint);
   ADD ("/store/names-move", test_names_move);
+  ADD ("/store/short-name/search-registry", test_short_name_search_registry);
+  ADD ("/store/short-name/rrun-conf", test_short_name_rrun_conf);
+  ADD ("/store/short-name/bad-registries-conf", test_bad_registries_conf);
   ADD ("/store/remove-and-busy", test_remove_and_busy);
   ADD ("/store/force-while-running", test_force_while_running);
   ADD ("/store/container-dirs", test_container_dirs);
