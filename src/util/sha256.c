@@ -58,3 +58,12 @@ rrun_sha256_free (RrunSha256 *sum)
   EVP_MD_CTX_free (sum->ctx);
   g_free (sum);
 }
+
+char *
+rrun_sha256_data_hex (const void *data, gsize len)
+{
+  g_autoptr(RrunSha256) sum = rrun_sha256_new ();
+
+  rrun_sha256_update (sum, data, len);
+  return g_strdup (rrun_sha256_hex (sum));
+}
