@@ -1,8 +1,9 @@
 /* SHA-256, the one implementation in rrun: blob, layer, manifest and config digests,
-   chain IDs. OpenSSL's libcrypto (already loaded by libcurl in the image tool) uses the
-   CPU's SHA extensions: about 3.5x GLib's GChecksum, which was a sixth of a pull's CPU
-   time. Only code of the image tool (registry, pull, layers, load/save) calls it today, so
-   `rrun` itself does not load libcrypto (docs/architecture.md, "Layout"). */
+   chain IDs. OpenSSL's libcrypto uses the CPU's SHA extensions: about 3.5x GLib's
+   GChecksum, which was a sixth of a pull's CPU time. rrun-image loads libcrypto anyway
+   (libcurl); `rrun` links it statically where libcrypto.a exists (meson.build), so that a
+   digest on its start-up path (the store's image config check) loads no shared library
+   (docs/architecture.md, "Layout"). */
 #pragma once
 
 #include <glib.h>
