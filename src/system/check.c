@@ -379,7 +379,7 @@ check_map_helper (const char *name)
 }
 
 /* The sysctls with one integer value, one row each. A check reads
-   "<sysctl> is <value><good or bad>"; a file the kernel does not have is "missing". */
+   "<sysctl> is <value><good or bad>", or "missing" when the kernel has no such file. */
 typedef enum
 {
   WANT_POSITIVE,
@@ -392,10 +392,10 @@ typedef struct
   const char *name;           /* the check's name */
   const char *sysctl;         /* dotted: /proc/sys/ with the dots as slashes */
   SysctlWant want;            /* the values that pass */
-  const char *good;           /* the message of a value that passes */
-  RrunCheckStatus bad_status; /* of a value that does not */
-  const char *bad;            /* its message */
-  const char *fix;            /* its hint: the command that fixes it */
+  const char *good;           /* after "<sysctl> is <value>" when it passes */
+  RrunCheckStatus bad_status; /* when it does not: */
+  const char *bad;            /* after "<sysctl> is <value>" */
+  const char *fix;            /* the command that fixes it */
   RrunCheckStatus missing_status;
   const char *missing;        /* the detail when the file does not exist */
   const char *allowed_by;     /* a file whose presence makes a bad value pass, or NULL */
@@ -403,25 +403,45 @@ typedef struct
 } SysctlCheck;
 
 static const SysctlCheck sysctl_checks[] = {
-  { "max_user_namespaces", "user.max_user_namespaces", WANT_POSITIVE,
-    "", RRUN_CHECK_FAIL, "", "sudo sysctl user.max_user_namespaces=15000",
-    RRUN_CHECK_WARN, "cannot read /proc/sys/user/max_user_namespaces" },
-  { "unprivileged_userns_clone", "kernel.unprivileged_userns_clone", WANT_NONZERO,
-    "", RRUN_CHECK_FAIL, ": user namespaces are disabled for unprivileged users",
-    FIX_SUBUID_SETUP,
-    RRUN_CHECK_PASS, "kernel.unprivileged_userns_clone does not exist on this kernel" },
-  { "apparmor_userns", "kernel.apparmor_restrict_unprivileged_userns", WANT_ZERO,
-    "", RRUN_CHECK_FAIL, " and there is no AppArmor profile for rrun (/etc/apparmor.d/rrun)",
-    FIX_SUBUID_SETUP,
-    RRUN_CHECK_PASS, "kernel.apparmor_restrict_unprivileged_userns does not exist",
-    "/etc/apparmor.d/rrun",
-    "user namespaces are restricted by AppArmor; the profile /etc/apparmor.d/rrun allows "
-    "them for rrun" },
-  { "unprivileged_ports", "net.ipv4.ip_unprivileged_port_start", WANT_ZERO,
-    ": any host port can be published", RRUN_CHECK_WARN,
-    ": host ports below it cannot be published (-p)",
-    "sudo sysctl net.ipv4.ip_unprivileged_port_start=0",
-    RRUN_CHECK_WARN, "cannot read net.ipv4.ip_unprivileged_port_start" },
+  { .name = "max_user_namespaces",
+    .sysctl = "user.max_user_namespaces",
+    .want = WANT_POSITIVE,
+    .good = "",
+    .bad_status = RRUN_CHECK_FAIL,
+    .bad = "",
+    .fix = "sudo sysctl user.max_user_namespaces=15000",
+    .missing_status = RRUN_CHECK_WARN,
+    .missing = "cannot read /proc/sys/user/max_user_namespaces" },
+  { .name = "unprivileged_userns_clone",
+    .sysctl = "kernel.unprivileged_userns_clone",
+    .want = WANT_NONZERO,
+    .good = "",
+    .bad_status = RRUN_CHECK_FAIL,
+    .bad = ": user namespaces are disabled for unprivileged users",
+    .fix = FIX_SUBUID_SETUP,
+    .missing_status = RRUN_CHECK_PASS,
+    .missing = "kernel.unprivileged_userns_clone does not exist on this kernel" },
+  { .name = "apparmor_userns",
+    .sysctl = "kernel.apparmor_restrict_unprivileged_userns",
+    .want = WANT_ZERO,
+    .good = "",
+    .bad_status = RRUN_CHECK_FAIL,
+    .bad = " and there is no AppArmor profile for rrun (/etc/apparmor.d/rrun)",
+    .fix = FIX_SUBUID_SETUP,
+    .missing_status = RRUN_CHECK_PASS,
+    .missing = "kernel.apparmor_restrict_unprivileged_userns does not exist",
+    .allowed_by = "/etc/apparmor.d/rrun",
+    .allowed = "user namespaces are restricted by AppArmor; the profile "
+               "/etc/apparmor.d/rrun allows them for rrun" },
+  { .name = "unprivileged_ports",
+    .sysctl = "net.ipv4.ip_unprivileged_port_start",
+    .want = WANT_ZERO,
+    .good = ": any host port can be published",
+    .bad_status = RRUN_CHECK_WARN,
+    .bad = ": host ports below it cannot be published (-p)",
+    .fix = "sudo sysctl net.ipv4.ip_unprivileged_port_start=0",
+    .missing_status = RRUN_CHECK_WARN,
+    .missing = "cannot read net.ipv4.ip_unprivileged_port_start" },
 };
 
 static gboolean
