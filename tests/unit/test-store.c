@@ -181,7 +181,7 @@ test_short_name_search_registry (Fixture *f, gconstpointer data)
   g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
   g_clear_error (&error);
   /* localhost/NAME comes first: an image made here under the same short name wins. */
-  add_image (f, "2024-02-01T00:00:00Z", "ls", "localhost/acc/big:latest");
+  g_free (add_image (f, "2024-02-01T00:00:00Z", "ls", "localhost/acc/big:latest"));
   g_assert_true (rrun_store_find_image (f->store, "acc/big", &other, &error));
   g_assert_cmpstr (other->id, !=, id);
   g_assert_true (rrun_store_remove_image_full (f->store, NULL, "localhost/acc/big", FALSE,
