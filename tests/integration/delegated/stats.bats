@@ -2,6 +2,7 @@
 # issue 5: rrun stats reads a running container's own cgroup (delegated subtree).
 
 load ../helpers
+load delegated
 
 @test "stats: a running container in a delegated subtree has a cgroup and a CPU figure" {
   rrun_bg run --rm --name busy "$FIXTURE_IMAGE" \
