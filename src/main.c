@@ -59,10 +59,11 @@ parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
     }
   if (help)
     {
-      /* Rewrite to "help" so the command table prints it. */
-      (*argv)[0] = (char *) "help";
-      (*argv)[1] = NULL;
-      *argc = 1;
+      /* Rewrite to "rrun help" so the command table prints it (and exits 0). argv[0] is
+         the program; the array had room for the option GOption took out of it. */
+      (*argv)[1] = (char *) "help";
+      (*argv)[2] = NULL;
+      *argc = 2;
     }
   return TRUE;
 }

@@ -26,10 +26,10 @@ load helpers
 @test "failed start: without --rm a failed start still leaves no processes or mounts" {
   run -127 rrun run "$FIXTURE_IMAGE" /no/such/cmd
   local procs
-  wait_until test -z "$(container_leftovers)" || true
+  wait_until no_container_leftovers || true
   procs=$(container_leftovers)
   [ -z "$procs" ] || { echo "left: $procs"; false; }
-  ! grep -qF "$STORAGE_ROOT" /proc/self/mountinfo
+  run -1 grep -qF "$STORAGE_ROOT" /proc/self/mountinfo
   chmod -R u+rwX "$STORAGE_ROOT/containers" 2>/dev/null || true
   rm -rf "${STORAGE_ROOT:?}/containers/"*
 }

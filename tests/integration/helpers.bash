@@ -188,10 +188,22 @@ container_leftovers() {
   fi
 }
 
+# True when container_leftovers finds nothing (a command for wait_until: it runs the
+# check each try, where `wait_until test -z "$(...)"` would expand it once).
+no_container_leftovers() {
+  [ -z "$(container_leftovers)" ]
+}
+
+# True once the container of the background rrun (pid given) has its PID 1.
+has_container_pid1() { # RRUN-PID
+  [ -n "$(container_pid1 "$1")" ]
+}
+
 # No processes, mounts or temp dirs left by rrun (issue 2: after ANY exit path).
 no_leftovers() {
   local procs mounts tmps
-  wait_until test -z "$(container_leftovers | sort -u)" || true
+  # processes may take a moment to go; what is still there after 20 s is reported below
+  wait_until no_container_leftovers || true
   procs=$(container_leftovers | sort -u)
   mounts=$(grep -F -e "$STORAGE_ROOT" -e "$RUN_ROOT" /proc/self/mountinfo || true)
   tmps=$(

@@ -1,15 +1,12 @@
 #!/usr/bin/env bats
 # Image config semantics (Env merge, Entrypoint + Cmd, WorkingDir, User) need an image
 # whose config sets them: tests/fixtures/make-oci.py writes one, pushed to the test
-# registry and pulled (issue 3). Until `rrun pull` exists these tests skip, saying so.
+# registry and pulled (issue 3).
 
 load helpers
 
 setup_file() {
   common_setup_file
-  if ! "$RRUN" help 2>/dev/null | grep -qw pull; then
-    skip "rrun pull is not built yet (issue 3); image config tests need a pulled image"
-  fi
   [[ -n ${RRUN_TEST_REGISTRY:-} ]] || skip "no test registry (run.sh starts one)"
   ensure_oci_fixtures
   push_oci "$FIXTURES/oci/config" rrun-test/config:latest

@@ -89,7 +89,7 @@ web_mac() {
   wait_until grep -qx joined "$BATS_TEST_TMPDIR/joiner.out"
   # no helper of its own: web's rrun-net serves both
   pgrep -P "$RRUN_PID" -x rrun-net
-  ! pgrep -P "$joiner" -x rrun-net
+  run -1 pgrep -P "$joiner" -x rrun-net
   kill -TERM "$RRUN_PID"
   wait_bg
   local status=0
@@ -97,7 +97,7 @@ web_mac() {
   [ "$status" = 0 ]
   # web's helper is gone with web, and tap0 with it; lo stays
   grep -qx lo "$BATS_TEST_TMPDIR/joiner.out"
-  ! grep -qx tap0 "$BATS_TEST_TMPDIR/joiner.out"
+  run -1 grep -qx tap0 "$BATS_TEST_TMPDIR/joiner.out"
   no_leftovers
 }
 

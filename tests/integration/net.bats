@@ -3,6 +3,8 @@
 # the runtime hands the helper: no container needed. Port publishing goes through
 # net-driver, which calls rrun_network_start/free exactly as `rrun run` will.
 # Needs: unshare/nsenter (util-linux), busybox, socat, curl, dnsmasq (dnsmasq-base).
+# No image store is used, so run.sh runs this file in one storage-driver pass only:
+# rrun-test: one pass
 
 bats_require_minimum_version 1.5.0
 
@@ -201,7 +203,8 @@ wait_listen () { # wait_listen PORT [ns]
     --bind-interfaces --port="$port" --address=/probe.rrun.test/192.0.2.99 \
     --pid-file="$T/dnsmasq.pid" --log-facility=- 2>/dev/null &
   PIDS+=($!)
-  sleep 0.3
+  # dnsmasq serves TCP on the port as well: listening there means it is up
+  wait_listen "$port"
   start_helper --dns-upstream "127.0.0.1:$port"
   run in_ns busybox nslookup -type=a probe.rrun.test 10.0.2.3
   [ "$status" = 0 ]

@@ -5,6 +5,9 @@
 # flow (Docker Hub's) against a registry that verifies signed tokens.
 # RRUN: the rrun binary. RRUN_TEST_REGISTRY: 127.0.0.1:PORT started by the harness
 # (a private one is started when it is unset).
+# Only `rrun __fetch` runs, which has no image store, so run.sh runs this file in one
+# storage-driver pass only:
+# rrun-test: one pass
 
 bats_require_minimum_version 1.5.0
 load registry-helpers
@@ -35,6 +38,11 @@ teardown_file() {
     [ -d "$REGTMP/auth" ] && reg_stop "$REGTMP/auth"
     [ -d "$REGTMP/token" ] && reg_stop "$REGTMP/token"
     rm -rf "$REGTMP"
+}
+
+# the terminal of the login prompt test, whatever happened in it
+teardown() {
+    tmux -S "$BATS_TEST_TMPDIR/tmux.sock" kill-server 2>/dev/null || true
 }
 
 setup() {
@@ -93,10 +101,10 @@ EOC
     # rrtest/multi is only on $REG when the harness gave one; on the scratch one otherwise.
     run -0 "$RRUN" __fetch rrtest/busybox:v1 "$OUT"
     [ "${lines[0]}" = "name $SCRATCH/rrtest/busybox:v1" ]
+    # both search registries are tried and named (the same one twice when REG is SCRATCH)
     run -125 "$RRUN" __fetch rrtest/none:v1 "$OUT"
-    if [ "$SCRATCH" = "$REG" ]; then
-        [ "${lines[0]}" = "rrun: cannot find image \"rrtest/none:v1\" in any search registry ($SCRATCH, $REG)" ]
-    fi
+    [ "${lines[0]}" = "rrun: cannot find image \"rrtest/none:v1\" in any search registry ($SCRATCH, $REG)" ]
+    [ "${lines[1]}" = "hint: check the name, or give it in full (registry/repository:tag)" ]
 }
 
 @test "fetch: an alias from registries.conf" {
@@ -179,6 +187,82 @@ EOC
     run -125 "$RRUN" logout "$AREG"
     [ "${lines[0]}" = "rrun: cannot log out of \"$AREG\": not logged in ($XDG_RUNTIME_DIR/containers/auth.json)" ]
     [ "${lines[1]}" = "hint: credentials for \"$AREG\" are in $DOCKER_CONFIG/config.json; rrun does not change that file" ]
+}
+
+# Retry a command until it succeeds: at most 80 x 0.25 s.
+wait_for() {
+    local i
+    for ((i = 0; i < 80; i++)); do
+        if "$@"; then return 0; fi
+        sleep 0.25
+    done
+    echo "wait_for: gave up after 20 s: $*" >&2
+    return 1
+}
+
+# The htpasswd registry of the login tests: the one a previous test started, or a new one.
+auth_registry() {
+    if [ ! -d "$REGTMP/auth" ]; then
+        htpasswd -Bbc "$REGTMP/htpasswd" alice 's3cret:x' 2>/dev/null
+        reg_start "$REGTMP/auth" "$REGTMP/htpasswd" >/dev/null
+    fi
+    sed -n 's/^  addr: //p' "$REGTMP/auth/config.yml"
+}
+
+@test "login: -p works with a warning; logout -a removes the logins of every registry" {
+    command -v htpasswd >/dev/null || skip "htpasswd (apache2-utils) is not installed"
+    AREG=$(auth_registry)
+    [ -n "$AREG" ]
+    run -0 --separate-stderr "$RRUN" login --tls-verify=false -u alice -p 's3cret:x' "$AREG"
+    [ "$output" = "Login Succeeded!" ]
+    [ "$stderr" = "rrun: warning: a password on the command line is visible to other users; use --password-stdin" ]
+    run -125 "$RRUN" login --tls-verify=false -u alice -p wrong "$AREG"
+    [[ ${lines[-1]} == "rrun: cannot log in to $AREG as \"alice\": the registry refused the user name or password (HTTP 401)" ]]
+    # the same registry under a second name: two entries in the auth file
+    local other=localhost:${AREG#*:}
+    run -0 "$RRUN" login --tls-verify=false -u alice --password-stdin "$other" <<< "s3cret:x"
+    [ "$(jq -r '.auths | keys | join(" ")' "$REGISTRY_AUTH_FILE")" = "$AREG $other" ]
+    run -125 "$RRUN" logout -a "$AREG"
+    [ "${lines[0]}" = "rrun: logout: expected one registry, or --all" ]
+    run -0 "$RRUN" logout -a
+    [ "$output" = "Removed login credentials for all registries ($REGISTRY_AUTH_FILE)" ]
+    if [ -e "$REGISTRY_AUTH_FILE" ]; then
+        [ "$(jq -r '.auths // {} | length' "$REGISTRY_AUTH_FILE")" = 0 ]
+    fi
+    run -125 "$RRUN" logout "$AREG"
+    [[ ${lines[0]} == "rrun: cannot log out of \"$AREG\": not logged in"* ]]
+    run -125 "$RRUN" logout "$other"
+}
+
+@test "login: on a terminal it prompts for the user and the password, not echoing the password" {
+    command -v htpasswd >/dev/null || skip "htpasswd (apache2-utils) is not installed"
+    command -v tmux >/dev/null || skip "tmux is not installed"
+    AREG=$(auth_registry)
+    [ -n "$AREG" ]
+    local sock=$BATS_TEST_TMPDIR/tmux.sock st=$BATS_TEST_TMPDIR/status
+    printf '%q ' "$RRUN" login --tls-verify=false "$AREG" >"$BATS_TEST_TMPDIR/login.sh"
+    printf '; echo $? >%q.tmp; mv %q.tmp %q; sleep 60\n' "$st" "$st" "$st" >>"$BATS_TEST_TMPDIR/login.sh"
+    # (fd 3 closed: a tmux server left holding bats' output would keep bats waiting)
+    tmux -S "$sock" new-session -d -s login -x 100 -y 10 \
+        "REGISTRY_AUTH_FILE=$REGISTRY_AUTH_FILE bash $BATS_TEST_TMPDIR/login.sh" 3>&-
+    pane_has() { tmux -S "$sock" capture-pane -p -t login | grep -qF -- "$1"; }
+    # capture-pane drops trailing spaces: "Username:", not "Username: "
+    wait_for pane_has "Username:"
+    tmux -S "$sock" send-keys -t login alice Enter
+    wait_for pane_has "Password:"
+    tmux -S "$sock" send-keys -t login 's3cret:x' Enter
+    wait_for test -f "$st"
+    local screen
+    screen=$(tmux -S "$sock" capture-pane -p -t login)
+    tmux -S "$sock" kill-server || true
+    echo "$screen"
+    [ "$(cat "$st")" = 0 ]
+    # the user name echoed, the password not
+    [[ $screen == *"Username: alice"* ]]
+    [[ $screen == *"Login Succeeded!"* ]]
+    [[ $screen != *s3cret* ]]
+    grep -q "\"$AREG\"" "$REGISTRY_AUTH_FILE"
+    run -0 "$RRUN" logout "$AREG"
 }
 
 # The registry verifies RS256 tokens from tests/fixtures/token-server.py (x5c chain in

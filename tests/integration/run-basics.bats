@@ -90,7 +90,7 @@ load helpers
     sh -c 'mount -t tmpfs rrun-test-tmpfs /tmp && echo mounted && sleep 3'
   wait_until grep -q mounted "$BATS_TEST_TMPDIR/bg.out"
   [ "$(awk '{ print $5, $9, $10 }' /proc/self/mountinfo | sort)" = "$before" ]
-  ! grep -q rrun-test-tmpfs /proc/self/mountinfo
+  run -1 grep -q rrun-test-tmpfs /proc/self/mountinfo
   wait_bg
   [ "$BG_STATUS" -eq 0 ]
 }
@@ -131,7 +131,7 @@ load helpers
   rrun_bg run --rm "$FIXTURE_IMAGE" sh -c 'echo ready; exec sleep 60'
   wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
   local pid1
-  wait_until test -n "$(container_pid1 "$RRUN_PID")"
+  wait_until has_container_pid1 "$RRUN_PID"
   pid1=$(container_pid1 "$RRUN_PID")
   kill -KILL "$pid1"
   wait_bg

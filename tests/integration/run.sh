@@ -6,7 +6,7 @@
 # the test user rrun-test with a subuid range from subuid-setup.sh, a delegated cgroup v2
 # subtree, and a registry on 127.0.0.1; runs tests/integration/root/*.bats as root, then
 # every tests/integration/*.bats once per storage driver as the test user (setpriv, fresh
-# HOME and XDG dirs), then tests/integration/delegated/*.bats with the runner moved into
+# HOME and XDG dirs; a file marked "# rrun-test: one pass" in the first pass only), then tests/integration/delegated/*.bats with the runner moved into
 # the delegated subtree first. As any other user: the same passes, minus what needs root.
 #
 # Environment: RRUN (required), RRUN_NET (optional), RRUN_TEST_DRIVERS (default
@@ -50,7 +50,8 @@ tap_fail() {
 }
 
 # Run one bats invocation (args: prefix, command...) and fold its TAP into ours:
-# renumbered, names prefixed, its own plan dropped (ours comes at the end).
+# renumbered, names prefixed, its own plan dropped (ours comes at the end). Sets
+# PASS_COUNT to the number of tests it reported.
 tap_pass() {
   local prefix=$1 status counts
   shift
@@ -71,6 +72,7 @@ tap_pass() {
   local n=0 bad=0
   if [[ -f $counts ]]; then read -r n bad <"$counts"; fi
   TAP_COUNT=$((TAP_COUNT + n))
+  PASS_COUNT=$n
   if ((bad)); then FAILED=1; fi
   if ((status != 0 && bad == 0)); then
     tap_fail "${prefix}bats exited with status $status without a failed test (see the lines above)"
@@ -205,6 +207,12 @@ start_registry() {
 
 shopt -s nullglob
 core_files=("$here"/*.bats)
+# Files marked "# rrun-test: one pass" do not depend on the storage driver: they run in
+# the first driver pass only, so that each of their tests counts once.
+once_files=()
+for f in "${core_files[@]}"; do
+  if grep -qx '# rrun-test: one pass' "$f"; then once_files+=("$f"); fi
+done
 root_files=("$here"/root/*.bats)
 delegated_files=("$here"/delegated/*.bats)
 read -r -a drivers <<<"${RRUN_TEST_DRIVERS:-overlay fuse-overlayfs}"
@@ -230,7 +238,24 @@ user_env() {
   printf '%s\0' "${e[@]}"
 }
 
+# Each file is one bats run, so that a file that ran no test at all (a broken @test line,
+# a file bats could not read) is a failure; with RRUN_TEST_FILTER none may match.
+ran_tests() { # PREFIX FILE
+  if ((PASS_COUNT == 0)) && [[ -z ${RRUN_TEST_FILTER:-} ]]; then
+    tap_fail "$1${2##*/}: ran zero tests"
+  fi
+}
+
 run_user_bats() { # PREFIX CGROUP-OR-EMPTY FILES...
+  local prefix=$1 cg=$2 f
+  shift 2
+  for f in "$@"; do
+    run_user_bats_file "$prefix" "$cg" "$f"
+    ran_tests "$prefix" "$f"
+  done
+}
+
+run_user_bats_file() { # PREFIX CGROUP-OR-EMPTY FILE
   local prefix=$1 cg=$2
   shift 2
   local -a envv
@@ -252,21 +277,32 @@ run_user_bats() { # PREFIX CGROUP-OR-EMPTY FILES...
   fi
 }
 
+# Every core file once per storage driver, but the "one pass" files in the first only.
+run_driver_passes() {
+  local first=1 f
+  local -a files
+  for DRIVER in "${drivers[@]}"; do
+    files=()
+    for f in "${core_files[@]}"; do
+      if ((first)) || [[ " ${once_files[*]} " != *" $f "* ]]; then files+=("$f"); fi
+    done
+    if ((${#files[@]})); then run_user_bats "[$DRIVER] " "" "${files[@]}"; fi
+    first=0
+  done
+}
+
 if ((EUID == 0)); then
   TEST_NAME=$TEST_USER
   if setup_root; then
     USER_HOME=$WORK/home USER_RUN=$WORK/run USER_TMP=$WORK/tmp USER_FIXTURES=$WORK/fixtures
     export RRUN_TEST_USER=$TEST_USER
     start_registry
-    if ((${#root_files[@]})); then
+    for f in "${root_files[@]}"; do
       tap_pass "[root] " env RRUN_TEST_SRCDIR="$srcdir" PATH="$SANE_PATH" \
-        bats "${bats_args[@]}" "${root_files[@]}"
-    fi
-    for DRIVER in "${drivers[@]}"; do
-      if ((${#core_files[@]})); then
-        run_user_bats "[$DRIVER] " "" "${core_files[@]}"
-      fi
+        bats "${bats_args[@]}" "$f"
+      ran_tests "[root] " "$f"
     done
+    run_driver_passes
     if ((${#delegated_files[@]})); then
       DRIVER=${drivers[0]:-}
       run_user_bats "[delegated] " "$CGROUP_DIR" "${delegated_files[@]}"
@@ -278,11 +314,7 @@ else
   for d in "$USER_HOME" "$USER_RUN" "$USER_TMP" "$USER_FIXTURES"; do install -d -m 0700 "$d"; done
   log "not root: running as $TEST_NAME; the root-only tests are left out"
   start_registry
-  for DRIVER in "${drivers[@]}"; do
-    if ((${#core_files[@]})); then
-      run_user_bats "[$DRIVER] " "" "${core_files[@]}"
-    fi
-  done
+  run_driver_passes
   if ((${#delegated_files[@]})); then
     DRIVER=${drivers[0]:-}
     run_user_bats "[delegated] " "" "${delegated_files[@]}"

@@ -28,7 +28,8 @@ setup() {
   [ "$(wc -l <"/proc/$pid/uid_map")" -eq 1 ]
   [ "$(awk '{ print $1, $2 }' "/proc/$pid/gid_map")" = "0 $(subid_base gid)" ]
   # the user's own id is nowhere in it
-  ! awk -v u="$(id -u)" '$2 <= u && u < $2 + $3' "/proc/$pid/uid_map" | grep -q .
+  run -0 awk -v u="$(id -u)" '$2 <= u && u < $2 + $3' "/proc/$pid/uid_map"
+  [ -z "$output" ]
   [ "$(sed -n 1p "$BATS_TEST_TMPDIR/bg.out")" = 0 ]
   [ "$(sed -n 2p "$BATS_TEST_TMPDIR/bg.out")" = 0 ]
   kill -TERM "$RRUN_PID"

@@ -19,7 +19,7 @@ start_waiting() { # rrun run options...
   [ "$(wc -l <<<"$CG")" -eq 1 ]
   # the container's processes are in the leaf, and no others
   [ -n "$(cat "$CG/cgroup.procs")" ]   # cgroupfs files always report size 0: read it
-  ! grep -qx "$RRUN_PID" "$CG/cgroup.procs"
+  run -1 grep -qx "$RRUN_PID" "$CG/cgroup.procs"
 }
 
 stop_waiting() {

@@ -65,7 +65,7 @@ P
   printf '1001:400000:65536\n' >>"$E/subuid"
   printf '1001:400000:65536\n' >>"$E/subgid"
   run -0 "$SETUP" --etc "$E" bob
-  ! grep -q '^bob:' "$E/subuid"
+  run -1 grep -q '^bob:' "$E/subuid"
 }
 
 @test "subuid-setup: --count N" {
@@ -80,14 +80,14 @@ P
   run -0 "$SETUP" --etc "$E" --dry-run alice
   [[ $output == *"+alice:265536:65536"* ]]
   cmp "$E/subuid" "$BATS_TEST_TMPDIR/u0"
-  ! grep -q alice "$E/subgid"
+  run -1 grep -q alice "$E/subgid"
 }
 
 @test "subuid-setup: --all takes UID_MIN..UID_MAX accounts with a real shell" {
   run -0 "$SETUP" --etc "$E" --all
   grep -q '^alice:' "$E/subuid"
   grep -q '^bob:' "$E/subuid"
-  ! grep -q -e '^carol:' -e '^dave:' -e '^svc:' -e '^big:' -e '^root:' -e '^daemon:' "$E/subuid"
+  run -1 grep -q -e '^carol:' -e '^dave:' -e '^svc:' -e '^big:' -e '^root:' -e '^daemon:' "$E/subuid"
 }
 
 @test "subuid-setup: ranges of different users never overlap" {
@@ -100,7 +100,7 @@ P
 @test "subuid-setup: --remove drops the user's lines from both files only" {
   run -0 "$SETUP" --etc "$E" alice bob
   run -0 "$SETUP" --etc "$E" --remove alice
-  ! grep -q '^alice:' "$E/subuid" "$E/subgid"
+  run -1 grep -q '^alice:' "$E/subuid" "$E/subgid"
   grep -q '^bob:' "$E/subuid"
   grep -q '^other:' "$E/subuid"
   grep -qx '# keep me' "$E/subuid"
