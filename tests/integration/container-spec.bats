@@ -58,7 +58,9 @@ NO_IMAGE=127.0.0.1:1/no/such-image:latest
   # the record sits beside the writable layer and its lock, in one directory
   local dir
   dir=$(dirname "$rec")
-  [ -d "$dir/upper" ] && [ -d "$dir/work" ] && [ -f "$dir/lock" ]
+  [ -d "$dir/upper" ]
+  [ -d "$dir/work" ]
+  [ -f "$dir/lock" ]
   kill -TERM "$RRUN_PID"
   wait_bg
   [ "$BG_STATUS" -eq 0 ]
