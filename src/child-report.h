@@ -32,6 +32,7 @@ typedef enum
   RRUN_STEP_EXEC,
   RRUN_STEP_JOIN_USERNS,  /* --network container:/ns: entering the owner's user namespace */
   RRUN_STEP_JOIN_NETNS,   /* ... and then its network namespace */
+  RRUN_STEP_INIT,         /* --init: PID 1 execs rrun-init */
 } RrunChildStep;
 
 typedef struct

@@ -9,6 +9,7 @@
 #include "network.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
+#include "process/init-program.h"
 #include "process/relay.h"
 #include "process/seccomp.h"
 #include "process/spec.h"
@@ -486,6 +487,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   const char *workdir;
   guint32 host5;
   sigset_t fwd;
+  rrun_autofd int init_fd = -1;
 
   c->lock_fd = -1;
   c->sigfd = -1;
@@ -742,6 +744,13 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   plan.mounts = (const RrunMountOp *) mounts->ops->data;
   plan.n_mounts = mounts->ops->len;
   plan.init = o->init;
+  if (o->init)
+    {
+      init_fd = rrun_process_init_program_fd (error);
+      if (init_fd < 0)
+        return FALSE;
+    }
+  plan.init_fd = init_fd;
   plan.tty = o->tty;
   plan.keep_stdin = o->interactive;
   plan.workdir = workdir;
@@ -808,6 +817,7 @@ rrun_container_run (const RrunConfig *config, const RrunRunOptions *o, int *out_
   hook_data.c = c;
   if (!rrun_namespaces_start (&plan, c->map, c->early, &hooks, &c->proc, error))
     return FALSE;
+  rrun_close_fdp (&init_fd); /* PID 1 has exec'd it */
   rrun_debug_phase ("command started");
   {
     g_autofree char *command = g_strjoinv (" ", argv);

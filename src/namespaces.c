@@ -65,6 +65,7 @@ step_verb (int step)
     case RRUN_STEP_EXEC: return "execute";
     case RRUN_STEP_JOIN_USERNS: return "enter the user namespace of";
     case RRUN_STEP_JOIN_NETNS: return "join the network namespace of";
+    case RRUN_STEP_INIT: return "start the init process";
     default: return "set up";
     }
 }
@@ -124,6 +125,9 @@ rrun_child_report_to_error (const RrunChildReport *r, const char *fuse_stderr, G
     rrun_add_hint (error, "use --storage-driver fuse-overlayfs");
   else if (r->step == RRUN_STEP_WORKDIR)
     rrun_add_hint (error, "pass a directory with -w, or none to use the image's");
+  else if (r->step == RRUN_STEP_INIT && (e == EACCES || e == EPERM))
+    rrun_add_hint (error, "the kernel may refuse to execute memfds (sysctl vm.memfd_noexec); "
+                          "run without --init");
 }
 
 /* Receive one message: a report record, or a one-byte message carrying a pty fd. */
