@@ -163,7 +163,16 @@ container_free (RrunContainer *c)
   rrun_close_fdp (&c->sigfd);
   if (c->signals_blocked)
     sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
-  if (c->run_dir && !rrun_path_rm_rf (c->run_dir, &local))
+  if (c->run_dir && !rrun_path_rm_rf (c->run_dir, &local) && helper > 0)
+    {
+      /* A helper still starting (the container failed early) can make its API socket
+         there after we emptied it: wait for it (its exit fd hung up above) and retry. */
+      g_clear_error (&local);
+      while (waitpid (helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+      rrun_path_rm_rf (c->run_dir, &local);
+    }
+  if (local != NULL)
     {
       rrun_warning ("cannot remove \"%s\": %s", c->run_dir, local->message);
       g_clear_error (&local);
