@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "container.h"
 #include "error.h"
+#include "process/spec.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -91,6 +92,9 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       rrun_add_hint (error, "usage: rrun run [OPTIONS] IMAGE [COMMAND [ARG...]]");
       goto fail;
     }
+  if ((o.name != NULL && !rrun_spec_check_name (o.name, error))
+      || (o.hostname != NULL && !rrun_spec_check_hostname (o.hostname, error)))
+    goto fail;
   o.image = g_strdup (argv[1]);
   o.args = g_strdupv (argv + 2);
   o.entrypoint = g_steal_pointer (&entrypoint);
