@@ -93,15 +93,16 @@ run_without_dev_fuse() {
 # pipe", "cannot read the container's setup report: Connection reset by peer" or
 # "rrun-net: cannot open /proc/PID/ns/net" came instead of the cause, ~8 times in 20.
 @test "failed start: a mount error in the container is always the message (20 runs each)" {
-  local i dir=$BATS_TEST_TMPDIR/dir
+  local attempt dir=$BATS_TEST_TMPDIR/dir
   mkdir -p "$dir"
-  for ((i = 0; i < 20; i++)); do
+  # Not for ((i...)): bats's run sets a global i of its own; a list cannot be reset.
+  for attempt in {1..20}; do
     run -125 --separate-stderr rrun run --rm --tmpfs /etc/passwd/x "$FIXTURE_IMAGE" true
     [ "$stderr" = 'rrun: cannot create "/etc/passwd/x": Not a directory' ] \
-      || { echo "run $i: $stderr"; false; }
+      || { echo "run $attempt: $stderr"; false; }
     run -125 --separate-stderr rrun run --rm -v "$dir:/bin/sh" "$FIXTURE_IMAGE" true
     [ "$stderr" = 'rrun: cannot mount "/bin/sh": Not a directory' ] \
-      || { echo "run $i: $stderr"; false; }
+      || { echo "run $attempt: $stderr"; false; }
   done
   no_leftovers
 }
