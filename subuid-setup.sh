@@ -570,7 +570,11 @@ check_program() { # PROGRAM PACKAGE WHAT-FOR
 }
 
 check_library() { # SONAME PACKAGE WHAT-FOR
-  if ldconfig -p 2>/dev/null | grep -qF "$1"; then
+  local cache
+  # Not `ldconfig -p | grep -q`: grep -q exits at the first match, ldconfig then dies of
+  # SIGPIPE, and under pipefail that reads as "not installed".
+  cache=$(ldconfig -p 2>/dev/null || true)
+  if grep -qF "$1" <<<"$cache"; then
     pass "$1 is installed"
   else
     problem "$1 is not installed ($3)" "sudo apt-get install $2"

@@ -106,7 +106,7 @@ pump (int from, int to)
   fcntl (p[1], F_SETPIPE_SZ, PIPE_SIZE);
   for (;;)
     {
-      ssize_t n = splice (from, NULL, p[1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_MORE);
+      ssize_t n = splice (from, NULL, p[1], NULL, PIPE_SIZE, SPLICE_F_MOVE);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -116,9 +116,13 @@ pump (int from, int to)
             shutdown (from, SHUT_RDWR);
           break;
         }
+      /* No SPLICE_F_MORE into the socket: it is MSG_MORE, which holds a partial segment
+         back until more data comes or TCP's 200 ms timer sends it (it overrides
+         TCP_NODELAY), so every request and every reply waited 200 ms.  The kernel already
+         marks all but the last page of one splice as "more". */
       while (n > 0)
         {
-          ssize_t w = splice (p[0], NULL, to, NULL, n, SPLICE_F_MOVE | SPLICE_F_MORE);
+          ssize_t w = splice (p[0], NULL, to, NULL, n, SPLICE_F_MOVE);
 
           if (w < 0 && errno == EINTR)
             continue;

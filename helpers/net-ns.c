@@ -322,7 +322,7 @@ net_ns_finish (NetNsChild *child, NetNsResult *out, pid_t *out_netns_pid, GError
   ssize_t n;
   int tap = -1;
 
-  n = rrun_fd_recv (child->sock, &reply, sizeof reply, &tap);
+  n = rrun_fd_recv (child->sock, &reply, sizeof reply, &tap, 0);
   if (n != (ssize_t) sizeof reply || reply.errsv != 0 || tap < 0)
     {
       int status;
@@ -361,7 +361,7 @@ net_ns_socket (int connector_fd, int family, GError **error)
         net_throw_errno (error, errno, "cannot ask the connector for a socket");
         return -1;
       }
-  n = rrun_fd_recv (connector_fd, &errsv, sizeof errsv, &fd);
+  n = rrun_fd_recv (connector_fd, &errsv, sizeof errsv, &fd, 0);
   if (n != (ssize_t) sizeof errsv)
     {
       if (fd >= 0)

@@ -169,6 +169,40 @@ rrun_process_exec_child (const RrunChildPlan *p)
   _exit (RRUN_EXIT_SETUP_FAILED);
 }
 
+/* PID 1 becomes rrun-init (helpers/init/rrun-init.c), exec'd from the sealed memfd the
+   host side made (process/init-program.c): afterwards PID 1 holds none of rrun's memory,
+   fds or environment, and its exe is a file nobody can write. */
+__attribute__ ((noreturn)) static void
+exec_init (const RrunChildPlan *p, pid_t command)
+{
+  char pid_text[16], digits[16];
+  char *argv[] = { (char *) "rrun-init", pid_text, NULL };
+  size_t n = 0, i = 0;
+  int null;
+
+  do
+    digits[n++] = (char) ('0' + command % 10);
+  while ((command /= 10) > 0 && n < sizeof digits);
+  while (n > 0)
+    pid_text[i++] = digits[--n];
+  pid_text[i] = '\0';
+
+  /* Not even the caller's terminal or pipes: the command has its own copies. */
+  null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (null, 2) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_INIT, "/dev/null");
+  if (null > 2)
+    close (null);
+  /* Everything else (the report socket and the memfd included) goes at exec. */
+  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    {
+      for (int fd = 3; fd < 1024; fd++)
+        fcntl (fd, F_SETFD, FD_CLOEXEC);
+    }
+  syscall (SYS_execveat, p->init_fd, "", argv, p->envp, AT_EMPTY_PATH);
+  rrun_child_fail (p->report_fd, RRUN_STEP_INIT, "rrun-init");
+}
+
 void
 rrun_process_init_child (const RrunChildPlan *p)
 {
@@ -176,7 +210,8 @@ rrun_process_init_child (const RrunChildPlan *p)
   pid_t child;
 
   /* Blocked signals are not dropped for PID 1 the way unhandled ones are, so blocking
-     and sigwaitinfo receive everything the host forwards. */
+     and sigwaitinfo receive everything the host forwards. The mask and the pending
+     signals (a SIGCHLD included) carry over into rrun-init. */
   sigfillset (&all);
   sigprocmask (SIG_BLOCK, &all, NULL);
   child = (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
@@ -184,28 +219,5 @@ rrun_process_init_child (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_FORK, "init");
   if (child == 0)
     rrun_process_exec_child (p);
-  close (p->report_fd);
-  for (;;)
-    {
-      siginfo_t info;
-      int sig = sigwaitinfo (&all, &info);
-
-      if (sig < 0)
-        continue;
-      if (sig != SIGCHLD)
-        {
-          kill (child, sig);
-          continue;
-        }
-      for (;;)
-        {
-          int status;
-          pid_t pid = waitpid (-1, &status, WNOHANG);
-
-          if (pid <= 0)
-            break;
-          if (pid == child)
-            _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
-        }
-    }
+  exec_init (p, child);
 }

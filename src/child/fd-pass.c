@@ -38,7 +38,7 @@ rrun_fd_send (int sock, const void *data, size_t len, int fd)
 }
 
 ssize_t
-rrun_fd_recv (int sock, void *data, size_t len, int *out_fd)
+rrun_fd_recv (int sock, void *data, size_t len, int *out_fd, int flags)
 {
   struct iovec iov = { .iov_base = data, .iov_len = len };
   FdControl u;
@@ -50,7 +50,7 @@ rrun_fd_recv (int sock, void *data, size_t len, int *out_fd)
 
   *out_fd = -1;
   do
-    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC | flags);
   while (n < 0 && errno == EINTR);
   if (n > 0)
     for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))

@@ -10,5 +10,6 @@
 int rrun_fd_send (int sock, const void *data, size_t len, int fd);
 
 /* One message into data (at most len bytes); *out_fd is the fd that came along (close on
-   exec) or -1. Returns the bytes read: 0 at end of file, -1 with errno. */
-ssize_t rrun_fd_recv (int sock, void *data, size_t len, int *out_fd);
+   exec) or -1. flags add to recvmsg's (MSG_DONTWAIT). Returns the bytes read: 0 at end
+   of file, -1 with errno. */
+ssize_t rrun_fd_recv (int sock, void *data, size_t len, int *out_fd, int flags);

@@ -69,7 +69,8 @@ typedef struct
   int readonly_root;           /* --read-only */
 
   /* The process. */
-  int init;                    /* --init: PID 1 is rrun's reaper, the command PID 2 */
+  int init;                    /* --init: PID 1 is rrun-init, the command PID 2 */
+  int init_fd;                 /* --init: sealed memfd of rrun-init (init-program.h) */
   int tty;                     /* allocate a pty in the container's devpts */
   int keep_stdin;              /* -i: stdin stays the caller's; else /dev/null */
   const char *workdir;

@@ -37,6 +37,7 @@ typedef enum
   RRUN_STEP_REDIRECT,     /* dup2 of a standard stream: subject names it */
   RRUN_STEP_SIGMASK,      /* unblocking signals before exec */
   RRUN_STEP_READ,         /* reading a file: subject is its path */
+  RRUN_STEP_INIT,         /* --init: PID 1 execs rrun-init */
 } RrunChildStep;
 
 typedef struct

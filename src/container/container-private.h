@@ -31,6 +31,7 @@ struct _RrunContainer
   gboolean remove_layer;   /* --rm */
   gboolean layer_created;
   int lock_fd;             /* the record's lock: held while the container exists */
+  int init_fd;             /* --init: the sealed memfd of rrun-init, until PID 1 execs it */
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;

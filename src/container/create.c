@@ -10,6 +10,7 @@
 #include "network/network.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
+#include "process/init-program.h"
 #include "process/relay.h"
 #include "process/seccomp.h"
 #include "process/command.h"
@@ -259,6 +260,7 @@ rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
   c->config = config;
   c->spec = o;
   c->lock_fd = -1;
+  c->init_fd = -1;
   c->sigfd = -1;
   c->mounts = rrun_mount_plan_new ();
   prctl (PR_SET_CHILD_SUBREAPER, 1);
@@ -482,6 +484,9 @@ rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
   c->plan.mounts = (const RrunMountOp *) c->mounts->ops->data;
   c->plan.n_mounts = c->mounts->ops->len;
   c->plan.init = o->init;
+  if (o->init && (c->init_fd = rrun_process_init_program_fd (error)) < 0)
+    return FALSE;
+  c->plan.init_fd = c->init_fd;
   c->plan.tty = o->tty;
   c->plan.keep_stdin = o->interactive;
   c->plan.workdir = workdir;

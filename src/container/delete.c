@@ -109,7 +109,16 @@ rrun_container_delete (RrunContainer *c)
   rrun_close_fdp (&c->sigfd);
   if (c->signals_blocked)
     sigprocmask (SIG_SETMASK, &c->old_mask, NULL);
-  if (c->run_dir && !rrun_path_rm_rf (c->run_dir, &local))
+  if (c->run_dir && !rrun_path_rm_rf (c->run_dir, &local) && helper > 0)
+    {
+      /* A helper still starting (the container failed early) can make its API socket
+         there after we emptied it: wait for it (its exit fd hung up above) and retry. */
+      g_clear_error (&local);
+      while (waitpid (helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+      rrun_path_rm_rf (c->run_dir, &local);
+    }
+  if (local != NULL)
     {
       rrun_warning ("cannot remove \"%s\": %s", c->run_dir, local->message);
       g_clear_error (&local);
@@ -126,6 +135,7 @@ rrun_container_delete (RrunContainer *c)
   if (c->layer_created && c->remove_layer
       && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
     rrun_warning ("cannot remove the container's writable layer: %s", local->message);
+  rrun_close_fdp (&c->init_fd);
   rrun_close_fdp (&c->lock_fd);
   rrun_debug_phase ("cleaned up");
   g_free (c->id);

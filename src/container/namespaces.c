@@ -71,6 +71,7 @@ step_verb (int step)
     case RRUN_STEP_REDIRECT: return "redirect";
     case RRUN_STEP_SIGMASK: return "unblock the signals of";
     case RRUN_STEP_READ: return "read";
+    case RRUN_STEP_INIT: return "start the init process";
     default: return "set up";
     }
 }
@@ -130,13 +131,16 @@ rrun_child_report_to_error (const RrunChildReport *r, const char *fuse_stderr, G
     rrun_add_hint (error, "use --storage-driver fuse-overlayfs");
   else if (r->step == RRUN_STEP_WORKDIR)
     rrun_add_hint (error, "pass a directory with -w, or none to use the image's");
+  else if (r->step == RRUN_STEP_INIT && (e == EACCES || e == EPERM))
+    rrun_add_hint (error, "the kernel may refuse to execute memfds (sysctl vm.memfd_noexec); "
+                          "run without --init");
 }
 
 /* Receive one message: a report record, or a one-byte message carrying a pty fd. */
 static gssize
-recv_message (int fd, RrunChildReport *r, int *out_fd)
+recv_message (int fd, RrunChildReport *r, int *out_fd, int flags)
 {
-  return rrun_fd_recv (fd, r, sizeof *r, out_fd);
+  return rrun_fd_recv (fd, r, sizeof *r, out_fd, flags);
 }
 
 static char *
@@ -162,13 +166,50 @@ print_child_warning (const RrunChildReport *r)
     rrun_warning ("%s: %s", r->subject, g_strerror (r->errsv));
 }
 
+/* A setup process that failed wrote its report before it exited, but a failure the host
+   side sees first (the network helper finds PID 1 gone, the "go" byte meets a closed
+   socket) would hide it. Read what is queued, without waiting: when a setup process
+   reported an error, that error replaces *error, as the cause. */
+static void
+prefer_queued_report (int host_fd, RrunContainerProcess *proc, GError **error)
+{
+  for (;;)
+    {
+      RrunChildReport r;
+      int fd = -1;
+      gssize n = recv_message (host_fd, &r, &fd, MSG_DONTWAIT);
+
+      if (n < 0 && errno == ECONNRESET)
+        continue; /* reported once, before the queued records: see the loop below */
+      if (n <= 0)
+        return;
+      if (fd >= 0)
+        {
+          close (fd);
+          continue;
+        }
+      if (n != (gssize) sizeof r || r.step == RRUN_STEP_PID || r.step == RRUN_STEP_NAMESPACES
+          || r.step == RRUN_STEP_WARNING)
+        continue;
+      {
+        g_autofree char *fuse_text = read_memfd (proc->fuse_stderr_fd);
+
+        r.subject[sizeof r.subject - 1] = '\0';
+        g_clear_error (error);
+        rrun_child_report_to_error (&r, fuse_text, error);
+        return;
+      }
+    }
+}
+
 gboolean
 rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUserns *early,
                        const RrunStartHooks *hooks, RrunContainerProcess *proc, GError **error)
 {
   int sv[2];
   rrun_autofd int host_fd = -1;
-  gboolean went = FALSE, failed = FALSE;
+  gboolean went = FALSE, failed = FALSE, reset_seen = FALSE;
+  int go_errno = 0;
   pid_t pid;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -214,10 +255,18 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUsern
     {
       RrunChildReport r;
       int fd = -1;
-      gssize n = recv_message (host_fd, &r, &fd);
+      gssize n = recv_message (host_fd, &r, &fd, 0);
 
       if (n == 0)
         break;
+      /* A setup process that exited with our "m" or "g" unread makes the kernel return
+         ECONNRESET once (AF_UNIX sets it on the peer), before the records still queued,
+         its report among them: read on. */
+      if (n < 0 && errno == ECONNRESET && !reset_seen)
+        {
+          reset_seen = TRUE;
+          continue;
+        }
       if (n < 0)
         {
           rrun_throw_errno (error, errno, "cannot read the container's setup report");
@@ -261,21 +310,20 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUsern
           if (hooks && hooks->before_exec
               && !hooks->before_exec (proc->pid1, proc->pty_master, hooks->user_data, error))
             {
+              prefer_queued_report (host_fd, proc, error);
               failed = TRUE;
               break;
             }
+          /* EPIPE: every setup process is gone, so whatever failed has reported why;
+             the loop reads it, up to EOF. */
           if (send (host_fd, "g", 1, MSG_NOSIGNAL) != 1)
-            {
-              rrun_throw_errno (error, errno, "cannot start the container");
-              failed = TRUE;
-              break;
-            }
+            go_errno = errno;
           went = TRUE;
         }
     }
-  if (!failed && !went)
+  if (!failed && (!went || go_errno != 0))
     {
-      /* EOF before PID 1 existed: the holder died without a report. */
+      /* EOF before the command could run: the holder died without a report. */
       int status = 0;
       waitpid (proc->holder, &status, 0);
       proc->holder = -1;

@@ -2,6 +2,7 @@
 #include "container/spec.h"
 #include "error.h"
 #include "process/caps.h"
+#include "process/command.h"
 #include "rootfs/mount-args.h"
 
 #include <string.h>
@@ -60,12 +61,7 @@ rrun_container_spec_free (RrunContainerSpec *spec)
 gboolean
 rrun_container_name_valid (const char *name)
 {
-  if (name == NULL || !g_ascii_isalnum (name[0]) || strlen (name) > 128)
-    return FALSE;
-  for (const char *p = name + 1; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '.' && *p != '-')
-      return FALSE;
-  return TRUE;
+  return name != NULL && strlen (name) <= 128 && rrun_spec_check_name (name, NULL);
 }
 
 /* value must be one of the NULL-terminated choices (NULL value: not given). */
@@ -158,17 +154,9 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
       || !check_choice ("--ipc", o->ipc, ipc_modes, error)
       || !check_choice ("--cgroups", o->cgroups, cgroups_modes, error))
     return FALSE;
-  if (o->name != NULL && !rrun_container_name_valid (o->name))
-    {
-      g_autofree char *shown = g_strescape (o->name, NULL);
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container name \"%s\"", shown);
-      rrun_add_hint (error, "a name starts with a letter or digit and has only letters, "
-                            "digits, '_', '.' and '-' (as with docker)");
-      return FALSE;
-    }
-  if (o->hostname != NULL && strlen (o->hostname) > 64)
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "invalid hostname \"%s\": longer than 64 characters", o->hostname);
+  if ((o->name != NULL && !rrun_spec_check_name (o->name, error))
+      || (o->hostname != NULL && !rrun_spec_check_hostname (o->hostname, error)))
+    return FALSE;
   if (o->workdir != NULL && o->workdir[0] != '/')
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid working directory \"%s\": it must be absolute", o->workdir);

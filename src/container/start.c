@@ -106,6 +106,7 @@ rrun_container_start (RrunContainer *c, GError **error)
   rrun_debug_phase ("network helper spawned");
   if (!rrun_namespaces_start (&c->plan, c->map, c->early, &hooks, &c->proc, error))
     return FALSE;
+  rrun_close_fdp (&c->init_fd); /* PID 1 has exec'd it */
   rrun_debug_phase ("command started");
   {
     g_autofree char *command = g_strjoinv (" ", c->argv);

@@ -348,3 +348,63 @@ rrun_spec_build_env (char **image_env, char **env_files, char **cli_env, char **
   *out_env = (char **) g_ptr_array_free (g_steal_pointer (&env), FALSE);
   return TRUE;
 }
+
+gboolean
+rrun_spec_check_name (const char *name, GError **error)
+{
+  g_autofree char *shown = NULL;
+
+  if (g_ascii_isalnum (name[0]))
+    {
+      const char *p = name + 1;
+
+      while (g_ascii_isalnum (*p) || *p == '_' || *p == '.' || *p == '-')
+        p++;
+      if (*p == '\0')
+        return TRUE;
+    }
+  shown = g_strescape (name, NULL);
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+              "invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-]* is allowed",
+              shown);
+  return FALSE;
+}
+
+gboolean
+rrun_spec_check_hostname (const char *hostname, GError **error)
+{
+  g_autofree char *shown = NULL;
+  const char *why = NULL;
+  size_t label = 0;
+
+  if (*hostname == '\0')
+    why = "it is empty";
+  else if (strlen (hostname) > 64)
+    why = "longer than 64 characters";
+  for (const char *p = hostname; why == NULL; p++)
+    {
+      if (*p == '.' || *p == '\0')
+        {
+          if (label == 0)
+            why = "a label is empty";
+          else if (label > 63)
+            why = "a label is longer than 63 characters";
+          else if (p[-1] == '-')
+            why = "a label ends with '-'";
+          if (*p == '\0')
+            break;
+          label = 0;
+        }
+      else if (g_ascii_isalnum (*p) || (*p == '-' && label > 0))
+        label++;
+      else if (*p == '-')
+        why = "a label starts with '-'";
+      else
+        why = "only letters, digits, '-' and '.' are allowed";
+    }
+  if (why == NULL)
+    return TRUE;
+  shown = g_strescape (hostname, NULL);
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid hostname \"%s\": %s", shown, why);
+  return FALSE;
+}

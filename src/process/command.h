@@ -42,6 +42,14 @@ gboolean rrun_spec_build_env (char **image_env, char **env_files, char **cli_env
                               char **host_env, const char *hostname, const char *home,
                               gboolean tty, char ***out_env, GError **error);
 
+/* --name: docker's rule, [a-zA-Z0-9][a-zA-Z0-9_.-]* (no newline can reach ps or state). */
+gboolean rrun_spec_check_name (const char *name, GError **error);
+
+/* --hostname: an RFC 1123 host name of at most 64 characters (sethostname's limit):
+   dot-separated labels of 1-63 letters, digits and '-', no label starting or ending with
+   '-'. Anything else could inject lines into /etc/hosts. */
+gboolean rrun_spec_check_hostname (const char *hostname, GError **error);
+
 /* Value of KEY in a "K=V" vector, or NULL. */
 const char *rrun_spec_env_get (char **env, const char *key);
 

@@ -83,15 +83,26 @@ check_component (const char *text, const char *comp, gsize len, GError **error)
 {
   gboolean has_upper = FALSE;
 
+  /* A character no case change can fix comes first: "BAD TAG" has a space. */
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (comp[i]) && !is_separator (comp[i]))
+      return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                         "invalid image reference \"%s\": invalid character '%c' in "
+                         "repository name",
+                         text, comp[i]);
   for (gsize i = 0; i < len; i++)
     if (g_ascii_isupper (comp[i]))
       has_upper = TRUE;
   if (has_upper)
     {
       g_autofree char *lower = g_ascii_strdown (text, -1);
+      g_autoptr(RrunReference) fixed = NULL;
+
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                   "invalid image reference \"%s\": repository name must be lowercase", text);
-      rrun_add_hint (error, "write it as \"%s\"", lower);
+      /* Only a name that is valid itself (no recursion: it has no uppercase left). */
+      if (rrun_reference_parse (lower, &fixed, NULL))
+        rrun_add_hint (error, "write it as \"%s\"", lower);
       return FALSE;
     }
   if (len == 0)

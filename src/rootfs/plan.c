@@ -60,6 +60,37 @@ rrun_mount_plan_add (RrunMountPlan *plan, RrunMountOpKind kind, const char *sour
   g_array_append_val (plan->ops, op);
 }
 
+/* A mount over /proc would hide the container's procfs (and one into it can mask what
+   the kernel protects there); runc refuses both but for the files lxcfs overlays, and so
+   do we. parts: the path split at '/'. */
+static gboolean
+proc_target_allowed (char **parts)
+{
+  static const char *const lxcfs[] = { "cpuinfo", "diskstats", "meminfo", "stat", "swaps",
+                                       "uptime", "loadavg", "slabinfo", "net/dev",
+                                       "sys/kernel/ns_last_pid", NULL };
+  g_autoptr(GString) rest = g_string_new (NULL);
+  gboolean in_proc = FALSE, first = TRUE;
+
+  for (guint i = 0; parts[i]; i++)
+    {
+      if (*parts[i] == '\0' || strcmp (parts[i], ".") == 0)
+        continue;
+      if (first)
+        {
+          if (strcmp (parts[i], "proc") != 0)
+            return TRUE;
+          in_proc = TRUE;
+          first = FALSE;
+          continue;
+        }
+      if (rest->len > 0)
+        g_string_append_c (rest, '/');
+      g_string_append (rest, parts[i]);
+    }
+  return !in_proc || g_strv_contains (lxcfs, rest->str);
+}
+
 gboolean
 rrun_mount_plan_check_target (const char *path, GError **error)
 {
@@ -76,6 +107,13 @@ rrun_mount_plan_check_target (const char *path, GError **error)
   if (strspn (path, "/") == strlen (path))
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid container path \"%s\": cannot mount over the root", path);
+  if (!proc_target_allowed (parts))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "invalid container path \"%s\": cannot mount over or into /proc", path);
+      rrun_add_hint (error, "/proc is the container's own; mount the host path elsewhere");
+      return FALSE;
+    }
   return TRUE;
 }
 

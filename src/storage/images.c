@@ -9,6 +9,7 @@
 #include "util/path.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -231,6 +232,37 @@ rrun_store_add_image (RrunStore *store, const char *config, gsize config_len,
   return rrun_store_add_image_spec (store, &spec, out_id, error);
 }
 
+/* rrun_path_write_atomic writes blobs/sha256/HEX.tmp-PID, then renames it: a pull killed
+   in between leaves that file, which nothing else would remove. Remove those whose PID is
+   gone (exclusive lock held; a live writer keeps its own). */
+static void
+remove_stale_blob_temps (RrunStore *store)
+{
+  g_autofree char *dir = g_build_filename (store->root, "blobs", "sha256", NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      const char *tail = strstr (name, ".tmp-");
+      char *end = NULL;
+      guint64 pid;
+
+      if (tail == NULL || tail - name != 64)
+        continue;
+      pid = g_ascii_strtoull (tail + 5, &end, 10);
+      if (end == tail + 5 || *end != '\0' || pid == 0 || pid > G_MAXINT
+          || (kill ((pid_t) pid, 0) == 0 || errno != ESRCH))
+        continue;
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+
+        if (unlink (path) == 0)
+          g_debug ("removed %s, left by process %" G_GUINT64_FORMAT, path, pid);
+      }
+    }
+}
+
 gboolean
 rrun_store_add_image_spec (RrunStore *store, const RrunStoreImageSpec *spec, char **out_id,
                            GError **error)
@@ -295,6 +327,7 @@ rrun_store_add_image_spec (RrunStore *store, const RrunStoreImageSpec *spec, cha
         goto out;
       }
   /* The kept blobs go in first: the image that refers to them appears after. */
+  remove_stale_blob_temps (store);
   for (guint i = 0; i <= n_layers; i++)
     {
       const RrunStoreBlob *b = i < n_layers ? (spec->layer_blobs ? &spec->layer_blobs[i] : NULL)

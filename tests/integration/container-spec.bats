@@ -39,7 +39,7 @@ NO_IMAGE=127.0.0.1:1/no/such-image:latest
   run -125 timeout 20 "$RRUN" run --rm --pull=sometimes "$NO_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid pull policy "sometimes"' ]
   run -125 timeout 20 "$RRUN" run --rm --pull=always --name $'web\nfake row' "$NO_IMAGE" true
-  [ "${lines[0]}" = 'rrun: invalid container name "web\nfake row"' ]
+  [ "${lines[0]}" = 'rrun: invalid container name "web\nfake row": only [a-zA-Z0-9][a-zA-Z0-9_.-]* is allowed' ]
   # and none of them left anything in the store
   run -0 find "$STORAGE_ROOT/containers" -mindepth 1
   [ -z "$output" ]

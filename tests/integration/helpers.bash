@@ -234,7 +234,8 @@ rrun_bg() {
     global+=(--storage-driver "$RRUN_STORAGE_DRIVER")
   fi
   # The binary itself, not the rrun function: $! must be rrun's pid for kill to reach it.
-  "$RRUN" "${global[@]}" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" &
+  # Not with bats' fd 3: a container a failed test leaves running would keep bats waiting.
+  "$RRUN" "${global[@]}" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
   RRUN_PID=$!
 }
 

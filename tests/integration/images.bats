@@ -104,3 +104,23 @@ assert any("localhost/rrun-test-busybox" in json.dumps(i) for i in data), data'
   [[ $output == *--rm* && $output == *--env* ]]
   run -125 rrun no-such-command-or-image-XYZ
 }
+
+# issue 19: a pull killed while it wrote a blob left blobs/sha256/HEX.tmp-PID for good.
+@test "store: blob temp files of dead processes are removed by the next image write" {
+  local dir=$STORAGE_ROOT/blobs/sha256 hex dead
+  hex=$(printf '%064d' 7)
+  sh -c 'exit 0' &
+  dead=$!
+  wait "$dead"
+  sleep 30 &
+  local live=$!
+  touch "$dir/$hex.tmp-$dead" "$dir/$hex.tmp-$live" "$dir/$hex.tmp-notapid"
+  run -0 rrun import "$FIXTURES/rootfs.tar" localhost/rrun-test-tmpblobs
+  kill "$live"
+  [ ! -e "$dir/$hex.tmp-$dead" ]
+  # a live writer's file and names that are not ours stay
+  [ -e "$dir/$hex.tmp-$live" ]
+  [ -e "$dir/$hex.tmp-notapid" ]
+  rm -f "$dir/$hex.tmp-$live" "$dir/$hex.tmp-notapid"
+  run -0 rrun rmi localhost/rrun-test-tmpblobs
+}

@@ -9,6 +9,14 @@ setup_file() {
   [[ -n ${RRUN_NET:-} ]] || skip "RRUN_NET is not set (meson test sets it)"
 }
 
+# A test that failed half-way leaves its background container: end it (bounded).
+teardown() {
+  if [[ -n ${RRUN_PID:-} ]] && kill -0 "$RRUN_PID" 2>/dev/null; then
+    kill -TERM "$RRUN_PID"
+    wait_bg
+  fi
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -62,6 +70,44 @@ free_port() {
   wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
   run -0 rrun port quiet
   [ -z "$output" ]
+  kill -TERM "$RRUN_PID"
+  wait_bg
+  no_leftovers
+}
+
+# issue 19: splice(SPLICE_F_MORE) into the sockets held every request and every reply back
+# for TCP's 200 ms timer, so one echo round trip through -p took ~415 ms (8 s for 20).
+@test "ports: small request/response round trips through -p are not delayed (20 echoes < 2 s)" {
+  local port
+  port=$(free_port)
+  rrun_bg run --rm --init -p "127.0.0.1:$port:7777" "$FIXTURE_IMAGE" \
+    sh -c 'echo ready; exec nc -ll -p 7777 -e cat'
+  wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
+  # The first connection may come before nc listens: retry the whole exchange (bounded).
+  run -0 timeout 60 python3 -c '
+import socket, sys, time
+port = int(sys.argv[1])
+for attempt in range(40):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sendall(b"w")
+        if s.recv(1) == b"w":
+            break
+    except OSError:
+        pass
+    time.sleep(0.5)
+else:
+    sys.exit("no echo from the container")
+start = time.monotonic()
+for i in range(20):
+    s.sendall(b"x")
+    if s.recv(1) != b"x":
+        sys.exit("short echo")
+print("%.3f" % (time.monotonic() - start))
+' "$port"
+  echo "# 20 round trips: $output s" >&3
+  run -0 python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 2.0 else 1)' "$output"
   kill -TERM "$RRUN_PID"
   wait_bg
   no_leftovers

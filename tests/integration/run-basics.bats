@@ -190,3 +190,25 @@ load helpers
   run -0 rrun run --rm "$FIXTURE_IMAGE" true
   no_leftovers
 }
+
+# issue 19: --name took a newline (into ps and the state), --hostname a newline that added
+# lines to /etc/hosts, and -v X:/proc hid the container's procfs.
+@test "run: --name, --hostname and a volume on /proc are checked before anything starts" {
+  run -125 rrun run --rm --name $'web\nx' "$FIXTURE_IMAGE" true
+  [ "$output" = 'rrun: invalid container name "web\nx": only [a-zA-Z0-9][a-zA-Z0-9_.-]* is allowed' ]
+  run -125 rrun run --rm --name -web "$FIXTURE_IMAGE" true
+  [[ $output == 'rrun: invalid container name "-web"'* ]]
+  run -125 rrun run --rm --hostname $'h\n6.6.6.6 evil.example' "$FIXTURE_IMAGE" cat /etc/hosts
+  [ "$output" = "rrun: invalid hostname \"h\\n6.6.6.6 evil.example\": only letters, digits, '-' and '.' are allowed" ]
+  run -125 rrun run --rm --hostname -h "$FIXTURE_IMAGE" true
+  [ "$output" = "rrun: invalid hostname \"-h\": a label starts with '-'" ]
+  run -125 rrun run --rm -v "$BATS_TEST_TMPDIR:/proc" "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = "rrun: invalid volume \"$BATS_TEST_TMPDIR:/proc\": invalid container path \"/proc\": cannot mount over or into /proc" ]
+  [ "${lines[1]}" = "hint: /proc is the container's own; mount the host path elsewhere" ]
+  run -125 rrun run --rm --tmpfs /proc/sys "$FIXTURE_IMAGE" true
+  [[ ${lines[0]} == *'"/proc/sys": cannot mount over or into /proc' ]]
+  # what stays valid
+  run -0 rrun run --rm --name web_1.a-b --hostname web-1.example "$FIXTURE_IMAGE" hostname
+  [ "$output" = web-1.example ]
+  no_leftovers
+}

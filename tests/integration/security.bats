@@ -93,3 +93,36 @@ load helpers
   [ "${lines[1]}" = 0 ]
   [ "${#lines[@]}" -eq 2 ]
 }
+
+# issue 19: with --init, PID 1 was rrun itself, forked and never exec'd: the caller's whole
+# environment, the store's lock fds and rrun's own binary, all reachable from the container
+# with CAP_SYS_PTRACE. PID 1 must hold nothing of the host.
+@test "--init: PID 1 has the container's environment only, even with SYS_PTRACE or --privileged" {
+  local opt
+  for opt in "--cap-add SYS_PTRACE" "--cap-add ALL" --privileged; do
+    # shellcheck disable=SC2086 # $opt is one or two words on purpose
+    MY_SECRET_TOKEN=hunter2 run -0 rrun run --rm --init $opt -e VISIBLE=yes \
+      "$FIXTURE_IMAGE" sh -c 'tr "\0" "\n" </proc/1/environ'
+    [[ $output == *VISIBLE=yes* ]] || { echo "$opt: /proc/1/environ unread: $output"; false; }
+    [[ $output != *MY_SECRET_TOKEN* && $output != *hunter2* ]] || { echo "$opt: $output"; false; }
+    [[ $output != *"HOME=$HOME"* ]] || { echo "$opt: the host's HOME: $output"; false; }
+  done
+}
+
+@test "--init: PID 1 has only fds 0, 1 and 2, on /dev/null (no store lock, no rrun socket)" {
+  run -0 rrun run --rm --init --cap-add SYS_PTRACE "$FIXTURE_IMAGE" \
+    sh -c 'cd /proc/1/fd && for f in *; do echo "$f $(readlink "$f")"; done'
+  [ "$output" = $'0 /dev/null\n1 /dev/null\n2 /dev/null' ]
+}
+
+@test "--init: PID 1's executable is a sealed memfd, not rrun, and cannot be written" {
+  run -0 rrun run --rm --init --cap-add SYS_PTRACE "$FIXTURE_IMAGE" \
+    sh -c 'readlink /proc/1/exe; cat /proc/1/comm
+           if (printf x 1<>/proc/1/exe) 2>/dev/null; then echo written; else echo write-refused; fi
+           if (: >/proc/1/exe) 2>/dev/null; then echo truncated; else echo truncate-refused; fi'
+  [ "${lines[0]}" = "/memfd:rrun-init (deleted)" ]
+  [ "${lines[1]}" = rrun-init ]
+  [ "${lines[2]}" = write-refused ]
+  [ "${lines[3]}" = truncate-refused ]
+  [ "${#lines[@]}" -eq 4 ]
+}

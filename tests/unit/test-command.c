@@ -152,6 +152,54 @@ test_env_errors (void)
   g_assert_true (g_str_has_prefix (error->message, "cannot read env file \"/nonexistent/env\""));
 }
 
+/* issue 19: a newline in --name or --hostname reached ps, state and /etc/hosts */
+static void
+test_name_and_hostname (void)
+{
+  static const char *const good_names[] = { "web", "a", "Web_1.x-y", "0abc", NULL };
+  static const char *const bad_names[] = { "", "-web", ".web", "a\nb", "a b", "a/b", "é", NULL };
+  static const char *const good_hosts[] = { "h", "web-1", "a.b.c", "0", "A-b.C9", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *label64 = g_strnfill (64, 'a');
+  g_autofree char *label63 = g_strnfill (63, 'a');
+
+  for (guint i = 0; good_names[i]; i++)
+    g_assert_true (rrun_spec_check_name (good_names[i], NULL));
+  for (guint i = 0; bad_names[i]; i++)
+    g_assert_false (rrun_spec_check_name (bad_names[i], NULL));
+  g_assert_false (rrun_spec_check_name ("a\nb", &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==,
+                   "invalid container name \"a\\nb\": only [a-zA-Z0-9][a-zA-Z0-9_.-]* is "
+                   "allowed");
+  g_clear_error (&error);
+
+  for (guint i = 0; good_hosts[i]; i++)
+    g_assert_true (rrun_spec_check_hostname (good_hosts[i], NULL));
+  g_assert_true (rrun_spec_check_hostname (label63, NULL));
+#define BAD_HOST(h, why)                                                            \
+  do                                                                                \
+    {                                                                               \
+      g_assert_false (rrun_spec_check_hostname (h, &error));                        \
+      g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);              \
+      g_assert_true (g_str_has_suffix (error->message, why));                       \
+      g_clear_error (&error);                                                       \
+    }                                                                               \
+  while (0)
+  BAD_HOST ("h\n1.2.3.4 evil", "\"h\\n1.2.3.4 evil\": only letters, digits, '-' and '.' are "
+                               "allowed");
+  BAD_HOST ("", "it is empty");
+  BAD_HOST ("-h", "a label starts with '-'");
+  BAD_HOST ("h-", "a label ends with '-'");
+  BAD_HOST ("a..b", "a label is empty");
+  BAD_HOST ("a.", "a label is empty");
+  BAD_HOST ("a_b", "only letters, digits, '-' and '.' are allowed");
+  BAD_HOST (label64, "a label is longer than 63 characters");
+  BAD_HOST ("aaaaaaaaaa.aaaaaaaaaa.aaaaaaaaaa.aaaaaaaaaa.aaaaaaaaaa.aaaaaaaaaa.a",
+            "longer than 64 characters");
+#undef BAD_HOST
+}
+
 int
 main (int argc, char **argv)
 {
@@ -162,5 +210,6 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/argv/rules", test_argv_rules);
   g_test_add_func ("/spec/env/merge", test_env_merge);
   g_test_add_func ("/spec/env/errors", test_env_errors);
+  g_test_add_func ("/spec/name-and-hostname", test_name_and_hostname);
   return g_test_run ();
 }

@@ -64,6 +64,40 @@ test_tmpfs (void)
   g_assert_cmpstr (error->message, ==, "invalid --tmpfs \"/s:huge=1\": unknown option \"huge=1\"");
 }
 
+/* issue 19: -v X:/proc was accepted and hid the container's procfs */
+static void
+test_proc_targets (void)
+{
+  g_autoptr(RrunVolume) v = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *target = NULL, *data = NULL;
+  unsigned long flags = 0;
+  static const char *const refused[] = { "/tmp:/proc", "/tmp://proc/", "/tmp:/./proc",
+                                         "/tmp:/proc/sys", "/tmp:/proc/1/environ", NULL };
+
+  for (guint i = 0; refused[i]; i++)
+    {
+      g_assert_false (rrun_volume_parse (refused[i], &v, &error));
+      g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "cannot mount over or into /proc\nhint: "));
+      g_clear_error (&error);
+    }
+  g_assert_false (rrun_volume_parse ("/tmp:/proc", &v, &error));
+  g_assert_cmpstr (error->message, ==,
+                   "invalid volume \"/tmp:/proc\": invalid container path \"/proc\": cannot "
+                   "mount over or into /proc\nhint: /proc is the container's own; mount the "
+                   "host path elsewhere");
+  g_clear_error (&error);
+  g_assert_false (rrun_tmpfs_parse ("/proc", &target, &data, &flags, &error));
+  g_clear_error (&error);
+  /* lxcfs's files, as runc allows them, and names that only start with "proc" */
+  g_assert_true (rrun_volume_parse ("/tmp:/proc/meminfo", &v, &error));
+  g_clear_pointer (&v, rrun_volume_free);
+  g_assert_true (rrun_volume_parse ("/tmp:/procfs", &v, &error));
+  g_clear_pointer (&v, rrun_volume_free);
+  g_assert_true (rrun_volume_parse ("/tmp:/data/proc", &v, &error));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -71,5 +105,6 @@ main (int argc, char **argv)
   g_test_add_func ("/volumes/volume-ok", test_volume_ok);
   g_test_add_func ("/volumes/volume-errors", test_volume_errors);
   g_test_add_func ("/volumes/tmpfs", test_tmpfs);
+  g_test_add_func ("/volumes/proc-targets", test_proc_targets);
   return g_test_run ();
 }

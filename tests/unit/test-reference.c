@@ -93,6 +93,12 @@ test_errors (void)
                "invalid image reference \"a..b\": invalid separator sequence in \"a..b\"");
   check_error ("a___b", RRUN_ERROR_INVALID_ARGUMENT,
                "invalid image reference \"a___b\": invalid separator sequence in \"a___b\"");
+  /* issue 19: the hint was "bad tag", as invalid; the space is the first problem */
+  check_error ("BAD TAG", RRUN_ERROR_INVALID_ARGUMENT,
+               "invalid image reference \"BAD TAG\": invalid character ' ' in repository name");
+  /* uppercase whose lowercase form is still invalid: no hint */
+  check_error ("Ab..c", RRUN_ERROR_INVALID_ARGUMENT,
+               "invalid image reference \"Ab..c\": repository name must be lowercase");
   check_error ("a b", RRUN_ERROR_INVALID_ARGUMENT,
                "invalid image reference \"a b\": invalid character ' ' in repository name");
   check_error ("exa_mple.com/x", RRUN_ERROR_INVALID_ARGUMENT,

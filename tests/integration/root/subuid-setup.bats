@@ -172,6 +172,21 @@ P
   [ "$(grep -c fuse "$E/udev/rules.d/60-rrun.rules")" -eq 1 ]
 }
 
+# issue 19: `ldconfig -p | grep -q` under pipefail: grep's early exit killed ldconfig with
+# SIGPIPE, and the library read as missing at random. A long ldconfig listing that names
+# the library first makes that certain.
+@test "subuid-setup: --check finds an installed library however long ldconfig's list is" {
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  cat >"$BATS_TEST_TMPDIR/bin/ldconfig" <<'L'
+#!/bin/bash
+printf '\tlibslirp.so.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libslirp.so.0\n'
+for ((i = 0; i < 20000; i++)); do printf '\tlibfake%d.so.1 (libc6,x86-64) => /usr/lib/libfake%d.so.1\n' $i $i; done
+L
+  chmod +x "$BATS_TEST_TMPDIR/bin/ldconfig"
+  PATH=$BATS_TEST_TMPDIR/bin:$PATH run "$SETUP" --etc "$E" --dev /dev --check alice
+  [[ $output == *"PASS  libslirp.so.0 is installed"* ]] || { echo "$output"; false; }
+}
+
 @test "subuid-setup: shellcheck-clean" {
   command -v shellcheck >/dev/null || skip "shellcheck is not installed"
   shellcheck "$SETUP"
