@@ -35,6 +35,10 @@ typedef struct
 const RrunCommand *rrun_cli_find_command (const char *name);
 const RrunCommand *rrun_cli_commands (void);
 
+/* Whether word is a docker or podman command that rrun lacks: never an image name for the
+   `rrun IMAGE` shorthand. */
+gboolean rrun_cli_is_reserved_word (const char *word);
+
 /* Parse argv with ctx (stopping at the first non-option), turning GLib's message into
    "invalid option" wording with a hint to --help. */
 gboolean rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,

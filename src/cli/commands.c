@@ -39,6 +39,25 @@ static const RrunCommand commands[] = {
   { NULL, NULL, NULL, FALSE },
 };
 
+/* docker's and podman's command words that rrun lacks (yet): `rrun WORD` says so rather
+   than pull an image called WORD. Words that are also common images and only swarm
+   commands (node) stay images. */
+static const char *const reserved_words[] = {
+  "artifact", "attach", "auto-update", "build", "builder", "buildx", "checkpoint", "commit",
+  "compose", "config", "container", "context", "cp", "create", "diff", "events", "exec",
+  "export", "farm", "generate", "healthcheck", "init", "kill", "kube", "logs", "machine",
+  "manifest", "mount", "network", "pause", "play", "plugin", "pod", "push", "quadlet",
+  "rename", "restart", "restore", "rm", "search", "secret", "service", "stack", "start",
+  "stop", "swarm", "top", "trust", "unmount", "unpause", "unshare", "untag", "volume",
+  "wait", NULL,
+};
+
+gboolean
+rrun_cli_is_reserved_word (const char *word)
+{
+  return g_strv_contains (reserved_words, word);
+}
+
 gboolean
 rrun_cli_forward_to_image_tool (RrunGlobal *g, int argc, char **argv, int *out_status,
                                 GError **error)
