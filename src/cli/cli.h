@@ -6,6 +6,7 @@
 #include "util/json-value.h"
 
 #include "config.h"
+#include "container/record.h"
 
 G_BEGIN_DECLS
 
@@ -68,6 +69,10 @@ char *rrun_cli_human_size (guint64 bytes);
 /* "3 minutes ago", as docker's CREATED column; then <= 0 is "N/A". */
 char *rrun_cli_human_age (gint64 then, gint64 now);
 
+/* docker's STATUS of a container: "Up 3 seconds", "Exited (4) 2 minutes ago", "Created".
+   In cli/ps.c. */
+char *rrun_cli_container_status (const RrunState *state, gint64 now);
+
 /* A command group ("rrun image ls", "rrun system check"): argv[1] names an entry of
    table (NULL-terminated), which runs with argv from there; --help lists the table. */
 gboolean rrun_cli_run_group (const char *group, const RrunCommand *table, const char *example,
@@ -119,6 +124,9 @@ gboolean rrun_cmd_history (RrunGlobal *g, int argc, char **argv, int *out_status
 gboolean rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_status,
                                GError **error);
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_container (RrunGlobal *g, int argc, char **argv, int *out_status,
+                             GError **error);
 gboolean rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_stats (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_update (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

@@ -31,6 +31,12 @@ struct _RrunContainer
   gboolean remove_layer;   /* --rm */
   gboolean layer_created;
   int lock_fd;             /* the record's lock: held while the container exists */
+  gboolean state_written;  /* container.json says running: a kept record is marked
+                              exited when it ends, an unstarted one goes */
+  gboolean exited;         /* wait saw PID 1 exit with exit_code */
+  int exit_code;
+  gboolean oom_killed;
+  gboolean restart;        /* start of a stopped container: the record and layer exist */
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;

@@ -286,6 +286,21 @@ rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
   if (!rrun_container_gc (config, c->store, c->storage_map, error))
     return FALSE;
   rrun_debug_phase ("store open");
+  /* Names are unique among all containers, running or stopped, as with docker. */
+  if (o->name != NULL && !c->restart)
+    {
+      g_autoptr(RrunState) other = rrun_state_find_name (config, o->name);
+
+      if (other != NULL)
+        {
+          rrun_throw (error, RRUN_ERROR_BUSY,
+                      "cannot create container \"%s\": the name is in use by container %.12s",
+                      o->name, other->id);
+          rrun_add_hint (error, "remove that container (rrun rm%s %s) or choose another name",
+                         other->live ? " -f" : "", o->name);
+          return FALSE;
+        }
+    }
   if (!find_or_pull_image (config, c->store, o, &c->image, error))
     return FALSE;
 

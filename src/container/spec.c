@@ -1,5 +1,6 @@
 /* The container spec: validation before any image lookup, and the stored JSON form. */
 #include "container/spec.h"
+#include "container/signal-name.h"
 #include "error.h"
 #include "process/caps.h"
 #include "rootfs/mount-args.h"
@@ -27,6 +28,8 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->user);
   g_free (o->hostname);
   g_free (o->name);
+  g_free (o->stop_signal);
+  g_free (o->stop_timeout);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
@@ -137,6 +140,23 @@ build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
 }
 
 gboolean
+rrun_container_spec_stop_timeout (const RrunContainerSpec *o, int *out_seconds, GError **error)
+{
+  guint64 n;
+
+  if (o->stop_timeout == NULL)
+    {
+      *out_seconds = 10;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (o->stop_timeout, 10, 0, G_MAXINT, &n, NULL))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --stop-timeout \"%s\": expected seconds", o->stop_timeout);
+  *out_seconds = (int) n;
+  return TRUE;
+}
+
+gboolean
 rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GError **error)
 {
   static const char *const pull_policies[] = { "missing", "always", "never", NULL };
@@ -174,6 +194,13 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
                        "invalid working directory \"%s\": it must be absolute", o->workdir);
   if (!rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error)
       || !check_volumes_and_tmpfs (o, error))
+    return FALSE;
+  if (o->stop_signal != NULL && !rrun_signal_parse (o->stop_signal, &(int){ 0 }, error))
+    {
+      g_prefix_error (error, "--stop-signal: ");
+      return FALSE;
+    }
+  if (o->stop_timeout != NULL && !rrun_container_spec_stop_timeout (o, &(int){ 0 }, error))
     return FALSE;
   if (o->limits == NULL)
     o->limits = rrun_cgroup_limits_new ();
@@ -233,6 +260,9 @@ static const SpecField spec_fields[] = {
   F ("cgroups", FIELD_STRING, cgroups),
   F ("pull", FIELD_STRING, pull),
   F ("no-tls-verify", FIELD_BOOL, no_tls_verify),
+  F ("detach", FIELD_BOOL, detach),
+  F ("stop-signal", FIELD_STRING, stop_signal),
+  F ("stop-timeout", FIELD_STRING, stop_timeout),
 };
 
 #undef F

@@ -17,7 +17,9 @@
 #include "rootfs/plan.h"
 #include "rootfs/path-probe.h"
 #include "rootfs/mount-args.h"
+#include "container/pid1.h"
 #include "container/record.h"
+#include "container/signal-name.h"
 #include "storage/store.h"
 #include "userns/keeper.h"
 #include "util/fd.h"
@@ -119,9 +121,28 @@ rrun_container_start (RrunContainer *c, GError **error)
     state.volumes = o->volumes;
     state.tmpfs = o->tmpfs;
     state.userns = (char *) rrun_idmap_mode_name (c->map->mode);
+    state.status = RRUN_STATUS_RUNNING;
+    state.exit_code = RRUN_EXIT_CODE_UNKNOWN;
+    state.started = g_get_real_time () * 1000;
+    state.pid_start = rrun_pid1_start_time (c->proc.pid1);
+    state.rm = o->rm;
+    state.detached = o->detach;
+    state.stop_signal = SIGTERM;
+    if (!(o->stop_signal && rrun_signal_parse (o->stop_signal, &state.stop_signal, NULL))
+        && c->image->config->stop_signal && *c->image->config->stop_signal
+        && !rrun_signal_parse (c->image->config->stop_signal, &state.stop_signal, NULL))
+      state.stop_signal = SIGTERM;
+    if (!rrun_container_spec_stop_timeout (o, &state.stop_timeout, NULL))
+      state.stop_timeout = 10;
 
     /* The record's container.json: for ps, port, inspect, and the gc. */
     if (!rrun_state_write (config, &state, o, error))
+      return FALSE;
+    c->state_written = TRUE;
+    /* Kept once it ends (docs/architecture.md, "Containers: spec, verbs, record"): the
+       marker after the state, so that a kill before it leaves debris, not a record
+       without state. */
+    if (!o->rm && !c->restart && !rrun_container_mark_kept (config, c->id, error))
       return FALSE;
   }
   rrun_debug_phase ("state written");
