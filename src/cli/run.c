@@ -1,8 +1,10 @@
 /* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
 #include "cli/cli.h"
 #include "container/container.h"
+#include "container/monitor.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,8 +22,12 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
     { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
     { "rm", 0, 0, G_OPTION_ARG_NONE, &o.rm, "Remove the container when it exits", NULL },
-    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach, "Run in the background (not supported)",
-      NULL },
+    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach,
+      "Run in the background under a monitor; print the container's ID", NULL },
+    { "stop-signal", 0, 0, G_OPTION_ARG_STRING, &o.stop_signal,
+      "Signal rrun stop sends first (default: the image's STOPSIGNAL, else SIGTERM)", "SIG" },
+    { "stop-timeout", 0, 0, G_OPTION_ARG_STRING, &o.stop_timeout,
+      "Seconds rrun stop waits before SIGKILL (default 10)", "N" },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set K=V, or pass K from here", "K=V" },
     { "env-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.env_files, "Read variables from a file",
       "FILE" },
@@ -79,12 +85,6 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     goto fail;
   if (!rrun_cgroup_limits_finish (o.limits, error))
     goto fail;
-  if (detach)
-    {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "run: --detach is not supported yet");
-      rrun_add_hint (error, "run it in the background of your shell: rrun run ... &");
-      goto fail;
-    }
   if (argc < 2)
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: no image given");
@@ -102,7 +102,8 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     o.no_tls_verify = !verify;
   }
   o.quiet_pull = g->quiet;
-  if (o.tty && !isatty (STDIN_FILENO))
+  o.detach = detach;
+  if (o.tty && !detach && !isatty (STDIN_FILENO))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: -t needs a terminal on stdin");
       rrun_add_hint (error, "leave out -t when stdin is a pipe or file");
@@ -111,7 +112,19 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   /* Every option is checked here, before the image is looked up or pulled. */
   if (!rrun_container_spec_validate (g->config, &o, error))
     goto fail;
-  ok = rrun_container_run (g->config, &o, out_status, error);
+  if (detach)
+    {
+      g_autofree char *id = NULL;
+
+      ok = rrun_container_run_detached (g->config, &o, NULL, &id, error);
+      if (ok)
+        {
+          printf ("%s\n", id);
+          *out_status = 0;
+        }
+    }
+  else
+    ok = rrun_container_run (g->config, &o, out_status, error);
   g_free (tls);
   rrun_container_spec_clear (&o);
   return ok;

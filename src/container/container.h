@@ -19,6 +19,12 @@ typedef struct _RrunContainer RrunContainer;
 gboolean rrun_container_create (const RrunConfig *config, RrunContainerSpec *spec,
                                 RrunContainer **out_container, GError **error);
 
+/* create for `rrun start` of the stopped container id: its record, writable layer and
+   image (by ID) again, its lock taken (RRUN_ERROR_BUSY while it runs). */
+gboolean rrun_container_create_again (const RrunConfig *config, RrunContainerSpec *spec,
+                                      const char *id, RrunContainer **out_container,
+                                      GError **error);
+
 /* Start the command: namespaces, mounts, network helper, cgroup; write the record's
    state. Returns once the command runs (or its start failed). */
 gboolean rrun_container_start (RrunContainer *container, GError **error);

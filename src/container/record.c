@@ -290,7 +290,10 @@ by_created (gconstpointer a, gconstpointer b)
 {
   const RrunState *x = *(RrunState *const *) a, *y = *(RrunState *const *) b;
 
-  return (x->created > y->created) - (x->created < y->created);
+  /* Seconds: several containers a second are ordered by when they started. */
+  if (x->created != y->created)
+    return (x->created > y->created) - (x->created < y->created);
+  return (x->started > y->started) - (x->started < y->started);
 }
 
 gboolean
