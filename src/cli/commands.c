@@ -27,6 +27,7 @@ static const RrunCommand commands[] = {
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "ps", rrun_cmd_ps, "list containers (-a: stopped ones too)", FALSE },
   { "rm", rrun_cmd_rm, "remove containers", FALSE },
+  { "exec", rrun_cmd_exec, "run a command in a running container", FALSE },
   { "logs", rrun_cmd_logs, "print a detached container's output", FALSE },
   { "stop", rrun_cmd_stop, "stop running containers", FALSE },
   { "kill", rrun_cmd_kill, "send a signal to running containers", FALSE },
