@@ -258,7 +258,9 @@ settle_state (const RrunConfig *config, const char *record_dir)
         s->live = TRUE;
       return s;
     }
-  if (rrun_store_container_is_debris (record_dir))
+  /* Not held: debris unless kept (rrun_store_container_is_debris, without probing the
+     lock twice). */
+  if (!rrun_store_container_is_kept (record_dir))
     return NULL;
   s = read_state (record_dir);
   if (s != NULL && s->status == RRUN_STATUS_RUNNING)

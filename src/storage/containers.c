@@ -17,14 +17,17 @@
 #include <unistd.h>
 
 gboolean
+rrun_store_container_is_kept (const char *cdir)
+{
+  g_autofree char *keep = g_build_filename (cdir, RRUN_STORE_KEEP_FILE, NULL);
+
+  return access (keep, F_OK) == 0;
+}
+
+gboolean
 rrun_store_container_is_debris (const char *cdir)
 {
-  g_autofree char *keep = NULL;
-
-  if (!owner_is_gone (cdir))
-    return FALSE;
-  keep = g_build_filename (cdir, RRUN_STORE_KEEP_FILE, NULL);
-  return !g_file_test (keep, G_FILE_TEST_EXISTS);
+  return owner_is_gone (cdir) && !rrun_store_container_is_kept (cdir);
 }
 
 /* Containers of this store using image id: those that are no debris (live, or stopped

@@ -80,6 +80,10 @@ gboolean rrun_store_reset (RrunStore *store, const RrunIdMap *map, GError **erro
    one test of what garbage collection removes. */
 gboolean rrun_store_container_is_debris (const char *cdir);
 
+/* Whether containers/CID (cdir) has the keep marker (for a caller that knows the lock is
+   not held: debris is then what is not kept). */
+gboolean rrun_store_container_is_kept (const char *cdir);
+
 /* Remove containers that are debris (rrun_store_container_is_debris): called by run. */
 gboolean rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error);
 
