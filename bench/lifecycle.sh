@@ -1,6 +1,7 @@
 #!/bin/bash
 # Container life cycle (issue 14): run -d against run --rm, exec against nsenter, ps -a
 # with 500 stopped containers, 100 concurrent run -d then rm -f of all. Medians of 21.
+# It removes every container of the user first, and leaves none: run it as a test user.
 # Usage (as the user who runs containers): RRUN=build/src/rrun IMG=localhost/busybox bench/lifecycle.sh
 R=${RRUN:-rrun}; IMG=${IMG:-localhost/busybox}; N=21
 errs=$(mktemp)

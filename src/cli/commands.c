@@ -22,7 +22,7 @@ static const RrunCommand commands[] = {
   { "history", rrun_cmd_history, "show the steps that made an image", FALSE },
   { "image", rrun_cmd_image, "manage images (ls, rm, tag, pull, inspect, history, prune, ...)",
     FALSE },
-  { "inspect", rrun_cmd_inspect, "show running containers or images as JSON", FALSE },
+  { "inspect", rrun_cmd_inspect, "show containers or images as JSON", FALSE },
   { "login", RRUN_IMAGE_COMMAND (rrun_cmd_login), "log in to a registry", FALSE },
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "ps", rrun_cmd_ps, "list containers (-a: stopped ones too)", FALSE },

@@ -189,3 +189,22 @@ cid() {
   kill -TERM "$RRUN_PID"
   wait_bg
 }
+
+@test "inspect: a stopped container has docker's State fields" {
+  run -3 rrun run --name insp1 "$FIXTURE_IMAGE" sh -c 'exit 3'
+  run -0 rrun inspect --format '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}} {{.State.Pid}}' insp1
+  [ "$output" = 'exited false 3 0' ]
+  run -0 rrun inspect insp1
+  [[ $(jq -r '.[0].State.StartedAt' <<<"$output") =~ ^[0-9-]{10}T[0-9:]{8}\.[0-9]{9}Z$ ]]
+  [[ $(jq -r '.[0].State.FinishedAt' <<<"$output") =~ ^[0-9-]{10}T[0-9:]{8}\.[0-9]{9}Z$ ]]
+  [ "$(jq -r '.[0].State.OOMKilled' <<<"$output")" = false ]
+  [ "$(jq -r '.[0].HostConfig.AutoRemove' <<<"$output")" = false ]
+  rrun_bg run --name insp2 "$FIXTURE_IMAGE" sleep 60
+  running() { [ -n "$(rrun ps -q --filter name=insp2)" ]; }
+  wait_until running
+  run -0 rrun inspect --format '{{.State.Status}} {{.State.Running}} {{.State.FinishedAt}}' insp2
+  [ "$output" = 'running true 0001-01-01T00:00:00Z' ]
+  run -0 rrun kill insp2
+  wait_bg
+  [ "$BG_STATUS" -eq 137 ]
+}
