@@ -37,6 +37,7 @@ struct _RrunContainer
   int exit_code;
   gboolean oom_killed;
   gboolean restart;        /* start of a stopped container: the record and layer exist */
+  gint64 created;          /* with restart: when the container was created (unix s) */
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;

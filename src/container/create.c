@@ -270,6 +270,13 @@ open_record_again (RrunContainer *c, const char *id, GError **error)
       return FALSE;
     }
   c->id = g_strdup (id);
+  {
+    g_autoptr(RrunState) before = NULL;
+
+    /* docker keeps a container's creation time across starts. */
+    if (rrun_state_find_any (c->config, id, &before, NULL))
+      c->created = before->created;
+  }
   c->upper = g_build_filename (dir, "upper", NULL);
   c->work = g_build_filename (dir, "work", NULL);
   c->layer_created = TRUE;

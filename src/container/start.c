@@ -112,7 +112,7 @@ rrun_container_start (RrunContainer *c, GError **error)
   {
     g_autofree char *command = g_strjoinv (" ", c->argv);
     RrunState state = { c->id, o->name, o->image, command, c->proc.pid1,
-                        g_get_real_time () / G_USEC_PER_SEC,
+                        c->created ? c->created : g_get_real_time () / G_USEC_PER_SEC,
                         (char *) rrun_cgroup_path (c->cgroup), c->run_dir };
 
     state.args = c->argv;

@@ -137,8 +137,13 @@ is_stopped() { [ -z "$(rrun ps -q --filter "name=$1")" ]; }
 @test "start and restart: a stopped container runs again with its writable layer" {
   run -0 rrun run -d --name r1 "$FIXTURE_IMAGE" sh -c 'echo run >>/count; wc -l </count'
   run -0 rrun wait r1
+  local created
+  created=$(rrun ps -a --format json | jq -r '.[0].Created')
+  sleep 1
   run -0 rrun start r1
   [ "$output" = r1 ]
+  # docker keeps the creation time across starts
+  [ "$(rrun ps -a --format json | jq -r '.[0].Created')" = "$created" ]
   run -0 rrun wait r1
   [ "$output" = 0 ]
   run -0 rrun restart r1
