@@ -26,7 +26,7 @@ manifest_write (const guint8 *data, gsize len, gpointer user_data, GError **erro
 static char *
 sha256_digest (const guint8 *data, gsize len)
 {
-  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+  g_autofree char *hex = rrun_sha256_data_hex (data, len);
   return g_strconcat ("sha256:", hex, NULL);
 }
 

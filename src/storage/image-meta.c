@@ -2,6 +2,7 @@
    layers/CHAIN/layer.json, read (checked field by field: they are outside input once on
    disk) and written (store.h has the layout). */
 #include "storage/store.h"
+#include "util/sha256.h"
 #include "storage/store-private.h"
 #include "error.h"
 #include "log.h"
@@ -40,7 +41,7 @@ is_hex64 (const char *s)
 char *
 sha256_hex (const void *data, gsize len)
 {
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
+  return rrun_sha256_data_hex (data, len);
 }
 
 static gboolean

@@ -1,6 +1,7 @@
 /* rrun import: a root file system tarball becomes a one-layer image whose blob is the
    tarball as given. */
 #include "storage/store.h"
+#include "util/sha256.h"
 #include "storage/store-private.h"
 #include "storage/names.h"
 #include "error.h"
@@ -101,7 +102,7 @@ static gboolean
 spool_fd (int in_fd, const char *path, char **out_digest, gint64 *out_size, guint8 *head,
           gsize *head_len, GError **error)
 {
-  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(RrunSha256) sum = rrun_sha256_new ();
   g_autofree guint8 *buf = g_malloc (1 << 16);
   rrun_autofd int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   gint64 total = 0;
@@ -125,12 +126,12 @@ spool_fd (int in_fd, const char *path, char **out_digest, gint64 *out_size, guin
           memcpy (head + *head_len, buf, k);
           *head_len += k;
         }
-      g_checksum_update (sum, buf, (gssize) n);
+      rrun_sha256_update (sum, buf, (gsize) n);
       if (!rrun_fd_write_all (fd, buf, (gsize) n, error))
         return FALSE;
       total += n;
     }
-  *out_digest = g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
+  *out_digest = g_strconcat ("sha256:", rrun_sha256_hex (sum), NULL);
   *out_size = total;
   return TRUE;
 }

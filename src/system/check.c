@@ -378,62 +378,117 @@ check_map_helper (const char *name)
                          "%s is neither setuid root nor has file capabilities", path);
 }
 
-static RrunCheck *
-check_max_user_namespaces (void)
+/* The sysctls with one integer value, one row each. A check reads
+   "<sysctl> is <value><good or bad>", or "missing" when the kernel has no such file. */
+typedef enum
 {
-  g_autofree char *text = read_proc_sys ("user.max_user_namespaces");
+  WANT_POSITIVE,
+  WANT_NONZERO,
+  WANT_ZERO, /* 0 (a port start cannot go below it) */
+} SysctlWant;
+
+typedef struct
+{
+  const char *name;           /* the check's name */
+  const char *sysctl;         /* dotted: /proc/sys/ with the dots as slashes */
+  SysctlWant want;            /* the values that pass */
+  const char *good;           /* after "<sysctl> is <value>" when it passes */
+  RrunCheckStatus bad_status; /* when it does not: */
+  const char *bad;            /* after "<sysctl> is <value>" */
+  const char *fix;            /* the command that fixes it */
+  RrunCheckStatus missing_status;
+  const char *missing;        /* the detail when the file does not exist */
+  const char *allowed_by;     /* a file whose presence makes a bad value pass, or NULL */
+  const char *allowed;        /* the detail then */
+} SysctlCheck;
+
+static const SysctlCheck sysctl_checks[] = {
+  { .name = "max_user_namespaces",
+    .sysctl = "user.max_user_namespaces",
+    .want = WANT_POSITIVE,
+    .good = "",
+    .bad_status = RRUN_CHECK_FAIL,
+    .bad = "",
+    .fix = "sudo sysctl user.max_user_namespaces=15000",
+    .missing_status = RRUN_CHECK_WARN,
+    .missing = "cannot read /proc/sys/user/max_user_namespaces" },
+  { .name = "unprivileged_userns_clone",
+    .sysctl = "kernel.unprivileged_userns_clone",
+    .want = WANT_NONZERO,
+    .good = "",
+    .bad_status = RRUN_CHECK_FAIL,
+    .bad = ": user namespaces are disabled for unprivileged users",
+    .fix = FIX_SUBUID_SETUP,
+    .missing_status = RRUN_CHECK_PASS,
+    .missing = "kernel.unprivileged_userns_clone does not exist on this kernel" },
+  { .name = "apparmor_userns",
+    .sysctl = "kernel.apparmor_restrict_unprivileged_userns",
+    .want = WANT_ZERO,
+    .good = "",
+    .bad_status = RRUN_CHECK_FAIL,
+    .bad = " and there is no AppArmor profile for rrun (/etc/apparmor.d/rrun)",
+    .fix = FIX_SUBUID_SETUP,
+    .missing_status = RRUN_CHECK_PASS,
+    .missing = "kernel.apparmor_restrict_unprivileged_userns does not exist",
+    .allowed_by = "/etc/apparmor.d/rrun",
+    .allowed = "user namespaces are restricted by AppArmor; the profile "
+               "/etc/apparmor.d/rrun allows them for rrun" },
+  { .name = "unprivileged_ports",
+    .sysctl = "net.ipv4.ip_unprivileged_port_start",
+    .want = WANT_ZERO,
+    .good = ": any host port can be published",
+    .bad_status = RRUN_CHECK_WARN,
+    .bad = ": host ports below it cannot be published (-p)",
+    .fix = "sudo sysctl net.ipv4.ip_unprivileged_port_start=0",
+    .missing_status = RRUN_CHECK_WARN,
+    .missing = "cannot read net.ipv4.ip_unprivileged_port_start" },
+};
+
+static gboolean
+sysctl_wanted (SysctlWant want, gint64 v)
+{
+  switch (want)
+    {
+    case WANT_POSITIVE:
+      return v > 0;
+    case WANT_NONZERO:
+      return v != 0;
+    case WANT_ZERO:
+      return v <= 0;
+    }
+  g_assert_not_reached ();
+}
+
+RrunCheck *
+rrun_check_sysctl_text (const char *sysctl, const char *text)
+{
+  const SysctlCheck *row = NULL;
   gint64 v;
 
+  for (gsize i = 0; i < G_N_ELEMENTS (sysctl_checks) && row == NULL; i++)
+    if (strcmp (sysctl_checks[i].sysctl, sysctl) == 0)
+      row = &sysctl_checks[i];
+  g_return_val_if_fail (row != NULL, NULL);
+
+  if (text == NULL)
+    return rrun_check_new (row->name, row->missing_status, NULL, "%s", row->missing);
   if (!rrun_check_parse_sysctl (text, &v))
-    return rrun_check_new ("max_user_namespaces", RRUN_CHECK_WARN, NULL,
-                           "cannot read /proc/sys/user/max_user_namespaces");
-  if (v <= 0)
-    return rrun_check_new ("max_user_namespaces", RRUN_CHECK_FAIL,
-                           "sudo sysctl user.max_user_namespaces=15000",
-                           "user.max_user_namespaces is %" G_GINT64_FORMAT, v);
-  return rrun_check_new ("max_user_namespaces", RRUN_CHECK_PASS, NULL,
-                         "user.max_user_namespaces is %" G_GINT64_FORMAT, v);
+    return rrun_check_new (row->name, RRUN_CHECK_WARN, NULL, "cannot parse %s", row->sysctl);
+  if (sysctl_wanted (row->want, v))
+    return rrun_check_new (row->name, RRUN_CHECK_PASS, NULL, "%s is %" G_GINT64_FORMAT "%s",
+                           row->sysctl, v, row->good);
+  if (row->allowed_by != NULL && g_file_test (row->allowed_by, G_FILE_TEST_EXISTS))
+    return rrun_check_new (row->name, RRUN_CHECK_PASS, NULL, "%s", row->allowed);
+  return rrun_check_new (row->name, row->bad_status, row->fix, "%s is %" G_GINT64_FORMAT "%s",
+                         row->sysctl, v, row->bad);
 }
 
 static RrunCheck *
-check_unprivileged_userns_clone (void)
+check_sysctl (const char *sysctl)
 {
-  g_autofree char *text = read_proc_sys ("kernel.unprivileged_userns_clone");
-  gint64 v;
+  g_autofree char *text = read_proc_sys (sysctl);
 
-  if (text == NULL)
-    return rrun_check_new ("unprivileged_userns_clone", RRUN_CHECK_PASS, NULL,
-                           "kernel.unprivileged_userns_clone does not exist on this kernel");
-  if (!rrun_check_parse_sysctl (text, &v))
-    return rrun_check_new ("unprivileged_userns_clone", RRUN_CHECK_WARN, NULL,
-                           "cannot parse kernel.unprivileged_userns_clone");
-  if (v == 0)
-    return rrun_check_new ("unprivileged_userns_clone", RRUN_CHECK_FAIL, FIX_SUBUID_SETUP,
-                           "kernel.unprivileged_userns_clone is 0: user namespaces are "
-                           "disabled for unprivileged users");
-  return rrun_check_new ("unprivileged_userns_clone", RRUN_CHECK_PASS, NULL,
-                         "kernel.unprivileged_userns_clone is %" G_GINT64_FORMAT, v);
-}
-
-static RrunCheck *
-check_apparmor (void)
-{
-  g_autofree char *text = read_proc_sys ("kernel.apparmor_restrict_unprivileged_userns");
-  gint64 v;
-
-  if (text == NULL)
-    return rrun_check_new ("apparmor_userns", RRUN_CHECK_PASS, NULL,
-                           "kernel.apparmor_restrict_unprivileged_userns does not exist");
-  if (!rrun_check_parse_sysctl (text, &v) || v == 0)
-    return rrun_check_new ("apparmor_userns", RRUN_CHECK_PASS, NULL,
-                           "kernel.apparmor_restrict_unprivileged_userns is 0");
-  if (g_file_test ("/etc/apparmor.d/rrun", G_FILE_TEST_EXISTS))
-    return rrun_check_new ("apparmor_userns", RRUN_CHECK_PASS, NULL,
-                           "user namespaces are restricted by AppArmor; the profile "
-                           "/etc/apparmor.d/rrun allows them for rrun");
-  return rrun_check_new ("apparmor_userns", RRUN_CHECK_FAIL, FIX_SUBUID_SETUP,
-                         "kernel.apparmor_restrict_unprivileged_userns is 1 and there is no "
-                         "AppArmor profile for rrun (/etc/apparmor.d/rrun)");
+  return rrun_check_sysctl_text (sysctl, text);
 }
 
 /* Create a user namespace in a child that exits at once. */
@@ -663,25 +718,6 @@ check_ping (void)
                          "not work in containers", lo, hi, (unsigned) gid);
 }
 
-static RrunCheck *
-check_ports (void)
-{
-  g_autofree char *text = read_proc_sys ("net.ipv4.ip_unprivileged_port_start");
-  gint64 v;
-
-  if (!rrun_check_parse_sysctl (text, &v))
-    return rrun_check_new ("unprivileged_ports", RRUN_CHECK_WARN, NULL,
-                           "cannot read net.ipv4.ip_unprivileged_port_start");
-  if (v <= 0)
-    return rrun_check_new ("unprivileged_ports", RRUN_CHECK_PASS, NULL,
-                           "net.ipv4.ip_unprivileged_port_start is 0: any host port can be "
-                           "published");
-  return rrun_check_new ("unprivileged_ports", RRUN_CHECK_WARN,
-                         "sudo sysctl net.ipv4.ip_unprivileged_port_start=0",
-                         "net.ipv4.ip_unprivileged_port_start is %" G_GINT64_FORMAT
-                         ": host ports below it cannot be published (-p)", v);
-}
-
 GPtrArray *
 rrun_check_all (const RrunConfig *config)
 {
@@ -691,9 +727,9 @@ rrun_check_all (const RrunConfig *config)
   g_ptr_array_add (checks, check_subid (TRUE));
   g_ptr_array_add (checks, check_map_helper ("newuidmap"));
   g_ptr_array_add (checks, check_map_helper ("newgidmap"));
-  g_ptr_array_add (checks, check_max_user_namespaces ());
-  g_ptr_array_add (checks, check_unprivileged_userns_clone ());
-  g_ptr_array_add (checks, check_apparmor ());
+  g_ptr_array_add (checks, check_sysctl ("user.max_user_namespaces"));
+  g_ptr_array_add (checks, check_sysctl ("kernel.unprivileged_userns_clone"));
+  g_ptr_array_add (checks, check_sysctl ("kernel.apparmor_restrict_unprivileged_userns"));
   g_ptr_array_add (checks, check_userns_create ());
   g_ptr_array_add (checks, check_dev ("fuse", "/dev/fuse",
                                       rrun_overlay_kernel_at_least (5, 11) ? RRUN_CHECK_WARN
@@ -711,6 +747,6 @@ rrun_check_all (const RrunConfig *config)
   g_ptr_array_add (checks, check_runtime_dir (config));
   g_ptr_array_add (checks, check_cgroups ());
   g_ptr_array_add (checks, check_ping ());
-  g_ptr_array_add (checks, check_ports ());
+  g_ptr_array_add (checks, check_sysctl ("net.ipv4.ip_unprivileged_port_start"));
   return checks;
 }

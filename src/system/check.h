@@ -52,6 +52,12 @@ GPtrArray *rrun_check_all (const RrunConfig *config);
 /* The first integer of a /proc/sys file's text ("1\n"); FALSE when there is none. */
 gboolean rrun_check_parse_sysctl (const char *text, gint64 *out_value);
 
+/* The check of a sysctl of the table in check.c (dotted name: "user.max_user_namespaces",
+   "kernel.unprivileged_userns_clone", "kernel.apparmor_restrict_unprivileged_userns",
+   "net.ipv4.ip_unprivileged_port_start") given the text of its /proc/sys file, NULL when
+   the file does not exist. */
+RrunCheck *rrun_check_sysctl_text (const char *sysctl, const char *text);
+
 /* net.ipv4.ping_group_range text ("0\t2147483647\n"): the two gids. */
 gboolean rrun_check_parse_ping_group_range (const char *text, guint32 *out_low,
                                             guint32 *out_high);

@@ -20,6 +20,7 @@
 #include "transport/archive-manifest.h"
 #include "transport/archive.h"
 #include "util/fd.h"
+#include "util/sha256.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -122,7 +123,7 @@ typedef gssize (*ReadFunc) (gpointer source, void *buf, gsize len, GError **erro
 static gboolean
 stage (Load *l, const char *path, ReadFunc read_fn, gpointer source, GError **error)
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (RrunSha256) sum = rrun_sha256_new ();
   g_autofree guint8 *buf = g_malloc (1 << 16);
   g_autofree char *file = g_strdup_printf ("%s/m%u", rrun_store_temp_dir (l->temp), l->n_staged++);
   rrun_autofd int fd = open (file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -142,14 +143,14 @@ stage (Load *l, const char *path, ReadFunc read_fn, gpointer source, GError **er
         }
       if (n == 0)
         break;
-      g_checksum_update (sum, buf, n);
+      rrun_sha256_update (sum, buf, (gsize)n);
       if (!rrun_fd_write_all (fd, buf, (gsize)n, error))
         return FALSE;
       total += n;
     }
   m = g_new0 (Member, 1);
   m->file = g_steal_pointer (&file);
-  m->digest = g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
+  m->digest = g_strconcat ("sha256:", rrun_sha256_hex (sum), NULL);
   m->size = total;
   g_hash_table_replace (l->members, g_strdup (path), m);
   return TRUE;

@@ -15,6 +15,7 @@
 #include "transport/archive-manifest.h"
 #include "transport/archive.h"
 #include "util/fd.h"
+#include "util/sha256.h"
 #include "util/json-value.h"
 
 #include <archive.h>
@@ -112,7 +113,7 @@ write_json (Writer *wr, const char *name, RrunJsonBuilder *b, GError **error)
 static gboolean
 write_blob (Writer *wr, const char *name, int fd, const RrunBlobInfo *info, GError **error)
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (RrunSha256) sum = rrun_sha256_new ();
   g_autofree guint8 *buf = g_malloc (1 << 16);
   struct stat st;
   gint64 total = 0;
@@ -132,13 +133,13 @@ write_blob (Writer *wr, const char *name, int fd, const RrunBlobInfo *info, GErr
         return rrun_throw_errno (error, errno, "cannot read blob %s", info->digest);
       if (n == 0)
         break;
-      g_checksum_update (sum, buf, n);
+      rrun_sha256_update (sum, buf, (gsize)n);
       total += n;
       if (total > st.st_size || !write_data (buf, (gsize)n, wr, error))
         return rrun_throw (error, RRUN_ERROR_CORRUPT, "blob %s changed while it was saved",
                            info->digest);
     }
-  if (total != st.st_size || strcmp (g_checksum_get_string (sum), info->digest + 7) != 0)
+  if (total != st.st_size || strcmp (rrun_sha256_hex (sum), info->digest + 7) != 0)
     {
       rrun_throw (error, RRUN_ERROR_CORRUPT, "kept blob %s does not match its digest",
                   info->digest);
@@ -378,7 +379,8 @@ save_oci (Writer *wr, GPtrArray *images, GError **error)
           mtype = RRUN_MEDIA_OCI_MANIFEST;
         }
       {
-        g_autofree char *hex = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, manifest);
+        g_autofree char *hex = rrun_sha256_data_hex (g_bytes_get_data (manifest, NULL),
+                                                     g_bytes_get_size (manifest));
         mdigest = g_strconcat ("sha256:", hex, NULL);
       }
       mname = rrun_oci_blob_path (mdigest);

@@ -2,6 +2,7 @@
 #include "error.h"
 #include "transport/archive.h"
 #include "util/fd.h"
+#include "util/sha256.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -28,7 +29,7 @@ rrun_archive_uncompressed_stream (int in_fd, RrunArchiveWriteFunc write, gpointe
 {
   struct archive *a = archive_read_new ();
   struct archive_entry *entry;
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (RrunSha256) sum = rrun_sha256_new ();
   g_autofree guint8 *buf = g_malloc (1 << 16);
   gint64 total = 0;
   gboolean ok = FALSE;
@@ -59,13 +60,13 @@ rrun_archive_uncompressed_stream (int in_fd, RrunArchiveWriteFunc write, gpointe
         }
       if (n == 0)
         break;
-      g_checksum_update (sum, buf, n);
+      rrun_sha256_update (sum, buf, (gsize)n);
       if (!write (buf, (gsize)n, user_data, error))
         goto out;
       total += n;
     }
 done:
-  *out_digest = g_strconcat ("sha256:", g_checksum_get_string (sum), NULL);
+  *out_digest = g_strconcat ("sha256:", rrun_sha256_hex (sum), NULL);
   if (out_size)
     *out_size = total;
   ok = TRUE;

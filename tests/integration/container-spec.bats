@@ -46,18 +46,22 @@ NO_IMAGE=127.0.0.1:1/no/such-image:latest
 }
 
 @test "spec: the running container's record in the store holds its spec" {
-  rrun_bg run --rm --name spec-rec -e GREETING=hi --tmpfs /scratch -w /tmp "$FIXTURE_IMAGE" sleep 30
+  # PID 1 ignores signals it has no handler for: this one ends on SIGTERM
+  rrun_bg run --rm --name spec-rec -e GREETING=hi --tmpfs /scratch -w /tmp "$FIXTURE_IMAGE" \
+    sh -c 'trap "exit 0" TERM; sleep 30 & wait'
+
   local rec
   rec_found() { rec=$(grep -l '"spec-rec"' "$STORAGE_ROOT"/containers/*/container.json 2>/dev/null); [ -n "$rec" ]; }
   wait_until rec_found
   run -0 jq -r '.spec.name, .spec.env[0], .spec.tmpfs[0], .spec.workdir, .spec.rm, .spec.args[0]' "$rec"
-  [ "${lines[*]}" = "spec-rec GREETING=hi /scratch /tmp true sleep" ]
+  [ "${lines[*]}" = "spec-rec GREETING=hi /scratch /tmp true sh" ]
   # the record sits beside the writable layer and its lock, in one directory
   local dir
   dir=$(dirname "$rec")
   [ -d "$dir/upper" ] && [ -d "$dir/work" ] && [ -f "$dir/lock" ]
   kill -TERM "$RRUN_PID"
   wait_bg
+  [ "$BG_STATUS" -eq 0 ]
   [ ! -e "$dir" ]
   no_leftovers
 }

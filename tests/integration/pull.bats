@@ -150,7 +150,8 @@ rrun_bounded() { # SECONDS args...
   printf 'unqualified-search-registries = ["%s"]\n[[registry]]\nlocation = "%s"\ninsecure = true\n' \
     "$reg" "$reg" >"$PTMP/acc.conf"
   export RRUN_REGISTRIES_CONF=$PTMP/acc.conf
-  remove_all "$reg/acc/busybox:latest"
+  # The same image under the names other tests pulled: gone, so that rmi deletes it.
+  remove_all "$SCRATCH/rrtest/busybox:v1" "$SCRATCH/alpine:latest"
   run -0 rrun pull -q acc/busybox
   id=$output
   kill -STOP "$(cat "$PTMP/acc/pid")"

@@ -80,6 +80,47 @@ test_cgroup_mounts (void)
   g_assert_cmpstr (rrun_check_cgroup_mount_name (RRUN_CGROUP_MOUNT_HYBRID), ==, "hybrid");
 }
 
+/* Rows of the sysctl table: a value that passes, one that does not (with the fix), a file
+   the kernel lacks, and text that is no number. */
+static void
+test_sysctl_rows (void)
+{
+  g_autoptr(RrunCheck) max_ok = rrun_check_sysctl_text ("user.max_user_namespaces", "15000\n");
+  g_autoptr(RrunCheck) max_zero = rrun_check_sysctl_text ("user.max_user_namespaces", "0\n");
+  g_autoptr(RrunCheck) max_missing = rrun_check_sysctl_text ("user.max_user_namespaces", NULL);
+  g_autoptr(RrunCheck) clone_off = rrun_check_sysctl_text ("kernel.unprivileged_userns_clone",
+                                                           "0\n");
+  g_autoptr(RrunCheck) clone_missing
+      = rrun_check_sysctl_text ("kernel.unprivileged_userns_clone", NULL);
+  g_autoptr(RrunCheck) ports = rrun_check_sysctl_text ("net.ipv4.ip_unprivileged_port_start",
+                                                       "1024\n");
+  g_autoptr(RrunCheck) ports_ok
+      = rrun_check_sysctl_text ("net.ipv4.ip_unprivileged_port_start", "0\n");
+  g_autoptr(RrunCheck) garbage = rrun_check_sysctl_text ("user.max_user_namespaces", "x\n");
+  g_autofree char *text = rrun_check_format (max_zero);
+
+  g_assert_cmpint (max_ok->status, ==, RRUN_CHECK_PASS);
+  g_assert_cmpstr (max_ok->detail, ==, "user.max_user_namespaces is 15000");
+  g_assert_cmpstr (text, ==, "FAIL  max_user_namespaces: user.max_user_namespaces is 0\n"
+                             "      fix: sudo sysctl user.max_user_namespaces=15000\n");
+  g_assert_cmpint (max_missing->status, ==, RRUN_CHECK_WARN);
+  g_assert_cmpstr (max_missing->detail, ==, "cannot read /proc/sys/user/max_user_namespaces");
+  g_assert_cmpint (clone_off->status, ==, RRUN_CHECK_FAIL);
+  g_assert_cmpstr (clone_off->detail, ==, "kernel.unprivileged_userns_clone is 0: user "
+                                          "namespaces are disabled for unprivileged users");
+  g_assert_cmpstr (clone_off->fix, ==, "sudo subuid-setup.sh --fix");
+  g_assert_cmpint (clone_missing->status, ==, RRUN_CHECK_PASS);
+  g_assert_cmpint (ports->status, ==, RRUN_CHECK_WARN);
+  g_assert_cmpstr (ports->detail, ==, "net.ipv4.ip_unprivileged_port_start is 1024: host "
+                                      "ports below it cannot be published (-p)");
+  g_assert_cmpstr (ports->fix, ==, "sudo sysctl net.ipv4.ip_unprivileged_port_start=0");
+  g_assert_cmpint (ports_ok->status, ==, RRUN_CHECK_PASS);
+  g_assert_cmpstr (ports_ok->detail, ==,
+                   "net.ipv4.ip_unprivileged_port_start is 0: any host port can be published");
+  g_assert_cmpint (garbage->status, ==, RRUN_CHECK_WARN);
+  g_assert_cmpstr (garbage->detail, ==, "cannot parse user.max_user_namespaces");
+}
+
 static void
 test_format (void)
 {
@@ -183,6 +224,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/check/sysctl", test_sysctl);
   g_test_add_func ("/check/ping-range", test_ping_range);
+  g_test_add_func ("/check/sysctl-rows", test_sysctl_rows);
   g_test_add_func ("/check/cgroup-mounts", test_cgroup_mounts);
   g_test_add_func ("/check/format", test_format);
   g_test_add_func ("/check/relocate", test_relocate);
