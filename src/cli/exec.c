@@ -5,6 +5,7 @@
 #include "error.h"
 
 #include <string.h>
+#include <unistd.h>
 
 gboolean
 rrun_cmd_exec (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
@@ -12,10 +13,10 @@ rrun_cmd_exec (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
   RrunExecOptions o = { 0 };
   RrunContainerSpec spec = { 0 };
   g_autoptr(RrunState) state = NULL;
-  gboolean tty = FALSE, detach = FALSE, help = FALSE, ok = FALSE, have_spec = FALSE;
+  gboolean detach = FALSE, help = FALSE, ok = FALSE, have_spec = FALSE;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
-    { "tty", 't', 0, G_OPTION_ARG_NONE, &tty, "Allocate a terminal (not supported yet)", NULL },
+    { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
     { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach, "Run in the background (not supported yet)",
       NULL },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "User: name|uid[:group|gid]", "USER" },
@@ -41,12 +42,16 @@ rrun_cmd_exec (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       ok = TRUE;
       goto out;
     }
-  if (tty || detach)
+  if (detach)
     {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "exec: %s is not supported yet",
-                  tty ? "-t" : "-d");
-      rrun_add_hint (error, "run the command without it, or start a shell with: rrun exec -i "
-                            "CONTAINER sh");
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "exec: -d is not supported yet");
+      rrun_add_hint (error, "run it in the background of your shell: rrun exec ... &");
+      goto out;
+    }
+  if (o.tty && !isatty (STDIN_FILENO))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "exec: -t needs a terminal on stdin");
+      rrun_add_hint (error, "leave out -t when stdin is a pipe or file");
       goto out;
     }
   if (argc < 3)

@@ -9,6 +9,7 @@
 #include "container/exec.h"
 #include "container/exec-child.h"
 #include "child/exec.h"
+#include "child/fd-pass.h"
 #include "child/plan.h"
 #include "container/namespaces.h"
 #include "container/pid1.h"
@@ -16,6 +17,8 @@
 #include "log.h"
 #include "process/caps.h"
 #include "process/command.h"
+#include "process/relay.h"
+#include "process/tty.h"
 #include "process/seccomp.h"
 #include "storage/store.h"
 #include "util/fd.h"
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -104,8 +108,10 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   gboolean single = g_strcmp0 (s->userns, "single") == 0;
   gboolean emulate_root;
   const char *workdir;
-  int sv[2], ns_flags, status = 0;
-  gboolean failed = FALSE;
+  int sv[2], ns_flags, status = 0, sigfd = -1, master = -1;
+  gboolean failed = FALSE, ok = FALSE, signals_blocked = FALSE;
+  sigset_t old_mask;
+  RrunTty tty = { 0 };
   pid_t pid;
 
   if (!rrun_store_open (config, &store, error)
@@ -128,7 +134,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
     g_ptr_array_add (env, o->env[i]);
   g_ptr_array_add (env, NULL);
   if (!rrun_spec_build_env (image->config->env, spec->env_files, (char **) env->pdata,
-                            host_env, hostname ? hostname : "", user->home, FALSE, &envp,
+                            host_env, hostname ? hostname : "", user->home, o->tty, &envp,
                             error))
     return FALSE;
   if (!rrun_caps_compute (spec->cap_add, spec->cap_drop, privileged, &caps, error))
@@ -148,6 +154,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
     cgroup_procs = g_build_filename (s->cgroup, "cgroup.procs", NULL);
 
   plan.keep_stdin = o->interactive;
+  plan.tty = o->tty;
   plan.workdir = workdir;
   plan.argv = o->argv;
   plan.envp = envp;
@@ -171,8 +178,28 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   for (int i = 0; i < 3; i++)
     plan.close_fds[i] = -1;
 
+  if (o->tty)
+    {
+      /* With a terminal rrun relays it, and the window size and signals with it: the
+         relay's signals are blocked before the fork, so none is lost (the command's
+         process unblocks them before exec). */
+      sigset_t fwd;
+
+      rrun_relay_signal_set (&fwd);
+      sigprocmask (SIG_BLOCK, &fwd, &old_mask);
+      signals_blocked = TRUE;
+      sigfd = signalfd (-1, &fwd, SFD_CLOEXEC);
+      if (sigfd < 0)
+        {
+          rrun_throw_errno (error, errno, "cannot create a signalfd");
+          goto out;
+        }
+    }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    return rrun_throw_errno (error, errno, "cannot create the exec channel");
+    {
+      rrun_throw_errno (error, errno, "cannot create the exec channel");
+      goto out;
+    }
   host_fd = sv[0];
   plan.report_fd = sv[1];
   fflush (stdout);
@@ -185,18 +212,30 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
     }
   close (sv[1]);
   if (pid < 0)
-    return rrun_throw_errno (error, errno, "cannot fork");
+    {
+      rrun_throw_errno (error, errno, "cannot fork");
+      goto out;
+    }
   /* Go at once: there is no network or terminal to set up first. */
   (void) send (host_fd, "g", 1, MSG_NOSIGNAL);
   for (;;)
     {
       RrunChildReport r;
-      gssize n = recv (host_fd, &r, sizeof r, 0);
+      int fd = -1;
+      gssize n = rrun_fd_recv (host_fd, &r, sizeof r, &fd);
 
       if (n < 0 && errno == EINTR)
         continue;
       if (n == 0)
         break; /* the command was executed */
+      if (fd >= 0)
+        {
+          /* The master of the terminal the command's process opened in the container's
+             devpts. */
+          rrun_close_fdp (&master);
+          master = fd;
+          continue;
+        }
       if (n != (gssize) sizeof r)
         {
           rrun_throw (error, RRUN_ERROR_CORRUPT, "short exec report (%zd bytes)", n);
@@ -210,10 +249,38 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
       failed = TRUE;
       break;
     }
+  if (!failed && o->tty)
+    {
+      RrunContainerProcess proc;
+
+      rrun_container_process_init (&proc);
+      proc.holder = pid;
+      proc.pty_master = master;
+      master = -1;
+      rrun_tty_copy_winsize (STDIN_FILENO, proc.pty_master);
+      /* Raw only now: an error before this point leaves the terminal as it was. */
+      ok = rrun_tty_make_raw (&tty, STDIN_FILENO, error)
+           && rrun_relay_run (&proc, sigfd, NULL, NULL, out_status, error);
+      rrun_tty_restore (&tty);
+      if (proc.holder > 0)
+        {
+          kill (proc.holder, SIGKILL);
+          waitpid (proc.holder, NULL, 0);
+        }
+      rrun_close_fdp (&proc.pty_master);
+      goto out;
+    }
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (failed)
-    return FALSE;
-  *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-  return TRUE;
+  if (!failed)
+    {
+      *out_status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+      ok = TRUE;
+    }
+out:
+  rrun_close_fdp (&master);
+  rrun_close_fdp (&sigfd);
+  if (signals_blocked)
+    sigprocmask (SIG_SETMASK, &old_mask, NULL);
+  return ok;
 }

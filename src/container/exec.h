@@ -16,6 +16,7 @@ typedef struct
   char *user;           /* -u; NULL: the container's user */
   char *workdir;        /* -w; NULL: the container's working directory */
   gboolean interactive; /* -i: stdin stays connected; else /dev/null */
+  gboolean tty;         /* -t: a terminal in the container's devpts, relayed */
   gboolean privileged;  /* --privileged: every capability, no seccomp filter */
 } RrunExecOptions;
 

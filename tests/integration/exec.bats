@@ -73,8 +73,8 @@ start_target() { # [run options...]
   run -125 rrun exec ex1 true
   [ "${lines[0]}" = 'rrun: cannot exec in container "ex1": it is not running' ]
   [ "${lines[1]}" = 'hint: start it first: rrun start ex1' ]
-  run -125 rrun exec -t ex1 true
-  [ "${lines[0]}" = 'rrun: exec: -t is not supported yet' ]
+  run -125 rrun exec -d ex1 true
+  [ "${lines[0]}" = 'rrun: exec: -d is not supported yet' ]
 }
 
 @test "exec: the joining process is not dumpable and its PID 1 check holds" {
@@ -107,4 +107,31 @@ start_target() { # [run options...]
   run -125 rrun kill ex1
   [ "${lines[0]}" = 'rrun: container "ex1" is not running' ]
   cp "$BATS_TEST_TMPDIR/rec" "$rec"
+}
+
+@test "exec -it: a shell on a terminal in the container's devpts; the size, the exit code, the terminal restored" {
+  command -v tmux >/dev/null || skip "tmux is not installed"
+  start_target
+  local t=$BATS_TEST_TMPDIR script=$BATS_TEST_TMPDIR/exec-tty.sh
+  {
+    echo "stty -g >$t/before"
+    printf '%q ' "${RRUN_CMD[@]}" exec -it ex1 sh
+    echo
+    echo "echo \$? >$t/status.tmp; stty -g >$t/after; mv $t/status.tmp $t/status"
+    echo "sleep 60"
+  } >"$script"
+  tmux_t new-session -d -s rrun -x 80 -y 24 "bash $script"
+  wait_until tmux_pane_has '/ #'
+  tmux_t send-keys -t rrun 'tty; stty size; echo "T=$TERM"' Enter
+  wait_until tmux_pane_has '24 80'
+  tmux_pane_has '/dev/pts/'
+  tmux_pane_has 'T=xterm'
+  tmux_t send-keys -t rrun 'exit 5' Enter
+  wait_until test -f "$t/status"
+  [ "$(cat "$t/status")" = 5 ]
+  [ "$(cat "$t/before")" = "$(cat "$t/after")" ]
+  tmux_cleanup
+  # -t without a terminal on stdin
+  run -125 rrun exec -t ex1 true </dev/null
+  [ "${lines[0]}" = 'rrun: exec: -t needs a terminal on stdin' ]
 }
