@@ -27,6 +27,7 @@ static const RrunCommand commands[] = {
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "ps", rrun_cmd_ps, "list containers (-a: stopped ones too)", FALSE },
   { "rm", rrun_cmd_rm, "remove containers", FALSE },
+  { "create", rrun_cmd_create, "create a container to run with rrun start", FALSE },
   { "exec", rrun_cmd_exec, "run a command in a running container", FALSE },
   { "logs", rrun_cmd_logs, "print a detached container's output", FALSE },
   { "stop", rrun_cmd_stop, "stop running containers", FALSE },

@@ -1,4 +1,4 @@
-/* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
+/* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]], and rrun create (the same options): */
 #include "cli/cli.h"
 #include "container/container.h"
 #include "container/monitor.h"
@@ -8,8 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-gboolean
-rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+static gboolean
+run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, char **argv,
+               int *out_status, GError **error)
 {
   RrunContainerSpec o = { .root_emulation = -1 };
   gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
@@ -77,18 +78,19 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
 
-  g_option_context_set_summary (ctx, "Run a command in a new container.");
+  g_option_context_set_summary (ctx, create ? "Create a container to run with rrun start."
+                                            : "Run a command in a new container.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   o.limits = rrun_cgroup_limits_new ();
   g_option_context_add_group (ctx, rrun_cgroup_limits_option_group (o.limits));
-  if (!rrun_cli_parse (ctx, "run", &argc, &argv, error))
+  if (!rrun_cli_parse (ctx, command, &argc, &argv, error))
     goto fail;
   if (!rrun_cgroup_limits_finish (o.limits, error))
     goto fail;
   if (argc < 2)
     {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: no image given");
-      rrun_add_hint (error, "usage: rrun run [OPTIONS] IMAGE [COMMAND [ARG...]]");
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: no image given", command);
+      rrun_add_hint (error, "usage: rrun %s [OPTIONS] IMAGE [COMMAND [ARG...]]", command);
       goto fail;
     }
   o.image = g_strdup (argv[1]);
@@ -102,21 +104,23 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     o.no_tls_verify = !verify;
   }
   o.quiet_pull = g->quiet;
-  o.detach = detach;
-  if (o.tty && !detach && !isatty (STDIN_FILENO))
+  /* A created container runs detached when started. */
+  o.detach = detach || create;
+  if (o.tty && !o.detach && !isatty (STDIN_FILENO))
     {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: -t needs a terminal on stdin");
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: -t needs a terminal on stdin", command);
       rrun_add_hint (error, "leave out -t when stdin is a pipe or file");
       goto fail;
     }
   /* Every option is checked here, before the image is looked up or pulled. */
   if (!rrun_container_spec_validate (g->config, &o, error))
     goto fail;
-  if (detach)
+  if (o.detach)
     {
       g_autofree char *id = NULL;
 
-      ok = rrun_container_run_detached (g->config, &o, NULL, &id, error);
+      ok = create ? rrun_container_create_stopped (g->config, &o, &id, error)
+                  : rrun_container_run_detached (g->config, &o, NULL, &id, error);
       if (ok)
         {
           printf ("%s\n", id);
@@ -134,4 +138,16 @@ fail:
   g_free (tls);
   rrun_container_spec_clear (&o);
   return FALSE;
+}
+
+gboolean
+rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return run_or_create ("run", FALSE, g, argc, argv, out_status, error);
+}
+
+gboolean
+rrun_cmd_create (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return run_or_create ("create", TRUE, g, argc, argv, out_status, error);
 }

@@ -5,6 +5,7 @@
 #include "child/plan.h"
 #include "container/container.h"
 #include "container/namespaces.h"
+#include "container/record.h"
 #include "network/join.h"
 #include "network/network.h"
 #include "overlay/overlay.h"
@@ -38,6 +39,7 @@ struct _RrunContainer
   gboolean oom_killed;
   gboolean restart;        /* start of a stopped container: the record and layer exist */
   gint64 created;          /* with restart: when the container was created (unix s) */
+  gboolean created_only;   /* rrun create: the record says "created", nothing ran */
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;
@@ -66,3 +68,7 @@ struct _RrunContainer
   RrunOverlayLayers layers;
   RrunChildPlan plan;
 };
+
+/* container.json for status (running: after start; created: rrun create), and the keep
+   marker of a container without --rm (start.c). */
+gboolean rrun_container_write_state (RrunContainer *c, RrunStatus status, GError **error);

@@ -37,6 +37,11 @@ gboolean rrun_container_wait (RrunContainer *container, int *out_status, GError 
 void rrun_container_delete (RrunContainer *container);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunContainer, rrun_container_delete)
 
+/* `rrun create`: create, and a record that says "created" (kept: rrun start runs it);
+   its full ID. */
+gboolean rrun_container_create_stopped (const RrunConfig *config, RrunContainerSpec *spec,
+                                        char **out_id, GError **error);
+
 /* create + start + wait + delete: `rrun run` in the foreground. */
 gboolean rrun_container_run (const RrunConfig *config, RrunContainerSpec *spec, int *out_status,
                              GError **error);

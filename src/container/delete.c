@@ -117,8 +117,10 @@ rrun_container_delete (RrunContainer *c)
     }
   /* A container that never ran (its start failed) leaves no record, --rm or not; a
      stopped container started again keeps its record whatever happens. */
-  remove = c->layer_created && (c->remove_layer || (!c->state_written && !c->restart));
-  if (c->layer_created && !remove && c->state_written)
+  remove = c->layer_created
+           && (c->created_only ? !c->state_written
+                               : c->remove_layer || (!c->state_written && !c->restart));
+  if (c->layer_created && !remove && c->state_written && !c->created_only)
     {
       /* Kept: the record says how it ended, before the lock that makes it live goes. */
       if (!rrun_state_write_exited (c->config, c->id,

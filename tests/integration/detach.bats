@@ -187,3 +187,27 @@ is_stopped() { [ -z "$(rrun ps -q --filter "name=$1")" ]; }
   run -0 rrun rm mk1
   no_leftovers
 }
+
+@test "create: a container that has not run is Created; start runs it" {
+  run -0 --separate-stderr rrun create --name cr1 "$FIXTURE_IMAGE" sh -c 'echo created-ran; exit 4'
+  [[ $output =~ ^[0-9a-f]{64}$ ]]
+  run -0 rrun ps -a --filter name=cr1
+  [[ ${lines[1]} == *" Created "*cr1 ]]
+  run -0 rrun inspect --format '{{.State.Status}} {{.State.Running}}' cr1
+  [ "$output" = 'created false' ]
+  run -0 rrun start cr1
+  run -0 rrun wait cr1
+  [ "$output" = 4 ]
+  run -0 rrun logs cr1
+  [ "$output" = created-ran ]
+  # a command that does not exist: create succeeds, start says why, as docker
+  run -0 rrun create --name cr2 "$FIXTURE_IMAGE" /no/such/cmd
+  run -127 --separate-stderr rrun start cr2
+  [ "$stderr" = "$MISSING_CMD_MSG" ]
+  run -0 rrun ps -a --filter name=cr2
+  [[ ${lines[1]} == *" Created "*cr2 ]]
+  run -125 rrun create --name cr1 "$FIXTURE_IMAGE" true
+  [[ ${lines[0]} == 'rrun: cannot create container "cr1": the name is in use by container '* ]]
+  run -0 rrun rm cr1 cr2
+  no_leftovers
+}
