@@ -49,17 +49,16 @@ static const RrunCommand commands[] = {
   { NULL, NULL, NULL, FALSE },
 };
 
-/* docker's and podman's command words that rrun lacks (yet): `rrun WORD` says so rather
-   than pull an image called WORD. Words that are also common images and only swarm
+/* docker's and podman's command words that rrun lacks (yet; the table above is checked
+   first): `rrun WORD` says so rather than pull an image called WORD. Words that are also common images and only swarm
    commands (node) stay images. */
 static const char *const reserved_words[] = {
-  "artifact", "attach", "auto-update", "build", "builder", "buildx", "checkpoint", "commit",
-  "compose", "config", "container", "context", "cp", "create", "diff", "events", "exec",
-  "export", "farm", "generate", "healthcheck", "init", "kill", "kube", "logs", "machine",
-  "manifest", "mount", "network", "pause", "play", "plugin", "pod", "push", "quadlet",
-  "rename", "restart", "restore", "rm", "search", "secret", "service", "stack", "start",
-  "stop", "swarm", "top", "trust", "unmount", "unpause", "unshare", "untag", "volume",
-  "wait", NULL,
+  "artifact", "attach", "auto-update", "build", "builder", "buildx", "checkpoint",
+  "commit", "compose", "config", "context", "cp", "diff", "events", "export", "farm",
+  "generate", "healthcheck", "init", "kube", "machine", "manifest", "mount", "network",
+  "pause", "play", "plugin", "pod", "push", "quadlet", "rename", "restore", "search",
+  "secret", "service", "stack", "swarm", "top", "trust", "unmount", "unpause", "unshare",
+  "untag", "volume", NULL,
 };
 
 gboolean
