@@ -64,6 +64,7 @@ static const RrunCommand container_commands[] = {
   { "rm", rrun_cmd_rm, "remove containers", FALSE },
   { "remove", rrun_cmd_rm, "remove containers", TRUE },
   { "prune", container_prune, "remove every stopped container", FALSE },
+  { "rename", rrun_cmd_rename, "give a container a new name", FALSE },
   { "create", rrun_cmd_create, "create a container to run with rrun start", FALSE },
   { "exec", rrun_cmd_exec, "run a command in a running container", FALSE },
   { "logs", rrun_cmd_logs, "print a detached container's output", FALSE },

@@ -405,6 +405,47 @@ rrun_state_find_name (const RrunConfig *config, const char *name)
 }
 
 gboolean
+rrun_state_rename (const RrunConfig *config, const RrunState *s, const char *name,
+                   GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
+  g_autofree char *text = NULL, *out = NULL;
+  g_autoptr(RrunJson) o = NULL;
+  g_autoptr(RrunState) other = NULL;
+  RrunJson *spec;
+  gsize len;
+
+  if (!rrun_container_name_valid (name))
+    {
+      g_autofree char *shown = g_strescape (name, NULL);
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container name \"%s\"", shown);
+      rrun_add_hint (error, "a name starts with a letter or digit and has only letters, "
+                            "digits, '_', '.' and '-' (as with docker)");
+      return FALSE;
+    }
+  other = rrun_state_find_name (config, name);
+  if (other != NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_BUSY,
+                  "cannot rename container \"%s\": the name \"%s\" is in use by container "
+                  "%.12s", s->name && *s->name ? s->name : s->id, name, other->id);
+      return FALSE;
+    }
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
+  if (o == NULL || rrun_json_type (o) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is no container record", path);
+  rrun_json_object_set (o, "name", rrun_json_new_string (name));
+  spec = rrun_json_member (o, "spec");
+  if (spec != NULL && rrun_json_type (spec) == RRUN_JSON_OBJECT)
+    rrun_json_object_set (spec, "name", rrun_json_new_string (name));
+  out = rrun_json_value_to_text (o, FALSE);
+  return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
+}
+
+gboolean
 rrun_state_read_spec (const RrunConfig *config, const char *id, RrunContainerSpec *out_spec,
                       GError **error)
 {

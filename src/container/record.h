@@ -110,6 +110,12 @@ gboolean rrun_state_find_any (const RrunConfig *config, const char *what,
 /* The container using name (running or stopped), or NULL. */
 RrunState *rrun_state_find_name (const RrunConfig *config, const char *name);
 
+/* docker's rename: the record's name (and its spec's), unique among all containers.
+   The record is rewritten in place: a running container's exit, recorded later, keeps
+   it. */
+gboolean rrun_state_rename (const RrunConfig *config, const RrunState *state,
+                            const char *name, GError **error);
+
 /* The spec stored in a record (rrun start runs it again). */
 gboolean rrun_state_read_spec (const RrunConfig *config, const char *id,
                                RrunContainerSpec *out_spec, GError **error);
