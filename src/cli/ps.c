@@ -4,6 +4,7 @@
 #include "container/record.h"
 #include "error.h"
 #include "util/json-value.h"
+#include "util/template.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,35 @@ print_json (GPtrArray *states, gint64 now)
   rrun_cli_print_json_builder (b);
 }
 
+/* What a --format template sees of a container: docker's ps fields (ID, Image, Command,
+   CreatedAt, RunningFor, Ports, Status, State, Names) and rrun's Pid and ExitCode. */
+static RrunJson *
+template_object (const RrunState *s, gint64 now, gboolean no_trunc)
+{
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
+  g_autofree char *status = rrun_cli_container_status (s, now);
+  g_autofree char *running_for = rrun_cli_human_age (s->created, now);
+  g_autofree char *id = g_strndup (s->id, no_trunc ? 64 : 12);
+  g_autofree char *command = g_strdup_printf ("\"%s\"", s->command);
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (s->created);
+  g_autofree char *created_at = g_date_time_format (dt, "%Y-%m-%d %H:%M:%S +0000 UTC");
+
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_string (b, "ID", id);
+  rrun_json_builder_member_string (b, "Image", s->image);
+  rrun_json_builder_member_string (b, "Command", command);
+  rrun_json_builder_member_string (b, "CreatedAt", created_at);
+  rrun_json_builder_member_string (b, "RunningFor", running_for);
+  rrun_json_builder_member_string (b, "Ports", "");
+  rrun_json_builder_member_string (b, "Status", status);
+  rrun_json_builder_member_string (b, "State", rrun_status_name (s->status));
+  rrun_json_builder_member_string (b, "Names", s->name ? s->name : "");
+  rrun_json_builder_member_int (b, "Pid", s->status == RRUN_STATUS_RUNNING ? s->pid : 0);
+  rrun_json_builder_member_int (b, "ExitCode", s->status == RRUN_STATUS_EXITED ? s->exit_code : 0);
+  rrun_json_builder_end_object (b);
+  return rrun_json_builder_get_root (b);
+}
+
 gboolean
 rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -196,7 +226,8 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
     { NULL }
   };
   const RrunCliSpec spec = { "ps", "", "List containers: running ones, or all with -a.", 0, 0,
-                             NULL, &format, FALSE };
+                             NULL, &format, TRUE };
+  g_autoptr(RrunTemplate) tmpl = NULL;
   g_autoptr(GPtrArray) states = NULL;
   g_autoptr(GPtrArray) shown = g_ptr_array_new ();
   Filters filters = { 0 };
@@ -210,6 +241,19 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
     return TRUE;
   if (latest)
     last = 1;
+  /* table, json, or a Go template per container ("{{.ID}} {{.Status}}"). */
+  if (format != NULL && strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
+    {
+      if (g_str_has_prefix (format, "table "))
+        {
+          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                      "ps: --format \"table TEMPLATE\" is not supported yet");
+          rrun_add_hint (error, "give the template alone: --format '{{.ID}} {{.Names}}'");
+          return FALSE;
+        }
+      if ((tmpl = rrun_template_new (format, error)) == NULL)
+        return FALSE;
+    }
   if (!filters_parse (filter_specs, &filters, error))
     goto out;
   /* docker: -n, -l and a status filter other than running look at every container. */
@@ -229,6 +273,22 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   if (rrun_cli_format_is_json (format))
     {
       print_json (shown, now);
+      goto out;
+    }
+  if (tmpl != NULL)
+    {
+      for (guint i = shown->len; i-- > 0;)
+        {
+          g_autoptr(RrunJson) o = template_object (shown->pdata[i], now, no_trunc);
+          g_autofree char *text = rrun_template_render (tmpl, o, error);
+
+          if (text == NULL)
+            {
+              ok = FALSE;
+              goto out;
+            }
+          printf ("%s\n", text);
+        }
       goto out;
     }
   if (!quiet)
