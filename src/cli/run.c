@@ -27,6 +27,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       "Run in the background under a monitor; print the container's ID", NULL },
     { "stop-signal", 0, 0, G_OPTION_ARG_STRING, &o.stop_signal,
       "Signal rrun stop sends first (default: the image's STOPSIGNAL, else SIGTERM)", "SIG" },
+    { "cidfile", 0, 0, G_OPTION_ARG_FILENAME, &o.cidfile,
+      "Write the container's full ID to FILE (which must not exist)", "FILE" },
     { "stop-timeout", 0, 0, G_OPTION_ARG_STRING, &o.stop_timeout,
       "Seconds rrun stop waits before SIGKILL (default 10)", "N" },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set K=V, or pass K from here", "K=V" },

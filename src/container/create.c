@@ -460,6 +460,16 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
                                             &c->work, &c->lock_fd, error))
     return FALSE;
   c->layer_created = TRUE;
+  if (o->cidfile != NULL && !c->restart)
+    {
+      g_autofree char *text = g_strconcat (c->id, "\n", NULL);
+      rrun_autofd int fd = open (o->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+      if (fd < 0)
+        return rrun_throw_errno (error, errno, "cannot create the --cidfile \"%s\"", o->cidfile);
+      if (!rrun_fd_write_all (fd, text, strlen (text), error))
+        return FALSE;
+    }
   c->run_dir = g_build_filename (containers_dir, c->id, NULL);
   c->merged = g_build_filename (c->run_dir, "merged", NULL);
   if (!rrun_path_mkdir_p (c->merged, 0700, error))

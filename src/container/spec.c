@@ -30,6 +30,7 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->name);
   g_free (o->stop_signal);
   g_free (o->stop_timeout);
+  g_free (o->cidfile);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
@@ -202,6 +203,13 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
     }
   if (o->stop_timeout != NULL && !rrun_container_spec_stop_timeout (o, &(int){ 0 }, error))
     return FALSE;
+  if (o->cidfile != NULL && (*o->cidfile == '\0' || g_file_test (o->cidfile, G_FILE_TEST_EXISTS)))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "--cidfile \"%s\": %s", o->cidfile,
+                  *o->cidfile ? "the file exists" : "empty path");
+      rrun_add_hint (error, "make sure no other container writes it, remove it, and run again");
+      return FALSE;
+    }
   if (o->limits == NULL)
     o->limits = rrun_cgroup_limits_new ();
   return build_network (config, o, error);

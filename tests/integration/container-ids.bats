@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# issue 14: rename, running or stopped; names stay unique.
+# issue 14: how a container is named: rename (running or stopped; names stay unique) and
+# --cidfile.
 
 load helpers
 
@@ -26,4 +27,18 @@ teardown() {
   [ "${lines[0]}" = 'rrun: no container "nosuch"' ]
   # the old name is free again
   run -0 rrun run --rm --name rn1 "$FIXTURE_IMAGE" true
+}
+
+@test "run --cidfile: the full ID is written at create; an existing file is refused" {
+  local cid=$BATS_TEST_TMPDIR/cid
+  run -0 rrun run --cidfile "$cid" --name cf1 "$FIXTURE_IMAGE" true
+  [ "$(cat "$cid")" = "$(rrun ps -a -q --no-trunc --filter name=cf1)" ]
+  run -125 rrun run --cidfile "$cid" "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = "rrun: --cidfile \"$cid\": the file exists" ]
+  # start does not write it again
+  run -0 rrun start cf1
+  run -0 rrun wait cf1
+  rm "$cid"
+  run -0 rrun run -d --cidfile "$cid" "$FIXTURE_IMAGE" true
+  [ "$output" = "$(cat "$cid")" ]
 }
