@@ -143,6 +143,20 @@ container_json (const RrunState *s)
   rrun_json_builder_member_string (b, "ImageName", s->image);
   rrun_json_builder_member_string (b, "Name", s->name ? s->name : "");
   rrun_json_builder_member_string (b, "Command", s->command);
+  /* docker's Config.Labels: the container's --label (the image's are in its inspect). */
+  rrun_json_builder_set_member_name (b, "Config");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_set_member_name (b, "Labels");
+  rrun_json_builder_begin_object (b);
+  for (guint i = 0; s->labels && s->labels[i]; i++)
+    {
+      const char *eq = strchr (s->labels[i], '=');
+      g_autofree char *key = eq ? g_strndup (s->labels[i], (gsize) (eq - s->labels[i]))
+                                : g_strdup (s->labels[i]);
+      rrun_json_builder_member_string (b, key, eq ? eq + 1 : "");
+    }
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_end_object (b);
   rrun_json_builder_member_string (b, "CgroupPath", s->cgroup);
   rrun_json_builder_set_member_name (b, "HostConfig");
   rrun_json_builder_begin_object (b);

@@ -37,7 +37,7 @@ rrun_cli_container_status (const RrunState *s, gint64 now)
 
 typedef struct
 {
-  GPtrArray *name, *id, *status, *ancestor, *exited;
+  GPtrArray *name, *id, *status, *ancestor, *exited, *label;
 } Filters;
 
 static void
@@ -48,6 +48,7 @@ filters_clear (Filters *f)
   g_clear_pointer (&f->status, g_ptr_array_unref);
   g_clear_pointer (&f->ancestor, g_ptr_array_unref);
   g_clear_pointer (&f->exited, g_ptr_array_unref);
+  g_clear_pointer (&f->label, g_ptr_array_unref);
 }
 
 static gboolean
@@ -75,10 +76,12 @@ filters_parse (char **specs, Filters *f, GError **error)
         list = &f->ancestor;
       else if (strcmp (key, "exited") == 0)
         list = &f->exited;
+      else if (strcmp (key, "label") == 0)
+        list = &f->label;
       if (list == NULL)
         {
           rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "ps: invalid filter \"%s\"", specs[i]);
-          rrun_add_hint (error, "filters: name=, id=, status=, ancestor=, exited= (KEY=VALUE)");
+          rrun_add_hint (error, "filters: name=, id=, status=, ancestor=, exited=, label= (KEY=VALUE)");
           return FALSE;
         }
       if (list == &f->status && !g_strv_contains (statuses, value))
@@ -119,6 +122,27 @@ ancestor_matches (const RrunState *s, const char *v)
   return s->image_id && strlen (hex) >= 3 && g_str_has_prefix (s->image_id, hex);
 }
 
+/* label=KEY: the container has the label; label=KEY=VALUE: with that value. */
+static gboolean
+label_matches (const RrunState *s, const char *v)
+{
+  gsize klen = strchr (v, '=') ? (gsize) (strchr (v, '=') - v) : strlen (v);
+
+  for (guint i = 0; s->labels && s->labels[i]; i++)
+    {
+      const char *l = s->labels[i];
+      gsize llen = strchr (l, '=') ? (gsize) (strchr (l, '=') - l) : strlen (l);
+
+      if (llen != klen || strncmp (l, v, klen) != 0)
+        continue;
+      if (v[klen] == '\0')
+        return TRUE;
+      if (g_strcmp0 (l[llen] ? l + llen + 1 : "", v + klen + 1) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* docker's rules: values of one key are alternatives, keys must all match. */
 static gboolean
 filters_match (const Filters *f, const RrunState *s)
@@ -142,6 +166,7 @@ filters_match (const Filters *f, const RrunState *s)
   ANY (f->status, strcmp (rrun_status_name (s->status), v) == 0);
   ANY (f->ancestor, ancestor_matches (s, v));
   ANY (f->exited, s->status == RRUN_STATUS_EXITED && s->exit_code == atoi (v));
+  ANY (f->label, label_matches (s, v));
 #undef ANY
   return TRUE;
 }
@@ -199,6 +224,10 @@ template_object (const RrunState *s, gint64 now, gboolean no_trunc)
   rrun_json_builder_member_string (b, "CreatedAt", created_at);
   rrun_json_builder_member_string (b, "RunningFor", running_for);
   rrun_json_builder_member_string (b, "Ports", "");
+  {
+    g_autofree char *labels = s->labels ? g_strjoinv (",", s->labels) : g_strdup ("");
+    rrun_json_builder_member_string (b, "Labels", labels);
+  }
   rrun_json_builder_member_string (b, "Status", status);
   rrun_json_builder_member_string (b, "State", rrun_status_name (s->status));
   rrun_json_builder_member_string (b, "Names", s->name ? s->name : "");
@@ -222,7 +251,7 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
     { "last", 'n', 0, G_OPTION_ARG_INT, &last, "Only the N latest created containers", "N" },
     { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Full IDs and commands", NULL },
     { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filter_specs,
-      "name=, id=, status=, ancestor=, exited=", "KEY=VALUE" },
+      "name=, id=, status=, ancestor=, exited=, label=", "KEY=VALUE" },
     { NULL }
   };
   const RrunCliSpec spec = { "ps", "", "List containers: running ones, or all with -a.", 0, 0,

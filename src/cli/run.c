@@ -15,6 +15,7 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
   RrunContainerSpec o = { .root_emulation = -1 };
   gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
   char *entrypoint = NULL, *tls = NULL;
+  g_auto(GStrv) label_files = NULL;
   GOptionEntry entries[] = {
     { "pull", 0, 0, G_OPTION_ARG_STRING, &o.pull,
       "Pull the image: missing (default), always or never", "POLICY" },
@@ -27,6 +28,10 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       "Run in the background under a monitor; print the container's ID", NULL },
     { "stop-signal", 0, 0, G_OPTION_ARG_STRING, &o.stop_signal,
       "Signal rrun stop sends first (default: the image's STOPSIGNAL, else SIGTERM)", "SIG" },
+    { "label", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o.labels, "Set a label: KEY=VALUE",
+      "K=V" },
+    { "label-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &label_files,
+      "Read labels from a file (KEY=VALUE lines)", "FILE" },
     { "cidfile", 0, 0, G_OPTION_ARG_FILENAME, &o.cidfile,
       "Write the container's full ID to FILE (which must not exist)", "FILE" },
     { "stop-timeout", 0, 0, G_OPTION_ARG_STRING, &o.stop_timeout,
@@ -94,6 +99,31 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: no image given", command);
       rrun_add_hint (error, "usage: rrun %s [OPTIONS] IMAGE [COMMAND [ARG...]]", command);
       goto fail;
+    }
+  /* Label files are read here, as docker's client does: the spec stores the labels. */
+  for (guint i = 0; label_files && label_files[i]; i++)
+    {
+      g_autofree char *text = NULL;
+      g_auto(GStrv) lines = NULL;
+      GPtrArray *all = g_ptr_array_new ();
+
+      if (!g_file_get_contents (label_files[i], &text, NULL, error))
+        {
+          g_ptr_array_free (all, TRUE);
+          goto fail;
+        }
+      lines = g_strsplit (text, "\n", -1);
+      for (guint k = 0; lines[k]; k++)
+        {
+          g_strstrip (lines[k]);
+          if (*lines[k] != '\0' && *lines[k] != '#')
+            g_ptr_array_add (all, g_strdup (lines[k]));
+        }
+      for (guint k = 0; o.labels && o.labels[k]; k++)
+        g_ptr_array_add (all, g_strdup (o.labels[k]));
+      g_ptr_array_add (all, NULL);
+      g_strfreev (o.labels);
+      o.labels = (char **) g_ptr_array_free (all, FALSE);
     }
   o.image = g_strdup (argv[1]);
   o.args = g_strdupv (argv + 2);

@@ -29,6 +29,7 @@ rrun_state_free (RrunState *s)
   g_strfreev (s->volumes);
   g_strfreev (s->tmpfs);
   g_free (s->userns);
+  g_strfreev (s->labels);
   g_free (s);
 }
 
@@ -238,6 +239,7 @@ read_state (const char *record_dir)
   s->detached = bool_member (o, "detached");
   s->stop_signal = (int) int_member_or (o, "stop_signal", SIGTERM);
   s->stop_timeout = (int) int_member_or (o, "stop_timeout", 10);
+  s->labels = strv_member (rrun_json_member (o, "spec"), "label");
   return s;
 }
 

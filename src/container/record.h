@@ -63,6 +63,7 @@ typedef struct
   int stop_signal;     /* --stop-signal or the image's STOPSIGNAL (SIGTERM by default) */
   int stop_timeout;    /* seconds stop waits before SIGKILL (10 by default) */
   /* Read, not written: */
+  char **labels;       /* the spec's --label K=V */
   gboolean live;       /* the record's lock is held */
 } RrunState;
 

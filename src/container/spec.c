@@ -31,6 +31,7 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->stop_signal);
   g_free (o->stop_timeout);
   g_free (o->cidfile);
+  g_strfreev (o->labels);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
@@ -203,6 +204,14 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
     }
   if (o->stop_timeout != NULL && !rrun_container_spec_stop_timeout (o, &(int){ 0 }, error))
     return FALSE;
+  for (guint i = 0; o->labels && o->labels[i]; i++)
+    if (o->labels[i][0] == '\0' || o->labels[i][0] == '=')
+      {
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --label \"%s\": no key",
+                    o->labels[i]);
+        rrun_add_hint (error, "a label is KEY=VALUE, or KEY for an empty value");
+        return FALSE;
+      }
   if (o->cidfile != NULL && (*o->cidfile == '\0' || g_file_test (o->cidfile, G_FILE_TEST_EXISTS)))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "--cidfile \"%s\": %s", o->cidfile,
@@ -271,6 +280,7 @@ static const SpecField spec_fields[] = {
   F ("detach", FIELD_BOOL, detach),
   F ("stop-signal", FIELD_STRING, stop_signal),
   F ("stop-timeout", FIELD_STRING, stop_timeout),
+  F ("label", FIELD_STRV, labels),
 };
 
 #undef F

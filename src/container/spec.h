@@ -53,6 +53,7 @@ typedef struct
   gboolean detach;         /* -d: a monitor runs it (container/monitor.c) */
   char *stop_signal;       /* --stop-signal: NULL, the image's STOPSIGNAL or SIGTERM */
   char *stop_timeout;      /* --stop-timeout seconds: NULL, 10 */
+  char **labels;           /* --label K=V (and --label-file's lines, read by the CLI) */
   char *cidfile;           /* --cidfile: the full ID is written there at create; not stored */
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the

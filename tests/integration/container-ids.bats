@@ -42,3 +42,26 @@ teardown() {
   run -0 rrun run -d --cidfile "$cid" "$FIXTURE_IMAGE" true
   [ "$output" = "$(cat "$cid")" ]
 }
+
+@test "run --label, --label-file: in ps --filter label=, ps --format, inspect Config.Labels" {
+  printf 'team=infra\n# a comment\n\ntier=db\n' >"$BATS_TEST_TMPDIR/labels"
+  run -0 rrun run --name lb1 -l app=web --label flag --label-file "$BATS_TEST_TMPDIR/labels" "$FIXTURE_IMAGE" true
+  run -0 rrun run --name lb2 -l app=db "$FIXTURE_IMAGE" true
+  run -0 rrun ps -a --filter label=app=web --format '{{.Names}} {{.Labels}}'
+  [ "$output" = 'lb1 team=infra,tier=db,app=web,flag' ]
+  run -0 rrun ps -a --filter label=app --format '{{.Names}}'
+  [ "${lines[*]}" = 'lb2 lb1' ]
+  run -0 rrun ps -a --filter label=flag --filter label=app=db --format '{{.Names}}'
+  [ "${lines[*]}" = 'lb2 lb1' ]
+  run -0 rrun ps -a --filter label=nope --format '{{.Names}}'
+  [ -z "$output" ]
+  run -0 rrun inspect --format '{{.Config.Labels}}' lb1
+  [ "$output" = 'map[app:web flag: team:infra tier:db]' ]
+  run -125 rrun run -l =x "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid --label "=x": no key' ]
+  # start keeps them (they are in the stored spec)
+  run -0 rrun start lb1
+  run -0 rrun wait lb1
+  run -0 rrun ps -a --filter label=team=infra --format '{{.Names}}'
+  [ "$output" = lb1 ]
+}
