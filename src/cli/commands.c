@@ -28,6 +28,7 @@ static const RrunCommand commands[] = {
   { "ps", rrun_cmd_ps, "list containers (-a: stopped ones too)", FALSE },
   { "rm", rrun_cmd_rm, "remove containers", FALSE },
   { "rename", rrun_cmd_rename, "give a container a new name", FALSE },
+  { "top", rrun_cmd_top, "list the processes of a running container", FALSE },
   { "create", rrun_cmd_create, "create a container to run with rrun start", FALSE },
   { "exec", rrun_cmd_exec, "run a command in a running container", FALSE },
   { "logs", rrun_cmd_logs, "print a detached container's output", FALSE },
@@ -58,7 +59,7 @@ static const char *const reserved_words[] = {
   "commit", "compose", "config", "context", "cp", "diff", "events", "export", "farm",
   "generate", "healthcheck", "init", "kube", "machine", "manifest", "mount", "network",
   "pause", "play", "plugin", "pod", "push", "quadlet", "restore", "search",
-  "secret", "service", "stack", "swarm", "top", "trust", "unmount", "unpause", "unshare",
+  "secret", "service", "stack", "swarm", "trust", "unmount", "unpause", "unshare",
   "untag", "volume", NULL,
 };
 

@@ -65,3 +65,17 @@ teardown() {
   run -0 rrun ps -a --filter label=team=infra --format '{{.Names}}'
   [ "$output" = lb1 ]
 }
+
+@test "top: the processes of a running container, with host PIDs" {
+  run -0 rrun run -d --name tp1 "$FIXTURE_IMAGE" sh -c 'sleep 100 & exec sleep 200'
+  local pid1
+  pid1=$(rrun ps --format json | jq -r '.[0].Pid')
+  has_child() { [ "$(rrun top tp1 | wc -l)" -eq 3 ]; }
+  wait_until has_child
+  run -0 rrun top tp1
+  [ "${lines[0]}" = "$(printf '%-10s %-8s %-8s %s' UID PID PPID CMD)" ]
+  [[ ${lines[1]} == "$(id -un) "*" $pid1 "*"sleep 200" ]]
+  [[ ${lines[2]} == *" $pid1 "*"sleep 100" ]]
+  run -125 rrun top nosuch
+  [ "${lines[0]}" = 'rrun: no running container "nosuch"' ]
+}
