@@ -125,6 +125,9 @@ gboolean rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_st
                                GError **error);
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_pause (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_unpause (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
 gboolean rrun_cmd_top (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_rename (RrunGlobal *g, int argc, char **argv, int *out_status,
                           GError **error);

@@ -22,6 +22,8 @@ static const RrunCommand commands[] = {
   { "rm", rrun_cmd_rm, "remove containers", FALSE },
   { "rename", rrun_cmd_rename, "give a container a new name", FALSE },
   { "top", rrun_cmd_top, "list the processes of a running container", FALSE },
+  { "pause", rrun_cmd_pause, "freeze running containers (cgroup v2 freezer)", FALSE },
+  { "unpause", rrun_cmd_unpause, "thaw paused containers", FALSE },
   { "container", rrun_cmd_container, "manage containers (ls, rm, prune, inspect, ...)", FALSE },
   { "pull", RRUN_IMAGE_COMMAND (rrun_cmd_pull), "pull an image from a registry", FALSE },
   { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
@@ -58,8 +60,8 @@ static const char *const reserved_words[] = {
   "artifact", "attach", "auto-update", "build", "builder", "buildx", "checkpoint",
   "commit", "compose", "config", "context", "cp", "diff", "events", "export", "farm",
   "generate", "healthcheck", "init", "kube", "machine", "manifest", "mount", "network",
-  "pause", "play", "plugin", "pod", "push", "quadlet", "restore", "search",
-  "secret", "service", "stack", "swarm", "trust", "unmount", "unpause", "unshare",
+  "play", "plugin", "pod", "push", "quadlet", "restore", "search",
+  "secret", "service", "stack", "swarm", "trust", "unmount", "unshare",
   "untag", "volume", NULL,
 };
 

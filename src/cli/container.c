@@ -66,6 +66,8 @@ static const RrunCommand container_commands[] = {
   { "prune", container_prune, "remove every stopped container", FALSE },
   { "rename", rrun_cmd_rename, "give a container a new name", FALSE },
   { "top", rrun_cmd_top, "list the processes of a running container", FALSE },
+  { "pause", rrun_cmd_pause, "freeze running containers", FALSE },
+  { "unpause", rrun_cmd_unpause, "thaw paused containers", FALSE },
   { "create", rrun_cmd_create, "create a container to run with rrun start", FALSE },
   { "exec", rrun_cmd_exec, "run a command in a running container", FALSE },
   { "logs", rrun_cmd_logs, "print a detached container's output", FALSE },

@@ -126,9 +126,10 @@ container_json (const RrunState *s)
     g_autofree char *started = rfc3339_ns (s->started);
     g_autofree char *finished = rfc3339_ns (s->status == RRUN_STATUS_EXITED ? s->finished : 0);
 
-    rrun_json_builder_member_string (b, "Status", rrun_status_name (s->status));
+    rrun_json_builder_member_string (b, "Status",
+                                     s->paused ? "paused" : rrun_status_name (s->status));
     rrun_json_builder_member_bool (b, "Running", running);
-    rrun_json_builder_member_bool (b, "Paused", FALSE);
+    rrun_json_builder_member_bool (b, "Paused", s->paused);
     rrun_json_builder_member_bool (b, "Restarting", FALSE);
     rrun_json_builder_member_bool (b, "OOMKilled", s->oom_killed);
     rrun_json_builder_member_bool (b, "Dead", FALSE);

@@ -25,7 +25,7 @@ rrun_cli_container_status (const RrunState *s, gint64 now)
       /* "3 minutes ago" -> "Up 3 minutes" */
       if (g_str_has_suffix (age, " ago"))
         age[strlen (age) - 4] = '\0';
-      return g_strdup_printf ("Up %s", age);
+      return g_strdup_printf ("Up %s%s", age, s->paused ? " (Paused)" : "");
     case RRUN_STATUS_EXITED:
       age = rrun_cli_human_age (s->finished / 1000000000, now);
       if (s->exit_code == RRUN_EXIT_CODE_UNKNOWN)
@@ -163,7 +163,7 @@ filters_match (const Filters *f, const RrunState *s)
     }
   ANY (f->name, s->name && strstr (s->name, v) != NULL);
   ANY (f->id, g_str_has_prefix (s->id, v));
-  ANY (f->status, strcmp (rrun_status_name (s->status), v) == 0);
+  ANY (f->status, strcmp (s->paused ? "paused" : rrun_status_name (s->status), v) == 0);
   ANY (f->ancestor, ancestor_matches (s, v));
   ANY (f->exited, s->status == RRUN_STATUS_EXITED && s->exit_code == atoi (v));
   ANY (f->label, label_matches (s, v));
@@ -190,7 +190,8 @@ print_json (GPtrArray *states, gint64 now)
       rrun_json_builder_member_string (b, "Command", s->command);
       rrun_json_builder_member_int (b, "Pid", s->status == RRUN_STATUS_RUNNING ? s->pid : 0);
       rrun_json_builder_member_int (b, "Created", s->created);
-      rrun_json_builder_member_string (b, "State", rrun_status_name (s->status));
+      rrun_json_builder_member_string (b, "State",
+                                       s->paused ? "paused" : rrun_status_name (s->status));
       rrun_json_builder_member_string (b, "Status", status);
       rrun_json_builder_member_bool (b, "Exited", s->status == RRUN_STATUS_EXITED);
       rrun_json_builder_member_int (b, "ExitCode",
@@ -229,7 +230,8 @@ template_object (const RrunState *s, gint64 now, gboolean no_trunc)
     rrun_json_builder_member_string (b, "Labels", labels);
   }
   rrun_json_builder_member_string (b, "Status", status);
-  rrun_json_builder_member_string (b, "State", rrun_status_name (s->status));
+  rrun_json_builder_member_string (b, "State",
+                                   s->paused ? "paused" : rrun_status_name (s->status));
   rrun_json_builder_member_string (b, "Names", s->name ? s->name : "");
   rrun_json_builder_member_int (b, "Pid", s->status == RRUN_STATUS_RUNNING ? s->pid : 0);
   rrun_json_builder_member_int (b, "ExitCode", s->status == RRUN_STATUS_EXITED ? s->exit_code : 0);

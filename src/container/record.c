@@ -3,6 +3,7 @@
 #include "log.h"
 #include "storage/lock.h"
 #include "storage/store.h"
+#include "container/pause.h"
 #include "util/json-value.h"
 #include "util/path.h"
 
@@ -257,7 +258,10 @@ settle_state (const RrunConfig *config, const char *record_dir)
     {
       s = read_state (record_dir);
       if (s != NULL)
-        s->live = TRUE;
+        {
+          s->live = TRUE;
+          s->paused = s->status == RRUN_STATUS_RUNNING && rrun_container_is_frozen (s->cgroup);
+        }
       return s;
     }
   /* Not held: debris unless kept (rrun_store_container_is_debris, without probing the

@@ -65,6 +65,7 @@ typedef struct
   /* Read, not written: */
   char **labels;       /* the spec's --label K=V */
   gboolean live;       /* the record's lock is held */
+  gboolean paused;     /* running with its cgroup frozen (rrun pause) */
 } RrunState;
 
 void rrun_state_free (RrunState *state);

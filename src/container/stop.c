@@ -1,5 +1,6 @@
 #include "container/stop.h"
 #include "container/monitor.h"
+#include "container/pause.h"
 #include "container/pid1.h"
 #include "container/remove.h"
 #include "error.h"
@@ -50,6 +51,10 @@ rrun_container_stop (const RrunConfig *config, const RrunState *s, int timeout,
       /* PID 1 is gone: its rrun is recording the exit. */
       return wait_unlocked (config, s, 30000, error);
     }
+  /* A paused container is thawed first, as docker does: its processes must run to
+     handle the stop signal. */
+  if (s->paused && !rrun_container_freeze (s, FALSE, error))
+    return FALSE;
   if (!rrun_pid1_signal (pidfd, s->stop_signal, error))
     return FALSE;
   if (!rrun_pid1_wait_exit (pidfd, timeout * 1000)
