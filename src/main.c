@@ -120,6 +120,15 @@ main (int argc, char **argv)
           rrun_add_hint (&error, "see: rrun --help");
           goto fail;
         }
+      if (rrun_cli_is_reserved_word (args[0]))
+        {
+          rrun_throw (&error, RRUN_ERROR_UNSUPPORTED, "%s: not a command rrun has yet",
+                      args[0]);
+          rrun_add_hint (&error, "see the commands there are with: rrun --help");
+          rrun_add_hint (&error, "to run an image called \"%s\", use: rrun run %s", args[0],
+                         args[0]);
+          goto fail;
+        }
       shorthand = g_new0 (char *, nargs + 5);
       shorthand[n++] = (char *) "run";
       shorthand[n++] = (char *) "--rm";

@@ -6,6 +6,7 @@
 #include "util/json-value.h"
 
 #include "config.h"
+#include "container/record.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,10 @@ typedef struct
 const RrunCommand *rrun_cli_find_command (const char *name);
 const RrunCommand *rrun_cli_commands (void);
 
+/* Whether word is a docker or podman command that rrun lacks: never an image name for the
+   `rrun IMAGE` shorthand. */
+gboolean rrun_cli_is_reserved_word (const char *word);
+
 /* Parse argv with ctx (stopping at the first non-option), turning GLib's message into
    "invalid option" wording with a hint to --help. */
 gboolean rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
@@ -63,6 +68,10 @@ gboolean rrun_cli_forward_to_image_tool (RrunGlobal *g, int argc, char **argv, i
 char *rrun_cli_human_size (guint64 bytes);
 /* "3 minutes ago", as docker's CREATED column; then <= 0 is "N/A". */
 char *rrun_cli_human_age (gint64 then, gint64 now);
+
+/* docker's STATUS of a container: "Up 3 seconds", "Exited (4) 2 minutes ago", "Created".
+   In cli/ps.c. */
+char *rrun_cli_container_status (const RrunState *state, gint64 now);
 
 /* A command group ("rrun image ls", "rrun system check"): argv[1] names an entry of
    table (NULL-terminated), which runs with argv from there; --help lists the table. */
@@ -115,6 +124,25 @@ gboolean rrun_cmd_history (RrunGlobal *g, int argc, char **argv, int *out_status
 gboolean rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_status,
                                GError **error);
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_pause (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_unpause (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
+gboolean rrun_cmd_top (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_rename (RrunGlobal *g, int argc, char **argv, int *out_status,
+                          GError **error);
+gboolean rrun_cmd_create (RrunGlobal *g, int argc, char **argv, int *out_status,
+                          GError **error);
+gboolean rrun_cmd_exec (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_logs (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_stop (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_restart (RrunGlobal *g, int argc, char **argv, int *out_status,
+                           GError **error);
+gboolean rrun_cmd_kill (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_wait (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_container (RrunGlobal *g, int argc, char **argv, int *out_status,
+                             GError **error);
 gboolean rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_stats (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_update (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

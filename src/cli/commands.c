@@ -10,6 +10,21 @@
 
 static const RrunCommand commands[] = {
   { "run", rrun_cmd_run, "run a command in a new container", FALSE },
+  { "create", rrun_cmd_create, "create a container to run with rrun start", FALSE },
+  { "start", rrun_cmd_start, "start stopped containers again", FALSE },
+  { "stop", rrun_cmd_stop, "stop running containers", FALSE },
+  { "restart", rrun_cmd_restart, "stop and start containers", FALSE },
+  { "kill", rrun_cmd_kill, "send a signal to running containers", FALSE },
+  { "wait", rrun_cmd_wait, "wait for containers to exit; print their exit codes", FALSE },
+  { "exec", rrun_cmd_exec, "run a command in a running container", FALSE },
+  { "logs", rrun_cmd_logs, "print a detached container's output", FALSE },
+  { "ps", rrun_cmd_ps, "list containers (-a: stopped ones too)", FALSE },
+  { "rm", rrun_cmd_rm, "remove containers", FALSE },
+  { "rename", rrun_cmd_rename, "give a container a new name", FALSE },
+  { "top", rrun_cmd_top, "list the processes of a running container", FALSE },
+  { "pause", rrun_cmd_pause, "freeze running containers (cgroup v2 freezer)", FALSE },
+  { "unpause", rrun_cmd_unpause, "thaw paused containers", FALSE },
+  { "container", rrun_cmd_container, "manage containers (ls, rm, prune, inspect, ...)", FALSE },
   { "pull", RRUN_IMAGE_COMMAND (rrun_cmd_pull), "pull an image from a registry", FALSE },
   { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
   { "import", RRUN_IMAGE_COMMAND (rrun_cmd_import), "make an image from a root file system tarball", FALSE },
@@ -22,10 +37,9 @@ static const RrunCommand commands[] = {
   { "history", rrun_cmd_history, "show the steps that made an image", FALSE },
   { "image", rrun_cmd_image, "manage images (ls, rm, tag, pull, inspect, history, prune, ...)",
     FALSE },
-  { "inspect", rrun_cmd_inspect, "show running containers or images as JSON", FALSE },
+  { "inspect", rrun_cmd_inspect, "show containers or images as JSON", FALSE },
   { "login", RRUN_IMAGE_COMMAND (rrun_cmd_login), "log in to a registry", FALSE },
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
-  { "ps", rrun_cmd_ps, "list running containers", FALSE },
   { "stats", rrun_cmd_stats, "show resource use of running containers", FALSE },
   { "update", rrun_cmd_update, "change the resource limits of running containers", FALSE },
   { "port", rrun_cmd_port, "list a container's published ports", FALSE },
@@ -38,6 +52,24 @@ static const RrunCommand commands[] = {
   { "__fetch", RRUN_IMAGE_COMMAND (rrun_cmd_fetch_internal), "fetch an image's blobs into a directory", TRUE },
   { NULL, NULL, NULL, FALSE },
 };
+
+/* docker's and podman's command words that rrun lacks (yet; the table above is checked
+   first): `rrun WORD` says so rather than pull an image called WORD. Words that are also common images and only swarm
+   commands (node) stay images. */
+static const char *const reserved_words[] = {
+  "artifact", "attach", "auto-update", "build", "builder", "buildx", "checkpoint",
+  "commit", "compose", "config", "context", "cp", "diff", "events", "export", "farm",
+  "generate", "healthcheck", "init", "kube", "machine", "manifest", "mount", "network",
+  "play", "plugin", "pod", "push", "quadlet", "restore", "search",
+  "secret", "service", "stack", "swarm", "trust", "unmount", "unshare",
+  "untag", "volume", NULL,
+};
+
+gboolean
+rrun_cli_is_reserved_word (const char *word)
+{
+  return g_strv_contains (reserved_words, word);
+}
 
 gboolean
 rrun_cli_forward_to_image_tool (RrunGlobal *g, int argc, char **argv, int *out_status,

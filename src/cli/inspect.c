@@ -22,6 +22,21 @@ rfc3339 (gint64 unix_seconds)
   return dt ? g_date_time_format_iso8601 (dt) : g_strdup ("");
 }
 
+/* docker's time: RFC 3339 with nanoseconds, UTC; 0 is Go's zero time, as docker writes a
+   FinishedAt that has not happened. */
+static char *
+rfc3339_ns (gint64 unix_ns)
+{
+  g_autoptr (GDateTime) dt = NULL;
+  g_autofree char *base = NULL;
+
+  if (unix_ns <= 0)
+    return g_strdup ("0001-01-01T00:00:00Z");
+  dt = g_date_time_new_from_unix_utc (unix_ns / 1000000000);
+  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%09" G_GINT64_FORMAT "Z", base, unix_ns % 1000000000);
+}
+
 /* {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], ...}: podman's Ports and PortBindings. */
 static void
 add_ports (RrunJsonBuilder *b, const char *name, GArray *ports)
@@ -106,19 +121,48 @@ container_json (const RrunState *s)
                                  (const char *const *)(s->args && s->args[0] ? s->args + 1 : NULL));
   rrun_json_builder_set_member_name (b, "State");
   rrun_json_builder_begin_object (b);
-  rrun_json_builder_member_string (b, "Status", "running");
-  rrun_json_builder_member_bool (b, "Running", TRUE);
-  rrun_json_builder_member_int (b, "Pid", s->pid);
-  rrun_json_builder_member_string (b, "StartedAt", created);
+  {
+    gboolean running = s->live && s->status == RRUN_STATUS_RUNNING;
+    g_autofree char *started = rfc3339_ns (s->started);
+    g_autofree char *finished = rfc3339_ns (s->status == RRUN_STATUS_EXITED ? s->finished : 0);
+
+    rrun_json_builder_member_string (b, "Status",
+                                     s->paused ? "paused" : rrun_status_name (s->status));
+    rrun_json_builder_member_bool (b, "Running", running);
+    rrun_json_builder_member_bool (b, "Paused", s->paused);
+    rrun_json_builder_member_bool (b, "Restarting", FALSE);
+    rrun_json_builder_member_bool (b, "OOMKilled", s->oom_killed);
+    rrun_json_builder_member_bool (b, "Dead", FALSE);
+    rrun_json_builder_member_int (b, "Pid", running ? s->pid : 0);
+    rrun_json_builder_member_int (b, "ExitCode", s->status == RRUN_STATUS_EXITED ? s->exit_code : 0);
+    rrun_json_builder_member_string (b, "StartedAt", started);
+    rrun_json_builder_member_string (b, "FinishedAt", finished);
+  }
   rrun_json_builder_end_object (b);
+  rrun_json_builder_member_int (b, "RestartCount", 0);
   rrun_json_builder_member_string (b, "Image", s->image_id ? s->image_id : "");
   rrun_json_builder_member_string (b, "ImageName", s->image);
   rrun_json_builder_member_string (b, "Name", s->name ? s->name : "");
   rrun_json_builder_member_string (b, "Command", s->command);
+  /* docker's Config.Labels: the container's --label (the image's are in its inspect). */
+  rrun_json_builder_set_member_name (b, "Config");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_set_member_name (b, "Labels");
+  rrun_json_builder_begin_object (b);
+  for (guint i = 0; s->labels && s->labels[i]; i++)
+    {
+      const char *eq = strchr (s->labels[i], '=');
+      g_autofree char *key = eq ? g_strndup (s->labels[i], (gsize) (eq - s->labels[i]))
+                                : g_strdup (s->labels[i]);
+      rrun_json_builder_member_string (b, key, eq ? eq + 1 : "");
+    }
+  rrun_json_builder_end_object (b);
+  rrun_json_builder_end_object (b);
   rrun_json_builder_member_string (b, "CgroupPath", s->cgroup);
   rrun_json_builder_set_member_name (b, "HostConfig");
   rrun_json_builder_begin_object (b);
   rrun_json_builder_member_string (b, "NetworkMode", network);
+  rrun_json_builder_member_bool (b, "AutoRemove", s->rm);
   add_ports (b, "PortBindings", ports);
   rrun_json_builder_member_strv (b, "Binds", (const char *const *)s->volumes);
   rrun_json_builder_end_object (b);
@@ -158,7 +202,7 @@ find_object (RrunGlobal *g, RrunStore **store, const char *name, ObjectType type
     {
       g_autoptr (RrunState) state = NULL;
 
-      if (rrun_state_find (g->config, name, &state, &local))
+      if (rrun_state_find_any (g->config, name, &state, &local))
         return container_json (state);
       if (type == TYPE_CONTAINER || !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
         {
@@ -177,7 +221,7 @@ find_object (RrunGlobal *g, RrunStore **store, const char *name, ObjectType type
       return NULL;
     }
   rrun_throw (error, RRUN_ERROR_NOT_FOUND, "no such object \"%s\"", name);
-  rrun_add_hint (error, "running containers: rrun ps; images: rrun images");
+  rrun_add_hint (error, "containers: rrun ps -a; images: rrun images");
   return NULL;
 }
 
@@ -193,8 +237,8 @@ inspect (RrunGlobal *g, const char *command, ObjectType type, int argc, char **a
       = { command,
           type == TYPE_IMAGE ? "IMAGE..." : "NAME...",
           type == TYPE_IMAGE ? "Show an image's configuration, layers and history as JSON."
-                             : "Show running containers or images as JSON (containers are looked "
-                               "up first).",
+                             : "Show containers (running or stopped) or images as JSON "
+                               "(containers are looked up first).",
           1,
           -1,
           NULL,

@@ -1,17 +1,21 @@
-/* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]] */
+/* rrun run [OPTIONS] IMAGE [COMMAND [ARG...]], and rrun create (the same options): */
 #include "cli/cli.h"
 #include "container/container.h"
+#include "container/monitor.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-gboolean
-rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+static gboolean
+run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, char **argv,
+               int *out_status, GError **error)
 {
   RrunContainerSpec o = { .root_emulation = -1 };
   gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
   char *entrypoint = NULL, *tls = NULL;
+  g_auto(GStrv) label_files = NULL;
   GOptionEntry entries[] = {
     { "pull", 0, 0, G_OPTION_ARG_STRING, &o.pull,
       "Pull the image: missing (default), always or never", "POLICY" },
@@ -20,8 +24,18 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
     { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
     { "rm", 0, 0, G_OPTION_ARG_NONE, &o.rm, "Remove the container when it exits", NULL },
-    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach, "Run in the background (not supported)",
-      NULL },
+    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach,
+      "Run in the background under a monitor; print the container's ID", NULL },
+    { "stop-signal", 0, 0, G_OPTION_ARG_STRING, &o.stop_signal,
+      "Signal rrun stop sends first (default: the image's STOPSIGNAL, else SIGTERM)", "SIG" },
+    { "label", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o.labels, "Set a label: KEY=VALUE",
+      "K=V" },
+    { "label-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &label_files,
+      "Read labels from a file (KEY=VALUE lines)", "FILE" },
+    { "cidfile", 0, 0, G_OPTION_ARG_FILENAME, &o.cidfile,
+      "Write the container's full ID to FILE (which must not exist)", "FILE" },
+    { "stop-timeout", 0, 0, G_OPTION_ARG_STRING, &o.stop_timeout,
+      "Seconds rrun stop waits before SIGKILL (default 10)", "N" },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set K=V, or pass K from here", "K=V" },
     { "env-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.env_files, "Read variables from a file",
       "FILE" },
@@ -71,25 +85,45 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
 
-  g_option_context_set_summary (ctx, "Run a command in a new container.");
+  g_option_context_set_summary (ctx, create ? "Create a container to run with rrun start."
+                                            : "Run a command in a new container.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   o.limits = rrun_cgroup_limits_new ();
   g_option_context_add_group (ctx, rrun_cgroup_limits_option_group (o.limits));
-  if (!rrun_cli_parse (ctx, "run", &argc, &argv, error))
+  if (!rrun_cli_parse (ctx, command, &argc, &argv, error))
     goto fail;
   if (!rrun_cgroup_limits_finish (o.limits, error))
     goto fail;
-  if (detach)
-    {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "run: --detach is not supported yet");
-      rrun_add_hint (error, "run it in the background of your shell: rrun run ... &");
-      goto fail;
-    }
   if (argc < 2)
     {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: no image given");
-      rrun_add_hint (error, "usage: rrun run [OPTIONS] IMAGE [COMMAND [ARG...]]");
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: no image given", command);
+      rrun_add_hint (error, "usage: rrun %s [OPTIONS] IMAGE [COMMAND [ARG...]]", command);
       goto fail;
+    }
+  /* Label files are read here, as docker's client does: the spec stores the labels. */
+  for (guint i = 0; label_files && label_files[i]; i++)
+    {
+      g_autofree char *text = NULL;
+      g_auto(GStrv) lines = NULL;
+      GPtrArray *all = g_ptr_array_new ();
+
+      if (!g_file_get_contents (label_files[i], &text, NULL, error))
+        {
+          g_ptr_array_free (all, TRUE);
+          goto fail;
+        }
+      lines = g_strsplit (text, "\n", -1);
+      for (guint k = 0; lines[k]; k++)
+        {
+          g_strstrip (lines[k]);
+          if (*lines[k] != '\0' && *lines[k] != '#')
+            g_ptr_array_add (all, g_strdup (lines[k]));
+        }
+      for (guint k = 0; o.labels && o.labels[k]; k++)
+        g_ptr_array_add (all, g_strdup (o.labels[k]));
+      g_ptr_array_add (all, NULL);
+      g_strfreev (o.labels);
+      o.labels = (char **) g_ptr_array_free (all, FALSE);
     }
   o.image = g_strdup (argv[1]);
   o.args = g_strdupv (argv + 2);
@@ -102,16 +136,31 @@ rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     o.no_tls_verify = !verify;
   }
   o.quiet_pull = g->quiet;
-  if (o.tty && !isatty (STDIN_FILENO))
+  /* A created container runs detached when started. */
+  o.detach = detach || create;
+  if (o.tty && !o.detach && !isatty (STDIN_FILENO))
     {
-      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "run: -t needs a terminal on stdin");
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: -t needs a terminal on stdin", command);
       rrun_add_hint (error, "leave out -t when stdin is a pipe or file");
       goto fail;
     }
   /* Every option is checked here, before the image is looked up or pulled. */
   if (!rrun_container_spec_validate (g->config, &o, error))
     goto fail;
-  ok = rrun_container_run (g->config, &o, out_status, error);
+  if (o.detach)
+    {
+      g_autofree char *id = NULL;
+
+      ok = create ? rrun_container_create_stopped (g->config, &o, &id, error)
+                  : rrun_container_run_detached (g->config, &o, NULL, &id, error);
+      if (ok)
+        {
+          printf ("%s\n", id);
+          *out_status = 0;
+        }
+    }
+  else
+    ok = rrun_container_run (g->config, &o, out_status, error);
   g_free (tls);
   rrun_container_spec_clear (&o);
   return ok;
@@ -121,4 +170,16 @@ fail:
   g_free (tls);
   rrun_container_spec_clear (&o);
   return FALSE;
+}
+
+gboolean
+rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return run_or_create ("run", FALSE, g, argc, argv, out_status, error);
+}
+
+gboolean
+rrun_cmd_create (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return run_or_create ("create", TRUE, g, argc, argv, out_status, error);
 }

@@ -5,6 +5,7 @@
 #include "child/plan.h"
 #include "container/container.h"
 #include "container/namespaces.h"
+#include "container/record.h"
 #include "network/join.h"
 #include "network/network.h"
 #include "overlay/overlay.h"
@@ -32,6 +33,14 @@ struct _RrunContainer
   gboolean layer_created;
   int lock_fd;             /* the record's lock: held while the container exists */
   int init_fd;             /* --init: the sealed memfd of rrun-init, until PID 1 execs it */
+  gboolean state_written;  /* container.json says running: a kept record is marked
+                              exited when it ends, an unstarted one goes */
+  gboolean exited;         /* wait saw PID 1 exit with exit_code */
+  int exit_code;
+  gboolean oom_killed;
+  gboolean restart;        /* start of a stopped container: the record and layer exist */
+  gint64 created;          /* with restart: when the container was created (unix s) */
+  gboolean created_only;   /* rrun create: the record says "created", nothing ran */
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;
@@ -60,3 +69,7 @@ struct _RrunContainer
   RrunOverlayLayers layers;
   RrunChildPlan plan;
 };
+
+/* container.json for status (running: after start; created: rrun create), and the keep
+   marker of a container without --rm (start.c). */
+gboolean rrun_container_write_state (RrunContainer *c, RrunStatus status, GError **error);

@@ -19,6 +19,12 @@ typedef struct _RrunContainer RrunContainer;
 gboolean rrun_container_create (const RrunConfig *config, RrunContainerSpec *spec,
                                 RrunContainer **out_container, GError **error);
 
+/* create for `rrun start` of the stopped container id: its record, writable layer and
+   image (by ID) again, its lock taken (RRUN_ERROR_BUSY while it runs). */
+gboolean rrun_container_create_again (const RrunConfig *config, RrunContainerSpec *spec,
+                                      const char *id, RrunContainer **out_container,
+                                      GError **error);
+
 /* Start the command: namespaces, mounts, network helper, cgroup; write the record's
    state. Returns once the command runs (or its start failed). */
 gboolean rrun_container_start (RrunContainer *container, GError **error);
@@ -30,6 +36,11 @@ gboolean rrun_container_wait (RrunContainer *container, int *out_status, GError 
    with --rm the record and its writable layer. Accepts NULL. */
 void rrun_container_delete (RrunContainer *container);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunContainer, rrun_container_delete)
+
+/* `rrun create`: create, and a record that says "created" (kept: rrun start runs it);
+   its full ID. */
+gboolean rrun_container_create_stopped (const RrunConfig *config, RrunContainerSpec *spec,
+                                        char **out_id, GError **error);
 
 /* create + start + wait + delete: `rrun run` in the foreground. */
 gboolean rrun_container_run (const RrunConfig *config, RrunContainerSpec *spec, int *out_status,

@@ -19,6 +19,7 @@
 #include "rootfs/path-probe.h"
 #include "rootfs/mount-args.h"
 #include "container/record.h"
+#include "storage/lock.h"
 #include "storage/store.h"
 #include "userns/keeper.h"
 #include "util/fd.h"
@@ -245,9 +246,78 @@ require_fuse_overlayfs (const char **driver, const char *mode, GError **error)
   return TRUE;
 }
 
+/* start of a stopped container: its record's lock (refused while someone holds it), its
+   writable layer, and the image it was made from, by ID. */
+static gboolean
+open_record_again (RrunContainer *c, const char *id, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (c->config, id);
+  g_autofree char *lock = g_build_filename (dir, "lock", NULL);
+  g_autofree char *image_file = g_build_filename (dir, "image", NULL);
+  g_autofree char *image_id = NULL;
+
+  c->lock_fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (c->lock_fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open \"%s\"", lock);
+  if (!rrun_lock_try_exclusive (c->lock_fd))
+    return rrun_throw (error, RRUN_ERROR_BUSY, "container \"%s\" is already running",
+                       c->spec->name ? c->spec->name : id);
+  if (!g_file_get_contents (image_file, &image_id, NULL, error))
+    return FALSE;
+  g_strstrip (image_id);
+  if (!rrun_store_find_image (c->store, image_id, &c->image, error))
+    {
+      g_prefix_error (error, "cannot find the image of container \"%s\": ", id);
+      return FALSE;
+    }
+  c->id = g_strdup (id);
+  {
+    g_autoptr(RrunState) before = NULL;
+
+    /* docker keeps a container's creation time across starts. */
+    if (rrun_state_find_any (c->config, id, &before, NULL))
+      c->created = before->created;
+  }
+  c->upper = g_build_filename (dir, "upper", NULL);
+  c->work = g_build_filename (dir, "work", NULL);
+  c->layer_created = TRUE;
+  /* The kernel overlay's volatile mounts leave work/work/incompat/volatile behind, and
+     refuse a work dir that has it: the last run's work dir is of no use, empty it. */
+  {
+    g_autofree char *inner = g_build_filename (c->work, "work", NULL);
+    g_autoptr(GError) local = NULL;
+
+    if (g_file_test (inner, G_FILE_TEST_EXISTS) && !rrun_path_rm_rf (inner, &local))
+      {
+        g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                    "cannot empty the work dir of container \"%s\": ", id);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+static gboolean create_container (const RrunConfig *config, RrunContainerSpec *o,
+                                  const char *existing_id, RrunContainer **out_container,
+                                  GError **error);
+
 gboolean
 rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
                        RrunContainer **out_container, GError **error)
+{
+  return create_container (config, o, NULL, out_container, error);
+}
+
+gboolean
+rrun_container_create_again (const RrunConfig *config, RrunContainerSpec *o, const char *id,
+                             RrunContainer **out_container, GError **error)
+{
+  return create_container (config, o, id, out_container, error);
+}
+
+static gboolean
+create_container (const RrunConfig *config, RrunContainerSpec *o, const char *existing_id,
+                  RrunContainer **out_container, GError **error)
 {
   g_autoptr(RrunContainer) c = g_new0 (RrunContainer, 1);
   const char *driver = config->storage_driver;
@@ -267,6 +337,7 @@ rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
   c->tty.saved = FALSE;
   rrun_container_process_init (&c->proc);
   c->remove_layer = o->rm;
+  c->restart = existing_id != NULL;
   /* The spec's network options, validated with it (rrun_container_spec_validate). */
   if (o->net == NULL && !rrun_container_spec_validate (config, o, error))
     return FALSE;
@@ -288,7 +359,23 @@ rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
   if (!rrun_container_gc (config, c->store, c->storage_map, error))
     return FALSE;
   rrun_debug_phase ("store open");
-  if (!find_or_pull_image (config, c->store, o, &c->image, error))
+  /* Names are unique among all containers, running or stopped, as with docker. */
+  if (o->name != NULL && !c->restart)
+    {
+      g_autoptr(RrunState) other = rrun_state_find_name (config, o->name);
+
+      if (other != NULL)
+        {
+          rrun_throw (error, RRUN_ERROR_BUSY,
+                      "cannot create container \"%s\": the name is in use by container %.12s",
+                      o->name, other->id);
+          rrun_add_hint (error, "remove that container (rrun rm%s %s) or choose another name",
+                         other->live ? " -f" : "", o->name);
+          return FALSE;
+        }
+    }
+  if (c->restart ? !open_record_again (c, existing_id, error)
+                 : !find_or_pull_image (config, c->store, o, &c->image, error))
     return FALSE;
 
   rrun_debug_phase ("image found");
@@ -324,7 +411,8 @@ rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
       if (!require_fuse_overlayfs (&driver, "nomap", error))
         return FALSE;
     }
-  c->id = rrun_path_random_hex (32);
+  if (!c->restart)
+    c->id = rrun_path_random_hex (32);
   c->passwd = read_image_file (c->image, "etc/passwd");
   c->group = read_image_file (c->image, "etc/group");
   if (keep_id)
@@ -369,10 +457,21 @@ rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", containers_dir);
   /* The record (with its lock and writable layer) first: a run dir without a record is
      stale (rrun_container_gc). */
-  if (!rrun_store_create_container_dirs (c->store, c->id, c->image->id, &c->upper, &c->work,
-                                         &c->lock_fd, error))
+  if (!c->restart
+      && !rrun_store_create_container_dirs (c->store, c->id, c->image->id, &c->upper,
+                                            &c->work, &c->lock_fd, error))
     return FALSE;
   c->layer_created = TRUE;
+  if (o->cidfile != NULL && !c->restart)
+    {
+      g_autofree char *text = g_strconcat (c->id, "\n", NULL);
+      rrun_autofd int fd = open (o->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+      if (fd < 0)
+        return rrun_throw_errno (error, errno, "cannot create the --cidfile \"%s\"", o->cidfile);
+      if (!rrun_fd_write_all (fd, text, strlen (text), error))
+        return FALSE;
+    }
   c->run_dir = g_build_filename (containers_dir, c->id, NULL);
   c->merged = g_build_filename (c->run_dir, "merged", NULL);
   if (!rrun_path_mkdir_p (c->merged, 0700, error))

@@ -88,6 +88,7 @@ void
 rrun_container_delete (RrunContainer *c)
 {
   g_autoptr(GError) local = NULL;
+  gboolean remove;
   pid_t helper;
 
   if (c == NULL)
@@ -123,7 +124,23 @@ rrun_container_delete (RrunContainer *c)
       rrun_warning ("cannot remove \"%s\": %s", c->run_dir, local->message);
       g_clear_error (&local);
     }
-  if (c->layer_created && c->remove_layer)
+  /* A container that never ran (its start failed) leaves no record, --rm or not; a
+     stopped container started again keeps its record whatever happens. */
+  remove = c->layer_created
+           && (c->created_only ? !c->state_written
+                               : c->remove_layer || (!c->state_written && !c->restart));
+  if (c->layer_created && !remove && c->state_written && !c->created_only)
+    {
+      /* Kept: the record says how it ended, before the lock that makes it live goes. */
+      if (!rrun_state_write_exited (c->config, c->id,
+                                    c->exited ? c->exit_code : RRUN_EXIT_CODE_UNKNOWN,
+                                    c->oom_killed, g_get_real_time () * 1000, &local))
+        {
+          rrun_warning ("cannot record the container's exit: %s", local->message);
+          g_clear_error (&local);
+        }
+    }
+  if (remove)
     {
       /* The record's file first: the writable layer's directory is then removed in place
          (rrun_store_remove_container_dirs), and a kill between the two leaves a record
@@ -132,7 +149,7 @@ rrun_container_delete (RrunContainer *c)
       g_autofree char *record = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
       unlink (record);
     }
-  if (c->layer_created && c->remove_layer
+  if (remove
       && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
     rrun_warning ("cannot remove the container's writable layer: %s", local->message);
   rrun_close_fdp (&c->init_fd);

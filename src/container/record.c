@@ -2,10 +2,14 @@
 #include "error.h"
 #include "log.h"
 #include "storage/lock.h"
+#include "storage/store.h"
+#include "container/pause.h"
 #include "util/json-value.h"
 #include "util/path.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <string.h>
 
@@ -26,7 +30,33 @@ rrun_state_free (RrunState *s)
   g_strfreev (s->volumes);
   g_strfreev (s->tmpfs);
   g_free (s->userns);
+  g_strfreev (s->labels);
   g_free (s);
+}
+
+const char *
+rrun_status_name (RrunStatus status)
+{
+  switch (status)
+    {
+    case RRUN_STATUS_CREATED:
+      return "created";
+    case RRUN_STATUS_RUNNING:
+      return "running";
+    case RRUN_STATUS_EXITED:
+      return "exited";
+    }
+  return "unknown";
+}
+
+static RrunStatus
+status_from_name (const char *name)
+{
+  if (g_strcmp0 (name, "created") == 0)
+    return RRUN_STATUS_CREATED;
+  if (g_strcmp0 (name, "exited") == 0)
+    return RRUN_STATUS_EXITED;
+  return RRUN_STATUS_RUNNING; /* records written before "status" existed: running ones */
 }
 
 char *
@@ -59,6 +89,16 @@ rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContai
   rrun_json_builder_member_strv (b, "tmpfs", (const char *const *) s->tmpfs);
   rrun_json_builder_member_string (b, "userns", s->userns ? s->userns : "");
   rrun_json_builder_member_string (b, "run_dir", s->run_dir);
+  rrun_json_builder_member_string (b, "status", rrun_status_name (s->status));
+  rrun_json_builder_member_int (b, "exit_code", s->exit_code);
+  rrun_json_builder_member_bool (b, "oom_killed", s->oom_killed);
+  rrun_json_builder_member_int (b, "started", s->started);
+  rrun_json_builder_member_int (b, "finished", s->finished);
+  rrun_json_builder_member_int (b, "pid_start", (gint64) s->pid_start);
+  rrun_json_builder_member_bool (b, "rm", s->rm);
+  rrun_json_builder_member_bool (b, "detached", s->detached);
+  rrun_json_builder_member_int (b, "stop_signal", s->stop_signal);
+  rrun_json_builder_member_int (b, "stop_timeout", s->stop_timeout);
   if (spec != NULL)
     {
       rrun_json_builder_set_member_name (b, "spec");
@@ -67,6 +107,42 @@ rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContai
   rrun_json_builder_end_object (b);
   text = rrun_json_builder_to_text (b, FALSE);
   return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
+}
+
+gboolean
+rrun_container_mark_kept (const RrunConfig *config, const char *id, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, id);
+  g_autofree char *path = g_build_filename (dir, RRUN_STORE_KEEP_FILE, NULL);
+  int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+  close (fd);
+  return TRUE;
+}
+
+gboolean
+rrun_state_write_exited (const RrunConfig *config, const char *id, int exit_code,
+                         gboolean oom_killed, gint64 finished, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, id);
+  g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
+  g_autofree char *text = NULL, *out = NULL;
+  g_autoptr(RrunJson) o = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
+  if (o == NULL || rrun_json_type (o) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is no container record", path);
+  rrun_json_object_set (o, "status", rrun_json_new_string ("exited"));
+  rrun_json_object_set (o, "exit_code", rrun_json_new_int (exit_code));
+  rrun_json_object_set (o, "oom_killed", rrun_json_new_bool (oom_killed));
+  rrun_json_object_set (o, "finished", rrun_json_new_int (finished));
+  out = rrun_json_value_to_text (o, FALSE);
+  return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
 }
 
 /* A string member's copy; fallback when absent or not a string. */
@@ -78,13 +154,27 @@ string_member (const RrunJson *o, const char *name, const char *fallback)
   return g_strdup (v != NULL ? v : fallback);
 }
 
-/* An integer member; 0 when absent or not an integer. */
+/* An integer member; fallback when absent or not an integer. */
 static gint64
-int_member (const RrunJson *o, const char *name)
+int_member_or (const RrunJson *o, const char *name, gint64 fallback)
 {
   RrunJson *n = rrun_json_member (o, name);
 
-  return n != NULL && rrun_json_type (n) == RRUN_JSON_INT ? rrun_json_int (n) : 0;
+  return n != NULL && rrun_json_type (n) == RRUN_JSON_INT ? rrun_json_int (n) : fallback;
+}
+
+static gint64
+int_member (const RrunJson *o, const char *name)
+{
+  return int_member_or (o, name, 0);
+}
+
+static gboolean
+bool_member (const RrunJson *o, const char *name)
+{
+  RrunJson *n = rrun_json_member (o, name);
+
+  return n != NULL && rrun_json_type (n) == RRUN_JSON_BOOL && rrun_json_int (n) != 0;
 }
 
 /* An array of strings, NULL when absent; other elements are skipped. */
@@ -140,6 +230,66 @@ read_state (const char *record_dir)
   s->network = string_member (o, "network", NULL);
   s->volumes = strv_member (o, "volumes");
   s->tmpfs = strv_member (o, "tmpfs");
+  s->status = status_from_name (rrun_json_member_string (o, "status"));
+  s->exit_code = (int) int_member_or (o, "exit_code", RRUN_EXIT_CODE_UNKNOWN);
+  s->oom_killed = bool_member (o, "oom_killed");
+  s->started = int_member_or (o, "started", s->created * G_GINT64_CONSTANT (1000000000));
+  s->finished = int_member (o, "finished");
+  s->pid_start = (guint64) int_member (o, "pid_start");
+  s->rm = bool_member (o, "rm");
+  s->detached = bool_member (o, "detached");
+  s->stop_signal = (int) int_member_or (o, "stop_signal", SIGTERM);
+  s->stop_timeout = (int) int_member_or (o, "stop_timeout", 10);
+  s->labels = strv_member (rrun_json_member (o, "spec"), "label");
+  return s;
+}
+
+/* The one reading of a record's life cycle: its lock held (live), or not (stopped when
+   kept, debris otherwise, rrun_store_container_is_debris). A kept record that says it
+   runs while nobody holds its lock lost its rrun or monitor to a kill or a reboot: it is
+   marked exited with an unknown status, under the lock, once. NULL for debris and for a
+   record being set up (no container.json yet). */
+static RrunState *
+settle_state (const RrunConfig *config, const char *record_dir)
+{
+  RrunState *s;
+
+  if (rrun_lock_dir_is_held (record_dir))
+    {
+      s = read_state (record_dir);
+      if (s != NULL)
+        {
+          s->live = TRUE;
+          s->paused = s->status == RRUN_STATUS_RUNNING && rrun_container_is_frozen (s->cgroup);
+        }
+      return s;
+    }
+  /* Not held: debris unless kept (rrun_store_container_is_debris, without probing the
+     lock twice). */
+  if (!rrun_store_container_is_kept (record_dir))
+    return NULL;
+  s = read_state (record_dir);
+  if (s != NULL && s->status == RRUN_STATUS_RUNNING)
+    {
+      g_autofree char *lock = g_build_filename (record_dir, "lock", NULL);
+      int fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+
+      s->status = RRUN_STATUS_EXITED;
+      s->exit_code = RRUN_EXIT_CODE_UNKNOWN;
+      s->finished = g_get_real_time () * 1000;
+      /* Whoever gets the lock writes it (a start may take the lock meanwhile: then the
+         record is its). */
+      if (fd >= 0 && rrun_lock_try_exclusive (fd))
+        {
+          g_autoptr(RrunState) again = read_state (record_dir);
+
+          if (again != NULL && again->status == RRUN_STATUS_RUNNING)
+            rrun_state_write_exited (config, s->id, RRUN_EXIT_CODE_UNKNOWN, FALSE, s->finished,
+                                     NULL);
+        }
+      if (fd >= 0)
+        close (fd);
+    }
   return s;
 }
 
@@ -148,11 +298,21 @@ by_created (gconstpointer a, gconstpointer b)
 {
   const RrunState *x = *(RrunState *const *) a, *y = *(RrunState *const *) b;
 
-  return (x->created > y->created) - (x->created < y->created);
+  /* Seconds: several containers a second are ordered by when they started. */
+  if (x->created != y->created)
+    return (x->created > y->created) - (x->created < y->created);
+  return (x->started > y->started) - (x->started < y->started);
 }
 
 gboolean
 rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **error)
+{
+  return rrun_state_list_all (config, FALSE, out_states, error);
+}
+
+gboolean
+rrun_state_list_all (const RrunConfig *config, gboolean all, GPtrArray **out_states,
+                     GError **error)
 {
   g_autofree char *dir = g_build_filename (config->storage_root, "containers", NULL);
   g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_state_free);
@@ -168,12 +328,10 @@ rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **erro
       g_autofree char *record_dir = g_build_filename (dir, name, NULL);
       RrunState *s;
 
-      /* The one test of live or stale (rrun_container_gc's too): a record whose lock
-         nobody holds belongs to a killed rrun, whatever its state says. */
-      if (!rrun_lock_dir_is_held (record_dir))
+      if (name[0] == '.')
         continue;
-      s = read_state (record_dir);
-      if (s != NULL && s->pid > 0)
+      s = settle_state (config, record_dir);
+      if (s != NULL && (all || (s->live && s->status == RRUN_STATUS_RUNNING && s->pid > 0)))
         g_ptr_array_add (states, s);
       else
         rrun_state_free (s);
@@ -183,15 +341,15 @@ rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **erro
   return TRUE;
 }
 
-gboolean
-rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_state,
-                 GError **error)
+static gboolean
+find_state (const RrunConfig *config, const char *what, gboolean all, RrunState **out_state,
+            GError **error)
 {
   g_autoptr(GPtrArray) states = NULL;
   gint found = -1;
   guint matches = 0;
 
-  if (!rrun_state_list (config, &states, error))
+  if (!rrun_state_list_all (config, all, &states, error))
     return FALSE;
   for (guint i = 0; i < states->len; i++)
     {
@@ -207,16 +365,119 @@ rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_sta
         found = (gint) i, matches++;
     }
   if (matches == 0)
-    rrun_throw (error, RRUN_ERROR_NOT_FOUND, "no running container \"%s\"", what);
+    rrun_throw (error, RRUN_ERROR_NOT_FOUND, "no %scontainer \"%s\"", all ? "" : "running ",
+                what);
   else if (matches > 1)
     rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                "container \"%s\" is ambiguous: %u running containers match", what, matches);
+                "container \"%s\" is ambiguous: %u %scontainers match", what, matches,
+                all ? "" : "running ");
   if (matches != 1)
     {
-      rrun_add_hint (error, "list running containers with: rrun ps");
+      if (all)
+        rrun_add_hint (error, "list containers with: rrun ps -a");
+      else
+        rrun_add_hint (error, "list running containers with: rrun ps");
       return FALSE;
     }
   *out_state = g_ptr_array_steal_index_fast (states, (guint) found);
+  return TRUE;
+}
+
+gboolean
+rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_state,
+                 GError **error)
+{
+  return find_state (config, what, FALSE, out_state, error);
+}
+
+gboolean
+rrun_state_find_any (const RrunConfig *config, const char *what, RrunState **out_state,
+                     GError **error)
+{
+  return find_state (config, what, TRUE, out_state, error);
+}
+
+RrunState *
+rrun_state_find_name (const RrunConfig *config, const char *name)
+{
+  g_autoptr(GPtrArray) states = NULL;
+
+  if (!rrun_state_list_all (config, TRUE, &states, NULL))
+    return NULL;
+  for (guint i = 0; i < states->len; i++)
+    if (g_strcmp0 (((RrunState *) states->pdata[i])->name, name) == 0)
+      return g_ptr_array_steal_index_fast (states, i);
+  return NULL;
+}
+
+gboolean
+rrun_state_rename (const RrunConfig *config, const RrunState *s, const char *name,
+                   GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
+  g_autofree char *text = NULL, *out = NULL;
+  g_autoptr(RrunJson) o = NULL;
+  g_autoptr(RrunState) other = NULL;
+  RrunJson *spec;
+  gsize len;
+
+  if (!rrun_container_name_valid (name))
+    {
+      g_autofree char *shown = g_strescape (name, NULL);
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid container name \"%s\"", shown);
+      rrun_add_hint (error, "a name starts with a letter or digit and has only letters, "
+                            "digits, '_', '.' and '-' (as with docker)");
+      return FALSE;
+    }
+  other = rrun_state_find_name (config, name);
+  if (other != NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_BUSY,
+                  "cannot rename container \"%s\": the name \"%s\" is in use by container "
+                  "%.12s", s->name && *s->name ? s->name : s->id, name, other->id);
+      return FALSE;
+    }
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
+  if (o == NULL || rrun_json_type (o) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is no container record", path);
+  rrun_json_object_set (o, "name", rrun_json_new_string (name));
+  spec = rrun_json_member (o, "spec");
+  if (spec != NULL && rrun_json_type (spec) == RRUN_JSON_OBJECT)
+    rrun_json_object_set (spec, "name", rrun_json_new_string (name));
+  out = rrun_json_value_to_text (o, FALSE);
+  return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
+}
+
+gboolean
+rrun_state_read_spec (const RrunConfig *config, const char *id, RrunContainerSpec *out_spec,
+                      GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, id);
+  g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(RrunJson) o = NULL;
+  RrunContainerSpec *spec = NULL;
+  RrunJson *member;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
+  if (o == NULL)
+    return FALSE;
+  member = rrun_json_member (o, "spec");
+  if (member == NULL || rrun_json_type (member) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: no \"spec\"", path);
+  if (!rrun_container_spec_from_json (config, member, &spec, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  *out_spec = *spec;
+  g_free (spec);
   return TRUE;
 }
 
@@ -228,18 +489,20 @@ rrun_container_gc (const RrunConfig *config, RrunStore *store, const RrunIdMap *
   g_autoptr(GDir) d = NULL;
   const char *name;
 
-  /* Records (and their writable layers) whose lock nobody holds... */
+  /* Debris: records whose lock nobody holds and that are not kept (with their layers)... */
   if (!rrun_store_gc_containers (store, storage_map, error))
     return FALSE;
-  /* ...then the run dirs of records that are gone: a run dir is made after its record
-     and removed before it, so one without a record is stale. */
+  /* ...then the run dirs of records that are gone or not live: a run dir is made after
+     its record (and its lock) and removed before the lock is released, so one without a
+     live record is stale. */
   d = g_dir_open (runs, 0, NULL);
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *record = rrun_record_dir (config, name);
       g_autofree char *run_dir = NULL;
 
-      if (g_file_test (record, G_FILE_TEST_EXISTS))
+      /* A stopped container's record stays; its run dir goes. */
+      if (g_file_test (record, G_FILE_TEST_EXISTS) && rrun_lock_dir_is_held (record))
         continue;
       run_dir = g_build_filename (runs, name, NULL);
       g_debug ("removing the stale run dir %s", run_dir);

@@ -3,8 +3,11 @@
    layer (upper, work), the image id, the lock its rrun holds while the container exists,
    and container.json (the spec and the state). The run dir RUN_ROOT/containers/ID holds
    only what lives while it runs (the root's mount point, /etc files, the network
-   helper's socket). A record whose lock nobody holds is stale: rrun_container_gc removes
-   it and its run dir. */
+   helper's socket). A record whose lock is held is live. One whose lock nobody holds is
+   a stopped container when it is kept (run without --rm: the store's "keep" marker) and
+   debris otherwise, which rrun_container_gc removes with its run dir; a kept record that
+   still says "running" belongs to a killed rrun or monitor and reads as exited with an
+   unknown status (rrun_state_settle). */
 #pragma once
 
 #include <glib.h>
@@ -16,6 +19,19 @@
 #include "userns/idmap.h"
 
 G_BEGIN_DECLS
+
+typedef enum
+{
+  RRUN_STATUS_CREATED,
+  RRUN_STATUS_RUNNING,
+  RRUN_STATUS_EXITED,
+} RrunStatus;
+
+/* "created", "running", "exited" */
+const char *rrun_status_name (RrunStatus status);
+
+/* The exit code of a container whose rrun or monitor was killed: nobody saw it exit. */
+#define RRUN_EXIT_CODE_UNKNOWN (-1)
 
 typedef struct
 {
@@ -34,6 +50,22 @@ typedef struct
   char **volumes;  /* -v as given */
   char **tmpfs;    /* --tmpfs as given */
   char *userns;    /* its --userns mode as run ("auto", "keep-id", "single"), or NULL */
+  /* The life cycle (records written before they were added read as running): */
+  RrunStatus status;
+  int exit_code;       /* when exited: 0-255, or RRUN_EXIT_CODE_UNKNOWN */
+  gboolean oom_killed;
+  gint64 started;      /* unix nanoseconds; 0: never started */
+  gint64 finished;     /* unix nanoseconds; 0: not yet */
+  guint64 pid_start;   /* PID 1's start time (/proc/PID/stat field 22): tells it from a
+                          reused PID */
+  gboolean rm;         /* --rm: the record goes when the container does */
+  gboolean detached;   /* run -d or start: a monitor holds the lock and writes the log */
+  int stop_signal;     /* --stop-signal or the image's STOPSIGNAL (SIGTERM by default) */
+  int stop_timeout;    /* seconds stop waits before SIGKILL (10 by default) */
+  /* Read, not written: */
+  char **labels;       /* the spec's --label K=V */
+  gboolean live;       /* the record's lock is held */
+  gboolean paused;     /* running with its cgroup frozen (rrun pause) */
 } RrunState;
 
 void rrun_state_free (RrunState *state);
@@ -52,11 +84,42 @@ gboolean rrun_state_write (const RrunConfig *config, const RrunState *state,
 gboolean rrun_container_gc (const RrunConfig *config, RrunStore *store,
                             const RrunIdMap *storage_map, GError **error);
 
+/* Make the record kept once it stops (the store's marker, RRUN_STORE_KEEP_FILE). */
+gboolean rrun_container_mark_kept (const RrunConfig *config, const char *id, GError **error);
+
+/* Mark a kept record exited with the exit code (or RRUN_EXIT_CODE_UNKNOWN) at `finished`
+   (unix ns): rewrites container.json, keeping its spec. The caller holds the lock, or
+   knows nobody does. */
+gboolean rrun_state_write_exited (const RrunConfig *config, const char *id, int exit_code,
+                                  gboolean oom_killed, gint64 finished, GError **error);
+
 /* Running containers (a state whose PID 1 no longer exists is skipped), oldest first. */
 gboolean rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **error);
 
-/* By full id, unique id prefix or name; RRUN_ERROR_NOT_FOUND otherwise. */
+/* With all: every container, running or stopped, oldest first (docker's ps -a). */
+gboolean rrun_state_list_all (const RrunConfig *config, gboolean all, GPtrArray **out_states,
+                              GError **error);
+
+/* A running container by full id, unique id prefix or name; RRUN_ERROR_NOT_FOUND
+   otherwise. */
 gboolean rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_state,
                           GError **error);
+
+/* Any container, running or stopped, as rrun_state_find. */
+gboolean rrun_state_find_any (const RrunConfig *config, const char *what,
+                              RrunState **out_state, GError **error);
+
+/* The container using name (running or stopped), or NULL. */
+RrunState *rrun_state_find_name (const RrunConfig *config, const char *name);
+
+/* docker's rename: the record's name (and its spec's), unique among all containers.
+   The record is rewritten in place: a running container's exit, recorded later, keeps
+   it. */
+gboolean rrun_state_rename (const RrunConfig *config, const RrunState *state,
+                            const char *name, GError **error);
+
+/* The spec stored in a record (rrun start runs it again). */
+gboolean rrun_state_read_spec (const RrunConfig *config, const char *id,
+                               RrunContainerSpec *out_spec, GError **error);
 
 G_END_DECLS

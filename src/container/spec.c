@@ -1,5 +1,6 @@
 /* The container spec: validation before any image lookup, and the stored JSON form. */
 #include "container/spec.h"
+#include "container/signal-name.h"
 #include "error.h"
 #include "process/caps.h"
 #include "process/command.h"
@@ -28,6 +29,10 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->user);
   g_free (o->hostname);
   g_free (o->name);
+  g_free (o->stop_signal);
+  g_free (o->stop_timeout);
+  g_free (o->cidfile);
+  g_strfreev (o->labels);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
@@ -133,6 +138,23 @@ build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
 }
 
 gboolean
+rrun_container_spec_stop_timeout (const RrunContainerSpec *o, int *out_seconds, GError **error)
+{
+  guint64 n;
+
+  if (o->stop_timeout == NULL)
+    {
+      *out_seconds = 10;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (o->stop_timeout, 10, 0, G_MAXINT, &n, NULL))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --stop-timeout \"%s\": expected seconds", o->stop_timeout);
+  *out_seconds = (int) n;
+  return TRUE;
+}
+
+gboolean
 rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GError **error)
 {
   static const char *const pull_policies[] = { "missing", "always", "never", NULL };
@@ -163,6 +185,28 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
   if (!rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error)
       || !check_volumes_and_tmpfs (o, error))
     return FALSE;
+  if (o->stop_signal != NULL && !rrun_signal_parse (o->stop_signal, &(int){ 0 }, error))
+    {
+      g_prefix_error (error, "--stop-signal: ");
+      return FALSE;
+    }
+  if (o->stop_timeout != NULL && !rrun_container_spec_stop_timeout (o, &(int){ 0 }, error))
+    return FALSE;
+  for (guint i = 0; o->labels && o->labels[i]; i++)
+    if (o->labels[i][0] == '\0' || o->labels[i][0] == '=')
+      {
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --label \"%s\": no key",
+                    o->labels[i]);
+        rrun_add_hint (error, "a label is KEY=VALUE, or KEY for an empty value");
+        return FALSE;
+      }
+  if (o->cidfile != NULL && (*o->cidfile == '\0' || g_file_test (o->cidfile, G_FILE_TEST_EXISTS)))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "--cidfile \"%s\": %s", o->cidfile,
+                  *o->cidfile ? "the file exists" : "empty path");
+      rrun_add_hint (error, "make sure no other container writes it, remove it, and run again");
+      return FALSE;
+    }
   if (o->limits == NULL)
     o->limits = rrun_cgroup_limits_new ();
   return build_network (config, o, error);
@@ -221,6 +265,10 @@ static const SpecField spec_fields[] = {
   F ("cgroups", FIELD_STRING, cgroups),
   F ("pull", FIELD_STRING, pull),
   F ("no-tls-verify", FIELD_BOOL, no_tls_verify),
+  F ("detach", FIELD_BOOL, detach),
+  F ("stop-signal", FIELD_STRING, stop_signal),
+  F ("stop-timeout", FIELD_STRING, stop_timeout),
+  F ("label", FIELD_STRV, labels),
 };
 
 #undef F

@@ -50,6 +50,11 @@ typedef struct
   char *pull;              /* --pull missing|always|never; NULL: config->pull_policy */
   gboolean no_tls_verify;  /* --tls-verify=false */
   gboolean quiet_pull;     /* no progress display (rrun -q); not stored */
+  gboolean detach;         /* -d: a monitor runs it (container/monitor.c) */
+  char *stop_signal;       /* --stop-signal: NULL, the image's STOPSIGNAL or SIGTERM */
+  char *stop_timeout;      /* --stop-timeout seconds: NULL, 10 */
+  char **labels;           /* --label K=V (and --label-file's lines, read by the CLI) */
+  char *cidfile;           /* --cidfile: the full ID is written there at create; not stored */
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */
@@ -74,6 +79,10 @@ void rrun_container_spec_to_json (const RrunContainerSpec *spec, RrunJsonBuilder
    RRUN_ERROR_CORRUPT or the option's own error). */
 gboolean rrun_container_spec_from_json (const RrunConfig *config, const RrunJson *object,
                                         RrunContainerSpec **out_spec, GError **error);
+
+/* --stop-timeout in seconds (10 when not given). */
+gboolean rrun_container_spec_stop_timeout (const RrunContainerSpec *spec, int *out_seconds,
+                                           GError **error);
 
 /* Container names as docker takes them: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 bytes. */
 gboolean rrun_container_name_valid (const char *name);

@@ -17,7 +17,9 @@
 #include "rootfs/plan.h"
 #include "rootfs/path-probe.h"
 #include "rootfs/mount-args.h"
+#include "container/pid1.h"
 #include "container/record.h"
+#include "container/signal-name.h"
 #include "storage/store.h"
 #include "userns/keeper.h"
 #include "util/fd.h"
@@ -76,11 +78,58 @@ before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
   return TRUE;
 }
 
+/* container.json as the container is now (running, or created by `rrun create`), and
+   the keep marker of a container without --rm. */
 gboolean
-rrun_container_start (RrunContainer *c, GError **error)
+rrun_container_write_state (RrunContainer *c, RrunStatus status, GError **error)
 {
   const RrunConfig *config = c->config;
   const RrunContainerSpec *o = c->spec;
+  pid_t pid1 = status == RRUN_STATUS_RUNNING ? c->proc.pid1 : 0;
+
+  {
+    g_autofree char *command = g_strjoinv (" ", c->argv);
+    RrunState state = { c->id, o->name, o->image, command, pid1,
+                        c->created ? c->created : g_get_real_time () / G_USEC_PER_SEC,
+                        (char *) rrun_cgroup_path (c->cgroup), c->run_dir };
+
+    state.args = c->argv;
+    state.image_id = c->image->id;
+    state.network = o->network ? o->network : config->network;
+    state.volumes = o->volumes;
+    state.tmpfs = o->tmpfs;
+    state.userns = (char *) rrun_idmap_mode_name (c->map->mode);
+    state.status = status;
+    state.exit_code = RRUN_EXIT_CODE_UNKNOWN;
+    state.started = status == RRUN_STATUS_RUNNING ? g_get_real_time () * 1000 : 0;
+    state.pid_start = pid1 > 0 ? rrun_pid1_start_time (pid1) : 0;
+    state.rm = o->rm;
+    state.detached = o->detach;
+    state.stop_signal = SIGTERM;
+    if (!(o->stop_signal && rrun_signal_parse (o->stop_signal, &state.stop_signal, NULL))
+        && c->image->config->stop_signal && *c->image->config->stop_signal
+        && !rrun_signal_parse (c->image->config->stop_signal, &state.stop_signal, NULL))
+      state.stop_signal = SIGTERM;
+    if (!rrun_container_spec_stop_timeout (o, &state.stop_timeout, NULL))
+      state.stop_timeout = 10;
+
+    /* The record's container.json: for ps, port, inspect, and the gc. */
+    if (!rrun_state_write (config, &state, o, error))
+      return FALSE;
+    c->state_written = TRUE;
+    /* Kept once it ends (docs/architecture.md, "Containers: spec, verbs, record"): the
+       marker after the state, so that a kill before it leaves debris, not a record
+       without state. */
+    if ((!o->rm || c->created_only) && !c->restart
+        && !rrun_container_mark_kept (config, c->id, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rrun_container_start (RrunContainer *c, GError **error)
+{
   RrunStartHooks hooks = { after_clone, namespaces_ready, before_exec, c };
   sigset_t fwd;
 
@@ -108,23 +157,8 @@ rrun_container_start (RrunContainer *c, GError **error)
     return FALSE;
   rrun_close_fdp (&c->init_fd); /* PID 1 has exec'd it */
   rrun_debug_phase ("command started");
-  {
-    g_autofree char *command = g_strjoinv (" ", c->argv);
-    RrunState state = { c->id, o->name, o->image, command, c->proc.pid1,
-                        g_get_real_time () / G_USEC_PER_SEC,
-                        (char *) rrun_cgroup_path (c->cgroup), c->run_dir };
-
-    state.args = c->argv;
-    state.image_id = c->image->id;
-    state.network = o->network ? o->network : config->network;
-    state.volumes = o->volumes;
-    state.tmpfs = o->tmpfs;
-    state.userns = (char *) rrun_idmap_mode_name (c->map->mode);
-
-    /* The record's container.json: for ps, port, inspect, and the gc. */
-    if (!rrun_state_write (config, &state, o, error))
-      return FALSE;
-  }
+  if (!rrun_container_write_state (c, RRUN_STATUS_RUNNING, error))
+    return FALSE;
   rrun_debug_phase ("state written");
   return TRUE;
 }

@@ -61,11 +61,15 @@ rrun_container_wait (RrunContainer *c, int *out_status, GError **error)
   if (!rrun_relay_run (&c->proc, c->sigfd, remove_run_files, c, out_status, error))
     return FALSE;
   rrun_debug_phase ("command exited");
+  c->exited = TRUE;
+  c->exit_code = *out_status;
   {
     guint64 limit = 0;
 
     if (rrun_cgroup_oom_killed (c->cgroup, &limit))
       {
+        c->oom_killed = TRUE;
+        c->exit_code = 137;
         g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", limit >> 20);
         return rrun_throw (error, RRUN_ERROR_OOM, "container killed: out of memory (limit %s)",
                            size);

@@ -16,11 +16,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Containers of this store using image id: the live ones (their lock is held) go to
-   *out_live; stale ones are moved into `into` when set. Exclusive lock held. */
+gboolean
+rrun_store_container_is_kept (const char *cdir)
+{
+  g_autofree char *keep = g_build_filename (cdir, RRUN_STORE_KEEP_FILE, NULL);
+
+  return access (keep, F_OK) == 0;
+}
+
+gboolean
+rrun_store_container_is_debris (const char *cdir)
+{
+  return owner_is_gone (cdir) && !rrun_store_container_is_kept (cdir);
+}
+
+/* Containers of this store using image id: those that are no debris (live, or stopped
+   and kept; only live ones unless with_kept) go to *out_live; debris is moved into `into`
+   when set. Exclusive lock held. */
 static void
 scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
-                 const char *into)
+                 const char *into, gboolean with_kept)
 {
   g_autofree char *dir = g_build_filename (store->root, "containers", NULL);
   DIR *d = opendir (dir);
@@ -43,9 +58,9 @@ scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
       }
       if (image_id && strcmp (img, image_id) != 0)
         continue;
-      if (!owner_is_gone (cdir))
+      if (!rrun_store_container_is_debris (cdir))
         {
-          if (out_live)
+          if (out_live && (with_kept || !owner_is_gone (cdir)))
             g_ptr_array_add (out_live, g_strdup (de->d_name));
           continue;
         }
@@ -159,7 +174,10 @@ static gboolean
 remove_container_in_place (const char *cdir)
 {
   static const char *const layer[] = { "upper", "work" };
-  static const char *const files[] = { "image", "lock" };
+  /* The state and the log of a kept container, its marker, then the lock: a kill before
+     the lock is gone leaves debris (no marker), which the next gc removes. */
+  static const char *const files[] = { "container.json", "ctr.log", RRUN_STORE_KEEP_FILE,
+                                       "image", "lock" };
 
   for (guint i = 0; i < G_N_ELEMENTS (layer); i++)
     {
@@ -204,9 +222,10 @@ rrun_store_remove_container_dirs (RrunStore *store, const RrunIdMap *map, const 
 }
 
 /* Whether a directory below dir has a lock file nobody holds (debris of a killed rrun):
-   staging dirs under tmp/, writable layers under containers/. */
+   staging dirs under tmp/, writable layers under containers/ (there, stopped containers
+   that are kept are no debris). */
 static gboolean
-has_unlocked_entry (const char *dir)
+has_unlocked_entry (const char *dir, gboolean containers)
 {
   DIR *d = opendir (dir);
   struct dirent *de;
@@ -221,7 +240,7 @@ has_unlocked_entry (const char *dir)
       if (de->d_name[0] == '.')
         continue;
       path = g_build_filename (dir, de->d_name, NULL);
-      found = owner_is_gone (path);
+      found = containers ? rrun_store_container_is_debris (path) : owner_is_gone (path);
     }
   closedir (d);
   return found;
@@ -234,7 +253,7 @@ gc_has_work (RrunStore *store)
   g_autofree char *containers = g_build_filename (store->root, "containers", NULL);
   g_autoptr(GPtrArray) metas = NULL;
 
-  if (has_unlocked_entry (tmp) || has_unlocked_entry (containers))
+  if (has_unlocked_entry (tmp, FALSE) || has_unlocked_entry (containers, TRUE))
     return TRUE;
   metas = scan_metas (store->root, FALSE);
   for (guint i = 0; i < metas->len; i++)
@@ -259,7 +278,7 @@ rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error
     return FALSE;
   if (!store_lock (store, TRUE, error))
     return FALSE;
-  scan_containers (store, NULL, NULL, st->dir);
+  scan_containers (store, NULL, NULL, st->dir, TRUE);
   /* Images rmi -f left for later: delete those no live container uses now. */
   metas = scan_metas (store->root, FALSE);
   for (guint i = 0; i < metas->len; i++)
@@ -271,7 +290,7 @@ rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error
       if (!m->pending_removal)
         continue;
       live = g_ptr_array_new_with_free_func (g_free);
-      scan_containers (store, m->id, live, NULL);
+      scan_containers (store, m->id, live, NULL, TRUE);
       if (live->len == 0 && !delete_image_locked (store, metas, m, st->dir, &local))
         rrun_warning ("cannot delete image %.12s: %s", m->id, local->message);
     }
@@ -282,7 +301,7 @@ rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error
 /* scan_containers for rmi, prune and reset. */
 void
 store_scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
-                       const char *into)
+                       const char *into, gboolean with_kept)
 {
-  scan_containers (store, image_id, out_live, into);
+  scan_containers (store, image_id, out_live, into, with_kept);
 }

@@ -527,15 +527,15 @@ rrun_store_remove_image_full (RrunStore *store, const RrunIdMap *map, const char
                      ref);
       goto out;
     }
-  store_scan_containers (store, m->id, live, st->dir);
+  store_scan_containers (store, m->id, live, st->dir, TRUE);
   if (live->len > 0 && !force)
     {
       rrun_throw (error, RRUN_ERROR_BUSY,
-                  "cannot remove image \"%s\": container %s is using it", ref,
+                  "cannot remove image \"%s\": container %.12s is using it", ref,
                   (char *) live->pdata[0]);
-      rrun_add_hint (error, "stop the container first, or use 'rrun rmi -f %s' to untag it now "
-                            "and delete it once no container uses it",
-                     ref);
+      rrun_add_hint (error, "remove the container first (rrun rm -f %.12s), or use 'rrun rmi -f "
+                            "%s' to untag it now and delete it once no container uses it",
+                     (char *) live->pdata[0], ref);
       goto out;
     }
   for (guint k = 0; m->names[k]; k++)

@@ -70,7 +70,7 @@ rrun_store_prune_images (RrunStore *store, const RrunIdMap *map, gboolean all,
       /* Dangling: no name (rmi -f's pending removals have none either). */
       if (!all && m->names[0] != NULL && !m->pending_removal)
         continue;
-      store_scan_containers (store, m->id, live, NULL);
+      store_scan_containers (store, m->id, live, NULL, TRUE);
       if (live->len > 0)
         continue;
       for (guint k = 0; m->layers[k]; k++)
@@ -107,7 +107,7 @@ rrun_store_reset (RrunStore *store, const RrunIdMap *map, GError **error)
 
   if (!store_lock (store, TRUE, error))
     return FALSE;
-  store_scan_containers (store, NULL, live, NULL);
+  store_scan_containers (store, NULL, live, NULL, FALSE);
   if (live->len > 0)
     {
       store_unlock (store);

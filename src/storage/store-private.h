@@ -108,9 +108,10 @@ void unlink_blob_unless_used (RrunStore *store, GPtrArray *metas, const char *di
 
 /* ---- containers.c ------------------------------------------------------------------- */
 
-/* scan_containers: containers of this store using image_id (NULL: all); live ones go to
-   out_live, stale ones are moved into `into` when set. Exclusive lock held. */
+/* scan_containers: containers of this store using image_id (NULL: all); live ones (and
+   with with_kept, stopped ones that are kept) go to out_live, debris is moved into `into`
+   when set. Exclusive lock held. */
 void store_scan_containers (RrunStore *store, const char *image_id, GPtrArray *out_live,
-                            const char *into);
+                            const char *into, gboolean with_kept);
 
 G_END_DECLS

@@ -71,7 +71,20 @@ gboolean rrun_store_create_container_dirs (RrunStore *store, const char *cid,
    container runs. The directories are made again by the next rrun_store_open. */
 gboolean rrun_store_reset (RrunStore *store, const RrunIdMap *map, GError **error);
 
-/* Remove containers whose lock is not held (their rrun was killed): called by run. */
+/* A stopped container whose record is kept (run without --rm) has this file in its
+   directory, written once its state is: without it, a directory whose lock nobody holds
+   is debris (a killed rrun's, or an --rm container's). */
+#define RRUN_STORE_KEEP_FILE "keep"
+
+/* Whether containers/CID (cdir) is debris: its lock is not held and it is not kept. The
+   one test of what garbage collection removes. */
+gboolean rrun_store_container_is_debris (const char *cdir);
+
+/* Whether containers/CID (cdir) has the keep marker (for a caller that knows the lock is
+   not held: debris is then what is not kept). */
+gboolean rrun_store_container_is_kept (const char *cdir);
+
+/* Remove containers that are debris (rrun_store_container_is_debris): called by run. */
 gboolean rrun_store_gc_containers (RrunStore *store, const RrunIdMap *map, GError **error);
 
 /* Remove containers/CID (through the user namespace: upper holds files of subordinate

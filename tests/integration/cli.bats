@@ -95,7 +95,7 @@ teardown() {
 
 # ---- ps ----------------------------------------------------------------------------------
 
-@test "ps -q prints the running container's short id; ps -a is ps (only running ones are kept)" {
+@test "ps -q prints the running container's short id; ps -a lists it; an --rm container is gone once it exits" {
   run -0 rrun ps -q
   [ -z "$output" ]
   rrun_bg run --rm --name psq "$FIXTURE_IMAGE" sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done'
@@ -117,7 +117,7 @@ teardown() {
   kill -TERM "$RRUN_PID"
   wait_bg
   [ "$BG_STATUS" -eq 0 ]
-  # a stopped container is not kept: ps -a lists nothing
+  # an --rm container is not kept: ps -a lists nothing
   run -0 rrun ps -a -q
   [ -z "$output" ]
   run -0 rrun ps -a

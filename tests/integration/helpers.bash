@@ -179,8 +179,9 @@ container_leftovers() {
       echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
     fi
   done
-  pgrep -a -u "$(id -u)" -x fuse-overlayfs || true
-  pgrep -a -u "$(id -u)" -x rrun || true
+  # Zombies are no leftovers: a detached container's monitor is reparented to the nearest
+  # subreaper (or init), which reaps it when it gets to it.
+  ps -u "$(id -u)" -o pid=,stat=,comm=,args= | awk '$2 !~ /^Z/ && ($3 == "fuse-overlayfs" || $3 == "rrun") { $2 = ""; $3 = ""; print }'
   base=$(subid_base uid)
   count=$(subid_count)
   if [[ -n $base && -n $count ]]; then

@@ -105,7 +105,7 @@ full_id() {
   [ "$output" = "[]" ]
   [[ ${stderr_lines[0]} == 'rrun: image "rrun-test-no-such" not found' ]]
   run -125 --separate-stderr rrun inspect --type container localhost/rrun-test-inspect
-  [[ ${stderr_lines[0]} == 'rrun: no running container "localhost/rrun-test-inspect"' ]]
+  [[ ${stderr_lines[0]} == 'rrun: no container "localhost/rrun-test-inspect"' ]]
   run -125 --separate-stderr rrun inspect --type volume x
   [[ ${stderr_lines[0]} == 'rrun: invalid --type "volume": expected container, image or all' ]]
 }

@@ -5,7 +5,7 @@ set -eu
 dir=$1
 found=0
 n=0
-for obj in "$dir"/src_child_*.c.o "$dir"/child_*.c.o; do
+for obj in "$dir"/src_child_*.c.o "$dir"/child_*.c.o "$dir"/*-child.c.o; do
   [ -e "$obj" ] || continue
   n=$((n + 1))
   bad=$(nm -u "$obj" | awk '{print $2}' | grep -E '^(g_|malloc|calloc|realloc|free$|printf|fprintf|sprintf|snprintf|vsnprintf|puts|fputs|strerror|getenv|execvp|exit$|opendir|fopen)' || true)

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Container life cycle (issue 14): run -d against run --rm, exec against nsenter, ps -a
+# with 500 stopped containers, 100 concurrent run -d then rm -f of all. Medians of 21.
+# It removes every container of the user first, and leaves none: run it as a test user.
+# Usage (as the user who runs containers): RRUN=build/src/rrun IMG=localhost/busybox bench/lifecycle.sh
+R=${RRUN:-rrun}; IMG=${IMG:-localhost/busybox}; N=21
+errs=$(mktemp)
+med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+t() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); echo $(( (e-s)/1000 )); }
+$R rm -f $($R ps -aq) >/dev/null 2>&1
+$R run --rm $IMG true
+echo "run --rm true: $(for i in $(seq $N); do t $R run --rm $IMG true; done | med) us"
+echo "run -d sleep 100: $(for i in $(seq $N); do t $R run -d $IMG sleep 100; done | med) us"
+$R rm -f $($R ps -aq) >/dev/null
+echo "run --rm true (again): $(for i in $(seq $N); do t $R run --rm $IMG true; done | med) us"
+$R run -d --name b1 $IMG sleep 1000 >/dev/null
+pid=$($R ps --format json | sed -n 's/.*"Pid": \([0-9]*\).*/\1/p')
+echo "exec true: $(for i in $(seq $N); do t $R exec b1 true; done | med) us"
+echo "nsenter true: $(for i in $(seq $N); do t nsenter -t $pid -U --preserve-credentials -m -u -i -n -p -C true; done | med) us"
+nsenter -t $pid -U --preserve-credentials -m -u -i -n -p -C true && echo nsenter-ok
+$R rm -f b1 >/dev/null
+for i in $(seq 500); do $R run $IMG true; done
+echo "ps -a with $($R ps -aq | wc -l) containers: $(for i in $(seq $N); do t $R ps -a; done | med) us"
+echo "ps -a --format json: $(for i in $(seq $N); do t $R ps -a --format json; done | med) us"
+echo "run --rm true with 500 stopped: $(for i in $(seq $N); do t $R run --rm $IMG true; done | med) us"
+s=$(date +%s%N); $R container prune -f >/dev/null; e=$(date +%s%N); echo "container prune of 500: $(( (e-s)/1000000 )) ms"
+# 100 concurrent run -d, then rm -f of all
+s=$(date +%s%N)
+for i in $(seq 100); do $R run -d $IMG sleep 100 >/dev/null 2>>"$errs" & done; wait
+e=$(date +%s%N); echo "100 concurrent run -d: $(( (e-s)/1000000 )) ms, running: $($R ps -q | wc -l), errors: $(wc -l <"$errs")"
+s=$(date +%s%N); $R rm -f $($R ps -aq) >/dev/null; e=$(date +%s%N)
+echo "rm -f of 100: $(( (e-s)/1000000 )) ms, left: $($R ps -aq | wc -l) records, $(ls "${XDG_DATA_HOME:-$HOME/.local/share}/rrun/storage/containers" | wc -l) dirs"

@@ -1,0 +1,59 @@
+/* rrun kill [-s SIGNAL] CONTAINER... */
+#include "cli/cli.h"
+#include "container/remove.h"
+#include "container/signal-name.h"
+#include "error.h"
+#include "log.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+gboolean
+rrun_cmd_kill (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  g_autofree char *signal_text = NULL;
+  int signo = SIGKILL, failed = 0;
+  gboolean help;
+  const GOptionEntry entries[] = {
+    { "signal", 's', 0, G_OPTION_ARG_STRING, &signal_text,
+      "The signal to send (default KILL): a name or a number", "SIGNAL" },
+    { NULL }
+  };
+  const RrunCliSpec spec = { "kill", "CONTAINER...",
+                             "Send a signal to the PID 1 of running containers.", 1, -1,
+                             "rrun kill [-s SIGNAL] CONTAINER... (see rrun ps)", NULL, FALSE };
+
+  if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
+    return FALSE;
+  *out_status = 0;
+  if (help)
+    return TRUE;
+  if (signal_text != NULL && !rrun_signal_parse (signal_text, &signo, error))
+    return FALSE;
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(RrunState) state = NULL;
+
+      if (!rrun_state_find_any (g->config, argv[i], &state, &local))
+        ;
+      else if (!state->live || state->status != RRUN_STATUS_RUNNING)
+        {
+          rrun_throw (&local, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot kill container \"%s\": it is not running", argv[i]);
+          rrun_add_hint (&local, "start it first: rrun start %s", argv[i]);
+        }
+      else
+        rrun_container_signal (state, signo, &local);
+      if (local != NULL)
+        {
+          rrun_log_print_error (local);
+          failed++;
+          continue;
+        }
+      printf ("%s\n", argv[i]);
+      fflush (stdout);
+    }
+  *out_status = failed ? RRUN_EXIT_FAILED : 0;
+  return TRUE;
+}

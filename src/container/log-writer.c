@@ -1,0 +1,197 @@
+#include "container/log-writer.h"
+#include "error.h"
+#include "util/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct _RrunLogWriter
+{
+  int fds[2];   /* stdout, stderr read ends; -1 once at EOF */
+  int stop_fd;  /* eventfd: finish asks the thread to drain and end */
+  int log_fd;
+  GThread *thread;
+};
+
+/* "2026-12-06T15:46:12.123456789Z" */
+static void
+format_time (char *buf, gsize size)
+{
+  struct timespec ts;
+  struct tm tm;
+  gsize n;
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  n = strftime (buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf (buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* One read's worth: a record per line, the rest as a partial record. One write, so
+   that the two streams' records never interleave within a line. */
+static void
+write_records (int log_fd, const char *stream, const char *data, gsize len)
+{
+  g_autoptr(GString) out = g_string_sized_new (len + 64);
+  char now[64];
+  const char *p = data, *end = data + len;
+
+  format_time (now, sizeof now);
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', (gsize) (end - p));
+      gsize n = nl ? (gsize) (nl - p) : (gsize) (end - p);
+
+      g_string_append_printf (out, "%s %s %c ", now, stream, nl ? 'F' : 'P');
+      g_string_append_len (out, p, (gssize) n);
+      g_string_append_c (out, '\n');
+      p += n + (nl ? 1 : 0);
+    }
+  rrun_fd_write_all (log_fd, out->str, out->len, NULL);
+}
+
+/* Read once from stream i; FALSE at EOF (or when nothing is there and !block). */
+static gboolean
+pump (RrunLogWriter *w, int i)
+{
+  static const char *const names[] = { "stdout", "stderr" };
+  char buf[65536];
+  ssize_t n = read (w->fds[i], buf, sizeof buf);
+
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return errno == EINTR;
+  if (n <= 0)
+    {
+      rrun_close_fdp (&w->fds[i]);
+      return FALSE;
+    }
+  write_records (w->log_fd, names[i], buf, (gsize) n);
+  return TRUE;
+}
+
+static gpointer
+writer_thread (gpointer data)
+{
+  RrunLogWriter *w = data;
+
+  while (w->fds[0] >= 0 || w->fds[1] >= 0)
+    {
+      struct pollfd p[3] = {
+        { w->fds[0], POLLIN, 0 },
+        { w->fds[1], POLLIN, 0 },
+        { w->stop_fd, POLLIN, 0 },
+      };
+
+      if (poll (p, 3, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      for (int i = 0; i < 2; i++)
+        if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+          pump (w, i);
+      if (p[2].revents & POLLIN)
+        {
+          /* The container is gone: what is in the pipes is all there will be (a
+             process outside it, such as fuse-overlayfs, may still hold a write end). */
+          for (int i = 0; i < 2; i++)
+            if (w->fds[i] >= 0)
+              {
+                fcntl (w->fds[i], F_SETFL, fcntl (w->fds[i], F_GETFL) | O_NONBLOCK);
+                while (w->fds[i] >= 0 && pump (w, i))
+                  ;
+              }
+          break;
+        }
+    }
+  return NULL;
+}
+
+gboolean
+rrun_log_writer_start (const char *path, int out_fd, int err_fd, RrunLogWriter **out_writer,
+                       GError **error)
+{
+  RrunLogWriter *w = g_new0 (RrunLogWriter, 1);
+  sigset_t all, old;
+
+  w->fds[0] = out_fd;
+  w->fds[1] = err_fd;
+  w->stop_fd = eventfd (0, EFD_CLOEXEC);
+  w->log_fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (w->stop_fd < 0 || w->log_fd < 0)
+    {
+      int errsv = errno;
+      rrun_log_writer_finish (w);
+      return rrun_throw_errno (error, errsv, "cannot open the log \"%s\"", path);
+    }
+  /* Every signal blocked in the thread (it inherits the mask): the monitor reads
+     SIGCHLD and the signals it forwards from a signalfd, and a process-directed signal
+     delivered to this thread instead would be lost to it. */
+  sigfillset (&all);
+  pthread_sigmask (SIG_SETMASK, &all, &old);
+  w->thread = g_thread_new ("log-writer", writer_thread, w);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  *out_writer = w;
+  return TRUE;
+}
+
+void
+rrun_log_writer_finish (RrunLogWriter *w)
+{
+  if (w == NULL)
+    return;
+  if (w->thread != NULL)
+    {
+      guint64 one = 1;
+      (void) !write (w->stop_fd, &one, sizeof one);
+      g_thread_join (w->thread);
+    }
+  rrun_close_fdp (&w->fds[0]);
+  rrun_close_fdp (&w->fds[1]);
+  rrun_close_fdp (&w->stop_fd);
+  rrun_close_fdp (&w->log_fd);
+  g_free (w);
+}
+
+const char *
+rrun_log_parse_record (const char *line, gint64 *out_time_ns, gboolean *out_stderr,
+                       gboolean *out_partial)
+{
+  const char *sp1 = strchr (line, ' ');
+  const char *sp2, *sp3;
+  g_autofree char *ts = NULL;
+  g_autoptr(GDateTime) dt = NULL;
+  const char *frac;
+  gint64 ns = 0;
+
+  if (sp1 == NULL || (sp2 = strchr (sp1 + 1, ' ')) == NULL
+      || (sp3 = strchr (sp2 + 1, ' ')) == NULL || sp3 != sp2 + 2)
+    return NULL;
+  ts = g_strndup (line, (gsize) (sp1 - line));
+  dt = g_date_time_new_from_iso8601 (ts, NULL);
+  if (dt == NULL)
+    return NULL;
+  /* GDateTime keeps microseconds: the nanoseconds from the text. */
+  frac = strchr (ts, '.');
+  if (frac != NULL)
+    {
+      int digits = 0;
+      for (const char *p = frac + 1; g_ascii_isdigit (*p) && digits < 9; p++, digits++)
+        ns = ns * 10 + (*p - '0');
+      for (; digits < 9; digits++)
+        ns *= 10;
+    }
+  *out_time_ns = g_date_time_to_unix (dt) * G_GINT64_CONSTANT (1000000000) + ns;
+  *out_stderr = strncmp (sp1 + 1, "stderr ", 7) == 0;
+  *out_partial = sp2[1] == 'P';
+  return sp3 + 1;
+}

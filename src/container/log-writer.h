@@ -1,0 +1,34 @@
+/* The log of a detached container, written by its monitor: the k8s-file format that
+   podman (conmon) and Kubernetes write, one record a line:
+
+       2026-12-06T15:46:12.123456789Z stdout F text of a whole line
+
+   RFC 3339 time with nanoseconds (UTC), the stream, F for a full line or P for part of
+   one (output that did not end with a newline when it was read; the next records
+   continue it), the text. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define RRUN_LOG_FILE "ctr.log"
+
+typedef struct _RrunLogWriter RrunLogWriter;
+
+/* Start a thread copying what arrives on out_fd and err_fd (read ends of the container's
+   stdout and stderr; taken) to the log at path (appended to). */
+gboolean rrun_log_writer_start (const char *path, int out_fd, int err_fd,
+                                RrunLogWriter **out_writer, GError **error);
+
+/* Drain what the pipes hold without waiting for more (the container has exited), stop
+   the thread, close everything. Accepts NULL. */
+void rrun_log_writer_finish (RrunLogWriter *writer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunLogWriter, rrun_log_writer_finish)
+
+/* One record's first three fields; returns the text after them, or NULL for a line that
+   is no record. */
+const char *rrun_log_parse_record (const char *line, gint64 *out_time_ns,
+                                   gboolean *out_stderr, gboolean *out_partial);
+
+G_END_DECLS

@@ -1,0 +1,227 @@
+/* The monitor of a detached container (run -d, start): no daemon, one small process per
+   container (docs/architecture.md, "Containers: spec, verbs, record"). rrun forks it
+   twice (setsid in between, so it has no terminal and survives the shell); it creates
+   and starts the container holding the record's lock, owns the container's stdout and
+   stderr (pipes) and writes them to the log, waits for PID 1, records the exit status
+   and cleans up (--rm included), then exits. Until the command runs, a status pipe
+   carries "started" or the start error back to the rrun that forked it, which prints
+   the ID or the error and exits as a foreground run would (125, 126, 127). */
+#include "container/monitor.h"
+#include "container/container-private.h"
+#include "container/log-writer.h"
+#include "container/record.h"
+#include "error.h"
+#include "log.h"
+#include "util/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* What the status pipe carries: one header, then `len` bytes (the ID, or the error's
+   message with its hints). */
+typedef struct
+{
+  int32_t ok;
+  int32_t exit_code; /* for an error: 125, 126, 127 or 137 */
+  uint32_t len;
+} StatusHeader;
+
+static void
+send_status (int fd, gboolean ok, int exit_code, const char *text)
+{
+  StatusHeader h = { ok, exit_code, (uint32_t) strlen (text) };
+
+  rrun_fd_write_all (fd, &h, sizeof h, NULL);
+  rrun_fd_write_all (fd, text, h.len, NULL);
+}
+
+static void
+send_error (int fd, const GError *error)
+{
+  send_status (fd, FALSE, rrun_error_exit_code (error), error->message);
+}
+
+/* The monitor: runs in the grandchild; returns its exit status. */
+static int
+monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *existing_id,
+              int status_fd)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunContainer) c = NULL;
+  g_autoptr(RrunLogWriter) writer = NULL;
+  g_autofree char *record_dir = NULL, *log_path = NULL;
+  int out[2] = { -1, -1 }, err[2] = { -1, -1 }, devnull, status = 0;
+
+  devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0)
+    dup2 (devnull, STDIN_FILENO);
+  /* The container's stdin is /dev/null: there is nobody to read a terminal from. */
+  spec->interactive = FALSE;
+  if (!(existing_id ? rrun_container_create_again (config, spec, existing_id, &c, &error)
+                    : rrun_container_create (config, spec, &c, &error)))
+    goto fail;
+  record_dir = rrun_record_dir (config, c->id);
+  log_path = g_build_filename (record_dir, RRUN_LOG_FILE, NULL);
+  /* The container's stdout and stderr are pipes whose other ends the log writer reads;
+     they become this process's 1 and 2 so that start hands them to the container. */
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0)
+    {
+      rrun_throw_errno (&error, errno, "cannot create a pipe");
+      goto fail;
+    }
+  if (!rrun_log_writer_start (log_path, out[0], err[0], &writer, &error))
+    goto fail;
+  out[0] = err[0] = -1; /* the writer's now */
+  if (dup2 (out[1], STDOUT_FILENO) < 0 || dup2 (err[1], STDERR_FILENO) < 0)
+    {
+      rrun_throw_errno (&error, errno, "cannot redirect the container's output");
+      goto fail;
+    }
+  rrun_close_fdp (&out[1]);
+  rrun_close_fdp (&err[1]);
+  if (!rrun_container_start (c, &error))
+    goto fail;
+  /* Running: tell rrun, whose caller may be waiting for its exit. */
+  send_status (status_fd, TRUE, 0, c->id);
+  rrun_close_fdp (&status_fd);
+  if (chdir ("/") < 0)
+    g_debug ("cannot chdir to /: %s", g_strerror (errno));
+  if (!rrun_container_wait (c, &status, &error))
+    {
+      /* Out of memory or a relay failure: the record says how it ended (delete). */
+      g_debug ("wait: %s", error->message);
+      g_clear_error (&error);
+    }
+  /* Every byte PID 1 and its descendants wrote is in the pipes by now: the writer
+     drains them before the record says exited, so `logs -f` ends with all of it. */
+  if (devnull >= 0)
+    {
+      dup2 (devnull, STDOUT_FILENO);
+      dup2 (devnull, STDERR_FILENO);
+    }
+  g_clear_pointer (&writer, rrun_log_writer_finish);
+  g_clear_pointer (&c, rrun_container_delete);
+  return status;
+
+fail:
+  if (devnull >= 0)
+    {
+      dup2 (devnull, STDOUT_FILENO);
+      dup2 (devnull, STDERR_FILENO);
+    }
+  if (status_fd >= 0)
+    send_error (status_fd, error);
+  g_clear_pointer (&writer, rrun_log_writer_finish);
+  g_clear_pointer (&c, rrun_container_delete);
+  rrun_close_fdp (&out[0]);
+  rrun_close_fdp (&out[1]);
+  rrun_close_fdp (&err[0]);
+  rrun_close_fdp (&err[1]);
+  return RRUN_EXIT_FAILED;
+}
+
+/* Read the monitor's report: TRUE with the ID, or FALSE with its error. */
+static gboolean
+read_status (int fd, char **out_id, GError **error)
+{
+  StatusHeader h;
+  g_autofree char *text = NULL;
+  gsize got = 0;
+  ssize_t n;
+
+  while (got < sizeof h)
+    {
+      n = read (fd, (char *) &h + got, sizeof h - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return rrun_throw (error, RRUN_ERROR_FAILED,
+                           "the container's monitor exited before the command started");
+      got += (gsize) n;
+    }
+  if (h.len > 1 << 20)
+    return rrun_throw (error, RRUN_ERROR_FAILED, "the container's monitor sent a bad report");
+  text = g_malloc0 (h.len + 1);
+  for (got = 0; got < h.len;)
+    {
+      n = read (fd, text + got, h.len - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return rrun_throw (error, RRUN_ERROR_FAILED, "the container's monitor sent a bad report");
+      got += (gsize) n;
+    }
+  if (h.ok)
+    {
+      *out_id = g_steal_pointer (&text);
+      return TRUE;
+    }
+  /* The error as the monitor had it: its exit status picks the code back. */
+  rrun_throw (error,
+              h.exit_code == RRUN_EXIT_NOT_FOUND      ? RRUN_ERROR_EXEC_NOT_FOUND
+              : h.exit_code == RRUN_EXIT_CANNOT_EXEC  ? RRUN_ERROR_EXEC_FAILED
+              : h.exit_code == 137                    ? RRUN_ERROR_OOM
+                                                      : RRUN_ERROR_FAILED,
+              "%s", text);
+  return FALSE;
+}
+
+gboolean
+rrun_container_run_detached (const RrunConfig *config, RrunContainerSpec *spec,
+                             const char *existing_id, char **out_id, GError **error)
+{
+  int pipefd[2];
+  pid_t child;
+  gboolean ok;
+
+  spec->detach = TRUE;
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    return rrun_throw_errno (error, errno, "cannot create a pipe");
+  fflush (stdout);
+  fflush (stderr);
+  child = fork ();
+  if (child < 0)
+    {
+      int errsv = errno;
+      close (pipefd[0]);
+      close (pipefd[1]);
+      return rrun_throw_errno (error, errsv, "cannot fork the container's monitor");
+    }
+  if (child == 0)
+    {
+      pid_t monitor;
+
+      close (pipefd[0]);
+      /* Its own session and process group: no terminal, no SIGHUP or job control
+         signals from the shell that ran rrun. */
+      setsid ();
+      monitor = fork ();
+      if (monitor != 0)
+        _exit (monitor < 0 ? 1 : 0);
+      /* Only the status pipe of rrun's fds: a caller's fd (a test runner's, a pipe
+         someone reads to its end) must not stay open for the container's life. */
+      if (pipefd[1] != 3)
+        {
+          dup3 (pipefd[1], 3, O_CLOEXEC);
+          pipefd[1] = 3;
+        }
+      syscall (SYS_close_range, 4, ~0U, 0);
+      /* Setup processes orphaned by a failure come back to it to be reaped. */
+      prctl (PR_SET_CHILD_SUBREAPER, 1);
+      _exit (monitor_main (config, spec, existing_id, pipefd[1]));
+    }
+  close (pipefd[1]);
+  while (waitpid (child, NULL, 0) < 0 && errno == EINTR)
+    ;
+  ok = read_status (pipefd[0], out_id, error);
+  close (pipefd[0]);
+  return ok;
+}

@@ -1,0 +1,109 @@
+#include "container/stop.h"
+#include "container/monitor.h"
+#include "container/pause.h"
+#include "container/pid1.h"
+#include "container/remove.h"
+#include "error.h"
+#include "util/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static const char *
+shown_name (const RrunState *s)
+{
+  return s->name && *s->name ? s->name : s->id;
+}
+
+/* Wait for whoever holds the record's lock (the container's rrun or monitor) to let go:
+   it does once the exit is recorded. */
+static gboolean
+wait_unlocked (const RrunConfig *config, const RrunState *s, int timeout_ms, GError **error)
+{
+  rrun_autofd int fd = -1;
+
+  if (!rrun_container_lock_record (config, s, timeout_ms, &fd, error))
+    return FALSE;
+  return TRUE; /* the fd's close lets go again */
+}
+
+gboolean
+rrun_container_stop (const RrunConfig *config, const RrunState *s, int timeout,
+                     GError **error)
+{
+  rrun_autofd int pidfd = -1;
+  g_autoptr(GError) local = NULL;
+
+  if (!s->live || s->status != RRUN_STATUS_RUNNING)
+    return TRUE;
+  if (timeout < 0)
+    timeout = s->stop_timeout;
+  if (!rrun_pid1_open (s, &pidfd, &local))
+    {
+      if (!g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      /* PID 1 is gone: its rrun is recording the exit. */
+      return wait_unlocked (config, s, 30000, error);
+    }
+  /* A paused container is thawed first, as docker does: its processes must run to
+     handle the stop signal. */
+  if (s->paused && !rrun_container_freeze (s, FALSE, error))
+    return FALSE;
+  if (!rrun_pid1_signal (pidfd, s->stop_signal, error))
+    return FALSE;
+  if (!rrun_pid1_wait_exit (pidfd, timeout * 1000)
+      && !rrun_pid1_signal (pidfd, SIGKILL, error))
+    return FALSE;
+  if (!rrun_pid1_wait_exit (pidfd, 30000))
+    return rrun_throw (error, RRUN_ERROR_BUSY, "container \"%s\" did not exit after SIGKILL",
+                       shown_name (s));
+  return wait_unlocked (config, s, 30000, error);
+}
+
+gboolean
+rrun_container_wait_exit (const RrunConfig *config, const RrunState *s, int *out_exit_code,
+                          GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  rrun_autofd int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  g_autoptr(RrunState) after = NULL;
+  g_autoptr(GError) local = NULL;
+
+  if (fd >= 0)
+    while (flock (fd, LOCK_SH) < 0 && errno == EINTR)
+      ;
+  rrun_close_fdp (&fd);
+  if (!rrun_state_find_any (config, s->id, &after, &local))
+    {
+      rrun_throw (error, RRUN_ERROR_NOT_FOUND,
+                  "container \"%s\" was removed when it exited (--rm): its exit code is gone",
+                  shown_name (s));
+      return FALSE;
+    }
+  *out_exit_code = after->exit_code;
+  return TRUE;
+}
+
+gboolean
+rrun_container_start_again (const RrunConfig *config, const RrunState *s, GError **error)
+{
+  RrunContainerSpec spec = { 0 };
+  g_autofree char *id = NULL;
+  gboolean ok;
+
+  if (s->live)
+    return TRUE; /* running: docker's start does nothing */
+  if (!rrun_state_read_spec (config, s->id, &spec, error))
+    return FALSE;
+  spec.quiet_pull = TRUE;
+  ok = rrun_container_run_detached (config, &spec, s->id, &id, error);
+  rrun_container_spec_clear (&spec);
+  return ok;
+}

@@ -1,0 +1,25 @@
+/* rrun stop, wait, start and restart of a container another rrun (or a monitor) runs. */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+#include "container/record.h"
+
+G_BEGIN_DECLS
+
+/* Send the container's stop signal (--stop-signal, the image's STOPSIGNAL, SIGTERM),
+   SIGKILL after timeout seconds (< 0: its --stop-timeout, 10 by default), and return once
+   its exit is recorded. A container that is not running is no error. */
+gboolean rrun_container_stop (const RrunConfig *config, const RrunState *state, int timeout,
+                              GError **error);
+
+/* Block until the container has exited and its exit is recorded; its exit code. */
+gboolean rrun_container_wait_exit (const RrunConfig *config, const RrunState *state,
+                                   int *out_exit_code, GError **error);
+
+/* Start a stopped container again from its stored spec, under a new monitor. */
+gboolean rrun_container_start_again (const RrunConfig *config, const RrunState *state,
+                                     GError **error);
+
+G_END_DECLS
