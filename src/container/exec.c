@@ -7,7 +7,7 @@
    user's binary) and keeps none of rrun's fds; its child execs the command through the
    same child code as PID 1 (child/exec.c), with the same error reports. */
 #include "container/exec.h"
-#include "container/exec-child.h"
+#include "child/exec-join.h"
 #include "child/exec.h"
 #include "child/fd-pass.h"
 #include "child/plan.h"
@@ -222,7 +222,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
     {
       RrunChildReport r;
       int fd = -1;
-      gssize n = rrun_fd_recv (host_fd, &r, sizeof r, &fd);
+      gssize n = rrun_fd_recv (host_fd, &r, sizeof r, &fd, 0);
 
       if (n < 0 && errno == EINTR)
         continue;

@@ -1,6 +1,6 @@
-/* rrun exec's joining process: between fork and exec, so async-signal-safe only (no
-   GLib, no malloc): syscalls and the child report. */
-#include "container/exec-child.h"
+/* rrun exec's joining process (its host side is src/container/exec.c): between fork and
+   exec, so async-signal-safe only (no GLib, no malloc): syscalls and the child report. */
+#include "child/exec-join.h"
 #include "child/exec.h"
 #include "child/report.h"
 #include "error.h"
