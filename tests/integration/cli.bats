@@ -28,9 +28,11 @@ teardown() {
   [ -z "$stderr" ]
   run -0 rrun --version
   [ "$output" = "rrun version $want" ]
-  # it ignores its arguments (docs/rrun-version.1.md)
-  run -0 rrun version extra
-  [ "$output" = "rrun version $want" ]
+  # --format json; no arguments (docs/rrun-version.1.md)
+  run -0 rrun version --format json
+  [ "$(jq -r .Version <<<"$output")" = "$want" ]
+  run -125 rrun version extra
+  [ "${lines[0]}" = 'rrun: version: unexpected argument "extra"' ]
 }
 
 @test "help: rrun -h, --help and help print the usage and exit 0; help COMMAND is COMMAND --help" {
