@@ -8,6 +8,7 @@ static const RrunCommand image_commands[] = {
   { "rm", rrun_cmd_rmi, "remove images", FALSE },
   { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
   { "pull", RRUN_IMAGE_COMMAND (rrun_cmd_pull), "pull an image from a registry", FALSE },
+  { "push", RRUN_IMAGE_COMMAND (rrun_cmd_push), "push an image to a registry", FALSE },
   { "import", RRUN_IMAGE_COMMAND (rrun_cmd_import), "make an image from a root file system tarball",
     FALSE },
   { "inspect", rrun_cmd_image_inspect, "show an image's configuration as JSON", FALSE },

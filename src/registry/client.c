@@ -6,7 +6,9 @@
 #include "util/json-value.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "rrun-registry"
@@ -58,6 +60,7 @@ rrun_registry_response_clear (RrunRegistryResponse *r)
 {
   g_clear_pointer (&r->content_type, g_free);
   g_clear_pointer (&r->docker_content_digest, g_free);
+  g_clear_pointer (&r->location, g_free);
   r->status = 0;
   r->content_length = -1;
 }
@@ -164,6 +167,7 @@ typedef struct
   char *content_type;
   char *digest;
   char *www_authenticate;
+  char *location;
   gint64 content_length;
   long status;       /* the final response's */
   GString *err_body;
@@ -178,6 +182,7 @@ transfer_clear (Transfer *t)
   g_clear_pointer (&t->content_type, g_free);
   g_clear_pointer (&t->digest, g_free);
   g_clear_pointer (&t->www_authenticate, g_free);
+  g_clear_pointer (&t->location, g_free);
   if (t->err_body)
     g_string_free (t->err_body, TRUE);
   t->err_body = NULL;
@@ -199,6 +204,7 @@ on_header (char *buf, size_t size, size_t n, void *userdata)
       g_clear_pointer (&t->digest, g_free);
       g_clear_pointer (&t->www_authenticate, g_free);
       g_clear_pointer (&t->reason, g_free);
+      g_clear_pointer (&t->location, g_free);
       t->content_length = -1;
       if (sp && (sp = strchr (sp + 1, ' ')) != NULL)
         t->reason = g_strdup (sp + 1);
@@ -213,6 +219,8 @@ on_header (char *buf, size_t size, size_t n, void *userdata)
     g_free (t->content_type), t->content_type = g_strdup (colon);
   else if (g_ascii_strcasecmp (line, "docker-content-digest") == 0)
     g_free (t->digest), t->digest = g_strdup (colon);
+  else if (g_ascii_strcasecmp (line, "location") == 0)
+    g_free (t->location), t->location = g_strdup (colon);
   else if (g_ascii_strcasecmp (line, "content-length") == 0)
     t->content_length = g_ascii_strtoll (colon, NULL, 10);
   else if (g_ascii_strcasecmp (line, "www-authenticate") == 0)
@@ -297,29 +305,11 @@ is_tls_error (CURLcode code)
          || code == CURLE_SSL_ISSUER_ERROR;
 }
 
-/* Run one GET. Returns the curl code; t holds the response. */
-static CURLcode
-perform (RrunRegistryClient *c, const char *url, const char *accept, const char *authorization,
-         guint64 range_from, Transfer *t)
+/* The options every transfer shares. */
+static void
+setup_easy (RrunRegistryClient *c, CURL *easy, const char *url, struct curl_slist *headers,
+            Transfer *t)
 {
-  g_autoptr(CURL) easy = curl_easy_init ();
-  struct curl_slist *headers = NULL;
-  g_autofree char *accept_h = NULL, *auth_h = NULL, *range = NULL;
-  gboolean https = g_str_has_prefix (url, "https://");
-  CURLcode code;
-
-  if (easy == NULL)
-    return CURLE_OUT_OF_MEMORY;
-  t->easy = easy;
-  t->content_length = -1;
-  t->errbuf[0] = '\0';
-  t->skip = range_from;
-  t->delivered = 0;
-  if (accept)
-    headers = curl_slist_append (headers, (accept_h = g_strconcat ("Accept: ", accept, NULL)));
-  if (authorization)
-    headers = curl_slist_append (headers,
-                                 (auth_h = g_strconcat ("Authorization: ", authorization, NULL)));
   curl_easy_setopt (easy, CURLOPT_URL, url);
   curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt (easy, CURLOPT_SHARE, c->share);
@@ -330,21 +320,46 @@ perform (RrunRegistryClient *c, const char *url, const char *accept, const char 
   curl_easy_setopt (easy, CURLOPT_HEADERDATA, t);
   curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt (easy, CURLOPT_WRITEDATA, t);
-  /* Blob storage redirects. libcurl (>= 7.58) does not send our Authorization header to
-     another host, and registries' storage rejects it anyway. */
-  curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt (easy, CURLOPT_MAXREDIRS, 10L);
   curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "http,https");
   /* A verified https registry never sends us to plain http. */
   curl_easy_setopt (easy, CURLOPT_REDIR_PROTOCOLS_STR, c->allow_http ? "http,https" : "https");
   curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
   curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
   curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_S);
-  if (https && !c->verify_tls)
+  if (g_str_has_prefix (url, "https://") && !c->verify_tls)
     {
       curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+  t->easy = easy;
+  t->content_length = -1;
+  t->errbuf[0] = '\0';
+  t->delivered = 0;
+}
+
+/* Run one GET. Returns the curl code; t holds the response. */
+static CURLcode
+perform (RrunRegistryClient *c, const char *url, const char *accept, const char *authorization,
+         guint64 range_from, Transfer *t)
+{
+  g_autoptr(CURL) easy = curl_easy_init ();
+  struct curl_slist *headers = NULL;
+  g_autofree char *accept_h = NULL, *auth_h = NULL, *range = NULL;
+  CURLcode code;
+
+  if (easy == NULL)
+    return CURLE_OUT_OF_MEMORY;
+  if (accept)
+    headers = curl_slist_append (headers, (accept_h = g_strconcat ("Accept: ", accept, NULL)));
+  if (authorization)
+    headers = curl_slist_append (headers,
+                                 (auth_h = g_strconcat ("Authorization: ", authorization, NULL)));
+  setup_easy (c, easy, url, headers, t);
+  t->skip = range_from;
+  /* Blob storage redirects. libcurl (>= 7.58) does not send our Authorization header to
+     another host, and registries' storage rejects it anyway. */
+  curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt (easy, CURLOPT_MAXREDIRS, 10L);
   if (range_from > 0)
     {
       range = g_strdup_printf ("%" G_GUINT64_FORMAT "-", range_from);
@@ -592,8 +607,15 @@ fetch_token_locked (RrunRegistryClient *c, const RrunAuthChallenge *ch, const ch
     }
   if (scope)
     {
-      g_autofree char *e = g_uri_escape_string (scope, NULL, FALSE);
-      g_string_append_printf (url, "%cscope=%s", sep, e);
+      /* Several scopes (a push that mounts from another repository) are separated by
+         spaces in our key and go as one scope parameter each, as docker sends them. */
+      g_auto(GStrv) scopes = g_strsplit (scope, " ", -1);
+      for (guint i = 0; scopes[i]; i++)
+        {
+          g_autofree char *e = g_uri_escape_string (scopes[i], NULL, FALSE);
+          g_string_append_printf (url, "%cscope=%s", sep, e);
+          sep = '&';
+        }
     }
   for (guint attempt = 0;; attempt++)
     {
@@ -658,13 +680,19 @@ fetch_token_locked (RrunRegistryClient *c, const RrunAuthChallenge *ch, const ch
 
 /* The Authorization header value for a request to repository, or NULL for none. With
    refresh, a cached token is dropped and a new one fetched for challenge_scope (the
-   scope a 401 asked for) or the repository's pull scope. */
+   scope a 401 asked for) or the repository's scope: pull, or with push "pull,push" and,
+   when mount_from is set, pull on that repository too. */
 static gboolean
-authorization_for (RrunRegistryClient *c, const char *repository, gboolean refresh,
-                   const char *challenge_scope, char **out_auth, GError **error)
+authorization_for_scope (RrunRegistryClient *c, const char *repository, gboolean push,
+                         const char *mount_from, gboolean refresh, const char *challenge_scope,
+                         char **out_auth, GError **error)
 {
-  g_autofree char *scope = repository ? g_strdup_printf ("repository:%s:pull", repository)
-                                      : NULL;
+  g_autofree char *scope
+      = repository == NULL ? NULL
+        : mount_from       ? g_strdup_printf ("repository:%s:pull,push repository:%s:pull",
+                                              repository, mount_from)
+                           : g_strdup_printf ("repository:%s:%s", repository,
+                                              push ? "pull,push" : "pull");
   const RrunCredentials *creds = NULL;
   gboolean ok = TRUE;
 
@@ -710,6 +738,14 @@ authorization_for (RrunRegistryClient *c, const char *repository, gboolean refre
 out:
   g_mutex_unlock (&c->lock);
   return ok;
+}
+
+static gboolean
+authorization_for (RrunRegistryClient *c, const char *repository, gboolean refresh,
+                   const char *challenge_scope, char **out_auth, GError **error)
+{
+  return authorization_for_scope (c, repository, FALSE, NULL, refresh, challenge_scope,
+                                  out_auth, error);
 }
 
 gboolean
@@ -839,6 +875,224 @@ rrun_registry_client_get (RrunRegistryClient *c, const char *repository, const c
           return FALSE;
         }
       g_debug ("GET %s: %s, retrying", url,
+               code != CURLE_OK ? curl_easy_strerror (code) : "server error");
+      transfer_clear (&t);
+      backoff (attempt);
+      attempt++;
+    }
+}
+
+/* ---- Requests that send (push) ------------------------------------------------------ */
+
+typedef struct
+{
+  const RrunRegistryRequest *req;
+  guint64 sent;
+  GError *error;
+} Body;
+
+static size_t
+on_read (char *buf, size_t size, size_t n, void *userdata)
+{
+  Body *b = userdata;
+  const RrunRegistryRequest *r = b->req;
+  gsize want = MIN ((guint64) (size * n), r->len - b->sent);
+
+  if (want == 0)
+    return 0;
+  if (r->data)
+    memcpy (buf, (const guint8 *) r->data + b->sent, want);
+  else
+    {
+      ssize_t got;
+      do
+        got = pread (r->fd, buf, want, (off_t) (r->offset + b->sent));
+      while (got < 0 && errno == EINTR);
+      if (got <= 0)
+        {
+          if (b->error == NULL)
+            rrun_throw_errno (&b->error, got < 0 ? errno : EIO, "cannot read the upload");
+          return CURL_READFUNC_ABORT;
+        }
+      want = (gsize) got;
+    }
+  b->sent += want;
+  if (r->progress)
+    r->progress (b->sent, r->progress_data);
+  return want;
+}
+
+char *
+rrun_registry_client_resolve_url (RrunRegistryClient *c, const char *location)
+{
+  if (g_str_has_prefix (location, "http://") || g_str_has_prefix (location, "https://"))
+    return g_strdup (location);
+  if (location[0] == '/')
+    return g_strconcat (c->base_url, location, NULL);
+  return g_strconcat (c->base_url, "/", location, NULL);
+}
+
+static CURLcode
+perform_send (RrunRegistryClient *c, const RrunRegistryRequest *r, const char *url,
+              const char *authorization, Transfer *t, Body *body)
+{
+  g_autoptr(CURL) easy = curl_easy_init ();
+  struct curl_slist *headers = NULL;
+  g_autofree char *auth_h = NULL, *type_h = NULL, *range_h = NULL;
+  gboolean has_body = r->data != NULL || r->fd >= 0;
+  CURLcode code;
+
+  if (easy == NULL)
+    return CURLE_OUT_OF_MEMORY;
+  if (authorization)
+    headers = curl_slist_append (headers,
+                                 (auth_h = g_strconcat ("Authorization: ", authorization, NULL)));
+  if (r->content_type)
+    headers = curl_slist_append (headers,
+                                 (type_h = g_strconcat ("Content-Type: ", r->content_type, NULL)));
+  if (r->content_range)
+    headers = curl_slist_append (headers,
+                                 (range_h = g_strconcat ("Content-Range: ", r->content_range,
+                                                         NULL)));
+  /* No "Expect: 100-continue" round trip before each blob. */
+  headers = curl_slist_append (headers, "Expect:");
+  setup_easy (c, easy, url, headers, t);
+  t->skip = 0;
+  if (strcmp (r->method, "HEAD") == 0)
+    curl_easy_setopt (easy, CURLOPT_NOBODY, 1L);
+  else if (strcmp (r->method, "POST") == 0 && !has_body)
+    {
+      curl_easy_setopt (easy, CURLOPT_POST, 1L);
+      curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE, 0L);
+      curl_easy_setopt (easy, CURLOPT_POSTFIELDS, "");
+    }
+  else
+    {
+      body->sent = 0;
+      curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) (has_body ? r->len : 0));
+      curl_easy_setopt (easy, CURLOPT_READFUNCTION, on_read);
+      curl_easy_setopt (easy, CURLOPT_READDATA, body);
+      if (strcmp (r->method, "PUT") != 0)
+        curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, r->method);
+    }
+  code = curl_easy_perform (easy);
+  curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &t->status);
+  curl_slist_free_all (headers);
+  t->easy = NULL;
+  return code;
+}
+
+static gboolean
+send_http_error (RrunRegistryClient *c, const char *what, long status, Transfer *t,
+                 GError **error)
+{
+  g_autofree char *detail = t->err_body ? rrun_registry_format_error_body (t->err_body->str,
+                                                                            t->err_body->len)
+                                        : NULL;
+  RrunError code = status == 404 ? RRUN_ERROR_NOT_FOUND : RRUN_ERROR_REGISTRY;
+
+  if (detail)
+    rrun_throw (error, code, "cannot push \"%s\" to %s: HTTP %ld: %s", what, c->host, status,
+                detail);
+  else
+    rrun_throw (error, code, "cannot push \"%s\" to %s: HTTP %ld%s%s", what, c->host, status,
+                t->reason ? " " : "", t->reason ? t->reason : "");
+  if (status == 401 || status == 403)
+    rrun_add_hint (error, "pushing needs credentials with write access: rrun login %s, or "
+                          "--creds USER:PASSWORD",
+                   c->domain);
+  return FALSE;
+}
+
+gboolean
+rrun_registry_client_send (RrunRegistryClient *c, const char *repository,
+                           const RrunRegistryRequest *r, const char *what,
+                           RrunRegistryResponse *out_response, GError **error)
+{
+  g_autofree char *url = NULL;
+  g_autofree char *auth = NULL;
+  g_autofree char *challenge_scope = NULL;
+  gboolean refreshed = FALSE;
+  guint attempt = 0;
+
+  if (!rrun_registry_client_ping (c, error))
+    return FALSE;
+  url = rrun_registry_client_resolve_url (c, r->url);
+  if (!authorization_for_scope (c, repository, TRUE, r->mount_from, FALSE, NULL, &auth, error))
+    return FALSE;
+  for (;;)
+    {
+      Transfer t = { 0 };
+      Body body = { r, 0, NULL };
+      /* Credentials stay with the registry: never sent to storage a Location names. */
+      gboolean own_host = g_str_has_prefix (url, c->base_url)
+                          && (url[strlen (c->base_url)] == '/'
+                              || url[strlen (c->base_url)] == '\0');
+      CURLcode code;
+      gboolean retry;
+
+      g_debug ("%s %s", r->method, url);
+      code = perform_send (c, r, url, own_host ? auth : NULL, &t, &body);
+      if (body.error)
+        {
+          g_propagate_error (error, g_steal_pointer (&body.error));
+          transfer_clear (&t);
+          return FALSE;
+        }
+      if (code == CURLE_OK
+          && ((t.status >= 200 && t.status < 300)
+              || (t.status == 404 && strcmp (r->method, "HEAD") == 0)))
+        {
+          if (out_response)
+            {
+              rrun_registry_response_clear (out_response);
+              out_response->status = t.status;
+              out_response->content_type = g_steal_pointer (&t.content_type);
+              out_response->docker_content_digest = g_steal_pointer (&t.digest);
+              out_response->location = g_steal_pointer (&t.location);
+              out_response->content_length = t.content_length;
+            }
+          transfer_clear (&t);
+          return TRUE;
+        }
+      if (code == CURLE_OK && t.status == 401 && !refreshed && c->challenge != NULL
+          && c->challenge->scheme == RRUN_AUTH_BEARER)
+        {
+          g_autoptr(RrunAuthChallenge) ch = NULL;
+          refreshed = TRUE;
+          if (t.www_authenticate
+              && rrun_auth_challenge_parse (t.www_authenticate, &ch, NULL)
+              && ch->scheme == RRUN_AUTH_BEARER && ch->scope)
+            challenge_scope = g_strdup (ch->scope);
+          transfer_clear (&t);
+          g_clear_pointer (&auth, g_free);
+          if (!authorization_for_scope (c, repository, TRUE, r->mount_from, TRUE,
+                                        challenge_scope, &auth, error))
+            return FALSE;
+          continue;
+        }
+      retry = attempt + 1 < MAX_TRIES
+              && ((code != CURLE_OK && is_retryable_curl (code))
+                  || (code == CURLE_OK && is_retryable_status (t.status)));
+      if (!retry)
+        {
+          if (code != CURLE_OK)
+            {
+              rrun_throw (error, RRUN_ERROR_REGISTRY, "cannot push \"%s\" to %s: %s", what,
+                          c->host, t.errbuf[0] ? t.errbuf : curl_easy_strerror (code));
+              if (is_tls_error (code))
+                rrun_add_hint (error, "if %s serves plain HTTP or a self-signed certificate, "
+                                      "pass --tls-verify=false or mark it insecure in "
+                                      "registries.conf",
+                               c->domain);
+            }
+          else
+            send_http_error (c, what, t.status, &t, error);
+          transfer_clear (&t);
+          return FALSE;
+        }
+      g_debug ("%s %s: %s, retrying", r->method, url,
                code != CURLE_OK ? curl_easy_strerror (code) : "server error");
       transfer_clear (&t);
       backoff (attempt);

@@ -58,6 +58,7 @@ typedef struct
   long status;
   char *content_type;
   char *docker_content_digest;
+  char *location;        /* the Location header (uploads), as sent */
   gint64 content_length; /* -1 when unknown */
 } RrunRegistryResponse;
 
@@ -73,6 +74,42 @@ gboolean rrun_registry_client_get (RrunRegistryClient *client, const char *repos
                                    const char *subpath, const char *accept, const char *what,
                                    RrunRegistryWriteFunc write, gpointer user_data,
                                    RrunRegistryResponse *out_response, GError **error);
+
+/* A request that changes the registry (push): the blob upload protocol and manifest PUT
+   of the distribution spec. */
+typedef struct
+{
+  const char *method;       /* "HEAD", "POST", "PUT" or "PATCH" */
+  /* "/v2/..." below the registry, or an absolute URL (an upload's Location). Our
+     Authorization header only goes to the registry's own host. */
+  const char *url;
+  const char *content_type; /* NULL: none */
+  const char *content_range;/* "FROM-TO" of a PATCH chunk, or NULL */
+  /* The body: len bytes of data, or of fd from offset (read with pread, so a retried
+     request sends them again from the start). No body when both are unset. */
+  const void *data;
+  int fd;                   /* -1: none */
+  guint64 offset;
+  guint64 len;
+  /* Token scope: pull and push on the repository, and pull on mount_from when set (a
+     cross-repository mount). */
+  const char *mount_from;
+  /* Bytes of the body sent so far, from the calling thread; may be NULL. */
+  void (*progress) (guint64 sent, gpointer user_data);
+  gpointer progress_data;
+} RrunRegistryRequest;
+
+/* Send request for repository. TRUE for a 2xx answer, and for a 404 to HEAD (the caller
+   reads out_response->status); else RRUN_ERROR_REGISTRY "cannot push "WHAT" to HOST:
+   HTTP ...: MESSAGE (CODE)" (RRUN_ERROR_NOT_FOUND for 404). 5xx, 429 and resets are
+   retried as GETs are, a 401 once with a new token. */
+gboolean rrun_registry_client_send (RrunRegistryClient *client, const char *repository,
+                                    const RrunRegistryRequest *request, const char *what,
+                                    RrunRegistryResponse *out_response, GError **error);
+
+/* Resolve a Location header against the registry ("/v2/x/blobs/uploads/ID?..." or an
+   absolute URL). */
+char *rrun_registry_client_resolve_url (RrunRegistryClient *client, const char *location);
 
 /* Parse a registry's JSON error body ({"errors":[{"code":..,"message":..}]}) into
    "message (CODE)" lines joined by "; ", or NULL when it is not one (exposed for tests). */
