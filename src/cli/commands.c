@@ -26,6 +26,7 @@ static const RrunCommand commands[] = {
   { "unpause", rrun_cmd_unpause, "thaw paused containers", FALSE },
   { "container", rrun_cmd_container, "manage containers (ls, rm, prune, inspect, ...)", FALSE },
   { "pull", RRUN_IMAGE_COMMAND (rrun_cmd_pull), "pull an image from a registry", FALSE },
+  { "commit", RRUN_IMAGE_COMMAND (rrun_cmd_commit), "make an image of a container's changes", FALSE },
   { "push", RRUN_IMAGE_COMMAND (rrun_cmd_push), "push an image to a registry", FALSE },
   { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
   { "import", RRUN_IMAGE_COMMAND (rrun_cmd_import), "make an image from a root file system tarball", FALSE },
@@ -59,7 +60,7 @@ static const RrunCommand commands[] = {
    commands (node) stay images. */
 static const char *const reserved_words[] = {
   "artifact", "attach", "auto-update", "build", "builder", "buildx", "checkpoint",
-  "commit", "compose", "config", "context", "cp", "diff", "events", "export", "farm",
+  "compose", "config", "context", "cp", "diff", "events", "export", "farm",
   "generate", "healthcheck", "init", "kube", "machine", "manifest", "mount", "network",
   "play", "plugin", "pod", "quadlet", "restore", "search",
   "secret", "service", "stack", "swarm", "trust", "unmount", "unshare",

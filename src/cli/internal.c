@@ -4,7 +4,11 @@
 #include "error.h"
 #include "image/layer.h"
 #include "log.h"
+#include "util/fd.h"
 #include "util/path.h"
+
+#include <errno.h>
+#include <fcntl.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +51,27 @@ extract_layer (int argc, char **argv, int *out_status, GError **error)
   return TRUE;
 }
 
+static gboolean
+diff_layer (int argc, char **argv, int *out_status, GError **error)
+{
+  rrun_autofd int fd = -1;
+
+  if (argc != 3)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "usage: rrun __internal diff-layer UPPER OUT");
+  fd = open (argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", argv[2]);
+  if (!rrun_layer_diff_write (argv[1], fd, NULL, error) || fsync (fd) < 0)
+    {
+      if (error && *error == NULL)
+        rrun_throw_errno (error, errno, "cannot write \"%s\"", argv[2]);
+      return FALSE;
+    }
+  *out_status = 0;
+  return TRUE;
+}
+
 #endif
 
 static gboolean
@@ -72,6 +97,8 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
 #ifdef RRUN_IMAGE_SIDE
   if (argc >= 2 && strcmp (argv[1], "extract-layer") == 0)
     return extract_layer (argc - 1, argv + 1, out_status, error);
+  if (argc >= 2 && strcmp (argv[1], "diff-layer") == 0)
+    return diff_layer (argc - 1, argv + 1, out_status, error);
 #endif
   if (argc >= 2 && strcmp (argv[1], "rm-tree") == 0)
     return rm_tree (argc - 1, argv + 1, out_status, error);

@@ -84,6 +84,21 @@ rrun_layer_extract (const RrunIdMap *map, int tar_fd, const char *dest, char **o
 }
 
 gboolean
+rrun_layer_diff (const RrunIdMap *map, const char *upper, const char *out_path, GError **error)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  g_ptr_array_add (args, NULL);
+  add_log_args (args);
+  g_ptr_array_add (args, (gpointer) "__internal");
+  g_ptr_array_add (args, (gpointer) "diff-layer");
+  g_ptr_array_add (args, (gpointer) upper);
+  g_ptr_array_add (args, (gpointer) out_path);
+  g_ptr_array_add (args, NULL);
+  return rrun_userns_exec (map, (const char *const *) args->pdata, -1, NULL, error);
+}
+
+gboolean
 rrun_layer_remove_trees (const RrunIdMap *map, const char *const *paths, GError **error)
 {
   g_autoptr(GPtrArray) args = g_ptr_array_new ();

@@ -44,6 +44,16 @@ gboolean rrun_layer_remove_trees (const RrunIdMap *map, const char *const *paths
 gboolean rrun_layer_extract_stream (int tar_fd, const char *dest_dir, RrunLayerStats *stats,
                                     GError **error);
 
+/* Host side: write the upper directory of a container's overlay as an OCI layer tar to
+   the new file out_path (`rrun __internal diff-layer UPPER OUT` as root of a user
+   namespace with map; layer-diff.c tells how whiteouts and owners are written). */
+gboolean rrun_layer_diff (const RrunIdMap *map, const char *upper, const char *out_path,
+                          GError **error);
+
+/* Helper side: the tar of upper on out_fd; out_entries (may be NULL) counts entries. */
+gboolean rrun_layer_diff_write (const char *upper, int out_fd, guint64 *out_entries,
+                                GError **error);
+
 /* Helpers for the whiteout conventions (exposed for tests): TRUE when base names an
    OCI whiteout; *out_opaque tells the opaque marker ".wh..wh..opq" from ".wh.NAME", whose
    NAME goes to *out_target (not owned). */
