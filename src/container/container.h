@@ -37,6 +37,15 @@ gboolean rrun_container_wait (RrunContainer *container, int *out_status, GError 
 void rrun_container_delete (RrunContainer *container);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunContainer, rrun_container_delete)
 
+/* The container's full ID, and its writable layer (the overlay's upper directory):
+   build commits it after the command ended, before delete. */
+const char *rrun_container_id (RrunContainer *container);
+const char *rrun_container_upper_dir (RrunContainer *container);
+
+/* Remove the record and writable layer at delete, as --rm does, without --rm's emptying
+   of the upper directory when the command ends (build reads it first). */
+void rrun_container_remove_at_delete (RrunContainer *container);
+
 /* `rrun create`: create, and a record that says "created" (kept: rrun start runs it);
    its full ID. */
 gboolean rrun_container_create_stopped (const RrunConfig *config, RrunContainerSpec *spec,

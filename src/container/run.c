@@ -28,3 +28,21 @@ rrun_container_create_stopped (const RrunConfig *config, RrunContainerSpec *spec
   *out_id = g_strdup (c->id);
   return TRUE; /* the cleanup lets the lock go; the record stays, kept */
 }
+
+const char *
+rrun_container_id (RrunContainer *c)
+{
+  return c->id;
+}
+
+const char *
+rrun_container_upper_dir (RrunContainer *c)
+{
+  return c->upper;
+}
+
+void
+rrun_container_remove_at_delete (RrunContainer *c)
+{
+  c->remove_layer = TRUE;
+}

@@ -149,19 +149,24 @@ rrun_image_commit (RrunStore *store, const RrunIdMap *map, const char *base_id,
       g_ptr_array_add (chains, g_strdup (base_chain_ids[i]));
     }
   created = rrun_image_commit_time (o->created);
-  if (upper)
+  if (upper || o->layer_tar)
     {
       g_autofree char *got = NULL;
       gint64 ignored;
 
-      if (!rrun_store_temp_new (store, map, &temp, error))
-        return FALSE;
-      tar_path = g_build_filename (rrun_store_temp_dir (temp), "layer.tar", NULL);
-      if (!rrun_layer_diff (map, upper, tar_path, error))
+      if (upper)
         {
-          g_prefix_error (error, "cannot make a layer of \"%s\": ", upper);
-          return FALSE;
+          if (!rrun_store_temp_new (store, map, &temp, error))
+            return FALSE;
+          tar_path = g_build_filename (rrun_store_temp_dir (temp), "layer.tar", NULL);
+          if (!rrun_layer_diff (map, upper, tar_path, error))
+            {
+              g_prefix_error (error, "cannot make a layer of \"%s\": ", upper);
+              return FALSE;
+            }
         }
+      else
+        tar_path = g_strdup (o->layer_tar);
       fd = open (tar_path, O_RDONLY | O_CLOEXEC);
       if (fd < 0)
         return rrun_throw_errno (error, errno, "cannot open \"%s\"", tar_path);
@@ -195,7 +200,8 @@ rrun_image_commit (RrunStore *store, const RrunIdMap *map, const char *base_id,
         rrun_json_array_add (ids, rrun_json_new_string (diff_id));
       }
     }
-  add_history (config, created, o, upper == NULL);
+  if (upper || o->layer_tar || o->created_by)
+    add_history (config, created, o, upper == NULL && o->layer_tar == NULL);
   rrun_json_object_set (config, "created", rrun_json_new_string (created));
   if (o->author)
     rrun_json_object_set (config, "author", rrun_json_new_string (o->author));

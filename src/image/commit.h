@@ -18,7 +18,9 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *created_by; /* the history entry's created_by (the instruction, the command) */
+  const char *created_by; /* the history entry's created_by (the instruction, the command);
+                             NULL with no layer: no history entry */
+  const char *layer_tar;  /* with upper NULL: this tar file is the new layer */
   const char *comment;    /* -m, or NULL */
   const char *author;     /* --author, or NULL */
   const char *name;       /* a normalised name, or NULL (untagged) */
