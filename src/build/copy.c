@@ -187,7 +187,20 @@ add_entry (Planner *p, const char *dst, const char *src, const struct stat *st)
 
 /* Copy the tree at src (relative path rel in the context, for .dockerignore) to dst. */
 static gboolean
+add_tree_full (Planner *p, const char *src, const char *rel, const char *dst,
+               gboolean excluded, GError **error);
+
+static gboolean
 add_tree (Planner *p, const char *src, const char *rel, const char *dst, GError **error)
+{
+  return add_tree_full (p, src, rel, dst, FALSE, error);
+}
+
+/* excluded: the directory itself is excluded, but an exception may bring back what is
+   in it (its entry is made, if needed, as a parent of what is). */
+static gboolean
+add_tree_full (Planner *p, const char *src, const char *rel, const char *dst,
+               gboolean excluded, GError **error)
 {
   struct stat st;
   DIR *d;
@@ -216,7 +229,7 @@ add_tree (Planner *p, const char *src, const char *rel, const char *dst, GError 
       add_entry (p, dst, src, &st);
       return TRUE;
     }
-  if (*dst)
+  if (*dst && !excluded)
     add_entry (p, dst, src, &st);
   d = opendir (src);
   if (d == NULL)
@@ -231,9 +244,12 @@ add_tree (Planner *p, const char *src, const char *rel, const char *dst, GError 
       g_autofree char *s = g_build_filename (src, n, NULL);
       g_autofree char *r = rel ? (*rel && strcmp (rel, ".") ? g_strconcat (rel, "/", n, NULL) : g_strdup (n)) : NULL;
       g_autofree char *t = *dst ? g_strconcat (dst, "/", n, NULL) : g_strdup (n);
-      if (r && rrun_ignore_matches (p->src->ignore, r))
+      gboolean out = r && rrun_ignore_matches (p->src->ignore, r);
+      struct stat cst;
+      if (out && !(rrun_ignore_has_exceptions (p->src->ignore) && lstat (s, &cst) == 0
+                   && S_ISDIR (cst.st_mode)))
         continue;
-      if (!add_tree (p, s, r, t, error))
+      if (!add_tree_full (p, s, r, t, out, error))
         return FALSE;
     }
   return TRUE;
