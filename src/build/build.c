@@ -171,14 +171,17 @@ static char *
 cache_lookup (Build *b, const char *key)
 {
   g_autofree char *path = g_build_filename (b->cache_dir, key, NULL);
-  g_autofree char *id = NULL;
-  g_autoptr(RrunImage) img = NULL;
+  g_autofree char *id = NULL, *record = NULL;
 
   if (b->o->no_cache || !g_file_get_contents (path, &id, NULL, NULL))
     return NULL;
   g_strstrip (id);
-  if (strlen (id) != 64 || !rrun_store_find_image (b->store, id, &img, NULL)
-      || strcmp (img->id, id) != 0)
+  if (strlen (id) != 64 || strspn (id, "0123456789abcdef") != 64)
+    return NULL;
+  /* Still in the store (image prune removes untagged step images): stage_set_image reads
+     it through the store next. */
+  record = g_build_filename (rrun_store_root (b->store), "images", id, "image.json", NULL);
+  if (!g_file_test (record, G_FILE_TEST_EXISTS))
     return NULL;
   return g_steal_pointer (&id);
 }

@@ -27,7 +27,6 @@ rrun_image_commit_base (RrunStore *store, const char *base_id, RrunJson **out_co
                         GStrv *out_chain_ids, GError **error)
 {
   g_autoptr(RrunImage) img = NULL;
-  g_autoptr(RrunStoreImageBlobs) blobs = NULL;
   g_autoptr(RrunJson) root = NULL;
   g_autoptr(GPtrArray) chains = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) local = NULL;
@@ -49,11 +48,19 @@ rrun_image_commit_base (RrunStore *store, const char *base_id, RrunJson **out_co
       *out_chain_ids = g_new0 (char *, 1);
       return TRUE;
     }
-  if (!rrun_store_find_image (store, base_id, &img, error)
-      || !rrun_store_open_image_blobs (store, img->id, &blobs, error))
+  if (!rrun_store_find_image (store, base_id, &img, error))
     return FALSE;
-  root = rrun_json_parse (g_bytes_get_data (blobs->config, NULL), g_bytes_get_size (blobs->config),
-                          RRUN_JSON_DEFAULT, &local);
+  {
+    /* The config file alone: opening every kept blob (rrun_store_open_image_blobs) would
+       cost a cached build step more than the rest of it. */
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    if (img->config_path == NULL)
+      return rrun_throw (error, RRUN_ERROR_CORRUPT, "image %.12s has no config", img->id);
+    if (!g_file_get_contents (img->config_path, &text, &len, error))
+      return FALSE;
+    root = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local);
+  }
   if (root == NULL || rrun_json_type (root) != RRUN_JSON_OBJECT)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "the config of image %.12s is not a JSON "
                        "object", img->id);
