@@ -11,6 +11,8 @@ set -euo pipefail
 
 RUNS=${1:-3}
 RRUN=${RRUN:-rrun}
+PARTS=${BENCH_PARTS:-cold cached copy push} # a subset: BENCH_PARTS="cached copy"
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../tests/integration/registry-helpers.bash
 source "$here/../tests/integration/registry-helpers.bash"
@@ -58,6 +60,7 @@ ratio() { echo "$1 / $2" | bc -l | cut -c1-5; }
 noop() { :; }
 
 # cold: multi-stage, 5 RUN steps
+if part cold; then
 mkdir -p "$T/cold"
 cat >"$T/cold/Dockerfile" <<'EOF'
 FROM localhost/bb AS build
@@ -73,8 +76,10 @@ rr_clear() { "$RRUN" --root "$RR" image prune -f >/dev/null 2>&1 || true; }
 pd_clear() { "${PD[@]}" image prune -f >/dev/null 2>&1 || true; }
 timed rr-cold rr_clear "$RRUN" --root "$RR" build --no-cache -q --network none "$T/cold"
 ((have_podman)) && timed pd-cold pd_clear "${PD[@]}" build --no-cache -q --network none --layers "$T/cold"
+fi
 
 # cached: 10 steps, built once, then timed
+if part cached; then
 mkdir -p "$T/cached"
 echo data >"$T/cached/file"
 cat >"$T/cached/Dockerfile" <<'EOF'
@@ -95,8 +100,10 @@ if ((have_podman)); then
   "${PD[@]}" build -q --network none --layers "$T/cached" >/dev/null 2>&1
   timed pd-cached noop "${PD[@]}" build -q --network none --layers "$T/cached"
 fi
+fi
 
 # copy: 5,000 files of 4 KB
+if part copy; then
 mkdir -p "$T/copy/tree"
 python3 - "$T/copy/tree" <<'EOF'
 import os, sys
@@ -111,8 +118,10 @@ timed rr-copy noop "$RRUN" --root "$RR" build --no-cache -q "$T/copy"
 tarcopy() { rm -rf "$T/tarout"; mkdir "$T/tarout"; tar -C "$T/copy" -cf - tree | tar -C "$T/tarout" -xf -; }
 timed tar-copy noop tarcopy
 ((have_podman)) && timed pd-copy noop "${PD[@]}" build --no-cache -q "$T/copy"
+fi
 
 # push: ~100 MB in 4 gzip layers, loaded from an OCI layout
+if part push; then
 python3 - "$T/oci" <<'EOF'
 import gzip, hashlib, io, json, os, sys, tarfile
 out = sys.argv[1]
@@ -145,9 +154,11 @@ n=0
 fresh_repo() { n=$((n + 1)); }
 timed rr-push fresh_repo bash -c "\"$RRUN\" --root \"$RR\" push -q --tls-verify=false $BIG $REG/rr/big\$RANDOM:1"
 timed sk-push noop bash -c "HOME=$T/skh\$RANDOM skopeo copy -q --dest-tls-verify=false oci:$T/oci:big docker://$REG/sk/big\$RANDOM:1"
+fi
 
 echo
-echo "cold multi-stage build, podman/rrun:    $( ((have_podman)) && ratio "${MED[pd-cold]}" "${MED[rr-cold]}")"
-echo "cached 10-step rebuild, podman/rrun:    $( ((have_podman)) && ratio "${MED[pd-cached]}" "${MED[rr-cached]}")"
-echo "COPY of 5,000 files, rrun/tar:          $(ratio "${MED[rr-copy]}" "${MED[tar-copy]}")"
-echo "push of ~100 MB, rrun/skopeo:           $(ratio "${MED[rr-push]}" "${MED[sk-push]}")"
+r() { [ -n "${MED[$1]:-}" ] && [ -n "${MED[$2]:-}" ] && ratio "${MED[$1]}" "${MED[$2]}" || echo -; }
+echo "cold multi-stage build, podman/rrun:    $(r pd-cold rr-cold)"
+echo "cached 10-step rebuild, podman/rrun:    $(r pd-cached rr-cached)"
+echo "COPY of 5,000 files, rrun/tar:          $(r rr-copy tar-copy)"
+echo "push of ~100 MB, rrun/skopeo:           $(r rr-push sk-push)"
