@@ -920,3 +920,44 @@ out:
   rrun_ignore_free (b.ignore);
   return ok;
 }
+
+gboolean
+rrun_build_prune_cache (RrunStore *store, const RrunIdMap *map, guint *out_entries,
+                        guint *out_removed, GError **error)
+{
+  g_autofree char *dir = g_build_filename (rrun_store_root (store), "build-cache", NULL);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *name;
+  guint entries = 0, removed = 0;
+  GHashTableIter it;
+  gpointer id;
+
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (path, &text, NULL, NULL))
+        g_hash_table_add (ids, g_strdup (g_strstrip (text)));
+      if (unlink (path) < 0 && errno != ENOENT)
+        return rrun_throw_errno (error, errno, "cannot remove \"%s\"", path);
+      entries++;
+    }
+  g_hash_table_iter_init (&it, ids);
+  while (g_hash_table_iter_next (&it, &id, NULL))
+    {
+      g_autoptr(RrunImage) img = NULL;
+      g_autoptr(GError) local = NULL;
+      g_autofree char *gone = NULL;
+
+      if (strlen (id) != 64 || !rrun_store_find_image (store, id, &img, NULL)
+          || (img->names && img->names[0]) || img->read_only_store)
+        continue;
+      /* Refused while a container uses it: it stays, as a dangling image. */
+      if (rrun_store_remove_image (store, map, id, FALSE, &gone, &local) && gone)
+        removed++;
+    }
+  *out_entries = entries;
+  *out_removed = removed;
+  return TRUE;
+}

@@ -46,4 +46,10 @@ gboolean rrun_build_image (const RrunConfig *config, RrunStore *store, const Rru
                            const RrunBuildOptions *options, char **out_id, int *out_status,
                            GError **error);
 
+/* `rrun builder prune`: remove every build cache entry, and the step images they name
+   that have no name and no container (an image in use or tagged stays). *out_removed:
+   how many images went. */
+gboolean rrun_build_prune_cache (RrunStore *store, const RrunIdMap *map, guint *out_entries,
+                                 guint *out_removed, GError **error);
+
 G_END_DECLS

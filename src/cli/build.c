@@ -147,3 +147,55 @@ rrun_cmd_build (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
   *out_status = 0;
   return TRUE;
 }
+
+static gboolean
+builder_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  gboolean force = FALSE, help = FALSE;
+  GOptionEntry entries[] = { { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+                               "Do not ask for confirmation", NULL },
+                             { "all", 'a', 0, G_OPTION_ARG_NONE, &force,
+                               "The same (docker's flag; every entry goes anyway)", NULL },
+                             { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+                             { NULL } };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (RrunStore) store = NULL;
+  g_autoptr (RrunIdMap) map = NULL;
+  guint n_entries = 0, n_images = 0;
+
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_set_summary (ctx, "Remove the build cache: its entries and the untagged "
+                                     "step images they name.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!rrun_cli_parse (ctx, "builder prune", &argc, &argv, error))
+    return FALSE;
+  if (help)
+    {
+      rrun_cli_print_help (ctx, "builder prune");
+      *out_status = 0;
+      return TRUE;
+    }
+  if (!force && !rrun_cli_confirm ("the build cache and its untagged step images"))
+    {
+      *out_status = 0;
+      return TRUE;
+    }
+  if (!rrun_store_open (g->config, &store, error) || !rrun_cli_storage_idmap (g, &map, error)
+      || !rrun_build_prune_cache (store, map, &n_entries, &n_images, error))
+    return FALSE;
+  printf ("Removed %u cache entries and %u step images\n", n_entries, n_images);
+  *out_status = 0;
+  return TRUE;
+}
+
+static const RrunCommand builder_commands[] = {
+  { "prune", builder_prune, "remove the build cache", FALSE },
+  { NULL, NULL, NULL, FALSE },
+};
+
+gboolean
+rrun_cmd_builder (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  return rrun_cli_run_group ("builder", builder_commands, "prune", g, argc, argv, out_status,
+                             error);
+}

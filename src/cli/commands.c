@@ -27,6 +27,7 @@ static const RrunCommand commands[] = {
   { "container", rrun_cmd_container, "manage containers (ls, rm, prune, inspect, ...)", FALSE },
   { "pull", RRUN_IMAGE_COMMAND (rrun_cmd_pull), "pull an image from a registry", FALSE },
   { "build", RRUN_IMAGE_COMMAND (rrun_cmd_build), "build an image from a Dockerfile", FALSE },
+  { "builder", RRUN_IMAGE_COMMAND (rrun_cmd_builder), "manage the build cache (prune)", FALSE },
   { "commit", RRUN_IMAGE_COMMAND (rrun_cmd_commit), "make an image of a container's changes", FALSE },
   { "push", RRUN_IMAGE_COMMAND (rrun_cmd_push), "push an image to a registry", FALSE },
   { "tag", rrun_cmd_tag, "add a name to an image", FALSE },
@@ -60,7 +61,7 @@ static const RrunCommand commands[] = {
    first): `rrun WORD` says so rather than pull an image called WORD. Words that are also common images and only swarm
    commands (node) stay images. */
 static const char *const reserved_words[] = {
-  "artifact", "attach", "auto-update", "builder", "buildx", "checkpoint",
+  "artifact", "attach", "auto-update", "buildx", "checkpoint",
   "compose", "config", "context", "cp", "diff", "events", "export", "farm",
   "generate", "healthcheck", "init", "kube", "machine", "manifest", "mount", "network",
   "play", "plugin", "pod", "quadlet", "restore", "search",

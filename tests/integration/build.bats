@@ -276,3 +276,20 @@ CMD [\"echo\", \"from stdin\"]"
   [ "$output" = pushed ]
   reg_stop "$BATS_TEST_TMPDIR/reg"
 }
+
+@test "build: builder prune empties the cache and removes untagged step images only" {
+  printf 'FROM %s\nRUN echo one >/one\nENV A=1\nRUN echo two >/two\n' "$FIXTURE_IMAGE" >"$CTX/Dockerfile"
+  run -0 rrun build -q -t b-cache:1 "$CTX"
+  local id=$output
+  run -0 rrun builder prune -f
+  # three steps made images (RUN, ENV, RUN); the last one is tagged and stays
+  [ "$output" = "Removed 3 cache entries and 2 step images" ]
+  run -0 rrun run --rm b-cache:1 cat /one /two
+  [ "$output" = "one
+two" ]
+  run -0 rrun build -t b-cache:1 "$CTX"
+  [[ $output != *"Using cache"* ]]
+  [ "${lines[-1]}" != "$id" ]
+  run -0 rrun builder prune -f
+  [ "$output" = "Removed 3 cache entries and 2 step images" ]
+}
