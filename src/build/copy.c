@@ -6,6 +6,7 @@
 #include "error.h"
 #include "util/fd.h"
 
+#include <stdlib.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -56,6 +57,27 @@ rrun_copy_plan_free (RrunCopyPlan *plan)
   g_free (plan);
 }
 
+/* Whether a directory on the way to rel in the layer dir is a symlink: followed on the
+   host, it would leave the layer (a hostile image's "/data -> /home/you/.ssh"), so such
+   paths are never read. */
+static gboolean
+crosses_symlink (const char *dir, const char *rel)
+{
+  g_auto(GStrv) parts = g_strsplit (rel, "/", -1);
+  g_autoptr(GString) p = g_string_new (dir);
+
+  for (guint i = 0; parts[i] && parts[i + 1]; i++)
+    {
+      struct stat st;
+      if (*parts[i] == '\0')
+        continue;
+      g_string_append_printf (p, "/%s", parts[i]);
+      if (lstat (p->str, &st) == 0 && S_ISLNK (st.st_mode))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The topmost layer holding rel (lstat), or NULL; a whiteout hides what is below. */
 static char *
 lower_find (GPtrArray *dirs, const char *rel, struct stat *out_st)
@@ -64,6 +86,8 @@ lower_find (GPtrArray *dirs, const char *rel, struct stat *out_st)
     {
       g_autofree char *p = g_build_filename (dirs->pdata[i], rel, NULL);
       struct stat st;
+      if (crosses_symlink (dirs->pdata[i], rel))
+        return NULL;
       if (lstat (p, &st) == 0)
         {
           if (S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0))
@@ -459,7 +483,8 @@ rrun_copy_plan (const RrunCopySource *src, const char *args, const RrunCopyOptio
             {
               g_autofree char *dir = g_build_filename (src->layer_dirs->pdata[l], rel, NULL);
               struct stat dst_st;
-              if (lstat (dir, &dst_st) < 0 || !S_ISDIR (dst_st.st_mode))
+              if (crosses_symlink (src->layer_dirs->pdata[l], rel) || lstat (dir, &dst_st) < 0
+                  || !S_ISDIR (dst_st.st_mode))
                 continue;
               if (!add_tree (&p, dir, NULL, dst, error))
                 return FALSE;
@@ -486,6 +511,18 @@ rrun_copy_plan (const RrunCopySource *src, const char *args, const RrunCopyOptio
         else
           {
             g_autofree char *abs = g_build_filename (src->context, rel, NULL);
+            if (crosses_symlink (src->context, rel))
+              {
+                /* docker resolves such links inside the context; rrun does not follow them
+                   out of it. */
+                g_autofree char *real = realpath (abs, NULL);
+                g_autofree char *root = realpath (src->context, NULL);
+                if (real && root && !(g_str_has_prefix (real, root)
+                                      && (real[strlen (root)] == '/' || real[strlen (root)] == '\0')))
+                  return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                                     "\"%s\" leads out of the build context through a symlink",
+                                     s);
+              }
             if (strcmp (rel, ".") != 0 && rrun_ignore_matches (src->ignore, rel))
               return rrun_throw (error, RRUN_ERROR_NOT_FOUND,
                                  "\"%s\" not found: it is excluded by .dockerignore", s);

@@ -293,3 +293,21 @@ two" ]
   run -0 rrun builder prune -f
   [ "$output" = "Removed 3 cache entries and 2 step images" ]
 }
+
+@test "build: COPY never follows a symlink out of an image's layers or the context" {
+  mkdir -p "$BATS_TEST_TMPDIR/host"
+  echo "host secret" >"$BATS_TEST_TMPDIR/host/secret"
+  cat >"$CTX/Dockerfile" <<EOF
+FROM $FIXTURE_IMAGE AS base
+RUN ln -s $BATS_TEST_TMPDIR/host /data
+FROM $FIXTURE_IMAGE
+COPY --from=base /data/secret /stolen
+EOF
+  run -125 rrun build -q "$CTX"
+  [[ $output == *"$CTX/Dockerfile:4: COPY: \"/data/secret\" not found in the --from image"* ]]
+  # a context path through a link that leaves the context
+  ln -s "$BATS_TEST_TMPDIR/host" "$CTX/out"
+  printf 'FROM %s\nCOPY out/secret /stolen\n' "$FIXTURE_IMAGE" >"$CTX/Dockerfile"
+  run -125 rrun build -q "$CTX"
+  [[ $output == *"$CTX/Dockerfile:2: COPY: \"out/secret\" leads out of the build context through a symlink"* ]]
+}
