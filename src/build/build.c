@@ -395,14 +395,9 @@ step_run (Build *b, Stage *s, const RrunInstruction *ins, const char *key,
           /* "RUN <<EOT" alone runs the heredoc as the script; otherwise the heredocs
              follow the command line, as the shell reads them. */
           g_autofree char *rest = g_strdup (ins->args);
-          for (guint h = 0; h < ins->heredocs->len; h++)
-            {
-              RrunHeredoc *d = ins->heredocs->pdata[h];
-              char *at = strstr (rest, "<<");
-              if (at)
-                memset (at, ' ', 2 + strcspn (at + 2, " \t\n"));
-              (void) d;
-            }
+          char *at;
+          while ((at = strstr (rest, "<<")) != NULL)
+            memset (at, ' ', 2 + strcspn (at + 2, " \t\n"));
           if (*g_strstrip (rest) == '\0' && ins->heredocs->len == 1)
             g_string_assign (script, ((RrunHeredoc *) ins->heredocs->pdata[0])->content);
           else
@@ -601,9 +596,9 @@ run_step (Build *b, Stage *s, const RrunInstruction *ins, int *out_status, GErro
     }
   if (strcmp (kw, "RUN") == 0)
     {
-      g_autoptr(GHashTable) all = g_hash_table_new (g_str_hash, g_str_equal);
       GHashTableIter it;
       gpointer k;
+      /* RUN gets every ARG of the stage in its environment: all are in use. */
       g_hash_table_iter_init (&it, s->args);
       while (g_hash_table_iter_next (&it, &k, NULL))
         g_hash_table_add (used, g_strdup (k));
@@ -615,7 +610,6 @@ run_step (Build *b, Stage *s, const RrunInstruction *ins, int *out_status, GErro
           g_free (key);
           key = g_steal_pointer (&k2);
         }
-      (void) all;
     }
   else
     {
@@ -878,7 +872,7 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
       g_autoptr(RrunJson) cfg = rrun_json_copy (target->config);
       g_autofree char *key = make_key (target->key, "--label", NULL, NULL, o->labels[i]);
       g_autofree char *cached = cache_lookup (&b, key);
-      g_autofree char *quoted = NULL;
+      RrunJson *labels;
       const char *eq = strchr (o->labels[i], '=');
       g_autofree char *name = eq ? g_strndup (o->labels[i], eq - o->labels[i]) : g_strdup (o->labels[i]);
 
@@ -888,15 +882,15 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
             goto out;
           continue;
         }
-      rrun_json_object_set (rrun_json_member (rrun_build_config_object (cfg), "Labels")
-                                ? rrun_json_member (rrun_build_config_object (cfg), "Labels")
-                                : (rrun_json_object_set (rrun_build_config_object (cfg), "Labels",
-                                                         rrun_json_new_object ()),
-                                   rrun_json_member (rrun_build_config_object (cfg), "Labels")),
-                            name, rrun_json_new_string (eq ? eq + 1 : ""));
+      labels = rrun_json_member (rrun_build_config_object (cfg), "Labels");
+      if (labels == NULL || rrun_json_type (labels) != RRUN_JSON_OBJECT)
+        {
+          rrun_json_object_set (rrun_build_config_object (cfg), "Labels", rrun_json_new_object ());
+          labels = rrun_json_member (rrun_build_config_object (cfg), "Labels");
+        }
+      rrun_json_object_set (labels, name, rrun_json_new_string (eq ? eq + 1 : ""));
       if (!commit_step (&b, target, key, cfg, NULL, NULL, NULL, error))
         goto out;
-      (void) quoted;
     }
   if (target->image_id == NULL)
     {

@@ -250,7 +250,6 @@ apply_healthcheck (RrunJson *root, const char *args, const char *const *shell, G
   RrunJson *c = rrun_build_config_object (root);
   RrunJson *hc = rrun_json_new_object ();
   const char *t = args;
-  g_auto(GStrv) words = NULL;
 
   while (g_ascii_isspace (*t))
     t++;
@@ -296,7 +295,6 @@ apply_healthcheck (RrunJson *root, const char *args, const char *const *shell, G
     {
       g_auto(GStrv) exec = rrun_build_parse_exec_form (t + 3);
       g_autoptr(GPtrArray) v = g_ptr_array_new ();
-      (void) shell;
       if (exec)
         {
           g_ptr_array_add (v, (gpointer) "CMD");
@@ -317,7 +315,6 @@ apply_healthcheck (RrunJson *root, const char *args, const char *const *shell, G
       return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                          "HEALTHCHECK: expected NONE or CMD COMMAND");
     }
-  (void) words;
   rrun_json_object_set (c, "Healthcheck", hc);
   return TRUE;
 }

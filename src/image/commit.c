@@ -159,7 +159,6 @@ rrun_image_commit (RrunStore *store, const RrunIdMap *map, const char *base_id,
   if (upper || o->layer_tar)
     {
       g_autofree char *got = NULL;
-      gint64 ignored;
 
       if (upper)
         {
@@ -182,7 +181,6 @@ rrun_image_commit (RrunStore *store, const RrunIdMap *map, const char *base_id,
       if (!rrun_store_add_layer (store, map, fd, n_base ? base_chain_ids[n_base - 1] : NULL,
                                  diff_id, &chain, &got, &created_layer, error))
         return FALSE;
-      (void) ignored;
       layer.digest = diff_id;
       layer.media_type = RRUN_MEDIA_OCI_LAYER_TAR;
       layer.size = size;
