@@ -278,6 +278,8 @@ CMD [\"echo\", \"from stdin\"]"
 }
 
 @test "build: builder prune empties the cache and removes untagged step images only" {
+  # the entries of this file's other tests first
+  run -0 rrun builder prune -f
   printf 'FROM %s\nRUN echo one >/one\nENV A=1\nRUN echo two >/two\n' "$FIXTURE_IMAGE" >"$CTX/Dockerfile"
   run -0 rrun build -q -t b-cache:1 "$CTX"
   local id=$output
