@@ -3,6 +3,7 @@
 #include "container/container.h"
 #include "container/monitor.h"
 #include "error.h"
+#include "util/text-file.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -107,7 +108,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       g_auto(GStrv) lines = NULL;
       GPtrArray *all = g_ptr_array_new ();
 
-      if (!g_file_get_contents (label_files[i], &text, NULL, error))
+      if (!rrun_text_file_read (label_files[i], "label file", RRUN_TEXT_FILE_MAX_ENV,
+                                RRUN_TEXT_FILE_ALLOW_PIPE, &text, NULL, error))
         {
           g_ptr_array_free (all, TRUE);
           goto fail;
