@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *
-rrun_text_escape (const char *s, gssize len)
+static char *
+escape (const char *s, gssize len, gboolean backslash)
 {
   gsize n = len < 0 ? strlen (s) : (gsize) len;
   GString *out = g_string_sized_new (n + 8);
@@ -45,7 +45,7 @@ rrun_text_escape (const char *s, gssize len)
         case '\n': g_string_append (out, "\\n"); break;
         case '\t': g_string_append (out, "\\t"); break;
         case '\r': g_string_append (out, "\\r"); break;
-        case '\\': g_string_append (out, "\\\\"); break;
+        case '\\': g_string_append (out, backslash ? "\\\\" : "\\"); break;
         default:
           if (c < 0x20 || c == 0x7f)
             g_string_append_printf (out, "\\x%02x", c);
@@ -53,6 +53,32 @@ rrun_text_escape (const char *s, gssize len)
             g_string_append_c (out, (char) c);
         }
       p++;
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+rrun_text_escape (const char *s, gssize len)
+{
+  return escape (s, len, TRUE);
+}
+
+char *
+rrun_text_escape_lines (const char *s)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = s;;)
+    {
+      const char *nl = strchr (p, '\n');
+      /* a backslash stays: the message may hold text escaped already */
+      g_autofree char *line = escape (p, nl ? nl - p : -1, FALSE);
+
+      g_string_append (out, line);
+      if (nl == NULL)
+        break;
+      g_string_append_c (out, '\n');
+      p = nl + 1;
     }
   return g_string_free (out, FALSE);
 }

@@ -44,4 +44,9 @@ gboolean rrun_text_check (const char *text, gsize len, const char *what, const c
    characters as \n, \t, \r or \xNN, bytes that are not UTF-8 as \xNN, a backslash as \\. */
 char *rrun_text_escape (const char *s, gssize len);
 
+/* The same, line by line, for a whole message: the newlines stay (its hint lines) and so
+   do backslashes (parts of it may be escaped already); what could drive a terminal is
+   escaped. */
+char *rrun_text_escape_lines (const char *s);
+
 G_END_DECLS

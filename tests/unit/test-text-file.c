@@ -178,6 +178,16 @@ test_escape (void)
   g_assert_cmpstr (b, ==, "x\\x00y");
 }
 
+/* every message printed: the hint lines stay, an escape sequence does not reach the
+   terminal, text escaped already is not escaped twice */
+static void
+test_escape_lines (void)
+{
+  g_autofree char *a = rrun_text_escape_lines ("bad \x1b[2J \\x1b\nhint: \ttab\r");
+
+  g_assert_cmpstr (a, ==, "bad \\x1b[2J \\x1b\nhint: \\ttab\\r");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -190,5 +200,6 @@ main (int argc, char **argv)
   g_test_add_func ("/text-file/too-big", test_too_big);
   g_test_add_func ("/text-file/nul-and-utf8", test_nul_and_utf8);
   g_test_add_func ("/text-file/escape", test_escape);
+  g_test_add_func ("/text-file/escape-lines", test_escape_lines);
   return g_test_run ();
 }
