@@ -398,6 +398,7 @@ damaged_meta (const char *root, const char *id, const char *why)
   struct stat st;
 
   m->id = g_strdup (id);
+  m->root = root;
   m->names = g_new0 (char *, 1);
   m->layers = g_new0 (char *, 1);
   m->damaged = nl ? g_strndup (why, (gsize) (nl - why)) : g_strdup (why);
