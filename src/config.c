@@ -1,5 +1,6 @@
 #include "config.h"
 #include "error.h"
+#include "util/text-file.h"
 #include "log.h"
 #include "storage/fsmagic.h"
 #include "util/path.h"
@@ -151,13 +152,24 @@ load_file (RrunConfig *c, const char *path, GError **error)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autoptr(GError) local = NULL;
+  g_autofree char *text = NULL;
+  gsize len;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local))
+  if (!rrun_text_file_read (path, "config", RRUN_TEXT_FILE_MAX_CONFIG, RRUN_TEXT_FILE_DEFAULT,
+                            &text, &len, &local))
     {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
         return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local))
+    {
+      g_autofree char *shown = rrun_text_escape (local->message, -1);
+      g_autofree char *epath = rrun_text_escape (path, -1);
+
       return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read config \"%s\": %s",
-                         path, local->message);
+                         epath, shown);
     }
   if (!rrun_config_apply_keyfile (c, kf, path, error))
     return FALSE;

@@ -1,5 +1,6 @@
 #include "log.h"
 #include "error.h"
+#include "util/text-file.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +82,12 @@ print_leveled (RrunLogLevel level, const char *prefix, const char *fmt, va_list 
   if (current_level < level)
     return;
   text = g_strdup_vprintf (fmt, ap);
-  fprintf (stderr, "rrun: %s%s\n", prefix, text);
+  {
+    /* No control character of a file's content or a name reaches the terminal. */
+    g_autofree char *shown = rrun_text_escape_lines (text);
+
+    fprintf (stderr, "rrun: %s%s\n", prefix, shown);
+  }
 }
 
 void
@@ -107,12 +113,15 @@ rrun_info (const char *fmt, ...)
 void
 rrun_log_print_error (const GError *error)
 {
-  const char *msg = error->message;
-  const char *nl = strchr (msg, '\n');
+  g_autofree char *shown = NULL;
+  const char *msg, *nl;
 
   /* The image tool printed it to the same stderr. */
   if (g_error_matches (error, RRUN_ERROR, RRUN_ERROR_REPORTED))
     return;
+  /* No control character of a file's content or a name reaches the terminal. */
+  msg = shown = rrun_text_escape_lines (error->message);
+  nl = strchr (msg, '\n');
   /* The first line is the error; the lines after it are hints, printed as they are. */
   if (nl == NULL)
     fprintf (stderr, "rrun: %s\n", msg);

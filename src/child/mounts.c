@@ -278,6 +278,15 @@ rrun_rootfs_apply_child (const RrunChildPlan *p)
      of the namespace holder and of fuse-overlayfs, which stay in the parent one. */
   if (unshare (CLONE_NEWNS) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "mount namespace");
+  /* The root file system unbindable, in this namespace (a copy of a namespace loses the
+     flag): a volume whose source holds the run root (-v /tmp:/x, the run root
+     /tmp/rrun-UID) is bound recursively, as docker does, and a recursive bind prunes an
+     unbindable mount with everything below it. So no volume brings in this container's
+     own root tree, with its /proc and /sys unmasked and the copies of earlier volumes
+     (the mount table grew exponentially: 13 such volumes exhausted fs.mount-max). Other
+     containers' mounts live in their own namespaces, never in this one. */
+  if (mount (NULL, p->rootfs, NULL, MS_UNBINDABLE, NULL) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT, p->rootfs);
   rootfd = open (p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT, p->rootfs);

@@ -2,6 +2,8 @@
    podman's columns and JSON keys. Also `rrun image ls|list`. */
 #include "cli/cli.h"
 #include "error.h"
+#include "log.h"
+#include "util/text-file.h"
 #include "storage/names.h"
 #include "storage/store.h"
 #include "util/json-value.h"
@@ -113,6 +115,8 @@ print_json (GPtrArray *images)
       rrun_json_builder_member_int (b, "Layers", img->layer_ids->len);
       rrun_json_builder_member_bool (b, "Dangling", img->names[0] == NULL);
       rrun_json_builder_member_bool (b, "ReadOnly", img->read_only_store);
+      if (img->damaged != NULL)
+        rrun_json_builder_member_string (b, "Damaged", img->damaged);
       rrun_json_builder_end_object (b);
     }
   rrun_json_builder_end_array (b);
@@ -144,14 +148,16 @@ print_table (GPtrArray *images, gboolean no_trunc, gboolean digests)
         {
           char **row = g_new0 (char *, 7);
 
-          if (n == 0)
+          if (n == 0 && img->damaged != NULL)
+            row[0] = g_strdup ("<damaged>"), row[1] = g_strdup ("<none>");
+          else if (n == 0)
             row[0] = g_strdup ("<none>"), row[1] = g_strdup ("<none>");
           else
             rrun_names_split (img->names[k], &row[0], &row[1]);
           row[2] = g_strdup (img->digest ? img->digest : "<none>");
           row[3] = image_id_text (img, no_trunc);
           row[4] = rrun_cli_human_age (img->created, now);
-          row[5] = rrun_cli_human_size (img->size);
+          row[5] = img->damaged ? g_strdup ("DAMAGED") : rrun_cli_human_size (img->size);
           for (guint c = 0; c < 6; c++)
             width[c] = MAX (width[c], (int)strlen (row[c]));
           g_ptr_array_add (rows, row);
@@ -217,6 +223,21 @@ rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
       || !rrun_store_list_images (store, &images, error))
     return FALSE;
   apply_filters (images, &filters);
+  /* Said here, where the damaged images are listed, not on every command. */
+  for (guint i = 0; i < images->len; i++)
+    {
+      RrunImage *img = images->pdata[i];
+
+      if (img->damaged != NULL)
+        {
+          g_autofree char *why = rrun_text_escape (img->damaged, -1);
+
+          rrun_warning ("image %.12s is damaged: %s\n"
+                        "hint: remove it with 'rrun rmi -f %.12s', or every damaged record "
+                        "with 'rrun system check --repair'",
+                        img->id, why, img->id);
+        }
+    }
   if (quiet)
     {
       g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);

@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "container/record.h"
 #include "error.h"
+#include "util/text-file.h"
+#include "log.h"
 #include "util/json-value.h"
 #include "util/template.h"
 
@@ -16,6 +18,8 @@ rrun_cli_container_status (const RrunState *s, gint64 now)
 {
   g_autofree char *age = NULL;
 
+  if (s->damaged != NULL)
+    return g_strdup (s->live ? "Damaged (its rrun is running)" : "Damaged");
   switch (s->status)
     {
     case RRUN_STATUS_CREATED:
@@ -199,6 +203,8 @@ print_json (GPtrArray *states, gint64 now)
       rrun_json_builder_member_int (b, "StartedAt", s->started / 1000000000);
       rrun_json_builder_member_int (b, "ExitedAt", s->finished / 1000000000);
       rrun_json_builder_member_bool (b, "AutoRemove", s->rm);
+      if (s->damaged != NULL)
+        rrun_json_builder_member_string (b, "Damaged", s->damaged);
       rrun_json_builder_end_object (b);
     }
   rrun_json_builder_end_array (b);
@@ -298,6 +304,21 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       g_ptr_array_add (shown, states->pdata[i]);
   if (last >= 0 && shown->len > (guint) last)
     g_ptr_array_remove_range (shown, 0, shown->len - (guint) last);
+  /* Said here, where the damaged records are listed, not on every command. */
+  for (guint i = 0; i < shown->len; i++)
+    {
+      const RrunState *s = shown->pdata[i];
+
+      if (s->damaged != NULL)
+        {
+          g_autofree char *why = rrun_text_escape (s->damaged, -1);
+
+          rrun_warning ("container %.12s is damaged: %s\n"
+                        "hint: remove it with 'rrun rm -f %.12s', or every damaged record "
+                        "with 'rrun system check --repair'",
+                        s->id, why, s->id);
+        }
+    }
   /* Every age from one clock reading. */
   now = g_get_real_time () / G_USEC_PER_SEC;
   ok = TRUE;

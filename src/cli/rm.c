@@ -37,7 +37,7 @@ rrun_cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       g_autoptr(GError) local = NULL;
       g_autoptr(RrunState) state = NULL;
 
-      if (!rrun_state_find_any (g->config, argv[i], &state, &local)
+      if (!rrun_state_find_for_removal (g->config, argv[i], &state, &local)
           || !rrun_container_remove (g->config, store, map, state, force, &local))
         {
           rrun_log_print_error (local);

@@ -3,6 +3,7 @@
 #include "container/container.h"
 #include "container/monitor.h"
 #include "error.h"
+#include "util/text-file.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -104,20 +105,27 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
   for (guint i = 0; label_files && label_files[i]; i++)
     {
       g_autofree char *text = NULL;
-      g_auto(GStrv) lines = NULL;
       GPtrArray *all = g_ptr_array_new ();
+      gsize len;
+      char *next;
 
-      if (!g_file_get_contents (label_files[i], &text, NULL, error))
+      if (!rrun_text_file_read (label_files[i], "label file", RRUN_TEXT_FILE_MAX_ENV,
+                                RRUN_TEXT_FILE_ALLOW_PIPE, &text, &len, error))
         {
           g_ptr_array_free (all, TRUE);
           goto fail;
         }
-      lines = g_strsplit (text, "\n", -1);
-      for (guint k = 0; lines[k]; k++)
+      /* memchr, not g_strsplit: linear under ASan too (see rrun_spec_parse_env_file) */
+      for (char *line = text; line != NULL; line = next)
         {
-          g_strstrip (lines[k]);
-          if (*lines[k] != '\0' && *lines[k] != '#')
-            g_ptr_array_add (all, g_strdup (lines[k]));
+          char *nl = memchr (line, '\n', len - (gsize) (line - text));
+
+          next = nl ? nl + 1 : NULL;
+          if (nl)
+            *nl = '\0';
+          g_strstrip (line);
+          if (*line != '\0' && *line != '#')
+            g_ptr_array_add (all, g_strdup (line));
         }
       for (guint k = 0; o.labels && o.labels[k]; k++)
         g_ptr_array_add (all, g_strdup (o.labels[k]));

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "error.h"
+#include "util/text-file.h"
 #include "storage/names.h"
 
 #include <stdio.h>
@@ -52,9 +53,9 @@ rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
     }
   config_path
       = g_build_filename (rrun_store_root (store), "images", image->id, "config.json", NULL);
-  if (!g_file_get_contents (config_path, &config, &config_len, &local))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read \"%s\": %s", config_path,
-                       local->message);
+  if (!rrun_text_file_read (config_path, "image config", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &config, &config_len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s", local->message);
   g_ptr_array_add (image->layer_ids, NULL);
   for (int i = 2; i < argc; i++)
     {

@@ -2,6 +2,7 @@
 #include "container/container-private.h"
 #include "child/plan.h"
 #include "error.h"
+#include "util/text-file.h"
 #include "userns/idmap.h"
 #include "image/tool.h"
 #include "log.h"
@@ -38,35 +39,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A file of the image's root file system, read from the topmost layer that has it;
-   NULL when absent or deleted by a whiteout. */
-static char *
-read_image_file (RrunImage *image, const char *rel)
+/* A file of the image's root file system, read from the topmost layer that has it (NULL
+   in *out when absent or deleted by a whiteout). Bounded: a hostile image's /etc/passwd
+   may be a device node, a gigabyte, or binary. */
+static gboolean
+read_image_file (RrunImage *image, const char *rel, char **out, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (rel);
   g_autofree char *base = g_path_get_basename (rel);
   g_autofree char *wh = g_strconcat (dir, "/.wh.", base, NULL);
+  g_autofree char *what = g_strconcat ("the image's /", rel, NULL);
 
+  *out = NULL;
   for (guint i = image->layer_dirs->len; i > 0; i--)
     {
       const char *layer = image->layer_dirs->pdata[i - 1];
       g_autofree char *path = g_build_filename (layer, rel, NULL);
       g_autofree char *whpath = g_build_filename (layer, wh, NULL);
       struct stat st;
-      char *text = NULL;
 
       if (lstat (path, &st) == 0)
         {
           if (S_ISCHR (st.st_mode) && st.st_rdev == 0)
-            return NULL; /* an overlay whiteout */
-          if (S_ISREG (st.st_mode) && g_file_get_contents (path, &text, NULL, NULL))
-            return text;
-          return NULL;
+            return TRUE; /* an overlay whiteout */
+          if (S_ISLNK (st.st_mode))
+            return TRUE; /* not followed: it would resolve on the host */
+          return rrun_text_file_read (path, what, RRUN_TEXT_FILE_MAX_CONFIG,
+                                      RRUN_TEXT_FILE_ANY_BYTES, out, NULL, error);
         }
       if (lstat (whpath, &st) == 0)
-        return NULL;
+        return TRUE;
     }
-  return NULL;
+  return TRUE;
 }
 
 static gboolean
@@ -413,8 +417,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     }
   if (!c->restart)
     c->id = rrun_path_random_hex (32);
-  c->passwd = read_image_file (c->image, "etc/passwd");
-  c->group = read_image_file (c->image, "etc/group");
+  if (!read_image_file (c->image, "etc/passwd", &c->passwd, error)
+      || !read_image_file (c->image, "etc/group", &c->group, error))
+    return FALSE;
   if (keep_id)
     {
       /* The user is themself inside, unless -u says otherwise. */

@@ -6,12 +6,14 @@
 #include "container/pause.h"
 #include "util/json-value.h"
 #include "util/path.h"
+#include "util/text-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void
 rrun_state_free (RrunState *s)
@@ -31,6 +33,7 @@ rrun_state_free (RrunState *s)
   g_strfreev (s->tmpfs);
   g_free (s->userns);
   g_strfreev (s->labels);
+  g_free (s->damaged);
   g_free (s);
 }
 
@@ -197,20 +200,61 @@ strv_member (const RrunJson *o, const char *name)
   return (char **) g_ptr_array_free (v, FALSE);
 }
 
-/* NULL when the file is missing, unreadable or not a record (a container being set up). */
+/* The state of a record whose container.json is there but cannot be read: its id (the
+   directory's name) and why. */
+static RrunState *
+damaged_state (const char *record_dir, const char *why)
+{
+  RrunState *s = g_new0 (RrunState, 1);
+  const char *nl = strchr (why, '\n');
+  struct stat st;
+
+  s->id = g_path_get_basename (record_dir);
+  s->name = g_strdup ("");
+  s->image = g_strdup ("");
+  s->command = g_strdup ("");
+  s->status = RRUN_STATUS_EXITED;
+  s->exit_code = RRUN_EXIT_CODE_UNKNOWN;
+  s->stop_signal = SIGTERM;
+  s->stop_timeout = 10;
+  if (stat (record_dir, &st) == 0)
+    s->created = st.st_mtime;
+  s->damaged = nl ? g_strndup (why, (gsize) (nl - why)) : g_strdup (why);
+  return s;
+}
+
+/* NULL when the file is missing (a container being set up); a damaged state when it is
+   there but not a record (damaged_state). */
 static RrunState *
 read_state (const char *record_dir)
 {
   g_autofree char *path = g_build_filename (record_dir, RRUN_RECORD_FILE, NULL);
   g_autofree char *text = NULL;
   g_autoptr(RrunJson) o = NULL;
+  g_autoptr(GError) local = NULL;
   gsize len;
   RrunState *s;
 
-  if (!g_file_get_contents (path, &text, &len, NULL)
-      || (o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL)) == NULL
-      || rrun_json_member (o, "id") == NULL || rrun_json_member (o, "pid") == NULL)
-    return NULL;
+  if (!rrun_text_file_read (path, "container record", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, &len, &local))
+    {
+      if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
+        return NULL;
+      return damaged_state (record_dir, local->message);
+    }
+  if ((o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local)) == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot read \"%s\": %s", path, local->message);
+
+      return damaged_state (record_dir, why);
+    }
+  if (rrun_json_type (o) != RRUN_JSON_OBJECT || rrun_json_member (o, "id") == NULL
+      || rrun_json_member (o, "pid") == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("invalid record \"%s\": no id or pid", path);
+
+      return damaged_state (record_dir, why);
+    }
   s = g_new0 (RrunState, 1);
   s->id = string_member (o, "id", "");
   s->name = string_member (o, "name", "");
@@ -331,7 +375,9 @@ rrun_state_list_all (const RrunConfig *config, gboolean all, GPtrArray **out_sta
       if (name[0] == '.')
         continue;
       s = settle_state (config, record_dir);
-      if (s != NULL && (all || (s->live && s->status == RRUN_STATUS_RUNNING && s->pid > 0)))
+      if (s != NULL
+          && (all || (s->live && s->damaged != NULL)
+              || (s->live && s->status == RRUN_STATUS_RUNNING && s->pid > 0)))
         g_ptr_array_add (states, s);
       else
         rrun_state_free (s);
@@ -342,8 +388,8 @@ rrun_state_list_all (const RrunConfig *config, gboolean all, GPtrArray **out_sta
 }
 
 static gboolean
-find_state (const RrunConfig *config, const char *what, gboolean all, RrunState **out_state,
-            GError **error)
+find_state (const RrunConfig *config, const char *what, gboolean all, gboolean damaged_too,
+            RrunState **out_state, GError **error)
 {
   g_autoptr(GPtrArray) states = NULL;
   gint found = -1;
@@ -379,6 +425,17 @@ find_state (const RrunConfig *config, const char *what, gboolean all, RrunState 
         rrun_add_hint (error, "list running containers with: rrun ps");
       return FALSE;
     }
+  if (!damaged_too && ((RrunState *) states->pdata[found])->damaged != NULL)
+    {
+      const RrunState *s = states->pdata[found];
+      g_autofree char *why = rrun_text_escape (s->damaged, -1);
+
+      rrun_throw (error, RRUN_ERROR_CORRUPT, "container %.12s is damaged: %s", s->id, why);
+      rrun_add_hint (error, "remove it with 'rrun rm -f %.12s' (or every damaged record with "
+                            "'rrun system check --repair')",
+                     s->id);
+      return FALSE;
+    }
   *out_state = g_ptr_array_steal_index_fast (states, (guint) found);
   return TRUE;
 }
@@ -387,14 +444,21 @@ gboolean
 rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_state,
                  GError **error)
 {
-  return find_state (config, what, FALSE, out_state, error);
+  return find_state (config, what, FALSE, FALSE, out_state, error);
 }
 
 gboolean
 rrun_state_find_any (const RrunConfig *config, const char *what, RrunState **out_state,
                      GError **error)
 {
-  return find_state (config, what, TRUE, out_state, error);
+  return find_state (config, what, TRUE, FALSE, out_state, error);
+}
+
+gboolean
+rrun_state_find_for_removal (const RrunConfig *config, const char *what,
+                             RrunState **out_state, GError **error)
+{
+  return find_state (config, what, TRUE, TRUE, out_state, error);
 }
 
 RrunState *

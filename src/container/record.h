@@ -66,6 +66,9 @@ typedef struct
   char **labels;       /* the spec's --label K=V */
   gboolean live;       /* the record's lock is held */
   gboolean paused;     /* running with its cgroup frozen (rrun pause) */
+  /* Why container.json cannot be read (NULL: it can). A damaged record has its id only:
+     listed by ps (-a when not live) as damaged, removable with rm -f, nothing else. */
+  char *damaged;
 } RrunState;
 
 void rrun_state_free (RrunState *state);
@@ -106,6 +109,10 @@ gboolean rrun_state_find (const RrunConfig *config, const char *what, RrunState 
                           GError **error);
 
 /* Any container, running or stopped, as rrun_state_find. */
+/* As rrun_state_find_any, and a damaged record too (rm). */
+gboolean rrun_state_find_for_removal (const RrunConfig *config, const char *what,
+                                      RrunState **out_state, GError **error);
+
 gboolean rrun_state_find_any (const RrunConfig *config, const char *what,
                               RrunState **out_state, GError **error);
 

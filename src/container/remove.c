@@ -9,7 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static const char *
@@ -44,6 +47,41 @@ rrun_container_lock_record (const RrunConfig *config, const RrunState *s, int ti
   return TRUE;
 }
 
+/* A live record whose container.json is damaged names no PID 1: kill the process that
+   holds its lock (its rrun or monitor, found in /proc/locks); the namespace holder and
+   the container die with it (their parent-death signal), and the lock is let go. */
+static gboolean
+kill_lock_holder (const RrunConfig *config, const RrunState *s, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  g_autofree char *locks = NULL;
+  g_auto(GStrv) lines = NULL;
+  struct stat st;
+
+  if (stat (path, &st) < 0)
+    return TRUE; /* no lock, nobody to wait for */
+  if (!g_file_get_contents ("/proc/locks", &locks, NULL, error))
+    return FALSE;
+  lines = g_strsplit (locks, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      unsigned int maj, min;
+      unsigned long long ino;
+      int pid;
+
+      if (sscanf (lines[i], "%*s FLOCK %*s %*s %d %x:%x:%llu", &pid, &maj, &min, &ino) == 4
+          && pid > 0 && ino == (unsigned long long) st.st_ino
+          && makedev (maj, min) == st.st_dev && pid != getpid ())
+        {
+          if (kill (pid, SIGKILL) < 0 && errno != ESRCH)
+            return rrun_throw_errno (error, errno, "cannot stop the rrun process %d of "
+                                     "container %.12s", pid, s->id);
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 rrun_container_signal (const RrunState *s, int signo, GError **error)
 {
@@ -73,8 +111,13 @@ rrun_container_remove (const RrunConfig *config, RrunStore *store,
                          shown_name (s), shown_name (s));
           return FALSE;
         }
+      if (s->damaged != NULL)
+        {
+          if (!kill_lock_holder (config, s, error))
+            return FALSE;
+        }
       /* Gone already is fine: its rrun or monitor is finishing. */
-      if (!rrun_container_signal (s, SIGKILL, &local)
+      else if (!rrun_container_signal (s, SIGKILL, &local)
           && !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
         {
           g_propagate_error (error, g_steal_pointer (&local));

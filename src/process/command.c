@@ -1,5 +1,6 @@
 #include "process/command.h"
 #include "error.h"
+#include "util/text-file.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -233,19 +234,28 @@ valid_env_name (const char *s, gsize len)
   return TRUE;
 }
 
-/* Add "K=V" (replacing an earlier K), or for a bare "K" the host's value if it has one. */
+/* Add "K=V" (replacing an earlier K, found through index: name -> position + 1, so that
+   a file of n variables takes linear time), or for a bare "K" the host's value if it has
+   one. */
 static gboolean
-env_add (GPtrArray *env, const char *entry, char **host_env, const char *source,
-         GError **error)
+env_add (GPtrArray *env, GHashTable *index, const char *entry, char **host_env,
+         const char *source, GError **error)
 {
   const char *eq = strchr (entry, '=');
   gsize klen = eq ? (gsize) (eq - entry) : strlen (entry);
   g_autofree char *item = NULL;
+  g_autofree char *key = NULL;
+  gpointer pos;
 
   if (!valid_env_name (entry, klen))
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "invalid environment variable \"%s\"%s%s", entry, source ? " in " : "",
-                       source ? source : "");
+    {
+      g_autofree char *shown = rrun_text_escape (entry, -1);
+      g_autofree char *from = source ? rrun_text_escape (source, -1) : NULL;
+
+      return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                         "invalid environment variable \"%s\"%s%s", shown,
+                         from ? " in " : "", from ? from : "");
+    }
   if (eq == NULL)
     {
       const char *v = g_environ_getenv (host_env, entry);
@@ -255,17 +265,18 @@ env_add (GPtrArray *env, const char *entry, char **host_env, const char *source,
     }
   else
     item = g_strdup (entry);
-  for (guint i = 0; i < env->len; i++)
+  key = g_strndup (entry, klen);
+  pos = g_hash_table_lookup (index, key);
+  if (pos != NULL)
     {
-      const char *e = env->pdata[i];
-      if (e && strncmp (e, item, klen) == 0 && e[klen] == '=')
-        {
-          g_free (env->pdata[i]);
-          env->pdata[i] = g_steal_pointer (&item);
-          return TRUE;
-        }
+      guint i = GPOINTER_TO_UINT (pos) - 1;
+
+      g_free (env->pdata[i]);
+      env->pdata[i] = g_steal_pointer (&item);
+      return TRUE;
     }
   g_ptr_array_add (env, g_steal_pointer (&item));
+  g_hash_table_insert (index, g_steal_pointer (&key), GUINT_TO_POINTER (env->len));
   return TRUE;
 }
 
@@ -273,18 +284,23 @@ gboolean
 rrun_spec_parse_env_file (const char *path, GPtrArray *out_env, GError **error)
 {
   g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-  g_autoptr(GError) local = NULL;
+  gsize len;
+  char *next;
 
-  if (!g_file_get_contents (path, &text, NULL, &local))
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read env file \"%s\": %s",
-                       path, local->message);
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
+  if (!rrun_text_file_read (path, "env file", RRUN_TEXT_FILE_MAX_ENV,
+                            RRUN_TEXT_FILE_ALLOW_PIPE, &text, &len, error))
+    return FALSE;
+  /* Line by line with memchr: linear (g_strsplit's strstr is quadratic under ASan, whose
+     interceptor measures the rest of the text at each call). */
+  for (char *line = text; line != NULL; line = next)
     {
-      char *line = lines[i];
+      char *nl = memchr (line, '\n', len - (gsize) (line - text));
 
-      g_strchug (line);
+      next = nl ? nl + 1 : NULL;
+      if (nl)
+        *nl = '\0';
+      while (g_ascii_isspace (*line))
+        line++;
       if (*line == '\0' || *line == '#')
         continue;
       /* Trailing spaces of the value are kept, only the line end is removed. */
@@ -313,12 +329,14 @@ rrun_spec_build_env (char **image_env, char **env_files, char **cli_env, char **
 {
   g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) from_files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *host_name = hostname ? g_strconcat ("HOSTNAME=", hostname, NULL) : NULL;
 
-  g_ptr_array_add (env, g_strdup ("PATH=" RRUN_DEFAULT_PATH));
-  if (hostname)
-    g_ptr_array_add (env, g_strconcat ("HOSTNAME=", hostname, NULL));
+  if (!env_add (env, index, "PATH=" RRUN_DEFAULT_PATH, NULL, NULL, error)
+      || (host_name != NULL && !env_add (env, index, host_name, NULL, NULL, error)))
+    return FALSE;
   for (guint i = 0; image_env && image_env[i]; i++)
-    if (!env_add (env, image_env[i], NULL, "the image config", error))
+    if (!env_add (env, index, image_env[i], NULL, "the image config", error))
       return FALSE;
   for (guint i = 0; env_files && env_files[i]; i++)
     {
@@ -326,11 +344,11 @@ rrun_spec_build_env (char **image_env, char **env_files, char **cli_env, char **
       if (!rrun_spec_parse_env_file (env_files[i], from_files, error))
         return FALSE;
       for (guint j = 0; j < from_files->len; j++)
-        if (!env_add (env, from_files->pdata[j], host_env, env_files[i], error))
+        if (!env_add (env, index, from_files->pdata[j], host_env, env_files[i], error))
           return FALSE;
     }
   for (guint i = 0; cli_env && cli_env[i]; i++)
-    if (!env_add (env, cli_env[i], host_env, NULL, error))
+    if (!env_add (env, index, cli_env[i], host_env, NULL, error))
       return FALSE;
   g_ptr_array_add (env, NULL);
   {

@@ -1,5 +1,6 @@
 #include "registry/auth.h"
 #include "error.h"
+#include "util/text-file.h"
 #include "util/json-value.h"
 #include "util/path.h"
 
@@ -193,13 +194,14 @@ rrun_auth_lookup (const char *domain, const char *repository, RrunCredentials **
       g_autoptr(GError) local = NULL;
       RrunCredentials *creds = NULL;
 
-      if (!g_file_get_contents (path, &text, NULL, &local))
+      if (!rrun_text_file_read (path, "credentials", RRUN_TEXT_FILE_MAX_CONFIG,
+                                RRUN_TEXT_FILE_DEFAULT, &text, NULL, &local))
         {
-          if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-              || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOTDIR))
+          if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT)
+              || g_error_matches (local, RRUN_ERRNO_ERROR, ENOTDIR))
             continue;
-          return rrun_throw (error, RRUN_ERROR_FAILED, "cannot read credentials: %s",
-                             local->message);
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
         }
       if (!rrun_auth_lookup_text (text, path, domain, repository, &creds, error))
         return FALSE;
@@ -234,12 +236,12 @@ load_for_update (const char *path, GError **error)
   g_autofree char *text = NULL;
   g_autoptr(RrunJson) root = NULL;
 
-  if (!g_file_get_contents (path, &text, NULL, &local))
+  if (!rrun_text_file_read (path, "credentials", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, NULL, &local))
     {
-      if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (!g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
         {
-          rrun_throw (error, RRUN_ERROR_FAILED, "cannot read \"%s\": %s", path,
-                      local->message);
+          g_propagate_error (error, g_steal_pointer (&local));
           return NULL;
         }
       return rrun_json_new_object ();

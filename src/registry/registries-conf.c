@@ -1,7 +1,9 @@
 #include "registry/registries-conf.h"
 #include "registry/toml.h"
 #include "error.h"
+#include "util/text-file.h"
 
+#include <errno.h>
 #include <string.h>
 
 static void
@@ -353,12 +355,13 @@ merge_file (RrunRegistriesConf *conf, const char *path, GError **error)
   g_autoptr(GError) local = NULL;
   g_autofree char *text = NULL;
 
-  if (!g_file_get_contents (path, &text, NULL, &local))
+  if (!rrun_text_file_read (path, "registries.conf", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, NULL, &local))
     {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
         return TRUE;
-      return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read \"%s\": %s", path,
-                         local->message);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
     }
   return rrun_registries_conf_merge_text (conf, text, path, error);
 }

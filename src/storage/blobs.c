@@ -3,6 +3,7 @@
 #include "storage/store.h"
 #include "storage/store-private.h"
 #include "error.h"
+#include "util/text-file.h"
 #include "log.h"
 #include "util/fd.h"
 #include "util/path.h"
@@ -210,7 +211,8 @@ open_image_blobs_locked (const ImageMeta *m, RrunStoreImageBlobs *out, GError **
       gsize mlen;
 
       /* Optional: without it save writes a manifest of its own. */
-      if (g_file_get_contents (path, &mtext, &mlen, NULL))
+      if (rrun_text_file_read (path, "image manifest", RRUN_TEXT_FILE_MAX_CONFIG,
+                               RRUN_TEXT_FILE_DEFAULT, &mtext, &mlen, NULL))
         {
           g_autofree char *msum = sha256_hex (mtext, mlen);
           if (strcmp (msum, m->manifest->digest + 7) == 0)

@@ -1,5 +1,6 @@
 #include "storage/image-info.h"
 #include "error.h"
+#include "util/text-file.h"
 #include "storage/names.h"
 
 #include <string.h>
@@ -24,7 +25,8 @@ load_config (const RrunImage *image, RrunJson **out_root, GError **error)
 
   if (image->config_path == NULL)
     return rrun_throw (error, RRUN_ERROR_FAILED, "image %.12s has no config file", image->id);
-  if (!g_file_get_contents (image->config_path, &text, &len, &local)
+  if (!rrun_text_file_read (image->config_path, "image config", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, &len, &local)
       || (root = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read image config \"%s\": %s",
                        image->config_path, local->message);

@@ -8,8 +8,11 @@
 #include "log.h"
 #include "util/json-value.h"
 #include "util/path.h"
+#include "util/text-file.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <string.h>
 
 void
@@ -24,6 +27,7 @@ image_meta_free (ImageMeta *m)
   if (m->layer_blobs)
     g_ptr_array_unref (m->layer_blobs);
   rrun_blob_info_free (m->manifest);
+  g_free (m->damaged);
   g_free (m);
 }
 
@@ -59,13 +63,13 @@ read_json (const char *path, RrunJson **out, GError **error)
   g_autoptr(GError) local = NULL;
   gsize len;
 
-  if (!g_file_get_contents (path, &text, &len, &local))
+  if (!rrun_text_file_read (path, "store file", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, &len, &local))
     {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
         return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot read \"%s\": no such file",
                            path);
-      return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read \"%s\": %s", path,
-                         local->message);
+      return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s", local->message);
     }
   if ((*out = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read \"%s\": %s", path,
@@ -310,9 +314,17 @@ read_image_config (const ImageMeta *m, char **out_path, char **out_text, gsize *
   g_autoptr(GError) local = NULL;
   gsize len;
 
-  if (!g_file_get_contents (cpath, &text, &len, &local))
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read image config: %s",
-                       local->message);
+  if (m->damaged != NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_CORRUPT, "image %.12s is damaged: %s", m->id, m->damaged);
+      rrun_add_hint (error, "remove it with 'rrun rmi -f %.12s' (or every damaged record with "
+                            "'rrun system check --repair') and pull or import it again",
+                     m->id);
+      return FALSE;
+    }
+  if (!rrun_text_file_read (cpath, "image config", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, &len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s", local->message);
   sum = sha256_hex (text, len);
   if (strcmp (sum, m->id) != 0)
     {
@@ -376,8 +388,28 @@ load_image (const ImageMeta *m, RrunImage **out_image, GError **error)
   return TRUE;
 }
 
-/* All image metas of one store root; unreadable ones are skipped with a warning so one
-   broken image does not hide the others. */
+/* The meta of an image whose image.json cannot be read: its id, why, and nothing else. */
+static ImageMeta *
+damaged_meta (const char *root, const char *id, const char *why)
+{
+  ImageMeta *m = g_new0 (ImageMeta, 1);
+  g_autofree char *dir = g_build_filename (root, "images", id, NULL);
+  const char *nl = strchr (why, '\n');
+  struct stat st;
+
+  m->id = g_strdup (id);
+  m->root = root;
+  m->names = g_new0 (char *, 1);
+  m->layers = g_new0 (char *, 1);
+  m->damaged = nl ? g_strndup (why, (gsize) (nl - why)) : g_strdup (why);
+  if (stat (dir, &st) == 0)
+    m->created = st.st_mtime;
+  return m;
+}
+
+/* All image metas of one store root. One whose image.json cannot be read is kept as
+   damaged (damaged_meta): listed as such and removable by id, rather than vanishing with
+   a warning on every command. */
 GPtrArray *
 scan_metas (const char *root, gboolean read_only)
 {
@@ -396,10 +428,7 @@ scan_metas (const char *root, gboolean read_only)
       if (!is_hex64 (de->d_name))
         continue;
       if (!read_meta (root, de->d_name, &m, &local))
-        {
-          rrun_warning ("skipping image %.12s: %s", de->d_name, local->message);
-          continue;
-        }
+        m = damaged_meta (root, de->d_name, local->message);
       m->read_only = read_only;
       g_ptr_array_add (out, m);
     }

@@ -38,6 +38,7 @@ rrun_image_free (RrunImage *image)
   if (image->layer_sizes)
     g_array_unref (image->layer_sizes);
   g_free (image->config_path);
+  g_free (image->damaged);
   g_free (image);
 }
 

@@ -44,6 +44,7 @@ typedef struct
   gboolean read_only_store; /* found in an additional (read-only) image store */
   GArray *layer_sizes;   /* guint64 bytes of each extracted layer, parallel to layer_ids */
   char *config_path;     /* the config blob's file (inspect and history read it whole) */
+  char *damaged;         /* why its record cannot be read (listed, not usable), or NULL */
 } RrunImage;
 
 /* The outer fields of an image config (after the same checks as rrun_image_config_parse):

@@ -168,10 +168,23 @@ rrun_store_list_images (RrunStore *store, GPtrArray **out_images, GError **error
       /* The user's own copy wins over a read-only store's. */
       if (m->pending_removal || g_hash_table_contains (seen, m->id))
         continue;
-      if (!load_image (m, &img, &local))
+      /* A damaged record (or one whose config or layers cannot be read) is listed as
+         such, not skipped: the user sees it and can remove it by id. */
+      if (m->damaged != NULL || !load_image (m, &img, &local))
         {
-          rrun_warning ("skipping image %.12s: %s", m->id, local->message);
-          continue;
+          const char *why = m->damaged ? m->damaged : local->message;
+          const char *nl = strchr (why, '\n');
+
+          img = g_new0 (RrunImage, 1);
+          img->id = g_strdup (m->id);
+          img->names = g_strdupv (m->names);
+          img->digest = g_strdup (m->digest);
+          img->created = m->created;
+          img->read_only_store = m->read_only;
+          img->layer_dirs = g_ptr_array_new_with_free_func (g_free);
+          img->layer_ids = g_ptr_array_new_with_free_func (g_free);
+          img->layer_sizes = g_array_new (FALSE, TRUE, sizeof (guint64));
+          img->damaged = nl ? g_strndup (why, (gsize) (nl - why)) : g_strdup (why);
         }
       g_hash_table_add (seen, m->id);
       g_ptr_array_add (images, img);

@@ -27,6 +27,11 @@ prune_orphan_layers (RrunStore *store, GPtrArray *metas, const char *dir,
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *name;
 
+  /* A damaged image's layers are unknown: any orphan may be one of them. They wait until
+     the damaged record is removed (rmi -f ID, system check --repair). */
+  for (guint i = 0; i < metas->len; i++)
+    if (((ImageMeta *) metas->pdata[i])->damaged != NULL)
+      return TRUE;
   while (d && (name = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *json = NULL;

@@ -37,6 +37,9 @@ typedef struct
   const char *root;         /* the store it was found in (not owned) */
   gboolean read_only;
   gboolean deleted;         /* deleted in this pass: keeps no blob alive */
+  /* Why image.json cannot be read (NULL: it can). A damaged image has its id and no names
+     or layers: listed as damaged, removable by id, never run (scan_metas). */
+  char *damaged;
 } ImageMeta;
 
 void image_meta_free (ImageMeta *m);

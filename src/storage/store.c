@@ -13,6 +13,7 @@
 #include "util/fd.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 
 gboolean
@@ -49,7 +50,16 @@ rrun_store_open (const RrunConfig *config, RrunStore **out_store, GError **error
   {
     g_autofree char *lock = g_build_filename (store->root, "lock", NULL);
     if (!rrun_lock_open (AT_FDCWD, lock, &store->lock_fd, error))
-      return FALSE;
+      {
+        struct stat st;
+
+        /* A directory or other non-file there (no fault of rrun's) stops every command
+           that uses the store: say what moves it aside. */
+        if (lstat (lock, &st) == 0 && !S_ISREG (st.st_mode))
+          rrun_add_hint (error, "it is not rrun's lock file; 'rrun system check --repair' "
+                                "moves it aside and makes a new one");
+        return FALSE;
+      }
   }
   store->ro_roots = g_strdupv (config->additional_image_stores);
   /* Read once here, so every lookup of this command and its pull expand short names

@@ -13,6 +13,7 @@
    first layer is extracted; the staged files become the kept blobs (hard links into
    blobs/), and the staging directory goes when the load ends, whatever happened. */
 #include "error.h"
+#include "util/text-file.h"
 #include "image/layer.h"
 #include "log.h"
 #include "registry/manifest.h"
@@ -368,8 +369,8 @@ read_member (Member *m, const char *path, gsize max, char **out, gsize *out_len,
                        "\"%s\" is too large (%" G_GINT64_FORMAT " bytes, at most %" G_GSIZE_FORMAT
                        ")",
                        path, m->size, max);
-  if (!g_file_get_contents (m->file, out, out_len, &local))
-    return rrun_throw (error, RRUN_ERROR_FAILED, "cannot read \"%s\": %s", path, local->message);
+  if (!rrun_text_file_read (m->file, path, max, RRUN_TEXT_FILE_DEFAULT, out, out_len, &local))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s", local->message);
   return TRUE;
 }
 

@@ -1,5 +1,6 @@
 #include "userns/idmap.h"
 #include "error.h"
+#include "util/text-file.h"
 #include "log.h"
 #include "util/fd.h"
 
@@ -84,8 +85,9 @@ rrun_idmap_read_ranges (const char *path, const char *user, uid_t uid, GArray **
   g_autofree char *text = NULL;
   g_autoptr(GArray) ranges = g_array_new (FALSE, TRUE, sizeof (RrunIdRange));
 
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return FALSE; /* GLib's message names the file and the reason */
+  if (!rrun_text_file_read (path, "subordinate ids", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, NULL, error))
+    return FALSE;
   if (!rrun_idmap_parse_subid_text (text, user, uid, ranges, error))
     {
       g_prefix_error (error, "%s: ", path);

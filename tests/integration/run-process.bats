@@ -30,6 +30,28 @@ load helpers
   [[ ${stderr_lines[0]} == "rrun: "*"/no/such/envfile"* ]]
 }
 
+@test "env: files rrun reads are bounded; a device, a NUL, bad UTF-8 are refused by line" {
+  # issue 19: --env-file /dev/zero and RRUN_REGISTRIES_CONF=/dev/zero grew without bound;
+  # a NUL byte dropped the rest of the file silently; a binary file printed raw bytes.
+  run -125 --separate-stderr timeout 20 "$RRUN" run --rm --env-file /dev/zero "$FIXTURE_IMAGE" true
+  [ "${stderr_lines[0]}" = 'rrun: cannot read env file "/dev/zero": a character device, not a regular file' ]
+  printf 'A=1\nB=2\0C=3\n' >"$BATS_TEST_TMPDIR/nul"
+  run -125 --separate-stderr rrun run --rm --env-file "$BATS_TEST_TMPDIR/nul" "$FIXTURE_IMAGE" true
+  [ "${stderr_lines[0]}" = "rrun: cannot read env file \"$BATS_TEST_TMPDIR/nul\": line 2 holds a NUL byte" ]
+  printf 'A=1\n\nB=\xff\x1b[2J\n' >"$BATS_TEST_TMPDIR/bin"
+  run -125 --separate-stderr rrun run --rm --label-file "$BATS_TEST_TMPDIR/bin" "$FIXTURE_IMAGE" true
+  [ "${stderr_lines[0]}" = "rrun: cannot read label file \"$BATS_TEST_TMPDIR/bin\": line 3 is not valid UTF-8" ]
+  printf 'A B\x1b[2J=1\n' >"$BATS_TEST_TMPDIR/esc"
+  run -125 --separate-stderr rrun run --rm --env-file "$BATS_TEST_TMPDIR/esc" "$FIXTURE_IMAGE" true
+  [[ $stderr != *$'\x1b'* ]]
+  [[ ${stderr_lines[0]} == *'"A B\x1b[2J=1"'* ]]
+  run -125 --separate-stderr env RRUN_REGISTRIES_CONF=/dev/zero timeout 20 "$RRUN" pull -q busybox
+  [ "${stderr_lines[0]}" = 'rrun: cannot read registries.conf "/dev/zero": a character device, not a regular file' ]
+  # a pipe is still an env file, as with docker: --env-file <(cmd)
+  run -0 rrun run --rm --env-file <(echo FROM_PIPE=yes) "$FIXTURE_IMAGE" sh -c 'echo "$FROM_PIPE"'
+  [ "$output" = yes ]
+}
+
 @test "workdir: / by default, -w sets it" {
   run -0 rrun run --rm "$FIXTURE_IMAGE" pwd
   [ "$output" = / ]

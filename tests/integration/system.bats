@@ -245,3 +245,85 @@ assert d["user"]["uid"] == int(sys.argv[4])
   rm -rf "$root"
   [ ! -e "$root" ]
 }
+
+# issue 19: a truncated image.json made the image vanish, with a warning on every command
+# and "not found" from rmi -f ID; a corrupt container.json hid a running container; a
+# directory as the store's lock stopped every command, reset included, with no hint.
+@test "damaged records: listed as damaged, removable by id, found and fixed by system check --repair" {
+  local root=$BATS_TEST_TMPDIR/store keep id id2 cid
+  ensure_fixtures
+  r() { rrun --root "$root" "$@"; }
+  r import "$FIXTURES/rootfs.tar" keep >/dev/null
+  keep=$(ls "$root/images")
+  sleep 1 # another created time, another image id
+  r import "$FIXTURES/rootfs.tar" dmg >/dev/null
+  id=$(ls "$root/images" | grep -v "$keep")
+  [ -n "$id" ]
+  truncate -s 20 "$root/images/$id/image.json"
+  run -0 --separate-stderr r images
+  [[ $output == *"<damaged>"*"${id:0:12}"*DAMAGED* ]]
+  [[ $stderr == "rrun: warning: image ${id:0:12} is damaged: "*"hint: remove it with 'rrun rmi -f ${id:0:12}'"* ]]
+  # said where it is listed, not on every command
+  run -0 --separate-stderr r run --rm keep true
+  [ "$stderr" = "" ]
+  run -125 --separate-stderr r run --rm "${id:0:12}" true
+  [[ ${stderr_lines[0]} == "rrun: image ${id:0:12} is damaged: "* ]]
+  run -0 r rmi -f "${id:0:12}"
+  [ ! -e "$root/images/$id" ]
+
+  r run --name dmgc keep true
+  cid=$(ls "$root/containers")
+  echo '{' >"$root/containers/$cid/container.json"
+  run -0 --separate-stderr r ps -a
+  [[ ${lines[1]} == "${cid:0:12} "*Damaged* ]]
+  [[ $stderr == "rrun: warning: container ${cid:0:12} is damaged: "*"hint: remove it with 'rrun rm -f ${cid:0:12}'"* ]]
+  run -125 --separate-stderr r start "${cid:0:12}"
+  [[ ${stderr_lines[0]} == "rrun: container ${cid:0:12} is damaged: "* ]]
+  run -0 r rm -f "${cid:0:12}"
+  [ ! -e "$root/containers/$cid" ]
+
+  # a running container whose record is damaged stays in ps; rm -f stops and removes it
+  r run -d --name live keep sleep 100 >/dev/null
+  cid=$(ls "$root/containers")
+  truncate -s 10 "$root/containers/$cid/container.json"
+  run -0 --separate-stderr r ps
+  [[ ${lines[1]} == "${cid:0:12} "*"Damaged (its rrun is running)"* ]]
+  run -0 r rm -f "$cid"
+  [ ! -e "$root/containers/$cid" ]
+  wait_until no_container_leftovers
+
+  sleep 1
+  r import "$FIXTURES/rootfs.tar" dmg2 >/dev/null
+  id2=$(ls "$root/images" | grep -v "$keep")
+  echo x >"$root/images/$id2/image.json"
+  r run --name dmgc2 keep true
+  cid=$(ls "$root/containers")
+  echo '[]' >"$root/containers/$cid/container.json"
+  run r system check
+  [[ $output == *"WARN  image: image ${id2:0:12} is damaged: "* ]]
+  [[ $output == *"fix: rrun rmi -f ${id2:0:12}"* ]]
+  [[ $output == *"WARN  container: container ${cid:0:12} is damaged: "* ]]
+  [[ $output == *"fix: rrun rm -f ${cid:0:12}"* ]]
+  run r system check --repair
+  [[ $output == *"PASS  image: repaired: removed the damaged image ${id2:0:12}"* ]]
+  [[ $output == *"PASS  container: repaired: removed the damaged container ${cid:0:12}"* ]]
+  [ "$(ls "$root/images")" = "$keep" ]
+  [ "$(ls "$root/containers")" = "" ]
+  run -0 r run --rm keep echo healthy
+  [ "$output" = healthy ]
+
+  rm "$root/lock"
+  mkdir "$root/lock"
+  run -125 --separate-stderr r images
+  [ "${stderr_lines[0]}" = "rrun: cannot open lock file \"$root/lock\": Is a directory" ]
+  [[ ${stderr_lines[1]} == "hint: "*"'rrun system check --repair'"* ]]
+  run -1 r system check
+  [[ $output == *"FAIL  store_lock: $root/lock is not a regular file"* ]]
+  run r system check --repair
+  [[ $output == *"PASS  store_lock: repaired: $root/lock was not a regular file, moved to $root/lock.damaged-"* ]]
+  [ -f "$root/lock" ]
+  run -0 r run --rm keep echo healthy
+  [ "$output" = healthy ]
+  run -0 r system reset -f # files of subordinate ids, which the test's cleanup cannot remove
+  no_leftovers
+}

@@ -55,6 +55,30 @@ setup() {
   no_leftovers
 }
 
+@test "volumes: a volume holding the run root brings in no mount of rrun's, and 13 of them fit" {
+  # Without XDG_RUNTIME_DIR the run root is /tmp/rrun-UID: -v /tmp:/x once showed this
+  # container's own root tree (merged/, its /proc unmasked) under /x, 18 mounts a volume.
+  local parent expected inside volumes=()
+  parent=$(dirname "$RUN_ROOT")
+  [[ $parent != / ]] || skip "the run root's parent is /"
+  run -0 rrun run -d --name vol-other "$FIXTURE_IMAGE" sleep 60
+  # inside: the volume itself, then one mount per host mount below its source
+  expected=$(($(awk -v p="$parent/" 'index($5, p) == 1' /proc/self/mountinfo | wc -l) + 1))
+  run -0 rrun run --rm -v "$parent:/x" "$FIXTURE_IMAGE" \
+    awk '$5 == "/x" || index($5, "/x/") == 1 { print $5 }' /proc/self/mountinfo
+  inside=$output
+  [[ $inside != *merged* ]]
+  [ "${#lines[@]}" -eq "$expected" ]
+  run -0 rrun run --rm -v "$parent:/x" "$FIXTURE_IMAGE" \
+    find "/x/$(basename "$RUN_ROOT")/containers" -mindepth 3 -maxdepth 3 -path '*/merged/*'
+  [ "$output" = "" ]
+  for i in $(seq 13); do volumes+=(-v "$parent:/x$i"); done
+  run -0 rrun run --rm "${volumes[@]}" "$FIXTURE_IMAGE" sh -c 'wc -l </proc/self/mountinfo'
+  [ "$output" -lt 200 ]
+  run -0 rrun rm -f vol-other
+  no_leftovers
+}
+
 @test "tmpfs and read-only: --tmpfs mounts a tmpfs; --read-only refuses writes to the root" {
   run -0 rrun run --rm --tmpfs /scratch:size=1m,mode=700 "$FIXTURE_IMAGE" \
     sh -c 'grep " /scratch " /proc/self/mountinfo; stat -c %a /scratch'

@@ -152,6 +152,71 @@ test_env_errors (void)
   g_assert_true (g_str_has_prefix (error->message, "cannot read env file \"/nonexistent/env\""));
 }
 
+/* issue 19: --env-file /dev/zero grew without bound; a NUL byte dropped the rest of the
+   file silently; a control character reached the terminal raw. */
+static void
+test_env_file_bounded (void)
+{
+  char *zero[] = { (char *) "/dev/zero", NULL };
+  g_autofree char *dir = g_dir_make_tmp ("rrun-env-XXXXXX", NULL);
+  g_autofree char *nul = g_build_filename (dir, "nul", NULL);
+  g_autofree char *esc = g_build_filename (dir, "esc", NULL);
+  char *nul_files[] = { nul, NULL };
+  char *esc_files[] = { esc, NULL };
+  g_auto(GStrv) env = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = NULL;
+
+  g_assert_false (rrun_spec_build_env (NULL, zero, NULL, NULL, "h", "/", FALSE, &env, &error));
+  g_assert_cmpstr (error->message, ==,
+                   "cannot read env file \"/dev/zero\": a character device, not a regular "
+                   "file");
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (nul, "A=1\nB=2\0C=3\n", 12, NULL));
+  g_assert_false (rrun_spec_build_env (NULL, nul_files, NULL, NULL, "h", "/", FALSE, &env,
+                                       &error));
+  want = g_strdup_printf ("cannot read env file \"%s\": line 2 holds a NUL byte", nul);
+  g_assert_true (g_str_has_prefix (error->message, want));
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (esc, "A B\x1b[2J=1\n", -1, NULL));
+  g_assert_false (rrun_spec_build_env (NULL, esc_files, NULL, NULL, "h", "/", FALSE, &env,
+                                       &error));
+  g_assert_null (strchr (error->message, '\x1b'));
+  g_assert_true (strstr (error->message, "\"A B\\x1b[2J=1\"") != NULL);
+}
+
+/* issue 19: env files parsed in quadratic time (20k lines 3 s, 40k lines 12 s, so ~75 s
+   for these 100,000 distinct variables). 100,000 distinct variables and 100,000 overrides
+   of one: linear, well under the limit (even under ASan on a loaded machine). */
+static void
+test_env_file_linear (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rrun-env-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "env", NULL);
+  char *files[] = { path, NULL };
+  char *cli[] = { (char *) "V7=flag", NULL };
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_auto(GStrv) env = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+  double secs;
+
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_printf (text, "V%u=%u\nSAME=%u\n", i, i, i);
+  g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+  start = g_get_monotonic_time ();
+  g_assert_true (rrun_spec_build_env (NULL, files, cli, NULL, "h", "/", FALSE, &env, &error));
+  secs = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+  g_test_message ("100,000 + 100,000 lines: %.3f s", secs);
+  g_assert_cmpfloat (secs, <, 10.0);
+  /* PATH, HOSTNAME, V0..V99999 with SAME after V0 (its first place), HOME */
+  g_assert_cmpuint (g_strv_length (env), ==, 100004);
+  g_assert_cmpstr (env[2], ==, "V0=0");
+  g_assert_cmpstr (env[3], ==, "SAME=99999");
+  g_assert_cmpstr (rrun_spec_env_get (env, "V7"), ==, "flag");
+  g_unlink (path);
+}
+
 /* issue 19: a newline in --name or --hostname reached ps, state and /etc/hosts */
 static void
 test_name_and_hostname (void)
@@ -204,6 +269,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/command/env-file-bounded", test_env_file_bounded);
+  g_test_add_func ("/command/env-file-linear", test_env_file_linear);
   g_test_add_func ("/spec/user/by-name", test_user_by_name);
   g_test_add_func ("/spec/user/numeric", test_user_numeric);
   g_test_add_func ("/spec/user/group-name-and-errors", test_user_group_name_and_errors);

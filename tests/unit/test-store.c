@@ -426,6 +426,55 @@ test_corrupt_config (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "does not match"));
 }
 
+/* issue 19: a truncated image.json made the image vanish from the list, "not found" for
+   rmi -f ID; it is listed as damaged, refused for use, removable by id, and the healthy
+   image and the layer they share stay. */
+static void
+test_damaged_image (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunImage) img = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *keep = NULL, *id = NULL, *meta = NULL, *prefix = NULL, *removed = NULL;
+  guint damaged = 0;
+
+  make_layer (f, CHAIN, 1);
+  keep = add_image (f, "2024-01-01T00:00:00Z", "sh", "localhost/keep:1");
+  id = add_image (f, "2024-01-02T00:00:00Z", "ls", "localhost/dmg:1");
+  meta = g_build_filename (rrun_store_root (f->store), "images", id, "image.json", NULL);
+  g_assert_cmpint (truncate (meta, 20), ==, 0);
+
+  g_assert_true (rrun_store_list_images (f->store, &list, &error));
+  g_assert_cmpuint (list->len, ==, 2);
+  for (guint i = 0; i < list->len; i++)
+    {
+      RrunImage *e = list->pdata[i];
+
+      if (e->damaged == NULL)
+        continue;
+      damaged++;
+      g_assert_cmpstr (e->id, ==, id);
+      g_assert_nonnull (strstr (e->damaged, "image.json"));
+    }
+  g_assert_cmpuint (damaged, ==, 1);
+
+  prefix = g_strndup (id, 12);
+  g_assert_false (rrun_store_find_image (f->store, prefix, &img, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_CORRUPT);
+  g_assert_true (g_str_has_prefix (error->message, "image "));
+  g_assert_nonnull (strstr (error->message, " is damaged: "));
+  g_assert_nonnull (strstr (error->message, "hint: remove it with 'rrun rmi -f "));
+  g_clear_error (&error);
+
+  g_assert_true (rrun_store_remove_image (f->store, NULL, prefix, TRUE, &removed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (removed, ==, id);
+  g_assert_true (rrun_store_find_image (f->store, "keep:1", &img, &error));
+  g_assert_cmpstr (img->layer_ids->pdata[0], ==, CHAIN);
+  g_assert_cmpuint (count_entries (f, "images"), ==, 1);
+  g_assert_cmpuint (count_entries (f, "layers"), ==, 1);
+}
+
 static void
 test_bad_add (Fixture *f, gconstpointer data)
 {
@@ -507,6 +556,7 @@ main (int argc, char **argv)
   ADD ("/store/force-while-running", test_force_while_running);
   ADD ("/store/container-dirs", test_container_dirs);
   ADD ("/store/corrupt-config", test_corrupt_config);
+  ADD ("/store/damaged-image", test_damaged_image);
   ADD ("/store/bad-add", test_bad_add);
   g_test_add_func ("/store/chain-id", test_chain_id);
   g_test_add_func ("/store/network-fs-refused", test_network_fs_refused);
