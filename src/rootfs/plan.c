@@ -60,6 +60,18 @@ rrun_mount_plan_add (RrunMountPlan *plan, RrunMountOpKind kind, const char *sour
   g_array_append_val (plan->ops, op);
 }
 
+void
+rrun_mount_plan_set_bind_options (RrunMountPlan *plan, gboolean nonrecursive,
+                                  unsigned long propagation)
+{
+  RrunMountOp *op;
+
+  g_return_if_fail (plan->ops->len > 0);
+  op = &g_array_index (plan->ops, RrunMountOp, plan->ops->len - 1);
+  op->nonrecursive = nonrecursive;
+  op->propagation = propagation;
+}
+
 gboolean
 rrun_mount_plan_check_target (const char *path, GError **error)
 {

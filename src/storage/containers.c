@@ -159,7 +159,8 @@ static gboolean
 remove_container_in_place (const char *cdir)
 {
   static const char *const layer[] = { "upper", "work" };
-  static const char *const files[] = { "image", "lock" };
+  /* mounts.json: the container's mounts (rootfs/volumes.h) */
+  static const char *const files[] = { "mounts.json", "image", "lock" };
 
   for (guint i = 0; i < G_N_ELEMENTS (layer); i++)
     {
