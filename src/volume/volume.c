@@ -271,6 +271,44 @@ now_rfc3339 (void)
   return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S%:z");
 }
 
+/* The volume path, made 0700 when missing. It must be ours and closed to others: the
+   relocated one sits in /var/tmp, where anyone could have made it first. */
+static gboolean
+ensure_volume_path (const RrunConfig *config, GError **error)
+{
+  struct stat st;
+  gboolean existed = g_file_test (config->volume_path, G_FILE_TEST_IS_DIR);
+
+  if (!existed && !rrun_path_mkdir_p (config->volume_path, 0700, error))
+    return FALSE;
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *dir = i == 0 ? g_strdup (config->volume_path)
+                                    : g_path_get_dirname (config->volume_path);
+      if (i == 1 && config->volume_relocated_from == NULL)
+        break;
+      if (lstat (dir, &st) < 0)
+        return rrun_throw_errno (error, errno, "cannot use volume directory \"%s\"", dir);
+      if (!S_ISDIR (st.st_mode) || st.st_uid != getuid () || (st.st_mode & 0022) != 0)
+        {
+          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                      "cannot use volume directory \"%s\": it is not a directory owned by "
+                      "uid %u and closed to others",
+                      dir, (unsigned) getuid ());
+          rrun_add_hint (error, "set [storage] volume_path in ~/.config/rrun/rrun.conf to a "
+                                "directory of your own");
+          return FALSE;
+        }
+    }
+  if (!existed && config->volume_relocated_from != NULL)
+    rrun_warning ("volume directory \"%s\" is on %s, which cannot hold files of subordinate "
+                  "IDs: using \"%s\" on this machine instead (set [storage] volume_path in "
+                  "~/.config/rrun/rrun.conf to choose another)",
+                  config->volume_relocated_from, config->volume_relocated_fs,
+                  config->volume_path);
+  return TRUE;
+}
+
 gboolean
 rrun_volume_create (const RrunConfig *config, const char *name, const char *driver,
                     char **labels, char **options, gboolean anonymous, gboolean *out_created,
@@ -317,7 +355,7 @@ rrun_volume_create (const RrunConfig *config, const char *name, const char *driv
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  if (!rrun_path_mkdir_p (config->volume_path, 0700, error))
+  if (!ensure_volume_path (config, error))
     return FALSE;
   suffix = rrun_path_random_hex (8);
   tmp = g_strdup_printf ("%s/.tmp-%s", config->volume_path, suffix);
