@@ -115,6 +115,8 @@ teardown() {
   RRUN_TEST_FSTYPE="nfs:$HOME" RRUN_TEST_LOCAL_BASE=$base run -0 rrun info
   [[ $output == *"volumes"*"$base/rrun-$(id -u)/volumes"* ]]
   [[ $output == *"volumes relocated from"*"$VOLUMES is on nfs"* ]]
+  RRUN_TEST_FSTYPE="nfs:$HOME" RRUN_TEST_LOCAL_BASE=$base run rrun system check
+  [[ $output == *"WARN  volumes: the default volume directory $VOLUMES is on nfs; volumes are kept in $base/rrun-$(id -u)/volumes instead"* ]]
   RRUN_TEST_FSTYPE="nfs:$HOME" RRUN_TEST_LOCAL_BASE=$base run -0 rrun volume create moved1
   [ -d "$base/rrun-$(id -u)/volumes/moved1/_data" ]
   [ ! -e "$VOLUMES/moved1" ]
