@@ -325,7 +325,7 @@ rrun_volume_create (const RrunConfig *config, const char *name, const char *driv
   if (driver != NULL && strcmp (driver, "local") != 0)
     {
       rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                  "cannot create volume: driver \"%s\" is not available", driver);
+                  "driver \"%s\" is not available", driver);
       rrun_add_hint (error, "rrun has the local driver only (--driver local)");
       return FALSE;
     }
