@@ -118,14 +118,18 @@ write_record (const char *record_dir, const RrunContainerMounts *cm, GError **er
   return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
 }
 
-/* Copy the image's content at the mount's target into a volume that is empty, under the
-   volume's lock, so two containers starting with one new volume copy once. */
+/* Copy the image's content at the mount's target into a volume that is empty, under a
+   lock on the volume's directory (VOLUMES/NAME, always the user's own: _data may have
+   become a subordinate ID's, closed to the user), so two containers starting with one new
+   volume copy once. A _data the user cannot read has been used: it is not new. */
 static gboolean
 copy_up (const RrunContainerMountsRequest *req, const RrunMountSpec *m, const char *data,
          GError **error)
 {
-  int fd = open (data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_autofree char *dir = g_path_get_dirname (data);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   gboolean empty = FALSE, ok = TRUE;
+  g_autoptr(GError) unreadable = NULL;
 
   if (fd < 0)
     return rrun_throw_errno (error, errno, "cannot open volume \"%s\"", m->source);
@@ -135,8 +139,14 @@ copy_up (const RrunContainerMountsRequest *req, const RrunMountSpec *m, const ch
       close (fd);
       return rrun_throw_errno (error, errsv, "cannot lock volume \"%s\"", m->source);
     }
-  if (!rrun_volume_dir_is_empty (data, &empty, error))
-    ok = FALSE;
+  if (!rrun_volume_dir_is_empty (data, &empty, &unreadable))
+    {
+      if (!g_error_matches (unreadable, RRUN_ERRNO_ERROR, EACCES))
+        {
+          g_propagate_error (error, g_steal_pointer (&unreadable));
+          ok = FALSE;
+        }
+    }
   else if (empty)
     ok = rrun_copy_up (req->storage_map, req->layers, req->n_layers, m->target + 1, data,
                        m->source, error);

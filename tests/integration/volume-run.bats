@@ -49,6 +49,10 @@ teardown() {
   run -0 rrun run --rm -v home1:/home/tester "$FIXTURE_IMAGE" sh -c 'echo changed >/home/tester/secret; touch /home/tester/mine'
   run -0 rrun run --rm -v home1:/home/tester "$FIXTURE_IMAGE" cat /home/tester/secret
   [ "$output" = changed ]
+  # a volume whose root became a subordinate ID's, closed to me, is used again as it is
+  run -0 rrun run --rm -v closed1:/home/tester "$FIXTURE_IMAGE" chmod 700 /home/tester
+  run -0 rrun run --rm -v closed1:/home/tester "$FIXTURE_IMAGE" cat /home/tester/secret
+  [ "$output" = "secret of tester" ]
   run -0 rrun run --rm -v empty1:/home/tester:nocopy "$FIXTURE_IMAGE" ls -A /home/tester
   [ -z "$output" ]
   run -0 rrun run --rm --mount source=empty2,target=/home/tester,volume-nocopy "$FIXTURE_IMAGE" ls -A /home/tester
