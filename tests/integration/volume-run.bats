@@ -91,18 +91,16 @@ teardown() {
 }
 
 @test "volume rm: refused while a container uses the volume, allowed once it is gone" {
-  local pid
-  "${RRUN_CMD[@]}" run --rm -v busy1:/b "$FIXTURE_IMAGE" sh -c "$SLEEPER" >/dev/null 2>&1 &
-  pid=$!
-  wait_until test -n "$(container_pid1 "$pid")"
+  rrun_bg run --rm -v busy1:/b "$FIXTURE_IMAGE" sh -c "$SLEEPER"
+  wait_until test -n "$(container_pid1 "$RRUN_PID")" || { cat "$BATS_TEST_TMPDIR/bg.err"; false; }
   run -125 --separate-stderr rrun volume rm busy1
   [[ ${stderr_lines[0]} =~ ^'rrun: cannot remove volume "busy1": it is in use by container '[0-9a-f]{12}$ ]]
   run -0 rrun volume prune -f --all
   [[ $output != *busy1* ]]
   run -0 rrun volume ls -q --filter dangling=false
   [ "$output" = busy1 ]
-  kill "$pid"
-  wait "$pid" || true
+  kill -TERM "$RRUN_PID"
+  wait_bg
   run -0 rrun volume rm busy1
   no_leftovers
 }
@@ -164,15 +162,14 @@ teardown() {
 }
 
 @test "inspect: Mounts lists volumes, binds and tmpfs mounts with docker's fields" {
-  local pid dir=$BATS_TEST_TMPDIR/b
+  local dir=$BATS_TEST_TMPDIR/b
   mkdir -p "$dir"
-  "${RRUN_CMD[@]}" run --rm --name mnt1 -v ins1:/data:ro -v "$dir:/b" --tmpfs /t "$FIXTURE_IMAGE" sh -c "$SLEEPER" >/dev/null 2>&1 &
-  pid=$!
-  wait_until test -n "$(container_pid1 "$pid")"
-  wait_until rrun inspect mnt1 >/dev/null 2>&1
+  rrun_bg run --rm --name mnt1 -v ins1:/data:ro -v "$dir:/b" --tmpfs /t "$FIXTURE_IMAGE" sh -c "$SLEEPER"
+  inspectable() { rrun inspect mnt1 >/dev/null 2>&1; }
+  wait_until inspectable || { cat "$BATS_TEST_TMPDIR/bg.err"; false; }
   run -0 rrun inspect --format '{{json .Mounts}}' mnt1
-  kill "$pid"
-  wait "$pid" || true
+  kill -TERM "$RRUN_PID"
+  wait_bg
   [ "$output" = "[{\"Type\":\"volume\",\"Name\":\"ins1\",\"Source\":\"$VOLUMES/ins1/_data\",\"Destination\":\"/data\",\"Driver\":\"local\",\"Mode\":\"ro\",\"RW\":false,\"Propagation\":\"\"},{\"Type\":\"bind\",\"Source\":\"$dir\",\"Destination\":\"/b\",\"Mode\":\"\",\"RW\":true,\"Propagation\":\"rprivate\"},{\"Type\":\"tmpfs\",\"Source\":\"\",\"Destination\":\"/t\",\"Mode\":\"\",\"RW\":true,\"Propagation\":\"\"}]" ]
 }
 
