@@ -17,7 +17,7 @@
 #include "process/tty.h"
 #include "rootfs/plan.h"
 #include "rootfs/path-probe.h"
-#include "rootfs/mount-args.h"
+#include "rootfs/volumes.h"
 #include "container/record.h"
 #include "storage/lock.h"
 #include "storage/store.h"
@@ -478,6 +478,27 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     return FALSE;
   if (!write_etc_files (c->run_dir, c->hostname, c->net_opts, c->join, &c->mo, error))
     return FALSE;
+  /* Volumes: made (and filled from the image) now that the record exists, so `volume rm`
+     sees them in use from here on. */
+  {
+    g_autofree char *record_dir = rrun_record_dir (config, c->id);
+    RrunContainerMountsRequest req = {
+      .volumes = o->volumes,
+      .mounts = o->mounts,
+      .tmpfs = o->tmpfs,
+      .image_volumes = c->image->config->volumes,
+      .layers = (const char *const *) c->image->layer_dirs->pdata,
+      .n_layers = c->image->layer_dirs->len,
+      .storage_map = c->storage_map,
+      .map = c->map,
+      .uid = c->user->uid,
+      .gid = c->user->gid,
+      .record_dir = record_dir,
+    };
+    if (!rrun_container_mounts_prepare (config, &req, &c->volumes, error))
+      return FALSE;
+  }
+  rrun_debug_phase ("volumes ready");
   /* Owned here, so that every early return frees them. */
   c->etc_hostname = (char *) c->mo.etc_hostname;
   c->etc_hosts = (char *) c->mo.etc_hosts;
@@ -561,8 +582,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if ((new_passwd && !bind_generated (c->mounts, c->run_dir, "passwd", c->passwd, "/etc/passwd", error))
       || (new_group && !bind_generated (c->mounts, c->run_dir, "group", c->group, "/etc/group", error)))
     return FALSE;
-  if (!rrun_volumes_add_to_plan (c->mounts, o->volumes, o->tmpfs, error))
-    return FALSE;
+  rrun_container_mounts_add_to_plan (c->mounts, c->volumes);
   rrun_mount_plan_add_protections (c->mounts, o->privileged);
 
   c->plan.rootfs_kind = c->overlay->kernel ? RRUN_ROOTFS_KERNEL_OVERLAY : RRUN_ROOTFS_FUSE_OVERLAYFS;

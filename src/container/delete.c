@@ -16,7 +16,6 @@
 #include "process/tty.h"
 #include "rootfs/plan.h"
 #include "rootfs/path-probe.h"
-#include "rootfs/mount-args.h"
 #include "container/record.h"
 #include "storage/store.h"
 #include "userns/keeper.h"
@@ -149,6 +148,9 @@ rrun_container_delete (RrunContainer *c)
       g_autofree char *record = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
       unlink (record);
     }
+  /* --rm: anonymous volumes go with the container, named ones stay (as with docker). */
+  if (remove)
+    rrun_container_mounts_remove_anonymous (c->config, c->storage_map, c->volumes);
   if (remove
       && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
     rrun_warning ("cannot remove the container's writable layer: %s", local->message);
@@ -161,6 +163,7 @@ rrun_container_delete (RrunContainer *c)
   rrun_user_free (c->user);
   rrun_caps_free (c->caps);
   rrun_mount_plan_free (c->mounts);
+  rrun_container_mounts_free (c->volumes);
   rrun_overlay_setup_free (c->overlay);
   g_free (c->passwd);
   g_free (c->group);

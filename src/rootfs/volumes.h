@@ -1,0 +1,51 @@
+/* A container's mounts from -v, --mount, --tmpfs and the image's VOLUME: volumes looked up
+   or created in the volume store, copy-up of the image's content into new ones, the
+   record of what is mounted (mounts.json in the container's record, which `volume rm`
+   and `inspect` read) and the mount plan entries. Host side, before clone. */
+#pragma once
+
+#include <glib.h>
+
+#include "config.h"
+#include "rootfs/mount-args.h"
+#include "rootfs/plan.h"
+#include "userns/idmap.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GPtrArray *mounts;     /* RrunMountSpec, parents before children */
+  GPtrArray *sources;    /* char *: the host path bound for each (NULL: a tmpfs) */
+  GPtrArray *anonymous;  /* char *: anonymous volumes made for this container */
+} RrunContainerMounts;
+
+void rrun_container_mounts_free (RrunContainerMounts *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunContainerMounts, rrun_container_mounts_free)
+
+typedef struct
+{
+  char **volumes, **mounts, **tmpfs;  /* the options as given */
+  char **image_volumes;               /* the image config's VOLUME paths */
+  const char *const *layers;          /* the image's layer dirs, bottom first */
+  guint n_layers;
+  const RrunIdMap *storage_map;       /* how layers and volumes are stored */
+  const RrunIdMap *map;               /* the container's own map (the U option) */
+  guint32 uid, gid;                   /* the container's user (the U option) */
+  const char *record_dir;             /* STORAGE/containers/ID */
+} RrunContainerMountsRequest;
+
+/* Resolve every mount: write the record's mounts.json, create missing volumes (named and
+   anonymous), copy the image's content into new empty ones (unless nocopy), apply U. */
+gboolean rrun_container_mounts_prepare (const RrunConfig *config,
+                                        const RrunContainerMountsRequest *req,
+                                        RrunContainerMounts **out_mounts, GError **error);
+
+void rrun_container_mounts_add_to_plan (RrunMountPlan *plan, const RrunContainerMounts *m);
+
+/* Remove the anonymous volumes made for the container (run --rm), warning on failure. */
+void rrun_container_mounts_remove_anonymous (const RrunConfig *config,
+                                             const RrunIdMap *storage_map,
+                                             const RrunContainerMounts *m);
+
+G_END_DECLS
