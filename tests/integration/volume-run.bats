@@ -92,7 +92,8 @@ teardown() {
 
 @test "volume rm: refused while a container uses the volume, allowed once it is gone" {
   rrun_bg run --rm -v busy1:/b "$FIXTURE_IMAGE" sh -c "$SLEEPER"
-  wait_until test -n "$(container_pid1 "$RRUN_PID")" || { cat "$BATS_TEST_TMPDIR/bg.err"; false; }
+  has_pid1() { [ -n "$(container_pid1 "$RRUN_PID")" ]; }
+  wait_until has_pid1 || { cat "$BATS_TEST_TMPDIR/bg.err"; false; }
   run -125 --separate-stderr rrun volume rm busy1
   [[ ${stderr_lines[0]} =~ ^'rrun: cannot remove volume "busy1": it is in use by container '[0-9a-f]{12}$ ]]
   run -0 rrun volume prune -f --all
