@@ -64,7 +64,8 @@ teardown() {
     [[ $h == *"Usage:"* ]]
   done
   run -0 rrun help ps
-  [[ $output == *"-q, --quiet"*"-a, --all"* ]]
+  [[ $output == *"-q, --quiet"* ]]
+  [[ $output == *"-a, --all"* ]]
   run -125 --separate-stderr rrun help no-such
   [ "${stderr_lines[0]}" = 'rrun: unknown command "no-such"' ]
   [ "${stderr_lines[1]}" = 'hint: see: rrun help' ]
