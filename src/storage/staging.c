@@ -63,10 +63,7 @@ staging_free (Staging *st)
 gboolean
 owner_is_gone (const char *dir)
 {
-  g_autofree char *lock = g_build_filename (dir, "lock", NULL);
-  rrun_autofd int fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-
-  return fd < 0 || rrun_lock_try_exclusive (fd);
+  return !rrun_lock_dir_is_held (dir);
 }
 
 /* Remove tmp/ entries whose lock nobody holds: debris of killed commands.

@@ -10,12 +10,13 @@
 # the delegated subtree first. As any other user: the same passes, minus what needs root.
 #
 # Environment: RRUN (required), RRUN_NET (optional), RRUN_TEST_DRIVERS (default
-# "overlay fuse-overlayfs"), RRUN_TEST_FILTER (a bats --filter regex).
+# "overlay fuse-overlayfs"), RRUN_TEST_FILTER (a bats --filter regex), RRUN_TEST_USER_NAME
+# (default rrun-test; another name lets two runs share the machine).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
-TEST_USER=rrun-test
+TEST_USER=${RRUN_TEST_USER_NAME:-rrun-test}
 TEST_GECOS="rrun integration test user"
 SANE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
