@@ -253,18 +253,44 @@ cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   return TRUE;
 }
 
+/* Refused while any container uses the volume, running or stopped (as docker): the
+   message names them, the hint says how to let go of the volume. */
 static gboolean
 check_unused (const RrunConfig *config, const char *name, GError **error)
 {
   g_auto(GStrv) users = NULL;
+  g_autoptr(GString) names = g_string_new (NULL);
+  g_autoptr(GString) running = g_string_new (NULL), stopped = g_string_new (NULL);
 
   if (!rrun_volume_users (config, name, &users, error))
     return FALSE;
   if (users[0] == NULL)
     return TRUE;
-  rrun_throw (error, RRUN_ERROR_BUSY, "cannot remove volume \"%s\": it is in use by container "
-              "%.12s", name, users[0]);
-  rrun_add_hint (error, "stop the container first (rrun ps lists it)");
+  for (guint i = 0; users[i] != NULL; i++)
+    {
+      g_autoptr(RrunState) s = NULL;
+      g_autofree char *shown = NULL;
+      gboolean live = TRUE; /* a record still being made is about to run */
+
+      if (rrun_state_find_any (config, users[i], &s, NULL))
+        {
+          shown = g_strdup (s->name && *s->name ? s->name : s->id);
+          live = s->live;
+          if (s->name == NULL || *s->name == '\0')
+            shown[MIN (strlen (shown), 12)] = '\0';
+        }
+      else
+        shown = g_strndup (users[i], 12);
+      g_string_append_printf (names, "%s\"%s\"", names->len ? ", " : "", shown);
+      g_string_append_printf (live ? running : stopped, " %s", shown);
+    }
+  rrun_throw (error, RRUN_ERROR_BUSY, "cannot remove volume \"%s\": it is in use by %s %s",
+              name, users[1] ? "containers" : "container", names->str);
+  if (stopped->len)
+    rrun_add_hint (error, "remove the stopped container first: rrun rm%s", stopped->str);
+  if (running->len)
+    rrun_add_hint (error, "stop and remove the running container first: rrun rm -f%s",
+                   running->str);
   return FALSE;
 }
 

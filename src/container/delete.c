@@ -21,6 +21,7 @@
 #include "userns/keeper.h"
 #include "util/fd.h"
 #include "util/path.h"
+#include "volume/volume.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -148,12 +149,19 @@ rrun_container_delete (RrunContainer *c)
       g_autofree char *record = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
       unlink (record);
     }
-  /* --rm: anonymous volumes go with the container, named ones stay (as with docker). */
   if (remove)
-    rrun_container_mounts_remove_anonymous (c->config, c->storage_map, c->volumes);
-  if (remove
-      && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
-    rrun_warning ("cannot remove the container's writable layer: %s", local->message);
+    {
+      /* --rm: anonymous volumes go with the container, once its record (mounts.json) no
+         longer lists them, unless another container uses them (--volumes-from); named
+         ones stay (as with docker). */
+      g_autofree char *dir = rrun_record_dir (c->config, c->id);
+      g_auto(GStrv) names = rrun_volume_names_of_record (dir);
+
+      if (!rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
+        rrun_warning ("cannot remove the container's writable layer: %s", local->message);
+      else
+        rrun_volume_remove_unused_anonymous (c->config, c->storage_map, names);
+    }
   rrun_close_fdp (&c->init_fd);
   rrun_close_fdp (&c->lock_fd);
   rrun_debug_phase ("cleaned up");

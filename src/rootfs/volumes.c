@@ -21,7 +21,6 @@ rrun_container_mounts_free (RrunContainerMounts *m)
     return;
   g_ptr_array_unref (m->mounts);
   g_ptr_array_unref (m->sources);
-  g_ptr_array_unref (m->anonymous);
   g_free (m);
 }
 
@@ -118,6 +117,40 @@ write_record (const char *record_dir, const RrunContainerMounts *cm, GError **er
   return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
 }
 
+/* Destination -> name of the anonymous volumes a record lists already (a container
+   started again), or NULL. */
+static GHashTable *
+previous_anonymous (const RrunConfig *config, const char *record_dir)
+{
+  g_autofree char *path = NULL, *text = NULL;
+  g_autoptr(RrunJson) list = NULL;
+  GHashTable *names = NULL;
+  gsize len;
+
+  if (record_dir == NULL)
+    return NULL;
+  path = g_build_filename (record_dir, RRUN_MOUNTS_FILE, NULL);
+  if (!g_file_get_contents (path, &text, &len, NULL)
+      || (list = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL)) == NULL
+      || rrun_json_type (list) != RRUN_JSON_ARRAY)
+    return NULL;
+  for (guint i = 0; i < rrun_json_size (list); i++)
+    {
+      RrunJson *o = rrun_json_element (list, i);
+      const char *name = rrun_json_member_string (o, "Name");
+      const char *target = rrun_json_member_string (o, "Destination");
+      g_autoptr(RrunVolumeInfo) v = NULL;
+
+      if (g_strcmp0 (rrun_json_member_string (o, "Type"), "volume") != 0 || name == NULL
+          || target == NULL || !rrun_volume_lookup (config, name, &v, NULL) || !v->anonymous)
+        continue;
+      if (names == NULL)
+        names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_hash_table_replace (names, g_strdup (target), g_strdup (name));
+    }
+  return names;
+}
+
 /* Copy the image's content at the mount's target into a volume that is empty, under a
    lock on the volume's directory (VOLUMES/NAME, always the user's own: _data may have
    become a subordinate ID's, closed to the user), so two containers starting with one new
@@ -157,7 +190,7 @@ copy_up (const RrunContainerMountsRequest *req, const RrunMountSpec *m, const ch
 /* The host path a volume mount binds, creating the volume when needed. */
 static gboolean
 prepare_volume (const RrunConfig *config, const RrunContainerMountsRequest *req,
-                RrunContainerMounts *cm, RrunMountSpec *m, gboolean anonymous,
+                RrunMountSpec *m, gboolean anonymous,
                 char **out_source, GError **error)
 {
   g_autoptr(RrunVolumeInfo) v = NULL;
@@ -167,8 +200,6 @@ prepare_volume (const RrunConfig *config, const RrunContainerMountsRequest *req,
   if (!rrun_volume_create (config, m->source, "local", NULL, m->volume_opts, anonymous,
                            &created, &v, error))
     return FALSE;
-  if (created && anonymous)
-    g_ptr_array_add (cm->anonymous, g_strdup (v->name));
   if (created)
     g_debug ("created volume %s", v->name);
   type = rrun_volume_option (v->options, "type");
@@ -216,10 +247,11 @@ rrun_container_mounts_prepare (const RrunConfig *config, const RrunContainerMoun
   g_autoptr(RrunContainerMounts) cm = g_new0 (RrunContainerMounts, 1);
   g_autoptr(GPtrArray) anonymous = g_ptr_array_new (); /* flags, parallel to mounts */
 
+  g_autoptr(GHashTable) before = NULL;
+
   if (!rrun_mount_parse_all (req->volumes, req->mounts, req->tmpfs, &cm->mounts, error))
     return FALSE;
   cm->sources = g_ptr_array_new_with_free_func (g_free);
-  cm->anonymous = g_ptr_array_new_with_free_func (g_free);
   /* The image's VOLUME paths that no option mounts get anonymous volumes. */
   for (guint i = 0; req->image_volumes && req->image_volumes[i]; i++)
     {
@@ -245,14 +277,16 @@ rrun_container_mounts_prepare (const RrunConfig *config, const RrunContainerMoun
     }
   g_ptr_array_sort (cm->mounts, by_depth);
   /* Names first, then the record, then the volumes: a `volume rm` from now on sees the
-     container using them. */
+     container using them. A container started again keeps its anonymous volumes. */
+  before = previous_anonymous (config, req->record_dir);
   for (guint i = 0; i < cm->mounts->len; i++)
     {
       RrunMountSpec *m = cm->mounts->pdata[i];
       gboolean anon = m->type == RRUN_MOUNT_TYPE_VOLUME && m->source == NULL;
+      const char *kept = anon && before ? g_hash_table_lookup (before, m->target) : NULL;
 
       if (anon)
-        m->source = rrun_path_random_hex (32);
+        m->source = kept ? g_strdup (kept) : rrun_path_random_hex (32);
       g_ptr_array_add (anonymous, GINT_TO_POINTER (anon));
       g_ptr_array_add (cm->sources, NULL);
     }
@@ -266,7 +300,7 @@ rrun_container_mounts_prepare (const RrunConfig *config, const RrunContainerMoun
       switch (m->type)
         {
         case RRUN_MOUNT_TYPE_VOLUME:
-          if (!prepare_volume (config, req, cm, m, GPOINTER_TO_INT (anonymous->pdata[i]),
+          if (!prepare_volume (config, req, m, GPOINTER_TO_INT (anonymous->pdata[i]),
                                &source, error))
             return FALSE;
           break;
@@ -311,19 +345,5 @@ rrun_container_mounts_add_to_plan (RrunMountPlan *plan, const RrunContainerMount
                                                   ? rrun_mount_propagation_flags (m->propagation)
                                                   : 0);
         }
-    }
-}
-
-void
-rrun_container_mounts_remove_anonymous (const RrunConfig *config, const RrunIdMap *storage_map,
-                                        const RrunContainerMounts *cm)
-{
-  for (guint i = 0; cm != NULL && i < cm->anonymous->len; i++)
-    {
-      g_autoptr(GError) local = NULL;
-
-      if (!rrun_volume_remove (config, storage_map, cm->anonymous->pdata[i], &local))
-        rrun_warning ("cannot remove anonymous volume %s: %s",
-                      (char *) cm->anonymous->pdata[i], local->message);
     }
 }

@@ -17,7 +17,6 @@ typedef struct
 {
   GPtrArray *mounts;     /* RrunMountSpec, parents before children */
   GPtrArray *sources;    /* char *: the host path bound for each (NULL: a tmpfs) */
-  GPtrArray *anonymous;  /* char *: anonymous volumes made for this container */
 } RrunContainerMounts;
 
 void rrun_container_mounts_free (RrunContainerMounts *m);
@@ -36,16 +35,13 @@ typedef struct
 } RrunContainerMountsRequest;
 
 /* Resolve every mount: write the record's mounts.json, create missing volumes (named and
-   anonymous), copy the image's content into new empty ones (unless nocopy), apply U. */
+   anonymous), copy the image's content into new empty ones (unless nocopy), apply U. A
+   record that lists mounts already (a stopped container started again) keeps its
+   anonymous volumes, as docker does. */
 gboolean rrun_container_mounts_prepare (const RrunConfig *config,
                                         const RrunContainerMountsRequest *req,
                                         RrunContainerMounts **out_mounts, GError **error);
 
 void rrun_container_mounts_add_to_plan (RrunMountPlan *plan, const RrunContainerMounts *m);
-
-/* Remove the anonymous volumes made for the container (run --rm), warning on failure. */
-void rrun_container_mounts_remove_anonymous (const RrunConfig *config,
-                                             const RrunIdMap *storage_map,
-                                             const RrunContainerMounts *m);
 
 G_END_DECLS

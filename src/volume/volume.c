@@ -442,6 +442,43 @@ rrun_volume_list (const RrunConfig *config, GPtrArray **out_infos, GError **erro
   return TRUE;
 }
 
+/* The volume names in a mounts.json (inspect's Mounts form), or NULL when unreadable. */
+static GPtrArray *
+record_volume_names (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_autoptr(RrunJson) mounts = NULL;
+  GPtrArray *names;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, NULL)
+      || (mounts = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL)) == NULL
+      || rrun_json_type (mounts) != RRUN_JSON_ARRAY)
+    return NULL;
+  names = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < rrun_json_size (mounts); i++)
+    {
+      RrunJson *m = rrun_json_element (mounts, i);
+      const char *name = rrun_json_member_string (m, "Name");
+
+      if (g_strcmp0 (rrun_json_member_string (m, "Type"), "volume") == 0 && name != NULL)
+        g_ptr_array_add (names, g_strdup (name));
+    }
+  return names;
+}
+
+char **
+rrun_volume_names_of_record (const char *record_dir)
+{
+  g_autofree char *path = g_build_filename (record_dir, RRUN_MOUNTS_FILE, NULL);
+  GPtrArray *names = record_volume_names (path);
+
+  if (names == NULL)
+    names = g_ptr_array_new ();
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
 gboolean
 rrun_volume_users (const RrunConfig *config, const char *name, char ***out_ids, GError **error)
 {
@@ -454,28 +491,38 @@ rrun_volume_users (const RrunConfig *config, const char *name, char ***out_ids, 
   while (d != NULL && (cid = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *path = g_build_filename (dir, cid, RRUN_MOUNTS_FILE, NULL);
-      g_autofree char *text = NULL;
-      g_autoptr(RrunJson) mounts = NULL;
-      gsize len;
+      g_autoptr(GPtrArray) names = record_volume_names (path);
 
-      if (!g_file_get_contents (path, &text, &len, NULL)
-          || (mounts = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL)) == NULL
-          || rrun_json_type (mounts) != RRUN_JSON_ARRAY)
-        continue;
-      for (guint i = 0; i < rrun_json_size (mounts); i++)
-        {
-          RrunJson *m = rrun_json_element (mounts, i);
-          if (g_strcmp0 (rrun_json_member_string (m, "Type"), "volume") == 0
-              && g_strcmp0 (rrun_json_member_string (m, "Name"), name) == 0)
-            {
-              g_ptr_array_add (ids, g_strdup (cid));
-              break;
-            }
-        }
+      for (guint i = 0; names != NULL && i < names->len; i++)
+        if (strcmp (names->pdata[i], name) == 0)
+          {
+            g_ptr_array_add (ids, g_strdup (cid));
+            break;
+          }
     }
   g_ptr_array_add (ids, NULL);
   *out_ids = (char **) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
   return TRUE;
+}
+
+void
+rrun_volume_remove_unused_anonymous (const RrunConfig *config, const RrunIdMap *map,
+                                     char *const *names)
+{
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autoptr(RrunVolumeInfo) v = NULL;
+      g_autoptr(GError) local = NULL;
+      g_auto(GStrv) users = NULL;
+
+      /* Gone already (another container's rm -v) is fine. */
+      if (!rrun_volume_lookup (config, names[i], &v, NULL) || !v->anonymous
+          || !rrun_volume_users (config, names[i], &users, NULL) || users[0] != NULL)
+        continue;
+      if (!rrun_volume_remove (config, map, names[i], &local)
+          && !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+        rrun_warning ("cannot remove anonymous volume %s: %s", names[i], local->message);
+    }
 }
 
 gboolean

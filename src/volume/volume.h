@@ -62,6 +62,15 @@ gboolean rrun_volume_list (const RrunConfig *config, GPtrArray **out_infos, GErr
 gboolean rrun_volume_users (const RrunConfig *config, const char *name, char ***out_ids,
                             GError **error);
 
+/* The names of the volumes a container's record lists (its mounts.json), in order; an
+   empty list when it has none. */
+char **rrun_volume_names_of_record (const char *record_dir);
+
+/* Remove those of names that are anonymous and that no container's record lists any
+   more (rm -v, run --rm): named volumes stay, as with docker. Failures are warnings. */
+void rrun_volume_remove_unused_anonymous (const RrunConfig *config, const RrunIdMap *map,
+                                          char *const *names);
+
 /* Remove a volume and its data; files of subordinate ids go through the user namespace
    of map. The caller checks that no container uses it. */
 gboolean rrun_volume_remove (const RrunConfig *config, const RrunIdMap *map, const char *name,

@@ -19,6 +19,8 @@ setup_file() {
 }
 
 teardown() {
+  # containers are kept once stopped: theirs would hold the volumes
+  rrun rm -f $(rrun ps -aq 2>/dev/null) >/dev/null 2>&1 || true
   rrun volume rm -f $(rrun volume ls -q 2>/dev/null) >/dev/null 2>&1 || true
 }
 
@@ -77,12 +79,24 @@ teardown() {
   [ "${lines[1]}" = 3 ]
   run -0 rrun volume ls -q
   [ -z "$output" ]
-  # without --rm they stay, marked anonymous (rm -v comes with the container lifecycle)
-  run -0 rrun run -v /scratch "$FIXTURE_IMAGE" true
+  # without --rm they stay with the stopped container, marked anonymous
+  run -0 rrun run --name anon1 -v /scratch -v keep2:/keep "$FIXTURE_IMAGE" true
   run -0 rrun volume ls -q
-  [ "${#lines[@]}" -eq 1 ]
-  run -0 rrun volume inspect --format '{{.Anonymous}}' "${lines[0]}"
+  [ "${#lines[@]}" -eq 2 ]
+  local anon
+  anon=$(rrun volume ls -q | grep -v '^keep2$')
+  run -0 rrun volume inspect --format '{{.Anonymous}}' "$anon"
   [ "$output" = true ]
+  # rrun rm keeps them; rm -v removes the anonymous one, never the named one
+  run -0 rrun run --name anon2 -v /scratch "$FIXTURE_IMAGE" true
+  local anon2
+  anon2=$(rrun volume ls -q | grep -v -e '^keep2$' -e "^$anon\$")
+  run -0 rrun rm anon2
+  run -0 rrun volume exists "$anon2"
+  run -0 rrun rm -v anon1
+  [ "$output" = anon1 ]
+  run -1 rrun volume exists "$anon"
+  run -0 rrun volume exists keep2
   # a named volume over the image's VOLUME replaces the anonymous one
   run -0 rrun run --rm -v named1:/srv/data "$VOLUME_ID" ls /srv/data
   [ "$output" = new.txt ]
@@ -95,7 +109,8 @@ teardown() {
   has_pid1() { [ -n "$(container_pid1 "$RRUN_PID")" ]; }
   wait_until has_pid1 || { cat "$BATS_TEST_TMPDIR/bg.err"; false; }
   run -125 --separate-stderr rrun volume rm busy1
-  [[ ${stderr_lines[0]} =~ ^'rrun: cannot remove volume "busy1": it is in use by container '[0-9a-f]{12}$ ]]
+  [[ ${stderr_lines[0]} =~ ^'rrun: cannot remove volume "busy1": it is in use by container "'[0-9a-f]{12}'"'$ ]]
+  [[ ${stderr_lines[1]} =~ ^'hint: stop and remove the running container first: rrun rm -f '[0-9a-f]{12}$ ]]
   run -0 rrun volume prune -f --all
   [[ $output != *busy1* ]]
   run -0 rrun volume ls -q --filter dangling=false
@@ -104,6 +119,52 @@ teardown() {
   wait_bg
   run -0 rrun volume rm busy1
   no_leftovers
+}
+
+@test "volume rm and prune: a stopped container still uses its volumes; the message names it and the fix" {
+  run -0 rrun run --name holder1 -v held1:/h -v /anon "$FIXTURE_IMAGE" true
+  local anon
+  anon=$(rrun volume ls -q | grep -v '^held1$')
+  run -125 --separate-stderr rrun volume rm held1
+  [ "${stderr_lines[0]}" = 'rrun: cannot remove volume "held1": it is in use by container "holder1"' ]
+  [ "${stderr_lines[1]}" = 'hint: remove the stopped container first: rrun rm holder1' ]
+  # ps finds it by the volume's name or its path inside
+  run -0 rrun ps -a --filter volume=held1 --format '{{.Names}}'
+  [ "$output" = holder1 ]
+  run -0 rrun ps -a --filter volume=/h --format '{{.Names}}'
+  [ "$output" = holder1 ]
+  run -0 rrun ps -a --filter volume=other1 --format '{{.Names}}'
+  [ -z "$output" ]
+  run -125 --separate-stderr rrun volume rm "$anon"
+  [ "${stderr_lines[0]}" = "rrun: cannot remove volume \"$anon\": it is in use by container \"holder1\"" ]
+  run -0 rrun volume prune -f --all
+  [[ $output != *held1* && $output != *"$anon"* ]]
+  run -0 rrun volume exists held1
+  run -0 rrun volume exists "$anon"
+  run -0 rrun rm holder1
+  run -0 rrun volume rm held1
+  run -0 rrun volume prune -f
+  [[ $output == *"$anon"* ]]
+  no_leftovers
+}
+
+@test "run -d --rm: the container's anonymous volumes go with it, named ones stay" {
+  run -0 rrun run -d --rm --name drm1 -v /gone -v stay1:/s "$FIXTURE_IMAGE" true
+  only_stay1() { [ "$(rrun volume ls -q)" = stay1 ]; }
+  wait_until only_stay1
+  no_leftovers
+}
+
+@test "start: a stopped container started again keeps its anonymous volumes" {
+  run -0 rrun run --name again1 -v /keep "$FIXTURE_IMAGE" sh -c 'test -e /keep/f && cat /keep/f; echo once >>/keep/f'
+  [ -z "$output" ]
+  run -0 rrun start -a again1
+  [ "$output" = once ]
+  run -0 rrun volume ls -q
+  [ "${#lines[@]}" -eq 1 ]
+  run -0 rrun rm -v again1
+  run -0 rrun volume ls -q
+  [ -z "$output" ]
 }
 
 @test "--mount: docker's syntax for volumes, binds and tmpfs" {

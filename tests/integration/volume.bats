@@ -6,6 +6,8 @@ load helpers
 VOLUMES=${XDG_DATA_HOME:-$HOME/.local/share}/rrun/volumes
 
 teardown() {
+  # containers are kept once stopped: theirs would hold the volumes
+  rrun rm -f $(rrun ps -aq 2>/dev/null) >/dev/null 2>&1 || true
   rrun volume rm -f $(rrun volume ls -q 2>/dev/null) >/dev/null 2>&1 || true
 }
 
@@ -72,10 +74,14 @@ teardown() {
 
 @test "volume prune: anonymous volumes by default, named ones with --all; asks first" {
   rrun volume create keep1 >/dev/null
-  rrun run -v /anon "$FIXTURE_IMAGE" true
+  rrun run --name pruned1 -v /anon "$FIXTURE_IMAGE" true
   local anon
-  anon=$(rrun volume ls -q --filter dangling=true | grep -E '^[0-9a-f]{64}$')
+  anon=$(rrun volume ls -q --filter dangling=false | grep -E '^[0-9a-f]{64}$')
   [ -n "$anon" ]
+  # the stopped container still uses it: prune keeps it until the container is removed
+  run -0 rrun volume prune -f
+  run -0 rrun volume exists "$anon"
+  run -0 rrun rm pruned1
   run -0 bash -c 'echo n | "$@" volume prune' _ "${RRUN_CMD[@]}"
   run -0 rrun volume exists "$anon"
   run -0 rrun volume prune -f

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void
 test_store (void)
@@ -67,6 +68,59 @@ test_store (void)
   rrun_path_rm_rf (tmp, NULL);
 }
 
+/* rm -v and --rm: the anonymous volumes a record listed, once no record lists them. */
+static void
+test_remove_unused_anonymous (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("rrun-volume-XXXXXX", NULL);
+  g_autoptr(RrunConfig) config = rrun_config_new_defaults ();
+  g_autoptr(RrunVolumeInfo) a = NULL, b = NULL, n = NULL, found = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = NULL, none = NULL;
+  g_autofree char *c1 = NULL, *c2 = NULL, *m1 = NULL, *m2 = NULL;
+  gboolean created;
+
+  g_free (config->volume_path);
+  config->volume_path = g_build_filename (tmp, "volumes", NULL);
+  g_free (config->storage_root);
+  config->storage_root = g_build_filename (tmp, "storage", NULL);
+  g_assert_true (rrun_volume_create (config, "anon-a", "local", NULL, NULL, TRUE, &created, &a,
+                                     &error));
+  g_assert_true (rrun_volume_create (config, "anon-b", "local", NULL, NULL, TRUE, &created, &b,
+                                     &error));
+  g_assert_true (rrun_volume_create (config, "named", "local", NULL, NULL, FALSE, &created, &n,
+                                     &error));
+  c1 = g_build_filename (config->storage_root, "containers", "c1", NULL);
+  c2 = g_build_filename (config->storage_root, "containers", "c2", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (c1, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (c2, 0700), ==, 0);
+  m1 = g_build_filename (c1, RRUN_MOUNTS_FILE, NULL);
+  m2 = g_build_filename (c2, RRUN_MOUNTS_FILE, NULL);
+  g_assert_true (g_file_set_contents (m1,
+                                      "[{\"Type\":\"volume\",\"Name\":\"anon-a\"},"
+                                      "{\"Type\":\"bind\",\"Source\":\"/x\"},"
+                                      "{\"Type\":\"volume\",\"Name\":\"anon-b\"},"
+                                      "{\"Type\":\"volume\",\"Name\":\"named\"}]",
+                                      -1, NULL));
+  /* c2 took anon-b over (--volumes-from) */
+  g_assert_true (g_file_set_contents (m2, "[{\"Type\":\"volume\",\"Name\":\"anon-b\"}]", -1,
+                                      NULL));
+  names = rrun_volume_names_of_record (c1);
+  g_assert_cmpuint (g_strv_length (names), ==, 3);
+  g_assert_cmpstr (names[0], ==, "anon-a");
+  g_assert_cmpstr (names[2], ==, "named");
+  none = rrun_volume_names_of_record (tmp);
+  g_assert_null (none[0]);
+  /* c1 removed: anon-a goes, anon-b stays (c2 uses it), named stays */
+  g_assert_cmpint (unlink (m1), ==, 0);
+  rrun_volume_remove_unused_anonymous (config, NULL, names);
+  g_assert_false (rrun_volume_lookup (config, "anon-a", &found, NULL));
+  g_assert_true (rrun_volume_lookup (config, "anon-b", &found, NULL));
+  g_clear_pointer (&found, rrun_volume_info_free);
+  g_assert_true (rrun_volume_lookup (config, "named", &found, NULL));
+  rrun_path_rm_rf (tmp, NULL);
+}
+
 static void
 test_names_and_options (void)
 {
@@ -109,6 +163,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/volume/store", test_store);
+  g_test_add_func ("/volume/remove-unused-anonymous", test_remove_unused_anonymous);
   g_test_add_func ("/volume/names-and-options", test_names_and_options);
   return g_test_run ();
 }
