@@ -62,6 +62,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
     { "mount", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.mounts,
       "Mount a volume, bind or tmpfs: type=volume|bind|tmpfs,source=,target=[,readonly]...",
       "SPEC" },
+    { "volumes-from", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes_from,
+      "Mount another container's volumes and binds at the same paths", "CONTAINER[:ro|rw]" },
     { "tmpfs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.tmpfs, "Mount a tmpfs: /path[:size=,mode=]",
       "SPEC" },
     { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only, "Mount the root file system read-only",

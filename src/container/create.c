@@ -246,6 +246,47 @@ require_fuse_overlayfs (const char **driver, const char *mode, GError **error)
   return TRUE;
 }
 
+/* --volumes-from: the mounts of the containers named, running or stopped, in order. */
+static gboolean
+volumes_from (const RrunConfig *config, char **args, const char *self, GPtrArray **out_mounts,
+              GError **error)
+{
+  g_autoptr(GPtrArray) mounts
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_mount_spec_free);
+
+  for (guint i = 0; args && args[i]; i++)
+    {
+      g_autofree char *ref = NULL, *mode = NULL, *dir = NULL;
+      g_autoptr(RrunState) s = NULL;
+      g_autoptr(GError) local = NULL;
+
+      if (!rrun_mount_parse_volumes_from (args[i], &ref, &mode, error))
+        return FALSE;
+      if (!rrun_state_find_any (config, ref, &s, &local))
+        {
+          if (!g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          rrun_throw (error, RRUN_ERROR_NOT_FOUND,
+                      "cannot use --volumes-from \"%s\": no such container \"%s\"", args[i],
+                      ref);
+          rrun_add_hint (error, "rrun ps -a lists containers, running or stopped");
+          return FALSE;
+        }
+      if (self != NULL && strcmp (s->id, self) == 0)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "cannot use --volumes-from \"%s\": that is this container",
+                           args[i]);
+      dir = rrun_record_dir (config, s->id);
+      if (!rrun_container_mounts_inherit (dir, ref, mode, mounts, error))
+        return FALSE;
+    }
+  *out_mounts = g_steal_pointer (&mounts);
+  return TRUE;
+}
+
 /* start of a stopped container: its record's lock (refused while someone holds it), its
    writable layer, and the image it was made from, by ID. */
 static gboolean
@@ -482,6 +523,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
      sees them in use from here on. */
   {
     g_autofree char *record_dir = rrun_record_dir (config, c->id);
+    g_autoptr(GPtrArray) inherited = NULL;
     RrunContainerMountsRequest req = {
       .volumes = o->volumes,
       .mounts = o->mounts,
@@ -495,6 +537,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       .gid = c->user->gid,
       .record_dir = record_dir,
     };
+    if (!volumes_from (config, o->volumes_from, c->id, &inherited, error))
+      return FALSE;
+    req.inherited = inherited;
     if (!rrun_container_mounts_prepare (config, &req, &c->volumes, error))
       return FALSE;
   }

@@ -41,6 +41,7 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_strfreev (o->volumes);
   g_strfreev (o->mounts);
   g_strfreev (o->tmpfs);
+  g_strfreev (o->volumes_from);
   g_free (o->ipc);
   g_strfreev (o->publish);
   g_strfreev (o->dns);
@@ -94,6 +95,9 @@ check_mounts (const RrunContainerSpec *o, GError **error)
 {
   g_autoptr(GPtrArray) mounts = NULL;
 
+  for (guint i = 0; o->volumes_from && o->volumes_from[i]; i++)
+    if (!rrun_mount_parse_volumes_from (o->volumes_from[i], NULL, NULL, error))
+      return FALSE;
   return rrun_mount_parse_all (o->volumes, o->mounts, o->tmpfs, &mounts, error);
 }
 
@@ -247,6 +251,7 @@ static const SpecField spec_fields[] = {
   F ("volume", FIELD_STRV, volumes),
   F ("mount", FIELD_STRV, mounts),
   F ("tmpfs", FIELD_STRV, tmpfs),
+  F ("volumes-from", FIELD_STRV, volumes_from),
   F ("read-only", FIELD_BOOL, read_only),
   F ("ipc", FIELD_STRING, ipc),
   F ("publish", FIELD_STRV, publish),

@@ -37,6 +37,7 @@ typedef struct
   char **volumes;          /* -v SRC:DST[:OPTS], NAME:DST[:OPTS] or DST (rootfs/mount-args.h) */
   char **mounts;           /* --mount type=...,source=...,target=... */
   char **tmpfs;            /* --tmpfs DST[:opts] */
+  char **volumes_from;     /* --volumes-from CONTAINER[:ro|rw] */
   gboolean read_only;      /* --read-only */
   char *ipc;               /* --ipc: NULL/private or host */
   int root_emulation;      /* -1: default (on in single-ID mode), 0 off, 1 on */

@@ -529,6 +529,57 @@ normal_target (const char *target)
 }
 
 gboolean
+rrun_mount_parse_volumes_from (const char *arg, char **out_container, char **out_mode,
+                               GError **error)
+{
+  const char *colon = strchr (arg, ':');
+  g_autofree char *container = g_strndup (arg, colon ? (gsize) (colon - arg) : strlen (arg));
+  const char *mode = colon ? colon + 1 : NULL;
+
+  if (*container == '\0')
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --volumes-from \"%s\": no container", arg);
+  if (mode != NULL && strcmp (mode, "ro") != 0 && strcmp (mode, "rw") != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "invalid --volumes-from \"%s\": unknown mode \"%s\"", arg, mode);
+      rrun_add_hint (error, "the form is CONTAINER, CONTAINER:ro or CONTAINER:rw");
+      return FALSE;
+    }
+  if (out_container)
+    *out_container = g_steal_pointer (&container);
+  if (out_mode)
+    *out_mode = g_strdup (mode);
+  return TRUE;
+}
+
+gboolean
+rrun_mount_spec_inherit (RrunMountType type, const char *source, const char *target,
+                         gboolean rw, const char *propagation, const char *mode,
+                         RrunMountSpec **out_mount, GError **error)
+{
+  g_autoptr(RrunMountSpec) m = g_new0 (RrunMountSpec, 1);
+
+  g_return_val_if_fail (type != RRUN_MOUNT_TYPE_TMPFS, FALSE);
+  m->type = type;
+  m->source = g_strdup (source);
+  m->target = g_strdup (target);
+  m->read_only = mode ? strcmp (mode, "ro") == 0 : !rw;
+  m->mode = g_strdup (m->read_only ? "ro" : "rw");
+  /* Its content is the other container's: never filled again from this image. */
+  m->nocopy = TRUE;
+  if (type == RRUN_MOUNT_TYPE_BIND)
+    {
+      if (propagation && *propagation && strcmp (propagation, "rprivate") != 0)
+        m->propagation = propagation_name (propagation);
+      if (!check_bind_source (m, error))
+        return FALSE;
+    }
+  *out_mount = g_steal_pointer (&m);
+  return TRUE;
+}
+
+gboolean
 rrun_mount_parse_all (char **volumes, char **mounts, char **tmpfs, GPtrArray **out_mounts,
                       GError **error)
 {

@@ -58,6 +58,18 @@ gboolean rrun_tmpfs_parse (const char *spec, char **out_target, char **out_data,
 gboolean rrun_mount_parse_all (char **volumes, char **mounts, char **tmpfs,
                                GPtrArray **out_mounts, GError **error);
 
+/* --volumes-from CONTAINER[:ro|rw]: the container (out_container, may be NULL) and the
+   mode (out_mode: "ro", "rw", or NULL when not given; may be NULL). */
+gboolean rrun_mount_parse_volumes_from (const char *arg, char **out_container,
+                                        char **out_mode, GError **error);
+
+/* A mount another container has (--volumes-from), from its record's fields (inspect's
+   Mounts form): a volume by name or a bind of an existing host path (checked). mode "ro"
+   or "rw" overrides its own RW. */
+gboolean rrun_mount_spec_inherit (RrunMountType type, const char *source, const char *target,
+                                  gboolean rw, const char *propagation, const char *mode,
+                                  RrunMountSpec **out_mount, GError **error);
+
 /* The propagation flag for a name (MS_REC|MS_PRIVATE for "rprivate"), 0 if unknown. */
 unsigned long rrun_mount_propagation_flags (const char *name);
 

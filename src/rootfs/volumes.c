@@ -117,6 +117,64 @@ write_record (const char *record_dir, const RrunContainerMounts *cm, GError **er
   return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
 }
 
+gboolean
+rrun_container_mounts_inherit (const char *record_dir, const char *shown, const char *mode,
+                               GPtrArray *mounts, GError **error)
+{
+  g_autofree char *path = g_build_filename (record_dir, RRUN_MOUNTS_FILE, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(RrunJson) list = NULL;
+  g_autoptr(GError) local = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, &local))
+    {
+      /* A container without volumes has no mounts.json: nothing to take over. */
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  list = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
+  if (list == NULL || rrun_json_type (list) != RRUN_JSON_ARRAY)
+    {
+      g_clear_error (error);
+      return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the mounts of container "
+                         "\"%s\": %s is not a list of mounts", shown, path);
+    }
+  for (guint i = 0; i < rrun_json_size (list); i++)
+    {
+      RrunJson *o = rrun_json_element (list, i);
+      const char *type = rrun_json_member_string (o, "Type");
+      const char *source = rrun_json_member_string (o,
+                                                    g_strcmp0 (type, "volume") == 0 ? "Name"
+                                                                                   : "Source");
+      const char *target = rrun_json_member_string (o, "Destination");
+      RrunJson *rw = rrun_json_member (o, "RW");
+      RrunMountSpec *m = NULL;
+      RrunMountType t;
+
+      if (g_strcmp0 (type, "volume") == 0)
+        t = RRUN_MOUNT_TYPE_VOLUME;
+      else if (g_strcmp0 (type, "bind") == 0)
+        t = RRUN_MOUNT_TYPE_BIND;
+      else
+        continue; /* tmpfs: not shared, as with docker */
+      if (source == NULL || target == NULL || *target != '/')
+        return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the mounts of container "
+                           "\"%s\": an entry of %s has no source or target", shown, path);
+      if (!rrun_mount_spec_inherit (t, source, target, rw == NULL || rrun_json_int (rw) != 0,
+                                    rrun_json_member_string (o, "Propagation"), mode, &m,
+                                    error))
+        {
+          g_prefix_error (error, "--volumes-from \"%s\": ", shown);
+          return FALSE;
+        }
+      g_ptr_array_add (mounts, m);
+    }
+  return TRUE;
+}
+
 /* Destination -> name of the anonymous volumes a record lists already (a container
    started again), or NULL. */
 static GHashTable *
@@ -251,6 +309,16 @@ rrun_container_mounts_prepare (const RrunConfig *config, const RrunContainerMoun
 
   if (!rrun_mount_parse_all (req->volumes, req->mounts, req->tmpfs, &cm->mounts, error))
     return FALSE;
+  /* --volumes-from: what the options mount themselves wins, then the first container. */
+  for (guint i = 0; req->inherited != NULL && i < req->inherited->len; i++)
+    {
+      RrunMountSpec *m = req->inherited->pdata[i];
+
+      if (m == NULL || has_target (cm->mounts, m->target))
+        continue;
+      g_ptr_array_add (cm->mounts, m);
+      req->inherited->pdata[i] = NULL;
+    }
   cm->sources = g_ptr_array_new_with_free_func (g_free);
   /* The image's VOLUME paths that no option mounts get anonymous volumes. */
   for (guint i = 0; req->image_volumes && req->image_volumes[i]; i++)

@@ -32,7 +32,16 @@ typedef struct
   const RrunIdMap *map;               /* the container's own map (the U option) */
   guint32 uid, gid;                   /* the container's user (the U option) */
   const char *record_dir;             /* STORAGE/containers/ID */
+  GPtrArray *inherited;               /* RrunMountSpec from --volumes-from, or NULL: taken
+                                         (their slots set to NULL) where no option mounts
+                                         the same target */
 } RrunContainerMountsRequest;
+
+/* --volumes-from: append to mounts (RrunMountSpec) the volumes and binds another
+   container's record lists (its mounts.json), at the same paths (its tmpfs mounts are
+   its own); mode "ro" or "rw" (or NULL: as they were). `shown` names it in errors. */
+gboolean rrun_container_mounts_inherit (const char *record_dir, const char *shown,
+                                        const char *mode, GPtrArray *mounts, GError **error);
 
 /* Resolve every mount: write the record's mounts.json, create missing volumes (named and
    anonymous), copy the image's content into new empty ones (unless nocopy), apply U. A

@@ -167,6 +167,54 @@ teardown() {
   [ -z "$output" ]
 }
 
+@test "--volumes-from: another container's volumes and binds at the same paths, stopped or running; :ro" {
+  local dir=$BATS_TEST_TMPDIR/vf
+  mkdir -p "$dir"
+  run -0 rrun run --name src1 -v vf1:/data -v /anon -v "$dir:/b" --tmpfs /t "$FIXTURE_IMAGE" sh -c 'echo named >/data/f; echo anon >/anon/f'
+  local anon
+  anon=$(rrun volume ls -q | grep -v '^vf1$')
+  # a stopped one: its volumes and binds, not its tmpfs
+  run -0 rrun run --rm --volumes-from src1 "$FIXTURE_IMAGE" sh -c 'cat /data/f /anon/f; echo via-b >/b/g; grep -c " /t " /proc/self/mountinfo || true'
+  [ "${lines[0]}" = named ]
+  [ "${lines[1]}" = anon ]
+  [ "${lines[2]}" = 0 ]
+  [ "$(cat "$dir/g")" = via-b ]
+  run -1 rrun run --rm --volumes-from src1:ro "$FIXTURE_IMAGE" touch /data/x
+  [[ $output == *"Read-only file system"* ]]
+  # what an option mounts itself wins
+  run -0 rrun run --rm --volumes-from src1 -v other1:/data "$FIXTURE_IMAGE" ls -A /data
+  [ -z "$output" ]
+  # a container made with them uses them too: volume rm names it, rm -v of the first
+  # keeps the anonymous volume while the second holds it
+  run -0 rrun run --name user1 --volumes-from src1 "$FIXTURE_IMAGE" true
+  run -0 rrun rm -v src1
+  run -0 rrun volume exists "$anon"
+  run -125 --separate-stderr rrun volume rm vf1
+  [ "${stderr_lines[0]}" = 'rrun: cannot remove volume "vf1": it is in use by container "user1"' ]
+  run -0 rrun rm -v user1
+  run -1 rrun volume exists "$anon"
+  run -0 rrun volume exists vf1
+  # a running one
+  run -0 rrun run -d --name live1 -v livev1:/l "$FIXTURE_IMAGE" sh -c "echo live >/l/f; $SLEEPER"
+  written() { [ -s "$VOLUMES/livev1/_data/f" ]; }
+  wait_until written
+  run -0 rrun run --rm --volumes-from live1:rw "$FIXTURE_IMAGE" cat /l/f
+  [ "$output" = live ]
+  run -0 rrun rm -f live1
+  no_leftovers
+}
+
+@test "--volumes-from: a missing container or a bad mode is an error (125) and makes nothing" {
+  run -125 --separate-stderr rrun run --rm --volumes-from nosuch1 "$FIXTURE_IMAGE" true
+  [ "${stderr_lines[0]}" = 'rrun: cannot use --volumes-from "nosuch1": no such container "nosuch1"' ]
+  [ "${stderr_lines[1]}" = 'hint: rrun ps -a lists containers, running or stopped' ]
+  run -125 --separate-stderr rrun run --rm --volumes-from src1:rx "$FIXTURE_IMAGE" true
+  [ "${stderr_lines[0]}" = 'rrun: invalid --volumes-from "src1:rx": unknown mode "rx"' ]
+  run -0 rrun volume ls -q
+  [ -z "$output" ]
+  no_leftovers
+}
+
 @test "--mount: docker's syntax for volumes, binds and tmpfs" {
   local dir=$BATS_TEST_TMPDIR/host
   mkdir -p "$dir"

@@ -177,6 +177,48 @@ test_proc_targets (void)
   g_clear_pointer (&v, rrun_mount_spec_free);
 }
 
+static void
+test_volumes_from (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ctr = NULL, *mode = NULL;
+  g_autoptr(RrunMountSpec) v = NULL, b = NULL, missing = NULL;
+
+  g_assert_true (rrun_mount_parse_volumes_from ("db", &ctr, &mode, &error));
+  g_assert_cmpstr (ctr, ==, "db");
+  g_assert_null (mode);
+  g_clear_pointer (&ctr, g_free);
+  g_assert_true (rrun_mount_parse_volumes_from ("db:ro", &ctr, &mode, &error));
+  g_assert_cmpstr (ctr, ==, "db");
+  g_assert_cmpstr (mode, ==, "ro");
+  g_assert_false (rrun_mount_parse_volumes_from ("db:rx", NULL, NULL, &error));
+  g_assert_cmpstr (error->message, ==, "invalid --volumes-from \"db:rx\": unknown mode \"rx\"\n"
+                                       "hint: the form is CONTAINER, CONTAINER:ro or CONTAINER:rw");
+  g_clear_error (&error);
+  g_assert_false (rrun_mount_parse_volumes_from (":ro", NULL, NULL, &error));
+  g_assert_cmpstr (error->message, ==, "invalid --volumes-from \":ro\": no container");
+  g_clear_error (&error);
+
+  /* a volume keeps its own mode unless ro/rw says otherwise; never copied up again */
+  g_assert_true (rrun_mount_spec_inherit (RRUN_MOUNT_TYPE_VOLUME, "data", "/data", FALSE, "",
+                                          NULL, &v, &error));
+  g_assert_true (v->read_only);
+  g_assert_true (v->nocopy);
+  g_assert_cmpstr (v->source, ==, "data");
+  g_clear_pointer (&v, rrun_mount_spec_free);
+  g_assert_true (rrun_mount_spec_inherit (RRUN_MOUNT_TYPE_VOLUME, "data", "/data", FALSE, "",
+                                          "rw", &v, &error));
+  g_assert_false (v->read_only);
+  g_assert_true (rrun_mount_spec_inherit (RRUN_MOUNT_TYPE_BIND, "/tmp", "/t", TRUE, "rslave",
+                                          "ro", &b, &error));
+  g_assert_true (b->read_only);
+  g_assert_true (b->is_dir);
+  g_assert_cmpstr (b->propagation, ==, "rslave");
+  g_assert_false (rrun_mount_spec_inherit (RRUN_MOUNT_TYPE_BIND, "/no/such/dir", "/t", TRUE,
+                                           "", NULL, &missing, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_NOT_FOUND);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -187,5 +229,6 @@ main (int argc, char **argv)
   g_test_add_func ("/volumes/proc-targets", test_proc_targets);
   g_test_add_func ("/volumes/mount", test_mount);
   g_test_add_func ("/volumes/duplicates", test_duplicates);
+  g_test_add_func ("/volumes/volumes-from", test_volumes_from);
   return g_test_run ();
 }
