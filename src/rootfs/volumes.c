@@ -304,7 +304,6 @@ rrun_container_mounts_prepare (const RrunConfig *config, const RrunContainerMoun
 {
   g_autoptr(RrunContainerMounts) cm = g_new0 (RrunContainerMounts, 1);
   g_autoptr(GPtrArray) anonymous = g_ptr_array_new (); /* flags, parallel to mounts */
-
   g_autoptr(GHashTable) before = NULL;
 
   if (!rrun_mount_parse_all (req->volumes, req->mounts, req->tmpfs, &cm->mounts, error))
