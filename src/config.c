@@ -27,6 +27,9 @@ rrun_config_free (RrunConfig *config)
   g_free (config->dns_upstream);
   g_free (config->storage_relocated_from);
   g_free (config->storage_relocated_fs);
+  g_free (config->volume_path);
+  g_free (config->volume_relocated_from);
+  g_free (config->volume_relocated_fs);
   if (config->files_read)
     g_ptr_array_unref (config->files_read);
   g_free (config);
@@ -50,6 +53,7 @@ rrun_config_new_defaults (void)
 
   c->storage_root = g_build_filename (g_get_user_data_dir (), "rrun", "storage", NULL);
   c->run_root = default_run_root ();
+  c->volume_path = g_build_filename (g_get_user_data_dir (), "rrun", "volumes", NULL);
   c->storage_driver = g_strdup ("auto");
   c->userns = g_strdup ("auto");
   c->cgroups = g_strdup ("enabled");
@@ -125,8 +129,10 @@ rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GErr
   static const char *onoff[] = { "enabled", "disabled", NULL };
   static const char *pulls[] = { "missing", "always", "never", NULL };
   g_autofree char *root_before = g_strdup (c->storage_root);
+  g_autofree char *volumes_before = g_strdup (c->volume_path);
 
   if (!take_string (kf, "storage", "root", &c->storage_root, NULL, source, error)
+      || !take_string (kf, "storage", "volume_path", &c->volume_path, NULL, source, error)
       || !take_string (kf, "storage", "driver", &c->storage_driver, drivers, source, error)
       || !take_string (kf, "engine", "runroot", &c->run_root, NULL, source, error)
       || !take_string (kf, "engine", "userns", &c->userns, userns, source, error)
@@ -144,6 +150,8 @@ rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GErr
   take_list (kf, "registries", "insecure", &c->insecure_registries);
   if (g_strcmp0 (root_before, c->storage_root) != 0)
     c->storage_root_from_config = TRUE;
+  if (g_strcmp0 (volumes_before, c->volume_path) != 0)
+    c->volume_path_from_config = TRUE;
   return TRUE;
 }
 
@@ -200,6 +208,9 @@ rrun_config_load (const char *root_override, const char *runroot_override,
       g_free (c->run_root);
       c->run_root = g_strdup (runroot_override);
     }
+  if (!g_path_is_absolute (c->volume_path))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "volume path \"%s\" must be an absolute path", c->volume_path);
   if (!g_path_is_absolute (c->storage_root) || !g_path_is_absolute (c->run_root))
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "storage root \"%s\" and run root \"%s\" must be absolute paths",
@@ -261,6 +272,22 @@ ensure_private_dir (const char *path, gboolean *out_created, GError **error)
   return TRUE;
 }
 
+/* The volume path's part of rrun_config_relocate_storage: volumes hold files of
+   subordinate IDs and their xattrs, which NFS, Lustre, GPFS and BeeGFS refuse. Nothing
+   is made here: the first volume creates the directory. */
+static void
+relocate_volumes (RrunConfig *config, const char *base)
+{
+  const char *name = NULL;
+
+  if (config->volume_path_from_config
+      || !rrun_fsmagic_network_fs (config->volume_path, &name, NULL) || name == NULL)
+    return;
+  config->volume_relocated_fs = g_strdup (name);
+  config->volume_relocated_from = g_steal_pointer (&config->volume_path);
+  config->volume_path = g_build_filename (base, "volumes", NULL);
+}
+
 gboolean
 rrun_config_relocate_storage (RrunConfig *config, GError **error)
 {
@@ -273,6 +300,12 @@ rrun_config_relocate_storage (RrunConfig *config, GError **error)
   const char *local = NULL;
   gboolean created_base, created;
 
+  {
+    const char *local_fs = NULL;
+    /* Volumes move where the local base is local, whatever the image store does. */
+    if (rrun_fsmagic_network_fs (base, &local_fs, NULL) && local_fs == NULL)
+      relocate_volumes (config, base);
+  }
   if (config->storage_root_from_config)
     return TRUE;
   /* An uninspectable root is left to the store, which says what is wrong with it. */

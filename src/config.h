@@ -24,6 +24,10 @@ typedef struct
   GPtrArray *files_read;  /* config files that existed and were parsed, in order */
   char *storage_relocated_from; /* the default root on a network fs, when moved away */
   char *storage_relocated_fs;   /* its file system ("nfs") */
+  char *volume_path;      /* volumes: $XDG_DATA_HOME/rrun/volumes, [storage] volume_path */
+  gboolean volume_path_from_config;
+  char *volume_relocated_from;  /* the default volume path on a network fs, when moved */
+  char *volume_relocated_fs;
 } RrunConfig;
 
 void rrun_config_free (RrunConfig *config);
@@ -48,7 +52,9 @@ gboolean rrun_config_ensure_run_root (const RrunConfig *config, GError **error);
 /* When the default storage root (not set by --root or a config file) is on a network
    file system (NFS, Lustre, GPFS, BeeGFS, CIFS: home directories on clusters), use the
    local /var/tmp/rrun-UID/storage instead (0700, ours), saying so once when it is first
-   made. Explicit roots are left alone: opening the store refuses them with a hint. */
+   made. Explicit roots are left alone: opening the store refuses them with a hint.
+   The volume path moves the same way, to /var/tmp/rrun-UID/volumes, unless
+   [storage] volume_path sets it. */
 gboolean rrun_config_relocate_storage (RrunConfig *config, GError **error);
 
 G_END_DECLS

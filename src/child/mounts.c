@@ -229,7 +229,8 @@ apply_op (int rootfd, const RrunMountOp *op, int report_fd)
         }
       break;
     case RRUN_MOUNT_OP_BIND:
-      if (mount (op->source, fdpath, NULL, MS_BIND | MS_REC, NULL) < 0)
+      if (mount (op->source, fdpath, NULL, MS_BIND | (op->nonrecursive ? 0 : MS_REC), NULL)
+          < 0)
         {
           if (op->optional && errno == ENOENT)
             break;
@@ -237,6 +238,18 @@ apply_op (int rootfd, const RrunMountOp *op, int report_fd)
         }
       if (op->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
         remount_bind (rootfd, op, report_fd);
+      if (op->propagation != 0)
+        {
+          int mfd = open_in_root (rootfd, op->target, O_PATH);
+          char mpath[64];
+
+          if (mfd < 0)
+            rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
+          rrun_child_fd_path (mpath, sizeof mpath, mfd);
+          if (mount (NULL, mpath, NULL, op->propagation, NULL) < 0)
+            rrun_child_fail (report_fd, RRUN_STEP_MOUNT, op->target);
+          close (mfd);
+        }
       break;
     case RRUN_MOUNT_OP_REMOUNT:
       {

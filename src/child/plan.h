@@ -26,6 +26,8 @@ typedef struct
   const char *data;
   int create;              /* 0: target must exist, 1: create a dir, 2: create a file */
   int optional;            /* a missing target (or ENOENT source) is skipped */
+  int nonrecursive;        /* BIND: without the source's submounts (no MS_REC) */
+  unsigned long propagation; /* BIND: MS_SHARED, MS_SLAVE or MS_PRIVATE (| MS_REC) after */
 } RrunMountOp;
 
 typedef enum

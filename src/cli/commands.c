@@ -42,6 +42,8 @@ static const RrunCommand commands[] = {
   { "image", rrun_cmd_image, "manage images (ls, rm, tag, pull, inspect, history, prune, ...)",
     FALSE },
   { "inspect", rrun_cmd_inspect, "show containers or images as JSON", FALSE },
+  { "volume", rrun_cmd_volume, "manage volumes (create, ls, inspect, rm, prune, exists)",
+    FALSE },
   { "login", RRUN_IMAGE_COMMAND (rrun_cmd_login), "log in to a registry", FALSE },
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "stats", rrun_cmd_stats, "show resource use of running containers", FALSE },

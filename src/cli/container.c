@@ -41,7 +41,7 @@ container_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
 
       if (s->live)
         continue;
-      if (!rrun_container_remove (g->config, store, map, s, FALSE, &local))
+      if (!rrun_container_remove (g->config, store, map, s, FALSE, FALSE, &local))
         {
           /* Started again meanwhile: it is no longer stopped. */
           if (!g_error_matches (local, RRUN_ERROR, RRUN_ERROR_BUSY))

@@ -52,7 +52,7 @@ typedef struct
   char *uid_map, *gid_map;
   const char *auto_driver;
   char *auto_why;
-  char *storage_fs, *run_fs;
+  char *storage_fs, *run_fs, *volume_fs;
   RrunCgroupState *cg;
   char *net;
   char **files;
@@ -70,6 +70,7 @@ info_clear (Info *i)
   g_free (i->auto_why);
   g_free (i->storage_fs);
   g_free (i->run_fs);
+  g_free (i->volume_fs);
   rrun_cgroup_state_free (i->cg);
   g_free (i->net);
   g_strfreev (i->files);
@@ -93,6 +94,7 @@ info_gather (const RrunConfig *config, Info *i)
   i->auto_driver = rrun_check_auto_driver (&i->auto_why);
   i->storage_fs = rrun_check_fs_type (config->storage_root);
   i->run_fs = rrun_check_fs_type (config->run_root);
+  i->volume_fs = rrun_check_fs_type (config->volume_path);
   i->cg = rrun_check_cgroup_state ();
   i->net = rrun_check_find_net_helper ();
   i->files = files_read (config);
@@ -162,6 +164,10 @@ print_json (const RrunConfig *config, Info *i)
   rrun_json_builder_member_string (b, "relocated_from_fs", config->storage_relocated_fs);
   rrun_json_builder_member_strv (b, "additional_image_stores",
                                  (const char *const *) config->additional_image_stores);
+  rrun_json_builder_member_string (b, "volume_path", config->volume_path);
+  rrun_json_builder_member_string (b, "volume_path_fs", i->volume_fs);
+  rrun_json_builder_member_string (b, "volumes_relocated_from", config->volume_relocated_from);
+  rrun_json_builder_member_string (b, "volumes_relocated_from_fs", config->volume_relocated_fs);
   rrun_json_builder_end_object (b);
 
   rrun_json_builder_set_member_name (b, "runtime");
@@ -249,6 +255,11 @@ print_table (const RrunConfig *config, Info *i)
     printf ("  %-24s %s is on %s\n", "relocated from", config->storage_relocated_from,
             config->storage_relocated_fs);
   print_list ("additional stores", config->additional_image_stores);
+  printf ("  %-24s %s (%s)\n", "volumes", config->volume_path, i->volume_fs);
+  if (config->volume_relocated_from)
+    printf ("  %-24s %s is on %s, which cannot hold files of subordinate IDs\n",
+            "volumes relocated from", config->volume_relocated_from,
+            config->volume_relocated_fs);
   printf ("runtime:\n");
   printf ("  %-24s %s (%s)\n", "run root", config->run_root, i->run_fs);
   printf ("  %-24s %s\n", "XDG_RUNTIME_DIR",

@@ -10,6 +10,7 @@
 #include "storage/store.h"
 #include "util/json-value.h"
 #include "util/template.h"
+#include "volume/volume.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -60,11 +61,28 @@ add_ports (RrunJsonBuilder *b, const char *name, GArray *ports)
   rrun_json_builder_end_object (b);
 }
 
-/* -v SRC:DST[:OPTS] and --tmpfs DST[:OPTS] as podman's Mounts entries. */
+/* docker's Mounts: the record's mounts.json (rootfs/volumes.h), written when the
+   container was made, with volumes resolved; for a record without one, -v and --tmpfs as
+   given. */
 static void
-add_mounts (RrunJsonBuilder *b, const RrunState *s)
+add_mounts (RrunJsonBuilder *b, const RrunConfig *config, const RrunState *s)
 {
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *path = g_build_filename (dir, RRUN_MOUNTS_FILE, NULL);
+  g_autofree char *text = NULL;
+  gsize len;
+
   rrun_json_builder_set_member_name (b, "Mounts");
+  if (g_file_get_contents (path, &text, &len, NULL))
+    {
+      RrunJson *mounts = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL);
+      if (mounts != NULL && rrun_json_type (mounts) == RRUN_JSON_ARRAY)
+        {
+          rrun_json_builder_add_value (b, mounts);
+          return;
+        }
+      rrun_json_free (mounts);
+    }
   rrun_json_builder_begin_array (b);
   for (guint i = 0; s->volumes && s->volumes[i]; i++)
     {
@@ -95,7 +113,7 @@ add_mounts (RrunJsonBuilder *b, const RrunState *s)
 }
 
 static RrunJson *
-container_json (const RrunState *s)
+container_json (const RrunConfig *config, const RrunState *s)
 {
   g_autoptr (RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autoptr (GArray) ports = NULL;
@@ -179,7 +197,7 @@ container_json (const RrunState *s)
       g_clear_pointer (&lines[n - 1], g_free);
     rrun_json_builder_member_strv (b, "Ports", (const char *const *)lines);
   }
-  add_mounts (b, s);
+  add_mounts (b, config, s);
   rrun_json_builder_end_object (b);
   return rrun_json_builder_get_root (b);
 }
@@ -203,7 +221,7 @@ find_object (RrunGlobal *g, RrunStore **store, const char *name, ObjectType type
       g_autoptr (RrunState) state = NULL;
 
       if (rrun_state_find_any (g->config, name, &state, &local))
-        return container_json (state);
+        return container_json (g->config, state);
       if (type == TYPE_CONTAINER || !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
         {
           g_propagate_error (error, g_steal_pointer (&local));

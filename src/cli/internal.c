@@ -6,6 +6,7 @@
 #include "log.h"
 #include "util/fd.h"
 #include "util/path.h"
+#include "volume/copy-up.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,33 @@ rm_tree (int argc, char **argv, int *out_status, GError **error)
   return TRUE;
 }
 
+/* copy-up DEST REL LAYER... (layers top first): volume/copy-up.h */
+static gboolean
+copy_up (int argc, char **argv, int *out_status, GError **error)
+{
+  if (argc < 4 || argv[1][0] != '/')
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "usage: rrun __internal copy-up DEST REL LAYER...");
+  if (!rrun_copy_up_tree ((const char *const *) argv + 3, argv[2], argv[1], error))
+    return FALSE;
+  *out_status = 0;
+  return TRUE;
+}
+
+/* chown-tree UID GID PATH: the U volume option */
+static gboolean
+chown_tree (int argc, char **argv, int *out_status, GError **error)
+{
+  if (argc != 4 || argv[3][0] != '/')
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "usage: rrun __internal chown-tree UID GID PATH");
+  if (!rrun_chown_tree_helper (argv[3], (guint32) g_ascii_strtoull (argv[1], NULL, 10),
+                               (guint32) g_ascii_strtoull (argv[2], NULL, 10), error))
+    return FALSE;
+  *out_status = 0;
+  return TRUE;
+}
+
 gboolean
 rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -102,6 +130,10 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
 #endif
   if (argc >= 2 && strcmp (argv[1], "rm-tree") == 0)
     return rm_tree (argc - 1, argv + 1, out_status, error);
+  if (argc >= 2 && strcmp (argv[1], "copy-up") == 0)
+    return copy_up (argc - 1, argv + 1, out_status, error);
+  if (argc >= 2 && strcmp (argv[1], "chown-tree") == 0)
+    return chown_tree (argc - 1, argv + 1, out_status, error);
   return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                      "unknown internal command \"%s\"", argc >= 2 ? argv[1] : "");
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "util/json-value.h"
 #include "util/template.h"
+#include "volume/volume.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,8 @@ rrun_cli_container_status (const RrunState *s, gint64 now)
 
 typedef struct
 {
-  GPtrArray *name, *id, *status, *ancestor, *exited, *label;
+  GPtrArray *name, *id, *status, *ancestor, *exited, *label, *volume;
+  const RrunConfig *config; /* volume= reads the records' mounts.json */
 } Filters;
 
 static void
@@ -53,6 +55,7 @@ filters_clear (Filters *f)
   g_clear_pointer (&f->ancestor, g_ptr_array_unref);
   g_clear_pointer (&f->exited, g_ptr_array_unref);
   g_clear_pointer (&f->label, g_ptr_array_unref);
+  g_clear_pointer (&f->volume, g_ptr_array_unref);
 }
 
 static gboolean
@@ -82,10 +85,12 @@ filters_parse (char **specs, Filters *f, GError **error)
         list = &f->exited;
       else if (strcmp (key, "label") == 0)
         list = &f->label;
+      else if (strcmp (key, "volume") == 0)
+        list = &f->volume;
       if (list == NULL)
         {
           rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "ps: invalid filter \"%s\"", specs[i]);
-          rrun_add_hint (error, "filters: name=, id=, status=, ancestor=, exited=, label= (KEY=VALUE)");
+          rrun_add_hint (error, "filters: name=, id=, status=, ancestor=, exited=, label= (KEY=VALUE), volume=");
           return FALSE;
         }
       if (list == &f->status && !g_strv_contains (statuses, value))
@@ -147,6 +152,33 @@ label_matches (const RrunState *s, const char *v)
   return FALSE;
 }
 
+/* volume=: the container mounts that volume (by name) or host path, or has a mount at
+   that container path, as docker matches it; from its record's mounts.json. */
+static gboolean
+volume_matches (const RrunConfig *config, const RrunState *s, const char *v)
+{
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *path = g_build_filename (dir, RRUN_MOUNTS_FILE, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(RrunJson) mounts = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, NULL)
+      || (mounts = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL)) == NULL
+      || rrun_json_type (mounts) != RRUN_JSON_ARRAY)
+    return FALSE;
+  for (guint i = 0; i < rrun_json_size (mounts); i++)
+    {
+      RrunJson *m = rrun_json_element (mounts, i);
+      const char *name = rrun_json_member_string (m, "Name");
+
+      if (g_strcmp0 (rrun_json_member_string (m, "Destination"), v) == 0
+          || g_strcmp0 (name && *name ? name : rrun_json_member_string (m, "Source"), v) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* docker's rules: values of one key are alternatives, keys must all match. */
 static gboolean
 filters_match (const Filters *f, const RrunState *s)
@@ -171,6 +203,7 @@ filters_match (const Filters *f, const RrunState *s)
   ANY (f->ancestor, ancestor_matches (s, v));
   ANY (f->exited, s->status == RRUN_STATUS_EXITED && s->exit_code == atoi (v));
   ANY (f->label, label_matches (s, v));
+  ANY (f->volume, volume_matches (f->config, s, v));
 #undef ANY
   return TRUE;
 }
@@ -291,6 +324,7 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       if ((tmpl = rrun_template_new (format, error)) == NULL)
         return FALSE;
     }
+  filters.config = g->config;
   if (!filters_parse (filter_specs, &filters, error))
     goto out;
   /* docker: -n, -l and a status filter other than running look at every container. */

@@ -14,12 +14,12 @@ rrun_cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   const GOptionEntry entries[] = {
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Kill a running container first", NULL },
     { "volumes", 'v', 0, G_OPTION_ARG_NONE, &volumes,
-      "Accepted for docker's sake: rrun makes no anonymous volumes", NULL },
+      "Remove its anonymous volumes too (named volumes stay)", NULL },
     { NULL }
   };
   const RrunCliSpec spec = { "rm", "CONTAINER...",
                              "Remove containers: their record, writable layer and log.", 1, -1,
-                             "rrun rm [-f] CONTAINER... (see rrun ps -a)", NULL, FALSE };
+                             "rrun rm [-f] [-v] CONTAINER... (see rrun ps -a)", NULL, FALSE };
   g_autoptr(RrunStore) store = NULL;
   g_autoptr(RrunIdMap) map = NULL;
   int failed = 0;
@@ -38,7 +38,7 @@ rrun_cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       g_autoptr(RrunState) state = NULL;
 
       if (!rrun_state_find_for_removal (g->config, argv[i], &state, &local)
-          || !rrun_container_remove (g->config, store, map, state, force, &local))
+          || !rrun_container_remove (g->config, store, map, state, force, volumes, &local))
         {
           rrun_log_print_error (local);
           failed++;

@@ -158,7 +158,7 @@ check_store_records (RrunGlobal *g, gboolean repair, GPtrArray *checks)
       damaged++;
       shown = rrun_text_escape (s->damaged, -1);
       if (repair && !s->live
-          && rrun_container_remove (g->config, store, map, s, TRUE, &local))
+          && rrun_container_remove (g->config, store, map, s, TRUE, FALSE, &local))
         g_ptr_array_add (checks, rrun_check_new ("container", RRUN_CHECK_PASS, NULL,
                                                  "repaired: removed the damaged container "
                                                  "%.12s (%s)",

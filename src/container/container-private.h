@@ -13,6 +13,7 @@
 #include "process/command.h"
 #include "process/tty.h"
 #include "rootfs/plan.h"
+#include "rootfs/volumes.h"
 #include "storage/image.h"
 #include "storage/store.h"
 #include "userns/idmap.h"
@@ -57,6 +58,7 @@ struct _RrunContainer
   RrunUser *user;
   RrunCaps *caps;
   RrunMountPlan *mounts;
+  RrunContainerMounts *volumes; /* -v, --mount, --tmpfs and the image's VOLUMEs, resolved */
   RrunOverlaySetup *overlay;
   char *passwd, *group;
   char *upper, *work, *merged, *hostname;

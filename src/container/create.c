@@ -18,7 +18,7 @@
 #include "process/tty.h"
 #include "rootfs/plan.h"
 #include "rootfs/path-probe.h"
-#include "rootfs/mount-args.h"
+#include "rootfs/volumes.h"
 #include "container/record.h"
 #include "storage/lock.h"
 #include "storage/store.h"
@@ -247,6 +247,47 @@ require_fuse_overlayfs (const char **driver, const char *mode, GError **error)
       return FALSE;
     }
   *driver = "fuse-overlayfs";
+  return TRUE;
+}
+
+/* --volumes-from: the mounts of the containers named, running or stopped, in order. */
+static gboolean
+volumes_from (const RrunConfig *config, char **args, const char *self, GPtrArray **out_mounts,
+              GError **error)
+{
+  g_autoptr(GPtrArray) mounts
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_mount_spec_free);
+
+  for (guint i = 0; args && args[i]; i++)
+    {
+      g_autofree char *ref = NULL, *mode = NULL, *dir = NULL;
+      g_autoptr(RrunState) s = NULL;
+      g_autoptr(GError) local = NULL;
+
+      if (!rrun_mount_parse_volumes_from (args[i], &ref, &mode, error))
+        return FALSE;
+      if (!rrun_state_find_any (config, ref, &s, &local))
+        {
+          if (!g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          rrun_throw (error, RRUN_ERROR_NOT_FOUND,
+                      "cannot use --volumes-from \"%s\": no such container \"%s\"", args[i],
+                      ref);
+          rrun_add_hint (error, "rrun ps -a lists containers, running or stopped");
+          return FALSE;
+        }
+      if (self != NULL && strcmp (s->id, self) == 0)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "cannot use --volumes-from \"%s\": that is this container",
+                           args[i]);
+      dir = rrun_record_dir (config, s->id);
+      if (!rrun_container_mounts_inherit (dir, ref, mode, mounts, error))
+        return FALSE;
+    }
+  *out_mounts = g_steal_pointer (&mounts);
   return TRUE;
 }
 
@@ -483,6 +524,31 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     return FALSE;
   if (!write_etc_files (c->run_dir, c->hostname, c->net_opts, c->join, &c->mo, error))
     return FALSE;
+  /* Volumes: made (and filled from the image) now that the record exists, so `volume rm`
+     sees them in use from here on. */
+  {
+    g_autofree char *record_dir = rrun_record_dir (config, c->id);
+    g_autoptr(GPtrArray) inherited = NULL;
+    RrunContainerMountsRequest req = {
+      .volumes = o->volumes,
+      .mounts = o->mounts,
+      .tmpfs = o->tmpfs,
+      .image_volumes = c->image->config->volumes,
+      .layers = (const char *const *) c->image->layer_dirs->pdata,
+      .n_layers = c->image->layer_dirs->len,
+      .storage_map = c->storage_map,
+      .map = c->map,
+      .uid = c->user->uid,
+      .gid = c->user->gid,
+      .record_dir = record_dir,
+    };
+    if (!volumes_from (config, o->volumes_from, c->id, &inherited, error))
+      return FALSE;
+    req.inherited = inherited;
+    if (!rrun_container_mounts_prepare (config, &req, &c->volumes, error))
+      return FALSE;
+  }
+  rrun_debug_phase ("volumes ready");
   /* Owned here, so that every early return frees them. */
   c->etc_hostname = (char *) c->mo.etc_hostname;
   c->etc_hosts = (char *) c->mo.etc_hosts;
@@ -566,8 +632,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if ((new_passwd && !bind_generated (c->mounts, c->run_dir, "passwd", c->passwd, "/etc/passwd", error))
       || (new_group && !bind_generated (c->mounts, c->run_dir, "group", c->group, "/etc/group", error)))
     return FALSE;
-  if (!rrun_volumes_add_to_plan (c->mounts, o->volumes, o->tmpfs, error))
-    return FALSE;
+  rrun_container_mounts_add_to_plan (c->mounts, c->volumes);
   rrun_mount_plan_add_protections (c->mounts, o->privileged);
 
   c->plan.rootfs_kind = c->overlay->kernel ? RRUN_ROOTFS_KERNEL_OVERLAY : RRUN_ROOTFS_FUSE_OVERLAYFS;

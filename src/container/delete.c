@@ -16,12 +16,12 @@
 #include "process/tty.h"
 #include "rootfs/plan.h"
 #include "rootfs/path-probe.h"
-#include "rootfs/mount-args.h"
 #include "container/record.h"
 #include "storage/store.h"
 #include "userns/keeper.h"
 #include "util/fd.h"
 #include "util/path.h"
+#include "volume/volume.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -149,9 +149,19 @@ rrun_container_delete (RrunContainer *c)
       g_autofree char *record = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
       unlink (record);
     }
-  if (remove
-      && !rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
-    rrun_warning ("cannot remove the container's writable layer: %s", local->message);
+  if (remove)
+    {
+      /* --rm: anonymous volumes go with the container, once its record (mounts.json) no
+         longer lists them, unless another container uses them (--volumes-from); named
+         ones stay (as with docker). */
+      g_autofree char *dir = rrun_record_dir (c->config, c->id);
+      g_auto(GStrv) names = rrun_volume_names_of_record (dir);
+
+      if (!rrun_store_remove_container_dirs (c->store, c->storage_map, c->id, &local))
+        rrun_warning ("cannot remove the container's writable layer: %s", local->message);
+      else
+        rrun_volume_remove_unused_anonymous (c->config, c->storage_map, names);
+    }
   rrun_close_fdp (&c->init_fd);
   rrun_close_fdp (&c->lock_fd);
   rrun_debug_phase ("cleaned up");
@@ -161,6 +171,7 @@ rrun_container_delete (RrunContainer *c)
   rrun_user_free (c->user);
   rrun_caps_free (c->caps);
   rrun_mount_plan_free (c->mounts);
+  rrun_container_mounts_free (c->volumes);
   rrun_overlay_setup_free (c->overlay);
   g_free (c->passwd);
   g_free (c->group);

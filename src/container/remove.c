@@ -5,6 +5,7 @@
 #include "storage/lock.h"
 #include "util/fd.h"
 #include "util/path.h"
+#include "volume/volume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,10 +94,12 @@ rrun_container_signal (const RrunState *s, int signo, GError **error)
 gboolean
 rrun_container_remove (const RrunConfig *config, RrunStore *store,
                        const RrunIdMap *storage_map, const RrunState *s, gboolean force,
-                       GError **error)
+                       gboolean volumes, GError **error)
 {
   rrun_autofd int lock_fd = -1;
   g_autofree char *run_dir = g_build_filename (config->run_root, "containers", s->id, NULL);
+  g_autofree char *record_dir = rrun_record_dir (config, s->id);
+  g_auto(GStrv) names = NULL;
 
   if (s->live)
     {
@@ -135,10 +138,15 @@ rrun_container_remove (const RrunConfig *config, RrunStore *store,
       return FALSE;
     }
   rrun_path_rm_rf (run_dir, NULL);
+  /* The volumes it lists, read before its record (mounts.json) goes; removed after, when
+     no other record lists them. */
+  if (volumes)
+    names = rrun_volume_names_of_record (record_dir);
   if (!rrun_store_remove_container_dirs (store, storage_map, s->id, error))
     {
       g_prefix_error (error, "cannot remove container \"%s\": ", shown_name (s));
       return FALSE;
     }
+  rrun_volume_remove_unused_anonymous (config, storage_map, names);
   return TRUE;
 }

@@ -12,10 +12,11 @@ G_BEGIN_DECLS
 
 /* Remove the container (its record, writable layer, log and run dir). A running one is
    refused (RRUN_ERROR_BUSY) unless force, which kills it first and waits for its rrun or
-   monitor to finish (bounded). */
+   monitor to finish (bounded). With volumes (rm -v), its anonymous volumes that no other
+   container uses go too; named volumes stay. */
 gboolean rrun_container_remove (const RrunConfig *config, RrunStore *store,
                                 const RrunIdMap *storage_map, const RrunState *state,
-                                gboolean force, GError **error);
+                                gboolean force, gboolean volumes, GError **error);
 
 /* Take the record's lock exclusively, waiting up to timeout_ms for its holder to let go;
    RRUN_ERROR_BUSY naming the container after that. */

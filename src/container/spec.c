@@ -39,7 +39,9 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->mac_address);
   g_free (o->userns);
   g_strfreev (o->volumes);
+  g_strfreev (o->mounts);
   g_strfreev (o->tmpfs);
+  g_strfreev (o->volumes_from);
   g_free (o->ipc);
   g_strfreev (o->publish);
   g_strfreev (o->dns);
@@ -86,23 +88,17 @@ check_choice (const char *flag, const char *value, const char *const *choices, G
                      choices[n - 1]);
 }
 
+/* -v, --mount and --tmpfs: syntax, host paths of binds, volume names and options (the
+   volumes themselves are looked up or made when the container is created). */
 static gboolean
-check_volumes_and_tmpfs (const RrunContainerSpec *o, GError **error)
+check_mounts (const RrunContainerSpec *o, GError **error)
 {
-  for (guint i = 0; o->volumes && o->volumes[i]; i++)
-    {
-      g_autoptr(RrunVolume) v = NULL;
-      if (!rrun_volume_parse (o->volumes[i], &v, error))
-        return FALSE;
-    }
-  for (guint i = 0; o->tmpfs && o->tmpfs[i]; i++)
-    {
-      g_autofree char *target = NULL, *data = NULL;
-      unsigned long flags;
-      if (!rrun_tmpfs_parse (o->tmpfs[i], &target, &data, &flags, error))
-        return FALSE;
-    }
-  return TRUE;
+  g_autoptr(GPtrArray) mounts = NULL;
+
+  for (guint i = 0; o->volumes_from && o->volumes_from[i]; i++)
+    if (!rrun_mount_parse_volumes_from (o->volumes_from[i], NULL, NULL, error))
+      return FALSE;
+  return rrun_mount_parse_all (o->volumes, o->mounts, o->tmpfs, &mounts, error);
 }
 
 static gboolean
@@ -183,7 +179,7 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid working directory \"%s\": it must be absolute", o->workdir);
   if (!rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error)
-      || !check_volumes_and_tmpfs (o, error))
+      || !check_mounts (o, error))
     return FALSE;
   if (o->stop_signal != NULL && !rrun_signal_parse (o->stop_signal, &(int){ 0 }, error))
     {
@@ -253,7 +249,9 @@ static const SpecField spec_fields[] = {
   F ("mac-address", FIELD_STRING, mac_address),
   F ("userns", FIELD_STRING, userns),
   F ("volume", FIELD_STRV, volumes),
+  F ("mount", FIELD_STRV, mounts),
   F ("tmpfs", FIELD_STRV, tmpfs),
+  F ("volumes-from", FIELD_STRV, volumes_from),
   F ("read-only", FIELD_BOOL, read_only),
   F ("ipc", FIELD_STRING, ipc),
   F ("publish", FIELD_STRV, publish),

@@ -34,8 +34,10 @@ typedef struct
   char *network;           /* none, host, slirp[...], ns:PATH, container:NAME; NULL: config */
   char *mac_address;       /* --mac-address (slirp only) */
   char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
-  char **volumes;          /* -v SRC:DST[:ro] */
+  char **volumes;          /* -v SRC:DST[:OPTS], NAME:DST[:OPTS] or DST (rootfs/mount-args.h) */
+  char **mounts;           /* --mount type=...,source=...,target=... */
   char **tmpfs;            /* --tmpfs DST[:opts] */
+  char **volumes_from;     /* --volumes-from CONTAINER[:ro|rw] */
   gboolean read_only;      /* --read-only */
   char *ipc;               /* --ipc: NULL/private or host */
   int root_emulation;      /* -1: default (on in single-ID mode), 0 off, 1 on */

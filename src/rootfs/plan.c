@@ -91,6 +91,18 @@ proc_target_allowed (char **parts)
   return !in_proc || g_strv_contains (lxcfs, rest->str);
 }
 
+void
+rrun_mount_plan_set_bind_options (RrunMountPlan *plan, gboolean nonrecursive,
+                                  unsigned long propagation)
+{
+  RrunMountOp *op;
+
+  g_return_if_fail (plan->ops->len > 0);
+  op = &g_array_index (plan->ops, RrunMountOp, plan->ops->len - 1);
+  op->nonrecursive = nonrecursive;
+  op->propagation = propagation;
+}
+
 gboolean
 rrun_mount_plan_check_target (const char *path, GError **error)
 {

@@ -22,6 +22,10 @@ void rrun_mount_plan_add (RrunMountPlan *plan, RrunMountOpKind kind, const char 
                           const char *target, const char *fstype, unsigned long flags,
                           const char *data, int create, int optional);
 
+/* The last op added (a bind): bind without submounts, then set its propagation (0: keep). */
+void rrun_mount_plan_set_bind_options (RrunMountPlan *plan, gboolean nonrecursive,
+                                       unsigned long propagation);
+
 typedef struct
 {
   gboolean new_netns;       /* sysfs can be mounted fresh only in our own netns */

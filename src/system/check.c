@@ -630,6 +630,34 @@ check_storage_relocated (const RrunConfig *config)
                          config->storage_root);
 }
 
+/* Volumes hold files of the containers' owners, subordinate IDs included. */
+static RrunCheck *
+check_volumes (const RrunConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fix = g_strdup_printf ("mkdir -p ~/.config/rrun && printf '[storage]\\n"
+                                          "volume_path=/var/tmp/rrun-%u/volumes\\n' >> "
+                                          "~/.config/rrun/rrun.conf",
+                                          (unsigned) getuid ());
+  const char *fs = NULL;
+
+  if (config->volume_relocated_from != NULL)
+    return rrun_check_new ("volumes", RRUN_CHECK_WARN, fix,
+                           "the default volume directory %s is on %s; volumes are kept in %s "
+                           "instead (local to this machine)",
+                           config->volume_relocated_from, config->volume_relocated_fs,
+                           config->volume_path);
+  if (!rrun_fsmagic_network_fs (config->volume_path, &fs, &error))
+    return rrun_check_new ("volumes", RRUN_CHECK_WARN, NULL, "%s", error->message);
+  if (fs == NULL)
+    return rrun_check_new ("volumes", RRUN_CHECK_PASS, NULL, "%s is on a local file system",
+                           config->volume_path);
+  return rrun_check_new ("volumes", RRUN_CHECK_WARN, fix,
+                         "%s is on %s, which cannot hold files of subordinate IDs: copying an "
+                         "image's files into a new volume will fail",
+                         config->volume_path, fs);
+}
+
 static RrunCheck *
 check_runtime_dir (const RrunConfig *config)
 {
@@ -744,6 +772,7 @@ rrun_check_all (const RrunConfig *config)
     g_ptr_array_add (checks, check_storage_relocated (config));
   else
     g_ptr_array_add (checks, check_storage (config));
+  g_ptr_array_add (checks, check_volumes (config));
   g_ptr_array_add (checks, check_runtime_dir (config));
   g_ptr_array_add (checks, check_cgroups ());
   g_ptr_array_add (checks, check_ping ());

@@ -15,8 +15,8 @@ NO_IMAGE=127.0.0.1:1/no/such-image:latest
 }
 
 @test "spec: a relative -v fails before the image lookup, naming the option" {
-  run -125 timeout 20 "$RRUN" run --rm --pull=always -v relative:/x "$NO_IMAGE" true
-  [ "${lines[0]}" = 'rrun: invalid volume "relative:/x": the host path "relative" is not absolute' ]
+  run -125 timeout 20 "$RRUN" run --rm --pull=always -v ./relative:/x "$NO_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid volume "./relative:/x": "./relative" is neither an absolute host path nor a volume name' ]
 }
 
 @test "spec: a bad --memory fails before the image lookup, naming the option" {

@@ -33,7 +33,7 @@ check_shape() { # STATUS OUTPUT
   run rrun system check
   echo "$output"
   check_shape "$status" "$output"
-  for name in subuid subgid newuidmap newgidmap max_user_namespaces userns fuse \
+  for name in subuid subgid newuidmap newgidmap max_user_namespaces userns fuse volumes \
     fuse-overlayfs kernel_overlay tun rrun-net storage run_root cgroups ping_group_range \
     unprivileged_ports; do
     grep -Eq "^(PASS|WARN|FAIL)  $name: " <<<"$output" || { echo "no check $name"; false; }

@@ -46,8 +46,8 @@ setup() {
 }
 
 @test "volumes: relative and missing host paths are refused with a hint, and nothing is left" {
-  run -125 --separate-stderr rrun run --rm -v data:/data "$FIXTURE_IMAGE" true
-  [[ ${stderr_lines[0]} == 'rrun: invalid volume "data:/data": the host path "data" is not absolute' ]]
+  run -125 --separate-stderr rrun run --rm -v data/x:/data "$FIXTURE_IMAGE" true
+  [[ ${stderr_lines[0]} == 'rrun: invalid volume "data/x:/data": "data/x" is neither an absolute host path nor a volume name' ]]
   [[ ${stderr_lines[1]} == hint:* ]]
   run -125 --separate-stderr rrun run --rm -v "$DATA/missing:/m" "$FIXTURE_IMAGE" true
   [[ ${stderr_lines[0]} == "rrun: cannot mount volume \"$DATA/missing\": No such file or directory" ]]

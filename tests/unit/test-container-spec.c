@@ -33,7 +33,7 @@ test_bad_options (void)
     const char *message;
   } cases[] = {
     { "publish", "invalid -p \"notaport\"" },
-    { "volume", "invalid volume \"relative:/x\": the host path \"relative\" is not absolute" },
+    { "volume", "invalid volume \"./rel:/x\": \"./rel\" is neither an absolute host path nor a volume name" },
     { "ipc", "invalid value \"weird\" for --ipc: expected private or host" },
     { "userns", "invalid value \"what\" for --userns: expected auto, keep-id, nomap or single" },
     { "name", "invalid container name \"a\\nb\"" },
@@ -50,7 +50,7 @@ test_bad_options (void)
       if (strcmp (w, "publish") == 0)
         spec->publish = g_strsplit ("notaport", ",", -1);
       else if (strcmp (w, "volume") == 0)
-        spec->volumes = g_strsplit ("relative:/x", ",", -1);
+        spec->volumes = g_strsplit ("./rel:/x", ",", -1);
       else if (strcmp (w, "ipc") == 0)
         spec->ipc = g_strdup ("weird");
       else if (strcmp (w, "userns") == 0)
