@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static gboolean
-parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
+gboolean
+rrun_cli_parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
 {
   g_autofree char *log_level = NULL;
   gboolean verbose = FALSE, version = FALSE, help = FALSE;
@@ -96,7 +96,7 @@ main (int argc, char **argv)
   rrun_log_init ();
   g.orig_argv = orig_argv;
 
-  if (!parse_global (&g, &argc, &argv, &error))
+  if (!rrun_cli_parse_global (&g, &argc, &argv, &error))
     goto fail;
   /* GOption leaves argv[0] (the program) in place. */
   args = argv + 1;
