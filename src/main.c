@@ -4,6 +4,7 @@
 #include "error.h"
 #include "image/tool.h"
 #include "log.h"
+#include "rrun-commit.h"
 #include "rrun-config.h"
 
 #include <locale.h>
@@ -54,7 +55,7 @@ rrun_cli_parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
                        g->storage_driver);
   if (version)
     {
-      printf ("rrun version %s\n", RRUN_VERSION);
+      printf ("rrun version %s\ncommit: %s\n", RRUN_VERSION, RRUN_COMMIT);
       exit (0);
     }
   if (help)

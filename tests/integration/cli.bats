@@ -19,18 +19,22 @@ teardown() {
 
 # ---- version and help --------------------------------------------------------------------
 
-@test "version: rrun version and --version print the project's version" {
-  local want
+@test "version: rrun version and --version print the project's version and git commit" {
+  local want commit
   want=$(sed -n "s/^  version : '\([^']*\)',$/\1/p" "$SRCDIR/meson.build")
   [ -n "$want" ]
+  # the commit of the checkout built (-dirty with changes), or "unknown" outside git
+  commit=$(git -C "$SRCDIR" describe --always --dirty --abbrev=12 --match=NONE 2>/dev/null ||
+    echo unknown)
   run -0 --separate-stderr rrun version
-  [ "$output" = "rrun version $want" ]
+  [ "$output" = "rrun version $want"$'\n'"commit: $commit" ]
   [ -z "$stderr" ]
   run -0 rrun --version
-  [ "$output" = "rrun version $want" ]
+  [ "$output" = "rrun version $want"$'\n'"commit: $commit" ]
   # --format json; no arguments (docs/rrun-version.1.md)
   run -0 rrun version --format json
   [ "$(jq -r .Version <<<"$output")" = "$want" ]
+  [ "$(jq -r .GitCommit <<<"$output")" = "$commit" ]
   run -125 rrun version extra
   [ "${lines[0]}" = 'rrun: version: unexpected argument "extra"' ]
 }
