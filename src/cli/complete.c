@@ -501,6 +501,8 @@ complete (RrunGlobal *g, int nwords, char **words, GString *out)
   const RrunCommand *table = rrun_cli_commands ();
   const char *cur = nwords > 0 ? words[nwords - 1] : "";
   const RrunCommand *top = NULL;
+  const char *root = NULL, *runroot = NULL;
+  RrunConfig *own_config = NULL, *saved_config = g->config;
   const Option *pending = NULL; /* the option the current word is the value of */
   const char *fallback = NULL;
   gboolean options_done = FALSE, in_command = FALSE;
@@ -515,6 +517,11 @@ complete (RrunGlobal *g, int nwords, char **words, GString *out)
 
       if (pending)
         {
+          /* --root and --runroot before the command: the names listed are theirs */
+          if (depth == 0 && strcmp (pending->long_name, "root") == 0)
+            root = w;
+          else if (depth == 0 && strcmp (pending->long_name, "runroot") == 0)
+            runroot = w;
           pending = NULL;
           continue;
         }
@@ -526,6 +533,11 @@ complete (RrunGlobal *g, int nwords, char **words, GString *out)
       if (!options_done && w[0] == '-' && w[1] != '\0')
         {
           opt = find_option (n, w);
+          if (depth == 0 && opt && strchr (w, '=') && strcmp (opt->long_name, "root") == 0)
+            root = strchr (w, '=') + 1;
+          else if (depth == 0 && opt && strchr (w, '=')
+                   && strcmp (opt->long_name, "runroot") == 0)
+            runroot = strchr (w, '=') + 1;
           if (opt && opt->takes_arg && !strchr (w, '=')
               && (w[1] == '-' || w[strlen (w) - 1] == opt->short_name))
             pending = opt;
@@ -563,6 +575,8 @@ complete (RrunGlobal *g, int nwords, char **words, GString *out)
         }
     }
 
+  if ((root || runroot) && rrun_config_load (root, runroot, &own_config, NULL))
+    g->config = own_config;
   if (in_command)
     fallback = "files";
   else if (pending)
@@ -602,6 +616,8 @@ complete (RrunGlobal *g, int nwords, char **words, GString *out)
     fallback = "nospace";
   g_string_append_printf (out, "%s\n%s", fallback ? fallback : "none", o.out->str);
   g_string_free (o.out, TRUE);
+  g->config = saved_config;
+  rrun_config_free (own_config);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
     node_clear (&nodes[i]);
 }
