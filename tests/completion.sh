@@ -56,7 +56,30 @@ check() {
   fi
 }
 
-echo "1..13"
+# Every command and subcommand hands its options over (it parses with rrun_cli_parse or
+# rrun_cli_parse_args before doing anything): each lists --help. help itself parses none.
+every_command_read() {
+  local c s missing=()
+  for c in $("$rrun" __complete '' | tail -n +2 | cut -f1); do
+    [[ $c == help ]] && continue
+    if "$rrun" __complete "$c" '' | tail -n +2 | cut -f1 | grep -q .; then
+      # a group: its subcommands
+      if ! "$rrun" __complete "$c" - | grep -q '^--help'; then
+        for s in $("$rrun" __complete "$c" '' | tail -n +2 | cut -f1); do
+          "$rrun" __complete "$c" "$s" - | grep -q '^--help' || missing+=("$c $s")
+        done
+        continue
+      fi
+    fi
+    "$rrun" __complete "$c" - | grep -q '^--help' || missing+=("$c")
+  done
+  if ((${#missing[@]})); then
+    printf '# options not read: rrun %s\n' "${missing[@]}"
+    return 1
+  fi
+}
+
+echo "1..14"
 check '' -- run ps images image container system completion '!__internal' '!__complete'
 check ru -- run '!ps'
 check run --net -- --network '!--name'
@@ -72,3 +95,6 @@ check run --pull '' -- missing always never
 # after the image comes the container's command: files of this directory
 touch "$tmp/file-for-completion"
 cd "$tmp" && check run img file-for -- file-for-completion
+if every_command_read; then echo "ok 14 every command's options are read"; else
+  echo "not ok 14 every command's options are read"
+fi

@@ -137,20 +137,29 @@ rrun_cli_describe_group (const RrunCommand *table)
 }
 
 /* Call a command (or the global option parser, cmd NULL) in describe mode: it stops at
-   its option parsing, which records into n. Its output (a command that parses nothing,
-   such as help, runs) goes to /dev/null. */
+   its option parsing, which records into n. A command must parse with rrun_cli_parse or
+   rrun_cli_parse_args before it does anything (tests/completion.sh checks that each one
+   is read); one that parses nothing (help) runs, with stdin and stdout on /dev/null. */
 static void
 describe (RrunGlobal *g, const RrunCommand *cmd, Node *n)
 {
   char *argv_buf[] = { cmd ? (char *) cmd->name : (char *) "rrun", NULL };
   char **argv = argv_buf;
-  int argc = 1, status = 0, saved_out, saved_err, null_fd;
+  int argc = 1, status = 0, saved_in, saved_out, saved_err, null_fd, null_in;
   g_autoptr(GError) local = NULL;
 
   fflush (stdout);
   fflush (stderr);
+  saved_in = dup (STDIN_FILENO);
   saved_out = dup (STDOUT_FILENO);
   saved_err = dup (STDERR_FILENO);
+  /* and nothing to read: a question (rrun_cli_confirm) is answered no */
+  null_in = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_in >= 0)
+    {
+      dup2 (null_in, STDIN_FILENO);
+      close (null_in);
+    }
   null_fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
   if (null_fd >= 0)
     {
@@ -169,6 +178,11 @@ describe (RrunGlobal *g, const RrunCommand *cmd, Node *n)
   describing = NULL;
   fflush (stdout);
   fflush (stderr);
+  if (saved_in >= 0)
+    {
+      dup2 (saved_in, STDIN_FILENO);
+      close (saved_in);
+    }
   if (saved_out >= 0)
     {
       dup2 (saved_out, STDOUT_FILENO);
