@@ -7,12 +7,24 @@
 load helpers
 
 # complete WORDS...: run bash's completion function for `rrun WORDS...` (the last word
-# the one under the cursor) and print COMPREPLY, one candidate a line.
+# the one under the cursor) and print COMPREPLY, one candidate a line. COMP_WORDS is
+# split as bash splits it, at = and : too ("container:x" is three words there).
 complete_line() {
   bash -c '
     source <("$RRUN" completion bash) || exit 1
-    COMP_WORDS=("$RRUN" "$@")
-    COMP_CWORD=$#
+    COMP_WORDS=("$RRUN")
+    for w in "$@"; do
+      [[ -z $w ]] && COMP_WORDS+=("")
+      while [[ $w =~ ^([^=:]*)([=:])(.*)$ ]]; do
+        [[ -n ${BASH_REMATCH[1]} ]] && COMP_WORDS+=("${BASH_REMATCH[1]}")
+        COMP_WORDS+=("${BASH_REMATCH[2]}")
+        w=${BASH_REMATCH[3]}
+      done
+      [[ -n $w ]] && COMP_WORDS+=("$w")
+    done
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_LINE="$RRUN $*"
+    COMP_POINT=${#COMP_LINE}
     COMPREPLY=()
     _rrun rrun "${COMP_WORDS[-1]}" "${COMP_WORDS[-2]}"
     printf "%s\n" "${COMPREPLY[@]}"' complete "$@"
@@ -35,8 +47,11 @@ complete_line() {
   run -0 complete_line rmi rrun-test-b
   [[ $'\n'$output$'\n' == *$'\n'${FIXTURE_IMAGE#localhost/}$'\n'* ]]
   [[ $'\n'$output$'\n' != *$'\n'$FIXTURE_IMAGE$'\n'* ]]
+  # bash replaces what follows the colon
   run -0 complete_line run --network container:compl
-  [ "$output" = container:compl-one ]
+  [ "$output" = compl-one ]
+  run -0 complete_line run --network=ho
+  [ "$output" = host ]
   # inspect takes either
   run -0 complete_line inspect ''
   [[ $'\n'$output$'\n' == *$'\n'compl-one$'\n'* ]]
