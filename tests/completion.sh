@@ -62,16 +62,16 @@ every_command_read() {
   local c s missing=()
   for c in $("$rrun" __complete '' | tail -n +2 | cut -f1); do
     [[ $c == help ]] && continue
-    if "$rrun" __complete "$c" '' | tail -n +2 | cut -f1 | grep -q .; then
-      # a group: its subcommands
-      if ! "$rrun" __complete "$c" - | grep -q '^--help'; then
-        for s in $("$rrun" __complete "$c" '' | tail -n +2 | cut -f1); do
-          "$rrun" __complete "$c" "$s" - | grep -q '^--help' || missing+=("$c $s")
-        done
-        continue
-      fi
+    "$rrun" __complete "$c" - | grep -q '^--help' && continue
+    # a group (no options of its own): its subcommands, if it has any
+    s=$("$rrun" __complete "$c" '' | tail -n +2 | cut -f1)
+    if [[ -z $s ]]; then
+      missing+=("$c")
+      continue
     fi
-    "$rrun" __complete "$c" - | grep -q '^--help' || missing+=("$c")
+    for s in $s; do
+      "$rrun" __complete "$c" "$s" - | grep -q '^--help' || missing+=("$c $s")
+    done
   done
   if ((${#missing[@]})); then
     printf '# options not read: rrun %s\n' "${missing[@]}"
