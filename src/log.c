@@ -59,12 +59,20 @@ rrun_log_get_level (void)
   return current_level;
 }
 
+static const char *const level_names[] = { "error", "warning", "info", "debug", NULL };
+
+const char *const *
+rrun_log_level_names (void)
+{
+  return level_names;
+}
+
 gboolean
 rrun_log_parse_level (const char *text, RrunLogLevel *out_level, GError **error)
 {
-  static const char *names[] = { "error", "warning", "info", "debug" };
+  const char *const *names = level_names;
 
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+  for (guint i = 0; names[i]; i++)
     if (g_ascii_strcasecmp (text, names[i]) == 0)
       {
         *out_level = (RrunLogLevel) i;

@@ -18,6 +18,8 @@ void rrun_log_init (void);
 void rrun_log_set_level (RrunLogLevel level);
 RrunLogLevel rrun_log_get_level (void);
 gboolean rrun_log_parse_level (const char *text, RrunLogLevel *out_level, GError **error);
+/* The names --log-level takes, most severe first (NULL-terminated). */
+const char *const *rrun_log_level_names (void);
 /* The global option that gives another rrun process this level ("--quiet",
    "--log-level=info", "--log-level=debug"), or NULL for the default (warnings). */
 const char *rrun_log_level_option (void);

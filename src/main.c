@@ -4,6 +4,7 @@
 #include "error.h"
 #include "image/tool.h"
 #include "log.h"
+#include "rrun-commit.h"
 #include "rrun-config.h"
 
 #include <locale.h>
@@ -12,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static gboolean
-parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
+gboolean
+rrun_cli_parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
 {
   g_autofree char *log_level = NULL;
   gboolean verbose = FALSE, version = FALSE, help = FALSE;
@@ -54,7 +55,7 @@ parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error)
                        g->storage_driver);
   if (version)
     {
-      printf ("rrun version %s\n", RRUN_VERSION);
+      printf ("rrun version %s\ncommit: %s\n", RRUN_VERSION, RRUN_COMMIT);
       exit (0);
     }
   if (help)
@@ -96,7 +97,7 @@ main (int argc, char **argv)
   rrun_log_init ();
   g.orig_argv = orig_argv;
 
-  if (!parse_global (&g, &argc, &argv, &error))
+  if (!rrun_cli_parse_global (&g, &argc, &argv, &error))
     goto fail;
   /* GOption leaves argv[0] (the program) in place. */
   args = argv + 1;

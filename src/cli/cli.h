@@ -45,6 +45,17 @@ gboolean rrun_cli_is_reserved_word (const char *word);
 gboolean rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
                          GError **error);
 
+/* Shell completion (cli/complete.c) reads the option tables by calling each command in
+   "describe" mode: rrun_cli_parse and rrun_cli_parse_args hand it their GOptionContext
+   (strict: options end at the first operand) and fail, so the command returns before
+   doing anything; rrun_cli_run_group hands it the subcommand table. */
+gboolean rrun_cli_describing (void);
+void rrun_cli_describe_context (GOptionContext *ctx, gboolean strict);
+void rrun_cli_describe_group (const RrunCommand *table);
+
+/* The options before the command (in main.c). */
+gboolean rrun_cli_parse_global (RrunGlobal *g, int *argc, char ***argv, GError **error);
+
 /* --format of the listing commands: NULL, "table" or "json". */
 gboolean rrun_cli_check_format (const char *command, const char *format, GError **error);
 
@@ -156,6 +167,10 @@ gboolean rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status
                            GError **error);
 gboolean rrun_cmd_info (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_system (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_completion (RrunGlobal *g, int argc, char **argv, int *out_status,
+                              GError **error);
+gboolean rrun_cmd_complete (RrunGlobal *g, int argc, char **argv, int *out_status,
+                            GError **error);
 gboolean rrun_cmd_help (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status,
                             GError **error);

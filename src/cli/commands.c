@@ -54,7 +54,11 @@ static const RrunCommand commands[] = {
     FALSE },
   { "version", rrun_cmd_version, "print the version", FALSE },
   { "help", rrun_cmd_help, "show help for rrun or a command", FALSE },
+  { "completion", RRUN_IMAGE_COMMAND (rrun_cmd_completion),
+    "print the bash, zsh or fish completion script", FALSE },
   { "__internal", rrun_cmd_internal, "helpers rrun runs inside its user namespace", TRUE },
+  { "__complete", RRUN_IMAGE_COMMAND (rrun_cmd_complete),
+    "complete a command line (the completion scripts call it)", TRUE },
   { "__fetch", RRUN_IMAGE_COMMAND (rrun_cmd_fetch_internal), "fetch an image's blobs into a directory", TRUE },
   { NULL, NULL, NULL, FALSE },
 };
@@ -122,6 +126,11 @@ gboolean
 rrun_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv,
                 GError **error)
 {
+  if (rrun_cli_describing ())
+    {
+      rrun_cli_describe_context (ctx, TRUE);
+      return rrun_throw (error, RRUN_ERROR_FAILED, "%s: options described", command);
+    }
   return parse_options (ctx, command, TRUE, argc, argv, error);
 }
 
@@ -179,6 +188,11 @@ rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *
     g_option_context_add_main_entries (ctx, format, NULL);
   g_option_context_add_main_entries (ctx, common, NULL);
   *out_help = FALSE;
+  if (rrun_cli_describing ())
+    {
+      rrun_cli_describe_context (ctx, FALSE);
+      return rrun_throw (error, RRUN_ERROR_FAILED, "%s: options described", spec->command);
+    }
   /* Options may follow operands (docker's "inspect NAME --format X"): no command here
      takes a command line of its own after them. "--" still ends the options. */
   if (!parse_options (ctx, spec->command, FALSE, argc, argv, error))
@@ -255,6 +269,11 @@ gboolean
 rrun_cli_run_group (const char *group, const RrunCommand *table, const char *example,
                     RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
+  if (rrun_cli_describing ())
+    {
+      rrun_cli_describe_group (table);
+      return rrun_throw (error, RRUN_ERROR_FAILED, "%s: subcommands described", group);
+    }
   if (argc < 2)
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: missing subcommand", group);

@@ -1,5 +1,6 @@
-/* rrun version [--format json]: docker's `version` prints more; rrun has one component. */
+/* rrun version [--format json]: the version and the git commit rrun was built from. */
 #include "cli/cli.h"
+#include "rrun-commit.h"
 #include "rrun-config.h"
 
 #include <stdio.h>
@@ -24,10 +25,12 @@ rrun_cmd_version (RrunGlobal *g, int argc, char **argv, int *out_status, GError 
       rrun_json_builder_begin_object (b);
       rrun_json_builder_set_member_name (b, "Version");
       rrun_json_builder_add_string_value (b, RRUN_VERSION);
+      rrun_json_builder_set_member_name (b, "GitCommit");
+      rrun_json_builder_add_string_value (b, RRUN_COMMIT);
       rrun_json_builder_end_object (b);
       rrun_cli_print_json_builder (b);
       return TRUE;
     }
-  printf ("rrun version %s\n", RRUN_VERSION);
+  printf ("rrun version %s\ncommit: %s\n", RRUN_VERSION, RRUN_COMMIT);
   return TRUE;
 }

@@ -19,18 +19,23 @@ teardown() {
 
 # ---- version and help --------------------------------------------------------------------
 
-@test "version: rrun version and --version print the project's version" {
-  local want
+@test "version: rrun version and --version print the project's version and git commit" {
+  local want commit
   want=$(sed -n "s/^  version : '\([^']*\)',$/\1/p" "$SRCDIR/meson.build")
   [ -n "$want" ]
+  # the commit the build recorded (meson vcs_tag: the checkout's, -dirty with changes;
+  # "unknown" outside git). Not asked of git here: the test user may not own the tree.
+  commit=$(sed -n 's/^#define RRUN_COMMIT "\(.*\)"$/\1/p' "$(dirname "$RRUN")/rrun-commit.h")
+  [[ $commit =~ ^[0-9a-f]{12}(-dirty)?$ || $commit == unknown ]]
   run -0 --separate-stderr rrun version
-  [ "$output" = "rrun version $want" ]
+  [ "$output" = "rrun version $want"$'\n'"commit: $commit" ]
   [ -z "$stderr" ]
   run -0 rrun --version
-  [ "$output" = "rrun version $want" ]
+  [ "$output" = "rrun version $want"$'\n'"commit: $commit" ]
   # --format json; no arguments (docs/rrun-version.1.md)
   run -0 rrun version --format json
   [ "$(jq -r .Version <<<"$output")" = "$want" ]
+  [ "$(jq -r .GitCommit <<<"$output")" = "$commit" ]
   run -125 rrun version extra
   [ "${lines[0]}" = 'rrun: version: unexpected argument "extra"' ]
 }
