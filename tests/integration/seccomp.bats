@@ -137,19 +137,20 @@ JSON
 @test "security-opt: mask= hides a path, unmask= shows a masked one" {
   run -0 rrun run --rm --security-opt mask=/proc/cpuinfo:/etc/os-release "$FIXTURE_IMAGE" sh -c 'wc -c </proc/cpuinfo; ls /etc/os-release 2>&1 | wc -l'
   [ "${lines[0]}" = 0 ]
-  # /proc/kcore is masked by default (/dev/null over it): unmask=/proc/kcore shows it
-  local kinds='for p in /proc/kcore /proc/keys; do if [ -c $p ]; then echo masked; else echo open; fi; done'
+  # /proc/keys and /proc/timer_list are masked by default (/dev/null over them)
+  [[ -e /proc/keys && -e /proc/timer_list ]] || skip "the kernel has no /proc/keys or /proc/timer_list"
+  local kinds='for p in /proc/keys /proc/timer_list; do if [ -c $p ]; then echo masked; else echo open; fi; done'
   run -0 rrun run --rm "$FIXTURE_IMAGE" sh -c "$kinds"
   [ "$output" = $'masked\nmasked' ]
-  run -0 rrun run --rm --security-opt unmask=/proc/kcore "$FIXTURE_IMAGE" sh -c "$kinds"
+  run -0 rrun run --rm --security-opt unmask=/proc/keys "$FIXTURE_IMAGE" sh -c "$kinds"
   [ "$output" = $'open\nmasked' ]
-  run -0 rrun run --rm --security-opt 'unmask=/proc/k*' "$FIXTURE_IMAGE" sh -c "$kinds"
+  run -0 rrun run --rm --security-opt 'unmask=/proc/*' "$FIXTURE_IMAGE" sh -c "$kinds"
   [ "$output" = $'open\nopen' ]
   # unmask=ALL: neither masked nor read-only paths
-  run -0 rrun run --rm --security-opt unmask=ALL "$FIXTURE_IMAGE" awk '$5 == "/proc/kcore" || $5 == "/proc/sys" { print $5 }' /proc/self/mountinfo
+  run -0 rrun run --rm --security-opt unmask=ALL "$FIXTURE_IMAGE" awk '$5 == "/proc/keys" || $5 == "/proc/sys" { print $5 }' /proc/self/mountinfo
   [ "$output" = "" ]
-  run -0 rrun run --rm "$FIXTURE_IMAGE" awk '$5 == "/proc/kcore" || $5 == "/proc/sys" { print $5 }' /proc/self/mountinfo
-  [ "$output" = $'/proc/kcore\n/proc/sys' ]
+  run -0 rrun run --rm "$FIXTURE_IMAGE" awk '$5 == "/proc/keys" || $5 == "/proc/sys" { print $5 }' /proc/self/mountinfo
+  [ "$output" = $'/proc/keys\n/proc/sys' ]
   run -125 --separate-stderr rrun run --rm --security-opt mask=proc/x "$FIXTURE_IMAGE" true
   [ "${stderr_lines[0]}" = 'rrun: invalid --security-opt mask=proc/x: "proc/x" is not an absolute path' ]
 }
