@@ -4,6 +4,7 @@
 #include "process/caps.h"
 #include "process/seccomp.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 static void
@@ -40,6 +41,37 @@ test_unconfined (void)
   g_assert_null (bpf);
   g_assert_true (rrun_seccomp_build (NULL, FALSE, 0, TRUE, NULL, &bpf, NULL));
   g_assert_nonnull (bpf);
+}
+
+/* A second build reads the first one's program back from the cache directory; another
+   capability set is another program. */
+static void
+test_cache (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rrun-seccomp-XXXXXX", NULL);
+  g_autoptr(GBytes) first = NULL, second = NULL, other = NULL;
+  g_autoptr(GDir) d = NULL;
+  guint n = 0;
+
+  g_assert_true (rrun_seccomp_build (NULL, TRUE, rrun_caps_default_set (), FALSE, dir, &first,
+                                     NULL));
+  g_assert_true (rrun_seccomp_build (NULL, TRUE, rrun_caps_default_set (), FALSE, dir, &second,
+                                     NULL));
+  g_assert_true (g_bytes_equal (first, second));
+  g_assert_true (rrun_seccomp_build (NULL, TRUE, 0, FALSE, dir, &other, NULL));
+  g_assert_false (g_bytes_equal (first, other));
+  d = g_dir_open (dir, 0, NULL);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  g_assert_cmpuint (n, ==, 2);
+  /* remove what the test made */
+  g_dir_rewind (d);
+  for (const char *name; (name = g_dir_read_name (d)) != NULL;)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
 static void
@@ -122,6 +154,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/seccomp/default-builds", test_default_builds);
   g_test_add_func ("/seccomp/unconfined", test_unconfined);
+  g_test_add_func ("/seccomp/cache", test_cache);
   g_test_add_func ("/seccomp/profile", test_profile);
   g_test_add_func ("/seccomp/bad-profiles", test_bad_profiles);
   return g_test_run ();
