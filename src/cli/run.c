@@ -52,6 +52,9 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       "All capabilities of the user namespace, no masked paths", NULL },
     { "cap-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_add, "Add a capability", "CAP" },
     { "cap-drop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_drop, "Drop a capability", "CAP" },
+    { "security-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.security_opt,
+      "seccomp=unconfined|PROFILE.json, no-new-privileges, mask=PATHS, unmask=ALL|PATHS, "
+      "label=disable", "OPT" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &o.network,
       "slirp[:k=v,...], none, host, container:NAME or ns:PATH", "MODE" },
     { "mac-address", 0, 0, G_OPTION_ARG_STRING, &o.mac_address,

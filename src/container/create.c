@@ -367,6 +367,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   g_autoptr(RrunContainer) c = g_new0 (RrunContainer, 1);
   const char *driver = config->storage_driver;
   gboolean keep_id, nomap, emulate_root, new_passwd = FALSE, new_group = FALSE;
+  g_autofree char *seccomp_cache = NULL;
   g_autofree char *containers_dir = NULL;
   g_auto(GStrv) host_env = g_get_environ ();
   const char *workdir;
@@ -633,7 +634,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       || (new_group && !bind_generated (c->mounts, c->run_dir, "group", c->group, "/etc/group", error)))
     return FALSE;
   rrun_container_mounts_add_to_plan (c->mounts, c->volumes);
-  rrun_mount_plan_add_protections (c->mounts, o->privileged);
+  rrun_mount_plan_add_protections (c->mounts, o->privileged,
+                                   (const char *const *) o->mask_paths,
+                                   (const char *const *) o->unmask_paths);
 
   c->plan.rootfs_kind = c->overlay->kernel ? RRUN_ROOTFS_KERNEL_OVERLAY : RRUN_ROOTFS_FUSE_OVERLAYFS;
   c->plan.rootfs = c->merged;
@@ -684,7 +687,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   /* Single-ID mode cannot chown: fake the chown and set*id families so package managers
      work (--no-root-emulation turns it off). */
   emulate_root = o->root_emulation > 0 || (o->root_emulation < 0 && c->map->single);
-  if (!rrun_seccomp_build (!o->privileged, emulate_root, &c->seccomp, error))
+  seccomp_cache = g_build_filename (c->config->run_root, "seccomp", NULL);
+  if (!rrun_seccomp_build (o->seccomp, !o->privileged && !o->seccomp_unconfined,
+                          c->caps->set, emulate_root, seccomp_cache, &c->seccomp, error))
     return FALSE;
   if (c->seccomp != NULL)
     {

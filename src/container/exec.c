@@ -107,6 +107,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   gboolean privileged = spec->privileged || o->privileged;
   gboolean single = g_strcmp0 (s->userns, "single") == 0;
   gboolean emulate_root;
+  g_autofree char *seccomp_cache = NULL;
   const char *workdir;
   int sv[2], ns_flags, status = 0, sigfd = -1, master = -1;
   gboolean failed = FALSE, ok = FALSE, signals_blocked = FALSE;
@@ -140,7 +141,10 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   if (!rrun_caps_compute (spec->cap_add, spec->cap_drop, privileged, &caps, error))
     return FALSE;
   emulate_root = spec->root_emulation > 0 || (spec->root_emulation < 0 && single);
-  if (!rrun_seccomp_build (!privileged, emulate_root, &seccomp, error))
+  /* The container's filter (its profile, or unconfined), for the exec's capabilities. */
+  seccomp_cache = g_build_filename (config->run_root, "seccomp", NULL);
+  if (!rrun_seccomp_build (spec->seccomp, !privileged && !spec->seccomp_unconfined,
+                          caps->set, emulate_root, seccomp_cache, &seccomp, error))
     return FALSE;
   workdir = o->workdir ? o->workdir
             : spec->workdir ? spec->workdir

@@ -5,8 +5,13 @@
 #include "process/caps.h"
 #include "process/command.h"
 #include "rootfs/mount-args.h"
+#include "util/text-file.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 RrunContainerSpec *
 rrun_container_spec_new (void)
@@ -52,6 +57,11 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_clear_pointer (&o->limits, rrun_cgroup_limits_free);
   g_free (o->pull);
   g_clear_pointer (&o->net, rrun_network_options_free);
+  g_strfreev (o->security_opt);
+  g_free (o->seccomp_profile);
+  g_clear_pointer (&o->seccomp, rrun_seccomp_profile_free);
+  g_strfreev (o->mask_paths);
+  g_strfreev (o->unmask_paths);
   memset (o, 0, sizeof *o);
   o->root_emulation = -1;
 }
@@ -99,6 +109,115 @@ check_mounts (const RrunContainerSpec *o, GError **error)
     if (!rrun_mount_parse_volumes_from (o->volumes_from[i], NULL, NULL, error))
       return FALSE;
   return rrun_mount_parse_all (o->volumes, o->mounts, o->tmpfs, &mounts, error);
+}
+
+/* Absolute paths separated by ':' (mask=, unmask=), appended to *paths. */
+static gboolean
+add_paths (const char *opt, const char *value, gboolean all_ok, char ***paths,
+           GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit (value, ":", -1);
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; *paths && (*paths)[i]; i++)
+    g_ptr_array_add (all, g_strdup ((*paths)[i]));
+  for (guint i = 0; parts[i]; i++)
+    {
+      if (!(all_ok && strcmp (parts[i], "ALL") == 0)
+          && (parts[i][0] != '/' || strstr (parts[i], "/../") || g_str_has_suffix (parts[i], "/..")))
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "invalid --security-opt %s=%s: \"%s\" is not an absolute path", opt,
+                      value, parts[i]);
+          rrun_add_hint (error, "%s", all_ok ? "unmask=ALL, or paths such as /proc/kcore:/proc/keys"
+                                            : "paths such as /proc/cpuinfo:/sys/block");
+          return FALSE;
+        }
+      g_ptr_array_add (all, g_strdup (parts[i]));
+    }
+  g_ptr_array_add (all, NULL);
+  g_strfreev (*paths);
+  *paths = (char **) g_ptr_array_free (g_steal_pointer (&all), FALSE);
+  return TRUE;
+}
+
+/* --security-opt, as docker and podman spell it (KEY=VALUE or KEY:VALUE). */
+static gboolean
+check_security_opts (RrunContainerSpec *o, GError **error)
+{
+  const char *profile_file = NULL;
+
+  o->seccomp_unconfined = FALSE;
+  g_clear_pointer (&o->mask_paths, g_strfreev);
+  g_clear_pointer (&o->unmask_paths, g_strfreev);
+  for (guint i = 0; o->security_opt && o->security_opt[i]; i++)
+    {
+      const char *opt = o->security_opt[i];
+      gsize key_len = strcspn (opt, "=:");
+      g_autofree char *key = g_strndup (opt, key_len);
+      const char *value = opt[key_len] ? opt + key_len + 1 : NULL;
+
+      if (strcmp (key, "seccomp") == 0 && value != NULL && *value != '\0')
+        {
+          o->seccomp_unconfined = strcmp (value, "unconfined") == 0;
+          profile_file = o->seccomp_unconfined ? NULL : value;
+        }
+      else if (strcmp (key, "no-new-privileges") == 0
+               && (value == NULL || strcmp (value, "true") == 0))
+        ; /* rrun sets no_new_privs always (but with --privileged) */
+      else if (strcmp (key, "no-new-privileges") == 0)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "--security-opt %s: rrun always sets no_new_privs", opt);
+          rrun_add_hint (error, "--privileged runs without it (and without seccomp)");
+          return FALSE;
+        }
+      else if (strcmp (key, "mask") == 0 && value != NULL)
+        {
+          if (!add_paths ("mask", value, FALSE, &o->mask_paths, error))
+            return FALSE;
+        }
+      else if (strcmp (key, "unmask") == 0 && value != NULL)
+        {
+          if (!add_paths ("unmask", value, TRUE, &o->unmask_paths, error))
+            return FALSE;
+        }
+      else if (strcmp (key, "label") == 0 && g_strcmp0 (value, "disable") == 0)
+        ; /* rrun sets no SELinux label */
+      else
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --security-opt \"%s\"", opt);
+          rrun_add_hint (error, "rrun takes seccomp=unconfined, seccomp=PROFILE.json, "
+                                "no-new-privileges, mask=PATHS, unmask=ALL|PATHS and "
+                                "label=disable");
+          return FALSE;
+        }
+    }
+  if (profile_file == NULL)
+    g_clear_pointer (&o->seccomp_profile, g_free);
+  else if (o->seccomp_profile == NULL)
+    {
+      char *text = NULL;
+
+      /* The one bounded reader (docs/security.md); docker's default profile is 20 KB. */
+      if (!rrun_text_file_read (profile_file, "seccomp profile", 1024 * 1024,
+                                RRUN_TEXT_FILE_DEFAULT, &text, NULL, error))
+        return FALSE;
+      o->seccomp_profile = text;
+    }
+  g_clear_pointer (&o->seccomp, rrun_seccomp_profile_free);
+  if (o->seccomp_profile != NULL)
+    {
+      o->seccomp = rrun_seccomp_profile_parse (o->seccomp_profile, strlen (o->seccomp_profile),
+                                               error);
+      if (o->seccomp == NULL)
+        {
+          g_prefix_error (error, "--security-opt seccomp=%s: ", profile_file);
+          rrun_add_hint (error, "a profile is docker's or podman's seccomp JSON format");
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -179,7 +298,7 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid working directory \"%s\": it must be absolute", o->workdir);
   if (!rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &caps, error)
-      || !check_mounts (o, error))
+      || !check_mounts (o, error) || !check_security_opts (o, error))
     return FALSE;
   if (o->stop_signal != NULL && !rrun_signal_parse (o->stop_signal, &(int){ 0 }, error))
     {
@@ -267,6 +386,8 @@ static const SpecField spec_fields[] = {
   F ("stop-signal", FIELD_STRING, stop_signal),
   F ("stop-timeout", FIELD_STRING, stop_timeout),
   F ("label", FIELD_STRV, labels),
+  F ("security-opt", FIELD_STRV, security_opt),
+  F ("seccomp-profile", FIELD_STRING, seccomp_profile),
 };
 
 #undef F

@@ -9,6 +9,7 @@
 #include "cgroup/cgroup.h"
 #include "config.h"
 #include "network/network.h"
+#include "process/seccomp.h"
 #include "util/json-value.h"
 
 G_BEGIN_DECLS
@@ -57,10 +58,19 @@ typedef struct
   char *stop_timeout;      /* --stop-timeout seconds: NULL, 10 */
   char **labels;           /* --label K=V (and --label-file's lines, read by the CLI) */
   char *cidfile;           /* --cidfile: the full ID is written there at create; not stored */
+  char **security_opt;     /* --security-opt seccomp=unconfined|FILE, no-new-privileges,
+                              mask=PATHS, unmask=ALL|PATHS, label=disable */
+  char *seccomp_profile;   /* the text of seccomp=FILE: read once, at validation, and stored,
+                              so start and exec use the profile the container was made with */
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */
   RrunNetworkOptions *net;
+  /* ... and --security-opt's: */
+  gboolean seccomp_unconfined;
+  RrunSeccompProfile *seccomp;   /* parsed seccomp_profile; NULL: the default profile */
+  char **mask_paths;             /* mask=, split at ':' */
+  char **unmask_paths;           /* unmask= */
 } RrunContainerSpec;
 
 RrunContainerSpec *rrun_container_spec_new (void);

@@ -6,15 +6,27 @@
 
 G_BEGIN_DECLS
 
-/* Calls the default filter refuses with EPERM: their kernel state is not namespaced
-   (keyrings, the clock, modules, kexec, swap, the kernel log), as docker's profile. */
-extern const char *const rrun_seccomp_denied[];
+/* A docker/podman JSON seccomp profile (defaultAction, defaultErrnoRet, architectures or
+   archMap, syscalls with names, action, errnoRet, args, includes and excludes). */
+typedef struct RrunSeccompProfile RrunSeccompProfile;
 
-/* One filter: the default deny-list (unless privileged) and, with emulate_root, root
-   emulation for single-ID mode (as Charliecloud's): the chown and set*id families and
-   mknod of device nodes succeed as no-ops, so package managers work when only one id is
-   mapped. *out_bpf is NULL when there is nothing to filter; else struct sock_filter[]. */
-gboolean rrun_seccomp_build (gboolean deny_list, gboolean emulate_root, GBytes **out_bpf,
-                             GError **error);
+/* NULL with RRUN_ERROR_INVALID_ARGUMENT naming the field when text is not a profile. */
+RrunSeccompProfile *rrun_seccomp_profile_parse (const char *text, gsize len, GError **error);
+void rrun_seccomp_profile_free (RrunSeccompProfile *profile);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunSeccompProfile, rrun_seccomp_profile_free)
+
+/* One filter for a container whose capability set is caps (bit n = capability n):
+   - confined: profile, or with NULL docker's default profile (an allow list, EPERM for
+     the rest; the namespace, mount, bpf, perf and ptrace-family calls open only with the
+     capability docker gates them on; no io_uring);
+   - emulate_root: root emulation for single-ID mode (as Charliecloud's): the chown and
+     set*id families and mknod of device nodes succeed as no-ops, so package managers work
+     when only one id is mapped.
+   cache_dir (NULL: none) keeps compiled programs, keyed by all of the above and the
+   libseccomp and kernel versions: compiling takes milliseconds, reading one back does not.
+   *out_bpf is NULL when there is nothing to filter; else struct sock_filter[]. */
+gboolean rrun_seccomp_build (const RrunSeccompProfile *profile, gboolean confined,
+                             guint64 caps, gboolean emulate_root, const char *cache_dir,
+                             GBytes **out_bpf, GError **error);
 
 G_END_DECLS

@@ -308,6 +308,12 @@ rrun_reference_parse (const char *text, RrunReference **out_ref, GError **error)
     ref->path = g_strconcat ("library/", name, NULL);
   else
     ref->path = g_strdup (name);
+  /* Again with "library/": a name rrun prints must parse back (found by fuzzing). */
+  if (strlen (ref->path) > NAME_MAX_TOTAL)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid image reference \"%s\": repository name longer than %d "
+                       "characters",
+                       text, NAME_MAX_TOTAL);
   *out_ref = g_steal_pointer (&ref);
   return TRUE;
 }

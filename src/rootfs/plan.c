@@ -1,6 +1,7 @@
 #include "rootfs/plan.h"
 #include "error.h"
 
+#include <fnmatch.h>
 #include <string.h>
 #include <sys/mount.h>
 
@@ -192,15 +193,29 @@ rrun_mount_plan_add_defaults (RrunMountPlan *plan, const RrunMountPlanOptions *o
                          NULL, 2, 0);
 }
 
-void
-rrun_mount_plan_add_protections (RrunMountPlan *plan, gboolean privileged)
+/* podman's --security-opt unmask=: "ALL", a path, or a glob (/sys/firmware/[a-z]*). */
+static gboolean
+unmasked (const char *path, const char *const *unmask)
 {
-  if (privileged)
-    return;
-  for (guint i = 0; rrun_masked_paths[i]; i++)
-    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MASK, NULL, rrun_masked_paths[i], NULL, 0, NULL, 0,
-                         1);
-  for (guint i = 0; rrun_readonly_paths[i]; i++)
-    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_REMOUNT, NULL, rrun_readonly_paths[i], NULL,
-                         MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, 1);
+  for (guint i = 0; unmask && unmask[i]; i++)
+    if (strcmp (unmask[i], "ALL") == 0 || fnmatch (unmask[i], path, FNM_PATHNAME) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+void
+rrun_mount_plan_add_protections (RrunMountPlan *plan, gboolean privileged,
+                                 const char *const *mask, const char *const *unmask)
+{
+  for (guint i = 0; !privileged && rrun_masked_paths[i]; i++)
+    if (!unmasked (rrun_masked_paths[i], unmask))
+      rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MASK, NULL, rrun_masked_paths[i], NULL, 0, NULL,
+                           0, 1);
+  for (guint i = 0; !privileged && rrun_readonly_paths[i]; i++)
+    if (!unmasked (rrun_readonly_paths[i], unmask))
+      rrun_mount_plan_add (plan, RRUN_MOUNT_OP_REMOUNT, NULL, rrun_readonly_paths[i], NULL,
+                           MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, 1);
+  /* --security-opt mask=: asked for by name, so even with --privileged. */
+  for (guint i = 0; mask && mask[i]; i++)
+    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MASK, NULL, mask[i], NULL, 0, NULL, 0, 1);
 }

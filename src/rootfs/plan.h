@@ -42,7 +42,10 @@ typedef struct
 void rrun_mount_plan_add_defaults (RrunMountPlan *plan, const RrunMountPlanOptions *o);
 
 /* Masked and read-only paths: added last, after volumes, so nothing re-exposes them. */
-void rrun_mount_plan_add_protections (RrunMountPlan *plan, gboolean privileged);
+/* mask: more paths to hide (--security-opt mask=); unmask: paths (globs, or "ALL") of the
+   default masked and read-only ones to leave as they are (unmask=), as podman. */
+void rrun_mount_plan_add_protections (RrunMountPlan *plan, gboolean privileged,
+                                      const char *const *mask, const char *const *unmask);
 
 /* Paths docker masks and makes read-only (exposed for tests and docs). */
 extern const char *const rrun_masked_paths[];

@@ -735,7 +735,10 @@ write_value (GString *out, const RrunJson *v, gboolean pretty, int level)
       g_string_append_printf (out, "%" G_GINT64_FORMAT, v->integer);
       break;
     case RRUN_JSON_NUMBER:
-      if (isfinite (v->number))
+      /* -0.0 as "-0" would read back as the integer 0 (found by fuzzing) */
+      if (v->number == 0 && signbit (v->number))
+        g_string_append (out, "-0.0");
+      else if (isfinite (v->number))
         {
           char buf[G_ASCII_DTOSTR_BUF_SIZE];
           g_string_append (out, g_ascii_dtostr (buf, sizeof buf, v->number));

@@ -233,7 +233,7 @@ user_env() {
   local v
   for v in $(compgen -e); do
     case $v in
-    RRUN | RRUN_NET | NET_DRIVER | RRUN_TEST_REGISTRY | RRUN_TEST_CGROUP | RRUN_TEST_CGROUP_MOUNT | RRUN_LOG | ASAN_OPTIONS | UBSAN_OPTIONS) e+=("$v=${!v}") ;;
+    RRUN | RRUN_NET | NET_DRIVER | SYSCALL_PROBE | RRUN_TEST_REGISTRY | RRUN_TEST_CGROUP | RRUN_TEST_CGROUP_MOUNT | RRUN_LOG | ASAN_OPTIONS | UBSAN_OPTIONS) e+=("$v=${!v}") ;;
     esac
   done
   printf '%s\0' "${e[@]}"

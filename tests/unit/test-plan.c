@@ -26,7 +26,7 @@ test_defaults (void)
   const RrunMountOp *op;
 
   rrun_mount_plan_add_defaults (plan, &o);
-  rrun_mount_plan_add_protections (plan, FALSE);
+  rrun_mount_plan_add_protections (plan, FALSE, NULL, NULL);
   op = find_op (plan, "/proc");
   g_assert_nonnull (op);
   g_assert_cmpstr (op->fstype, ==, "proc");
@@ -55,7 +55,7 @@ test_host_network_and_privileged (void)
   const RrunMountOp *op;
 
   rrun_mount_plan_add_defaults (plan, &o);
-  rrun_mount_plan_add_protections (plan, TRUE);
+  rrun_mount_plan_add_protections (plan, TRUE, NULL, NULL);
   op = find_op (plan, "/sys");
   g_assert_cmpint (op->kind, ==, RRUN_MOUNT_OP_BIND);
   g_assert_null (strstr (find_op (plan, "/dev/pts")->data, "gid=5"));
