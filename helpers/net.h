@@ -43,6 +43,7 @@ typedef struct
   guint mtu;
   guint tcp_mss; /* clamp libslirp's announced TCP MSS to this; 0: leave it (net-mss.c) */
   guint8 mac[6];
+  gboolean vnet_hdr; /* make tap0 with IFF_VNET_HDR and ask for its offloads (net-tap.c) */
   gboolean allow_host_loopback;
   /* upstream for the container's DNS (10.0.2.3), UDP; port 53 unless given */
   struct sockaddr_storage dns_upstream;
@@ -127,5 +128,19 @@ char *net_api_handle_request (NetFwd *fwd, const char *text, gsize len);
    otherwise (other frames, or one larger than out) return FALSE and leave out alone. */
 gboolean net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out,
                         gsize out_size);
+
+/* net-tap.c: tap frames behind a virtio-net header, and the offloads the kernel grants.
+   net_tap_offload records whether the tap has the header and, when want, asks for
+   checksum and TCP segmentation offload; it returns the TUN_F_* flags granted. */
+unsigned int net_tap_offload (int tap_fd, gboolean vnet_hdr, gboolean want);
+gsize net_tap_header_len (void);
+/* The frame behind the header of the n bytes read into buf (its checksum completed when
+   the kernel left it partial); NULL for one to drop. */
+const guint8 *net_tap_frame (guint8 *buf, gsize n, gsize *len);
+/* One frame to the container, behind an all-zero header when the tap has one. */
+ssize_t net_tap_write (int tap_fd, const void *frame, size_t len);
+/* Store the ones' complement checksum of frame[start..len) at start + offset (the field
+   holds the pseudo-header's sum); FALSE when the offsets do not fit. */
+gboolean net_tap_complete_checksum (guint8 *frame, gsize len, gsize start, gsize offset);
 
 G_END_DECLS
