@@ -1,7 +1,7 @@
 /* rrun-net: the user-mode network helper (docs/architecture.md, "Helper processes", the slirp4netns design).
 
      rrun-net --netns-pid PID [--ready-fd N] [--exit-fd N] [--api-socket PATH]
-              [--cidr 10.0.2.0/24] [--mtu 65520] [--tcp-mss 21000] [--enable-ipv6|--disable-ipv6]
+              [--cidr 10.0.2.0/24] [--mtu 65520] [--tcp-mss N] [--enable-ipv6|--disable-ipv6]
               [--allow-host-loopback] [--dns-upstream IP[:PORT]] [--mac XX:XX:XX:XX:XX:XX]
      rrun-net --netns-path /proc/PID/ns/net --userns-path /proc/PID/ns/user ...
      rrun-net --netns-pid-fd N ...   (read the PID from fd N: start before the container)
@@ -308,7 +308,8 @@ static const GOptionEntry entries[] = {
   { "cidr", 0, 0, G_OPTION_ARG_STRING, &opt_cidr, "Network (10.0.2.0/24)", "CIDR" },
   { "mtu", 0, 0, G_OPTION_ARG_INT, &opt_mtu, "MTU (65520)", "N" },
   { "tcp-mss", 0, 0, G_OPTION_ARG_INT, &opt_tcp_mss,
-    "Largest TCP segment the container sends through libslirp (0: MTU's)", "N" },
+    "Largest TCP segment the container sends through libslirp (0: MTU's; default: a third "
+    "of libslirp's window)", "N" },
   { "enable-ipv6", 0, 0, G_OPTION_ARG_NONE, &opt_enable_ipv6, "IPv6 (fd00::/64)", NULL },
   { "disable-ipv6", 0, 0, G_OPTION_ARG_NONE, &opt_disable_ipv6, "No IPv6", NULL },
   { "allow-host-loopback", 0, 0, G_OPTION_ARG_NONE, &opt_allow_host_loopback,
@@ -362,12 +363,10 @@ configure (NetConfig *cfg, GError **error)
   if (opt_mtu < 1280 || opt_mtu > 65520)
     return net_throw (error, "invalid mtu %d: it must be between 1280 and 65520", opt_mtu);
   cfg->mtu = (guint) opt_mtu;
-  if (opt_tcp_mss < 0)
-    opt_tcp_mss = NET_DEFAULT_TCP_MSS;
-  if (opt_tcp_mss != 0 && (opt_tcp_mss < 536 || opt_tcp_mss > 65480))
+  if (opt_tcp_mss > 0 && (opt_tcp_mss < 536 || opt_tcp_mss > 65480))
     return net_throw (error, "invalid tcp-mss %d: it must be 0 or between 536 and 65480",
                       opt_tcp_mss);
-  cfg->tcp_mss = (guint) opt_tcp_mss;
+  cfg->tcp_mss = opt_tcp_mss < 0 ? NET_TCP_MSS_AUTO : (guint) opt_tcp_mss;
   if (opt_mac != NULL && !parse_mac (opt_mac, cfg->mac, error))
     return FALSE;
   if (opt_mac == NULL)
