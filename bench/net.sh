@@ -239,6 +239,7 @@ fi
 echo "# $(uname -r), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M), MB/s, median (min-max) of $RUNS rounds x ${SECS}s iperf3"
 peers=()
 declare -A NS GW HPORT HPID
+CTL_FDS=()
 hsport=$(free_port)
 iperf3 -s -B 127.0.0.1 -p "$hsport" >/dev/null 2>&1 &
 PIDS+=($!)
@@ -261,6 +262,7 @@ start_rrun_net () { # start_rrun_net NAME HELPER [VAR=VALUE | +OPT=VALUE...]
   PIDS+=($!)
   local driver=$!
   exec {fd}>"$d/ctl" # held open until the script ends: the helper stops at EOF
+  CTL_FDS+=("$fd")
   for _ in $(seq 100); do grep -qx ready "$d/driver.out" && break; sleep 0.05; done
   grep -qx ready "$d/driver.out" || { cat "$d/driver.err"; exit 1; }
   start_inside_server
