@@ -3,9 +3,17 @@
 #
 # throughput (default): rrun-net against slirp4netns and pasta, with host loopback as the
 # ceiling. A bare user+network namespace (unshare) stands in for the container: the helpers
-# only ever see a namespace. iperf3, 3 s per run, median of RUNS runs (default 3).
-#   container->host: iperf3 -c <gateway> from inside, server on the host's 127.0.0.1
-#   host->container: iperf3 -c 127.0.0.1:<published port> on the host, server inside
+# only ever see a namespace. All of them are up at once and the runs are interleaved,
+# round by round (RUNS rounds, default 3, of SECS-second iperf3 runs, default 3): on a
+# shared machine a busier spell slows every column alike. Medians (min-max) of MB/s, and
+# of the CPU each megabyte cost (iperf3 client + server + the helper: much steadier than
+# MB/s when the machine is shared). Directions (DIRS, default "up down -p"):
+#   up:   container->host, iperf3 -c <gateway> from inside (an upload, a push)
+#   down: the same outbound connection with iperf3 -R (a download: apt-get, pip, a pull)
+#   -p:   host->container, iperf3 -c 127.0.0.1:<published port> on the host, server inside
+# PEERS="slirp4netns pasta" (either or none); RRUN_NET_B=other/rrun-net adds a column for a
+# second build of the helper (A/B); VARIANTS="name:VAR=VALUE,+OPT=VALUE ..." adds columns
+# for the same helper with another environment or more --network slirp options.
 #
 # latency: sequential request/response round trips (bench/rtt.py), median and 90th
 # percentile per request: ECHO_N 1-byte echoes on one connection (busybox nc -e cat) and
@@ -74,29 +82,6 @@ wait_up () { # wait until tap0 (or the pasta interface) has an IPv4 address
 }
 stop_ns () { kill "$NSPID" 2>/dev/null || true; sleep 0.2; }
 
-# host server, client inside: container -> host
-c2h () { # c2h TARGET_IP
-  local port vals=() r
-  port=$(free_port)
-  iperf3 -s -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-  local srv=$!
-  sleep 0.3
-  for _ in $(seq "$RUNS"); do
-    r=$(in_ns timeout 30 iperf3 -c "$1" -p "$port" -t "$SECS" -J | mbps)
-    vals+=("$r")
-  done
-  kill "$srv"; wait "$srv" 2>/dev/null || true
-  echo "$(median "${vals[@]}") (runs: ${vals[*]})"
-}
-# server inside on 5201, client on the host: host -> container
-h2c () { # h2c HOST_PORT
-  local vals=() r
-  for _ in $(seq "$RUNS"); do
-    r=$(timeout 30 iperf3 -c 127.0.0.1 -p "$1" -t "$SECS" -J | mbps)
-    vals+=("$r")
-  done
-  echo "$(median "${vals[@]}") (runs: ${vals[*]})"
-}
 start_inside_server () {
   # nsenter itself in the background (not the in_ns function, whose subshell would get
   # the pid): nsenter execs iperf3, so the pid is the server's and cleanup ends it.
@@ -246,61 +231,147 @@ if [ "$MODE" = latency ]; then
   exit 0
 fi
 
-echo "# MB/s, median of $RUNS x ${SECS}s iperf3 runs"
-
-# loopback ceiling
-port=$(free_port)
-iperf3 -s -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-srv=$!
-sleep 0.3
-vals=()
-for _ in $(seq "$RUNS"); do vals+=("$(iperf3 -c 127.0.0.1 -p "$port" -t "$SECS" -J | mbps)"); done
-kill "$srv"; wait "$srv" 2>/dev/null || true
-echo "loopback                     $(median "${vals[@]}") (runs: ${vals[*]})"
-
-# rrun-net
-new_ns
-hport=$(free_port)
-mkfifo "$T/ctl"
-"$NET_DRIVER" start "$NSPID" "$T" --network slirp:allow_host_loopback=true \
-  -p "127.0.0.1:$hport:5201" <"$T/ctl" >"$T/driver.out" 2>"$T/driver.err" &
+# ---- throughput: every peer up at once, the runs interleaved round by round ----
+# Each round runs, for every peer in turn: container->host (the container sends: an
+# upload), download (iperf3 -R on the same outbound connection: apt-get, pip, a pull
+# inside a build), and host->container through the published port; loopback too. A
+# machine that gets busier mid-run then slows every peer alike, and the medians compare.
+echo "# $(uname -r), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M), MB/s, median (min-max) of $RUNS rounds x ${SECS}s iperf3"
+peers=()
+declare -A NS GW HPORT HPID
+CTL_FDS=()
+hsport=$(free_port)
+iperf3 -s -B 127.0.0.1 -p "$hsport" >/dev/null 2>&1 &
 PIDS+=($!)
-exec 6>"$T/ctl"
-for _ in $(seq 40); do grep -qx ready "$T/driver.out" && break; sleep 0.05; done
-grep -qx ready "$T/driver.out" || { cat "$T/driver.err"; exit 1; }
-echo "rrun-net     container->host $(c2h 10.0.2.2)"
-start_inside_server
-echo "rrun-net     host->container $(h2c "$hport")"
-exec 6>&-
-stop_ns
+wait_port "$hsport"
 
-# slirp4netns (its own hostfwd for -p; podman's rootlessport is not installed here)
-if command -v slirp4netns >/dev/null; then
+start_rrun_net () { # start_rrun_net NAME HELPER [VAR=VALUE | +OPT=VALUE...]
+  local name=$1 helper=$2 opts=${NETOPTS:-} e=() a
+  shift 2
+  for a in "$@"; do
+    case $a in +*) opts+=",${a#+}" ;; *) e+=("$a") ;; esac
+  done
+  new_ns
+  local hport d=$T/$name
+  hport=$(free_port)
+  mkdir -p "$d"
+  mkfifo "$d/ctl"
+  env "${e[@]}" RRUN_NET="$helper" "$NET_DRIVER" start "$NSPID" "$d" \
+    --network "slirp:allow_host_loopback=true$opts" \
+    -p "127.0.0.1:$hport:5201" <"$d/ctl" >"$d/driver.out" 2>"$d/driver.err" &
+  PIDS+=($!)
+  local driver=$!
+  exec {fd}>"$d/ctl" # held open until the script ends: the helper stops at EOF
+  CTL_FDS+=("$fd")
+  for _ in $(seq 100); do grep -qx ready "$d/driver.out" && break; sleep 0.05; done
+  grep -qx ready "$d/driver.out" || { cat "$d/driver.err"; exit 1; }
+  start_inside_server
+  HPID[$name]=$(pgrep -P "$driver" -x rrun-net)
+  peers+=("$name"); NS[$name]=$NSPID; GW[$name]=10.0.2.2; HPORT[$name]=$hport
+}
+start_rrun_net rrun-net "$RRUN_NET"
+[ -n "${RRUN_NET_B:-}" ] && start_rrun_net rrun-net-B "$(realpath "$RRUN_NET_B")"
+# VARIANTS="name:VAR=VALUE,+OPT=VALUE ...": more columns, the same helper with another
+# environment or more --network slirp options (+tcp_mss=0), for trying a tunable.
+for v in ${VARIANTS:-}; do
+  IFS=, read -ra kv <<<"${v#*:}"
+  start_rrun_net "rrun-net-${v%%:*}" "$RRUN_NET" "${kv[@]}"
+done
+PEERS=${PEERS-slirp4netns pasta}
+DIRS=${DIRS:-up down -p}
+
+if [[ " $PEERS " = *" slirp4netns "* ]] && command -v slirp4netns >/dev/null; then
   new_ns
   slirp4netns --configure --mtu=65520 --api-socket "$T/s4n.sock" "$NSPID" tap0 \
     >"$T/s4n.log" 2>&1 &
   PIDS+=($!)
+  HPID[slirp4netns]=$!
   wait_up
-  echo "slirp4netns  container->host $(c2h 10.0.2.2)"
   hport=$(free_port)
+  for _ in $(seq 40); do [ -S "$T/s4n.sock" ] && break; sleep 0.05; done
   echo '{"execute":"add_hostfwd","arguments":{"proto":"tcp","host_addr":"127.0.0.1","host_port":'"$hport"',"guest_port":5201}}' \
     | socat - "UNIX-CONNECT:$T/s4n.sock" >/dev/null
   start_inside_server
-  echo "slirp4netns  host->container $(h2c "$hport") (slirp4netns hostfwd)"
-  stop_ns
+  peers+=(slirp4netns); NS[slirp4netns]=$NSPID; GW[slirp4netns]=10.0.2.2
+  HPORT[slirp4netns]=$hport
 fi
 
 # pasta: the gateway address maps to the host's loopback (--map-gw, its default)
-if command -v pasta >/dev/null; then
+if [[ " $PEERS " = *" pasta "* ]] && command -v pasta >/dev/null; then
   new_ns
   hport=$(free_port)
   pasta --config-net --pid "$T/pasta.pid" -t "127.0.0.1/$hport:5201" -u none -T none \
     -U none "$NSPID" >"$T/pasta.log" 2>&1 || { cat "$T/pasta.log"; exit 1; }
   PIDS+=("$(cat "$T/pasta.pid")")
+  HPID[pasta]=$(cat "$T/pasta.pid")
   wait_up
-  gw=$(in_ns ip -4 route show default | awk '{print $3; exit}')
-  echo "pasta        container->host $(c2h "$gw")"
   start_inside_server
-  echo "pasta        host->container $(h2c "$hport") (pasta -t)"
-  stop_ns
+  peers+=(pasta); NS[pasta]=$NSPID; HPORT[pasta]=$hport
+  GW[pasta]=$(in_ns ip -4 route show default | awk '{print $3; exit}')
 fi
+
+# CPU per megabyte: on a shared machine throughput moves with the load, the CPU each
+# byte costs much less. It sums the iperf3 client's and server's own CPU (iperf3's
+# cpu_utilization_percent: the kernel's TCP work runs mostly in their context and the
+# helper's) and the helper's (utime + stime from /proc, all threads).
+declare -A R C
+TICK=$(getconf CLK_TCK)
+ticks () { [ -z "$1" ] && { echo 0; return; }; awk '{print $14 + $15}' "/proc/$1/stat"; }
+one () { # one KEY HELPER_PID CMD...: one iperf3 run, recorded as MB/s and CPU us per MB
+  local key=$1 pid=$2 out t0 t1 r
+  shift 2
+  t0=$(ticks "$pid")
+  out=$("$@" -t "$SECS" -J 2>/dev/null) || out=
+  t1=$(ticks "$pid")
+  r=$(echo "$out" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)["end"]
+mb = j["sum_received"]["bytes"] / 1e6
+secs = j["sum_received"]["seconds"]
+cpu = (j["cpu_utilization_percent"]["host_total"] + j["cpu_utilization_percent"]["remote_total"]) / 100 * secs
+cpu += (int(sys.argv[2]) - int(sys.argv[1])) / int(sys.argv[3])
+print("%.0f %.0f" % (mb / secs, cpu * 1e6 / mb))' "$t0" "$t1" "$TICK" 2>/dev/null) || r="0 0"
+  R[$key]="${R[$key]:-} ${r% *}"
+  C[$key]="${C[$key]:-} ${r#* }"
+}
+for round in $(seq "$RUNS"); do
+  one "loopback up" "" timeout 30 iperf3 -c 127.0.0.1 -p "$hsport"
+  for p in "${peers[@]}"; do
+    NSPID=${NS[$p]}
+    for dir in $DIRS; do
+      case $dir in
+        up) one "$p up" "${HPID[$p]}" in_ns timeout 30 iperf3 -c "${GW[$p]}" -p "$hsport" ;;
+        down) one "$p down" "${HPID[$p]}" in_ns timeout 30 iperf3 -c "${GW[$p]}" -p "$hsport" -R ;;
+        -p) one "$p -p" "${HPID[$p]}" timeout 30 iperf3 -c 127.0.0.1 -p "${HPORT[$p]}" ;;
+      esac
+    done
+  done
+  echo "# round $round done" >&2
+done
+
+cell () { # cell KEY [C] -> "median (min-max)" of the MB/s (or, with C, of the CPU us/MB)
+  local v
+  if [ "${2:-}" = C ]; then read -ra v <<<"${C[$1]:-}"; else read -ra v <<<"${R[$1]:-}"; fi
+  [ "${#v[@]}" -gt 0 ] || { echo "-"; return; }
+  printf '%s (%s-%s)' "$(median "${v[@]}")" "$(printf '%s\n' "${v[@]}" | sort -n | head -1)" \
+    "$(printf '%s\n' "${v[@]}" | sort -n | tail -1)"
+}
+med () { local v; read -ra v <<<"${R[$1]:-0}"; median "${v[@]}"; }
+printf '%-14s %-22s %-22s %-22s\n' "" "container->host" "download (-R)" "host->container -p"
+printf '%-14s %-22s %-22s %-22s\n' loopback "$(cell 'loopback up')" "" ""
+for p in "${peers[@]}"; do
+  printf '%-14s %-22s %-22s %-22s\n' "$p" "$(cell "$p up")" "$(cell "$p down")" "$(cell "$p -p")"
+done
+echo "# CPU us per MB (iperf3 client + server + the helper), median (min-max): lower is better"
+printf '%-14s %-22s %-22s %-22s\n' loopback "$(cell 'loopback up' C)" "" ""
+for p in "${peers[@]}"; do
+  printf '%-14s %-22s %-22s %-22s\n' "$p" "$(cell "$p up" C)" "$(cell "$p down" C)" "$(cell "$p -p" C)"
+done
+ratio () { python3 -c 'import sys; a,b=map(float,sys.argv[1:]); print("%.2fx" % (a/b) if b else "-")' "$1" "$2"; }
+for p in "${peers[@]}"; do
+  case $p in rrun-net*) ;; *) continue ;; esac
+  for q in slirp4netns pasta; do
+    [ -n "${NS[$q]:-}" ] || continue
+    echo "$p / $q: up $(ratio "$(med "$p up")" "$(med "$q up")"), down $(ratio "$(med "$p down")" "$(med "$q down")"), -p $(ratio "$(med "$p -p")" "$(med "$q -p")")"
+  done
+done

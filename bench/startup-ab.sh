@@ -4,6 +4,8 @@
 # store of its own holding the same busybox image, round robin in one timeit run.
 # Run as an unprivileged user with a subuid range:
 #   RRUN_A=/path/to/old/rrun RRUN_B=build/src/rrun bench/startup-ab.sh [RUNS]
+# NETWORK=slirp times the default network instead of none; RRUN_NET_A and RRUN_NET_B then
+# name each build's network helper (a change to rrun-net alone: the same rrun twice).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -29,11 +31,15 @@ for v in A B; do
   bin=RRUN_$v
   root=(--root "$work/storage-$v" --runroot "$run/$v")
   "${!bin}" "${root[@]}" import "$work/rootfs.tar" bench/busybox >/dev/null
+  net=RRUN_NET_$v
+  pre=
+  [ -n "${!net:-}" ] && pre="env RRUN_NET=$(realpath "${!net}") "
   for d in overlay fuse-overlayfs; do
-    cmds+=("$v $d=${!bin} ${root[*]} --storage-driver $d run --rm --network none bench/busybox true")
+    cmds+=("$v $d=$pre${!bin} ${root[*]} --storage-driver $d run --rm --network ${NETWORK:-none} bench/busybox true")
   done
 done
 echo "# $(uname -r), $(nproc) cores, $RUNS runs each, $(date -u +%Y-%m-%d)"
 echo "# A: $RRUN_A"
 echo "# B: $RRUN_B"
+echo "# network: ${NETWORK:-none}; helpers: A ${RRUN_NET_A:-default}, B ${RRUN_NET_B:-default}"
 python3 "$here/timeit.py" "$RUNS" "${cmds[@]}"

@@ -165,7 +165,7 @@ answer (NetDns *dns, Pending *p)
   memcpy (eth + ETH_HLEN, &ip, 20);
   memcpy (eth + ETH_HLEN + 20, &udp, 8);
   total = ETH_HLEN + 28 + (gsize) n;
-  if (write (dns->tap_fd, eth, total) < 0)
+  if (net_tap_write (dns->tap_fd, eth, total) < 0)
     g_debug ("dns: cannot write an answer to the tap: %s", g_strerror (errno));
 }
 

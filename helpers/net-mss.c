@@ -7,6 +7,10 @@
    the MSS libslirp announces (in the SYN-ACK of a connection the container opens) puts
    three segments in flight within the same window, while the MTU stays large for UDP and
    for data libslirp sends (the container announces its own MSS, which is not touched).
+   By default (NET_TCP_MSS_AUTO) the clamp is chosen per connection from the SYN-ACK
+   itself: a third of the window it offers (a SYN's window is never scaled), so it follows
+   whatever buffer this libslirp gives a connection instead of a figure measured on one
+   machine; an MTU smaller than that leaves the MSS alone (the clamp only lowers).
    Measurements: docs/performance.md. */
 #include "net.h"
 
@@ -119,6 +123,8 @@ net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out, gsize out
   hlen = (gsize) (tcp[12] >> 4) * 4;
   if (!(tcp[13] & TCP_FLAG_SYN) || hlen < 20 || hlen > tcp_len)
     return FALSE;
+  if (mss == NET_TCP_MSS_AUTO)
+    mss = MAX ((guint) (tcp[14] << 8 | tcp[15]) / NET_TCP_MSS_SEGMENTS, 536u);
   for (gssize o = next_mss_option (tcp, hlen, 20); o >= 0;
        o = next_mss_option (tcp, hlen, (gsize) o + 4))
     above = above || mss_value (tcp + o) > mss;

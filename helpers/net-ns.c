@@ -88,7 +88,7 @@ set_ping_group_range (GError **error)
 }
 
 static int
-open_tap (const char *name, GError **error)
+open_tap (const char *name, gboolean vnet_hdr, GError **error)
 {
   struct ifreq ifr = { 0 };
   int fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
@@ -109,7 +109,7 @@ open_tap (const char *name, GError **error)
                       st.st_mode & 07777);
       return -1;
     }
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
   g_strlcpy (ifr.ifr_name, name, sizeof ifr.ifr_name);
   if (ioctl (fd, TUNSETIFF, &ifr) < 0)
     {
@@ -173,7 +173,7 @@ join_and_make_tap (const NetConfig *cfg, GError **error)
       return -1;
     }
   close (netns_fd);
-  tap = open_tap ("tap0", error);
+  tap = open_tap ("tap0", cfg->vnet_hdr, error);
   if (tap < 0)
     return -1;
   if (!net_netlink_configure ("tap0", cfg, error))

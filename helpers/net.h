@@ -25,9 +25,11 @@ GQuark net_error_quark (void);
 gboolean net_throw (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 gboolean net_throw_errno (GError **error, int errsv, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
-/* The MSS libslirp's SYN-ACKs announce to the container (net-mss.c): three segments fit
-   libslirp's 64 KiB window; 12000, 16000, 21000 and 32000 measured, 21000 was fastest. */
-#define NET_DEFAULT_TCP_MSS 21000
+/* The MSS libslirp's SYN-ACKs announce to the container (net-mss.c): by default a third of
+   the window the SYN-ACK offers, so that three segments fit it (21845 for libslirp's
+   64 KiB); --tcp-mss N fixes it, 0 leaves it alone. */
+#define NET_TCP_MSS_AUTO G_MAXUINT
+#define NET_TCP_MSS_SEGMENTS 3
 
 typedef struct
 {
@@ -41,8 +43,10 @@ typedef struct
   struct in6_addr prefix6, host6, guest6, dns6;
   gboolean ipv6;
   guint mtu;
-  guint tcp_mss; /* clamp libslirp's announced TCP MSS to this; 0: leave it (net-mss.c) */
+  guint tcp_mss; /* clamp libslirp's announced TCP MSS to this; 0: leave it; NET_TCP_MSS_AUTO:
+                    a third of the SYN-ACK's window (net-mss.c) */
   guint8 mac[6];
+  gboolean vnet_hdr; /* make tap0 with IFF_VNET_HDR and ask for its offloads (net-tap.c) */
   gboolean allow_host_loopback;
   /* upstream for the container's DNS (10.0.2.3), UDP; port 53 unless given */
   struct sockaddr_storage dns_upstream;
@@ -122,10 +126,25 @@ void net_api_dispatch (NetApi *api, const GPollFD *pollfds, guint n);
 /* Handle one request (exposed for tests); returns the reply text. */
 char *net_api_handle_request (NetFwd *fwd, const char *text, gsize len);
 
-/* net-mss.c: when frame is a TCP SYN announcing an MSS above mss, write it into out
+/* net-mss.c: when frame is a TCP SYN announcing an MSS above mss (NET_TCP_MSS_AUTO: a
+   third of the SYN's own window), write it into out
    (out_size bytes) with the MSS lowered to mss and the checksum fixed, and return TRUE;
    otherwise (other frames, or one larger than out) return FALSE and leave out alone. */
 gboolean net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out,
                         gsize out_size);
+
+/* net-tap.c: tap frames behind a virtio-net header, and the offloads the kernel grants.
+   net_tap_offload records whether the tap has the header and, when want, asks for
+   checksum and TCP segmentation offload; it returns the TUN_F_* flags granted. */
+unsigned int net_tap_offload (int tap_fd, gboolean vnet_hdr, gboolean want);
+gsize net_tap_header_len (void);
+/* The frame behind the header of the n bytes read into buf (its checksum completed when
+   the kernel left it partial); NULL for one to drop. */
+const guint8 *net_tap_frame (guint8 *buf, gsize n, gsize *len);
+/* One frame to the container, behind an all-zero header when the tap has one. */
+ssize_t net_tap_write (int tap_fd, const void *frame, size_t len);
+/* Store the ones' complement checksum of frame[start..len) at start + offset (the field
+   holds the pseudo-header's sum); FALSE when the offsets do not fit. */
+gboolean net_tap_complete_checksum (guint8 *frame, gsize len, gsize start, gsize offset);
 
 G_END_DECLS

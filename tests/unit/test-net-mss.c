@@ -96,6 +96,29 @@ test_clamps_syn (void)
   g_assert_false (net_mss_clamp (f, len, 21000, out, len - 1));
 }
 
+/* NET_TCP_MSS_AUTO: a third of the SYN-ACK's own window, at least 536; an MSS already
+   below that (a small MTU) is left alone. */
+static void
+test_auto_follows_window (void)
+{
+  guint8 f[128], out[128];
+  gsize len = make_syn (f, 65480, 0x12);
+
+  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+  g_assert_cmpuint (mss_of (out), ==, 65535 / 3);
+  g_assert_true (checksum_ok (out, len));
+  f[14 + 20 + 14] = 0x75, f[14 + 20 + 15] = 0x30; /* window 30000 */
+  set_checksum (f, len);
+  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+  g_assert_cmpuint (mss_of (out), ==, 10000);
+  f[14 + 20 + 14] = 0, f[14 + 20 + 15] = 100; /* a tiny window: not below 536 */
+  set_checksum (f, len);
+  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+  g_assert_cmpuint (mss_of (out), ==, 536);
+  len = make_syn (f, 1460, 0x12); /* MTU 1500 */
+  g_assert_false (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+}
+
 /* net_mss_clamp must say no and write nothing into out. */
 static void
 assert_left_alone (const guint8 *f, gsize len)
@@ -133,5 +156,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/net-mss/clamps-syn", test_clamps_syn);
   g_test_add_func ("/net-mss/leaves-others", test_leaves_others);
+  g_test_add_func ("/net-mss/auto-follows-window", test_auto_follows_window);
   return g_test_run ();
 }
