@@ -1,5 +1,6 @@
 #include "container/remove.h"
 #include "container/pid1.h"
+#include "container/stop.h"
 #include "error.h"
 #include "log.h"
 #include "storage/lock.h"
@@ -73,6 +74,9 @@ rrun_container_remove (const RrunConfig *config, RrunStore *store,
                          shown_name (s), shown_name (s));
           return FALSE;
         }
+      /* Its monitor must not restart it (--restart), nor wait out a back-off. */
+      if (!rrun_container_mark_stopped (config, s->id, error))
+        return FALSE;
       /* Gone already is fine: its rrun or monitor is finishing. */
       if (!rrun_container_signal (s, SIGKILL, &local)
           && !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))

@@ -55,6 +55,15 @@ typedef struct
   char *stop_timeout;      /* --stop-timeout seconds: NULL, 10 */
   char **labels;           /* --label K=V (and --label-file's lines, read by the CLI) */
   char *cidfile;           /* --cidfile: the full ID is written there at create; not stored */
+  char *restart;           /* --restart no|on-failure[:N]|always|unless-stopped */
+  char *health_cmd;        /* --health-cmd: a shell command, or a JSON array (exec form) */
+  char *health_interval;   /* --health-interval, a Go duration */
+  char *health_timeout;    /* --health-timeout */
+  char *health_retries;    /* --health-retries */
+  char *health_start_period; /* --health-start-period */
+  gboolean no_healthcheck; /* --no-healthcheck: not even the image's */
+  char *log_driver;        /* --log-driver k8s-file|none|passthrough */
+  char **log_opts;         /* --log-opt max-size=SIZE, max-file=N */
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */
