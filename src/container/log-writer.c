@@ -101,11 +101,18 @@ write_records (RrunLogWriter *w, GString *out, const char *stream, const char *d
       g_string_append_len (out, p, (gssize) n);
       g_string_append_c (out, '\n');
       p += n + (nl ? 1 : 0);
+      /* Rotation between whole lines only (never after a P record), so the files kept
+         hold whole lines, and each file ends near max-size whatever one read brought. */
+      if (w->max_size > 0 && nl != NULL && w->size + out->len >= w->max_size)
+        {
+          rrun_fd_write_all (w->log_fd, out->str, out->len, NULL);
+          w->size += out->len;
+          g_string_truncate (out, 0);
+          rotate (w);
+        }
     }
   rrun_fd_write_all (w->log_fd, out->str, out->len, NULL);
   w->size += out->len;
-  if (w->max_size > 0 && w->size >= w->max_size)
-    rotate (w);
 }
 
 /* Read once from stream i; FALSE at EOF (or when nothing is there and !block). */
