@@ -276,7 +276,9 @@ read_state (const char *record_dir)
     g_autoptr(RrunHealth) h = NULL;
 
     s->manually_stopped = g_file_test (marker, G_FILE_TEST_EXISTS);
-    if (rrun_health_read (record_dir, &h, NULL) && h != NULL)
+    /* The health of a running container (ps's "(healthy)"): a stopped one's is not read. */
+    if (s->status == RRUN_STATUS_RUNNING && rrun_health_read (record_dir, &h, NULL)
+        && h != NULL)
       s->health = g_strdup (rrun_health_status_name (h->status));
   }
   return s;
