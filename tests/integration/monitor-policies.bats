@@ -126,7 +126,7 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   no_leftovers
 }
 
-@test "restart: a killed PID 1 is restarted (always), with RestartCount" {
+@test "restart: a PID 1 killed from outside is restarted (always); rrun kill ends it" {
   run -0 rrun run -d --name al5 --restart always "$FIXTURE_IMAGE" sleep 60
   local pid
   pid=$(rrun inspect --format '{{.State.Pid}}' al5)
@@ -134,7 +134,17 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   wait_until restarts_at_least al5 1
   wait_until is_running al5
   [ "$(rrun inspect --format '{{.State.Pid}}' al5)" != "$pid" ]
-  run -0 rrun stop -t 0 al5
+  # a reload signal leaves the policy alone; SIGKILL through rrun kill is a manual stop
+  run -0 rrun kill -s HUP al5
+  wait_until restarts_at_least al5 2
+  wait_until is_running al5
+  run -0 rrun kill al5
+  wait_until is_stopped al5
+  local n
+  n=$(restarts al5)
+  sleep 1.5
+  [ "$(restarts al5)" = "$n" ]
+  is_stopped al5
 }
 
 # --- start --all, generate systemd --------------------------------------------------
