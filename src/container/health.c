@@ -448,11 +448,7 @@ probe (const RrunConfig *config, const char *id, const RrunHealthConfig *hc, int
   sigfillset (&all);
   posix_spawnattr_setsigmask (&attr, &none);
   posix_spawnattr_setsigdefault (&attr, &all);
-  /* A process group of its own: a check past its timeout is killed with its joining
-     process, which would otherwise come back to the monitor (a subreaper) as an orphan. */
-  posix_spawnattr_setpgroup (&attr, 0);
-  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
-                                       | POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   err = posix_spawn (&pid, "/proc/self/exe", &fa, &attr, (char **) argv->pdata, environ);
   posix_spawn_file_actions_destroy (&fa);
   posix_spawnattr_destroy (&attr);
@@ -506,17 +502,9 @@ probe (const RrunConfig *config, const char *id, const RrunHealthConfig *hc, int
         }
     }
   if (timed_out || stopped)
-    kill (-pid, SIGKILL);
+    kill (pid, SIGKILL);
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (timed_out || stopped)
-    {
-      /* Its group's other members, orphaned to this subreaper, reaped here (bounded):
-         the process group is left once none is left, zombies included. */
-      for (int i = 0; i < 200 && kill (-pid, 0) == 0; i++)
-        if (waitpid (-pid, NULL, WNOHANG) <= 0)
-          g_usleep (10000);
-    }
   if (stopped)
     return rrun_throw (error, RRUN_ERROR_CANCELLED, "the health check was stopped");
   if (rd >= 0 && !timed_out)
