@@ -62,7 +62,9 @@ every_command_read() {
   local c s missing=()
   for c in $("$rrun" __complete '' | tail -n +2 | cut -f1); do
     [[ $c == help ]] && continue
-    "$rrun" __complete "$c" - | grep -q '^--help' && continue
+    # Captured first: grep -q stops reading at its match, and a long option list would
+    # die of SIGPIPE, which pipefail counts as a failure.
+    [[ $'\n'$("$rrun" __complete "$c" -) == *$'\n--help'* ]] && continue
     # a group (no options of its own): its subcommands, if it has any
     s=$("$rrun" __complete "$c" '' | tail -n +2 | cut -f1)
     if [[ -z $s ]]; then
@@ -70,7 +72,7 @@ every_command_read() {
       continue
     fi
     for s in $s; do
-      "$rrun" __complete "$c" "$s" - | grep -q '^--help' || missing+=("$c $s")
+      [[ $'\n'$("$rrun" __complete "$c" "$s" -) == *$'\n--help'* ]] || missing+=("$c $s")
     done
   done
   if ((${#missing[@]})); then

@@ -5,6 +5,8 @@
 #include "error.h"
 #include "log.h"
 #include "network/network.h"
+#include "container/health.h"
+#include "container/policy.h"
 #include "container/record.h"
 #include "storage/image-info.h"
 #include "storage/store.h"
@@ -144,20 +146,39 @@ container_json (const RrunConfig *config, const RrunState *s)
     g_autofree char *started = rfc3339_ns (s->started);
     g_autofree char *finished = rfc3339_ns (s->status == RRUN_STATUS_EXITED ? s->finished : 0);
 
+    gboolean restarting = s->live && s->restarting && s->status == RRUN_STATUS_EXITED;
+    g_autoptr(RrunHealth) health = NULL;
+    g_autofree char *record_dir = rrun_record_dir (config, s->id);
+
     rrun_json_builder_member_string (b, "Status",
-                                     s->paused ? "paused" : rrun_status_name (s->status));
+                                     s->paused     ? "paused"
+                                     : restarting  ? "restarting"
+                                                   : rrun_status_name (s->status));
     rrun_json_builder_member_bool (b, "Running", running);
     rrun_json_builder_member_bool (b, "Paused", s->paused);
-    rrun_json_builder_member_bool (b, "Restarting", FALSE);
+    rrun_json_builder_member_bool (b, "Restarting", restarting);
     rrun_json_builder_member_bool (b, "OOMKilled", s->oom_killed);
     rrun_json_builder_member_bool (b, "Dead", FALSE);
     rrun_json_builder_member_int (b, "Pid", running ? s->pid : 0);
     rrun_json_builder_member_int (b, "ExitCode", s->status == RRUN_STATUS_EXITED ? s->exit_code : 0);
     rrun_json_builder_member_string (b, "StartedAt", started);
     rrun_json_builder_member_string (b, "FinishedAt", finished);
+    /* docker's State.Health: the monitor's record of the checks (container/health.c). */
+    if (rrun_health_read (record_dir, &health, NULL) && health != NULL)
+      {
+        g_autofree char *text = rrun_health_to_json (health);
+        g_autoptr(RrunJson) v = rrun_json_parse (text, strlen (text), RRUN_JSON_DEFAULT, NULL);
+        g_autoptr(RrunJson) h = rrun_json_new_object ();
+
+        rrun_json_object_set (h, "Status", rrun_json_copy (rrun_json_member (v, "Status")));
+        rrun_json_object_set (h, "FailingStreak",
+                              rrun_json_copy (rrun_json_member (v, "FailingStreak")));
+        rrun_json_object_set (h, "Log", rrun_json_copy (rrun_json_member (v, "Log")));
+        rrun_json_builder_member_value (b, "Health", h);
+      }
   }
   rrun_json_builder_end_object (b);
-  rrun_json_builder_member_int (b, "RestartCount", 0);
+  rrun_json_builder_member_int (b, "RestartCount", s->restart_count);
   rrun_json_builder_member_string (b, "Image", s->image_id ? s->image_id : "");
   rrun_json_builder_member_string (b, "ImageName", s->image);
   rrun_json_builder_member_string (b, "Name", s->name ? s->name : "");
@@ -181,6 +202,16 @@ container_json (const RrunConfig *config, const RrunState *s)
   rrun_json_builder_begin_object (b);
   rrun_json_builder_member_string (b, "NetworkMode", network);
   rrun_json_builder_member_bool (b, "AutoRemove", s->rm);
+  {
+    RrunRestartPolicy policy = { RRUN_RESTART_NO, 0 };
+
+    rrun_restart_policy_parse (s->restart_policy, &policy, NULL);
+    rrun_json_builder_set_member_name (b, "RestartPolicy");
+    rrun_json_builder_begin_object (b);
+    rrun_json_builder_member_string (b, "Name", rrun_restart_mode_name (policy.mode));
+    rrun_json_builder_member_int (b, "MaximumRetryCount", policy.max_retries);
+    rrun_json_builder_end_object (b);
+  }
   add_ports (b, "PortBindings", ports);
   rrun_json_builder_member_strv (b, "Binds", (const char *const *)s->volumes);
   rrun_json_builder_end_object (b);

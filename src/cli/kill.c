@@ -1,6 +1,7 @@
 /* rrun kill [-s SIGNAL] CONTAINER... */
 #include "cli/cli.h"
 #include "container/remove.h"
+#include "container/stop.h"
 #include "container/signal-name.h"
 #include "error.h"
 #include "log.h"
@@ -44,7 +45,16 @@ rrun_cmd_kill (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
           rrun_add_hint (&local, "start it first: rrun start %s", argv[i]);
         }
       else
-        rrun_container_signal (state, signo, &local);
+        {
+          /* docker: a container killed by hand is not restarted by its policy (a
+             signal that asks it to end; one such as SIGHUP or SIGUSR1 may mean reload). */
+          if ((signo == SIGKILL || signo == SIGTERM || signo == SIGINT || signo == SIGQUIT
+               || signo == state->stop_signal)
+              && !rrun_container_mark_stopped (g->config, state->id, &local))
+            ;
+          else
+            rrun_container_signal (state, signo, &local);
+        }
       if (local != NULL)
         {
           rrun_log_print_error (local);

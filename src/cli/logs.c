@@ -54,6 +54,22 @@ rrun_cmd_logs (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
     return FALSE;
   dir = rrun_record_dir (g->config, state->id);
   path = g_build_filename (dir, RRUN_LOG_FILE, NULL);
+  {
+    RrunContainerSpec cspec = { 0 };
+    gboolean none = FALSE;
+
+    if (rrun_state_read_spec (g->config, state->id, &cspec, NULL))
+      {
+        none = g_strcmp0 (cspec.log_driver, "none") == 0;
+        rrun_container_spec_clear (&cspec);
+      }
+    if (none)
+      {
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                    "container \"%s\" has no log: it was run with --log-driver none", argv[1]);
+        return FALSE;
+      }
+  }
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       rrun_throw (error, RRUN_ERROR_NOT_FOUND, "container \"%s\" has no log", argv[1]);

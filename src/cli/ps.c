@@ -30,9 +30,14 @@ rrun_cli_container_status (const RrunState *s, gint64 now)
       /* "3 minutes ago" -> "Up 3 minutes" */
       if (g_str_has_suffix (age, " ago"))
         age[strlen (age) - 4] = '\0';
-      return g_strdup_printf ("Up %s%s", age, s->paused ? " (Paused)" : "");
+      return g_strdup_printf ("Up %s%s%s%s%s", age, s->paused ? " (Paused)" : "",
+                              s->health ? " (" : "", s->health ? s->health : "",
+                              s->health ? ")" : "");
     case RRUN_STATUS_EXITED:
       age = rrun_cli_human_age (s->finished / 1000000000, now);
+      /* Its monitor waits to start it again (--restart). */
+      if (s->live && s->restarting)
+        return g_strdup_printf ("Restarting (%d) %s", s->exit_code, age);
       if (s->exit_code == RRUN_EXIT_CODE_UNKNOWN)
         return g_strdup_printf ("Exited (unknown) %s", age);
       return g_strdup_printf ("Exited (%d) %s", s->exit_code, age);

@@ -3,24 +3,117 @@
 #include "cli/cli.h"
 #include "container/log-reader.h"
 #include "container/log-writer.h"
+#include "container/policy.h"
 #include "container/stop.h"
 #include "error.h"
 #include "log.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* Whether s matches every key of --filter (any value of a key). */
+static gboolean
+filters_match (char **filters, const RrunState *s)
+{
+  g_autoptr(GHashTable) keys = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter it;
+  gpointer key, matched;
+
+  for (guint i = 0; filters && filters[i]; i++)
+    {
+      const char *eq = strchr (filters[i], '=');
+      g_autofree char *k = g_strndup (filters[i], (gsize) (eq - filters[i]));
+      const char *v = eq + 1;
+      gboolean m;
+
+      if (strcmp (k, "restart-policy") == 0)
+        {
+          RrunRestartPolicy p = { RRUN_RESTART_NO, 0 };
+          rrun_restart_policy_parse (s->restart_policy, &p, NULL);
+          m = strcmp (rrun_restart_mode_name (p.mode), v) == 0;
+        }
+      else
+        m = g_strcmp0 (s->name, v) == 0;
+      /* Values of one key: any of them. */
+      if (!g_hash_table_contains (keys, k) || m)
+        g_hash_table_insert (keys, (gpointer) g_intern_string (k), GINT_TO_POINTER (m));
+    }
+  g_hash_table_iter_init (&it, keys);
+  while (g_hash_table_iter_next (&it, &key, &matched))
+    if (!GPOINTER_TO_INT (matched))
+      return FALSE;
+  return TRUE;
+}
+
+/* rrun start --all [--filter K=V]: podman's, for starting `--restart always` containers
+   at login (rrun generate systemd --all). An unless-stopped container that rrun stop
+   stopped stays stopped, as docker leaves it when its daemon starts. */
+static gboolean
+start_all (RrunGlobal *g, gboolean all, char **filters, int argc, int *out_status,
+           GError **error)
+{
+  g_autoptr(GPtrArray) states = NULL;
+  int failed = 0;
+
+  if (!all || argc > 1)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  all ? "start: --all takes no container names" : "start: --filter needs --all");
+      rrun_add_hint (error, "usage: rrun start --all [--filter restart-policy=always]");
+      return FALSE;
+    }
+  for (guint i = 0; filters && filters[i]; i++)
+    if (!g_str_has_prefix (filters[i], "restart-policy=") && !g_str_has_prefix (filters[i], "name="))
+      {
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "start: invalid filter \"%s\"",
+                    filters[i]);
+        rrun_add_hint (error, "filters: restart-policy=no|on-failure|always|unless-stopped, "
+                              "name=NAME");
+        return FALSE;
+      }
+  if (!rrun_state_list_all (g->config, TRUE, &states, error))
+    return FALSE;
+  for (guint i = 0; i < states->len; i++)
+    {
+      const RrunState *s = states->pdata[i];
+      g_autoptr(GError) local = NULL;
+
+      if (s->live || !filters_match (filters, s))
+        continue;
+      if (s->manually_stopped && g_strcmp0 (s->restart_policy, "unless-stopped") == 0)
+        continue;
+      if (!rrun_container_start_again (g->config, s, &local))
+        {
+          rrun_log_print_error (local);
+          failed++;
+          continue;
+        }
+      printf ("%s\n", s->name && *s->name ? s->name : s->id);
+      fflush (stdout);
+    }
+  *out_status = failed ? RRUN_EXIT_FAILED : 0;
+  return TRUE;
+}
 
 gboolean
 rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  gboolean help, attach = FALSE;
+  gboolean help, attach = FALSE, all = FALSE;
+  g_auto(GStrv) filters = NULL;
   const GOptionEntry entries[] = {
     { "attach", 'a', 0, G_OPTION_ARG_NONE, &attach,
       "Print its output until it exits, then exit with its status (one container)", NULL },
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all,
+      "Start every stopped container (that --filter selects)", NULL },
+    { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filters,
+      "With --all: restart-policy=POLICY or name=NAME (values of one key: any of them)",
+      "K=V" },
     { NULL }
   };
   const RrunCliSpec spec = { "start", "CONTAINER...",
-                             "Start stopped containers again, in the background.", 1, -1,
-                             "rrun start [-a] CONTAINER... (see rrun ps -a)", NULL, FALSE };
+                             "Start stopped containers again, in the background.", 0, -1,
+                             "rrun start [-a] CONTAINER... or rrun start --all [--filter K=V] "
+                             "(see rrun ps -a)", NULL, FALSE };
   int failed = 0, last_code = 0;
 
   if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
@@ -28,6 +121,14 @@ rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
   *out_status = 0;
   if (help)
     return TRUE;
+  if (all || filters)
+    return start_all (g, all, filters, argc, out_status, error);
+  if (argc < 2)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "start: no container given");
+      rrun_add_hint (error, "usage: rrun start [-a] CONTAINER... or rrun start --all");
+      return FALSE;
+    }
   if (attach && argc != 2)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "start: -a takes one container");
   if (attach)

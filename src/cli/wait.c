@@ -1,25 +1,79 @@
-/* rrun wait CONTAINER...: block until each exits; print its exit code. */
+/* rrun wait [--condition=stopped|healthy|unhealthy|running] CONTAINER...: block until
+   each exits (and print its exit code), or until it reaches the condition. */
 #include "cli/cli.h"
 #include "container/stop.h"
 #include "error.h"
 #include "log.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* Poll the record every 100 ms until the container is running (and, for a health
+   condition, its health says so); an error once it cannot get there. */
+static gboolean
+wait_condition (const RrunConfig *config, const char *what, const char *condition,
+                GError **error)
+{
+  gboolean running = strcmp (condition, "running") == 0;
+
+  for (;;)
+    {
+      g_autoptr(RrunState) s = NULL;
+
+      if (!rrun_state_find_any (config, what, &s, error))
+        return FALSE;
+      if (s->live && s->status == RRUN_STATUS_RUNNING
+          && (running || g_strcmp0 (s->health, condition) == 0))
+        return TRUE;
+      if (!running && s->live && s->status == RRUN_STATUS_RUNNING && s->health == NULL)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot wait for container \"%s\" to be %s: it has no health check",
+                      what, condition);
+          rrun_add_hint (error, "give it one with --health-cmd when it is created");
+          return FALSE;
+        }
+      if (!s->live && s->status != RRUN_STATUS_CREATED)
+        return rrun_throw (error, RRUN_ERROR_FAILED,
+                           "container \"%s\" exited before it was %s", what, condition);
+      g_usleep (100000);
+    }
+}
 
 gboolean
 rrun_cmd_wait (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
+  static const char *const conditions[] = { "stopped", "exited", "not-running", "healthy",
+                                            "unhealthy", "running", NULL };
   gboolean help;
+  g_autofree char *condition = NULL;
+  const GOptionEntry entries[] = {
+    { "condition", 0, 0, G_OPTION_ARG_STRING, &condition,
+      "Wait until it is stopped (default), running, healthy or unhealthy", "STATE" },
+    { NULL }
+  };
   const RrunCliSpec spec = { "wait", "CONTAINER...",
                              "Wait until containers exit, then print their exit codes.", 1, -1,
-                             "rrun wait CONTAINER... (see rrun ps -a)", NULL, FALSE };
+                             "rrun wait [--condition=STATE] CONTAINER... (see rrun ps -a)", NULL,
+                             FALSE };
+  gboolean stop_condition;
   int failed = 0;
 
-  if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
+  if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
     return FALSE;
   *out_status = 0;
   if (help)
     return TRUE;
+  if (condition != NULL && !g_strv_contains (conditions, condition))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "wait: invalid condition \"%s\"",
+                  condition);
+      rrun_add_hint (error, "use --condition=stopped, running, healthy or unhealthy");
+      return FALSE;
+    }
+  stop_condition = condition == NULL || strcmp (condition, "stopped") == 0
+                   || strcmp (condition, "exited") == 0
+                   || strcmp (condition, "not-running") == 0;
   for (int i = 1; i < argc; i++)
     {
       g_autoptr(GError) local = NULL;
@@ -27,13 +81,15 @@ rrun_cmd_wait (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       int code = 0;
 
       if (!rrun_state_find_any (g->config, argv[i], &state, &local)
-          || !rrun_container_wait_exit (g->config, state, &code, &local))
+          || (stop_condition ? !rrun_container_wait_exit (g->config, state, &code, &local)
+                             : !wait_condition (g->config, argv[i], condition, &local)))
         {
           rrun_log_print_error (local);
           failed++;
           continue;
         }
-      printf ("%d\n", code);
+      /* podman prints -1 for a condition that is no exit. */
+      printf ("%d\n", stop_condition ? code : -1);
       fflush (stdout);
     }
   *out_status = failed ? RRUN_EXIT_FAILED : 0;

@@ -42,6 +42,7 @@ struct _RrunContainer
   gboolean restart;        /* start of a stopped container: the record and layer exist */
   gint64 created;          /* with restart: when the container was created (unix s) */
   gboolean created_only;   /* rrun create: the record says "created", nothing ran */
+  guint restart_count;     /* the monitor's restarts so far (--restart) */
   RrunContainerProcess proc;
   RrunTty tty;
   RrunNetworkOptions *net_opts;
@@ -71,6 +72,12 @@ struct _RrunContainer
   RrunOverlayLayers layers;
   RrunChildPlan plan;
 };
+
+/* create_again for the monitor's restart: lock_fd is the record's lock, held already (taken
+   by the container; closed on failure). */
+gboolean rrun_container_create_again_locked (const RrunConfig *config, RrunContainerSpec *spec,
+                                             const char *id, int lock_fd,
+                                             RrunContainer **out_container, GError **error);
 
 /* container.json for status (running: after start; created: rrun create), and the keep
    marker of a container without --rm (start.c). */

@@ -301,10 +301,11 @@ open_record_again (RrunContainer *c, const char *id, GError **error)
   g_autofree char *image_file = g_build_filename (dir, "image", NULL);
   g_autofree char *image_id = NULL;
 
-  c->lock_fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (c->lock_fd < 0)
+  if (c->lock_fd >= 0)
+    ; /* the monitor's restart: held all along */
+  else if ((c->lock_fd = open (lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
     return rrun_throw_errno (error, errno, "cannot open \"%s\"", lock);
-  if (!rrun_lock_try_exclusive (c->lock_fd))
+  else if (!rrun_lock_try_exclusive (c->lock_fd))
     return rrun_throw (error, RRUN_ERROR_BUSY, "container \"%s\" is already running",
                        c->spec->name ? c->spec->name : id);
   if (!g_file_get_contents (image_file, &image_id, NULL, error))
@@ -343,26 +344,34 @@ open_record_again (RrunContainer *c, const char *id, GError **error)
 }
 
 static gboolean create_container (const RrunConfig *config, RrunContainerSpec *o,
-                                  const char *existing_id, RrunContainer **out_container,
-                                  GError **error);
+                                  const char *existing_id, int lock_fd,
+                                  RrunContainer **out_container, GError **error);
 
 gboolean
 rrun_container_create (const RrunConfig *config, RrunContainerSpec *o,
                        RrunContainer **out_container, GError **error)
 {
-  return create_container (config, o, NULL, out_container, error);
+  return create_container (config, o, NULL, -1, out_container, error);
 }
 
 gboolean
 rrun_container_create_again (const RrunConfig *config, RrunContainerSpec *o, const char *id,
                              RrunContainer **out_container, GError **error)
 {
-  return create_container (config, o, id, out_container, error);
+  return create_container (config, o, id, -1, out_container, error);
+}
+
+gboolean
+rrun_container_create_again_locked (const RrunConfig *config, RrunContainerSpec *o,
+                                    const char *id, int lock_fd, RrunContainer **out_container,
+                                    GError **error)
+{
+  return create_container (config, o, id, lock_fd, out_container, error);
 }
 
 static gboolean
 create_container (const RrunConfig *config, RrunContainerSpec *o, const char *existing_id,
-                  RrunContainer **out_container, GError **error)
+                  int lock_fd, RrunContainer **out_container, GError **error)
 {
   g_autoptr(RrunContainer) c = g_new0 (RrunContainer, 1);
   const char *driver = config->storage_driver;
@@ -375,7 +384,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
 
   c->config = config;
   c->spec = o;
-  c->lock_fd = -1;
+  c->lock_fd = lock_fd;
   c->init_fd = -1;
   c->sigfd = -1;
   c->mounts = rrun_mount_plan_new ();

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 gboolean
@@ -204,10 +205,11 @@ feed_buffer (Reader *r, GString *buf, gsize *consumed)
   *consumed = 0;
 }
 
+/* Read fd to its end, feeding whole records as they come (a big log is never held whole). */
 static gboolean
-read_more (int fd, GString *buf, gboolean *out_any, GError **error)
+read_more (Reader *r, int fd, GString *buf, gsize *consumed, gboolean *out_any, GError **error)
 {
-  char chunk[65536];
+  static char chunk[1 << 17];
   ssize_t n;
 
   *out_any = FALSE;
@@ -220,36 +222,141 @@ read_more (int fd, GString *buf, gboolean *out_any, GError **error)
           return rrun_throw_errno (error, errno, "cannot read the log");
         }
       g_string_append_len (buf, chunk, n);
+      feed_buffer (r, buf, consumed);
       *out_any = TRUE;
     }
   return TRUE;
+}
+
+static gboolean
+same_file (const struct stat *a, const struct stat *b)
+{
+  return a->st_ino == b->st_ino && a->st_dev == b->st_dev;
+}
+
+/* The rotated files (log-writer.c's rotate) oldest first, then the live one, opened; a
+   file seen twice (renamed while we looked) once. */
+static GArray *
+open_all (const char *path)
+{
+  GArray *fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (struct stat));
+  guint n = 1;
+
+  /* How many there are: path.1, path.2, ... until one is missing. */
+  for (;; n++)
+    {
+      g_autofree char *p = NULL;
+      rrun_log_rotated_path (path, n, &p);
+      if (!g_file_test (p, G_FILE_TEST_EXISTS))
+        break;
+    }
+  for (guint i = n; i-- > 0;)
+    {
+      g_autofree char *p = NULL;
+      struct stat st;
+      int fd;
+      gboolean dup = FALSE;
+
+      rrun_log_rotated_path (path, i, &p);
+      fd = open (p, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      fstat (fd, &st);
+      for (guint k = 0; k < seen->len; k++)
+        dup = dup || same_file (&st, &g_array_index (seen, struct stat, k));
+      if (dup)
+        {
+          close (fd);
+          continue;
+        }
+      g_array_append_val (seen, st);
+      g_array_append_val (fds, fd);
+    }
+  return fds;
+}
+
+/* -f and rotation: -1 while fd is still the live file; else the file that followed it (the
+   live one, or a rotated one when the writer rotated again meanwhile), opened. A file that
+   was rotated away entirely (max-file reached) is skipped: it is gone. */
+static int
+open_successor (int fd, const char *path)
+{
+  struct stat mine, st;
+
+  if (fstat (fd, &mine) < 0)
+    return -1;
+  for (int attempt = 0; attempt < 10; attempt++)
+    {
+      guint found = 0, oldest = 0;
+      g_autofree char *next = NULL, *again = NULL;
+      int nfd;
+
+      if (stat (path, &st) < 0 || same_file (&st, &mine))
+        return -1;
+      for (guint k = 1;; k++)
+        {
+          g_autofree char *p = NULL;
+          rrun_log_rotated_path (path, k, &p);
+          if (stat (p, &st) < 0)
+            break;
+          oldest = k;
+          if (same_file (&st, &mine))
+            {
+              found = k;
+              break;
+            }
+        }
+      /* Not among the kept files: the oldest kept one follows it (or the live one). */
+      rrun_log_rotated_path (path, found ? found - 1 : oldest, &next);
+      nfd = open (next, O_RDONLY | O_CLOEXEC);
+      if (nfd < 0)
+        continue;
+      /* Nothing rotated while we looked: fd's file is still where we found it. */
+      if (found)
+        rrun_log_rotated_path (path, found, &again);
+      if (found == 0 || (stat (again, &st) == 0 && same_file (&st, &mine)))
+        return nfd;
+      close (nfd);
+    }
+  return -1;
 }
 
 gboolean
 rrun_log_read (const char *path, const char *record_dir, const RrunLogReadOptions *o,
                GError **error)
 {
-  rrun_autofd int fd = open (path, O_RDONLY | O_CLOEXEC);
+  g_autoptr(GArray) fds = open_all (path);
+  rrun_autofd int fd = -1;
   rrun_autofd int ino = -1;
   g_autoptr(GString) buf = g_string_new (NULL);
   Reader r = { o, { { 0 } }, g_queue_new (), FALSE };
   gsize consumed = 0;
   gboolean any, ok = FALSE;
 
-  if (fd < 0)
+  if (fds->len == 0)
     {
       rrun_throw_errno (error, errno, "cannot open the log \"%s\"", path);
       goto out;
     }
   if (o->follow)
     {
+      /* The directory: the live file is replaced on rotation. */
       ino = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
       if (ino >= 0)
-        inotify_add_watch (ino, path, IN_MODIFY);
+        {
+          g_autofree char *dir = g_path_get_dirname (path);
+          inotify_add_watch (ino, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+        }
     }
-  if (!read_more (fd, buf, &any, error))
-    goto out;
-  feed_buffer (&r, buf, &consumed);
+  for (guint i = 0; i < fds->len; i++)
+    {
+      rrun_close_fdp (&fd);
+      fd = g_array_index (fds, int, i);
+      g_array_index (fds, int, i) = -1;
+      if (!read_more (&r, fd, buf, &consumed, &any, error))
+        goto out;
+    }
   flush_tail (&r);
   fflush (stdout);
   /* -f: until the container's exit is recorded (its lock let go) and the log drained:
@@ -258,11 +365,24 @@ rrun_log_read (const char *path, const char *record_dir, const RrunLogReadOption
     {
       gboolean live = rrun_lock_dir_is_held (record_dir);
       struct pollfd p = { ino, POLLIN, 0 };
+      int next;
 
-      if (!read_more (fd, buf, &any, error))
+      if (!read_more (&r, fd, buf, &consumed, &any, error))
         goto out;
-      feed_buffer (&r, buf, &consumed);
       fflush (stdout);
+      /* Rotated: the old file is complete (the writer renames between records); go on
+         with the one after it. */
+      if ((next = open_successor (fd, path)) >= 0)
+        {
+          if (!read_more (&r, fd, buf, &consumed, &any, error))
+            {
+              close (next);
+              goto out;
+            }
+          rrun_close_fdp (&fd);
+          fd = next;
+          continue;
+        }
       if (!live)
         break;
       if (!any)
@@ -283,6 +403,9 @@ rrun_log_read (const char *path, const char *record_dir, const RrunLogReadOption
   fflush (stdout);
   ok = TRUE;
 out:
+  for (guint i = 0; i < fds->len; i++)
+    if (g_array_index (fds, int, i) >= 0)
+      close (g_array_index (fds, int, i));
   for (int i = 0; i < 2; i++)
     if (r.open[i].text)
       g_string_free (r.open[i].text, TRUE);

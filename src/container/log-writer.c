@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,7 +20,49 @@ struct _RrunLogWriter
   int stop_fd;  /* eventfd: finish asks the thread to drain and end */
   int log_fd;
   GThread *thread;
+  char *path;
+  guint64 size;      /* bytes in the live file */
+  guint64 max_size;  /* rotate once the live file reaches it; 0: never */
+  guint max_file;    /* files kept, the live one included */
 };
+
+gboolean
+rrun_log_rotated_path (const char *path, guint n, char **out_path)
+{
+  *out_path = n == 0 ? g_strdup (path) : g_strdup_printf ("%s.%u", path, n);
+  return TRUE;
+}
+
+/* Rotation by rename, as conmon and docker's json-file do it, never by truncation: a
+   reader holding the live file keeps every byte of it. path.N-1 → path.N, ..., path →
+   path.1, then a new path; what falls past max-file is removed. Runs between whole
+   records, in the writer's thread, so a reader that sees path renamed knows the old file
+   is complete. */
+static void
+rotate (RrunLogWriter *w)
+{
+  int fd;
+
+  /* path.(max_file - 2) → path.(max_file - 1) replaces the oldest kept file. */
+  for (guint i = w->max_file - 1; i >= 1; i--)
+    {
+      g_autofree char *from = NULL, *to = NULL;
+
+      rrun_log_rotated_path (w->path, i - 1, &from);
+      rrun_log_rotated_path (w->path, i, &to);
+      if (rename (from, to) < 0 && errno != ENOENT)
+        return; /* keep writing the live file */
+    }
+  /* One file kept: the live one goes (a reader holding it still reads it to its end). */
+  if (w->max_file == 1 && unlink (w->path) < 0)
+    return;
+  fd = open (w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return;
+  rrun_close_fdp (&w->log_fd);
+  w->log_fd = fd;
+  w->size = 0;
+}
 
 /* "2026-12-06T15:46:12.123456789Z" */
 static void
@@ -38,32 +81,46 @@ format_time (char *buf, gsize size)
 /* One read's worth: a record per line, the rest as a partial record. One write, so
    that the two streams' records never interleave within a line. */
 static void
-write_records (int log_fd, const char *stream, const char *data, gsize len)
+write_records (RrunLogWriter *w, GString *out, const char *stream, const char *data, gsize len)
 {
-  g_autoptr(GString) out = g_string_sized_new (len + 64);
-  char now[64];
+  char prefix[96];
+  gsize plen;
   const char *p = data, *end = data + len;
 
-  format_time (now, sizeof now);
+  format_time (prefix, sizeof prefix);
+  plen = strlen (prefix);
+  plen += (gsize) g_snprintf (prefix + plen, sizeof prefix - plen, " %s F ", stream);
+  g_string_truncate (out, 0);
   while (p < end)
     {
       const char *nl = memchr (p, '\n', (gsize) (end - p));
       gsize n = nl ? (gsize) (nl - p) : (gsize) (end - p);
 
-      g_string_append_printf (out, "%s %s %c ", now, stream, nl ? 'F' : 'P');
+      prefix[plen - 2] = nl ? 'F' : 'P';
+      g_string_append_len (out, prefix, (gssize) plen);
       g_string_append_len (out, p, (gssize) n);
       g_string_append_c (out, '\n');
       p += n + (nl ? 1 : 0);
+      /* Rotation between whole lines only (never after a P record), so the files kept
+         hold whole lines, and each file ends near max-size whatever one read brought. */
+      if (w->max_size > 0 && nl != NULL && w->size + out->len >= w->max_size)
+        {
+          rrun_fd_write_all (w->log_fd, out->str, out->len, NULL);
+          w->size += out->len;
+          g_string_truncate (out, 0);
+          rotate (w);
+        }
     }
-  rrun_fd_write_all (log_fd, out->str, out->len, NULL);
+  rrun_fd_write_all (w->log_fd, out->str, out->len, NULL);
+  w->size += out->len;
 }
 
 /* Read once from stream i; FALSE at EOF (or when nothing is there and !block). */
 static gboolean
-pump (RrunLogWriter *w, int i)
+pump (RrunLogWriter *w, GString *out, int i)
 {
   static const char *const names[] = { "stdout", "stderr" };
-  char buf[65536];
+  static __thread char buf[1 << 17];
   ssize_t n = read (w->fds[i], buf, sizeof buf);
 
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -73,7 +130,7 @@ pump (RrunLogWriter *w, int i)
       rrun_close_fdp (&w->fds[i]);
       return FALSE;
     }
-  write_records (w->log_fd, names[i], buf, (gsize) n);
+  write_records (w, out, names[i], buf, (gsize) n);
   return TRUE;
 }
 
@@ -81,6 +138,7 @@ static gpointer
 writer_thread (gpointer data)
 {
   RrunLogWriter *w = data;
+  g_autoptr(GString) out = g_string_sized_new (1 << 18);
 
   while (w->fds[0] >= 0 || w->fds[1] >= 0)
     {
@@ -98,7 +156,7 @@ writer_thread (gpointer data)
         }
       for (int i = 0; i < 2; i++)
         if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
-          pump (w, i);
+          pump (w, out, i);
       if (p[2].revents & POLLIN)
         {
           /* The container is gone: what is in the pipes is all there will be (a
@@ -107,7 +165,7 @@ writer_thread (gpointer data)
             if (w->fds[i] >= 0)
               {
                 fcntl (w->fds[i], F_SETFL, fcntl (w->fds[i], F_GETFL) | O_NONBLOCK);
-                while (w->fds[i] >= 0 && pump (w, i))
+                while (w->fds[i] >= 0 && pump (w, out, i))
                   ;
               }
           break;
@@ -117,11 +175,12 @@ writer_thread (gpointer data)
 }
 
 gboolean
-rrun_log_writer_start (const char *path, int out_fd, int err_fd, RrunLogWriter **out_writer,
-                       GError **error)
+rrun_log_writer_start (const char *path, int out_fd, int err_fd, guint64 max_size,
+                       guint max_file, RrunLogWriter **out_writer, GError **error)
 {
   RrunLogWriter *w = g_new0 (RrunLogWriter, 1);
   sigset_t all, old;
+  struct stat st;
 
   w->fds[0] = out_fd;
   w->fds[1] = err_fd;
@@ -133,6 +192,13 @@ rrun_log_writer_start (const char *path, int out_fd, int err_fd, RrunLogWriter *
       rrun_log_writer_finish (w);
       return rrun_throw_errno (error, errsv, "cannot open the log \"%s\"", path);
     }
+  w->path = g_strdup (path);
+  w->max_size = max_size;
+  w->max_file = MAX (max_file, 1);
+  if (fstat (w->log_fd, &st) == 0)
+    w->size = (guint64) st.st_size;
+  if (w->max_size > 0 && w->size >= w->max_size)
+    rotate (w);
   /* Every signal blocked in the thread (it inherits the mask): the monitor reads
      SIGCHLD and the signals it forwards from a signalfd, and a process-directed signal
      delivered to this thread instead would be lost to it. */
@@ -159,6 +225,7 @@ rrun_log_writer_finish (RrunLogWriter *w)
   rrun_close_fdp (&w->fds[1]);
   rrun_close_fdp (&w->stop_fd);
   rrun_close_fdp (&w->log_fd);
+  g_free (w->path);
   g_free (w);
 }
 

@@ -17,9 +17,14 @@ G_BEGIN_DECLS
 typedef struct _RrunLogWriter RrunLogWriter;
 
 /* Start a thread copying what arrives on out_fd and err_fd (read ends of the container's
-   stdout and stderr; taken) to the log at path (appended to). */
-gboolean rrun_log_writer_start (const char *path, int out_fd, int err_fd,
-                                RrunLogWriter **out_writer, GError **error);
+   stdout and stderr; taken) to the log at path (appended to). With max_size, the live file
+   is rotated by rename once it reaches max_size: path.1 is the newest old file, and
+   max_file files are kept in all. */
+gboolean rrun_log_writer_start (const char *path, int out_fd, int err_fd, guint64 max_size,
+                                guint max_file, RrunLogWriter **out_writer, GError **error);
+
+/* path for n == 0, else the rotated file path.n (n = 1 the newest). */
+gboolean rrun_log_rotated_path (const char *path, guint n, char **out_path);
 
 /* Drain what the pipes hold without waiting for more (the container has exited), stop
    the thread, close everything. Accepts NULL. */

@@ -8,7 +8,9 @@
    the ID or the error and exits as a foreground run would (125, 126, 127). */
 #include "container/monitor.h"
 #include "container/container-private.h"
+#include "container/health.h"
 #include "container/log-writer.h"
+#include "container/policy.h"
 #include "container/record.h"
 #include "error.h"
 #include "log.h"
@@ -49,6 +51,51 @@ send_error (int fd, const GError *error)
   send_status (fd, FALSE, rrun_error_exit_code (error), error->message);
 }
 
+/* Whether rrun stop or rm -f asked the container to end (RRUN_STOPPED_MARKER). */
+static gboolean
+manually_stopped (const char *record_dir)
+{
+  g_autofree char *marker = g_build_filename (record_dir, RRUN_STOPPED_MARKER, NULL);
+
+  return g_file_test (marker, G_FILE_TEST_EXISTS);
+}
+
+/* The back-off before a restart, cut short when rrun stop or rm -f leaves its marker;
+   FALSE then. */
+static gboolean
+back_off (const char *record_dir, guint delay_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) delay_ms * 1000;
+
+  for (;;)
+    {
+      gint64 left = end - g_get_monotonic_time ();
+
+      if (manually_stopped (record_dir))
+        return FALSE;
+      if (left <= 0)
+        return TRUE;
+      g_usleep (MIN (left, 50000));
+    }
+}
+
+/* The container's health check timer for this run of it, or NULL. */
+static RrunHealthChecker *
+start_health (const RrunConfig *config, RrunContainer *c)
+{
+  g_autoptr(GError) local = NULL;
+  RrunHealthConfig *hc = NULL;
+
+  if (!rrun_health_config_resolve (c->spec, c->image->config, &hc, &local))
+    {
+      g_debug ("health check: %s", local->message);
+      return NULL;
+    }
+  if (hc == NULL)
+    return NULL;
+  return rrun_health_checker_start (config, c->id, hc, g_get_real_time () * 1000);
+}
+
 /* The monitor: runs in the grandchild; returns its exit status. */
 static int
 monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *existing_id,
@@ -57,36 +104,58 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
   g_autoptr(GError) error = NULL;
   g_autoptr(RrunContainer) c = NULL;
   g_autoptr(RrunLogWriter) writer = NULL;
-  g_autofree char *record_dir = NULL, *log_path = NULL;
+  g_autofree char *record_dir = NULL, *log_path = NULL, *id = NULL;
   int out[2] = { -1, -1 }, err[2] = { -1, -1 }, devnull, status = 0;
+  RrunRestartPolicy policy = { RRUN_RESTART_NO, 0 };
+  RrunLogOptions logo = { RRUN_LOG_DRIVER_K8S_FILE, 0, 1 };
+  guint restarts = 0, delay_ms = 0;
 
   devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0)
     dup2 (devnull, STDIN_FILENO);
   /* The container's stdin is /dev/null: there is nobody to read a terminal from. */
   spec->interactive = FALSE;
+  /* Both were checked with the spec (rrun_container_spec_validate). */
+  if (!rrun_restart_policy_parse (spec->restart, &policy, &error)
+      || !rrun_log_options_parse (spec->log_driver, spec->log_opts, TRUE, &logo, &error))
+    goto fail;
   if (!(existing_id ? rrun_container_create_again (config, spec, existing_id, &c, &error)
                     : rrun_container_create (config, spec, &c, &error)))
     goto fail;
+  id = g_strdup (c->id);
   record_dir = rrun_record_dir (config, c->id);
   log_path = g_build_filename (record_dir, RRUN_LOG_FILE, NULL);
-  /* The container's stdout and stderr are pipes whose other ends the log writer reads;
-     they become this process's 1 and 2 so that start hands them to the container. */
-  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0)
+  if (logo.driver == RRUN_LOG_DRIVER_NONE)
     {
-      rrun_throw_errno (&error, errno, "cannot create a pipe");
-      goto fail;
+      /* --log-driver none: the output goes nowhere. */
+      if (devnull < 0 || dup2 (devnull, STDOUT_FILENO) < 0 || dup2 (devnull, STDERR_FILENO) < 0)
+        {
+          rrun_throw_errno (&error, errno, "cannot redirect the container's output");
+          goto fail;
+        }
     }
-  if (!rrun_log_writer_start (log_path, out[0], err[0], &writer, &error))
-    goto fail;
-  out[0] = err[0] = -1; /* the writer's now */
-  if (dup2 (out[1], STDOUT_FILENO) < 0 || dup2 (err[1], STDERR_FILENO) < 0)
+  else
     {
-      rrun_throw_errno (&error, errno, "cannot redirect the container's output");
-      goto fail;
+      /* The container's stdout and stderr are pipes whose other ends the log writer
+         reads; they become this process's 1 and 2 so that start hands them to the
+         container (and to each run of it, when it is restarted). */
+      if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0)
+        {
+          rrun_throw_errno (&error, errno, "cannot create a pipe");
+          goto fail;
+        }
+      if (!rrun_log_writer_start (log_path, out[0], err[0], logo.max_size, logo.max_file,
+                                  &writer, &error))
+        goto fail;
+      out[0] = err[0] = -1; /* the writer's now */
+      if (dup2 (out[1], STDOUT_FILENO) < 0 || dup2 (err[1], STDERR_FILENO) < 0)
+        {
+          rrun_throw_errno (&error, errno, "cannot redirect the container's output");
+          goto fail;
+        }
+      rrun_close_fdp (&out[1]);
+      rrun_close_fdp (&err[1]);
     }
-  rrun_close_fdp (&out[1]);
-  rrun_close_fdp (&err[1]);
   if (!rrun_container_start (c, &error))
     goto fail;
   /* Running: tell rrun, whose caller may be waiting for its exit. */
@@ -94,14 +163,56 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
   rrun_close_fdp (&status_fd);
   if (chdir ("/") < 0)
     g_debug ("cannot chdir to /: %s", g_strerror (errno));
-  if (!rrun_container_wait (c, &status, &error))
+  for (;;)
     {
-      /* Out of memory or a relay failure: the record says how it ended (delete). */
-      g_debug ("wait: %s", error->message);
-      g_clear_error (&error);
+      g_autoptr(RrunHealthChecker) health = start_health (config, c);
+      gint64 started = g_get_monotonic_time ();
+      int lock_fd;
+      int exit_code;
+
+      if (!rrun_container_wait (c, &status, &error))
+        {
+          /* Out of memory or a relay failure: the record says how it ended (delete). */
+          g_debug ("wait: %s", error->message);
+          g_clear_error (&error);
+        }
+      g_clear_pointer (&health, rrun_health_checker_stop);
+      exit_code = c->exited ? c->exit_code : status;
+      if (!rrun_restart_wanted (&policy, exit_code, restarts, manually_stopped (record_dir)))
+        break;
+      /* docker's restart policy, carried out here while the monitor lives: the record
+         stays locked (live) through the back-off, and says "restarting". */
+      lock_fd = c->lock_fd;
+      c->lock_fd = -1;
+      g_clear_pointer (&c, rrun_container_delete);
+      rrun_state_write_restarting (config, id, TRUE, NULL);
+      delay_ms = rrun_restart_next_delay (delay_ms, (g_get_monotonic_time () - started) / 1000);
+      if (!back_off (record_dir, delay_ms))
+        {
+          rrun_state_write_restarting (config, id, FALSE, NULL);
+          close (lock_fd);
+          goto done;
+        }
+      restarts++;
+      /* The record's lock passes to the new run; on failure the record keeps the last
+         exit. */
+      if (!rrun_container_create_again_locked (config, spec, id, lock_fd, &c, &error))
+        {
+          g_debug ("restart: %s", error->message);
+          rrun_state_write_restarting (config, id, FALSE, NULL);
+          goto done;
+        }
+      c->restart_count = restarts;
+      if (!rrun_container_start (c, &error))
+        {
+          g_debug ("restart: %s", error->message);
+          rrun_state_write_restarting (config, id, FALSE, NULL);
+          goto done;
+        }
     }
   /* Every byte PID 1 and its descendants wrote is in the pipes by now: the writer
      drains them before the record says exited, so `logs -f` ends with all of it. */
+done:
   if (devnull >= 0)
     {
       dup2 (devnull, STDOUT_FILENO);
@@ -183,6 +294,13 @@ rrun_container_run_detached (const RrunConfig *config, RrunContainerSpec *spec,
   gboolean ok;
 
   spec->detach = TRUE;
+  if (existing_id != NULL)
+    {
+      /* A start by the user: restart policies apply again (rrun stop's marker goes). */
+      g_autofree char *dir = rrun_record_dir (config, existing_id);
+      g_autofree char *marker = g_build_filename (dir, RRUN_STOPPED_MARKER, NULL);
+      unlink (marker);
+    }
   if (pipe2 (pipefd, O_CLOEXEC) < 0)
     return rrun_throw_errno (error, errno, "cannot create a pipe");
   fflush (stdout);

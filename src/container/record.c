@@ -4,6 +4,8 @@
 #include "storage/lock.h"
 #include "storage/store.h"
 #include "container/pause.h"
+#include "container/health.h"
+#include "container/policy.h"
 #include "util/json-value.h"
 #include "util/path.h"
 #include "util/text-file.h"
@@ -34,6 +36,8 @@ rrun_state_free (RrunState *s)
   g_free (s->userns);
   g_strfreev (s->labels);
   g_free (s->damaged);
+  g_free (s->restart_policy);
+  g_free (s->health);
   g_free (s);
 }
 
@@ -102,6 +106,9 @@ rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContai
   rrun_json_builder_member_bool (b, "detached", s->detached);
   rrun_json_builder_member_int (b, "stop_signal", s->stop_signal);
   rrun_json_builder_member_int (b, "stop_timeout", s->stop_timeout);
+  rrun_json_builder_member_int (b, "restart_count", s->restart_count);
+  if (s->restarting)
+    rrun_json_builder_member_bool (b, "restarting", TRUE);
   if (spec != NULL)
     {
       rrun_json_builder_set_member_name (b, "spec");
@@ -144,6 +151,26 @@ rrun_state_write_exited (const RrunConfig *config, const char *id, int exit_code
   rrun_json_object_set (o, "exit_code", rrun_json_new_int (exit_code));
   rrun_json_object_set (o, "oom_killed", rrun_json_new_bool (oom_killed));
   rrun_json_object_set (o, "finished", rrun_json_new_int (finished));
+  out = rrun_json_value_to_text (o, FALSE);
+  return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
+}
+
+gboolean
+rrun_state_write_restarting (const RrunConfig *config, const char *id, gboolean restarting,
+                             GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, id);
+  g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
+  g_autofree char *text = NULL, *out = NULL;
+  g_autoptr(RrunJson) o = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
+  if (o == NULL || rrun_json_type (o) != RRUN_JSON_OBJECT)
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is no container record", path);
+  rrun_json_object_set (o, "restarting", rrun_json_new_bool (restarting));
   out = rrun_json_value_to_text (o, FALSE);
   return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
 }
@@ -285,6 +312,19 @@ read_state (const char *record_dir)
   s->stop_signal = (int) int_member_or (o, "stop_signal", SIGTERM);
   s->stop_timeout = (int) int_member_or (o, "stop_timeout", 10);
   s->labels = strv_member (rrun_json_member (o, "spec"), "label");
+  s->restart_count = (guint) int_member (o, "restart_count");
+  s->restarting = bool_member (o, "restarting");
+  s->restart_policy = string_member (rrun_json_member (o, "spec"), "restart", NULL);
+  {
+    g_autofree char *marker = g_build_filename (record_dir, RRUN_STOPPED_MARKER, NULL);
+    g_autoptr(RrunHealth) h = NULL;
+
+    s->manually_stopped = g_file_test (marker, G_FILE_TEST_EXISTS);
+    /* The health of a running container (ps's "(healthy)"): a stopped one's is not read. */
+    if (s->status == RRUN_STATUS_RUNNING && rrun_health_read (record_dir, &h, NULL)
+        && h != NULL)
+      s->health = g_strdup (rrun_health_status_name (h->status));
+  }
   return s;
 }
 

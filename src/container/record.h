@@ -62,8 +62,13 @@ typedef struct
   gboolean detached;   /* run -d or start: a monitor holds the lock and writes the log */
   int stop_signal;     /* --stop-signal or the image's STOPSIGNAL (SIGTERM by default) */
   int stop_timeout;    /* seconds stop waits before SIGKILL (10 by default) */
+  guint restart_count; /* times its monitor started it again (--restart) */
+  gboolean restarting; /* its monitor waits to start it again: exited, and live */
   /* Read, not written: */
   char **labels;       /* the spec's --label K=V */
+  char *restart_policy; /* the spec's --restart, or NULL */
+  gboolean manually_stopped; /* rrun stop or rm -f asked it to end (RRUN_STOPPED_MARKER) */
+  char *health;        /* "starting", "healthy", "unhealthy" (health.json), or NULL */
   gboolean live;       /* the record's lock is held */
   gboolean paused;     /* running with its cgroup frozen (rrun pause) */
   /* Why container.json cannot be read (NULL: it can). A damaged record has its id only:
@@ -95,6 +100,11 @@ gboolean rrun_container_mark_kept (const RrunConfig *config, const char *id, GEr
    knows nobody does. */
 gboolean rrun_state_write_exited (const RrunConfig *config, const char *id, int exit_code,
                                   gboolean oom_killed, gint64 finished, GError **error);
+
+/* The monitor waits to restart the container: the record says so (exited, restarting)
+   until the next start rewrites it. */
+gboolean rrun_state_write_restarting (const RrunConfig *config, const char *id,
+                                      gboolean restarting, GError **error);
 
 /* Running containers (a state whose PID 1 no longer exists is skipped), oldest first. */
 gboolean rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **error);

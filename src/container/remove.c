@@ -1,5 +1,6 @@
 #include "container/remove.h"
 #include "container/pid1.h"
+#include "container/stop.h"
 #include "error.h"
 #include "log.h"
 #include "storage/lock.h"
@@ -119,6 +120,9 @@ rrun_container_remove (const RrunConfig *config, RrunStore *store,
           if (!kill_lock_holder (config, s, error))
             return FALSE;
         }
+      /* Its monitor must not restart it (--restart), nor wait out a back-off. */
+      else if (!rrun_container_mark_stopped (config, s->id, error))
+        return FALSE;
       /* Gone already is fine: its rrun or monitor is finishing. */
       else if (!rrun_container_signal (s, SIGKILL, &local)
           && !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))

@@ -1,6 +1,8 @@
 /* The container spec: validation before any image lookup, and the stored JSON form. */
 #include "container/spec.h"
 #include "container/signal-name.h"
+#include "container/health.h"
+#include "container/policy.h"
 #include "error.h"
 #include "process/caps.h"
 #include "process/command.h"
@@ -37,6 +39,14 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->stop_signal);
   g_free (o->stop_timeout);
   g_free (o->cidfile);
+  g_free (o->restart);
+  g_free (o->health_cmd);
+  g_free (o->health_interval);
+  g_free (o->health_timeout);
+  g_free (o->health_retries);
+  g_free (o->health_start_period);
+  g_free (o->log_driver);
+  g_strfreev (o->log_opts);
   g_strfreev (o->labels);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
@@ -322,6 +332,24 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
       rrun_add_hint (error, "make sure no other container writes it, remove it, and run again");
       return FALSE;
     }
+  {
+    RrunRestartPolicy restart;
+    RrunLogOptions log;
+
+    if (!rrun_restart_policy_parse (o->restart, &restart, error))
+      return FALSE;
+    if (restart.mode != RRUN_RESTART_NO && o->rm)
+      {
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "--restart %s conflicts with --rm",
+                    o->restart);
+        rrun_add_hint (error, "a container removed when it exits cannot be restarted: give "
+                              "one or the other");
+        return FALSE;
+      }
+    if (!rrun_health_check_flags (o, error)
+        || !rrun_log_options_parse (o->log_driver, o->log_opts, o->detach, &log, error))
+      return FALSE;
+  }
   if (o->limits == NULL)
     o->limits = rrun_cgroup_limits_new ();
   return build_network (config, o, error);
@@ -388,6 +416,15 @@ static const SpecField spec_fields[] = {
   F ("label", FIELD_STRV, labels),
   F ("security-opt", FIELD_STRV, security_opt),
   F ("seccomp-profile", FIELD_STRING, seccomp_profile),
+  F ("restart", FIELD_STRING, restart),
+  F ("health-cmd", FIELD_STRING, health_cmd),
+  F ("health-interval", FIELD_STRING, health_interval),
+  F ("health-timeout", FIELD_STRING, health_timeout),
+  F ("health-retries", FIELD_STRING, health_retries),
+  F ("health-start-period", FIELD_STRING, health_start_period),
+  F ("no-healthcheck", FIELD_BOOL, no_healthcheck),
+  F ("log-driver", FIELD_STRING, log_driver),
+  F ("log-opt", FIELD_STRV, log_opts),
 };
 
 #undef F

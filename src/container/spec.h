@@ -62,6 +62,15 @@ typedef struct
                               mask=PATHS, unmask=ALL|PATHS, label=disable */
   char *seccomp_profile;   /* the text of seccomp=FILE: read once, at validation, and stored,
                               so start and exec use the profile the container was made with */
+  char *restart;           /* --restart no|on-failure[:N]|always|unless-stopped */
+  char *health_cmd;        /* --health-cmd: a shell command, or a JSON array (exec form) */
+  char *health_interval;   /* --health-interval, a Go duration */
+  char *health_timeout;    /* --health-timeout */
+  char *health_retries;    /* --health-retries */
+  char *health_start_period; /* --health-start-period */
+  gboolean no_healthcheck; /* --no-healthcheck: not even the image's */
+  char *log_driver;        /* --log-driver k8s-file|none|passthrough */
+  char **log_opts;         /* --log-opt max-size=SIZE, max-file=N */
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */

@@ -105,6 +105,7 @@ rrun_container_write_state (RrunContainer *c, RrunStatus status, GError **error)
     state.pid_start = pid1 > 0 ? rrun_pid1_start_time (pid1) : 0;
     state.rm = o->rm;
     state.detached = o->detach;
+    state.restart_count = c->restart_count;
     state.stop_signal = SIGTERM;
     if (!(o->stop_signal && rrun_signal_parse (o->stop_signal, &state.stop_signal, NULL))
         && c->image->config->stop_signal && *c->image->config->stop_signal

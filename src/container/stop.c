@@ -2,6 +2,7 @@
 #include "container/monitor.h"
 #include "container/pause.h"
 #include "container/pid1.h"
+#include "container/policy.h"
 #include "container/remove.h"
 #include "error.h"
 #include "util/fd.h"
@@ -31,14 +32,32 @@ wait_unlocked (const RrunConfig *config, const RrunState *s, int timeout_ms, GEr
 }
 
 gboolean
+rrun_container_mark_stopped (const RrunConfig *config, const char *id, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, id);
+  g_autofree char *path = g_build_filename (dir, RRUN_STOPPED_MARKER, NULL);
+  int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+  close (fd);
+  return TRUE;
+}
+
+gboolean
 rrun_container_stop (const RrunConfig *config, const RrunState *s, int timeout,
                      GError **error)
 {
   rrun_autofd int pidfd = -1;
   g_autoptr(GError) local = NULL;
 
-  if (!s->live || s->status != RRUN_STATUS_RUNNING)
+  if (!s->live)
     return TRUE;
+  /* Its monitor must not start it again (--restart), now or after a back-off it is in. */
+  if (!rrun_container_mark_stopped (config, s->id, error))
+    return FALSE;
+  if (s->status != RRUN_STATUS_RUNNING)
+    return wait_unlocked (config, s, 30000, error);
   if (timeout < 0)
     timeout = s->stop_timeout;
   if (!rrun_pid1_open (s, &pidfd, &local))

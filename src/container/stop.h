@@ -14,6 +14,11 @@ G_BEGIN_DECLS
 gboolean rrun_container_stop (const RrunConfig *config, const RrunState *state, int timeout,
                               GError **error);
 
+/* Leave the marker that keeps the container's monitor from restarting it (rrun stop,
+   rm -f; docker's "manually stopped"); the next start removes it. */
+gboolean rrun_container_mark_stopped (const RrunConfig *config, const char *id,
+                                      GError **error);
+
 /* Block until the container has exited and its exit is recorded; its exit code. */
 gboolean rrun_container_wait_exit (const RrunConfig *config, const RrunState *state,
                                    int *out_exit_code, GError **error);

@@ -17,6 +17,7 @@ rrun_image_config_free (RrunImageConfig *config)
   g_free (config->stop_signal);
   g_strfreev (config->volumes);
   g_free (config->hostname);
+  g_strfreev (config->health_test);
   g_free (config);
 }
 
@@ -158,6 +159,30 @@ rrun_image_config_parse (const RrunJson *root, const char *source,
       || !get_key_set (cfg, "Volumes", "config.Volumes", source, &c->volumes, error)
       || !get_string (cfg, "Hostname", "config.Hostname", source, &c->hostname, error))
     return FALSE;
+  if ((n = rrun_json_member_value (cfg, "Healthcheck")) != NULL)
+    {
+      static const char *const times[] = { "Interval", "Timeout", "StartPeriod", "Retries" };
+      gint64 *dest[] = { &c->health_interval, &c->health_timeout, &c->health_start_period,
+                         &c->health_retries };
+
+      if (rrun_json_type (n) != RRUN_JSON_OBJECT)
+        return bad_field (error, source, "config.Healthcheck", "an object");
+      if (!get_strv (n, "Test", "config.Healthcheck.Test", source, &c->health_test, error))
+        return FALSE;
+      for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+        {
+          const RrunJson *t = rrun_json_member_value (n, times[i]);
+
+          if (t == NULL)
+            continue;
+          if (rrun_json_type (t) != RRUN_JSON_INT || rrun_json_int (t) < 0)
+            {
+              g_autofree char *field = g_strconcat ("config.Healthcheck.", times[i], NULL);
+              return bad_field (error, source, field, "a non-negative integer");
+            }
+          *dest[i] = rrun_json_int (t);
+        }
+    }
   if (c->env)
     for (guint i = 0; c->env[i]; i++)
       if (strchr (c->env[i], '=') == NULL || c->env[i][0] == '=')

@@ -18,6 +18,11 @@ typedef struct
   char *stop_signal;
   char **volumes;
   char *hostname;
+  /* HEALTHCHECK: Test (["NONE"], ["CMD", ...], ["CMD-SHELL", "..."]) and its times in
+     nanoseconds (0: docker's default); NULL when the image has none. */
+  char **health_test;
+  gint64 health_interval, health_timeout, health_start_period;
+  gint64 health_retries;
 } RrunImageConfig;
 
 void rrun_image_config_free (RrunImageConfig *config);

@@ -59,7 +59,8 @@ ensure_oci_fixtures() {
   ensure_fixtures
   (
     flock 9
-    if [[ ! -f $FIXTURES/oci/multi/index.json || ! -f $FIXTURES/oci/volume/index.json ]]; then
+    if [[ ! -f $FIXTURES/oci/multi/index.json || ! -f $FIXTURES/oci/volume/index.json 
+        || ! -f $FIXTURES/oci/health/index.json ]]; then
       /usr/bin/python3 "$FIXTURE_SCRIPTS/make-oci.py" "$FIXTURES" "$FIXTURES/oci" >&2 || exit 1
     fi
   ) 9>"$FIXTURES/.lock"

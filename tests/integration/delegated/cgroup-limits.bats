@@ -72,6 +72,23 @@ stop_waiting() {
   [ -z "$(leaves)" ]
 }
 
+@test "cgroup limits: run -d: the monitor records the OOM kill (inspect State.OOMKilled)" {
+  require_controller memory
+  run -0 rrun run -d --name oom1 --memory 32m --memory-swap 32m "$FIXTURE_IMAGE" \
+    sh -c 'x=a; while :; do x="$x$x"; done'
+  run -0 timeout 60 "${RRUN_CMD[@]}" wait oom1
+  [ "$output" = 137 ]
+  run -0 rrun inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' oom1
+  [ "$output" = 'true 137' ]
+  # a container that was not OOM-killed says false
+  run -0 rrun run -d --name oom2 --memory 32m "$FIXTURE_IMAGE" sh -c 'exit 3'
+  run -0 timeout 60 "${RRUN_CMD[@]}" wait oom2
+  run -0 rrun inspect --format '{{.State.OOMKilled}} {{.State.ExitCode}}' oom2
+  [ "$output" = 'false 3' ]
+  run -0 rrun rm oom1 oom2
+  [ -z "$(leaves)" ]
+}
+
 @test "cgroup limits: --cpus sets cpu.max and holds a busy loop near it" {
   require_controller cpu
   start_waiting --cpus 0.5
