@@ -97,5 +97,6 @@ rrun_container_remove (const RrunConfig *config, RrunStore *store,
       g_prefix_error (error, "cannot remove container \"%s\": ", shown_name (s));
       return FALSE;
     }
+  rrun_container_name_release (config, s->name, s->id);
   return TRUE;
 }

@@ -177,7 +177,7 @@ remove_container_in_place (const char *cdir)
   /* The state and the log of a kept container, its marker, then the lock: a kill before
      the lock is gone leaves debris (no marker), which the next gc removes. */
   static const char *const files[] = { "container.json", "ctr.log", RRUN_STORE_KEEP_FILE,
-                                       "image", "lock" };
+                                       "image", "state.lock", "lock" };
 
   for (guint i = 0; i < G_N_ELEMENTS (layer); i++)
     {
