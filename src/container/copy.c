@@ -1,0 +1,742 @@
+/* rrun cp (docs/architecture.md, "Containers: spec, verbs, record"). Files cross as a tar
+   stream, as with docker: one side writes the source as a tar (entries named after the
+   source's last component, or "." for "DIR/."), the other extracts it at the destination
+   with docker's rules (an existing directory receives the entries; a missing path is
+   created with the source's name changed to it; a directory is never copied onto a file).
+
+   The container's side runs in a fork of rrun-image that joins the mount namespace (and
+   the user namespace, so owners map through the container's id map) of the container's
+   PID 1, checked by its pidfd. It does not join the PID namespace, so the container's
+   processes cannot see it in their /proc, and it is not dumpable. Every path in the
+   container is resolved with openat2(RESOLVE_IN_ROOT) on the container's root and walked
+   with O_NOFOLLOW below it, and extraction refuses symlinks on the way
+   (ARCHIVE_EXTRACT_SECURE_SYMLINKS): a symlink in the container never leads out of it. */
+#include "container/copy.h"
+#include "container/pid1.h"
+#include "error.h"
+#include "log.h"
+#include "util/fd.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BUF_SIZE (128 * 1024)
+
+/* path (absolute or not: always below root) opened with openat2(RESOLVE_IN_ROOT). */
+static int
+open_in_root (int root_fd, const char *path, int flags)
+{
+  struct open_how how = { .flags = (guint64) flags | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+
+  while (*path == '/')
+    path++;
+  if (*path == '\0')
+    path = ".";
+  return (int) syscall (SYS_openat2, root_fd, path, &how, sizeof how);
+}
+
+/* Split a path as docker's cp does: "DIR/." means DIR's contents, a trailing slash
+   that it must be a directory. out_parent is "" for the root. */
+static void
+split_path (const char *path, char **out_parent, char **out_base, gboolean *out_contents,
+            gboolean *out_slash)
+{
+  g_autofree char *p = g_strdup (path);
+  gsize n = strlen (p);
+  char *slash;
+
+  *out_contents = FALSE;
+  *out_slash = FALSE;
+  if (g_str_has_suffix (p, "/.") || strcmp (p, ".") == 0)
+    {
+      *out_contents = TRUE;
+      p[n - 1] = '\0';
+      n--;
+    }
+  while (n > 1 && p[n - 1] == '/')
+    {
+      *out_slash = TRUE;
+      p[--n] = '\0';
+    }
+  if (n == 1 && p[0] == '/')
+    {
+      /* The root: its contents. */
+      *out_contents = TRUE;
+      *out_parent = g_strdup ("/");
+      *out_base = g_strdup (".");
+      return;
+    }
+  if (n == 0)
+    {
+      *out_parent = g_strdup (".");
+      *out_base = g_strdup (".");
+      return;
+    }
+  slash = strrchr (p, '/');
+  if (slash == NULL)
+    {
+      *out_parent = g_strdup (".");
+      *out_base = g_strdup (p);
+      return;
+    }
+  *out_base = g_strdup (slash + 1);
+  *slash = '\0';
+  *out_parent = g_strdup (*p ? p : "/");
+}
+
+/* ---- writing a tree as a tar stream ---- */
+
+static gboolean
+write_tree (struct archive *a, int dir_fd, const char *name, const char *arcname,
+            char *buf, GError **error)
+{
+  struct stat st;
+  g_autoptr(GError) local = NULL;
+  struct archive_entry *e;
+  rrun_autofd int fd = -1;
+
+  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return rrun_throw_errno (error, errno, "cannot read \"%s\"", arcname);
+  if (S_ISSOCK (st.st_mode))
+    return TRUE; /* docker leaves sockets out too */
+  if (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))
+    {
+      fd = openat (dir_fd, name,
+                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (S_ISDIR (st.st_mode) ? O_DIRECTORY : 0));
+      if (fd < 0 || fstat (fd, &st) < 0)
+        return rrun_throw_errno (error, errno, "cannot open \"%s\"", arcname);
+    }
+  e = archive_entry_new ();
+  archive_entry_set_pathname (e, arcname);
+  archive_entry_copy_stat (e, &st);
+  if (S_ISLNK (st.st_mode))
+    {
+      char target[PATH_MAX + 1];
+      ssize_t n = readlinkat (dir_fd, name, target, PATH_MAX);
+
+      if (n < 0)
+        {
+          archive_entry_free (e);
+          return rrun_throw_errno (error, errno, "cannot read the link \"%s\"", arcname);
+        }
+      target[n] = '\0';
+      archive_entry_set_symlink (e, target);
+    }
+  if (archive_write_header (a, e) < ARCHIVE_WARN)
+    {
+      rrun_throw (error, RRUN_ERROR_FAILED, "cannot write \"%s\": %s", arcname,
+                  archive_error_string (a));
+      archive_entry_free (e);
+      return FALSE;
+    }
+  archive_entry_free (e);
+  if (S_ISREG (st.st_mode))
+    {
+      ssize_t n;
+
+      while ((n = read (fd, buf, BUF_SIZE)) != 0)
+        {
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            return rrun_throw_errno (error, errno, "cannot read \"%s\"", arcname);
+          if (archive_write_data (a, buf, (size_t) n) < 0)
+            return rrun_throw (error, RRUN_ERROR_FAILED, "cannot write \"%s\": %s", arcname,
+                               archive_error_string (a));
+        }
+    }
+  else if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      DIR *d = fdopendir (dup (fd));
+      struct dirent *de;
+
+      if (d == NULL)
+        return rrun_throw_errno (error, errno, "cannot list \"%s\"", arcname);
+      while ((de = readdir (d)) != NULL)
+        if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+          g_ptr_array_add (names, g_strdup (de->d_name));
+      closedir (d);
+      g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+      for (guint i = 0; i < names->len; i++)
+        {
+          const char *child = names->pdata[i];
+          g_autofree char *childarc = g_strconcat (arcname, "/", child, NULL);
+
+          if (!write_tree (a, fd, child, childarc, buf, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_copy_write_tar (int root_fd, const char *path, int out_fd, GError **error)
+{
+  g_autofree char *parent = NULL, *base = NULL, *buf = NULL;
+  gboolean contents, slash, ok;
+  rrun_autofd int parent_fd = -1;
+  struct archive *a;
+  struct stat st;
+
+  split_path (path, &parent, &base, &contents, &slash);
+  if (contents || slash)
+    {
+      /* DIR/. and DIR/ must be directories (through a symlink if it is one). */
+      rrun_autofd int dir_fd = open_in_root (root_fd, path, O_PATH | O_DIRECTORY);
+
+      if (dir_fd < 0)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", path,
+                           g_strerror (errno));
+      if (contents)
+        {
+          /* DIR/.: its contents, as entries below "." */
+          parent_fd = g_steal_fd (&dir_fd);
+          g_free (base);
+          base = g_strdup (".");
+        }
+    }
+  if (parent_fd < 0)
+    {
+      parent_fd = open_in_root (root_fd, parent, O_PATH | O_DIRECTORY);
+      if (parent_fd < 0 || fstatat (parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", path,
+                           g_strerror (errno));
+    }
+  a = archive_write_new ();
+  archive_write_set_format_pax_restricted (a);
+  archive_write_set_bytes_in_last_block (a, 1);
+  if (archive_write_open_fd (a, out_fd) != ARCHIVE_OK)
+    {
+      rrun_throw (error, RRUN_ERROR_FAILED, "cannot write the archive: %s",
+                  archive_error_string (a));
+      archive_write_free (a);
+      return FALSE;
+    }
+  buf = g_malloc (BUF_SIZE);
+  ok = write_tree (a, parent_fd, base, base, buf, error);
+  if (archive_write_close (a) != ARCHIVE_OK && ok)
+    ok = rrun_throw (error, RRUN_ERROR_FAILED, "cannot write the archive: %s",
+                     archive_error_string (a));
+  archive_write_free (a);
+  return ok;
+}
+
+/* ---- extracting a tar stream with docker's rules ---- */
+
+/* An entry's path without leading "./" and "/". */
+static const char *
+strip_dot (const char *p)
+{
+  for (;;)
+    {
+      if (p[0] == '.' && p[1] == '/')
+        p += 2;
+      else if (p[0] == '/')
+        p++;
+      else
+        return p;
+    }
+}
+
+/* Where an entry goes: NULL to skip it. */
+static char *
+map_path (const char *p, gboolean contents, const char *top, const char *rename_to)
+{
+  p = strip_dot (p);
+  if (*p == '\0' || strcmp (p, ".") == 0)
+    return NULL;
+  if (rename_to != NULL && top != NULL && !contents)
+    {
+      gsize n = strlen (top);
+
+      if (strcmp (p, top) == 0)
+        return g_strdup (rename_to);
+      if (strncmp (p, top, n) == 0 && p[n] == '/')
+        return g_strconcat (rename_to, p + n, NULL);
+    }
+  return g_strdup (p);
+}
+
+gboolean
+rrun_copy_extract_tar (int root_fd, const char *dest, int in_fd, gboolean keep_owners,
+                       gboolean owners_root, GError **error)
+{
+  g_autofree char *parent = NULL, *base = NULL, *top = NULL, *rename_to = NULL;
+  gboolean dest_contents, dest_slash, contents = FALSE, top_is_dir, ok = FALSE;
+  rrun_autofd int dest_fd = -1, target_fd = -1;
+  struct archive *a = archive_read_new (), *w = NULL;
+  struct archive_entry *e;
+  struct stat st;
+  int r, flags;
+
+  archive_read_support_filter_all (a);
+  archive_read_support_format_tar (a);
+  if (archive_read_open_fd (a, in_fd, BUF_SIZE) != ARCHIVE_OK)
+    {
+      rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the archive: %s",
+                  archive_error_string (a));
+      goto out;
+    }
+  r = archive_read_next_header (a, &e);
+  if (r == ARCHIVE_EOF)
+    {
+      ok = TRUE; /* nothing to copy (the other side reports why) */
+      goto out;
+    }
+  if (r < ARCHIVE_WARN)
+    {
+      rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the archive: %s",
+                  archive_error_string (a));
+      goto out;
+    }
+  {
+    const char *first = strip_dot (archive_entry_pathname (e));
+    const char *slash = strchr (first, '/');
+
+    if (*first == '\0' || strcmp (first, ".") == 0)
+      contents = TRUE;
+    top = slash ? g_strndup (first, (gsize) (slash - first)) : g_strdup (first);
+    top_is_dir = slash != NULL || archive_entry_filetype (e) == AE_IFDIR;
+  }
+  split_path (dest, &parent, &base, &dest_contents, &dest_slash);
+  dest_fd = open_in_root (root_fd, dest, O_PATH);
+  if (dest_fd >= 0 && fstat (dest_fd, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      /* An existing directory receives the entries (the source's contents for "SRC/."). */
+      target_fd = g_steal_fd (&dest_fd);
+    }
+  else if (dest_fd >= 0)
+    {
+      if (top_is_dir || contents)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot copy a directory to \"%s\": it is a file", dest);
+          goto out;
+        }
+      /* A file is replaced: the entry takes the destination's name. */
+      target_fd = open_in_root (root_fd, parent, O_PATH | O_DIRECTORY);
+      rename_to = g_strdup (base);
+    }
+  else if (errno == ENOENT && !dest_contents)
+    {
+      if (dest_slash && !top_is_dir)
+        {
+          rrun_throw (error, RRUN_ERROR_NOT_FOUND,
+                      "cannot copy to \"%s\": no such directory", dest);
+          goto out;
+        }
+      target_fd = open_in_root (root_fd, parent, O_PATH | O_DIRECTORY);
+      if (target_fd < 0)
+        {
+          rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot copy to \"%s\": %s", dest,
+                      g_strerror (errno));
+          goto out;
+        }
+      if (contents)
+        {
+          /* SRC/. to a new directory: made, then filled. */
+          rrun_autofd int made = -1;
+          g_autofree char *dir = g_strdup (dest);
+
+          if (mkdirat (target_fd, base, 0755) < 0
+              || (made = openat (target_fd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            {
+              rrun_throw_errno (error, errno, "cannot create \"%s\"", dest);
+              goto out;
+            }
+          rrun_close_fdp (&target_fd);
+          target_fd = g_steal_fd (&made);
+        }
+      else
+        rename_to = g_strdup (base);
+    }
+  if (target_fd < 0)
+    {
+      rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot copy to \"%s\": %s", dest,
+                  g_strerror (errno));
+      goto out;
+    }
+  if (fchdir (target_fd) < 0)
+    {
+      rrun_throw_errno (error, errno, "cannot enter \"%s\"", dest);
+      goto out;
+    }
+  w = archive_write_disk_new ();
+  flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS
+          | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+  if (keep_owners || owners_root)
+    flags |= ARCHIVE_EXTRACT_OWNER;
+  archive_write_disk_set_options (w, flags);
+  for (;;)
+    {
+      g_autofree char *to = map_path (archive_entry_pathname (e), contents, top, rename_to);
+      const char *link = archive_entry_hardlink (e);
+
+      if (to != NULL)
+        {
+          archive_entry_copy_pathname (e, to);
+          if (link != NULL)
+            {
+              g_autofree char *link_to = map_path (link, contents, top, rename_to);
+              archive_entry_copy_hardlink (e, link_to);
+            }
+          /* Numeric owners: names would be looked up in this side's /etc/passwd. */
+          archive_entry_copy_uname (e, NULL);
+          archive_entry_copy_gname (e, NULL);
+          if (owners_root)
+            {
+              archive_entry_set_uid (e, 0);
+              archive_entry_set_gid (e, 0);
+            }
+          r = archive_write_header (w, e);
+          if (r < ARCHIVE_WARN)
+            {
+              rrun_throw (error, RRUN_ERROR_FAILED, "cannot copy \"%s\": %s", to,
+                          archive_error_string (w));
+              goto out;
+            }
+          if (archive_entry_size (e) > 0)
+            {
+              const void *block;
+              size_t size;
+              la_int64_t offset;
+
+              while ((r = archive_read_data_block (a, &block, &size, &offset)) == ARCHIVE_OK)
+                if (archive_write_data_block (w, block, size, offset) < ARCHIVE_WARN)
+                  {
+                    rrun_throw (error, RRUN_ERROR_FAILED, "cannot copy \"%s\": %s", to,
+                                archive_error_string (w));
+                    goto out;
+                  }
+              if (r != ARCHIVE_EOF)
+                {
+                  rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the archive: %s",
+                              archive_error_string (a));
+                  goto out;
+                }
+            }
+          if (archive_write_finish_entry (w) < ARCHIVE_WARN)
+            {
+              rrun_throw (error, RRUN_ERROR_FAILED, "cannot copy \"%s\": %s", to,
+                          archive_error_string (w));
+              goto out;
+            }
+        }
+      r = archive_read_next_header (a, &e);
+      if (r == ARCHIVE_EOF)
+        break;
+      if (r < ARCHIVE_WARN)
+        {
+          rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read the archive: %s",
+                      archive_error_string (a));
+          goto out;
+        }
+    }
+  if (archive_write_close (w) < ARCHIVE_WARN)
+    {
+      rrun_throw (error, RRUN_ERROR_FAILED, "cannot copy to \"%s\": %s", dest,
+                  archive_error_string (w));
+      goto out;
+    }
+  ok = TRUE;
+out:
+  if (w != NULL)
+    archive_write_free (w);
+  archive_read_free (a);
+  return ok;
+}
+
+/* ---- the two sides ---- */
+
+/* What the container's side sends back when it fails: the error's code, then its
+   message. */
+static void
+send_child_error (int fd, const GError *error)
+{
+  int32_t code = error->domain == RRUN_ERROR ? error->code : RRUN_ERROR_FAILED;
+
+  rrun_fd_write_all (fd, &code, sizeof code, NULL);
+  rrun_fd_write_all (fd, error->message, strlen (error->message), NULL);
+}
+
+static gboolean
+read_child_error (int fd, GError **error)
+{
+  int32_t code;
+  g_autoptr(GString) msg = g_string_new (NULL);
+  char buf[512];
+  ssize_t n;
+
+  n = read (fd, &code, sizeof code);
+  if (n != (ssize_t) sizeof code)
+    return TRUE;
+  while ((n = read (fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      g_string_append_len (msg, buf, n);
+  return rrun_throw (error, (RrunError) code, "%s", msg->str);
+}
+
+/* Fork the container's side: joins PID 1's user and mount namespaces and runs
+   in_container with the container's root; its error comes back on a pipe. */
+typedef gboolean (*InContainerFunc) (int root_fd, gpointer data, GError **error);
+
+static gboolean
+run_in_container (const RrunState *s, InContainerFunc func, gpointer data, int close_fd,
+                  pid_t *out_pid, int *out_err_fd, GError **error)
+{
+  rrun_autofd int pidfd = -1;
+  int errp[2], flags = CLONE_NEWNS;
+  struct stat own, theirs;
+  g_autofree char *their_user = g_strdup_printf ("/proc/%d/ns/user", (int) s->pid);
+  pid_t pid;
+
+  if (!rrun_pid1_open (s, &pidfd, error))
+    return FALSE;
+  if (stat ("/proc/self/ns/user", &own) < 0 || stat (their_user, &theirs) < 0)
+    return rrun_throw_errno (error, errno, "cannot read the user namespace of \"%s\"",
+                             their_user);
+  if (own.st_ino != theirs.st_ino || own.st_dev != theirs.st_dev)
+    flags |= CLONE_NEWUSER;
+  if (pipe2 (errp, O_CLOEXEC) < 0)
+    return rrun_throw_errno (error, errno, "cannot create a pipe");
+  fflush (stdout);
+  pid = fork ();
+  if (pid < 0)
+    {
+      int errsv = errno;
+      close (errp[0]);
+      close (errp[1]);
+      return rrun_throw_errno (error, errsv, "cannot fork");
+    }
+  if (pid == 0)
+    {
+      g_autoptr(GError) local = NULL;
+      rrun_autofd int root = -1;
+
+      close (errp[0]);
+      if (close_fd >= 0)
+        close (close_fd);
+      signal (SIGPIPE, SIG_IGN);
+      /* Not dumpable before it enters: a container process must not open its
+         /proc/PID/exe (the user's rrun-image) or its memory. */
+      prctl (PR_SET_DUMPABLE, 0);
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (setns (pidfd, flags) < 0)
+        rrun_throw_errno (&local, errno, "cannot join the container's namespaces");
+      else if ((root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        rrun_throw_errno (&local, errno, "cannot open the container's root");
+      else
+        func (root, data, &local);
+      if (local != NULL)
+        {
+          send_child_error (errp[1], local);
+          _exit (1);
+        }
+      _exit (0);
+    }
+  close (errp[1]);
+  *out_pid = pid;
+  *out_err_fd = errp[0];
+  return TRUE;
+}
+
+static gboolean
+finish_child (pid_t pid, int err_fd, GError **error)
+{
+  int status = 0;
+  gboolean ok;
+
+  ok = read_child_error (err_fd, error);
+  close (err_fd);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (ok && !(WIFEXITED (status) && WEXITSTATUS (status) == 0))
+    return rrun_throw (error, RRUN_ERROR_FAILED, "the copy in the container failed (status %d)",
+                       status);
+  return ok;
+}
+
+typedef struct
+{
+  const char *path;
+  int fd;
+  gboolean keep_owners;
+} CopyArgs;
+
+static gboolean
+container_write_tar (int root_fd, gpointer data, GError **error)
+{
+  CopyArgs *args = data;
+
+  return rrun_copy_write_tar (root_fd, args->path, args->fd, error);
+}
+
+static gboolean
+container_extract_tar (int root_fd, gpointer data, GError **error)
+{
+  CopyArgs *args = data;
+
+  return rrun_copy_extract_tar (root_fd, args->path, args->fd, args->keep_owners,
+                                !args->keep_owners, error);
+}
+
+static gboolean
+check_running (const RrunState *s, GError **error)
+{
+  if (s->live && s->status == RRUN_STATUS_RUNNING)
+    return TRUE;
+  rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+              "cannot copy files of container \"%s\": it is not running",
+              s->name && *s->name ? s->name : s->id);
+  rrun_add_hint (error, "start it first (rrun start %s); copying to and from stopped "
+                        "containers is not supported yet",
+                 s->name && *s->name ? s->name : s->id);
+  return FALSE;
+}
+
+/* A host path made absolute (resolved below "/" as a normal path is). */
+static char *
+host_path (const char *path)
+{
+  g_autofree char *abs = g_path_is_absolute (path) ? g_strdup (path)
+                                                   : g_build_filename (g_get_current_dir (), path, NULL);
+  /* Keep a trailing "/" or "/.": they mean something to cp. */
+  if ((g_str_has_suffix (path, "/") || g_str_has_suffix (path, "/.")) && !g_str_has_suffix (abs, "/")
+      && !g_str_has_suffix (abs, "/."))
+    return g_strconcat (abs, g_str_has_suffix (path, "/.") ? "/." : "/", NULL);
+  return g_steal_pointer (&abs);
+}
+
+gboolean
+rrun_container_copy_out (const RrunConfig *config, const RrunState *s, const char *path,
+                         const char *host_dest, RrunCopyFlags flags, GError **error)
+{
+  int p[2], err_fd = -1;
+  pid_t pid;
+  CopyArgs args = { path, -1, FALSE };
+  g_autoptr(GError) local = NULL;
+  gboolean ok;
+
+  (void) config;
+  (void) flags;
+  if (!check_running (s, error))
+    return FALSE;
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return rrun_throw_errno (error, errno, "cannot create a pipe");
+  args.fd = p[1];
+  if (!run_in_container (s, container_write_tar, &args, p[0], &pid, &err_fd, error))
+    {
+      close (p[0]);
+      close (p[1]);
+      return FALSE;
+    }
+  close (p[1]);
+  if (strcmp (host_dest, "-") == 0)
+    {
+      char buf[65536];
+      ssize_t n;
+
+      while ((n = read (p[0], buf, sizeof buf)) != 0)
+        {
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0 || !rrun_fd_write_all (STDOUT_FILENO, buf, (gsize) n, &local))
+            {
+              if (local == NULL)
+                rrun_throw_errno (&local, errno, "cannot read from the container");
+              break;
+            }
+        }
+      ok = local == NULL;
+    }
+  else
+    {
+      g_autofree char *dest = host_path (host_dest);
+      rrun_autofd int host_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      g_autofree char *cwd = g_get_current_dir ();
+
+      ok = rrun_copy_extract_tar (host_root, dest, p[0], FALSE, FALSE, &local);
+      if (chdir (cwd) < 0)
+        g_debug ("cannot go back to %s", cwd);
+    }
+  close (p[0]);
+  /* The container's side failing (a missing path) is the cause to report. */
+  if (!finish_child (pid, err_fd, error))
+    return FALSE;
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+rrun_container_copy_in (const RrunConfig *config, const RrunState *s, const char *host_src,
+                        const char *path, RrunCopyFlags flags, GError **error)
+{
+  int p[2] = { -1, -1 }, err_fd = -1;
+  pid_t pid;
+  CopyArgs args = { path, STDIN_FILENO, (flags & RRUN_COPY_ARCHIVE) != 0 };
+  g_autoptr(GError) local = NULL;
+  gboolean from_stdin = strcmp (host_src, "-") == 0, ok = TRUE;
+  g_autofree char *src = NULL;
+
+  (void) config;
+  if (!check_running (s, error))
+    return FALSE;
+  if (!from_stdin)
+    {
+      struct stat st;
+
+      src = host_path (host_src);
+      if (lstat (src, &st) < 0 && stat (src, &st) < 0)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", host_src,
+                           g_strerror (errno));
+      if (pipe2 (p, O_CLOEXEC) < 0)
+        return rrun_throw_errno (error, errno, "cannot create a pipe");
+      args.fd = p[0];
+    }
+  if (!run_in_container (s, container_extract_tar, &args, p[1], &pid, &err_fd, error))
+    {
+      if (p[0] >= 0)
+        {
+          close (p[0]);
+          close (p[1]);
+        }
+      return FALSE;
+    }
+  if (!from_stdin)
+    {
+      rrun_autofd int host_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      void (*old) (int) = signal (SIGPIPE, SIG_IGN);
+
+      close (p[0]);
+      ok = rrun_copy_write_tar (host_root, src, p[1], &local);
+      close (p[1]);
+      signal (SIGPIPE, old);
+    }
+  if (!finish_child (pid, err_fd, error))
+    return FALSE;
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
