@@ -13,6 +13,13 @@
    (ARCHIVE_EXTRACT_SECURE_SYMLINKS): a symlink in the container never leads out of it. */
 #include "container/copy.h"
 #include "container/pid1.h"
+#include "container/remove.h"
+#include "overlay/overlay.h"
+#include "storage/image.h"
+#include "storage/store.h"
+#include "userns/exec.h"
+#include "userns/idmap.h"
+#include "util/path.h"
 #include "error.h"
 #include "log.h"
 #include "util/fd.h"
@@ -27,6 +34,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -595,18 +603,142 @@ container_extract_tar (int root_fd, gpointer data, GError **error)
                                 !args->keep_owners, error);
 }
 
-static gboolean
-check_running (const RrunState *s, GError **error)
+/* ---- stopped containers: the layers mounted for the copy ---- */
+
+/* The stopped container's side, run as `__internal copy` in a fresh user namespace with
+   the storage map: the record's layers mounted with kernel overlay in a mount namespace
+   of its own, then the same halves as for a running container, on fd 0 (a temporary
+   file the host side reads or wrote). Its error goes to stdout as "error CODE MESSAGE". */
+gboolean
+rrun_copy_internal (int argc, char **argv, GError **error)
 {
-  if (s->live && s->status == RRUN_STATUS_RUNNING)
-    return TRUE;
-  rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-              "cannot copy files of container \"%s\": it is not running",
-              s->name && *s->name ? s->name : s->id);
-  rrun_add_hint (error, "start it first (rrun start %s); copying to and from stopped "
-                        "containers is not supported yet",
-                 s->name && *s->name ? s->name : s->id);
-  return FALSE;
+  const char *mode, *merged, *cwd, *data, *work_inner, *path;
+  rrun_autofd int root = -1;
+
+  if (argc != 7)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "usage: rrun __internal copy out|in|in-keep MERGED CWD DATA WORK PATH");
+  mode = argv[1], merged = argv[2], cwd = argv[3], data = argv[4], work_inner = argv[5];
+  path = argv[6];
+  if (unshare (CLONE_NEWNS) < 0)
+    return rrun_throw_errno (error, errno, "cannot make a mount namespace");
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return rrun_throw_errno (error, errno, "cannot make the mounts private");
+  /* The kernel refuses a work dir a volatile mount left behind (as start empties it). */
+  if (g_file_test (work_inner, G_FILE_TEST_EXISTS) && !rrun_path_rm_rf (work_inner, error))
+    return FALSE;
+  if (chdir (cwd) < 0)
+    return rrun_throw_errno (error, errno, "cannot enter \"%s\"", cwd);
+  if (mount ("overlay", merged, "overlay", 0, data) < 0)
+    return rrun_throw_errno (error, errno, "cannot mount the container's layers");
+  if ((root = open (merged, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return rrun_throw_errno (error, errno, "cannot open \"%s\"", merged);
+  if (strcmp (mode, "out") == 0)
+    return rrun_copy_write_tar (root, path, STDIN_FILENO, error);
+  return rrun_copy_extract_tar (root, path, STDIN_FILENO, strcmp (mode, "in-keep") == 0,
+                                strcmp (mode, "in-keep") != 0, error);
+}
+
+/* Run `__internal copy MODE ... PATH` on a stopped container with data_fd as its fd 0;
+   its lock is held meanwhile, so nobody starts it. RRUN_ERROR_BUSY: it runs now. */
+static gboolean
+copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, const char *path,
+              int data_fd, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, s->id);
+  g_autofree char *image_file = g_build_filename (dir, "image", NULL);
+  g_autofree char *image_id = NULL, *upper = NULL, *work = NULL, *work_inner = NULL;
+  g_autofree char *merged = NULL, *out = NULL, *tmpl = NULL;
+  g_autoptr(RrunStore) store = NULL;
+  g_autoptr(RrunImage) image = NULL;
+  g_autoptr(RrunIdMap) map = NULL;
+  g_autoptr(RrunIdMap) storage_map = NULL;
+  g_autoptr(RrunOverlaySetup) setup = NULL;
+  RrunOverlayLayers layers = { 0 };
+  rrun_autofd int lock_fd = -1;
+  const char *args[16];
+  guint n = 0;
+  gboolean ok;
+
+  if (!rrun_container_lock_record (config, s, 0, &lock_fd, error))
+    return FALSE;
+  if (!g_file_get_contents (image_file, &image_id, NULL, error))
+    return FALSE;
+  g_strstrip (image_id);
+  if (!rrun_store_open (config, &store, error)
+      || !rrun_store_find_image (store, image_id, &image, error))
+    return FALSE;
+  if (!rrun_idmap_resolve ("auto", &map, error))
+    return FALSE;
+  storage_map = rrun_idmap_storage_map (map);
+  upper = g_build_filename (dir, "upper", NULL);
+  work = g_build_filename (dir, "work", NULL);
+  work_inner = g_build_filename (work, "work", NULL);
+  if (!rrun_config_ensure_run_root (config, error))
+    return FALSE;
+  tmpl = g_build_filename (config->run_root, "cp-XXXXXX", NULL);
+  if ((merged = g_mkdtemp_full (g_strdup (tmpl), 0700)) == NULL)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", tmpl);
+  layers.lower_dirs = (const char *const *) image->layer_dirs->pdata;
+  layers.n_lower = image->layer_dirs->len;
+  layers.upper_dir = upper;
+  layers.work_dir = work;
+  layers.merged_dir = merged;
+  layers.storage_root = rrun_store_root (store);
+  setup = g_new0 (RrunOverlaySetup, 1);
+  if (!rrun_overlay_kernel_ops.configure (&layers, setup, error))
+    {
+      rmdir (merged);
+      g_prefix_error (error, "cannot copy files of the stopped container \"%s\": ",
+                      s->name && *s->name ? s->name : s->id);
+      return FALSE;
+    }
+  args[n++] = NULL; /* this binary */
+  if (rrun_log_level_option () != NULL)
+    args[n++] = rrun_log_level_option ();
+  args[n++] = "__internal";
+  args[n++] = "copy";
+  args[n++] = mode;
+  args[n++] = merged;
+  args[n++] = setup->cwd;
+  args[n++] = setup->data;
+  args[n++] = work_inner;
+  args[n++] = path;
+  args[n] = NULL;
+  ok = rrun_userns_exec (storage_map, args, data_fd, &out, error);
+  rmdir (merged);
+  if (!ok)
+    return FALSE;
+  if (out != NULL && g_str_has_prefix (out, "error "))
+    {
+      char *end;
+      gint64 code = g_ascii_strtoll (out + 6, &end, 10);
+
+      g_strchomp (end);
+      return rrun_throw (error, (RrunError) code, "%s", g_strchug (end));
+    }
+  return TRUE;
+}
+
+/* An unnamed temporary file in the store's tmp/ (on disk, gone with its last fd). */
+static int
+temp_file (const RrunConfig *config, GError **error)
+{
+  g_autofree char *dir = g_build_filename (config->storage_root, "tmp", NULL);
+  int fd;
+
+  if (!rrun_path_mkdir_p (dir, 0700, error))
+    return -1;
+  fd = open (dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    rrun_throw_errno (error, errno, "cannot create a temporary file in \"%s\"", dir);
+  return fd;
+}
+
+static gboolean
+is_running (const RrunState *s)
+{
+  return s->live && s->status == RRUN_STATUS_RUNNING;
 }
 
 /* A host path made absolute (resolved below "/" as a normal path is). */
@@ -632,10 +764,34 @@ rrun_container_copy_out (const RrunConfig *config, const RrunState *s, const cha
   g_autoptr(GError) local = NULL;
   gboolean ok;
 
-  (void) config;
   (void) flags;
-  if (!check_running (s, error))
-    return FALSE;
+  if (!is_running (s))
+    {
+      rrun_autofd int tmp = temp_file (config, error);
+      g_autofree char *dest = NULL, *cwd = g_get_current_dir ();
+      rrun_autofd int host_root = -1;
+
+      if (tmp < 0 || !copy_stopped (config, s, "out", path, tmp, error))
+        return FALSE;
+      if (lseek (tmp, 0, SEEK_SET) < 0)
+        return rrun_throw_errno (error, errno, "cannot read the temporary file");
+      if (strcmp (host_dest, "-") == 0)
+        {
+          char buf[65536];
+          ssize_t n;
+
+          while ((n = read (tmp, buf, sizeof buf)) > 0)
+            if (!rrun_fd_write_all (STDOUT_FILENO, buf, (gsize) n, error))
+              return FALSE;
+          return n == 0 || rrun_throw_errno (error, errno, "cannot read the temporary file");
+        }
+      dest = host_path (host_dest);
+      host_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      ok = rrun_copy_extract_tar (host_root, dest, tmp, FALSE, FALSE, error);
+      if (chdir (cwd) < 0)
+        g_debug ("cannot go back to %s", cwd);
+      return ok;
+    }
   if (pipe2 (p, O_CLOEXEC) < 0)
     return rrun_throw_errno (error, errno, "cannot create a pipe");
   args.fd = p[1];
@@ -697,17 +853,29 @@ rrun_container_copy_in (const RrunConfig *config, const RrunState *s, const char
   gboolean from_stdin = strcmp (host_src, "-") == 0, ok = TRUE;
   g_autofree char *src = NULL;
 
-  (void) config;
-  if (!check_running (s, error))
-    return FALSE;
   if (!from_stdin)
     {
       struct stat st;
 
       src = host_path (host_src);
-      if (lstat (src, &st) < 0 && stat (src, &st) < 0)
+      if (lstat (src, &st) < 0)
         return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", host_src,
                            g_strerror (errno));
+    }
+  if (!is_running (s))
+    {
+      rrun_autofd int tmp = from_stdin ? -1 : temp_file (config, error);
+      rrun_autofd int host_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+      if (!from_stdin
+          && (tmp < 0 || !rrun_copy_write_tar (host_root, src, tmp, error)
+              || lseek (tmp, 0, SEEK_SET) < 0))
+        return FALSE;
+      return copy_stopped (config, s, (flags & RRUN_COPY_ARCHIVE) ? "in-keep" : "in", path,
+                           from_stdin ? STDIN_FILENO : tmp, error);
+    }
+  if (!from_stdin)
+    {
       if (pipe2 (p, O_CLOEXEC) < 0)
         return rrun_throw_errno (error, errno, "cannot create a pipe");
       args.fd = p[0];

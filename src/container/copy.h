@@ -33,4 +33,7 @@ gboolean rrun_copy_write_tar (int root_fd, const char *path, int out_fd, GError 
 gboolean rrun_copy_extract_tar (int root_fd, const char *dest, int in_fd, gboolean keep_owners,
                                 gboolean owners_root, GError **error);
 
+/* `__internal copy`: a stopped container's side (container/copy.c). */
+gboolean rrun_copy_internal (int argc, char **argv, GError **error);
+
 G_END_DECLS
