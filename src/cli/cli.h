@@ -107,6 +107,7 @@ gboolean rrun_cli_confirm (const char *what);
 
 /* Each command; declared here so the table in commands.c can name them. */
 gboolean rrun_cmd_run (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_attach (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_cp (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_load (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

@@ -21,6 +21,7 @@ static const RrunCommand commands[] = {
   { "ps", rrun_cmd_ps, "list containers (-a: stopped ones too)", FALSE },
   { "rm", rrun_cmd_rm, "remove containers", FALSE },
   { "rename", rrun_cmd_rename, "give a container a new name", FALSE },
+  { "attach", rrun_cmd_attach, "print a detached container's output until it exits", FALSE },
   { "cp", RRUN_IMAGE_COMMAND (rrun_cmd_cp), "copy files between a container and the host", FALSE },
   { "top", rrun_cmd_top, "list the processes of a running container", FALSE },
   { "pause", rrun_cmd_pause, "freeze running containers (cgroup v2 freezer)", FALSE },
@@ -58,7 +59,7 @@ static const RrunCommand commands[] = {
    first): `rrun WORD` says so rather than pull an image called WORD. Words that are also common images and only swarm
    commands (node) stay images. */
 static const char *const reserved_words[] = {
-  "artifact", "attach", "auto-update", "build", "builder", "buildx", "checkpoint",
+  "artifact", "auto-update", "build", "builder", "buildx", "checkpoint",
   "commit", "compose", "config", "context", "diff", "events", "export", "farm",
   "generate", "healthcheck", "init", "kube", "machine", "manifest", "mount", "network",
   "play", "plugin", "pod", "push", "quadlet", "restore", "search",
