@@ -28,18 +28,27 @@ teardown() {
   [ "${lines[0]}" = 'rrun: no container "nosuch"' ]
 }
 
+# SIGTERM is in the process's caught set (/proc/PID/status SigCgt, bit 15).
+catches_term() {
+  local mask
+  mask=$(awk '/^SigCgt/ {print $2}' "/proc/$1/status")
+  (( (16#$mask >> 14) & 1 ))
+}
+
 @test "attach: signals reach the container (--sig-proxy), or not with --sig-proxy=false" {
   run -0 rrun run -d --name at2 "$FIXTURE_IMAGE" sh -c \
     'trap "echo got-term; exit 42" TERM; while :; do sleep 0.1; done'
-  rrun attach at2 >"$BATS_TEST_TMPDIR/out" &
+  # the binary itself in the background (not the rrun function's subshell), so that the
+  # signal reaches it; sent once its handler is in place
+  "${RRUN_CMD[@]}" attach at2 >"$BATS_TEST_TMPDIR/out" &
   local pid=$! status=0
-  sleep 1
+  wait_until catches_term "$pid"
   kill -TERM "$pid"
   wait "$pid" || status=$?
   [ "$status" = 42 ]
   [ "$(cat "$BATS_TEST_TMPDIR/out")" = got-term ]
   run -0 rrun run -d --name at3 "$FIXTURE_IMAGE" sleep 60
-  rrun attach --sig-proxy=false at3 &
+  "${RRUN_CMD[@]}" attach --sig-proxy=false at3 &
   pid=$!
   sleep 1
   kill -TERM "$pid"
@@ -48,4 +57,23 @@ teardown() {
   [ "$output" = at3 ]
   run -125 rrun attach --sig-proxy=maybe at3
   [ "${lines[0]}" = 'rrun: invalid --sig-proxy "maybe": expected true or false' ]
+}
+
+@test "run -a: only the attached streams are shown; -a with -d is refused" {
+  run -0 --separate-stderr rrun run --rm -a stdout "$FIXTURE_IMAGE" sh -c 'echo out; echo err >&2'
+  [ "$output" = out ]
+  [ -z "$stderr" ]
+  run -0 --separate-stderr rrun run --rm -a STDERR "$FIXTURE_IMAGE" sh -c 'echo out; echo err >&2'
+  [ -z "$output" ]
+  [ "$stderr" = err ]
+  # -a stdin keeps stdin open, as -i
+  run -0 bash -c 'echo piped | "$@"' _ "${RRUN_CMD[@]}" run --rm -a stdin -a stdout "$FIXTURE_IMAGE" cat
+  [ "$output" = piped ]
+  # rrun's own errors still reach the terminal
+  run -127 --separate-stderr rrun run --rm -a stdout "$FIXTURE_IMAGE" /no/such/cmd
+  [ "$stderr" = "$MISSING_CMD_MSG" ]
+  run -125 rrun run -d -a stdout "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: run: -a and -d cannot go together' ]
+  run -125 rrun run -a bogus "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: run: invalid -a "bogus": expected STDIN, STDOUT or STDERR' ]
 }

@@ -124,7 +124,7 @@ all_gone() { [ -z "$(rrun ps -a -q)" ]; }
   local pid t
   # create killed part-way: no record, or a created one that rm removes
   for t in 0.05 0.1 0.2; do
-    rrun create --name kc "$FIXTURE_IMAGE" true >/dev/null 2>&1 &
+    "${RRUN_CMD[@]}" create --name kc "$FIXTURE_IMAGE" true >/dev/null 2>&1 &
     pid=$!
     sleep "$t"
     kill -KILL "$pid" 2>/dev/null || true
@@ -149,7 +149,7 @@ all_gone() { [ -z "$(rrun ps -a -q)" ]; }
   # rrun stop killed while it waits for the stop timeout: the container still stops
   # under a later stop, and goes with rm
   run -0 rrun run -d --name ks "$FIXTURE_IMAGE" sleep 60
-  rrun stop -t 30 ks >/dev/null 2>&1 &
+  "${RRUN_CMD[@]}" stop -t 30 ks >/dev/null 2>&1 &
   pid=$!
   sleep 0.5
   kill -KILL "$pid"
@@ -160,19 +160,21 @@ all_gone() { [ -z "$(rrun ps -a -q)" ]; }
   run -0 rrun ps -a --format '{{.Names}} {{.State}}'
   [ "$output" = 'ks exited' ]
   run -0 rrun rm ks
-  # run -d killed before it returns: whatever it got to, rm -f of all leaves nothing
+  # run -d killed before it returns: its monitor (already forked, or not) goes on; once
+  # it has a record, rm -f removes it, and nothing is left
+  rm_all() {
+    local ids
+    ids=$(rrun ps -a -q)
+    if [[ -n $ids ]]; then rrun rm -f $ids >/dev/null; fi
+    all_gone && no_container_leftovers
+  }
   for t in 0.05 0.2 0.5; do
-    rrun run -d --name kr "$FIXTURE_IMAGE" sleep 60 >/dev/null 2>&1 &
+    "${RRUN_CMD[@]}" run -d --name kr "$FIXTURE_IMAGE" sleep 60 >/dev/null 2>&1 &
     pid=$!
     sleep "$t"
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" || true
-    local ids
-    ids=$(rrun ps -a -q)
-    if [[ -n $ids ]]; then
-      run -0 rrun rm -f $ids
-    fi
-    wait_until all_gone
+    wait_until rm_all
   done
   no_leftovers
 }
