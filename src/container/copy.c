@@ -609,17 +609,78 @@ container_extract_tar (int root_fd, gpointer data, GError **error)
    the storage map: the record's layers mounted with kernel overlay in a mount namespace
    of its own, then the same halves as for a running container, on fd 0 (a temporary
    file the host side reads or wrote). Its error goes to stdout as "error CODE MESSAGE". */
+/* Start fuse-overlayfs (in the foreground, as the namespace holder does) on merged and
+   wait until the mount is there (bounded, 10 s). */
+static gboolean
+mount_fuse (const char *exe, const char *opts, const char *merged, pid_t *out_pid,
+            GError **error)
+{
+  g_autofree char *parent = g_path_get_dirname (merged);
+  struct stat before, now;
+  pid_t pid;
+
+  if (stat (parent, &before) < 0)
+    return rrun_throw_errno (error, errno, "cannot read \"%s\"", parent);
+  pid = fork ();
+  if (pid < 0)
+    return rrun_throw_errno (error, errno, "cannot start fuse-overlayfs");
+  if (pid == 0)
+    {
+      const char *argv[] = { "fuse-overlayfs", "-f", "-o", opts, merged, NULL };
+
+      int devnull = open ("/dev/null", O_RDWR);
+
+      /* Not the copy's data (fd 0) nor its result (stdout); its chatter ("unknown
+         argument ignored") is no message for the user. */
+      if (devnull >= 0)
+        {
+          dup2 (devnull, 0);
+          dup2 (devnull, 1);
+          dup2 (devnull, 2);
+        }
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      execv (exe, (char *const *) argv);
+      _exit (127);
+    }
+  *out_pid = pid;
+  for (int i = 0; i < 1000; i++)
+    {
+      int status;
+
+      if (stat (merged, &now) == 0 && now.st_dev != before.st_dev)
+        return TRUE;
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        {
+          *out_pid = -1;
+          return rrun_throw (error, RRUN_ERROR_FAILED,
+                             "cannot mount the container's layers: fuse-overlayfs exited "
+                             "(status %d)", status);
+        }
+      g_usleep (10000);
+    }
+  return rrun_throw (error, RRUN_ERROR_FAILED,
+                     "cannot mount the container's layers: fuse-overlayfs did not mount in 10 s");
+}
+
+/* The stopped container's side, run as `__internal copy` in a fresh user namespace with
+   the storage map: the record's layers mounted (kernel overlay, or fuse-overlayfs for
+   the fuse-overlayfs driver) in a mount namespace of its own, then the same halves as
+   for a running container, on fd 0 (a temporary file the host side reads or wrote). Its
+   error goes to stdout as "error CODE MESSAGE". */
 gboolean
 rrun_copy_internal (int argc, char **argv, GError **error)
 {
-  const char *mode, *merged, *cwd, *data, *work_inner, *path;
+  const char *mode, *merged, *kind, *where, *data, *work_inner, *path;
   rrun_autofd int root = -1;
+  pid_t fuse = -1;
+  gboolean ok;
 
-  if (argc != 7)
+  if (argc != 8)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "usage: rrun __internal copy out|in|in-keep MERGED CWD DATA WORK PATH");
-  mode = argv[1], merged = argv[2], cwd = argv[3], data = argv[4], work_inner = argv[5];
-  path = argv[6];
+                       "usage: rrun __internal copy out|in|in-keep MERGED kernel|fuse "
+                       "CWD|EXE DATA WORK PATH");
+  mode = argv[1], merged = argv[2], kind = argv[3], where = argv[4], data = argv[5];
+  work_inner = argv[6], path = argv[7];
   if (unshare (CLONE_NEWNS) < 0)
     return rrun_throw_errno (error, errno, "cannot make a mount namespace");
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -627,16 +688,42 @@ rrun_copy_internal (int argc, char **argv, GError **error)
   /* The kernel refuses a work dir a volatile mount left behind (as start empties it). */
   if (g_file_test (work_inner, G_FILE_TEST_EXISTS) && !rrun_path_rm_rf (work_inner, error))
     return FALSE;
-  if (chdir (cwd) < 0)
-    return rrun_throw_errno (error, errno, "cannot enter \"%s\"", cwd);
-  if (mount ("overlay", merged, "overlay", 0, data) < 0)
+  if (strcmp (kind, "fuse") == 0)
+    {
+      if (!mount_fuse (where, data, merged, &fuse, error))
+        goto fail;
+    }
+  else if (chdir (where) < 0)
+    return rrun_throw_errno (error, errno, "cannot enter \"%s\"", where);
+  else if (mount ("overlay", merged, "overlay", 0, data) < 0)
     return rrun_throw_errno (error, errno, "cannot mount the container's layers");
   if ((root = open (merged, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-    return rrun_throw_errno (error, errno, "cannot open \"%s\"", merged);
+    {
+      rrun_throw_errno (error, errno, "cannot open \"%s\"", merged);
+      goto fail;
+    }
   if (strcmp (mode, "out") == 0)
-    return rrun_copy_write_tar (root, path, STDIN_FILENO, error);
-  return rrun_copy_extract_tar (root, path, STDIN_FILENO, strcmp (mode, "in-keep") == 0,
+    ok = rrun_copy_write_tar (root, path, STDIN_FILENO, error);
+  else
+    ok = rrun_copy_extract_tar (root, path, STDIN_FILENO, strcmp (mode, "in-keep") == 0,
                                 strcmp (mode, "in-keep") != 0, error);
+  if (fuse > 0)
+    {
+      /* Out of the mount first: fuse-overlayfs writes what it holds and exits. */
+      if (chdir ("/") < 0 || umount2 (merged, 0) < 0)
+        kill (fuse, SIGTERM);
+      while (waitpid (fuse, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  return ok;
+
+fail:
+  if (fuse > 0)
+    {
+      kill (fuse, SIGKILL);
+      waitpid (fuse, NULL, 0);
+    }
+  return FALSE;
 }
 
 /* Run `__internal copy MODE ... PATH` on a stopped container with data_fd as its fd 0;
@@ -656,6 +743,9 @@ copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, co
   g_autoptr(RrunOverlaySetup) setup = NULL;
   RrunOverlayLayers layers = { 0 };
   rrun_autofd int lock_fd = -1;
+  /* The driver the container's layers were written with (fuse-overlayfs keeps its own
+     whiteouts), as rrun was told for this command. */
+  gboolean fuse = g_strcmp0 (config->storage_driver, "fuse-overlayfs") == 0;
   const char *args[16];
   guint n = 0;
   gboolean ok;
@@ -685,8 +775,9 @@ copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, co
   layers.work_dir = work;
   layers.merged_dir = merged;
   layers.storage_root = rrun_store_root (store);
+  layers.fuse_acl = config->fuse_acl;
   setup = g_new0 (RrunOverlaySetup, 1);
-  if (!rrun_overlay_kernel_ops.configure (&layers, setup, error))
+  if (!(fuse ? rrun_overlay_fuse_ops : rrun_overlay_kernel_ops).configure (&layers, setup, error))
     {
       rmdir (merged);
       g_prefix_error (error, "cannot copy files of the stopped container \"%s\": ",
@@ -700,8 +791,10 @@ copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, co
   args[n++] = "copy";
   args[n++] = mode;
   args[n++] = merged;
-  args[n++] = setup->cwd;
-  args[n++] = setup->data;
+  args[n++] = fuse ? "fuse" : "kernel";
+  args[n++] = fuse ? setup->fuse_exe : setup->cwd;
+  /* fuse-overlayfs -f -o OPTIONS MERGED */
+  args[n++] = fuse ? setup->fuse_argv[3] : setup->data;
   args[n++] = work_inner;
   args[n++] = path;
   args[n] = NULL;
