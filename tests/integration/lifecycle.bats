@@ -108,11 +108,12 @@ all_gone() { [ -z "$(rrun ps -a -q)" ]; }
   done
   # a rename racing with start: start's record write keeps the new name
   run -0 rrun create --name rs1 "$FIXTURE_IMAGE" sleep 60
-  rrun start rs1 >/dev/null &
+  rrun start rs1 >/dev/null 2>&1 &
   local s=$!
   sleep 0.02
   run -0 rrun rename rs1 rs2
-  wait "$s"
+  # a start that looked for rs1 after the rename found nothing: start it by its new name
+  wait "$s" || rrun start rs2
   run -0 rrun ps --format '{{.Names}}'
   [ "$output" = rs2 ]
   run -0 rrun rm -f rs2
