@@ -553,7 +553,7 @@ step_copy (Build *b, Stage *s, const RrunInstruction *ins, const char *parent_ke
       return stage_set_image (b, s, cached, *out_key, error);
     }
   tar = g_build_filename (rrun_store_temp_dir (temp), "copy.tar", NULL);
-  if (!rrun_copy_write_tar (plan, tar, error))
+  if (!rrun_copy_plan_write_tar (plan, tar, error))
     {
       g_prefix_error (error, "%s:%u: %s: ", b->df->path, ins->line, ins->keyword);
       return FALSE;

@@ -600,7 +600,7 @@ rrun_copy_plan_digest (RrunCopyPlan *plan)
 }
 
 gboolean
-rrun_copy_write_tar (RrunCopyPlan *plan, const char *path, GError **error)
+rrun_copy_plan_write_tar (RrunCopyPlan *plan, const char *path, GError **error)
 {
   g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (plan->entries), (GCompareFunc) strcmp);
   struct archive *w = archive_write_new ();

@@ -44,7 +44,7 @@ gboolean rrun_copy_plan (const RrunCopySource *src, const char *args, const Rrun
 const char *rrun_copy_plan_digest (RrunCopyPlan *plan);
 
 /* Write the plan as a tar file at path. */
-gboolean rrun_copy_write_tar (RrunCopyPlan *plan, const char *path, GError **error);
+gboolean rrun_copy_plan_write_tar (RrunCopyPlan *plan, const char *path, GError **error);
 
 void rrun_copy_plan_free (RrunCopyPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunCopyPlan, rrun_copy_plan_free)

@@ -23,15 +23,17 @@ rrun_userns_child_main (const RrunUsernsChildPlan *p)
      extracts several layers at once) this child also got the other threads' pipes, and
      holding their write ends while it waits would keep their readers (another helper's
      stdin, newuidmap's output) from ever seeing end-of-file. */
+  /* stdio first: one of them may be fd 3 (REPORT_FD), which the report socket then
+     takes over (the socket is never 0, 1 or 2: those are open in rrun). */
+  if (dup2 (p->stdin_fd, 0) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "stdin");
+  if (dup2 (p->stdout_fd, 1) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "stdout");
+  if (dup2 (p->stderr_fd, 2) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "stderr");
   if ((p->report_fd == REPORT_FD ? fcntl (REPORT_FD, F_SETFD, FD_CLOEXEC)
                                  : dup3 (p->report_fd, REPORT_FD, O_CLOEXEC)) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "the report socket");
-  if (dup2 (p->stdin_fd, 0) < 0)
-    rrun_child_fail (REPORT_FD, RRUN_STEP_REDIRECT, "stdin");
-  if (dup2 (p->stdout_fd, 1) < 0)
-    rrun_child_fail (REPORT_FD, RRUN_STEP_REDIRECT, "stdout");
-  if (dup2 (p->stderr_fd, 2) < 0)
-    rrun_child_fail (REPORT_FD, RRUN_STEP_REDIRECT, "stderr");
   (void) close_range (REPORT_FD + 1, ~0U, 0);
   if (rrun_child_wait_byte (REPORT_FD) < 0)
     _exit (RRUN_EXIT_SETUP_FAILED); /* the parent failed to map ids and says why itself */

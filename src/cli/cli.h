@@ -122,6 +122,8 @@ gboolean rrun_cmd_healthcheck (RrunGlobal *g, int argc, char **argv, int *out_st
                                GError **error);
 gboolean rrun_cmd_generate (RrunGlobal *g, int argc, char **argv, int *out_status,
                             GError **error);
+gboolean rrun_cmd_attach (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_cp (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_import (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_load (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_save (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

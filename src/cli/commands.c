@@ -25,6 +25,8 @@ static const RrunCommand commands[] = {
   { "ps", rrun_cmd_ps, "list containers (-a: stopped ones too)", FALSE },
   { "rm", rrun_cmd_rm, "remove containers", FALSE },
   { "rename", rrun_cmd_rename, "give a container a new name", FALSE },
+  { "attach", rrun_cmd_attach, "print a detached container's output until it exits", FALSE },
+  { "cp", RRUN_IMAGE_COMMAND (rrun_cmd_cp), "copy files between a container and the host", FALSE },
   { "top", rrun_cmd_top, "list the processes of a running container", FALSE },
   { "pause", rrun_cmd_pause, "freeze running containers (cgroup v2 freezer)", FALSE },
   { "unpause", rrun_cmd_unpause, "thaw paused containers", FALSE },
@@ -71,8 +73,8 @@ static const RrunCommand commands[] = {
    first): `rrun WORD` says so rather than pull an image called WORD. Words that are also common images and only swarm
    commands (node) stay images. */
 static const char *const reserved_words[] = {
-  "artifact", "attach", "auto-update", "buildx", "checkpoint",
-  "compose", "config", "context", "cp", "diff", "events", "export", "farm",
+  "artifact", "auto-update", "buildx", "checkpoint",
+  "compose", "config", "context", "diff", "events", "export", "farm",
   "init", "kube", "machine", "manifest", "mount", "network",
   "play", "plugin", "pod", "quadlet", "restore", "search",
   "secret", "service", "stack", "swarm", "trust", "unmount", "unshare",

@@ -1,4 +1,5 @@
-/* rrun exec [-i] [-u USER] [-w DIR] [-e K=V]... [--privileged] CONTAINER COMMAND [ARG...] */
+/* rrun exec [-d] [-i] [-t] [-u USER] [-w DIR] [-e K=V]... [--env-file FILE]... [--privileged]
+   CONTAINER COMMAND [ARG...] */
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "container/exec.h"
@@ -13,12 +14,14 @@ rrun_cmd_exec (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
   RrunExecOptions o = { 0 };
   RrunContainerSpec spec = { 0 };
   g_autoptr(RrunState) state = NULL;
-  gboolean detach = FALSE, help = FALSE, ok = FALSE, have_spec = FALSE;
+  gboolean help = FALSE, ok = FALSE, have_spec = FALSE;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
     { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
-    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach, "Run in the background (not supported yet)",
-      NULL },
+    { "detach", 'd', 0, G_OPTION_ARG_NONE, &o.detach,
+      "Run in the background: return once the command runs", NULL },
+    { "env-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.env_files,
+      "Read variables from a file (after the container's)", "FILE" },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "User: name|uid[:group|gid]", "USER" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &o.workdir, "Working directory inside", "DIR" },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set K=V, or pass K from here", "K=V" },
@@ -42,10 +45,9 @@ rrun_cmd_exec (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       ok = TRUE;
       goto out;
     }
-  if (detach)
+  if (o.detach && o.tty)
     {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "exec: -d is not supported yet");
-      rrun_add_hint (error, "run it in the background of your shell: rrun exec ... &");
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "exec: -d and -t cannot go together");
       goto out;
     }
   if (o.tty && !isatty (STDIN_FILENO))

@@ -2,6 +2,7 @@
    (rrun_userns_exec). Not for users; the host side turns their output into results. */
 #include "cli/cli.h"
 #include "error.h"
+#include "container/copy.h"
 #include "image/layer.h"
 #include "log.h"
 #include "util/fd.h"
@@ -127,6 +128,19 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
     return extract_layer (argc - 1, argv + 1, out_status, error);
   if (argc >= 2 && strcmp (argv[1], "diff-layer") == 0)
     return diff_layer (argc - 1, argv + 1, out_status, error);
+  if (argc >= 2 && strcmp (argv[1], "copy") == 0)
+    {
+      g_autoptr(GError) local = NULL;
+
+      /* Its error as a result line: the host side keeps its code (a missing path is
+         docker's exit 1). */
+      if (!rrun_copy_internal (argc - 1, argv + 1, &local))
+        printf ("error %d %s\n", local->domain == RRUN_ERROR ? local->code : RRUN_ERROR_FAILED,
+                local->message);
+      fflush (stdout);
+      *out_status = 0;
+      return TRUE;
+    }
 #endif
   if (argc >= 2 && strcmp (argv[1], "rm-tree") == 0)
     return rm_tree (argc - 1, argv + 1, out_status, error);

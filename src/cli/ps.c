@@ -283,12 +283,77 @@ template_object (const RrunState *s, gint64 now, gboolean no_trunc)
   return rrun_json_builder_get_root (b);
 }
 
+/* The header row of `--format "table TEMPLATE"`: the template applied to docker's
+   column titles. */
+static RrunJson *
+header_object (void)
+{
+  static const char *const titles[][2] = {
+    { "ID", "CONTAINER ID" }, { "Image", "IMAGE" },        { "Command", "COMMAND" },
+    { "CreatedAt", "CREATED AT" }, { "RunningFor", "CREATED" }, { "Ports", "PORTS" },
+    { "Labels", "LABELS" },   { "Status", "STATUS" },      { "State", "STATE" },
+    { "Names", "NAMES" },     { "Pid", "PID" },            { "ExitCode", "EXIT CODE" },
+    { "Size", "SIZE" },       { "Mounts", "MOUNTS" },      { "Networks", "NETWORKS" },
+  };
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
+
+  rrun_json_builder_begin_object (b);
+  for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+    rrun_json_builder_member_string (b, titles[i][0], titles[i][1]);
+  rrun_json_builder_end_object (b);
+  return rrun_json_builder_get_root (b);
+}
+
+/* Print lines whose cells are separated by tabs in columns, as docker's table output
+   does (Go's tabwriter with a minimum width of 10 and a padding of 3): every cell but a
+   line's last is padded to its column's widest cell plus 3. */
+static void
+print_columns (GPtrArray *lines)
+{
+  g_autoptr(GArray) widths = g_array_new (FALSE, TRUE, sizeof (glong));
+  g_autoptr(GPtrArray) split = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      char **cells = g_strsplit (lines->pdata[i], "\t", -1);
+      guint n = g_strv_length (cells);
+
+      for (guint c = 0; c + 1 < n; c++)
+        {
+          glong w = g_utf8_strlen (cells[c], -1);
+
+          if (c >= widths->len)
+            g_array_set_size (widths, c + 1);
+          if (w > g_array_index (widths, glong, c))
+            g_array_index (widths, glong, c) = w;
+        }
+      g_ptr_array_add (split, cells);
+    }
+  for (guint i = 0; i < split->len; i++)
+    {
+      char **cells = split->pdata[i];
+      guint n = g_strv_length (cells);
+
+      for (guint c = 0; c < n; c++)
+        {
+          if (c + 1 < n)
+            {
+              glong w = MAX (g_array_index (widths, glong, c) + 3, 10);
+              printf ("%s%*s", cells[c], (int) (w - g_utf8_strlen (cells[c], -1)), "");
+            }
+          else
+            printf ("%s", cells[c]);
+        }
+      printf ("\n");
+    }
+}
+
 gboolean
 rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   g_autofree char *format = NULL;
   g_auto(GStrv) filter_specs = NULL;
-  gboolean quiet = FALSE, all = FALSE, latest = FALSE, no_trunc = FALSE, help;
+  gboolean quiet = FALSE, all = FALSE, latest = FALSE, no_trunc = FALSE, table = FALSE, help;
   int last = -1;
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Stopped containers too", NULL },
@@ -316,17 +381,29 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
     return TRUE;
   if (latest)
     last = 1;
-  /* table, json, or a Go template per container ("{{.ID}} {{.Status}}"). */
+  /* table, json, a Go template per container ("{{.ID}} {{.Status}}"), or "table
+     TEMPLATE": a header row, then columns aligned at the template's tabs. As docker
+     does, "\t" and "\n" written out in the template are a tab and a newline. */
   if (format != NULL && strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
     {
-      if (g_str_has_prefix (format, "table "))
+      g_autofree char *body = NULL;
+      g_auto(GStrv) parts = NULL;
+
+      if (g_str_has_prefix (format, "table ") || g_str_has_prefix (format, "table\t"))
         {
-          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                      "ps: --format \"table TEMPLATE\" is not supported yet");
-          rrun_add_hint (error, "give the template alone: --format '{{.ID}} {{.Names}}'");
-          return FALSE;
+          table = TRUE;
+          body = g_strstrip (g_strdup (format + 5));
         }
-      if ((tmpl = rrun_template_new (format, error)) == NULL)
+      else
+        body = g_strdup (format);
+      parts = g_strsplit (body, "\\t", -1);
+      g_free (body);
+      body = g_strjoinv ("\t", parts);
+      g_strfreev (parts);
+      parts = g_strsplit (body, "\\n", -1);
+      g_free (body);
+      body = g_strjoinv ("\n", parts);
+      if ((tmpl = rrun_template_new (body, error)) == NULL)
         return FALSE;
     }
   filters.config = g->config;
@@ -368,18 +445,39 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
     }
   if (tmpl != NULL)
     {
-      for (guint i = shown->len; i-- > 0;)
+      g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+      if (table && !quiet)
         {
-          g_autoptr(RrunJson) o = template_object (shown->pdata[i], now, no_trunc);
-          g_autofree char *text = rrun_template_render (tmpl, o, error);
+          g_autoptr(RrunJson) o = header_object ();
+          char *text = rrun_template_render (tmpl, o, error);
 
           if (text == NULL)
             {
               ok = FALSE;
               goto out;
             }
-          printf ("%s\n", text);
+          g_ptr_array_add (lines, text);
         }
+      for (guint i = shown->len; i-- > 0;)
+        {
+          g_autoptr(RrunJson) o = template_object (shown->pdata[i], now, no_trunc);
+          char *text;
+
+          if (quiet)
+            text = g_strdup_printf ("%.*s", no_trunc ? 64 : 12, ((RrunState *) shown->pdata[i])->id);
+          else if ((text = rrun_template_render (tmpl, o, error)) == NULL)
+            {
+              ok = FALSE;
+              goto out;
+            }
+          g_ptr_array_add (lines, text);
+        }
+      if (table)
+        print_columns (lines);
+      else
+        for (guint i = 0; i < lines->len; i++)
+          printf ("%s\n", (char *) lines->pdata[i]);
       goto out;
     }
   if (!quiet)

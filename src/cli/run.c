@@ -5,6 +5,7 @@
 #include "error.h"
 #include "util/text-file.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,7 +18,12 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
   gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
   char *entrypoint = NULL, *tls = NULL;
   g_auto(GStrv) label_files = NULL;
+  g_auto(GStrv) attach = NULL;
+  gboolean attach_out = TRUE, attach_err = TRUE;
+  int saved_out = -1, saved_err = -1;
   GOptionEntry entries[] = {
+    { "attach", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &attach,
+      "Attach only these streams: STDIN, STDOUT, STDERR (foreground only)", "STREAM" },
     { "pull", 0, 0, G_OPTION_ARG_STRING, &o.pull,
       "Pull the image: missing (default), always or never", "POLICY" },
     { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls,
@@ -170,6 +176,34 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
     o.no_tls_verify = !verify;
   }
   o.quiet_pull = g->quiet;
+  /* -a: the streams a foreground run keeps (docker's); the others go to /dev/null. */
+  if (attach != NULL)
+    {
+      if (detach)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: -a and -d cannot go together",
+                      command);
+          rrun_add_hint (error, "a detached container's output is in its log: rrun logs");
+          goto fail;
+        }
+      attach_out = attach_err = FALSE;
+      for (guint i = 0; attach[i]; i++)
+        {
+          if (g_ascii_strcasecmp (attach[i], "stdout") == 0)
+            attach_out = TRUE;
+          else if (g_ascii_strcasecmp (attach[i], "stderr") == 0)
+            attach_err = TRUE;
+          else if (g_ascii_strcasecmp (attach[i], "stdin") == 0)
+            o.interactive = TRUE;
+          else
+            {
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                          "%s: invalid -a \"%s\": expected STDIN, STDOUT or STDERR", command,
+                          attach[i]);
+              goto fail;
+            }
+        }
+    }
   /* A created container runs detached when started. */
   o.detach = detach || create;
   if (o.tty && !o.detach && !isatty (STDIN_FILENO))
@@ -194,7 +228,40 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
         }
     }
   else
-    ok = rrun_container_run (g->config, &o, out_status, error);
+    {
+      /* Streams not attached: the container's goes to /dev/null; rrun's own comes back
+         for its messages once the container has run. */
+      if (!attach_out || !attach_err)
+        {
+          int devnull = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+
+          fflush (stdout);
+          fflush (stderr);
+          if (devnull >= 0 && !attach_out)
+            {
+              saved_out = fcntl (STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+              dup2 (devnull, STDOUT_FILENO);
+            }
+          if (devnull >= 0 && !attach_err)
+            {
+              saved_err = fcntl (STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+              dup2 (devnull, STDERR_FILENO);
+            }
+          if (devnull >= 0)
+            close (devnull);
+        }
+      ok = rrun_container_run (g->config, &o, out_status, error);
+      if (saved_out >= 0)
+        {
+          dup2 (saved_out, STDOUT_FILENO);
+          close (saved_out);
+        }
+      if (saved_err >= 0)
+        {
+          dup2 (saved_err, STDERR_FILENO);
+          close (saved_err);
+        }
+    }
   g_free (tls);
   rrun_container_spec_clear (&o);
   return ok;

@@ -343,6 +343,20 @@ open_record_again (RrunContainer *c, const char *id, GError **error)
   return TRUE;
 }
 
+/* The error of a --name that another container holds. */
+static gboolean
+name_in_use (const RrunConfig *config, const char *name, const char *other_id, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, other_id);
+
+  rrun_throw (error, RRUN_ERROR_BUSY,
+              "cannot create container \"%s\": the name is in use by container %.12s", name,
+              other_id);
+  rrun_add_hint (error, "remove that container (rrun rm%s %s) or choose another name",
+                 rrun_lock_dir_is_held (dir) ? " -f" : "", name);
+  return FALSE;
+}
+
 static gboolean create_container (const RrunConfig *config, RrunContainerSpec *o,
                                   const char *existing_id, int lock_fd,
                                   RrunContainer **out_container, GError **error);
@@ -420,14 +434,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       g_autoptr(RrunState) other = rrun_state_find_name (config, o->name);
 
       if (other != NULL)
-        {
-          rrun_throw (error, RRUN_ERROR_BUSY,
-                      "cannot create container \"%s\": the name is in use by container %.12s",
-                      o->name, other->id);
-          rrun_add_hint (error, "remove that container (rrun rm%s %s) or choose another name",
-                         other->live ? " -f" : "", o->name);
-          return FALSE;
-        }
+        return name_in_use (config, o->name, other->id, error);
     }
   if (c->restart ? !open_record_again (c, existing_id, error)
                  : !find_or_pull_image (config, c->store, o, &c->image, error))
@@ -518,6 +525,23 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
                                             &c->work, &c->lock_fd, error))
     return FALSE;
   c->layer_created = TRUE;
+  /* The name, atomically now that the record exists with its lock held: the check
+     before the image lookup above gives the early error, this one settles a race. */
+  if (o->name != NULL && !c->restart)
+    {
+      g_autofree char *other = NULL;
+      g_autoptr(GError) local = NULL;
+
+      if (!rrun_container_name_reserve (config, o->name, c->id, &other, &local))
+        {
+          if (other == NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+          return name_in_use (config, o->name, other, error);
+        }
+    }
   if (o->cidfile != NULL && !c->restart)
     {
       g_autofree char *text = g_strconcat (c->id, "\n", NULL);

@@ -24,6 +24,7 @@
 #include "volume/volume.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -84,6 +85,19 @@ reap_orphans (pid_t except)
     }
 }
 
+/* The exit code, written into the record's lock file before the lock is let go: a
+   `rrun wait` blocked on the lock has the file open and reads it there, even when the
+   record (--rm) is gone by then (container/stop.c, rrun_container_wait_exit). */
+static void
+publish_exit_code (int lock_fd, int exit_code)
+{
+  char text[32];
+  int n = snprintf (text, sizeof text, "exit %d\n", exit_code);
+
+  if (ftruncate (lock_fd, 0) < 0 || pwrite (lock_fd, text, (size_t) n, 0) != n)
+    g_debug ("cannot write the exit code into the lock file: %s", g_strerror (errno));
+}
+
 void
 rrun_container_delete (RrunContainer *c)
 {
@@ -140,6 +154,8 @@ rrun_container_delete (RrunContainer *c)
           g_clear_error (&local);
         }
     }
+  if (c->exited && c->state_written && c->lock_fd >= 0)
+    publish_exit_code (c->lock_fd, c->exit_code);
   if (remove)
     {
       /* The record's file first: the writable layer's directory is then removed in place
@@ -149,6 +165,8 @@ rrun_container_delete (RrunContainer *c)
       g_autofree char *record = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
       unlink (record);
     }
+  if (remove && c->spec != NULL && c->spec->name != NULL)
+    rrun_container_name_release (c->config, c->spec->name, c->id);
   if (remove)
     {
       /* --rm: anonymous volumes go with the container, once its record (mounts.json) no

@@ -44,6 +44,7 @@ rrun_exec_options_clear (RrunExecOptions *o)
   g_strfreev (o->env);
   g_free (o->user);
   g_free (o->workdir);
+  g_strfreev (o->env_files);
 }
 
 /* A file of the container as its PID 1 sees it, or NULL. */
@@ -100,6 +101,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   g_auto(GStrv) envp = NULL;
   g_auto(GStrv) host_env = g_get_environ ();
   g_autoptr(GPtrArray) env = g_ptr_array_new ();
+  g_autoptr(GPtrArray) env_files = g_ptr_array_new ();
   g_autofree char *passwd = NULL, *group = NULL, *hostname = NULL, *cgroup_procs = NULL;
   rrun_autofd int pidfd = -1;
   rrun_autofd int host_fd = -1;
@@ -109,7 +111,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   gboolean emulate_root;
   g_autofree char *seccomp_cache = NULL;
   const char *workdir;
-  int sv[2], ns_flags, status = 0, sigfd = -1, master = -1;
+  int sv[2], ns_flags, status = 0, sigfd = -1, master = -1, saved_out = -1, saved_err = -1;
   gboolean failed = FALSE, ok = FALSE, signals_blocked = FALSE;
   sigset_t old_mask;
   RrunTty tty = { 0 };
@@ -134,7 +136,13 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   for (guint i = 0; o->env && o->env[i]; i++)
     g_ptr_array_add (env, o->env[i]);
   g_ptr_array_add (env, NULL);
-  if (!rrun_spec_build_env (image->config->env, spec->env_files, (char **) env->pdata,
+  /* The container's --env-file, then exec's. */
+  for (guint i = 0; spec->env_files && spec->env_files[i]; i++)
+    g_ptr_array_add (env_files, spec->env_files[i]);
+  for (guint i = 0; o->env_files && o->env_files[i]; i++)
+    g_ptr_array_add (env_files, o->env_files[i]);
+  g_ptr_array_add (env_files, NULL);
+  if (!rrun_spec_build_env (image->config->env, (char **) env_files->pdata, (char **) env->pdata,
                             host_env, hostname ? hostname : "", user->home, o->tty, &envp,
                             error))
     return FALSE;
@@ -208,11 +216,36 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   plan.report_fd = sv[1];
   fflush (stdout);
   fflush (stderr);
+  if (o->detach)
+    {
+      /* -d: the command's stdout and stderr are /dev/null (its stdin is, without -i);
+         rrun's own come back after the clone, for its messages. */
+      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+
+      saved_out = fcntl (STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+      saved_err = fcntl (STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+      if (devnull < 0 || saved_out < 0 || saved_err < 0 || dup2 (devnull, STDOUT_FILENO) < 0
+          || dup2 (devnull, STDERR_FILENO) < 0)
+        {
+          rrun_throw_errno (error, errno, "cannot redirect the command's output");
+          if (devnull >= 0)
+            close (devnull);
+          goto out;
+        }
+      close (devnull);
+    }
   pid = (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid == 0)
     {
       close (host_fd);
       rrun_exec_join_child (pidfd, ns_flags, cgroup_procs, &plan);
+    }
+  if (o->detach)
+    {
+      dup2 (saved_out, STDOUT_FILENO);
+      dup2 (saved_err, STDERR_FILENO);
+      rrun_close_fdp (&saved_out);
+      rrun_close_fdp (&saved_err);
     }
   close (sv[1]);
   if (pid < 0)
@@ -274,6 +307,14 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
       rrun_close_fdp (&proc.pty_master);
       goto out;
     }
+  if (!failed && o->detach)
+    {
+      /* Running: its joining process, no longer waited for, is reaped by whoever
+         adopts it. */
+      *out_status = 0;
+      ok = TRUE;
+      goto out;
+    }
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   if (!failed)
@@ -282,6 +323,13 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
       ok = TRUE;
     }
 out:
+  if (saved_out >= 0)
+    {
+      dup2 (saved_out, STDOUT_FILENO);
+      dup2 (saved_err, STDERR_FILENO);
+      rrun_close_fdp (&saved_out);
+      rrun_close_fdp (&saved_err);
+    }
   rrun_close_fdp (&master);
   rrun_close_fdp (&sigfd);
   if (signals_blocked)

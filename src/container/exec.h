@@ -18,12 +18,15 @@ typedef struct
   gboolean interactive; /* -i: stdin stays connected; else /dev/null */
   gboolean tty;         /* -t: a terminal in the container's devpts, relayed */
   gboolean privileged;  /* --privileged: every capability, no seccomp filter */
+  char **env_files;     /* --env-file, after the container's */
+  gboolean detach;      /* -d: stdio on /dev/null, return once the command runs */
 } RrunExecOptions;
 
 void rrun_exec_options_clear (RrunExecOptions *o);
 
 /* Run o->argv in the running container s (spec: the container's stored spec) and wait;
-   its exit status (128+N for signal N). Start errors as run's (126, 127). */
+   its exit status (128+N for signal N). Start errors as run's (126, 127). With
+   o->detach, return 0 as soon as the command runs. */
 gboolean rrun_container_exec (const RrunConfig *config, const RrunState *state,
                               const RrunContainerSpec *spec, const RrunExecOptions *o,
                               int *out_status, GError **error);

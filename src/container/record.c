@@ -7,6 +7,7 @@
 #include "container/health.h"
 #include "container/policy.h"
 #include "util/json-value.h"
+#include "util/fd.h"
 #include "util/path.h"
 #include "util/text-file.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 void
@@ -66,6 +68,8 @@ status_from_name (const char *name)
   return RRUN_STATUS_RUNNING; /* records written before "status" existed: running ones */
 }
 
+static int lock_record_file (const RrunConfig *config, const char *id, GError **error);
+
 char *
 rrun_record_dir (const RrunConfig *config, const char *id)
 {
@@ -79,11 +83,36 @@ rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContai
   g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
   g_autofree char *dir = rrun_record_dir (config, s->id);
   g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
-  g_autofree char *text = NULL;
+  g_autofree char *text = NULL, *disk_name = NULL;
+  rrun_autofd int fd = lock_record_file (config, s->id, error);
+  RrunContainerSpec renamed;
+
+  if (fd < 0)
+    return FALSE;
+  /* A rename since this container's spec was read (rrun start, the monitor's exit) is
+     the record's newer word on its name. */
+  {
+    g_autofree char *old = NULL;
+    g_autoptr(RrunJson) o = NULL;
+    gsize len;
+
+    if (g_file_get_contents (path, &old, &len, NULL)
+        && (o = rrun_json_parse (old, len, RRUN_JSON_DEFAULT, NULL)) != NULL
+        && rrun_json_member_string (o, "name") != NULL
+        && *rrun_json_member_string (o, "name") != '\0'
+        && g_strcmp0 (rrun_json_member_string (o, "name"), s->name) != 0)
+      disk_name = g_strdup (rrun_json_member_string (o, "name"));
+  }
+  if (disk_name != NULL && spec != NULL)
+    {
+      renamed = *spec;
+      renamed.name = disk_name;
+      spec = &renamed;
+    }
 
   rrun_json_builder_begin_object (b);
   rrun_json_builder_member_string (b, "id", s->id);
-  rrun_json_builder_member_string (b, "name", s->name ? s->name : "");
+  rrun_json_builder_member_string (b, "name", disk_name ? disk_name : s->name ? s->name : "");
   rrun_json_builder_member_string (b, "image", s->image);
   rrun_json_builder_member_string (b, "command", s->command);
   rrun_json_builder_member_int (b, "pid", s->pid);
@@ -141,7 +170,10 @@ rrun_state_write_exited (const RrunConfig *config, const char *id, int exit_code
   g_autofree char *text = NULL, *out = NULL;
   g_autoptr(RrunJson) o = NULL;
   gsize len;
+  rrun_autofd int fd = lock_record_file (config, id, error);
 
+  if (fd < 0)
+    return FALSE;
   if (!g_file_get_contents (path, &text, &len, error))
     return FALSE;
   o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
@@ -514,15 +546,135 @@ rrun_state_find_name (const RrunConfig *config, const char *name)
   return NULL;
 }
 
+/* An exclusive flock on path (created if missing), blocking; -1 with the error. */
+static int
+lock_file (const char *path, GError **error)
+{
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0)
+    {
+      rrun_throw_errno (error, errno, "cannot open \"%s\"", path);
+      return -1;
+    }
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        int errsv = errno;
+        close (fd);
+        rrun_throw_errno (error, errsv, "cannot lock \"%s\"", path);
+        return -1;
+      }
+  return fd;
+}
+
+/* STORAGE/names, locked. */
+static int
+lock_names (const RrunConfig *config, char **out_dir, GError **error)
+{
+  g_autofree char *dir = g_build_filename (config->storage_root, "names", NULL);
+  g_autofree char *lock = g_build_filename (dir, ".lock", NULL);
+  int fd;
+
+  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+    {
+      rrun_throw_errno (error, errno, "cannot create \"%s\"", dir);
+      return -1;
+    }
+  fd = lock_file (lock, error);
+  if (fd >= 0)
+    *out_dir = g_steal_pointer (&dir);
+  return fd;
+}
+
+/* The container the entry names holds it still: its record is live, or stopped and kept. */
+static gboolean
+name_entry_holder (const RrunConfig *config, const char *entry, char **out_id)
+{
+  g_autofree char *target = g_file_read_link (entry, NULL);
+  g_autofree char *record = NULL;
+
+  if (target == NULL || strchr (target, '/') != NULL || target[0] == '.')
+    return FALSE;
+  record = rrun_record_dir (config, target);
+  if (!g_file_test (record, G_FILE_TEST_IS_DIR) || rrun_store_container_is_debris (record))
+    return FALSE;
+  *out_id = g_steal_pointer (&target);
+  return TRUE;
+}
+
+gboolean
+rrun_container_name_reserve (const RrunConfig *config, const char *name, const char *id,
+                             char **out_other, GError **error)
+{
+  g_autofree char *dir = NULL, *entry = NULL, *holder = NULL;
+  g_autoptr(RrunState) other = NULL;
+  rrun_autofd int fd = lock_names (config, &dir, error);
+
+  if (fd < 0)
+    return FALSE;
+  entry = g_build_filename (dir, name, NULL);
+  if (name_entry_holder (config, entry, &holder) && strcmp (holder, id) != 0)
+    goto busy;
+  g_clear_pointer (&holder, g_free);
+  /* Records named before this directory existed. */
+  other = rrun_state_find_name (config, name);
+  if (other != NULL && strcmp (other->id, id) != 0)
+    {
+      holder = g_strdup (other->id);
+      goto busy;
+    }
+  if (unlink (entry) < 0 && errno != ENOENT)
+    return rrun_throw_errno (error, errno, "cannot remove \"%s\"", entry);
+  if (symlink (id, entry) < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", entry);
+  return TRUE;
+
+busy:
+  rrun_throw (error, RRUN_ERROR_BUSY, "the name \"%s\" is in use by container %.12s", name,
+              holder);
+  if (out_other != NULL)
+    *out_other = g_steal_pointer (&holder);
+  return FALSE;
+}
+
+void
+rrun_container_name_release (const RrunConfig *config, const char *name, const char *id)
+{
+  g_autofree char *dir = NULL, *entry = NULL, *target = NULL;
+  rrun_autofd int fd = -1;
+
+  if (name == NULL || *name == '\0' || !rrun_container_name_valid (name))
+    return;
+  fd = lock_names (config, &dir, NULL);
+  if (fd < 0)
+    return;
+  entry = g_build_filename (dir, name, NULL);
+  target = g_file_read_link (entry, NULL);
+  if (target != NULL && strcmp (target, id) == 0)
+    unlink (entry);
+}
+
+/* The lock of a record's container.json: every read-modify-write of it (exit, rename)
+   and every whole write holds it, so none undoes another. */
+static int
+lock_record_file (const RrunConfig *config, const char *id, GError **error)
+{
+  g_autofree char *dir = rrun_record_dir (config, id);
+  g_autofree char *path = g_build_filename (dir, "state.lock", NULL);
+
+  return lock_file (path, error);
+}
+
 gboolean
 rrun_state_rename (const RrunConfig *config, const RrunState *s, const char *name,
                    GError **error)
 {
   g_autofree char *dir = rrun_record_dir (config, s->id);
   g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
-  g_autofree char *text = NULL, *out = NULL;
+  g_autofree char *text = NULL, *out = NULL, *old_name = NULL;
   g_autoptr(RrunJson) o = NULL;
-  g_autoptr(RrunState) other = NULL;
+  rrun_autofd int fd = -1;
   RrunJson *spec;
   gsize len;
 
@@ -534,25 +686,42 @@ rrun_state_rename (const RrunConfig *config, const RrunState *s, const char *nam
                             "digits, '_', '.' and '-' (as with docker)");
       return FALSE;
     }
-  other = rrun_state_find_name (config, name);
-  if (other != NULL)
+  if (g_strcmp0 (s->name, name) != 0
+      && !rrun_container_name_reserve (config, name, s->id, NULL, error))
     {
-      rrun_throw (error, RRUN_ERROR_BUSY,
-                  "cannot rename container \"%s\": the name \"%s\" is in use by container "
-                  "%.12s", s->name && *s->name ? s->name : s->id, name, other->id);
+      g_prefix_error (error, "cannot rename container \"%s\": ",
+                      s->name && *s->name ? s->name : s->id);
       return FALSE;
     }
+  /* Under the record file's lock: the monitor's exit write, or a start's first write,
+     cannot undo the rename, nor the rename their status. */
+  if ((fd = lock_record_file (config, s->id, error)) < 0)
+    goto fail;
   if (!g_file_get_contents (path, &text, &len, error))
-    return FALSE;
+    goto fail;
   o = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
   if (o == NULL || rrun_json_type (o) != RRUN_JSON_OBJECT)
-    return rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is no container record", path);
+    {
+      rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is no container record", path);
+      goto fail;
+    }
+  old_name = g_strdup (rrun_json_member_string (o, "name"));
   rrun_json_object_set (o, "name", rrun_json_new_string (name));
   spec = rrun_json_member (o, "spec");
   if (spec != NULL && rrun_json_type (spec) == RRUN_JSON_OBJECT)
     rrun_json_object_set (spec, "name", rrun_json_new_string (name));
   out = rrun_json_value_to_text (o, FALSE);
-  return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
+  if (!rrun_path_write_atomic (path, out, strlen (out), 0600, error))
+    goto fail;
+  rrun_close_fdp (&fd);
+  if (old_name != NULL && g_strcmp0 (old_name, name) != 0)
+    rrun_container_name_release (config, old_name, s->id);
+  return TRUE;
+
+fail:
+  if (g_strcmp0 (s->name, name) != 0)
+    rrun_container_name_release (config, name, s->id);
+  return FALSE;
 }
 
 gboolean

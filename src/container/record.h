@@ -135,6 +135,18 @@ RrunState *rrun_state_find_name (const RrunConfig *config, const char *name);
 gboolean rrun_state_rename (const RrunConfig *config, const RrunState *state,
                             const char *name, GError **error);
 
+/* Names are unique among all containers: STORAGE/names/NAME is a symbolic link to the ID
+   of the container that holds it, made under the lock STORAGE/names/.lock, so two
+   concurrent creates (or a create and a rename) cannot both take one name. An entry
+   whose container is gone or debris is stale and taken over. Reserve after the record's
+   directory exists with its lock held (a record being set up is not debris). On a name
+   in use: RRUN_ERROR_BUSY, and with out_other its holder's ID. */
+gboolean rrun_container_name_reserve (const RrunConfig *config, const char *name,
+                                      const char *id, char **out_other, GError **error);
+
+/* Free a name if id holds it (rm, rename, a create that failed). */
+void rrun_container_name_release (const RrunConfig *config, const char *name, const char *id);
+
 /* The spec stored in a record (rrun start runs it again). */
 gboolean rrun_state_read_spec (const RrunConfig *config, const char *id,
                                RrunContainerSpec *out_spec, GError **error);

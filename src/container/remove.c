@@ -152,5 +152,6 @@ rrun_container_remove (const RrunConfig *config, RrunStore *store,
       return FALSE;
     }
   rrun_volume_remove_unused_anonymous (config, storage_map, names);
+  rrun_container_name_release (config, s->name, s->id);
   return TRUE;
 }

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -85,6 +87,25 @@ rrun_container_stop (const RrunConfig *config, const RrunState *s, int timeout,
   return wait_unlocked (config, s, 30000, error);
 }
 
+/* The exit code the container's rrun or monitor wrote into the lock file before letting
+   go of it (container/delete.c): what a waiter has when the record went with --rm. */
+static gboolean
+read_published_exit_code (int fd, int *out_exit_code)
+{
+  char text[32] = { 0 };
+  ssize_t n = pread (fd, text, sizeof text - 1, 0);
+  char *end;
+  long v;
+
+  if (n <= 5 || strncmp (text, "exit ", 5) != 0)
+    return FALSE;
+  v = strtol (text + 5, &end, 10);
+  if (end == text + 5 || *end != '\n')
+    return FALSE;
+  *out_exit_code = (int) v;
+  return TRUE;
+}
+
 gboolean
 rrun_container_wait_exit (const RrunConfig *config, const RrunState *s, int *out_exit_code,
                           GError **error)
@@ -96,11 +117,17 @@ rrun_container_wait_exit (const RrunConfig *config, const RrunState *s, int *out
   g_autoptr(GError) local = NULL;
 
   if (fd >= 0)
-    while (flock (fd, LOCK_SH) < 0 && errno == EINTR)
-      ;
-  rrun_close_fdp (&fd);
+    {
+      while (flock (fd, LOCK_SH) < 0 && errno == EINTR)
+        ;
+      /* Let go, but keep the file open: the listing below tests the lock. */
+      flock (fd, LOCK_UN);
+    }
   if (!rrun_state_find_any (config, s->id, &after, &local))
     {
+      /* Gone with --rm: the waiter that was here before has its exit code still. */
+      if (fd >= 0 && read_published_exit_code (fd, out_exit_code))
+        return TRUE;
       rrun_throw (error, RRUN_ERROR_NOT_FOUND,
                   "container \"%s\" was removed when it exited (--rm): its exit code is gone",
                   shown_name (s));

@@ -178,7 +178,7 @@ remove_container_in_place (const char *cdir)
      then the lock: a kill before the lock is gone leaves debris (no marker), which the
      next gc removes. */
   static const char *const files[] = { "container.json", "ctr.log", RRUN_STORE_KEEP_FILE,
-                                       "mounts.json", "image", "lock" };
+                                       "mounts.json", "image", "state.lock", "lock" };
 
   for (guint i = 0; i < G_N_ELEMENTS (layer); i++)
     {

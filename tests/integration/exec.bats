@@ -74,7 +74,28 @@ start_target() { # [run options...]
   [ "${lines[0]}" = 'rrun: cannot exec in container "ex1": it is not running' ]
   [ "${lines[1]}" = 'hint: start it first: rrun start ex1' ]
   run -125 rrun exec -d ex1 true
-  [ "${lines[0]}" = 'rrun: exec: -d is not supported yet' ]
+  [ "${lines[0]}" = 'rrun: cannot exec in container "ex1": it is not running' ]
+}
+
+@test "exec -d: returns once the command runs, its output goes nowhere; --env-file" {
+  start_target
+  SECONDS=0
+  run -0 --separate-stderr rrun exec -d ex1 sh -c 'echo out; echo err >&2; sleep 2; touch /done'
+  [ -z "$output" ]
+  [ -z "$stderr" ]
+  [ "$SECONDS" -lt 2 ]
+  done_file() { rrun exec ex1 test -e /done; }
+  wait_until done_file
+  # a start error is still reported, with run's status
+  run -127 --separate-stderr rrun exec -d ex1 /no/such/cmd
+  [ "$stderr" = "$MISSING_CMD_MSG" ]
+  run -125 rrun exec -d -t ex1 true
+  [ "${lines[0]}" = 'rrun: exec: -d and -t cannot go together' ]
+  printf 'E1=from-file\nE2=file\n' >"$BATS_TEST_TMPDIR/env"
+  run -0 rrun exec --env-file "$BATS_TEST_TMPDIR/env" -e E2=flag ex1 sh -c 'echo $E1 $E2'
+  [ "$output" = 'from-file flag' ]
+  run -125 rrun exec --env-file /no/such/envfile ex1 true
+  [[ ${lines[0]} == 'rrun: '*'/no/such/envfile'* ]]
 }
 
 @test "exec: the joining process is not dumpable and its PID 1 check holds" {

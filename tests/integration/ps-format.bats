@@ -21,8 +21,16 @@ teardown() {
   [[ $output =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:]{8}\ \+0000\ UTC$ ]]
   run -0 rrun ps -a --format table
   [[ ${lines[0]} == "CONTAINER ID"* ]]
-  run -125 rrun ps -a --format 'table {{.ID}}'
-  [ "${lines[0]}" = 'rrun: ps: --format "table TEMPLATE" is not supported yet' ]
+  # table TEMPLATE: a header row, columns aligned at the tabs (\t written out, as docker)
+  run -0 rrun ps -a --format 'table {{.ID}}\t{{.Names}}\t{{.State}}'
+  [ "${lines[0]}" = 'CONTAINER ID   NAMES     STATE' ]
+  [ "${lines[1]}" = "${id:0:12}   pf1       exited" ]
+  run -0 rrun ps -a --format 'table {{.Names}}\t{{.ExitCode}}'
+  [ "${lines[0]}" = 'NAMES     EXIT CODE' ]
+  [ "${lines[1]}" = 'pf1       2' ]
+  # -q wins over a template, as docker's
+  run -0 rrun ps -a -q --format 'table {{.Names}}'
+  [ "$output" = "${id:0:12}" ]
   run -125 rrun ps -a --format '{{.ID'
   [[ ${lines[0]} == 'rrun: '*'{{.ID'* ]]
 }
