@@ -188,6 +188,31 @@ transfer_clear (Transfer *t)
   t->err_body = NULL;
 }
 
+/* A 2xx (or an expected 404) response: its headers move from the transfer to out. */
+static void
+take_response (Transfer *t, RrunRegistryResponse *out)
+{
+  rrun_registry_response_clear (out);
+  out->status = t->status;
+  out->content_type = g_steal_pointer (&t->content_type);
+  out->docker_content_digest = g_steal_pointer (&t->digest);
+  out->location = g_steal_pointer (&t->location);
+  out->content_length = t->content_length;
+}
+
+/* The scope a 401 asks for in its bearer challenge (an expired token, or a registry that
+   wants another scope), or NULL. */
+static char *
+challenged_scope (const Transfer *t)
+{
+  g_autoptr(RrunAuthChallenge) ch = NULL;
+
+  if (t->www_authenticate && rrun_auth_challenge_parse (t->www_authenticate, &ch, NULL)
+      && ch->scheme == RRUN_AUTH_BEARER && ch->scope)
+    return g_strdup (ch->scope);
+  return NULL;
+}
+
 static size_t
 on_header (char *buf, size_t size, size_t n, void *userdata)
 {
@@ -837,12 +862,7 @@ rrun_registry_client_get (RrunRegistryClient *c, const char *repository, const c
       if (code == CURLE_OK && t.status >= 200 && t.status < 300)
         {
           if (out_response)
-            {
-              out_response->status = t.status;
-              out_response->content_type = g_steal_pointer (&t.content_type);
-              out_response->docker_content_digest = g_steal_pointer (&t.digest);
-              out_response->content_length = t.content_length;
-            }
+            take_response (&t, out_response);
           transfer_clear (&t);
           return TRUE;
         }
@@ -850,12 +870,9 @@ rrun_registry_client_get (RrunRegistryClient *c, const char *repository, const c
           && c->challenge->scheme == RRUN_AUTH_BEARER)
         {
           /* The token expired or the registry wants another scope: ask once more. */
-          g_autoptr(RrunAuthChallenge) ch = NULL;
           refreshed = TRUE;
-          if (t.www_authenticate
-              && rrun_auth_challenge_parse (t.www_authenticate, &ch, NULL)
-              && ch->scheme == RRUN_AUTH_BEARER && ch->scope)
-            challenge_scope = g_strdup (ch->scope);
+          g_free (challenge_scope);
+          challenge_scope = challenged_scope (&t);
           transfer_clear (&t);
           g_clear_pointer (&auth, g_free);
           if (!authorization_for (c, repository, TRUE, challenge_scope, &auth, error))
@@ -1045,26 +1062,16 @@ rrun_registry_client_send (RrunRegistryClient *c, const char *repository,
               || (t.status == 404 && strcmp (r->method, "HEAD") == 0)))
         {
           if (out_response)
-            {
-              rrun_registry_response_clear (out_response);
-              out_response->status = t.status;
-              out_response->content_type = g_steal_pointer (&t.content_type);
-              out_response->docker_content_digest = g_steal_pointer (&t.digest);
-              out_response->location = g_steal_pointer (&t.location);
-              out_response->content_length = t.content_length;
-            }
+            take_response (&t, out_response);
           transfer_clear (&t);
           return TRUE;
         }
       if (code == CURLE_OK && t.status == 401 && !refreshed && c->challenge != NULL
           && c->challenge->scheme == RRUN_AUTH_BEARER)
         {
-          g_autoptr(RrunAuthChallenge) ch = NULL;
           refreshed = TRUE;
-          if (t.www_authenticate
-              && rrun_auth_challenge_parse (t.www_authenticate, &ch, NULL)
-              && ch->scheme == RRUN_AUTH_BEARER && ch->scope)
-            challenge_scope = g_strdup (ch->scope);
+          g_free (challenge_scope);
+          challenge_scope = challenged_scope (&t);
           transfer_clear (&t);
           g_clear_pointer (&auth, g_free);
           if (!authorization_for_scope (c, repository, TRUE, r->mount_from, TRUE,
