@@ -7,6 +7,7 @@
 #include "registry/manifest.h"
 #include "registry/reference.h"
 #include "registry/registries-conf.h"
+#include "transport/archive.h"
 #include "util/json-value.h"
 #include "util/sha256.h"
 
@@ -62,34 +63,6 @@ add_descriptor (RrunJsonBuilder *b, const char *media_type, const char *digest, 
   rrun_json_builder_end_object (b);
 }
 
-/* The kept manifest when it names exactly this config and these layer blobs. */
-static gboolean
-kept_manifest_fits (const RrunStoreImageBlobs *img, RrunPushFormat format)
-{
-  g_autoptr(RrunManifest) m = NULL;
-  g_autofree char *config = g_strconcat ("sha256:", img->id, NULL);
-
-  if (img->manifest_data == NULL
-      || !rrun_manifest_parse (g_bytes_get_data (img->manifest_data, NULL),
-                               g_bytes_get_size (img->manifest_data), img->manifest->media_type,
-                               img->manifest->digest, &m, NULL)
-      || m->kind != RRUN_MANIFEST_KIND_IMAGE || strcmp (m->config->digest, config) != 0
-      || m->layers->len != img->layer_blobs->len)
-    return FALSE;
-  if (format == RRUN_PUSH_FORMAT_OCI && strcmp (m->media_type, RRUN_MEDIA_OCI_MANIFEST) != 0)
-    return FALSE;
-  if (format == RRUN_PUSH_FORMAT_V2S2 && strcmp (m->media_type, RRUN_MEDIA_DOCKER_MANIFEST) != 0)
-    return FALSE;
-  for (guint i = 0; i < m->layers->len; i++)
-    {
-      const RrunDescriptor *d = m->layers->pdata[i];
-      const RrunBlobInfo *b = img->layer_blobs->pdata[i];
-      if (strcmp (d->digest, b->digest) != 0)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 static gboolean
 make_manifest (const RrunStoreImageBlobs *img, RrunPushFormat format, GBytes **out_manifest,
                const char **out_media_type, GError **error)
@@ -99,7 +72,9 @@ make_manifest (const RrunStoreImageBlobs *img, RrunPushFormat format, GBytes **o
   gboolean docker = format == RRUN_PUSH_FORMAT_V2S2;
   char *text;
 
-  if (kept_manifest_fits (img, format))
+  if (rrun_archive_kept_manifest_fits (img, docker ? RRUN_MEDIA_DOCKER_MANIFEST
+                                             : format == RRUN_PUSH_FORMAT_OCI
+                                               ? RRUN_MEDIA_OCI_MANIFEST : NULL))
     {
       *out_manifest = g_bytes_ref (img->manifest_data);
       *out_media_type = img->manifest->media_type;

@@ -236,9 +236,8 @@ oci_layer_type (const char *media_type)
   return media_type;
 }
 
-/* The kept manifest when it names exactly this config and these layer blobs. */
-static gboolean
-kept_manifest_fits (RrunStoreImageBlobs *img)
+gboolean
+rrun_archive_kept_manifest_fits (const RrunStoreImageBlobs *img, const char *media_type)
 {
   g_autoptr (RrunManifest) m = NULL;
   g_autofree char *config = g_strconcat ("sha256:", img->id, NULL);
@@ -248,7 +247,8 @@ kept_manifest_fits (RrunStoreImageBlobs *img)
                                g_bytes_get_size (img->manifest_data), img->manifest->media_type,
                                img->manifest->digest, &m, NULL)
       || m->kind != RRUN_MANIFEST_KIND_IMAGE || strcmp (m->config->digest, config) != 0
-      || m->layers->len != img->layer_blobs->len)
+      || m->layers->len != img->layer_blobs->len
+      || (media_type != NULL && strcmp (m->media_type, media_type) != 0))
     return FALSE;
   for (guint i = 0; i < m->layers->len; i++)
     {
@@ -368,7 +368,7 @@ save_oci (Writer *wr, GPtrArray *images, GError **error)
               && !write_blob (wr, name, g_array_index (img->layer_fds, int, k), l, error))
             return FALSE;
         }
-      if (kept_manifest_fits (img))
+      if (rrun_archive_kept_manifest_fits (img, NULL))
         {
           manifest = g_bytes_ref (img->manifest_data);
           mtype = img->manifest->media_type;

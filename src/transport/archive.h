@@ -62,4 +62,10 @@ gboolean rrun_archive_uncompressed_stream (int in_fd, RrunArchiveWriteFunc write
                                            gpointer user_data, char **out_digest, gint64 *out_size,
                                            GError **error);
 
+/* Whether an image's kept manifest (the one it was pulled with) names exactly its config
+   and its kept layer blobs, and has media_type (NULL: any), so save and push can keep it
+   and its digest. */
+gboolean rrun_archive_kept_manifest_fits (const RrunStoreImageBlobs *img,
+                                          const char *media_type);
+
 G_END_DECLS
