@@ -5,6 +5,7 @@
 #include "util/fd.h"
 #include "util/json-value.h"
 #include "util/path.h"
+#include "util/text-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -377,9 +378,10 @@ rrun_health_read (const char *record_dir, RrunHealth **out_health, GError **erro
   gsize len;
 
   *out_health = NULL;
-  if (!g_file_get_contents (path, &text, &len, &local))
+  if (!rrun_text_file_read (path, "health state", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, &len, &local))
     {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
         return TRUE;
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;

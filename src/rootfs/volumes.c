@@ -4,6 +4,7 @@
 #include "log.h"
 #include "util/json-value.h"
 #include "util/path.h"
+#include "util/text-file.h"
 #include "volume/copy-up.h"
 #include "volume/volume.h"
 
@@ -127,10 +128,11 @@ rrun_container_mounts_inherit (const char *record_dir, const char *shown, const 
   g_autoptr(GError) local = NULL;
   gsize len;
 
-  if (!g_file_get_contents (path, &text, &len, &local))
+  if (!rrun_text_file_read (path, "container mounts", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, &len, &local))
     {
       /* A container without volumes has no mounts.json: nothing to take over. */
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      if (g_error_matches (local, RRUN_ERRNO_ERROR, ENOENT))
         return TRUE;
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
@@ -188,7 +190,8 @@ previous_anonymous (const RrunConfig *config, const char *record_dir)
   if (record_dir == NULL)
     return NULL;
   path = g_build_filename (record_dir, RRUN_MOUNTS_FILE, NULL);
-  if (!g_file_get_contents (path, &text, &len, NULL)
+  if (!rrun_text_file_read (path, "container mounts", RRUN_TEXT_FILE_MAX_CONFIG,
+                            RRUN_TEXT_FILE_DEFAULT, &text, &len, NULL)
       || (list = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, NULL)) == NULL
       || rrun_json_type (list) != RRUN_JSON_ARRAY)
     return NULL;
