@@ -214,6 +214,7 @@ container_json (const RrunConfig *config, const RrunState *s)
   }
   add_ports (b, "PortBindings", ports);
   rrun_json_builder_member_strv (b, "Binds", (const char *const *)s->volumes);
+  rrun_json_builder_member_strv (b, "VolumesFrom", (const char *const *)s->volumes_from);
   rrun_json_builder_end_object (b);
   rrun_json_builder_set_member_name (b, "NetworkSettings");
   rrun_json_builder_begin_object (b);

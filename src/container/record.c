@@ -34,6 +34,7 @@ rrun_state_free (RrunState *s)
   g_free (s->image_id);
   g_free (s->network);
   g_strfreev (s->volumes);
+  g_strfreev (s->volumes_from);
   g_strfreev (s->tmpfs);
   g_free (s->userns);
   g_strfreev (s->labels);
@@ -122,6 +123,7 @@ rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContai
   rrun_json_builder_member_string (b, "image_id", s->image_id);
   rrun_json_builder_member_string (b, "network", s->network);
   rrun_json_builder_member_strv (b, "volumes", (const char *const *) s->volumes);
+  rrun_json_builder_member_strv (b, "volumes_from", (const char *const *) s->volumes_from);
   rrun_json_builder_member_strv (b, "tmpfs", (const char *const *) s->tmpfs);
   rrun_json_builder_member_string (b, "userns", s->userns ? s->userns : "");
   rrun_json_builder_member_string (b, "run_dir", s->run_dir);
@@ -332,6 +334,7 @@ read_state (const char *record_dir)
   s->image_id = string_member (o, "image_id", NULL);
   s->network = string_member (o, "network", NULL);
   s->volumes = strv_member (o, "volumes");
+  s->volumes_from = strv_member (o, "volumes_from");
   s->tmpfs = strv_member (o, "tmpfs");
   s->status = status_from_name (rrun_json_member_string (o, "status"));
   s->exit_code = (int) int_member_or (o, "exit_code", RRUN_EXIT_CODE_UNKNOWN);

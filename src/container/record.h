@@ -48,6 +48,7 @@ typedef struct
   char *image_id;  /* hex config digest */
   char *network;   /* --network as given, or the config default; NULL: slirp */
   char **volumes;  /* -v as given */
+  char **volumes_from; /* --volumes-from as given */
   char **tmpfs;    /* --tmpfs as given */
   char *userns;    /* its --userns mode as run ("auto", "keep-id", "single"), or NULL */
   /* The life cycle (records written before they were added read as running): */

@@ -97,6 +97,7 @@ rrun_container_write_state (RrunContainer *c, RrunStatus status, GError **error)
     state.image_id = c->image->id;
     state.network = o->network ? o->network : config->network;
     state.volumes = o->volumes;
+    state.volumes_from = o->volumes_from;
     state.tmpfs = o->tmpfs;
     state.userns = (char *) rrun_idmap_mode_name (c->map->mode);
     state.status = status;

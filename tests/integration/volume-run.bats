@@ -187,6 +187,8 @@ teardown() {
   # a container made with them uses them too: volume rm names it, rm -v of the first
   # keeps the anonymous volume while the second holds it
   run -0 rrun run --name user1 --volumes-from src1 "$FIXTURE_IMAGE" true
+  run -0 rrun inspect --format '{{json .HostConfig.VolumesFrom}}' user1
+  [ "$output" = '["src1"]' ]
   run -0 rrun rm -v src1
   run -0 rrun volume exists "$anon"
   run -125 --separate-stderr rrun volume rm vf1
