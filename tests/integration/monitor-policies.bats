@@ -195,7 +195,7 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   run -125 rrun generate systemd
   [ "${lines[0]}" = 'rrun: generate systemd: give one container or --all' ]
   run -125 rrun generate kube gs1
-  [ "${lines[0]}" = 'rrun: generate: only "systemd" is supported' ]
+  [ "${lines[0]}" = 'rrun: generate: unknown subcommand "kube"' ]
   run -125 rrun generate systemd nosuch
   [ "${lines[0]}" = 'rrun: no container "nosuch"' ]
 }
