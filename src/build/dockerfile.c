@@ -174,11 +174,12 @@ rrun_dockerfile_parse (const char *text, const char *path, RrunDockerfile **out,
       if (directives && is_comment (lines[i]))
         {
           const char *c = strchr (lines[i], '#') + 1;
-          g_autofree char *key = NULL;
+          g_autofree char *raw = NULL, *key = NULL;
           const char *eq = strchr (c, '=');
           if (eq)
             {
-              key = g_ascii_strdown (g_strstrip (g_strndup (c, eq - c)), -1);
+              raw = g_strndup (c, eq - c);
+              key = g_ascii_strdown (g_strstrip (raw), -1);
               if (strcmp (key, "escape") == 0)
                 {
                   g_autofree char *v = g_strstrip (g_strdup (eq + 1));

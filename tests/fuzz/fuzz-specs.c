@@ -1,5 +1,5 @@
 /* The command line's mount and port specs (rootfs/mount-args.c, network/options.c):
-   -v, --tmpfs and -p, the first byte picking which; --security-opt mask= paths too. */
+   -v, --mount, --tmpfs, --volumes-from and -p, the first byte picking which. */
 #include "config.h"
 #include "fuzz.h"
 #include "network/network.h"
@@ -14,19 +14,30 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (size < 1)
     return 0;
   text = fuzz_text (data + 1, size - 1);
-  switch (data[0] % 3)
+  switch (data[0] % 5)
     {
     case 0:
       {
-        g_autoptr(RrunVolume) v = NULL;
-        (void) rrun_volume_parse (text, &v, NULL);
+        g_autoptr(RrunMountSpec) m = NULL;
+        (void) rrun_mount_parse_volume (text, &m, NULL);
         break;
       }
     case 1:
       {
-        g_autofree char *target = NULL, *opts = NULL;
-        unsigned long flags = 0;
-        (void) rrun_tmpfs_parse (text, &target, &opts, &flags, NULL);
+        g_autoptr(RrunMountSpec) m = NULL;
+        (void) rrun_mount_parse_tmpfs_arg (text, &m, NULL);
+        break;
+      }
+    case 3:
+      {
+        g_autoptr(RrunMountSpec) m = NULL;
+        (void) rrun_mount_parse_mount (text, &m, NULL);
+        break;
+      }
+    case 4:
+      {
+        g_autofree char *container = NULL, *mode = NULL;
+        (void) rrun_mount_parse_volumes_from (text, &container, &mode, NULL);
         break;
       }
     case 2:
