@@ -1,5 +1,6 @@
 #include "container/policy.h"
 #include "error.h"
+#include "util/size.h"
 
 #include <string.h>
 
@@ -82,35 +83,6 @@ rrun_restart_next_delay (guint prev_ms, gint64 ran_ms)
   if (ran_ms >= RRUN_RESTART_RESET_AFTER_MS || prev_ms == 0)
     return RRUN_RESTART_FIRST_DELAY_MS;
   return MIN ((guint64) prev_ms * 2, RRUN_RESTART_MAX_DELAY_MS);
-}
-
-gboolean
-rrun_size_parse (const char *text, guint64 *out_bytes)
-{
-  char *end;
-  guint64 n, mult = 1;
-
-  if (text == NULL || !g_ascii_isdigit (*text))
-    return FALSE;
-  n = g_ascii_strtoull (text, &end, 10);
-  switch (g_ascii_tolower (*end))
-    {
-    case 'k':
-      mult = 1024, end++;
-      break;
-    case 'm':
-      mult = 1024 * 1024, end++;
-      break;
-    case 'g':
-      mult = 1024 * 1024 * 1024, end++;
-      break;
-    }
-  if (g_ascii_tolower (*end) == 'b')
-    end++;
-  if (*end != '\0' || n > G_MAXUINT64 / mult)
-    return FALSE;
-  *out_bytes = n * mult;
-  return TRUE;
 }
 
 gboolean

@@ -69,7 +69,4 @@ gboolean rrun_log_options_parse (const char *driver, char *const *opts, gboolean
 /* A Go duration as docker takes it ("30s", "1m30s", "500ms", "1h"); nanoseconds. */
 gboolean rrun_duration_parse (const char *text, gint64 *out_ns);
 
-/* docker's sizes: bytes, or a number with k, m, g (binary multiples, an optional b). */
-gboolean rrun_size_parse (const char *text, guint64 *out_bytes);
-
 G_END_DECLS

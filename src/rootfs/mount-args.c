@@ -1,6 +1,7 @@
 /* -v, --mount and --tmpfs parsed into RrunMountSpec (rootfs/mount-args.h). */
 #include "rootfs/mount-args.h"
 #include "error.h"
+#include "util/size.h"
 #include "volume/volume.h"
 
 #include <errno.h>
@@ -219,39 +220,12 @@ parse_bool (const char *arg, const char *key, const char *value, gboolean *out, 
   return TRUE;
 }
 
-/* docker's tmpfs-size: bytes, or a number with k, m, g (binary units). */
+/* docker's tmpfs-size (util/size.h). */
 static gboolean
 parse_size (const char *arg, const char *value, guint64 *out, GError **error)
 {
-  char *end = NULL;
-  guint64 n = g_ascii_strtoull (value, &end, 10);
-  guint64 mult = 1;
-
-  if (end == value)
-    goto bad;
-  switch (g_ascii_tolower (*end))
-    {
-    case '\0':
-      break;
-    case 'k':
-      mult = 1024, end++;
-      break;
-    case 'm':
-      mult = 1024 * 1024, end++;
-      break;
-    case 'g':
-      mult = 1024 * 1024 * 1024, end++;
-      break;
-    default:
-      goto bad;
-    }
-  if (g_ascii_tolower (*end) == 'b')
-    end++;
-  if (*end != '\0')
-    goto bad;
-  *out = n * mult;
-  return TRUE;
-bad:
+  if (rrun_size_parse (value, out))
+    return TRUE;
   return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                      "invalid --mount \"%s\": tmpfs-size=%s: expected bytes, or a number "
                      "with k, m or g",

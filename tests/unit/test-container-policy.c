@@ -6,6 +6,7 @@
 #include "container/policy.h"
 #include "error.h"
 #include "util/path.h"
+#include "util/size.h"
 
 #include <fcntl.h>
 #include <string.h>
