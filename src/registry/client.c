@@ -432,21 +432,30 @@ rrun_registry_format_error_body (const char *body, gsize len)
   return out->len ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
 }
 
+/* A failed request: "cannot ACTION "WHAT" DIRECTION HOST: HTTP N: the registry's message"
+   (ACTION DIRECTION: "fetch" "from", "push" "to"); pushing is the one of the two that
+   needs write access, and its hint says so. */
 static gboolean
-http_error (RrunRegistryClient *c, const char *what, long status, Transfer *t, GError **error)
+http_error (RrunRegistryClient *c, gboolean push, const char *what, long status, Transfer *t,
+            GError **error)
 {
   g_autofree char *detail = t->err_body ? rrun_registry_format_error_body (t->err_body->str,
                                                                             t->err_body->len)
                                         : NULL;
   RrunError code = status == 404 ? RRUN_ERROR_NOT_FOUND : RRUN_ERROR_REGISTRY;
+  const char *action = push ? "push" : "fetch", *direction = push ? "to" : "from";
 
   if (detail)
-    rrun_throw (error, code, "cannot fetch \"%s\" from %s: HTTP %ld: %s", what, c->host, status,
-                detail);
+    rrun_throw (error, code, "cannot %s \"%s\" %s %s: HTTP %ld: %s", action, what, direction,
+                c->host, status, detail);
   else
-    rrun_throw (error, code, "cannot fetch \"%s\" from %s: HTTP %ld%s%s", what, c->host, status,
-                t->reason ? " " : "", t->reason ? t->reason : "");
-  if (status == 401 || status == 403)
+    rrun_throw (error, code, "cannot %s \"%s\" %s %s: HTTP %ld%s%s", action, what, direction,
+                c->host, status, t->reason ? " " : "", t->reason ? t->reason : "");
+  if ((status == 401 || status == 403) && push)
+    rrun_add_hint (error, "pushing needs credentials with write access: rrun login %s, or "
+                          "--creds USER:PASSWORD",
+                   c->domain);
+  else if (status == 401 || status == 403)
     rrun_add_hint (error, "the image may not exist, or it is private: log in with "
                           "rrun login %s",
                    c->domain);
@@ -887,7 +896,7 @@ rrun_registry_client_get (RrunRegistryClient *c, const char *repository, const c
           if (code != CURLE_OK)
             curl_error (c, what, code, &t, error);
           else
-            http_error (c, what, t.status, &t, error);
+            http_error (c, FALSE, what, t.status, &t, error);
           transfer_clear (&t);
           return FALSE;
         }
@@ -1000,28 +1009,6 @@ perform_send (RrunRegistryClient *c, const RrunRegistryRequest *r, const char *u
   return code;
 }
 
-static gboolean
-send_http_error (RrunRegistryClient *c, const char *what, long status, Transfer *t,
-                 GError **error)
-{
-  g_autofree char *detail = t->err_body ? rrun_registry_format_error_body (t->err_body->str,
-                                                                            t->err_body->len)
-                                        : NULL;
-  RrunError code = status == 404 ? RRUN_ERROR_NOT_FOUND : RRUN_ERROR_REGISTRY;
-
-  if (detail)
-    rrun_throw (error, code, "cannot push \"%s\" to %s: HTTP %ld: %s", what, c->host, status,
-                detail);
-  else
-    rrun_throw (error, code, "cannot push \"%s\" to %s: HTTP %ld%s%s", what, c->host, status,
-                t->reason ? " " : "", t->reason ? t->reason : "");
-  if (status == 401 || status == 403)
-    rrun_add_hint (error, "pushing needs credentials with write access: rrun login %s, or "
-                          "--creds USER:PASSWORD",
-                   c->domain);
-  return FALSE;
-}
-
 gboolean
 rrun_registry_client_send (RrunRegistryClient *c, const char *repository,
                            const RrunRegistryRequest *r, const char *what,
@@ -1095,7 +1082,7 @@ rrun_registry_client_send (RrunRegistryClient *c, const char *repository,
                                c->domain);
             }
           else
-            send_http_error (c, what, t.status, &t, error);
+            http_error (c, TRUE, what, t.status, &t, error);
           transfer_clear (&t);
           return FALSE;
         }
