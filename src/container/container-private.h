@@ -65,7 +65,7 @@ struct _RrunContainer
   char *upper, *work, *merged, *hostname;
   char *fuse_uidmap, *fuse_gidmap, *keep_id_user;
   GBytes *seccomp;
-  char *etc_hostname, *etc_hosts, *etc_resolv;
+  char *etc_hostname, *etc_hosts, *etc_resolv, *etc_apt_conf;
   char *inner_uid, *inner_gid;
   char **argv, **envp;
   RrunMountPlanOptions mo;

@@ -131,6 +131,39 @@ write_etc_files (const char *run_dir, const char *hostname, const RrunNetworkOpt
   return TRUE;
 }
 
+/* Whether the image has directory rel (the topmost layer that names it decides). */
+static gboolean
+image_has_dir (RrunImage *image, const char *rel)
+{
+  g_autofree char *dir = g_path_get_dirname (rel);
+  g_autofree char *base = g_path_get_basename (rel);
+  g_autofree char *wh = g_strconcat (dir, "/.wh.", base, NULL);
+
+  for (guint i = image->layer_dirs->len; i > 0; i--)
+    {
+      const char *layer = image->layer_dirs->pdata[i - 1];
+      g_autofree char *path = g_build_filename (layer, rel, NULL);
+      g_autofree char *whpath = g_build_filename (layer, wh, NULL);
+      struct stat st;
+
+      if (lstat (path, &st) == 0)
+        return S_ISDIR (st.st_mode);
+      if (lstat (whpath, &st) == 0)
+        return FALSE;
+    }
+  return FALSE;
+}
+
+/* apt drops to its _apt user to download; with one ID mapped that user cannot exist, so
+   apt would fail with "Could not switch group". Bound read-only over
+   /etc/apt/apt.conf.d/99rrun-single-id; commit and build leave out the empty mount point
+   it needs in the writable layer (image/layer-diff.c). With a range it is not there. */
+static const char apt_single_id_conf[] =
+  "// rrun, single-ID mode: no subordinate ID range, so apt's _apt sandbox user cannot\n"
+  "// exist in this container and apt runs its downloads as root (docs/hpc.md).\n"
+  "// The fix: an administrator runs sudo subuid-setup.sh USER.\n"
+  "APT::Sandbox::User \"root\";\n";
+
 /* --userns=keep-id: the user's own entry in the container's passwd and group, so that
    `id`, `ls -l` and HOME work, as podman does. Returns whether each text changed. */
 static void
@@ -389,7 +422,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
 {
   g_autoptr(RrunContainer) c = g_new0 (RrunContainer, 1);
   const char *driver = config->storage_driver;
-  gboolean keep_id, nomap, emulate_root, new_passwd = FALSE, new_group = FALSE;
+  RrunRootEmulation emulate_root;
+  gboolean keep_id, nomap, new_passwd = FALSE, new_group = FALSE;
   g_autofree char *seccomp_cache = NULL;
   g_autofree char *containers_dir = NULL;
   g_auto(GStrv) host_env = g_get_environ ();
@@ -558,6 +592,14 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     return FALSE;
   if (!write_etc_files (c->run_dir, c->hostname, c->net_opts, c->join, &c->mo, error))
     return FALSE;
+  emulate_root = rrun_seccomp_root_emulation (o->root_emulation, c->map->single);
+  if (emulate_root == RRUN_ROOT_EMULATION_SINGLE_ID && image_has_dir (c->image, "etc/apt/apt.conf.d"))
+    {
+      if (!write_file (c->run_dir, "apt-single-id.conf", apt_single_id_conf, &c->etc_apt_conf,
+                       error))
+        return FALSE;
+      c->mo.etc_apt_conf = c->etc_apt_conf;
+    }
   /* Volumes: made (and filled from the image) now that the record exists, so `volume rm`
      sees them in use from here on. */
   {
@@ -717,9 +759,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       c->plan.empty_after[1] = c->work;
     }
 
-  /* Single-ID mode cannot chown: fake the chown and set*id families so package managers
-     work (--no-root-emulation turns it off). */
-  emulate_root = o->root_emulation > 0 || (o->root_emulation < 0 && c->map->single);
+  /* Single-ID mode: setgroups succeeds, chown and set*id are the kernel's (ID 0 only);
+     --root-emulation fakes them all, --no-root-emulation nothing. */
   seccomp_cache = g_build_filename (c->config->run_root, "seccomp", NULL);
   if (!rrun_seccomp_build (o->seccomp, !o->privileged && !o->seccomp_unconfined,
                           c->caps->set, emulate_root, seccomp_cache, &c->seccomp, error))
@@ -731,7 +772,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       c->plan.seccomp_bpf = g_bytes_get_data (c->seccomp, &len);
       c->plan.seccomp_len = len / 8; /* sizeof (struct sock_filter) */
     }
-  if (emulate_root && c->map->single)
+  if (emulate_root == RRUN_ROOT_EMULATION_FAKE)
     rrun_info ("root emulation is on: chown and setuid calls succeed without effect");
 
   rrun_debug_phase ("plan built");

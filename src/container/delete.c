@@ -204,6 +204,7 @@ rrun_container_delete (RrunContainer *c)
   g_free (c->etc_hostname);
   g_free (c->etc_hosts);
   g_free (c->etc_resolv);
+  g_free (c->etc_apt_conf);
   g_free (c->inner_uid);
   g_free (c->inner_gid);
   g_strfreev (c->argv);

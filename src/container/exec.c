@@ -108,7 +108,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   RrunChildPlan plan = { 0 };
   gboolean privileged = spec->privileged || o->privileged;
   gboolean single = g_strcmp0 (s->userns, "single") == 0;
-  gboolean emulate_root;
+  RrunRootEmulation emulate_root;
   g_autofree char *seccomp_cache = NULL;
   const char *workdir;
   int sv[2], ns_flags, status = 0, sigfd = -1, master = -1, saved_out = -1, saved_err = -1;
@@ -148,7 +148,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
     return FALSE;
   if (!rrun_caps_compute (spec->cap_add, spec->cap_drop, privileged, &caps, error))
     return FALSE;
-  emulate_root = spec->root_emulation > 0 || (spec->root_emulation < 0 && single);
+  emulate_root = rrun_seccomp_root_emulation (spec->root_emulation, single);
   /* The container's filter (its profile, or unconfined), for the exec's capabilities. */
   seccomp_cache = g_build_filename (config->run_root, "seccomp", NULL);
   if (!rrun_seccomp_build (spec->seccomp, !privileged && !spec->seccomp_unconfined,

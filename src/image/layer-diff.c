@@ -15,6 +15,7 @@
    user.fuseoverlayfs.*) are never copied, other user.* and security.capability are. */
 #include "image/layer.h"
 #include "error.h"
+#include "rootfs/plan.h"
 #include "util/fd.h"
 
 #include <archive.h>
@@ -214,6 +215,18 @@ write_entry (Diff *d, int dfd, const char *name, const char *path, GError **erro
   return TRUE;
 }
 
+/* The empty file single-ID mode's apt configuration is bound onto (container/create.c):
+   rrun's, not the container's, so it is no part of a layer. */
+static gboolean
+is_mount_stub (int dfd, const char *name, const char *path)
+{
+  struct stat st;
+
+  return strcmp (path, RRUN_APT_SINGLE_ID_CONF + 1) == 0
+         && fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)
+         && st.st_size == 0;
+}
+
 /* Takes dfd. */
 static gboolean
 walk_dir (Diff *d, int dfd, const char *prefix, GError **error)
@@ -237,6 +250,8 @@ walk_dir (Diff *d, int dfd, const char *prefix, GError **error)
     {
       const char *name = names->pdata[i];
       g_autofree char *path = prefix ? g_strconcat (prefix, "/", name, NULL) : g_strdup (name);
+      if (is_mount_stub (dirfd (dir), name, path))
+        continue;
       ok = write_entry (d, dirfd (dir), name, path, error);
     }
   closedir (dir);

@@ -655,8 +655,8 @@ kernel_version (void)
   return major * 1000 + MIN (minor, 999);
 }
 
-/* The calls root emulation makes succeed without effect (single-ID mode, as Charliecloud's
-   --seccomp): the chown and set*id families, and mknod of device nodes below. */
+/* The calls --root-emulation makes succeed without effect (as Charliecloud's --seccomp):
+   the chown and set*id families, and mknod of device nodes below. */
 static const char *const emulated[] = {
   "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
   "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
@@ -664,6 +664,31 @@ static const char *const emulated[] = {
   "setresuid32", "setresgid32", "setgroups32", "setfsuid32", "setfsgid32",
   "mknod", "mknodat", NULL,
 };
+
+/* Single-ID mode's only no-op: the kernel denies setgroups outright once setgroups is
+   "deny" (it must be, to write a gid_map without newgidmap), even for the list a process
+   already has, which su, runuser, cron and sshd pass when they stay root. The chown and
+   set*id families are left to the kernel: ID 0 works, another fails with EINVAL, so that
+   what stat and getuid report afterwards never contradicts a success. */
+static const char *const emulated_single_id[] = { "setgroups", "setgroups32", NULL };
+
+static const char *const *
+emulated_calls (RrunRootEmulation emulation)
+{
+  return emulation == RRUN_ROOT_EMULATION_FAKE        ? emulated
+         : emulation == RRUN_ROOT_EMULATION_SINGLE_ID ? emulated_single_id
+                                                      : NULL;
+}
+
+RrunRootEmulation
+rrun_seccomp_root_emulation (int spec_value, gboolean single)
+{
+  if (spec_value > 0)
+    return RRUN_ROOT_EMULATION_FAKE;
+  if (spec_value < 0 && single)
+    return RRUN_ROOT_EMULATION_SINGLE_ID;
+  return RRUN_ROOT_EMULATION_NONE;
+}
 
 static gboolean
 add_rule (scmp_filter_ctx ctx, guint32 action, const char *name, int nr, guint n_args,
@@ -679,23 +704,26 @@ add_rule (scmp_filter_ctx ctx, guint32 action, const char *name, int nr, guint n
 }
 
 static gboolean
-add_root_emulation (scmp_filter_ctx ctx, guint32 default_action, GError **error)
+add_root_emulation (scmp_filter_ctx ctx, guint32 default_action, RrunRootEmulation emulation,
+                    GError **error)
 {
+  const char *const *calls = emulated_calls (emulation);
+
   /* (mode & S_IFMT): devices are faked; plain files, fifos and sockets made. */
   static const guint64 fake_types[] = { S_IFCHR, S_IFBLK };
   static const guint64 real_types[] = { 0, S_IFREG, S_IFIFO, S_IFSOCK };
 
-  for (guint i = 0; emulated[i]; i++)
+  for (guint i = 0; calls[i]; i++)
     {
-      int nr = seccomp_syscall_resolve_name (emulated[i]);
-      guint mode_arg = g_str_has_suffix (emulated[i], "at") ? 2 : 1;
+      int nr = seccomp_syscall_resolve_name (calls[i]);
+      guint mode_arg = g_str_has_suffix (calls[i], "at") ? 2 : 1;
 
       if (nr == __NR_SCMP_ERROR)
         continue;
-      if (!g_str_has_prefix (emulated[i], "mknod"))
+      if (!g_str_has_prefix (calls[i], "mknod"))
         {
           /* SCMP_ACT_ERRNO(0): the call "fails" with errno 0, i.e. returns 0. */
-          if (!add_rule (ctx, SCMP_ACT_ERRNO (0), emulated[i], nr, 0, NULL, error))
+          if (!add_rule (ctx, SCMP_ACT_ERRNO (0), calls[i], nr, 0, NULL, error))
             return FALSE;
           continue;
         }
@@ -703,7 +731,7 @@ add_root_emulation (scmp_filter_ctx ctx, guint32 default_action, GError **error)
         {
           struct scmp_arg_cmp c = SCMP_CMP (mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT,
                                             fake_types[k]);
-          if (!add_rule (ctx, SCMP_ACT_ERRNO (0), emulated[i], nr, 1, &c, error))
+          if (!add_rule (ctx, SCMP_ACT_ERRNO (0), calls[i], nr, 1, &c, error))
             return FALSE;
         }
       for (guint k = 0; k < G_N_ELEMENTS (real_types) && default_action != SCMP_ACT_ALLOW;
@@ -711,7 +739,7 @@ add_root_emulation (scmp_filter_ctx ctx, guint32 default_action, GError **error)
         {
           struct scmp_arg_cmp c = SCMP_CMP (mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT,
                                             real_types[k]);
-          if (!add_rule (ctx, SCMP_ACT_ALLOW, emulated[i], nr, 1, &c, error))
+          if (!add_rule (ctx, SCMP_ACT_ALLOW, calls[i], nr, 1, &c, error))
             return FALSE;
         }
     }
@@ -720,7 +748,7 @@ add_root_emulation (scmp_filter_ctx ctx, guint32 default_action, GError **error)
 
 static gboolean
 add_rules (scmp_filter_ctx ctx, guint32 default_action, const Rule *rules, guint n_rules,
-           guint64 caps, gboolean emulate_root, GError **error)
+           guint64 caps, RrunRootEmulation emulate_root, GError **error)
 {
   guint arch = native_arch_bit (), kernel = kernel_version ();
 
@@ -745,7 +773,7 @@ add_rules (scmp_filter_ctx ctx, guint32 default_action, const Rule *rules, guint
              as docker does; the default action answers it. */
           if (nr == __NR_SCMP_ERROR)
             continue;
-          if (emulate_root && g_strv_contains (emulated, r->names[k]))
+          if (emulate_root && g_strv_contains (emulated_calls (emulate_root), r->names[k]))
             continue;
           for (guint a = 0; a < r->n_args; a++)
             cmp[a] = (struct scmp_arg_cmp){ r->args[a].index, r->args[a].op, r->args[a].value,
@@ -795,7 +823,7 @@ add_enosys_tail (scmp_filter_ctx ctx, GError **error)
 
 static gboolean
 compile (const RrunSeccompProfile *profile, gboolean confined, guint64 caps,
-         gboolean emulate_root, GBytes **out_bpf, GError **error)
+         RrunRootEmulation emulate_root, GBytes **out_bpf, GError **error)
 {
   __attribute__ ((cleanup (release_ctx))) scmp_filter_ctx ctx = NULL;
   guint32 default_action = !confined          ? SCMP_ACT_ALLOW
@@ -845,7 +873,7 @@ compile (const RrunSeccompProfile *profile, gboolean confined, guint64 caps,
                       emulate_root, error))
         return FALSE;
     }
-  if (emulate_root && !add_root_emulation (ctx, default_action, error))
+  if (emulate_root && !add_root_emulation (ctx, default_action, emulate_root, error))
     return FALSE;
   return export_bpf (ctx, out_bpf, error);
 }
@@ -876,7 +904,7 @@ hash_rules (RrunSha256 *sum, const Rule *rules, guint n_rules)
 
 static char *
 cache_key (const RrunSeccompProfile *profile, gboolean confined, guint64 caps,
-           gboolean emulate_root)
+           RrunRootEmulation emulate_root)
 {
   g_autoptr(RrunSha256) sum = rrun_sha256_new ();
   const struct scmp_version *v = seccomp_version ();
@@ -926,7 +954,7 @@ cache_write (const char *dir, const char *path, GBytes *bpf)
 
 gboolean
 rrun_seccomp_build (const RrunSeccompProfile *profile, gboolean confined, guint64 caps,
-                    gboolean emulate_root, const char *cache_dir, GBytes **out_bpf,
+                    RrunRootEmulation emulate_root, const char *cache_dir, GBytes **out_bpf,
                     GError **error)
 {
   g_autofree char *key = NULL, *path = NULL;

@@ -191,6 +191,10 @@ rrun_mount_plan_add_defaults (RrunMountPlan *plan, const RrunMountPlanOptions *o
   if (o->etc_resolv)
     rrun_mount_plan_add (plan, RRUN_MOUNT_OP_BIND, o->etc_resolv, "/etc/resolv.conf", NULL, 0,
                          NULL, 2, 0);
+  /* Optional: a volume may hide /etc/apt. */
+  if (o->etc_apt_conf)
+    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_BIND, o->etc_apt_conf, RRUN_APT_SINGLE_ID_CONF,
+                         NULL, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 2, 1);
 }
 
 /* podman's --security-opt unmask=: "ALL", a path, or a glob (/sys/firmware/[a-z]*). */

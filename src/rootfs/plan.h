@@ -36,7 +36,11 @@ typedef struct
   const char *etc_hostname; /* host files bound over the container's /etc files */
   const char *etc_hosts;
   const char *etc_resolv;
+  const char *etc_apt_conf; /* single-ID mode: bound read-only at RRUN_APT_SINGLE_ID_CONF */
 } RrunMountPlanOptions;
+
+/* Where single-ID mode's apt configuration is bound (docs/hpc.md). */
+#define RRUN_APT_SINGLE_ID_CONF "/etc/apt/apt.conf.d/99rrun-single-id"
 
 /* /proc, /dev, /sys, masked and read-only paths, generated /etc files. */
 void rrun_mount_plan_add_defaults (RrunMountPlan *plan, const RrunMountPlanOptions *o);

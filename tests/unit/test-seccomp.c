@@ -18,7 +18,8 @@ test_default_builds (void)
   sets[1] = all;
   sets[2] = 0;
   for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
-    for (int emulate = 0; emulate < 2; emulate++)
+    for (int emulate = RRUN_ROOT_EMULATION_NONE; emulate <= RRUN_ROOT_EMULATION_SINGLE_ID;
+         emulate++)
       {
         g_autoptr(GError) error = NULL;
         g_autoptr(GBytes) bpf = NULL;
@@ -41,6 +42,18 @@ test_unconfined (void)
   g_assert_null (bpf);
   g_assert_true (rrun_seccomp_build (NULL, FALSE, 0, TRUE, NULL, &bpf, NULL));
   g_assert_nonnull (bpf);
+}
+
+/* The default in single-ID mode is the honest policy; --root-emulation (1) the fake one,
+   with or without a range; --no-root-emulation (0) none. */
+static void
+test_root_emulation_policy (void)
+{
+  g_assert_cmpint (rrun_seccomp_root_emulation (-1, TRUE), ==, RRUN_ROOT_EMULATION_SINGLE_ID);
+  g_assert_cmpint (rrun_seccomp_root_emulation (-1, FALSE), ==, RRUN_ROOT_EMULATION_NONE);
+  g_assert_cmpint (rrun_seccomp_root_emulation (1, TRUE), ==, RRUN_ROOT_EMULATION_FAKE);
+  g_assert_cmpint (rrun_seccomp_root_emulation (1, FALSE), ==, RRUN_ROOT_EMULATION_FAKE);
+  g_assert_cmpint (rrun_seccomp_root_emulation (0, TRUE), ==, RRUN_ROOT_EMULATION_NONE);
 }
 
 /* A second build reads the first one's program back from the cache directory; another
@@ -154,6 +167,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/seccomp/default-builds", test_default_builds);
   g_test_add_func ("/seccomp/unconfined", test_unconfined);
+  g_test_add_func ("/seccomp/root-emulation-policy", test_root_emulation_policy);
   g_test_add_func ("/seccomp/cache", test_cache);
   g_test_add_func ("/seccomp/profile", test_profile);
   g_test_add_func ("/seccomp/bad-profiles", test_bad_profiles);
