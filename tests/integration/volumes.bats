@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # issue 6 on laptops and HPC nodes: bind mounts, tmpfs, a read-only root, --userns=keep-id
 # (files written into a bind mount keep the user's own owner, layers are not copied), root
-# emulation in single-ID mode, and the host's IPC namespace for MPI.
+# emulation (--root-emulation) and single-ID mode's honest chown, and the host's IPC namespace for MPI.
 
 load helpers
 
@@ -105,11 +105,14 @@ setup() {
   [[ $output == *"--storage-driver fuse-overlayfs"* ]]
 }
 
-@test "root emulation: without a subuid range, chown succeeds as a no-op; off with a flag" {
+@test "root emulation: without a subuid range, chown to another owner fails as the kernel says; --root-emulation fakes it" {
   local empty=$BATS_TEST_TMPDIR/empty
   : >"$empty"
   RRUN_SUBUID_FILE=$empty RRUN_SUBGID_FILE=$empty \
-    run -0 rrun -q run --rm "$FIXTURE_IMAGE" sh -c 'touch /x && chown 5:5 /x && echo chown-ok'
+    run -1 rrun -q run --rm "$FIXTURE_IMAGE" sh -c 'touch /x && chown 5:5 /x'
+  [ "$output" = "chown: /x: Invalid argument" ]
+  RRUN_SUBUID_FILE=$empty RRUN_SUBGID_FILE=$empty \
+    run -0 rrun -q run --rm --root-emulation "$FIXTURE_IMAGE" sh -c 'touch /x && chown 5:5 /x && echo chown-ok'
   [ "$output" = chown-ok ]
   RRUN_SUBUID_FILE=$empty RRUN_SUBGID_FILE=$empty \
     run -1 rrun -q run --rm --no-root-emulation "$FIXTURE_IMAGE" sh -c 'touch /x && chown 5:5 /x'
