@@ -20,8 +20,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_autoptr(GBytes) bpf = NULL;
       g_autoptr(GError) build_error = NULL;
       guint64 caps = data[0] & 8 ? G_MAXUINT64 : rrun_caps_default_set ();
-
-      if (rrun_seccomp_build (p, TRUE, caps, (data[0] & 16) ? RRUN_ROOT_EMULATION_FAKE : RRUN_ROOT_EMULATION_NONE, NULL, &bpf, &build_error))
+      RrunRootEmulation emulation = (data[0] & 16)   ? RRUN_ROOT_EMULATION_FAKE
+                                    : (data[0] & 32) ? RRUN_ROOT_EMULATION_SINGLE_ID
+                                                     : RRUN_ROOT_EMULATION_NONE;
+      if (rrun_seccomp_build (p, TRUE, caps, emulation, NULL, &bpf, &build_error))
         g_assert_cmpuint (g_bytes_get_size (bpf) % 8, ==, 0);
     }
   return 0;
