@@ -1,6 +1,7 @@
 #!/bin/bash
 # Slurm (issue 18): a step whose tasks run in rrun containers through the SPANK plugin
-# (helpers/spank) against a plain step plus one `rrun run --rm`, and 8 tasks against 1.
+# (helpers/spank) against a plain step plus one `rrun run --rm` with the plugin's --network
+# host --ipc host, and 8 tasks against 1.
 # Medians of N (default 11) runs, round robin, the image already in the store.
 # Needs a running cluster with the plugin (tests/fixtures/slurm.sh start DIR "required
 # build/helpers/spank/spank_rrun.so rrun=$PWD/build/src/rrun", as root) and runs as the
@@ -31,7 +32,7 @@ declare -A times
 cases=(plain rrun srun_ctr plain8 srun_ctr8)
 for ((i = 0; i < N; i++)); do
   times[plain]+="$(t srun --quiet -n1 /bin/true) "
-  times[rrun]+="$(t "$R" run --rm "$IMG" /bin/true) "
+  times[rrun]+="$(t "$R" run --rm --network host --ipc host "$IMG" /bin/true) "
   times[srun_ctr]+="$(t srun --quiet -n1 --container-image="$IMG" /bin/true) "
   times[plain8]+="$(t srun --quiet -O -n8 /bin/true) "
   times[srun_ctr8]+="$(t srun --quiet -O -n8 --container-image="$IMG" /bin/true) "
@@ -43,7 +44,7 @@ for c in "${cases[@]}"; do
 done
 printf 'runs: %s (medians, ms)\n' "$N"
 printf 'srun -n1 /bin/true                          %8.1f\n' "$(bc -l <<<"${m[plain]} / 1000")"
-printf 'rrun run --rm IMG /bin/true                 %8.1f\n' "$(bc -l <<<"${m[rrun]} / 1000")"
+printf 'rrun run --rm --network host --ipc host IMG /bin/true %.1f\n' "$(bc -l <<<"${m[rrun]} / 1000")"
 printf 'srun -n1 --container-image=IMG /bin/true    %8.1f\n' "$(bc -l <<<"${m[srun_ctr]} / 1000")"
 printf '  ratio to srun + rrun run:                 %8.2f (goal <= 1.5)\n' \
   "$(bc -l <<<"${m[srun_ctr]} / (${m[plain]} + ${m[rrun]})")"
