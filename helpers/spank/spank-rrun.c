@@ -453,6 +453,7 @@ add_mounts (Args *a, const char *list)
     {
       char *src = m, *dst, *flags;
       char spec[PATH_MAX * 2 + 8];
+      char *entry = strdup (m); /* for messages: m is cut up below */
 
       dst = strchr (src, ':');
       if (dst)
@@ -466,7 +467,7 @@ add_mounts (Args *a, const char *list)
         {
           task_error ("rrun: invalid --container-mounts entry \"%s\": SRC and DST must be "
                       "absolute paths",
-                      m);
+                      entry ? entry : m);
           fail_task ();
         }
       if (flags && *flags && strcmp (flags, "ro") != 0 && strcmp (flags, "rw") != 0)
@@ -478,6 +479,7 @@ add_mounts (Args *a, const char *list)
                 flags && *flags ? flags : "");
       args_add (a, "-v");
       args_add (a, spec);
+      free (entry);
     }
   free (copy);
 }

@@ -82,7 +82,7 @@ host_userns() {
   run -0 --separate-stderr srun_t -n1 --container-image="$IMG" --no-container-mount-home \
     /bin/sh -c 'test -e "$HOME/home-marker" && echo mounted || echo not-mounted'
   [ "$output" = not-mounted ]
-  run -1 --separate-stderr srun_t -n1 --container-image="$IMG" --container-mounts=relative:/x /bin/true
+  run -125 --separate-stderr srun_t -n1 --container-image="$IMG" --container-mounts=relative:/x /bin/true
   [[ $stderr == *'rrun: invalid --container-mounts entry "relative:/x": SRC and DST must be absolute paths'* ]]
 }
 
@@ -107,10 +107,10 @@ host_userns() {
 #!/bin/sh
 srun --quiet -n2 /bin/sh -c 'echo "step rank=$SLURM_PROCID $(cat /etc/motd)"'
 EOF
-  run timeout 120 sbatch --wait --quiet -n2 -o "$BATS_TEST_TMPDIR/job.out" \
+  run timeout 120 sbatch --wait --quiet -n2 -o "$BATS_TEST_TMPDIR/job.out" -e "$BATS_TEST_TMPDIR/job.err" \
     --container-image="$IMG" "$BATS_TEST_TMPDIR/job.sh"
   echo "$output"
-  cat "$BATS_TEST_TMPDIR/job.out" || true
+  cat "$BATS_TEST_TMPDIR/job.out" "$BATS_TEST_TMPDIR/job.err" || true
   [ "$status" -eq 0 ]
   run -0 sort "$BATS_TEST_TMPDIR/job.out"
   [ "${lines[0]}" = "step rank=0 rrun test image" ]
