@@ -55,6 +55,21 @@ host_userns() {
   [ -z "$stderr" ]
 }
 
+@test "slurm: each rank keeps the CPU binding Slurm gave it" {
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: nothing to bind apart"
+  # shellcheck disable=SC2016 # expanded inside
+  local cmd='echo "$SLURM_PROCID $(grep Cpus_allowed_list /proc/self/status | cut -f2)"'
+  run -0 --separate-stderr srun_t -n2 --cpu-bind=cores /bin/sh -c "$cmd"
+  local host
+  host=$(sort <<<"$output")
+  run -0 --separate-stderr srun_t -n2 --cpu-bind=cores --container-image="$IMG" /bin/sh -c "$cmd"
+  echo "host: $host"
+  echo "container: $output"
+  [ "$(sort <<<"$output")" = "$host" ]
+  # the two ranks have different CPUs
+  [ "$(cut -d' ' -f2 <<<"$host" | sort -u | wc -l)" -eq 2 ]
+}
+
 @test "slurm: enroot's REGISTRY#IMAGE form, the job's environment below the image's, --container-env" {
   local img=${RRUN_TEST_REGISTRY}#rrun-test/slurm-config:latest
   export OVERRIDE=job JOBVAR=x
