@@ -381,10 +381,42 @@ lock_dir (uid_t uid, char *out, size_t size)
    each later one finds the image with a quick inspect. */
 /* Pull ref unless the store has it; with kept (--container-name), use the kept image of
    an earlier step instead when it exists. Returns the image to run (malloc'ed). */
+/* The image the step's first task settled on, for the others: DIR/step-JOB.STEP, read and
+   written under the lock, removed by slurm_spank_exit. NULL when there is none. */
 static char *
-ensure_image (uid_t uid, const char *ref, const char *kept, char **env)
+step_marker_read (const char *path)
 {
-  char dir[PATH_MAX], lock[PATH_MAX + 32];
+  char buf[PATH_MAX];
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  ssize_t n;
+
+  if (fd < 0)
+    return NULL;
+  n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return NULL;
+  buf[n] = '\0';
+  return strdup (buf);
+}
+
+static void
+step_marker_write (const char *path, const char *image)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0)
+    return; /* the other tasks inspect for themselves */
+  (void) !write (fd, image, strlen (image));
+  close (fd);
+}
+
+static char *
+ensure_image (uid_t uid, uint32_t job_id, uint32_t step_id, const char *ref, const char *kept,
+              char **env)
+{
+  char dir[PATH_MAX], lock[PATH_MAX + 32], marker[PATH_MAX + 64];
+  char *chosen;
   int fd, rc;
   char *inspect[] = { conf.rrun, (char *) "image", (char *) "inspect", (char *) ref, NULL };
   char *pull[] = { conf.rrun, (char *) "pull", (char *) "-q", (char *) ref, NULL };
@@ -404,8 +436,16 @@ ensure_image (uid_t uid, const char *ref, const char *kept, char **env)
       task_error ("rrun: slurm: cannot lock \"%s\": %s", lock, strerror (errno));
       fail_task ();
     }
+  snprintf (marker, sizeof marker, "%s/step-%u.%u", dir, job_id, step_id);
+  chosen = step_marker_read (marker);
+  if (chosen != NULL)
+    {
+      close (fd);
+      return chosen;
+    }
   if (kept != NULL && run_rrun (inspect_kept, env, false) == 0)
     {
+      step_marker_write (marker, kept);
       close (fd);
       return strdup (kept);
     }
@@ -423,6 +463,8 @@ ensure_image (uid_t uid, const char *ref, const char *kept, char **env)
       task_error ("rrun: slurm: pulling %s", ref);
       rc = run_rrun (pull, env, true);
     }
+  if (rc == 0)
+    step_marker_write (marker, ref);
   close (fd);
   if (rc == 127 || rc < 0)
     {
@@ -575,7 +617,7 @@ slurm_spank_task_init (spank_t sp, int ac, char **av)
     ;
   else
     {
-      char *img = ensure_image (uid, ref, opt.name ? kept : NULL, env);
+      char *img = ensure_image (uid, job_id, step_id, ref, opt.name ? kept : NULL, env);
 
       free (ref);
       ref = img;
@@ -674,9 +716,33 @@ slurm_spank_task_init (spank_t sp, int ac, char **av)
 int
 slurm_spank_exit (spank_t sp, int ac, char **av)
 {
-  (void) sp;
   (void) ac;
   (void) av;
+  /* slurmstepd at the step's end (root): the step's marker goes. Through a directory
+     fd that is the user's own, so a link put there cannot aim the unlink elsewhere. */
+  if (spank_remote (sp) && (opt.image != NULL || opt.name != NULL))
+    {
+      uint32_t job_id = 0, step_id = 0;
+      uid_t uid = 0;
+      char dir[PATH_MAX], name[64];
+      struct stat st;
+      int dfd;
+
+      if (spank_get_item (sp, S_JOB_UID, &uid) == ESPANK_SUCCESS
+          && spank_get_item (sp, S_JOB_ID, &job_id) == ESPANK_SUCCESS
+          && spank_get_item (sp, S_JOB_STEPID, &step_id) == ESPANK_SUCCESS)
+        {
+          snprintf (dir, sizeof dir, "/tmp/rrun-spank-%u", (unsigned) uid);
+          dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (dfd >= 0)
+            {
+              snprintf (name, sizeof name, "step-%u.%u", job_id, step_id);
+              if (fstat (dfd, &st) == 0 && st.st_uid == uid)
+                unlinkat (dfd, name, 0);
+              close (dfd);
+            }
+        }
+    }
   free (conf.rrun);
   free (conf.network);
   free (conf.ipc);
