@@ -78,6 +78,89 @@ global_clear (RrunGlobal *g)
   g_free (g->storage_driver);
 }
 
+/* The Slurm plugin (helpers/spank/spank-rrun.c) has slurmstepd exec rrun in place of a
+   task's program: RRUN_SLURM_TASK holds rrun's arguments up to the task's own argv[0],
+   separated by \x1f, and argv[1..] are the task's other arguments. The variable is
+   removed, so the container and nested rruns never see it. The strings live as long as
+   the process. */
+/* --container-name: after the run, the container becomes this image and goes
+   (RRUN_SLURM_TASK_KEEP is "CONTAINER\x1fIMAGE"). */
+static char *slurm_keep_container, *slurm_keep_image;
+
+static void
+slurm_task_keep (void)
+{
+  const char *self = "/proc/self/exe";
+  const char *commit[] = { self, "commit", slurm_keep_container, slurm_keep_image, NULL };
+  const char *rm[] = { self, "rm", "-f", slurm_keep_container, NULL };
+  const char *old_id[] = { self, "image", "inspect", "--format", "{{.Id}}", slurm_keep_image,
+                           NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old = NULL;
+  gboolean keep_old = TRUE;
+  int status = 0;
+
+  /* The image an earlier step kept: replaced below, then removed (not left dangling). */
+  if (!g_spawn_sync (NULL, (char **) old_id, NULL,
+                     G_SPAWN_STDERR_TO_DEV_NULL | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, &old,
+                     NULL, &status, NULL)
+      || !g_spawn_check_wait_status (status, NULL))
+    g_clear_pointer (&old, g_free);
+  if (!g_spawn_sync (NULL, (char **) commit, NULL,
+                     G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                     NULL, NULL, &status, &error)
+      || !g_spawn_check_wait_status (status, NULL))
+    rrun_warning ("slurm: cannot keep container \"%s\" as \"%s\" for the next steps%s%s",
+                  slurm_keep_container, slurm_keep_image, error ? ": " : "",
+                  error ? error->message : "");
+  else
+    keep_old = FALSE;
+  g_spawn_sync (NULL, (char **) rm, NULL,
+                G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL,
+                NULL, NULL, NULL);
+  /* After the container that used it is gone. */
+  if (!keep_old && old != NULL && *g_strstrip (old) != '\0')
+    {
+      const char *rmi[] = { self, "rmi", old, NULL };
+
+      g_spawn_sync (NULL, (char **) rmi, NULL,
+                    G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL
+                      | G_SPAWN_CHILD_INHERITS_STDIN,
+                    NULL, NULL, NULL, NULL, NULL, NULL);
+    }
+}
+
+static void
+slurm_task_argv (int *argc, char ***argv)
+{
+  const char *keep = g_getenv ("RRUN_SLURM_TASK_KEEP");
+  const char *v = g_getenv ("RRUN_SLURM_TASK");
+  g_auto(GStrv) fields = NULL;
+  GPtrArray *a;
+
+  if (v == NULL || *v == '\0')
+    return;
+  fields = g_strsplit (v, "\x1f", -1);
+  a = g_ptr_array_new ();
+  g_ptr_array_add (a, (*argv)[0]);
+  for (guint i = 0; fields[i]; i++)
+    g_ptr_array_add (a, g_strdup (fields[i]));
+  for (int i = 1; i < *argc; i++)
+    g_ptr_array_add (a, (*argv)[i]);
+  g_ptr_array_add (a, NULL);
+  *argc = (int) a->len - 1;
+  *argv = (char **) g_ptr_array_free (a, FALSE);
+  g_unsetenv ("RRUN_SLURM_TASK");
+  if (keep != NULL && strchr (keep, '\x1f') != NULL)
+    {
+      const char *sep = strchr (keep, '\x1f');
+
+      slurm_keep_container = g_strndup (keep, (gsize) (sep - keep));
+      slurm_keep_image = g_strdup (sep + 1);
+    }
+  g_unsetenv ("RRUN_SLURM_TASK_KEEP");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -87,7 +170,10 @@ main (int argc, char **argv)
   char **args;
   int nargs, status = 0;
   g_autofree char **shorthand = NULL;
-  g_auto(GStrv) orig_argv = g_strdupv (argv); /* GOption reorders argv in place */
+  g_auto(GStrv) orig_argv = NULL;
+
+  slurm_task_argv (&argc, &argv);
+  orig_argv = g_strdupv (argv); /* GOption reorders argv in place */
 
   /* The character set only (UTF-8 names and paths in messages are printed as they are):
      every other category loads its own locale file (~0.3 ms and 18 page faults of every
@@ -165,11 +251,15 @@ main (int argc, char **argv)
     }
   if (!cmd->func (&g, nargs, args, &status, &error))
     goto fail;
+  if (slurm_keep_container)
+    slurm_task_keep ();
   global_clear (&g);
   return status;
 
 fail:
   rrun_log_print_error (error);
+  if (slurm_keep_container)
+    slurm_task_keep ();
   global_clear (&g);
   return rrun_error_exit_code (error);
 }

@@ -206,6 +206,37 @@ gc_at (Where *w, GError **error)
   return rrun_cgroup_fs_gc (base, error);
 }
 
+/* Inside a Slurm job: SLURM_JOB_ID is set and /proc/self/cgroup names a job's cgroup
+   (".../job_N/..." in any hierarchy, v1 or v2). Then the container stays in the step's
+   cgroup: no systemd scope, which would take it out of the job's limits and accounting.
+   *out_job gets the job id. RRUN_CGROUP_PROC_SELF replaces /proc/self/cgroup (tests). */
+gboolean
+rrun_cgroup_in_slurm_job (char **out_job)
+{
+  const char *job = g_getenv ("SLURM_JOB_ID");
+  const char *proc = g_getenv ("RRUN_CGROUP_PROC_SELF");
+  g_autofree char *text = NULL;
+  g_autofree char *needle = NULL;
+
+  if (job == NULL || *job == '\0')
+    return FALSE;
+  if (!g_file_get_contents (proc ? proc : "/proc/self/cgroup", &text, NULL, NULL))
+    return FALSE;
+  needle = g_strconcat ("/job_", job, NULL);
+  for (char *p = strstr (text, needle); p; p = strstr (p + 1, needle))
+    {
+      char next = p[strlen (needle)];
+
+      if (next == '/' || next == '\n' || next == '\0')
+        {
+          if (out_job)
+            *out_job = g_strdup (job);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 gboolean
 rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
                      const char *container_id, RrunCgroup **out, GError **error)
@@ -213,6 +244,7 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
   g_autoptr(RrunCgroup) cg = g_new0 (RrunCgroup, 1);
   g_auto(Where) w = { 0 };
   g_autofree char *systemd_why = NULL;
+  g_autofree char *slurm_job = NULL;
   gboolean want = rrun_cgroup_limits_any (limits);
   gboolean use_systemd = FALSE;
 
@@ -240,6 +272,22 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
   gc_at (&w, NULL);
   if (w.fake)
     systemd_why = g_strdup ("RRUN_CGROUP_ROOT is set");
+  else if (rrun_cgroup_in_slurm_job (&slurm_job))
+    {
+      /* The step's cgroup holds the job's limits and accounting: stay in it. A child of
+         it where it is delegated (cgroup v2, below); else no cgroup of our own. */
+      if (!own_is_writable (&w))
+        {
+          if (want)
+            rrun_warning ("ignoring resource limits: the container stays in the cgroup of "
+                          "Slurm job %s, which is not delegated to you; the job's limits "
+                          "apply", slurm_job);
+          g_debug ("in Slurm job %s: no cgroup of its own", slurm_job);
+          *out = g_steal_pointer (&cg);
+          return TRUE;
+        }
+      systemd_why = g_strdup_printf ("inside Slurm job %s", slurm_job);
+    }
   else if (w.mount == NULL)
     systemd_why = g_strdup ("no cgroup v2");
   else

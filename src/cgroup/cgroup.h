@@ -123,6 +123,12 @@ typedef struct _RrunCgroup RrunCgroup;
 gboolean rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
                               const char *container_id, RrunCgroup **out, GError **error);
 
+/* TRUE inside a Slurm job's cgroup (SLURM_JOB_ID, and /proc/self/cgroup names job_ID):
+   rrun_cgroup_prepare then never starts a systemd scope, uses a child of the step's
+   cgroup only where it is delegated (v2), and otherwise runs without a cgroup of its own,
+   warning when limits were asked for. *out_job (may be NULL) gets the job id. */
+gboolean rrun_cgroup_in_slurm_job (char **out_job);
+
 /* After clone, before the child unshares CLONE_NEWCGROUP and runs anything: move pid in
    (systemd: start the scope with PIDs=[pid] and wait for its job, bounded). */
 gboolean rrun_cgroup_enter (RrunCgroup *cg, pid_t pid, GError **error);

@@ -70,6 +70,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
     { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Container name", "NAME" },
     { "entrypoint", 0, 0, G_OPTION_ARG_STRING, &entrypoint, "Override the image's entrypoint",
       "CMD" },
+    { "slurm-env", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o.slurm_env,
+      "Pass the caller's variables the image does not set (the Slurm plugin)", NULL },
     { "init", 0, 0, G_OPTION_ARG_NONE, &o.init, "Run rrun's init as PID 1 (reaps zombies)",
       NULL },
     { "privileged", 0, 0, G_OPTION_ARG_NONE, &o.privileged,

@@ -536,6 +536,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (!rrun_spec_build_env (c->image->config->env, o->env_files, o->env, host_env, c->hostname,
                             c->user->home, o->tty, &c->envp, error))
     return FALSE;
+  if (o->slurm_env)
+    rrun_spec_env_add_missing (&c->envp, host_env);
   workdir = o->workdir ? o->workdir
             : (c->image->config->working_dir && *c->image->config->working_dir)
                 ? c->image->config->working_dir

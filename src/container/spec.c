@@ -389,6 +389,7 @@ static const SpecField spec_fields[] = {
   F ("interactive", FIELD_BOOL, interactive),
   F ("rm", FIELD_BOOL, rm),
   F ("init", FIELD_BOOL, init),
+  F ("slurm-env", FIELD_BOOL, slurm_env),
   F ("privileged", FIELD_BOOL, privileged),
   F ("cap-add", FIELD_STRV, cap_add),
   F ("cap-drop", FIELD_STRV, cap_drop),

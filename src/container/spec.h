@@ -29,6 +29,7 @@ typedef struct
   gboolean interactive;    /* -i */
   gboolean rm;             /* --rm */
   gboolean init;           /* --init */
+  gboolean slurm_env;      /* --slurm-env: the caller's variables the image lacks (Slurm) */
   gboolean privileged;
   char **cap_add;
   char **cap_drop;

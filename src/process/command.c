@@ -367,6 +367,29 @@ rrun_spec_build_env (char **image_env, char **env_files, char **cli_env, char **
   return TRUE;
 }
 
+void
+rrun_spec_env_add_missing (char ***env, char **host_env)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+
+  for (guint i = 0; (*env)[i]; i++)
+    g_ptr_array_add (out, (*env)[i]);
+  for (guint i = 0; host_env && host_env[i]; i++)
+    {
+      const char *eq = strchr (host_env[i], '=');
+      g_autofree char *key = NULL;
+
+      if (eq == NULL || eq == host_env[i])
+        continue;
+      key = g_strndup (host_env[i], (gsize) (eq - host_env[i]));
+      if (g_environ_getenv (*env, key) == NULL)
+        g_ptr_array_add (out, g_strdup (host_env[i]));
+    }
+  g_ptr_array_add (out, NULL);
+  g_free (*env); /* the strings moved to out */
+  *env = (char **) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
 gboolean
 rrun_spec_check_name (const char *name, GError **error)
 {

@@ -42,6 +42,10 @@ gboolean rrun_spec_build_env (char **image_env, char **env_files, char **cli_env
                               char **host_env, const char *hostname, const char *home,
                               gboolean tty, char ***out_env, GError **error);
 
+/* Append to *env every variable of host_env that *env does not set: the Slurm plugin's
+   --slurm-env, pyxis' order (the image's values win, the job's SLURM_* and PMI* come in). */
+void rrun_spec_env_add_missing (char ***env, char **host_env);
+
 /* --name: docker's rule, [a-zA-Z0-9][a-zA-Z0-9_.-]* (no newline can reach ps or state). */
 gboolean rrun_spec_check_name (const char *name, GError **error);
 

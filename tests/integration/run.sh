@@ -40,6 +40,7 @@ declare -A OLD_MODES=()
 CREATED_USER=0
 CGROUP_DIR=
 REGISTRY_STARTED=0
+SLURM_STARTED=0
 
 log() { printf '# %s\n' "$*"; }
 
@@ -125,6 +126,7 @@ remove_test_user() {
 cleanup() {
   local dev
   if ((REGISTRY_STARTED)); then "$srcdir/tests/fixtures/registry.sh" stop "$WORK/registry"; fi
+  if ((SLURM_STARTED)); then "$srcdir/tests/fixtures/slurm.sh" stop "$WORK/slurm"; fi
   if ((EUID == 0)); then
     remove_cgroup "$CGROUP_DIR"
     if ((CREATED_USER)); then remove_test_user; fi
@@ -204,6 +206,23 @@ start_registry() {
   fi
 }
 
+# A single-node Slurm cluster (root only: slurmd runs as root) with rrun's SPANK plugin
+# ($SPANK_RRUN, which meson sets where it built it) for slurm.bats, which skips without
+# RRUN_TEST_SLURM_CONF. Started only when a test file asks for it ("# rrun-test: slurm").
+start_slurm() {
+  local out line=
+  if [[ -n ${SPANK_RRUN:-} ]]; then line="required $SPANK_RRUN rrun=$RRUN"; fi
+  if out=$("$srcdir/tests/fixtures/slurm.sh" start "$WORK/slurm" "$line" 2>&1); then
+    SLURM_STARTED=1
+    export RRUN_TEST_SLURM_CONF=${out##*SLURM_CONF=}
+    log "slurm: $RRUN_TEST_SLURM_CONF (plugin: ${SPANK_RRUN:-not built})"
+  else
+    SLURM_STARTED=1 # stop what did start
+    printf '%s\n' "$out" | sed 's/^/# /'
+    log "no Slurm cluster: the Slurm tests will skip"
+  fi
+}
+
 # ---------------------------------------------------------------- passes
 
 shopt -s nullglob
@@ -233,7 +252,7 @@ user_env() {
   local v
   for v in $(compgen -e); do
     case $v in
-    RRUN | RRUN_NET | NET_DRIVER | SYSCALL_PROBE | RRUN_TEST_REGISTRY | RRUN_TEST_CGROUP | RRUN_TEST_CGROUP_MOUNT | RRUN_LOG | ASAN_OPTIONS | UBSAN_OPTIONS) e+=("$v=${!v}") ;;
+    RRUN | RRUN_NET | NET_DRIVER | SYSCALL_PROBE | RRUN_TEST_REGISTRY | RRUN_TEST_CGROUP | RRUN_TEST_CGROUP_MOUNT | RRUN_TEST_SLURM_CONF | SPANK_RRUN | RRUN_LOG | ASAN_OPTIONS | UBSAN_OPTIONS) e+=("$v=${!v}") ;;
     esac
   done
   printf '%s\0' "${e[@]}"
@@ -298,6 +317,7 @@ if ((EUID == 0)); then
     USER_HOME=$WORK/home USER_RUN=$WORK/run USER_TMP=$WORK/tmp USER_FIXTURES=$WORK/fixtures
     export RRUN_TEST_USER=$TEST_USER
     start_registry
+    if grep -qx '# rrun-test: slurm' "${core_files[@]}" /dev/null; then start_slurm; fi
     for f in "${root_files[@]}"; do
       tap_pass "[root] " env RRUN_TEST_SRCDIR="$srcdir" PATH="$SANE_PATH" \
         bats "${bats_args[@]}" "$f"

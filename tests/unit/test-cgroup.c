@@ -944,10 +944,52 @@ test_stats (void)
   drop_tree (dir);
 }
 
+/* /proc/self/cgroup of a task of Slurm job 42 (v1 freezer, and v2), and of other jobs. */
+static void
+test_in_slurm_job (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rrun-slurm-XXXXXX", NULL);
+  g_autofree char *proc = g_build_filename (dir, "cgroup", NULL);
+  g_autofree char *job = NULL;
+  static const char *const in_job[] = {
+    "6:freezer:/slurm_node1/uid_1000/job_42/step_0\n0::/\n",
+    "0::/system.slice/slurmstepd.scope/job_42/step_0/user/task_0\n",
+    "4:memory:/slurm/uid_1000/job_42\n",
+  };
+  static const char *const not_in_job[] = {
+    "6:freezer:/slurm/uid_1000/job_421/step_0\n",
+    "0::/user.slice/user-1000.slice/session-3.scope\n",
+  };
+
+  g_setenv ("RRUN_CGROUP_PROC_SELF", proc, TRUE);
+  g_unsetenv ("SLURM_JOB_ID");
+  g_assert_true (g_file_set_contents (proc, in_job[0], -1, NULL));
+  g_assert_false (rrun_cgroup_in_slurm_job (NULL)); /* no SLURM_JOB_ID */
+  g_setenv ("SLURM_JOB_ID", "42", TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (in_job); i++)
+    {
+      g_assert_true (g_file_set_contents (proc, in_job[i], -1, NULL));
+      g_assert_true (rrun_cgroup_in_slurm_job (&job));
+      g_assert_cmpstr (job, ==, "42");
+      g_clear_pointer (&job, g_free);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (not_in_job); i++)
+    {
+      g_assert_true (g_file_set_contents (proc, not_in_job[i], -1, NULL));
+      g_assert_false (rrun_cgroup_in_slurm_job (&job));
+      g_assert_null (job);
+    }
+  g_unsetenv ("SLURM_JOB_ID");
+  g_unsetenv ("RRUN_CGROUP_PROC_SELF");
+  g_unlink (proc);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cgroup/in-slurm-job", test_in_slurm_job);
   g_test_add_func ("/cgroup/limits/memory", test_memory);
   g_test_add_func ("/cgroup/limits/memory-swap", test_memory_swap);
   g_test_add_func ("/cgroup/limits/cross-checks", test_cross_checks);

@@ -217,6 +217,28 @@ test_env_file_linear (void)
   g_unlink (path);
 }
 
+/* --slurm-env: the job's variables come in where the image (and -e) set nothing */
+static void
+test_env_add_missing (void)
+{
+  char *image_env[] = { (char *) "LANG=C", (char *) "PATH=/opt/bin", NULL };
+  char *host[] = { (char *) "PATH=/host/bin", (char *) "LANG=de_DE.UTF-8",
+                   (char *) "SLURM_PROCID=1", (char *) "PMI_RANK=1", (char *) "=odd", NULL };
+  g_auto(GStrv) env = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (rrun_spec_build_env (image_env, NULL, NULL, host, "h", "/", FALSE, &env,
+                                      &error));
+  rrun_spec_env_add_missing (&env, host);
+  g_assert_cmpstr (rrun_spec_env_get (env, "PATH"), ==, "/opt/bin");
+  g_assert_cmpstr (rrun_spec_env_get (env, "LANG"), ==, "C");
+  g_assert_cmpstr (rrun_spec_env_get (env, "SLURM_PROCID"), ==, "1");
+  g_assert_cmpstr (rrun_spec_env_get (env, "PMI_RANK"), ==, "1");
+  g_assert_cmpstr (rrun_spec_env_get (env, "HOSTNAME"), ==, "h");
+  /* PATH, HOSTNAME, LANG, HOME, SLURM_PROCID, PMI_RANK */
+  g_assert_cmpuint (g_strv_length (env), ==, 6);
+}
+
 /* issue 19: a newline in --name or --hostname reached ps, state and /etc/hosts */
 static void
 test_name_and_hostname (void)
@@ -271,6 +293,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/command/env-file-bounded", test_env_file_bounded);
   g_test_add_func ("/command/env-file-linear", test_env_file_linear);
+  g_test_add_func ("/command/env-add-missing", test_env_add_missing);
   g_test_add_func ("/spec/user/by-name", test_user_by_name);
   g_test_add_func ("/spec/user/numeric", test_user_numeric);
   g_test_add_func ("/spec/user/group-name-and-errors", test_user_group_name_and_errors);
