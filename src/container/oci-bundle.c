@@ -363,6 +363,16 @@ rrun_oci_bundle_config_text (const RrunImage *image, const char *passwd, const c
     }
   if (!rrun_spec_build_env (c->env, NULL, NULL, NULL, "rrun", user->home, FALSE, &env, error))
     return FALSE;
+  /* HOSTNAME follows the hostname field, which a user may change: not fixed here. */
+  for (guint i = 0, j = 0;; i++)
+    {
+      if (env[i] == NULL || !g_str_has_prefix (env[i], "HOSTNAME="))
+        env[j++] = env[i];
+      else
+        g_free (env[i]);
+      if (env[i] == NULL)
+        break;
+    }
   rrun_json_builder_begin_object (b);
   rrun_json_builder_member_string (b, "ociVersion", RRUN_OCI_VERSION);
   rrun_json_builder_set_member_name (b, "process");
