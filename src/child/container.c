@@ -462,9 +462,8 @@ rrun_container_child_main (const RrunChildPlan *p)
     if (errno != EINTR)
       _exit (RRUN_EXIT_SETUP_FAILED);
   stop_fuse (fuse);
-  /* squashfuse serves a read-only file: nothing to write back, so no SIGTERM and wait
-     (libfuse's unmount of a lower layer still in use costs ~150 ms); it dies with this
-     namespace anyway. */
+  /* squashfuse serves a read-only file: nothing to write back, so no SIGTERM and a wait
+     of up to 1 s; it would die with this namespace anyway. */
   if (squash > 0)
     {
       int squash_status;
