@@ -356,7 +356,14 @@ rrun_oci_bundle_config_text (const RrunImage *image, const char *passwd, const c
 
   if (!rrun_user_resolve (c->user, passwd, group, &user, error))
     return FALSE;
-  if (!rrun_spec_build_argv (c->entrypoint, c->cmd, NULL, NULL, &argv, error))
+  /* An image without Entrypoint or Cmd gets /bin/sh: config.json must name a process,
+     and the user edits it (or srun passes its own command). */
+  if ((c->entrypoint == NULL || c->entrypoint[0] == NULL) && (c->cmd == NULL || c->cmd[0] == NULL))
+    {
+      argv = g_new0 (char *, 2);
+      argv[0] = g_strdup ("/bin/sh");
+    }
+  else if (!rrun_spec_build_argv (c->entrypoint, c->cmd, NULL, NULL, &argv, error))
     {
       g_prefix_error (error, "cannot make a bundle: ");
       return FALSE;
