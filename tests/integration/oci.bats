@@ -67,7 +67,9 @@ edit_bundle() {
   [ "$output" = "task 3" ]
   run -0 rrun oci state "$id"
   [ "$(jq -r .status <<<"$output")" = stopped ]
-  run -0 rrun oci kill -a "$id" 2>/dev/null || true
+  # kill of an ended container is an error, as with crun
+  run -125 rrun oci kill -a "$id"
+  [ "${lines[0]}" = "rrun: cannot kill container \"$id\": it is not running" ]
   run -0 rrun oci delete --force "$id"
   run -125 rrun oci state "$id"
   [ "$output" = "rrun: container \"$id\" does not exist" ]
