@@ -31,25 +31,33 @@ mkdir -p "$work/ctx"
 printf 'FROM localhost/sqbench-big\nRUN echo two > /data/two && rm /data/text/f1.txt\n' >"$work/ctx/Dockerfile"
 $R build -q -t localhost/sqbench-two "$work/ctx" >/dev/null
 
-# 1. start from the store and from the file
+# 1. start from the store and from the file (lz4, the default, and gzip)
 $R image export --format squashfs localhost/sqbench-big -o "$work/big.sqsh"
+$R image export --compression gzip localhost/sqbench-big -o "$work/big-gz.sqsh"
 $R run --rm localhost/sqbench-big true; $R run --rm "$work/big.sqsh" true
-store=() file=()
+store=() file=() filegz=()
 for i in $(seq "$N"); do
   store+=("$(t $R run --rm localhost/sqbench-big true)")
   file+=("$(t $R run --rm "$work/big.sqsh" true)")
+  filegz+=("$(t $R run --rm "$work/big-gz.sqsh" true)")
 done
-echo "run --rm IMG true (store): $(printf '%s\n' "${store[@]}" | med) us"
-echo "run --rm FILE.sqsh true:   $(printf '%s\n' "${file[@]}" | med) us"
+echo "run --rm IMG true (store):      $(printf '%s\n' "${store[@]}" | med) us"
+echo "run --rm FILE.sqsh true (lz4):  $(printf '%s\n' "${file[@]}" | med) us"
+echo "run --rm FILE.sqsh true (gzip): $(printf '%s\n' "${filegz[@]}" | med) us"
 
 # 2. export against mksquashfs of the unpacked tree
-ex1=() ex2=() mk=()
+# export's default compressor is lz4; mksquashfs's own default is gzip: both, each way.
+ex1=() ex2=() exg=() mk=() mkl=()
 for i in $(seq "$M"); do
   ex1+=("$(t $R image export --format squashfs localhost/sqbench-big -o "$work/e1.sqsh")")
   ex2+=("$(t $R image export --format squashfs localhost/sqbench-two -o "$work/e2.sqsh")")
+  exg+=("$(t $R image export --compression gzip localhost/sqbench-big -o "$work/eg.sqsh")")
   mk+=("$(t mksquashfs "$tree" "$work/m.sqsh" -noappend -quiet -no-progress)")
+  mkl+=("$(t mksquashfs "$tree" "$work/ml.sqsh" -noappend -quiet -no-progress -comp lz4)")
 done
-echo "image export, 1 layer:  $(printf '%s\n' "${ex1[@]}" | med) us ($(stat -c %s "$work/e1.sqsh") bytes)"
-echo "image export, 2 layers: $(printf '%s\n' "${ex2[@]}" | med) us ($(stat -c %s "$work/e2.sqsh") bytes)"
-echo "mksquashfs of the tree: $(printf '%s\n' "${mk[@]}" | med) us ($(stat -c %s "$work/m.sqsh") bytes)"
+echo "image export (lz4), 1 layer:   $(printf '%s\n' "${ex1[@]}" | med) us ($(stat -c %s "$work/e1.sqsh") bytes)"
+echo "image export (lz4), 2 layers:  $(printf '%s\n' "${ex2[@]}" | med) us ($(stat -c %s "$work/e2.sqsh") bytes)"
+echo "mksquashfs -comp lz4 of tree:  $(printf '%s\n' "${mkl[@]}" | med) us ($(stat -c %s "$work/ml.sqsh") bytes)"
+echo "image export --compression gzip: $(printf '%s\n' "${exg[@]}" | med) us ($(stat -c %s "$work/eg.sqsh") bytes)"
+echo "mksquashfs (gzip) of the tree: $(printf '%s\n' "${mk[@]}" | med) us ($(stat -c %s "$work/m.sqsh") bytes)"
 $R rmi -f localhost/sqbench-two localhost/sqbench-big >/dev/null

@@ -10,12 +10,15 @@
 gboolean
 rrun_cmd_image_export (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  g_autofree char *format = NULL, *output = NULL;
+  g_autofree char *format = NULL, *output = NULL, *compression = NULL;
   gboolean help = FALSE;
   GOptionEntry entries[] = {
     { "format", 0, 0, G_OPTION_ARG_STRING, &format, "File format: squashfs (the default)",
       "squashfs" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the image to FILE", "FILE" },
+    { "compression", 0, 0, G_OPTION_ARG_STRING, &compression,
+      "mksquashfs's compressor: lz4 (default: fastest to start), gzip, zstd, xz, lzo",
+      "lz4|gzip|zstd|xz|lzo" },
     { NULL },
   };
   const RrunCliSpec spec = {
@@ -44,6 +47,12 @@ rrun_cmd_image_export (RrunGlobal *g, int argc, char **argv, int *out_status, GE
       rrun_add_hint (error, "rrun save writes docker-archive and OCI archives");
       return FALSE;
     }
+  if (compression != NULL && strcmp (compression, "lz4") != 0 && strcmp (compression, "gzip") != 0
+      && strcmp (compression, "zstd") != 0 && strcmp (compression, "xz") != 0
+      && strcmp (compression, "lzo") != 0)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --compression \"%s\": expected lz4, gzip, zstd, xz or lzo",
+                       compression);
   if (output == NULL)
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "image export: -o FILE is required");
@@ -51,7 +60,7 @@ rrun_cmd_image_export (RrunGlobal *g, int argc, char **argv, int *out_status, GE
       return FALSE;
     }
   if (!rrun_store_open (g->config, &store, error)
-      || !rrun_squashfs_export (g->config, store, argv[1], output, error))
+      || !rrun_squashfs_export (g->config, store, argv[1], output, compression, error))
     return FALSE;
   *out_status = 0;
   return TRUE;

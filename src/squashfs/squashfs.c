@@ -357,17 +357,17 @@ mount_fuse (const char *exe, const char *opts, const char *merged, pid_t *out_pi
 gboolean
 rrun_squashfs_export_internal (int argc, char **argv, GError **error)
 {
-  const char *merged, *kind, *where, *data, *action, *out, *pseudo;
+  const char *merged, *kind, *where, *data, *action, *out, *pseudo, *comp;
   pid_t fuse = -1, pid;
   int status;
   gboolean ok = FALSE;
 
-  if (argc != 9)
+  if (argc != 10)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "usage: rrun __internal flatten MERGED kernel|fuse|plain CWD|EXE "
-                       "DATA WORK squashfs|copy OUT PSEUDO");
+                       "DATA WORK squashfs|copy OUT PSEUDO COMPRESSION");
   merged = argv[1], kind = argv[2], where = argv[3], data = argv[4];
-  action = argv[6], out = argv[7], pseudo = argv[8];
+  action = argv[6], out = argv[7], pseudo = argv[8], comp = argv[9];
   if (unshare (CLONE_NEWNS) < 0)
     return rrun_throw_errno (error, errno, "cannot make a mount namespace");
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -402,7 +402,7 @@ rrun_squashfs_export_internal (int argc, char **argv, GError **error)
       const char *mksquashfs = g_getenv ("RRUN_MKSQUASHFS");
       g_autofree char *from = g_strconcat (merged, "/.", NULL);
       const char *args[] = { "mksquashfs", merged, out, "-noappend", "-quiet", "-no-progress",
-                             "-pf", pseudo, NULL };
+                             "-pf", pseudo, "-comp", comp, NULL };
       const char *cp[] = { "cp", "-a", "--", from, out, NULL };
       int devnull = open ("/dev/null", O_RDWR);
 
@@ -467,7 +467,7 @@ pseudo_file (GString *pf, const char *name, const char *src)
    space in the store's tmp/ goes on every path. */
 static gboolean
 flatten (const RrunConfig *config, RrunStore *store, const RrunImage *image, const char *action,
-         const char *out_arg, const char *config_text, GError **error)
+         const char *out_arg, const char *config_text, const char *compression, GError **error)
 {
   /* The helper changes directory: it gets absolute paths. */
   g_autofree char *out = g_canonicalize_filename (out_arg, NULL);
@@ -553,6 +553,7 @@ flatten (const RrunConfig *config, RrunStore *store, const RrunImage *image, con
   args[n++] = action;
   args[n++] = out;
   args[n++] = pseudo;
+  args[n++] = compression ? compression : "lz4";
   args[n] = NULL;
   ok = rrun_userns_exec (storage_map, args, -1, &stdout_text, error);
 out:
@@ -569,12 +570,12 @@ gboolean
 rrun_squashfs_flatten_to_dir (const RrunConfig *config, RrunStore *store,
                               const RrunImage *image, const char *dest, GError **error)
 {
-  return flatten (config, store, image, "copy", dest, NULL, error);
+  return flatten (config, store, image, "copy", dest, NULL, NULL, error);
 }
 
 gboolean
 rrun_squashfs_export (const RrunConfig *config, RrunStore *store, const char *ref,
-                      const char *out_path, GError **error)
+                      const char *out_path, const char *compression, GError **error)
 {
   g_autoptr(RrunImage) image = NULL;
   g_autofree char *config_text = NULL, *passwd = NULL, *group = NULL, *out_dir = NULL;
@@ -606,7 +607,7 @@ rrun_squashfs_export (const RrunConfig *config, RrunStore *store, const char *re
       return FALSE;
     }
   close (fd);
-  if (!flatten (config, store, image, "squashfs", out_tmp, config_text, error))
+  if (!flatten (config, store, image, "squashfs", out_tmp, config_text, compression, error))
     goto out;
 
   /* The trailer: what rrun run reads without mounting the file. */

@@ -64,9 +64,11 @@ gboolean rrun_squashfs_find_image (RrunStore *store, const char *id, RrunImage *
 gboolean rrun_squashfs_find_squashfuse (char **out_path, GError **error);
 
 /* `rrun image export --format squashfs`: image ref of store flattened and packed into
-   out_path (written to a temporary file beside it and renamed). */
+   out_path (written to a temporary file beside it and renamed) with mksquashfs's
+   compressor compression (NULL: lz4, the fastest to read: docs/performance.md). */
 gboolean rrun_squashfs_export (const RrunConfig *config, RrunStore *store, const char *ref,
-                               const char *out_path, GError **error);
+                               const char *out_path, const char *compression,
+                               GError **error);
 
 /* The image's layers merged into the existing empty directory dest (`rrun bundle`'s
    rootfs), owners kept through the user namespace. */
@@ -74,7 +76,7 @@ gboolean rrun_squashfs_flatten_to_dir (const RrunConfig *config, RrunStore *stor
                                        const RrunImage *image, const char *dest,
                                        GError **error);
 
-/* `__internal flatten MERGED kernel|fuse|plain CWD|EXE DATA WORK squashfs|copy OUT PSEUDO`,
+/* `__internal flatten MERGED kernel|fuse|plain CWD|EXE DATA WORK squashfs|copy OUT PSEUDO COMP`,
    run as root of a user namespace with the storage map: mounts the layers, then runs
    mksquashfs or cp -a. */
 gboolean rrun_squashfs_export_internal (int argc, char **argv, GError **error);

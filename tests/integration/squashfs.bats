@@ -37,6 +37,7 @@ teardown_file() {
 @test "squashfs: export writes one squashfs file with the config inside and no temp file" {
   run -0 unsquashfs -s "$SQ_DIR/cfg.sqsh"
   [[ ${lines[0]} == "Found a valid SQUASHFS 4:0 superblock on $SQ_DIR/cfg.sqsh." ]]
+  [[ $output == *$'\nCompression lz4\n'* ]]
   run -0 unsquashfs -lln "$SQ_DIR/cfg.sqsh" /.rrun/config.json /srv/app/file /srv/odd /home/tester
   # Owners as the container sees them: root is 0, tester 1000; the whiteout applied.
   [[ $output =~ \ 0/0\ [^$'\n']*squashfs-root/.rrun/config.json ]]
@@ -128,6 +129,16 @@ teardown_file() {
   [ "${lines[0]}" = "rrun: cannot mount a squashfs image: squashfuse is not installed" ]
   RRUN_SQUASHFUSE=/bin/false run -125 rrun run --rm "$SQ_DIR/base.sqsh" true
   [ "${lines[0]}" = "rrun: cannot mount the image with squashfuse: it exited without a message" ]
+}
+
+@test "squashfs: --compression picks mksquashfs's compressor" {
+  run -0 rrun image export --compression gzip "$FIXTURE_IMAGE" -o "$BATS_TEST_TMPDIR/gz.sqsh"
+  run -0 unsquashfs -s "$BATS_TEST_TMPDIR/gz.sqsh"
+  [[ $output == *$'\nCompression gzip\n'* ]]
+  run -0 rrun run --rm "$BATS_TEST_TMPDIR/gz.sqsh" cat /srv/data/hello.txt
+  [ "$output" = "$(cat "$FIXTURES/rootfs/srv/data/hello.txt")" ]
+  run -125 rrun image export --compression brotli "$FIXTURE_IMAGE" -o "$BATS_TEST_TMPDIR/x.sqsh"
+  [ "$output" = 'rrun: invalid --compression "brotli": expected lz4, gzip, zstd, xz or lzo' ]
 }
 
 @test "squashfs: export errors leave no file behind" {
