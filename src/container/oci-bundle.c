@@ -224,6 +224,7 @@ rrun_oci_bundle_to_spec (const char *bundle_arg, const char *id, RrunContainerSp
   RrunJson *jenv = NULL, *cwd = NULL, *terminal = NULL, *user = NULL, *uid = NULL, *gid = NULL;
   RrunJson *hostname = NULL, *mounts = NULL, *lnx = NULL, *version = NULL, *resources = NULL;
   g_auto(GStrv) env_strv = NULL;
+  g_autoptr(GError) local = NULL;
   Ctx x = { file };
   gsize len;
 
@@ -236,14 +237,10 @@ rrun_oci_bundle_to_spec (const char *bundle_arg, const char *id, RrunContainerSp
       g_prefix_error (error, "cannot use the bundle \"%s\": ", bundle_arg);
       return FALSE;
     }
-  root = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, error);
+  root = rrun_json_parse (text, len, RRUN_JSON_DEFAULT, &local);
   if (root == NULL)
-    {
-      g_prefix_error (error, "invalid %s: ", file);
-      if (error != NULL)
-        (*error)->domain = RRUN_ERROR, (*error)->code = RRUN_ERROR_INVALID_ARGUMENT;
-      return FALSE;
-    }
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid %s: %s", file,
+                       local->message);
   if (rrun_json_type (root) != RRUN_JSON_OBJECT)
     return bad (&x, error, "the document", "must be an object");
   if (!member (&x, root, "ociVersion", "ociVersion", RRUN_JSON_STRING, TRUE, &version, error)

@@ -171,12 +171,9 @@ open_file (const char *path, RrunSquashfsImage **out_image, GError **error)
   if (pread (fd, json, len, offset) != (ssize_t) len)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: its image config is truncated", path);
   json[len] = '\0';
-  root = rrun_json_parse (json, len, RRUN_JSON_DEFAULT, error);
+  root = rrun_json_parse (json, len, RRUN_JSON_DEFAULT, NULL);
   if (root == NULL || rrun_json_type (root) != RRUN_JSON_OBJECT)
-    {
-      g_clear_error (error);
-      return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: its image config is not JSON", path);
-    }
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: its image config is not JSON", path);
   if (!member_text (root, "config", TRUE, &sq->config_text, error)
       || !member_text (root, "passwd", FALSE, &sq->passwd, error)
       || !member_text (root, "group", FALSE, &sq->group, error)
@@ -214,15 +211,11 @@ rrun_squashfs_to_image (const RrunSquashfsImage *sq, const char *mount_dir,
   g_autoptr(RrunImage) img = g_new0 (RrunImage, 1);
   g_autoptr(RrunJson) root = NULL;
   g_autofree char *source = g_strdup_printf ("the image config in %s", sq->path);
+  g_autoptr(GError) local = NULL;
 
-  root = rrun_json_parse (sq->config_text, strlen (sq->config_text), RRUN_JSON_DEFAULT, error);
+  root = rrun_json_parse (sq->config_text, strlen (sq->config_text), RRUN_JSON_DEFAULT, &local);
   if (root == NULL)
-    {
-      g_prefix_error (error, "%s: ", source);
-      if (error != NULL)
-        (*error)->domain = RRUN_ERROR, (*error)->code = RRUN_ERROR_CORRUPT;
-      return FALSE;
-    }
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "%s: %s", source, local->message);
   if (!rrun_image_config_parse (root, source, &img->config, error)
       || !rrun_image_config_parse_meta (root, source, &img->os, &img->architecture,
                                         &img->created, NULL, error))
