@@ -277,6 +277,25 @@ rrun_squashfs_find_image (RrunStore *store, const char *id, RrunImage **out_imag
 }
 
 gboolean
+rrun_squashfs_check_stored (const char *image_id, const char *what, GError **error)
+{
+  const char *colon = strchr (image_id, ':');
+
+  if (!g_str_has_prefix (image_id, "squashfs:") && !g_str_has_prefix (image_id, "rootfs:"))
+    return TRUE;
+  rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "%s%s%sthe container runs from %s \"%s\", "
+              "not from a stored image", what ? "cannot " : "", what ? what : "",
+              what ? ": " : "",
+              g_str_has_prefix (image_id, "squashfs:") ? "the image file" : "the directory",
+              colon + 1);
+  if (what != NULL)
+    rrun_add_hint (error, "start it and use rrun cp while it runs");
+  else
+    rrun_add_hint (error, "run a stored image (rrun pull, rrun import) to commit its changes");
+  return FALSE;
+}
+
+gboolean
 rrun_squashfs_find_squashfuse (char **out_path, GError **error)
 {
   const char *env = g_getenv ("RRUN_SQUASHFUSE");

@@ -59,6 +59,12 @@ gboolean rrun_squashfs_rootfs_image (const char *dir, RrunImage **out_image, GEr
 gboolean rrun_squashfs_find_image (RrunStore *store, const char *id, RrunImage **out_image,
                                    GError **error);
 
+/* A container made from an image file or a directory ("squashfs:" or "rootfs:" image id)
+   has no stored layers for `what` (copying files of it while stopped; NULL when the
+   caller says what failed, as commit does): FALSE with RRUN_ERROR_UNSUPPORTED naming
+   the file and what to do; TRUE for any other id. */
+gboolean rrun_squashfs_check_stored (const char *image_id, const char *what, GError **error);
+
 /* squashfuse's absolute path (RRUN_SQUASHFUSE overrides), or an error with the package
    to install. */
 gboolean rrun_squashfs_find_squashfuse (char **out_path, GError **error);

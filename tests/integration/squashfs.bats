@@ -110,6 +110,15 @@ teardown_file() {
   run -0 rrun rm sq-c
 }
 
+@test "squashfs: commit and cp of a stopped container say why they cannot" {
+  run -0 rrun run --name sq-c "$SQ_DIR/base.sqsh" true
+  run -125 rrun commit sq-c localhost/sq-commit
+  [ "${lines[0]}" = "rrun: cannot commit \"sq-c\": the container runs from the image file \"$SQ_DIR/base.sqsh\", not from a stored image" ]
+  run -125 rrun cp sq-c:/etc/hostname "$BATS_TEST_TMPDIR/h"
+  [ "${lines[0]}" = "rrun: cannot copy files of a stopped container: the container runs from the image file \"$SQ_DIR/base.sqsh\", not from a stored image" ]
+  run -0 rrun rm sq-c
+}
+
 @test "squashfs: files that are not rrun's images fail with what is wrong" {
   printf 'not a squashfs file\n' >"$BATS_TEST_TMPDIR/bad.sqsh"
   run -125 rrun run --rm "$BATS_TEST_TMPDIR/bad.sqsh" true
