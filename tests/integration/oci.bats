@@ -8,14 +8,23 @@ load helpers
 
 setup_file() {
   common_setup_file
-  command -v jq >/dev/null || skip "jq is not installed"
+  OCI_MISSING=
+  command -v jq >/dev/null || OCI_MISSING="jq is not installed"
+  export OCI_MISSING
+  [[ -z $OCI_MISSING ]] || return 0
   BUNDLE=$BATS_FILE_TMPDIR/bundle
   rrun bundle "$FIXTURE_IMAGE" "$BUNDLE"
   export BUNDLE
 }
 
 teardown_file() {
-  rrun bundle --remove "$BUNDLE" >/dev/null 2>&1 || true
+  if [[ -n ${BUNDLE:-} && -d $BUNDLE ]]; then
+    rrun bundle --remove "$BUNDLE"
+  fi
+}
+
+setup() {
+  [[ -z $OCI_MISSING ]] || skip "$OCI_MISSING"
 }
 
 teardown() {

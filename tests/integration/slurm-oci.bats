@@ -6,23 +6,37 @@
 
 load helpers
 
+# Why this machine cannot run these tests ("" when it can): found once, in setup_file, and
+# reported by setup as a skip of each test.
+slurm_missing() {
+  local conf
+  command -v srun >/dev/null || { echo "Slurm is not installed (slurm-wlm)"; return; }
+  timeout 10 sinfo -h >/dev/null 2>&1 || { echo "no Slurm controller answers (the Slurm harness starts one)"; return; }
+  conf=$(dirname "$(scontrol show config 2>/dev/null | sed -n 's/^SLURM_CONF *= *//p')")/oci.conf
+  grep -q 'rrun oci run' "$conf" 2>/dev/null || { echo "$conf does not name rrun (tests/fixtures/slurm/oci.conf)"; return; }
+  # slurmstepd runs `rrun` from its PATH: the built one must be the one it finds.
+  [[ $(command -v rrun) -ef $RRUN ]] || echo "the rrun in PATH is not the built one ($RRUN)"
+}
+
 setup_file() {
   common_setup_file
-  command -v srun >/dev/null || skip "Slurm is not installed (slurm-wlm)"
-  timeout 10 sinfo -h >/dev/null 2>&1 || skip "no Slurm controller answers (the Slurm harness starts one)"
-  local conf
-  conf=$(dirname "$(scontrol show config 2>/dev/null | sed -n 's/^SLURM_CONF *= *//p')")/oci.conf
-  grep -q 'rrun oci run' "$conf" 2>/dev/null || skip "$conf does not name rrun (tests/fixtures/slurm/oci.conf)"
-  # slurmstepd runs `rrun` from its PATH: the built one must be the one it finds.
-  [[ $(command -v rrun) -ef $RRUN ]] || skip "the rrun in PATH is not the built one ($RRUN)"
+  SLURM_MISSING=$(slurm_missing)
+  export SLURM_MISSING
+  [[ -z $SLURM_MISSING ]] || return 0
   BUNDLE=$BATS_FILE_TMPDIR/bundle
   rrun bundle "$FIXTURE_IMAGE" "$BUNDLE"
   chmod 0755 "$BATS_FILE_TMPDIR"
   export BUNDLE
 }
 
+setup() {
+  [[ -z $SLURM_MISSING ]] || skip "$SLURM_MISSING"
+}
+
 teardown_file() {
-  rrun bundle --remove "$BUNDLE" >/dev/null 2>&1 || true
+  if [[ -n ${BUNDLE:-} && -d $BUNDLE ]]; then
+    rrun bundle --remove "$BUNDLE"
+  fi
 }
 
 @test "slurm-oci: srun --container runs the task in an rrun container and passes its status" {

@@ -8,8 +8,12 @@ load helpers
 
 setup_file() {
   common_setup_file
-  command -v mksquashfs >/dev/null || skip "mksquashfs is not installed (squashfs-tools)"
-  command -v squashfuse >/dev/null || skip "squashfuse is not installed"
+  SQ_MISSING=
+  command -v jq >/dev/null || SQ_MISSING="jq is not installed"
+  command -v squashfuse >/dev/null || SQ_MISSING="squashfuse is not installed"
+  command -v mksquashfs >/dev/null || SQ_MISSING="mksquashfs is not installed (squashfs-tools)"
+  export SQ_MISSING
+  [[ -z $SQ_MISSING ]] || return 0
   local ctx=$BATS_FILE_TMPDIR/ctx
   mkdir -p "$ctx"
   cat >"$ctx/Dockerfile" <<EOF2
@@ -27,6 +31,10 @@ EOF2
   rrun image export --format squashfs localhost/sq-cfg:1 -o "$SQ_DIR/cfg.sqsh"
   rrun image export --format squashfs "$FIXTURE_IMAGE" -o "$SQ_DIR/base.sqsh"
   export SQ_DIR
+}
+
+setup() {
+  [[ -z $SQ_MISSING ]] || skip "$SQ_MISSING"
 }
 
 teardown_file() {
