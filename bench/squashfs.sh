@@ -26,20 +26,20 @@ seq 1 3000 | sed 's/$/ lorem ipsum dolor sit amet/' >"$work/line"
 for i in $(seq 1 2000); do head -c 24576 "$work/line" >"$tree/data/text/f$i.txt"; echo "$i" >>"$tree/data/text/f$i.txt"; done
 du -sm "$tree" | awk '{print "tree: " $1 " MB"}'
 tar -C "$tree" -cf "$work/big.tar" .
-$R import "$work/big.tar" localhost/sqbench-big >/dev/null
+"$R" import "$work/big.tar" localhost/sqbench-big >/dev/null
 mkdir -p "$work/ctx"
 printf 'FROM localhost/sqbench-big\nRUN echo two > /data/two && rm /data/text/f1.txt\n' >"$work/ctx/Dockerfile"
-$R build -q -t localhost/sqbench-two "$work/ctx" >/dev/null
+"$R" build -q -t localhost/sqbench-two "$work/ctx" >/dev/null
 
 # 1. start from the store and from the file (lz4, the default, and gzip)
-$R image export --format squashfs localhost/sqbench-big -o "$work/big.sqsh"
-$R image export --compression gzip localhost/sqbench-big -o "$work/big-gz.sqsh"
-$R run --rm localhost/sqbench-big true; $R run --rm "$work/big.sqsh" true
+"$R" image export --format squashfs localhost/sqbench-big -o "$work/big.sqsh"
+"$R" image export --compression gzip localhost/sqbench-big -o "$work/big-gz.sqsh"
+"$R" run --rm localhost/sqbench-big true; "$R" run --rm "$work/big.sqsh" true
 store=() file=() filegz=()
 for i in $(seq "$N"); do
-  store+=("$(t $R run --rm localhost/sqbench-big true)")
-  file+=("$(t $R run --rm "$work/big.sqsh" true)")
-  filegz+=("$(t $R run --rm "$work/big-gz.sqsh" true)")
+  store+=("$(t "$R" run --rm localhost/sqbench-big true)")
+  file+=("$(t "$R" run --rm "$work/big.sqsh" true)")
+  filegz+=("$(t "$R" run --rm "$work/big-gz.sqsh" true)")
 done
 echo "run --rm IMG true (store):      $(printf '%s\n' "${store[@]}" | med) us"
 echo "run --rm FILE.sqsh true (lz4):  $(printf '%s\n' "${file[@]}" | med) us"
@@ -49,9 +49,9 @@ echo "run --rm FILE.sqsh true (gzip): $(printf '%s\n' "${filegz[@]}" | med) us"
 # export's default compressor is lz4; mksquashfs's own default is gzip: both, each way.
 ex1=() ex2=() exg=() mk=() mkl=()
 for i in $(seq "$M"); do
-  ex1+=("$(t $R image export --format squashfs localhost/sqbench-big -o "$work/e1.sqsh")")
-  ex2+=("$(t $R image export --format squashfs localhost/sqbench-two -o "$work/e2.sqsh")")
-  exg+=("$(t $R image export --compression gzip localhost/sqbench-big -o "$work/eg.sqsh")")
+  ex1+=("$(t "$R" image export --format squashfs localhost/sqbench-big -o "$work/e1.sqsh")")
+  ex2+=("$(t "$R" image export --format squashfs localhost/sqbench-two -o "$work/e2.sqsh")")
+  exg+=("$(t "$R" image export --compression gzip localhost/sqbench-big -o "$work/eg.sqsh")")
   mk+=("$(t mksquashfs "$tree" "$work/m.sqsh" -noappend -quiet -no-progress)")
   mkl+=("$(t mksquashfs "$tree" "$work/ml.sqsh" -noappend -quiet -no-progress -comp lz4)")
 done
@@ -60,4 +60,4 @@ echo "image export (lz4), 2 layers:  $(printf '%s\n' "${ex2[@]}" | med) us ($(st
 echo "mksquashfs -comp lz4 of tree:  $(printf '%s\n' "${mkl[@]}" | med) us ($(stat -c %s "$work/ml.sqsh") bytes)"
 echo "image export --compression gzip: $(printf '%s\n' "${exg[@]}" | med) us ($(stat -c %s "$work/eg.sqsh") bytes)"
 echo "mksquashfs (gzip) of the tree: $(printf '%s\n' "${mk[@]}" | med) us ($(stat -c %s "$work/m.sqsh") bytes)"
-$R rmi -f localhost/sqbench-two localhost/sqbench-big >/dev/null
+"$R" rmi -f localhost/sqbench-two localhost/sqbench-big >/dev/null
