@@ -337,10 +337,13 @@ mount_fuse (const char *exe, const char *opts, const char *merged, pid_t *out_pi
       const char *argv[] = { "fuse-overlayfs", "-f", "-o", opts, merged, NULL };
       int devnull = open ("/dev/null", O_RDWR);
 
+      /* Its chatter ("unknown argument ignored") is no message for the user; a failure
+         shows as its exit, reported below. */
       if (devnull >= 0)
         {
           dup2 (devnull, 0);
           dup2 (devnull, 1);
+          dup2 (devnull, 2);
         }
       prctl (PR_SET_PDEATHSIG, SIGKILL);
       execv (exe, (char *const *) argv);
