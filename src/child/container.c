@@ -137,10 +137,18 @@ loopback_up (int report_fd)
 
 /* fuse-overlayfs' side of start_fuse: runs in the holder's memory until execve (no
    allocation, no state of the holder touched but errno, while the holder waits). */
+typedef struct
+{
+  const RrunChildPlan *p;
+  const char *exe;           /* fuse-overlayfs, or squashfuse for an image file */
+  char *const *argv;
+} FuseStart;
+
 __attribute__ ((no_sanitize_address)) static int
 exec_fuse (void *arg)
 {
-  const RrunChildPlan *p = arg;
+  const FuseStart *f = arg;
+  const RrunChildPlan *p = f->p;
   char *const empty_env[] = { NULL };
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   sigset_t none;
@@ -157,8 +165,8 @@ exec_fuse (void *arg)
     rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "/dev/null");
   if (dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (p->fuse_stderr_fd, 2) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_REDIRECT, "fuse-overlayfs' standard streams");
-  execve (p->fuse_exe, p->fuse_argv, empty_env);
-  rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, p->fuse_exe);
+  execve (f->exe, f->argv, empty_env);
+  rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, f->exe);
 }
 
 /* Start fuse-overlayfs in the foreground and wait (bounded) until its mount appears.
@@ -166,8 +174,10 @@ exec_fuse (void *arg)
    pidfd POLLIN when fuse-overlayfs exits, so no CPU is spent polling while it starts
    (on a small machine, that CPU is what it needs). */
 static pid_t
-start_fuse (const RrunChildPlan *p)
+start_fuse (const RrunChildPlan *p, const char *exe, char *const *argv, const char *target,
+            int mount_step, const char *what)
 {
+  FuseStart f = { p, exe, argv };
   struct stat before, now;
   pid_t pid;
   char fuse_stack[16384] __attribute__ ((aligned (16)));
@@ -175,16 +185,16 @@ start_fuse (const RrunChildPlan *p)
   struct timespec start, t;
   int mounts, pidfd, status;
 
-  if (stat (p->rootfs, &before) < 0)
-    rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, p->rootfs);
+  if (stat (target, &before) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, target);
   mounts = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   /* vfork-style: the holder's pages are not copied only to be dropped by the exec (a
      fork of this process costs ~1 ms of page-table work on a small VM); the holder waits
      on its own stack, which the child borrows, until the exec. */
   pid = clone (exec_fuse, fuse_stack + sizeof fuse_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-               (void *) p);
+               &f);
   if (pid < 0)
-    rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, "fuse-overlayfs");
+    rrun_child_fail (p->report_fd, RRUN_STEP_FUSE_START, what);
   pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
   fds[0] = (struct pollfd) { .fd = mounts, .events = POLLPRI };
   fds[1] = (struct pollfd) { .fd = pidfd, .events = POLLIN };
@@ -195,20 +205,19 @@ start_fuse (const RrunChildPlan *p)
     {
       long elapsed_ms;
 
-      if (stat (p->rootfs, &now) == 0 && now.st_dev != before.st_dev)
+      if (stat (target, &now) == 0 && now.st_dev != before.st_dev)
         break;
       if (waitpid (pid, &status, WNOHANG) == pid)
-        rrun_child_fail_errno (p->report_fd, RRUN_STEP_FUSE_MOUNT,
+        rrun_child_fail_errno (p->report_fd, mount_step,
                                WIFEXITED (status) ? WEXITSTATUS (status)
                                                   : 128 + WTERMSIG (status),
-                               "fuse-overlayfs");
+                               what);
       clock_gettime (CLOCK_MONOTONIC, &t);
       elapsed_ms = (t.tv_sec - start.tv_sec) * 1000 + (t.tv_nsec - start.tv_nsec) / 1000000;
       if (elapsed_ms >= 10000)
         {
           kill (pid, SIGKILL);
-          rrun_child_fail_errno (p->report_fd, RRUN_STEP_FUSE_MOUNT, ETIMEDOUT,
-                                 "fuse-overlayfs");
+          rrun_child_fail_errno (p->report_fd, mount_step, ETIMEDOUT, what);
         }
       if (mounts < 0 || pidfd < 0)
         sleep_ms (1);
@@ -357,7 +366,7 @@ stop_fuse (pid_t fuse)
 void
 rrun_container_child_main (const RrunChildPlan *p)
 {
-  pid_t container, fuse, parent = getppid ();
+  pid_t container, fuse, squash = 0, parent = getppid ();
   int status;
   int up[2] = { -1, -1 }, down[2] = { -1, -1 }; /* --userns=nomap handshake */
 
@@ -412,7 +421,13 @@ rrun_container_child_main (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "cgroup namespace");
   /* rrun may now let the network helper make tap0 here while the mounts below go on. */
   rrun_child_send (p->report_fd, RRUN_STEP_NAMESPACES, 0, "");
-  fuse = mount_kernel_overlay (p) ? 0 : start_fuse (p);
+  /* An image file: squashfuse first, the lower layer of the overlay below. */
+  if (p->squash_exe != NULL)
+    squash = start_fuse (p, p->squash_exe, p->squash_argv, p->squash_dir,
+                         RRUN_STEP_SQUASH_MOUNT, "squashfuse");
+  fuse = mount_kernel_overlay (p) ? 0
+         : start_fuse (p, p->fuse_exe, p->fuse_argv, p->rootfs, RRUN_STEP_FUSE_MOUNT,
+                       "fuse-overlayfs");
   if ((p->unshare_flags & CLONE_NEWPID) && unshare (CLONE_NEWPID) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "PID namespace");
 
@@ -447,6 +462,15 @@ rrun_container_child_main (const RrunChildPlan *p)
     if (errno != EINTR)
       _exit (RRUN_EXIT_SETUP_FAILED);
   stop_fuse (fuse);
+  /* squashfuse serves a read-only file: nothing to write back, so no SIGTERM and a wait
+     of up to 1 s; it would die with this namespace anyway. */
+  if (squash > 0)
+    {
+      int squash_status;
+
+      kill (squash, SIGKILL);
+      waitpid (squash, &squash_status, 0);
+    }
   if (p->empty_after[0] != NULL)
     {
       /* Unmount first: the layer must not change under a mounted overlay. Then empty it

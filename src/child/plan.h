@@ -47,6 +47,11 @@ typedef struct
   const char *fuse_exe;        /* absolute path of fuse-overlayfs */
   char *const *fuse_argv;
   int fuse_stderr_fd;          /* memfd: fuse-overlayfs's stderr, read by the host */
+  /* An image file (squashfs/squashfs.h): squashfuse, started in the foreground on
+     squash_dir before the overlay, whose only lower layer squash_dir is; NULL: none. */
+  const char *squash_exe;
+  char *const *squash_argv;
+  const char *squash_dir;
 
   /* --rm: directories the namespace holder empties once the command has exited (it is
      still root of the user namespace then, so files of subordinate ids go too). */

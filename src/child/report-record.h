@@ -38,6 +38,7 @@ typedef enum
   RRUN_STEP_SIGMASK,      /* unblocking signals before exec */
   RRUN_STEP_READ,         /* reading a file: subject is its path */
   RRUN_STEP_INIT,         /* --init: PID 1 execs rrun-init */
+  RRUN_STEP_SQUASH_MOUNT, /* squashfuse did not mount an image file in time or exited */
 } RrunChildStep;
 
 typedef struct

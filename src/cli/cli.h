@@ -135,6 +135,10 @@ gboolean rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, G
 gboolean rrun_cmd_tag (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_images (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_rmi (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_image_export (RrunGlobal *g, int argc, char **argv, int *out_status,
+                                GError **error);
+gboolean rrun_cmd_bundle (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
+gboolean rrun_cmd_oci (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_image (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);
 gboolean rrun_cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status,
                            GError **error);

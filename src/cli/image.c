@@ -18,6 +18,7 @@ static const RrunCommand image_commands[] = {
     FALSE },
   { "save", RRUN_IMAGE_COMMAND (rrun_cmd_save), "save images to a docker-archive or OCI archive",
     FALSE },
+  { "export", rrun_cmd_image_export, "write an image as one squashfs file", FALSE },
   { NULL, NULL, NULL, FALSE },
 };
 

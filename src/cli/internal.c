@@ -7,6 +7,7 @@
 #include "log.h"
 #include "util/fd.h"
 #include "util/path.h"
+#include "squashfs/squashfs.h"
 #include "volume/copy-up.h"
 
 #include <errno.h>
@@ -146,6 +147,13 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
     return rm_tree (argc - 1, argv + 1, out_status, error);
   if (argc >= 2 && strcmp (argv[1], "copy-up") == 0)
     return copy_up (argc - 1, argv + 1, out_status, error);
+  if (argc >= 2 && strcmp (argv[1], "flatten") == 0)
+    {
+      if (!rrun_squashfs_export_internal (argc - 1, argv + 1, error))
+        return FALSE;
+      *out_status = 0;
+      return TRUE;
+    }
   if (argc >= 2 && strcmp (argv[1], "chown-tree") == 0)
     return chown_tree (argc - 1, argv + 1, out_status, error);
   return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,

@@ -21,6 +21,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
   g_auto(GStrv) attach = NULL;
   gboolean attach_out = TRUE, attach_err = TRUE;
   int saved_out = -1, saved_err = -1;
+  g_autofree char *image_file = NULL, *image_file_abs = NULL;
+  g_autofree char **image_file_argv = NULL;
   GOptionEntry entries[] = {
     { "attach", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &attach,
       "Attach only these streams: STDIN, STDOUT, STDERR (foreground only)", "STREAM" },
@@ -117,6 +119,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       "NAME:IP" },
     { "cgroups", 0, 0, G_OPTION_ARG_STRING, &o.cgroups, "enabled (default) or disabled",
       "MODE" },
+    { "image-file", 0, 0, G_OPTION_ARG_FILENAME, &image_file,
+      "Run a squashfs image file (rrun image export); the operands are the command", "FILE" },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
@@ -130,6 +134,20 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
     goto fail;
   if (!rrun_cgroup_limits_finish (o.limits, error))
     goto fail;
+  if (image_file != NULL)
+    {
+      /* The file stands where the image would: a path, which the run takes as a file. */
+      char **with = g_new0 (char *, argc + 2);
+
+      image_file_abs = g_canonicalize_filename (image_file, NULL);
+      with[0] = argv[0];
+      with[1] = image_file_abs;
+      for (int i = 1; i < argc; i++)
+        with[i + 1] = argv[i];
+      image_file_argv = with;
+      argv = with;
+      argc++;
+    }
   if (argc < 2)
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: no image given", command);

@@ -14,6 +14,7 @@
 #include "process/tty.h"
 #include "rootfs/plan.h"
 #include "rootfs/volumes.h"
+#include "squashfs/squashfs.h"
 #include "storage/image.h"
 #include "storage/store.h"
 #include "userns/idmap.h"
@@ -71,6 +72,13 @@ struct _RrunContainer
   RrunMountPlanOptions mo;
   RrunOverlayLayers layers;
   RrunChildPlan plan;
+
+  /* An image file (squashfs/squashfs.h): its trailer, where squashfuse mounts it, and
+     squashfuse's command line. */
+  RrunSquashfsImage *squash;
+  char *squash_dir;
+  char *squash_exe;
+  char **squash_argv;
 };
 
 /* create_again for the monitor's restart: lock_fd is the record's lock, held already (taken

@@ -15,6 +15,7 @@
 #include "container/pid1.h"
 #include "container/remove.h"
 #include "overlay/overlay.h"
+#include "squashfs/squashfs.h"
 #include "storage/image.h"
 #include "storage/store.h"
 #include "userns/exec.h"
@@ -756,6 +757,7 @@ copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, co
     return FALSE;
   g_strstrip (image_id);
   if (!rrun_store_open (config, &store, error)
+      || !rrun_squashfs_check_stored (image_id, "copy files of a stopped container", error)
       || !rrun_store_find_image (store, image_id, &image, error))
     return FALSE;
   if (!rrun_idmap_resolve ("auto", &map, error))

@@ -22,6 +22,7 @@
 #include "container/record.h"
 #include "storage/lock.h"
 #include "storage/store.h"
+#include "squashfs/squashfs.h"
 #include "userns/keeper.h"
 #include "util/fd.h"
 #include "util/path.h"
@@ -38,40 +39,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A file of the image's root file system, read from the topmost layer that has it (NULL
-   in *out when absent or deleted by a whiteout). Bounded: a hostile image's /etc/passwd
-   may be a device node, a gigabyte, or binary. */
-static gboolean
-read_image_file (RrunImage *image, const char *rel, char **out, GError **error)
-{
-  g_autofree char *dir = g_path_get_dirname (rel);
-  g_autofree char *base = g_path_get_basename (rel);
-  g_autofree char *wh = g_strconcat (dir, "/.wh.", base, NULL);
-  g_autofree char *what = g_strconcat ("the image's /", rel, NULL);
-
-  *out = NULL;
-  for (guint i = image->layer_dirs->len; i > 0; i--)
-    {
-      const char *layer = image->layer_dirs->pdata[i - 1];
-      g_autofree char *path = g_build_filename (layer, rel, NULL);
-      g_autofree char *whpath = g_build_filename (layer, wh, NULL);
-      struct stat st;
-
-      if (lstat (path, &st) == 0)
-        {
-          if (S_ISCHR (st.st_mode) && st.st_rdev == 0)
-            return TRUE; /* an overlay whiteout */
-          if (S_ISLNK (st.st_mode))
-            return TRUE; /* not followed: it would resolve on the host */
-          return rrun_text_file_read (path, what, RRUN_TEXT_FILE_MAX_CONFIG,
-                                      RRUN_TEXT_FILE_ANY_BYTES, out, NULL, error);
-        }
-      if (lstat (whpath, &st) == 0)
-        return TRUE;
-    }
-  return TRUE;
-}
 
 static gboolean
 write_file (const char *dir, const char *name, const char *text, char **out_path,
@@ -344,7 +311,11 @@ open_record_again (RrunContainer *c, const char *id, GError **error)
   if (!g_file_get_contents (image_file, &image_id, NULL, error))
     return FALSE;
   g_strstrip (image_id);
-  if (!rrun_store_find_image (c->store, image_id, &c->image, error))
+  if (g_str_has_prefix (image_id, "squashfs:")
+      && !rrun_squashfs_open (image_id + strlen ("squashfs:"), &c->squash, error))
+    return FALSE;
+  if (c->squash != NULL ? !rrun_squashfs_to_image (c->squash, NULL, &c->image, error)
+                        : !rrun_squashfs_find_image (c->store, image_id, &c->image, error))
     {
       g_prefix_error (error, "cannot find the image of container \"%s\": ", id);
       return FALSE;
@@ -470,8 +441,32 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       if (other != NULL)
         return name_in_use (config, o->name, other->id, error);
     }
-  if (c->restart ? !open_record_again (c, existing_id, error)
-                 : !find_or_pull_image (config, c->store, o, &c->image, error))
+  if (c->restart)
+    {
+      if (!open_record_again (c, existing_id, error))
+        return FALSE;
+    }
+  else if (rrun_squashfs_is_file_ref (o->image) && g_file_test (o->image, G_FILE_TEST_IS_DIR))
+    {
+      /* A root file system directory (an OCI bundle's): the read-only lower layer. */
+      if (!rrun_squashfs_rootfs_image (o->image, &c->image, error))
+        return FALSE;
+      g_free (o->image);
+      o->image = g_strdup (c->image->layer_dirs->pdata[0]);
+    }
+  else if (rrun_squashfs_is_file_ref (o->image))
+    {
+      /* An image file: its config from the trailer; its absolute path goes in the
+         record, so that start and the monitor find it from any directory. */
+      if (!rrun_squashfs_open (o->image, &c->squash, error)
+          || !rrun_squashfs_to_image (c->squash, NULL, &c->image, error))
+        return FALSE;
+      g_free (o->image);
+      o->image = g_strdup (c->squash->path);
+    }
+  else if (!find_or_pull_image (config, c->store, o, &c->image, error))
+    return FALSE;
+  if (c->squash != NULL && !rrun_squashfs_find_squashfuse (&c->squash_exe, error))
     return FALSE;
 
   rrun_debug_phase ("image found");
@@ -509,8 +504,13 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     }
   if (!c->restart)
     c->id = rrun_path_random_hex (32);
-  if (!read_image_file (c->image, "etc/passwd", &c->passwd, error)
-      || !read_image_file (c->image, "etc/group", &c->group, error))
+  if (c->squash != NULL)
+    {
+      c->passwd = g_strdup (c->squash->passwd);
+      c->group = g_strdup (c->squash->group);
+    }
+  else if (!rrun_image_read_file (c->image, "etc/passwd", &c->passwd, error)
+           || !rrun_image_read_file (c->image, "etc/group", &c->group, error))
     return FALSE;
   if (keep_id)
     {
@@ -592,6 +592,15 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->merged = g_build_filename (c->run_dir, "merged", NULL);
   if (!rrun_path_mkdir_p (c->merged, 0700, error))
     return FALSE;
+  if (c->squash != NULL)
+    {
+      /* The file's only layer: squashfuse mounts it here, in the container's mount
+         namespace, read-only; the writable layer is the overlay's upper as always. */
+      c->squash_dir = g_build_filename (c->run_dir, "image", NULL);
+      if (mkdir (c->squash_dir, 0700) < 0 && errno != EEXIST)
+        return rrun_throw_errno (error, errno, "cannot create \"%s\"", c->squash_dir);
+      g_ptr_array_add (c->image->layer_dirs, g_strdup (c->squash_dir));
+    }
   if (!write_etc_files (c->run_dir, c->hostname, c->net_opts, c->join, &c->mo, error))
     return FALSE;
   emulate_root = rrun_seccomp_root_emulation (o->root_emulation, c->map->single);
@@ -612,8 +621,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       .mounts = o->mounts,
       .tmpfs = o->tmpfs,
       .image_volumes = c->image->config->volumes,
+      /* An image file is not mounted yet: its VOLUMEs start empty. */
       .layers = (const char *const *) c->image->layer_dirs->pdata,
-      .n_layers = c->image->layer_dirs->len,
+      .n_layers = c->squash != NULL ? 0 : c->image->layer_dirs->len,
       .storage_map = c->storage_map,
       .map = c->map,
       .uid = c->user->uid,
@@ -722,7 +732,21 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->plan.overlay_fallback_fuse = c->overlay->fallback_fuse;
   c->plan.fuse_exe = c->overlay->fuse_exe;
   c->plan.fuse_argv = c->overlay->fuse_argv;
-  if (c->overlay->fuse_exe != NULL)
+  if (c->squash != NULL)
+    {
+      c->squash_argv = g_new0 (char *, 7);
+      c->squash_argv[0] = g_strdup ("squashfuse");
+      c->squash_argv[1] = g_strdup ("-f");
+      /* allow_other: the container's other users (-u 1000) read through it too. */
+      c->squash_argv[2] = g_strdup ("-o");
+      c->squash_argv[3] = g_strdup ("allow_other");
+      c->squash_argv[4] = g_strdup (c->squash->path);
+      c->squash_argv[5] = g_strdup (c->squash_dir);
+      c->plan.squash_exe = c->squash_exe;
+      c->plan.squash_argv = c->squash_argv;
+      c->plan.squash_dir = c->squash_dir;
+    }
+  if (c->overlay->fuse_exe != NULL || c->squash != NULL)
     {
       c->proc.fuse_stderr_fd = memfd_create ("fuse-overlayfs-stderr", MFD_CLOEXEC);
       if (c->proc.fuse_stderr_fd < 0)
@@ -743,7 +767,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->plan.argv = c->argv;
   c->plan.envp = c->envp;
   c->plan.path = rrun_spec_env_get (c->envp, "PATH");
-  c->plan.path_absent = rrun_path_probe_absent (c->plan.path, c->argv[0], c->layers.lower_dirs,
+  /* An image file is not mounted yet, so nothing can be probed. */
+  c->plan.path_absent = c->squash != NULL ? 0 : rrun_path_probe_absent (c->plan.path, c->argv[0], c->layers.lower_dirs,
                                              c->layers.n_lower, c->plan.mounts, c->plan.n_mounts);
   c->plan.uid = c->user->uid;
   c->plan.gid = c->user->gid;

@@ -200,6 +200,10 @@ rrun_container_delete (RrunContainer *c)
   g_free (c->fuse_uidmap);
   g_free (c->fuse_gidmap);
   g_free (c->keep_id_user);
+  rrun_squashfs_image_free (c->squash);
+  g_free (c->squash_dir);
+  g_free (c->squash_exe);
+  g_strfreev (c->squash_argv);
   g_clear_pointer (&c->seccomp, g_bytes_unref);
   g_free (c->etc_hostname);
   g_free (c->etc_hosts);

@@ -7,6 +7,7 @@
    user's binary) and keeps none of rrun's fds; its child execs the command through the
    same child code as PID 1 (child/exec.c), with the same error reports. */
 #include "container/exec.h"
+#include "squashfs/squashfs.h"
 #include "child/exec-join.h"
 #include "child/exec.h"
 #include "child/fd-pass.h"
@@ -118,7 +119,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   pid_t pid;
 
   if (!rrun_store_open (config, &store, error)
-      || !rrun_store_find_image (store, s->image_id, &image, error))
+      || !rrun_squashfs_find_image (store, s->image_id, &image, error))
     return FALSE;
   if (!rrun_pid1_open (s, &pidfd, error))
     return FALSE;

@@ -95,24 +95,28 @@ rrun_child_report_to_error (const RrunChildReport *r, const char *fuse_stderr, G
         rrun_throw (error, RRUN_ERROR_EXEC_FAILED, "cannot execute \"%s\": %s", subject,
                     g_strerror (e));
       return;
+    case RRUN_STEP_SQUASH_MOUNT:
     case RRUN_STEP_FUSE_MOUNT:
       {
+        const char *prog = r->step == RRUN_STEP_SQUASH_MOUNT ? "squashfuse" : "fuse-overlayfs";
         g_autofree char *text = g_strstrip (g_strdup (fuse_stderr ? fuse_stderr : ""));
         char *nl = strrchr (text, '\n');
         const char *last = nl ? nl + 1 : text;
 
         if (e == ETIMEDOUT)
           rrun_throw (error, RRUN_ERROR_CHILD_SETUP,
-                      "cannot mount the image with fuse-overlayfs: no mount after 10 s");
+                      "cannot mount the image with %s: no mount after 10 s", prog);
         else
           rrun_throw (error, RRUN_ERROR_CHILD_SETUP,
-                      "cannot mount the image with fuse-overlayfs: %s",
+                      "cannot mount the image with %s: %s", prog,
                       *last ? last : "it exited without a message");
         if (strstr (text, "/dev/fuse") != NULL)
           rrun_add_hint (error, "/dev/fuse must be usable by you; an administrator can run: "
                                 "sudo subuid-setup.sh --fix");
-        else
+        else if (r->step == RRUN_STEP_FUSE_MOUNT)
           rrun_add_hint (error, "try --storage-driver overlay, or run with --log-level=debug");
+        else
+          rrun_add_hint (error, "check the file with: unsquashfs -s FILE");
         return;
       }
     default:

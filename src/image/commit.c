@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "image/layer.h"
+#include "squashfs/squashfs.h"
 #include "util/fd.h"
 #include "util/sha256.h"
 
@@ -48,7 +49,8 @@ rrun_image_commit_base (RrunStore *store, const char *base_id, RrunJson **out_co
       *out_chain_ids = g_new0 (char *, 1);
       return TRUE;
     }
-  if (!rrun_store_find_image (store, base_id, &img, error))
+  if (!rrun_squashfs_check_stored (base_id, NULL, error)
+      || !rrun_store_find_image (store, base_id, &img, error))
     return FALSE;
   {
     /* The config file alone: opening every kept blob (rrun_store_open_image_blobs) would

@@ -1,5 +1,8 @@
 #include "storage/image.h"
 #include "error.h"
+#include "util/text-file.h"
+
+#include <sys/stat.h>
 
 #include <string.h>
 
@@ -262,5 +265,39 @@ rrun_image_config_diff_ids (const char *config, gsize len, guint n_layers, const
                        "image config %s lists %u layer%s but the manifest %u", source,
                        g_strv_length (ids), g_strv_length (ids) == 1 ? "" : "s", n_layers);
   *out = g_steal_pointer (&ids);
+  return TRUE;
+}
+
+/* A file of the image's root file system, read from the topmost layer that has it (NULL
+   in *out when absent or deleted by a whiteout). Bounded: a hostile image's /etc/passwd
+   may be a device node, a gigabyte, or binary. */
+gboolean
+rrun_image_read_file (RrunImage *image, const char *rel, char **out, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (rel);
+  g_autofree char *base = g_path_get_basename (rel);
+  g_autofree char *wh = g_strconcat (dir, "/.wh.", base, NULL);
+  g_autofree char *what = g_strconcat ("the image's /", rel, NULL);
+
+  *out = NULL;
+  for (guint i = image->layer_dirs->len; i > 0; i--)
+    {
+      const char *layer = image->layer_dirs->pdata[i - 1];
+      g_autofree char *path = g_build_filename (layer, rel, NULL);
+      g_autofree char *whpath = g_build_filename (layer, wh, NULL);
+      struct stat st;
+
+      if (lstat (path, &st) == 0)
+        {
+          if (S_ISCHR (st.st_mode) && st.st_rdev == 0)
+            return TRUE; /* an overlay whiteout */
+          if (S_ISLNK (st.st_mode))
+            return TRUE; /* not followed: it would resolve on the host */
+          return rrun_text_file_read (path, what, RRUN_TEXT_FILE_MAX_CONFIG,
+                                      RRUN_TEXT_FILE_ANY_BYTES, out, NULL, error);
+        }
+      if (lstat (whpath, &st) == 0)
+        return TRUE;
+    }
   return TRUE;
 }

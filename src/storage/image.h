@@ -69,4 +69,9 @@ gboolean rrun_image_config_diff_ids (const char *config, gsize len, guint n_laye
 void rrun_image_free (RrunImage *image);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunImage, rrun_image_free)
 
+/* A file of the image's root file system (rel: "etc/passwd"), read from the topmost layer
+   that has it; *out is NULL when absent, deleted by a whiteout, or a symlink. Bounded:
+   a hostile image's /etc/passwd may be a device node, a gigabyte, or binary. */
+gboolean rrun_image_read_file (RrunImage *image, const char *rel, char **out, GError **error);
+
 G_END_DECLS

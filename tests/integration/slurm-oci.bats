@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# srun --container=BUNDLE through Slurm's oci.conf naming rrun (tests/fixtures/slurm/
+# oci.conf, as docs/hpc.md shows it), on the single-node Slurm the harness starts. Skipped
+# where no Slurm controller answers or its oci.conf does not name rrun; `rrun oci` itself
+# is tested with the same command lines in oci.bats.
+
+load helpers
+
+# Why this machine cannot run these tests ("" when it can): found once, in setup_file, and
+# reported by setup as a skip of each test.
+slurm_missing() {
+  local conf
+  command -v srun >/dev/null || { echo "Slurm is not installed (slurm-wlm)"; return; }
+  timeout 10 sinfo -h >/dev/null 2>&1 || { echo "no Slurm controller answers (the Slurm harness starts one)"; return; }
+  conf=$(dirname "$(scontrol show config 2>/dev/null | sed -n 's/^SLURM_CONF *= *//p')")/oci.conf
+  grep -q 'rrun oci run' "$conf" 2>/dev/null || { echo "$conf does not name rrun (tests/fixtures/slurm/oci.conf)"; return; }
+  # slurmstepd runs `rrun` from its PATH: the built one must be the one it finds.
+  [[ $(command -v rrun) -ef $RRUN ]] || echo "the rrun in PATH is not the built one ($RRUN)"
+}
+
+setup_file() {
+  common_setup_file
+  SLURM_MISSING=$(slurm_missing)
+  export SLURM_MISSING
+  [[ -z $SLURM_MISSING ]] || return 0
+  BUNDLE=$BATS_FILE_TMPDIR/bundle
+  rrun bundle "$FIXTURE_IMAGE" "$BUNDLE"
+  chmod 0755 "$BATS_FILE_TMPDIR"
+  export BUNDLE
+}
+
+setup() {
+  [[ -z $SLURM_MISSING ]] || skip "$SLURM_MISSING"
+}
+
+teardown_file() {
+  if [[ -n ${BUNDLE:-} && -d $BUNDLE ]]; then
+    rrun bundle --remove "$BUNDLE"
+  fi
+}
+
+@test "slurm-oci: srun --container runs the task in an rrun container and passes its status" {
+  run -0 timeout 120 srun -n1 --container="$BUNDLE" sh -c 'cat /etc/hostname; echo rank=$SLURM_PROCID; test -x /bin/busybox && echo in-bundle'
+  [[ $output == *"rank=0"* ]]
+  [[ $output == *"in-bundle"* ]]
+  run -3 timeout 120 srun -n1 --container="$BUNDLE" sh -c 'exit 3'
+  # every task's container is gone once the step ended (RunTimeDelete)
+  run -0 rrun ps -a --format '{{.Names}}'
+  [[ $output != *".$(id -un)."* ]]
+}
+
+@test "slurm-oci: two tasks get two containers with their own SLURM_PROCID" {
+  run -0 timeout 120 srun -n2 --container="$BUNDLE" sh -c 'echo rank=$SLURM_PROCID'
+  [[ $output == *"rank=0"* && $output == *"rank=1"* ]]
+}
