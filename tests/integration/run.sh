@@ -212,7 +212,7 @@ start_registry() {
 start_slurm() {
   local out line=
   if [[ -n ${SPANK_RRUN:-} ]]; then line="required $SPANK_RRUN rrun=$RRUN"; fi
-  if out=$("$srcdir/tests/fixtures/slurm.sh" start "$WORK/slurm" "$line" 2>&1); then
+  if out=$(SLURM_OCI_RRUN=$RRUN "$srcdir/tests/fixtures/slurm.sh" start "$WORK/slurm" "$line" 2>&1); then
     SLURM_STARTED=1
     export RRUN_TEST_SLURM_CONF=${out##*SLURM_CONF=}
     log "slurm: $RRUN_TEST_SLURM_CONF (plugin: ${SPANK_RRUN:-not built})"

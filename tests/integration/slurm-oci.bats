@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# rrun-test: one pass
+# rrun-test: slurm
 # srun --container=BUNDLE through Slurm's oci.conf naming rrun (tests/fixtures/slurm/
 # oci.conf, as docs/hpc.md shows it), on the single-node Slurm the harness starts. Skipped
 # where no Slurm controller answers or its oci.conf does not name rrun; `rrun oci` itself
@@ -11,15 +13,17 @@ load helpers
 slurm_missing() {
   local conf
   command -v srun >/dev/null || { echo "Slurm is not installed (slurm-wlm)"; return; }
+  [[ -n ${RRUN_TEST_SLURM_CONF:-} ]] || { echo "no Slurm cluster (run.sh starts one as root when slurm-wlm and munge are installed)"; return; }
+  export SLURM_CONF=$RRUN_TEST_SLURM_CONF
   timeout 10 sinfo -h >/dev/null 2>&1 || { echo "no Slurm controller answers (the Slurm harness starts one)"; return; }
-  conf=$(dirname "$(scontrol show config 2>/dev/null | sed -n 's/^SLURM_CONF *= *//p')")/oci.conf
-  grep -q 'rrun oci run' "$conf" 2>/dev/null || { echo "$conf does not name rrun (tests/fixtures/slurm/oci.conf)"; return; }
-  # slurmstepd runs `rrun` from its PATH: the built one must be the one it finds.
-  [[ $(command -v rrun) -ef $RRUN ]] || echo "the rrun in PATH is not the built one ($RRUN)"
+  conf=$(dirname "$SLURM_CONF")/oci.conf
+  # slurmstepd runs the rrun oci.conf names: the built one.
+  grep -q "\"$RRUN oci run " "$conf" 2>/dev/null || echo "$conf does not name the built rrun ($RRUN)"
 }
 
 setup_file() {
   common_setup_file
+  if [[ -n ${RRUN_TEST_SLURM_CONF:-} ]]; then export SLURM_CONF=$RRUN_TEST_SLURM_CONF; fi
   SLURM_MISSING=$(slurm_missing)
   export SLURM_MISSING
   [[ -z $SLURM_MISSING ]] || return 0
