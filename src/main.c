@@ -8,9 +8,11 @@
 #include "rrun-config.h"
 
 #include <locale.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 gboolean
@@ -161,6 +163,35 @@ slurm_task_argv (int *argc, char ***argv)
   g_unsetenv ("RRUN_SLURM_TASK_KEEP");
 }
 
+/* HOME (and the XDG directories) of another user, as slurmstepd passes to oci.conf's
+   commands (root's) or `sudo -u` keeps: rrun would read that user's rrun.conf and use
+   that user's store. A directory this user does not own is not this user's: HOME becomes
+   the passwd entry's, and XDG variables pointing to another user's directories go (their
+   defaults then derive from HOME; the run root falls back to /tmp/rrun-UID). One stat()
+   each, before GLib caches them. */
+static void
+own_home (void)
+{
+  static const char *const xdg[] = { "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME",
+                                     "XDG_RUNTIME_DIR", NULL };
+  const char *home = getenv ("HOME");
+  uid_t uid = geteuid ();
+  struct stat st;
+
+  if (home && stat (home, &st) == 0 && st.st_uid != uid)
+    {
+      struct passwd *pw = getpwuid (uid);
+      if (pw && pw->pw_dir && *pw->pw_dir)
+        setenv ("HOME", pw->pw_dir, 1);
+    }
+  for (guint i = 0; xdg[i]; i++)
+    {
+      const char *v = getenv (xdg[i]);
+      if (v && stat (v, &st) == 0 && st.st_uid != uid)
+        unsetenv (xdg[i]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -172,6 +203,7 @@ main (int argc, char **argv)
   g_autofree char **shorthand = NULL;
   g_auto(GStrv) orig_argv = NULL;
 
+  own_home ();
   slurm_task_argv (&argc, &argv);
   orig_argv = g_strdupv (argv); /* GOption reorders argv in place */
 

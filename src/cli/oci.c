@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 
 /* Run another command with its stdout on /dev/null: rm and kill print the names they
@@ -39,6 +41,40 @@ rrun_cli_quietly (gboolean (*cmd) (RrunGlobal *, int, char **, int *, GError **)
       close (saved);
     }
   return ok;
+}
+
+/* Under slurmstepd, the task's rank and the MPI wiring are in rrun's environment, not in
+   the config.json Slurm writes: SLURM_*, PMI_*, PMIX_* and OMPI_* variables the bundle
+   does not set itself are added (pyxis's rule: the image's values win). */
+static void
+slurm_env (RrunContainerSpec *o)
+{
+  static const char *const prefixes[] = { "SLURM_", "PMI_", "PMIX_", "OMPI_", NULL };
+  g_autoptr(GPtrArray) env = NULL;
+  g_auto(GStrv) own = NULL;
+
+  if (g_getenv ("SLURM_JOB_ID") == NULL || g_getenv ("SLURM_STEP_ID") == NULL)
+    return;
+  env = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; o->env && o->env[i]; i++)
+    g_ptr_array_add (env, g_strdup (o->env[i]));
+  own = g_get_environ ();
+  for (guint i = 0; own[i]; i++)
+    {
+      gsize n = strcspn (own[i], "=");
+      gboolean set = FALSE, wanted = FALSE;
+      for (guint p = 0; prefixes[p]; p++)
+        wanted |= g_str_has_prefix (own[i], prefixes[p]);
+      if (!wanted || strncmp (own[i], "SLURM_CONF", 10) == 0)
+        continue;
+      for (guint k = 0; k < env->len && !set; k++)
+        set = strncmp (env->pdata[k], own[i], n + 1) == 0;
+      if (!set)
+        g_ptr_array_add (env, g_strdup (own[i]));
+    }
+  g_ptr_array_add (env, NULL);
+  g_strfreev (o->env);
+  o->env = (char **) g_ptr_array_free (g_steal_pointer (&env), FALSE);
 }
 
 static gboolean
@@ -83,6 +119,7 @@ run_or_create (RrunGlobal *g, int argc, char **argv, gboolean create, int *out_s
                        spec.command);
   if (!rrun_oci_bundle_to_spec (bundle ? bundle : ".", argv[1], &o, error))
     return FALSE;
+  slurm_env (o);
   o->detach = create || detach;
   if (!rrun_container_spec_validate (g->config, o, error))
     return FALSE;
@@ -287,6 +324,41 @@ static const RrunCommand oci_commands[] = {
   { NULL, NULL, NULL, FALSE },
 };
 
+/* slurmstepd (22.05) runs oci.conf's RunTimeQuery, Kill and Delete as root, while the
+   container is the job user's, in that user's store. An ID of the form oci.conf's
+   %n.%u.%j.%s.%t names the user: root, not finding it among its own, becomes that user
+   (initgroups, setgid, setuid: privileges only dropped) and runs the same command again.
+   Returns only when it does not apply. */
+static void
+hand_to_slurm_user (RrunGlobal *g, const char *id)
+{
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(RrunState) st = NULL;
+  struct passwd *pw;
+
+  if (geteuid () != 0 || id == NULL || g->orig_argv == NULL)
+    return;
+  parts = g_strsplit (id, ".", -1);
+  if (g_strv_length (parts) < 5 || rrun_state_find_any (g->config, id, &st, NULL))
+    return;
+  pw = getpwnam (parts[g_strv_length (parts) - 4]);
+  if (pw == NULL || pw->pw_uid == 0)
+    return;
+  if (initgroups (pw->pw_name, pw->pw_gid) < 0 || setgid (pw->pw_gid) < 0
+      || setuid (pw->pw_uid) < 0)
+    return;
+  g_setenv ("HOME", pw->pw_dir, TRUE);
+  g_setenv ("USER", pw->pw_name, TRUE);
+  g_setenv ("LOGNAME", pw->pw_name, TRUE);
+  g_unsetenv ("XDG_RUNTIME_DIR");
+  g_unsetenv ("XDG_CONFIG_HOME");
+  g_unsetenv ("XDG_DATA_HOME");
+  if (chdir ("/") < 0)
+    return;
+  execv ("/proc/self/exe", g->orig_argv);
+  _exit (125); /* privileges are gone: nothing sensible remains to do as root */
+}
+
 gboolean
 rrun_cmd_oci (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -314,6 +386,17 @@ rrun_cmd_oci (RrunGlobal *g, int argc, char **argv, int *out_status, GError **er
       argv[skip] = argv[0];
       argv += skip;
       argc -= skip;
+    }
+  if (argc >= 3 && (strcmp (argv[1], "state") == 0 || strcmp (argv[1], "kill") == 0
+                    || strcmp (argv[1], "delete") == 0))
+    {
+      /* The ID: the first operand after the subcommand's options (kill: then a signal). */
+      for (int i = 2; i < argc; i++)
+        if (argv[i][0] != '-')
+          {
+            hand_to_slurm_user (g, argv[i]);
+            break;
+          }
     }
   return rrun_cli_run_group ("oci", oci_commands, "state", g, argc, argv, out_status, error);
 }
