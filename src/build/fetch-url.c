@@ -37,7 +37,7 @@ rrun_build_url_file_name (const char *url)
 {
   g_autofree char *path = g_strdup (url);
   char *cut = path + strcspn (path, "?#");
-  const char *base;
+  const char *base, *scheme_end = strstr (path, "://");
 
   *cut = '\0';
   while (cut > path && cut[-1] == '/')
@@ -45,8 +45,8 @@ rrun_build_url_file_name (const char *url)
   base = strrchr (path, '/');
   base = base ? base + 1 : path;
   /* "https://host" alone, or a name the file system cannot hold. */
-  if (*base == '\0' || strchr (url, '/') == NULL || strstr (url, "://") + 3 > base
-      || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+  if (*base == '\0' || (scheme_end && base <= scheme_end + 3) || strcmp (base, ".") == 0
+      || strcmp (base, "..") == 0)
     return g_strdup ("__unnamed__");
   return g_strdup (base);
 }
