@@ -512,6 +512,30 @@ in_lower (GPtrArray *lower_dirs, const char *rel)
   return FALSE;
 }
 
+/* rmdir of a directory the container made: fuse-overlayfs marks a new directory opaque
+   with .wh..wh..opq (and .wh..opq) files, which alone do not make it non-empty. */
+static gboolean
+rmdir_new (const char *path)
+{
+  static const char *const markers[] = { ".wh..wh..opq", ".wh..opq", NULL };
+  g_autoptr(GDir) d = NULL;
+  const char *name;
+
+  if (rmdir (path) == 0)
+    return TRUE;
+  if (errno != ENOTEMPTY || (d = g_dir_open (path, 0, NULL)) == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (!g_strv_contains (markers, name))
+      return FALSE;
+  for (guint i = 0; markers[i]; i++)
+    {
+      g_autofree char *m = g_build_filename (path, markers[i], NULL);
+      (void) unlink (m);
+    }
+  return rmdir (path) == 0;
+}
+
 void
 rrun_run_mounts_clean_upper (GPtrArray *mounts, const char *upper, GPtrArray *lower_dirs)
 {
@@ -527,10 +551,13 @@ rrun_run_mounts_clean_upper (GPtrArray *mounts, const char *upper, GPtrArray *lo
           g_autofree char *up = NULL;
           struct stat st;
 
-          if (in_lower (lower_dirs, rel) || lstat (p, &st) < 0)
+          if (in_lower (lower_dirs, rel))
             break;
-          if (S_ISDIR (st.st_mode) ? rmdir (p) < 0
-                                   : !(S_ISREG (st.st_mode) && st.st_size == 0) || unlink (p) < 0)
+          /* Absent (fuse-overlayfs may not have written the mount point itself): its
+             parents may still be new. */
+          if (lstat (p, &st) == 0
+              && (S_ISDIR (st.st_mode) ? !rmdir_new (p)
+                                       : !(S_ISREG (st.st_mode) && st.st_size == 0) || unlink (p) < 0))
             break;
           up = g_path_get_dirname (rel);
           g_free (rel);
