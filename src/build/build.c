@@ -6,6 +6,7 @@
 #include "build/dockerfile.h"
 #include "build/dockerignore.h"
 #include "build/run-mounts.h"
+#include "build/stat-cache.h"
 #include "container/container.h"
 #include "container/spec.h"
 #include "error.h"
@@ -72,6 +73,7 @@ typedef struct
   GHashTable *secrets;     /* --secret id -> RrunBuildSecret* */
   char *mount_cache_root;  /* RUN --mount=type=cache directories */
   GPtrArray *held;         /* RrunImage* whose layers RUN --mount=from= reads */
+  RrunStatCache *stat_cache;
 } Build;
 
 static void
@@ -427,7 +429,7 @@ run_mounts (Build *b, Stage *s, const RrunInstruction *ins, GPtrArray **out_moun
   g_autoptr(GPtrArray) mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_run_mount_free);
   Scope sc = { s, b };
   RrunRunMountContext ctx = { b->context, b->ignore, b->mount_cache_root, b->secrets,
-                              mount_layers, &sc };
+                              mount_layers, &sc, b->stat_cache };
 
   for (guint i = 0; i < ins->flags->len; i++)
     {
@@ -552,7 +554,7 @@ step_run (Build *b, Stage *s, const RrunInstruction *ins, const char *key, GPtrA
     {
       Scope sc = { s, b };
       RrunRunMountContext ctx = { b->context, b->ignore, b->mount_cache_root, b->secrets,
-                                  mount_layers, &sc };
+                                  mount_layers, &sc, b->stat_cache };
       if (!rrun_store_temp_new (b->store, b->map, &temp, error)
           || !rrun_run_mounts_setup (mounts, &ctx, rrun_store_temp_dir (temp), spec_mounts,
                                      spec_tmpfs, error))
@@ -690,6 +692,7 @@ step_copy (Build *b, Stage *s, const RrunInstruction *ins, const char *parent_ke
   co.map = b->map;
   co.is_add = strcmp (ins->keyword, "ADD") == 0;
   co.temp_dir = rrun_store_temp_dir (temp);
+  co.stat_cache = b->stat_cache;
   heredocs = src.heredocs;
   if (!rrun_copy_plan (&src, args, &co, &plan, error))
     {
@@ -1001,6 +1004,8 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
   g_autoptr(GHashTable) secrets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                          (GDestroyNotify) rrun_build_secret_free);
   g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_image_free);
+  g_autoptr(RrunStatCache) stat_cache = NULL;
+  g_autofree char *stat_cache_dir = NULL;
   Build b = { 0 };
   Stage *target = NULL;
   gboolean ok = FALSE;
@@ -1022,6 +1027,8 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
   b.held = held;
   b.mount_cache_root = mount_cache_root
       = g_build_filename (rrun_store_root (store), "build-cache-mounts", NULL);
+  stat_cache_dir = g_build_filename (rrun_store_root (store), "build-stat-cache", NULL);
+  b.stat_cache = stat_cache = rrun_stat_cache_open (stat_cache_dir, context);
   for (guint i = 0; o->secrets && o->secrets[i]; i++)
     {
       RrunBuildSecret *sec = NULL;
@@ -1154,6 +1161,13 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
   ok = TRUE;
 out:
   rrun_ignore_free (b.ignore);
+  {
+    g_autoptr(GError) local = NULL;
+    if (!rrun_stat_cache_save (stat_cache, &local))
+      rrun_warning ("cannot keep the build context's stat cache: %s", local->message);
+  }
+  rrun_info ("build context: %u files read to digest them (the others from the stat cache)",
+          rrun_stat_cache_reads (stat_cache));
   return ok;
 }
 
@@ -1193,6 +1207,16 @@ rrun_build_prune_cache (RrunStore *store, const RrunIdMap *map, guint *out_entri
       if (rrun_store_remove_image (store, map, id, FALSE, &gone, &local) && gone)
         removed++;
     }
+  {
+    g_autofree char *stat_dir = g_build_filename (rrun_store_root (store), "build-stat-cache", NULL);
+    g_autoptr(GDir) sd = g_dir_open (stat_dir, 0, NULL);
+    while (sd && (name = g_dir_read_name (sd)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (stat_dir, name, NULL);
+        if (unlink (path) < 0 && errno != ENOENT)
+          return rrun_throw_errno (error, errno, "cannot remove \"%s\"", path);
+      }
+  }
   *out_entries = entries;
   *out_removed = removed;
   return TRUE;

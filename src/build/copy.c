@@ -4,6 +4,7 @@
 #include "build/config-edit.h"
 #include "build/dockerfile.h"
 #include "build/fetch-url.h"
+#include "build/stat-cache.h"
 #include "error.h"
 #include "util/fd.h"
 
@@ -508,8 +509,11 @@ add_parents (Planner *p, const char *dst)
   return TRUE;
 }
 
-static void
-compute_digest (RrunCopyPlan *plan)
+/* The plan's digest; a file's content enters as its own sha256, which the stat cache
+   keeps for files that did not change (downloads and archive members, under temp_dir,
+   are always read). */
+static gboolean
+compute_digest (RrunCopyPlan *plan, const RrunCopyOptions *o, GError **error)
 {
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (plan->entries), (GCompareFunc) strcmp);
@@ -524,14 +528,19 @@ compute_digest (RrunCopyPlan *plan)
         g_checksum_update (sum, (const guchar *) e->content, -1);
       else if (e->type == S_IFREG && e->src)
         {
-          g_autofree guint8 *buf = g_malloc (1 << 16);
-          rrun_autofd int fd = open (e->src, O_RDONLY | O_CLOEXEC);
-          ssize_t n;
-          while (fd >= 0 && (n = read (fd, buf, 1 << 16)) > 0)
-            g_checksum_update (sum, buf, (gsize) n);
+          gboolean temp = o->temp_dir && g_str_has_prefix (e->src, o->temp_dir);
+          g_autofree char *digest = NULL;
+          struct stat st;
+          if (lstat (e->src, &st) < 0)
+            return rrun_throw_errno (error, errno, "cannot read \"%s\"", e->src);
+          digest = rrun_stat_cache_digest (temp ? NULL : o->stat_cache, e->src, &st, error);
+          if (digest == NULL)
+            return FALSE;
+          g_checksum_update (sum, (const guchar *) digest, -1);
         }
     }
   plan->digest = g_strdup (g_checksum_get_string (sum));
+  return TRUE;
 }
 
 gboolean
@@ -763,7 +772,8 @@ rrun_copy_plan (const RrunCopySource *src, const char *args, const RrunCopyOptio
       g_hash_table_replace (plan->entries, e->dst, e);
       add_parents (&p, dest);
     }
-  compute_digest (plan);
+  if (!compute_digest (plan, o, error))
+    return FALSE;
   *out_plan = g_steal_pointer (&plan);
   return TRUE;
 }

@@ -34,6 +34,7 @@ typedef struct
   gboolean is_add;
   const char *temp_dir;     /* where heredocs, downloads and ADD's archive members go */
   const char *checksum;     /* ADD --checksum=sha256:HEX of a URL, or NULL */
+  struct RrunStatCache *stat_cache; /* content digests of unchanged files; may be NULL */
 } RrunCopyOptions;
 
 typedef struct RrunCopyPlan RrunCopyPlan;

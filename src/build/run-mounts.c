@@ -349,6 +349,7 @@ rrun_run_mounts_digest (GPtrArray *mounts, const RrunRunMountContext *ctx, char 
         }
       /* The source's files as a copy to "/m" would make them: "m" is the source itself
          (a file, or a directory with its contents). */
+      co.stat_cache = ctx->stat_cache;
       quoted = g_strescape (m->source ? m->source : ".", NULL);
       args = g_strdup_printf ("[\"%s\", \"/m\"]", quoted);
       rrun_copy_plan_free (m->plan);

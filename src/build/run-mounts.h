@@ -58,6 +58,7 @@ typedef struct
   GHashTable *secrets;      /* id -> RrunBuildSecret* */
   RrunRunMountLayersFunc layers;
   gpointer layers_data;
+  struct RrunStatCache *stat_cache; /* may be NULL */
 } RrunRunMountContext;
 
 /* The digest of what the bind mounts bring in (their files), for the cache key; "" with

@@ -254,3 +254,27 @@ EOF
   [[ $output == *"FROM --platform=linux/s390x: only this machine's platform (linux/$arch) can run RUN steps"* ]]
   [[ $output == *"hint: a foreign platform needs CPU emulation"* ]]
 }
+
+@test "build: a cached rebuild reads no unchanged context file (stat cache); a change with the same size and mtime is seen" {
+  for i in $(seq 1 30); do echo "$i" >"$CTX/f$i"; done
+  printf 'FROM %s\nCOPY . /x\n' "$FIXTURE_IMAGE" >"$CTX/Dockerfile"
+  sleep 2.1 # files changed in the last 2 s are never cached
+  run -0 --separate-stderr rrun --log-level info build -t bm-mnt:1 "$CTX"
+  [[ $stderr == *"build context: 31 files read to digest them"* ]]
+  run -0 --separate-stderr rrun --log-level info build -t bm-mnt:1 "$CTX"
+  [[ $stderr == *"build context: 0 files read to digest them"* ]]
+  [[ $stderr == *"Using cache"* ]]
+  # Same size, mtime put back: the ctime still tells.
+  cp -p "$CTX/f2" "$BATS_TEST_TMPDIR/f2.orig"
+  echo 9 >"$CTX/f2"
+  touch -r "$BATS_TEST_TMPDIR/f2.orig" "$CTX/f2"
+  sleep 2.1
+  run -0 --separate-stderr rrun --log-level info build -t bm-mnt:1 "$CTX"
+  [[ $stderr == *"build context: 1 files read to digest them"* ]]
+  [[ $stderr != *"Using cache"*"Using cache"* ]]
+  run -0 rrun run --rm bm-mnt:1 cat /x/f2
+  [ "$output" = 9 ]
+  run -0 rrun builder prune -f
+  run -0 --separate-stderr rrun --log-level info build -t bm-mnt:1 "$CTX"
+  [[ $stderr == *"build context: 31 files read to digest them"* ]]
+}
