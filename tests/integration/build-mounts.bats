@@ -271,7 +271,7 @@ EOF
   sleep 2.1
   run -0 --separate-stderr rrun --log-level info build -t bm-mnt:1 "$CTX"
   [[ $stderr == *"build context: 1 files read to digest them"* ]]
-  [[ $stderr != *"Using cache"*"Using cache"* ]]
+  [[ $stderr != *"Using cache"* ]]
   run -0 rrun run --rm bm-mnt:1 cat /x/f2
   [ "$output" = 9 ]
   run -0 rrun builder prune -f
