@@ -3,7 +3,8 @@
 # and skopeo, medians of RUNS:
 #   cold    a multi-stage busybox Dockerfile with 5 RUN steps, empty cache
 #   cached  a fully cached rebuild of a 10-step Dockerfile
-#   copy    COPY of a 5,000-file context (cache off) vs tar -c | tar -x of the same tree
+#   copy    COPY of a 5,000-file context (cache off) vs tar -c | tar -x of the same tree,
+#           and the same build fully cached (the context digested through the stat cache)
 #   push    a ~100 MB image (4 gzip layers) to a local docker-registry vs skopeo copy
 # The base image is the test fixtures' busybox rootfs, imported into both engines. Run as
 # an unprivileged user with a subordinate ID range. RRUN: the rrun binary.
@@ -118,6 +119,15 @@ timed rr-copy noop "$RRUN" --root "$RR" build --no-cache -q "$T/copy"
 tarcopy() { rm -rf "$T/tarout"; mkdir "$T/tarout"; tar -C "$T/copy" -cf - tree | tar -C "$T/tarout" -xf -; }
 timed tar-copy noop tarcopy
 ((have_podman)) && timed pd-copy noop "${PD[@]}" build --no-cache -q "$T/copy"
+# The same COPY fully cached: the context is digested again; with the stat cache no
+# unchanged file is read (files changed in the last 2 s are always read).
+sleep 2.1
+"$RRUN" --root "$RR" build -q "$T/copy" >/dev/null
+timed rr-copy-cached noop "$RRUN" --root "$RR" build -q "$T/copy"
+if ((have_podman)); then
+  "${PD[@]}" build -q --layers "$T/copy" >/dev/null 2>&1
+  timed pd-copy-cached noop "${PD[@]}" build -q --layers "$T/copy"
+fi
 fi
 
 # push: ~100 MB in 4 gzip layers, loaded from an OCI layout
@@ -161,4 +171,5 @@ r() { [ -n "${MED[$1]:-}" ] && [ -n "${MED[$2]:-}" ] && ratio "${MED[$1]}" "${ME
 echo "cold multi-stage build, podman/rrun:    $(r pd-cold rr-cold)"
 echo "cached 10-step rebuild, podman/rrun:    $(r pd-cached rr-cached)"
 echo "COPY of 5,000 files, rrun/tar:          $(r rr-copy tar-copy)"
+echo "cached COPY of 5,000 files, podman/rrun: $(r pd-copy-cached rr-copy-cached)"
 echo "push of ~100 MB, rrun/skopeo:           $(r rr-push sk-push)"

@@ -5,6 +5,8 @@
 #include "build/copy.h"
 #include "build/dockerfile.h"
 #include "build/dockerignore.h"
+#include "build/run-mounts.h"
+#include "build/stat-cache.h"
 #include "container/container.h"
 #include "container/spec.h"
 #include "error.h"
@@ -68,6 +70,10 @@ typedef struct
   GHashTable *global_args; /* ARG before the first FROM: name -> value */
   GPtrArray *stages;
   guint step, n_steps;
+  GHashTable *secrets;     /* --secret id -> RrunBuildSecret* */
+  char *mount_cache_root;  /* RUN --mount=type=cache directories */
+  GPtrArray *held;         /* RrunImage* whose layers RUN --mount=from= reads */
+  RrunStatCache *stat_cache;
 } Build;
 
 static void
@@ -266,6 +272,23 @@ step_from (Build *b, Stage *s, const RrunInstruction *ins, GError **error)
                        "%s:%u: FROM: expected FROM IMAGE [AS NAME], got \"%s\"", b->df->path,
                        ins->line, ins->args);
   ref = words[0];
+  if (rrun_instruction_flag (ins, "platform"))
+    {
+      g_autofree char *plat = NULL;
+      g_autofree char *host = g_strconcat ("linux/", rrun_store_host_architecture (), NULL);
+      if (!rrun_build_expand (rrun_instruction_flag (ins, "platform"), b->df->escape, lookup,
+                              &sc, NULL, &plat, error))
+        return FALSE;
+      if (strcmp (plat, host) != 0)
+        {
+          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                      "%s:%u: FROM --platform=%s: only this machine's platform (%s) can run "
+                      "RUN steps", b->df->path, ins->line, plat, host);
+          rrun_add_hint (error, "a foreign platform needs CPU emulation (qemu-user with "
+                                "binfmt_misc), which rrun build does not use");
+          return FALSE;
+        }
+    }
   s->args = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (strcmp (ref, "scratch") == 0)
     {
@@ -347,9 +370,17 @@ step_arg (Build *b, Stage *s, const RrunInstruction *ins, GHashTable *table, GEr
   return TRUE;
 }
 
-/* Build args in use: the declared ARGs of the stage with values (RUN gets them all). */
+/* docker's predefined ARGs: given with --build-arg they reach every RUN without an ARG
+   line, and (unless declared) stay out of the cache key and the history, so a proxy's
+   credentials are neither stored nor a reason to rebuild. */
+static const char *const proxy_args[]
+    = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
+        "ftp_proxy",  "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy", NULL };
+
+/* Build args in use: the declared ARGs of the stage with values (RUN gets them all), and
+   the predefined proxy ARGs given with --build-arg. */
 static char **
-run_env (Stage *s)
+run_env (Build *b, Stage *s)
 {
   g_autoptr(GPtrArray) env = g_ptr_array_new ();
   GHashTableIter it;
@@ -359,14 +390,108 @@ run_env (Stage *s)
   while (g_hash_table_iter_next (&it, &k, &v))
     if (env_value (s->config, k) == NULL)
       g_ptr_array_add (env, g_strconcat (k, "=", v, NULL));
+  for (guint i = 0; proxy_args[i]; i++)
+    {
+      const char *val = g_hash_table_lookup (b->build_args, proxy_args[i]);
+      if (val && !g_hash_table_contains (s->args, proxy_args[i])
+          && env_value (s->config, proxy_args[i]) == NULL)
+        g_ptr_array_add (env, g_strconcat (proxy_args[i], "=", val, NULL));
+    }
   g_ptr_array_add (env, NULL);
   return (char **) g_ptr_array_free (g_steal_pointer (&env), FALSE);
 }
 
+/* RUN --mount=from=: the layers of an earlier stage or of an image. */
+static GPtrArray *
+mount_layers (const char *from, gpointer user_data, GError **error)
+{
+  Scope *sc = user_data;
+  Build *b = sc->build;
+  Stage *st = find_stage (b, from, sc->stage->index);
+  RrunImage *img = NULL;
+
+  if (st && st->image_id == NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "stage \"%s\" has no files", from);
+      return NULL;
+    }
+  if (!rrun_store_find_image (b->store, st ? st->image_id : from, &img, error))
+    return NULL;
+  g_ptr_array_add (b->held, img);
+  return img->layer_dirs;
+}
+
+/* RUN's --mount flags, parsed; the bind mounts' files digested into *out_digest. */
 static gboolean
-step_run (Build *b, Stage *s, const RrunInstruction *ins, const char *key,
+run_mounts (Build *b, Stage *s, const RrunInstruction *ins, GPtrArray **out_mounts,
+            char **out_digest, GError **error)
+{
+  g_autoptr(GPtrArray) mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_run_mount_free);
+  Scope sc = { s, b };
+  RrunRunMountContext ctx = { b->context, b->ignore, b->mount_cache_root, b->secrets,
+                              mount_layers, &sc, b->stat_cache };
+
+  for (guint i = 0; i < ins->flags->len; i++)
+    {
+      const char *f = ins->flags->pdata[i];
+      g_autofree char *value = NULL;
+      RrunRunMount *m = NULL;
+      if (!g_str_has_prefix (f, "--mount="))
+        continue;
+      if (!expand (b, s, ins, f + 8, NULL, &value, error))
+        return FALSE;
+      if (!rrun_run_mount_parse (value, &m, error))
+        {
+          g_prefix_error (error, "%s:%u: RUN: ", b->df->path, ins->line);
+          return FALSE;
+        }
+      g_ptr_array_add (mounts, m);
+    }
+  if (!rrun_run_mounts_digest (mounts, &ctx, out_digest, error))
+    {
+      g_prefix_error (error, "%s:%u: RUN: ", b->df->path, ins->line);
+      return FALSE;
+    }
+  *out_mounts = g_steal_pointer (&mounts);
+  return TRUE;
+}
+
+/* RUN --network=default|none|host and --security=sandbox (insecure needs privileges a
+   rootless build does not have). */
+static gboolean
+run_network (Build *b, const RrunInstruction *ins, const char **out_network, GError **error)
+{
+  const char *net = rrun_instruction_flag (ins, "network");
+  const char *sec = rrun_instruction_flag (ins, "security");
+
+  *out_network = b->o->network;
+  if (sec && strcmp (sec, "sandbox") != 0)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "%s:%u: RUN --security=%s: %s", b->df->path,
+                  ins->line, sec, strcmp (sec, "insecure") == 0
+                  ? "a rootless build cannot give a step more than the user has"
+                  : "expected sandbox or insecure");
+      return FALSE;
+    }
+  if (net == NULL || strcmp (net, "default") == 0)
+    return TRUE;
+  if (strcmp (net, "none") != 0 && strcmp (net, "host") != 0)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "%s:%u: RUN --network=%s: expected default, none or host", b->df->path,
+                       ins->line, net);
+  *out_network = net;
+  return TRUE;
+}
+
+static gboolean
+step_run (Build *b, Stage *s, const RrunInstruction *ins, const char *key, GPtrArray *mounts,
           int *out_status, GError **error)
 {
+  g_autoptr(RrunStoreTemp) temp = NULL;
+  g_autoptr(GPtrArray) spec_mounts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) spec_tmpfs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(RrunImage) cur = NULL;
+  const char *network = NULL;
   g_autoptr(RrunContainerSpec) spec = rrun_container_spec_new ();
   g_autoptr(RrunContainer) c = NULL;
   g_autoptr(RrunJson) config = rrun_json_copy (s->config);
@@ -418,11 +543,30 @@ step_run (Build *b, Stage *s, const RrunInstruction *ins, const char *key,
   spec->image = g_strdup (s->image_id);
   spec->args = g_strdupv ((char **) argv->pdata);
   spec->entrypoint = g_strdup ("");
-  spec->env = run_env (s);
+  spec->env = run_env (b, s);
   spec->rm = FALSE; /* --rm would empty the upper directory as the command ends */
   spec->pull = g_strdup ("never");
-  spec->network = g_strdup (b->o->network);
+  if (!run_network (b, ins, &network, error))
+    return FALSE;
+  spec->network = g_strdup (network);
   spec->quiet_pull = TRUE;
+  if (mounts->len > 0)
+    {
+      Scope sc = { s, b };
+      RrunRunMountContext ctx = { b->context, b->ignore, b->mount_cache_root, b->secrets,
+                                  mount_layers, &sc, b->stat_cache };
+      if (!rrun_store_temp_new (b->store, b->map, &temp, error)
+          || !rrun_run_mounts_setup (mounts, &ctx, rrun_store_temp_dir (temp), spec_mounts,
+                                     spec_tmpfs, error))
+        {
+          g_prefix_error (error, "%s:%u: RUN: ", b->df->path, ins->line);
+          return FALSE;
+        }
+      g_ptr_array_add (spec_mounts, NULL);
+      g_ptr_array_add (spec_tmpfs, NULL);
+      spec->mounts = g_strdupv ((char **) spec_mounts->pdata);
+      spec->tmpfs = g_strdupv ((char **) spec_tmpfs->pdata);
+    }
   if (!rrun_container_spec_validate (b->config, spec, error))
     return FALSE;
   /* -q: stdout holds the image ID alone; RUN's output goes to stderr. */
@@ -452,6 +596,12 @@ step_run (Build *b, Stage *s, const RrunInstruction *ins, const char *key,
                          b->step, b->n_steps, b->df->path, ins->line, ins->args, status);
     }
   created_by = g_strconcat ("RUN ", ins->args, NULL);
+  if (mounts->len > 0)
+    {
+      if (!rrun_store_find_image (b->store, s->image_id, &cur, error))
+        return FALSE;
+      rrun_run_mounts_clean_upper (mounts, rrun_container_upper_dir (c), cur->layer_dirs);
+    }
   return commit_step (b, s, key, config, rrun_container_upper_dir (c), NULL, created_by, error);
 }
 
@@ -472,7 +622,7 @@ step_copy (Build *b, Stage *s, const RrunInstruction *ins, const char *parent_ke
   g_autoptr(RrunStoreTemp) temp = NULL;
   g_autofree char *args = NULL, *key = NULL, *cached = NULL, *tar = NULL, *created_by = NULL;
   const char *from = rrun_instruction_flag (ins, "from");
-  g_autofree char *from_x = NULL, *chown = NULL;
+  g_autofree char *from_x = NULL, *chown = NULL, *checksum = NULL;
   RrunCopySource src = { 0 };
   RrunCopyOptions co = { 0 };
   g_autoptr(RrunImage) from_img = NULL;
@@ -531,6 +681,10 @@ step_copy (Build *b, Stage *s, const RrunInstruction *ins, const char *parent_ke
     }
   co.chown = chown;
   co.chmod = rrun_instruction_flag (ins, "chmod");
+  if (rrun_instruction_flag (ins, "checksum")
+      && !expand (b, s, ins, rrun_instruction_flag (ins, "checksum"), used, &checksum, error))
+    return FALSE;
+  co.checksum = checksum;
   co.workdir = s->config ? rrun_json_member_string (rrun_build_config_object (s->config),
                                                     "WorkingDir")
                          : NULL;
@@ -538,6 +692,7 @@ step_copy (Build *b, Stage *s, const RrunInstruction *ins, const char *parent_ke
   co.map = b->map;
   co.is_add = strcmp (ins->keyword, "ADD") == 0;
   co.temp_dir = rrun_store_temp_dir (temp);
+  co.stat_cache = b->stat_cache;
   heredocs = src.heredocs;
   if (!rrun_copy_plan (&src, args, &co, &plan, error))
     {
@@ -569,19 +724,71 @@ step_copy (Build *b, Stage *s, const RrunInstruction *ins, const char *parent_ke
   return TRUE;
 }
 
+static gboolean run_step (Build *b, Stage *s, const RrunInstruction *ins, int *out_status,
+                          GError **error);
+
+/* The ONBUILD triggers of the image a stage starts from run right after its FROM, as
+   docker runs them, and are not passed on: the stage's image has no OnBuild. */
+static gboolean
+run_onbuild (Build *b, Stage *s, const RrunInstruction *from, int *out_status, GError **error)
+{
+  RrunJson *c = s->config ? rrun_build_config_object (s->config) : NULL;
+  RrunJson *triggers = c ? rrun_json_member (c, "OnBuild") : NULL;
+  g_autoptr(GString) text = g_string_new ("FROM scratch\n");
+  g_autofree char *where = NULL;
+  g_autoptr(RrunDockerfile) df = NULL;
+  guint n;
+
+  if (triggers == NULL || rrun_json_type (triggers) != RRUN_JSON_ARRAY
+      || (n = rrun_json_size (triggers)) == 0)
+    return TRUE;
+  for (guint i = 0; i < n; i++)
+    {
+      const char *t = rrun_json_string (rrun_json_element (triggers, i));
+      if (t)
+        g_string_append_printf (text, "%s\n", t);
+    }
+  /* Removed first: the steps the triggers make carry a config without them. */
+  rrun_json_object_set (c, "OnBuild", rrun_json_new_null ());
+  where = g_strdup_printf ("%s:%u: ONBUILD trigger of %s", b->df->path, from->line, from->args);
+  if (!rrun_dockerfile_parse (text->str, where, &df, error))
+    return FALSE;
+  b->n_steps += df->instructions->len - 1;
+  /* The triggers' steps name "DOCKERFILE:LINE: ONBUILD trigger of IMAGE:N" in errors. */
+  {
+    RrunDockerfile *outer = b->df;
+    gboolean ok = TRUE;
+    df->escape = outer->escape;
+    b->df = df;
+    for (guint i = 1; ok && i < df->instructions->len; i++)
+      {
+        const RrunInstruction *ins = df->instructions->pdata[i];
+        if (strcmp (ins->keyword, "FROM") == 0 || strcmp (ins->keyword, "ONBUILD") == 0
+            || strcmp (ins->keyword, "MAINTAINER") == 0)
+          ok = rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s:%u: ONBUILD cannot trigger %s",
+                           where, ins->line, ins->keyword);
+        else
+          ok = run_step (b, s, ins, out_status, error);
+      }
+    b->df = outer;
+    return ok;
+  }
+}
+
 /* One instruction of stage s. */
 static gboolean
 run_step (Build *b, Stage *s, const RrunInstruction *ins, int *out_status, GError **error)
 {
   g_autoptr(GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *key = NULL, *cached = NULL, *args = NULL;
+  g_autoptr(GPtrArray) mounts = NULL;
   gboolean hit = FALSE;
   const char *kw = ins->keyword;
 
   b->step++;
   say (b, "STEP %u/%u: %s", b->step, b->n_steps, ins->text);
   if (strcmp (kw, "FROM") == 0)
-    return step_from (b, s, ins, error);
+    return step_from (b, s, ins, error) && run_onbuild (b, s, ins, out_status, error);
   if (strcmp (kw, "ARG") == 0)
     return step_arg (b, s, ins, s->args, error);
   if (strcmp (kw, "COPY") == 0 || strcmp (kw, "ADD") == 0)
@@ -598,6 +805,9 @@ run_step (Build *b, Stage *s, const RrunInstruction *ins, int *out_status, GErro
     {
       GHashTableIter it;
       gpointer k;
+      g_autofree char *mount_digest = NULL;
+      if (!run_mounts (b, s, ins, &mounts, &mount_digest, error))
+        return FALSE;
       /* RUN gets every ARG of the stage in its environment: all are in use. */
       g_hash_table_iter_init (&it, s->args);
       while (g_hash_table_iter_next (&it, &k, NULL))
@@ -607,6 +817,12 @@ run_step (Build *b, Stage *s, const RrunInstruction *ins, int *out_status, GErro
         {
           g_autofree char *k2 = make_key (key, ((RrunHeredoc *) ins->heredocs->pdata[h])->content,
                                           NULL, NULL, NULL);
+          g_free (key);
+          key = g_steal_pointer (&k2);
+        }
+      if (*mount_digest)
+        {
+          g_autofree char *k2 = make_key (key, "--mount", NULL, NULL, mount_digest);
           g_free (key);
           key = g_steal_pointer (&k2);
         }
@@ -628,7 +844,7 @@ run_step (Build *b, Stage *s, const RrunInstruction *ins, int *out_status, GErro
     }
   else if (strcmp (kw, "RUN") == 0)
     {
-      if (!step_run (b, s, ins, key, out_status, error))
+      if (!step_run (b, s, ins, key, mounts, out_status, error))
         return FALSE;
       say (b, "--> %.12s", s->image_id);
     }
@@ -784,7 +1000,12 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
   g_autoptr(GPtrArray) stages = g_ptr_array_new_with_free_func (stage_free);
   g_autoptr(GHashTable) build_args = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GHashTable) global_args = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autofree char *cache_dir = NULL, *context = NULL;
+  g_autofree char *cache_dir = NULL, *context = NULL, *mount_cache_root = NULL;
+  g_autoptr(GHashTable) secrets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                         (GDestroyNotify) rrun_build_secret_free);
+  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_image_free);
+  g_autoptr(RrunStatCache) stat_cache = NULL;
+  g_autofree char *stat_cache_dir = NULL;
   Build b = { 0 };
   Stage *target = NULL;
   gboolean ok = FALSE;
@@ -802,6 +1023,19 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
   b.stages = stages;
   b.build_args = build_args;
   b.global_args = global_args;
+  b.secrets = secrets;
+  b.held = held;
+  b.mount_cache_root = mount_cache_root
+      = g_build_filename (rrun_store_root (store), "build-cache-mounts", NULL);
+  stat_cache_dir = g_build_filename (rrun_store_root (store), "build-stat-cache", NULL);
+  b.stat_cache = stat_cache = rrun_stat_cache_open (stat_cache_dir, context);
+  for (guint i = 0; o->secrets && o->secrets[i]; i++)
+    {
+      RrunBuildSecret *sec = NULL;
+      if (!rrun_build_secret_parse (o->secrets[i], &sec, error))
+        return FALSE;
+      g_hash_table_replace (secrets, sec->id, sec);
+    }
   cache_dir = g_build_filename (rrun_store_root (store), "build-cache", NULL);
   if (g_mkdir_with_parents (cache_dir, 0700) < 0)
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", cache_dir);
@@ -816,6 +1050,21 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
         g_hash_table_replace (build_args, g_strdup (o->build_args[i]),
                               g_strdup (g_getenv (o->build_args[i])));
     }
+  /* docker's automatic platform ARGs: in the global scope (FROM lines), and in a stage
+     after "ARG TARGETARCH" and the like. Only this machine's platform is built. */
+  {
+    const char *arch = rrun_store_host_architecture ();
+    g_autofree char *plat = g_strconcat ("linux/", arch, NULL);
+    const char *names[] = { "TARGETPLATFORM", "BUILDPLATFORM", NULL };
+    for (guint i = 0; names[i]; i++)
+      g_hash_table_replace (global_args, g_strdup (names[i]), g_strdup (plat));
+    g_hash_table_replace (global_args, g_strdup ("TARGETOS"), g_strdup ("linux"));
+    g_hash_table_replace (global_args, g_strdup ("BUILDOS"), g_strdup ("linux"));
+    g_hash_table_replace (global_args, g_strdup ("TARGETARCH"), g_strdup (arch));
+    g_hash_table_replace (global_args, g_strdup ("BUILDARCH"), g_strdup (arch));
+    g_hash_table_replace (global_args, g_strdup ("TARGETVARIANT"), g_strdup (""));
+    g_hash_table_replace (global_args, g_strdup ("BUILDVARIANT"), g_strdup (""));
+  }
   if (!read_dockerfile (&b, &text, &path, error)
       || !rrun_dockerfile_parse (text, path, &df, error) || !read_ignore (&b, error))
     goto out;
@@ -912,6 +1161,13 @@ rrun_build_image (const RrunConfig *config, RrunStore *store, const RrunIdMap *m
   ok = TRUE;
 out:
   rrun_ignore_free (b.ignore);
+  {
+    g_autoptr(GError) local = NULL;
+    if (!rrun_stat_cache_save (stat_cache, &local))
+      rrun_warning ("cannot keep the build context's stat cache: %s", local->message);
+  }
+  rrun_info ("build context: %u files read to digest them (the others from the stat cache)",
+          rrun_stat_cache_reads (stat_cache));
   return ok;
 }
 
@@ -951,6 +1207,16 @@ rrun_build_prune_cache (RrunStore *store, const RrunIdMap *map, guint *out_entri
       if (rrun_store_remove_image (store, map, id, FALSE, &gone, &local) && gone)
         removed++;
     }
+  {
+    g_autofree char *stat_dir = g_build_filename (rrun_store_root (store), "build-stat-cache", NULL);
+    g_autoptr(GDir) sd = g_dir_open (stat_dir, 0, NULL);
+    while (sd && (name = g_dir_read_name (sd)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (stat_dir, name, NULL);
+        if (unlink (path) < 0 && errno != ENOENT)
+          return rrun_throw_errno (error, errno, "cannot remove \"%s\"", path);
+      }
+  }
   *out_entries = entries;
   *out_removed = removed;
   return TRUE;

@@ -38,6 +38,7 @@ typedef struct
   const char *network;        /* for RUN: NULL (the config's default), none, host, slirp */
   const char *pull;           /* missing (NULL), always, never */
   gboolean tls_verify;
+  const char *const *secrets; /* --secret id=ID,src=FILE|env=VAR (run-mounts.h) */
 } RrunBuildOptions;
 
 /* Build. *out_id: the image ID. A RUN that fails is RRUN_ERROR_FAILED naming the step and

@@ -406,9 +406,18 @@ rrun_build_config_apply (RrunJson *root, const char *keyword, const char *args,
     }
   if (strcmp (kw, "ONBUILD") == 0)
     {
+      g_autofree char *trigger = g_ascii_strup (trimmed, strcspn (trimmed, " \t"));
       RrunJson *old = rrun_json_member (c, "OnBuild");
       RrunJson *a = old && rrun_json_type (old) == RRUN_JSON_ARRAY ? rrun_json_copy (old)
                                                                    : rrun_json_new_array ();
+      if (*trimmed == '\0' || strcmp (trigger, "ONBUILD") == 0 || strcmp (trigger, "FROM") == 0
+          || strcmp (trigger, "MAINTAINER") == 0)
+        {
+          rrun_json_free (a);
+          return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, *trimmed == '\0'
+                             ? "ONBUILD needs an instruction to run in a later build"
+                             : "ONBUILD cannot trigger %s", trigger);
+        }
       rrun_json_array_add (a, rrun_json_new_string (trimmed));
       rrun_json_object_set (c, "OnBuild", a);
       return TRUE;

@@ -3,6 +3,8 @@
 
 #include "build/config-edit.h"
 #include "build/dockerfile.h"
+#include "build/fetch-url.h"
+#include "build/stat-cache.h"
 #include "error.h"
 #include "util/fd.h"
 
@@ -279,6 +281,161 @@ add_tree_full (Planner *p, const char *src, const char *rel, const char *dst,
   return TRUE;
 }
 
+/* ADD of a local tar archive (plain, gzip, bzip2, xz or zstd): its members go into the
+   directory dst, with the archive's modes and owners (--chown, when given, wins) and mtimes.
+   Member files are written under the options' temp_dir, as heredocs are. *out_is_archive
+   is FALSE (and nothing is added) for a file libarchive does not read as a tar. Member
+   names are cleaned as layer paths are: no absolute path and no ".." leave dst. */
+static gboolean
+add_archive (Planner *p, const char *path, const char *dst, gboolean *out_is_archive,
+             GError **error)
+{
+  struct archive *a = archive_read_new ();
+  struct archive_entry *ae;
+  g_autofree char *dir = NULL;
+  g_autofree guint8 *buf = NULL;
+  guint n = 0;
+  int r;
+  gboolean ok = FALSE;
+
+  *out_is_archive = FALSE;
+  archive_read_support_filter_all (a);
+  archive_read_support_format_tar (a);
+  if (archive_read_open_filename (a, path, 1 << 16) != ARCHIVE_OK
+      || (r = archive_read_next_header (a, &ae)) == ARCHIVE_FATAL)
+    {
+      archive_read_free (a);
+      return TRUE; /* not an archive: copied as a file */
+    }
+  *out_is_archive = TRUE;
+  dir = g_build_filename (p->o->temp_dir, "add-XXXXXX", NULL);
+  if (g_mkdtemp (dir) == NULL)
+    {
+      rrun_throw_errno (error, errno, "cannot create a directory in \"%s\"", p->o->temp_dir);
+      goto out;
+    }
+  buf = g_malloc (1 << 16);
+  for (; r != ARCHIVE_EOF; r = archive_read_next_header (a, &ae))
+    {
+      const char *name;
+      g_autofree char *clean = NULL, *target = NULL;
+      mode_t type;
+      Entry *e;
+
+      if (r < ARCHIVE_WARN)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read the archive \"%s\": %s",
+                      path, archive_error_string (a));
+          goto out;
+        }
+      name = archive_entry_pathname (ae);
+      if (name == NULL)
+        continue;
+      {
+        g_autofree char *abs = g_canonicalize_filename (name, "/");
+        g_auto(GStrv) parts = g_strsplit (name, "/", -1);
+        for (guint i = 0; parts[i]; i++)
+          if (strcmp (parts[i], "..") == 0)
+            {
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                          "the archive \"%s\" has a member \"%s\" outside its root", path,
+                          name);
+              goto out;
+            }
+        if (strcmp (abs, "/") == 0)
+          continue; /* "./" */
+        clean = *dst ? g_strconcat (dst, abs, NULL) : g_strdup (abs + 1);
+      }
+      type = archive_entry_filetype (ae);
+      if (archive_entry_hardlink (ae))
+        {
+          /* A hard link: a copy of the member it names (already read: tar order). */
+          g_autofree char *la = g_canonicalize_filename (archive_entry_hardlink (ae), "/");
+          g_autofree char *ldst = *dst ? g_strconcat (dst, la, NULL) : g_strdup (la + 1);
+          Entry *from = g_hash_table_lookup (p->plan->entries, ldst);
+          if (from == NULL || from->type != S_IFREG)
+            continue;
+          e = g_new0 (Entry, 1);
+          e->src = g_strdup (from->src);
+          e->size = from->size;
+          type = S_IFREG;
+        }
+      else if (type == AE_IFREG)
+        {
+          g_autofree char *file = g_strdup_printf ("%s/%u", dir, n++);
+          rrun_autofd int fd = open (file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+          la_ssize_t got;
+          if (fd < 0)
+            {
+              rrun_throw_errno (error, errno, "cannot create \"%s\"", file);
+              goto out;
+            }
+          while ((got = archive_read_data (a, buf, 1 << 16)) > 0)
+            if (!rrun_fd_write_all (fd, buf, (gsize) got, error))
+              goto out;
+          if (got < 0)
+            {
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read \"%s\" in the "
+                          "archive \"%s\": %s", name, path, archive_error_string (a));
+              goto out;
+            }
+          e = g_new0 (Entry, 1);
+          e->src = g_steal_pointer (&file);
+          e->size = archive_entry_size (ae);
+        }
+      else if (type == AE_IFDIR || type == AE_IFLNK)
+        {
+          e = g_new0 (Entry, 1);
+          if (type == AE_IFLNK)
+            e->link = g_strdup (archive_entry_symlink (ae));
+        }
+      else
+        continue; /* devices, fifos, sockets: not made by a rootless build */
+      e->dst = g_steal_pointer (&clean);
+      e->type = type == AE_IFLNK ? S_IFLNK : type == AE_IFDIR ? S_IFDIR : S_IFREG;
+      e->perm = type == AE_IFLNK ? 0777
+                : p->chmod ? p->mode : archive_entry_perm (ae) & 07777;
+      e->uid = p->o->chown ? p->uid : (guint32) archive_entry_uid (ae);
+      e->gid = p->o->chown ? p->gid : (guint32) archive_entry_gid (ae);
+      e->mtime = archive_entry_mtime (ae);
+      g_hash_table_replace (p->plan->entries, e->dst, e);
+    }
+  ok = TRUE;
+out:
+  archive_read_free (a);
+  return ok;
+}
+
+/* ADD https://...: the download becomes dst (or dst/NAME for a directory destination),
+   mode 0600 unless --chmod, not extracted. */
+static gboolean
+add_url (Planner *p, const char *url, const char *dest, gboolean dest_dir, GError **error)
+{
+  g_autofree char *name = rrun_build_url_file_name (url);
+  g_autofree char *dir = g_build_filename (p->o->temp_dir, "url-XXXXXX", NULL);
+  g_autofree char *file = NULL;
+  gint64 mtime = 0;
+  Entry *e;
+
+  if (g_mkdtemp (dir) == NULL)
+    return rrun_throw_errno (error, errno, "cannot create a directory in \"%s\"",
+                             p->o->temp_dir);
+  file = g_build_filename (dir, "download", NULL);
+  if (!rrun_build_fetch_url (url, file, p->o->checksum, &mtime, error))
+    return FALSE;
+  e = g_new0 (Entry, 1);
+  e->dst = dest_dir ? (*dest ? g_strconcat (dest, "/", name, NULL) : g_strdup (name))
+                    : g_strdup (dest);
+  e->src = g_steal_pointer (&file);
+  e->type = S_IFREG;
+  e->perm = p->chmod ? p->mode : 0600;
+  e->uid = p->uid;
+  e->gid = p->gid;
+  e->mtime = mtime;
+  g_hash_table_replace (p->plan->entries, e->dst, e);
+  return TRUE;
+}
+
 /* Go's filepath.Clean of a context path, no leading '/'; ".." cannot leave the context. */
 static char *
 clean_rel (const char *path)
@@ -352,8 +509,11 @@ add_parents (Planner *p, const char *dst)
   return TRUE;
 }
 
-static void
-compute_digest (RrunCopyPlan *plan)
+/* The plan's digest; a file's content enters as its own sha256, which the stat cache
+   keeps for files that did not change (downloads and archive members, under temp_dir,
+   are always read). */
+static gboolean
+compute_digest (RrunCopyPlan *plan, const RrunCopyOptions *o, GError **error)
 {
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (plan->entries), (GCompareFunc) strcmp);
@@ -368,14 +528,19 @@ compute_digest (RrunCopyPlan *plan)
         g_checksum_update (sum, (const guchar *) e->content, -1);
       else if (e->type == S_IFREG && e->src)
         {
-          g_autofree guint8 *buf = g_malloc (1 << 16);
-          rrun_autofd int fd = open (e->src, O_RDONLY | O_CLOEXEC);
-          ssize_t n;
-          while (fd >= 0 && (n = read (fd, buf, 1 << 16)) > 0)
-            g_checksum_update (sum, buf, (gsize) n);
+          gboolean temp = o->temp_dir && g_str_has_prefix (e->src, o->temp_dir);
+          g_autofree char *digest = NULL;
+          struct stat st;
+          if (lstat (e->src, &st) < 0)
+            return rrun_throw_errno (error, errno, "cannot read \"%s\"", e->src);
+          digest = rrun_stat_cache_digest (temp ? NULL : o->stat_cache, e->src, &st, error);
+          if (digest == NULL)
+            return FALSE;
+          g_checksum_update (sum, (const guchar *) digest, -1);
         }
     }
   plan->digest = g_strdup (g_checksum_get_string (sum));
+  return TRUE;
 }
 
 gboolean
@@ -453,10 +618,20 @@ rrun_copy_plan (const RrunCopySource *src, const char *args, const RrunCopyOptio
           add_parents (&p, e->dst);
           continue;
         }
+      if ((g_str_has_prefix (s, "http://") || g_str_has_prefix (s, "https://"))
+          && o->is_add && src->context)
+        {
+          if (!add_url (&p, s, dest, dest_dir, error))
+            return FALSE;
+          continue;
+        }
       if (g_str_has_prefix (s, "http://") || g_str_has_prefix (s, "https://")
           || g_str_has_prefix (s, "git@"))
-        return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                           "remote sources (\"%s\") are not supported yet", s);
+        return rrun_throw (error, RRUN_ERROR_UNSUPPORTED, o->is_add
+                           ? "git sources (\"%s\") are not supported"
+                           : "COPY cannot fetch \"%s\": use ADD for a URL", s);
+      if (o->checksum && !o->is_add)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "--checksum is ADD's");
       if (src->layer_dirs)
         {
           g_autofree char *rel = clean_rel (s);
@@ -562,8 +737,17 @@ rrun_copy_plan (const RrunCopySource *src, const char *args, const RrunCopyOptio
                       }
                   }
               }
-            else if (!add_tree (&p, abs, r, dst, error))
-              return FALSE;
+            else
+              {
+                gboolean was_archive = FALSE;
+                if (o->is_add && S_ISREG (st.st_mode)
+                    && !add_archive (&p, abs, dest, &was_archive, error))
+                  return FALSE;
+                if (!was_archive && !add_tree (&p, abs, r, dst, error))
+                  return FALSE;
+                if (was_archive)
+                  dest_dir = TRUE;
+              }
           }
       }
     }
@@ -588,7 +772,8 @@ rrun_copy_plan (const RrunCopySource *src, const char *args, const RrunCopyOptio
       g_hash_table_replace (plan->entries, e->dst, e);
       add_parents (&p, dest);
     }
-  compute_digest (plan);
+  if (!compute_digest (plan, o, error))
+    return FALSE;
   *out_plan = g_steal_pointer (&plan);
   return TRUE;
 }
@@ -681,4 +866,66 @@ rrun_copy_plan_write_tar (RrunCopyPlan *plan, const char *path, GError **error)
 out:
   archive_write_free (w);
   return ok;
+}
+
+gboolean
+rrun_copy_plan_extract (RrunCopyPlan *plan, const char *dir, GError **error)
+{
+  g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (plan->entries), (GCompareFunc) strcmp);
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new ();
+
+  /* Sorted: a directory comes before what is in it. Directories are writable until the
+     end, then take their modes. */
+  for (GList *l = keys; l; l = l->next)
+    {
+      Entry *e = g_hash_table_lookup (plan->entries, l->data);
+      g_autofree char *path = g_build_filename (dir, e->dst, NULL);
+
+      if (e->type == S_IFDIR)
+        {
+          if (mkdir (path, 0700) < 0 && errno != EEXIST)
+            return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+          g_ptr_array_add (dirs, e);
+        }
+      else if (e->type == S_IFLNK)
+        {
+          if (symlink (e->link, path) < 0)
+            return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+        }
+      else
+        {
+          rrun_autofd int out = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                                      0600);
+          if (out < 0)
+            return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+          if (e->content)
+            {
+              if (!rrun_fd_write_all (out, e->content, strlen (e->content), error))
+                return FALSE;
+            }
+          else if (e->src)
+            {
+              g_autofree guint8 *buf = g_malloc (1 << 16);
+              rrun_autofd int in = open (e->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+              ssize_t n;
+              if (in < 0)
+                return rrun_throw_errno (error, errno, "cannot read \"%s\"", e->src);
+              while ((n = read (in, buf, 1 << 16)) > 0)
+                if (!rrun_fd_write_all (out, buf, (gsize) n, error))
+                  return FALSE;
+              if (n < 0)
+                return rrun_throw_errno (error, errno, "cannot read \"%s\"", e->src);
+            }
+          if (fchmod (out, e->perm & 0777) < 0)
+            return rrun_throw_errno (error, errno, "cannot change the mode of \"%s\"", path);
+        }
+    }
+  for (guint i = dirs->len; i-- > 0;)
+    {
+      Entry *e = dirs->pdata[i];
+      g_autofree char *path = g_build_filename (dir, e->dst, NULL);
+      if (chmod (path, (e->perm & 0777) | 0700) < 0)
+        return rrun_throw_errno (error, errno, "cannot change the mode of \"%s\"", path);
+    }
+  return TRUE;
 }

@@ -123,6 +123,25 @@ find_heredocs (const char *args, GPtrArray *names, GArray *strip_tabs, GArray *e
     }
 }
 
+/* The flags each instruction takes (docker's dockerfile:1 syntax); a flag this build does
+   not know is a parse error, as it is for docker, rather than a word silently dropped. */
+static gboolean
+flag_known (const char *keyword, const char *flag)
+{
+  static const char *const run[] = { "mount", "network", "security", NULL };
+  static const char *const copy[] = { "from", "chown", "chmod", "link", NULL };
+  static const char *const add[] = { "chown", "chmod", "link", "checksum", "keep-git-dir", NULL };
+  static const char *const from[] = { "platform", NULL };
+  const char *const *known = strcmp (keyword, "RUN") == 0    ? run
+                             : strcmp (keyword, "COPY") == 0 ? copy
+                             : strcmp (keyword, "ADD") == 0  ? add
+                             : strcmp (keyword, "FROM") == 0 ? from
+                                                             : NULL;
+  g_autofree char *name = g_strndup (flag + 2, strcspn (flag + 2, "="));
+
+  return known && g_strv_contains (known, name);
+}
+
 static gboolean
 parse_fail (GError **error, const char *path, guint line, const char *keyword,
             const char *fmt, ...) G_GNUC_PRINTF (5, 6);
@@ -246,6 +265,13 @@ rrun_dockerfile_parse (const char *text, const char *path, RrunDockerfile **out,
           while (g_ascii_isspace (*p))
             p++;
         }
+      for (guint f = 0; f < ins->flags->len; f++)
+        if (!flag_known (ins->keyword, ins->flags->pdata[f]))
+          {
+            g_autofree char *name = g_strndup (ins->flags->pdata[f],
+                                               strcspn (ins->flags->pdata[f], "="));
+            return parse_fail (error, path, first, ins->keyword, "unknown flag %s", name);
+          }
       ins->args = g_strdup (p);
       g_strchomp (ins->args);
       ins->text = g_strdup (g_strstrip (line->str));

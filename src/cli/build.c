@@ -1,5 +1,6 @@
 /* rrun build [-t NAME]... [-f FILE|-] [--target STAGE] [--build-arg K[=V]]... [--no-cache]
-   [--pull[=missing|always|never]] [--label K=V]... [--network MODE] [-q] [--iidfile FILE]
+   [--pull[=missing|always|never]] [--label K=V]... [--network MODE] [--secret SPEC]... [-q]
+   [--iidfile FILE]
    CONTEXT: an image from a Dockerfile (build/build.h). Step lines go to stderr; the
    image ID to stdout. */
 #include "build/build.h"
@@ -17,7 +18,7 @@ gboolean
 rrun_cmd_build (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   gboolean quiet = FALSE, help = FALSE, no_cache = FALSE;
-  g_auto(GStrv) tags = NULL, build_args = NULL, labels = NULL;
+  g_auto(GStrv) tags = NULL, build_args = NULL, labels = NULL, secrets = NULL;
   g_autofree char *file = NULL, *target = NULL, *pull = NULL, *network = NULL, *iidfile = NULL;
   g_autofree char *tls = NULL, *platform = NULL, *text = NULL;
   GOptionEntry entries[]
@@ -31,6 +32,8 @@ rrun_cmd_build (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
           { "no-cache", 0, 0, G_OPTION_ARG_NONE, &no_cache, "Run every step again", NULL },
           { "label", 0, 0, G_OPTION_ARG_STRING_ARRAY, &labels, "Add a label to the image", "K=V" },
           { "network", 0, 0, G_OPTION_ARG_STRING, &network, "The network of RUN steps", "MODE" },
+          { "secret", 0, 0, G_OPTION_ARG_STRING_ARRAY, &secrets,
+            "A secret for RUN --mount=type=secret (repeatable)", "id=ID,src=FILE|env=VAR" },
           { "platform", 0, 0, G_OPTION_ARG_STRING, &platform, "Only this machine's platform",
             "OS/ARCH" },
           { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls, "Verify registries' TLS (pull)", "BOOL" },
@@ -119,6 +122,7 @@ rrun_cmd_build (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
   o.target = target;
   o.build_args = (const char *const *) build_args;
   o.labels = (const char *const *) labels;
+  o.secrets = (const char *const *) secrets;
   o.no_cache = no_cache;
   o.quiet = quiet || g->quiet;
   o.network = network;

@@ -3,6 +3,8 @@
 #include "build/config-edit.h"
 #include "build/dockerfile.h"
 #include "build/dockerignore.h"
+#include "build/fetch-url.h"
+#include "build/run-mounts.h"
 #include "error.h"
 
 #include <string.h>
@@ -219,6 +221,111 @@ test_config_edit (void)
   g_assert_cmpstr (error->message, ==, "invalid change \"ENV A=1 junk\": ENV: \"junk\" is not NAME=VALUE");
 }
 
+static void
+mount_bad (const char *value, const char *why)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunRunMount) m = NULL;
+
+  g_assert_false (rrun_run_mount_parse (value, &m, &error));
+  g_assert_nonnull (error);
+  if (strstr (error->message, why) == NULL)
+    g_error ("%s: got \"%s\", expected \"%s\"", value, error->message, why);
+}
+
+static void
+test_run_mounts (void)
+{
+  const char *good[] = { "target=/x", "type=bind,source=a,target=/x,rw",
+                         "type=cache,target=/c,id=pip,sharing=locked,mode=0700",
+                         "type=tmpfs,target=/t,size=1m", "type=secret,id=tok",
+                         "type=secret,target=/etc/tok,required", "type=cache,target=c,ro=true",
+                         "type=bind,target=/x,from=build,source=/out" };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(RrunRunMount) m = NULL;
+      g_assert_true (rrun_run_mount_parse (good[i], &m, &error));
+      g_assert_no_error (error);
+    }
+  mount_bad ("type=bind", "a target is needed");
+  mount_bad ("type=secret", "a target is needed");
+  mount_bad ("type=ssh,target=/x", "type=ssh is not supported");
+  mount_bad ("type=nfs,target=/x", "unknown type \"nfs\"");
+  mount_bad ("target=/", "the target cannot be /");
+  mount_bad ("target=/x,uid=1000", "uid=/gid= other than 0");
+  mount_bad ("type=cache,target=/x,sharing=sometimes", "sharing=sometimes");
+  mount_bad ("type=bind,target=/x,sharing=locked", "sharing=locked");
+  mount_bad ("type=cache,target=/x,from=build", "from= is supported on bind mounts only");
+  mount_bad ("type=cache,target=/x,mode=999", "mode=999");
+  mount_bad ("type=bind,target=/x,size=1m", "size= applies to type=tmpfs");
+  mount_bad ("target=/x,ro=maybe", "ro=maybe: expected true or false");
+  mount_bad ("target=/x,colour=red", "unknown key \"colour\"");
+  mount_bad ("target", "\"target\" needs a value");
+}
+
+static void
+test_secret_parse (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunBuildSecret) a = NULL, b = NULL, c = NULL;
+
+  g_assert_true (rrun_build_secret_parse ("id=x,src=/etc/hostname", &a, &error));
+  g_assert_cmpstr (a->id, ==, "x");
+  g_assert_cmpstr (a->path, ==, "/etc/hostname");
+  g_setenv ("RRUN_TEST_SECRET", "v", TRUE);
+  g_assert_true (rrun_build_secret_parse ("id=y,env=RRUN_TEST_SECRET", &b, &error));
+  g_assert_cmpstr (b->value, ==, "v");
+  g_assert_true (rrun_build_secret_parse ("id=RRUN_TEST_SECRET", &c, &error));
+  g_assert_cmpstr (c->value, ==, "v");
+  g_assert_false (rrun_build_secret_parse ("id=z,src=/nonexistent", &a, &error));
+  g_assert_nonnull (strstr (error->message, "cannot read \"/nonexistent\""));
+  g_clear_error (&error);
+  g_assert_false (rrun_build_secret_parse ("id=../z,src=/etc/hostname", &a, &error));
+  g_assert_nonnull (strstr (error->message, "the id cannot be a path"));
+  g_clear_error (&error);
+  g_assert_false (rrun_build_secret_parse ("id=z,colour=red", &a, &error));
+  g_assert_nonnull (strstr (error->message, "unknown key \"colour\""));
+  g_clear_error (&error);
+  g_assert_false (rrun_build_secret_parse ("id=z,env=RRUN_TEST_UNSET_VAR", &a, &error));
+  g_assert_nonnull (strstr (error->message, "RRUN_TEST_UNSET_VAR is not set"));
+}
+
+static void
+test_url_file_name (void)
+{
+  const char *cases[][2] = { { "https://h/a/b.tar.gz", "b.tar.gz" },
+                             { "https://h/a/b.txt?x=1#f", "b.txt" },
+                             { "https://h/dir/", "dir" },
+                             { "https://h", "__unnamed__" },
+                             { "http://h/..", "__unnamed__" } };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *n = rrun_build_url_file_name (cases[i][0]);
+      g_assert_cmpstr (n, ==, cases[i][1]);
+    }
+}
+
+static void
+test_flags (void)
+{
+  g_autoptr(GError) error = NULL;
+  RrunDockerfile *df = NULL;
+
+  g_assert_false (rrun_dockerfile_parse ("FROM a\nRUN --nope true\n", "Dockerfile", &df, &error));
+  g_assert_cmpstr (error->message, ==, "Dockerfile:2: RUN: unknown flag --nope");
+  g_clear_error (&error);
+  g_assert_false (rrun_dockerfile_parse ("FROM --from=x a\n", "Dockerfile", &df, &error));
+  g_assert_cmpstr (error->message, ==, "Dockerfile:1: FROM: unknown flag --from");
+  g_clear_error (&error);
+  g_assert_true (rrun_dockerfile_parse ("FROM --platform=linux/amd64 a\nCOPY --link a b\n"
+                                        "ADD --checksum=sha256:00 --link u b\n"
+                                        "RUN --mount=type=cache,target=/c --network=none true\n",
+                                        "Dockerfile", &df, &error));
+  g_assert_no_error (error);
+  rrun_dockerfile_free (df);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -230,5 +337,9 @@ main (int argc, char **argv)
   g_test_add_func ("/build/expand", test_expand);
   g_test_add_func ("/build/dockerignore", test_ignore);
   g_test_add_func ("/build/config-edit", test_config_edit);
+  g_test_add_func ("/build/run-mounts", test_run_mounts);
+  g_test_add_func ("/build/secret-parse", test_secret_parse);
+  g_test_add_func ("/build/url-file-name", test_url_file_name);
+  g_test_add_func ("/build/flags", test_flags);
   return g_test_run ();
 }
