@@ -13,13 +13,13 @@ teardown() {
   run -0 rrun network create --label app=web --label tier net1
   [ "$output" = net1 ]
   [ -f "$NETWORKS/net1.json" ]
-  run -0 rrun network inspect --format '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{(index .IPAM.Config 0).Subnet}}' net1
-  [ "$output" = "net1 bridge local false 10.89.0.0/24" ]
-  run -0 rrun network inspect --format '{{index (index .IPAM.Config 0) "Gateway"}} {{json .Labels}} {{json .Containers}} {{len .Id}}' net1
-  [ "$output" = '10.89.0.1 {"app":"web","tier":""} {} 64' ]
+  run -0 rrun network inspect --format '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{json .IPAM.Config}}' net1
+  [ "$output" = 'net1 bridge local false [{"Subnet":"10.89.0.0/24","Gateway":"10.89.0.1"}]' ]
+  run -0 rrun network inspect --format '{{json .Labels}} {{json .Containers}} {{len .Id}}' net1
+  [ "$output" = '{"app":"web","tier":""} {} 64' ]
   run -0 rrun network create net2
-  run -0 rrun network inspect --format '{{index (index .IPAM.Config 0) "Subnet"}} {{.NetworkInterface}}' net2
-  [ "$output" = "10.89.1.0/24 rrun2" ]
+  run -0 rrun network inspect --format '{{json .IPAM.Config}} {{.NetworkInterface}}' net2
+  [ "$output" = '[{"Subnet":"10.89.1.0/24","Gateway":"10.89.1.1"}] rrun2' ]
   run -0 rrun network inspect net1
   [ "${lines[0]}" = "[" ]
   [[ $output == *'"Created": "20'* ]]
@@ -27,7 +27,7 @@ teardown() {
   run -0 rrun network rm net1
   [ "$output" = net1 ]
   run -0 rrun network create net3
-  run -0 rrun network inspect --format '{{index (index .IPAM.Config 0) "Subnet"}}' net3
+  run -0 rrun network ls --format '{{.Subnet}}' --filter name=net3
   [ "$output" = "10.89.0.0/24" ]
 }
 
@@ -38,8 +38,8 @@ teardown() {
   [ "$output" = '[{"Subnet":"192.168.77.0/24","IPRange":"192.168.77.128/25","Gateway":"192.168.77.254"}] true {"mtu":"1400"}' ]
   # the gateway defaults to the subnet's first address
   run -0 rrun network create --subnet 172.30.0.0/16 big1
-  run -0 rrun network inspect --format '{{index (index .IPAM.Config 0) "Gateway"}}' big1
-  [ "$output" = "172.30.0.1" ]
+  run -0 rrun network ls --format '{{.Subnet}} {{.Gateway}}' --filter name=big1
+  [ "$output" = "172.30.0.0/16 172.30.0.1" ]
 }
 
 @test "network create: bad input is refused with one message and nothing is written" {
@@ -131,8 +131,8 @@ teardown() {
   run -0 rrun network exists gamma1
   run -0 rrun network exists "$id"
   run -1 rrun network exists nope1
-  run -0 rrun network inspect --format '{{.Name}} {{.Driver}} {{index (index .IPAM.Config 0) "Subnet"}}' bridge
-  [ "$output" = "bridge bridge 10.0.2.0/24" ]
+  run -0 rrun network inspect --format '{{.Name}} {{.Driver}} {{json .IPAM.Config}}' bridge
+  [ "$output" = 'bridge bridge [{"Subnet":"10.0.2.0/24","Gateway":"10.0.2.2"}]' ]
   run -125 --separate-stderr rrun network inspect nope1
   [ "${stderr_lines[0]}" = 'rrun: no such network "nope1"' ]
   [ "${stderr_lines[1]}" = 'hint: list networks with: rrun network ls' ]
