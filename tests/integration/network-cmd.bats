@@ -119,6 +119,10 @@ teardown() {
   run -0 rrun network ls --format json --filter name=beta1
   [[ $output == *'"Name": "beta1"'* ]]
   [[ $output == *'"Subnet": "10.89.'* ]]
+  # rrun info lists them
+  run -0 rrun info
+  [[ $output == *'networks                 bridge 10.0.2.0/24 gateway 10.0.2.2 (built in: the default)'* ]]
+  [[ $output == *'                           alpha1 10.89.0.0/24 gateway 10.89.0.1'* ]]
   run -125 --separate-stderr rrun network ls --filter color=red
   [ "${stderr_lines[0]}" = 'rrun: invalid filter "color=red"' ]
 }
