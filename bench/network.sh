@@ -35,7 +35,7 @@ echo "# $(uname -r), $(nproc) cores, $RUNS runs each, $(date -u +%Y-%m-%d)"
 echo "# 1. network create (automatic subnet; a new name each run)"
 new='n$(date +%s%N)'
 cmds=("rrun=sh -c '${R[*]} network create $new >/dev/null'"
-      "rrun-version=sh -c '${R[*]} version >/dev/null'")
+      "rrun-version=sh -c ': $new; ${R[*]} version >/dev/null'")
 if [ ${#P[@]} -gt 0 ]; then
   cmds+=("podman=sh -c '${P[*]} network create $new >/dev/null'")
 fi
