@@ -54,6 +54,8 @@ static const RrunCommand commands[] = {
     FALSE },
   { "volume", rrun_cmd_volume, "manage volumes (create, ls, inspect, rm, prune, exists)",
     FALSE },
+  { "network", rrun_cmd_network, "manage networks (create, ls, inspect, rm, prune, exists)",
+    FALSE },
   { "login", RRUN_IMAGE_COMMAND (rrun_cmd_login), "log in to a registry", FALSE },
   { "logout", rrun_cmd_logout, "log out of a registry", FALSE },
   { "stats", rrun_cmd_stats, "show resource use of running containers", FALSE },
@@ -79,7 +81,7 @@ static const RrunCommand commands[] = {
 static const char *const reserved_words[] = {
   "artifact", "auto-update", "buildx", "checkpoint",
   "compose", "config", "context", "diff", "events", "export", "farm",
-  "init", "kube", "machine", "manifest", "mount", "network",
+  "init", "kube", "machine", "manifest", "mount",
   "play", "plugin", "pod", "quadlet", "restore", "search",
   "secret", "service", "stack", "swarm", "trust", "unmount", "unshare",
   "untag", "volume", NULL,

@@ -2,6 +2,7 @@
    kernel, ID mappings, storage driver and paths (with their file systems), cgroups,
    network helper, config files and registries. */
 #include "cli/cli.h"
+#include "network/netconf.h"
 #include "cli/common.h"
 #include "error.h"
 #include "registry/registries-conf.h"
@@ -55,6 +56,7 @@ typedef struct
   char *storage_fs, *run_fs, *volume_fs;
   RrunCgroupState *cg;
   char *net;
+  char **networks;      /* "NAME SUBNET gateway GATEWAY" of each network */
   char **files;
   char **search;        /* the merged search list short names expand through */
   char *search_error;   /* registries.conf could not be read */
@@ -73,6 +75,7 @@ info_clear (Info *i)
   g_free (i->volume_fs);
   rrun_cgroup_state_free (i->cg);
   g_free (i->net);
+  g_strfreev (i->networks);
   g_strfreev (i->files);
   g_strfreev (i->search);
   g_free (i->search_error);
@@ -97,6 +100,22 @@ info_gather (const RrunConfig *config, Info *i)
   i->volume_fs = rrun_check_fs_type (config->volume_path);
   i->cg = rrun_check_cgroup_state ();
   i->net = rrun_check_find_net_helper ();
+  {
+    g_autoptr(GPtrArray) nets = NULL;
+    GPtrArray *lines = g_ptr_array_new ();
+
+    if (rrun_netconf_list (config, &nets, NULL))
+      for (guint k = 0; k < nets->len; k++)
+        {
+          const RrunNetConf *c = nets->pdata[k];
+          g_ptr_array_add (lines, g_strdup_printf ("%s %s gateway %s%s%s", c->name, c->subnet,
+                                                   c->gateway, c->internal ? " internal" : "",
+                                                   c->builtin ? " (built in: the default)"
+                                                              : ""));
+        }
+    g_ptr_array_add (lines, NULL);
+    i->networks = (char **) g_ptr_array_free (lines, FALSE);
+  }
   i->files = files_read (config);
   {
     g_autoptr(RrunRegistriesConf) conf = NULL;
@@ -192,6 +211,7 @@ print_json (const RrunConfig *config, Info *i)
   rrun_json_builder_begin_object (b);
   rrun_json_builder_member_string (b, "helper", i->net);
   rrun_json_builder_member_string (b, "default", config->network);
+  rrun_json_builder_member_strv (b, "networks", (const char *const *) i->networks);
   rrun_json_builder_end_object (b);
 
   rrun_json_builder_member_strv (b, "config_files", (const char *const *) i->files);
@@ -275,6 +295,7 @@ print_table (const RrunConfig *config, Info *i)
   printf ("network:\n");
   printf ("  %-24s %s\n", "helper", i->net ? i->net : "(not found)");
   printf ("  %-24s %s\n", "default", config->network ? config->network : "(built-in)");
+  print_list ("networks", i->networks);
   printf ("configuration:\n");
   print_list ("files read", i->files);
   if (i->search_error)

@@ -4,6 +4,7 @@
 #include "container/health.h"
 #include "container/policy.h"
 #include "error.h"
+#include "network/netconf.h"
 #include "process/caps.h"
 #include "process/command.h"
 #include "rootfs/mount-args.h"
@@ -234,9 +235,28 @@ static gboolean
 build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
 {
   g_autoptr(RrunNetworkOptions) net = rrun_network_options_new (config, error);
+  const char *mode = o->network ? o->network : config->network;
+  g_autoptr(RrunNetConf) user_net = NULL;
 
-  if (net == NULL
-      || !rrun_network_options_set_mode (net, o->network ? o->network : config->network, error))
+  if (net == NULL)
+    return FALSE;
+  /* A user-defined network's name (not the built-in `bridge`). */
+  static const char *const modes[] = { "none", "host", "slirp", "slirp4netns", "bridge",
+                                       "default", NULL };
+
+  if (config->storage_root != NULL && rrun_netconf_name_valid (mode)
+      && !g_strv_contains (modes, mode)
+      && rrun_netconf_lookup (config, mode, &user_net, NULL) && !user_net->builtin)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot join network \"%s\": containers on user-defined networks are not "
+                  "supported yet",
+                  user_net->name);
+      rrun_add_hint (error, "use the default network (--network bridge) and publish ports with "
+                            "-p, or --network container:NAME to share a container's network");
+      return FALSE;
+    }
+  if (!rrun_network_options_set_mode (net, mode, error))
     return FALSE;
   for (guint i = 0; o->publish && o->publish[i]; i++)
     if (!rrun_network_options_add_publish (net, o->publish[i], error))

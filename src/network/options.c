@@ -272,6 +272,7 @@ rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text, GErro
       opts->container = g_strdup (what);
     }
   else if (g_str_equal (text, "slirp") || g_str_equal (text, "slirp4netns")
+           || g_str_equal (text, "bridge") || g_str_equal (text, "default")
            || g_str_has_prefix (text, "slirp:") || g_str_has_prefix (text, "slirp4netns:"))
     {
       const char *colon = strchr (text, ':');
@@ -289,8 +290,8 @@ rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text, GErro
   else
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --network \"%s\"", text);
-      rrun_add_hint (error, "use slirp[:key=value,...], none, host, container:NAME or "
-                            "ns:/proc/PID/ns/net");
+      rrun_add_hint (error, "use slirp[:key=value,...] (or bridge, docker's name for it), none, "
+                            "host, container:NAME or ns:/proc/PID/ns/net");
       return FALSE;
     }
   return TRUE;

@@ -5,7 +5,7 @@ load helpers
 
 @test "commands: a docker command word rrun lacks is an error, never an image to pull" {
   local word
-  for word in compose network diff events export checkpoint; do
+  for word in compose pod diff events export checkpoint; do
     # no registry may be asked: a pull would be slow and name the registry
     run -125 --separate-stderr rrun "$word" web
     [ "${#stderr_lines[@]}" -eq 3 ]

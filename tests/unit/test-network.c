@@ -66,8 +66,8 @@ test_mode_errors (void)
   {
     const char *text, *message;
   } cases[] = {
-    { "bridge", "invalid --network \"bridge\"\nhint: use slirp[:key=value,...], none, host, "
-                "container:NAME or ns:/proc/PID/ns/net" },
+    { "bridge0", "invalid --network \"bridge0\"\nhint: use slirp[:key=value,...] (or bridge, "
+                 "docker's name for it), none, host, container:NAME or ns:/proc/PID/ns/net" },
     { "container:", "invalid --network \"container:\": no container named\nhint: use --network "
                     "container:NAME or container:ID (see rrun ps)" },
     { "ns:relative", "invalid --network \"ns:relative\": the namespace path must be absolute" },
