@@ -131,10 +131,9 @@ send_winsize (int fd)
     }
 }
 
-/* docker's escape proxy: key bytes that may begin the detach sequence are held back;
-   a byte that breaks the sequence sends what was held, then itself. TRUE: detach. */
-static gboolean
-filter_keys (const GByteArray *keys, guint *matched, const char *in, gsize len, GByteArray *out)
+gboolean
+rrun_attach_filter_keys (const GByteArray *keys, guint *matched, const char *in, gsize len,
+                         GByteArray *out)
 {
   for (gsize i = 0; i < len; i++)
     {
@@ -280,7 +279,7 @@ rrun_attach_run (int fd, const RrunAttachOptions *o, RrunAttachEnd *out_end, GEr
             {
               g_autoptr(GByteArray) out = g_byte_array_new ();
 
-              detached = filter_keys (o->detach_keys, &matched, buf, (gsize) n, out);
+              detached = rrun_attach_filter_keys (o->detach_keys, &matched, buf, (gsize) n, out);
               for (guint off = 0; off < out->len; off += RRUN_ATTACH_PACKET_MAX)
                 send_packet (fd, RRUN_ATTACH_STDIN, out->data + off,
                              MIN (out->len - off, RRUN_ATTACH_PACKET_MAX));

@@ -81,6 +81,12 @@ typedef struct
   GByteArray *detach_keys; /* with a terminal; NULL or empty: none */
 } RrunAttachOptions;
 
+/* docker's escape proxy: key bytes that may begin the detach sequence are held back
+   (*matched of them, kept across calls); a byte that breaks the sequence appends what
+   was held, then itself, to out. TRUE: the sequence is complete (detach). */
+gboolean rrun_attach_filter_keys (const GByteArray *keys, guint *matched, const char *in,
+                                  gsize len, GByteArray *out);
+
 typedef enum
 {
   RRUN_ATTACH_ENDED,     /* the container's output ended: it has exited */
