@@ -376,7 +376,7 @@ rrun_container_child_main (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "death signal");
   if (setsid () < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_SETSID, "the namespace holder");
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     if (p->close_fds[i] >= 0)
       close (p->close_fds[i]);
   /* Until rrun has written the id maps (newuidmap and newgidmap: the longest step of a

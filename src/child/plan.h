@@ -105,8 +105,9 @@ typedef struct
   const char *inner_uid_map;
   const char *inner_gid_map;
   /* rrun's own fds the setup processes must not keep (-1: none): the network helper's
-     exit, pid and ready pipes, whose hang-up must mean rrun is gone. */
-  int close_fds[3];
+     exit, pid and ready pipes, whose hang-up must mean rrun is gone, and a detached -i
+     container's stdin write end (its monitor's), whose close must mean EOF. */
+  int close_fds[4];
 
   /* Channel to the host: records (child-report.h), the pty master, sync bytes. */
   int report_fd;

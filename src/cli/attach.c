@@ -1,8 +1,10 @@
 /* rrun attach [--no-stdin] [--sig-proxy=BOOL] [--detach-keys KEYS] CONTAINER: a detached
-   container's output from now on, until it exits; then its exit status. The output comes
-   from the log the container's monitor writes (container/log-writer.c), followed as
-   `logs -f` follows it, so attaching never slows the container or loses its output. */
+   container's output from now on, until it exits, then its exit status. A container run
+   with -i or -t has an attach socket (container/attach.h): stdin, the terminal and the
+   detach keys go through it. Any other's output comes from the log the container's
+   monitor writes (container/log-writer.c), followed as `logs -f` follows it. */
 #include "cli/cli.h"
+#include "container/attach.h"
 #include "container/log-reader.h"
 #include "container/log-writer.h"
 #include "container/pid1.h"
@@ -13,6 +15,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,23 +52,27 @@ rrun_cmd_attach (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   g_autofree char *sig_proxy_text = NULL, *detach_keys = NULL;
   g_autofree char *dir = NULL, *path = NULL;
   g_autoptr(RrunState) state = NULL;
+  g_autoptr(GByteArray) keys = NULL;
+  g_autoptr(GError) local = NULL;
   gboolean no_stdin = FALSE, sig_proxy = TRUE, help;
   const GOptionEntry entries[] = {
-    { "no-stdin", 0, 0, G_OPTION_ARG_NONE, &no_stdin, "Do not attach stdin (it never is: "
-      "a detached container's stdin is /dev/null)", NULL },
+    { "no-stdin", 0, 0, G_OPTION_ARG_NONE, &no_stdin,
+      "Do not attach stdin (a container run with -i gets none of this terminal's input)",
+      NULL },
     { "sig-proxy", 0, 0, G_OPTION_ARG_STRING, &sig_proxy_text,
-      "Pass the signals rrun gets on to the container (true, the default, or false)",
-      "BOOL" },
+      "Without a terminal: pass the signals rrun gets on to the container (true, the "
+      "default, or false)", "BOOL" },
     { "detach-keys", 0, 0, G_OPTION_ARG_STRING, &detach_keys,
-      "Accepted for docker's sake (stdin is not attached; Ctrl-C detaches without "
-      "--sig-proxy)", "KEYS" },
+      "With a terminal: the keys that detach, leaving the container running (default "
+      "ctrl-p,ctrl-q; \"\" for none)", "KEYS" },
     { NULL }
   };
   const RrunCliSpec spec = { "attach", "CONTAINER",
-                             "Print a detached container's output until it exits.", 1, 1,
+                             "Attach to a detached container's input and output.", 1, 1,
                              "rrun attach CONTAINER (see rrun ps)", NULL, FALSE };
   RrunLogReadOptions o = { .follow = TRUE, .tail = -1 };
   rrun_autofd int pidfd = -1;
+  rrun_autofd int sock = -1;
   int code = 0;
   const char *shown;
 
@@ -75,6 +82,9 @@ rrun_cmd_attach (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   if (help)
     return TRUE;
   if (sig_proxy_text != NULL && !parse_bool ("--sig-proxy", sig_proxy_text, &sig_proxy, error))
+    return FALSE;
+  if (!rrun_attach_parse_detach_keys (detach_keys ? detach_keys : "ctrl-p,ctrl-q", &keys,
+                                      error))
     return FALSE;
   /* From now on: what the container writes after this moment. */
   o.since_ns = g_get_real_time () * 1000;
@@ -95,25 +105,50 @@ rrun_cmd_attach (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
                   "rrun, which has its terminal", shown);
       return FALSE;
     }
-  if (sig_proxy)
-    {
-      static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-      struct sigaction sa = { 0 };
-
-      if (!rrun_pid1_open (state, &pidfd, error))
-        return FALSE;
-      proxy_pidfd = pidfd;
-      sa.sa_handler = proxy_signal;
-      sa.sa_flags = SA_RESTART;
-      sigemptyset (&sa.sa_mask);
-      for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
-        sigaction (forwarded[i], &sa, NULL);
-    }
-  dir = rrun_record_dir (g->config, state->id);
-  path = g_build_filename (dir, RRUN_LOG_FILE, NULL);
-  if (!rrun_log_read (path, dir, &o, error))
+  if (sig_proxy && !rrun_pid1_open (state, &pidfd, error))
     return FALSE;
-  proxy_pidfd = -1;
+  /* Run with -i or -t: through its monitor's socket. */
+  if (state->run_dir != NULL && rrun_attach_connect (state->run_dir, &sock, &local))
+    {
+      RrunAttachOptions ao = { no_stdin, FALSE, pidfd, keys };
+      RrunAttachEnd end;
+
+      if (!rrun_attach_run (sock, &ao, &end, error))
+        return FALSE;
+      if (end == RRUN_ATTACH_DETACHED)
+        {
+          /* docker's words; the container goes on. */
+          fputs ("read escape sequence\n", stderr);
+          return TRUE;
+        }
+      if (end == RRUN_ATTACH_SIGNALLED)
+        return TRUE;
+    }
+  else
+    {
+      if (local != NULL && !g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (sig_proxy)
+        {
+          static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+          struct sigaction sa = { 0 };
+
+          proxy_pidfd = pidfd;
+          sa.sa_handler = proxy_signal;
+          sa.sa_flags = SA_RESTART;
+          sigemptyset (&sa.sa_mask);
+          for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
+            sigaction (forwarded[i], &sa, NULL);
+        }
+      dir = rrun_record_dir (g->config, state->id);
+      path = g_build_filename (dir, RRUN_LOG_FILE, NULL);
+      if (!rrun_log_read (path, dir, &o, error))
+        return FALSE;
+      proxy_pidfd = -1;
+    }
   if (!rrun_container_wait_exit (g->config, state, &code, error))
     return FALSE;
   *out_status = code < 0 ? RRUN_EXIT_FAILED : code;

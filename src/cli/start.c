@@ -1,6 +1,10 @@
 /* rrun start CONTAINER...: run stopped containers again, detached, from their stored
-   spec and writable layer. */
+   spec and writable layer; with -a, print its output and wait (with -i, through its
+   attach socket: stdin and the terminal too, container/attach.h). */
 #include "cli/cli.h"
+#include "container/attach.h"
+#include "container/pid1.h"
+#include "util/fd.h"
 #include "container/log-reader.h"
 #include "container/log-writer.h"
 #include "container/policy.h"
@@ -98,11 +102,19 @@ start_all (RrunGlobal *g, gboolean all, char **filters, int argc, int *out_statu
 gboolean
 rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  gboolean help, attach = FALSE, all = FALSE;
+  gboolean help, attach = FALSE, all = FALSE, interactive = FALSE;
+  g_autofree char *detach_keys = NULL;
+  g_autoptr(GByteArray) keys = NULL;
   g_auto(GStrv) filters = NULL;
   const GOptionEntry entries[] = {
     { "attach", 'a', 0, G_OPTION_ARG_NONE, &attach,
       "Print its output until it exits, then exit with its status (one container)", NULL },
+    { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive,
+      "Attach stdin too (and the terminal of a container created with -t); implies -a",
+      NULL },
+    { "detach-keys", 0, 0, G_OPTION_ARG_STRING, &detach_keys,
+      "With -i and a terminal: the keys that detach (default ctrl-p,ctrl-q; \"\" for none)",
+      "KEYS" },
     { "all", 0, 0, G_OPTION_ARG_NONE, &all,
       "Start every stopped container (that --filter selects)", NULL },
     { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filters,
@@ -112,7 +124,7 @@ rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
   };
   const RrunCliSpec spec = { "start", "CONTAINER...",
                              "Start stopped containers again, in the background.", 0, -1,
-                             "rrun start [-a] CONTAINER... or rrun start --all [--filter K=V] "
+                             "rrun start [-a [-i]] CONTAINER... or rrun start --all [--filter K=V] "
                              "(see rrun ps -a)", NULL, FALSE };
   int failed = 0, last_code = 0;
 
@@ -121,6 +133,11 @@ rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
   *out_status = 0;
   if (help)
     return TRUE;
+  if (interactive)
+    attach = TRUE;
+  if (!rrun_attach_parse_detach_keys (detach_keys ? detach_keys : "ctrl-p,ctrl-q", &keys,
+                                      error))
+    return FALSE;
   if (all || filters)
     return start_all (g, all, filters, argc, out_status, error);
   if (argc < 2)
@@ -147,6 +164,36 @@ rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
                            "start: container \"%s\" is already running", argv[1]);
       if (!rrun_container_start_again (g->config, state, error))
         return FALSE;
+      if (interactive)
+        {
+          g_autoptr(RrunState) now = NULL;
+          g_autoptr(GError) local = NULL;
+          rrun_autofd int sock = -1;
+          rrun_autofd int pidfd = -1;
+
+          /* Created with -i or -t: stdin (and the terminal) through the attach socket,
+             with the output this run wrote before we connected replayed first. Gone
+             already, or neither: the log as below. */
+          if (rrun_state_find_any (g->config, state->id, &now, NULL) && now->live
+              && now->run_dir != NULL && rrun_attach_connect (now->run_dir, &sock, &local))
+            {
+              RrunAttachOptions ao = { FALSE, TRUE, -1, keys };
+              RrunAttachEnd end;
+
+              if (rrun_pid1_open (now, &pidfd, NULL))
+                ao.sig_proxy_pidfd = pidfd;
+              if (!rrun_attach_run (sock, &ao, &end, error))
+                return FALSE;
+              if (end == RRUN_ATTACH_DETACHED)
+                fputs ("read escape sequence\n", stderr);
+              if (end != RRUN_ATTACH_ENDED)
+                return TRUE;
+              if (!rrun_container_wait_exit (g->config, state, &code, error))
+                return FALSE;
+              *out_status = code < 0 ? RRUN_EXIT_FAILED : code;
+              return TRUE;
+            }
+        }
       dir = rrun_record_dir (g->config, state->id);
       path = g_build_filename (dir, RRUN_LOG_FILE, NULL);
       if (!rrun_log_read (path, dir, &o, error)

@@ -761,6 +761,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     return FALSE;
   c->plan.init_fd = c->init_fd;
   c->plan.tty = o->tty;
+  c->plan.close_fds[3] = -1; /* the monitor's stdin write end (container/monitor.c) */
   c->plan.keep_stdin = o->interactive;
   c->plan.workdir = workdir;
   c->plan.create_workdir = TRUE;

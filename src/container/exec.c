@@ -188,7 +188,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
       plan.seccomp_len = len / 8; /* sizeof (struct sock_filter) */
     }
   plan.join_userns_fd = plan.join_netns_fd = -1;
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     plan.close_fds[i] = -1;
 
   if (o->tty)

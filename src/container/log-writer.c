@@ -24,6 +24,8 @@ struct _RrunLogWriter
   guint64 size;      /* bytes in the live file */
   guint64 max_size;  /* rotate once the live file reaches it; 0: never */
   guint max_file;    /* files kept, the live one included */
+  RrunLogTap tap;    /* attached clients (container/attach.h), or NULL */
+  gpointer tap_data;
 };
 
 gboolean
@@ -130,7 +132,10 @@ pump (RrunLogWriter *w, GString *out, int i)
       rrun_close_fdp (&w->fds[i]);
       return FALSE;
     }
-  write_records (w, out, names[i], buf, (gsize) n);
+  if (w->log_fd >= 0)
+    write_records (w, out, names[i], buf, (gsize) n);
+  if (w->tap != NULL)
+    w->tap (w->tap_data, i == 1, buf, (gsize) n);
   return TRUE;
 }
 
@@ -178,15 +183,28 @@ gboolean
 rrun_log_writer_start (const char *path, int out_fd, int err_fd, guint64 max_size,
                        guint max_file, RrunLogWriter **out_writer, GError **error)
 {
+  return rrun_log_writer_start_tapped (path, out_fd, err_fd, max_size, max_file, NULL, NULL,
+                                       out_writer, error);
+}
+
+gboolean
+rrun_log_writer_start_tapped (const char *path, int out_fd, int err_fd, guint64 max_size,
+                              guint max_file, RrunLogTap tap, gpointer tap_data,
+                              RrunLogWriter **out_writer, GError **error)
+{
   RrunLogWriter *w = g_new0 (RrunLogWriter, 1);
   sigset_t all, old;
   struct stat st;
 
   w->fds[0] = out_fd;
   w->fds[1] = err_fd;
+  w->tap = tap;
+  w->tap_data = tap_data;
   w->stop_fd = eventfd (0, EFD_CLOEXEC);
-  w->log_fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (w->stop_fd < 0 || w->log_fd < 0)
+  w->log_fd = path == NULL ? -1
+                           : open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+                                   0600);
+  if (w->stop_fd < 0 || (path != NULL && w->log_fd < 0))
     {
       int errsv = errno;
       rrun_log_writer_finish (w);
@@ -195,9 +213,9 @@ rrun_log_writer_start (const char *path, int out_fd, int err_fd, guint64 max_siz
   w->path = g_strdup (path);
   w->max_size = max_size;
   w->max_file = MAX (max_file, 1);
-  if (fstat (w->log_fd, &st) == 0)
+  if (w->log_fd >= 0 && fstat (w->log_fd, &st) == 0)
     w->size = (guint64) st.st_size;
-  if (w->max_size > 0 && w->size >= w->max_size)
+  if (w->log_fd >= 0 && w->max_size > 0 && w->size >= w->max_size)
     rotate (w);
   /* Every signal blocked in the thread (it inherits the mask): the monitor reads
      SIGCHLD and the signals it forwards from a signalfd, and a process-directed signal

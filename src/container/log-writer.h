@@ -23,6 +23,17 @@ typedef struct _RrunLogWriter RrunLogWriter;
 gboolean rrun_log_writer_start (const char *path, int out_fd, int err_fd, guint64 max_size,
                                 guint max_file, RrunLogWriter **out_writer, GError **error);
 
+/* Called in the writer's thread with each read's bytes (is_stderr: from err_fd). */
+typedef void (*RrunLogTap) (gpointer user_data, gboolean is_stderr, const char *data,
+                            gsize len);
+
+/* As rrun_log_writer_start, and each read also goes to tap; path NULL: no log file
+   (--log-driver none with clients to attach). */
+gboolean rrun_log_writer_start_tapped (const char *path, int out_fd, int err_fd,
+                                       guint64 max_size, guint max_file, RrunLogTap tap,
+                                       gpointer tap_data, RrunLogWriter **out_writer,
+                                       GError **error);
+
 /* path for n == 0, else the rotated file path.n (n = 1 the newest). */
 gboolean rrun_log_rotated_path (const char *path, guint n, char **out_path);
 

@@ -7,6 +7,7 @@
    carries "started" or the start error back to the rrun that forked it, which prints
    the ID or the error and exits as a foreground run would (125, 126, 127). */
 #include "container/monitor.h"
+#include "container/attach.h"
 #include "container/container-private.h"
 #include "container/health.h"
 #include "container/log-writer.h"
@@ -104,17 +105,19 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
   g_autoptr(GError) error = NULL;
   g_autoptr(RrunContainer) c = NULL;
   g_autoptr(RrunLogWriter) writer = NULL;
+  g_autoptr(RrunAttachServer) attach = NULL;
   g_autofree char *record_dir = NULL, *log_path = NULL, *id = NULL;
-  int out[2] = { -1, -1 }, err[2] = { -1, -1 }, devnull, status = 0;
+  int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 }, devnull, status = 0;
   RrunRestartPolicy policy = { RRUN_RESTART_NO, 0 };
   RrunLogOptions logo = { RRUN_LOG_DRIVER_K8S_FILE, 0, 1 };
   guint restarts = 0, delay_ms = 0;
+  /* The stdin pipe's write end (the attach server's; its number stays taken until the
+     server is freed), which the namespace holder, a fork, must close. */
+  int stdin_w = -1;
 
   devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0)
     dup2 (devnull, STDIN_FILENO);
-  /* The container's stdin is /dev/null: there is nobody to read a terminal from. */
-  spec->interactive = FALSE;
   /* Both were checked with the spec (rrun_container_spec_validate). */
   if (!rrun_restart_policy_parse (spec->restart, &policy, &error)
       || !rrun_log_options_parse (spec->log_driver, spec->log_opts, TRUE, &logo, &error))
@@ -125,7 +128,28 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
   id = g_strdup (c->id);
   record_dir = rrun_record_dir (config, c->id);
   log_path = g_build_filename (record_dir, RRUN_LOG_FILE, NULL);
-  if (logo.driver == RRUN_LOG_DRIVER_NONE)
+  /* -i or -t: clients attach through a socket in the run dir (container/attach.h). With
+     -i and no terminal, the container's stdin is a pipe whose read end this process
+     keeps as its stdin (each run of the container inherits it) and whose write end the
+     attach server holds; otherwise stdin is /dev/null (or the pty). */
+  if (spec->interactive || spec->tty)
+    {
+      if (spec->interactive && !spec->tty)
+        {
+          if (pipe2 (in, O_CLOEXEC) < 0 || dup2 (in[0], STDIN_FILENO) < 0)
+            {
+              rrun_throw_errno (&error, errno, "cannot create the container's stdin pipe");
+              goto fail;
+            }
+          rrun_close_fdp (&in[0]);
+        }
+      stdin_w = in[1];
+      if (!rrun_attach_server_new (spec->tty, spec->interactive, rrun_steal_fd (&in[1]),
+                                   &attach, &error)
+          || !rrun_attach_server_listen (attach, c->run_dir, &error))
+        goto fail;
+    }
+  if (logo.driver == RRUN_LOG_DRIVER_NONE && attach == NULL)
     {
       /* --log-driver none: the output goes nowhere. */
       if (devnull < 0 || dup2 (devnull, STDOUT_FILENO) < 0 || dup2 (devnull, STDERR_FILENO) < 0)
@@ -144,8 +168,11 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
           rrun_throw_errno (&error, errno, "cannot create a pipe");
           goto fail;
         }
-      if (!rrun_log_writer_start (log_path, out[0], err[0], logo.max_size, logo.max_file,
-                                  &writer, &error))
+      /* --log-driver none with clients to attach: the writer copies to them only. */
+      if (!rrun_log_writer_start_tapped (logo.driver == RRUN_LOG_DRIVER_NONE ? NULL : log_path,
+                                         out[0], err[0], logo.max_size, logo.max_file,
+                                         attach ? rrun_attach_server_output : NULL, attach,
+                                         &writer, &error))
         goto fail;
       out[0] = err[0] = -1; /* the writer's now */
       if (dup2 (out[1], STDOUT_FILENO) < 0 || dup2 (err[1], STDERR_FILENO) < 0)
@@ -156,8 +183,11 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
       rrun_close_fdp (&out[1]);
       rrun_close_fdp (&err[1]);
     }
+  c->plan.close_fds[3] = stdin_w;
   if (!rrun_container_start (c, &error))
     goto fail;
+  if (attach != NULL && spec->tty)
+    rrun_attach_server_set_pty (attach, fcntl (c->proc.pty_master, F_DUPFD_CLOEXEC, 3));
   /* Running: tell rrun, whose caller may be waiting for its exit. */
   send_status (status_fd, TRUE, 0, c->id);
   rrun_close_fdp (&status_fd);
@@ -177,6 +207,8 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
           g_clear_error (&error);
         }
       g_clear_pointer (&health, rrun_health_checker_stop);
+      if (attach != NULL && spec->tty)
+        rrun_attach_server_set_pty (attach, -1);
       exit_code = c->exited ? c->exit_code : status;
       if (!rrun_restart_wanted (&policy, exit_code, restarts, manually_stopped (record_dir)))
         break;
@@ -203,12 +235,20 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
           goto done;
         }
       c->restart_count = restarts;
+      if (attach != NULL && !rrun_attach_server_listen (attach, c->run_dir, &error))
+        {
+          g_debug ("restart: %s", error->message);
+          g_clear_error (&error);
+        }
+      c->plan.close_fds[3] = stdin_w;
       if (!rrun_container_start (c, &error))
         {
           g_debug ("restart: %s", error->message);
           rrun_state_write_restarting (config, id, FALSE, NULL);
           goto done;
         }
+      if (attach != NULL && spec->tty)
+        rrun_attach_server_set_pty (attach, fcntl (c->proc.pty_master, F_DUPFD_CLOEXEC, 3));
     }
   /* Every byte PID 1 and its descendants wrote is in the pipes by now: the writer
      drains them before the record says exited, so `logs -f` ends with all of it. */
@@ -219,6 +259,8 @@ done:
       dup2 (devnull, STDERR_FILENO);
     }
   g_clear_pointer (&writer, rrun_log_writer_finish);
+  /* After the writer: attached clients get all the output, then EOF. */
+  g_clear_pointer (&attach, rrun_attach_server_free);
   g_clear_pointer (&c, rrun_container_delete);
   return status;
 
@@ -231,7 +273,10 @@ fail:
   if (status_fd >= 0)
     send_error (status_fd, error);
   g_clear_pointer (&writer, rrun_log_writer_finish);
+  g_clear_pointer (&attach, rrun_attach_server_free);
   g_clear_pointer (&c, rrun_container_delete);
+  rrun_close_fdp (&in[0]);
+  rrun_close_fdp (&in[1]);
   rrun_close_fdp (&out[0]);
   rrun_close_fdp (&out[1]);
   rrun_close_fdp (&err[0]);
