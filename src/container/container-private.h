@@ -14,6 +14,7 @@
 #include "process/tty.h"
 #include "rootfs/plan.h"
 #include "rootfs/volumes.h"
+#include "device/device.h"
 #include "storage/image.h"
 #include "storage/store.h"
 #include "userns/idmap.h"
@@ -60,6 +61,7 @@ struct _RrunContainer
   RrunCaps *caps;
   RrunMountPlan *mounts;
   RrunContainerMounts *volumes; /* -v, --mount, --tmpfs and the image's VOLUMEs, resolved */
+  RrunDeviceEdits *devices;     /* --device, --gpus: resolved against the host */
   RrunOverlaySetup *overlay;
   char *passwd, *group;
   char *upper, *work, *merged, *hostname;

@@ -311,7 +311,7 @@ open_record_again (RrunContainer *c, const char *id, GError **error)
   if (!g_file_get_contents (image_file, &image_id, NULL, error))
     return FALSE;
   g_strstrip (image_id);
-  if (!rrun_store_find_image (c->store, image_id, &c->image, error))
+  if (!rrun_store_find_container_image (c->store, image_id, &c->image, error))
     {
       g_prefix_error (error, "cannot find the image of container \"%s\": ", id);
       return FALSE;
@@ -411,6 +411,17 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (o->net == NULL && !rrun_container_spec_validate (config, o, error))
     return FALSE;
   c->net_opts = g_steal_pointer (&o->net);
+  /* Devices now, before an image is looked for: a missing node or CDI device is the
+     first error. */
+  if (o->devices != NULL || o->gpus != NULL || o->device_cgroup_rules != NULL)
+    {
+      if (!rrun_device_resolve (config, o->devices, o->gpus, o->device_cgroup_rules,
+                                &c->devices, error))
+        return FALSE;
+      for (guint i = 0; i < c->devices->notes->len; i++)
+        rrun_warning ("%s", (char *) c->devices->notes->pdata[i]);
+      rrun_debug_phase ("devices resolved");
+    }
 
   if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
     return FALSE;
@@ -437,7 +448,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
         return name_in_use (config, o->name, other->id, error);
     }
   if (c->restart ? !open_record_again (c, existing_id, error)
-                 : !find_or_pull_image (config, c->store, o, &c->image, error))
+      : o->rootfs != NULL ? (c->image = rrun_image_new_rootfs (o->rootfs, error)) == NULL
+                          : !find_or_pull_image (config, c->store, o, &c->image, error))
     return FALSE;
 
   rrun_debug_phase ("image found");
@@ -502,6 +514,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (!rrun_spec_build_env (c->image->config->env, o->env_files, o->env, host_env, c->hostname,
                             c->user->home, o->tty, &c->envp, error))
     return FALSE;
+  if (c->devices != NULL)
+    rrun_device_edits_apply_env (c->devices, &c->envp);
   workdir = o->workdir ? o->workdir
             : (c->image->config->working_dir && *c->image->config->working_dir)
                 ? c->image->config->working_dir
@@ -667,6 +681,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       || (new_group && !bind_generated (c->mounts, c->run_dir, "group", c->group, "/etc/group", error)))
     return FALSE;
   rrun_container_mounts_add_to_plan (c->mounts, c->volumes);
+  if (c->devices != NULL
+      && !rrun_device_edits_add_to_plan (c->devices, c->mounts, c->run_dir, error))
+    return FALSE;
   rrun_mount_plan_add_protections (c->mounts, o->privileged,
                                    (const char *const *) o->mask_paths,
                                    (const char *const *) o->unmask_paths);

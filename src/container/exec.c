@@ -118,7 +118,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
   pid_t pid;
 
   if (!rrun_store_open (config, &store, error)
-      || !rrun_store_find_image (store, s->image_id, &image, error))
+      || !rrun_store_find_container_image (store, s->image_id, &image, error))
     return FALSE;
   if (!rrun_pid1_open (s, &pidfd, error))
     return FALSE;
