@@ -422,6 +422,13 @@ rrun_cdi_list (const RrunCdiRegistry *r)
 
 /* ---- applying ------------------------------------------------------------------------- */
 
+/* Items of an optional list: 0 when absent. */
+static guint
+count (const RrunJson *v)
+{
+  return v != NULL ? rrun_json_size (v) : 0;
+}
+
 static void
 add_unique (GPtrArray *list, char *s)
 {
@@ -441,7 +448,7 @@ apply_hook (const RrunJson *hook, const char *device, RrunDeviceEdits *e)
   const char *path = rrun_json_member_string (hook, "path");
   const char *when = rrun_json_member_string (hook, "hookName");
   RrunJson *args = rrun_json_member_value (hook, "args");
-  guint n = rrun_json_size (args);
+  guint n = count (args);
   const char *verb = NULL;
 
   for (guint i = 0; i + 1 < n && verb == NULL; i++)
@@ -488,10 +495,10 @@ apply_edits (const RrunJson *edits, const CdiSpec *s, const char *device, RrunDe
   if (edits == NULL)
     return TRUE;
   l = rrun_json_member_value (edits, "env");
-  for (guint i = 0; i < rrun_json_size (l); i++)
+  for (guint i = 0; i < count (l); i++)
     g_ptr_array_add (e->env, g_strdup (rrun_json_string (rrun_json_element (l, i))));
   l = rrun_json_member_value (edits, "deviceNodes");
-  for (guint i = 0; i < rrun_json_size (l); i++)
+  for (guint i = 0; i < count (l); i++)
     {
       RrunJson *n = rrun_json_element (l, i);
       const char *path = rrun_json_member_string (n, "path");
@@ -523,7 +530,7 @@ apply_edits (const RrunJson *edits, const CdiSpec *s, const char *device, RrunDe
       rrun_device_edits_add_node (e, host, path);
     }
   l = rrun_json_member_value (edits, "mounts");
-  for (guint i = 0; i < rrun_json_size (l); i++)
+  for (guint i = 0; i < count (l); i++)
     {
       RrunJson *m = rrun_json_element (l, i);
       const char *host = rrun_json_member_string (m, "hostPath");
@@ -533,7 +540,7 @@ apply_edits (const RrunJson *edits, const CdiSpec *s, const char *device, RrunDe
       gboolean ro = FALSE;
       struct stat st;
 
-      for (guint k = 0; k < rrun_json_size (opts); k++)
+      for (guint k = 0; k < count (opts); k++)
         if (g_strcmp0 (rrun_json_string (rrun_json_element (opts, k)), "ro") == 0)
           ro = TRUE;
       if (type != NULL && strcmp (type, "bind") != 0)
@@ -560,7 +567,7 @@ apply_edits (const RrunJson *edits, const CdiSpec *s, const char *device, RrunDe
       rrun_device_edits_add_mount (e, host, ctr, S_ISDIR (st.st_mode), ro);
     }
   l = rrun_json_member_value (edits, "hooks");
-  for (guint i = 0; i < rrun_json_size (l); i++)
+  for (guint i = 0; i < count (l); i++)
     apply_hook (rrun_json_element (l, i), device, e);
   if (rrun_json_member_value (edits, "additionalGids") != NULL)
     add_unique (e->notes, g_strdup_printf ("%s: additionalGids are not added (the container "
@@ -573,7 +580,7 @@ find_device (const CdiSpec *s, const char *name)
 {
   RrunJson *devices = rrun_json_member_value (s->root, "devices");
 
-  for (guint k = 0; k < rrun_json_size (devices); k++)
+  for (guint k = 0; k < count (devices); k++)
     if (g_strcmp0 (rrun_json_member_string (rrun_json_element (devices, k), "name"), name) == 0)
       return rrun_json_element (devices, k);
   return NULL;
@@ -621,7 +628,7 @@ rrun_cdi_resolve (const RrunCdiRegistry *r, const char *qualified, const char *w
 
           if (strcmp (s->kind, kind) != 0)
             continue;
-          for (guint k = 0; k < rrun_json_size (devices); k++)
+          for (guint k = 0; k < count (devices); k++)
             {
               RrunJson *d = rrun_json_element (devices, k);
               const char *n = rrun_json_member_string (d, "name");
@@ -657,7 +664,7 @@ rrun_cdi_resolve (const RrunCdiRegistry *r, const char *qualified, const char *w
         if (strcmp (s->kind, kind) != 0)
           continue;
         file = s->file;
-        for (guint k = 0; k < rrun_json_size (devices) && names->len < 200; k++)
+        for (guint k = 0; k < count (devices) && names->len < 200; k++)
           g_string_append_printf (names, "%s%s", names->len ? ", " : "",
                                   rrun_json_member_string (rrun_json_element (devices, k),
                                                            "name"));

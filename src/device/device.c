@@ -146,10 +146,11 @@ rrun_device_parse (const char *spec, char **out_host, char **out_container, char
   host = parts[0];
   if (n == 2)
     {
-      if (parts[1][0] == '/')
-        container = parts[1];
-      else
+      /* docker's reading: permissions if the field is made of r, w and m, else a path */
+      if (perms_valid (parts[1]))
         perms = parts[1];
+      else
+        container = parts[1];
     }
   else if (n == 3)
     {
