@@ -406,8 +406,16 @@ rrun_device_edits_add_to_plan (const RrunDeviceEdits *e, RrunMountPlan *plan,
                            b->dir ? 1 : 2, 0);
     }
   for (guint i = 0; i + 1 < e->symlinks->len; i += 2)
-    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_SYMLINK, e->symlinks->pdata[i],
-                         e->symlinks->pdata[i + 1], NULL, 0, NULL, 0, 0);
+    {
+      g_autofree char *parent = g_path_get_dirname (e->symlinks->pdata[i + 1]);
+
+      if (!rrun_mount_plan_check_target (e->symlinks->pdata[i + 1], error))
+        return FALSE;
+      if (strcmp (parent, "/") != 0)
+        rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MKDIR, NULL, parent, NULL, 0, NULL, 1, 1);
+      rrun_mount_plan_add (plan, RRUN_MOUNT_OP_SYMLINK, e->symlinks->pdata[i],
+                           e->symlinks->pdata[i + 1], NULL, 0, NULL, 0, 0);
+    }
   /* The libraries' dir for ldconfig run in the container; LD_LIBRARY_PATH (below) makes
      them load before that, in any image. */
   if (e->ld_dirs->len > 0)

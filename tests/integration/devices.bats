@@ -58,7 +58,7 @@ write_cdi_json() {
       { "hookName": "createContainer", "path": "/usr/bin/nvidia-ctk",
         "args": [ "nvidia-ctk", "hook", "update-ldcache", "--folder", "/usr/lib/vendor" ] },
       { "hookName": "createContainer", "path": "/usr/bin/nvidia-ctk",
-        "args": [ "nvidia-ctk", "hook", "create-symlinks", "--link", "libvendor.so.1::/usr/lib/vendor/libvendor.so" ] },
+        "args": [ "nvidia-ctk", "hook", "create-symlinks", "--link", "/usr/lib/vendor/libvendor.so.1::/opt/links/libvendor.so" ] },
       { "hookName": "startContainer", "path": "/usr/local/bin/other-hook" }
     ]
   }
@@ -108,11 +108,11 @@ JSON
   RRUN_CDI_SPEC_DIRS=$dir run -0 --separate-stderr rrun run --rm --device nvidia.com/gpu=1 \
     "$FIXTURE_IMAGE" sh -c 'test -c /dev/nvidia1 && test -c /dev/nvidiactl && test ! -e /dev/nvidia0 &&
       echo "$CDI_TEST $NVIDIA_VISIBLE_DEVICES" && cat /usr/lib/vendor/libvendor.so.1 &&
-      readlink /usr/lib/vendor/libvendor.so && echo "$LD_LIBRARY_PATH" &&
+      echo "$(readlink /opt/links/libvendor.so): $(cat /opt/links/libvendor.so)" && echo "$LD_LIBRARY_PATH" &&
       cat /etc/ld.so.conf.d/000-rrun-devices.conf && ! touch /usr/lib/vendor/libvendor.so.1 2>/dev/null && echo ro'
   [ "${lines[0]}" = 'json void' ]
   [ "${lines[1]}" = 'vendor lib' ]
-  [ "${lines[2]}" = 'libvendor.so.1' ]
+  [ "${lines[2]}" = '/usr/lib/vendor/libvendor.so.1: vendor lib' ]
   [ "${lines[3]}" = '/usr/lib/vendor' ]
   [ "${lines[4]}" = '/usr/lib/vendor' ]
   [ "${lines[5]}" = 'ro' ]
@@ -210,6 +210,16 @@ YAML
   run -125 rrun run --rm --gpus device=GPU-33333333 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: cannot use --gpus: no NVIDIA GPU "GPU-33333333"' ]
   [ "${lines[1]}" = 'hint: this machine has: 0 GPU-11111111-aaaa, 1 GPU-22222222-bbbb' ]
+}
+
+@test "gpus: rrun exec in a --gpus container finds the driver's tools and libraries" {
+  local id
+  export RRUN_GPU_ROOT=$BATS_FILE_TMPDIR/gpu RRUN_CDI_SPEC_DIRS=$BATS_FILE_TMPDIR/empty-cdi
+  id=$(rrun run -d --gpus device=1 "$FIXTURE_IMAGE" sleep 60)
+  run -0 rrun exec "$id" sh -c 'nvidia-smi; echo "$LD_LIBRARY_PATH"'
+  local out=$output
+  run -0 rrun rm -f "$id"
+  [ "$out" = $'fake nvidia-smi: /dev/nvidia1\n/usr/local/nvidia/lib64' ]
 }
 
 @test "gpus: bad --gpus values and a machine without a GPU driver" {
