@@ -146,6 +146,103 @@ test_ld_cache (void)
   g_assert_false (rrun_gpu_ld_cache_parse ("nonsense", 8, pairs, NULL));
 }
 
+/* A glibc 1.1 ld.so.cache with the given (name, path, flags) entries. */
+static GBytes *
+make_cache (const char *const *names, const char *const *paths, const gint32 *flags, guint n)
+{
+  GByteArray *b = g_byte_array_new ();
+  GString *strings = g_string_new (NULL);
+  guint8 header[48] = { 0 };
+  guint32 strings_at = 48 + 24 * n;
+
+  memcpy (header, "glibc-ld.so.cache1.1", 20);
+  memcpy (header + 20, &n, 4);
+  g_byte_array_append (b, header, sizeof header);
+  for (guint i = 0; i < n; i++)
+    {
+      guint8 e[24] = { 0 };
+      guint32 key = strings_at + (guint32) strings->len, value;
+
+      g_string_append (strings, names[i]);
+      g_string_append_c (strings, '\0');
+      value = strings_at + (guint32) strings->len;
+      g_string_append (strings, paths[i]);
+      g_string_append_c (strings, '\0');
+      memcpy (e, &flags[i], 4);
+      memcpy (e + 4, &key, 4);
+      memcpy (e + 8, &value, 4);
+      g_byte_array_append (b, e, sizeof e);
+    }
+  g_byte_array_append (b, (const guint8 *) strings->str, (guint) strings->len);
+  g_string_free (strings, TRUE);
+  return g_byte_array_free_to_bytes (b);
+}
+
+/* Discovery through a cache: the driver's libraries only, of this machine's ABI, at
+   their paths below RRUN_GPU_ROOT. */
+static void
+test_discover_with_cache (void)
+{
+  static const char *const names[] = { "libcuda.so.1", "libcuda.so.1", "libnvidia-ml.so.1",
+                                       "libz.so.1" };
+  static const char *const paths[] = { "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+                                       "/usr/lib/i386-linux-gnu/libcuda.so.1",
+                                       "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",
+                                       "/usr/lib/x86_64-linux-gnu/libz.so.1" };
+#if defined(__x86_64__)
+  static const gint32 flags[] = { 0x0303, 0x0003 /* i386 */, 0x0303, 0x0303 };
+#else
+  static const gint32 flags[] = { 0, 0, 0, 0 };
+#endif
+  g_autofree char *root = g_dir_make_tmp ("rrun-gpu-XXXXXX", NULL);
+  g_autofree char *dev = g_build_filename (root, "dev", NULL);
+  g_autofree char *etc = g_build_filename (root, "etc", NULL);
+  g_autofree char *cache = g_build_filename (etc, "ld.so.cache", NULL);
+  g_autofree char *n0 = g_build_filename (dev, "nvidia0", NULL);
+  g_autofree char *ctl = g_build_filename (dev, "nvidiactl", NULL);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", root);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(RrunDeviceEdits) e = rrun_device_edits_new ();
+  g_autoptr(GError) error = NULL;
+  RrunGpuRequest r = { .all = TRUE };
+  gsize len;
+  const char *data;
+
+#if !defined(__x86_64__)
+  g_test_skip ("the fixture's flags are x86-64's");
+  return;
+#endif
+  bytes = make_cache (names, paths, flags, G_N_ELEMENTS (names));
+  data = g_bytes_get_data (bytes, &len);
+  g_mkdir_with_parents (dev, 0755);
+  g_mkdir_with_parents (etc, 0755);
+  g_assert_true (g_file_set_contents (cache, data, (gssize) len, NULL));
+  g_assert_cmpint (symlink ("/dev/zero", n0), ==, 0);
+  g_assert_cmpint (symlink ("/dev/null", ctl), ==, 0);
+  g_setenv ("RRUN_GPU_ROOT", root, TRUE);
+  g_unsetenv ("NVIDIA_VISIBLE_DEVICES");
+  g_assert_true (rrun_gpu_discover (&r, e, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (e->nodes->len, ==, 2);
+  g_assert_cmpuint (e->mounts->len, ==, 2);
+  {
+    RrunDeviceBind *b = e->mounts->pdata[0];
+    g_autofree char *want = g_strconcat (root, paths[0], NULL);
+
+    g_assert_cmpstr (b->host, ==, want);
+    g_assert_cmpstr (b->container, ==, "/usr/local/nvidia/lib64/libcuda.so.1");
+    g_assert_true (b->read_only);
+    b = e->mounts->pdata[1];
+    g_assert_cmpstr (b->container, ==, "/usr/local/nvidia/lib64/libnvidia-ml.so.1");
+  }
+  g_assert_cmpstr (e->ld_dirs->pdata[0], ==, "/usr/local/nvidia/lib64");
+  /* no /dev/nvidia-uvm: a note says CUDA needs it */
+  g_assert_cmpuint (e->notes->len, ==, 1);
+  g_assert_nonnull (strstr (e->notes->pdata[0], "nvidia-modprobe"));
+  g_unsetenv ("RRUN_GPU_ROOT");
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
 static int
 compare_doubles (gconstpointer a, gconstpointer b)
 {
@@ -210,6 +307,7 @@ main (int argc, char **argv)
   g_test_add_func ("/device/gpus-parse", test_gpus_parse);
   g_test_add_func ("/device/cdi-yaml", test_yaml);
   g_test_add_func ("/device/ld-cache", test_ld_cache);
+  g_test_add_func ("/device/discover-with-cache", test_discover_with_cache);
   g_test_add_func ("/device/discovery-time", test_discovery_time);
   return g_test_run ();
 }
