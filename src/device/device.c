@@ -433,24 +433,25 @@ rrun_device_edits_add_to_plan (const RrunDeviceEdits *e, RrunMountPlan *plan,
   return TRUE;
 }
 
+/* KEY=old:dir1:dir2 (dirs appended: the image's own entries keep precedence). */
 static void
-append_list (char ***envp, const char *key, GPtrArray *dirs, gboolean front)
+append_list (char ***envp, const char *key, const GPtrArray *dirs)
 {
-  g_autoptr(GString) v = g_string_new (NULL);
-  const char *old = g_environ_getenv (*envp, key);
-  char *joined;
+  g_autoptr(GString) v = g_string_new (g_environ_getenv (*envp, key));
 
   if (dirs->len == 0)
     return;
-  g_ptr_array_add (dirs, NULL);
-  joined = g_strjoinv (":", (char **) dirs->pdata);
-  g_ptr_array_remove_index (dirs, dirs->len - 1);
-  if (old && *old && !front)
-    g_string_append_printf (v, "%s:", old);
-  g_string_append (v, joined);
-  if (old && *old && front)
-    g_string_append_printf (v, ":%s", old);
-  g_free (joined);
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      g_autofree char *padded = g_strconcat (":", v->str, ":", NULL);
+      g_autofree char *entry = g_strconcat (":", (char *) dirs->pdata[i], ":", NULL);
+
+      if (strstr (padded, entry) != NULL)
+        continue; /* CUDA images list /usr/local/nvidia/lib64 already */
+      if (v->len > 0)
+        g_string_append_c (v, ':');
+      g_string_append (v, dirs->pdata[i]);
+    }
   *envp = g_environ_setenv (*envp, key, v->str, TRUE);
 }
 
@@ -465,6 +466,6 @@ rrun_device_edits_apply_env (const RrunDeviceEdits *e, char ***envp)
 
       *envp = g_environ_setenv (*envp, k, eq ? eq + 1 : "", TRUE);
     }
-  append_list (envp, "LD_LIBRARY_PATH", e->ld_dirs, FALSE);
-  append_list (envp, "PATH", e->bin_dirs, FALSE);
+  append_list (envp, "LD_LIBRARY_PATH", e->ld_dirs);
+  append_list (envp, "PATH", e->bin_dirs);
 }

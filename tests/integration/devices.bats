@@ -199,6 +199,10 @@ YAML
   export RRUN_GPU_ROOT=$BATS_FILE_TMPDIR/gpu RRUN_CDI_SPEC_DIRS=$BATS_FILE_TMPDIR/empty-cdi
   run -0 rrun run --rm --gpus 1 "$FIXTURE_IMAGE" nvidia-smi
   [ "$output" = 'fake nvidia-smi: /dev/nvidia0' ]
+  # the image's (here -e's) library path first, the driver's dir not twice
+  run -0 rrun run --rm --gpus 1 -e LD_LIBRARY_PATH=/x:/usr/local/nvidia/lib64 -e PATH=/bin \
+    "$FIXTURE_IMAGE" sh -c 'echo "$LD_LIBRARY_PATH $PATH"'
+  [ "$output" = '/x:/usr/local/nvidia/lib64 /bin:/usr/local/nvidia/bin' ]
   run -0 rrun run --rm --gpus device=1 "$FIXTURE_IMAGE" nvidia-smi
   [ "$output" = 'fake nvidia-smi: /dev/nvidia1' ]
   run -0 rrun run --rm --gpus '"device=GPU-22222222-bbbb,0"' "$FIXTURE_IMAGE" nvidia-smi
