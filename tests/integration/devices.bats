@@ -226,6 +226,22 @@ YAML
   [ "$out" = $'fake nvidia-smi: /dev/nvidia1\n/usr/local/nvidia/lib64' ]
 }
 
+@test "gpus: an AMD GPU (no NVIDIA one): /dev/kfd and /dev/dri are passed" {
+  local t=$BATS_TEST_TMPDIR/amd
+  mkdir -p "$t/dev/dri"
+  ln -s /dev/null "$t/dev/kfd"
+  ln -s /dev/zero "$t/dev/dri/card0"
+  ln -s /dev/zero "$t/dev/dri/renderD128"
+  ln -s /dev/zero "$t/dev/dri/renderD129"
+  export RRUN_GPU_ROOT=$t RRUN_CDI_SPEC_DIRS=$BATS_FILE_TMPDIR/empty-cdi
+  run -0 rrun run --rm --gpus all "$FIXTURE_IMAGE" sh -c 'test -c /dev/kfd && echo /dev/dri/*'
+  [ "$output" = '/dev/dri/card0 /dev/dri/renderD128 /dev/dri/renderD129' ]
+  run -0 rrun run --rm --gpus device=1 "$FIXTURE_IMAGE" sh -c 'test -c /dev/kfd && echo /dev/dri/*'
+  [ "$output" = '/dev/dri/card0 /dev/dri/renderD129' ]
+  run -0 rrun info
+  [[ $output == *"  GPUs (--gpus)            amd 128: /dev/dri/renderD128"$'\n'"                           amd 129: /dev/dri/renderD129"* ]]
+}
+
 @test "gpus: bad --gpus values and a machine without a GPU driver" {
   export RRUN_CDI_SPEC_DIRS=$BATS_FILE_TMPDIR/empty-cdi
   run -125 rrun run --rm --gpus 0 "$FIXTURE_IMAGE" true
