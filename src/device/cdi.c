@@ -592,8 +592,11 @@ apply_device (const CdiSpec *s, const RrunJson *d, RrunDeviceEdits *e, GError **
   g_autofree char *full = g_strconcat (s->kind, "=", rrun_json_member_string (d, "name"),
                                        NULL);
 
+  /* The spec's own edits are named by its kind: a warning about them is said once, not
+     once per device. */
   return apply_edits (rrun_json_member_value (d, "containerEdits"), s, full, e, error)
-         && apply_edits (rrun_json_member_value (s->root, "containerEdits"), s, full, e, error);
+         && apply_edits (rrun_json_member_value (s->root, "containerEdits"), s, s->kind, e,
+                         error);
 }
 
 gboolean

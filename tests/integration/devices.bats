@@ -116,7 +116,10 @@ JSON
   [ "${lines[3]}" = '/usr/lib/vendor' ]
   [ "${lines[4]}" = '/usr/lib/vendor' ]
   [ "${lines[5]}" = 'ro' ]
-  [ "$stderr" = 'rrun: warning: nvidia.com/gpu=1: the startContainer hook "/usr/local/bin/other-hook" is not run (rootless rrun runs no OCI hooks)' ]
+  [ "$stderr" = 'rrun: warning: nvidia.com/gpu: the startContainer hook "/usr/local/bin/other-hook" is not run (rootless rrun runs no OCI hooks)' ]
+  # all devices: the spec's hook is named once
+  RRUN_CDI_SPEC_DIRS=$dir run -0 --separate-stderr rrun run --rm --device nvidia.com/gpu=all "$FIXTURE_IMAGE" true
+  [ "$stderr" = 'rrun: warning: nvidia.com/gpu: the startContainer hook "/usr/local/bin/other-hook" is not run (rootless rrun runs no OCI hooks)' ]
 }
 
 @test "device: a CDI YAML spec, nvidia.com/gpu=all, and --gpus over CDI" {
