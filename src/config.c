@@ -22,6 +22,7 @@ rrun_config_free (RrunConfig *config)
   g_free (config->network);
   g_free (config->pull_policy);
   g_strfreev (config->additional_image_stores);
+  g_strfreev (config->cdi_spec_dirs);
   g_strfreev (config->unqualified_search_registries);
   g_strfreev (config->insecure_registries);
   g_free (config->dns_upstream);
@@ -145,6 +146,7 @@ rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GErr
       || !take_bool (kf, "storage", "fuse_acl", &c->fuse_acl, source, error))
     return FALSE;
   take_list (kf, "storage", "additional_image_stores", &c->additional_image_stores);
+  take_list (kf, "engine", "cdi_spec_dirs", &c->cdi_spec_dirs);
   take_list (kf, "registries", "unqualified_search_registries",
              &c->unqualified_search_registries);
   take_list (kf, "registries", "insecure", &c->insecure_registries);

@@ -17,6 +17,7 @@ typedef struct
   char **additional_image_stores; /* read-only image stores an administrator provides */
   char **unqualified_search_registries;
   char **insecure_registries;
+  char **cdi_spec_dirs;    /* [engine] cdi_spec_dirs: CDI specs; NULL: /etc/cdi, /var/run/cdi */
   gboolean allow_host_loopback;
   gboolean fuse_acl;      /* [storage] fuse_acl: POSIX ACLs through fuse-overlayfs */
   char *dns_upstream;

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "network/netconf.h"
 #include "cli/common.h"
+#include "device/device.h"
 #include "error.h"
 #include "registry/registries-conf.h"
 #include "userns/idmap.h"
@@ -60,6 +61,10 @@ typedef struct
   char **files;
   char **search;        /* the merged search list short names expand through */
   char *search_error;   /* registries.conf could not be read */
+  GPtrArray *gpus;      /* RrunGpu: what --gpus finds without CDI */
+  char **cdi_dirs;
+  char **cdi;           /* "kind=name (file)" */
+  char *cdi_error;      /* a spec that does not parse */
 } Info;
 
 static void
@@ -79,6 +84,11 @@ info_clear (Info *i)
   g_strfreev (i->files);
   g_strfreev (i->search);
   g_free (i->search_error);
+  if (i->gpus)
+    g_ptr_array_unref (i->gpus);
+  g_strfreev (i->cdi_dirs);
+  g_strfreev (i->cdi);
+  g_free (i->cdi_error);
 }
 
 static void
@@ -117,6 +127,17 @@ info_gather (const RrunConfig *config, Info *i)
     i->networks = (char **) g_ptr_array_free (lines, FALSE);
   }
   i->files = files_read (config);
+  i->gpus = rrun_gpu_list ();
+  i->cdi_dirs = rrun_device_cdi_dirs (config);
+  {
+    g_autoptr(RrunCdiRegistry) reg = NULL;
+    g_autoptr(GError) cdi_error = NULL;
+
+    if (rrun_cdi_registry_load (i->cdi_dirs, &reg, &cdi_error))
+      i->cdi = rrun_cdi_list (reg);
+    else
+      i->cdi_error = g_strdup (cdi_error->message);
+  }
   {
     g_autoptr(RrunRegistriesConf) conf = NULL;
     g_autoptr(GError) conf_error = NULL;
@@ -216,6 +237,28 @@ print_json (const RrunConfig *config, Info *i)
 
   rrun_json_builder_member_strv (b, "config_files", (const char *const *) i->files);
   rrun_json_builder_member_strv (b, "registries", (const char *const *) i->search);
+
+  rrun_json_builder_set_member_name (b, "gpus");
+  rrun_json_builder_begin_array (b);
+  for (guint k = 0; k < i->gpus->len; k++)
+    {
+      const RrunGpu *gpu = i->gpus->pdata[k];
+
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "vendor", gpu->vendor);
+      rrun_json_builder_member_int (b, "index", gpu->index);
+      rrun_json_builder_member_string (b, "node", gpu->node);
+      rrun_json_builder_member_string (b, "uuid", gpu->uuid);
+      rrun_json_builder_end_object (b);
+    }
+  rrun_json_builder_end_array (b);
+  rrun_json_builder_set_member_name (b, "cdi");
+  rrun_json_builder_begin_object (b);
+  rrun_json_builder_member_strv (b, "spec_dirs", (const char *const *) i->cdi_dirs);
+  if (i->cdi)
+    rrun_json_builder_member_strv (b, "devices", (const char *const *) i->cdi);
+  rrun_json_builder_member_string (b, "error", i->cdi_error);
+  rrun_json_builder_end_object (b);
   rrun_json_builder_end_object (b);
 
   rrun_cli_print_json_builder (b);
@@ -302,6 +345,28 @@ print_table (const RrunConfig *config, Info *i)
     printf ("  %-24s cannot read registries.conf: %s\n", "search registries", i->search_error);
   else
     print_list ("search registries", i->search);
+  printf ("devices:\n");
+  {
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+    for (guint k = 0; k < i->gpus->len; k++)
+      {
+        const RrunGpu *gpu = i->gpus->pdata[k];
+        g_ptr_array_add (lines, g_strdup_printf ("%s %d: %s%s%s", gpu->vendor, gpu->index,
+                                                 gpu->node, gpu->uuid ? " " : "",
+                                                 gpu->uuid ? gpu->uuid : ""));
+      }
+    g_ptr_array_add (lines, NULL);
+    print_list ("GPUs (--gpus)", (char **) lines->pdata);
+  }
+  {
+    g_autofree char *dirs = g_strjoinv (":", i->cdi_dirs);
+    printf ("  %-24s %s\n", "CDI spec dirs", dirs);
+  }
+  if (i->cdi_error)
+    printf ("  %-24s %s\n", "CDI devices", i->cdi_error);
+  else
+    print_list ("CDI devices", i->cdi);
 }
 
 gboolean

@@ -15,7 +15,7 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
                int *out_status, GError **error)
 {
   RrunContainerSpec o = { .root_emulation = -1 };
-  gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE;
+  gboolean detach = FALSE, ok, emulate = FALSE, no_emulate = FALSE, rootfs = FALSE;
   char *entrypoint = NULL, *tls = NULL;
   g_auto(GStrv) label_files = NULL;
   g_auto(GStrv) attach = NULL;
@@ -121,6 +121,17 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       "MODE" },
     { "image-file", 0, 0, G_OPTION_ARG_FILENAME, &image_file,
       "Run a squashfs image file (rrun image export); the operands are the command", "FILE" },
+    { "device", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.devices,
+      "Bind a host device node (HOST[:CONTAINER][:rwm]) or add a CDI device "
+      "(vendor.com/class=NAME|all)", "DEV" },
+    { "device-cgroup-rule", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.device_cgroup_rules,
+      "A device cgroup rule (\"c 195:* rwm\"): checked, not applied rootless", "RULE" },
+    { "gpus", 0, 0, G_OPTION_ARG_STRING, &o.gpus,
+      "GPUs: all, N, device=0,1 or device=UUID (CDI nvidia.com/gpu, else the driver found "
+      "on the host)", "GPUS" },
+    { "rootfs", 0, 0, G_OPTION_ARG_NONE, &rootfs,
+      "The first argument is a root file system directory to run, not an image "
+      "(an overlay keeps it unchanged)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
@@ -151,7 +162,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
   if (argc < 2)
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: no image given", command);
-      rrun_add_hint (error, "usage: rrun %s [OPTIONS] IMAGE [COMMAND [ARG...]]", command);
+      rrun_add_hint (error, "usage: rrun %s [OPTIONS] IMAGE [COMMAND [ARG...]]%s", command,
+                     rootfs ? ", with --rootfs a directory for IMAGE" : "");
       goto fail;
     }
   /* Label files are read here, as docker's client does: the spec stores the labels. */
@@ -186,7 +198,19 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       g_strfreev (o.labels);
       o.labels = (char **) g_ptr_array_free (all, FALSE);
     }
-  o.image = g_strdup (argv[1]);
+  if (rootfs)
+    {
+      /* podman's --rootfs: the "image" is a directory (":O", its overlay flag, is how
+         rrun always runs it). */
+      g_autofree char *dir = g_str_has_suffix (argv[1], ":O")
+                                 ? g_strndup (argv[1], strlen (argv[1]) - 2)
+                                 : g_strdup (argv[1]);
+
+      o.rootfs = g_canonicalize_filename (dir, NULL);
+      o.image = g_strdup (o.rootfs); /* what ps and inspect show, as podman */
+    }
+  else
+    o.image = g_strdup (argv[1]);
   o.args = g_strdupv (argv + 2);
   o.entrypoint = g_steal_pointer (&entrypoint);
   o.root_emulation = emulate ? 1 : no_emulate ? 0 : -1;

@@ -15,6 +15,7 @@
 #include "rootfs/plan.h"
 #include "rootfs/volumes.h"
 #include "squashfs/squashfs.h"
+#include "device/device.h"
 #include "storage/image.h"
 #include "storage/store.h"
 #include "userns/idmap.h"
@@ -61,6 +62,7 @@ struct _RrunContainer
   RrunCaps *caps;
   RrunMountPlan *mounts;
   RrunContainerMounts *volumes; /* -v, --mount, --tmpfs and the image's VOLUMEs, resolved */
+  RrunDeviceEdits *devices;     /* --device, --gpus: resolved against the host */
   RrunOverlaySetup *overlay;
   char *passwd, *group;
   char *upper, *work, *merged, *hostname;

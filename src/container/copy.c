@@ -758,7 +758,7 @@ copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, co
   g_strstrip (image_id);
   if (!rrun_store_open (config, &store, error)
       || !rrun_squashfs_check_stored (image_id, "copy files of a stopped container", error)
-      || !rrun_store_find_image (store, image_id, &image, error))
+      || !rrun_store_find_container_image (store, image_id, &image, error))
     return FALSE;
   if (!rrun_idmap_resolve ("auto", &map, error))
     return FALSE;

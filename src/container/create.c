@@ -416,6 +416,17 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (o->net == NULL && !rrun_container_spec_validate (config, o, error))
     return FALSE;
   c->net_opts = g_steal_pointer (&o->net);
+  /* Devices now, before an image is looked for: a missing node or CDI device is the
+     first error. */
+  if (o->devices != NULL || o->gpus != NULL || o->device_cgroup_rules != NULL)
+    {
+      if (!rrun_device_resolve (config, o->devices, o->gpus, o->device_cgroup_rules,
+                                &c->devices, error))
+        return FALSE;
+      for (guint i = 0; i < c->devices->notes->len; i++)
+        rrun_warning ("%s", (char *) c->devices->notes->pdata[i]);
+      rrun_debug_phase ("devices resolved");
+    }
 
   if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
     return FALSE;
@@ -444,6 +455,11 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (c->restart)
     {
       if (!open_record_again (c, existing_id, error))
+        return FALSE;
+    }
+  else if (o->rootfs != NULL)
+    {
+      if ((c->image = rrun_image_new_rootfs (o->rootfs, error)) == NULL)
         return FALSE;
     }
   else if (rrun_squashfs_is_file_ref (o->image) && g_file_test (o->image, G_FILE_TEST_IS_DIR))
@@ -538,6 +554,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     return FALSE;
   if (o->slurm_env)
     rrun_spec_env_add_missing (&c->envp, host_env);
+  if (c->devices != NULL)
+    rrun_device_edits_apply_env (c->devices, &c->envp);
   workdir = o->workdir ? o->workdir
             : (c->image->config->working_dir && *c->image->config->working_dir)
                 ? c->image->config->working_dir
@@ -721,6 +739,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       || (new_group && !bind_generated (c->mounts, c->run_dir, "group", c->group, "/etc/group", error)))
     return FALSE;
   rrun_container_mounts_add_to_plan (c->mounts, c->volumes);
+  if (c->devices != NULL
+      && !rrun_device_edits_add_to_plan (c->devices, c->mounts, c->run_dir, error))
+    return FALSE;
   rrun_mount_plan_add_protections (c->mounts, o->privileged,
                                    (const char *const *) o->mask_paths,
                                    (const char *const *) o->unmask_paths);

@@ -190,6 +190,7 @@ rrun_container_delete (RrunContainer *c)
   rrun_caps_free (c->caps);
   rrun_mount_plan_free (c->mounts);
   rrun_container_mounts_free (c->volumes);
+  rrun_device_edits_free (c->devices);
   rrun_overlay_setup_free (c->overlay);
   g_free (c->passwd);
   g_free (c->group);

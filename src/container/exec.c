@@ -14,6 +14,7 @@
 #include "child/plan.h"
 #include "container/namespaces.h"
 #include "container/pid1.h"
+#include "device/device.h"
 #include "error.h"
 #include "log.h"
 #include "process/caps.h"
@@ -147,6 +148,16 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
                             host_env, hostname ? hostname : "", user->home, o->tty, &envp,
                             error))
     return FALSE;
+  /* --device and --gpus: their variables (PATH and LD_LIBRARY_PATH to the driver's tools
+     and libraries, CDI's env) as the container's command got them. Resolved again, quietly:
+     the binds are in place already. */
+  if (spec->devices != NULL || spec->gpus != NULL)
+    {
+      g_autoptr(RrunDeviceEdits) edits = NULL;
+
+      if (rrun_device_resolve (config, spec->devices, spec->gpus, NULL, &edits, NULL))
+        rrun_device_edits_apply_env (edits, &envp);
+    }
   if (!rrun_caps_compute (spec->cap_add, spec->cap_drop, privileged, &caps, error))
     return FALSE;
   emulate_root = rrun_seccomp_root_emulation (spec->root_emulation, single);

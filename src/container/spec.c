@@ -3,6 +3,7 @@
 #include "container/signal-name.h"
 #include "container/health.h"
 #include "container/policy.h"
+#include "device/device.h"
 #include "error.h"
 #include "network/netconf.h"
 #include "process/caps.h"
@@ -48,6 +49,10 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->health_start_period);
   g_free (o->log_driver);
   g_strfreev (o->log_opts);
+  g_strfreev (o->devices);
+  g_strfreev (o->device_cgroup_rules);
+  g_free (o->gpus);
+  g_free (o->rootfs);
   g_strfreev (o->labels);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
@@ -299,6 +304,36 @@ rrun_container_spec_stop_timeout (const RrunContainerSpec *o, int *out_seconds, 
   return TRUE;
 }
 
+/* --device, --device-cgroup-rule, --gpus and --rootfs: their syntax here; the host's
+   devices are looked at when the container is made (device/device.c). */
+static gboolean
+check_devices (const RrunContainerSpec *o, GError **error)
+{
+  for (guint i = 0; o->devices && o->devices[i]; i++)
+    {
+      g_autofree char *host = NULL, *container = NULL, *perms = NULL;
+
+      if (!rrun_device_is_cdi_name (o->devices[i])
+          && !rrun_device_parse (o->devices[i], &host, &container, &perms, error))
+        return FALSE;
+    }
+  for (guint i = 0; o->device_cgroup_rules && o->device_cgroup_rules[i]; i++)
+    if (!rrun_device_cgroup_rule_check (o->device_cgroup_rules[i], error))
+      return FALSE;
+  if (o->gpus != NULL)
+    {
+      RrunGpuRequest r = { 0 };
+
+      if (!rrun_gpu_request_parse (o->gpus, &r, error))
+        return FALSE;
+      rrun_gpu_request_clear (&r);
+    }
+  if (o->rootfs != NULL && o->rootfs[0] != '/')
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --rootfs \"%s\": the path must be absolute", o->rootfs);
+  return TRUE;
+}
+
 gboolean
 rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GError **error)
 {
@@ -308,8 +343,10 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
   static const char *const cgroups_modes[] = { "enabled", "disabled", NULL };
   g_autoptr(RrunCaps) caps = NULL;
 
-  if (o->image == NULL || *o->image == '\0')
+  if ((o->image == NULL || *o->image == '\0') && o->rootfs == NULL)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "no image given");
+  if (!check_devices (o, error))
+    return FALSE;
   if (o->pull != NULL && !g_strv_contains (pull_policies, o->pull))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid pull policy \"%s\"", o->pull);
@@ -446,6 +483,10 @@ static const SpecField spec_fields[] = {
   F ("no-healthcheck", FIELD_BOOL, no_healthcheck),
   F ("log-driver", FIELD_STRING, log_driver),
   F ("log-opt", FIELD_STRV, log_opts),
+  F ("device", FIELD_STRV, devices),
+  F ("device-cgroup-rule", FIELD_STRV, device_cgroup_rules),
+  F ("gpus", FIELD_STRING, gpus),
+  F ("rootfs", FIELD_STRING, rootfs),
 };
 
 #undef F

@@ -72,6 +72,10 @@ typedef struct
   gboolean no_healthcheck; /* --no-healthcheck: not even the image's */
   char *log_driver;        /* --log-driver k8s-file|none|passthrough */
   char **log_opts;         /* --log-opt max-size=SIZE, max-file=N */
+  char **devices;          /* --device HOST[:CONTAINER][:PERMS] or vendor.com/class=NAME */
+  char **device_cgroup_rules; /* --device-cgroup-rule "c 195:* rwm" (checked, not applied) */
+  char *gpus;              /* --gpus all|N|device=LIST (CDI nvidia.com/gpu, else the driver) */
+  char *rootfs;            /* --rootfs DIR: an unpacked root file system; image is NULL */
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */

@@ -271,7 +271,7 @@ rrun_squashfs_find_image (RrunStore *store, const char *id, RrunImage **out_imag
   if (g_str_has_prefix (id, "rootfs:"))
     return rrun_squashfs_rootfs_image (id + strlen ("rootfs:"), out_image, error);
   if (!g_str_has_prefix (id, "squashfs:"))
-    return rrun_store_find_image (store, id, out_image, error);
+    return rrun_store_find_container_image (store, id, out_image, error); /* --rootfs too */
   return rrun_squashfs_open (id + strlen ("squashfs:"), &sq, error)
          && rrun_squashfs_to_image (sq, NULL, out_image, error);
 }

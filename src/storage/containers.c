@@ -125,7 +125,7 @@ rrun_store_create_container_dirs (RrunStore *store, const char *cid, const char 
     return FALSE;
   /* The image must still be there: an rmi may have run since the lookup. */
   if (!g_str_has_prefix (image_id, "squashfs:") && !g_str_has_prefix (image_id, "rootfs:")
-      && !image_exists (store, image_id))
+      && image_id[0] != '/' /* a --rootfs directory */ && !image_exists (store, image_id))
     {
       rrun_throw (error, RRUN_ERROR_NOT_FOUND, "image %.12s was removed", image_id);
       goto fail;

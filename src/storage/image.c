@@ -4,7 +4,9 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void
 rrun_image_config_free (RrunImageConfig *config)
@@ -300,4 +302,42 @@ rrun_image_read_file (RrunImage *image, const char *rel, char **out, GError **er
         return TRUE;
     }
   return TRUE;
+}
+
+RrunImage *
+rrun_image_new_rootfs (const char *dir, GError **error)
+{
+  RrunImage *image;
+  struct stat st;
+  guint64 zero = 0;
+
+  if (stat (dir, &st) < 0)
+    {
+      int errsv = errno;
+
+      rrun_throw (error, errsv == ENOENT ? RRUN_ERROR_NOT_FOUND : RRUN_ERROR_FAILED,
+                  "cannot use --rootfs \"%s\": %s", dir, g_strerror (errsv));
+      return NULL;
+    }
+  if (!S_ISDIR (st.st_mode))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "cannot use --rootfs \"%s\": not a directory", dir);
+      rrun_add_hint (error, "--rootfs runs an unpacked root file system; import an archive "
+                            "with rrun import");
+      return NULL;
+    }
+  image = g_new0 (RrunImage, 1);
+  image->id = g_strdup (dir);
+  image->names = g_new0 (char *, 2);
+  image->names[0] = g_strdup (dir);
+  image->layer_dirs = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (image->layer_dirs, g_strdup (dir));
+  image->layer_ids = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (image->layer_ids, g_strdup ("rootfs"));
+  image->layer_sizes = g_array_new (FALSE, TRUE, sizeof (guint64));
+  g_array_append_val (image->layer_sizes, zero);
+  image->config = g_new0 (RrunImageConfig, 1);
+  image->os = g_strdup ("linux");
+  return image;
 }

@@ -52,6 +52,10 @@ typedef struct
   char *damaged;         /* why its record cannot be read (listed, not usable), or NULL */
 } RrunImage;
 
+/* podman's --rootfs: an unpacked root file system as a one-layer image with an empty
+   config; its ID is the directory's absolute path. */
+RrunImage *rrun_image_new_rootfs (const char *dir, GError **error);
+
 /* The outer fields of an image config (after the same checks as rrun_image_config_parse):
    os and architecture (NULL when absent), created as unix seconds (0 when absent; a
    malformed time is an error), rootfs.diff_ids ("sha256:..." each; empty when absent).

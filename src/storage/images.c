@@ -598,3 +598,12 @@ rrun_store_remove_image (RrunStore *store, const RrunIdMap *map, const char *ref
   *out_removed_id = g_steal_pointer (&deleted);
   return TRUE;
 }
+
+gboolean
+rrun_store_find_container_image (RrunStore *store, const char *id, RrunImage **out_image,
+                                 GError **error)
+{
+  if (id[0] == '/')
+    return (*out_image = rrun_image_new_rootfs (id, error)) != NULL;
+  return rrun_store_find_image (store, id, out_image, error);
+}

@@ -42,6 +42,10 @@ const RrunRegistriesConf *rrun_store_registries (RrunStore *store);
    Missing is RRUN_ERROR_NOT_FOUND with a hint (pull/import). */
 gboolean rrun_store_find_image (RrunStore *store, const char *ref, RrunImage **out_image,
                                 GError **error);
+/* A container's image by the ID its record keeps: a store image, or for a --rootfs
+   container the directory it runs (an absolute path, rrun_image_new_rootfs). */
+gboolean rrun_store_find_container_image (RrunStore *store, const char *id,
+                                          RrunImage **out_image, GError **error);
 
 /* All images, newest first. */
 gboolean rrun_store_list_images (RrunStore *store, GPtrArray **out_images, GError **error);
