@@ -36,6 +36,10 @@ typedef struct
   const char *etc_hostname; /* host files bound over the container's /etc files */
   const char *etc_hosts;
   const char *etc_resolv;
+  const char *shm_data;     /* /dev/shm's tmpfs data (--shm-size); NULL: 64 MiB */
+  gboolean no_shm;          /* --ipc none: no /dev/shm */
+  gboolean host_proc;       /* --pid host: the host's /proc, bound (a new one is refused) */
+  gboolean host_cgroupns;   /* --cgroupns host: the host's /sys/fs/cgroup, bound read-only */
 } RrunMountPlanOptions;
 
 /* /proc, /dev, /sys, masked and read-only paths, generated /etc files. */
