@@ -22,6 +22,7 @@
 #include "container/record.h"
 #include "container/remove.h"
 #include "container/spec-flags.h"
+#include "container/secret.h"
 #include "util/size.h"
 #include "storage/lock.h"
 #include "storage/store.h"
@@ -961,6 +962,40 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
             rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, files[k][0], target, NULL, 0,
                                  NULL, 2, 1);
           }
+    }
+  /* --secret: a copy in the run dir (with the mode asked for) bound read-only, or an
+     environment variable. */
+  for (guint i = 0; o->secrets && o->secrets[i]; i++)
+    {
+      g_autofree char *name = NULL, *target = NULL, *path = NULL, *data = NULL;
+      g_autofree char *copy_name = g_strdup_printf ("secret-%u", i);
+      g_autofree char *copy = NULL;
+      gboolean env;
+      guint mode;
+      gsize len;
+
+      if (!rrun_secret_parse_arg (o->secrets[i], &name, &env, &target, &mode, error)
+          || (path = rrun_secret_path (config, name, error)) == NULL
+          || !g_file_get_contents (path, &data, &len, error))
+        {
+          g_prefix_error (error, "--secret %s: ", o->secrets[i]);
+          return FALSE;
+        }
+      if (env)
+        {
+          guint n = g_strv_length (c->envp);
+
+          c->envp = g_renew (char *, c->envp, n + 2);
+          c->envp[n] = g_strconcat (target, "=", data, NULL);
+          c->envp[n + 1] = NULL;
+          continue;
+        }
+      copy = g_build_filename (c->run_dir, copy_name, NULL);
+      if (!g_file_set_contents (copy, data, (gssize) len, error))
+        return FALSE;
+      chmod (copy, mode);
+      rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, copy, target, NULL, MS_RDONLY, NULL,
+                           2, 0);
     }
   if (o->init_path != NULL)
     rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, o->init_path, "/run/rrun-init-path",

@@ -2,6 +2,7 @@
    values create derives from them. */
 #include "container/spec-flags.h"
 #include "error.h"
+#include "container/secret.h"
 #include "registry/manifest.h"
 #include "util/size.h"
 
@@ -449,6 +450,15 @@ rrun_spec_flags_validate (RrunContainerSpec *o, GError **error)
           || access (o->init_path, X_OK) < 0)
         return bad (error, "--init-path", o->init_path, "not an executable file", NULL);
       o->init = TRUE; /* podman: the path implies --init */
+    }
+  for (guint i = 0; o->secrets && o->secrets[i]; i++)
+    {
+      g_autofree char *name = NULL, *target = NULL;
+      gboolean env;
+      guint mode;
+
+      if (!rrun_secret_parse_arg (o->secrets[i], &name, &env, &target, &mode, error))
+        return FALSE;
     }
   for (guint i = 0; o->chrootdirs && o->chrootdirs[i]; i++)
     if (o->chrootdirs[i][0] != '/' || strstr (o->chrootdirs[i], "..") != NULL

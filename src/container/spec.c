@@ -92,6 +92,7 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->init_path);
   g_free (o->platform);
   g_strfreev (o->ulimits);
+  g_strfreev (o->secrets);
   g_strfreev (o->sysctls);
   g_strfreev (o->group_add);
   g_strfreev (o->expose);
@@ -475,6 +476,7 @@ static const SpecField spec_fields[] = {
   F ("init-path", FIELD_STRING, init_path),
   F ("platform", FIELD_STRING, platform),
   F ("ulimit", FIELD_STRV, ulimits),
+  F ("secret", FIELD_STRV, secrets),
   F ("sysctl", FIELD_STRV, sysctls),
   F ("group-add", FIELD_STRV, group_add),
   F ("expose", FIELD_STRV, expose),

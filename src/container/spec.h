@@ -110,6 +110,7 @@ typedef struct
   char **chrootdirs;       /* --chrootdirs: paths treated as chroots (stored) */
   char **requires;         /* --requires: containers that must exist (started first) */
   char *platform;          /* --platform OS/ARCH[/VARIANT] (or --os, --arch, --variant) */
+  char **secrets;          /* --secret NAME[,type=mount|env][,target=][,mode=] */
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */

@@ -320,3 +320,26 @@ load helpers
   run -125 rrun run --rm --platform linux/amd64 --arch arm64 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: --platform cannot go with --os, --arch or --variant' ]
 }
+
+@test "flags: --secret mounts a stored secret at /run/secrets or sets it as a variable" {
+  printf 's3cr3t' >"$BATS_TEST_TMPDIR/pw"
+  run -0 rrun secret create dbpw "$BATS_TEST_TMPDIR/pw"
+  run -0 rrun secret ls -q
+  [ "$output" = dbpw ]
+  run -0 rrun run --rm --secret dbpw "$FIXTURE_IMAGE" sh -c 'cat /run/secrets/dbpw; echo; stat -c %a /run/secrets/dbpw'
+  [ "${lines[0]}" = s3cr3t ]
+  [ "${lines[1]}" = 400 ]
+  run -0 rrun run --rm --secret dbpw,target=/etc/pw,mode=0444 "$FIXTURE_IMAGE" stat -c %a /etc/pw
+  [ "$output" = 444 ]
+  run -0 rrun run --rm --secret dbpw,type=env,target=DB_PW "$FIXTURE_IMAGE" printenv DB_PW
+  [ "$output" = s3cr3t ]
+  run -125 rrun run --rm --secret nosuch "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: --secret nosuch: no such secret "nosuch"' ]
+  run -125 rrun run --rm --secret dbpw,type=file "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid --secret "dbpw,type=file": "type=file"' ]
+  run -125 rrun secret create dbpw "$BATS_TEST_TMPDIR/pw"
+  [ "${lines[0]}" = 'rrun: cannot create secret: secret "dbpw" exists' ]
+  run -0 rrun secret rm dbpw
+  run -0 rrun secret ls -q
+  [ -z "$output" ]
+}
