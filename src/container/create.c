@@ -963,6 +963,23 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
                                  NULL, 2, 1);
           }
     }
+  /* --sdnotify container: the command itself tells systemd it is ready, through the
+     caller's NOTIFY_SOCKET bound in (podman's /run/notify/notify.sock). */
+  if (g_strcmp0 (o->sdnotify, "container") == 0)
+    {
+      const char *sock = g_environ_getenv (host_env, "NOTIFY_SOCKET");
+
+      if (sock != NULL && sock[0] == '/' && g_file_test (sock, G_FILE_TEST_EXISTS))
+        {
+          guint n = g_strv_length (c->envp);
+
+          rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, sock, "/run/notify/notify.sock",
+                               NULL, 0, NULL, 2, 0);
+          c->envp = g_renew (char *, c->envp, n + 2);
+          c->envp[n] = g_strdup ("NOTIFY_SOCKET=/run/notify/notify.sock");
+          c->envp[n + 1] = NULL;
+        }
+    }
   /* --secret: a copy in the run dir (with the mode asked for) bound read-only, or an
      environment variable. */
   for (guint i = 0; o->secrets && o->secrets[i]; i++)

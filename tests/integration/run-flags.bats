@@ -343,3 +343,24 @@ load helpers
   run -0 rrun secret ls -q
   [ -z "$output" ]
 }
+
+@test "flags: --sdnotify conmon sends READY=1 to NOTIFY_SOCKET; container passes the socket in" {
+  local dir
+  dir=$(mktemp -d /tmp/rrun-notify.XXXXXX)
+  /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(20); open(sys.argv[2], "w").close()
+print(s.recv(4096).decode())' "$dir/n.sock" "$dir/ready" >"$dir/got" 3>&- &
+  local listener=$!
+  wait_until test -e "$dir/ready"
+  NOTIFY_SOCKET=$dir/n.sock run -0 rrun run --rm "$FIXTURE_IMAGE" true
+  wait "$listener"
+  grep -qx READY=1 "$dir/got"
+  grep -q '^MAINPID=[0-9]*$' "$dir/got"
+  NOTIFY_SOCKET=$dir/n.sock run -0 rrun run --rm --sdnotify container "$FIXTURE_IMAGE" \
+    sh -c 'printenv NOTIFY_SOCKET; test -S /run/notify/notify.sock && echo socket'
+  [ "${lines[0]}" = /run/notify/notify.sock ]
+  [ "${lines[1]}" = socket ]
+  rm -rf "$dir"
+}
