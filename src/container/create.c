@@ -461,10 +461,11 @@ require_fuse_overlayfs (const char **driver, const char *mode, GError **error)
   if (g_strcmp0 (*driver, "overlay") == 0)
     {
       rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                  "cannot use --userns=%s with the kernel overlay driver: only "
+                  "cannot use %s%s with the kernel overlay driver: only "
                   "fuse-overlayfs can show the image's files with their owners remapped",
-                  mode);
-      rrun_add_hint (error, "use --storage-driver fuse-overlayfs (the default for %s)", mode);
+                  g_str_has_prefix (mode, "--") ? "" : "--userns=", mode);
+      rrun_add_hint (error, "use --storage-driver fuse-overlayfs (the default for %s)",
+                     g_str_has_prefix (mode, "--") ? mode + 2 : mode);
       return FALSE;
     }
   *driver = "fuse-overlayfs";
@@ -634,6 +635,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->net_opts = g_steal_pointer (&o->net);
 
   if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
+    return FALSE;
+  if (!rrun_spec_flags_custom_map (c->map, o->uidmaps, o->gidmaps, error))
     return FALSE;
   rrun_debug_phase ("id map resolved");
   /* The network mode says whether the container enters an existing user namespace
@@ -852,8 +855,12 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->layers.merged_dir = c->merged;
   c->layers.storage_root = rrun_store_root (c->store);
   c->layers.fuse_acl = config->fuse_acl;
-  if (keep_id)
+  if (keep_id || o->uidmaps != NULL || o->gidmaps != NULL)
     {
+      /* keep-id and --uidmap/--gidmap: layers stored with the default map are shown with
+         their owners under this one */
+      if (!keep_id && !require_fuse_overlayfs (&driver, "--uidmap/--gidmap", error))
+        return FALSE;
       keep_id_fuse_mappings (c->map, &c->fuse_uidmap, &c->fuse_gidmap);
       c->layers.uid_mapping = c->fuse_uidmap;
       c->layers.gid_mapping = c->fuse_gidmap;

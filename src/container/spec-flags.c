@@ -170,6 +170,122 @@ rrun_spec_parse_sysctl (const RrunContainerSpec *o, const char *text, char **out
   return TRUE;
 }
 
+/* C:H:N, three numbers, N > 0, no overflow */
+static gboolean
+parse_triple (const char *text, guint32 *c, guint32 *h, guint32 *n)
+{
+  g_auto(GStrv) f = g_strsplit (text, ":", -1);
+  guint64 v[3];
+
+  if (g_strv_length (f) != 3)
+    return FALSE;
+  for (int i = 0; i < 3; i++)
+    if (!g_ascii_isdigit (f[i][0])
+        || !g_ascii_string_to_unsigned (f[i], 10, 0, G_MAXUINT32 - 1, &v[i], NULL))
+      return FALSE;
+  if (v[2] == 0 || v[0] + v[2] > G_MAXUINT32 || v[1] + v[2] > G_MAXUINT32)
+    return FALSE;
+  *c = (guint32) v[0], *h = (guint32) v[1], *n = (guint32) v[2];
+  return TRUE;
+}
+
+/* The custom mappings in host ids: each C:H:N cut along the default map's segments. */
+static GArray *
+custom_mappings (GArray *def, char **maps, const char *flag, GError **error)
+{
+  g_autoptr(GArray) out = g_array_new (FALSE, FALSE, sizeof (RrunIdMapping));
+  gboolean zero = FALSE;
+
+  for (guint i = 0; maps[i]; i++)
+    {
+      guint32 c, h, n, done = 0;
+
+      parse_triple (maps[i], &c, &h, &n);
+      while (done < n)
+        {
+          guint32 want = h + done;
+          gboolean found = FALSE;
+
+          for (guint k = 0; k < def->len && !found; k++)
+            {
+              RrunIdMapping *d = &g_array_index (def, RrunIdMapping, k);
+
+              if (want >= d->container_id && want - d->container_id < d->count)
+                {
+                  guint32 off = want - d->container_id;
+                  guint32 len = MIN (d->count - off, n - done);
+                  RrunIdMapping m = { c + done, d->host_id + off, len };
+
+                  g_array_append_val (out, m);
+                  done += len;
+                  found = TRUE;
+                }
+            }
+          if (!found)
+            {
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                          "%s \"%s\": ID %u is outside your namespace's %u IDs", flag, maps[i],
+                          want, rrun_idmap_span (def));
+              rrun_add_hint (error, "the middle field counts your IDs: 0 is you, 1..%u your "
+                                    "subordinate range", rrun_idmap_span (def) - 1);
+              return NULL;
+            }
+        }
+      if (c == 0)
+        zero = TRUE;
+    }
+  if (!zero)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "%s: container ID 0 must be mapped: the container is set up as its root",
+                  flag);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+rrun_spec_flags_custom_map (RrunIdMap *map, char **uidmaps, char **gidmaps, GError **error)
+{
+  g_autoptr(GArray) u = NULL;
+  g_autoptr(GArray) g = NULL;
+
+  if (uidmaps == NULL && gidmaps == NULL)
+    return TRUE;
+  if (map->single || map->mode != RRUN_USERNS_AUTO)
+    {
+      rrun_throw (error, RRUN_ERROR_NO_SUBID,
+                  "cannot use --uidmap or --gidmap: they need a subordinate ID range");
+      rrun_add_hint (error, "ask an administrator to run: sudo subuid-setup.sh %s",
+                     g_get_user_name ());
+      return FALSE;
+    }
+  u = custom_mappings (map->uid_map, uidmaps ? uidmaps : gidmaps, "--uidmap", error);
+  if (u == NULL)
+    return FALSE;
+  g = custom_mappings (map->gid_map, gidmaps ? gidmaps : uidmaps, "--gidmap", error);
+  if (g == NULL)
+    return FALSE;
+  g_array_unref (map->uid_map);
+  g_array_unref (map->gid_map);
+  map->uid_map = g_steal_pointer (&u);
+  map->gid_map = g_steal_pointer (&g);
+  /* the user's own ids inside: whatever container id maps to them (else none) */
+  for (guint i = 0; i < map->uid_map->len; i++)
+    {
+      RrunIdMapping *m = &g_array_index (map->uid_map, RrunIdMapping, i);
+      if (m->host_id <= map->host_uid && map->host_uid - m->host_id < m->count)
+        map->container_uid = m->container_id + (map->host_uid - m->host_id);
+    }
+  for (guint i = 0; i < map->gid_map->len; i++)
+    {
+      RrunIdMapping *m = &g_array_index (map->gid_map, RrunIdMapping, i);
+      if (m->host_id <= map->host_gid && map->host_gid - m->host_id < m->count)
+        map->container_gid = m->container_id + (map->host_gid - m->host_id);
+    }
+  return TRUE;
+}
+
 /* "ctrl-p,ctrl-q": docker's detach keys, each a letter or ctrl-<letter|@|[|\|]|^|_>. */
 static gboolean
 valid_detach_keys (const char *keys)
@@ -459,6 +575,34 @@ rrun_spec_flags_validate (RrunContainerSpec *o, GError **error)
 
       if (!rrun_secret_parse_arg (o->secrets[i], &name, &env, &target, &mode, error))
         return FALSE;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      char **maps = k ? o->gidmaps : o->uidmaps;
+      const char *flag = k ? "--gidmap" : "--uidmap";
+      const char *subname = k ? o->subgidname : o->subuidname;
+
+      for (guint i = 0; maps && maps[i]; i++)
+        {
+          guint32 c, h, count;
+          if (!parse_triple (maps[i], &c, &h, &count))
+            return bad (error, k ? "invalid --gidmap" : "invalid --uidmap", maps[i],
+                        "expected CONTAINER:ID:COUNT such as 0:1:65536", NULL);
+        }
+      if (maps != NULL && o->userns != NULL && *o->userns && strcmp (o->userns, "auto") != 0)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s cannot go with --userns=%s",
+                      flag, o->userns);
+          return FALSE;
+        }
+      if (subname != NULL && strcmp (subname, g_get_user_name ()) != 0)
+        {
+          rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                      "--%s \"%s\": newuidmap and newgidmap map only your own ranges (\"%s\")",
+                      k ? "subgidname" : "subuidname", subname, g_get_user_name ());
+          rrun_add_hint (error, "leave it out, or use --uidmap/--gidmap within your ranges");
+          return FALSE;
+        }
     }
   for (guint i = 0; o->chrootdirs && o->chrootdirs[i]; i++)
     if (o->chrootdirs[i][0] != '/' || strstr (o->chrootdirs[i], "..") != NULL

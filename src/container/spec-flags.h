@@ -7,6 +7,7 @@
 
 #include "child/plan.h"
 #include "container/spec.h"
+#include "userns/idmap.h"
 
 G_BEGIN_DECLS
 
@@ -41,5 +42,11 @@ char *rrun_spec_flags_passwd_line (const char *template_text, const char *name, 
 /* --platform: whether it names another machine's architecture, and which. */
 gboolean rrun_spec_flags_platform_foreign (const char *platform, char **out_host,
                                            GError **error);
+
+/* --uidmap/--gidmap: replace map's (auto mode, with a range) uid_map and gid_map with the
+   custom ones, their middle fields read as ids of the default map (0: you, 1..: your
+   subordinate ranges). Container 0 must be mapped: setup runs as it. */
+gboolean rrun_spec_flags_custom_map (RrunIdMap *map, char **uidmaps, char **gidmaps,
+                                     GError **error);
 
 G_END_DECLS

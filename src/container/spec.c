@@ -92,6 +92,10 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->init_path);
   g_free (o->platform);
   g_strfreev (o->ulimits);
+  g_strfreev (o->uidmaps);
+  g_strfreev (o->gidmaps);
+  g_free (o->subuidname);
+  g_free (o->subgidname);
   g_strfreev (o->secrets);
   g_strfreev (o->sysctls);
   g_strfreev (o->group_add);
@@ -476,6 +480,10 @@ static const SpecField spec_fields[] = {
   F ("init-path", FIELD_STRING, init_path),
   F ("platform", FIELD_STRING, platform),
   F ("ulimit", FIELD_STRV, ulimits),
+  F ("uidmap", FIELD_STRV, uidmaps),
+  F ("gidmap", FIELD_STRV, gidmaps),
+  F ("subuidname", FIELD_STRING, subuidname),
+  F ("subgidname", FIELD_STRING, subgidname),
   F ("secret", FIELD_STRV, secrets),
   F ("sysctl", FIELD_STRV, sysctls),
   F ("group-add", FIELD_STRV, group_add),

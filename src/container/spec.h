@@ -111,6 +111,10 @@ typedef struct
   char **requires;         /* --requires: containers that must exist (started first) */
   char *platform;          /* --platform OS/ARCH[/VARIANT] (or --os, --arch, --variant) */
   char **secrets;          /* --secret NAME[,type=mount|env][,target=][,mode=] */
+  char **uidmaps;          /* --uidmap CONTAINER:INTERMEDIATE:COUNT (podman's) */
+  char **gidmaps;          /* --gidmap; the --uidmap ones when not given */
+  char *subuidname;        /* --subuidname: must be the caller (newuidmap's rule) */
+  char *subgidname;
 
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */

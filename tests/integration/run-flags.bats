@@ -364,3 +364,30 @@ print(s.recv(4096).decode())' "$dir/n.sock" "$dir/ready" >"$dir/got" 3>&- &
   [ "${lines[1]}" = socket ]
   rm -rf "$dir"
 }
+
+@test "flags: --uidmap and --gidmap map within your ranges; others are refused" {
+  require_subid_range
+  local base gbase
+  base=$(subid_base uid)
+  gbase=$(subid_base gid)
+  # container 0..999 = your subordinate IDs 1..1000 (the default map's 1 = subuid_base);
+  # fuse-overlayfs shows the stored layers under the new map
+  run -0 "$RRUN" run --rm --uidmap 0:1:1000 "$FIXTURE_IMAGE" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; ls -ld / | cut -c1-10'
+  [ "$(echo "${lines[0]}" | awk '{ print $1, $2, $3 }')" = "0 $base 1000" ]
+  [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "0 $gbase 1000" ]
+  [ "${lines[2]}" = 0 ]
+  run -0 "$RRUN" run --rm --uidmap 0:0:1 --uidmap 1:1:100 --gidmap 0:0:1 "$FIXTURE_IMAGE" cat /proc/self/uid_map
+  [ "$(echo "${lines[0]}" | awk '{ print $1, $2, $3 }')" = "0 $(id -u) 1" ]
+  [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "1 $base 100" ]
+  run -125 "$RRUN" run --rm --uidmap 0:1:99999999 "$FIXTURE_IMAGE" true
+  [[ ${lines[0]} == 'rrun: --uidmap "0:1:99999999": ID '*" is outside your namespace's "*' IDs' ]]
+  run -125 "$RRUN" run --rm --uidmap 1:1:10 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: --uidmap: container ID 0 must be mapped: the container is set up as its root' ]
+  run -125 "$RRUN" run --rm --uidmap 0-1-2 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid --uidmap "0-1-2": expected CONTAINER:ID:COUNT such as 0:1:65536' ]
+  run -125 "$RRUN" run --rm --uidmap 0:1:10 --userns keep-id "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: --uidmap cannot go with --userns=keep-id' ]
+  run -125 "$RRUN" run --rm --subuidname root "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = "rrun: --subuidname \"root\": newuidmap and newgidmap map only your own ranges (\"$(id -un)\")" ]
+  run -0 "$RRUN" run --rm --subuidname "$(id -un)" "$FIXTURE_IMAGE" true
+}
