@@ -182,10 +182,14 @@ rrun_container_delete (RrunContainer *c)
       g_clear_error (&local);
       /* --rmi: the image name given goes after its container (and the image with it when
          nothing else names it), unless another container uses it. */
-      if (c->spec != NULL && c->spec->rmi && c->image != NULL && c->restart == FALSE
-          && !rrun_store_remove_image (c->store, c->storage_map, c->spec->image, FALSE, NULL,
-                                       &local))
-        rrun_warning ("--rmi: cannot remove the image: %s", local->message);
+      if (c->spec != NULL && c->spec->rmi && c->image != NULL && c->restart == FALSE)
+        {
+          g_autofree char *removed = NULL;
+
+          if (!rrun_store_remove_image (c->store, c->storage_map, c->spec->image, FALSE,
+                                        &removed, &local))
+            rrun_warning ("--rmi: cannot remove the image: %s", local->message);
+        }
     }
   rrun_close_fdp (&c->init_fd);
   rrun_close_fdp (&c->lock_fd);

@@ -270,18 +270,35 @@ rrun_spec_flags_custom_map (RrunIdMap *map, char **uidmaps, char **gidmaps, GErr
   g_array_unref (map->gid_map);
   map->uid_map = g_steal_pointer (&u);
   map->gid_map = g_steal_pointer (&g);
-  /* the user's own ids inside: whatever container id maps to them (else none) */
-  for (guint i = 0; i < map->uid_map->len; i++)
+  /* The user's own ids must be mapped somewhere: the setup (container root) reaches the
+     user's run and store directories only through a mapped owner, as with keep-id. */
+  for (int k = 0; k < 2; k++)
     {
-      RrunIdMapping *m = &g_array_index (map->uid_map, RrunIdMapping, i);
-      if (m->host_id <= map->host_uid && map->host_uid - m->host_id < m->count)
-        map->container_uid = m->container_id + (map->host_uid - m->host_id);
-    }
-  for (guint i = 0; i < map->gid_map->len; i++)
-    {
-      RrunIdMapping *m = &g_array_index (map->gid_map, RrunIdMapping, i);
-      if (m->host_id <= map->host_gid && map->host_gid - m->host_id < m->count)
-        map->container_gid = m->container_id + (map->host_gid - m->host_id);
+      GArray *m = k ? map->gid_map : map->uid_map;
+      guint32 own = k ? map->host_gid : map->host_uid;
+      gboolean found = FALSE;
+
+      for (guint i = 0; i < m->len && !found; i++)
+        {
+          RrunIdMapping *e = &g_array_index (m, RrunIdMapping, i);
+
+          if (e->host_id <= own && own - e->host_id < e->count)
+            {
+              *(k ? &map->container_gid : &map->container_uid) = e->container_id
+                                                                + (own - e->host_id);
+              found = TRUE;
+            }
+        }
+      if (!found)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "%s: your own %s (ID 0 of the middle field) must be mapped",
+                      k ? "--gidmap" : "--uidmap", k ? "GID" : "UID");
+          rrun_add_hint (error, "rrun sets the container up through your own directories; "
+                                "map yourself to an ID the image does not use, e.g. %s "
+                                "65535:0:1", k ? "--gidmap" : "--uidmap");
+          return FALSE;
+        }
     }
   return TRUE;
 }

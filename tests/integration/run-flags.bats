@@ -148,16 +148,19 @@ load helpers
   FLAGS_FROM_HOST=yes run -0 rrun run --rm --env-host "$FIXTURE_IMAGE" /bin/sh -c 'echo "$FLAGS_FROM_HOST"; echo "$PATH"'
   [ "${lines[0]}" = yes ]
   [ "${lines[1]}" = "$PATH" ]
-  FLAGS_FROM_HOST=yes run -1 rrun run --rm "$FIXTURE_IMAGE" printenv FLAGS_FROM_HOST
-  run -0 rrun run --rm --env-merge 'PATH=${PATH}:/opt/extra' "$FIXTURE_IMAGE" printenv PATH
+  FLAGS_FROM_HOST=yes run -0 rrun run --rm "$FIXTURE_IMAGE" sh -c 'echo "${FLAGS_FROM_HOST-unset}"'
+  [ "$output" = unset ]
+  run -0 rrun run --rm --env-merge 'PATH=${PATH}:/opt/extra' "$FIXTURE_IMAGE" /bin/sh -c 'echo "$PATH"' 
   [[ $output == /*:/opt/extra ]]
-  run -1 rrun run --rm --unsetenv HOSTNAME "$FIXTURE_IMAGE" printenv HOSTNAME
+  run -0 rrun run --rm --unsetenv HOSTNAME "$FIXTURE_IMAGE" sh -c 'echo "${HOSTNAME-unset}"'
+  [ "$output" = unset ]
   run -0 rrun run --rm --unsetenv-all -e ONLY=1 "$FIXTURE_IMAGE" /bin/env
   [ "$output" = ONLY=1 ]
-  http_proxy=http://proxy.example:3128 run -0 rrun run --rm "$FIXTURE_IMAGE" printenv http_proxy
+  http_proxy=http://proxy.example:3128 run -0 rrun run --rm "$FIXTURE_IMAGE" sh -c 'echo "$http_proxy"'
   [ "$output" = http://proxy.example:3128 ]
-  http_proxy=http://proxy.example:3128 run -1 rrun run --rm --http-proxy=false "$FIXTURE_IMAGE" \
-    printenv http_proxy
+  http_proxy=http://proxy.example:3128 run -0 rrun run --rm --http-proxy=false "$FIXTURE_IMAGE" \
+    sh -c 'echo "${http_proxy-unset}"'
+  [ "$output" = unset ]
   run -125 rrun run --rm --unsetenv 'A B' "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid --unsetenv "A B": expected a variable name' ]
   run -125 rrun run --rm --env-merge novalue "$FIXTURE_IMAGE" true
@@ -331,7 +334,7 @@ load helpers
   [ "${lines[1]}" = 400 ]
   run -0 rrun run --rm --secret dbpw,target=/etc/pw,mode=0444 "$FIXTURE_IMAGE" stat -c %a /etc/pw
   [ "$output" = 444 ]
-  run -0 rrun run --rm --secret dbpw,type=env,target=DB_PW "$FIXTURE_IMAGE" printenv DB_PW
+  run -0 rrun run --rm --secret dbpw,type=env,target=DB_PW "$FIXTURE_IMAGE" sh -c 'echo "$DB_PW"' 
   [ "$output" = s3cr3t ]
   run -125 rrun run --rm --secret nosuch "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: --secret nosuch: no such secret "nosuch"' ]
@@ -359,7 +362,7 @@ print(s.recv(4096).decode())' "$dir/n.sock" "$dir/ready" >"$dir/got" 3>&- &
   grep -qx READY=1 "$dir/got"
   grep -q '^MAINPID=[0-9]*$' "$dir/got"
   NOTIFY_SOCKET=$dir/n.sock run -0 rrun run --rm --sdnotify container "$FIXTURE_IMAGE" \
-    sh -c 'printenv NOTIFY_SOCKET; test -S /run/notify/notify.sock && echo socket'
+    sh -c 'echo "$NOTIFY_SOCKET"; test -S /run/notify/notify.sock && echo socket'
   [ "${lines[0]}" = /run/notify/notify.sock ]
   [ "${lines[1]}" = socket ]
   rm -rf "$dir"
@@ -372,10 +375,16 @@ print(s.recv(4096).decode())' "$dir/n.sock" "$dir/ready" >"$dir/got" 3>&- &
   gbase=$(subid_base gid)
   # container 0..999 = your subordinate IDs 1..1000 (the default map's 1 = subuid_base);
   # fuse-overlayfs shows the stored layers under the new map
-  run -0 "$RRUN" run --rm --uidmap 0:1:1000 "$FIXTURE_IMAGE" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; ls -ld / | cut -c1-10'
+  # (you must be mapped somewhere: here at 65535)
+  run -0 "$RRUN" run --rm --uidmap 0:1:1000 --uidmap 65535:0:1 "$FIXTURE_IMAGE" \
+    sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u:%g /etc/passwd'
   [ "$(echo "${lines[0]}" | awk '{ print $1, $2, $3 }')" = "0 $base 1000" ]
-  [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "0 $gbase 1000" ]
-  [ "${lines[2]}" = 0 ]
+  [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "65535 $(id -u) 1" ]
+  [ "$(echo "${lines[2]}" | awk '{ print $1, $2, $3 }')" = "0 $gbase 1000" ]
+  [ "${lines[4]}" = 0 ]
+  [ "${lines[5]}" = 0:0 ]
+  run -125 "$RRUN" run --rm --uidmap 0:1:1000 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: --uidmap: your own UID (ID 0 of the middle field) must be mapped' ]
   run -0 "$RRUN" run --rm --uidmap 0:0:1 --uidmap 1:1:100 --gidmap 0:0:1 "$FIXTURE_IMAGE" cat /proc/self/uid_map
   [ "$(echo "${lines[0]}" | awk '{ print $1, $2, $3 }')" = "0 $(id -u) 1" ]
   [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "1 $base 100" ]
