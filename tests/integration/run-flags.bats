@@ -152,8 +152,9 @@ load helpers
   [ "$output" = unset ]
   run -0 rrun run --rm --env-merge 'PATH=${PATH}:/opt/extra' "$FIXTURE_IMAGE" /bin/sh -c 'echo "$PATH"' 
   [[ $output == /*:/opt/extra ]]
-  run -0 rrun run --rm --unsetenv HOSTNAME "$FIXTURE_IMAGE" sh -c 'echo "${HOSTNAME-unset}"'
-  [ "$output" = unset ]
+  # (busybox sh sets a HOSTNAME shell variable of its own: look at the environment)
+  run -0 rrun run --rm --unsetenv HOSTNAME "$FIXTURE_IMAGE" sh -c 'env | grep -c ^HOSTNAME= || true'
+  [ "$output" = 0 ]
   run -0 rrun run --rm --unsetenv-all -e ONLY=1 "$FIXTURE_IMAGE" /bin/env
   [ "$output" = ONLY=1 ]
   http_proxy=http://proxy.example:3128 run -0 rrun run --rm "$FIXTURE_IMAGE" sh -c 'echo "$http_proxy"'
@@ -385,7 +386,8 @@ print(s.recv(4096).decode())' "$dir/n.sock" "$dir/ready" >"$dir/got" 3>&- &
   [ "${lines[5]}" = 0:0 ]
   run -125 "$RRUN" run --rm --uidmap 0:1:1000 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: --uidmap: your own UID (ID 0 of the middle field) must be mapped' ]
-  run -0 "$RRUN" run --rm --uidmap 0:0:1 --uidmap 1:1:100 --gidmap 0:0:1 "$FIXTURE_IMAGE" cat /proc/self/uid_map
+  # --gidmap defaults to the --uidmap entries
+  run -0 "$RRUN" run --rm --uidmap 0:0:1 --uidmap 1:1:100 "$FIXTURE_IMAGE" cat /proc/self/uid_map
   [ "$(echo "${lines[0]}" | awk '{ print $1, $2, $3 }')" = "0 $(id -u) 1" ]
   [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "1 $base 100" ]
   run -125 "$RRUN" run --rm --uidmap 0:1:99999999 "$FIXTURE_IMAGE" true
