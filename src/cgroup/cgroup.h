@@ -39,6 +39,7 @@ typedef struct
   guint64 write_bps;
   guint64 read_iops;
   guint64 write_iops;
+  guint64 weight;   /* --blkio-weight-device, converted to io.weight's 1..10000 */
 } RrunCgroupDeviceLimit;
 
 /* Parsed limits; 0 (or NULL, or an empty array) means "not set" in every field. */
@@ -54,7 +55,9 @@ typedef struct
   char *cpuset_mems;          /* --cpuset-mems: cpuset.mems */
   guint64 pids_limit;         /* --pids-limit: pids.max (-1 and 0 give "not set") */
   guint64 io_weight;          /* --blkio-weight 10..1000 converted to io.weight 1..10000 */
-  GArray *devices;            /* of RrunCgroupDeviceLimit: io.max */
+  GArray *devices;            /* of RrunCgroupDeviceLimit: io.max, io.weight */
+  char **conf;                /* --cgroup-conf KEY=VALUE: written as given (validated) */
+  gboolean oom_kill_disable;  /* --oom-kill-disable: cgroup v2 has no such knob (warned) */
 
   /* rrun update: only what was given changes (no implied swap), and --memory-swap may
      come without --memory, counted against the memory.max in place (swap_base). */
@@ -67,7 +70,13 @@ typedef struct
     char *memory, *memory_reservation, *memory_swap, *cpus, *cpu_shares, *cpu_weight;
     char *cpuset_cpus, *cpuset_mems, *pids_limit, *blkio_weight;
     char **device_read_bps, **device_write_bps, **device_read_iops, **device_write_iops;
+    char *cpu_period, *cpu_quota, *cpu_rt_period, *cpu_rt_runtime, *memory_swappiness;
+    char *cgroup_parent, *oom_kill_disable;
+    char **blkio_weight_device, **cgroup_conf;
   } text;
+  /* parsed, combined by rrun_cgroup_limits_finish */
+  guint64 period_flag, quota_flag, rt_flag, swappiness_flag;
+  gboolean warned;            /* the v1-only flags' warning is given once */
 } RrunCgroupLimits;
 
 RrunCgroupLimits *rrun_cgroup_limits_new (void);

@@ -60,6 +60,11 @@ rrun_cgroup_limits_controllers (const RrunCgroupLimits *l)
     bits |= RRUN_CGROUP_PIDS;
   if (l->io_weight || l->devices->len > 0)
     bits |= RRUN_CGROUP_IO;
+  for (char **c = l->conf; c && *c; c++)
+    {
+      g_autofree char *controller = g_strndup (*c, strcspn (*c, "."));
+      bits |= rrun_cgroup_controller_bit (controller);
+    }
   return bits;
 }
 
@@ -72,7 +77,11 @@ rrun_cgroup_limits_flag_for (const RrunCgroupLimits *l, guint bit)
       return l->memory ? "--memory" : l->memory_reservation ? "--memory-reservation"
                                                              : "--memory-swap";
     case RRUN_CGROUP_CPU:
-      return l->cpu_quota_us ? "--cpus" : l->text.cpu_shares ? "--cpu-shares" : "--cpu-weight";
+      return l->text.cpu_quota    ? "--cpu-quota"
+             : l->text.cpu_period ? "--cpu-period"
+             : l->cpu_quota_us    ? "--cpus"
+             : l->text.cpu_shares ? "--cpu-shares"
+                                  : "--cpu-weight";
     case RRUN_CGROUP_CPUSET:
       return l->cpuset_cpus ? "--cpuset-cpus" : "--cpuset-mems";
     case RRUN_CGROUP_PIDS:

@@ -231,8 +231,11 @@ cpu_max_value (const RrunCgroupLimits *l, int dirfd)
 {
   if (l->cpu_quota_us == 0)
     return NULL;
-  return one (g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, l->cpu_quota_us,
-                               l->cpu_period_us));
+  /* --cpu-period alone: no quota ("max"), the period as given */
+  {
+    g_autofree char *quota = max_or (l->cpu_quota_us);
+    return one (g_strdup_printf ("%s %" G_GUINT64_FORMAT, quota, l->cpu_period_us));
+  }
 }
 
 static char **
@@ -250,8 +253,26 @@ pids_max_value (const RrunCgroupLimits *l, int dirfd)
 static char **
 io_weight_value (const RrunCgroupLimits *l, int dirfd)
 {
-  return l->io_weight ? one (g_strdup_printf ("default %" G_GUINT64_FORMAT, l->io_weight))
-                      : NULL;
+  GPtrArray *lines = g_ptr_array_new ();
+
+  if (l->io_weight)
+    g_ptr_array_add (lines, g_strdup_printf ("default %" G_GUINT64_FORMAT, l->io_weight));
+  /* --blkio-weight-device: one "MAJ:MIN WEIGHT" line per device */
+  for (guint i = 0; i < l->devices->len; i++)
+    {
+      const RrunCgroupDeviceLimit *d = &g_array_index (l->devices, RrunCgroupDeviceLimit, i);
+
+      if (d->weight)
+        g_ptr_array_add (lines, g_strdup_printf ("%u:%u %" G_GUINT64_FORMAT, d->major,
+                                                 d->minor, d->weight));
+    }
+  if (lines->len == 0)
+    {
+      g_ptr_array_free (lines, TRUE);
+      return NULL;
+    }
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
 }
 
 static char **
@@ -265,8 +286,11 @@ io_max_value (const RrunCgroupLimits *l, int dirfd)
   for (guint i = 0; i < l->devices->len; i++)
     {
       const RrunCgroupDeviceLimit *d = &g_array_index (l->devices, RrunCgroupDeviceLimit, i);
-      GString *v = g_string_new (NULL);
+      GString *v;
 
+      if (!(d->read_bps || d->write_bps || d->read_iops || d->write_iops))
+        continue; /* a weight only */
+      v = g_string_new (NULL);
       g_string_printf (v, "%u:%u", d->major, d->minor);
       if (d->read_bps)
         g_string_append_printf (v, " rbps=%" G_GUINT64_FORMAT, d->read_bps);
@@ -315,6 +339,17 @@ rrun_cgroup_fs_write_limits (int dirfd, const char *path, const RrunCgroupLimits
         if (!write_limit (dirfd, path, limit_files[i].file, *v, limit_files[i].controller,
                           error))
           return FALSE;
+    }
+  /* --cgroup-conf: last, so that it can refine what the flags above set */
+  for (char **c = l->conf; c && *c; c++)
+    {
+      const char *eq = strchr (*c, '=');
+      g_autofree char *key = g_strndup (*c, (gsize) (eq - *c));
+      g_autofree char *controller = g_strndup (key, strcspn (key, "."));
+
+      if (!write_limit (dirfd, path, key, eq + 1, rrun_cgroup_controller_bit (controller),
+                        error))
+        return FALSE;
     }
   return TRUE;
 }

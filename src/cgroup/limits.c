@@ -2,6 +2,7 @@
    crun make for cgroup v2. */
 #include "cgroup/cgroup.h"
 #include "error.h"
+#include "log.h"
 #include "util/json-value.h"
 
 #include <errno.h>
@@ -196,7 +197,7 @@ device_entry (RrunCgroupLimits *l, const char *path, guint32 major, guint32 mino
 /* DEVICE:RATE, as docker's ValidateThrottle{Bps,Iops}Device. */
 static gboolean
 add_device (RrunCgroupLimits *l, const char *flag, const char *value, gboolean iops,
-            gboolean write, GError **error)
+            gboolean write, gboolean weight, GError **error)
 {
   const char *colon = strrchr (value, ':');
   g_autofree char *path = NULL;
@@ -207,14 +208,19 @@ add_device (RrunCgroupLimits *l, const char *flag, const char *value, gboolean i
 
   if (colon == NULL || colon == value || value[0] != '/')
     return bad_value (error, flag, value,
-                      iops ? "expected DEVICE:RATE such as /dev/sda:1000"
-                           : "expected DEVICE:RATE such as /dev/sda:10m");
+                      weight ? "expected DEVICE:WEIGHT such as /dev/sda:500"
+                      : iops ? "expected DEVICE:RATE such as /dev/sda:1000"
+                             : "expected DEVICE:RATE such as /dev/sda:10m");
   path = g_strndup (value, (gsize) (colon - value));
-  if (iops ? !parse_int (colon + 1, 1, G_MAXINT64, &n) : !parse_size (colon + 1, &rate))
+  if (weight && !parse_int (colon + 1, 10, 1000, &n))
+    return bad_value (error, flag, value, "the weight's range is 10 to 1000");
+  if (weight)
+    rate = (guint64) n;
+  else if (iops ? !parse_int (colon + 1, 1, G_MAXINT64, &n) : !parse_size (colon + 1, &rate))
     return bad_value (error, flag, value,
                       iops ? "expected a rate in operations per second such as 1000"
                            : "expected a rate in bytes per second such as 10m");
-  if (iops)
+  if (iops && !weight)
     rate = (guint64) n;
   if (rate == 0)
     return bad_value (error, flag, value, "the rate must be above 0");
@@ -231,7 +237,9 @@ add_device (RrunCgroupLimits *l, const char *flag, const char *value, gboolean i
       return bad_value (error, flag, value, why);
     }
   d = device_entry (l, path, major (st.st_rdev), minor (st.st_rdev));
-  if (iops)
+  if (weight)
+    d->weight = rrun_cgroup_blkio_to_io_weight (rate);
+  else if (iops)
     *(write ? &d->write_iops : &d->read_iops) = rate;
   else
     *(write ? &d->write_bps : &d->read_bps) = rate;
@@ -253,12 +261,16 @@ typedef enum
   KIND_INT,    /* a whole number in [min, max], or unset_min..0 for "not set" */
   KIND_CPUSET, /* a cpuset list: char * field */
   KIND_DEVICE, /* DEVICE:RATE added to devices */
+  KIND_CONF,   /* --cgroup-conf KEY=VALUE */
+  KIND_FLAG,   /* a switch: "true" once given */
+  KIND_PATH,   /* a cgroup path: char * field */
 } Kind;
 
 enum
 {
   DEVICE_IOPS = 1 << 0,
   DEVICE_WRITE = 1 << 1,
+  DEVICE_WEIGHT = 1 << 2,
 };
 
 typedef struct
@@ -315,6 +327,27 @@ static const LimitFlag limit_flags[] = {
     TEXT (device_read_iops), KIND_DEVICE, .device = DEVICE_IOPS },
   { "device-write-iops", 0, "Write operations per second for a device: io.max", "DEVICE:N",
     TEXT (device_write_iops), KIND_DEVICE, .device = DEVICE_IOPS | DEVICE_WRITE },
+  { "blkio-weight-device", 0, "Block IO weight for a device (10..1000): io.weight",
+    "DEVICE:WEIGHT", TEXT (blkio_weight_device), KIND_DEVICE, .device = DEVICE_WEIGHT },
+  { "cpu-period", 0, "CPU period in microseconds (1000..1000000): cpu.max", "US",
+    TEXT (cpu_period), KIND_INT, FIELD (period_flag), 1000, 1000000, TRUE, 0,
+    .why = "the range is 1000 to 1000000 microseconds" },
+  { "cpu-quota", 0, "CPU time per period in microseconds (at least 1000): cpu.max", "US",
+    TEXT (cpu_quota), KIND_INT, FIELD (quota_flag), 1000, G_MAXINT64, TRUE, -1,
+    .why = "expected at least 1000 microseconds, or -1 for no limit" },
+  { "cpu-rt-period", 0, "Realtime CPU period (cgroup v1 only)", "US", TEXT (cpu_rt_period),
+    KIND_INT, FIELD (rt_flag), 1, G_MAXINT64, TRUE, 0, .why = "expected microseconds" },
+  { "cpu-rt-runtime", 0, "Realtime CPU runtime (cgroup v1 only)", "US", TEXT (cpu_rt_runtime),
+    KIND_INT, FIELD (rt_flag), 1, G_MAXINT64, TRUE, -1, .why = "expected microseconds" },
+  { "memory-swappiness", 0, "Swappiness 0..100 (cgroup v1 only; ignored on v2)", "N",
+    TEXT (memory_swappiness), KIND_INT, FIELD (swappiness_flag), 0, 100, TRUE, -1,
+    .why = "the range is 0 to 100, or -1 for the default" },
+  { "oom-kill-disable", 0, "Disable the OOM killer (cgroup v1 only; ignored on v2)", NULL,
+    TEXT (oom_kill_disable), KIND_FLAG, 0 },
+  { "cgroup-parent", 0, "Parent cgroup (see rrun-run(1): rootless containers get theirs "
+    "from systemd or a delegated subtree)", "PATH", TEXT (cgroup_parent), KIND_PATH, 0 },
+  { "cgroup-conf", 0, "Write a cgroup v2 file: KEY=VALUE such as memory.high=1g", "K=V",
+    TEXT (cgroup_conf), KIND_CONF, 0 },
 };
 
 void
@@ -325,8 +358,9 @@ rrun_cgroup_limits_free (RrunCgroupLimits *l)
   g_free (l->cpuset_cpus);
   g_free (l->cpuset_mems);
   g_array_unref (l->devices);
+  g_strfreev (l->conf);
   for (gsize i = 0; i < G_N_ELEMENTS (limit_flags); i++)
-    if (limit_flags[i].kind == KIND_DEVICE)
+    if (limit_flags[i].kind == KIND_DEVICE || limit_flags[i].kind == KIND_CONF)
       g_strfreev (AT (l, char **, limit_flags[i].text));
     else
       g_free (AT (l, char *, limit_flags[i].text));
@@ -408,7 +442,36 @@ parse_flag (RrunCgroupLimits *l, const LimitFlag *f, const char *value, GError *
       return TRUE;
     case KIND_DEVICE:
       return add_device (l, f->flag, value, (f->device & DEVICE_IOPS) != 0,
-                         (f->device & DEVICE_WRITE) != 0, error);
+                         (f->device & DEVICE_WRITE) != 0, (f->device & DEVICE_WEIGHT) != 0,
+                         error);
+    case KIND_FLAG:
+      l->oom_kill_disable = TRUE;
+      return TRUE;
+    case KIND_PATH:
+      if (*value == '\0' || strstr (value, "..") != NULL)
+        return bad_value (error, f->flag, value, "expected a cgroup path or a .slice name");
+      return TRUE;
+    case KIND_CONF:
+      {
+        const char *eq = strchr (value, '=');
+        g_autofree char *key = eq ? g_strndup (value, (gsize) (eq - value)) : NULL;
+        GPtrArray *all;
+
+        /* controller.file, as in the cgroup v2 directory: no path, no cgroup.* core file */
+        if (key == NULL || strchr (key, '.') == NULL || key[0] == '.'
+            || strspn (key, "abcdefghijklmnopqrstuvwxyz0123456789_.") != strlen (key)
+            || g_str_has_prefix (key, "cgroup.") || strchr (eq + 1, '\n') != NULL)
+          return bad_value (error, f->flag, value,
+                            "expected KEY=VALUE with a cgroup v2 file such as memory.high=1g");
+        all = g_ptr_array_new ();
+        for (char **c = l->conf; c && *c; c++)
+          g_ptr_array_add (all, *c);
+        g_ptr_array_add (all, g_strdup (value));
+        g_ptr_array_add (all, NULL);
+        g_free (l->conf);
+        l->conf = (char **) g_ptr_array_free (all, FALSE);
+        return TRUE;
+      }
     default:
       g_assert_not_reached ();
     }
@@ -440,7 +503,7 @@ rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
     {
       const LimitFlag *f = &limit_flags[i];
 
-      if (f->kind == KIND_DEVICE)
+      if (f->kind == KIND_DEVICE || f->kind == KIND_CONF)
         {
           for (char **t = AT (l, char **, f->text); t && *t; t++)
             if (!parse_flag (l, f, *t, error))
@@ -451,6 +514,40 @@ rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
         return FALSE;
     }
 
+  /* docker's --cpu-period and --cpu-quota: cpu.max as given (no quota: "max PERIOD") */
+  if ((l->period_flag || l->quota_flag) && l->text.cpus != NULL)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "cannot use --cpus with --cpu-period or --cpu-quota: all set cpu.max");
+  if (l->period_flag || l->quota_flag)
+    {
+      l->cpu_period_us = l->period_flag ? l->period_flag : CPU_PERIOD_US;
+      l->cpu_quota_us = l->quota_flag ? l->quota_flag : G_MAXUINT64;
+    }
+  if (l->rt_flag)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot use --%s: cgroup v2 has no realtime CPU controller",
+                  l->text.cpu_rt_runtime ? "cpu-rt-runtime" : "cpu-rt-period");
+      rrun_add_hint (error, "realtime CPU limits exist only under cgroup v1, which rootless "
+                            "containers cannot use");
+      return FALSE;
+    }
+  if (l->text.cgroup_parent != NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                  "cannot use --cgroup-parent \"%s\": a rootless container's cgroup is a leaf "
+                  "below rrun's own (a systemd scope or a delegated subtree)",
+                  l->text.cgroup_parent);
+      rrun_add_hint (error, "start rrun inside the parent instead, e.g. systemd-run --user "
+                            "--scope --slice=NAME.slice rrun run ...");
+      return FALSE;
+    }
+  if ((l->swappiness_flag || l->oom_kill_disable) && !l->warned)
+    {
+      rrun_warning ("ignoring --%s: cgroup v2 has no such setting",
+                    l->oom_kill_disable ? "oom-kill-disable" : "memory-swappiness");
+      l->warned = TRUE;
+    }
   if (l->text.cpu_shares != NULL && l->text.cpu_weight != NULL)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "cannot use --cpu-shares with --cpu-weight: both set cpu.weight");
@@ -494,7 +591,20 @@ rrun_cgroup_limits_any (const RrunCgroupLimits *l)
   return l != NULL
          && (l->memory || l->memory_reservation || l->memory_swap || l->cpu_quota_us
              || l->cpu_weight || l->cpuset_cpus || l->cpuset_mems || l->pids_limit
-             || l->io_weight || l->devices->len > 0);
+             || l->io_weight || l->devices->len > 0 || l->conf != NULL);
+}
+
+static gboolean
+flag_given (const char *name, const char *value, gpointer data, GError **error)
+{
+  RrunCgroupLimits *l = data;
+
+  if (strcmp (name, "--oom-kill-disable") == 0)
+    {
+      g_free (l->text.oom_kill_disable);
+      l->text.oom_kill_disable = g_strdup ("true");
+    }
+  return TRUE;
 }
 
 GOptionGroup *
@@ -502,15 +612,24 @@ rrun_cgroup_limits_option_group (RrunCgroupLimits *l)
 {
   GOptionEntry entries[G_N_ELEMENTS (limit_flags) + 1] = { { NULL } };
   GOptionGroup *group = g_option_group_new ("limits", "Resource limits (cgroup v2):",
-                                            "Show the resource limit options", NULL, NULL);
+                                            "Show the resource limit options", l, NULL);
 
   for (gsize i = 0; i < G_N_ELEMENTS (limit_flags); i++)
     {
       const LimitFlag *f = &limit_flags[i];
 
+      if (f->kind == KIND_FLAG)
+        {
+          /* a switch: its text is "true" once given (see rrun_cgroup_limits_finish) */
+          entries[i] = (GOptionEntry) { f->flag, f->short_name, G_OPTION_FLAG_NO_ARG,
+                                        G_OPTION_ARG_CALLBACK, (gpointer) flag_given, f->help,
+                                        NULL };
+          continue;
+        }
       entries[i] = (GOptionEntry) { f->flag, f->short_name, 0,
-                                    f->kind == KIND_DEVICE ? G_OPTION_ARG_STRING_ARRAY
-                                                           : G_OPTION_ARG_STRING,
+                                    f->kind == KIND_DEVICE || f->kind == KIND_CONF
+                                        ? G_OPTION_ARG_STRING_ARRAY
+                                        : G_OPTION_ARG_STRING,
                                     &AT (l, char *, f->text), f->help, f->arg_help };
     }
   /* g_option_group_add_entries copies the array; the pointers point into l. */
@@ -531,7 +650,7 @@ rrun_cgroup_limits_to_json (const RrunCgroupLimits *l, RrunJsonBuilder *b)
     {
       const LimitFlag *f = &limit_flags[i];
 
-      if (f->kind == KIND_DEVICE)
+      if (f->kind == KIND_DEVICE || f->kind == KIND_CONF)
         {
           char **t = AT (l, char **, f->text);
           if (t != NULL && *t != NULL)
@@ -557,7 +676,7 @@ rrun_cgroup_limits_from_json (const RrunJson *o, RrunCgroupLimits **out_limits, 
 
       if (v == NULL)
         continue;
-      if (f->kind == KIND_DEVICE)
+      if (f->kind == KIND_DEVICE || f->kind == KIND_CONF)
         {
           GPtrArray *texts;
 

@@ -419,6 +419,15 @@ rrun_container_child_main (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_PRCTL, "dumpable");
   if ((p->unshare_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "cgroup namespace");
+  for (size_t i = 0; i < p->n_sysctls; i++)
+    {
+      int fd = open (p->sysctls[i].path, O_WRONLY | O_CLOEXEC);
+      size_t len = strlen (p->sysctls[i].value);
+
+      if (fd < 0 || write (fd, p->sysctls[i].value, len) != (ssize_t) len)
+        rrun_child_fail (p->report_fd, RRUN_STEP_SETTING, p->sysctls[i].what);
+      close (fd);
+    }
   /* rrun may now let the network helper make tap0 here while the mounts below go on. */
   rrun_child_send (p->report_fd, RRUN_STEP_NAMESPACES, 0, "");
   /* An image file: squashfuse first, the lower layer of the overlay below. */

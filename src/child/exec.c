@@ -13,7 +13,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -62,6 +65,33 @@ setup_tty (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_TTY, "stdio");
   if (slave > 2)
     close (slave);
+}
+
+/* --ulimit, --umask, --oom-score-adj, --personality: while still root of the user
+   namespace (the process's /proc files are its own). */
+static void
+apply_settings (const RrunChildPlan *p)
+{
+  for (size_t i = 0; i < p->n_rlimits; i++)
+    {
+      struct rlimit lim = { (rlim_t) p->rlimits[i].soft, (rlim_t) p->rlimits[i].hard };
+
+      if (setrlimit (p->rlimits[i].resource, &lim) < 0)
+        rrun_child_fail (p->report_fd, RRUN_STEP_SETTING, p->rlimits[i].what);
+    }
+  if (p->oom_score_adj != NULL)
+    {
+      int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+      size_t len = strlen (p->oom_score_adj);
+
+      if (fd < 0 || write (fd, p->oom_score_adj, len) != (ssize_t) len)
+        rrun_child_fail (p->report_fd, RRUN_STEP_SETTING, "--oom-score-adj");
+      close (fd);
+    }
+  if (p->set_personality && personality (p->personality) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_SETTING, "--personality");
+  if (p->set_umask)
+    umask ((mode_t) p->umask);
 }
 
 static void
@@ -134,13 +164,18 @@ rrun_process_exec_child (const RrunChildPlan *p)
         rrun_child_fail (p->report_fd, RRUN_STEP_WORKDIR, p->workdir);
     }
 
-  /* Nothing of rrun's reaches the command but stdio and, until exec, the report socket. */
-  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+  /* Nothing of rrun's reaches the command but stdio, the fds --preserve-fds names (the
+     caller's, open before rrun opened any of its own) and, until exec, the report
+     socket. */
+  for (int fd = 3; fd < 3 + p->preserve_fds; fd++)
+    fcntl (fd, F_SETFD, 0);
+  if (syscall (SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     {
-      for (int fd = 3; fd < 1024; fd++)
+      for (int fd = 3 + p->preserve_fds; fd < 1024; fd++)
         if (fd != p->report_fd)
           fcntl (fd, F_SETFD, FD_CLOEXEC);
     }
+  apply_settings (p);
 
   for (size_t i = 0; i < p->n_drop_bounding; i++)
     if (prctl (PR_CAPBSET_DROP, p->drop_bounding[i], 0, 0, 0) < 0 && errno != EINVAL)

@@ -30,6 +30,21 @@ typedef struct
   unsigned long propagation; /* BIND: MS_SHARED, MS_SLAVE or MS_PRIVATE (| MS_REC) after */
 } RrunMountOp;
 
+/* --ulimit and --sysctl, prepared on the host side; what: the flag as given, for errors. */
+typedef struct
+{
+  int resource;
+  unsigned long long soft, hard;
+  const char *what;
+} RrunChildRlimit;
+
+typedef struct
+{
+  const char *path;        /* /proc/sys/... */
+  const char *value;
+  const char *what;
+} RrunChildSysctl;
+
 typedef enum
 {
   RRUN_ROOTFS_KERNEL_OVERLAY,
@@ -95,6 +110,19 @@ typedef struct
   const int *drop_bounding;    /* capabilities to drop from the bounding set */
   size_t n_drop_bounding;
   int no_new_privs;
+  /* docker's process settings (container/spec-flags.c): applied just before exec. */
+  const RrunChildRlimit *rlimits;  /* --ulimit */
+  size_t n_rlimits;
+  int set_umask;               /* --umask ... */
+  unsigned int umask;          /* ... the mask */
+  const char *oom_score_adj;   /* --oom-score-adj as text; NULL: leave */
+  int set_personality;         /* --personality ... */
+  unsigned long personality;   /* ... PER_LINUX or PER_LINUX32 */
+  int preserve_fds;            /* --preserve-fds: fds 3 .. 2+N reach the command */
+  /* --sysctl: written by the namespace holder once it is root of the user namespace (the
+     files of /proc/sys belong to the namespaces of the process that opens them). */
+  const RrunChildSysctl *sysctls;
+  size_t n_sysctls;
   const void *seccomp_bpf;     /* struct sock_filter[], or NULL */
   size_t seccomp_len;          /* number of filter instructions */
 

@@ -39,6 +39,8 @@ typedef enum
   RRUN_STEP_READ,         /* reading a file: subject is its path */
   RRUN_STEP_INIT,         /* --init: PID 1 execs rrun-init */
   RRUN_STEP_SQUASH_MOUNT, /* squashfuse did not mount an image file in time or exited */
+  RRUN_STEP_SETTING,      /* --ulimit, --sysctl, --umask, --oom-score-adj, ...: subject is
+                             the flag as given */
 } RrunChildStep;
 
 typedef struct

@@ -150,6 +150,8 @@ gboolean rrun_cmd_image_prune (RrunGlobal *g, int argc, char **argv, int *out_st
                                GError **error);
 gboolean rrun_cmd_network (RrunGlobal *g, int argc, char **argv, int *out_status,
                            GError **error);
+gboolean rrun_cmd_secret (RrunGlobal *g, int argc, char **argv, int *out_status,
+                          GError **error);
 gboolean rrun_cmd_volume (RrunGlobal *g, int argc, char **argv, int *out_status,
                           GError **error);
 gboolean rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error);

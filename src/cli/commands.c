@@ -64,6 +64,7 @@ static const RrunCommand commands[] = {
   { "info", rrun_cmd_info, "show what rrun uses on this machine and why", FALSE },
   { "system", rrun_cmd_system, "check the machine for rootless containers (system check)",
     FALSE },
+  { "secret", rrun_cmd_secret, "store secrets for run --secret (create, ls, rm)", FALSE },
   { "version", rrun_cmd_version, "print the version", FALSE },
   { "help", rrun_cmd_help, "show help for rrun or a command", FALSE },
   { "completion", RRUN_IMAGE_COMMAND (rrun_cmd_completion),
@@ -83,7 +84,7 @@ static const char *const reserved_words[] = {
   "compose", "config", "context", "diff", "events", "export", "farm",
   "init", "kube", "machine", "manifest", "mount",
   "play", "plugin", "pod", "quadlet", "restore", "search",
-  "secret", "service", "stack", "swarm", "trust", "unmount", "unshare",
+  "service", "stack", "swarm", "trust", "unmount", "unshare",
   "untag", "volume", NULL,
 };
 

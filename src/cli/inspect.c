@@ -196,6 +196,18 @@ container_json (const RrunConfig *config, const RrunState *s)
       rrun_json_builder_member_string (b, key, eq ? eq + 1 : "");
     }
   rrun_json_builder_end_object (b);
+  /* podman's Config.Annotations: --annotation */
+  rrun_json_builder_set_member_name (b, "Annotations");
+  rrun_json_builder_begin_object (b);
+  for (guint i = 0; s->annotations && s->annotations[i]; i++)
+    {
+      const char *eq = strchr (s->annotations[i], '=');
+      g_autofree char *key = eq ? g_strndup (s->annotations[i],
+                                             (gsize) (eq - s->annotations[i]))
+                                : g_strdup (s->annotations[i]);
+      rrun_json_builder_member_string (b, key, eq ? eq + 1 : "");
+    }
+  rrun_json_builder_end_object (b);
   rrun_json_builder_end_object (b);
   rrun_json_builder_member_string (b, "CgroupPath", s->cgroup);
   rrun_json_builder_set_member_name (b, "HostConfig");

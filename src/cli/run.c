@@ -3,12 +3,134 @@
 #include "container/container.h"
 #include "container/monitor.h"
 #include "error.h"
+#include "registry/manifest.h"
 #include "util/text-file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+
+/* podman's boolean flags take an optional value (--sig-proxy=false, --rmi); GOption gives
+   an optional argument only to callbacks. Each flag names its member and whether it is
+   stored inverted (the default-true ones: --http-proxy, --passwd, ...). */
+typedef struct
+{
+  const char *flag;
+  gsize offset;
+  gboolean inverted;
+} BoolFlag;
+
+static const BoolFlag bool_flags[] = {
+  { "--no-hosts", G_STRUCT_OFFSET (RrunContainerSpec, no_hosts), FALSE },
+  { "--env-host", G_STRUCT_OFFSET (RrunContainerSpec, env_host), FALSE },
+  { "--unsetenv-all", G_STRUCT_OFFSET (RrunContainerSpec, unsetenv_all), FALSE },
+  { "--http-proxy", G_STRUCT_OFFSET (RrunContainerSpec, no_http_proxy), TRUE },
+  { "--passwd", G_STRUCT_OFFSET (RrunContainerSpec, no_passwd), TRUE },
+  { "--replace", G_STRUCT_OFFSET (RrunContainerSpec, replace), FALSE },
+  { "--read-only-tmpfs", G_STRUCT_OFFSET (RrunContainerSpec, no_read_only_tmpfs), TRUE },
+  { "--rmi", G_STRUCT_OFFSET (RrunContainerSpec, rmi), FALSE },
+  { "--sig-proxy", G_STRUCT_OFFSET (RrunContainerSpec, no_sig_proxy), TRUE },
+};
+
+static gboolean
+bool_flag_cb (const char *name, const char *value, gpointer data, GError **error)
+{
+  RrunContainerSpec *o = data;
+  gboolean on = !g_str_has_suffix (name, "--false");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bool_flags); i++)
+    if (g_str_has_prefix (name, bool_flags[i].flag)
+        && (name[strlen (bool_flags[i].flag)] == '\0'
+            || strcmp (name + strlen (bool_flags[i].flag), "--false") == 0))
+      G_STRUCT_MEMBER (gboolean, o, bool_flags[i].offset) = bool_flags[i].inverted ? !on : on;
+  return TRUE;
+}
+
+static const GOptionEntry *
+find_entry (const GOptionEntry *entries, const char *long_name, char short_name)
+{
+  for (const GOptionEntry *e = entries; e->long_name; e++)
+    if (long_name ? strcmp (e->long_name, long_name) == 0 : e->short_name == short_name)
+      return e;
+  return NULL;
+}
+
+/* GOption gives an optional value only to a callback, and then takes the next word as it
+   (so `--rmi IMAGE` would lose the image). The boolean flags are plain switches instead,
+   and their `--flag=true|false` forms are rewritten before parsing: true to the switch,
+   false to a hidden "--flag--false". Only words up to the image are looked at: an option
+   that takes a value skips the next word; unknown ones (the resource limits) all do. */
+static gboolean
+rewrite_bool_values (const char *command, const GOptionEntry *entries, int argc, char **argv,
+                     GError **error)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      const char *eq = strchr (a, '=');
+
+      if (strcmp (a, "--") == 0 || a[0] != '-' || a[1] == '\0')
+        return TRUE; /* the image: the command's own words follow */
+      if (a[1] == '-')
+        {
+          g_autofree char *name = eq ? g_strndup (a + 2, (gsize) (eq - a - 2)) : g_strdup (a + 2);
+          const GOptionEntry *e = find_entry (entries, name, 0);
+
+          if (eq != NULL && e != NULL && e->arg == G_OPTION_ARG_CALLBACK)
+            {
+              if (g_ascii_strcasecmp (eq + 1, "true") == 0)
+                argv[i] = g_strdup_printf ("--%s", name);
+              else if (g_ascii_strcasecmp (eq + 1, "false") == 0)
+                argv[i] = g_strdup_printf ("--%s--false", name);
+              else
+                return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                                   "%s: invalid value \"%s\" for --%s: expected true or false",
+                                   command, eq + 1, name);
+              /* argv's words are the caller's: this one lives as long as the process */
+            }
+          else if (eq == NULL && (e == NULL || (e->arg != G_OPTION_ARG_NONE
+                                                && e->arg != G_OPTION_ARG_CALLBACK)))
+            i++;
+        }
+      else
+        {
+          /* -it, -e K=V, -eK=V: a short option with a value ends the cluster */
+          for (const char *c = a + 1; *c; c++)
+            {
+              const GOptionEntry *e = find_entry (entries, NULL, *c);
+
+              if (e == NULL || e->arg != G_OPTION_ARG_NONE)
+                {
+                  if (c[1] == '\0')
+                    i++;
+                  break;
+                }
+            }
+        }
+    }
+  return TRUE;
+}
+
+/* --platform, or its parts --os, --arch and --variant (podman's). */
+static gboolean
+platform_of (char *platform, char *os, char *arch, char *variant, char **out, GError **error)
+{
+  if (platform != NULL && (os != NULL || arch != NULL || variant != NULL))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "--platform cannot go with --os, --arch or --variant");
+  if (platform != NULL)
+    *out = g_strdup (platform);
+  else if (os != NULL || arch != NULL || variant != NULL)
+    {
+      g_autoptr(RrunPlatform) host = rrun_platform_host ();
+
+      *out = g_strdup_printf ("%s/%s%s%s", os ? os : "linux", arch ? arch : host->architecture,
+                              variant ? "/" : "", variant ? variant : "");
+    }
+  return TRUE;
+}
 
 static gboolean
 run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, char **argv,
@@ -23,6 +145,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
   int saved_out = -1, saved_err = -1;
   g_autofree char *image_file = NULL, *image_file_abs = NULL;
   g_autofree char **image_file_argv = NULL;
+  char *os = NULL, *arch = NULL, *variant = NULL, *platform = NULL;
+  gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     { "attach", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &attach,
       "Attach only these streams: STDIN, STDOUT, STDERR (foreground only)", "STREAM" },
@@ -132,14 +256,131 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
     { "rootfs", 0, 0, G_OPTION_ARG_NONE, &rootfs,
       "The first argument is a root file system directory to run, not an image "
       "(an overlay keeps it unchanged)", NULL },
+    { "ulimit", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.ulimits,
+      "A resource limit: NAME=SOFT[:HARD] (nofile, nproc, core, stack, ...)", "NAME=N[:N]" },
+    { "shm-size", 0, 0, G_OPTION_ARG_STRING, &o.shm_size, "Size of /dev/shm (default 64m)",
+      "SIZE" },
+    { "sysctl", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sysctls,
+      "A namespaced kernel parameter: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*",
+      "KEY=VALUE" },
+    { "group-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.group_add,
+      "A supplementary group (name or GID), or keep-groups for the user's own", "GROUP" },
+    { "pid", 0, 0, G_OPTION_ARG_STRING, &o.pid, "PID namespace: private (default) or host",
+      "MODE" },
+    { "uts", 0, 0, G_OPTION_ARG_STRING, &o.uts, "UTS namespace: private (default) or host",
+      "MODE" },
+    { "cgroupns", 0, 0, G_OPTION_ARG_STRING, &o.cgroupns,
+      "cgroup namespace: private (default) or host", "MODE" },
+    { "tz", 0, 0, G_OPTION_ARG_STRING, &o.tz, "Time zone: local (the host's) or Area/City",
+      "ZONE" },
+    { "umask", 0, 0, G_OPTION_ARG_STRING, &o.umask, "The command's umask (default 0022)",
+      "MASK" },
+    { "no-hosts", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Keep the image's /etc/hosts (no generated one)", NULL },
+    { "expose", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.expose,
+      "Expose a port or range for -P: PORT[-PORT][/tcp|udp]", "PORT" },
+    { "env-host", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Pass this environment into the container", NULL },
+    { "env-merge", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.env_merge,
+      "Set K from the image's value: K=${K}:more", "K=TEXT" },
+    { "unsetenv", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.unsetenv,
+      "Remove K from the default environment (image's, PATH, HOME, ...)", "K" },
+    { "unsetenv-all", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Start from an empty environment: only -e, --env-file and --env-host", NULL },
+    { "http-proxy", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Pass the host's proxy variables (default true; =false: not)", NULL },
+    { "passwd-entry", 0, 0, G_OPTION_ARG_STRING, &o.passwd_entry,
+      "The /etc/passwd line for -u: $USERNAME, $UID, $GID, $NAME, $HOME", "TEMPLATE" },
+    { "passwd", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Add an /etc/passwd line for a -u UID the image lacks (default true)", NULL },
+    { "hostuser", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.hostuser,
+      "Copy a host user's /etc/passwd line into the container", "NAME" },
+    { "annotation", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.annotations,
+      "Add an annotation: KEY=VALUE (shown by inspect)", "K=V" },
+    { "oom-score-adj", 0, 0, G_OPTION_ARG_STRING, &o.oom_score_adj,
+      "The command's OOM score adjustment (-1000..1000; rootless may only raise it)", "N" },
+    { "personality", 0, 0, G_OPTION_ARG_STRING, &o.personality,
+      "Execution domain: LINUX or LINUX32", "DOMAIN" },
+    { "preserve-fds", 0, 0, G_OPTION_ARG_STRING, &o.preserve_fds,
+      "Pass N more open fds (3 .. N+2) to the command", "N" },
+    { "pidfile", 0, 0, G_OPTION_ARG_FILENAME, &o.pidfile,
+      "Write the container's PID 1 (host pid) to FILE", "FILE" },
+    { "timeout", 0, 0, G_OPTION_ARG_STRING, &o.timeout,
+      "Kill the container after N seconds (exit 255)", "N" },
+    { "replace", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Remove the container holding --name first", NULL },
+    { "sdnotify", 0, 0, G_OPTION_ARG_STRING, &o.sdnotify,
+      "container (the command notifies), conmon (rrun, when started) or ignore", "MODE" },
+    { "read-only-tmpfs", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "With --read-only: tmpfs on /tmp, /var/tmp and /run (default true)", NULL },
+    { "image-volume", 0, 0, G_OPTION_ARG_STRING, &o.image_volume,
+      "The image's VOLUMEs: bind (default), tmpfs or ignore", "MODE" },
+    { "rmi", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Remove the image once the container is removed (with --rm)", NULL },
+    { "authfile", 0, 0, G_OPTION_ARG_FILENAME, &o.authfile,
+      "Registry credentials for the pull (auth.json)", "FILE" },
+    { "sig-proxy", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer) bool_flag_cb,
+      "Forward signals to the container (default true)", NULL },
+    { "detach-keys", 0, 0, G_OPTION_ARG_STRING, &o.detach_keys,
+      "Keys that detach: ctrl-<x> and letters, comma-separated", "KEYS" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No pull progress", NULL },
+    { "init-path", 0, 0, G_OPTION_ARG_FILENAME, &o.init_path,
+      "With --init: run this init program instead of rrun's", "PATH" },
+    { "secret", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.secrets,
+      "A secret (rrun secret create) at /run/secrets/NAME, or type=env",
+      "NAME[,type=mount|env][,target=T][,mode=M]" },
+    { "uidmap", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.uidmaps,
+      "Map container UIDs: CONTAINER:ID:COUNT, ID counted in your namespace (0 you, "
+      "1.. your subordinate range)", "C:ID:N" },
+    { "gidmap", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.gidmaps,
+      "Map container GIDs (default: as --uidmap)", "C:ID:N" },
+    { "subuidname", 0, 0, G_OPTION_ARG_STRING, &o.subuidname,
+      "Use NAME's /etc/subuid ranges (only your own can be used rootless)", "NAME" },
+    { "subgidname", 0, 0, G_OPTION_ARG_STRING, &o.subgidname,
+      "Use NAME's /etc/subgid ranges (only your own can be used rootless)", "NAME" },
+    { "chrootdirs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.chrootdirs,
+      "A path inside the container that is a chroot (its /etc files are not replaced)", "PATH" },
+    { "requires", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.requires,
+      "Containers to start first (comma-separated)", "NAMES" },
+    { "platform", 0, 0, G_OPTION_ARG_STRING, &platform,
+      "Pull this platform's image: OS/ARCH[/VARIANT]", "PLATFORM" },
+    { "os", 0, 0, G_OPTION_ARG_STRING, &os, "Pull this OS's image (linux)", "OS" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &arch, "Pull this architecture's image", "ARCH" },
+    { "variant", 0, 0, G_OPTION_ARG_STRING, &variant, "Pull this CPU variant's image",
+      "VARIANT" },
+    { "no-hosts--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "env-host--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "unsetenv-all--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "http-proxy--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "passwd--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "replace--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "read-only-tmpfs--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "rmi--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
+    { "sig-proxy--false", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      (gpointer) bool_flag_cb, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("IMAGE [COMMAND [ARG...]]");
 
   g_option_context_set_summary (ctx, create ? "Create a container to run with rrun start."
                                             : "Run a command in a new container.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  {
+    GOptionGroup *main_group = g_option_group_new (NULL, NULL, NULL, &o, NULL);
+
+    g_option_group_add_entries (main_group, entries);
+    g_option_context_set_main_group (ctx, main_group);
+  }
   o.limits = rrun_cgroup_limits_new ();
+  if (!rewrite_bool_values (command, entries, argc, argv, error))
+    goto fail;
   g_option_context_add_group (ctx, rrun_cgroup_limits_option_group (o.limits));
   if (!rrun_cli_parse (ctx, command, &argc, &argv, error))
     goto fail;
@@ -220,7 +461,9 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       goto fail;
     o.no_tls_verify = !verify;
   }
-  o.quiet_pull = g->quiet;
+  o.quiet_pull = g->quiet || quiet;
+  if (!platform_of (platform, os, arch, variant, &o.platform, error))
+    goto fail;
   /* -a: the streams a foreground run keeps (docker's); the others go to /dev/null. */
   if (attach != NULL)
     {
@@ -308,10 +551,12 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
         }
     }
   g_free (tls);
+  g_free (platform), g_free (os), g_free (arch), g_free (variant);
   rrun_container_spec_clear (&o);
   return ok;
 
 fail:
+  g_free (platform), g_free (os), g_free (arch), g_free (variant);
   g_free (entrypoint);
   g_free (tls);
   rrun_container_spec_clear (&o);

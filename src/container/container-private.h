@@ -71,6 +71,9 @@ struct _RrunContainer
   char *etc_hostname, *etc_hosts, *etc_resolv, *etc_apt_conf;
   char *inner_uid, *inner_gid;
   char **argv, **envp;
+  GArray *rlimits;         /* RrunChildRlimit (--ulimit) */
+  GArray *sysctls;         /* RrunChildSysctl (--sysctl) */
+  GStringChunk *strings;   /* what rlimits, sysctls and mo point to */
   RrunMountPlanOptions mo;
   RrunOverlayLayers layers;
   RrunChildPlan plan;

@@ -20,6 +20,10 @@
 #include "rootfs/path-probe.h"
 #include "rootfs/volumes.h"
 #include "container/record.h"
+#include "container/remove.h"
+#include "container/spec-flags.h"
+#include "container/secret.h"
+#include "util/size.h"
 #include "storage/lock.h"
 #include "storage/store.h"
 #include "squashfs/squashfs.h"
@@ -38,6 +42,10 @@
 #include <sys/wait.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
 #include <unistd.h>
 
 static gboolean
@@ -197,9 +205,222 @@ find_or_pull_image (const RrunConfig *config, RrunStore *store, const RrunContai
     }
   /* The image tool holds the registry client and the layer extractor, so this process
      never loads libcurl or libarchive. */
-  if (!rrun_image_tool_pull (config, o->image, !o->no_tls_verify, o->quiet_pull, &id, error))
+  if (!rrun_image_tool_pull_with (config, o->image, !o->no_tls_verify, o->quiet_pull,
+                                  o->platform, o->authfile, &id, error))
     return FALSE;
   return rrun_store_find_image (store, id, out_image, error);
+}
+
+/* --hostuser NAME: the host's passwd line for NAME, added unless the image has the name. */
+static gboolean
+add_host_users (char **names, char **passwd)
+{
+  gboolean changed = FALSE;
+
+  for (guint i = 0; names && names[i]; i++)
+    {
+      guint64 uid;
+      struct passwd *pw = g_ascii_string_to_unsigned (names[i], 10, 0, G_MAXUINT32, &uid, NULL)
+                              ? getpwuid ((uid_t) uid)
+                              : getpwnam (names[i]);
+      g_autofree char *prefix = NULL;
+      char *text;
+
+      if (pw == NULL)
+        continue; /* checked with the spec; gone since */
+      prefix = g_strconcat (pw->pw_name, ":", NULL);
+      if (*passwd != NULL && (g_str_has_prefix (*passwd, prefix) || strstr (*passwd, prefix)))
+        {
+          g_autofree char *line_start = g_strconcat ("\n", prefix, NULL);
+          if (g_str_has_prefix (*passwd, prefix) || strstr (*passwd, line_start))
+            continue;
+        }
+      text = g_strdup_printf ("%s%s%s:x:%u:%u:%s:%s:%s\n", *passwd ? *passwd : "",
+                              (*passwd && **passwd && !g_str_has_suffix (*passwd, "\n")) ? "\n" : "",
+                              pw->pw_name, pw->pw_uid, pw->pw_gid,
+                              pw->pw_gecos ? pw->pw_gecos : "", pw->pw_dir, pw->pw_shell);
+      g_free (*passwd);
+      *passwd = text;
+      changed = TRUE;
+    }
+  return changed;
+}
+
+/* podman's --passwd: a -u UID the image's /etc/passwd lacks gets a line (name = UID), or
+   the --passwd-entry template's, so that whoami, HOME and ssh work. */
+static gboolean
+add_run_user (const RrunContainerSpec *o, const RrunUser *user, const char *workdir,
+              char **passwd)
+{
+  g_autofree char *uid_text = g_strdup_printf (":%u:", user->uid);
+  g_autofree char *name = NULL, *line = NULL;
+  char *text;
+
+  if (o->no_passwd || (o->user == NULL && o->passwd_entry == NULL) || user->name != NULL)
+    return FALSE;
+  name = g_strdup_printf ("%u", user->uid);
+  line = o->passwd_entry
+             ? rrun_spec_flags_passwd_line (o->passwd_entry, name, user->uid, user->gid,
+                                            workdir)
+             : g_strdup_printf ("%u:*:%u:%u:container user:%s:/bin/sh\n", user->uid, user->uid,
+                                user->gid, workdir);
+  (void) uid_text;
+  text = g_strconcat (*passwd ? *passwd : "",
+                      (*passwd && **passwd && !g_str_has_suffix (*passwd, "\n")) ? "\n" : "",
+                      line, NULL);
+  g_free (*passwd);
+  *passwd = text;
+  return TRUE;
+}
+
+/* --group-add NAME|GID: resolved against the container's /etc/group. */
+static gboolean
+add_groups (char **groups, const char *group_text, RrunUser *user, GError **error)
+{
+  for (guint i = 0; groups && groups[i]; i++)
+    {
+      guint64 n;
+      gid_t gid;
+      gboolean found = FALSE;
+
+      if (strcmp (groups[i], "keep-groups") == 0)
+        continue;
+      if (g_ascii_isdigit (groups[i][0])
+          && g_ascii_string_to_unsigned (groups[i], 10, 0, G_MAXUINT32 - 1, &n, NULL))
+        gid = (gid_t) n, found = TRUE;
+      else
+        {
+          g_auto(GStrv) lines = g_strsplit (group_text ? group_text : "", "\n", -1);
+          g_autofree char *prefix = g_strconcat (groups[i], ":", NULL);
+
+          for (guint k = 0; lines[k] && !found; k++)
+            if (g_str_has_prefix (lines[k], prefix))
+              {
+                g_auto(GStrv) f = g_strsplit (lines[k], ":", 4);
+                if (f[1] && f[2] && g_ascii_string_to_unsigned (f[2], 10, 0, G_MAXUINT32 - 1, &n, NULL))
+                  gid = (gid_t) n, found = TRUE;
+              }
+        }
+      if (!found)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "--group-add \"%s\": no such group in the image's /etc/group", groups[i]);
+          rrun_add_hint (error, "give the GID instead");
+          return FALSE;
+        }
+      g_array_append_val (user->groups, gid);
+    }
+  return TRUE;
+}
+
+/* Whether any -v, --mount or --tmpfs mounts target (they win over rrun's defaults). */
+static gboolean
+user_mounts_target (const RrunContainerSpec *o, const char *target)
+{
+  g_autoptr(GPtrArray) mounts = NULL;
+
+  if (!rrun_mount_parse_all (o->volumes, o->mounts, o->tmpfs, &mounts, NULL))
+    return FALSE;
+  for (guint i = 0; i < mounts->len; i++)
+    if (strcmp (((RrunMountSpec *) mounts->pdata[i])->target, target) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* --tmpfs arguments rrun adds: --read-only's /tmp, /var/tmp and /run (podman's
+   --read-only-tmpfs), and the image's VOLUMEs with --image-volume tmpfs. */
+static char **
+extra_tmpfs (const RrunContainerSpec *o, char **image_volumes)
+{
+  static const char *const ro_dirs[] = { "/tmp", "/var/tmp", "/run", NULL };
+  GPtrArray *all = g_ptr_array_new ();
+
+  for (guint i = 0; o->tmpfs && o->tmpfs[i]; i++)
+    g_ptr_array_add (all, g_strdup (o->tmpfs[i]));
+  for (guint i = 0; o->read_only && !o->no_read_only_tmpfs && ro_dirs[i]; i++)
+    if (!user_mounts_target (o, ro_dirs[i]))
+      g_ptr_array_add (all, g_strdup (ro_dirs[i]));
+  for (guint i = 0; g_strcmp0 (o->image_volume, "tmpfs") == 0 && image_volumes && image_volumes[i]; i++)
+    if (!user_mounts_target (o, image_volumes[i]) && rrun_mount_plan_check_target (image_volumes[i], NULL))
+      g_ptr_array_add (all, g_strdup (image_volumes[i]));
+  g_ptr_array_add (all, NULL);
+  return (char **) g_ptr_array_free (all, FALSE);
+}
+
+/* --expose: the image's exposed ports and these, for -P. */
+static char **
+exposed_ports (const RrunContainerSpec *o, char **image_ports)
+{
+  GPtrArray *all = g_ptr_array_new ();
+
+  for (guint i = 0; image_ports && image_ports[i]; i++)
+    g_ptr_array_add (all, g_strdup (image_ports[i]));
+  for (guint i = 0; o->expose && o->expose[i]; i++)
+    {
+      const char *slash = strchr (o->expose[i], '/');
+      const char *proto = slash ? slash + 1 : "tcp";
+      g_autofree char *ports = slash ? g_strndup (o->expose[i], slash - o->expose[i])
+                                     : g_strdup (o->expose[i]);
+      const char *dash = strchr (ports, '-');
+      guint lo = (guint) g_ascii_strtoull (ports, NULL, 10);
+      guint hi = dash ? (guint) g_ascii_strtoull (dash + 1, NULL, 10) : lo;
+
+      for (guint p = lo; p <= hi && p - lo < 65536; p++)
+        g_ptr_array_add (all, g_strdup_printf ("%u/%s", p, proto));
+    }
+  g_ptr_array_add (all, NULL);
+  return (char **) g_ptr_array_free (all, FALSE);
+}
+
+/* --replace: the container holding the name goes first, running or not (podman's). */
+static gboolean
+replace_named (const RrunConfig *config, RrunStore *store, const RrunIdMap *storage_map,
+               const char *name, GError **error)
+{
+  g_autoptr(RrunState) other = rrun_state_find_name (config, name);
+
+  if (other == NULL)
+    return TRUE;
+  if (!rrun_container_remove (config, store, storage_map, other, TRUE, FALSE, error))
+    {
+      g_prefix_error (error, "--replace: cannot remove container \"%s\": ", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --requires: the containers must exist and be running (podman starts stopped ones; rrun
+   asks the user to, since starting one here would tie its lifetime to this run). */
+static gboolean
+check_requires (const RrunConfig *config, char **requires, GError **error)
+{
+  for (guint i = 0; requires && requires[i]; i++)
+    {
+      g_auto(GStrv) names = g_strsplit (requires[i], ",", -1);
+
+      for (guint k = 0; names[k]; k++)
+        {
+          g_autoptr(RrunState) s = NULL;
+
+          if (*names[k] == '\0')
+            continue;
+          if (!rrun_state_find_any (config, names[k], &s, NULL))
+            {
+              rrun_throw (error, RRUN_ERROR_NOT_FOUND,
+                          "--requires: no such container \"%s\"", names[k]);
+              rrun_add_hint (error, "rrun ps -a lists containers, running or stopped");
+              return FALSE;
+            }
+          if (s->status != RRUN_STATUS_RUNNING)
+            {
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                          "--requires: container \"%s\" is not running", names[k]);
+              rrun_add_hint (error, "start it first: rrun start %s", names[k]);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -240,10 +461,11 @@ require_fuse_overlayfs (const char **driver, const char *mode, GError **error)
   if (g_strcmp0 (*driver, "overlay") == 0)
     {
       rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                  "cannot use --userns=%s with the kernel overlay driver: only "
+                  "cannot use %s%s with the kernel overlay driver: only "
                   "fuse-overlayfs can show the image's files with their owners remapped",
-                  mode);
-      rrun_add_hint (error, "use --storage-driver fuse-overlayfs (the default for %s)", mode);
+                  g_str_has_prefix (mode, "--") ? "" : "--userns=", mode);
+      rrun_add_hint (error, "use --storage-driver fuse-overlayfs (the default for %s)",
+                     g_str_has_prefix (mode, "--") ? mode + 2 : mode);
       return FALSE;
     }
   *driver = "fuse-overlayfs";
@@ -430,6 +652,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
 
   if (!rrun_idmap_resolve (o->userns ? o->userns : config->userns, &c->map, error))
     return FALSE;
+  if (!rrun_spec_flags_custom_map (c->map, o->uidmaps, o->gidmaps, error))
+    return FALSE;
   rrun_debug_phase ("id map resolved");
   /* The network mode says whether the container enters an existing user namespace
      (container:, ns:). Otherwise its own is made now, so that newuidmap and newgidmap run
@@ -444,6 +668,11 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (!rrun_container_gc (config, c->store, c->storage_map, error))
     return FALSE;
   rrun_debug_phase ("store open");
+  if (!c->restart && o->replace && o->name != NULL
+      && !replace_named (config, c->store, c->storage_map, o->name, error))
+    return FALSE;
+  if (!check_requires (config, o->requires, error))
+    return FALSE;
   /* Names are unique among all containers, running or stopped, as with docker. */
   if (o->name != NULL && !c->restart)
     {
@@ -498,11 +727,13 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
                   c->image->unmapped_owners == 1 ? "its" : "their", o->image);
   /* Network and cgroup first: their errors (a busy port, no delegation) come before any
      directory is made. */
-  if (o->publish_all
-      && !rrun_network_options_publish_all (c->net_opts,
-                                            (const char *const *) c->image->config->exposed_ports,
-                                            error))
-    return FALSE;
+  if (o->publish_all)
+    {
+      g_auto(GStrv) ports = exposed_ports (o, c->image->config->exposed_ports);
+
+      if (!rrun_network_options_publish_all (c->net_opts, (const char *const *) ports, error))
+        return FALSE;
+    }
   if (!rrun_network_check_ports (c->net_opts, error))
     return FALSE;
   /* The container enters the owner of the namespace it joins: its id map must be ours. */
@@ -536,6 +767,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
         return FALSE;
       add_keep_id_entries (c->map, &c->passwd, &c->group, &new_passwd, &new_group);
     }
+  if (add_host_users (o->hostuser, &c->passwd))
+    new_passwd = TRUE;
   if (!rrun_user_resolve (o->user ? o->user : c->keep_id_user ? c->keep_id_user : c->image->config->user,
                           c->passwd, c->group, &c->user, error)
       || !rrun_spec_build_argv (c->image->config->entrypoint, c->image->config->cmd, o->entrypoint,
@@ -543,15 +776,21 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       || !rrun_caps_compute (o->cap_add, o->cap_drop, o->privileged, &c->caps, error))
     return FALSE;
   /* With --network container: the host name is that container's, as with docker. */
-  c->hostname = o->hostname              ? g_strdup (o->hostname)
+  c->hostname = g_strcmp0 (o->uts, "host") == 0 ? g_strdup (g_get_host_name ())
+             : o->hostname              ? g_strdup (o->hostname)
              : c->join && c->join->hostname ? g_strdup (c->join->hostname)
                                       : g_strndup (c->id, 12);
   if (strlen (c->hostname) > 64)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid hostname \"%s\": longer than 64 characters", c->hostname);
-  if (!rrun_spec_build_env (c->image->config->env, o->env_files, o->env, host_env, c->hostname,
-                            c->user->home, o->tty, &c->envp, error))
-    return FALSE;
+  {
+    g_auto(GStrv) image_env = rrun_spec_flags_image_env (o, c->image->config->env, host_env);
+
+    if (!rrun_spec_build_env (image_env, o->env_files, o->env, host_env, c->hostname,
+                              c->user->home, o->tty, &c->envp, error))
+      return FALSE;
+    rrun_spec_flags_unset_env (o, &c->envp);
+  }
   if (o->slurm_env)
     rrun_spec_env_add_missing (&c->envp, host_env);
   if (c->devices != NULL)
@@ -563,6 +802,23 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (workdir[0] != '/')
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid working directory \"%s\": it must be absolute", workdir);
+  if (add_run_user (o, c->user, c->user->home && strcmp (c->user->home, "/") != 0
+                                    ? c->user->home : workdir, &c->passwd))
+    new_passwd = TRUE;
+  if (!add_groups (o->group_add, c->group, c->user, error))
+    return FALSE;
+  /* --init-path: the user's init, bound in, runs the command as its argument. */
+  if (o->init_path != NULL)
+    {
+      char **argv = g_new0 (char *, g_strv_length (c->argv) + 3);
+
+      argv[0] = g_strdup ("/run/rrun-init-path");
+      argv[1] = g_strdup ("--");
+      for (guint i = 0; c->argv[i]; i++)
+        argv[i + 2] = c->argv[i];
+      g_free (c->argv);
+      c->argv = argv;
+    }
 
   rrun_debug_phase ("spec built");
   /* Directories: the writable layer in the store, the mount point and /etc files in the
@@ -634,11 +890,13 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   {
     g_autofree char *record_dir = rrun_record_dir (config, c->id);
     g_autoptr(GPtrArray) inherited = NULL;
+    g_auto(GStrv) tmpfs = extra_tmpfs (o, c->image->config->volumes);
     RrunContainerMountsRequest req = {
       .volumes = o->volumes,
       .mounts = o->mounts,
-      .tmpfs = o->tmpfs,
-      .image_volumes = c->image->config->volumes,
+      .tmpfs = tmpfs,
+      .image_volumes = o->image_volume == NULL || strcmp (o->image_volume, "bind") == 0
+                           ? c->image->config->volumes : NULL,
       /* An image file is not mounted yet: its VOLUMEs start empty. */
       .layers = (const char *const *) c->image->layer_dirs->pdata,
       .n_layers = c->squash != NULL ? 0 : c->image->layer_dirs->len,
@@ -669,8 +927,12 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->layers.merged_dir = c->merged;
   c->layers.storage_root = rrun_store_root (c->store);
   c->layers.fuse_acl = config->fuse_acl;
-  if (keep_id)
+  if (keep_id || o->uidmaps != NULL || o->gidmaps != NULL)
     {
+      /* keep-id and --uidmap/--gidmap: layers stored with the default map are shown with
+         their owners under this one */
+      if (!keep_id && !require_fuse_overlayfs (&driver, "--uidmap/--gidmap", error))
+        return FALSE;
       keep_id_fuse_mappings (c->map, &c->fuse_uidmap, &c->fuse_gidmap);
       c->layers.uid_mapping = c->fuse_uidmap;
       c->layers.gid_mapping = c->fuse_gidmap;
@@ -697,12 +959,18 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     return FALSE;
 
   /* Namespaces and mounts. */
-  c->plan.unshare_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWCGROUP;
-  if (o->ipc == NULL || g_strcmp0 (o->ipc, "private") == 0)
+  /* --pid, --uts, --cgroupns and --ipc host share the host's; shareable is private (any
+     container may join a rootless one's through its user namespace), none is private
+     without /dev/shm. */
+  c->plan.unshare_flags = CLONE_NEWNS;
+  if (g_strcmp0 (o->uts, "host") != 0)
+    c->plan.unshare_flags |= CLONE_NEWUTS;
+  if (g_strcmp0 (o->pid, "host") != 0)
+    c->plan.unshare_flags |= CLONE_NEWPID;
+  if (g_strcmp0 (o->cgroupns, "host") != 0)
+    c->plan.unshare_flags |= CLONE_NEWCGROUP;
+  if (g_strcmp0 (o->ipc, "host") != 0)
     c->plan.unshare_flags |= CLONE_NEWIPC;
-  else if (g_strcmp0 (o->ipc, "host") != 0)
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "invalid --ipc \"%s\": expected private or host", o->ipc);
   if (rrun_network_options_needs_netns (c->net_opts))
     {
       c->plan.unshare_flags |= CLONE_NEWNET;
@@ -729,12 +997,105 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   /* A joined namespace is owned by the user namespace the container enters: it may mount
      a fresh sysfs there too. */
   c->mo.new_netns = (c->plan.unshare_flags & CLONE_NEWNET) != 0 || c->plan.join_netns;
-  c->mo.new_cgroupns = TRUE;
+  c->mo.new_cgroupns = (c->plan.unshare_flags & CLONE_NEWCGROUP) != 0;
+  c->mo.host_cgroupns = !c->mo.new_cgroupns;
+  c->mo.host_proc = (c->plan.unshare_flags & CLONE_NEWPID) == 0;
+  c->mo.no_shm = g_strcmp0 (o->ipc, "none") == 0;
+  c->strings = g_string_chunk_new (256);
+  if (o->shm_size != NULL)
+    {
+      guint64 bytes = 0;
+      g_autofree char *data = NULL;
+
+      rrun_size_parse (o->shm_size, &bytes);
+      data = g_strdup_printf ("mode=1777,size=%" G_GUINT64_FORMAT, bytes);
+      c->mo.shm_data = g_string_chunk_insert (c->strings, data);
+    }
+  if (o->no_hosts)
+    c->mo.etc_hosts = NULL;
   /* A delegated subtree is the container's own: nested tools may write it. */
   c->mo.cgroup_writable = rrun_cgroup_path (c->cgroup) != NULL;
   c->mo.gid5_mapped = rrun_idmap_to_host (c->map->gid_map, 5, &host5);
   c->mo.privileged = o->privileged;
   rrun_mount_plan_add_defaults (c->mounts, &c->mo);
+  if (o->tz != NULL)
+    {
+      g_autofree char *zone = NULL;
+
+      if (!rrun_spec_flags_tz_file (o->tz, &zone, error))
+        return FALSE;
+      rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, zone, "/etc/localtime", NULL,
+                           MS_RDONLY, NULL, 2, 0);
+    }
+  /* --chrootdirs: the generated /etc files in each chroot too (podman's). */
+  for (guint i = 0; o->chrootdirs && o->chrootdirs[i]; i++)
+    {
+      const char *files[][2] = { { c->mo.etc_hostname, "etc/hostname" },
+                                 { c->mo.etc_hosts, "etc/hosts" },
+                                 { c->mo.etc_resolv, "etc/resolv.conf" } };
+
+      for (gsize k = 0; k < G_N_ELEMENTS (files); k++)
+        if (files[k][0] != NULL)
+          {
+            g_autofree char *target = g_build_filename (o->chrootdirs[i], files[k][1], NULL);
+            rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, files[k][0], target, NULL, 0,
+                                 NULL, 2, 1);
+          }
+    }
+  /* --sdnotify container: the command itself tells systemd it is ready, through the
+     caller's NOTIFY_SOCKET bound in (podman's /run/notify/notify.sock). */
+  if (g_strcmp0 (o->sdnotify, "container") == 0)
+    {
+      const char *sock = g_environ_getenv (host_env, "NOTIFY_SOCKET");
+
+      if (sock != NULL && sock[0] == '/' && g_file_test (sock, G_FILE_TEST_EXISTS))
+        {
+          guint n = g_strv_length (c->envp);
+
+          rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, sock, "/run/notify/notify.sock",
+                               NULL, 0, NULL, 2, 0);
+          c->envp = g_renew (char *, c->envp, n + 2);
+          c->envp[n] = g_strdup ("NOTIFY_SOCKET=/run/notify/notify.sock");
+          c->envp[n + 1] = NULL;
+        }
+    }
+  /* --secret: a copy in the run dir (with the mode asked for) bound read-only, or an
+     environment variable. */
+  for (guint i = 0; o->secrets && o->secrets[i]; i++)
+    {
+      g_autofree char *name = NULL, *target = NULL, *path = NULL, *data = NULL;
+      g_autofree char *copy_name = g_strdup_printf ("secret-%u", i);
+      g_autofree char *copy = NULL;
+      gboolean env;
+      guint mode;
+      gsize len;
+
+      if (!rrun_secret_parse_arg (o->secrets[i], &name, &env, &target, &mode, error)
+          || (path = rrun_secret_path (config, name, error)) == NULL
+          || !g_file_get_contents (path, &data, &len, error))
+        {
+          g_prefix_error (error, "--secret %s: ", o->secrets[i]);
+          return FALSE;
+        }
+      if (env)
+        {
+          guint n = g_strv_length (c->envp);
+
+          c->envp = g_renew (char *, c->envp, n + 2);
+          c->envp[n] = g_strconcat (target, "=", data, NULL);
+          c->envp[n + 1] = NULL;
+          continue;
+        }
+      copy = g_build_filename (c->run_dir, copy_name, NULL);
+      if (!g_file_set_contents (copy, data, (gssize) len, error))
+        return FALSE;
+      chmod (copy, mode);
+      rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, copy, target, NULL, MS_RDONLY, NULL,
+                           2, 0);
+    }
+  if (o->init_path != NULL)
+    rrun_mount_plan_add (c->mounts, RRUN_MOUNT_OP_BIND, o->init_path, "/run/rrun-init-path",
+                         NULL, MS_RDONLY, NULL, 2, 0);
   if ((new_passwd && !bind_generated (c->mounts, c->run_dir, "passwd", c->passwd, "/etc/passwd", error))
       || (new_group && !bind_generated (c->mounts, c->run_dir, "group", c->group, "/etc/group", error)))
     return FALSE;
@@ -774,7 +1135,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
         return rrun_throw_errno (error, errno, "cannot create a memfd");
     }
   c->plan.fuse_stderr_fd = c->proc.fuse_stderr_fd;
-  c->plan.hostname = c->hostname;
+  c->plan.hostname = (c->plan.unshare_flags & CLONE_NEWUTS) ? c->hostname : NULL;
   c->plan.mounts = (const RrunMountOp *) c->mounts->ops->data;
   c->plan.n_mounts = c->mounts->ops->len;
   c->plan.init = o->init;
@@ -796,7 +1157,55 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->plan.gid = c->user->gid;
   c->plan.groups = (const gid_t *) c->user->groups->data;
   c->plan.n_groups = c->user->groups->len;
-  c->plan.set_groups = !c->map->single;
+  /* keep-groups: no setgroups at all, so the command keeps the caller's supplementary
+     groups (those outside the map show as 65534; access checks use the real ones). */
+  c->plan.set_groups = !c->map->single
+                       && !(o->group_add && g_strv_contains ((const char *const *) o->group_add,
+                                                             "keep-groups"));
+  c->rlimits = g_array_new (FALSE, TRUE, sizeof (RrunChildRlimit));
+  for (guint i = 0; o->ulimits && o->ulimits[i]; i++)
+    {
+      RrunChildRlimit r = { 0 };
+      struct rlimit lim;
+
+      if (!rrun_spec_parse_ulimit (o->ulimits[i], &r.resource, &lim, error))
+        return FALSE;
+      r.soft = lim.rlim_cur;
+      r.hard = lim.rlim_max;
+      r.what = g_string_chunk_insert (c->strings, o->ulimits[i]);
+      g_array_append_val (c->rlimits, r);
+    }
+  c->plan.rlimits = (const RrunChildRlimit *) c->rlimits->data;
+  c->plan.n_rlimits = c->rlimits->len;
+  c->sysctls = g_array_new (FALSE, TRUE, sizeof (RrunChildSysctl));
+  for (guint i = 0; o->sysctls && o->sysctls[i]; i++)
+    {
+      g_autofree char *path = NULL, *value = NULL;
+      RrunChildSysctl sc;
+
+      if (!rrun_spec_parse_sysctl (o, o->sysctls[i], &path, &value, error))
+        return FALSE;
+      sc.path = g_string_chunk_insert (c->strings, path);
+      sc.value = g_string_chunk_insert (c->strings, value);
+      sc.what = g_string_chunk_insert (c->strings, o->sysctls[i]);
+      g_array_append_val (c->sysctls, sc);
+    }
+  c->plan.sysctls = (const RrunChildSysctl *) c->sysctls->data;
+  c->plan.n_sysctls = c->sysctls->len;
+  if (o->umask != NULL)
+    {
+      c->plan.set_umask = 1;
+      c->plan.umask = (unsigned int) g_ascii_strtoull (o->umask, NULL, 8);
+    }
+  c->plan.oom_score_adj = o->oom_score_adj;
+  if (o->personality != NULL)
+    {
+      c->plan.set_personality = 1;
+      c->plan.personality = strcmp (o->personality, "LINUX32") == 0 ? PER_LINUX32 : PER_LINUX;
+    }
+  c->proc.timeout_s = o->timeout ? (int) g_ascii_strtoull (o->timeout, NULL, 10) : 0;
+  c->proc.no_sig_proxy = o->no_sig_proxy;
+  c->plan.preserve_fds = o->preserve_fds ? (int) g_ascii_strtoull (o->preserve_fds, NULL, 10) : 0;
   c->plan.caps = c->caps->caps;
   c->plan.drop_bounding = (const int *) c->caps->drop->data;
   c->plan.n_drop_bounding = c->caps->drop->len;

@@ -179,6 +179,17 @@ rrun_container_delete (RrunContainer *c)
         rrun_warning ("cannot remove the container's writable layer: %s", local->message);
       else
         rrun_volume_remove_unused_anonymous (c->config, c->storage_map, names);
+      g_clear_error (&local);
+      /* --rmi: the image name given goes after its container (and the image with it when
+         nothing else names it), unless another container uses it. */
+      if (c->spec != NULL && c->spec->rmi && c->image != NULL && c->restart == FALSE)
+        {
+          g_autofree char *removed = NULL;
+
+          if (!rrun_store_remove_image (c->store, c->storage_map, c->spec->image, FALSE,
+                                        &removed, &local))
+            rrun_warning ("--rmi: cannot remove the image: %s", local->message);
+        }
     }
   rrun_close_fdp (&c->init_fd);
   rrun_close_fdp (&c->lock_fd);
@@ -214,6 +225,9 @@ rrun_container_delete (RrunContainer *c)
   g_free (c->inner_gid);
   g_strfreev (c->argv);
   g_strfreev (c->envp);
+  g_clear_pointer (&c->rlimits, g_array_unref);
+  g_clear_pointer (&c->sysctls, g_array_unref);
+  g_clear_pointer (&c->strings, g_string_chunk_free);
   rrun_idmap_free (c->map);
   rrun_idmap_free (c->storage_map);
   rrun_store_free (c->store);

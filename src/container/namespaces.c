@@ -72,6 +72,7 @@ step_verb (int step)
     case RRUN_STEP_SIGMASK: return "unblock the signals of";
     case RRUN_STEP_READ: return "read";
     case RRUN_STEP_INIT: return "start the init process";
+    case RRUN_STEP_SETTING: return "apply";
     default: return "set up";
     }
 }
@@ -131,6 +132,9 @@ rrun_child_report_to_error (const RrunChildReport *r, const char *fuse_stderr, G
   else if (r->step == RRUN_STEP_MOUNT && e == EPERM && g_str_has_prefix (subject, "/proc"))
     rrun_add_hint (error, "the host's /proc has hidden entries (as inside another container), "
                           "so the kernel refuses a new one; run rrun on the host");
+  else if (r->step == RRUN_STEP_SETTING && (e == EPERM || e == EACCES))
+    rrun_add_hint (error, "a rootless container may lower its limits and priorities but not "
+                          "raise them above the host's");
   else if (r->step == RRUN_STEP_OVERLAY)
     rrun_add_hint (error, "use --storage-driver fuse-overlayfs");
   else if (r->step == RRUN_STEP_WORKDIR)

@@ -32,6 +32,9 @@ typedef struct
   pid_t pid1;         /* the container's PID 1 as the host sees it */
   int pty_master;     /* with -t; else -1 */
   int fuse_stderr_fd; /* memfd fuse-overlayfs writes its errors to; -1 when unused */
+  int timeout_s;      /* --timeout: the relay kills PID 1 after this many seconds (0: none) */
+  gboolean timed_out; /* ... and did: the status is 255, as podman's */
+  gboolean no_sig_proxy; /* --sig-proxy=false: signals to rrun are not forwarded */
 } RrunContainerProcess;
 
 void rrun_container_process_init (RrunContainerProcess *proc);

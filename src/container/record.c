@@ -38,6 +38,7 @@ rrun_state_free (RrunState *s)
   g_strfreev (s->tmpfs);
   g_free (s->userns);
   g_strfreev (s->labels);
+  g_strfreev (s->annotations);
   g_free (s->damaged);
   g_free (s->restart_policy);
   g_free (s->health);
@@ -347,6 +348,7 @@ read_state (const char *record_dir)
   s->stop_signal = (int) int_member_or (o, "stop_signal", SIGTERM);
   s->stop_timeout = (int) int_member_or (o, "stop_timeout", 10);
   s->labels = strv_member (rrun_json_member (o, "spec"), "label");
+  s->annotations = strv_member (rrun_json_member (o, "spec"), "annotation");
   s->restart_count = (guint) int_member (o, "restart_count");
   s->restarting = bool_member (o, "restarting");
   s->restart_policy = string_member (rrun_json_member (o, "spec"), "restart", NULL);

@@ -67,6 +67,7 @@ typedef struct
   gboolean restarting; /* its monitor waits to start it again: exited, and live */
   /* Read, not written: */
   char **labels;       /* the spec's --label K=V */
+  char **annotations;  /* the spec's --annotation K=V */
   char *restart_policy; /* the spec's --restart, or NULL */
   gboolean manually_stopped; /* rrun stop or rm -f asked it to end (RRUN_STOPPED_MARKER) */
   char *health;        /* "starting", "healthy", "unhealthy" (health.json), or NULL */

@@ -1,5 +1,6 @@
 /* The container spec: validation before any image lookup, and the stored JSON form. */
 #include "container/spec.h"
+#include "container/spec-flags.h"
 #include "container/signal-name.h"
 #include "container/health.h"
 #include "container/policy.h"
@@ -78,6 +79,39 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_clear_pointer (&o->seccomp, rrun_seccomp_profile_free);
   g_strfreev (o->mask_paths);
   g_strfreev (o->unmask_paths);
+  g_free (o->shm_size);
+  g_free (o->pid);
+  g_free (o->uts);
+  g_free (o->cgroupns);
+  g_free (o->tz);
+  g_free (o->umask);
+  g_free (o->passwd_entry);
+  g_free (o->oom_score_adj);
+  g_free (o->personality);
+  g_free (o->preserve_fds);
+  g_free (o->pidfile);
+  g_free (o->timeout);
+  g_free (o->sdnotify);
+  g_free (o->image_volume);
+  g_free (o->authfile);
+  g_free (o->detach_keys);
+  g_free (o->init_path);
+  g_free (o->platform);
+  g_strfreev (o->ulimits);
+  g_strfreev (o->uidmaps);
+  g_strfreev (o->gidmaps);
+  g_free (o->subuidname);
+  g_free (o->subgidname);
+  g_strfreev (o->secrets);
+  g_strfreev (o->sysctls);
+  g_strfreev (o->group_add);
+  g_strfreev (o->expose);
+  g_strfreev (o->env_merge);
+  g_strfreev (o->unsetenv);
+  g_strfreev (o->hostuser);
+  g_strfreev (o->annotations);
+  g_strfreev (o->chrootdirs);
+  g_strfreev (o->requires);
   memset (o, 0, sizeof *o);
   o->root_emulation = -1;
 }
@@ -339,7 +373,7 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
 {
   static const char *const pull_policies[] = { "missing", "always", "never", NULL };
   static const char *const userns_modes[] = { "auto", "keep-id", "nomap", "single", NULL };
-  static const char *const ipc_modes[] = { "private", "host", NULL };
+  static const char *const ipc_modes[] = { "private", "host", "shareable", "none", NULL };
   static const char *const cgroups_modes[] = { "enabled", "disabled", NULL };
   g_autoptr(RrunCaps) caps = NULL;
 
@@ -407,6 +441,8 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
         || !rrun_log_options_parse (o->log_driver, o->log_opts, o->detach, &log, error))
       return FALSE;
   }
+  if (!rrun_spec_flags_validate (o, error))
+    return FALSE;
   if (o->limits == NULL)
     o->limits = rrun_cgroup_limits_new ();
   return build_network (config, o, error);
@@ -487,6 +523,48 @@ static const SpecField spec_fields[] = {
   F ("device-cgroup-rule", FIELD_STRV, device_cgroup_rules),
   F ("gpus", FIELD_STRING, gpus),
   F ("rootfs", FIELD_STRING, rootfs),
+  F ("shm-size", FIELD_STRING, shm_size),
+  F ("pid", FIELD_STRING, pid),
+  F ("uts", FIELD_STRING, uts),
+  F ("cgroupns", FIELD_STRING, cgroupns),
+  F ("tz", FIELD_STRING, tz),
+  F ("umask", FIELD_STRING, umask),
+  F ("passwd-entry", FIELD_STRING, passwd_entry),
+  F ("oom-score-adj", FIELD_STRING, oom_score_adj),
+  F ("personality", FIELD_STRING, personality),
+  F ("preserve-fds", FIELD_STRING, preserve_fds),
+  F ("pidfile", FIELD_STRING, pidfile),
+  F ("timeout", FIELD_STRING, timeout),
+  F ("sdnotify", FIELD_STRING, sdnotify),
+  F ("image-volume", FIELD_STRING, image_volume),
+  F ("authfile", FIELD_STRING, authfile),
+  F ("detach-keys", FIELD_STRING, detach_keys),
+  F ("init-path", FIELD_STRING, init_path),
+  F ("platform", FIELD_STRING, platform),
+  F ("ulimit", FIELD_STRV, ulimits),
+  F ("uidmap", FIELD_STRV, uidmaps),
+  F ("gidmap", FIELD_STRV, gidmaps),
+  F ("subuidname", FIELD_STRING, subuidname),
+  F ("subgidname", FIELD_STRING, subgidname),
+  F ("secret", FIELD_STRV, secrets),
+  F ("sysctl", FIELD_STRV, sysctls),
+  F ("group-add", FIELD_STRV, group_add),
+  F ("expose", FIELD_STRV, expose),
+  F ("env-merge", FIELD_STRV, env_merge),
+  F ("unsetenv", FIELD_STRV, unsetenv),
+  F ("hostuser", FIELD_STRV, hostuser),
+  F ("annotation", FIELD_STRV, annotations),
+  F ("chrootdirs", FIELD_STRV, chrootdirs),
+  F ("requires", FIELD_STRV, requires),
+  F ("no-hosts", FIELD_BOOL, no_hosts),
+  F ("env-host", FIELD_BOOL, env_host),
+  F ("unsetenv-all", FIELD_BOOL, unsetenv_all),
+  F ("no-http-proxy", FIELD_BOOL, no_http_proxy),
+  F ("no-passwd", FIELD_BOOL, no_passwd),
+  F ("replace", FIELD_BOOL, replace),
+  F ("no-read-only-tmpfs", FIELD_BOOL, no_read_only_tmpfs),
+  F ("rmi", FIELD_BOOL, rmi),
+  F ("no-sig-proxy", FIELD_BOOL, no_sig_proxy),
 };
 
 #undef F

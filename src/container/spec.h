@@ -77,6 +77,50 @@ typedef struct
   char *gpus;              /* --gpus all|N|device=LIST (CDI nvidia.com/gpu, else the driver) */
   char *rootfs;            /* --rootfs DIR: an unpacked root file system; image is NULL */
 
+  /* docker's and podman's other run flags (container/spec-flags.c checks them). */
+  char **ulimits;          /* --ulimit NAME=SOFT[:HARD] */
+  char *shm_size;          /* --shm-size: /dev/shm's size */
+  char **sysctls;          /* --sysctl KEY=VALUE, namespaced keys only */
+  char **group_add;        /* --group-add GROUP|GID|keep-groups */
+  char *pid;               /* --pid private (default) or host */
+  char *uts;               /* --uts private (default) or host */
+  char *cgroupns;          /* --cgroupns private (default) or host */
+  char *tz;                /* --tz local or Area/City */
+  char *umask;             /* --umask, octal */
+  gboolean no_hosts;       /* --no-hosts: the image's /etc/hosts stays */
+  char **expose;           /* --expose PORT[/PROTO] or a range: ports -P publishes */
+  gboolean env_host;       /* --env-host */
+  char **env_merge;        /* --env-merge K=TEXT with ${K} of the image's value */
+  char **unsetenv;         /* --unsetenv K */
+  gboolean unsetenv_all;   /* --unsetenv-all */
+  gboolean no_http_proxy;  /* --http-proxy=false: the host's proxy variables stay out */
+  char *passwd_entry;      /* --passwd-entry template ($USERNAME, $UID, $GID, $NAME, $HOME) */
+  gboolean no_passwd;      /* --passwd=false: no /etc/passwd line for -u UID */
+  char **hostuser;         /* --hostuser NAME: the host's passwd line in the container */
+  char **annotations;      /* --annotation K=V */
+  char *oom_score_adj;     /* --oom-score-adj -1000..1000 */
+  char *personality;       /* --personality LINUX|LINUX32 */
+  char *preserve_fds;      /* --preserve-fds N: fds 3..N+2 reach the command */
+  char *pidfile;           /* --pidfile: PID 1's host pid written there */
+  char *timeout;           /* --timeout N: killed after N seconds, exit 255 */
+  gboolean replace;        /* --replace: remove the container holding --name first */
+  char *sdnotify;          /* --sdnotify container|conmon|ignore */
+  gboolean no_read_only_tmpfs; /* --read-only-tmpfs=false */
+  char *image_volume;      /* --image-volume bind (default)|tmpfs|ignore */
+  gboolean rmi;            /* --rmi: remove the image after the container */
+  char *authfile;          /* --authfile for the implicit pull */
+  gboolean no_sig_proxy;   /* --sig-proxy=false */
+  char *detach_keys;       /* --detach-keys, checked (rrun attach keys) */
+  char *init_path;         /* --init-path: an init program of the user's */
+  char **chrootdirs;       /* --chrootdirs: paths treated as chroots (stored) */
+  char **requires;         /* --requires: containers that must exist (started first) */
+  char *platform;          /* --platform OS/ARCH[/VARIANT] (or --os, --arch, --variant) */
+  char **secrets;          /* --secret NAME[,type=mount|env][,target=][,mode=] */
+  char **uidmaps;          /* --uidmap CONTAINER:INTERMEDIATE:COUNT (podman's) */
+  char **gidmaps;          /* --gidmap; the --uidmap ones when not given */
+  char *subuidname;        /* --subuidname: must be the caller (newuidmap's rule) */
+  char *subgidname;
+
   /* Derived by rrun_container_spec_validate, not stored: the network options with the
      network mode, -p, --dns, --add-host and --mac-address applied. */
   RrunNetworkOptions *net;

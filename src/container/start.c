@@ -36,6 +36,9 @@
 #include <sys/wait.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* Before the child unshares its cgroup namespace: into the container's cgroup. */
@@ -129,6 +132,32 @@ rrun_container_write_state (RrunContainer *c, RrunStatus status, GError **error)
   return TRUE;
 }
 
+/* --sdnotify conmon (podman's default): rrun tells systemd the container is up, with PID 1
+   as the main pid, when it runs under a unit that waits for it (NOTIFY_SOCKET). ignore:
+   nothing is sent; container: the command is expected to notify itself. */
+static void
+notify_ready (RrunContainer *c)
+{
+  const char *sock = g_getenv ("NOTIFY_SOCKET");
+  const char *mode = c->spec->sdnotify ? c->spec->sdnotify : "conmon";
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_autofree char *msg = NULL;
+  rrun_autofd int fd = -1;
+  gsize len;
+
+  if (sock == NULL || strcmp (mode, "conmon") != 0 || (sock[0] != '/' && sock[0] != '@')
+      || (len = strlen (sock)) >= sizeof addr.sun_path)
+    return;
+  memcpy (addr.sun_path, sock, len);
+  if (sock[0] == '@')
+    addr.sun_path[0] = '\0';
+  fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  msg = g_strdup_printf ("READY=1\nMAINPID=%d\n", (int) c->proc.pid1);
+  if (fd >= 0)
+    (void) !sendto (fd, msg, strlen (msg), MSG_NOSIGNAL, (struct sockaddr *) &addr,
+                    (socklen_t) (offsetof (struct sockaddr_un, sun_path) + len));
+}
+
 gboolean
 rrun_container_start (RrunContainer *c, GError **error)
 {
@@ -162,5 +191,16 @@ rrun_container_start (RrunContainer *c, GError **error)
   if (!rrun_container_write_state (c, RRUN_STATUS_RUNNING, error))
     return FALSE;
   rrun_debug_phase ("state written");
+  if (c->spec->pidfile != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("%d\n", (int) c->proc.pid1);
+
+      if (!g_file_set_contents (c->spec->pidfile, text, -1, error))
+        {
+          g_prefix_error (error, "--pidfile: ");
+          return FALSE;
+        }
+    }
+  notify_ready (c);
   return TRUE;
 }

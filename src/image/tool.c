@@ -38,6 +38,17 @@ gboolean
 rrun_image_tool_pull (const RrunConfig *config, const char *ref, gboolean tls_verify,
                       gboolean quiet, char **out_id, GError **error)
 {
+  return rrun_image_tool_pull_with (config, ref, tls_verify, quiet, NULL, NULL, out_id, error);
+}
+
+gboolean
+rrun_image_tool_pull_with (const RrunConfig *config, const char *ref, gboolean tls_verify,
+                           gboolean quiet, const char *platform, const char *authfile,
+                           char **out_id, GError **error)
+{
+  g_auto(GStrv) envp = authfile ? g_environ_setenv (g_get_environ (), "REGISTRY_AUTH_FILE",
+                                                    authfile, TRUE)
+                                : NULL;
   g_autofree char *tool = rrun_image_tool_find (error);
   g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *out = NULL;
@@ -61,6 +72,8 @@ rrun_image_tool_pull (const RrunConfig *config, const char *ref, gboolean tls_ve
     g_ptr_array_add (args, g_strdup ("--quiet"));
   if (!tls_verify)
     g_ptr_array_add (args, g_strdup ("--tls-verify=false"));
+  if (platform != NULL)
+    g_ptr_array_add (args, g_strdup_printf ("--platform=%s", platform));
   g_ptr_array_add (args, g_strdup ("--"));
   g_ptr_array_add (args, g_strdup (ref));
   g_ptr_array_add (args, NULL);
@@ -68,7 +81,7 @@ rrun_image_tool_pull (const RrunConfig *config, const char *ref, gboolean tls_ve
   fflush (stderr);
   /* stdout is captured (the image ID), stderr is shared: the progress display and the
      tool's own error message reach the user unchanged. stdin stays the container's. */
-  if (!g_spawn_sync (NULL, (char **) args->pdata, NULL,
+  if (!g_spawn_sync (NULL, (char **) args->pdata, envp,
                      G_SPAWN_FILE_AND_ARGV_ZERO, NULL, NULL,
                      &out, NULL, &status, error))
     {

@@ -21,6 +21,11 @@ gboolean rrun_image_tool_exec (char **argv, GError **error);
 /* `run`'s implicit pull: run `rrun-image pull` on config's store and wait. Progress (on a
    terminal) and errors go to this process's stderr as the tool prints them; a failure
    the tool has printed is RRUN_ERROR_REPORTED. out_id gets the pulled image's ID. */
+/* As rrun_image_tool_pull, for one platform ("os/arch[/variant]", NULL: this machine)
+   with the credentials of authfile (NULL: the default auth.json). */
+gboolean rrun_image_tool_pull_with (const RrunConfig *config, const char *ref,
+                                    gboolean tls_verify, gboolean quiet, const char *platform,
+                                    const char *authfile, char **out_id, GError **error);
 gboolean rrun_image_tool_pull (const RrunConfig *config, const char *ref, gboolean tls_verify,
                                gboolean quiet, char **out_id, GError **error);
 

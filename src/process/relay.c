@@ -85,8 +85,13 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, RrunRelayExitHook on_exit
   if (proc->pty_master >= 0)
     fcntl (proc->pty_master, F_SETFL, fcntl (proc->pty_master, F_GETFL) | O_NONBLOCK);
 
+  gint64 deadline = proc->timeout_s > 0
+                       ? g_get_monotonic_time () + (gint64) proc->timeout_s * G_USEC_PER_SEC
+                       : 0;
+
   while (!exited || master_open)
     {
+      int wait_ms = exited ? 0 : -1;
       struct pollfd fds[4];
       int n = 0, i_sig, i_stdin = -1, i_master = -1, i_pid1 = -1;
 
@@ -108,7 +113,21 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, RrunRelayExitHook on_exit
           i_master = n++;
         }
       /* Once the command is gone, only drain what the pty still holds. */
-      if (poll (fds, (nfds_t) n, exited ? 0 : -1) < 0)
+      if (!exited && deadline > 0 && !proc->timed_out)
+        {
+          gint64 left = deadline - g_get_monotonic_time ();
+
+          if (left <= 0)
+            {
+              /* --timeout: kill, as podman's conmon does; the holder's exit ends the loop */
+              proc->timed_out = TRUE;
+              if (proc->pid1 > 0)
+                kill (proc->pid1, SIGKILL);
+            }
+          else
+            wait_ms = (int) MIN (left / 1000 + 1, G_MAXINT);
+        }
+      if (poll (fds, (nfds_t) n, wait_ms) < 0)
         {
           if (errno == EINTR)
             continue;
@@ -146,7 +165,7 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, RrunRelayExitHook on_exit
                   master_open = FALSE;
                   stdin_open = FALSE;
                 }
-              else if (proc->pid1 > 0)
+              else if (proc->pid1 > 0 && !proc->no_sig_proxy)
                 kill (proc->pid1, (int) si.ssi_signo);
             }
         }
@@ -158,7 +177,9 @@ rrun_relay_run (RrunContainerProcess *proc, int sigfd, RrunRelayExitHook on_exit
           master_open = FALSE;
     }
   run_exit_hook (&on_exit, user_data, &pid1_fd);
-  if (WIFEXITED (status))
+  if (proc->timed_out)
+    *out_status = 255;
+  else if (WIFEXITED (status))
     *out_status = WEXITSTATUS (status);
   else if (WIFSIGNALED (status))
     *out_status = 128 + WTERMSIG (status);

@@ -137,7 +137,10 @@ rrun_mount_plan_add_defaults (RrunMountPlan *plan, const RrunMountPlanOptions *o
                                          NULL };
   const unsigned long nsd = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-  rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MOUNT, "proc", "/proc", "proc", nsd, NULL, 1, 0);
+  if (o->host_proc)
+    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_BIND, "/proc", "/proc", NULL, 0, NULL, 1, 0);
+  else
+    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MOUNT, "proc", "/proc", "proc", nsd, NULL, 1, 0);
 
   /* /dev: a small tmpfs with the harmless host devices bound in (mknod is not allowed
      in a user namespace), a private devpts instance, shm and mqueue. */
@@ -155,8 +158,9 @@ rrun_mount_plan_add_defaults (RrunMountPlan *plan, const RrunMountPlanOptions *o
                        1, 0);
   rrun_mount_plan_add (plan, RRUN_MOUNT_OP_SYMLINK, "pts/ptmx", "/dev/ptmx", NULL, 0, NULL, 0,
                        0);
-  rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MOUNT, "shm", "/dev/shm", "tmpfs", nsd,
-                       "mode=1777,size=65536k", 1, 0);
+  if (!o->no_shm)
+    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MOUNT, "shm", "/dev/shm", "tmpfs", nsd,
+                         o->shm_data ? o->shm_data : "mode=1777,size=65536k", 1, 0);
   rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MOUNT, "mqueue", "/dev/mqueue", "mqueue", nsd,
                        NULL, 1, 1);
   rrun_mount_plan_add (plan, RRUN_MOUNT_OP_SYMLINK, "/proc/self/fd", "/dev/fd", NULL, 0, NULL,
@@ -178,7 +182,10 @@ rrun_mount_plan_add_defaults (RrunMountPlan *plan, const RrunMountPlanOptions *o
   else
     rrun_mount_plan_add (plan, RRUN_MOUNT_OP_BIND, "/sys", "/sys", NULL, nsd | MS_RDONLY, NULL,
                          1, 0);
-  if (o->new_cgroupns)
+  if (o->host_cgroupns)
+    rrun_mount_plan_add (plan, RRUN_MOUNT_OP_BIND, "/sys/fs/cgroup", "/sys/fs/cgroup", NULL,
+                         nsd | MS_RDONLY, NULL, 0, 1);
+  else if (o->new_cgroupns)
     rrun_mount_plan_add (plan, RRUN_MOUNT_OP_MOUNT, "cgroup2", "/sys/fs/cgroup", "cgroup2",
                          nsd | (o->cgroup_writable ? 0 : MS_RDONLY), NULL, 0, 1);
 

@@ -37,6 +37,10 @@ typedef struct
   const char *etc_hosts;
   const char *etc_resolv;
   const char *etc_apt_conf; /* single-ID mode: bound read-only at RRUN_APT_SINGLE_ID_CONF */
+  const char *shm_data;     /* /dev/shm's tmpfs data (--shm-size); NULL: 64 MiB */
+  gboolean no_shm;          /* --ipc none: no /dev/shm */
+  gboolean host_proc;       /* --pid host: the host's /proc, bound (a new one is refused) */
+  gboolean host_cgroupns;   /* --cgroupns host: the host's /sys/fs/cgroup, bound read-only */
 } RrunMountPlanOptions;
 
 /* Where single-ID mode's apt configuration is bound (docs/hpc.md). */

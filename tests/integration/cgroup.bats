@@ -114,3 +114,41 @@ require_no_delegation() {
   wait_bg
   no_leftovers
 }
+
+@test "cgroup: --cpu-period, --cpu-quota, --blkio-weight-device and --cgroup-conf need a subtree too" {
+  require_no_delegation
+  local flag dev
+  dev=$(awk '$4 ~ /^[sv]d[a-z]$|^nvme[0-9]n[0-9]$/ { print "/dev/" $4; exit }' /proc/partitions)
+  local -a flags=("--cpu-quota=50000" "--cpu-period=50000" "--cgroup-conf=memory.high=64m")
+  [[ -n $dev && -b $dev ]] && flags+=("--blkio-weight-device=$dev:500")
+  for flag in "${flags[@]}"; do
+    run -125 rrun run --rm "$flag" "$FIXTURE_IMAGE" true
+    [ "${lines[0]}" = 'rrun: cannot apply resource limits: no cgroup v2 subtree is delegated to this user' ] || {
+      echo "flag $flag: $output" >&2
+      return 1
+    }
+  done
+}
+
+@test "cgroup: the other cgroup flags are checked, and v1-only ones refused or ignored" {
+  run -125 rrun run --rm --cpu-quota 10 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "10" for --cpu-quota: expected at least 1000 microseconds, or -1 for no limit' ]
+  run -125 rrun run --rm --cpu-period 5 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "5" for --cpu-period: the range is 1000 to 1000000 microseconds' ]
+  run -125 rrun run --rm --cpus 1 --cpu-quota 50000 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --cpus with --cpu-period or --cpu-quota: all set cpu.max' ]
+  run -125 rrun run --rm --cpu-rt-runtime 950000 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --cpu-rt-runtime: cgroup v2 has no realtime CPU controller' ]
+  run -125 rrun run --rm --memory-swappiness 101 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "101" for --memory-swappiness: the range is 0 to 100, or -1 for the default' ]
+  run -125 rrun run --rm --blkio-weight-device /dev/null:500 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "/dev/null:500" for --blkio-weight-device: "/dev/null" is not a block device' ]
+  run -125 rrun run --rm --cgroup-conf ../cgroup.procs=1 "$FIXTURE_IMAGE" true
+  [[ ${lines[0]} == 'rrun: invalid value "../cgroup.procs=1" for --cgroup-conf: expected KEY=VALUE'* ]]
+  run -125 rrun run --rm --cgroup-parent user.slice "$FIXTURE_IMAGE" true
+  [[ ${lines[0]} == 'rrun: cannot use --cgroup-parent "user.slice": a rootless container'* ]]
+  [[ ${lines[1]} == 'hint: start rrun inside the parent instead'* ]]
+  run -0 --separate-stderr rrun run --rm --memory-swappiness 10 --oom-kill-disable "$FIXTURE_IMAGE" echo ran
+  [ "$output" = ran ]
+  [ "$stderr" = 'rrun: warning: ignoring --oom-kill-disable: cgroup v2 has no such setting' ]
+}

@@ -34,7 +34,10 @@ test_bad_options (void)
   } cases[] = {
     { "publish", "invalid -p \"notaport\"" },
     { "volume", "invalid volume \"./rel:/x\": \"./rel\" is neither an absolute host path nor a volume name" },
-    { "ipc", "invalid value \"weird\" for --ipc: expected private or host" },
+    { "ipc", "invalid value \"weird\" for --ipc: expected private, host, shareable or none" },
+    { "sysctl", "--sysctl \"vm.swappiness=1\": not a namespaced parameter: it would change the host" },
+    { "ulimit", "invalid --ulimit \"nofile=2:1\": the soft limit is above the hard limit" },
+    { "rmi", "--rmi needs --rm" },
     { "userns", "invalid value \"what\" for --userns: expected auto, keep-id, nomap or single" },
     { "name", "invalid container name \"a\\nb\"" },
     { "workdir", "invalid working directory \"rel\": it must be absolute" },
@@ -53,6 +56,12 @@ test_bad_options (void)
         spec->volumes = g_strsplit ("./rel:/x", ",", -1);
       else if (strcmp (w, "ipc") == 0)
         spec->ipc = g_strdup ("weird");
+      else if (strcmp (w, "sysctl") == 0)
+        spec->sysctls = g_strsplit ("vm.swappiness=1", ",", -1);
+      else if (strcmp (w, "ulimit") == 0)
+        spec->ulimits = g_strsplit ("nofile=2:1", ",", -1);
+      else if (strcmp (w, "rmi") == 0)
+        spec->rmi = TRUE;
       else if (strcmp (w, "userns") == 0)
         spec->userns = g_strdup ("what");
       else if (strcmp (w, "name") == 0)
@@ -101,6 +110,13 @@ test_json_round_trip (void)
   spec->publish = g_strsplit ("8080:80,127.0.0.1:9090:90/udp", ",", -1);
   spec->tmpfs = g_strsplit ("/scratch:size=64m", ",", -1);
   spec->root_emulation = 0;
+  /* issue 20's flags */
+  spec->ulimits = g_strsplit ("nofile=64:128", ",", -1);
+  spec->sysctls = g_strsplit ("kernel.shmmax=1048576,net.ipv4.tcp_keepalive_time=600", ",", -1);
+  spec->pid = g_strdup ("host");
+  spec->umask = g_strdup ("0077");
+  spec->no_http_proxy = TRUE;
+  spec->annotations = g_strsplit ("a=b", ",", -1);
   spec->limits = rrun_cgroup_limits_new ();
   /* as the command line's option group leaves it */
   spec->limits->text.memory = g_strdup ("256m");
@@ -124,6 +140,12 @@ test_json_round_trip (void)
   g_assert_true (back->read_only);
   g_assert_false (back->tty);
   g_assert_cmpint (back->root_emulation, ==, 0);
+  g_assert_cmpstr (back->ulimits[0], ==, "nofile=64:128");
+  g_assert_cmpstr (back->sysctls[1], ==, "net.ipv4.tcp_keepalive_time=600");
+  g_assert_cmpstr (back->pid, ==, "host");
+  g_assert_cmpstr (back->umask, ==, "0077");
+  g_assert_true (back->no_http_proxy);
+  g_assert_cmpstr (back->annotations[0], ==, "a=b");
   g_assert_cmpuint (back->limits->memory, ==, 256 << 20);
   g_assert_nonnull (back->net);
   /* and it writes back the same */
