@@ -32,6 +32,7 @@ typedef struct
   pid_t pid1;         /* the container's PID 1 as the host sees it */
   int pty_master;     /* with -t; else -1 */
   int fuse_stderr_fd; /* memfd fuse-overlayfs writes its errors to; -1 when unused */
+  gboolean fuse_fallback; /* kernel overlay failed: fuse-overlayfs mounted the root */
 } RrunContainerProcess;
 
 void rrun_container_process_init (RrunContainerProcess *proc);
