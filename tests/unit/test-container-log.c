@@ -73,6 +73,17 @@ test_signal_names (void)
 
   g_assert_true (rrun_signal_parse ("TERM", &s, NULL));
   g_assert_cmpint (s, ==, SIGTERM);
+  g_assert_true (rrun_signal_parse ("SIGRTMIN+3", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMIN + 3);
+  g_assert_true (rrun_signal_parse ("rtmin", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMIN);
+  g_assert_true (rrun_signal_parse ("RTMAX-1", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMAX - 1);
+  g_assert_true (rrun_signal_parse ("SIGRTMAX", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMAX);
+  g_assert_false (rrun_signal_parse ("RTMIN+99", &s, NULL));
+  g_assert_false (rrun_signal_parse ("RTMIN-1", &s, NULL));
+  g_assert_false (rrun_signal_parse ("RTMIN+3x", &s, NULL));
   g_assert_true (rrun_signal_parse ("sigusr1", &s, NULL));
   g_assert_cmpint (s, ==, SIGUSR1);
   g_assert_true (rrun_signal_parse ("9", &s, NULL));
