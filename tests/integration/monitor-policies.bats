@@ -65,6 +65,8 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
 
 @test "restart on-failure:2: two restarts with back-off, then the last exit stays" {
   run -0 rrun run -d --name of1 --restart on-failure:2 "$FIXTURE_IMAGE" sh -c 'echo run; exit 3'
+  # wait returns at each exit (docker): the last run is the third
+  wait_until restarts_at_least of1 2
   wait_until is_done of1
   run -0 timeout 30 "${RRUN_CMD[@]}" wait of1
   [ "$output" = 3 ]
