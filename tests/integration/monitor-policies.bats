@@ -209,7 +209,7 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   run -0 timeout 20 "${RRUN_CMD[@]}" wait wr1
   [ "$output" = 3 ]
   (($(restarts wr1) <= 1))
-  is_live wr1
+  wait_until is_live wr1
   # in its back-off or its next run: wait returns when that run ends
   run -0 timeout 20 "${RRUN_CMD[@]}" wait wr1
   [ "$output" = 3 ]
