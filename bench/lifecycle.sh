@@ -1,8 +1,13 @@
 #!/bin/bash
 # Container life cycle (issue 14): run -d against run --rm, exec against nsenter, ps -a
 # with 500 stopped containers, 100 concurrent run -d then rm -f of all. Medians of 21.
+# Side by side with podman (runc, cgroupfs, file events: Debian 12's podman on a machine
+# without systemd and with hybrid cgroups) where it runs: podman run -d and podman exec
+# on the same busybox root (imported from IMG's rootfs tar: PODMAN_TAR), medians of 21.
 # It removes every container of the user first, and leaves none: run it as a test user.
-# Usage (as the user who runs containers): RRUN=build/src/rrun IMG=localhost/busybox bench/lifecycle.sh
+# Usage (as the user who runs containers):
+#   RRUN=build/src/rrun IMG=localhost/busybox [PODMAN_TAR=rootfs.tar] bench/lifecycle.sh
+# (RRUN may carry global options, e.g. RRUN="build/src/rrun --root DIR --runroot DIR".)
 R=${RRUN:-rrun}; IMG=${IMG:-localhost/busybox}; N=21
 errs=$(mktemp)
 med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -19,6 +24,27 @@ echo "exec true: $(for i in $(seq $N); do t $R exec b1 true; done | med) us"
 echo "nsenter true: $(for i in $(seq $N); do t nsenter -t $pid -U --preserve-credentials -m -u -i -n -p -C true; done | med) us"
 nsenter -t $pid -U --preserve-credentials -m -u -i -n -p -C true && echo nsenter-ok
 $R rm -f b1 >/dev/null
+# podman side by side: run -d and exec (the goals: rrun >= 15x and >= 10x faster)
+# shellcheck disable=SC2206 # PODMAN_ARGS: extra global options, e.g. a private --root
+P=(podman --runtime runc --cgroup-manager cgroupfs --events-backend file --log-level error ${PODMAN_ARGS:-})
+if [ -n "${PODMAN_TAR:-}" ] && "${P[@]}" import "$PODMAN_TAR" localhost/bench/lifecycle >/dev/null 2>&1 \
+  && "${P[@]}" run --rm --network none localhost/bench/lifecycle true >/dev/null 2>&1; then
+  PI=localhost/bench/lifecycle
+  "${P[@]}" rm -af >/dev/null 2>&1
+  echo "podman run -d sleep 100: $(for i in $(seq $N); do t "${P[@]}" run -d $PI sleep 100; done | med) us"
+  "${P[@]}" rm -af -t 0 >/dev/null 2>&1
+  echo "rrun run -d sleep 100 (again): $(for i in $(seq $N); do t $R run -d $IMG sleep 100; done | med) us"
+  $R rm -f $($R ps -aq) >/dev/null
+  "${P[@]}" run -d --name pb1 $PI sleep 1000 >/dev/null
+  $R run -d --name b1 $IMG sleep 1000 >/dev/null
+  echo "podman exec true: $(for i in $(seq $N); do t "${P[@]}" exec pb1 true; done | med) us"
+  echo "rrun exec true (again): $(for i in $(seq $N); do t $R exec b1 true; done | med) us"
+  "${P[@]}" rm -af -t 0 >/dev/null 2>&1
+  "${P[@]}" rmi -f $PI >/dev/null 2>&1
+  $R rm -f b1 >/dev/null
+else
+  echo "podman: not compared (no PODMAN_TAR, or podman cannot run containers here)"
+fi
 for i in $(seq 500); do $R run $IMG true; done
 echo "ps -a with $($R ps -aq | wc -l) containers: $(for i in $(seq $N); do t $R ps -a; done | med) us"
 echo "ps -a --format json: $(for i in $(seq $N); do t $R ps -a --format json; done | med) us"

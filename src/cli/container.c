@@ -2,18 +2,101 @@
    that take a container), and `container prune`. */
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "container/log-reader.h"
 #include "container/remove.h"
 #include "error.h"
 #include "log.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* label=KEY or label=KEY=VALUE: the container has the label (with that value). */
+static gboolean
+has_label (const RrunState *s, const char *v)
+{
+  const char *eq = strchr (v, '=');
+  gsize klen = eq ? (gsize) (eq - v) : strlen (v);
+
+  for (guint i = 0; s->labels && s->labels[i]; i++)
+    {
+      const char *l = s->labels[i];
+      const char *leq = strchr (l, '=');
+      gsize llen = leq ? (gsize) (leq - l) : strlen (l);
+
+      if (llen == klen && strncmp (l, v, klen) == 0
+          && (eq == NULL || strcmp (leq ? leq + 1 : "", eq + 1) == 0))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* docker's container prune filters: until=TIME (created before it), label=KEY[=VALUE]
+   and label!=KEY[=VALUE]; each given filter must hold. */
+typedef struct
+{
+  gint64 until_s; /* 0: none */
+  GPtrArray *labels, *not_labels;
+} PruneFilters;
+
+static gboolean
+parse_prune_filters (char **filters, PruneFilters *f, GError **error)
+{
+  for (guint i = 0; filters && filters[i]; i++)
+    {
+      const char *v = filters[i];
+      gint64 ns;
+
+      if (g_str_has_prefix (v, "until="))
+        {
+          if (!rrun_log_parse_time (v + 6, g_get_real_time () * 1000, &ns, error))
+            {
+              g_prefix_error (error, "container prune: invalid filter \"%s\": ", v);
+              return FALSE;
+            }
+          f->until_s = ns / 1000000000;
+        }
+      else if (g_str_has_prefix (v, "label!=") && v[7] != '\0')
+        g_ptr_array_add (f->not_labels, (char *) v + 7);
+      else if (g_str_has_prefix (v, "label=") && v[6] != '\0')
+        g_ptr_array_add (f->labels, (char *) v + 6);
+      else
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "container prune: invalid filter \"%s\"", v);
+          rrun_add_hint (error, "filters: until=TIME, label=KEY[=VALUE], label!=KEY[=VALUE]");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+prune_filters_match (const PruneFilters *f, const RrunState *s)
+{
+  if (f->until_s != 0 && s->created >= f->until_s)
+    return FALSE;
+  for (guint i = 0; i < f->labels->len; i++)
+    if (!has_label (s, f->labels->pdata[i]))
+      return FALSE;
+  for (guint i = 0; i < f->not_labels->len; i++)
+    if (has_label (s, f->not_labels->pdata[i]))
+      return FALSE;
+  return TRUE;
+}
 
 static gboolean
 container_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   gboolean force = FALSE, help;
+  g_auto(GStrv) filter_args = NULL;
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr(GPtrArray) not_labels = g_ptr_array_new ();
+  PruneFilters filters = { 0, labels, not_labels };
   const GOptionEntry entries[] = {
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Do not ask for confirmation", NULL },
+    { "filter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &filter_args,
+      "Only containers created before until=TIME, with label=KEY[=VALUE], without "
+      "label!=KEY[=VALUE]", "FILTER" },
     { NULL }
   };
   const RrunCliSpec spec = { "container prune", "", "Remove every stopped container.", 0, 0,
@@ -28,6 +111,8 @@ container_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   *out_status = 0;
   if (help)
     return TRUE;
+  if (!parse_prune_filters (filter_args, &filters, error))
+    return FALSE;
   if (!force && !rrun_cli_confirm ("all stopped containers"))
     return TRUE;
   if (!rrun_store_open (g->config, &store, error) || !rrun_cli_storage_idmap (g, &map, error)
@@ -39,7 +124,7 @@ container_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
       RrunState *s = states->pdata[i];
       g_autoptr(GError) local = NULL;
 
-      if (s->live)
+      if (s->live || !prune_filters_match (&filters, s))
         continue;
       if (!rrun_container_remove (g->config, store, map, s, FALSE, FALSE, &local))
         {

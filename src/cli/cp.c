@@ -44,6 +44,7 @@ rrun_cmd_cp (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   g_autoptr(RrunState) state = NULL;
   g_autoptr(GError) local = NULL;
   gboolean from_ctr, to_ctr, ok;
+  RrunCopyFlags flags;
 
   if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
     return FALSE;
@@ -60,19 +61,15 @@ rrun_cmd_cp (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
       rrun_add_hint (error, "rrun cp CONTAINER:SRC DEST, or rrun cp SRC CONTAINER:DEST");
       return FALSE;
     }
-  if (follow)
-    {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "cp: -L is not supported yet");
-      return FALSE;
-    }
   if (!rrun_state_find_any (g->config, from_ctr ? src_ctr : dst_ctr, &state, error))
     return FALSE;
+  flags = (archive ? RRUN_COPY_ARCHIVE : 0) | (follow ? RRUN_COPY_FOLLOW : 0);
   if (from_ctr)
     ok = rrun_container_copy_out (g->config, state, *src_path ? src_path : "/", argv[2],
-                                  archive ? RRUN_COPY_ARCHIVE : 0, &local);
+                                  flags, &local);
   else
     ok = rrun_container_copy_in (g->config, state, argv[1], *dst_path ? dst_path : "/",
-                                 archive ? RRUN_COPY_ARCHIVE : 0, &local);
+                                 flags, &local);
   if (ok)
     return TRUE;
   /* A path that is not there: docker's status 1; anything else is rrun's 125. */

@@ -182,6 +182,8 @@ container_json (const RrunConfig *config, const RrunState *s)
   rrun_json_builder_member_string (b, "Image", s->image_id ? s->image_id : "");
   rrun_json_builder_member_string (b, "ImageName", s->image);
   rrun_json_builder_member_string (b, "Name", s->name ? s->name : "");
+  /* docker's Driver: the storage driver of its writable layer ("" for an old record). */
+  rrun_json_builder_member_string (b, "Driver", s->storage_driver ? s->storage_driver : "");
   rrun_json_builder_member_string (b, "Command", s->command);
   /* docker's Config.Labels: the container's --label (the image's are in its inspect). */
   rrun_json_builder_set_member_name (b, "Config");

@@ -67,6 +67,7 @@ struct _RrunContainer
   char *passwd, *group;
   char *upper, *work, *merged, *hostname;
   char *fuse_uidmap, *fuse_gidmap, *keep_id_user;
+  char *recorded_driver; /* start of a stopped container: the driver its layer has */
   GBytes *seccomp;
   char *etc_hostname, *etc_hosts, *etc_resolv, *etc_apt_conf;
   char *inner_uid, *inner_gid;
@@ -91,6 +92,10 @@ struct _RrunContainer
 gboolean rrun_container_create_again_locked (const RrunConfig *config, RrunContainerSpec *spec,
                                              const char *id, int lock_fd,
                                              RrunContainer **out_container, GError **error);
+
+/* "exit N" written into the record's lock file: what a rrun wait that has the file open
+   reads when the record is gone (--rm) or already says the next run (--restart). */
+void rrun_container_publish_exit_code (int lock_fd, int exit_code);
 
 /* container.json for status (running: after start; created: rrun create), and the keep
    marker of a container without --rm (start.c). */

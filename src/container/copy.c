@@ -109,14 +109,24 @@ split_path (const char *path, char **out_parent, char **out_base, gboolean *out_
 
 /* ---- writing a tree as a tar stream ---- */
 
-static gboolean
-write_tree (struct archive *a, int dir_fd, const char *name, const char *arcname,
-            char *buf, GError **error)
+typedef struct
 {
+  struct archive *a;
+  /* Files with more than one link: the first is written with its data, the others as
+     hard links to it (archive semantics, as docker's tar). */
+  struct archive_entry_linkresolver *links;
+  char *buf;
+} TarWriter;
+
+static gboolean
+write_tree (TarWriter *t, int dir_fd, const char *name, const char *arcname, GError **error)
+{
+  struct archive *a = t->a;
+  char *buf = t->buf;
   struct stat st;
-  g_autoptr(GError) local = NULL;
-  struct archive_entry *e;
+  struct archive_entry *e, *spare = NULL;
   rrun_autofd int fd = -1;
+  gboolean data;
 
   if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return rrun_throw_errno (error, errno, "cannot read \"%s\"", arcname);
@@ -145,6 +155,13 @@ write_tree (struct archive *a, int dir_fd, const char *name, const char *arcname
       target[n] = '\0';
       archive_entry_set_symlink (e, target);
     }
+  /* A second link of a file already written becomes a hard link entry without data (the
+     tar strategy never holds entries back: spare stays NULL). */
+  if (!S_ISDIR (st.st_mode) && st.st_nlink > 1)
+    archive_entry_linkify (t->links, &e, &spare);
+  if (spare != NULL)
+    archive_entry_free (spare);
+  data = S_ISREG (st.st_mode) && archive_entry_hardlink (e) == NULL;
   if (archive_write_header (a, e) < ARCHIVE_WARN)
     {
       rrun_throw (error, RRUN_ERROR_FAILED, "cannot write \"%s\": %s", arcname,
@@ -153,7 +170,7 @@ write_tree (struct archive *a, int dir_fd, const char *name, const char *arcname
       return FALSE;
     }
   archive_entry_free (e);
-  if (S_ISREG (st.st_mode))
+  if (data)
     {
       ssize_t n;
 
@@ -186,20 +203,66 @@ write_tree (struct archive *a, int dir_fd, const char *name, const char *arcname
           const char *child = names->pdata[i];
           g_autofree char *childarc = g_strconcat (arcname, "/", child, NULL);
 
-          if (!write_tree (a, fd, child, childarc, buf, error))
+          if (!write_tree (t, fd, child, childarc, error))
             return FALSE;
         }
     }
   return TRUE;
 }
 
-gboolean
-rrun_copy_write_tar (int root_fd, const char *path, int out_fd, GError **error)
+/* -L: while base in parent_fd is a symbolic link, its target (resolved in the root, as
+   every path is) takes its place; the archive keeps the name the source was given. */
+static gboolean
+follow_links (int root_fd, const char *path, char **parent, char **base, int *parent_fd,
+              GError **error)
 {
-  g_autofree char *parent = NULL, *base = NULL, *buf = NULL;
+  for (int hops = 0; hops < 40; hops++)
+    {
+      char target[PATH_MAX + 1];
+      g_autofree char *next = NULL;
+      gboolean contents, slash;
+      struct stat st;
+      ssize_t n;
+
+      if (fstatat (*parent_fd, *base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", path,
+                           g_strerror (errno));
+      if (!S_ISLNK (st.st_mode))
+        return TRUE;
+      n = readlinkat (*parent_fd, *base, target, PATH_MAX);
+      if (n < 0)
+        return rrun_throw_errno (error, errno, "cannot read the link \"%s\"", path);
+      target[n] = '\0';
+      next = target[0] == '/' ? g_strdup (target) : g_build_filename (*parent, target, NULL);
+      g_free (*parent);
+      g_free (*base);
+      split_path (next, parent, base, &contents, &slash);
+      rrun_close_fdp (parent_fd);
+      if (contents)
+        {
+          /* A link to "/" or "x/.": the directory itself, reached from itself. */
+          *parent_fd = open_in_root (root_fd, next, O_PATH | O_DIRECTORY);
+          g_free (*base);
+          *base = g_strdup (".");
+        }
+      else
+        *parent_fd = open_in_root (root_fd, *parent, O_PATH | O_DIRECTORY);
+      if (*parent_fd < 0)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", path,
+                           g_strerror (errno));
+    }
+  return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", path,
+                     g_strerror (ELOOP));
+}
+
+gboolean
+rrun_copy_write_tar (int root_fd, const char *path, gboolean follow, int out_fd,
+                     GError **error)
+{
+  g_autofree char *parent = NULL, *base = NULL, *arcname = NULL, *buf = NULL;
   gboolean contents, slash, ok;
   rrun_autofd int parent_fd = -1;
-  struct archive *a;
+  TarWriter t = { 0 };
   struct stat st;
 
   split_path (path, &parent, &base, &contents, &slash);
@@ -226,22 +289,28 @@ rrun_copy_write_tar (int root_fd, const char *path, int out_fd, GError **error)
         return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "cannot find \"%s\": %s", path,
                            g_strerror (errno));
     }
-  a = archive_write_new ();
-  archive_write_set_format_pax_restricted (a);
-  archive_write_set_bytes_in_last_block (a, 1);
-  if (archive_write_open_fd (a, out_fd) != ARCHIVE_OK)
+  arcname = g_strdup (base);
+  if (follow && !contents && !follow_links (root_fd, path, &parent, &base, &parent_fd, error))
+    return FALSE;
+  t.a = archive_write_new ();
+  archive_write_set_format_pax_restricted (t.a);
+  archive_write_set_bytes_in_last_block (t.a, 1);
+  if (archive_write_open_fd (t.a, out_fd) != ARCHIVE_OK)
     {
       rrun_throw (error, RRUN_ERROR_FAILED, "cannot write the archive: %s",
-                  archive_error_string (a));
-      archive_write_free (a);
+                  archive_error_string (t.a));
+      archive_write_free (t.a);
       return FALSE;
     }
-  buf = g_malloc (BUF_SIZE);
-  ok = write_tree (a, parent_fd, base, base, buf, error);
-  if (archive_write_close (a) != ARCHIVE_OK && ok)
+  t.links = archive_entry_linkresolver_new ();
+  archive_entry_linkresolver_set_strategy (t.links, archive_format (t.a));
+  t.buf = buf = g_malloc (BUF_SIZE);
+  ok = write_tree (&t, parent_fd, base, arcname, error);
+  if (archive_write_close (t.a) != ARCHIVE_OK && ok)
     ok = rrun_throw (error, RRUN_ERROR_FAILED, "cannot write the archive: %s",
-                     archive_error_string (a));
-  archive_write_free (a);
+                     archive_error_string (t.a));
+  archive_entry_linkresolver_free (t.links);
+  archive_write_free (t.a);
   return ok;
 }
 
@@ -585,6 +654,7 @@ typedef struct
   const char *path;
   int fd;
   gboolean keep_owners;
+  gboolean follow;
 } CopyArgs;
 
 static gboolean
@@ -592,7 +662,7 @@ container_write_tar (int root_fd, gpointer data, GError **error)
 {
   CopyArgs *args = data;
 
-  return rrun_copy_write_tar (root_fd, args->path, args->fd, error);
+  return rrun_copy_write_tar (root_fd, args->path, args->follow, args->fd, error);
 }
 
 static gboolean
@@ -678,7 +748,7 @@ rrun_copy_internal (int argc, char **argv, GError **error)
 
   if (argc != 8)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "usage: rrun __internal copy out|in|in-keep MERGED kernel|fuse "
+                       "usage: rrun __internal copy out|out-follow|in|in-keep MERGED kernel|fuse "
                        "CWD|EXE DATA WORK PATH");
   mode = argv[1], merged = argv[2], kind = argv[3], where = argv[4], data = argv[5];
   work_inner = argv[6], path = argv[7];
@@ -703,8 +773,9 @@ rrun_copy_internal (int argc, char **argv, GError **error)
       rrun_throw_errno (error, errno, "cannot open \"%s\"", merged);
       goto fail;
     }
-  if (strcmp (mode, "out") == 0)
-    ok = rrun_copy_write_tar (root, path, STDIN_FILENO, error);
+  if (g_str_has_prefix (mode, "out"))
+    ok = rrun_copy_write_tar (root, path, strcmp (mode, "out-follow") == 0, STDIN_FILENO,
+                              error);
   else
     ok = rrun_copy_extract_tar (root, path, STDIN_FILENO, strcmp (mode, "in-keep") == 0,
                                 strcmp (mode, "in-keep") != 0, error);
@@ -745,8 +816,10 @@ copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, co
   RrunOverlayLayers layers = { 0 };
   rrun_autofd int lock_fd = -1;
   /* The driver the container's layers were written with (fuse-overlayfs keeps its own
-     whiteouts), as rrun was told for this command. */
-  gboolean fuse = g_strcmp0 (config->storage_driver, "fuse-overlayfs") == 0;
+     whiteouts), as its record says; for a record from before it said, the one rrun was
+     told for this command. */
+  gboolean fuse = g_strcmp0 (s->storage_driver ? s->storage_driver : config->storage_driver,
+                             "fuse-overlayfs") == 0;
   const char *args[16];
   guint n = 0;
   gboolean ok;
@@ -855,18 +928,19 @@ rrun_container_copy_out (const RrunConfig *config, const RrunState *s, const cha
 {
   int p[2], err_fd = -1;
   pid_t pid;
-  CopyArgs args = { path, -1, FALSE };
+  CopyArgs args = { path, -1, FALSE, (flags & RRUN_COPY_FOLLOW) != 0 };
   g_autoptr(GError) local = NULL;
   gboolean ok;
 
-  (void) flags;
   if (!is_running (s))
     {
       rrun_autofd int tmp = temp_file (config, error);
       g_autofree char *dest = NULL, *cwd = g_get_current_dir ();
       rrun_autofd int host_root = -1;
 
-      if (tmp < 0 || !copy_stopped (config, s, "out", path, tmp, error))
+      if (tmp < 0
+          || !copy_stopped (config, s, (flags & RRUN_COPY_FOLLOW) ? "out-follow" : "out", path,
+                            tmp, error))
         return FALSE;
       if (lseek (tmp, 0, SEEK_SET) < 0)
         return rrun_throw_errno (error, errno, "cannot read the temporary file");
@@ -943,7 +1017,8 @@ rrun_container_copy_in (const RrunConfig *config, const RrunState *s, const char
 {
   int p[2] = { -1, -1 }, err_fd = -1;
   pid_t pid;
-  CopyArgs args = { path, STDIN_FILENO, (flags & RRUN_COPY_ARCHIVE) != 0 };
+  CopyArgs args = { path, STDIN_FILENO, (flags & RRUN_COPY_ARCHIVE) != 0, FALSE };
+  gboolean follow = (flags & RRUN_COPY_FOLLOW) != 0;
   g_autoptr(GError) local = NULL;
   gboolean from_stdin = strcmp (host_src, "-") == 0, ok = TRUE;
   g_autofree char *src = NULL;
@@ -963,7 +1038,7 @@ rrun_container_copy_in (const RrunConfig *config, const RrunState *s, const char
       rrun_autofd int host_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
       if (!from_stdin
-          && (tmp < 0 || !rrun_copy_write_tar (host_root, src, tmp, error)
+          && (tmp < 0 || !rrun_copy_write_tar (host_root, src, follow, tmp, error)
               || lseek (tmp, 0, SEEK_SET) < 0))
         return FALSE;
       return copy_stopped (config, s, (flags & RRUN_COPY_ARCHIVE) ? "in-keep" : "in", path,
@@ -990,7 +1065,7 @@ rrun_container_copy_in (const RrunConfig *config, const RrunState *s, const char
       void (*old) (int) = signal (SIGPIPE, SIG_IGN);
 
       close (p[0]);
-      ok = rrun_copy_write_tar (host_root, src, p[1], &local);
+      ok = rrun_copy_write_tar (host_root, src, follow, p[1], &local);
       close (p[1]);
       signal (SIGPIPE, old);
     }

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 typedef enum
 {
   RRUN_COPY_ARCHIVE = 1 << 0, /* -a: keep the archive's owners (copy in) */
+  RRUN_COPY_FOLLOW = 1 << 1,  /* -L: a symbolic link in SRC is followed */
 } RrunCopyFlags;
 
 /* Copy path from the container to host_dest ("-": a tar stream on stdout). */
@@ -27,9 +28,12 @@ gboolean rrun_container_copy_in (const RrunConfig *config, const RrunState *stat
 /* The two halves that run with the container's root as root_fd (after joining its mount
    namespace, or on its layers mounted for the copy): write path as a tar stream to
    out_fd (entries named after its last component, or "." for "DIR/."), or extract the
-   tar stream on in_fd at dest with docker's rules. owners_root: every file owned by root
+   tar stream on in_fd at dest with docker's rules. follow: a symbolic link at path is
+   followed (its target written under path's name). Files linked more than once in the
+   tree are written once and then as hard links. owners_root: every file owned by root
    (copy in without -a); keep_owners FALSE: the caller's own (copy out to the host). */
-gboolean rrun_copy_write_tar (int root_fd, const char *path, int out_fd, GError **error);
+gboolean rrun_copy_write_tar (int root_fd, const char *path, gboolean follow, int out_fd,
+                              GError **error);
 gboolean rrun_copy_extract_tar (int root_fd, const char *dest, int in_fd, gboolean keep_owners,
                                 gboolean owners_root, GError **error);
 

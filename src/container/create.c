@@ -546,9 +546,13 @@ open_record_again (RrunContainer *c, const char *id, GError **error)
   {
     g_autoptr(RrunState) before = NULL;
 
-    /* docker keeps a container's creation time across starts. */
+    /* docker keeps a container's creation time across starts, and its writable layer
+       stays with the driver that wrote it (fuse-overlayfs keeps its own whiteouts). */
     if (rrun_state_find_any (c->config, id, &before, NULL))
-      c->created = before->created;
+      {
+        c->created = before->created;
+        c->recorded_driver = g_steal_pointer (&before->storage_driver);
+      }
   }
   c->upper = g_build_filename (dir, "upper", NULL);
   c->work = g_build_filename (dir, "work", NULL);
@@ -713,6 +717,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     return FALSE;
   if (c->squash != NULL && !rrun_squashfs_find_squashfuse (&c->squash_exe, error))
     return FALSE;
+  if (c->recorded_driver != NULL)
+    driver = c->recorded_driver;
 
   rrun_debug_phase ("image found");
   /* Layers unpacked before the user had a subordinate range keep the user as owner of

@@ -88,8 +88,8 @@ reap_orphans (pid_t except)
 /* The exit code, written into the record's lock file before the lock is let go: a
    `rrun wait` blocked on the lock has the file open and reads it there, even when the
    record (--rm) is gone by then (container/stop.c, rrun_container_wait_exit). */
-static void
-publish_exit_code (int lock_fd, int exit_code)
+void
+rrun_container_publish_exit_code (int lock_fd, int exit_code)
 {
   char text[32];
   int n = snprintf (text, sizeof text, "exit %d\n", exit_code);
@@ -155,7 +155,7 @@ rrun_container_delete (RrunContainer *c)
         }
     }
   if (c->exited && c->state_written && c->lock_fd >= 0)
-    publish_exit_code (c->lock_fd, c->exit_code);
+    rrun_container_publish_exit_code (c->lock_fd, c->exit_code);
   if (remove)
     {
       /* The record's file first: the writable layer's directory is then removed in place
@@ -211,6 +211,7 @@ rrun_container_delete (RrunContainer *c)
   g_free (c->hostname);
   g_free (c->fuse_uidmap);
   g_free (c->fuse_gidmap);
+  g_free (c->recorded_driver);
   g_free (c->keep_id_user);
   rrun_squashfs_image_free (c->squash);
   g_free (c->squash_dir);

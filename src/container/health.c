@@ -2,6 +2,7 @@
 #include "container/policy.h"
 #include "container/record.h"
 #include "error.h"
+#include "process/kill-tree.h"
 #include "util/fd.h"
 #include "util/json-value.h"
 #include "util/path.h"
@@ -503,8 +504,13 @@ probe (const RrunConfig *config, const char *id, const RrunHealthConfig *hc, int
           break;
         }
     }
-  if (timed_out || stopped)
-    kill (pid, SIGKILL);
+  /* rrun exec's joining process and the command it forked in the container (a session
+     of its own) outlive a kill of rrun exec: the whole tree goes, or a check past its
+     timeout runs on in the container. The command, orphaned to this monitor (a
+     subreaper), is reaped here too: left a zombie, it would keep the container's PID 1
+     from exiting (its namespace waits for every process in it to be reaped). */
+  if ((timed_out || stopped) && rrun_process_kill_tree (pid, 5000) > 0)
+    g_debug ("health check: some of its processes outlived SIGKILL");
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   if (stopped)

@@ -58,17 +58,16 @@ rrun_log_parse_time (const char *text, gint64 now_ns, gint64 *out_ns, GError **e
           return TRUE;
         }
     }
-  /* RFC 3339, or a date and time without a zone (UTC) */
+  /* RFC 3339, or a date and time without a zone, or a date (its midnight): those two in
+     the local time zone, as docker's client reads them */
   dt = g_date_time_new_from_iso8601 (text, NULL);
   if (dt == NULL)
     {
-      g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
-      dt = g_date_time_new_from_iso8601 (text, utc);
-    }
-  if (dt == NULL && strlen (text) == 10)
-    {
-      g_autofree char *midnight = g_strconcat (text, "T00:00:00Z", NULL);
-      dt = g_date_time_new_from_iso8601 (midnight, NULL);
+      g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+      g_autofree char *midnight = strlen (text) == 10 ? g_strconcat (text, "T00:00:00", NULL)
+                                                      : NULL;
+
+      dt = g_date_time_new_from_iso8601 (midnight ? midnight : text, local);
     }
   if (dt != NULL)
     {

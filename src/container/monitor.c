@@ -217,6 +217,8 @@ monitor_main (const RrunConfig *config, RrunContainerSpec *spec, const char *exi
       lock_fd = c->lock_fd;
       c->lock_fd = -1;
       g_clear_pointer (&c, rrun_container_delete);
+      /* For a rrun wait, which returns at each exit as docker's does. */
+      rrun_container_publish_exit_code (lock_fd, exit_code);
       rrun_state_write_restarting (config, id, TRUE, NULL);
       delay_ms = rrun_restart_next_delay (delay_ms, (g_get_monotonic_time () - started) / 1000);
       if (!back_off (record_dir, delay_ms))

@@ -24,6 +24,7 @@ rrun_container_process_init (RrunContainerProcess *proc)
   proc->pid1 = -1;
   proc->pty_master = -1;
   proc->fuse_stderr_fd = -1;
+  proc->fuse_fallback = FALSE;
 }
 
 void
@@ -302,6 +303,8 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUsern
       else if (r.step == RRUN_STEP_WARNING)
         {
           r.subject[sizeof r.subject - 1] = '\0';
+          if (strcmp (r.subject, "kernel overlay") == 0)
+            proc->fuse_fallback = TRUE;
           print_child_warning (&r);
         }
       else

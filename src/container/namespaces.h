@@ -35,6 +35,7 @@ typedef struct
   int timeout_s;      /* --timeout: the relay kills PID 1 after this many seconds (0: none) */
   gboolean timed_out; /* ... and did: the status is 255, as podman's */
   gboolean no_sig_proxy; /* --sig-proxy=false: signals to rrun are not forwarded */
+  gboolean fuse_fallback; /* kernel overlay failed: fuse-overlayfs mounted the root */
 } RrunContainerProcess;
 
 void rrun_container_process_init (RrunContainerProcess *proc);

@@ -37,6 +37,7 @@ rrun_state_free (RrunState *s)
   g_strfreev (s->volumes_from);
   g_strfreev (s->tmpfs);
   g_free (s->userns);
+  g_free (s->storage_driver);
   g_strfreev (s->labels);
   g_strfreev (s->annotations);
   g_free (s->damaged);
@@ -127,6 +128,8 @@ rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContai
   rrun_json_builder_member_strv (b, "volumes_from", (const char *const *) s->volumes_from);
   rrun_json_builder_member_strv (b, "tmpfs", (const char *const *) s->tmpfs);
   rrun_json_builder_member_string (b, "userns", s->userns ? s->userns : "");
+  if (s->storage_driver != NULL)
+    rrun_json_builder_member_string (b, "storage_driver", s->storage_driver);
   rrun_json_builder_member_string (b, "run_dir", s->run_dir);
   rrun_json_builder_member_string (b, "status", rrun_status_name (s->status));
   rrun_json_builder_member_int (b, "exit_code", s->exit_code);
@@ -331,6 +334,7 @@ read_state (const char *record_dir)
   if (s->userns != NULL && *s->userns == '\0')
     g_clear_pointer (&s->userns, g_free);
   s->run_dir = string_member (o, "run_dir", NULL);
+  s->storage_driver = string_member (o, "storage_driver", NULL);
   s->args = strv_member (o, "args");
   s->image_id = string_member (o, "image_id", NULL);
   s->network = string_member (o, "network", NULL);

@@ -51,6 +51,8 @@ typedef struct
   char **volumes_from; /* --volumes-from as given */
   char **tmpfs;    /* --tmpfs as given */
   char *userns;    /* its --userns mode as run ("auto", "keep-id", "single"), or NULL */
+  char *storage_driver; /* "overlay" or "fuse-overlayfs": the driver its writable layer
+                           is written with (NULL in records written before it was added) */
   /* The life cycle (records written before they were added read as running): */
   RrunStatus status;
   int exit_code;       /* when exited: 0-255, or RRUN_EXIT_CODE_UNKNOWN */

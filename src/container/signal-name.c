@@ -46,6 +46,25 @@ rrun_signal_parse (const char *text, int *out_signo, GError **error)
         *out_signo = signals[i].signo;
         return TRUE;
       }
+  /* Real-time signals as docker names them: RTMIN, RTMIN+N, RTMAX-N, RTMAX (systemd's
+     images stop with SIGRTMIN+3). */
+  if (g_ascii_strncasecmp (name, "RTMIN", 5) == 0 || g_ascii_strncasecmp (name, "RTMAX", 5) == 0)
+    {
+      gboolean min = g_ascii_strncasecmp (name, "RTMIN", 5) == 0;
+      const char *rest = name + 5;
+      long off = 0;
+
+      if (*rest == (min ? '+' : '-') && g_ascii_isdigit (rest[1]))
+        {
+          off = strtol (rest + 1, &end, 10);
+          rest = *end == '\0' ? "" : rest;
+        }
+      if (*rest == '\0' && off <= SIGRTMAX - SIGRTMIN)
+        {
+          *out_signo = min ? SIGRTMIN + (int) off : SIGRTMAX - (int) off;
+          return TRUE;
+        }
+    }
   rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid signal \"%s\"", text);
   rrun_add_hint (error, "name a signal as TERM, SIGTERM or 15 (see: kill -l)");
   return FALSE;

@@ -103,6 +103,12 @@ rrun_container_write_state (RrunContainer *c, RrunStatus status, GError **error)
     state.volumes_from = o->volumes_from;
     state.tmpfs = o->tmpfs;
     state.userns = (char *) rrun_idmap_mode_name (c->map->mode);
+    /* The driver that mounts (or will mount) its writable layer: rrun cp of the stopped
+       container mounts it with the same one. */
+    if (c->overlay != NULL)
+      state.storage_driver = c->overlay->kernel && !c->proc.fuse_fallback
+                               ? (char *) "overlay"
+                               : (char *) "fuse-overlayfs";
     state.status = status;
     state.exit_code = RRUN_EXIT_CODE_UNKNOWN;
     state.started = status == RRUN_STATUS_RUNNING ? g_get_real_time () * 1000 : 0;

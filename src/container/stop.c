@@ -9,10 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 static const char *
@@ -106,6 +108,60 @@ read_published_exit_code (int fd, int *out_exit_code)
   return TRUE;
 }
 
+/* A container with a restart policy: its monitor holds the record's lock across its
+   runs, but docker's wait returns when the current run ends (a container in its back-off
+   before a restart: when the next one ends). TRUE with the exit code once a run after s
+   has ended; FALSE when the lock was let go meanwhile (the monitor gave up: the caller
+   reads the record as for any container). Watches the record directory (container.json
+   is replaced by rename at each change, the lock file written at each exit), re-reading
+   it at least every 200 ms. */
+static gboolean
+wait_next_exit (const RrunConfig *config, const RrunState *s, const char *dir, int lock_fd,
+                int *out_exit_code)
+{
+  guint runs = s->restart_count + (s->restarting ? 1 : 0);
+  gint64 finished = s->status == RRUN_STATUS_EXITED ? s->finished : 0;
+  rrun_autofd int in = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+
+  if (in >= 0)
+    inotify_add_watch (in, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
+  for (;;)
+    {
+      g_autoptr(RrunState) now = NULL;
+      struct pollfd p = { in, POLLIN, 0 };
+      char buf[4096];
+
+      if (flock (lock_fd, LOCK_SH | LOCK_NB) == 0)
+        {
+          flock (lock_fd, LOCK_UN);
+          return FALSE;
+        }
+      if (!rrun_state_find_any (config, s->id, &now, NULL))
+        return FALSE;
+      /* Exited (in the back-off, or for good) after the run that was going on... */
+      if (now->status == RRUN_STATUS_EXITED && now->finished != finished)
+        {
+          *out_exit_code = now->exit_code;
+          return TRUE;
+        }
+      /* ...or started again since: that run's exit code is in the lock file. */
+      if (now->restart_count > runs)
+        {
+          if (!read_published_exit_code (lock_fd, out_exit_code))
+            *out_exit_code = RRUN_EXIT_CODE_UNKNOWN;
+          return TRUE;
+        }
+      if (in < 0)
+        {
+          g_usleep (200000);
+          continue;
+        }
+      if (poll (&p, 1, 200) > 0)
+        while (read (in, buf, sizeof buf) > 0)
+          ;
+    }
+}
+
 gboolean
 rrun_container_wait_exit (const RrunConfig *config, const RrunState *s, int *out_exit_code,
                           GError **error)
@@ -116,6 +172,10 @@ rrun_container_wait_exit (const RrunConfig *config, const RrunState *s, int *out
   g_autoptr(RrunState) after = NULL;
   g_autoptr(GError) local = NULL;
 
+  if (fd >= 0 && s->live && s->restart_policy != NULL && *s->restart_policy != '\0'
+      && strcmp (s->restart_policy, "no") != 0
+      && wait_next_exit (config, s, dir, fd, out_exit_code))
+    return TRUE;
   if (fd >= 0)
     {
       while (flock (fd, LOCK_SH) < 0 && errno == EINTR)

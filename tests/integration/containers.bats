@@ -190,6 +190,29 @@ cid() {
   wait_bg
 }
 
+@test "container prune --filter: until=, label=, label!= as docker's; a bad filter exits 125" {
+  run -0 rrun run --name pf1 --label keep=yes "$FIXTURE_IMAGE" true
+  run -0 rrun run --name pf2 --label tier=web "$FIXTURE_IMAGE" true
+  run -0 rrun run --name pf3 "$FIXTURE_IMAGE" true
+  names() { rrun ps -a --format '{{.Names}}' | sort | tr '\n' ' '; }
+  # created before an hour ago: none
+  run -0 rrun container prune -f --filter until=1h
+  [ "$output" = 'Deleted Containers:' ]
+  [ "$(names)" = 'pf1 pf2 pf3 ' ]
+  run -0 rrun container prune -f --filter label=tier=web
+  [ "${#lines[@]}" = 2 ]
+  [ "$(names)" = 'pf1 pf3 ' ]
+  run -0 rrun container prune -f --filter label!=keep
+  [ "$(names)" = 'pf1 ' ]
+  run -125 rrun container prune -f --filter color=red
+  [ "${lines[0]}" = 'rrun: container prune: invalid filter "color=red"' ]
+  run -125 rrun container prune -f --filter until=soon
+  [ "${lines[0]}" = 'rrun: container prune: invalid filter "until=soon": invalid time "soon"' ]
+  # created before a time to come: all
+  run -0 rrun container prune -f --filter "until=$(($(date +%s) + 60))"
+  [ "$(names)" = '' ]
+}
+
 @test "inspect: a stopped container has docker's State fields" {
   run -3 rrun run --name insp1 "$FIXTURE_IMAGE" sh -c 'exit 3'
   run -0 rrun inspect --format '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}} {{.State.Pid}}' insp1

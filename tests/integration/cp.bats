@@ -117,3 +117,82 @@ start_c1() {
   run -0 rrun rm s1
   no_leftovers
 }
+
+@test "cp -L: a symbolic link in SRC is followed, both ways, running and stopped" {
+  start_c1
+  # without -L the link itself; with -L its target's contents under the link's name
+  run -0 rrun cp -L c1:/d/link l
+  [ ! -L l ]
+  [ "$(cat l)" = "$(rrun exec c1 cat /etc/passwd)" ]
+  run -0 rrun exec c1 ln -s /d /dl
+  run -0 rrun cp --follow-link c1:/dl dcopy
+  [ "$(cat dcopy/f)" = hello ]
+  echo host >hf
+  ln -s hf hl
+  run -0 rrun cp hl c1:/hl
+  run -0 rrun exec c1 readlink /hl
+  [ "$output" = hf ]
+  run -0 rrun cp -L hl c1:/hl2
+  run -0 rrun exec c1 sh -c 'test ! -L /hl2 && cat /hl2'
+  [ "$output" = host ]
+  # a link that leads above the container's root is followed inside it
+  run -0 rrun exec c1 ln -s ../../../../etc/hostname /d/hn
+  run -0 rrun cp -L c1:/d/hn hn
+  [ "$(cat hn)" = "$(rrun exec c1 cat /etc/hostname)" ]
+  run -0 rrun stop -t 0 c1
+  run -0 rrun cp -L c1:/d/link l-stopped
+  [ ! -L l-stopped ]
+  [ "$(cat l-stopped)" = "$(cat l)" ]
+  run -0 rrun cp -L hl c1:/hl3
+  run -0 rrun start c1
+  wait_until ready
+  run -0 rrun exec c1 sh -c 'test ! -L /hl3 && cat /hl3'
+  [ "$output" = host ]
+}
+
+@test "cp: hard links stay hard links within one copy, both ways, running and stopped" {
+  run -0 rrun run -d --name c2 "$FIXTURE_IMAGE" sh -c \
+    'mkdir -p /h; echo x >/h/a; ln /h/a /h/b; touch /ready; exec sleep 60'
+  ready2() { rrun exec c2 test -e /ready; }
+  wait_until ready2
+  run -0 rrun cp c2:/h out
+  [ "$(stat -c %i out/a)" = "$(stat -c %i out/b)" ]
+  [ "$(stat -c %h out/a)" = 2 ]
+  # the stream: the second name is a link to the first, without the data again
+  rrun cp c2:/h - >h.tar
+  [ "$(tar -tvf h.tar | grep -c 'link to h/a')" = 1 ]
+  mkdir hd
+  echo y >hd/a
+  ln hd/a hd/b
+  run -0 rrun cp hd c2:/in
+  run -0 rrun exec c2 stat -c %i /in/a /in/b
+  [ "${lines[0]}" = "${lines[1]}" ]
+  run -0 rrun stop -t 0 c2
+  run -0 rrun cp c2:/h out-stopped
+  [ "$(stat -c %i out-stopped/a)" = "$(stat -c %i out-stopped/b)" ]
+  run -0 rrun cp hd c2:/in2
+  run -0 rrun start c2
+  wait_until ready2
+  run -0 rrun exec c2 stat -c %i /in2/a /in2/b
+  [ "${lines[0]}" = "${lines[1]}" ]
+}
+
+@test "cp: a stopped container's layers are mounted with the driver it was created with" {
+  command -v fuse-overlayfs >/dev/null || skip "fuse-overlayfs is not installed"
+  # fuse-overlayfs marks a directory made anew where one was deleted (opaque) its own
+  # way (.wh..wh..opq): kernel overlay would show the old directory's files and markers
+  run -0 "$RRUN" --storage-driver fuse-overlayfs run --name sd1 "$FIXTURE_IMAGE" \
+    sh -c 'rm -rf /srv; mkdir /srv; echo new >/srv/new; rm /etc/motd; echo kept >/kept'
+  run -0 rrun inspect --format '{{.Driver}}' sd1
+  [ "$output" = fuse-overlayfs ]
+  run -0 "$RRUN" --storage-driver overlay cp sd1:/srv srv
+  [ "$(ls -A srv)" = new ]
+  run -1 "$RRUN" --storage-driver overlay cp sd1:/etc/motd motd
+  [ "$output" = 'rrun: cannot find "/etc/motd": No such file or directory' ]
+  run -0 "$RRUN" --storage-driver overlay cp sd1:/kept kept
+  [ "$(cat kept)" = kept ]
+  run -0 "$RRUN" --storage-driver overlay run --name sd2 "$FIXTURE_IMAGE" true
+  run -0 rrun inspect --format '{{.Driver}}' sd2
+  [ "$output" = overlay ]
+  run -0 rrun rm sd1 sd2
+}

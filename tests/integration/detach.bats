@@ -66,6 +66,14 @@ is_stopped() { [ -z "$(rrun ps -q --filter "name=$1")" ]; }
   [ -z "$output" ]
   run -125 rrun logs --since yesterday-ish l1
   [ "${lines[0]}" = 'rrun: invalid time "yesterday-ish"' ]
+  # a time without a zone, and a date, are local time (docker): 9 hours east of UTC, a
+  # minute ago by the local clock is still a minute ago
+  run -0 env TZ=JST-9 "${RRUN_CMD[@]}" logs --since "$(TZ=JST-9 date -d '-1 min' +%Y-%m-%dT%H:%M:%S)" l1
+  [ "${#lines[@]}" -eq 3 ]
+  run -0 env TZ=JST-9 "${RRUN_CMD[@]}" logs --until "$(TZ=JST-9 date -d '-1 min' +%Y-%m-%dT%H:%M:%S)" l1
+  [ -z "$output" ]
+  run -0 env TZ=JST-9 "${RRUN_CMD[@]}" logs --since "$(TZ=JST-9 date -d '+1 day' +%Y-%m-%d)" l1
+  [ -z "$output" ]
 }
 
 @test "logs -f: follows until the container exits, with every line" {

@@ -18,6 +18,7 @@ health() { rrun inspect --format '{{.State.Health.Status}}' "$1"; }
 is_live() { # the monitor holds the record (running or restarting)
   [ -n "$(rrun ps -a --format json --filter "name=$1" | jq -r '.[] | select(.State == "running" or (.Status | startswith("Restarting"))) | .Names')" ]
 }
+is_done() { ! is_live "$1"; } # exited, and its monitor will not start it again
 status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
 
 # --- bad values ---------------------------------------------------------------------
@@ -64,6 +65,9 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
 
 @test "restart on-failure:2: two restarts with back-off, then the last exit stays" {
   run -0 rrun run -d --name of1 --restart on-failure:2 "$FIXTURE_IMAGE" sh -c 'echo run; exit 3'
+  # wait returns at each exit (docker): the last run is the third
+  wait_until restarts_at_least of1 2
+  wait_until is_done of1
   run -0 timeout 30 "${RRUN_CMD[@]}" wait of1
   [ "$output" = 3 ]
   [ "$(restarts of1)" = 2 ]
@@ -200,6 +204,25 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   [ "${lines[0]}" = 'rrun: no container "nosuch"' ]
 }
 
+@test "wait: returns at each exit of a container with a restart policy, as docker's" {
+  run -0 rrun run -d --name wr1 --restart always "$FIXTURE_IMAGE" sh -c 'sleep 1; exit 3'
+  run -0 timeout 20 "${RRUN_CMD[@]}" wait wr1
+  [ "$output" = 3 ]
+  (($(restarts wr1) <= 1))
+  wait_until is_live wr1
+  # in its back-off or its next run: wait returns when that run ends
+  run -0 timeout 20 "${RRUN_CMD[@]}" wait wr1
+  [ "$output" = 3 ]
+  (($(restarts wr1) >= 1))
+  run -0 rrun run -d --name wr2 --restart on-failure:5 "$FIXTURE_IMAGE" sh -c 'sleep 0.5; exit 4'
+  run -0 timeout 20 "${RRUN_CMD[@]}" wait wr2
+  [ "$output" = 4 ]
+  # stopped for good: wait returns its last exit code at once
+  run -0 timeout 20 "${RRUN_CMD[@]}" stop -t 0 wr1
+  run -0 timeout 5 "${RRUN_CMD[@]}" wait wr1
+  [[ $output =~ ^(3|137|143)$ ]]
+}
+
 # --- health checks ------------------------------------------------------------------
 
 @test "health: --health-cmd goes starting -> healthy -> unhealthy; ps, inspect, wait --condition" {
@@ -235,6 +258,38 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   [ "$(jq -r '.[0].ExitCode' <<<"$output")" = -1 ]
   [ "$(jq -r '.[0].Output' <<<"$output")" = 'Health check exceeded timeout (0.5s)' ]
   run -0 rrun stop -t 0 h2
+}
+
+# The processes of a check command (its sleeps) still alive, seen from the host.
+check_procs() { pgrep -c -f "^sleep $1\$" || true; }
+failing_streak_at_least() {
+  (($(rrun inspect --format '{{.State.Health.FailingStreak}}' "$1") >= $2))
+}
+
+@test "health: a check past --health-timeout is killed with its children; stop does not hang" {
+  # Through healthcheck run: once it returns, nothing of the check is left.
+  run -0 rrun run -d --name ht1 --health-cmd 'sleep 4242 & sleep 4243' --health-interval 1h \
+    --health-timeout 0.5s --health-retries 1 "$FIXTURE_IMAGE" sleep 60
+  run -1 timeout 30 "${RRUN_CMD[@]}" healthcheck run ht1
+  [ "$output" = unhealthy ]
+  [ "$(check_procs 4242)" = 0 ]
+  [ "$(check_procs 4243)" = 0 ]
+  run -0 rrun inspect --format '{{json .State.Health.Log}}' ht1
+  [ "$(jq -r '.[-1].ExitCode' <<<"$output")" = -1 ]
+  run -0 timeout 30 "${RRUN_CMD[@]}" stop -t 1 ht1
+
+  # Through the monitor's timer: checks time out one after another, none stays behind
+  # (at most the one running now), and stop ends the container at once.
+  run -0 rrun run -d --name ht2 --health-cmd 'sleep 4244 & sleep 4245' \
+    --health-interval 0.2s --health-timeout 0.3s --health-retries 1 "$FIXTURE_IMAGE" sleep 60
+  wait_until failing_streak_at_least ht2 4
+  (($(check_procs 4244) <= 1))
+  (($(check_procs 4245) <= 1))
+  [ "$(health ht2)" = unhealthy ]
+  run -0 timeout 30 "${RRUN_CMD[@]}" stop -t 1 ht2
+  is_stopped ht2
+  [ "$(check_procs 4244)" = 0 ]
+  [ "$(check_procs 4245)" = 0 ]
 }
 
 @test "healthcheck run: runs the check now; 0 healthy, 1 unhealthy; errors exit 125" {

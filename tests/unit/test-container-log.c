@@ -44,6 +44,8 @@ test_parse_time (void)
   g_autoptr(GError) error = NULL;
   gint64 t = 0;
 
+  /* A time without a zone is local time (docker's client): UTC here. */
+  g_setenv ("TZ", "UTC", TRUE);
   g_assert_true (rrun_log_parse_time ("10m", now, &t, NULL));
   g_assert_cmpint (t, ==, now - G_GINT64_CONSTANT (600) * 1000000000);
   g_assert_true (rrun_log_parse_time ("1h30m", now, &t, NULL));
@@ -54,7 +56,7 @@ test_parse_time (void)
   g_assert_cmpint (t, ==, now + 500000000);
   g_assert_true (rrun_log_parse_time ("2026-12-06T15:46:12Z", now, &t, NULL));
   g_assert_cmpint (t, ==, now);
-  g_assert_true (rrun_log_parse_time ("2026-12-06T15:46:12", now, &t, NULL)); /* UTC */
+  g_assert_true (rrun_log_parse_time ("2026-12-06T15:46:12", now, &t, NULL)); /* local */
   g_assert_cmpint (t, ==, now);
   g_assert_true (rrun_log_parse_time ("2026-12-06", now, &t, NULL));
   g_assert_cmpint (t, ==, now - (15 * 3600 + 46 * 60 + 12) * G_GINT64_CONSTANT (1000000000));
@@ -71,6 +73,17 @@ test_signal_names (void)
 
   g_assert_true (rrun_signal_parse ("TERM", &s, NULL));
   g_assert_cmpint (s, ==, SIGTERM);
+  g_assert_true (rrun_signal_parse ("SIGRTMIN+3", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMIN + 3);
+  g_assert_true (rrun_signal_parse ("rtmin", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMIN);
+  g_assert_true (rrun_signal_parse ("RTMAX-1", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMAX - 1);
+  g_assert_true (rrun_signal_parse ("SIGRTMAX", &s, NULL));
+  g_assert_cmpint (s, ==, SIGRTMAX);
+  g_assert_false (rrun_signal_parse ("RTMIN+99", &s, NULL));
+  g_assert_false (rrun_signal_parse ("RTMIN-1", &s, NULL));
+  g_assert_false (rrun_signal_parse ("RTMIN+3x", &s, NULL));
   g_assert_true (rrun_signal_parse ("sigusr1", &s, NULL));
   g_assert_cmpint (s, ==, SIGUSR1);
   g_assert_true (rrun_signal_parse ("9", &s, NULL));
