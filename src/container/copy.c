@@ -677,63 +677,6 @@ container_extract_tar (int root_fd, gpointer data, GError **error)
 /* ---- stopped containers: the layers mounted for the copy ---- */
 
 /* The stopped container's side, run as `__internal copy` in a fresh user namespace with
-   the storage map: the record's layers mounted with kernel overlay in a mount namespace
-   of its own, then the same halves as for a running container, on fd 0 (a temporary
-   file the host side reads or wrote). Its error goes to stdout as "error CODE MESSAGE". */
-/* Start fuse-overlayfs (in the foreground, as the namespace holder does) on merged and
-   wait until the mount is there (bounded, 10 s). */
-static gboolean
-mount_fuse (const char *exe, const char *opts, const char *merged, pid_t *out_pid,
-            GError **error)
-{
-  g_autofree char *parent = g_path_get_dirname (merged);
-  struct stat before, now;
-  pid_t pid;
-
-  if (stat (parent, &before) < 0)
-    return rrun_throw_errno (error, errno, "cannot read \"%s\"", parent);
-  pid = fork ();
-  if (pid < 0)
-    return rrun_throw_errno (error, errno, "cannot start fuse-overlayfs");
-  if (pid == 0)
-    {
-      const char *argv[] = { "fuse-overlayfs", "-f", "-o", opts, merged, NULL };
-
-      int devnull = open ("/dev/null", O_RDWR);
-
-      /* Not the copy's data (fd 0) nor its result (stdout); its chatter ("unknown
-         argument ignored") is no message for the user. */
-      if (devnull >= 0)
-        {
-          dup2 (devnull, 0);
-          dup2 (devnull, 1);
-          dup2 (devnull, 2);
-        }
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      execv (exe, (char *const *) argv);
-      _exit (127);
-    }
-  *out_pid = pid;
-  for (int i = 0; i < 1000; i++)
-    {
-      int status;
-
-      if (stat (merged, &now) == 0 && now.st_dev != before.st_dev)
-        return TRUE;
-      if (waitpid (pid, &status, WNOHANG) == pid)
-        {
-          *out_pid = -1;
-          return rrun_throw (error, RRUN_ERROR_FAILED,
-                             "cannot mount the container's layers: fuse-overlayfs exited "
-                             "(status %d)", status);
-        }
-      g_usleep (10000);
-    }
-  return rrun_throw (error, RRUN_ERROR_FAILED,
-                     "cannot mount the container's layers: fuse-overlayfs did not mount in 10 s");
-}
-
-/* The stopped container's side, run as `__internal copy` in a fresh user namespace with
    the storage map: the record's layers mounted (kernel overlay, or fuse-overlayfs for
    the fuse-overlayfs driver) in a mount namespace of its own, then the same halves as
    for a running container, on fd 0 (a temporary file the host side reads or wrote). Its
@@ -761,7 +704,8 @@ rrun_copy_internal (int argc, char **argv, GError **error)
     return FALSE;
   if (strcmp (kind, "fuse") == 0)
     {
-      if (!mount_fuse (where, data, merged, &fuse, error))
+      if (!rrun_overlay_mount_fuse_wait (where, data, merged, "the container's layers", &fuse,
+                                         error))
         goto fail;
     }
   else if (chdir (where) < 0)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/types.h>
 
 G_BEGIN_DECLS
 
@@ -54,5 +55,12 @@ gboolean rrun_overlay_prepare (const char *driver, const RrunOverlayLayers *laye
 
 /* Kernel release as "major.minor" >= the given version. */
 gboolean rrun_overlay_kernel_at_least (int major, int minor);
+
+/* Start fuse-overlayfs (exe) in the foreground with -o opts on merged, its stdio on
+   /dev/null and killed with the caller, and wait (10 s at most) until the mount is there.
+   what names the layers in errors ("the image's layers"). *out_pid: its pid, or -1 when
+   it exited. Used where rrun mounts layers outside a container start (export, cp). */
+gboolean rrun_overlay_mount_fuse_wait (const char *exe, const char *opts, const char *merged,
+                                       const char *what, pid_t *out_pid, GError **error);
 
 G_END_DECLS

@@ -318,56 +318,6 @@ rrun_squashfs_find_squashfuse (char **out_path, GError **error)
 
 /* ---- export ---------------------------------------------------------------------------- */
 
-/* Start fuse-overlayfs in the foreground and wait (10 s at most) for its mount. */
-static gboolean
-mount_fuse (const char *exe, const char *opts, const char *merged, pid_t *out_pid,
-            GError **error)
-{
-  struct stat before, now;
-  g_autofree char *parent = g_path_get_dirname (merged);
-  pid_t pid;
-
-  if (stat (parent, &before) < 0)
-    return rrun_throw_errno (error, errno, "cannot read \"%s\"", parent);
-  pid = fork ();
-  if (pid < 0)
-    return rrun_throw_errno (error, errno, "cannot start fuse-overlayfs");
-  if (pid == 0)
-    {
-      const char *argv[] = { "fuse-overlayfs", "-f", "-o", opts, merged, NULL };
-      int devnull = open ("/dev/null", O_RDWR);
-
-      /* Its chatter ("unknown argument ignored") is no message for the user; a failure
-         shows as its exit, reported below. */
-      if (devnull >= 0)
-        {
-          dup2 (devnull, 0);
-          dup2 (devnull, 1);
-          dup2 (devnull, 2);
-        }
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
-      execv (exe, (char *const *) argv);
-      _exit (127);
-    }
-  *out_pid = pid;
-  for (int i = 0; i < 1000; i++)
-    {
-      int status;
-
-      if (stat (merged, &now) == 0 && now.st_dev != before.st_dev)
-        return TRUE;
-      if (waitpid (pid, &status, WNOHANG) == pid)
-        {
-          *out_pid = -1;
-          return rrun_throw (error, RRUN_ERROR_FAILED,
-                             "cannot mount the image's layers: fuse-overlayfs exited "
-                             "(status %d)", status);
-        }
-      g_usleep (10000);
-    }
-  return rrun_throw (error, RRUN_ERROR_FAILED,
-                     "cannot mount the image's layers: fuse-overlayfs did not mount in 10 s");
-}
 
 gboolean
 rrun_squashfs_export_internal (int argc, char **argv, GError **error)
@@ -391,7 +341,8 @@ rrun_squashfs_export_internal (int argc, char **argv, GError **error)
     merged = where; /* one layer: nothing to merge */
   else if (strcmp (kind, "fuse") == 0)
     {
-      if (!mount_fuse (where, data, merged, &fuse, error))
+      if (!rrun_overlay_mount_fuse_wait (where, data, merged, "the image's layers", &fuse,
+                                         error))
         goto out;
     }
   else if (chdir (where) < 0)
