@@ -158,9 +158,10 @@ start_c1() {
   run -0 rrun cp c2:/h out
   [ "$(stat -c %i out/a)" = "$(stat -c %i out/b)" ]
   [ "$(stat -c %h out/a)" = 2 ]
-  # the stream: the second name is a link to the first, without the data again
+  # the stream: the second name is a link to the first, without the data again (which
+  # name comes first is the directory's order: fuse-overlayfs gives b before a)
   rrun cp c2:/h - >h.tar
-  [ "$(tar -tvf h.tar | grep -c 'link to h/a')" = 1 ]
+  [ "$(tar -tvf h.tar | grep -c -E 'h/(a link to h/b|b link to h/a)$')" = 1 ]
   mkdir hd
   echo y >hd/a
   ln hd/a hd/b
