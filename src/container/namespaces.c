@@ -20,11 +20,9 @@
 void
 rrun_container_process_init (RrunContainerProcess *proc)
 {
-  proc->holder = -1;
-  proc->pid1 = -1;
-  proc->pty_master = -1;
-  proc->fuse_stderr_fd = -1;
-  proc->fuse_fallback = FALSE;
+  /* Every member: a new one (timed_out, no_sig_proxy, ...) is never stack garbage. */
+  *proc = (RrunContainerProcess){ .holder = -1, .pid1 = -1, .pty_master = -1,
+                                  .fuse_stderr_fd = -1 };
 }
 
 void
