@@ -265,7 +265,7 @@ rrun_net_holder_stop (const RrunConfig *config, GError **error)
   if (parent <= 0)
     return TRUE;
   kill (parent, SIGTERM);
-  for (int i = 0; i < 200 && alive (parent, 0); i++)
+  for (int i = 0; i < 500 && alive (parent, 0); i++)
     g_usleep (10000);
   if (alive (parent, 0))
     kill (parent, SIGKILL);

@@ -32,7 +32,7 @@ gboolean rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GErro
 pid_t rrun_net_holder_running (const RrunConfig *config);
 
 /* Stop the holder (SIGTERM to its parent, which stops rrun-net and the child) and wait up
-   to 2 s for it to go. No holder is fine. */
+   to 5 s for it to go (SIGKILL then). No holder is fine. */
 gboolean rrun_net_holder_stop (const RrunConfig *config, GError **error);
 
 /* The internal commands' bodies: argv[0] is the command's name. */
