@@ -136,6 +136,9 @@ child_setup_setsid (gpointer data)
 {
   (void) data;
   setsid ();
+  /* Keep no directory of the caller's busy (a mount point someone will unmount). */
+  if (chdir ("/") < 0)
+    _exit (127);
 }
 
 /* Bring a running holder's namespace up to date with the definitions (a network created

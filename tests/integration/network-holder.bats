@@ -18,7 +18,9 @@ in_holder() {
 
 # Whether a pid runs (a zombie does not).
 running() {
-  [[ -r /proc/$1/stat ]] && [[ $(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1) != Z ]]
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+  [[ -n $state && $state != Z ]]
 }
 
 setup() {
