@@ -5,6 +5,7 @@
 #include "container/copy.h"
 #include "image/layer.h"
 #include "log.h"
+#include "network/holder.h"
 #include "util/fd.h"
 #include "util/path.h"
 #include "squashfs/squashfs.h"
@@ -156,6 +157,33 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
     }
   if (argc >= 2 && strcmp (argv[1], "chown-tree") == 0)
     return chown_tree (argc - 1, argv + 1, out_status, error);
+  /* The network holder (network/holder.h); -ensure and -stop are for tests. */
+  if (argc >= 2 && (strcmp (argv[1], "net-holder") == 0 || strcmp (argv[1], "net-holder-ns") == 0
+                    || strcmp (argv[1], "net-holder-sync") == 0))
+    {
+      gboolean ok = strcmp (argv[1], "net-holder") == 0
+                        ? rrun_net_holder_main (g->config, argc - 1, argv + 1, error)
+                    : strcmp (argv[1], "net-holder-ns") == 0
+                        ? rrun_net_holder_ns_main (g->config, argc - 1, argv + 1, error)
+                        : rrun_net_holder_sync_main (g->config, argc - 1, argv + 1, error);
+      *out_status = 0;
+      return ok;
+    }
+  if (argc == 2 && strcmp (argv[1], "net-holder-ensure") == 0)
+    {
+      pid_t pid = 0;
+
+      if (!rrun_net_holder_ensure (g->config, &pid, error))
+        return FALSE;
+      printf ("%d\n", (int) pid);
+      *out_status = 0;
+      return TRUE;
+    }
+  if (argc == 2 && strcmp (argv[1], "net-holder-stop") == 0)
+    {
+      *out_status = 0;
+      return rrun_net_holder_stop (g->config, error);
+    }
   return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                      "unknown internal command \"%s\"", argc >= 2 ? argv[1] : "");
 }

@@ -1,0 +1,165 @@
+/* The holder's links through rtnetlink: lo up, a bridge per network with its gateway
+   address. Requests are small and fixed, so a plain netlink socket does (the same shape
+   as helpers/net-netlink.c). */
+#include "network/holder.h"
+#include "network/netconf.h"
+#include "error.h"
+#include "util/fd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/socket.h>
+
+typedef struct
+{
+  struct nlmsghdr nh;
+  union
+  {
+    struct ifinfomsg ifi;
+    struct ifaddrmsg ifa;
+  };
+  char attrs[512];
+} NlReq;
+
+static struct rtattr *
+add_attr (NlReq *req, unsigned short type, const void *data, size_t len)
+{
+  struct rtattr *rta = (struct rtattr *) ((char *) req + NLMSG_ALIGN (req->nh.nlmsg_len));
+
+  g_assert (NLMSG_ALIGN (req->nh.nlmsg_len) + RTA_SPACE (len) <= sizeof *req);
+  rta->rta_type = type;
+  rta->rta_len = RTA_LENGTH (len);
+  if (len > 0)
+    memcpy (RTA_DATA (rta), data, len);
+  req->nh.nlmsg_len = NLMSG_ALIGN (req->nh.nlmsg_len) + RTA_ALIGN (rta->rta_len);
+  return rta;
+}
+
+static void
+end_nest (NlReq *req, struct rtattr *nest)
+{
+  nest->rta_len = (unsigned short) ((char *) req + req->nh.nlmsg_len - (char *) nest);
+}
+
+/* One request, its ack: 0 or -errno. */
+static int
+nl_talk (int fd, NlReq *req)
+{
+  static guint32 seq;
+  char buf[4096];
+  struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+  ssize_t n;
+
+  req->nh.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  req->nh.nlmsg_seq = ++seq;
+  if (sendto (fd, req, req->nh.nlmsg_len, 0, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return -errno;
+  for (;;)
+    {
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -errno;
+      for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK (h, (size_t) n);
+           h = NLMSG_NEXT (h, n))
+        if (h->nlmsg_seq == req->nh.nlmsg_seq && h->nlmsg_type == NLMSG_ERROR)
+          return ((struct nlmsgerr *) NLMSG_DATA (h))->error;
+    }
+}
+
+static int
+link_up (int fd, int ifindex)
+{
+  NlReq req = { 0 };
+
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
+  req.nh.nlmsg_type = RTM_NEWLINK;
+  req.ifi.ifi_family = AF_UNSPEC;
+  req.ifi.ifi_index = ifindex;
+  req.ifi.ifi_flags = IFF_UP;
+  req.ifi.ifi_change = IFF_UP;
+  return nl_talk (fd, &req);
+}
+
+static int
+bridge_add (int fd, const char *name)
+{
+  NlReq req = { 0 };
+  struct rtattr *info;
+
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
+  req.nh.nlmsg_type = RTM_NEWLINK;
+  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+  req.ifi.ifi_family = AF_UNSPEC;
+  add_attr (&req, IFLA_IFNAME, name, strlen (name) + 1);
+  info = add_attr (&req, IFLA_LINKINFO, NULL, 0);
+  add_attr (&req, IFLA_INFO_KIND, "bridge", strlen ("bridge"));
+  end_nest (&req, info);
+  return nl_talk (fd, &req);
+}
+
+static int
+addr_add (int fd, int ifindex, guint32 addr_host, guint prefix)
+{
+  NlReq req = { 0 };
+  guint32 addr = htonl (addr_host);
+
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifaddrmsg));
+  req.nh.nlmsg_type = RTM_NEWADDR;
+  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+  req.ifa.ifa_family = AF_INET;
+  req.ifa.ifa_prefixlen = (unsigned char) prefix;
+  req.ifa.ifa_index = (unsigned) ifindex;
+  add_attr (&req, IFA_LOCAL, &addr, sizeof addr);
+  add_attr (&req, IFA_ADDRESS, &addr, sizeof addr);
+  return nl_talk (fd, &req);
+}
+
+gboolean
+rrun_net_holder_setup_links (const GPtrArray *confs, GError **error)
+{
+  rrun_autofd int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int r;
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open a netlink socket");
+  r = link_up (fd, (int) if_nametoindex ("lo"));
+  if (r < 0)
+    return rrun_throw_errno (error, -r, "cannot bring lo up");
+  for (guint i = 0; i < confs->len; i++)
+    {
+      const RrunNetConf *c = g_ptr_array_index (confs, i);
+      guint32 subnet = 0, gw = 0;
+      guint prefix = 0;
+      int ifindex;
+
+      if (c->builtin || c->interface == NULL || c->gateway == NULL)
+        continue;
+      if (!rrun_netconf_parse_cidr (c->subnet, &subnet, &prefix, error))
+        return FALSE;
+      if (!rrun_netconf_parse_ip (c->gateway, &gw))
+        return rrun_throw (error, RRUN_ERROR_CORRUPT, "network \"%s\": bad gateway \"%s\"",
+                           c->name, c->gateway);
+      r = bridge_add (fd, c->interface);
+      if (r < 0 && r != -EEXIST)
+        return rrun_throw_errno (error, -r, "cannot create the bridge \"%s\" of network \"%s\"",
+                                 c->interface, c->name);
+      ifindex = (int) if_nametoindex (c->interface);
+      if (ifindex == 0)
+        return rrun_throw_errno (error, errno, "cannot find the bridge \"%s\"", c->interface);
+      r = addr_add (fd, ifindex, gw, prefix);
+      if (r < 0 && r != -EEXIST)
+        return rrun_throw_errno (error, -r, "cannot give the bridge \"%s\" the address %s",
+                                 c->interface, c->gateway);
+      r = link_up (fd, ifindex);
+      if (r < 0)
+        return rrun_throw_errno (error, -r, "cannot bring the bridge \"%s\" up", c->interface);
+    }
+  return TRUE;
+}

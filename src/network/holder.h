@@ -1,0 +1,50 @@
+/* The per-user network holder (docs/architecture.md, "User-defined networks"): one
+   long-lived process pair per user that owns the bridges of the user-defined networks.
+
+     rrun __internal net-holder      the parent, in the host's namespaces: it makes a user
+                                     namespace with the user's full subordinate map (the
+                                     keeper of userns/keeper.h), starts the child in it, then
+                                     attaches one rrun-net to the child's network namespace
+                                     for outbound traffic, and waits
+     rrun __internal net-holder-ns   the child: enters that user namespace, makes a network
+                                     namespace, brings lo up, makes one bridge per network
+                                     (its gateway address, up), sets ip_forward and the
+                                     masquerade rules, and waits
+
+   State under RUN_ROOT/net-holder/: `state` ("PARENT_PID PARENT_START CHILD_PID"), `lock`
+   (flock(2)ed while a holder is checked or started), holder.log and rrun-net's files. A
+   holder whose parent is gone (SIGKILL) is stale: its child and rrun-net die with it (death
+   signal, exit fd) and the next ensure starts a new one. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+G_BEGIN_DECLS
+
+/* Make sure a holder runs, starting one when none does or the recorded one is stale. Its
+   child's pid (the process whose /proc/PID/ns/{user,net} containers use) in *out_pid. */
+gboolean rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GError **error);
+
+/* The running holder's child pid, or 0 when none runs (stale state counts as none). */
+pid_t rrun_net_holder_running (const RrunConfig *config);
+
+/* Stop the holder (SIGTERM to its parent, which stops rrun-net and the child) and wait up
+   to 5 s for it to go (SIGKILL then). No holder is fine. */
+gboolean rrun_net_holder_stop (const RrunConfig *config, GError **error);
+
+/* The internal commands' bodies: argv[0] is the command's name. */
+gboolean rrun_net_holder_main (const RrunConfig *config, int argc, char **argv, GError **error);
+gboolean rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv,
+                                  GError **error);
+/* net-holder-sync PID: enter the running holder's namespaces and repeat the set-up. */
+gboolean rrun_net_holder_sync_main (const RrunConfig *config, int argc, char **argv,
+                                    GError **error);
+
+/* Bring up, in the calling process's network namespace: lo, then each user-defined
+   network's bridge with its gateway address. Through rtnetlink (holder-netlink.c). */
+gboolean rrun_net_holder_setup_links (const GPtrArray *confs, GError **error);
+
+G_END_DECLS
