@@ -34,7 +34,7 @@ test_bad_options (void)
   } cases[] = {
     { "publish", "invalid -p \"notaport\"" },
     { "volume", "invalid volume \"./rel:/x\": \"./rel\" is neither an absolute host path nor a volume name" },
-    { "ipc", "invalid value \"weird\" for --ipc: expected private, host, shareable or none" },
+    { "ipc", "invalid value \"weird\" for --ipc: expected private, host, shareable, none or container:NAME" },
     { "sysctl", "--sysctl \"vm.swappiness=1\": not a namespaced parameter: it would change the host" },
     { "ulimit", "invalid --ulimit \"nofile=2:1\": the soft limit is above the hard limit" },
     { "rmi", "--rmi needs --rm" },
