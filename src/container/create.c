@@ -389,8 +389,6 @@ replace_named (const RrunConfig *config, RrunStore *store, const RrunIdMap *stor
   return TRUE;
 }
 
-/* --requires: the containers must exist and be running (podman starts stopped ones; rrun
-   asks the user to, since starting one here would tie its lifetime to this run). */
 /* The container of a --pid/--ipc "container:NAME" value, or NULL. */
 static const char *
 join_target (const char *value)
@@ -399,6 +397,9 @@ join_target (const char *value)
                                                                   : NULL;
 }
 
+/* --requires: the containers must exist and, but for rrun create, be running (the stopped
+   ones were started before this, by rrun_container_start_requires, outside this process,
+   which is a subreaper by now and would adopt their monitors). */
 static gboolean
 check_requires (const RrunConfig *config, char **requires, gboolean create_only,
                 GError **error)
