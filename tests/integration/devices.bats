@@ -99,6 +99,7 @@ print(json.dumps(h["DeviceRequests"], sort_keys=True))' "$output"
   RRUN_CDI_SPEC_DIRS=$dir run -0 rrun create --name gpus3 --gpus '"device=0,1"' "$FIXTURE_IMAGE" true
   run -0 rrun inspect --format '{{json .HostConfig.DeviceRequests}}' gpus3
   [[ $output == *'"DeviceIDs"'*'"0"'*'"1"'* ]]
+  run -0 rrun rm devs gpus1 gpus2 gpus3
 }
 
 @test "device: permissions without w are accepted and the warning says they cannot be enforced" {

@@ -110,18 +110,23 @@ load helpers
   [[ $output == *"sleep 1234"* ]]
   # the target is PID 1 there; the joining command is not
   grep -Eq '^ *1 +sleep 1234$' <<<"$output"
-  local a
-  a=$(rrun exec pida readlink /proc/self/ns/pid /proc/self/ns/ipc)
+  local a pid_ns ipc_ns
+  a=$(rrun exec pida sh -c 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc')
+  pid_ns=$(echo "$a" | sed -n 1p)
+  ipc_ns=$(echo "$a" | sed -n 2p)
+  [[ $pid_ns == pid:* && $ipc_ns == ipc:* ]]
   run -0 rrun run --rm --pid container:pida --ipc container:pida "$FIXTURE_IMAGE" \
-    readlink /proc/self/ns/pid /proc/self/ns/ipc
+    sh -c 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc'
   [ "$output" = "$a" ]
-  run -0 rrun run --rm --ipc container:pida "$FIXTURE_IMAGE" readlink /proc/self/ns/ipc /proc/self/ns/pid
-  [ "${lines[0]}" = "$(echo "$a" | sed -n 2p)" ]
-  [ "${lines[1]}" != "$(echo "$a" | sed -n 1p)" ]
+  run -0 rrun run --rm --ipc container:pida "$FIXTURE_IMAGE" \
+    sh -c 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid'
+  [ "${lines[0]}" = "$ipc_ns" ]
+  [ "${lines[1]}" != "$pid_ns" ]
   # with the network of the same container too
   run -0 rrun run --rm --pid container:pida --network container:pida "$FIXTURE_IMAGE" \
     readlink /proc/self/ns/pid
-  [ "$output" = "$(echo "$a" | sed -n 1p)" ]
+  [ "$output" = "$pid_ns" ]
+  run -0 rrun rm -f pida
 }
 
 @test "flags: --pid/--ipc container: a missing target, or two targets, exit 125" {
@@ -140,6 +145,7 @@ load helpers
   run -0 rrun create --name pidb "$FIXTURE_IMAGE" true
   run -125 rrun run --rm --pid container:pidb "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: cannot join the PID namespace of container "pidb": no running container has that name or id' ]
+  run -0 rrun rm pidb
 }
 
 @test "flags: --tz sets /etc/localtime; an unknown zone exits 125" {
@@ -288,6 +294,7 @@ load helpers
   run -0 rrun start tmo2
   run -0 timeout 30 "${RRUN_CMD[@]}" wait tmo2
   [ "$output" = 255 ]
+  run -0 rrun rm tmo tmo2
 }
 
 @test "flags: --replace removes the container holding the name; it needs --name" {
@@ -375,6 +382,7 @@ load helpers
   run -0 rrun run -d --name requiring --requires required "$FIXTURE_IMAGE" sleep 100
   run -0 rrun inspect --format '{{.State.Status}}' required
   [ "$output" = running ]
+  run -0 rrun rm -f required requiring
 }
 
 @test "flags: --platform of this machine runs; a foreign one needs emulation" {
