@@ -392,6 +392,8 @@ rrun_container_child_main (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "namespaces");
   if (p->join_netns && setns (p->join_netns_fd, CLONE_NEWNET) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_NETNS, p->join_what);
+  if (p->join_ipcns_fd >= 0 && setns (p->join_ipcns_fd, CLONE_NEWIPC) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_IPCNS, p->join_what);
   /* Nothing mounted from here on may propagate to the host, nor the reverse. */
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT_PRIVATE, "/");
@@ -439,6 +441,9 @@ rrun_container_child_main (const RrunChildPlan *p)
                        "fuse-overlayfs");
   if ((p->unshare_flags & CLONE_NEWPID) && unshare (CLONE_NEWPID) < 0)
     rrun_child_fail (p->report_fd, RRUN_STEP_UNSHARE, "PID namespace");
+  /* --pid container: the command's children-to-be go into that namespace instead. */
+  if (p->join_pidns_fd >= 0 && setns (p->join_pidns_fd, CLONE_NEWPID) < 0)
+    rrun_child_fail (p->report_fd, RRUN_STEP_JOIN_PIDNS, p->join_what);
 
   if (p->inner_uid_map != NULL && (pipe2 (up, O_CLOEXEC) < 0 || pipe2 (down, O_CLOEXEC) < 0))
     rrun_child_fail (p->report_fd, RRUN_STEP_SYNC, "pipe");

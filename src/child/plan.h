@@ -79,6 +79,11 @@ typedef struct
   int join_userns_fd;
   int join_netns_fd;
   const char *join_what;       /* for messages: the container's name or the path */
+  /* --pid/--ipc container:NAME: that container's PID and IPC namespaces (-1: none), entered
+     after join_userns_fd, whose maps exist already (join_mapped). */
+  int join_pidns_fd;
+  int join_ipcns_fd;
+  int join_mapped;
 
   /* Namespaces after the user namespace. */
   int unshare_flags;           /* CLONE_NEWNS always; UTS, IPC, NET, CGROUP, PID */

@@ -32,6 +32,8 @@ typedef enum
   RRUN_STEP_EXEC,
   RRUN_STEP_JOIN_USERNS,  /* --network container:/ns: entering the owner's user namespace */
   RRUN_STEP_JOIN_NETNS,   /* ... and then its network namespace */
+  RRUN_STEP_JOIN_PIDNS,   /* --pid container: its PID namespace */
+  RRUN_STEP_JOIN_IPCNS,   /* --ipc container: its IPC namespace */
   RRUN_STEP_PRCTL,        /* prctl: subject names the attribute (death signal, dumpable) */
   RRUN_STEP_SETSID,       /* a session of its own */
   RRUN_STEP_REDIRECT,     /* dup2 of a standard stream: subject names it */

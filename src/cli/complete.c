@@ -330,8 +330,8 @@ add_values (RrunGlobal *g, Out *o, const char *option, const char *word, int pos
     { "userns", "auto keep-id nomap single" },
     { "storage-driver", "overlay fuse-overlayfs" },
     { "cgroups", "enabled disabled" },
-    { "ipc", "private host shareable none" },
-    { "pid", "private host" },
+    { "ipc", "private host shareable none container:" },
+    { "pid", "private host container:" },
     { "uts", "private host" },
     { "cgroupns", "private host" },
     { "sdnotify", "container conmon ignore" },
@@ -351,6 +351,12 @@ add_values (RrunGlobal *g, Out *o, const char *option, const char *word, int pos
     {
       for (const char *const *l = rrun_log_level_names (); *l; l++)
         add (o, *l, NULL);
+      return NULL;
+    }
+  if ((g_strcmp0 (option, "pid") == 0 || g_strcmp0 (option, "ipc") == 0)
+      && g_str_has_prefix (o->cur, "container:"))
+    {
+      add_containers (g, o, "container:");
       return NULL;
     }
   if (g_strcmp0 (option, "network") == 0 || g_strcmp0 (option, "net") == 0)

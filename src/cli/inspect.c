@@ -8,6 +8,7 @@
 #include "container/health.h"
 #include "container/policy.h"
 #include "container/record.h"
+#include "device/device.h"
 #include "storage/image-info.h"
 #include "storage/store.h"
 #include "util/json-value.h"
@@ -110,6 +111,70 @@ add_mounts (RrunJsonBuilder *b, const RrunConfig *config, const RrunState *s)
       rrun_json_builder_member_string (b, "Options", part[1] ? part[1] : "");
       rrun_json_builder_member_bool (b, "RW", !(part[1] && strstr (part[1], "ro") != NULL));
       rrun_json_builder_end_object (b);
+    }
+  rrun_json_builder_end_array (b);
+}
+
+/* docker's HostConfig.Devices (--device HOST[:CONTAINER][:PERMS]) and DeviceRequests:
+   one with Driver "cdi" for the CDI names given to --device, one for --gpus (docker's
+   Count -1 for all, DeviceIDs for device=..., Capabilities [["gpu"]]). */
+static void
+add_devices (RrunJsonBuilder *b, const RrunState *s)
+{
+  g_autoptr(GPtrArray) cdi = g_ptr_array_new ();
+
+  rrun_json_builder_set_member_name (b, "Devices");
+  rrun_json_builder_begin_array (b);
+  for (guint i = 0; s->devices && s->devices[i]; i++)
+    {
+      g_autofree char *host = NULL, *container = NULL, *perms = NULL;
+
+      if (rrun_device_is_cdi_name (s->devices[i]))
+        {
+          g_ptr_array_add (cdi, s->devices[i]);
+          continue;
+        }
+      if (!rrun_device_parse (s->devices[i], &host, &container, &perms, NULL))
+        continue;
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "PathOnHost", host);
+      rrun_json_builder_member_string (b, "PathInContainer", container ? container : host);
+      rrun_json_builder_member_string (b, "CgroupPermissions", perms ? perms : "rwm");
+      rrun_json_builder_end_object (b);
+    }
+  rrun_json_builder_end_array (b);
+  rrun_json_builder_set_member_name (b, "DeviceRequests");
+  rrun_json_builder_begin_array (b);
+  if (cdi->len > 0)
+    {
+      g_ptr_array_add (cdi, NULL);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "Driver", "cdi");
+      rrun_json_builder_member_int (b, "Count", 0);
+      rrun_json_builder_member_strv (b, "DeviceIDs", (const char *const *) cdi->pdata);
+      rrun_json_builder_set_member_name (b, "Capabilities");
+      rrun_json_builder_add_null_value (b);
+      rrun_json_builder_end_object (b);
+    }
+  if (s->gpus != NULL)
+    {
+      RrunGpuRequest r = { 0 };
+
+      if (rrun_gpu_request_parse (s->gpus, &r, NULL))
+        {
+          rrun_json_builder_begin_object (b);
+          rrun_json_builder_member_string (b, "Driver", "");
+          rrun_json_builder_member_int (b, "Count", r.all ? -1 : r.count);
+          rrun_json_builder_member_strv (b, "DeviceIDs", (const char *const *) r.ids);
+          rrun_json_builder_set_member_name (b, "Capabilities");
+          rrun_json_builder_begin_array (b);
+          rrun_json_builder_begin_array (b);
+          rrun_json_builder_add_string_value (b, "gpu");
+          rrun_json_builder_end_array (b);
+          rrun_json_builder_end_array (b);
+          rrun_json_builder_end_object (b);
+        }
+      rrun_gpu_request_clear (&r);
     }
   rrun_json_builder_end_array (b);
 }
@@ -229,6 +294,7 @@ container_json (const RrunConfig *config, const RrunState *s)
   add_ports (b, "PortBindings", ports);
   rrun_json_builder_member_strv (b, "Binds", (const char *const *)s->volumes);
   rrun_json_builder_member_strv (b, "VolumesFrom", (const char *const *)s->volumes_from);
+  add_devices (b, s);
   rrun_json_builder_end_object (b);
   rrun_json_builder_set_member_name (b, "NetworkSettings");
   rrun_json_builder_begin_object (b);

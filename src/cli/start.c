@@ -180,7 +180,8 @@ rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
               RrunAttachOptions ao = { FALSE, TRUE, -1, keys };
               RrunAttachEnd end;
 
-              if (rrun_pid1_open (now, &pidfd, NULL))
+              /* --sig-proxy=false, given to run or create, holds here too. */
+              if (!now->no_sig_proxy && rrun_pid1_open (now, &pidfd, NULL))
                 ao.sig_proxy_pidfd = pidfd;
               if (!rrun_attach_run (sock, &ao, &end, error))
                 return FALSE;

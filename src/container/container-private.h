@@ -49,6 +49,7 @@ struct _RrunContainer
   RrunTty tty;
   RrunNetworkOptions *net_opts;
   RrunNetnsJoin *join;     /* --network container:/ns: */
+  RrunNsJoin *ns_join;     /* --pid/--ipc container: */
   RrunEarlyUserns *early;  /* the user namespace, made and mapped ahead of the rest */
   RrunNetwork *net;
   RrunCgroup *cgroup;

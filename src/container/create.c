@@ -389,10 +389,20 @@ replace_named (const RrunConfig *config, RrunStore *store, const RrunIdMap *stor
   return TRUE;
 }
 
-/* --requires: the containers must exist and be running (podman starts stopped ones; rrun
-   asks the user to, since starting one here would tie its lifetime to this run). */
+/* The container of a --pid/--ipc "container:NAME" value, or NULL. */
+static const char *
+join_target (const char *value)
+{
+  return value != NULL && g_str_has_prefix (value, "container:") ? value + strlen ("container:")
+                                                                  : NULL;
+}
+
+/* --requires: the containers must exist and, but for rrun create, be running (the stopped
+   ones were started before this, by rrun_container_start_requires, outside this process,
+   which is a subreaper by now and would adopt their monitors). */
 static gboolean
-check_requires (const RrunConfig *config, char **requires, GError **error)
+check_requires (const RrunConfig *config, char **requires, gboolean create_only,
+                GError **error)
 {
   for (guint i = 0; requires && requires[i]; i++)
     {
@@ -411,7 +421,7 @@ check_requires (const RrunConfig *config, char **requires, GError **error)
               rrun_add_hint (error, "rrun ps -a lists containers, running or stopped");
               return FALSE;
             }
-          if (s->status != RRUN_STATUS_RUNNING)
+          if (s->status != RRUN_STATUS_RUNNING && !create_only)
             {
               rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                           "--requires: container \"%s\" is not running", names[k]);
@@ -662,7 +672,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   /* The network mode says whether the container enters an existing user namespace
      (container:, ns:). Otherwise its own is made now, so that newuidmap and newgidmap run
      while the store, the image and the mounts are prepared. */
-  if (!rrun_network_options_joins (c->net_opts)
+  if (!rrun_network_options_joins (c->net_opts) && join_target (o->pid) == NULL
+      && join_target (o->ipc) == NULL
       && !rrun_early_userns_start (c->map, &c->early, error))
     return FALSE;
   c->storage_map = rrun_idmap_storage_map (c->map);
@@ -675,7 +686,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   if (!c->restart && o->replace && o->name != NULL
       && !replace_named (config, c->store, c->storage_map, o->name, error))
     return FALSE;
-  if (!check_requires (config, o->requires, error))
+  if (!check_requires (config, o->requires, o->create_only, error))
     return FALSE;
   /* Names are unique among all containers, running or stopped, as with docker. */
   if (o->name != NULL && !c->restart)
@@ -745,6 +756,14 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   /* The container enters the owner of the namespace it joins: its id map must be ours. */
   if (rrun_network_options_joins (c->net_opts)
       && !rrun_netns_join_open (config, c->net_opts, c->map, &c->join, error))
+    return FALSE;
+  /* --pid/--ipc container: likewise enter that container's user namespace (the same one
+     as --network container:'s: the spec checks refuse two targets). */
+  if ((join_target (o->pid) != NULL || join_target (o->ipc) != NULL)
+      && !rrun_ns_join_open (config, join_target (o->pid) ? join_target (o->pid)
+                                                          : join_target (o->ipc),
+                             join_target (o->pid) != NULL, join_target (o->ipc) != NULL,
+                             c->map, &c->ns_join, error))
     return FALSE;
 
   /* What runs, as whom, where. */
@@ -971,11 +990,11 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->plan.unshare_flags = CLONE_NEWNS;
   if (g_strcmp0 (o->uts, "host") != 0)
     c->plan.unshare_flags |= CLONE_NEWUTS;
-  if (g_strcmp0 (o->pid, "host") != 0)
+  if (g_strcmp0 (o->pid, "host") != 0 && join_target (o->pid) == NULL)
     c->plan.unshare_flags |= CLONE_NEWPID;
   if (g_strcmp0 (o->cgroupns, "host") != 0)
     c->plan.unshare_flags |= CLONE_NEWCGROUP;
-  if (g_strcmp0 (o->ipc, "host") != 0)
+  if (g_strcmp0 (o->ipc, "host") != 0 && join_target (o->ipc) == NULL)
     c->plan.unshare_flags |= CLONE_NEWIPC;
   if (rrun_network_options_needs_netns (c->net_opts))
     {
@@ -984,6 +1003,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     }
   c->plan.join_userns_fd = -1;
   c->plan.join_netns_fd = -1;
+  c->plan.join_pidns_fd = -1;
+  c->plan.join_ipcns_fd = -1;
   if (c->early != NULL)
     {
       c->plan.join_userns_fd = rrun_early_userns_fd (c->early);
@@ -996,6 +1017,17 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       c->plan.join_netns_fd = c->join->netns_fd;
       c->plan.join_what = c->join->what;
     }
+  if (c->ns_join != NULL)
+    {
+      c->plan.join_mapped = TRUE;
+      if (c->join == NULL)
+        {
+          c->plan.join_userns_fd = c->ns_join->userns_fd;
+          c->plan.join_what = c->ns_join->what;
+        }
+      c->plan.join_pidns_fd = c->ns_join->pidns_fd;
+      c->plan.join_ipcns_fd = c->ns_join->ipcns_fd;
+    }
   /* Its own cgroup, when one can be had (created now, entered right after clone). */
   if (!rrun_cgroup_prepare (o->cgroups ? o->cgroups : config->cgroups, o->limits, c->id,
                             &c->cgroup, error))
@@ -1005,7 +1037,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->mo.new_netns = (c->plan.unshare_flags & CLONE_NEWNET) != 0 || c->plan.join_netns;
   c->mo.new_cgroupns = (c->plan.unshare_flags & CLONE_NEWCGROUP) != 0;
   c->mo.host_cgroupns = !c->mo.new_cgroupns;
-  c->mo.host_proc = (c->plan.unshare_flags & CLONE_NEWPID) == 0;
+  c->mo.host_proc = (c->plan.unshare_flags & CLONE_NEWPID) == 0 && c->plan.join_pidns_fd < 0;
   c->mo.no_shm = g_strcmp0 (o->ipc, "none") == 0;
   c->strings = g_string_chunk_new (256);
   if (o->shm_size != NULL)

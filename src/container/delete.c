@@ -119,6 +119,7 @@ rrun_container_delete (RrunContainer *c)
     }
   g_clear_pointer (&c->net_opts, rrun_network_options_free);
   g_clear_pointer (&c->join, rrun_netns_join_free);
+  g_clear_pointer (&c->ns_join, rrun_ns_join_free);
   g_clear_pointer (&c->cgroup, rrun_cgroup_free);
   reap_orphans (helper);
   rrun_close_fdp (&c->sigfd);

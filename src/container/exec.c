@@ -198,7 +198,7 @@ rrun_container_exec (const RrunConfig *config, const RrunState *s,
       plan.seccomp_bpf = g_bytes_get_data (seccomp, &len);
       plan.seccomp_len = len / 8; /* sizeof (struct sock_filter) */
     }
-  plan.join_userns_fd = plan.join_netns_fd = -1;
+  plan.join_userns_fd = plan.join_netns_fd = plan.join_pidns_fd = plan.join_ipcns_fd = -1;
   for (int i = 0; i < 4; i++)
     plan.close_fds[i] = -1;
 

@@ -13,6 +13,7 @@
 #include "container/log-writer.h"
 #include "container/policy.h"
 #include "container/record.h"
+#include "container/stop.h"
 #include "error.h"
 #include "log.h"
 #include "util/fd.h"
@@ -341,6 +342,9 @@ rrun_container_run_detached (const RrunConfig *config, RrunContainerSpec *spec,
   gboolean ok;
 
   spec->detach = TRUE;
+  /* Started from here, by rrun itself: a monitor is a subreaper, which would adopt theirs. */
+  if (!rrun_container_start_requires (config, spec->requires, error))
+    return FALSE;
   if (existing_id != NULL)
     {
       /* A start by the user: restart policies apply again (rrun stop's marker goes). */

@@ -65,6 +65,8 @@ step_verb (int step)
     case RRUN_STEP_EXEC: return "execute";
     case RRUN_STEP_JOIN_USERNS: return "enter the user namespace of";
     case RRUN_STEP_JOIN_NETNS: return "join the network namespace of";
+    case RRUN_STEP_JOIN_PIDNS: return "join the PID namespace of";
+    case RRUN_STEP_JOIN_IPCNS: return "join the IPC namespace of";
     case RRUN_STEP_PRCTL: return "set the process attribute";
     case RRUN_STEP_SETSID: return "start a session for";
     case RRUN_STEP_REDIRECT: return "redirect";
@@ -246,7 +248,8 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUsern
   rrun_debug_phase ("holder cloned");
 
   if ((early != NULL && !rrun_early_userns_finish (early, error))
-      || (early == NULL && !plan->join_netns && !rrun_idmap_write_maps (map, pid, error))
+      || (early == NULL && !plan->join_netns && !plan->join_mapped
+          && !rrun_idmap_write_maps (map, pid, error))
       || (hooks && hooks->after_clone && !hooks->after_clone (pid, hooks->user_data, error)))
     {
       rrun_container_process_destroy (proc);

@@ -40,6 +40,8 @@ rrun_state_free (RrunState *s)
   g_free (s->storage_driver);
   g_strfreev (s->labels);
   g_strfreev (s->annotations);
+  g_strfreev (s->devices);
+  g_free (s->gpus);
   g_free (s->damaged);
   g_free (s->restart_policy);
   g_free (s->health);
@@ -356,6 +358,9 @@ read_state (const char *record_dir)
   s->restart_count = (guint) int_member (o, "restart_count");
   s->restarting = bool_member (o, "restarting");
   s->restart_policy = string_member (rrun_json_member (o, "spec"), "restart", NULL);
+  s->devices = strv_member (rrun_json_member (o, "spec"), "device");
+  s->gpus = string_member (rrun_json_member (o, "spec"), "gpus", NULL);
+  s->no_sig_proxy = bool_member (rrun_json_member (o, "spec"), "no-sig-proxy");
   {
     g_autofree char *marker = g_build_filename (record_dir, RRUN_STOPPED_MARKER, NULL);
     g_autoptr(RrunHealth) h = NULL;

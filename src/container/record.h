@@ -71,6 +71,9 @@ typedef struct
   char **labels;       /* the spec's --label K=V */
   char **annotations;  /* the spec's --annotation K=V */
   char *restart_policy; /* the spec's --restart, or NULL */
+  char **devices;      /* the spec's --device (paths and CDI names) */
+  char *gpus;          /* the spec's --gpus, or NULL */
+  gboolean no_sig_proxy; /* the spec's --sig-proxy=false */
   gboolean manually_stopped; /* rrun stop or rm -f asked it to end (RRUN_STOPPED_MARKER) */
   char *health;        /* "starting", "healthy", "unhealthy" (health.json), or NULL */
   gboolean live;       /* the record's lock is held */

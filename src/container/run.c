@@ -1,6 +1,7 @@
 /* `rrun run` in the foreground: the four verbs in a row (docs/architecture.md,
    "Containers: spec, verbs, record"). */
 #include "container/container-private.h"
+#include "container/stop.h"
 #include "log.h"
 
 gboolean
@@ -9,7 +10,8 @@ rrun_container_run (const RrunConfig *config, RrunContainerSpec *spec, int *out_
 {
   g_autoptr(RrunContainer) c = NULL;
 
-  return rrun_container_create (config, spec, &c, error)
+  return rrun_container_start_requires (config, spec->requires, error)
+         && rrun_container_create (config, spec, &c, error)
          && rrun_container_start (c, error)
          && rrun_container_wait (c, out_status, error);
 }
@@ -20,6 +22,7 @@ rrun_container_create_stopped (const RrunConfig *config, RrunContainerSpec *spec
 {
   g_autoptr(RrunContainer) c = NULL;
 
+  spec->create_only = TRUE;
   if (!rrun_container_create (config, spec, &c, error))
     return FALSE;
   c->created_only = TRUE;

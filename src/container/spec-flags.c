@@ -30,9 +30,57 @@ check_mode (const char *flag, const char *value, const char *const *choices, GEr
 
   if (value == NULL || g_strv_contains (choices, value))
     return TRUE;
+  if (g_str_has_prefix (value, "container:") && value[strlen ("container:")] != '\0'
+      && g_strv_contains (choices, "container:NAME"))
+    return TRUE;
   list = g_strjoinv (", ", (char **) choices);
   rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s \"%s\": expected %s", flag, value, list);
   return FALSE;
+}
+
+/* The container of a "container:NAME" value, or NULL. */
+static const char *
+join_target (const char *value)
+{
+  return value != NULL && g_str_has_prefix (value, "container:") ? value + strlen ("container:")
+                                                                  : NULL;
+}
+
+/* --pid, --ipc and --network container: enter the target's user namespace, of which a
+   process has one: every container: form must name the same container. */
+static gboolean
+check_join_targets (const RrunContainerSpec *o, GError **error)
+{
+  const char *flags[] = { "--pid", "--ipc", "--network" };
+  const char *values[] = { o->pid, o->ipc, o->network };
+  const char *first = NULL, *first_flag = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      const char *t = join_target (values[i]);
+
+      if (t == NULL)
+        continue;
+      if (first != NULL && strcmp (first, t) != 0)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "%s container:%s and %s container:%s: a container joins the namespaces "
+                      "of one other container only", first_flag, first, flags[i], t);
+          rrun_add_hint (error, "both are entered through the target's user namespace, and a "
+                                "process has one");
+          return FALSE;
+        }
+      first = t, first_flag = flags[i];
+    }
+  if (first != NULL && strcmp (first_flag, "--network") != 0 && o->network != NULL
+      && g_str_has_prefix (o->network, "ns:"))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "%s container:%s cannot go with --network %s", first_flag, first, o->network);
+      rrun_add_hint (error, "use --network container:%s to share its network too", first);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static const struct
@@ -138,6 +186,10 @@ rrun_spec_parse_sysctl (const RrunContainerSpec *o, const char *text, char **out
       if (ipc_host)
         return bad (error, "--sysctl", text,
                     "the container shares the host's IPC namespace (--ipc host)", NULL);
+      if (join_target (o->ipc) != NULL)
+        return bad (error, "--sysctl", text,
+                    "the container shares another container's IPC namespace (--ipc container:)",
+                    NULL);
     }
   else if (g_str_has_prefix (key, "net."))
     {
@@ -434,6 +486,7 @@ gboolean
 rrun_spec_flags_validate (RrunContainerSpec *o, GError **error)
 {
   static const char *const ns_modes[] = { "private", "host", NULL };
+  static const char *const pid_modes[] = { "private", "host", "container:NAME", NULL };
   static const char *const sdnotify_modes[] = { "container", "conmon", "ignore", NULL };
   static const char *const image_volume_modes[] = { "bind", "tmpfs", "ignore", NULL };
   guint64 n;
@@ -468,11 +521,13 @@ rrun_spec_flags_validate (RrunContainerSpec *o, GError **error)
       else if (*gr == '\0' || strpbrk (gr, ":\n ") != NULL)
         return bad (error, "invalid --group-add", gr, "expected a group name or GID", NULL);
     }
-  if (!check_mode ("invalid --pid", o->pid, ns_modes, error)
+  if (!check_mode ("invalid --pid", o->pid, pid_modes, error)
       || !check_mode ("invalid --uts", o->uts, ns_modes, error)
       || !check_mode ("invalid --cgroupns", o->cgroupns, ns_modes, error)
       || !check_mode ("invalid --sdnotify", o->sdnotify, sdnotify_modes, error)
       || !check_mode ("invalid --image-volume", o->image_volume, image_volume_modes, error))
+    return FALSE;
+  if (!check_join_targets (o, error))
     return FALSE;
   if (g_strcmp0 (o->uts, "host") == 0 && o->hostname != NULL)
     return bad (error, "--hostname", o->hostname,

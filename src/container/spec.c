@@ -140,6 +140,9 @@ check_choice (const char *flag, const char *value, const char *const *choices, G
 
   if (value == NULL || g_strv_contains (choices, value))
     return TRUE;
+  if (g_str_has_prefix (value, "container:") && value[strlen ("container:")] != '\0'
+      && g_strv_contains (choices, "container:NAME"))
+    return TRUE;
   /* "a, b or c", as the other option errors say it */
   head = g_strjoinv (", ", (char **) choices);
   *strrchr (head, ',') = '\0';
@@ -373,7 +376,8 @@ rrun_container_spec_validate (const RrunConfig *config, RrunContainerSpec *o, GE
 {
   static const char *const pull_policies[] = { "missing", "always", "never", NULL };
   static const char *const userns_modes[] = { "auto", "keep-id", "nomap", "single", NULL };
-  static const char *const ipc_modes[] = { "private", "host", "shareable", "none", NULL };
+  static const char *const ipc_modes[] = { "private", "host", "shareable", "none",
+                                            "container:NAME", NULL };
   static const char *const cgroups_modes[] = { "enabled", "disabled", NULL };
   g_autoptr(RrunCaps) caps = NULL;
 

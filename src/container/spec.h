@@ -114,6 +114,7 @@ typedef struct
   char *init_path;         /* --init-path: an init program of the user's */
   char **chrootdirs;       /* --chrootdirs: paths treated as chroots (stored) */
   char **requires;         /* --requires: containers that must exist (started first) */
+  gboolean create_only;    /* not stored: rrun create (the required need not run yet) */
   char *platform;          /* --platform OS/ARCH[/VARIANT] (or --os, --arch, --variant) */
   char **secrets;          /* --secret NAME[,type=mount|env][,target=][,mode=] */
   char **uidmaps;          /* --uidmap CONTAINER:INTERMEDIATE:COUNT (podman's) */

@@ -213,3 +213,39 @@ rrun_container_start_again (const RrunConfig *config, const RrunState *s, GError
   rrun_container_spec_clear (&spec);
   return ok;
 }
+
+gboolean
+rrun_container_start_requires (const RrunConfig *config, char **requires, GError **error)
+{
+  /* A cycle (a requires b, b requires a) would start forever: a bound, as a check. */
+  static int depth = 0;
+  gboolean ok = TRUE;
+
+  if (depth > 16)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "--requires: the required containers require each other in a cycle");
+  depth++;
+  for (guint i = 0; ok && requires && requires[i]; i++)
+    {
+      g_auto(GStrv) names = g_strsplit (requires[i], ",", -1);
+
+      for (guint k = 0; ok && names[k]; k++)
+        {
+          g_autoptr(RrunState) s = NULL;
+          g_autoptr(GError) local = NULL;
+
+          if (*names[k] == '\0' || !rrun_state_find_any (config, names[k], &s, NULL)
+              || s->live)
+            continue;
+          if (!rrun_container_start_again (config, s, &local))
+            {
+              g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                          "--requires: cannot start container \"%s\": ",
+                                          names[k]);
+              ok = FALSE;
+            }
+        }
+    }
+  depth--;
+  return ok;
+}

@@ -27,4 +27,9 @@ gboolean rrun_container_wait_exit (const RrunConfig *config, const RrunState *st
 gboolean rrun_container_start_again (const RrunConfig *config, const RrunState *state,
                                      GError **error);
 
+/* --requires: start each named container that exists and is stopped (as rrun start does),
+   before the container that names them; missing ones are left to create's check. */
+gboolean rrun_container_start_requires (const RrunConfig *config, char **requires,
+                                        GError **error);
+
 G_END_DECLS

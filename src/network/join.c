@@ -226,13 +226,13 @@ open_namespaces (RrunNetnsJoin *j, const char *what, const char *path, GError **
 }
 
 static gboolean
-check_maps (RrunNetnsJoin *j, const char *what, const RrunIdMap *map, const char *target_mode,
+check_maps (int userns_fd, const char *what, const RrunIdMap *map, const char *target_mode,
             GError **error)
 {
   g_autofree char *uid_text = NULL, *gid_text = NULL;
   const char *mine = rrun_idmap_mode_name (map->mode);
 
-  if (!read_userns_maps (what, j->userns_fd, &uid_text, &gid_text, error))
+  if (!read_userns_maps (what, userns_fd, &uid_text, &gid_text, error))
     return FALSE;
   if (rrun_netns_join_map_matches (uid_text, map->uid_map)
       && rrun_netns_join_map_matches (gid_text, map->gid_map))
@@ -302,7 +302,90 @@ rrun_netns_join_open (const RrunConfig *config, const RrunNetworkOptions *opts,
       path = g_strdup (opts->ns_path);
     }
   if (!open_namespaces (j, what, path, error)
-      || !check_maps (j, what, map, state != NULL ? state->userns : NULL, error))
+      || !check_maps (j->userns_fd, what, map, state != NULL ? state->userns : NULL, error))
+    return FALSE;
+  *out = g_steal_pointer (&j);
+  return TRUE;
+}
+
+void
+rrun_ns_join_free (RrunNsJoin *j)
+{
+  if (j == NULL)
+    return;
+  rrun_close_fdp (&j->userns_fd);
+  rrun_close_fdp (&j->pidns_fd);
+  rrun_close_fdp (&j->ipcns_fd);
+  g_free (j->what);
+  g_free (j);
+}
+
+static int
+open_ns (pid_t pid, const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/ns/%s", (int) pid, name);
+
+  return open (path, O_RDONLY | O_CLOEXEC);
+}
+
+gboolean
+rrun_ns_join_open (const RrunConfig *config, const char *target, gboolean pid, gboolean ipc,
+                   const RrunIdMap *map, RrunNsJoin **out, GError **error)
+{
+  g_autoptr(RrunNsJoin) j = g_new0 (RrunNsJoin, 1);
+  g_autoptr(RrunState) state = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *what = NULL;
+  rrun_autofd int pidfd = -1;
+  uid_t owner = (uid_t) -1;
+
+  j->userns_fd = j->pidns_fd = j->ipcns_fd = -1;
+  j->what = g_strdup_printf ("container \"%s\"", target);
+  what = g_strdup_printf ("cannot join the %s namespace of %s",
+                          pid && ipc ? "PID and IPC" : pid ? "PID" : "IPC", j->what);
+  if (!rrun_state_find (config, target, &state, &local))
+    {
+      if (g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+        {
+          rrun_throw (error, RRUN_ERROR_NOT_FOUND, "%s: no running container has that name or "
+                                                   "id", what);
+          rrun_add_hint (error, "list running containers with: rrun ps");
+          return FALSE;
+        }
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", what);
+      return FALSE;
+    }
+  /* A pidfd taken before the namespace files and still alive after them: the files are
+     those of the container's PID 1, not of a process that reused its pid. */
+  pidfd = (int) syscall (SYS_pidfd_open, state->pid, 0);
+  if (pidfd < 0)
+    return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "%s: it has exited", what);
+  j->userns_fd = open_ns (state->pid, "user");
+  if (pid)
+    j->pidns_fd = open_ns (state->pid, "pid");
+  if (ipc)
+    j->ipcns_fd = open_ns (state->pid, "ipc");
+  if (j->userns_fd < 0 || (pid && j->pidns_fd < 0) || (ipc && j->ipcns_fd < 0))
+    {
+      int errsv = errno;
+
+      if (errsv == ENOENT || errsv == ESRCH)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "%s: it has exited", what);
+      return rrun_throw_errno (error, errsv, "%s", what);
+    }
+  if (syscall (SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+    return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "%s: it has exited", what);
+  if (same_file (j->userns_fd, "/proc/self/ns/user"))
+    {
+      rrun_throw (error, RRUN_ERROR_UNSUPPORTED, "%s: it shares the host's user namespace",
+                  what);
+      return FALSE;
+    }
+  if (ioctl (j->userns_fd, NS_GET_OWNER_UID, &owner) == 0 && owner != geteuid ())
+    return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                       "%s: it belongs to a user namespace of uid %u, not yours", what,
+                       (unsigned) owner);
+  if (!check_maps (j->userns_fd, what, map, state->userns, error))
     return FALSE;
   *out = g_steal_pointer (&j);
   return TRUE;

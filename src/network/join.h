@@ -31,6 +31,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNetnsJoin, rrun_netns_join_free)
 gboolean rrun_netns_join_open (const RrunConfig *config, const RrunNetworkOptions *opts,
                                const RrunIdMap *map, RrunNetnsJoin **out, GError **error);
 
+/* --pid container:NAME and --ipc container:NAME: the user namespace of the running
+   container target, which the new container enters, and its PID and/or IPC namespace. */
+typedef struct
+{
+  int userns_fd;
+  int pidns_fd;   /* -1: not joined */
+  int ipcns_fd;   /* -1: not joined */
+  char *what;     /* for messages: "container \"web\"" */
+} RrunNsJoin;
+
+void rrun_ns_join_free (RrunNsJoin *join);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNsJoin, rrun_ns_join_free)
+
+/* Open them, with the checks of rrun_netns_join_open (owner, id map); exit 125 with a hint
+   when target is not a running container. */
+gboolean rrun_ns_join_open (const RrunConfig *config, const char *target, gboolean pid,
+                            gboolean ipc, const RrunIdMap *map, RrunNsJoin **out,
+                            GError **error);
+
 /* Whether uid_map/gid_map text (as /proc/PID/uid_map shows it) holds exactly mappings, in
    any order. */
 gboolean rrun_netns_join_map_matches (const char *proc_text, GArray *mappings);

@@ -31,7 +31,7 @@ NO_IMAGE=127.0.0.1:1/no/such-image:latest
 
 @test "spec: --ipc, --userns, --cgroups, --pull and --name are checked before the lookup" {
   run -125 timeout 20 "$RRUN" run --rm --pull=always --ipc weird "$NO_IMAGE" true
-  [ "${lines[0]}" = 'rrun: invalid value "weird" for --ipc: expected private, host, shareable or none' ]
+  [ "${lines[0]}" = 'rrun: invalid value "weird" for --ipc: expected private, host, shareable, none or container:NAME' ]
   run -125 timeout 20 "$RRUN" run --rm --pull=always --userns what "$NO_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid value "what" for --userns: expected auto, keep-id, nomap or single' ]
   run -125 timeout 20 "$RRUN" run --rm --pull=always --cgroups on "$NO_IMAGE" true

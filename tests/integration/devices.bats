@@ -73,6 +73,35 @@ JSON
   [ "$(echo $output)" = '00 00 00' ]
 }
 
+@test "device: inspect shows HostConfig.Devices and the DeviceRequests of CDI names and --gpus" {
+  local dir
+  dir=$(write_cdi_json)
+  run -0 rrun create --name devs --device /dev/zero:/dev/xvdc:r --device /dev/full "$FIXTURE_IMAGE" true
+  run -0 rrun inspect devs
+  run -0 python3 -c 'import json, sys
+h = json.loads(sys.argv[1])[0]["HostConfig"]
+print(json.dumps(h["Devices"], sort_keys=True)); print(json.dumps(h["DeviceRequests"]))' "$output"
+  [ "${lines[0]}" = '[{"CgroupPermissions": "r", "PathInContainer": "/dev/xvdc", "PathOnHost": "/dev/zero"}, {"CgroupPermissions": "rwm", "PathInContainer": "/dev/full", "PathOnHost": "/dev/full"}]' ]
+  [ "${lines[1]}" = '[]' ]
+  RRUN_CDI_SPEC_DIRS=$dir run -0 rrun create --name gpus1 --device nvidia.com/gpu=1 "$FIXTURE_IMAGE" true
+  run -0 rrun inspect gpus1
+  run -0 python3 -c 'import json, sys
+h = json.loads(sys.argv[1])[0]["HostConfig"]
+print(json.dumps(h["Devices"])); print(json.dumps(h["DeviceRequests"], sort_keys=True))' "$output"
+  [ "${lines[0]}" = '[]' ]
+  [ "${lines[1]}" = '[{"Capabilities": null, "Count": 0, "DeviceIDs": ["nvidia.com/gpu=1"], "Driver": "cdi"}]' ]
+  RRUN_CDI_SPEC_DIRS=$dir run -0 rrun create --name gpus2 --gpus all "$FIXTURE_IMAGE" true
+  run -0 rrun inspect gpus2
+  run -0 python3 -c 'import json, sys
+h = json.loads(sys.argv[1])[0]["HostConfig"]
+print(json.dumps(h["DeviceRequests"], sort_keys=True))' "$output"
+  [ "$output" = '[{"Capabilities": [["gpu"]], "Count": -1, "DeviceIDs": [], "Driver": ""}]' ]
+  RRUN_CDI_SPEC_DIRS=$dir run -0 rrun create --name gpus3 --gpus '"device=0,1"' "$FIXTURE_IMAGE" true
+  run -0 rrun inspect --format '{{json .HostConfig.DeviceRequests}}' gpus3
+  [[ $output == *'"DeviceIDs"'*'"0"'*'"1"'* ]]
+  run -0 rrun rm devs gpus1 gpus2 gpus3
+}
+
 @test "device: permissions without w are accepted and the warning says they cannot be enforced" {
   run -0 --separate-stderr rrun run --rm --device /dev/zero:/dev/xvdc:r "$FIXTURE_IMAGE" test -c /dev/xvdc
   [ "$stderr" = 'rrun: warning: --device "/dev/zero:/dev/xvdc:r": rootless rrun cannot limit a device node to "r" (that needs a device cgroup); it is usable as its host permissions allow' ]

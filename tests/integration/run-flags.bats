@@ -90,7 +90,7 @@ load helpers
   run -125 rrun run --rm --uts host --hostname x "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: --hostname "x": the container shares the host'"'"'s UTS namespace (--uts host)' ]
   run -125 rrun run --rm --pid other "$FIXTURE_IMAGE" true
-  [ "${lines[0]}" = 'rrun: invalid --pid "other": expected private, host' ]
+  [ "${lines[0]}" = 'rrun: invalid --pid "other": expected private, host, container:NAME' ]
   run -125 rrun run --rm --cgroupns x "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid --cgroupns "x": expected private, host' ]
 }
@@ -101,7 +101,51 @@ load helpers
   run -0 rrun run --rm --ipc shareable "$FIXTURE_IMAGE" readlink /proc/self/ns/ipc
   [ "$output" != "$(readlink /proc/self/ns/ipc)" ]
   run -125 rrun run --rm --ipc bogus "$FIXTURE_IMAGE" true
-  [ "${lines[0]}" = 'rrun: invalid value "bogus" for --ipc: expected private, host, shareable or none' ]
+  [ "${lines[0]}" = 'rrun: invalid value "bogus" for --ipc: expected private, host, shareable, none or container:NAME' ]
+}
+
+@test "flags: --pid container:NAME sees the target's processes, --ipc container:NAME shares its IPC namespace" {
+  run -0 rrun run -d --name pida "$FIXTURE_IMAGE" sleep 1234
+  run -0 rrun run --rm --pid container:pida "$FIXTURE_IMAGE" ps -o pid,args
+  [[ $output == *"sleep 1234"* ]]
+  # the target is PID 1 there; the joining command is not
+  grep -Eq '^ *1 +sleep 1234$' <<<"$output"
+  local a pid_ns ipc_ns
+  a=$(rrun exec pida sh -c 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc')
+  pid_ns=$(echo "$a" | sed -n 1p)
+  ipc_ns=$(echo "$a" | sed -n 2p)
+  [[ $pid_ns == pid:* && $ipc_ns == ipc:* ]]
+  run -0 rrun run --rm --pid container:pida --ipc container:pida "$FIXTURE_IMAGE" \
+    sh -c 'readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc'
+  [ "$output" = "$a" ]
+  run -0 rrun run --rm --ipc container:pida "$FIXTURE_IMAGE" \
+    sh -c 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid'
+  [ "${lines[0]}" = "$ipc_ns" ]
+  [ "${lines[1]}" != "$pid_ns" ]
+  # with the network of the same container too
+  run -0 rrun run --rm --pid container:pida --network container:pida "$FIXTURE_IMAGE" \
+    readlink /proc/self/ns/pid
+  [ "$output" = "$pid_ns" ]
+  run -0 rrun rm -f pida
+}
+
+@test "flags: --pid/--ipc container: a missing target, or two targets, exit 125" {
+  run -125 rrun run --rm --pid container:nosuch "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot join the PID namespace of container "nosuch": no running container has that name or id' ]
+  [ "${lines[1]}" = 'hint: list running containers with: rrun ps' ]
+  run -125 rrun run --rm --ipc container:nosuch "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot join the IPC namespace of container "nosuch": no running container has that name or id' ]
+  run -125 rrun run --rm --pid container:a --ipc container:b "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: --pid container:a and --ipc container:b: a container joins the namespaces of one other container only' ]
+  run -125 rrun run --rm --ipc container:a --network container:b "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: --ipc container:a and --network container:b: a container joins the namespaces of one other container only' ]
+  run -125 rrun run --rm --pid container: "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid --pid "container:": expected private, host, container:NAME' ]
+  # a stopped one is not running
+  run -0 rrun create --name pidb "$FIXTURE_IMAGE" true
+  run -125 rrun run --rm --pid container:pidb "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot join the PID namespace of container "pidb": no running container has that name or id' ]
+  run -0 rrun rm pidb
 }
 
 @test "flags: --tz sets /etc/localtime; an unknown zone exits 125" {
@@ -238,6 +282,21 @@ load helpers
   run ! grep -q got-term "$BATS_TEST_TMPDIR/bg.out"
 }
 
+@test "flags: --timeout under -d and create/start: the monitor kills the container, 255 recorded" {
+  SECONDS=0
+  run -0 rrun run -d --name tmo --timeout 1 "$FIXTURE_IMAGE" sleep 100
+  run -0 timeout 30 "${RRUN_CMD[@]}" wait tmo
+  [ "$output" = 255 ]
+  ((SECONDS < 20))
+  run -0 rrun inspect --format '{{.State.ExitCode}}' tmo
+  [ "$output" = 255 ]
+  run -0 rrun create --name tmo2 --timeout 1 "$FIXTURE_IMAGE" sleep 100
+  run -0 rrun start tmo2
+  run -0 timeout 30 "${RRUN_CMD[@]}" wait tmo2
+  [ "$output" = 255 ]
+  run -0 rrun rm tmo tmo2
+}
+
 @test "flags: --replace removes the container holding the name; it needs --name" {
   run -0 rrun create --name replaced "$FIXTURE_IMAGE" true
   run -0 rrun run --rm --replace --name replaced "$FIXTURE_IMAGE" echo new
@@ -302,14 +361,28 @@ load helpers
   [ "${lines[0]}" = 'rrun: invalid --chrootdirs "jail": expected an absolute path inside the container' ]
 }
 
-@test "flags: --requires needs the containers running" {
+@test "flags: --requires starts stopped required containers first (as podman)" {
   run -125 rrun run --rm --requires no-such-ctr "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: --requires: no such container "no-such-ctr"' ]
-  run -0 rrun create --name required "$FIXTURE_IMAGE" true
-  run -125 rrun run --rm --requires required "$FIXTURE_IMAGE" true
-  [ "${lines[0]}" = 'rrun: --requires: container "required" is not running' ]
-  [ "${lines[1]}" = 'hint: start it first: rrun start required' ]
-  run -0 rrun rm required
+  run -0 rrun create --name required "$FIXTURE_IMAGE" sleep 100
+  run -0 rrun run --rm --requires required "$FIXTURE_IMAGE" true
+  run -0 rrun inspect --format '{{.State.Status}}' required
+  [ "$output" = running ]
+  run -0 rrun rm -f required
+  # rrun create accepts a stopped one; start and run -d start it
+  run -0 rrun create --name required "$FIXTURE_IMAGE" sleep 100
+  run -0 rrun create --name requiring --requires required "$FIXTURE_IMAGE" sleep 100
+  run -0 rrun inspect --format '{{.State.Status}}' required
+  [ "$output" = created ]
+  run -0 rrun start requiring
+  run -0 rrun inspect --format '{{.State.Status}}' required
+  [ "$output" = running ]
+  run -0 rrun rm -f required requiring
+  run -0 rrun create --name required "$FIXTURE_IMAGE" sleep 100
+  run -0 rrun run -d --name requiring --requires required "$FIXTURE_IMAGE" sleep 100
+  run -0 rrun inspect --format '{{.State.Status}}' required
+  [ "$output" = running ]
+  run -0 rrun rm -f required requiring
 }
 
 @test "flags: --platform of this machine runs; a foreign one needs emulation" {

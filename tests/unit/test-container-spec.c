@@ -34,7 +34,7 @@ test_bad_options (void)
   } cases[] = {
     { "publish", "invalid -p \"notaport\"" },
     { "volume", "invalid volume \"./rel:/x\": \"./rel\" is neither an absolute host path nor a volume name" },
-    { "ipc", "invalid value \"weird\" for --ipc: expected private, host, shareable or none" },
+    { "ipc", "invalid value \"weird\" for --ipc: expected private, host, shareable, none or container:NAME" },
     { "sysctl", "--sysctl \"vm.swappiness=1\": not a namespaced parameter: it would change the host" },
     { "ulimit", "invalid --ulimit \"nofile=2:1\": the soft limit is above the hard limit" },
     { "rmi", "--rmi needs --rm" },
@@ -42,6 +42,12 @@ test_bad_options (void)
     { "name", "invalid container name \"a\\nb\"" },
     { "workdir", "invalid working directory \"rel\": it must be absolute" },
     { "pull", "invalid pull policy \"sometimes\"" },
+    { "pid-ipc", "--pid container:a and --ipc container:b: a container joins the namespaces of "
+                 "one other container only" },
+    { "pid-ns", "--pid container:a cannot go with --network ns:/proc/1/ns/net" },
+    { "pid-empty", "invalid --pid \"container:\": expected private, host, container:NAME" },
+    { "ipc-sysctl", "--sysctl \"kernel.shmmax=1\": the container shares another container's "
+                    "IPC namespace (--ipc container:)" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -70,6 +76,15 @@ test_bad_options (void)
         spec->workdir = g_strdup ("rel");
       else if (strcmp (w, "pull") == 0)
         spec->pull = g_strdup ("sometimes");
+      else if (strcmp (w, "pid-ipc") == 0)
+        spec->pid = g_strdup ("container:a"), spec->ipc = g_strdup ("container:b");
+      else if (strcmp (w, "pid-ns") == 0)
+        spec->pid = g_strdup ("container:a"), spec->network = g_strdup ("ns:/proc/1/ns/net");
+      else if (strcmp (w, "pid-empty") == 0)
+        spec->pid = g_strdup ("container:");
+      else if (strcmp (w, "ipc-sysctl") == 0)
+        spec->ipc = g_strdup ("container:a"),
+        spec->sysctls = g_strsplit ("kernel.shmmax=1", ",", -1);
       g_assert_false (rrun_container_spec_validate (config, spec, &error));
       g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
       g_assert_true (g_str_has_prefix (error->message, cases[i].message));
