@@ -147,6 +147,61 @@ EOF
   [[ $stderr == *'rrun: slurm: no container "work" in this job yet: the first step that names it needs --container-image'* ]]
 }
 
+@test "slurm: --container-image=FILE.sqsh runs both ranks from a squashfs file" {
+  command -v mksquashfs >/dev/null || skip "mksquashfs is not installed (squashfs-tools)"
+  command -v squashfuse >/dev/null || skip "squashfuse is not installed"
+  mkdir "$BATS_TEST_TMPDIR/img"
+  local file=$BATS_TEST_TMPDIR/img/slurm.sqsh
+  rrun pull -q "$IMG" >/dev/null
+  run -0 rrun image export --format squashfs "$IMG" -o "$file"
+  rrun rmi -f "$IMG" >/dev/null
+  run -0 --separate-stderr srun_t -n2 --container-image="$file" \
+    /bin/sh -c 'echo "rank=$SLURM_PROCID ns=$(readlink /proc/self/ns/user) $(cat /etc/motd)"'
+  echo "$output"
+  echo "$stderr"
+  [ "${#lines[@]}" -eq 2 ]
+  [[ $output == *"rank=0 "* && $output == *"rank=1 "* ]]
+  for l in "${lines[@]}"; do
+    [[ $l == *" rrun test image" ]]
+    [[ $l != *"ns=$(host_userns) "* ]]
+  done
+  # nothing pulled, nothing written next to the file
+  [ -z "$stderr" ]
+  [ "$(ls -A "$BATS_TEST_TMPDIR/img")" = slurm.sqsh ]
+  # --container-name and --container-save commit onto a stored image: refused by name
+  run -125 --separate-stderr srun_t -n1 --container-image="$file" --container-save="$BATS_TEST_TMPDIR/x.sqsh" /bin/true
+  [[ $stderr == *"rrun: --container-save needs an image of the store, not the image file \"$file\""* ]]
+}
+
+@test "slurm: --container-save writes the container's files as a squashfs file that rrun run runs" {
+  command -v mksquashfs >/dev/null || skip "mksquashfs is not installed (squashfs-tools)"
+  command -v squashfuse >/dev/null || skip "squashfuse is not installed"
+  mkdir "$BATS_TEST_TMPDIR/out"
+  local file=$BATS_TEST_TMPDIR/out/saved.sqsh
+  run -0 --separate-stderr srun_t -n2 --container-image="$IMG" --container-remap-root \
+    --container-save="$file" /bin/sh -c 'echo "saved by $SLURM_PROCID" >/saved-file'
+  echo "$stderr"
+  # one file (task 0's container), no temporary file left beside it
+  [ "$(ls -A "$BATS_TEST_TMPDIR/out")" = saved.sqsh ]
+  run -0 --separate-stderr rrun run --rm "$file" /bin/sh -c 'cat /saved-file /etc/motd'
+  [ "$output" = "$(printf 'saved by 0\nrrun test image')" ]
+  # the image committed for the save went, the container too
+  run -0 rrun images
+  run ! grep -q 'rrun-slurm-' <<<"$output"
+  run -0 rrun ps -a
+  run ! grep -q 'rrun-slurm-' <<<"$output"
+  # relative to the task's directory; a second save replaces the file
+  run -0 --separate-stderr srun_t -n1 --chdir="$BATS_TEST_TMPDIR/out" --container-image="$IMG" \
+    --container-remap-root --container-save=saved.sqsh /bin/sh -c 'echo again >/saved-file'
+  run -0 --separate-stderr rrun run --rm "$file" /bin/cat /saved-file
+  [ "$output" = again ]
+  # a file that cannot be written fails the step with rrun's message
+  run -125 --separate-stderr srun_t -n1 --container-image="$IMG" \
+    --container-save="$BATS_TEST_TMPDIR/no-such-dir/x.sqsh" /bin/true
+  echo "$stderr"
+  [[ $stderr == *"rrun: slurm: cannot save the container to \"$BATS_TEST_TMPDIR/no-such-dir/x.sqsh\" (--container-save)"* ]]
+}
+
 @test "slurm: an image that cannot be pulled fails the step with rrun's message" {
   run -125 --separate-stderr srun_t -n1 --container-image="$RRUN_TEST_REGISTRY/rrun-test/no-such:latest" /bin/true
   [[ $stderr == *"rrun: slurm: cannot get the image \"$RRUN_TEST_REGISTRY/rrun-test/no-such:latest\" of --container-image"* ]]
@@ -177,4 +232,10 @@ EOF
   run -0 --separate-stderr srun_t -n1 "$RRUN" run --rm --memory 64m "$FIXTURE_IMAGE" /bin/echo ran
   [ "$output" = ran ]
   [[ $stderr == *"rrun: warning: ignoring resource limits: the container stays in the cgroup of Slurm job "*", which is not delegated to you; the job's limits apply"* ]]
+}
+
+@test "slurm: zz probe v1 dirs" {
+  run -0 srun_t -n1 /bin/sh -c 'cat /proc/self/cgroup; id; for d in /sys/fs/cgroup/memory/slurm_*/uid_*/job_*/step_* /sys/fs/cgroup/cpu,cpuacct/slurm_*/uid_*/job_*/step_* /sys/fs/cgroup/cpu/slurm_*/uid_*/job_*/step_* /sys/fs/cgroup/memory/slurm_*/uid_*/job_* /sys/fs/cgroup/freezer/slurm_*/uid_*/job_*/step_*; do ls -ld $d; done; ls -l /sys/fs/cgroup/memory/slurm_*/uid_*/job_*/step_*/ | head -5'
+  echo "$output" >/tmp/wt4-18c-probe.txt
+  chmod 644 /tmp/wt4-18c-probe.txt || true
 }
