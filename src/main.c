@@ -85,11 +85,15 @@ global_clear (RrunGlobal *g)
    separated by \x1f, and argv[1..] are the task's other arguments. The variable is
    removed, so the container and nested rruns never see it. The strings live as long as
    the process. */
-/* --container-name: after the run, the container becomes this image and goes
-   (RRUN_SLURM_TASK_KEEP is "CONTAINER\x1fIMAGE"). */
-static char *slurm_keep_container, *slurm_keep_image;
+/* --container-name and --container-save: after the run, the container becomes this image
+   and goes; with a save path, the image is then exported there as a squashfs file, and
+   goes too when it was only made for that (RRUN_SLURM_TASK_KEEP is
+   "CONTAINER\x1fIMAGE[\x1fSAVE-PATH\x1f0|1]"). */
+static char *slurm_keep_container, *slurm_keep_image, *slurm_save_path;
+static gboolean slurm_save_drop_image;
 
-static void
+/* Whether the save (when asked for) succeeded: its errors are on stderr as rrun's. */
+static gboolean
 slurm_task_keep (void)
 {
   const char *self = "/proc/self/exe";
@@ -99,7 +103,7 @@ slurm_task_keep (void)
                            NULL };
   g_autoptr(GError) error = NULL;
   g_autofree char *old = NULL;
-  gboolean keep_old = TRUE;
+  gboolean keep_old = TRUE, saved = TRUE;
   int status = 0;
 
   /* The image an earlier step kept: replaced below, then removed (not left dangling). */
@@ -120,6 +124,46 @@ slurm_task_keep (void)
   g_spawn_sync (NULL, (char **) rm, NULL,
                 G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL,
                 NULL, NULL, NULL);
+  if (slurm_save_path != NULL)
+    {
+      /* The export writes a temporary file beside PATH and renames it: PATH is either
+         the old file or the whole new one. Its messages reach the job's stderr. */
+      const char *save[] = { self, "image", "export", "--format", "squashfs",
+                             slurm_keep_image, "-o", slurm_save_path, NULL };
+      g_autoptr(GError) local = NULL;
+
+      if (keep_old)
+        {
+          rrun_throw (&local, RRUN_ERROR_FAILED, "slurm: cannot save the container to "
+                      "\"%s\" (--container-save): it could not be committed",
+                      slurm_save_path);
+          rrun_log_print_error (local);
+          saved = FALSE;
+        }
+      else if (!g_spawn_sync (NULL, (char **) save, NULL,
+                              G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_CHILD_INHERITS_STDIN, NULL,
+                              NULL, NULL, NULL, &status, &local)
+               || !g_spawn_check_wait_status (status, NULL))
+        {
+          g_autoptr(GError) why = g_steal_pointer (&local);
+
+          /* The export printed why (rrun: ...), unless it could not start. */
+          rrun_throw (&local, RRUN_ERROR_FAILED, "slurm: cannot save the container to "
+                      "\"%s\" (--container-save)%s%s",
+                      slurm_save_path, why ? ": " : "", why ? why->message : "");
+          rrun_log_print_error (local);
+          saved = FALSE;
+        }
+      if (slurm_save_drop_image && !keep_old)
+        {
+          const char *rmi[] = { self, "rmi", slurm_keep_image, NULL };
+
+          g_spawn_sync (NULL, (char **) rmi, NULL,
+                        G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL
+                          | G_SPAWN_CHILD_INHERITS_STDIN,
+                        NULL, NULL, NULL, NULL, NULL, NULL);
+        }
+    }
   /* After the container that used it is gone. */
   if (!keep_old && old != NULL && *g_strstrip (old) != '\0')
     {
@@ -130,6 +174,7 @@ slurm_task_keep (void)
                       | G_SPAWN_CHILD_INHERITS_STDIN,
                     NULL, NULL, NULL, NULL, NULL, NULL);
     }
+  return saved;
 }
 
 static void
@@ -155,10 +200,16 @@ slurm_task_argv (int *argc, char ***argv)
   g_unsetenv ("RRUN_SLURM_TASK");
   if (keep != NULL && strchr (keep, '\x1f') != NULL)
     {
-      const char *sep = strchr (keep, '\x1f');
+      g_auto(GStrv) kf = g_strsplit (keep, "\x1f", 4);
 
-      slurm_keep_container = g_strndup (keep, (gsize) (sep - keep));
-      slurm_keep_image = g_strdup (sep + 1);
+      slurm_keep_container = g_strdup (kf[0]);
+      slurm_keep_image = g_strdup (kf[1]);
+      if (kf[2] != NULL && kf[2][0] != '\0')
+        {
+          /* Relative to the task's directory, where it was given. */
+          slurm_save_path = g_canonicalize_filename (kf[2], NULL);
+          slurm_save_drop_image = kf[3] != NULL && strcmp (kf[3], "1") == 0;
+        }
     }
   g_unsetenv ("RRUN_SLURM_TASK_KEEP");
 }
@@ -283,8 +334,10 @@ main (int argc, char **argv)
     }
   if (!cmd->func (&g, nargs, args, &status, &error))
     goto fail;
-  if (slurm_keep_container)
-    slurm_task_keep ();
+  /* A save that failed fails the task (rrun's own error status) when its command did
+     not fail first. */
+  if (slurm_keep_container && !slurm_task_keep () && status == 0)
+    status = RRUN_EXIT_FAILED;
   global_clear (&g);
   return status;
 

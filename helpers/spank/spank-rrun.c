@@ -110,8 +110,9 @@ static struct spank_option options[] = {
     OPT_MOUNT_HOME, option_cb },
   { "no-container-mount-home", NULL, "[rrun] do not bind mount your home directory", 0,
     OPT_NO_MOUNT_HOME, option_cb },
-  { "container-save", "PATH", "[rrun] save the container as an image archive at PATH", 1,
-    OPT_SAVE, option_cb },
+  { "container-save", "PATH",
+    "[rrun] save the container's files as a squashfs image file at PATH when the step ends",
+    1, OPT_SAVE, option_cb },
   SPANK_OPTIONS_TABLE_END
 };
 
@@ -564,17 +565,14 @@ slurm_spank_task_init (spank_t sp, int ac, char **av)
   size_t len = 0;
   char user[32];
   int remap, local_task = 0;
+  uint32_t global_task = 1;
   char kept[128] = "", kept_ctr[128] = "";
+  bool keeps, saves;
 
   (void) ac;
   (void) av;
   if (!spank_remote (sp) || (opt.image == NULL && opt.name == NULL))
     return 0;
-  if (opt.save != NULL)
-    {
-      task_error ("rrun: --container-save is not supported yet");
-      fail_task ();
-    }
   if (spank_get_item (sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS
       || spank_get_item (sp, S_JOB_STEPID, &step_id) != ESPANK_SUCCESS
       || spank_get_item (sp, S_JOB_ARGV, &argc, &argv) != ESPANK_SUCCESS || argc < 1
@@ -593,6 +591,25 @@ slurm_spank_task_init (spank_t sp, int ac, char **av)
     return 0;
 
   ref = opt.image ? image_reference (opt.image) : NULL;
+  if (ref != NULL && image_is_file (ref) && (opt.name != NULL || opt.save != NULL))
+    {
+      /* Both commit the container's writable layer on top of its image, which must be
+         one of the store (a file has no stored layers to commit onto). */
+      task_error ("rrun: --container-%s needs an image of the store, not the image file "
+                  "\"%s\"",
+                  opt.name != NULL ? "name" : "save", ref);
+      task_error ("hint: give --container-image the image the file was exported from "
+                  "(REGISTRY/NAME:TAG)");
+      fail_task ();
+    }
+  if (opt.save != NULL && opt.save[0] == '\0')
+    {
+      task_error ("rrun: invalid --container-save \"\": expected the path of a file");
+      fail_task ();
+    }
+  if (opt.save != NULL
+      && spank_get_item (sp, S_TASK_GLOBAL_ID, &global_task) != ESPANK_SUCCESS)
+    global_task = 0;
   if (opt.name != NULL)
     {
       /* pyxis' named containers, per job: the writable layer of local task 0 becomes
@@ -624,21 +641,40 @@ slurm_spank_task_init (spank_t sp, int ac, char **av)
     }
   if (ref == NULL)
     fail_task ();
-  if (opt.name != NULL && local_task == 0)
+  /* --container-save: the step's task 0 (one file, one writer) commits its container
+     when it ends, as --container-name does (into the named image, or a temporary one
+     that goes once exported), and rrun exports that image as a squashfs file to PATH. */
+  keeps = opt.name != NULL && local_task == 0;
+  saves = opt.save != NULL && global_task == 0;
+  if (saves && !keeps)
+    {
+      snprintf (kept, sizeof kept, "localhost/rrun-slurm-%u/save-%u:latest", job_id, step_id);
+      snprintf (kept_ctr, sizeof kept_ctr, "rrun-slurm-%u-%u-save", job_id, step_id);
+    }
+  if (keeps || saves)
     {
       char *rm[] = { conf.rrun, (char *) "rm", (char *) "-f", kept_ctr, NULL };
-      char keep[sizeof kept + sizeof kept_ctr + 2];
+      size_t size = sizeof kept + sizeof kept_ctr + (saves ? strlen (opt.save) : 0) + 8;
+      char *keep = malloc (size);
 
+      if (keep == NULL)
+        fail_task ();
       run_rrun (rm, env, false); /* a step killed before it could remove it */
-      snprintf (keep, sizeof keep, "%s%c%s", kept_ctr, FIELD_SEP, kept);
+      /* CONTAINER, IMAGE[, SAVE-PATH, 1 when IMAGE is to go after the save] */
+      if (saves)
+        snprintf (keep, size, "%s%c%s%c%s%c%d", kept_ctr, FIELD_SEP, kept, FIELD_SEP,
+                  opt.save, FIELD_SEP, keeps ? 0 : 1);
+      else
+        snprintf (keep, size, "%s%c%s", kept_ctr, FIELD_SEP, kept);
       if (spank_setenv (sp, "RRUN_SLURM_TASK_KEEP", keep, 1) != ESPANK_SUCCESS)
         fail_task ();
+      free (keep);
     }
 
   /* rrun run --rm -i --network host --ipc host --userns keep-id --slurm-env
      [-v HOME:HOME] [-v ...] [-e NAME...] [-w DIR] [--read-only] IMAGE ARGV0 */
   args_add (&a, "run");
-  if (opt.name != NULL && local_task == 0)
+  if (keeps || saves)
     {
       args_add (&a, "--name");
       args_add (&a, kept_ctr);

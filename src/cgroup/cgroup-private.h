@@ -37,11 +37,26 @@ struct _RrunCgroup
   guint needed;     /* RRUN_CGROUP_* the limits need */
   RrunCgroupLimits *limits; /* systemd: a copy, written into the leaf after enter */
   RrunDbus *bus;            /* systemd */
+  GPtrArray *v1_paths;      /* cgroup v1 in a Slurm step: the child of each hierarchy */
 };
 
 extern const RrunCgroupOps rrun_cgroup_none_ops;
 extern const RrunCgroupOps rrun_cgroup_fs_ops;
 extern const RrunCgroupOps rrun_cgroup_systemd_ops;
+extern const RrunCgroupOps rrun_cgroup_v1_ops;
+
+/* cgroup v1 in a Slurm step: the step's directory of controller's hierarchy (root is
+   where the hierarchies are mounted, /sys/fs/cgroup, named as in /proc/self/cgroup),
+   from /proc/self/cgroup text; NULL outside a step. */
+char *rrun_cgroup_v1_step_dir (const char *proc_text, const char *root,
+                               const char *controller);
+/* Where the step's directories of every hierarchy limits need (memory, cpu, pids) are
+   the user's: a child rrun-ID of each with the limits in it, cg's ops then put the
+   container there (TRUE). FALSE without an error when they are not the user's, with
+   one when the children cannot be made. */
+gboolean rrun_cgroup_v1_slurm_prepare (RrunCgroup *cg, const char *proc_text,
+                                       const char *root, const RrunCgroupLimits *limits,
+                                       GError **error);
 
 /* Controller bit from its name and back; 0 / NULL if not one of ours. */
 guint rrun_cgroup_controller_bit (const char *name);

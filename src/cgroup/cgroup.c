@@ -278,6 +278,33 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
          it where it is delegated (cgroup v2, below); else no cgroup of our own. */
       if (!own_is_writable (&w))
         {
+          /* cgroup v1: the step's own directories, where they are the user's. */
+          if (want)
+            {
+              const char *proc = g_getenv ("RRUN_CGROUP_PROC_SELF");
+              const char *v1_root = g_getenv ("RRUN_CGROUP_V1_ROOT");
+              g_autofree char *text = NULL;
+
+              if (g_file_get_contents (proc ? proc : "/proc/self/cgroup", &text, NULL, NULL))
+                {
+                  g_autoptr(GError) local = NULL;
+
+                  if (rrun_cgroup_v1_slurm_prepare (cg, text,
+                                                    v1_root ? v1_root : "/sys/fs/cgroup",
+                                                    limits, &local))
+                    {
+                      rrun_info ("cgroup: %s (cgroup v1, in Slurm job %s)",
+                                 (const char *) cg->v1_paths->pdata[0], slurm_job);
+                      *out = g_steal_pointer (&cg);
+                      return TRUE;
+                    }
+                  if (local != NULL)
+                    {
+                      g_propagate_error (error, g_steal_pointer (&local));
+                      return FALSE;
+                    }
+                }
+            }
           if (want)
             rrun_warning ("ignoring resource limits: the container stays in the cgroup of "
                           "Slurm job %s, which is not delegated to you; the job's limits "
@@ -369,6 +396,7 @@ rrun_cgroup_free (RrunCgroup *cg)
   g_free (cg->id);
   g_free (cg->mount);
   g_free (cg->path);
+  g_clear_pointer (&cg->v1_paths, g_ptr_array_unref);
   g_free (cg);
 }
 

@@ -147,6 +147,61 @@ EOF
   [[ $stderr == *'rrun: slurm: no container "work" in this job yet: the first step that names it needs --container-image'* ]]
 }
 
+@test "slurm: --container-image=FILE.sqsh runs both ranks from a squashfs file" {
+  command -v mksquashfs >/dev/null || skip "mksquashfs is not installed (squashfs-tools)"
+  command -v squashfuse >/dev/null || skip "squashfuse is not installed"
+  mkdir "$BATS_TEST_TMPDIR/img"
+  local file=$BATS_TEST_TMPDIR/img/slurm.sqsh
+  rrun pull -q "$IMG" >/dev/null
+  run -0 rrun image export --format squashfs "$IMG" -o "$file"
+  rrun rmi -f "$IMG" >/dev/null
+  run -0 --separate-stderr srun_t -n2 --container-image="$file" \
+    /bin/sh -c 'echo "rank=$SLURM_PROCID ns=$(readlink /proc/self/ns/user) $(cat /etc/motd)"'
+  echo "$output"
+  echo "$stderr"
+  [ "${#lines[@]}" -eq 2 ]
+  [[ $output == *"rank=0 "* && $output == *"rank=1 "* ]]
+  for l in "${lines[@]}"; do
+    [[ $l == *" rrun test image" ]]
+    [[ $l != *"ns=$(host_userns) "* ]]
+  done
+  # nothing pulled, nothing written next to the file
+  [ -z "$stderr" ]
+  [ "$(ls -A "$BATS_TEST_TMPDIR/img")" = slurm.sqsh ]
+  # --container-name and --container-save commit onto a stored image: refused by name
+  run -125 --separate-stderr srun_t -n1 --container-image="$file" --container-save="$BATS_TEST_TMPDIR/x.sqsh" /bin/true
+  [[ $stderr == *"rrun: --container-save needs an image of the store, not the image file \"$file\""* ]]
+}
+
+@test "slurm: --container-save writes the container's files as a squashfs file that rrun run runs" {
+  command -v mksquashfs >/dev/null || skip "mksquashfs is not installed (squashfs-tools)"
+  command -v squashfuse >/dev/null || skip "squashfuse is not installed"
+  mkdir "$BATS_TEST_TMPDIR/out"
+  local file=$BATS_TEST_TMPDIR/out/saved.sqsh
+  run -0 --separate-stderr srun_t -n2 --container-image="$IMG" --container-remap-root \
+    --container-save="$file" /bin/sh -c 'echo "saved by $SLURM_PROCID" >/saved-file'
+  echo "$stderr"
+  # one file (task 0's container), no temporary file left beside it
+  [ "$(ls -A "$BATS_TEST_TMPDIR/out")" = saved.sqsh ]
+  run -0 --separate-stderr rrun run --rm "$file" /bin/sh -c 'cat /saved-file /etc/motd'
+  [ "$output" = "$(printf 'saved by 0\nrrun test image')" ]
+  # the image committed for the save went, the container too
+  run -0 rrun images
+  run ! grep -q 'rrun-slurm-[0-9]*/save-' <<<"$output"
+  run -0 rrun ps -a
+  run ! grep -q 'rrun-slurm-[0-9]*-[0-9]*-save' <<<"$output"
+  # relative to the task's directory; a second save replaces the file
+  run -0 --separate-stderr srun_t -n1 --chdir="$BATS_TEST_TMPDIR/out" --container-image="$IMG" \
+    --container-remap-root --container-save=saved.sqsh /bin/sh -c 'echo again >/saved-file'
+  run -0 --separate-stderr rrun run --rm "$file" /bin/cat /saved-file
+  [ "$output" = again ]
+  # a file that cannot be written fails the step with rrun's message
+  run -125 --separate-stderr srun_t -n1 --container-image="$IMG" \
+    --container-save="$BATS_TEST_TMPDIR/no-such-dir/x.sqsh" /bin/true
+  echo "$stderr"
+  [[ $stderr == *"rrun: slurm: cannot save the container to \"$BATS_TEST_TMPDIR/no-such-dir/x.sqsh\" (--container-save)"* ]]
+}
+
 @test "slurm: an image that cannot be pulled fails the step with rrun's message" {
   run -125 --separate-stderr srun_t -n1 --container-image="$RRUN_TEST_REGISTRY/rrun-test/no-such:latest" /bin/true
   [[ $stderr == *"rrun: slurm: cannot get the image \"$RRUN_TEST_REGISTRY/rrun-test/no-such:latest\" of --container-image"* ]]
@@ -174,7 +229,46 @@ EOF
 }
 
 @test "slurm: rrun inside a job asked for limits without a delegated cgroup warns and runs" {
-  run -0 --separate-stderr srun_t -n1 "$RRUN" run --rm --memory 64m "$FIXTURE_IMAGE" /bin/echo ran
+  # pids: Slurm makes no step directory of that hierarchy (nor, without
+  # ConstrainRAMSpace, of memory's); cgroup v1 where it does: the next test
+  run -0 --separate-stderr srun_t -n1 "$RRUN" run --rm --pids-limit 64 "$FIXTURE_IMAGE" /bin/echo ran
   [ "$output" = ran ]
   [[ $stderr == *"rrun: warning: ignoring resource limits: the container stays in the cgroup of Slurm job "*", which is not delegated to you; the job's limits apply"* ]]
+}
+
+@test "slurm: cgroup v1: limits go in a child of the step's directories where they are yours" {
+  local line dir
+  line=$(srun_t -n1 /bin/cat /proc/self/cgroup | grep -E '^[0-9]+:memory:' || true)
+  [[ $line =~ /job_[0-9]+/step_[0-9]+ ]] || skip "no cgroup v1 memory directory of Slurm's for the step (task/cgroup with ConstrainRAMSpace=yes)"
+  run -0 --separate-stderr srun_t -n1 /bin/sh -c 'stat -c %U "/sys/fs/cgroup/memory$(grep -E "^[0-9]+:memory:" /proc/self/cgroup | cut -d: -f3)"'
+  [ "$output" = "$(id -un)" ] || skip "the step's memory directory is not yours here"
+  # the container's cgroup, seen from the step (inside, a cgroup namespace hides it)
+  cat >"$BATS_TEST_TMPDIR/step.sh" <<'EOF'
+#!/bin/sh
+"$1" run --rm --memory 64m "$2" /bin/sleep 7 2>"$3" &
+i=0 pid=
+while [ $i -lt 100 ] && [ -z "$pid" ]; do
+  pid=$(pgrep -u "$(id -u)" -f '^/bin/sleep 7$')
+  i=$((i + 1))
+  sleep 0.1
+done
+step=$(grep -E '^[0-9]+:memory:' /proc/self/cgroup | cut -d: -f3 | sed 's|/task_[0-9]*$||')
+ctr=$(grep -E '^[0-9]+:memory:' "/proc/$pid/cgroup" | cut -d: -f3)
+echo "$ctr"
+cat "/sys/fs/cgroup/memory$ctr/memory.limit_in_bytes"
+echo "step=$step"
+kill "$pid"
+wait
+ls "/sys/fs/cgroup/memory$step" | grep -c '^rrun-' || true
+EOF
+  run --separate-stderr srun_t -n1 /bin/sh "$BATS_TEST_TMPDIR/step.sh" "$RRUN" "$FIXTURE_IMAGE" "$BATS_TEST_TMPDIR/rrun.err"
+  echo "$output"
+  cat "$BATS_TEST_TMPDIR/rrun.err"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} =~ /job_[0-9]+/step_[0-9]+/rrun-[0-9a-f]+$ ]]
+  [ "${lines[1]}" = 67108864 ]
+  [ "${lines[0]}" = "${lines[2]#step=}/${lines[0]##*/}" ]
+  # removed when the container ended
+  [ "${lines[3]}" = 0 ]
+  run ! grep -q 'ignoring resource limits' "$BATS_TEST_TMPDIR/rrun.err"
 }

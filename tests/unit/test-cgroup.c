@@ -985,6 +985,44 @@ test_in_slurm_job (void)
   g_rmdir (dir);
 }
 
+/* cgroup v1 in a Slurm step: the step's directory of each hierarchy. */
+static void
+test_v1_step_dir (void)
+{
+  const char *text = "12:pids:/slurm_n1/uid_1000/job_42/step_0/task_0\n"
+                     "5:cpu,cpuacct:/slurm_n1/uid_1000/job_42/step_0\n"
+                     "4:memory:/slurm_n1/uid_1000/job_42/step_batch/task_0\n"
+                     "3:freezer:/slurm_n1/uid_1000/job_42/step_0\n"
+                     "1:name=systemd:/user.slice\n"
+                     "0::/user.slice\n";
+  g_autofree char *pids = rrun_cgroup_v1_step_dir (text, "/sys/fs/cgroup", "pids");
+  g_autofree char *cpu = rrun_cgroup_v1_step_dir (text, "/sys/fs/cgroup", "cpu");
+  g_autofree char *mem = rrun_cgroup_v1_step_dir (text, "/r", "memory");
+  g_autofree char *none = rrun_cgroup_v1_step_dir (text, "/r", "blkio");
+  g_autofree char *outside = rrun_cgroup_v1_step_dir ("4:memory:/user.slice\n", "/r", "memory");
+
+  g_assert_cmpstr (pids, ==, "/sys/fs/cgroup/pids/slurm_n1/uid_1000/job_42/step_0");
+  g_assert_cmpstr (cpu, ==, "/sys/fs/cgroup/cpu,cpuacct/slurm_n1/uid_1000/job_42/step_0");
+  g_assert_cmpstr (mem, ==, "/r/memory/slurm_n1/uid_1000/job_42/step_batch");
+  g_assert_null (none);
+  g_assert_null (outside);
+}
+
+/* Not the user's directories: no cgroup of its own, no error (the caller warns). */
+static void
+test_v1_not_yours (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(RrunCgroupLimits) limits = rrun_cgroup_limits_new ();
+  RrunCgroup cg = { .id = (char *) "abc", .lock_fd = -1 };
+
+  limits->memory = 64 << 20;
+  g_assert_false (rrun_cgroup_v1_slurm_prepare (
+    &cg, "4:memory:/slurm_n/uid_1/job_1/step_0\n", "/nonexistent-rrun-test", limits, &error));
+  g_assert_no_error (error);
+  g_assert_null (cg.v1_paths);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1012,5 +1050,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cgroup/fs/gc", test_fs_gc);
   g_test_add_func ("/cgroup/prepare/disabled-and-bad-mode", test_disabled_and_bad_mode);
   g_test_add_func ("/cgroup/stats", test_stats);
+  g_test_add_func ("/cgroup/v1/step-dir", test_v1_step_dir);
+  g_test_add_func ("/cgroup/v1/not-yours", test_v1_not_yours);
   return g_test_run ();
 }
