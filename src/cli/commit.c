@@ -3,19 +3,86 @@
 #include "build/config-edit.h"
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "container/pause.h"
 #include "container/record.h"
+#include "container/spec.h"
 #include "error.h"
 #include "image/commit.h"
 #include "storage/names.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* A JSON array of strings. */
+static RrunJson *
+string_array (char *const *items)
+{
+  RrunJson *a = rrun_json_new_array ();
+
+  for (guint i = 0; items && items[i]; i++)
+    rrun_json_array_add (a, rrun_json_new_string (items[i]));
+  return a;
+}
+
+/* The container's own settings into the image config, as docker commits the container's
+   Config: -e (replacing the image's value of a name), -w, -u, --entrypoint and the
+   command given after the image. */
+static void
+apply_spec (RrunJson *config, const RrunContainerSpec *spec)
+{
+  RrunJson *c = rrun_json_member (config, "config");
+
+  if (c == NULL || rrun_json_type (c) != RRUN_JSON_OBJECT)
+    {
+      c = rrun_json_new_object ();
+      rrun_json_object_set (config, "config", c);
+      c = rrun_json_member (config, "config");
+    }
+  if (spec->env && spec->env[0])
+    {
+      RrunJson *old = rrun_json_member_value (c, "Env");
+      g_autoptr(GPtrArray) env = g_ptr_array_new ();
+
+      for (guint i = 0; old && i < rrun_json_size (old); i++)
+        {
+          const char *e = rrun_json_string (rrun_json_element (old, i));
+          const char *eq = e ? strchr (e, '=') : NULL;
+          gboolean replaced = FALSE;
+
+          for (guint k = 0; eq && spec->env[k]; k++)
+            if (strncmp (spec->env[k], e, (gsize) (eq - e + 1)) == 0)
+              replaced = TRUE;
+          if (e && !replaced)
+            g_ptr_array_add (env, (gpointer) e);
+        }
+      for (guint k = 0; spec->env[k]; k++)
+        if (strchr (spec->env[k], '='))
+          g_ptr_array_add (env, spec->env[k]);
+      g_ptr_array_add (env, NULL);
+      rrun_json_object_set (c, "Env", string_array ((char *const *) env->pdata));
+    }
+  if (spec->workdir && *spec->workdir)
+    rrun_json_object_set (c, "WorkingDir", rrun_json_new_string (spec->workdir));
+  if (spec->user && *spec->user)
+    rrun_json_object_set (c, "User", rrun_json_new_string (spec->user));
+  if (spec->entrypoint)
+    {
+      char *one[] = { spec->entrypoint, NULL };
+      rrun_json_object_set (c, "Entrypoint", *spec->entrypoint ? string_array (one)
+                                                                : rrun_json_new_null ());
+      if (spec->args == NULL || spec->args[0] == NULL)
+        rrun_json_object_set (c, "Cmd", rrun_json_new_null ());
+    }
+  if (spec->args && spec->args[0])
+    rrun_json_object_set (c, "Cmd", string_array (spec->args));
+}
 
 gboolean
 rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  gboolean quiet = FALSE, help = FALSE;
+  gboolean quiet = FALSE, help = FALSE, frozen = FALSE, ok;
   g_auto(GStrv) changes = NULL;
-  g_autofree char *message = NULL, *author = NULL;
+  g_autofree char *message = NULL, *author = NULL, *pause_text = NULL;
   GOptionEntry entries[]
       = { { "change", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &changes,
             "Apply a Dockerfile instruction to the config (CMD, ENTRYPOINT, ENV, LABEL, "
@@ -24,6 +91,8 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
           { "message", 'm', 0, G_OPTION_ARG_STRING, &message, "A comment for the history entry",
             "MSG" },
           { "author", 'a', 0, G_OPTION_ARG_STRING, &author, "The image's author", "NAME" },
+          { "pause", 'p', 0, G_OPTION_ARG_STRING, &pause_text,
+            "Freeze a running container while its layer is read (default true)", "BOOL" },
           { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but the image ID", NULL },
           { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
           { NULL } };
@@ -35,6 +104,8 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   g_auto (GStrv) chains = NULL;
   g_autofree char *name = NULL, *upper = NULL, *dir = NULL, *id = NULL;
   RrunCommitOptions opts = { 0 };
+  RrunContainerSpec spec = { 0 };
+  gboolean pause = TRUE;
 
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_set_summary (
@@ -58,6 +129,16 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
       rrun_add_hint (error, "usage: rrun commit [-c INSTRUCTION] [-m MSG] CONTAINER [IMAGE]");
       return FALSE;
     }
+  if (pause_text)
+    {
+      if (g_ascii_strcasecmp (pause_text, "true") == 0)
+        pause = TRUE;
+      else if (g_ascii_strcasecmp (pause_text, "false") == 0)
+        pause = FALSE;
+      else
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "invalid --pause \"%s\": expected true or false", pause_text);
+    }
   if (argc == 3 && !rrun_names_normalize (argv[2], &name, error))
     return FALSE;
   if (!rrun_state_find_any (g->config, argv[1], &state, error))
@@ -73,6 +154,9 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
       g_prefix_error (error, "cannot commit \"%s\": ", argv[1]);
       return FALSE;
     }
+  if (rrun_state_read_spec (g->config, state->id, &spec, NULL))
+    apply_spec (config, &spec);
+  rrun_container_spec_clear (&spec);
   for (guint i = 0; changes && changes[i]; i++)
     if (!rrun_build_config_apply_line (config, changes[i], error))
       return FALSE;
@@ -86,8 +170,25 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   opts.comment = message;
   opts.author = author;
   opts.name = name;
-  if (!rrun_image_commit (store, map, state->image_id, config, (const char *const *) chains,
-                          upper, &opts, &id, NULL, error))
+  /* A running container is frozen while its layer is read, so the layer is one moment
+     of it (docker's --pause). Without a cgroup of its own there is no freezer: it is
+     committed running. */
+  if (pause && state->status == RRUN_STATUS_RUNNING && state->cgroup && !state->paused)
+    {
+      g_autoptr(GError) local = NULL;
+      frozen = rrun_container_freeze (state, TRUE, &local);
+      if (!frozen)
+        g_debug ("commit: not paused: %s", local->message);
+    }
+  ok = rrun_image_commit (store, map, state->image_id, config, (const char *const *) chains,
+                          upper, &opts, &id, NULL, error);
+  if (frozen)
+    {
+      g_autoptr(GError) local = NULL;
+      if (!rrun_container_freeze (state, FALSE, &local))
+        g_warning ("cannot thaw \"%s\" after the commit: %s", argv[1], local->message);
+    }
+  if (!ok)
     {
       g_prefix_error (error, "cannot commit \"%s\": ", argv[1]);
       return FALSE;
