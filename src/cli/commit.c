@@ -77,12 +77,30 @@ apply_spec (RrunJson *config, const RrunContainerSpec *spec)
     rrun_json_object_set (c, "Cmd", string_array (spec->args));
 }
 
+/* --pause, --pause=BOOL, -p: docker's boolean flag, bare or with a value. */
+static gboolean
+on_pause (const char *name, const char *value, gpointer data, GError **error)
+{
+  gboolean *pause = data;
+
+  (void) name;
+  if (value == NULL || g_ascii_strcasecmp (value, "true") == 0)
+    *pause = TRUE;
+  else if (g_ascii_strcasecmp (value, "false") == 0)
+    *pause = FALSE;
+  else
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --pause \"%s\": expected true or false", value);
+  return TRUE;
+}
+
 gboolean
 rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  gboolean quiet = FALSE, help = FALSE, frozen = FALSE, ok;
+  gboolean quiet = FALSE, help = FALSE, frozen = FALSE, pause = TRUE, ok;
+  gboolean pause_flag = FALSE;
   g_auto(GStrv) changes = NULL;
-  g_autofree char *message = NULL, *author = NULL, *pause_text = NULL;
+  g_autofree char *message = NULL, *author = NULL;
   GOptionEntry entries[]
       = { { "change", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &changes,
             "Apply a Dockerfile instruction to the config (CMD, ENTRYPOINT, ENV, LABEL, "
@@ -91,8 +109,10 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
           { "message", 'm', 0, G_OPTION_ARG_STRING, &message, "A comment for the history entry",
             "MSG" },
           { "author", 'a', 0, G_OPTION_ARG_STRING, &author, "The image's author", "NAME" },
-          { "pause", 'p', 0, G_OPTION_ARG_STRING, &pause_text,
-            "Freeze a running container while its layer is read (default true)", "BOOL" },
+          /* -p alone (the default): an optional argument would take the container. */
+          { "pause-p", 'p', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &pause_flag, NULL, NULL },
+          { "pause", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, on_pause,
+            "Freeze a running container while its layer is read (default true)", "[=BOOL]" },
           { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but the image ID", NULL },
           { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
           { NULL } };
@@ -105,14 +125,17 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
   g_autofree char *name = NULL, *upper = NULL, *dir = NULL, *id = NULL;
   RrunCommitOptions opts = { 0 };
   RrunContainerSpec spec = { 0 };
-  gboolean pause = TRUE;
 
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_set_summary (
       ctx, "Make an image of a container's changes: its image plus one layer holding what\n"
            "the container wrote, added or deleted (running or stopped). Owners are kept as\n"
            "the container sees them.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  {
+    GOptionGroup *main_group = g_option_group_new (NULL, NULL, NULL, &pause, NULL);
+    g_option_group_add_entries (main_group, entries);
+    g_option_context_set_main_group (ctx, main_group);
+  }
   if (!rrun_cli_parse (ctx, "commit", &argc, &argv, error))
     return FALSE;
   if (help)
@@ -121,6 +144,7 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
       *out_status = 0;
       return TRUE;
     }
+  (void) pause_flag;
   if (argc != 2 && argc != 3)
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
@@ -128,16 +152,6 @@ rrun_cmd_commit (RrunGlobal *g, int argc, char **argv, int *out_status, GError *
                   argc - 1);
       rrun_add_hint (error, "usage: rrun commit [-c INSTRUCTION] [-m MSG] CONTAINER [IMAGE]");
       return FALSE;
-    }
-  if (pause_text)
-    {
-      if (g_ascii_strcasecmp (pause_text, "true") == 0)
-        pause = TRUE;
-      else if (g_ascii_strcasecmp (pause_text, "false") == 0)
-        pause = FALSE;
-      else
-        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                           "invalid --pause \"%s\": expected true or false", pause_text);
     }
   if (argc == 3 && !rrun_names_normalize (argv[2], &name, error))
     return FALSE;

@@ -138,8 +138,11 @@ two
   run -0 rrun exec c-live cat /live
   [ "$output" = live ]
   run -0 rrun commit --pause=false c-live committed:4
+  run -0 rrun commit -p c-live committed:4
+  run -0 rrun inspect --format '{{.State.Status}}' c-live
+  [ "$output" = running ]
   run -125 rrun commit --pause=maybe c-live committed:4
-  [ "${lines[0]}" = 'rrun: invalid --pause "maybe": expected true or false' ]
+  [ "${lines[0]}" = 'rrun: commit: invalid --pause "maybe": expected true or false' ]
   run -0 rrun rm -f c-live
   wait_bg
 }

@@ -43,9 +43,11 @@ setup() {
 # podman's store holds files of subordinate ids: remove it through podman, and end the
 # pause process it leaves in its runtime directory.
 teardown() {
-  local proot=$BATS_TEST_TMPDIR/pd pause
+  local proot=$BATS_TEST_TMPDIR/pd pause runroot
   [[ -d $proot ]] || return 0
-  XDG_RUNTIME_DIR=$proot/xdg timeout 60 podman unshare rm -rf "$proot/root" "$proot/run" || true
+  runroot=$(cat "$proot/runroot" 2>/dev/null) || true
+  XDG_RUNTIME_DIR=$proot/xdg timeout 60 podman unshare rm -rf "$proot/root" ${runroot:+"$runroot"} \
+    || true
   pause=$(cat "$proot/xdg/libpod/tmp/pause.pid" 2>/dev/null) || true
   if [[ -n $pause ]]; then kill "$pause" 2>/dev/null || true; fi
 }
@@ -222,11 +224,14 @@ EOC
 # with cgroupfs as bench/build.sh drives it).
 @test "push: podman pulls and runs an image rrun built and pushed" {
   command -v podman >/dev/null || skip "podman is not installed"
-  local proot=$BATS_TEST_TMPDIR/pd
+  local proot=$BATS_TEST_TMPDIR/pd runroot
   mkdir -p -m 0700 "$proot/xdg"
+  # podman refuses a runroot path longer than 50 characters
+  runroot=$(mktemp -d /tmp/rrpd.XXXXXX)
+  echo "$runroot" >"$proot/runroot"
   pm() {
     XDG_RUNTIME_DIR=$proot/xdg timeout 120 podman --root "$proot/root" \
-      --runroot "$proot/run" --storage-driver vfs --cgroup-manager cgroupfs \
+      --runroot "$runroot" --storage-driver vfs --cgroup-manager cgroupfs \
       --events-backend none --runtime runc "$@"
   }
   local why
