@@ -8,10 +8,15 @@
 #include "registry/reference.h"
 #include "registry/registries-conf.h"
 #include "transport/archive.h"
+#include "util/fd.h"
 #include "util/json-value.h"
 #include "util/sha256.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "rrun-push"
@@ -64,15 +69,16 @@ add_descriptor (RrunJsonBuilder *b, const char *media_type, const char *digest, 
 }
 
 static gboolean
-make_manifest (const RrunStoreImageBlobs *img, RrunPushFormat format, GBytes **out_manifest,
-               const char **out_media_type, GError **error)
+make_manifest (const RrunStoreImageBlobs *img, GPtrArray *layers, gboolean recompressed,
+               RrunPushFormat format, GBytes **out_manifest, const char **out_media_type,
+               GError **error)
 {
   g_autoptr(RrunJsonBuilder) b = NULL;
   g_autofree char *config = NULL;
   gboolean docker = format == RRUN_PUSH_FORMAT_V2S2;
   char *text;
 
-  if (rrun_archive_kept_manifest_fits (img, docker ? RRUN_MEDIA_DOCKER_MANIFEST
+  if (!recompressed && rrun_archive_kept_manifest_fits (img, docker ? RRUN_MEDIA_DOCKER_MANIFEST
                                              : format == RRUN_PUSH_FORMAT_OCI
                                                ? RRUN_MEDIA_OCI_MANIFEST : NULL))
     {
@@ -93,9 +99,9 @@ make_manifest (const RrunStoreImageBlobs *img, RrunPushFormat format, GBytes **o
                   (gint64) g_bytes_get_size (img->config));
   rrun_json_builder_set_member_name (b, "layers");
   rrun_json_builder_begin_array (b);
-  for (guint i = 0; i < img->layer_blobs->len; i++)
+  for (guint i = 0; i < layers->len; i++)
     {
-      const RrunBlobInfo *l = img->layer_blobs->pdata[i];
+      const RrunBlobInfo *l = layers->pdata[i];
       const char *type = layer_type (l->media_type, format);
 
       if (type == NULL)
@@ -113,6 +119,86 @@ make_manifest (const RrunStoreImageBlobs *img, RrunPushFormat format, GBytes **o
   text = rrun_json_builder_to_text (b, FALSE);
   *out_manifest = g_bytes_new_take (text, strlen (text));
   *out_media_type = docker ? RRUN_MEDIA_DOCKER_MANIFEST : RRUN_MEDIA_OCI_MANIFEST;
+  return TRUE;
+}
+
+/* Whether a kept layer blob is a plain tar (what commit and build keep). */
+static gboolean
+is_uncompressed (const RrunBlobInfo *l)
+{
+  return !g_str_has_suffix (l->media_type, "gzip") && !g_str_has_suffix (l->media_type, "zstd");
+}
+
+/* gzip the plain tar on in_fd into an unlinked temporary file: *out_fd (at offset 0) and
+   its blob info (digest and size of the compressed bytes, the gzip media type). The
+   gzip header carries no time or name, so the same layer always gives the same blob and
+   a second push finds it on the registry. */
+static gboolean
+gzip_layer (int in_fd, const char *diff_id, int *out_fd, RrunBlobInfo **out_info,
+            GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree guint8 *in = g_malloc (1 << 20), *out = g_malloc (1 << 20);
+  g_autoptr(RrunSha256) sum = rrun_sha256_new ();
+  z_stream z = { 0 };
+  gint64 size = 0;
+  off_t off = 0;
+  int fd, flush = Z_NO_FLUSH;
+
+  fd = g_file_open_tmp ("rrun-push-XXXXXX", &path, error);
+  if (fd < 0)
+    return FALSE;
+  unlink (path);
+  if (deflateInit2 (&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
+      != Z_OK)
+    {
+      close (fd);
+      return rrun_throw (error, RRUN_ERROR_FAILED, "cannot compress layer %s: %s", diff_id,
+                         "zlib cannot start");
+    }
+  while (flush != Z_FINISH)
+    {
+      ssize_t n = pread (in_fd, in, 1 << 20, off);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int e = errno;
+          deflateEnd (&z);
+          close (fd);
+          return rrun_throw_errno (error, e, "cannot read layer %s", diff_id);
+        }
+      off += n;
+      flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
+      z.next_in = in;
+      z.avail_in = (uInt) n;
+      do
+        {
+          gsize have;
+
+          z.next_out = out;
+          z.avail_out = 1 << 20;
+          deflate (&z, flush);
+          have = (1 << 20) - z.avail_out;
+          rrun_sha256_update (sum, out, have);
+          if (have > 0 && !rrun_fd_write_all (fd, out, have, error))
+            {
+              deflateEnd (&z);
+              close (fd);
+              g_prefix_error (error, "cannot compress layer %s: ", diff_id);
+              return FALSE;
+            }
+          size += (gint64) have;
+        }
+      while (z.avail_out == 0);
+    }
+  deflateEnd (&z);
+  {
+    g_autofree char *digest = g_strconcat ("sha256:", rrun_sha256_hex (sum), NULL);
+    *out_info = rrun_blob_info_new (digest, MT_OCI_LAYER "+gzip", size);
+  }
+  *out_fd = fd;
   return TRUE;
 }
 
@@ -320,6 +406,9 @@ rrun_push_image (RrunStore *store, const char *image, const char *dest,
   g_autoptr(RrunRegistryClient) client = NULL;
   g_autoptr(GPtrArray) sources = NULL;
   g_autoptr(GBytes) manifest = NULL;
+  g_autoptr(GPtrArray) layers = NULL;
+  g_autoptr(GArray) fds = NULL;
+  gboolean recompressed = FALSE;
   g_autofree char *what = NULL, *config_digest = NULL, *digest = NULL, *url = NULL;
   const char *media_type = NULL;
   const char *text = dest ? dest : image;
@@ -363,7 +452,36 @@ rrun_push_image (RrunStore *store, const char *image, const char *dest,
                        image, image);
         return FALSE;
       }
-  if (!make_manifest (img, options->format, &manifest, &media_type, error))
+  /* Layers kept as plain tars (commit and build keep them so) go out gzip-compressed, as
+     docker and podman push them: registries and engines expect compressed layers. */
+  layers = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_blob_info_free);
+  fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_array_set_clear_func (fds, (GDestroyNotify) rrun_close_fdp);
+  for (guint k = 0; k < img->layer_blobs->len; k++)
+    {
+      const RrunBlobInfo *l = img->layer_blobs->pdata[k];
+      int fd = -1;
+      RrunBlobInfo *info = NULL;
+
+      if (is_uncompressed (l))
+        {
+          if (!gzip_layer (g_array_index (img->layer_fds, int, k), img->diff_ids[k], &fd,
+                           &info, error))
+            return FALSE;
+          recompressed = TRUE;
+        }
+      else
+        {
+          fd = dup (g_array_index (img->layer_fds, int, k));
+          if (fd < 0)
+            return rrun_throw_errno (error, errno, "cannot push layer %s", l->digest);
+          info = rrun_blob_info_new (l->digest, l->media_type, l->size);
+        }
+      g_array_append_val (fds, fd);
+      g_ptr_array_add (layers, info);
+    }
+  if (!make_manifest (img, layers, recompressed, options->format, &manifest, &media_type,
+                      error))
     return FALSE;
 
   what = rrun_reference_to_string (ref);
@@ -378,10 +496,10 @@ rrun_push_image (RrunStore *store, const char *image, const char *dest,
   p.opts = options;
   p.mount_sources = sources;
 
-  for (guint k = 0; k < img->layer_blobs->len; k++)
+  for (guint k = 0; k < layers->len; k++)
     {
-      const RrunBlobInfo *l = img->layer_blobs->pdata[k];
-      if (!push_blob (&p, l->digest, g_array_index (img->layer_fds, int, k), NULL,
+      const RrunBlobInfo *l = layers->pdata[k];
+      if (!push_blob (&p, l->digest, g_array_index (fds, int, k), NULL,
                       (guint64) l->size, error))
         return FALSE;
     }

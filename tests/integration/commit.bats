@@ -12,8 +12,8 @@ setup_file() {
 }
 
 teardown() {
-  rrun rm -f c-stopped c-live c-opaque c-push >/dev/null 2>&1 || true
-  rrun rmi -f committed:1 committed:2 committed:3 committed:4 >/dev/null 2>&1 || true
+  rrun rm -f c-stopped c-live c-opaque c-push c-conf >/dev/null 2>&1 || true
+  rrun rmi -f committed:1 committed:2 committed:3 committed:4 committed:5 >/dev/null 2>&1 || true
 }
 
 @test "commit: a stopped container's changes, deletions and owners become a layer" {
@@ -82,7 +82,7 @@ two
   [ "${lines[0]}" = 'rrun: invalid change "EXPOSE 99999": EXPOSE: invalid port "99999"' ]
 }
 
-@test "commit: a committed image pushes (uncompressed layer) and skopeo reads it" {
+@test "commit: a committed image pushes (gzip layers) and skopeo reads it" {
   command -v docker-registry >/dev/null || skip "docker-registry is not installed"
   command -v skopeo >/dev/null || skip "skopeo is not installed"
   local reg
@@ -95,10 +95,54 @@ two
   local digest=$output
   run -0 skopeo inspect --tls-verify=false "docker://$reg/c/committed:1"
   [[ $output == *"\"Digest\": \"$digest\""* ]]
+  run -0 skopeo inspect --raw --tls-verify=false "docker://$reg/c/committed:1"
+  [ "$(jq -r '.layers[-1].mediaType' <<<"$output")" = application/vnd.oci.image.layer.v1.tar+gzip ]
   run -0 skopeo copy -q --src-tls-verify=false "docker://$reg/c/committed:1" "oci:$BATS_TEST_TMPDIR/oci:x"
   run -0 rrun rmi committed:1
   run -0 rrun pull -q "$reg/c/committed:1"
   run -0 rrun run --rm "$reg/c/committed:1" cat /p
   [ "$output" = pushed ]
   reg_stop "$BATS_TEST_TMPDIR/reg"
+}
+
+# docker commits the container's Config: its -e, -w, -u and command stay in the image,
+# and -c changes apply over them.
+@test "commit: the container's -e, -w, -u and command go into the config; -c over them" {
+  run -0 rrun run --name c-conf -e GREET=hello -e OTHER=1 -w /tmp -u 1000 "$FIXTURE_IMAGE" \
+    sh -c 'echo "$GREET"'
+  run -0 rrun commit -c 'ENV OTHER=2' c-conf committed:5
+  run -0 rrun image inspect committed:5
+  local c
+  c=$(jq '.[0].Config' <<<"$output")
+  [ "$(jq -r '.WorkingDir' <<<"$c")" = /tmp ]
+  [ "$(jq -r '.User' <<<"$c")" = 1000 ]
+  [ "$(jq -c '.Cmd' <<<"$c")" = '["sh","-c","echo \"$GREET\""]' ]
+  [ "$(jq -r '.Env[] | select(startswith("GREET="))' <<<"$c")" = GREET=hello ]
+  [ "$(jq -r '.Env[] | select(startswith("OTHER="))' <<<"$c")" = OTHER=2 ]
+  run -0 rrun run --rm committed:5
+  [ "$output" = hello ]
+  run -0 rrun run --rm committed:5 sh -c 'pwd; id -u'
+  [ "$output" = $'/tmp\n1000' ]
+}
+
+# --pause (default): a running container with a cgroup of its own is frozen during the
+# commit and thawed after; --pause=false leaves it running.
+@test "commit: pauses a running container and resumes it" {
+  rrun_bg run --name c-live "$FIXTURE_IMAGE" sh -c 'echo live >/live && sleep 60'
+  has_file() { rrun exec c-live test -f /live; }
+  wait_until has_file
+  run -0 rrun inspect --format '{{.State.Status}}' c-live
+  run -0 rrun commit c-live committed:3
+  run -0 rrun inspect --format '{{.State.Status}}' c-live
+  [ "$output" = running ]
+  run -0 rrun exec c-live cat /live
+  [ "$output" = live ]
+  run -0 rrun commit --pause=false c-live committed:4
+  run -0 rrun commit -p c-live committed:4
+  run -0 rrun inspect --format '{{.State.Status}}' c-live
+  [ "$output" = running ]
+  run -125 rrun commit --pause=maybe c-live committed:4
+  [ "${lines[0]}" = 'rrun: commit: invalid --pause "maybe": expected true or false' ]
+  run -0 rrun rm -f c-live
+  wait_bg
 }
