@@ -8,7 +8,8 @@
                                                            -> .wh.NAME
      directory with user.overlay.opaque, trusted.overlay.opaque or
      user.fuseoverlayfs.opaque = "y"                        -> DIR/.wh..wh..opq
-     fuse-overlayfs' own .wh.NAME and .wh..wh..opq files    -> kept as they are
+     fuse-overlayfs' own .wh.NAME files                     -> kept as they are
+     its opaque markers (.wh..wh..opq file, .wh..opq device)  -> one DIR/.wh..wh..opq
 
    Entries are written in name order with hard links kept, so the same tree gives the
    same tar; the overlay drivers' own xattrs (user.overlay.*, trusted.overlay.*,
@@ -127,7 +128,8 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-static gboolean walk_dir (Diff *d, int dfd, const char *prefix, GError **error);
+static gboolean walk_dir (Diff *d, int dfd, const char *prefix, gboolean opaque_written,
+                          GError **error);
 
 /* One entry of the upper directory: name in dfd, path its tar name. */
 static gboolean
@@ -204,15 +206,31 @@ write_entry (Diff *d, int dfd, const char *name, const char *path, GError **erro
     return FALSE;
   if (S_ISDIR (st.st_mode))
     {
-      if (is_opaque (fd))
+      gboolean opaque = is_opaque (fd);
+      if (opaque)
         {
           g_autofree char *opq = g_strconcat (path, "/.wh..wh..opq", NULL);
           if (!write_plain (d, opq, S_IFREG | 0, error))
             return FALSE;
         }
-      return walk_dir (d, g_steal_fd (&fd), path, error);
+      return walk_dir (d, g_steal_fd (&fd), path, opaque, error);
     }
   return TRUE;
+}
+
+/* fuse-overlayfs marks a directory opaque three ways at once (its xattr, a
+   .wh..wh..opq file, a 0/0 device named .wh..opq): one marker goes in the layer. Two
+   entries of one path make the tar one that podman's and docker's layer appliers refuse
+   ("duplicates of file paths not supported"). */
+static gboolean
+is_opaque_marker (int dfd, const char *name)
+{
+  struct stat st;
+
+  if (strcmp (name, ".wh..wh..opq") == 0)
+    return TRUE;
+  return strcmp (name, ".wh..opq") == 0 && fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+         && S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0);
 }
 
 /* The empty file single-ID mode's apt configuration is bound onto (container/create.c):
@@ -227,9 +245,9 @@ is_mount_stub (int dfd, const char *name, const char *path)
          && st.st_size == 0;
 }
 
-/* Takes dfd. */
+/* Takes dfd. opaque_written: the directory's opaque marker is in the layer already. */
 static gboolean
-walk_dir (Diff *d, int dfd, const char *prefix, GError **error)
+walk_dir (Diff *d, int dfd, const char *prefix, gboolean opaque_written, GError **error)
 {
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   DIR *dir = fdopendir (dfd);
@@ -252,6 +270,15 @@ walk_dir (Diff *d, int dfd, const char *prefix, GError **error)
       g_autofree char *path = prefix ? g_strconcat (prefix, "/", name, NULL) : g_strdup (name);
       if (is_mount_stub (dirfd (dir), name, path))
         continue;
+      if (is_opaque_marker (dirfd (dir), name))
+        {
+          g_autofree char *opq = prefix ? g_strconcat (prefix, "/.wh..wh..opq", NULL)
+                                        : g_strdup (".wh..wh..opq");
+          if (!opaque_written)
+            ok = write_plain (d, opq, S_IFREG | 0, error);
+          opaque_written = TRUE;
+          continue;
+        }
       ok = write_entry (d, dirfd (dir), name, path, error);
     }
   closedir (dir);
@@ -279,7 +306,7 @@ rrun_layer_diff_write (const char *upper, int out_fd, guint64 *out_entries, GErr
       archive_fail (&d, upper, error);
       goto out;
     }
-  if (!walk_dir (&d, dfd, NULL, error))
+  if (!walk_dir (&d, dfd, NULL, FALSE, error))
     goto out;
   if (archive_write_close (d.w) != ARCHIVE_OK)
     {
