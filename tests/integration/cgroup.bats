@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# rrun-test: one pass
+# (one storage-driver pass: the network and cgroup code do not depend on the driver)
 # Resource limits where the test user has no cgroup v2 subtree of its own (issue 5, path 3):
 # this CI machine has hybrid cgroups, no systemd and no delegation outside delegated/.
 # Limits must fail with exit 125 and say what is missing; no limits must just run.

@@ -214,8 +214,8 @@ teardown() {
 
 @test "image pull: pulls from a registry like rrun pull, -q prints the id" {
   [[ -n ${RRUN_TEST_REGISTRY:-} ]] || skip "no test registry (run.sh starts one)"
-  push_oci "$FIXTURES/oci/config" rrun-test/cli-pull:latest
-  local ref=$RRUN_TEST_REGISTRY/rrun-test/cli-pull:latest
+  push_oci "$FIXTURES/oci/config" "$TEST_REPO/cli-pull:latest"
+  local ref=$RRUN_TEST_REGISTRY/$TEST_REPO/cli-pull:latest
   local -a r=(--root "$BATS_TEST_TMPDIR/store" --runroot "$BATS_TEST_TMPDIR/run")
   run -0 rrun "${r[@]}" image pull --tls-verify=false "$ref"
   [[ ${lines[-1]} =~ ^[0-9a-f]{64}$ ]]

@@ -17,6 +17,9 @@ SRCDIR=${RRUN_TEST_SRCDIR:-$(cd "$HELPERS_DIR/../.." && pwd)}
 FIXTURE_SCRIPTS=$SRCDIR/tests/fixtures
 FIXTURES=${RRUN_TEST_FIXTURES:-${BATS_RUN_TMPDIR:-/tmp}/fixtures}
 FIXTURE_IMAGE=localhost/rrun-test-busybox:latest
+# The test registry's repository prefix for this pass: the driver passes may run at the
+# same time (run.sh), so each pushes under its own name.
+TEST_REPO=rrun-test${RRUN_STORAGE_DRIVER:+-$RRUN_STORAGE_DRIVER}
 STORAGE_ROOT=${XDG_DATA_HOME:-$HOME/.local/share}/rrun/storage
 if [[ -n ${XDG_RUNTIME_DIR:-} ]]; then
   RUN_ROOT=$XDG_RUNTIME_DIR/rrun

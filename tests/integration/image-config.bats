@@ -9,8 +9,8 @@ setup_file() {
   common_setup_file
   [[ -n ${RRUN_TEST_REGISTRY:-} ]] || skip "no test registry (run.sh starts one)"
   ensure_oci_fixtures
-  push_oci "$FIXTURES/oci/config" rrun-test/config:latest
-  export CONFIG_IMAGE=$RRUN_TEST_REGISTRY/rrun-test/config:latest
+  push_oci "$FIXTURES/oci/config" "$TEST_REPO/config:latest"
+  export CONFIG_IMAGE=$RRUN_TEST_REGISTRY/$TEST_REPO/config:latest
   mkdir -p "$XDG_CONFIG_HOME/rrun"
   printf '[registries]\ninsecure = %s\n' "$RRUN_TEST_REGISTRY" >"$XDG_CONFIG_HOME/rrun/rrun.conf"
   rrun pull "$CONFIG_IMAGE" >&2

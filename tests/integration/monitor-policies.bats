@@ -260,8 +260,18 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   run -0 rrun stop -t 0 h2
 }
 
-# The processes of a check command (its sleeps) still alive, seen from the host.
-check_procs() { pgrep -c -f "^sleep $1\$" || true; }
+# The processes of a check command (its sleeps) still alive, seen from the host: ours
+# only (our subordinate ids, or our own uid without a range), since another test user
+# may run the same test at the same time.
+check_procs() {
+  local base count
+  base=$(subid_base uid)
+  count=$(subid_count)
+  if [[ -z $base || -z $count ]]; then base=$(id -u) count=1; fi
+  ps -e -o uid=,args= | awk -v s="$base" -v c="$count" -v want="sleep $1" '
+    $1 >= s && $1 < s + c { $1 = ""; sub(/^ +/, ""); if ($0 == want) n++ }
+    END { print n + 0 }'
+}
 failing_streak_at_least() {
   (($(rrun inspect --format '{{.State.Health.FailingStreak}}' "$1") >= $2))
 }
@@ -328,8 +338,8 @@ failing_streak_at_least() {
 @test "health: the image's HEALTHCHECK runs; --no-healthcheck turns it off" {
   [[ -n ${RRUN_TEST_REGISTRY:-} ]] || skip "no test registry (run.sh starts one)"
   ensure_oci_fixtures
-  push_oci "$FIXTURES/oci/health" rrun-test/health:latest
-  local img=$RRUN_TEST_REGISTRY/rrun-test/health:latest
+  push_oci "$FIXTURES/oci/health" "$TEST_REPO/health:latest"
+  local img=$RRUN_TEST_REGISTRY/$TEST_REPO/health:latest
   run -0 rrun run -d --tls-verify=false --name hi1 "$img"
   run -0 timeout 30 "${RRUN_CMD[@]}" wait --condition=healthy hi1
   run -0 rrun inspect --format '{{json .State.Health.Log}}' hi1

@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# rrun-test: one pass
+# (one storage-driver pass: the network and cgroup code do not depend on the driver)
 # The documented network flags of `rrun run` on the default (slirp) network: --dns,
 # --dns-search, --dns-option, --add-host, -P/--publish-all and --network slirp:OPTIONS.
 # (net.bats tests rrun-net alone; net-modes.bats the container: and ns: modes.)

@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# rrun-test: one pass
+# (one storage-driver pass: the network and cgroup code do not depend on the driver)
 # issue 4 network modes through `rrun run`: --network container:NAME|ID and ns:PATH (the
 # joining container enters the owner's user namespace and joins its network namespace),
 # the options that conflict with them, and --mac-address. (net.bats tests the helper on

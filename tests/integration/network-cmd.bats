@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# rrun-test: one pass
+# (one storage-driver pass: the network and cgroup code do not depend on the driver)
 # issue 16: rrun network create, ls, inspect, rm, prune, exists; the definitions on disk.
 
 load helpers

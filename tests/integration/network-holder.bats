@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# rrun-test: one pass
+# (one storage-driver pass: the network and cgroup code do not depend on the driver)
 # issue 16: the per-user network holder (network/holder.h): its namespaces, bridges and
 # rules, repair after SIGKILL, and stop.
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env bats
+# rrun-test: one pass
+# (one storage-driver pass: the network and cgroup code do not depend on the driver)
 # issue 4 through `rrun run`: the default slirp network, -p reaching busybox httpd from the
 # host, `rrun ps` and `rrun port` for a running container, and no helper left afterwards.
 

@@ -9,14 +9,21 @@
 # HOME and XDG dirs; a file marked "# rrun-test: one pass" in the first pass only), then tests/integration/delegated/*.bats with the runner moved into
 # the delegated subtree first. As any other user: the same passes, minus what needs root.
 #
+# As root with two or more drivers, the passes after the first run at the same time as it,
+# as a second test user ("<user>-b", its own subuid range, home and store), their TAP kept
+# in files and folded into the stream after the first pass: most tests wait on processes,
+# so the suite takes about 60% of the time of sequential passes (RRUN_TEST_PARALLEL=0
+# runs them one after another).
+#
 # Environment: RRUN (required), RRUN_NET (optional), RRUN_TEST_DRIVERS (default
 # "overlay fuse-overlayfs"), RRUN_TEST_FILTER (a bats --filter regex), RRUN_TEST_USER_NAME
-# (default rrun-test; another name lets two runs share the machine).
+# (default rrun-test; another name lets two runs share the machine), RRUN_TEST_PARALLEL.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 TEST_USER=${RRUN_TEST_USER_NAME:-rrun-test}
+TEST_USER_B=$TEST_USER-b
 TEST_GECOS="rrun integration test user"
 SANE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -37,7 +44,9 @@ chmod 0755 "$WORK"
 TAP_COUNT=0
 FAILED=0
 declare -A OLD_MODES=()
-CREATED_USER=0
+CREATED_USERS=()
+BG_PID=
+PARALLEL=0
 CGROUP_DIR=
 REGISTRY_STARTED=0
 SLURM_STARTED=0
@@ -113,23 +122,24 @@ remove_cgroup() {
   log "cannot remove cgroup $dir"
 }
 
-remove_test_user() {
-  local uid range start count
-  uid=$(id -u "$TEST_USER" 2>/dev/null) || return 0
-  range=$(awk -F: -v n="$TEST_USER" '$1 == n { print $2, $3; exit }' /etc/subuid)
+remove_test_user() { # NAME
+  local name=$1 uid range start count
+  uid=$(id -u "$name" 2>/dev/null) || return 0
+  range=$(awk -F: -v n="$name" '$1 == n { print $2, $3; exit }' /etc/subuid)
   read -r start count <<<"${range:-0 0}"
   kill_user_processes "$uid" "$start" "$count"
-  "$srcdir/subuid-setup.sh" --remove "$TEST_USER" >/dev/null
-  userdel "$TEST_USER" 2>/dev/null || log "cannot remove user $TEST_USER"
+  "$srcdir/subuid-setup.sh" --remove "$name" >/dev/null
+  userdel "$name" 2>/dev/null || log "cannot remove user $name"
 }
 
 cleanup() {
-  local dev
+  local dev name
+  if [[ -n $BG_PID ]]; then kill "$BG_PID" 2>/dev/null; fi
   if ((REGISTRY_STARTED)); then "$srcdir/tests/fixtures/registry.sh" stop "$WORK/registry"; fi
   if ((SLURM_STARTED)); then "$srcdir/tests/fixtures/slurm.sh" stop "$WORK/slurm"; fi
   if ((EUID == 0)); then
     remove_cgroup "$CGROUP_DIR"
-    if ((CREATED_USER)); then remove_test_user; fi
+    for name in "${CREATED_USERS[@]}"; do remove_test_user "$name"; done
     for dev in "${!OLD_MODES[@]}"; do chmod "${OLD_MODES[$dev]}" "$dev"; done
   fi
   rm -rf -- "$WORK"
@@ -154,33 +164,15 @@ setup_root() {
     fi
   done
 
-  if id "$TEST_USER" >/dev/null 2>&1; then
-    if [[ $(getent passwd "$TEST_USER" | cut -d: -f5) != "$TEST_GECOS" ]]; then
-      tap_fail "setup: a user $TEST_USER exists that this harness did not create; not touching it"
-      return 1
-    fi
-    log "removing $TEST_USER left over from an earlier run"
-    remove_test_user
-  fi
-  if ! useradd -M -d "$WORK/home" -s /bin/bash -c "$TEST_GECOS" -U "$TEST_USER"; then
-    tap_fail "setup: cannot create the test user $TEST_USER"
-    return 1
-  fi
-  CREATED_USER=1
-  if ! "$srcdir/subuid-setup.sh" "$TEST_USER" | sed 's/^/# /'; then
-    tap_fail "setup: subuid-setup.sh $TEST_USER failed"
-    return 1
-  fi
+  make_test_user "$TEST_USER" "$WORK" || return 1
   TEST_UID=$(id -u "$TEST_USER")
   TEST_GID=$(id -g "$TEST_USER")
-  for d in home run tmp fixtures; do
-    install -d -m 0700 -o "$TEST_UID" -g "$TEST_GID" "$WORK/$d"
-  done
-  # Can the test user reach the binaries and the tests at all?
-  if ! setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --init-groups \
-    test -x "$RRUN" -a -r "$here/helpers.bash"; then
-    tap_fail "setup: $TEST_USER cannot read $RRUN or $here (check the directory modes)"
-    return 1
+  if ((${#drivers[@]} > 1)) && [[ ${RRUN_TEST_PARALLEL:-1} != 0 ]]; then
+    if make_test_user "$TEST_USER_B" "$WORK/b"; then
+      PARALLEL=1
+    else
+      log "no second test user: the driver passes run one after another"
+    fi
   fi
 
   # A delegated cgroup v2 subtree, as systemd's Delegate=yes would hand over.
@@ -191,6 +183,41 @@ setup_root() {
     export RRUN_TEST_CGROUP=$CGROUP_DIR RRUN_TEST_CGROUP_MOUNT=$mnt
   else
     log "no cgroup v2 hierarchy to delegate; delegated tests will skip"
+  fi
+}
+
+# A test user (NAME, WORK-DIR for its home, run, tmp and fixtures dirs) with a subuid
+# range; refuses a user of that name that this harness did not create.
+make_test_user() {
+  local name=$1 dir=$2 uid gid d
+  if id "$name" >/dev/null 2>&1; then
+    if [[ $(getent passwd "$name" | cut -d: -f5) != "$TEST_GECOS" ]]; then
+      tap_fail "setup: a user $name exists that this harness did not create; not touching it"
+      return 1
+    fi
+    log "removing $name left over from an earlier run"
+    remove_test_user "$name"
+  fi
+  if ! useradd -M -d "$dir/home" -s /bin/bash -c "$TEST_GECOS" -U "$name"; then
+    tap_fail "setup: cannot create the test user $name"
+    return 1
+  fi
+  CREATED_USERS+=("$name")
+  if ! "$srcdir/subuid-setup.sh" "$name" | sed 's/^/# /'; then
+    tap_fail "setup: subuid-setup.sh $name failed"
+    return 1
+  fi
+  uid=$(id -u "$name")
+  gid=$(id -g "$name")
+  install -d -m 0755 "$dir"
+  for d in home run tmp fixtures; do
+    install -d -m 0700 -o "$uid" -g "$gid" "$dir/$d"
+  done
+  # Can the test user reach the binaries and the tests at all?
+  if ! setpriv --reuid="$uid" --regid="$gid" --init-groups \
+    test -x "$RRUN" -a -r "$here/helpers.bash"; then
+    tap_fail "setup: $name cannot read $RRUN or $here (check the directory modes)"
+    return 1
   fi
 }
 
@@ -276,15 +303,23 @@ run_user_bats() { # PREFIX CGROUP-OR-EMPTY FILES...
 }
 
 run_user_bats_file() { # PREFIX CGROUP-OR-EMPTY FILE
-  local prefix=$1 cg=$2
-  shift 2
+  local prefix=$1
+  shift
+  tap_pass "$prefix" bats_as_user "$@"
+}
+
+# bats on one file as the pass's user (TEST_UID, TEST_GID, TEST_NAME, USER_* dirs), its
+# TAP on stdout; in the cgroup CGROUP-OR-EMPTY first.
+bats_as_user() { # CGROUP-OR-EMPTY FILE
+  local cg=$1
+  shift
   local -a envv
   mapfile -d '' envv < <(user_env "$USER_HOME" "$USER_RUN" "$USER_TMP" "$USER_FIXTURES")
   if ((EUID == 0)); then
     # Move this subshell into the subtree first (as root), so everything the test user
     # starts lives in the delegated cgroup.
     # shellcheck disable=SC2016 # expanded by the inner bash
-    tap_pass "$prefix" bash -c '
+    bash -c '
       if [[ -n $1 ]]; then echo "$BASHPID" >"$1/cgroup.procs" || exit 1; fi
       shift
       exec "$@"' _ "$cg" \
@@ -292,21 +327,72 @@ run_user_bats_file() { # PREFIX CGROUP-OR-EMPTY FILE
       env -i "${envv[@]}" RRUN_STORAGE_DRIVER="${DRIVER:-}" \
       bats "${bats_args[@]}" "$@"
   else
-    tap_pass "$prefix" env -i "${envv[@]}" RRUN_STORAGE_DRIVER="${DRIVER:-}" \
+    env -i "${envv[@]}" RRUN_STORAGE_DRIVER="${DRIVER:-}" \
       bats "${bats_args[@]}" "$@"
   fi
 }
 
-# Every core file once per storage driver, but the "one pass" files in the first only.
-run_driver_passes() {
-  local first=1 f
-  local -a files
-  for DRIVER in "${drivers[@]}"; do
-    files=()
-    for f in "${core_files[@]}"; do
-      if ((first)) || [[ " ${once_files[*]} " != *" $f "* ]]; then files+=("$f"); fi
+# The files of a driver pass: every core file, but the "one pass" files in the first only.
+pass_files() { # FIRST(0|1)
+  local f
+  PASS_FILES=()
+  for f in "${core_files[@]}"; do
+    if (($1)) || [[ " ${once_files[*]} " != *" $f "* ]]; then PASS_FILES+=("$f"); fi
+  done
+}
+
+# The passes after the first, as the second test user, in the background: each file's TAP
+# and bats status in $WORK/bg/DRIVER.N.{tap,rc}, folded in by fold_background_passes.
+start_background_passes() {
+  mkdir -p "$WORK/bg"
+  (
+    TEST_NAME=$TEST_USER_B
+    TEST_UID=$(id -u "$TEST_USER_B") TEST_GID=$(id -g "$TEST_USER_B")
+    USER_HOME=$WORK/b/home USER_RUN=$WORK/b/run USER_TMP=$WORK/b/tmp
+    USER_FIXTURES=$WORK/b/fixtures
+    pass_files 0
+    for DRIVER in "${drivers[@]:1}"; do
+      n=0
+      for f in "${PASS_FILES[@]}"; do
+        n=$((n + 1))
+        bats_as_user "" "$f" >"$WORK/bg/$DRIVER.$n.tap" 2>&1
+        echo $? >"$WORK/bg/$DRIVER.$n.rc"
+      done
     done
-    if ((${#files[@]})); then run_user_bats "[$DRIVER] " "" "${files[@]}"; fi
+  ) &
+  BG_PID=$!
+}
+
+fold_background_passes() {
+  local n f
+  wait "$BG_PID"
+  BG_PID=
+  pass_files 0
+  for DRIVER in "${drivers[@]:1}"; do
+    n=0
+    for f in "${PASS_FILES[@]}"; do
+      n=$((n + 1))
+      # shellcheck disable=SC2016 # expanded by the inner bash
+      tap_pass "[$DRIVER] " bash -c 'cat "$1" 2>/dev/null; exit "$(cat "$2" 2>/dev/null || echo 1)"' _ \
+        "$WORK/bg/$DRIVER.$n.tap" "$WORK/bg/$DRIVER.$n.rc"
+      ran_tests "[$DRIVER] " "$f"
+    done
+  done
+}
+
+run_driver_passes() {
+  local first=1
+  if ((PARALLEL)); then
+    start_background_passes
+    DRIVER=${drivers[0]}
+    pass_files 1
+    run_user_bats "[$DRIVER] " "" "${PASS_FILES[@]}"
+    fold_background_passes
+    return
+  fi
+  for DRIVER in "${drivers[@]}"; do
+    pass_files "$first"
+    if ((${#PASS_FILES[@]})); then run_user_bats "[$DRIVER] " "" "${PASS_FILES[@]}"; fi
     first=0
   done
 }
