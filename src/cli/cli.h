@@ -111,6 +111,18 @@ typedef struct
 gboolean rrun_cli_parse_args (const RrunCliSpec *spec, const GOptionEntry *entries, int *argc,
                               char ***argv, gboolean *out_help, GError **error);
 
+/* What a multi-container command does to one container (named as typed, found). */
+typedef gboolean (*RrunCliContainerAction) (RrunGlobal *g, const char *name, RrunState *state,
+                                            gpointer data, GError **error);
+
+/* action on each container named by argv[1..argc-1], in order: a container not found or
+   an action that fails prints its error and the loop goes on (docker's way); the name of
+   each one done is printed with print_names. Returns how many failed; *out_last_code
+   (may be NULL): the exit code of the last error. In cli/each-container.c. */
+int rrun_cli_for_each_container (RrunGlobal *g, int argc, char **argv,
+                                 RrunCliContainerAction action, gpointer data,
+                                 gboolean print_names, int *out_last_code);
+
 /* docker's question before removing things: "WARNING! This will remove WHAT. Are you
    sure you want to continue? [y/N]" on stderr, the answer read from stdin whether or not
    it is a terminal; TRUE only for y or yes (end of input is no). */

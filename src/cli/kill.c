@@ -9,6 +9,27 @@
 #include <signal.h>
 #include <stdio.h>
 
+static gboolean
+kill_one (RrunGlobal *g, const char *name, RrunState *state, gpointer data, GError **error)
+{
+  int signo = *(const int *) data;
+
+  if (!state->live || state->status != RRUN_STATUS_RUNNING)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "cannot kill container \"%s\": it is not running", name);
+      rrun_add_hint (error, "start it first: rrun start %s", name);
+      return FALSE;
+    }
+  /* docker: a container killed by hand is not restarted by its policy (a signal that
+     asks it to end; one such as SIGHUP or SIGUSR1 may mean reload). */
+  if ((signo == SIGKILL || signo == SIGTERM || signo == SIGINT || signo == SIGQUIT
+       || signo == state->stop_signal)
+      && !rrun_container_mark_stopped (g->config, state->id, error))
+    return FALSE;
+  return rrun_container_signal (state, signo, error);
+}
+
 gboolean
 rrun_cmd_kill (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -31,39 +52,7 @@ rrun_cmd_kill (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
     return TRUE;
   if (signal_text != NULL && !rrun_signal_parse (signal_text, &signo, error))
     return FALSE;
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(RrunState) state = NULL;
-
-      if (!rrun_state_find_any (g->config, argv[i], &state, &local))
-        ;
-      else if (!state->live || state->status != RRUN_STATUS_RUNNING)
-        {
-          rrun_throw (&local, RRUN_ERROR_INVALID_ARGUMENT,
-                      "cannot kill container \"%s\": it is not running", argv[i]);
-          rrun_add_hint (&local, "start it first: rrun start %s", argv[i]);
-        }
-      else
-        {
-          /* docker: a container killed by hand is not restarted by its policy (a
-             signal that asks it to end; one such as SIGHUP or SIGUSR1 may mean reload). */
-          if ((signo == SIGKILL || signo == SIGTERM || signo == SIGINT || signo == SIGQUIT
-               || signo == state->stop_signal)
-              && !rrun_container_mark_stopped (g->config, state->id, &local))
-            ;
-          else
-            rrun_container_signal (state, signo, &local);
-        }
-      if (local != NULL)
-        {
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      printf ("%s\n", argv[i]);
-      fflush (stdout);
-    }
+  failed = rrun_cli_for_each_container (g, argc, argv, kill_one, &signo, TRUE, NULL);
   *out_status = failed ? RRUN_EXIT_FAILED : 0;
   return TRUE;
 }

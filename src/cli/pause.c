@@ -7,6 +7,14 @@
 #include <stdio.h>
 
 static gboolean
+freeze_one (RrunGlobal *g, const char *name, RrunState *state, gpointer data, GError **error)
+{
+  (void) g;
+  (void) name;
+  return rrun_container_freeze (state, GPOINTER_TO_INT (data), error);
+}
+
+static gboolean
 pause_or_unpause (const char *command, gboolean freeze, RrunGlobal *g, int argc, char **argv,
                   int *out_status, GError **error)
 {
@@ -23,21 +31,8 @@ pause_or_unpause (const char *command, gboolean freeze, RrunGlobal *g, int argc,
   *out_status = 0;
   if (help)
     return TRUE;
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(RrunState) state = NULL;
-
-      if (!rrun_state_find_any (g->config, argv[i], &state, &local)
-          || !rrun_container_freeze (state, freeze, &local))
-        {
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      printf ("%s\n", argv[i]);
-      fflush (stdout);
-    }
+  failed = rrun_cli_for_each_container (g, argc, argv, freeze_one, GINT_TO_POINTER (freeze),
+                                        TRUE, NULL);
   *out_status = failed ? RRUN_EXIT_FAILED : 0;
   return TRUE;
 }

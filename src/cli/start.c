@@ -99,6 +99,14 @@ start_all (RrunGlobal *g, gboolean all, char **filters, int argc, int *out_statu
   return TRUE;
 }
 
+static gboolean
+start_one (RrunGlobal *g, const char *name, RrunState *state, gpointer data, GError **error)
+{
+  (void) name;
+  (void) data;
+  return rrun_container_start_again (g->config, state, error);
+}
+
 gboolean
 rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -203,22 +211,7 @@ rrun_cmd_start (RrunGlobal *g, int argc, char **argv, int *out_status, GError **
       *out_status = code < 0 ? RRUN_EXIT_FAILED : code;
       return TRUE;
     }
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(RrunState) state = NULL;
-
-      if (!rrun_state_find_any (g->config, argv[i], &state, &local)
-          || !rrun_container_start_again (g->config, state, &local))
-        {
-          last_code = rrun_error_exit_code (local);
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      printf ("%s\n", argv[i]);
-      fflush (stdout);
-    }
+  failed = rrun_cli_for_each_container (g, argc, argv, start_one, NULL, TRUE, &last_code);
   /* One container: its start error's status (126, 127), as run's. */
   *out_status = failed == 0 ? 0 : argc == 2 ? last_code : RRUN_EXIT_FAILED;
   return TRUE;

@@ -6,6 +6,26 @@
 
 #include <stdio.h>
 
+typedef struct
+{
+  int timeout;
+  gboolean restart;
+} StopRequest;
+
+static gboolean
+stop_one (RrunGlobal *g, const char *name, RrunState *state, gpointer data, GError **error)
+{
+  const StopRequest *r = data;
+  g_autoptr(RrunState) stopped = NULL;
+
+  (void) name;
+  if (!rrun_container_stop (g->config, state, r->timeout, error))
+    return FALSE;
+  return !r->restart
+         || (rrun_state_find_any (g->config, state->id, &stopped, error)
+             && rrun_container_start_again (g->config, stopped, error));
+}
+
 static gboolean
 stop_or_restart (const char *command, gboolean restart, RrunGlobal *g, int argc, char **argv,
                  int *out_status, GError **error)
@@ -31,25 +51,11 @@ stop_or_restart (const char *command, gboolean restart, RrunGlobal *g, int argc,
   *out_status = 0;
   if (help)
     return TRUE;
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(RrunState) state = NULL;
-      g_autoptr(RrunState) stopped = NULL;
+  {
+    StopRequest r = { timeout, restart };
 
-      if (!rrun_state_find_any (g->config, argv[i], &state, &local)
-          || !rrun_container_stop (g->config, state, timeout, &local)
-          || (restart
-              && (!rrun_state_find_any (g->config, state->id, &stopped, &local)
-                  || !rrun_container_start_again (g->config, stopped, &local))))
-        {
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      printf ("%s\n", argv[i]);
-      fflush (stdout);
-    }
+    failed = rrun_cli_for_each_container (g, argc, argv, stop_one, &r, TRUE, NULL);
+  }
   *out_status = failed ? RRUN_EXIT_FAILED : 0;
   return TRUE;
 }

@@ -40,6 +40,27 @@ wait_condition (const RrunConfig *config, const char *what, const char *conditio
     }
 }
 
+typedef struct
+{
+  const char *condition;
+  gboolean stop_condition;
+} WaitRequest;
+
+static gboolean
+wait_one (RrunGlobal *g, const char *name, RrunState *state, gpointer data, GError **error)
+{
+  const WaitRequest *r = data;
+  int code = 0;
+
+  if (r->stop_condition ? !rrun_container_wait_exit (g->config, state, &code, error)
+                        : !wait_condition (g->config, name, r->condition, error))
+    return FALSE;
+  /* podman prints -1 for a condition that is no exit. */
+  printf ("%d\n", r->stop_condition ? code : -1);
+  fflush (stdout);
+  return TRUE;
+}
+
 gboolean
 rrun_cmd_wait (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -74,24 +95,11 @@ rrun_cmd_wait (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
   stop_condition = condition == NULL || strcmp (condition, "stopped") == 0
                    || strcmp (condition, "exited") == 0
                    || strcmp (condition, "not-running") == 0;
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(RrunState) state = NULL;
-      int code = 0;
+  {
+    WaitRequest r = { condition, stop_condition };
 
-      if (!rrun_state_find_any (g->config, argv[i], &state, &local)
-          || (stop_condition ? !rrun_container_wait_exit (g->config, state, &code, &local)
-                             : !wait_condition (g->config, argv[i], condition, &local)))
-        {
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      /* podman prints -1 for a condition that is no exit. */
-      printf ("%d\n", stop_condition ? code : -1);
-      fflush (stdout);
-    }
+    failed = rrun_cli_for_each_container (g, argc, argv, wait_one, &r, FALSE, NULL);
+  }
   *out_status = failed ? RRUN_EXIT_FAILED : 0;
   return TRUE;
 }

@@ -788,13 +788,8 @@ copy_stopped (const RrunConfig *config, const RrunState *s, const char *mode, co
   tmpl = g_build_filename (config->run_root, "cp-XXXXXX", NULL);
   if ((merged = g_mkdtemp_full (g_strdup (tmpl), 0700)) == NULL)
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", tmpl);
-  layers.lower_dirs = (const char *const *) image->layer_dirs->pdata;
-  layers.n_lower = image->layer_dirs->len;
-  layers.upper_dir = upper;
-  layers.work_dir = work;
-  layers.merged_dir = merged;
-  layers.storage_root = rrun_store_root (store);
-  layers.fuse_acl = config->fuse_acl;
+  rrun_overlay_layers_init (&layers, image->layer_dirs, rrun_store_root (store),
+                            config->fuse_acl, upper, work, merged);
   setup = g_new0 (RrunOverlaySetup, 1);
   if (!(fuse ? rrun_overlay_fuse_ops : rrun_overlay_kernel_ops).configure (&layers, setup, error))
     {

@@ -945,13 +945,8 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
 
   rrun_debug_phase ("directories ready");
   /* The root file system. */
-  c->layers.lower_dirs = (const char *const *) c->image->layer_dirs->pdata;
-  c->layers.n_lower = c->image->layer_dirs->len;
-  c->layers.upper_dir = c->upper;
-  c->layers.work_dir = c->work;
-  c->layers.merged_dir = c->merged;
-  c->layers.storage_root = rrun_store_root (c->store);
-  c->layers.fuse_acl = config->fuse_acl;
+  rrun_overlay_layers_init (&c->layers, c->image->layer_dirs, rrun_store_root (c->store),
+                            config->fuse_acl, c->upper, c->work, c->merged);
   if (keep_id || o->uidmaps != NULL || o->gidmaps != NULL)
     {
       /* keep-id and --uidmap/--gidmap: layers stored with the default map are shown with

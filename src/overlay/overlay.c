@@ -64,3 +64,19 @@ rrun_overlay_prepare (const char *driver, const RrunOverlayLayers *layers,
   *out_setup = g_steal_pointer (&setup);
   return TRUE;
 }
+
+void
+rrun_overlay_layers_init (RrunOverlayLayers *layers, const GPtrArray *layer_dirs,
+                          const char *storage_root, gboolean fuse_acl, const char *upper_dir,
+                          const char *work_dir, const char *merged_dir)
+{
+  *layers = (RrunOverlayLayers) {
+    .lower_dirs = (const char *const *) layer_dirs->pdata,
+    .n_lower = layer_dirs->len,
+    .upper_dir = upper_dir,
+    .work_dir = work_dir,
+    .merged_dir = merged_dir,
+    .storage_root = storage_root,
+    .fuse_acl = fuse_acl,
+  };
+}

@@ -21,6 +21,13 @@ typedef struct
   gboolean fuse_acl;             /* fuse-overlayfs: POSIX ACLs (off: noacl) */
 } RrunOverlayLayers;
 
+/* The layers of an image (layer_dirs: absolute, bottom first) under a private writable
+   layer: every use (a container, cp of a stopped one, squashfs export) fills them alike. */
+void rrun_overlay_layers_init (RrunOverlayLayers *layers, const GPtrArray *layer_dirs,
+                               const char *storage_root, gboolean fuse_acl,
+                               const char *upper_dir, const char *work_dir,
+                               const char *merged_dir);
+
 /* What the namespace holder needs to mount it (strings owned by the setup). */
 typedef struct
 {

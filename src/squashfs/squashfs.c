@@ -481,13 +481,8 @@ flatten (const RrunConfig *config, RrunStore *store, const RrunImage *image, con
   if (!g_file_set_contents (pseudo, pf->str, pf->len, error))
     goto out;
 
-  layers.lower_dirs = (const char *const *) image->layer_dirs->pdata;
-  layers.n_lower = image->layer_dirs->len;
-  layers.upper_dir = upper;
-  layers.work_dir = work;
-  layers.merged_dir = merged;
-  layers.storage_root = rrun_store_root (store);
-  layers.fuse_acl = config->fuse_acl;
+  rrun_overlay_layers_init (&layers, image->layer_dirs, rrun_store_root (store),
+                            config->fuse_acl, upper, work, merged);
   setup = g_new0 (RrunOverlaySetup, 1);
   if (layers.n_lower == 1)
     kind = "plain"; /* one layer: read as it is */
