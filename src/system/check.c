@@ -357,8 +357,9 @@ check_subid (gboolean groups)
     }
   return rrun_check_new (name, RRUN_CHECK_FAIL, fix,
                          "no range for \"%s\" in %s or from getsubids: only your own id is "
-                         "mapped (single-ID mode: root, apt-get, dpkg and pip work; chown to "
-                         "another owner and switching to another user fail with EINVAL)",
+                         "mapped (single-ID mode: root, apt-get, dpkg, rpm, dnf and pip work; "
+                         "chown to another owner and switching to another user fail with "
+                         "EINVAL)",
                          user, path);
 }
 

@@ -409,8 +409,8 @@ rrun_idmap_resolve (const char *mode, RrunIdMap **out_map, GError **error)
         /* One warning: the reason's first line, then its hint as the fix. */
         g_auto(GStrv) parts = g_strsplit (why->message, "\nhint: ", 2);
         rrun_warning ("cannot map user IDs: %s; running with a single ID mapping: root, "
-                      "apt-get, dpkg and pip work; chown to another owner and switching to "
-                      "another user fail (EINVAL)%s%s",
+                      "apt-get, dpkg, rpm, dnf and pip work; chown to another owner and "
+                      "switching to another user fail (EINVAL)%s%s",
                       parts[0], parts[1] ? "\nhint: " : "", parts[1] ? parts[1] : "");
       }
     }
