@@ -566,7 +566,8 @@ by_created (gconstpointer a, gconstpointer b)
 gboolean
 rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **error)
 {
-  return rrun_state_list_all (config, FALSE, out_states, error);
+  /* Running records only: none is read from a summary (rrun_state_list_brief). */
+  return rrun_state_list_brief (config, FALSE, out_states, error);
 }
 
 gboolean
@@ -716,6 +717,7 @@ brief_state (int dfd, const char *name)
       rrun_state_free (s);
       return NULL;
     }
+  s->brief = TRUE;
   return s;
 }
 
@@ -731,9 +733,7 @@ rrun_state_list_brief (const RrunConfig *config, gboolean all, GPtrArray **out_s
 
   if (dfd < 0 && errno != ENOENT)
     return rrun_throw_errno (error, errno, "cannot list containers: cannot open \"%s\"", dir);
-  /* Only the stopped records are read from their summaries: without -a, none is listed
-     but a live damaged one (rrun_state_list_all). */
-  if (dfd < 0 || !all)
+  if (dfd < 0)
     return rrun_state_list_all (config, all, out_states, error);
   d = fdopendir (dup (dfd));
   if (d == NULL)
@@ -745,14 +745,25 @@ rrun_state_list_brief (const RrunConfig *config, gboolean all, GPtrArray **out_s
       if (de->d_name[0] == '.')
         continue;
       s = brief_state (dfd, de->d_name);
+      /* Stopped: listed with -a only (as by rrun_state_list_all: without it, only running
+         records and live damaged ones). */
+      if (s != NULL && !all)
+        {
+          rrun_state_free (s);
+          continue;
+        }
       if (s == NULL)
         {
           g_autofree char *record_dir = g_build_filename (dir, de->d_name, NULL);
 
           s = settle_state (config, record_dir);
         }
-      if (s != NULL)
+      if (s != NULL
+          && (all || (s->live && s->damaged != NULL)
+              || (s->live && s->status == RRUN_STATUS_RUNNING && s->pid > 0)))
         g_ptr_array_add (states, s);
+      else
+        rrun_state_free (s);
     }
   closedir (d);
   g_ptr_array_sort (states, by_created);
@@ -768,7 +779,8 @@ find_state (const RrunConfig *config, const char *what, gboolean all, gboolean d
   gint found = -1;
   guint matches = 0;
 
-  if (!rrun_state_list_all (config, all, &states, error))
+  /* Stopped records from their summaries: the one found is then read in full. */
+  if (!rrun_state_list_brief (config, all, &states, error))
     return FALSE;
   for (guint i = 0; i < states->len; i++)
     {
@@ -797,6 +809,18 @@ find_state (const RrunConfig *config, const char *what, gboolean all, gboolean d
       else
         rrun_add_hint (error, "list running containers with: rrun ps");
       return FALSE;
+    }
+  if (((RrunState *) states->pdata[found])->brief)
+    {
+      RrunState *brief = states->pdata[found];
+      g_autofree char *record_dir = rrun_record_dir (config, brief->id);
+      RrunState *full = settle_state (config, record_dir);
+
+      /* Removed since it was listed. */
+      if (full == NULL)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "no container \"%s\"", what);
+      states->pdata[found] = full;
+      rrun_state_free (brief);
     }
   if (!damaged_too && ((RrunState *) states->pdata[found])->damaged != NULL)
     {

@@ -81,6 +81,8 @@ typedef struct
   /* Why container.json cannot be read (NULL: it can). A damaged record has its id only:
      listed by ps (-a when not live) as damaged, removable with rm -f, nothing else. */
   char *damaged;
+  /* Read from the record's summary (rrun_state_list_brief): only what ps shows is set. */
+  gboolean brief;
 } RrunState;
 
 void rrun_state_free (RrunState *state);
@@ -122,10 +124,10 @@ gboolean rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GErr
 gboolean rrun_state_list_all (const RrunConfig *config, gboolean all, GPtrArray **out_states,
                               GError **error);
 
-/* As rrun_state_list_all, for ps: a stopped record (exited or created, kept) is read from
-   its summary (RRUN_RECORD_SUMMARY_FILE) when it has a current one, and has then only
-   what ps shows (id, name, image, image_id, command, pid, created, cgroup, the life
-   cycle, rm, labels); every other record is read in full. */
+/* As rrun_state_list_all, for ps and lookups: a stopped record (exited or created, kept)
+   is read from its summary (RRUN_RECORD_SUMMARY_FILE) when it has a current one, and has
+   then only what ps shows (id, name, image, image_id, command, pid, created, cgroup, the
+   life cycle, rm, labels) with brief set; every other record is read in full. */
 gboolean rrun_state_list_brief (const RrunConfig *config, gboolean all, GPtrArray **out_states,
                                 GError **error);
 

@@ -93,7 +93,7 @@ PS_FIELDS='{{.ID}}|{{.Names}}|{{.State}}|{{.ExitCode}}|{{.Command}}|{{.Image}}|{
 }
 
 @test "ps -a: a record without a summary, or with a stale one, is read from container.json" {
-  local id full brief
+  local id brief f
   run -3 rrun run --name sm4 --label a=b "$FIXTURE_IMAGE" sh -c 'exit 3'
   run -0 rrun create --name sm5 "$FIXTURE_IMAGE" true
   id=$(rrun ps -a -q --no-trunc --filter name=sm4)
@@ -102,21 +102,20 @@ PS_FIELDS='{{.ID}}|{{.Names}}|{{.State}}|{{.ExitCode}}|{{.Command}}|{{.Image}}|{
   brief=$output
   [[ $brief == *'|sm4|exited|3|"sh -c exit 3"|'"$FIXTURE_IMAGE|a=b|0|"* ]]
   [[ $brief == *'|sm5|created|0|'* ]]
+  # container.json rewritten after its summary (a kill between the two writes, an older
+  # rrun's write): the summary is not believed
+  f=$STORAGE_ROOT/containers/$id/container.json
+  sed 's/"exit_code":3,/"exit_code":5,/' "$f" >"$f.new"
+  mv "$f.new" "$f"
+  run -0 rrun ps -a --filter name=sm4 --format '{{.Names}} {{.State}} {{.ExitCode}}'
+  [ "$output" = 'sm4 exited 5' ]
   # a record written by an older rrun: no summary, the same listing
   rm "$STORAGE_ROOT/containers/$id/summary"
   run -0 rrun ps -a --format "$PS_FIELDS"
-  [ "$output" = "$brief" ]
+  [ "$output" = "${brief/|sm4|exited|3|/|sm4|exited|5|}" ]
   run -0 rrun ps -a --format '{{.Names}} {{.Status}}'
-  [[ $output == *'sm4 Exited (3) '*' ago'* ]]
-  # container.json rewritten after its summary (a kill between the two writes, an older
-  # rrun's write): the summary is not believed
-  run -0 rrun rename sm4 sm6
-  local f=$STORAGE_ROOT/containers/$id/container.json
-  sed 's/"exit_code":3,/"exit_code":5,/' "$f" >"$f.new"
-  mv "$f.new" "$f"
-  run -0 rrun ps -a --filter name=sm6 --format '{{.Names}} {{.State}} {{.ExitCode}}'
-  [ "$output" = 'sm6 exited 5' ]
-  run -0 rrun rm sm6 sm5
+  [[ $output == *'sm4 Exited (5) '*' ago'* ]]
+  run -0 rrun rm sm4 sm5
   run -0 rrun ps -a -q
   [ "$output" = '' ]
 }
