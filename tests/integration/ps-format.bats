@@ -72,6 +72,9 @@ PS_FIELDS='{{.ID}}|{{.Names}}|{{.State}}|{{.ExitCode}}|{{.Command}}|{{.Image}}|{
   [ "$output" = 'sm2 exited 3 k=v' ]
   run -0 rrun ps -a --filter label=k=v --filter exited=3 --filter status=exited -q --no-trunc
   [ "$output" = "$id" ]
+  # found through its summary, read in full (the summary has no argv)
+  run -0 rrun inspect sm2 --format '{{.Path}} {{.Args}} {{.State.ExitCode}}'
+  [ "$output" = 'sh [-c exit 3] 3' ]
   # start again: running (read in full), then exited again
   run -0 rrun start sm2
   run -0 rrun wait sm2
