@@ -5,7 +5,8 @@
 # conmon on the same busybox root, both with the k8s-file log (issue 14). Each run is timed from `run -d` to
 # the end of `wait`, then checked: the log read back with `logs` must be the same bytes.
 # Run as an unprivileged user with a subuid range:   bench/logs.sh [SIZE_MB] [RUNS]
-# Environment: RRUN (default build/src/rrun), SIZE_MB (default 1024), RUNS (default 3).
+# Environment: RRUN (default build/src/rrun), SIZE_MB (default 1024), RUNS (default 3),
+# PODMAN_ARGS (extra global options of podman).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -65,7 +66,9 @@ one() {
 tools=(rrun)
 if command -v podman >/dev/null; then
   # Debian 12's podman needs runc and cgroupfs on a machine without systemd.
-  podman=(podman --runtime runc --cgroup-manager cgroupfs --log-level error)
+  # PODMAN_ARGS: extra global options, e.g. a private --root and --runroot.
+  # shellcheck disable=SC2206
+  podman=(podman --runtime runc --cgroup-manager cgroupfs --log-level error ${PODMAN_ARGS:-})
   podman_img=localhost/bench/busybox:latest
   if "${podman[@]}" import "$work/rootfs.tar" "$podman_img" >/dev/null 2>&1 \
     && "${podman[@]}" run --rm --network none "$podman_img" true >/dev/null 2>&1; then

@@ -412,7 +412,7 @@ rrun_cmd_ps (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   /* docker: -n, -l and a status filter other than running look at every container. */
   if (last >= 0 || filters.status != NULL || filters.exited != NULL)
     all = TRUE;
-  if (!rrun_state_list_all (g->config, all, &states, error))
+  if (!rrun_state_list_brief (g->config, all, &states, error))
     goto out;
   /* Oldest first in states; docker lists the newest first. */
   for (guint i = 0; i < states->len; i++)

@@ -691,10 +691,10 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   /* Names are unique among all containers, running or stopped, as with docker. */
   if (o->name != NULL && !c->restart)
     {
-      g_autoptr(RrunState) other = rrun_state_find_name (config, o->name);
+      g_autofree char *other = rrun_state_find_name_id (config, o->name);
 
       if (other != NULL)
-        return name_in_use (config, o->name, other->id, error);
+        return name_in_use (config, o->name, other, error);
     }
   if (c->restart)
     {

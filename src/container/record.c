@@ -11,10 +11,12 @@
 #include "util/path.h"
 #include "util/text-file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -79,6 +81,129 @@ char *
 rrun_record_dir (const RrunConfig *config, const char *id)
 {
   return g_build_filename (config->storage_root, "containers", id, NULL);
+}
+
+/* The summary (RRUN_RECORD_SUMMARY_FILE): what ps shows of a record, read without
+   container.json (docs/architecture.md, "Containers: spec, verbs, record"). NUL-separated
+   text, no escapes (no value can hold a NUL): the magic, the stamp of the container.json
+   it was made from (inode, size, mtime: container.json is replaced by rename, so every
+   write has a new stamp), then name/value pairs, "label" once per label. A summary
+   whose stamp is not container.json's (a kill between the two writes, a record written
+   by an older rrun) is ignored: container.json is read instead. */
+#define SUMMARY_MAGIC "rrun-summary-1"
+
+static char *
+summary_stamp (const struct stat *st)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                          " %ld",
+                          (guint64) st->st_ino, (gint64) st->st_size,
+                          (gint64) st->st_mtim.tv_sec, (long) st->st_mtim.tv_nsec);
+}
+
+static void
+summary_add (GString *out, const char *name, const char *value)
+{
+  g_string_append (out, name);
+  g_string_append_c (out, '\0');
+  g_string_append (out, value != NULL ? value : "");
+  g_string_append_c (out, '\0');
+}
+
+static void
+summary_add_member (GString *out, const RrunJson *o, const char *name)
+{
+  RrunJson *n = rrun_json_member (o, name);
+  char num[32];
+
+  if (n == NULL)
+    return;
+  switch (rrun_json_type (n))
+    {
+    case RRUN_JSON_STRING:
+      summary_add (out, name, rrun_json_string (n));
+      break;
+    case RRUN_JSON_INT:
+    case RRUN_JSON_BOOL:
+      g_snprintf (num, sizeof num, "%" G_GINT64_FORMAT, rrun_json_int (n));
+      summary_add (out, name, num);
+      break;
+    default:
+      break;
+    }
+}
+
+/* The summary of record o (container.json's object) whose file has the stat st. */
+static GString *
+summary_text (const RrunJson *o, const struct stat *st)
+{
+  static const char *const members[] = { "id",      "name",      "image",   "image_id",
+                                         "command", "pid",       "created", "cgroup",
+                                         "status",  "exit_code", "started", "finished",
+                                         "rm",      "restarting" };
+  GString *out = g_string_sized_new (512);
+  g_autofree char *stamp = summary_stamp (st);
+  RrunJson *labels = rrun_json_member (rrun_json_member (o, "spec"), "label");
+
+  g_string_append (out, SUMMARY_MAGIC);
+  g_string_append_c (out, '\0');
+  g_string_append (out, stamp);
+  g_string_append_c (out, '\0');
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    summary_add_member (out, o, members[i]);
+  for (guint i = 0; labels != NULL && rrun_json_type (labels) == RRUN_JSON_ARRAY
+                    && i < rrun_json_size (labels);
+       i++)
+    {
+      const char *l = rrun_json_string (rrun_json_element (labels, i));
+      if (l != NULL)
+        summary_add (out, "label", l);
+    }
+  return out;
+}
+
+/* Write container.json (text, whose object is o) into the record dir atomically, then
+   its summary. The summary is made from the very file written (its stamp taken before
+   the rename), so a writer that replaces container.json in between leaves a summary
+   that no longer matches, and is not believed. A summary that cannot be written is only
+   slower to list. */
+static gboolean
+record_write (const char *dir, const char *text, const RrunJson *o, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, RRUN_RECORD_FILE, NULL);
+  g_autofree char *tmp = g_strdup_printf ("%s.tmp-%d", path, (int) getpid ());
+  g_autofree char *summary = g_build_filename (dir, RRUN_RECORD_SUMMARY_FILE, NULL);
+  g_autoptr(GString) sum = NULL;
+  g_autoptr(GError) local = NULL;
+  rrun_autofd int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  struct stat st;
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "create \"%s\"", tmp);
+  if (!rrun_fd_write_all (fd, text, strlen (text), error))
+    {
+      unlink (tmp);
+      g_prefix_error (error, "\"%s\": ", tmp);
+      return FALSE;
+    }
+  if (fstat (fd, &st) < 0)
+    {
+      int errsv = errno;
+      unlink (tmp);
+      return rrun_throw_errno (error, errsv, "stat \"%s\"", tmp);
+    }
+  if (rename (tmp, path) < 0)
+    {
+      int errsv = errno;
+      unlink (tmp);
+      return rrun_throw_errno (error, errsv, "rename \"%s\"", tmp);
+    }
+  if (o == NULL || rrun_json_type (o) != RRUN_JSON_OBJECT)
+    return TRUE;
+  sum = summary_text (o, &st);
+  if (!rrun_path_write_atomic (summary, sum->str, sum->len, 0600, &local))
+    g_debug ("cannot write the record summary: %s", local->message);
+  return TRUE;
 }
 
 gboolean
@@ -153,7 +278,11 @@ rrun_state_write (const RrunConfig *config, const RrunState *s, const RrunContai
     }
   rrun_json_builder_end_object (b);
   text = rrun_json_builder_to_text (b, FALSE);
-  return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
+  {
+    g_autoptr(RrunJson) o = rrun_json_parse (text, strlen (text), RRUN_JSON_DEFAULT, NULL);
+
+    return record_write (dir, text, o, error);
+  }
 }
 
 gboolean
@@ -192,7 +321,7 @@ rrun_state_write_exited (const RrunConfig *config, const char *id, int exit_code
   rrun_json_object_set (o, "oom_killed", rrun_json_new_bool (oom_killed));
   rrun_json_object_set (o, "finished", rrun_json_new_int (finished));
   out = rrun_json_value_to_text (o, FALSE);
-  return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
+  return record_write (dir, out, o, error);
 }
 
 gboolean
@@ -212,7 +341,7 @@ rrun_state_write_restarting (const RrunConfig *config, const char *id, gboolean 
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is no container record", path);
   rrun_json_object_set (o, "restarting", rrun_json_new_bool (restarting));
   out = rrun_json_value_to_text (o, FALSE);
-  return rrun_path_write_atomic (path, out, strlen (out), 0600, error);
+  return record_write (dir, out, o, error);
 }
 
 /* A string member's copy; fallback when absent or not a string. */
@@ -437,7 +566,8 @@ by_created (gconstpointer a, gconstpointer b)
 gboolean
 rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GError **error)
 {
-  return rrun_state_list_all (config, FALSE, out_states, error);
+  /* Running records only: none is read from a summary (rrun_state_list_brief). */
+  return rrun_state_list_brief (config, FALSE, out_states, error);
 }
 
 gboolean
@@ -473,6 +603,174 @@ rrun_state_list_all (const RrunConfig *config, gboolean all, GPtrArray **out_sta
   return TRUE;
 }
 
+static void
+set_str (char **to, const char *v)
+{
+  g_free (*to);
+  *to = g_strdup (v);
+}
+
+/* A stopped record (exited or created, kept, not waiting to restart) from its summary
+   alone: NULL when the summary is missing, stale or says anything else, and the caller
+   reads the record in full (settle_state). dfd: STORAGE/containers. */
+static RrunState *
+brief_state (int dfd, const char *name)
+{
+  char path[256], buf[8192];
+  g_autofree char *stamp = NULL;
+  const char *p, *end;
+  RrunState *s;
+  struct stat st;
+  gboolean kept;
+  ssize_t n;
+  int fd;
+
+  if (g_snprintf (path, sizeof path, "%s/" RRUN_RECORD_SUMMARY_FILE, name) >= (int) sizeof path)
+    return NULL;
+  fd = openat (dfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return NULL;
+  n = read (fd, buf, sizeof buf);
+  close (fd);
+  /* Empty, unreadable, or larger than the buffer (many labels): the full read. */
+  if (n <= 0 || (gsize) n >= sizeof buf || buf[n - 1] != '\0')
+    return NULL;
+  end = buf + n;
+  if (strcmp (buf, SUMMARY_MAGIC) != 0)
+    return NULL;
+  p = buf + sizeof SUMMARY_MAGIC;
+  g_snprintf (path, sizeof path, "%s/" RRUN_RECORD_FILE, name);
+  if (p >= end || fstatat (dfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return NULL;
+  stamp = summary_stamp (&st);
+  if (strcmp (p, stamp) != 0)
+    return NULL;
+  p += strlen (p) + 1;
+  s = g_new0 (RrunState, 1);
+  s->status = RRUN_STATUS_RUNNING;
+  s->exit_code = RRUN_EXIT_CODE_UNKNOWN;
+  s->started = -1;
+  s->stop_signal = SIGTERM;
+  s->stop_timeout = 10;
+  {
+    g_autoptr(GPtrArray) labels = NULL;
+
+    while (p < end)
+      {
+        const char *k = p, *v = p + strlen (p) + 1;
+
+        if (v >= end)
+          break;
+        p = v + strlen (v) + 1;
+        if (strcmp (k, "id") == 0)
+          set_str (&s->id, v);
+        else if (strcmp (k, "name") == 0)
+          set_str (&s->name, v);
+        else if (strcmp (k, "image") == 0)
+          set_str (&s->image, v);
+        else if (strcmp (k, "image_id") == 0)
+          set_str (&s->image_id, v);
+        else if (strcmp (k, "command") == 0)
+          set_str (&s->command, v);
+        else if (strcmp (k, "cgroup") == 0)
+          set_str (&s->cgroup, *v ? v : NULL);
+        else if (strcmp (k, "status") == 0)
+          s->status = status_from_name (v);
+        else if (strcmp (k, "pid") == 0)
+          s->pid = (pid_t) g_ascii_strtoll (v, NULL, 10);
+        else if (strcmp (k, "created") == 0)
+          s->created = g_ascii_strtoll (v, NULL, 10);
+        else if (strcmp (k, "exit_code") == 0)
+          s->exit_code = (int) g_ascii_strtoll (v, NULL, 10);
+        else if (strcmp (k, "started") == 0)
+          s->started = g_ascii_strtoll (v, NULL, 10);
+        else if (strcmp (k, "finished") == 0)
+          s->finished = g_ascii_strtoll (v, NULL, 10);
+        else if (strcmp (k, "rm") == 0)
+          s->rm = strcmp (v, "0") != 0;
+        else if (strcmp (k, "restarting") == 0)
+          s->restarting = strcmp (v, "0") != 0;
+        else if (strcmp (k, "label") == 0)
+          {
+            if (labels == NULL)
+              labels = g_ptr_array_new ();
+            g_ptr_array_add (labels, g_strdup (v));
+          }
+      }
+    if (labels != NULL)
+      {
+        g_ptr_array_add (labels, NULL);
+        s->labels = (char **) g_ptr_array_free (g_steal_pointer (&labels), FALSE);
+      }
+  }
+  /* As read_state: a record without "started" started when it was created. */
+  if (s->started < 0)
+    s->started = s->created * G_GINT64_CONSTANT (1000000000);
+  g_snprintf (path, sizeof path, "%s/" RRUN_STORE_KEEP_FILE, name);
+  kept = faccessat (dfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+  /* Running (its lock and PID 1 to check), restarting (live or not), not kept (debris, or
+     an --rm container being removed), or a summary without id, name, image or command:
+     the full reading. */
+  if (s->status == RRUN_STATUS_RUNNING || s->restarting || !kept || s->id == NULL
+      || s->name == NULL || s->image == NULL || s->command == NULL)
+    {
+      rrun_state_free (s);
+      return NULL;
+    }
+  s->brief = TRUE;
+  return s;
+}
+
+gboolean
+rrun_state_list_brief (const RrunConfig *config, gboolean all, GPtrArray **out_states,
+                       GError **error)
+{
+  g_autofree char *dir = g_build_filename (config->storage_root, "containers", NULL);
+  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_state_free);
+  rrun_autofd int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d;
+  struct dirent *de;
+
+  if (dfd < 0 && errno != ENOENT)
+    return rrun_throw_errno (error, errno, "cannot list containers: cannot open \"%s\"", dir);
+  if (dfd < 0)
+    return rrun_state_list_all (config, all, out_states, error);
+  d = fdopendir (dup (dfd));
+  if (d == NULL)
+    return rrun_throw_errno (error, errno, "cannot list containers: cannot read \"%s\"", dir);
+  while ((de = readdir (d)) != NULL)
+    {
+      RrunState *s;
+
+      if (de->d_name[0] == '.')
+        continue;
+      s = brief_state (dfd, de->d_name);
+      /* Stopped: listed with -a only (as by rrun_state_list_all: without it, only running
+         records and live damaged ones). */
+      if (s != NULL && !all)
+        {
+          rrun_state_free (s);
+          continue;
+        }
+      if (s == NULL)
+        {
+          g_autofree char *record_dir = g_build_filename (dir, de->d_name, NULL);
+
+          s = settle_state (config, record_dir);
+        }
+      if (s != NULL
+          && (all || (s->live && s->damaged != NULL)
+              || (s->live && s->status == RRUN_STATUS_RUNNING && s->pid > 0)))
+        g_ptr_array_add (states, s);
+      else
+        rrun_state_free (s);
+    }
+  closedir (d);
+  g_ptr_array_sort (states, by_created);
+  *out_states = g_steal_pointer (&states);
+  return TRUE;
+}
+
 static gboolean
 find_state (const RrunConfig *config, const char *what, gboolean all, gboolean damaged_too,
             RrunState **out_state, GError **error)
@@ -481,7 +779,8 @@ find_state (const RrunConfig *config, const char *what, gboolean all, gboolean d
   gint found = -1;
   guint matches = 0;
 
-  if (!rrun_state_list_all (config, all, &states, error))
+  /* Stopped records from their summaries: the one found is then read in full. */
+  if (!rrun_state_list_brief (config, all, &states, error))
     return FALSE;
   for (guint i = 0; i < states->len; i++)
     {
@@ -510,6 +809,18 @@ find_state (const RrunConfig *config, const char *what, gboolean all, gboolean d
       else
         rrun_add_hint (error, "list running containers with: rrun ps");
       return FALSE;
+    }
+  if (((RrunState *) states->pdata[found])->brief)
+    {
+      RrunState *brief = states->pdata[found];
+      g_autofree char *record_dir = rrun_record_dir (config, brief->id);
+      RrunState *full = settle_state (config, record_dir);
+
+      /* Removed since it was listed. */
+      if (full == NULL)
+        return rrun_throw (error, RRUN_ERROR_NOT_FOUND, "no container \"%s\"", what);
+      states->pdata[found] = full;
+      rrun_state_free (brief);
     }
   if (!damaged_too && ((RrunState *) states->pdata[found])->damaged != NULL)
     {
@@ -557,6 +868,19 @@ rrun_state_find_name (const RrunConfig *config, const char *name)
   for (guint i = 0; i < states->len; i++)
     if (g_strcmp0 (((RrunState *) states->pdata[i])->name, name) == 0)
       return g_ptr_array_steal_index_fast (states, i);
+  return NULL;
+}
+
+char *
+rrun_state_find_name_id (const RrunConfig *config, const char *name)
+{
+  g_autoptr(GPtrArray) states = NULL;
+
+  if (!rrun_state_list_brief (config, TRUE, &states, NULL))
+    return NULL;
+  for (guint i = 0; i < states->len; i++)
+    if (g_strcmp0 (((RrunState *) states->pdata[i])->name, name) == 0)
+      return g_strdup (((RrunState *) states->pdata[i])->id);
   return NULL;
 }
 
@@ -621,8 +945,7 @@ gboolean
 rrun_container_name_reserve (const RrunConfig *config, const char *name, const char *id,
                              char **out_other, GError **error)
 {
-  g_autofree char *dir = NULL, *entry = NULL, *holder = NULL;
-  g_autoptr(RrunState) other = NULL;
+  g_autofree char *dir = NULL, *entry = NULL, *holder = NULL, *other = NULL;
   rrun_autofd int fd = lock_names (config, &dir, error);
 
   if (fd < 0)
@@ -632,10 +955,10 @@ rrun_container_name_reserve (const RrunConfig *config, const char *name, const c
     goto busy;
   g_clear_pointer (&holder, g_free);
   /* Records named before this directory existed. */
-  other = rrun_state_find_name (config, name);
-  if (other != NULL && strcmp (other->id, id) != 0)
+  other = rrun_state_find_name_id (config, name);
+  if (other != NULL && strcmp (other, id) != 0)
     {
-      holder = g_strdup (other->id);
+      holder = g_steal_pointer (&other);
       goto busy;
     }
   if (unlink (entry) < 0 && errno != ENOENT)
@@ -725,7 +1048,7 @@ rrun_state_rename (const RrunConfig *config, const RrunState *s, const char *nam
   if (spec != NULL && rrun_json_type (spec) == RRUN_JSON_OBJECT)
     rrun_json_object_set (spec, "name", rrun_json_new_string (name));
   out = rrun_json_value_to_text (o, FALSE);
-  if (!rrun_path_write_atomic (path, out, strlen (out), 0600, error))
+  if (!record_write (dir, out, o, error))
     goto fail;
   rrun_close_fdp (&fd);
   if (old_name != NULL && g_strcmp0 (old_name, name) != 0)

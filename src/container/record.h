@@ -81,12 +81,16 @@ typedef struct
   /* Why container.json cannot be read (NULL: it can). A damaged record has its id only:
      listed by ps (-a when not live) as damaged, removable with rm -f, nothing else. */
   char *damaged;
+  /* Read from the record's summary (rrun_state_list_brief): only what ps shows is set. */
+  gboolean brief;
 } RrunState;
 
 void rrun_state_free (RrunState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunState, rrun_state_free)
 
 #define RRUN_RECORD_FILE "container.json"
+/* What ps reads of a record, beside container.json (record.c) */
+#define RRUN_RECORD_SUMMARY_FILE "summary"
 
 /* STORAGE/containers/ID */
 char *rrun_record_dir (const RrunConfig *config, const char *id);
@@ -120,6 +124,13 @@ gboolean rrun_state_list (const RrunConfig *config, GPtrArray **out_states, GErr
 gboolean rrun_state_list_all (const RrunConfig *config, gboolean all, GPtrArray **out_states,
                               GError **error);
 
+/* As rrun_state_list_all, for ps and lookups: a stopped record (exited or created, kept)
+   is read from its summary (RRUN_RECORD_SUMMARY_FILE) when it has a current one, and has
+   then only what ps shows (id, name, image, image_id, command, pid, created, cgroup, the
+   life cycle, rm, labels) with brief set; every other record is read in full. */
+gboolean rrun_state_list_brief (const RrunConfig *config, gboolean all, GPtrArray **out_states,
+                                GError **error);
+
 /* A running container by full id, unique id prefix or name; RRUN_ERROR_NOT_FOUND
    otherwise. */
 gboolean rrun_state_find (const RrunConfig *config, const char *what, RrunState **out_state,
@@ -135,6 +146,10 @@ gboolean rrun_state_find_any (const RrunConfig *config, const char *what,
 
 /* The container using name (running or stopped), or NULL. */
 RrunState *rrun_state_find_name (const RrunConfig *config, const char *name);
+
+/* The ID of the container using name, or NULL: as rrun_state_find_name, with the listing
+   of ps (rrun_state_list_brief). */
+char *rrun_state_find_name_id (const RrunConfig *config, const char *name);
 
 /* docker's rename: the record's name (and its spec's), unique among all containers.
    The record is rewritten in place: a running container's exit, recorded later, keeps

@@ -175,11 +175,12 @@ static gboolean
 remove_container_in_place (const char *cdir)
 {
   static const char *const layer[] = { "upper", "work" };
-  /* The state and the log of a kept container, its marker, its mounts (rootfs/volumes.h),
-     then the lock: a kill before the lock is gone leaves debris (no marker), which the
-     next gc removes. */
-  static const char *const files[] = { "container.json", "ctr.log", RRUN_STORE_KEEP_FILE,
-                                       "mounts.json", "image", "state.lock", "lock" };
+  /* The state (with its summary) and the log of a kept container, its marker, its mounts
+     (rootfs/volumes.h), then the lock: a kill before the lock is gone leaves debris (no
+     marker), which the next gc removes. */
+  static const char *const files[] = { "container.json", "summary", "ctr.log",
+                                       RRUN_STORE_KEEP_FILE, "mounts.json", "image",
+                                       "state.lock", "lock" };
 
   for (guint i = 0; i < G_N_ELEMENTS (layer); i++)
     {
