@@ -1,14 +1,19 @@
 /* TCP MSS clamping of the SYNs libslirp sends to the container.
 
    libslirp's TCP has no window scaling: the window it offers the container is at most
-   64 KiB, and Linux bounds a segment to half the peer's largest window. With the
-   65520-byte MTU the container's TCP therefore sends 32 KiB segments, two per round trip
-   through this helper, and container->host throughput is bound by that latency. Lowering
-   the MSS libslirp announces (in the SYN-ACK of a connection the container opens) puts
-   three segments in flight within the same window, while the MTU stays large for UDP and
-   for data libslirp sends (the container announces its own MSS, which is not touched).
+   64 KiB, and Linux bounds a segment, and a TSO frame, to half the peer's largest window.
+   With the 65520-byte MTU and no tap offloads the container's TCP therefore sends 32 KiB
+   segments, two per round trip through this helper; lowering the MSS libslirp announces
+   (in the SYN-ACK of a connection the container opens) to a third of the window puts
+   three in flight, while the MTU stays large for UDP and for data libslirp sends (the
+   container announces its own MSS, which is not touched: libslirp does not read it for
+   the connections it opens to the host anyway). With TCP segmentation offload on tap0
+   every frame is at most half the window whatever the MSS, and a third only cuts the
+   frames smaller: more reads, more sends to the host and more ACKs for the same bytes;
+   half the window is the clamp then.
    By default (NET_TCP_MSS_AUTO) the clamp is chosen per connection from the SYN-ACK
-   itself: a third of the window it offers (a SYN's window is never scaled), so it follows
+   itself: its window (a SYN's window is never scaled) divided by the number of segments
+   the helper chose at run time from the offloads the kernel granted tap0, so it follows
    whatever buffer this libslirp gives a connection instead of a figure measured on one
    machine; an MTU smaller than that leaves the MSS alone (the clamp only lowers).
    Measurements: docs/performance.md. */
@@ -108,7 +113,8 @@ mss_value (const guint8 *option)
 }
 
 gboolean
-net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out, gsize out_size)
+net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint segments, guint8 *out,
+               gsize out_size)
 {
   gsize off, tcp_len, hlen;
   guint32 pseudo;
@@ -124,7 +130,7 @@ net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out, gsize out
   if (!(tcp[13] & TCP_FLAG_SYN) || hlen < 20 || hlen > tcp_len)
     return FALSE;
   if (mss == NET_TCP_MSS_AUTO)
-    mss = MAX ((guint) (tcp[14] << 8 | tcp[15]) / NET_TCP_MSS_SEGMENTS, 536u);
+    mss = MAX ((guint) (tcp[14] << 8 | tcp[15]) / MAX (segments, 1u), 536u);
   for (gssize o = next_mss_option (tcp, hlen, 20); o >= 0;
        o = next_mss_option (tcp, hlen, (gsize) o + 4))
     above = above || mss_value (tcp + o) > mss;

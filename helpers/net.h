@@ -25,11 +25,11 @@ GQuark net_error_quark (void);
 gboolean net_throw (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 gboolean net_throw_errno (GError **error, int errsv, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
-/* The MSS libslirp's SYN-ACKs announce to the container (net-mss.c): by default a third of
-   the window the SYN-ACK offers, so that three segments fit it (21845 for libslirp's
-   64 KiB); --tcp-mss N fixes it, 0 leaves it alone. */
+/* The MSS libslirp's SYN-ACKs announce to the container (net-mss.c): by default the window
+   the SYN-ACK offers divided by a number of segments chosen at run time (two when tap0
+   has TCP segmentation offload: 32767 for libslirp's 64 KiB; three without); --tcp-mss N
+   fixes it, 0 leaves it alone. */
 #define NET_TCP_MSS_AUTO G_MAXUINT
-#define NET_TCP_MSS_SEGMENTS 3
 
 typedef struct
 {
@@ -44,7 +44,8 @@ typedef struct
   gboolean ipv6;
   guint mtu;
   guint tcp_mss; /* clamp libslirp's announced TCP MSS to this; 0: leave it; NET_TCP_MSS_AUTO:
-                    a third of the SYN-ACK's window (net-mss.c) */
+                    the SYN-ACK's window / mss_segments (net-mss.c) */
+  guint mss_segments; /* with NET_TCP_MSS_AUTO: 2 with TSO on tap0, 3 without */
   guint8 mac[6];
   gboolean vnet_hdr; /* make tap0 with IFF_VNET_HDR and ask for its offloads (net-tap.c) */
   gboolean allow_host_loopback;
@@ -126,11 +127,11 @@ void net_api_dispatch (NetApi *api, const GPollFD *pollfds, guint n);
 /* Handle one request (exposed for tests); returns the reply text. */
 char *net_api_handle_request (NetFwd *fwd, const char *text, gsize len);
 
-/* net-mss.c: when frame is a TCP SYN announcing an MSS above mss (NET_TCP_MSS_AUTO: a
-   third of the SYN's own window), write it into out
-   (out_size bytes) with the MSS lowered to mss and the checksum fixed, and return TRUE;
-   otherwise (other frames, or one larger than out) return FALSE and leave out alone. */
-gboolean net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint8 *out,
+/* net-mss.c: when frame is a TCP SYN announcing an MSS above mss (NET_TCP_MSS_AUTO: the
+   SYN's own window divided by segments, at least 536; segments is used for nothing else), write it into out (out_size bytes)
+   with the MSS lowered to mss and the checksum fixed, and return TRUE; otherwise (other
+   frames, or one larger than out) return FALSE and leave out alone. */
+gboolean net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint segments, guint8 *out,
                         gsize out_size);
 
 /* net-tap.c: tap frames behind a virtio-net header, and the offloads the kernel grants.

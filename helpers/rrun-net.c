@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ cb_send_packet (const void *buf, size_t len, void *opaque)
 
   /* Only SYNs to rewrite (a handful per connection) are copied, into net->syn. */
   if (net->cfg.tcp_mss > 0
-      && net_mss_clamp (buf, len, net->cfg.tcp_mss, net->syn, sizeof net->syn))
+      && net_mss_clamp (buf, len, net->cfg.tcp_mss, net->cfg.mss_segments, net->syn,
+                        sizeof net->syn))
     buf = net->syn;
   do
     n = net_tap_write (net->tap_fd, buf, len);
@@ -457,8 +459,14 @@ run (GError **error)
   {
     unsigned int granted = net_tap_offload (net.tap_fd, net.cfg.vnet_hdr, TRUE);
 
-    g_debug ("tap0: virtio-net header %s, offloads 0x%x", net.cfg.vnet_hdr ? "on" : "off",
-             granted);
+    /* With TSO the container's TCP sends frames of at most half libslirp's window
+       whatever the MSS: two segments per window (net-mss.c). RRUN_NET_MSS_SEGMENTS=N
+       overrides it, for measuring. */
+    net.cfg.mss_segments = (granted & TUN_F_TSO4) ? 2 : 3;
+    if (g_getenv ("RRUN_NET_MSS_SEGMENTS") != NULL)
+      net.cfg.mss_segments = (guint) CLAMP (atoi (g_getenv ("RRUN_NET_MSS_SEGMENTS")), 1, 16);
+    g_debug ("tap0: virtio-net header %s, offloads 0x%x, MSS clamp: window / %u",
+             net.cfg.vnet_hdr ? "on" : "off", granted, net.cfg.mss_segments);
   }
   net.dns = net_dns_new (&net.cfg, net.tap_fd);
   fwd = net_fwd_new (net.slirp, &net.cfg, ns.connector_fd);

@@ -26,6 +26,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       dns = net_dns_new (&cfg, -1);
     }
   (void) net_dns_handle_frame (dns, data, size);
-  (void) net_mss_clamp (data, size, 1400, out, sizeof out);
+  (void) net_mss_clamp (data, size, 1400, 2, out, sizeof out);
   return 0;
 }

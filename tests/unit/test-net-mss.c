@@ -84,16 +84,16 @@ test_clamps_syn (void)
   gsize len = make_syn (f, 65480, 0x12);
 
   g_assert_true (checksum_ok (f, len));
-  g_assert_true (net_mss_clamp (f, len, 21000, out, sizeof out));
+  g_assert_true (net_mss_clamp (f, len, 21000, 3, out, sizeof out));
   g_assert_cmpuint (mss_of (out), ==, 21000);
   g_assert_true (checksum_ok (out, len));
   g_assert_cmpuint (mss_of (f), ==, 65480); /* the frame itself is read only */
   /* Already small enough: unchanged. */
   memset (again, 0xaa, sizeof again);
-  g_assert_false (net_mss_clamp (out, len, 30000, again, sizeof again));
+  g_assert_false (net_mss_clamp (out, len, 30000, 3, again, sizeof again));
   g_assert_cmpuint (again[0], ==, 0xaa);
   /* A frame larger than the buffer passes as it is. */
-  g_assert_false (net_mss_clamp (f, len, 21000, out, len - 1));
+  g_assert_false (net_mss_clamp (f, len, 21000, 3, out, len - 1));
 }
 
 /* NET_TCP_MSS_AUTO: a third of the SYN-ACK's own window, at least 536; an MSS already
@@ -104,19 +104,34 @@ test_auto_follows_window (void)
   guint8 f[128], out[128];
   gsize len = make_syn (f, 65480, 0x12);
 
-  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, 3, out, sizeof out));
   g_assert_cmpuint (mss_of (out), ==, 65535 / 3);
   g_assert_true (checksum_ok (out, len));
   f[14 + 20 + 14] = 0x75, f[14 + 20 + 15] = 0x30; /* window 30000 */
   set_checksum (f, len);
-  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, 3, out, sizeof out));
   g_assert_cmpuint (mss_of (out), ==, 10000);
   f[14 + 20 + 14] = 0, f[14 + 20 + 15] = 100; /* a tiny window: not below 536 */
   set_checksum (f, len);
-  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, 3, out, sizeof out));
   g_assert_cmpuint (mss_of (out), ==, 536);
   len = make_syn (f, 1460, 0x12); /* MTU 1500 */
-  g_assert_false (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, out, sizeof out));
+  g_assert_false (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, 3, out, sizeof out));
+}
+
+/* With TSO (two segments per window) the same SYN-ACK gets half its window; an MSS below
+   that is left alone. */
+static void
+test_auto_two_segments (void)
+{
+  guint8 f[128], out[128];
+  gsize len = make_syn (f, 65480, 0x12);
+
+  g_assert_true (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, 2, out, sizeof out));
+  g_assert_cmpuint (mss_of (out), ==, 65535 / 2);
+  g_assert_true (checksum_ok (out, len));
+  len = make_syn (f, 32000, 0x12); /* already below half the window */
+  g_assert_false (net_mss_clamp (f, len, NET_TCP_MSS_AUTO, 2, out, sizeof out));
 }
 
 /* net_mss_clamp must say no and write nothing into out. */
@@ -127,7 +142,7 @@ assert_left_alone (const guint8 *f, gsize len)
 
   memcpy (copy, f, len);
   memset (out, 0xaa, sizeof out);
-  g_assert_false (net_mss_clamp (f, len, 21000, out, sizeof out));
+  g_assert_false (net_mss_clamp (f, len, 21000, 3, out, sizeof out));
   g_assert_cmpmem (f, len, copy, len);
   for (gsize i = 0; i < sizeof out; i++)
     g_assert_cmpuint (out[i], ==, 0xaa);
@@ -157,5 +172,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net-mss/clamps-syn", test_clamps_syn);
   g_test_add_func ("/net-mss/leaves-others", test_leaves_others);
   g_test_add_func ("/net-mss/auto-follows-window", test_auto_follows_window);
+  g_test_add_func ("/net-mss/auto-two-segments", test_auto_two_segments);
   return g_test_run ();
 }
