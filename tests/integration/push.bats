@@ -297,7 +297,7 @@ EOC
   run -0 rrun rmi "$built"
   run -125 rrun pull "oci:$L"
   [ "${lines[0]}" = "rrun: cannot pull \"oci:$L\": \"$L\" holds 2 images: name one" ]
-  [ "${lines[1]}" = "hint: its names: v1, v2" ]
+  [ "${lines[1]}" = "hint: its names: v2, v1" ]
   run -125 rrun pull "oci:$L:v3"
   [ "${lines[0]}" = "rrun: cannot pull \"oci:$L:v3\": \"$L\" has no image named \"v3\"" ]
   run -125 rrun pull "oci:$PSTMP/lctx:v1"
