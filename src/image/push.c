@@ -366,6 +366,28 @@ out:
   return ok;
 }
 
+/* One layer to compress, on a thread of the pool. */
+typedef struct
+{
+  int in_fd;
+  const RrunBlobInfo *kept;
+  const char *diff_id;
+  gboolean zstd;
+  int level;
+  int fd;             /* out */
+  RrunBlobInfo *info; /* out; NULL: the layer goes as kept */
+  GError *error;      /* out */
+} CompressJob;
+
+static void
+compress_job (gpointer data, gpointer user_data)
+{
+  CompressJob *j = data;
+
+  (void) compress_layer (j->in_fd, j->kept, j->diff_id, j->zstd, j->level, &j->fd, &j->info,
+                         &j->error);
+}
+
 /* What push sends, wherever to: the image's blobs (each layer as an fd at any offset,
    compressed as asked) and the manifest that lists them. */
 typedef struct
@@ -440,31 +462,71 @@ prepare (RrunStore *store, const char *image, const RrunPushOptions *options, Pr
   out->layers = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_blob_info_free);
   out->fds = g_array_new (FALSE, FALSE, sizeof (int));
   g_array_set_clear_func (out->fds, (GDestroyNotify) rrun_close_fdp);
-  for (guint k = 0; k < out->img->layer_blobs->len; k++)
-    {
-      const RrunBlobInfo *l = out->img->layer_blobs->pdata[k];
-      int in_fd = g_array_index (out->img->layer_fds, int, k);
-      int fd = -1;
-      RrunBlobInfo *info = NULL;
+  {
+    guint n = out->img->layer_blobs->len;
+    g_autofree CompressJob *jobs = g_new0 (CompressJob, n);
+    GThreadPool *pool = NULL;
+    gboolean ok = TRUE;
 
-      if (!keeps_layer (l, options->compression))
-        {
-          if (!compress_layer (in_fd, l, out->img->diff_ids[k],
-                               options->compression == RRUN_PUSH_COMPRESSION_ZSTD,
-                               options->compression_level, &fd, &info, error))
-            return FALSE;
-          recompressed = TRUE;
-        }
-      else
-        {
-          fd = dup (in_fd);
-          if (fd < 0)
-            return rrun_throw_errno (error, errno, "cannot push layer %s", l->digest);
-          info = rrun_blob_info_new (l->digest, l->media_type, l->size);
-        }
-      g_array_append_val (out->fds, fd);
-      g_ptr_array_add (out->layers, info);
-    }
+    for (guint k = 0; k < n; k++)
+      {
+        const RrunBlobInfo *l = out->img->layer_blobs->pdata[k];
+        CompressJob *j = &jobs[k];
+
+        j->in_fd = g_array_index (out->img->layer_fds, int, k);
+        j->kept = l;
+        j->diff_id = out->img->diff_ids[k];
+        j->zstd = options->compression == RRUN_PUSH_COMPRESSION_ZSTD;
+        j->level = options->compression_level;
+        j->fd = -1;
+        if (keeps_layer (l, options->compression))
+          continue;
+        recompressed = TRUE;
+        /* Layers compress side by side, one per CPU: a layer's compression is the
+           longest part of pushing a built image. */
+        if (pool == NULL)
+          pool = g_thread_pool_new (compress_job, NULL, (int) MAX (1, g_get_num_processors ()),
+                                    FALSE, NULL);
+        if (pool == NULL || !g_thread_pool_push (pool, j, NULL))
+          compress_job (j, NULL);
+      }
+    /* waits for every job */
+    if (pool)
+      g_thread_pool_free (pool, FALSE, TRUE);
+    for (guint k = 0; k < n; k++)
+      {
+        CompressJob *j = &jobs[k];
+        const RrunBlobInfo *l = j->kept;
+
+        if (ok && j->error)
+          {
+            g_propagate_error (error, g_steal_pointer (&j->error));
+            ok = FALSE;
+          }
+        g_clear_error (&j->error);
+        if (!ok)
+          {
+            rrun_close_fdp (&j->fd);
+            g_clear_pointer (&j->info, rrun_blob_info_free);
+            continue;
+          }
+        if (j->info == NULL)
+          {
+            j->fd = dup (j->in_fd);
+            if (j->fd < 0)
+              {
+                rrun_throw_errno (error, errno, "cannot push layer %s", l->digest);
+                ok = FALSE;
+                continue;
+              }
+            j->info = rrun_blob_info_new (l->digest, l->media_type, l->size);
+          }
+        g_array_append_val (out->fds, j->fd);
+        g_ptr_array_add (out->layers, g_steal_pointer (&j->info));
+      }
+    if (!ok)
+      return FALSE;
+  }
   if (!make_manifest (out->img, out->layers, recompressed, options->format, &out->manifest,
                       &out->media_type, error))
     return FALSE;
