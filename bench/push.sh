@@ -35,7 +35,8 @@ RR=$T/rr
 # podman refuses a runroot path longer than 50 characters
 PDRUN=$(mktemp -d /tmp/pbpd.XXXXXX)
 mkdir -m 0700 "$T/xdg"
-PD=(env XDG_RUNTIME_DIR="$T/xdg" podman --root "$T/pd" --runroot "$PDRUN" --storage-driver vfs
+# podman keeps its blob-info cache under XDG_DATA_HOME whatever --root says
+PD=(env XDG_RUNTIME_DIR="$T/xdg" XDG_DATA_HOME="$T/pdd" podman --root "$T/pd" --runroot "$PDRUN" --storage-driver vfs
   --cgroup-manager cgroupfs --events-backend none --runtime runc)
 cleanup() {
   reg_stop "$T/reg" 2>/dev/null || true
@@ -113,9 +114,10 @@ timed() {
   printf '%-12s median %7.3f s   (runs: %s)\n' "$name" "${MED[$name]}" "${times[*]}"
 }
 noop() { :; }
-# no blob-info cache: podman keeps it under its root, skopeo under HOME
+# no blob-info cache (podman's under XDG_DATA_HOME, skopeo's under HOME): neither may
+# mount or skip a blob an earlier run sent
 fresh() {
-  rm -rf "$T/pd/cache" "$T/skh" "$T/layout"
+  rm -rf "$T/pdd" "$T/skh" "$T/layout"
   mkdir -p "$T/skh"
 }
 ratio() { echo "$1 / $2" | bc -l | cut -c1-5; }
