@@ -437,3 +437,28 @@ EOC
   [ "${lines[1]}" = 'hint: push with --format oci, or with --compression-format gzip' ]
   run ! skopeo inspect --tls-verify=false "docker://$SCRATCH/rrtest/c:1"
 }
+
+# A push killed at any moment (SIGKILL, no cleanup) leaves the layout valid: index.json
+# as before or as after, every blob under its final name complete; the next push
+# completes.
+@test "push: oci: a push killed part-way leaves the layout valid" {
+  local L=$PSTMP/layout-kill d
+  run -0 rrun push -q "$SCRATCH/rrtest/busybox:v1" "oci:$L:v1"
+  mkdir -p "$PSTMP/kctx"
+  head -c 20000000 /dev/urandom >"$PSTMP/kctx/big"
+  printf 'FROM %s\nCOPY big /big\n' "$SCRATCH/rrtest/busybox:v1" >"$PSTMP/kctx/Dockerfile"
+  run -0 rrun build -q --network none -t layout-kill:1 "$PSTMP/kctx"
+  for d in 0.2 0.5 1 2; do
+    run timeout -s KILL "$d" rrun push -q layout-kill:1 "oci:$L:v2"
+    run -0 jq -r '[.manifests[].annotations["org.opencontainers.image.ref.name"]] | join(" ")' "$L/index.json"
+    [[ $output == v1 || $output == "v1 v2" ]]
+    run -0 skopeo inspect "oci:$L:v1"
+    for f in "$L"/blobs/sha256/*; do
+      [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(basename "$f")" ]
+    done
+  done
+  run -0 rrun push -q layout-kill:1 "oci:$L:v2"
+  run -0 skopeo inspect "oci:$L:v2"
+  [ "$(jq -r .Digest <<<"$output")" = "$(rrun push -q layout-kill:1 "oci:$L:v2")" ]
+  run -0 rrun rmi layout-kill:1
+}
