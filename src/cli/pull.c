@@ -7,8 +7,10 @@
 #include "cli/pull-progress.h"
 #include "error.h"
 #include "log.h"
+#include "transport/archive.h"
 
 #include <stdio.h>
+#include <string.h>
 
 gboolean
 rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
@@ -37,7 +39,8 @@ rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       ctx, "Pull an image from a registry. REF may be short (\"alpine\", resolved through\n"
            "the unqualified-search-registries of registries.conf, default docker.io),\n"
            "qualified (\"ghcr.io/org/img:tag\") or by digest (\"name@sha256:...\").\n"
-           "Layers already in the store are not fetched again.");
+           "Layers already in the store are not fetched again. oci:DIR[:NAME] takes the\n"
+           "image of that name (the only one without NAME) from an OCI layout directory.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!rrun_cli_parse (ctx, "pull", &argc, &argv, error))
     return FALSE;
@@ -71,7 +74,29 @@ rrun_cmd_pull (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
     }
   if (!rrun_store_open (g->config, &store, error) || !rrun_cli_storage_idmap (g, &map, error))
     return FALSE;
-  ok = rrun_pull_image (g->config, store, map, argv[1], &opts, &id, &name, error);
+  if (g_str_has_prefix (argv[1], "oci:"))
+    {
+      /* oci:DIR[:NAME], split at the first colon as skopeo and podman do */
+      const char *path = argv[1] + strlen ("oci:");
+      const char *colon = strchr (path, ':');
+      g_autofree char *dir = colon ? g_strndup (path, colon - path) : g_strdup (path);
+
+      if (*dir == '\0' || (colon && colon[1] == '\0'))
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot pull \"%s\": expected oci:DIR or oci:DIR:NAME", argv[1]);
+          return FALSE;
+        }
+      if (!rrun_archive_load_layout (store, map, dir, colon ? colon + 1 : NULL, &id, error))
+        {
+          g_prefix_error (error, "cannot pull \"%s\": ", argv[1]);
+          return FALSE;
+        }
+      name = g_strdup (argv[1]);
+      ok = TRUE;
+    }
+  else
+    ok = rrun_pull_image (g->config, store, map, argv[1], &opts, &id, &name, error);
   if (progress)
     rrun_pull_progress_finish (progress);
   if (!ok)

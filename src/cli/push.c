@@ -1,6 +1,8 @@
 /* rrun push [-q] [--tls-verify=false] [--creds USER:PASS] [--format oci|v2s2]
-   [--digestfile FILE] IMAGE [DEST]: an image of the store to a registry (or, with a
-   docker-archive: or oci-archive: destination, to an archive file, as save writes it).
+   [--compression-format gzip|zstd] [--compression-level N] [--digestfile FILE] IMAGE
+   [DEST]: an image of the store to a registry, to an OCI layout directory (oci:DIR[:TAG]),
+   or, with a docker-archive: or oci-archive: destination, to an archive file, as save
+   writes it.
    stderr gets a line per blob; stdout the manifest digest alone. */
 #include "cli/cli.h"
 #include "cli/common.h"
@@ -64,6 +66,7 @@ rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
 {
   gboolean quiet = FALSE, help = FALSE;
   g_autofree char *tls = NULL, *creds_text = NULL, *format_text = NULL, *digestfile = NULL;
+  g_autofree char *compression = NULL, *level = NULL;
   GOptionEntry entries[]
       = { { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing but the digest (and errors)",
             NULL },
@@ -73,6 +76,11 @@ rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
             "Credentials to push with instead of those of rrun login", "USER:PASSWORD" },
           { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
             "Manifest format: oci or v2s2 (default: the image's own, else oci)", "FORMAT" },
+          { "compression-format", 0, 0, G_OPTION_ARG_STRING, &compression,
+            "Compress every layer with gzip or zstd (zstd needs an OCI manifest; default: "
+            "layers compressed as they are kept, plain ones with gzip)", "FORMAT" },
+          { "compression-level", 0, 0, G_OPTION_ARG_STRING, &level,
+            "Compression level: gzip 1-9 (default 6), zstd 1-19 (default 3)", "N" },
           { "digestfile", 0, 0, G_OPTION_ARG_FILENAME, &digestfile,
             "Write the manifest digest to FILE", "FILE" },
           { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
@@ -81,7 +89,7 @@ rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
   g_autoptr (RrunStore) store = NULL;
   g_autofree char *digest = NULL, *pushed = NULL, *user = NULL;
   RrunCredentials creds = { 0 };
-  RrunPushOptions opts = { TRUE, NULL, RRUN_PUSH_FORMAT_KEEP, 0, NULL, NULL };
+  RrunPushOptions opts = { 0 };
   Progress progress = { isatty (STDERR_FILENO), FALSE };
   const char *dest;
   const char *chunk;
@@ -90,8 +98,11 @@ rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
   g_option_context_set_summary (
       ctx, "Push an image to a registry. DEST is a registry reference\n"
            "(\"registry.example.com/org/img:tag\", \"docker://\" allowed), or\n"
-           "docker-archive:PATH or oci-archive:PATH; without DEST the image's own name\n"
-           "is the destination. Blobs the registry has are not sent again; blobs of an\n"
+           "oci:DIR[:TAG] (an OCI image layout directory, made when missing; other\n"
+           "images in it are kept), docker-archive:PATH or oci-archive:PATH; without\n"
+           "DEST the image's own name is the destination. Layers kept uncompressed\n"
+           "(built, committed) go out gzip-compressed unless --compression-format says\n"
+           "otherwise. Blobs the registry has are not sent again; blobs of an\n"
            "image pulled from another repository of the same registry are mounted from\n"
            "there. Credentials come from rrun login (auth.json) unless --creds is given.");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -112,8 +123,11 @@ rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       return FALSE;
     }
   dest = argc == 3 ? argv[2] : NULL;
+  opts.tls_verify = TRUE;
   if (!rrun_cli_parse_tls_verify (tls, &opts.tls_verify, error)
-      || !rrun_push_format_parse (format_text, &opts.format, error))
+      || !rrun_push_format_parse (format_text, &opts.format, error)
+      || !rrun_push_compression_parse (compression, level, &opts.compression,
+                                       &opts.compression_level, error))
     return FALSE;
   if (creds_text)
     {
@@ -153,6 +167,17 @@ rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       if (*path == '\0')
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                            "invalid destination \"%s\": no file named", dest);
+      if (compression || level)
+        {
+          /* save writes them: docker-archive's layers are plain tars, an OCI archive's
+             the blobs as kept */
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "--compression-format and --compression-level do not apply to \"%.*s\"",
+                      (int) (path - dest - 1), dest);
+          rrun_add_hint (error, "push to oci:DIR[:TAG] or to a registry to choose the "
+                                "compression");
+          return FALSE;
+        }
       if (!rrun_archive_save (store, refs, format, path, error))
         {
           g_prefix_error (error, "cannot push \"%s\" to \"%s\": ", argv[1], dest);
@@ -162,7 +187,29 @@ rrun_cmd_push (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
       return TRUE;
     }
 
-  if (!rrun_push_image (store, argv[1], dest, &opts, &pushed, &digest, error))
+  if (dest && g_str_has_prefix (dest, "oci:"))
+    {
+      /* oci:DIR[:TAG], split at the first colon as skopeo and podman do */
+      const char *path = dest + strlen ("oci:");
+      const char *colon = strchr (path, ':');
+      g_autofree char *dir = colon ? g_strndup (path, colon - path) : g_strdup (path);
+
+      if (*dir == '\0')
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "invalid destination \"%s\": no directory named", dest);
+          rrun_add_hint (error, "e.g.: rrun push %s oci:./layout:latest", argv[1]);
+          return FALSE;
+        }
+      if (!rrun_push_image_to_layout (store, argv[1], dir, colon ? colon + 1 : NULL, &opts,
+                                      &digest, error))
+        {
+          g_prefix_error (error, "cannot push \"%s\" to \"%s\": ", argv[1], dest);
+          return FALSE;
+        }
+      pushed = g_strdup (dest);
+    }
+  else if (!rrun_push_image (store, argv[1], dest, &opts, &pushed, &digest, error))
     {
       if (progress.drawn)
         fputc ('\n', stderr);

@@ -14,9 +14,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #undef G_LOG_DOMAIN
 #define G_LOG_DOMAIN "rrun-push"
@@ -129,76 +133,408 @@ is_uncompressed (const RrunBlobInfo *l)
   return !g_str_has_suffix (l->media_type, "gzip") && !g_str_has_suffix (l->media_type, "zstd");
 }
 
-/* gzip the plain tar on in_fd into an unlinked temporary file: *out_fd (at offset 0) and
-   its blob info (digest and size of the compressed bytes, the gzip media type). The
-   gzip header carries no time or name, so the same layer always gives the same blob and
-   a second push finds it on the registry. */
+gboolean
+rrun_push_compression_parse (const char *format, const char *level,
+                             RrunPushCompression *out_compression, int *out_level,
+                             GError **error)
+{
+  int max;
+  gint64 n;
+
+  if (format == NULL)
+    *out_compression = RRUN_PUSH_COMPRESSION_KEEP;
+  else if (strcmp (format, "gzip") == 0)
+    *out_compression = RRUN_PUSH_COMPRESSION_GZIP;
+  else if (strcmp (format, "zstd") == 0)
+    *out_compression = RRUN_PUSH_COMPRESSION_ZSTD;
+  else
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "invalid --compression-format \"%s\": expected gzip or zstd", format);
+      rrun_add_hint (error, "see: rrun push --help");
+      return FALSE;
+    }
+  *out_level = 0;
+  if (level == NULL)
+    return TRUE;
+  /* zstd's levels above 19 need far more memory to read back: docker and podman stop
+     there too. */
+  max = *out_compression == RRUN_PUSH_COMPRESSION_ZSTD ? 19 : 9;
+  if (!g_ascii_string_to_signed (level, 10, 1, max, &n, NULL))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "invalid --compression-level \"%s\": expected 1 to %d for %s", level, max,
+                  max == 19 ? "zstd" : "gzip");
+      rrun_add_hint (error, "see: rrun push --help");
+      return FALSE;
+    }
+  *out_level = (int) n;
+  return TRUE;
+}
+
+/* A layer compressed into an unlinked temporary file as it is fed. Neither gzip (no time,
+   no name in its header) nor zstd (multithreaded output does not depend on the number of
+   threads) puts anything in but the data, so the same layer always gives the same blob
+   and a second push finds it on the registry. */
+typedef struct
+{
+  gboolean zstd;
+  z_stream z;
+  ZSTD_CCtx *zc;
+  int fd;
+  RrunSha256 *sum;
+  gint64 size;
+  guint8 *out;
+  const char *diff_id; /* for messages */
+} Compressor;
+
+#define COMPRESS_OUT_SIZE (1 << 20)
+
+static void
+compressor_clear (Compressor *c)
+{
+  if (c->zstd)
+    ZSTD_freeCCtx (c->zc);
+  else
+    deflateEnd (&c->z);
+  g_clear_pointer (&c->sum, rrun_sha256_free);
+  g_clear_pointer (&c->out, g_free);
+  rrun_close_fdp (&c->fd);
+}
+
 static gboolean
-gzip_layer (int in_fd, const char *diff_id, int *out_fd, RrunBlobInfo **out_info,
-            GError **error)
+compressor_init (Compressor *c, gboolean zstd, int level, const char *diff_id, GError **error)
 {
   g_autofree char *path = NULL;
-  g_autofree guint8 *in = g_malloc (1 << 20), *out = g_malloc (1 << 20);
-  g_autoptr(RrunSha256) sum = rrun_sha256_new ();
-  z_stream z = { 0 };
-  gint64 size = 0;
-  off_t off = 0;
-  int fd, flush = Z_NO_FLUSH;
 
-  fd = g_file_open_tmp ("rrun-push-XXXXXX", &path, error);
-  if (fd < 0)
+  *c = (Compressor){ 0 };
+  c->zstd = zstd;
+  c->fd = -1;
+  c->diff_id = diff_id;
+  if (zstd)
+    {
+      c->zc = ZSTD_createCCtx ();
+      if (c->zc == NULL
+          || ZSTD_isError (ZSTD_CCtx_setParameter (c->zc, ZSTD_c_compressionLevel,
+                                                   level ? level : ZSTD_CLEVEL_DEFAULT)))
+        return rrun_throw (error, RRUN_ERROR_FAILED, "cannot compress layer %s: %s", diff_id,
+                           "zstd cannot start");
+      /* Threads where libzstd has them; at least one, so the output is the same on every
+         machine. */
+      (void) ZSTD_CCtx_setParameter (c->zc, ZSTD_c_nbWorkers,
+                                     (int) MAX (1, g_get_num_processors ()));
+    }
+  else if (deflateInit2 (&c->z, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                         Z_DEFAULT_STRATEGY)
+           != Z_OK)
+    return rrun_throw (error, RRUN_ERROR_FAILED, "cannot compress layer %s: %s", diff_id,
+                       "zlib cannot start");
+  c->sum = rrun_sha256_new ();
+  c->out = g_malloc (COMPRESS_OUT_SIZE);
+  c->fd = g_file_open_tmp ("rrun-push-XXXXXX", &path, error);
+  if (c->fd < 0)
     return FALSE;
   unlink (path);
-  if (deflateInit2 (&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
-      != Z_OK)
+  return TRUE;
+}
+
+static gboolean
+compressor_emit (Compressor *c, gsize have, GError **error)
+{
+  rrun_sha256_update (c->sum, c->out, have);
+  if (have > 0 && !rrun_fd_write_all (c->fd, c->out, have, error))
     {
-      close (fd);
-      return rrun_throw (error, RRUN_ERROR_FAILED, "cannot compress layer %s: %s", diff_id,
-                         "zlib cannot start");
+      g_prefix_error (error, "cannot compress layer %s: ", c->diff_id);
+      return FALSE;
     }
-  while (flush != Z_FINISH)
+  c->size += (gint64) have;
+  return TRUE;
+}
+
+/* Compress len bytes of data; finish: the end of the stream (data may be empty). */
+static gboolean
+compressor_feed (Compressor *c, const guint8 *data, gsize len, gboolean finish, GError **error)
+{
+  if (c->zstd)
     {
-      ssize_t n = pread (in_fd, in, 1 << 20, off);
+      ZSTD_inBuffer in = { data, len, 0 };
+      ZSTD_EndDirective mode = finish ? ZSTD_e_end : ZSTD_e_continue;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
+      for (;;)
         {
-          int e = errno;
-          deflateEnd (&z);
-          close (fd);
-          return rrun_throw_errno (error, e, "cannot read layer %s", diff_id);
+          ZSTD_outBuffer out = { c->out, COMPRESS_OUT_SIZE, 0 };
+          size_t left = ZSTD_compressStream2 (c->zc, &out, &in, mode);
+
+          if (ZSTD_isError (left))
+            return rrun_throw (error, RRUN_ERROR_FAILED, "cannot compress layer %s: %s",
+                               c->diff_id, ZSTD_getErrorName (left));
+          if (!compressor_emit (c, out.pos, error))
+            return FALSE;
+          if (finish ? left == 0 : in.pos == in.size)
+            return TRUE;
         }
-      off += n;
-      flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
-      z.next_in = in;
-      z.avail_in = (uInt) n;
-      do
-        {
-          gsize have;
+    }
+  c->z.next_in = (Bytef *) data;
+  c->z.avail_in = (uInt) len;
+  do
+    {
+      c->z.next_out = c->out;
+      c->z.avail_out = COMPRESS_OUT_SIZE;
+      deflate (&c->z, finish ? Z_FINISH : Z_NO_FLUSH);
+      if (!compressor_emit (c, COMPRESS_OUT_SIZE - c->z.avail_out, error))
+        return FALSE;
+    }
+  while (c->z.avail_out == 0);
+  return TRUE;
+}
 
-          z.next_out = out;
-          z.avail_out = 1 << 20;
-          deflate (&z, flush);
-          have = (1 << 20) - z.avail_out;
-          rrun_sha256_update (sum, out, have);
-          if (have > 0 && !rrun_fd_write_all (fd, out, have, error))
+static gboolean
+compressor_write (const guint8 *data, gsize len, gpointer user_data, GError **error)
+{
+  return compressor_feed (user_data, data, len, FALSE, error);
+}
+
+/* Compress the kept layer blob on in_fd (plain, or in another compression: it is
+   decompressed and its diff ID checked on the way) into an unlinked temporary file:
+   *out_fd and its blob info (digest and size of the compressed bytes, the OCI media
+   type). */
+static gboolean
+compress_layer (int in_fd, const RrunBlobInfo *kept, const char *diff_id, gboolean zstd,
+                int level, int *out_fd, RrunBlobInfo **out_info, GError **error)
+{
+  Compressor c;
+  gboolean ok = FALSE;
+
+  if (!compressor_init (&c, zstd, level, diff_id, error))
+    goto out;
+  if (is_uncompressed (kept))
+    {
+      /* A plain tar: read as it is (no second digest pass). */
+      g_autofree guint8 *in = g_malloc (COMPRESS_OUT_SIZE);
+      off_t off = 0;
+
+      for (;;)
+        {
+          ssize_t n = pread (in_fd, in, COMPRESS_OUT_SIZE, off);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
             {
-              deflateEnd (&z);
-              close (fd);
-              g_prefix_error (error, "cannot compress layer %s: ", diff_id);
-              return FALSE;
+              rrun_throw_errno (error, errno, "cannot read layer %s", diff_id);
+              goto out;
             }
-          size += (gint64) have;
+          if (n == 0)
+            break;
+          off += n;
+          if (!compressor_feed (&c, in, (gsize) n, FALSE, error))
+            goto out;
         }
-      while (z.avail_out == 0);
     }
-  deflateEnd (&z);
+  else
+    {
+      g_autofree char *got = NULL;
+
+      if (lseek (in_fd, 0, SEEK_SET) < 0)
+        {
+          rrun_throw_errno (error, errno, "cannot read layer %s", diff_id);
+          goto out;
+        }
+      if (!rrun_archive_uncompressed_stream (in_fd, compressor_write, &c, &got, NULL, error))
+        goto out;
+      if (strcmp (got, diff_id) != 0)
+        {
+          rrun_throw (error, RRUN_ERROR_CORRUPT,
+                      "the kept blob of layer %s does not match it: got %s", diff_id, got);
+          rrun_add_hint (error, "the store is damaged: remove the image with 'rrun rmi' and "
+                                "pull or load it again");
+          goto out;
+        }
+    }
+  if (!compressor_feed (&c, NULL, 0, TRUE, error))
+    goto out;
   {
-    g_autofree char *digest = g_strconcat ("sha256:", rrun_sha256_hex (sum), NULL);
-    *out_info = rrun_blob_info_new (digest, MT_OCI_LAYER "+gzip", size);
+    g_autofree char *digest = g_strconcat ("sha256:", rrun_sha256_hex (c.sum), NULL);
+    *out_info = rrun_blob_info_new (digest, zstd ? MT_OCI_LAYER "+zstd" : MT_OCI_LAYER "+gzip",
+                                    c.size);
   }
-  *out_fd = fd;
+  *out_fd = c.fd;
+  c.fd = -1;
+  ok = TRUE;
+out:
+  compressor_clear (&c);
+  return ok;
+}
+
+/* One layer to compress, on a thread of the pool. */
+typedef struct
+{
+  int in_fd;
+  const RrunBlobInfo *kept;
+  const char *diff_id;
+  gboolean zstd;
+  int level;
+  int fd;             /* out */
+  RrunBlobInfo *info; /* out; NULL: the layer goes as kept */
+  GError *error;      /* out */
+} CompressJob;
+
+static void
+compress_job (gpointer data, gpointer user_data)
+{
+  CompressJob *j = data;
+
+  (void) compress_layer (j->in_fd, j->kept, j->diff_id, j->zstd, j->level, &j->fd, &j->info,
+                         &j->error);
+}
+
+/* What push sends, wherever to: the image's blobs (each layer as an fd at any offset,
+   compressed as asked) and the manifest that lists them. */
+typedef struct
+{
+  RrunStoreImageBlobs *img;
+  GPtrArray *layers; /* RrunBlobInfo* */
+  GArray *fds;       /* int, per layer */
+  GBytes *manifest;
+  const char *media_type;
+  char *digest; /* the manifest's */
+} Prepared;
+
+static void
+prepared_clear (Prepared *p)
+{
+  g_clear_pointer (&p->img, rrun_store_image_blobs_free);
+  g_clear_pointer (&p->layers, g_ptr_array_unref);
+  g_clear_pointer (&p->fds, g_array_unref);
+  g_clear_pointer (&p->manifest, g_bytes_unref);
+  g_clear_pointer (&p->digest, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Prepared, prepared_clear)
+
+/* Whether a kept layer goes out as it is. */
+static gboolean
+keeps_layer (const RrunBlobInfo *l, RrunPushCompression compression)
+{
+  switch (compression)
+    {
+    case RRUN_PUSH_COMPRESSION_GZIP:
+      return g_str_has_suffix (l->media_type, "gzip");
+    case RRUN_PUSH_COMPRESSION_ZSTD:
+      return g_str_has_suffix (l->media_type, "zstd");
+    case RRUN_PUSH_COMPRESSION_KEEP:
+    default:
+      return !is_uncompressed (l);
+    }
+}
+
+static gboolean
+prepare (RrunStore *store, const char *image, const RrunPushOptions *options, Prepared *out,
+         GError **error)
+{
+  gboolean recompressed = FALSE;
+
+  if (options->compression == RRUN_PUSH_COMPRESSION_ZSTD
+      && options->format == RRUN_PUSH_FORMAT_V2S2)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "--compression-format zstd needs an OCI manifest: docker schema 2 (--format "
+                  "v2s2) cannot describe zstd layers");
+      rrun_add_hint (error, "push with --format oci, or with --compression-format gzip");
+      return FALSE;
+    }
+  if (!rrun_store_open_image_blobs (store, image, &out->img, error))
+    return FALSE;
+  for (guint k = 0; k < out->img->layer_blobs->len; k++)
+    if (out->img->layer_blobs->pdata[k] == NULL)
+      {
+        rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                    "image \"%s\" has no kept blob for its layer %u (%s); an older rrun "
+                    "pulled or imported it",
+                    image, k + 1, out->img->diff_ids[k]);
+        rrun_add_hint (error, "remove it and pull or import it again: rrun rmi %s && rrun "
+                              "pull %s",
+                       image, image);
+        return FALSE;
+      }
+  /* Layers kept as plain tars (commit and build keep them so) go out compressed, gzip
+     unless asked otherwise, as docker and podman push them: registries and engines expect
+     compressed layers. */
+  out->layers = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_blob_info_free);
+  out->fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_array_set_clear_func (out->fds, (GDestroyNotify) rrun_close_fdp);
+  {
+    guint n = out->img->layer_blobs->len;
+    g_autofree CompressJob *jobs = g_new0 (CompressJob, n);
+    GThreadPool *pool = NULL;
+    gboolean ok = TRUE;
+
+    for (guint k = 0; k < n; k++)
+      {
+        const RrunBlobInfo *l = out->img->layer_blobs->pdata[k];
+        CompressJob *j = &jobs[k];
+
+        j->in_fd = g_array_index (out->img->layer_fds, int, k);
+        j->kept = l;
+        j->diff_id = out->img->diff_ids[k];
+        j->zstd = options->compression == RRUN_PUSH_COMPRESSION_ZSTD;
+        j->level = options->compression_level;
+        j->fd = -1;
+        if (keeps_layer (l, options->compression))
+          continue;
+        recompressed = TRUE;
+        /* Layers compress side by side, one per CPU: a layer's compression is the
+           longest part of pushing a built image. */
+        if (pool == NULL)
+          pool = g_thread_pool_new (compress_job, NULL, (int) MAX (1, g_get_num_processors ()),
+                                    FALSE, NULL);
+        if (pool == NULL || !g_thread_pool_push (pool, j, NULL))
+          compress_job (j, NULL);
+      }
+    /* waits for every job */
+    if (pool)
+      g_thread_pool_free (pool, FALSE, TRUE);
+    for (guint k = 0; k < n; k++)
+      {
+        CompressJob *j = &jobs[k];
+        const RrunBlobInfo *l = j->kept;
+
+        if (ok && j->error)
+          {
+            g_propagate_error (error, g_steal_pointer (&j->error));
+            ok = FALSE;
+          }
+        g_clear_error (&j->error);
+        if (!ok)
+          {
+            rrun_close_fdp (&j->fd);
+            g_clear_pointer (&j->info, rrun_blob_info_free);
+            continue;
+          }
+        if (j->info == NULL)
+          {
+            j->fd = dup (j->in_fd);
+            if (j->fd < 0)
+              {
+                rrun_throw_errno (error, errno, "cannot push layer %s", l->digest);
+                ok = FALSE;
+                continue;
+              }
+            j->info = rrun_blob_info_new (l->digest, l->media_type, l->size);
+          }
+        g_array_append_val (out->fds, j->fd);
+        g_ptr_array_add (out->layers, g_steal_pointer (&j->info));
+      }
+    if (!ok)
+      return FALSE;
+  }
+  if (!make_manifest (out->img, out->layers, recompressed, options->format, &out->manifest,
+                      &out->media_type, error))
+    return FALSE;
+  {
+    g_autofree char *hex = rrun_sha256_data_hex (g_bytes_get_data (out->manifest, NULL),
+                                                 g_bytes_get_size (out->manifest));
+    out->digest = g_strconcat ("sha256:", hex, NULL);
+  }
   return TRUE;
 }
 
@@ -401,16 +737,11 @@ rrun_push_image (RrunStore *store, const char *image, const char *dest,
                  const RrunPushOptions *options, char **out_dest, char **out_digest,
                  GError **error)
 {
-  g_autoptr(RrunStoreImageBlobs) img = NULL;
+  g_auto(Prepared) prep = { 0 };
   g_autoptr(RrunReference) ref = NULL;
   g_autoptr(RrunRegistryClient) client = NULL;
   g_autoptr(GPtrArray) sources = NULL;
-  g_autoptr(GBytes) manifest = NULL;
-  g_autoptr(GPtrArray) layers = NULL;
-  g_autoptr(GArray) fds = NULL;
-  gboolean recompressed = FALSE;
-  g_autofree char *what = NULL, *config_digest = NULL, *digest = NULL, *url = NULL;
-  const char *media_type = NULL;
+  g_autofree char *what = NULL, *config_digest = NULL, *url = NULL;
   const char *text = dest ? dest : image;
   RrunRegistryOptions ro = { 0 };
   RrunRegistryRequest req = { 0 };
@@ -438,50 +769,7 @@ rrun_push_image (RrunStore *store, const char *image, const char *dest,
       rrun_add_hint (error, "name a destination: rrun push %s REGISTRY/NAME[:TAG]", image);
       return FALSE;
     }
-  if (!rrun_store_open_image_blobs (store, image, &img, error))
-    return FALSE;
-  for (guint k = 0; k < img->layer_blobs->len; k++)
-    if (img->layer_blobs->pdata[k] == NULL)
-      {
-        rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                    "image \"%s\" has no kept blob for its layer %u (%s); an older rrun "
-                    "pulled or imported it",
-                    image, k + 1, img->diff_ids[k]);
-        rrun_add_hint (error, "remove it and pull or import it again: rrun rmi %s && rrun "
-                              "pull %s",
-                       image, image);
-        return FALSE;
-      }
-  /* Layers kept as plain tars (commit and build keep them so) go out gzip-compressed, as
-     docker and podman push them: registries and engines expect compressed layers. */
-  layers = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_blob_info_free);
-  fds = g_array_new (FALSE, FALSE, sizeof (int));
-  g_array_set_clear_func (fds, (GDestroyNotify) rrun_close_fdp);
-  for (guint k = 0; k < img->layer_blobs->len; k++)
-    {
-      const RrunBlobInfo *l = img->layer_blobs->pdata[k];
-      int fd = -1;
-      RrunBlobInfo *info = NULL;
-
-      if (is_uncompressed (l))
-        {
-          if (!gzip_layer (g_array_index (img->layer_fds, int, k), img->diff_ids[k], &fd,
-                           &info, error))
-            return FALSE;
-          recompressed = TRUE;
-        }
-      else
-        {
-          fd = dup (g_array_index (img->layer_fds, int, k));
-          if (fd < 0)
-            return rrun_throw_errno (error, errno, "cannot push layer %s", l->digest);
-          info = rrun_blob_info_new (l->digest, l->media_type, l->size);
-        }
-      g_array_append_val (fds, fd);
-      g_ptr_array_add (layers, info);
-    }
-  if (!make_manifest (img, layers, recompressed, options->format, &manifest, &media_type,
-                      error))
+  if (!prepare (store, image, options, &prep, error))
     return FALSE;
 
   what = rrun_reference_to_string (ref);
@@ -489,45 +777,338 @@ rrun_push_image (RrunStore *store, const char *image, const char *dest,
   ro.insecure = rrun_registries_conf_is_insecure (rrun_store_registries (store), ref->domain);
   ro.credentials = options->credentials;
   client = rrun_registry_client_new (ref->domain, &ro);
-  sources = mount_sources (img, ref);
+  sources = mount_sources (prep.img, ref);
   p.client = client;
   p.repository = ref->path;
   p.what = what;
   p.opts = options;
   p.mount_sources = sources;
 
-  for (guint k = 0; k < layers->len; k++)
+  for (guint k = 0; k < prep.layers->len; k++)
     {
-      const RrunBlobInfo *l = layers->pdata[k];
-      if (!push_blob (&p, l->digest, g_array_index (fds, int, k), NULL,
+      const RrunBlobInfo *l = prep.layers->pdata[k];
+      if (!push_blob (&p, l->digest, g_array_index (prep.fds, int, k), NULL,
                       (guint64) l->size, error))
         return FALSE;
     }
-  config_digest = g_strconcat ("sha256:", img->id, NULL);
-  if (!push_blob (&p, config_digest, -1, g_bytes_get_data (img->config, NULL),
-                  g_bytes_get_size (img->config), error))
+  config_digest = g_strconcat ("sha256:", prep.img->id, NULL);
+  if (!push_blob (&p, config_digest, -1, g_bytes_get_data (prep.img->config, NULL),
+                  g_bytes_get_size (prep.img->config), error))
     return FALSE;
 
-  {
-    g_autofree char *hex = rrun_sha256_data_hex (g_bytes_get_data (manifest, NULL),
-                                                 g_bytes_get_size (manifest));
-    digest = g_strconcat ("sha256:", hex, NULL);
-  }
   url = g_strdup_printf ("/v2/%s/manifests/%s", ref->path, ref->tag);
   req.fd = -1;
   req.method = "PUT";
   req.url = url;
-  req.content_type = media_type;
-  req.data = g_bytes_get_data (manifest, NULL);
-  req.len = g_bytes_get_size (manifest);
+  req.content_type = prep.media_type;
+  req.data = g_bytes_get_data (prep.manifest, NULL);
+  req.len = g_bytes_get_size (prep.manifest);
   if (!rrun_registry_client_send (client, ref->path, &req, what, &resp, error))
     return FALSE;
-  if (resp.docker_content_digest && strcmp (resp.docker_content_digest, digest) != 0)
+  if (resp.docker_content_digest && strcmp (resp.docker_content_digest, prep.digest) != 0)
     return rrun_throw (error, RRUN_ERROR_CORRUPT,
                        "cannot push \"%s\": the registry stored its manifest as %s, not %s",
-                       what, resp.docker_content_digest, digest);
+                       what, resp.docker_content_digest, prep.digest);
   if (out_dest)
     *out_dest = g_steal_pointer (&what);
-  *out_digest = g_steal_pointer (&digest);
+  *out_digest = g_steal_pointer (&prep.digest);
+  return TRUE;
+}
+
+/* ---- oci:DIR[:TAG] ------------------------------------------------------------------- */
+
+gboolean
+rrun_oci_ref_name_is_valid (const char *tag)
+{
+  /* ref ::= component ("/" component)*; component ::= alphanum (separator alphanum)*;
+     separator ::= [-._:@+] | "--" (the image-spec's annotations.md) */
+  gboolean after_alnum = FALSE;
+  guint seps = 0;
+
+  if (tag == NULL || *tag == '\0' || strlen (tag) > 255)
+    return FALSE;
+  for (const char *c = tag; *c; c++)
+    {
+      if (g_ascii_isalnum (*c))
+        {
+          after_alnum = TRUE;
+          seps = 0;
+        }
+      else if (*c == '/')
+        {
+          if (!after_alnum)
+            return FALSE;
+          after_alnum = FALSE;
+          seps = 0;
+        }
+      else if (strchr ("-._:@+", *c))
+        {
+          if (!after_alnum && !(*c == '-' && seps == 1 && c[-1] == '-'))
+            return FALSE;
+          after_alnum = FALSE;
+          seps++;
+        }
+      else
+        return FALSE;
+    }
+  return after_alnum;
+}
+
+/* The layout a push writes into, opened and locked (flock on the directory: two pushes
+   into one layout do not lose each other's entries). */
+typedef struct
+{
+  const char *dir;
+  int dirfd;
+  int blobsfd; /* blobs/sha256 */
+} Layout;
+
+static void
+layout_clear (Layout *l)
+{
+  rrun_close_fdp (&l->blobsfd);
+  rrun_close_fdp (&l->dirfd);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Layout, layout_clear)
+
+/* Write a file under dfd: a temporary name, renamed over name once complete (and
+   synced), removed on failure. Its content: len bytes of data, or of fd from offset 0. */
+static gboolean
+write_file_at (int dfd, const char *dir, const char *name, int fd, const void *data,
+               gsize len, GError **error)
+{
+  g_autofree char *tmp = g_strdup_printf (".tmp-%s-XXXXXX", name);
+  g_autofree char *path = NULL;
+  g_autofree guint8 *buf = NULL;
+  rrun_autofd int out = -1;
+  gboolean ok = FALSE;
+
+  /* mkstemp's pattern, made by hand under a directory fd */
+  for (guint tries = 0; out < 0 && tries < 100; tries++)
+    {
+      static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+      char *x = tmp + strlen (tmp) - 6;
+
+      for (guint i = 0; i < 6; i++)
+        x[i] = chars[g_random_int_range (0, sizeof chars - 1)];
+      out = openat (dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (out < 0 && errno != EEXIST)
+        break;
+    }
+  path = g_build_filename (dir, tmp, NULL);
+  if (out < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+  if (data != NULL || fd < 0)
+    ok = rrun_fd_write_all (out, data, len, error);
+  else
+    {
+      buf = g_malloc (COMPRESS_OUT_SIZE);
+      ok = TRUE;
+      for (off_t off = 0; ok && (gsize) off < len;)
+        {
+          ssize_t n = pread (fd, buf, MIN (COMPRESS_OUT_SIZE, len - (gsize) off), off);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            ok = rrun_throw_errno (error, n < 0 ? errno : EIO, "cannot read blob for \"%s\"",
+                                   name);
+          else
+            {
+              ok = rrun_fd_write_all (out, buf, (gsize) n, error);
+              off += n;
+            }
+        }
+    }
+  if (ok && fsync (out) < 0)
+    ok = rrun_throw_errno (error, errno, "cannot write \"%s\"", path);
+  if (ok && renameat (dfd, tmp, dfd, name) < 0)
+    ok = rrun_throw_errno (error, errno, "cannot rename \"%s\"", path);
+  if (!ok)
+    (void) unlinkat (dfd, tmp, 0);
+  return ok;
+}
+
+/* A blob into blobs/sha256, unless the layout has it already. */
+static gboolean
+layout_blob (Layout *l, const char *digest, int fd, const void *data, gsize len,
+             GError **error)
+{
+  const char *hex = digest + strlen ("sha256:");
+  struct stat st;
+  g_autofree char *dir = g_build_filename (l->dir, "blobs", "sha256", NULL);
+
+  if (fstatat (l->blobsfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode)
+      && (gsize) st.st_size == len)
+    return TRUE;
+  return write_file_at (l->blobsfd, dir, hex, fd, data, len, error);
+}
+
+static gboolean
+open_subdir (int dfd, const char *name, const char *path, int *out, GError **error)
+{
+  if (mkdirat (dfd, name, 0755) < 0 && errno != EEXIST)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", path);
+  *out = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (*out < 0)
+    return rrun_throw_errno (error, errno, "cannot open \"%s\"", path);
+  return TRUE;
+}
+
+/* The layout's index.json (NULL when it has none), checked to be an index. */
+static gboolean
+read_index (Layout *l, RrunJson **out_index, GError **error)
+{
+  g_autofree char *path = g_build_filename (l->dir, "index.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) local = NULL;
+  RrunJson *manifests;
+  gsize len;
+
+  *out_index = NULL;
+  if (faccessat (l->dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      return rrun_throw_errno (error, errno, "cannot read \"%s\"", path);
+    }
+  if (!g_file_get_contents (path, &text, &len, error))
+    return FALSE;
+  *out_index = rrun_json_parse (text, len, 0, &local);
+  if (*out_index == NULL || rrun_json_type (*out_index) != RRUN_JSON_OBJECT
+      || (manifests = rrun_json_member_value (*out_index, "manifests")) == NULL
+      || rrun_json_type (manifests) != RRUN_JSON_ARRAY)
+    {
+      g_clear_pointer (out_index, rrun_json_free);
+      rrun_throw (error, RRUN_ERROR_CORRUPT, "\"%s\" is not an OCI image index%s%s", path,
+                  local ? ": " : "", local ? local->message : "");
+      rrun_add_hint (error, "push to another directory, or remove \"%s\"", l->dir);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The new index: the old one's members and entries, less the one this push replaces
+   (the same name; without a name, the same manifest without a name), then ours. */
+static char *
+new_index (const RrunJson *old, const char *tag, const Prepared *prep)
+{
+  g_autoptr(RrunJson) index = rrun_json_new_object ();
+  RrunJson *manifests = rrun_json_new_array ();
+  RrunJson *entry = rrun_json_new_object ();
+
+  if (old == NULL)
+    {
+      rrun_json_object_set (index, "schemaVersion", rrun_json_new_int (2));
+      rrun_json_object_set (index, "mediaType", rrun_json_new_string (RRUN_MEDIA_OCI_INDEX));
+    }
+  for (guint i = 0; old && i < rrun_json_size (old); i++)
+    {
+      const char *name = rrun_json_member_name (old, i);
+      RrunJson *v = rrun_json_element (old, i);
+
+      if (strcmp (name, "manifests") != 0)
+        {
+          rrun_json_object_set (index, name, rrun_json_copy (v));
+          continue;
+        }
+      for (guint k = 0; rrun_json_type (v) == RRUN_JSON_ARRAY && k < rrun_json_size (v); k++)
+        {
+          RrunJson *e = rrun_json_element (v, k);
+          RrunJson *ann = rrun_json_type (e) == RRUN_JSON_OBJECT
+                              ? rrun_json_member_value (e, "annotations") : NULL;
+          const char *ename = ann && rrun_json_type (ann) == RRUN_JSON_OBJECT
+                                  ? rrun_json_member_string (ann, "org.opencontainers.image.ref.name")
+                                  : NULL;
+          const char *edigest = rrun_json_type (e) == RRUN_JSON_OBJECT
+                                    ? rrun_json_member_string (e, "digest") : NULL;
+
+          if (tag ? g_strcmp0 (ename, tag) == 0
+                  : ename == NULL && g_strcmp0 (edigest, prep->digest) == 0)
+            continue;
+          rrun_json_array_add (manifests, rrun_json_copy (e));
+        }
+    }
+  rrun_json_object_set (entry, "mediaType", rrun_json_new_string (prep->media_type));
+  rrun_json_object_set (entry, "digest", rrun_json_new_string (prep->digest));
+  rrun_json_object_set (entry, "size",
+                        rrun_json_new_int ((gint64) g_bytes_get_size (prep->manifest)));
+  if (tag)
+    {
+      RrunJson *ann = rrun_json_new_object ();
+      rrun_json_object_set (ann, "org.opencontainers.image.ref.name", rrun_json_new_string (tag));
+      rrun_json_object_set (entry, "annotations", ann);
+    }
+  rrun_json_array_add (manifests, entry);
+  rrun_json_object_set (index, "manifests", manifests);
+  return rrun_json_value_to_text (index, FALSE);
+}
+
+gboolean
+rrun_push_image_to_layout (RrunStore *store, const char *image, const char *dir,
+                           const char *tag, const RrunPushOptions *options,
+                           char **out_digest, GError **error)
+{
+  static const char layout_text[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+  g_auto(Prepared) prep = { 0 };
+  g_auto(Layout) l = { dir, -1, -1 };
+  g_autoptr(RrunJson) old = NULL;
+  g_autofree char *config_digest = NULL, *blobs = NULL, *sha = NULL, *index = NULL;
+  int blobsdir = -1;
+  gboolean ok;
+
+  if (tag != NULL && !rrun_oci_ref_name_is_valid (tag))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "invalid name \"%s\" in an OCI layout: expected letters and digits joined "
+                  "by \"-._:@+\" or \"/\"",
+                  tag);
+      rrun_add_hint (error, "e.g.: rrun push %s oci:%s:latest", image, dir);
+      return FALSE;
+    }
+  /* Nothing is written before the image is ready: a missing image or a bad option leaves
+     no directory behind. */
+  if (!prepare (store, image, options, &prep, error))
+    return FALSE;
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    return rrun_throw_errno (error, errno, "cannot create \"%s\"", dir);
+  l.dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (l.dirfd < 0)
+    return rrun_throw_errno (error, errno, "cannot open \"%s\"", dir);
+  if (flock (l.dirfd, LOCK_EX) < 0)
+    return rrun_throw_errno (error, errno, "cannot lock \"%s\"", dir);
+  if (!read_index (&l, &old, error))
+    return FALSE;
+  blobs = g_build_filename (dir, "blobs", NULL);
+  sha = g_build_filename (dir, "blobs", "sha256", NULL);
+  ok = open_subdir (l.dirfd, "blobs", blobs, &blobsdir, error)
+       && open_subdir (blobsdir, "sha256", sha, &l.blobsfd, error);
+  rrun_close_fdp (&blobsdir);
+  if (!ok)
+    return FALSE;
+  for (guint k = 0; k < prep.layers->len; k++)
+    {
+      const RrunBlobInfo *b = prep.layers->pdata[k];
+
+      if (!layout_blob (&l, b->digest, g_array_index (prep.fds, int, k), NULL,
+                        (gsize) b->size, error))
+        return FALSE;
+    }
+  config_digest = g_strconcat ("sha256:", prep.img->id, NULL);
+  if (!layout_blob (&l, config_digest, -1, g_bytes_get_data (prep.img->config, NULL),
+                    g_bytes_get_size (prep.img->config), error)
+      || !layout_blob (&l, prep.digest, -1, g_bytes_get_data (prep.manifest, NULL),
+                       g_bytes_get_size (prep.manifest), error))
+    return FALSE;
+  if (faccessat (l.dirfd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) < 0
+      && !write_file_at (l.dirfd, dir, "oci-layout", -1, layout_text, strlen (layout_text),
+                         error))
+    return FALSE;
+  /* Last: until index.json is replaced, the layout lists what it listed before. */
+  index = new_index (old, tag, &prep);
+  if (!write_file_at (l.dirfd, dir, "index.json", -1, index, strlen (index), error))
+    return FALSE;
+  (void) fsync (l.dirfd);
+  *out_digest = g_steal_pointer (&prep.digest);
   return TRUE;
 }

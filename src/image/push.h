@@ -23,6 +23,23 @@ typedef enum
 /* "oci", "v2s2" (also "docker"), or NULL: keep; else RRUN_ERROR_INVALID_ARGUMENT. */
 gboolean rrun_push_format_parse (const char *text, RrunPushFormat *out_format, GError **error);
 
+/* How layers go out. KEEP: compressed blobs as kept, plain tars gzipped (docker's and
+   podman's default); GZIP or ZSTD (--compression-format): every layer in that
+   compression, recompressed where it was kept otherwise. */
+typedef enum
+{
+  RRUN_PUSH_COMPRESSION_KEEP,
+  RRUN_PUSH_COMPRESSION_GZIP,
+  RRUN_PUSH_COMPRESSION_ZSTD,
+} RrunPushCompression;
+
+/* --compression-format ("gzip", "zstd"; NULL: keep) and --compression-level (NULL: the
+   compressor's default; gzip 1-9, zstd 1-19); else RRUN_ERROR_INVALID_ARGUMENT. A level
+   without a format applies to the plain tars gzipped by default. */
+gboolean rrun_push_compression_parse (const char *format, const char *level,
+                                      RrunPushCompression *out_compression, int *out_level,
+                                      GError **error);
+
 typedef enum
 {
   RRUN_PUSH_BLOB_EXISTS,    /* the repository has it: not sent */
@@ -41,6 +58,8 @@ typedef struct
   const RrunCredentials *credentials; /* --creds; NULL: auth.json */
   RrunPushFormat format;
   guint64 chunk_size;                 /* blobs larger go in PATCH chunks of this; 0: default */
+  RrunPushCompression compression;
+  int compression_level;              /* 0: the compressor's default */
   RrunPushProgressFunc progress;      /* may be NULL */
   gpointer progress_data;
 } RrunPushOptions;
@@ -54,5 +73,19 @@ typedef struct
 gboolean rrun_push_image (RrunStore *store, const char *image, const char *dest,
                           const RrunPushOptions *options, char **out_dest, char **out_digest,
                           GError **error);
+
+/* Write image to the OCI image layout directory dir (made when missing) under the name
+   tag (the org.opencontainers.image.ref.name annotation; NULL: an entry without one), as
+   skopeo and podman write oci:DIR:TAG. The index's other entries are kept; an entry of
+   the same name is replaced. Blobs go in under temporary names renamed once complete,
+   index.json last, so a failed or interrupted push leaves the layout as it was (and at
+   most unreferenced blobs). *out_digest: the manifest's digest. */
+gboolean rrun_push_image_to_layout (RrunStore *store, const char *image, const char *dir,
+                                    const char *tag, const RrunPushOptions *options,
+                                    char **out_digest, GError **error);
+
+/* Whether tag is a valid org.opencontainers.image.ref.name: components of letters and
+   digits joined by one of "-._:@+" (or "--"), separated by "/". */
+gboolean rrun_oci_ref_name_is_valid (const char *tag);
 
 G_END_DECLS

@@ -66,6 +66,9 @@ typedef struct
   GHashTable *members; /* cleaned path -> Member* */
   GHashTable *aliases; /* cleaned path -> cleaned target path */
   guint n_staged;
+  gboolean pull;      /* rrun_archive_load_layout: one image, picked by name */
+  const char *select; /* its org.opencontainers.image.ref.name (NULL: the only image) */
+  char *id;           /* the last image added */
 } Load;
 
 static void
@@ -76,6 +79,7 @@ load_clear (Load *l)
   g_clear_pointer (&l->aliases, g_hash_table_unref);
   g_clear_pointer (&l->temp, rrun_store_temp_free);
   g_clear_pointer (&l->what, g_free);
+  g_clear_pointer (&l->id, g_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Load, load_clear)
 
@@ -564,6 +568,39 @@ check_oci (Load *l, GPtrArray *out_pending, GError **error)
     return FALSE;
   if (entries->len == 0)
     return rrun_throw (error, RRUN_ERROR_CORRUPT, "index.json lists no image");
+  if (l->pull)
+    {
+      /* One image: the entry of that name (the first, as skopeo takes it), or the only
+         entry. It gets that name, read as load reads names. */
+      RrunOciIndexEntry *pick = NULL;
+      g_autoptr (GString) names = g_string_new (NULL);
+
+      for (guint i = 0; i < entries->len; i++)
+        {
+          RrunOciIndexEntry *e = entries->pdata[i];
+
+          if (e->ref_name)
+            g_string_append_printf (names, "%s%s", names->len ? ", " : "", e->ref_name);
+          if (pick == NULL && l->select && g_strcmp0 (e->ref_name, l->select) == 0)
+            pick = e;
+        }
+      if (l->select == NULL && entries->len == 1)
+        pick = entries->pdata[0];
+      if (pick == NULL)
+        {
+          if (l->select)
+            rrun_throw (error, RRUN_ERROR_NOT_FOUND, "%s has no image named \"%s\"", l->what,
+                        l->select);
+          else
+            rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                        "%s holds %u images: name one", l->what, entries->len);
+          if (names->len)
+            rrun_add_hint (error, "its names: %s", names->str);
+          return FALSE;
+        }
+      return check_oci_manifest (l, pick->media_type, pick->digest, pick->size, l->select, 0,
+                                 out_pending, error);
+    }
   for (guint i = 0; i < entries->len; i++)
     {
       RrunOciIndexEntry *e = entries->pdata[i];
@@ -647,6 +684,8 @@ add_pending (Load *l, Pending *p, GPtrArray *loaded, GError **error)
                                p->manifest ? &manifest : NULL };
   if (!rrun_store_add_image_spec (l->store, &spec, &id, error))
     goto out;
+  g_free (l->id);
+  l->id = g_strdup (id);
   /* The other names: the image exists now, so each only adds its name. */
   for (guint i = 1; i < p->names->len; i++)
     {
@@ -682,59 +721,58 @@ add_corrupt_hint (GError **error)
   return FALSE;
 }
 
-gboolean
-rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path, GPtrArray **out_loaded,
-                   GError **error)
+static gboolean
+load_run (Load *lp, RrunStore *store, const RrunIdMap *map, const char *path,
+          GPtrArray **out_loaded, GError **error)
 {
-  g_auto (Load) l = { 0 };
   g_autoptr (GPtrArray) pending = g_ptr_array_new_with_free_func ((GDestroyNotify)pending_free);
   g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
   gboolean is_stdin = path == NULL || strcmp (path, "-") == 0;
   struct stat st;
   Member *dummy;
 
-  l.store = store;
-  l.map = map;
-  l.dirfd = -1;
-  l.what = is_stdin ? g_strdup ("standard input") : g_strdup_printf ("\"%s\"", path);
-  l.members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)member_free);
-  l.aliases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  lp->store = store;
+  lp->map = map;
+  lp->dirfd = -1;
+  lp->what = is_stdin ? g_strdup ("standard input") : g_strdup_printf ("\"%s\"", path);
+  lp->members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)member_free);
+  lp->aliases = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (!is_stdin && stat (path, &st) < 0)
-    return rrun_throw_errno (error, errno, "cannot open %s", l.what);
-  if (!rrun_store_temp_new (store, map, &l.temp, error))
+    return rrun_throw_errno (error, errno, "cannot open %s", lp->what);
+  if (!rrun_store_temp_new (store, map, &lp->temp, error))
     return FALSE;
   if (!is_stdin && S_ISDIR (st.st_mode))
     {
-      l.dirfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (l.dirfd < 0)
-        return rrun_throw_errno (error, errno, "cannot open %s", l.what);
+      lp->dirfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (lp->dirfd < 0)
+        return rrun_throw_errno (error, errno, "cannot open %s", lp->what);
     }
   else
     {
       rrun_autofd int fd = is_stdin ? fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 0)
                                     : open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
       if (fd < 0)
-        return rrun_throw_errno (error, errno, "cannot open %s", l.what);
+        return rrun_throw_errno (error, errno, "cannot open %s", lp->what);
       if (is_stdin && isatty (fd))
         {
           rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot read an archive from a terminal");
           rrun_add_hint (error, "name it with -i FILE, or pipe it in: rrun load < FILE");
           return FALSE;
         }
-      if (!read_tar (&l, fd, error))
+      if (!read_tar (lp, fd, error))
         return add_corrupt_hint (error);
     }
 
-  if (g_hash_table_contains (l.members, "manifest.json")
-      || g_hash_table_contains (l.aliases, "manifest.json")
-      || (l.dirfd >= 0 && faccessat (l.dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0))
+  if (g_hash_table_contains (lp->members, "manifest.json")
+      || g_hash_table_contains (lp->aliases, "manifest.json")
+      || (lp->dirfd >= 0 && faccessat (lp->dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0))
     {
-      if (!check_docker (&l, pending, error))
+      if (!check_docker (lp, pending, error))
         return add_corrupt_hint (error);
     }
-  else if (lookup (&l, "index.json", &dummy, NULL))
+  else if (lookup (lp, "index.json", &dummy, NULL))
     {
-      if (!check_oci (&l, pending, error))
+      if (!check_oci (lp, pending, error))
         return add_corrupt_hint (error);
     }
   else
@@ -747,7 +785,7 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path, GPt
       return FALSE;
     }
   for (guint i = 0; i < pending->len; i++)
-    if (!add_pending (&l, pending->pdata[i], loaded, error))
+    if (!add_pending (lp, pending->pdata[i], loaded, error))
       {
         if (loaded->len > 0)
           {
@@ -760,5 +798,48 @@ rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path, GPt
         return FALSE;
       }
   *out_loaded = g_steal_pointer (&loaded);
+  return TRUE;
+}
+
+gboolean
+rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path, GPtrArray **out_loaded,
+                   GError **error)
+{
+  g_auto (Load) l = { 0 };
+
+  return load_run (&l, store, map, path, out_loaded, error);
+}
+
+gboolean
+rrun_archive_load_layout (RrunStore *store, const RrunIdMap *map, const char *dir,
+                          const char *name, char **out_id, GError **error)
+{
+  g_auto (Load) l = { 0 };
+  g_autoptr (GPtrArray) loaded = NULL;
+  struct stat st;
+
+  if (stat (dir, &st) < 0)
+    return rrun_throw_errno (error, errno, "cannot open \"%s\"", dir);
+  if (!S_ISDIR (st.st_mode))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "\"%s\" is not a directory", dir);
+      rrun_add_hint (error, "an archive file loads with: rrun load -i %s", dir);
+      return FALSE;
+    }
+  {
+    g_autofree char *index = g_build_filename (dir, "index.json", NULL);
+    if (!g_file_test (index, G_FILE_TEST_IS_REGULAR))
+      {
+        rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                    "\"%s\" is not an OCI image layout: it has no index.json", dir);
+        rrun_add_hint (error, "write one with: rrun push IMAGE oci:%s:NAME", dir);
+        return FALSE;
+      }
+  }
+  l.pull = TRUE;
+  l.select = name;
+  if (!load_run (&l, store, map, dir, &loaded, error))
+    return FALSE;
+  *out_id = g_steal_pointer (&l.id);
   return TRUE;
 }

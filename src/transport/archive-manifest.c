@@ -26,6 +26,7 @@ rrun_oci_index_entry_free (RrunOciIndexEntry *entry)
   g_free (entry->media_type);
   g_free (entry->digest);
   g_free (entry->name);
+  g_free (entry->ref_name);
   g_free (entry);
 }
 
@@ -229,6 +230,7 @@ rrun_oci_index_parse (const char *data, gsize len, GPtrArray **out_entries, GErr
           return bad (error, source, ws, "a non-negative integer");
         }
       entry->size = rrun_json_int (f);
+      entry->ref_name = g_strdup (annotation (d, "org.opencontainers.image.ref.name"));
       name = annotation (d, "io.containerd.image.name");
       /* ref.name is a full name as podman and skopeo write it ("localhost/x:1"), or only a
          tag as the OCI spec's own examples and containerd have it ("latest"): a tag alone

@@ -39,6 +39,7 @@ typedef struct
   gint64 size;
   char *name; /* io.containerd.image.name, else org.opencontainers.image.ref.name
                  when it is more than a bare tag (has a '/' or ':'), else NULL */
+  char *ref_name; /* org.opencontainers.image.ref.name as it is (NULL: none) */
 } RrunOciIndexEntry;
 
 void rrun_oci_index_entry_free (RrunOciIndexEntry *entry);

@@ -40,6 +40,13 @@ gboolean rrun_archive_format_parse (const char *text, RrunArchiveFormat *out_for
 gboolean rrun_archive_load (RrunStore *store, const RrunIdMap *map, const char *path,
                             GPtrArray **out_loaded, GError **error);
 
+/* `rrun pull oci:DIR[:NAME]`: load one image of the OCI layout directory dir, the one
+   whose org.opencontainers.image.ref.name is name (NULL: the layout's only image); it is
+   named name as load reads names ("v1" is docker.io/library/v1:latest), unnamed without
+   one. *out_id: its image ID. An unknown name is RRUN_ERROR_NOT_FOUND. */
+gboolean rrun_archive_load_layout (RrunStore *store, const RrunIdMap *map, const char *dir,
+                                   const char *name, char **out_id, GError **error);
+
 /* Write refs (names or IDs) to path ("-": standard output, refused when it is a
    terminal) in format. A file is written next to path under a temporary name and renamed
    over it once complete. A layer whose blob the store did not keep (stores from before

@@ -149,6 +149,33 @@ a.c" ]
   [[ $output == *"rrun: $CTX/Dockerfile:2: COPY: \"secret.key\" not found: it is excluded by .dockerignore"* ]]
 }
 
+# .containerignore wins over .dockerignore (as podman reads them); the escape directive;
+# COPY --link; docker's predefined proxy ARGs reach RUN without an ARG line and stay out
+# of the cache key and the history.
+@test "build: .containerignore, # escape=, COPY --link, predefined proxy args" {
+  touch "$CTX/a.txt" "$CTX/b.txt"
+  printf 'a.txt\n' >"$CTX/.containerignore"
+  printf 'b.txt\n' >"$CTX/.dockerignore"
+  cat >"$CTX/Dockerfile" <<EOF
+# escape=\`
+FROM $FIXTURE_IMAGE
+COPY --link *.txt /t/
+RUN echo "proxy=\$HTTP_PROXY" >/proxy && \`
+    ls /t >/list
+EOF
+  run -0 rrun build -q --build-arg HTTP_PROXY=http://proxy.example:3128 -t b-ign:1 "$CTX"
+  local id=$output
+  run -0 rrun run --rm b-ign:1 cat /list /proxy
+  [ "$output" = "b.txt
+proxy=http://proxy.example:3128" ]
+  run -0 rrun history --no-trunc b-ign:1
+  [[ $output != *proxy.example* ]]
+  # another proxy: not a reason to rebuild
+  run -0 rrun build --build-arg HTTP_PROXY=http://other.example:3128 -t b-ign:1 "$CTX"
+  [ "$(grep -c 'Using cache' <<<"$output")" = 2 ]
+  [ "${lines[-1]}" = "$id" ]
+}
+
 @test "build: the cache is used, invalidated at the changed step, and --no-cache" {
   echo v1 >"$CTX/data"
   cat >"$CTX/Dockerfile" <<EOF
