@@ -16,6 +16,37 @@ bind_free (RrunDeviceBind *b)
   g_free (b);
 }
 
+static void
+hook_free (RrunOciHook *h)
+{
+  g_free (h->name);
+  g_free (h->path);
+  g_strfreev (h->argv);
+  g_strfreev (h->env);
+  g_free (h->device);
+  g_free (h);
+}
+
+const char *
+rrun_hook_phase_name (RrunHookPhase phase)
+{
+  static const char *const names[] = { "createRuntime", "createContainer", "startContainer",
+                                       "poststart", "poststop" };
+
+  return phase < RRUN_HOOK_N_PHASES ? names[phase] : "OCI";
+}
+
+GPtrArray *
+rrun_device_edits_hooks (const RrunDeviceEdits *e, RrunHookPhase phase)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; e != NULL && i < e->hooks->len; i++)
+    if (((RrunOciHook *) e->hooks->pdata[i])->phase == phase)
+      g_ptr_array_add (out, e->hooks->pdata[i]);
+  return out;
+}
+
 RrunDeviceEdits *
 rrun_device_edits_new (void)
 {
@@ -28,6 +59,7 @@ rrun_device_edits_new (void)
   e->bin_dirs = g_ptr_array_new_with_free_func (g_free);
   e->symlinks = g_ptr_array_new_with_free_func (g_free);
   e->notes = g_ptr_array_new_with_free_func (g_free);
+  e->hooks = g_ptr_array_new_with_free_func ((GDestroyNotify) hook_free);
   return e;
 }
 
@@ -43,6 +75,7 @@ rrun_device_edits_free (RrunDeviceEdits *e)
   g_ptr_array_unref (e->bin_dirs);
   g_ptr_array_unref (e->symlinks);
   g_ptr_array_unref (e->notes);
+  g_ptr_array_unref (e->hooks);
   g_free (e);
 }
 
@@ -50,7 +83,8 @@ gboolean
 rrun_device_edits_empty (const RrunDeviceEdits *e)
 {
   return e->nodes->len == 0 && e->mounts->len == 0 && e->env->len == 0
-         && e->ld_dirs->len == 0 && e->bin_dirs->len == 0 && e->symlinks->len == 0;
+         && e->ld_dirs->len == 0 && e->bin_dirs->len == 0 && e->symlinks->len == 0
+         && e->hooks->len == 0;
 }
 
 static gboolean
