@@ -353,6 +353,9 @@ rrun_device_resolve (const RrunConfig *config, char **devices, const char *gpus,
   g_autoptr(RrunCdiRegistry) reg = NULL;
   g_auto(GStrv) dirs = NULL;
 
+  g_autoptr(GPtrArray) discover_ids = NULL; /* nvidia.com/gpu=NAME without a spec */
+  gboolean discover_all = FALSE;
+
   for (guint i = 0; devices && devices[i]; i++)
     {
       g_autofree char *host = NULL, *container = NULL, *perms = NULL;
@@ -364,6 +367,23 @@ rrun_device_resolve (const RrunConfig *config, char **devices, const char *gpus,
               dirs = rrun_device_cdi_dirs (config);
               if (!rrun_cdi_registry_load (dirs, &reg, error))
                 return FALSE;
+            }
+          /* No CDI spec for NVIDIA GPUs (no nvidia-ctk on this machine): the driver's
+             discovery, as --gpus does, for all, an index or a UUID. */
+          if (g_str_has_prefix (devices[i], "nvidia.com/gpu=")
+              && !rrun_cdi_has_kind (reg, "nvidia.com/gpu"))
+            {
+              const char *name = devices[i] + strlen ("nvidia.com/gpu=");
+
+              if (strcmp (name, "all") == 0)
+                discover_all = TRUE;
+              else
+                {
+                  if (discover_ids == NULL)
+                    discover_ids = g_ptr_array_new_with_free_func (g_free);
+                  g_ptr_array_add (discover_ids, g_strdup (name));
+                }
+              continue;
             }
           if (!rrun_cdi_resolve (reg, devices[i], "--device", e, error))
             return FALSE;
@@ -389,6 +409,23 @@ rrun_device_resolve (const RrunConfig *config, char **devices, const char *gpus,
                                         "unprivileged user cannot attach; the container can "
                                         "open the nodes bound into it as their host "
                                         "permissions allow", cgroup_rules[i]));
+    }
+  if (discover_all || discover_ids != NULL)
+    {
+      RrunGpuRequest r = { 0 };
+
+      r.all = discover_all;
+      if (!discover_all)
+        {
+          g_ptr_array_add (discover_ids, NULL);
+          r.ids = (char **) discover_ids->pdata;
+        }
+      if (!rrun_gpu_discover (&r, e, error))
+        {
+          rrun_add_hint (error, "--device nvidia.com/gpu: there is no CDI spec for "
+                                "nvidia.com/gpu, so rrun looked for the driver's devices");
+          return FALSE;
+        }
     }
   if (gpus != NULL)
     {

@@ -351,6 +351,19 @@ YAML
   [ "${lines[1]}" = 'hint: this machine has: 0 GPU-11111111-aaaa, 1 GPU-22222222-bbbb' ]
 }
 
+@test "gpus: --device nvidia.com/gpu=all|N|UUID without a CDI spec uses the driver's devices" {
+  export RRUN_GPU_ROOT=$BATS_FILE_TMPDIR/gpu RRUN_CDI_SPEC_DIRS=$BATS_FILE_TMPDIR/empty-cdi
+  run -0 rrun run --rm --device nvidia.com/gpu=all "$FIXTURE_IMAGE" sh -c 'nvidia-smi; echo "$LD_LIBRARY_PATH"'
+  [ "$output" = $'fake nvidia-smi: /dev/nvidia0 /dev/nvidia1\n/usr/local/nvidia/lib64' ]
+  run -0 rrun run --rm --device nvidia.com/gpu=1 "$FIXTURE_IMAGE" nvidia-smi
+  [ "$output" = 'fake nvidia-smi: /dev/nvidia1' ]
+  run -0 rrun run --rm --device nvidia.com/gpu=GPU-11111111-aaaa --device nvidia.com/gpu=1 "$FIXTURE_IMAGE" nvidia-smi
+  [ "$output" = 'fake nvidia-smi: /dev/nvidia0 /dev/nvidia1' ]
+  run -125 rrun run --rm --device nvidia.com/gpu=5 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --gpus: no NVIDIA GPU "5"' ]
+  [ "${lines[2]}" = 'hint: --device nvidia.com/gpu: there is no CDI spec for nvidia.com/gpu, so rrun looked for the driver'"'"'s devices' ]
+}
+
 @test "gpus: rrun exec in a --gpus container finds the driver's tools and libraries" {
   local id
   export RRUN_GPU_ROOT=$BATS_FILE_TMPDIR/gpu RRUN_CDI_SPEC_DIRS=$BATS_FILE_TMPDIR/empty-cdi
