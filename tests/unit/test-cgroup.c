@@ -386,7 +386,7 @@ test_dbus_message (void)
   /* The scope is an envelope handed over with Delegate=yes: limits go into the
      container leaf below it (where rrun update writes them too), never into systemd's
      own properties of the scope. */
-  v = g_variant_ref_sink (rrun_cgroup_systemd_start_parameters ("abc123", 4242));
+  v = g_variant_ref_sink (rrun_cgroup_systemd_start_parameters ("abc123", 4242, NULL));
   g_assert_true (g_variant_is_of_type (v, G_VARIANT_TYPE ("(ssa(sv)a(sa(sv)))")));
   text = g_variant_print (v, TRUE);
   g_assert_cmpstr (text, ==,
