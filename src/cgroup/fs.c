@@ -560,6 +560,9 @@ rrun_cgroup_fs_prepare (RrunCgroup *cg, const char *own, gboolean is_root,
                                                      error))
             return FALSE;
         }
+      /* Stale leaves of killed containers there: the gc of every start looks only in the
+         delegated directory itself. */
+      rrun_cgroup_fs_gc (base, NULL);
     }
   if (!create_leaf (basefd, base, name, &path, &fd, error))
     return FALSE;
