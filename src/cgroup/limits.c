@@ -376,8 +376,8 @@ static const LimitFlag limit_flags[] = {
     .why = "the range is 0 to 100, or -1 for the default" },
   { "oom-kill-disable", 0, "Disable the OOM killer (cgroup v1 only; ignored on v2)", NULL,
     TEXT (oom_kill_disable), KIND_FLAG, 0 },
-  { "cgroup-parent", 0, "Parent cgroup (see rrun-run(1): rootless containers get theirs "
-    "from systemd or a delegated subtree)", "PATH", TEXT (cgroup_parent), KIND_PATH, 0 },
+  { "cgroup-parent", 0, "Parent cgroup: a path below your delegated cgroup (made if "
+    "missing), or NAME.slice under systemd", "PATH", TEXT (cgroup_parent), KIND_PATH, 0 },
   { "cgroup-conf", 0, "Write a cgroup v2 file: KEY=VALUE such as memory.high=1g", "K=V",
     TEXT (cgroup_conf), KIND_CONF, 0 },
 };
