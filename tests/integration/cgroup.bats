@@ -139,6 +139,8 @@ require_no_delegation() {
   [ "${lines[0]}" = 'rrun: cannot use --cpus with --cpu-period or --cpu-quota: all set cpu.max' ]
   run -125 rrun run --rm --cpu-rt-runtime 950000 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: cannot use --cpu-rt-runtime: cgroup v2 has no realtime CPU controller' ]
+  run -125 rrun run --rm --cpu-rt-period 1000000 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --cpu-rt-period: cgroup v2 has no realtime CPU controller' ]
   run -125 rrun run --rm --memory-swappiness 101 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid value "101" for --memory-swappiness: the range is 0 to 100, or -1 for the default' ]
   run -125 rrun run --rm --blkio-weight-device /dev/null:500 "$FIXTURE_IMAGE" true
