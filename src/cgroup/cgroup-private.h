@@ -38,6 +38,7 @@ struct _RrunCgroup
   RrunCgroupLimits *limits; /* systemd: a copy, written into the leaf after enter */
   RrunDbus *bus;            /* systemd */
   GPtrArray *v1_paths;      /* cgroup v1 in a Slurm step: the child of each hierarchy */
+  char *slice;              /* systemd: --cgroup-parent NAME.slice, the scope's Slice= */
 };
 
 extern const RrunCgroupOps rrun_cgroup_none_ops;
@@ -84,15 +85,18 @@ gboolean rrun_cgroup_parse_keyed (const char *text, const char *key, guint64 *ou
 
 /* The a(sv) properties for StartTransientUnit, floating: an envelope with Delegate=yes
    (the limits go into the leaf below the scope). */
-GVariant *rrun_cgroup_systemd_properties (const char *id, pid_t pid);
-/* The whole (ssa(sv)a(sa(sv))) parameter tuple for StartTransientUnit, floating. */
-GVariant *rrun_cgroup_systemd_start_parameters (const char *id, pid_t pid);
+GVariant *rrun_cgroup_systemd_properties (const char *id, pid_t pid, const char *slice);
+/* The whole (ssa(sv)a(sa(sv))) parameter tuple for StartTransientUnit, floating. slice:
+   --cgroup-parent's NAME.slice, or NULL (the manager's default, app.slice). */
+GVariant *rrun_cgroup_systemd_start_parameters (const char *id, pid_t pid, const char *slice);
 
 /* Delegated directory backend, with its inputs explicit so tests can use a temp tree.
    own: the caller's cgroup directory; is_root: own is the top of the mount (no
-   internal-process rule there). */
+   internal-process rule there); subpath: --cgroup-parent, relative to the directory new
+   leaves go into (made if missing), or NULL. */
 gboolean rrun_cgroup_fs_prepare (RrunCgroup *cg, const char *own, gboolean is_root,
-                                 const RrunCgroupLimits *limits, GError **error);
+                                 const char *subpath, const RrunCgroupLimits *limits,
+                                 GError **error);
 /* Enable in base's cgroup.subtree_control the controllers needed (an error naming the flag
    when base does not have one) and the others base offers; unless is_root, the
    processes of base move into its rrun-host leaf first (no internal processes). */
@@ -111,11 +115,14 @@ gboolean rrun_cgroup_fs_gc (const char *base, GError **error);
 gboolean rrun_cgroup_systemd_connect (RrunDbus **out_bus, char **out_why);
 /* Start the scope on bus and wait for its job (timeout_ms), exposed for a fake manager. */
 gboolean rrun_cgroup_systemd_start (RrunDbus *bus, const char *id, pid_t pid,
-                                    guint timeout_ms, GError **error);
+                                    const char *slice, guint timeout_ms, GError **error);
 
 /* Write one value to a cgroup file below dirfd; the error names path/name. */
 gboolean rrun_cgroup_write_at (int dirfd, const char *path, const char *name,
                                const char *value, GError **error);
+
+/* --cgroup-parent's syntax (limits.c); names: refuse rrun-* and the kernel's file names. */
+gboolean rrun_cgroup_parent_check (const char *value, gboolean names, GError **error);
 
 #define RRUN_CGROUP_HOST_LEAF "rrun-host"
 

@@ -137,8 +137,13 @@ static gboolean
 no_backend_error (const Where *w, const RrunCgroupLimits *limits, guint needed,
                   const char *systemd_why, GError **error)
 {
-  rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-              "cannot apply resource limits: no cgroup v2 subtree is delegated to this user");
+  if (!rrun_cgroup_limits_any (limits) && limits != NULL && limits->text.cgroup_parent)
+    rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                "cannot use --cgroup-parent \"%s\": no cgroup v2 subtree is delegated to this "
+                "user", limits->text.cgroup_parent);
+  else
+    rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+                "cannot apply resource limits: no cgroup v2 subtree is delegated to this user");
   rrun_add_hint (error, "no systemd user manager (%s): where systemd runs, "
                         "`loginctl enable-linger %s` starts one", systemd_why,
                  g_get_user_name ());
@@ -237,6 +242,46 @@ rrun_cgroup_in_slurm_job (char **out_job)
   return FALSE;
 }
 
+/* --cgroup-parent for the delegated directory backend: the path below the directory new
+   leaves go into. A relative path is that already; an absolute one (docker's: from the
+   top of the cgroup2 hierarchy) must lie at or below it: a user may create cgroups only
+   in what is delegated to them. */
+static gboolean
+parent_subpath (const Where *w, const char *parent, gboolean systemd, char **out,
+                GError **error)
+{
+  g_autofree char *base = rrun_cgroup_fs_base (w->own);
+  const char *rel = base + strlen (w->mount);
+  gsize len;
+
+  if (parent[0] != '/')
+    {
+      *out = g_strdup (parent);
+      return TRUE;
+    }
+  if (*rel == '\0')
+    rel = "/";
+  len = strlen (rel);
+  if (strcmp (rel, "/") == 0)
+    {
+      *out = g_strdup (parent + 1);
+      return rrun_cgroup_parent_check (*out, TRUE, error);
+    }
+  if (strncmp (parent, rel, len) == 0 && (parent[len] == '\0' || parent[len] == '/'))
+    {
+      *out = g_strdup (parent[len] == '/' ? parent + len + 1 : "");
+      return **out == '\0' || rrun_cgroup_parent_check (*out, TRUE, error);
+    }
+  rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
+              "cannot use --cgroup-parent \"%s\": it is outside the cgroup delegated to you "
+              "(\"%s\"), and a rootless container's cgroup can only be made there",
+              parent, rel);
+  rrun_add_hint (error, "give a path relative to it (made if missing), e.g. "
+                        "--cgroup-parent=jobs/%s%s", g_get_user_name (),
+                 systemd ? ", or a systemd slice, e.g. --cgroup-parent=jobs.slice" : "");
+  return FALSE;
+}
+
 gboolean
 rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
                      const char *container_id, RrunCgroup **out, GError **error)
@@ -245,8 +290,10 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
   g_auto(Where) w = { 0 };
   g_autofree char *systemd_why = NULL;
   g_autofree char *slurm_job = NULL;
-  gboolean want = rrun_cgroup_limits_any (limits);
+  const char *parent = limits ? limits->text.cgroup_parent : NULL;
+  gboolean want = rrun_cgroup_limits_any (limits) || parent != NULL;
   gboolean use_systemd = FALSE;
+  g_autofree char *subpath = NULL;
 
   cg->ops = &rrun_cgroup_none_ops;
   cg->id = g_strdup (container_id);
@@ -257,6 +304,9 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
     mode = "enabled";
   if (strcmp (mode, "disabled") == 0)
     {
+      if (parent != NULL)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "cannot use --cgroup-parent with --cgroups=disabled");
       if (want)
         rrun_warning ("ignoring resource limits: cgroups are disabled");
       *out = g_steal_pointer (&cg);
@@ -319,6 +369,22 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
     systemd_why = g_strdup ("no cgroup v2");
   else
     use_systemd = rrun_cgroup_systemd_connect (&cg->bus, &systemd_why);
+  /* --cgroup-parent: under systemd a slice for the scope; else (or a path where the
+     user's own cgroup is delegated too) a directory below the delegated one. */
+  if (parent != NULL && use_systemd && !g_str_has_suffix (parent, ".slice"))
+    {
+      if (!own_is_writable (&w))
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot use --cgroup-parent \"%s\": with systemd it names a slice "
+                      "(NAME.slice) for the container's scope", parent);
+          rrun_add_hint (error, "e.g. --cgroup-parent=jobs.slice; a directory path needs a "
+                                "delegated cgroup (docs/cgroups.md)");
+          return FALSE;
+        }
+      use_systemd = FALSE;
+      g_clear_pointer (&cg->bus, rrun_dbus_free);
+    }
   if (!use_systemd && !own_is_writable (&w))
     {
       if (want)
@@ -337,11 +403,15 @@ rrun_cgroup_prepare (const char *mode, const RrunCgroupLimits *limits,
       cg->ops = &rrun_cgroup_systemd_ops;
       if (limits != NULL)
         cg->limits = copy_limits (limits);
-      rrun_info ("cgroup: a systemd scope rrun-%s.scope", container_id);
+      cg->slice = g_strdup (parent);
+      rrun_info ("cgroup: a systemd scope rrun-%s.scope in %s", container_id,
+                 parent ? parent : "the default slice");
       *out = g_steal_pointer (&cg);
       return TRUE;
     }
-  if (!rrun_cgroup_fs_prepare (cg, w.own, w.is_root, limits, error))
+  if (parent != NULL && !parent_subpath (&w, parent, FALSE, &subpath, error))
+    return FALSE;
+  if (!rrun_cgroup_fs_prepare (cg, w.own, w.is_root, subpath, limits, error))
     return FALSE;
   rrun_info ("cgroup: %s (delegated directory)", cg->path);
   *out = g_steal_pointer (&cg);
@@ -396,6 +466,7 @@ rrun_cgroup_free (RrunCgroup *cg)
   g_free (cg->id);
   g_free (cg->mount);
   g_free (cg->path);
+  g_free (cg->slice);
   g_clear_pointer (&cg->v1_paths, g_ptr_array_unref);
   g_free (cg);
 }

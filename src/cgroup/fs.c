@@ -514,7 +514,7 @@ create_leaf (int basefd, const char *base, const char *name, char **out_path, in
 
 gboolean
 rrun_cgroup_fs_prepare (RrunCgroup *cg, const char *own, gboolean is_root,
-                        const RrunCgroupLimits *limits, GError **error)
+                        const char *subpath, const RrunCgroupLimits *limits, GError **error)
 {
   g_autofree char *base = rrun_cgroup_fs_base (own);
   g_autofree char *name = g_strconcat ("rrun-", cg->id, NULL);
@@ -529,6 +529,41 @@ rrun_cgroup_fs_prepare (RrunCgroup *cg, const char *own, gboolean is_root,
   if (cg->needed != 0
       && !rrun_cgroup_fs_enable_controllers (basefd, base, is_root, limits, cg->needed, error))
     return FALSE;
+  /* --cgroup-parent: each level below base, made if missing (the user's, as anything
+     made in a delegated subtree), with the controllers passed down. A level rrun made
+     holds no process; one that exists and holds some cannot have children with
+     controllers (cgroup v2's "no internal processes"): enabling them then fails, said. */
+  if (subpath != NULL && *subpath != '\0')
+    {
+      g_auto(GStrv) parts = g_strsplit (subpath, "/", -1);
+
+      for (guint i = 0; parts[i] != NULL; i++)
+        {
+          g_autofree char *next = g_build_filename (base, parts[i], NULL);
+          int nextfd;
+
+          if (mkdirat (basefd, parts[i], 0755) < 0 && errno != EEXIST)
+            {
+              rrun_throw_errno (error, errno, "cannot use --cgroup-parent \"%s\": cannot "
+                                "create cgroup \"%s\"", subpath, next);
+              return FALSE;
+            }
+          nextfd = openat (basefd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (nextfd < 0)
+            return rrun_throw_errno (error, errno, "cannot open cgroup \"%s\"", next);
+          close (basefd);
+          basefd = nextfd;
+          g_free (base);
+          base = g_steal_pointer (&next);
+          if (cg->needed != 0
+              && !rrun_cgroup_fs_enable_controllers (basefd, base, TRUE, limits, cg->needed,
+                                                     error))
+            return FALSE;
+        }
+      /* Stale leaves of killed containers there: the gc of every start looks only in the
+         delegated directory itself. */
+      rrun_cgroup_fs_gc (base, NULL);
+    }
   if (!create_leaf (basefd, base, name, &path, &fd, error))
     return FALSE;
   cg->path = g_steal_pointer (&path);

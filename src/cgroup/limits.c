@@ -1,6 +1,7 @@
 /* The docker-compatible limit flags: units, validation, and the conversions runc and
    crun make for cgroup v2. */
 #include "cgroup/cgroup.h"
+#include "cgroup/cgroup-private.h"
 #include "error.h"
 #include "log.h"
 #include "util/json-value.h"
@@ -38,6 +39,37 @@ rrun_cgroup_limits_new (void)
   return l;
 }
 
+
+/* --cgroup-parent's syntax: a systemd slice name, or a path of plain names (absolute:
+   from the top of the hierarchy; relative: below the delegated cgroup). Where it may go
+   is decided by the backend (cgroup.c). names: also refuse rrun's and the kernel's names
+   (an absolute path is checked for them once the delegated part is taken off). */
+gboolean
+rrun_cgroup_parent_check (const char *value, gboolean names, GError **error)
+{
+  g_auto(GStrv) parts = g_strsplit (value[0] == '/' ? value + 1 : value, "/", -1);
+  const char *why = NULL;
+
+  if (*value == '\0' || strcmp (value, "/") == 0)
+    why = "it is empty";
+  for (guint i = 0; why == NULL && parts[i] != NULL; i++)
+    {
+      if (*parts[i] == '\0' || strcmp (parts[i], ".") == 0 || strcmp (parts[i], "..") == 0)
+        why = "each part of the path must be a name (no empty, \".\" or \"..\" parts)";
+      else if (strpbrk (parts[i], "\n\\") != NULL || strlen (parts[i]) > 255)
+        why = "a part of the path is not a valid cgroup name";
+      else if (names
+               && (g_str_has_prefix (parts[i], "rrun-") || g_str_has_prefix (parts[i], "cgroup.")
+               || g_str_has_prefix (parts[i], "memory.") || g_str_has_prefix (parts[i], "cpu.")
+               || g_str_has_prefix (parts[i], "io.") || g_str_has_prefix (parts[i], "pids.")))
+        why = "names starting with rrun- are rrun's own, and cgroup.*, cpu.*, memory.*, io.* "
+              "and pids.* are the kernel's";
+    }
+  if (why != NULL)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid value \"%s\" for --cgroup-parent: %s", value, why);
+  return TRUE;
+}
 
 static gboolean
 bad_value (GError **error, const char *flag, const char *value, const char *why)
@@ -344,8 +376,8 @@ static const LimitFlag limit_flags[] = {
     .why = "the range is 0 to 100, or -1 for the default" },
   { "oom-kill-disable", 0, "Disable the OOM killer (cgroup v1 only; ignored on v2)", NULL,
     TEXT (oom_kill_disable), KIND_FLAG, 0 },
-  { "cgroup-parent", 0, "Parent cgroup (see rrun-run(1): rootless containers get theirs "
-    "from systemd or a delegated subtree)", "PATH", TEXT (cgroup_parent), KIND_PATH, 0 },
+  { "cgroup-parent", 0, "Parent cgroup: a path below your delegated cgroup (made if "
+    "missing), or NAME.slice under systemd", "PATH", TEXT (cgroup_parent), KIND_PATH, 0 },
   { "cgroup-conf", 0, "Write a cgroup v2 file: KEY=VALUE such as memory.high=1g", "K=V",
     TEXT (cgroup_conf), KIND_CONF, 0 },
 };
@@ -448,9 +480,7 @@ parse_flag (RrunCgroupLimits *l, const LimitFlag *f, const char *value, GError *
       l->oom_kill_disable = TRUE;
       return TRUE;
     case KIND_PATH:
-      if (*value == '\0' || strstr (value, "..") != NULL)
-        return bad_value (error, f->flag, value, "expected a cgroup path or a .slice name");
-      return TRUE;
+      return rrun_cgroup_parent_check (value, value[0] != '/', error);
     case KIND_CONF:
       {
         const char *eq = strchr (value, '=');
@@ -530,16 +560,6 @@ rrun_cgroup_limits_finish (RrunCgroupLimits *l, GError **error)
                   l->text.cpu_rt_runtime ? "cpu-rt-runtime" : "cpu-rt-period");
       rrun_add_hint (error, "realtime CPU limits exist only under cgroup v1, which rootless "
                             "containers cannot use");
-      return FALSE;
-    }
-  if (l->text.cgroup_parent != NULL)
-    {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                  "cannot use --cgroup-parent \"%s\": a rootless container's cgroup is a leaf "
-                  "below rrun's own (a systemd scope or a delegated subtree)",
-                  l->text.cgroup_parent);
-      rrun_add_hint (error, "start rrun inside the parent instead, e.g. systemd-run --user "
-                            "--scope --slice=NAME.slice rrun run ...");
       return FALSE;
     }
   if ((l->swappiness_flag || l->oom_kill_disable) && !l->warned)

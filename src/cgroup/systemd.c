@@ -32,7 +32,7 @@ add (GVariantBuilder *b, const char *name, GVariant *value)
    them. systemd owns the scope's own memory.max and friends (it rewrites them from its
    unit properties), so rrun never writes those. */
 GVariant *
-rrun_cgroup_systemd_properties (const char *id, pid_t pid)
+rrun_cgroup_systemd_properties (const char *id, pid_t pid, const char *slice)
 {
   GVariantBuilder b;
   guint32 pids[1] = { (guint32) pid };
@@ -41,18 +41,20 @@ rrun_cgroup_systemd_properties (const char *id, pid_t pid)
   add (&b, "Description", g_variant_new_take_string (g_strdup_printf ("rrun container %s", id)));
   add (&b, "PIDs", g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, pids, 1, sizeof pids[0]));
   add (&b, "Delegate", g_variant_new_boolean (TRUE));
+  if (slice != NULL)
+    add (&b, "Slice", g_variant_new_string (slice));
   /* A failed scope is collected too, so a crashed container leaves no unit behind. */
   add (&b, "CollectMode", g_variant_new_string ("inactive-or-failed"));
   return g_variant_builder_end (&b);
 }
 
 GVariant *
-rrun_cgroup_systemd_start_parameters (const char *id, pid_t pid)
+rrun_cgroup_systemd_start_parameters (const char *id, pid_t pid, const char *slice)
 {
   g_autofree char *unit = g_strdup_printf ("rrun-%s.scope", id);
 
   return g_variant_new ("(ss@a(sv)@a(sa(sv)))", unit, "fail",
-                        rrun_cgroup_systemd_properties (id, pid),
+                        rrun_cgroup_systemd_properties (id, pid, slice),
                         g_variant_new_array (G_VARIANT_TYPE ("(sa(sv))"), NULL, 0));
 }
 
@@ -103,8 +105,8 @@ rrun_cgroup_systemd_connect (RrunDbus **out_bus, char **out_why)
 }
 
 gboolean
-rrun_cgroup_systemd_start (RrunDbus *bus, const char *id, pid_t pid, guint timeout_ms,
-                           GError **error)
+rrun_cgroup_systemd_start (RrunDbus *bus, const char *id, pid_t pid, const char *slice,
+                           guint timeout_ms, GError **error)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   g_autoptr(GVariant) reply = NULL;
@@ -120,7 +122,7 @@ rrun_cgroup_systemd_start (RrunDbus *bus, const char *id, pid_t pid, guint timeo
                             &local)
       || (reply = rrun_dbus_call (bus, SYSTEMD_NAME, SYSTEMD_PATH, SYSTEMD_MANAGER,
                                   "StartTransientUnit",
-                                  rrun_cgroup_systemd_start_parameters (id, pid), "(o)",
+                                  rrun_cgroup_systemd_start_parameters (id, pid, slice), "(o)",
                                   (int) timeout_ms, &local)) == NULL)
     return rrun_throw (error, RRUN_ERROR_FAILED,
                        "cannot start systemd scope \"rrun-%s.scope\": %s", id, local->message);
@@ -165,7 +167,7 @@ systemd_enter (RrunCgroup *cg, pid_t pid, GError **error)
   rrun_autofd int leaffd = -1;
   guint missing;
 
-  if (!rrun_cgroup_systemd_start (cg->bus, cg->id, pid, SCOPE_TIMEOUT_MS, error))
+  if (!rrun_cgroup_systemd_start (cg->bus, cg->id, pid, cg->slice, SCOPE_TIMEOUT_MS, error))
     return FALSE;
   if (!g_file_get_contents (proc, &text, NULL, error))
     return FALSE;

@@ -3,6 +3,7 @@
 #include "child/sys.h"
 #include "child/report.h"
 #include "child/mounts.h"
+#include "child/hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,6 +176,9 @@ rrun_process_exec_child (const RrunChildPlan *p)
         if (fd != p->report_fd)
           fcntl (fd, F_SETFD, FD_CLOEXEC);
     }
+  /* OCI startContainer hooks: in the container, as its root, before the command's own
+     settings, user and capabilities apply. */
+  rrun_child_run_hooks (p, p->start_container_hooks, p->n_start_container_hooks);
   apply_settings (p);
 
   for (size_t i = 0; i < p->n_drop_bounding; i++)

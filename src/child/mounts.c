@@ -3,6 +3,7 @@
    planted in an image (/proc -> /home/user) cannot redirect a mount outside it; the mount
    then goes onto /proc/self/fd/N, as crun does. */
 #include "child/mounts.h"
+#include "child/hooks.h"
 #include "child/report.h"
 
 #include <errno.h>
@@ -305,6 +306,15 @@ rrun_rootfs_apply_child (const RrunChildPlan *p)
     rrun_child_fail (p->report_fd, RRUN_STEP_MOUNT, p->rootfs);
   for (size_t i = 0; i < p->n_mounts; i++)
     apply_op (rootfd, &p->mounts[i], p->report_fd);
+  /* OCI createContainer hooks: in the container's namespaces, its root file system
+     mounted, before pivot_root (their paths are the host's), and after the host's
+     createRuntime hooks, whose end the host says with one byte. */
+  if (p->n_create_container_hooks > 0)
+    {
+      if (rrun_child_wait_byte (p->report_fd) < 0)
+        _exit (RRUN_EXIT_SETUP_FAILED); /* the host failed and says why itself */
+      rrun_child_run_hooks (p, p->create_container_hooks, p->n_create_container_hooks);
+    }
   /* --read-only: the root itself; mounts below it (/dev, /proc, volumes) keep theirs. */
   if (p->readonly_root
       && mount (NULL, p->rootfs, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags (rootfd),

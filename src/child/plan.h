@@ -45,6 +45,16 @@ typedef struct
   const char *what;
 } RrunChildSysctl;
 
+/* An OCI hook run by a setup process (child/hooks.c): createContainer, startContainer. */
+typedef struct
+{
+  const char *path;
+  char *const *argv;
+  char *const *envp;
+  int timeout_s;           /* 0: none */
+  const char *subject;     /* "PHASE PATH", for the report */
+} RrunChildHook;
+
 typedef enum
 {
   RRUN_ROOTFS_KERNEL_OVERLAY,
@@ -141,6 +151,16 @@ typedef struct
      exit, pid and ready pipes, whose hang-up must mean rrun is gone, and a detached -i
      container's stdin write end (its monitor's), whose close must mean EOF. */
   int close_fds[4];
+
+  /* CDI's OCI hooks run in the container (container/hooks.c): createContainer hooks after
+     the mounts, before pivot_root, once the host has sent a byte (its createRuntime hooks
+     are done, hook_state_fd written); startContainer hooks just before exec. Their stdin
+     is hook_state_fd, a memfd holding the container's state JSON. */
+  const RrunChildHook *create_container_hooks;
+  size_t n_create_container_hooks;
+  const RrunChildHook *start_container_hooks;
+  size_t n_start_container_hooks;
+  int hook_state_fd;           /* -1: no hooks */
 
   /* Channel to the host: records (child-report.h), the pty master, sync bytes. */
   int report_fd;

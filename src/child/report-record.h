@@ -43,6 +43,9 @@ typedef enum
   RRUN_STEP_SQUASH_MOUNT, /* squashfuse did not mount an image file in time or exited */
   RRUN_STEP_SETTING,      /* --ulimit, --sysctl, --umask, --oom-score-adj, ...: subject is
                              the flag as given */
+  RRUN_STEP_HOOK,         /* an OCI hook could not be executed: subject "PHASE PATH" */
+  RRUN_STEP_HOOK_STATUS,  /* ... exited with status errsv (-N: killed by signal N) */
+  RRUN_STEP_HOOK_TIMEOUT, /* ... was killed after its timeout of errsv seconds */
 } RrunChildStep;
 
 typedef struct

@@ -64,6 +64,10 @@ struct _RrunContainer
   RrunMountPlan *mounts;
   RrunContainerMounts *volumes; /* -v, --mount, --tmpfs and the image's VOLUMEs, resolved */
   RrunDeviceEdits *devices;     /* --device, --gpus: resolved against the host */
+  GArray *create_hooks;         /* RrunChildHook: CDI's createContainer hooks ... */
+  GArray *start_hooks;          /* ... and startContainer hooks, for the plan */
+  int hook_state_fd;            /* memfd: the state JSON the child's hooks read; -1 */
+  gboolean hooks_started;       /* createRuntime hooks ran: poststop hooks run at delete */
   RrunOverlaySetup *overlay;
   char *passwd, *group;
   char *upper, *work, *merged, *hostname;

@@ -1,5 +1,6 @@
 /* rrun_container_create: from a validated spec to a record and a plan start can run. */
 #include "container/container-private.h"
+#include "container/hooks.h"
 #include "child/plan.h"
 #include "error.h"
 #include "util/text-file.h"
@@ -642,6 +643,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->lock_fd = lock_fd;
   c->init_fd = -1;
   c->sigfd = -1;
+  c->hook_state_fd = -1;
   c->mounts = rrun_mount_plan_new ();
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   c->tty.saved = FALSE;
@@ -1265,6 +1267,9 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     }
   if (emulate_root == RRUN_ROOT_EMULATION_FAKE)
     rrun_info ("root emulation is on: chown and setuid calls succeed without effect");
+
+  if (!rrun_container_hooks_prepare (c, error))
+    return FALSE;
 
   rrun_debug_phase ("plan built");
   *out_container = g_steal_pointer (&c);

@@ -1,5 +1,6 @@
 /* rrun_container_delete: undo a container, whatever step it reached. */
 #include "container/container-private.h"
+#include "container/hooks.h"
 #include "child/plan.h"
 #include "error.h"
 #include "userns/idmap.h"
@@ -109,6 +110,7 @@ rrun_container_delete (RrunContainer *c)
     return;
   rrun_tty_restore (&c->tty);
   rrun_container_process_destroy (&c->proc);
+  rrun_container_hooks_poststop (c);
   g_clear_pointer (&c->early, rrun_early_userns_free);
   /* The helper and the cgroup outlive nothing: the container is gone by now. */
   helper = rrun_network_get_helper_pid (c->net);
@@ -203,6 +205,9 @@ rrun_container_delete (RrunContainer *c)
   rrun_mount_plan_free (c->mounts);
   rrun_container_mounts_free (c->volumes);
   rrun_device_edits_free (c->devices);
+  g_clear_pointer (&c->create_hooks, g_array_unref);
+  g_clear_pointer (&c->start_hooks, g_array_unref);
+  rrun_close_fdp (&c->hook_state_fd);
   rrun_overlay_setup_free (c->overlay);
   g_free (c->passwd);
   g_free (c->group);

@@ -1,4 +1,5 @@
 #include "container/namespaces.h"
+#include "container/hooks.h"
 #include "child/fd-pass.h"
 #include "userns/exec.h"
 #include "userns/keeper.h"
@@ -97,6 +98,16 @@ rrun_child_report_to_error (const RrunChildReport *r, const char *fuse_stderr, G
         rrun_throw (error, RRUN_ERROR_EXEC_FAILED, "cannot execute \"%s\": %s", subject,
                     g_strerror (e));
       return;
+    case RRUN_STEP_HOOK:
+    case RRUN_STEP_HOOK_STATUS:
+    case RRUN_STEP_HOOK_TIMEOUT:
+      {
+        const char *sp = strchr (subject, ' ');
+        g_autofree char *phase = g_strndup (subject, sp ? (gsize) (sp - subject) : 0);
+
+        rrun_hooks_failure_error (phase, sp ? sp + 1 : subject, r->step, e, error);
+        return;
+      }
     case RRUN_STEP_SQUASH_MOUNT:
     case RRUN_STEP_FUSE_MOUNT:
       {
@@ -295,7 +306,19 @@ rrun_namespaces_start (RrunChildPlan *plan, const RrunIdMap *map, RrunEarlyUsern
           break;
         }
       else if (r.step == RRUN_STEP_PID)
-        proc->pid1 = r.errsv;
+        {
+          proc->pid1 = r.errsv;
+          if (hooks && hooks->pid1_created
+              && !hooks->pid1_created (proc->pid1, hooks->user_data, error))
+            {
+              prefer_queued_report (host_fd, proc, error);
+              failed = TRUE;
+              break;
+            }
+          /* PID 1 waits before its createContainer hooks (child/mounts.c). */
+          if (plan->n_create_container_hooks > 0)
+            (void) send (host_fd, "h", 1, MSG_NOSIGNAL);
+        }
       else if (r.step == RRUN_STEP_NAMESPACES)
         {
           if (hooks && hooks->namespaces_ready)

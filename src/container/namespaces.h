@@ -19,6 +19,9 @@ typedef struct
   /* Once the holder has its namespaces (network included), while it mounts the root file
      system: start whatever may join them. */
   void (*namespaces_ready) (pid_t holder, gpointer user_data);
+  /* Once PID 1 exists, before it pivots its root (OCI createRuntime hooks); when the plan
+     has createContainer hooks, PID 1 waits for the byte sent after this. May be NULL. */
+  gboolean (*pid1_created) (pid_t pid1, gpointer user_data, GError **error);
   /* Once PID 1 exists (and the pty, with -t), before the command runs: networking,
      window size. */
   gboolean (*before_exec) (pid_t pid1, int pty_master, gpointer user_data, GError **error);

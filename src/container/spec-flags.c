@@ -482,6 +482,14 @@ can_emulate (const char *platform)
   return FALSE;
 }
 
+static gboolean
+own_uid_text (const char *text)
+{
+  g_autofree char *uid = g_strdup_printf ("%u", (unsigned) getuid ());
+
+  return strcmp (text, uid) == 0;
+}
+
 gboolean
 rrun_spec_flags_validate (RrunContainerSpec *o, GError **error)
 {
@@ -667,7 +675,9 @@ rrun_spec_flags_validate (RrunContainerSpec *o, GError **error)
                       flag, o->userns);
           return FALSE;
         }
-      if (subname != NULL && strcmp (subname, g_get_user_name ()) != 0)
+      /* newuidmap and newgidmap accept the caller's entries, named by user name or uid */
+      if (subname != NULL && strcmp (subname, g_get_user_name ()) != 0
+          && !own_uid_text (subname))
         {
           rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
                       "--%s \"%s\": newuidmap and newgidmap map only your own ranges (\"%s\")",

@@ -1,5 +1,6 @@
 /* rrun_container_start: carry out the plan create made, and record the running state. */
 #include "container/container-private.h"
+#include "container/hooks.h"
 #include "child/plan.h"
 #include "error.h"
 #include "userns/idmap.h"
@@ -56,6 +57,13 @@ namespaces_ready (pid_t holder, gpointer user_data)
   RrunContainer *c = user_data;
 
   rrun_network_attach_begin (c->net, holder);
+}
+
+/* PID 1 exists and has not pivoted its root yet: the OCI createRuntime hooks. */
+static gboolean
+pid1_created (pid_t pid1, gpointer user_data, GError **error)
+{
+  return rrun_container_hooks_created (user_data, pid1, error);
 }
 
 static gboolean
@@ -167,7 +175,11 @@ notify_ready (RrunContainer *c)
 gboolean
 rrun_container_start (RrunContainer *c, GError **error)
 {
-  RrunStartHooks hooks = { after_clone, namespaces_ready, before_exec, c };
+  RrunStartHooks hooks = { .after_clone = after_clone,
+                           .namespaces_ready = namespaces_ready,
+                           .pid1_created = pid1_created,
+                           .before_exec = before_exec,
+                           .user_data = c };
   sigset_t fwd;
 
   /* Block the forwarded signals before clone, so none is lost before the relay reads
@@ -194,6 +206,7 @@ rrun_container_start (RrunContainer *c, GError **error)
     return FALSE;
   rrun_close_fdp (&c->init_fd); /* PID 1 has exec'd it */
   rrun_debug_phase ("command started");
+  rrun_container_hooks_poststart (c);
   if (!rrun_container_write_state (c, RRUN_STATUS_RUNNING, error))
     return FALSE;
   rrun_debug_phase ("state written");

@@ -1,8 +1,8 @@
 /* The Container Device Interface: specs in JSON or YAML (docs/architecture.md, "Devices
    and GPUs"). A spec names a kind (nvidia.com/gpu) and devices, each with container
    edits: device nodes, mounts, environment and OCI hooks. rrun binds the nodes and
-   mounts, sets the environment, and runs no hook: it does itself what nvidia-ctk's
-   update-ldcache and create-symlinks hooks do, and says which others it skipped. */
+   mounts, sets the environment, does itself what nvidia-ctk's update-ldcache and
+   create-symlinks hooks do, and runs every other hook at its hook point. */
 #include "device/device.h"
 #include "error.h"
 #include "util/text-file.h"
@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 typedef struct
@@ -277,6 +278,12 @@ check_edits (const RrunJson *edits, const char *file, const char *where, GError 
                                       "strings", where, k);
               return bad_spec (error, file, what);
             }
+          if (i == 2 && !check_strings (rrun_json_member_value (item, "env")))
+            {
+              what = g_strdup_printf ("%s: containerEdits.hooks[%u].env is not a list of "
+                                      "strings", where, k);
+              return bad_spec (error, file, what);
+            }
         }
     }
   return TRUE;
@@ -441,25 +448,62 @@ add_unique (GPtrArray *list, char *s)
   g_ptr_array_add (list, s);
 }
 
-/* An OCI hook of the spec: nvidia-ctk's well-known ones done here, the rest skipped. */
-static void
-apply_hook (const RrunJson *hook, const char *device, RrunDeviceEdits *e)
+static char **
+strv_of (const RrunJson *list)
+{
+  char **v = g_new0 (char *, count (list) + 1);
+
+  for (guint i = 0; i < count (list); i++)
+    v[i] = g_strdup (rrun_json_string (rrun_json_element (list, i)));
+  return v;
+}
+
+static gboolean
+hook_phase (const char *name, RrunHookPhase *out)
+{
+  if (g_strcmp0 (name, "prestart") == 0)
+    {
+      *out = RRUN_HOOK_CREATE_RUNTIME; /* deprecated: runs where createRuntime does */
+      return TRUE;
+    }
+  for (int p = 0; p < RRUN_HOOK_N_PHASES; p++)
+    if (g_strcmp0 (name, rrun_hook_phase_name ((RrunHookPhase) p)) == 0)
+      {
+        *out = (RrunHookPhase) p;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* An OCI hook of the spec. nvidia-ctk's (and nvidia-cdi-hook's) well-known hooks are done
+   here, as edits: they read the container's config.json from an OCI bundle, which rrun
+   does not make. Every other hook is run at its hook point (container/hooks.c). */
+static gboolean
+apply_hook (const RrunJson *hook, const CdiSpec *s, const char *device, RrunDeviceEdits *e,
+            GError **error)
 {
   const char *path = rrun_json_member_string (hook, "path");
   const char *when = rrun_json_member_string (hook, "hookName");
   RrunJson *args = rrun_json_member_value (hook, "args");
+  RrunJson *timeout = rrun_json_member_value (hook, "timeout");
   guint n = count (args);
   const char *verb = NULL;
+  g_autofree char *base = g_path_get_basename (path);
+  gboolean nvidia = strcmp (base, "nvidia-ctk") == 0 || strcmp (base, "nvidia-cdi-hook") == 0;
+  RrunHookPhase phase;
+  RrunOciHook *h;
 
-  for (guint i = 0; i + 1 < n && verb == NULL; i++)
+  for (guint i = 0; nvidia && i + 1 < n && verb == NULL; i++)
     if (g_strcmp0 (rrun_json_string (rrun_json_element (args, i)), "hook") == 0)
       verb = rrun_json_string (rrun_json_element (args, i + 1));
+  if (nvidia && verb == NULL && strcmp (base, "nvidia-cdi-hook") == 0 && n >= 2)
+    verb = rrun_json_string (rrun_json_element (args, 1));
   if (g_strcmp0 (verb, "update-ldcache") == 0)
     {
       for (guint i = 0; i + 1 < n; i++)
         if (g_strcmp0 (rrun_json_string (rrun_json_element (args, i)), "--folder") == 0)
           add_unique (e->ld_dirs, g_strdup (rrun_json_string (rrun_json_element (args, i + 1))));
-      return;
+      return TRUE;
     }
   if (g_strcmp0 (verb, "create-symlinks") == 0)
     {
@@ -475,15 +519,69 @@ apply_hook (const RrunJson *hook, const char *device, RrunDeviceEdits *e)
                 g_ptr_array_add (e->symlinks, g_strdup (sep + 2));
               }
           }
-      return;
+      return TRUE;
     }
   /* chmod makes /dev/dri's directories listable: binds keep the host's modes. */
   if (g_strcmp0 (verb, "chmod") == 0)
-    return;
-  add_unique (e->notes,
-              g_strdup_printf ("%s: the %s hook \"%s%s%s\" is not run (rootless rrun runs no "
-                               "OCI hooks)", device, when ? when : "OCI", path,
-                               verb ? " hook " : "", verb ? verb : ""));
+    return TRUE;
+  if (nvidia)
+    {
+      add_unique (e->notes,
+                  g_strdup_printf ("%s: the %s hook \"%s%s%s\" is not run (it needs an OCI "
+                                   "bundle, which rrun does not make)", device,
+                                   when ? when : "OCI", path, verb ? " hook " : "",
+                                   verb ? verb : ""));
+      return TRUE;
+    }
+  if (!hook_phase (when, &phase))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "cannot use CDI device \"%s\": hook \"%s\" of \"%s\": %s%s%s", device, path,
+                  s->file, when ? "unknown hookName \"" : "no hookName", when ? when : "",
+                  when ? "\"" : "");
+      rrun_add_hint (error, "hookName is one of prestart, createRuntime, createContainer, "
+                            "startContainer, poststart, poststop");
+      return FALSE;
+    }
+  if (path[0] != '/'
+      || (timeout != NULL
+          && (rrun_json_type (timeout) != RRUN_JSON_INT || rrun_json_int (timeout) < 1
+              || rrun_json_int (timeout) > 3600)))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "cannot use CDI device \"%s\": hook \"%s\" of \"%s\": %s", device,
+                       path, s->file,
+                       path[0] != '/' ? "the path is not absolute"
+                                      : "timeout is not a number of seconds (1 to 3600)");
+  /* Every hook but startContainer's is a host path (the runtime namespace): check it now,
+     before anything is made. startContainer's is looked up in the container. */
+  if (phase != RRUN_HOOK_START_CONTAINER && access (path, X_OK) < 0)
+    {
+      int errsv = errno;
+
+      rrun_throw (error, errsv == ENOENT ? RRUN_ERROR_NOT_FOUND : RRUN_ERROR_INVALID_ARGUMENT,
+                  "cannot use CDI device \"%s\": %s hook \"%s\" of \"%s\": %s", device,
+                  when, path, s->file, g_strerror (errsv));
+      rrun_add_hint (error, "the spec may be stale: install the hook's program or fix the spec");
+      return FALSE;
+    }
+  for (guint i = 0; i < e->hooks->len; i++)
+    {
+      RrunOciHook *o = e->hooks->pdata[i];
+
+      /* the spec's own edits come once per device asked for: once is enough */
+      if (o->phase == phase && strcmp (o->path, path) == 0 && strcmp (o->device, device) == 0)
+        return TRUE;
+    }
+  h = g_new0 (RrunOciHook, 1);
+  h->phase = phase;
+  h->name = g_strdup (when);
+  h->path = g_strdup (path);
+  h->argv = n > 0 ? strv_of (args) : g_strdupv ((char *[]){ (char *) path, NULL });
+  h->env = strv_of (rrun_json_member_value (hook, "env"));
+  h->timeout_s = timeout ? (int) rrun_json_int (timeout) : 0;
+  h->device = g_strdup (device);
+  g_ptr_array_add (e->hooks, h);
+  return TRUE;
 }
 
 static gboolean
@@ -568,7 +666,8 @@ apply_edits (const RrunJson *edits, const CdiSpec *s, const char *device, RrunDe
     }
   l = rrun_json_member_value (edits, "hooks");
   for (guint i = 0; i < count (l); i++)
-    apply_hook (rrun_json_element (l, i), device, e);
+    if (!apply_hook (rrun_json_element (l, i), s, device, e, error))
+      return FALSE;
   if (rrun_json_member_value (edits, "additionalGids") != NULL)
     add_unique (e->notes, g_strdup_printf ("%s: additionalGids are not added (the container "
                                            "keeps the user's groups)", device));

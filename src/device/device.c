@@ -16,6 +16,37 @@ bind_free (RrunDeviceBind *b)
   g_free (b);
 }
 
+static void
+hook_free (RrunOciHook *h)
+{
+  g_free (h->name);
+  g_free (h->path);
+  g_strfreev (h->argv);
+  g_strfreev (h->env);
+  g_free (h->device);
+  g_free (h);
+}
+
+const char *
+rrun_hook_phase_name (RrunHookPhase phase)
+{
+  static const char *const names[] = { "createRuntime", "createContainer", "startContainer",
+                                       "poststart", "poststop" };
+
+  return phase < RRUN_HOOK_N_PHASES ? names[phase] : "OCI";
+}
+
+GPtrArray *
+rrun_device_edits_hooks (const RrunDeviceEdits *e, RrunHookPhase phase)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; e != NULL && i < e->hooks->len; i++)
+    if (((RrunOciHook *) e->hooks->pdata[i])->phase == phase)
+      g_ptr_array_add (out, e->hooks->pdata[i]);
+  return out;
+}
+
 RrunDeviceEdits *
 rrun_device_edits_new (void)
 {
@@ -28,6 +59,7 @@ rrun_device_edits_new (void)
   e->bin_dirs = g_ptr_array_new_with_free_func (g_free);
   e->symlinks = g_ptr_array_new_with_free_func (g_free);
   e->notes = g_ptr_array_new_with_free_func (g_free);
+  e->hooks = g_ptr_array_new_with_free_func ((GDestroyNotify) hook_free);
   return e;
 }
 
@@ -43,6 +75,7 @@ rrun_device_edits_free (RrunDeviceEdits *e)
   g_ptr_array_unref (e->bin_dirs);
   g_ptr_array_unref (e->symlinks);
   g_ptr_array_unref (e->notes);
+  g_ptr_array_unref (e->hooks);
   g_free (e);
 }
 
@@ -50,7 +83,8 @@ gboolean
 rrun_device_edits_empty (const RrunDeviceEdits *e)
 {
   return e->nodes->len == 0 && e->mounts->len == 0 && e->env->len == 0
-         && e->ld_dirs->len == 0 && e->bin_dirs->len == 0 && e->symlinks->len == 0;
+         && e->ld_dirs->len == 0 && e->bin_dirs->len == 0 && e->symlinks->len == 0
+         && e->hooks->len == 0;
 }
 
 static gboolean
@@ -319,6 +353,9 @@ rrun_device_resolve (const RrunConfig *config, char **devices, const char *gpus,
   g_autoptr(RrunCdiRegistry) reg = NULL;
   g_auto(GStrv) dirs = NULL;
 
+  g_autoptr(GPtrArray) discover_ids = NULL; /* nvidia.com/gpu=NAME without a spec */
+  gboolean discover_all = FALSE;
+
   for (guint i = 0; devices && devices[i]; i++)
     {
       g_autofree char *host = NULL, *container = NULL, *perms = NULL;
@@ -330,6 +367,23 @@ rrun_device_resolve (const RrunConfig *config, char **devices, const char *gpus,
               dirs = rrun_device_cdi_dirs (config);
               if (!rrun_cdi_registry_load (dirs, &reg, error))
                 return FALSE;
+            }
+          /* No CDI spec for NVIDIA GPUs (no nvidia-ctk on this machine): the driver's
+             discovery, as --gpus does, for all, an index or a UUID. */
+          if (g_str_has_prefix (devices[i], "nvidia.com/gpu=")
+              && !rrun_cdi_has_kind (reg, "nvidia.com/gpu"))
+            {
+              const char *name = devices[i] + strlen ("nvidia.com/gpu=");
+
+              if (strcmp (name, "all") == 0)
+                discover_all = TRUE;
+              else
+                {
+                  if (discover_ids == NULL)
+                    discover_ids = g_ptr_array_new_with_free_func (g_free);
+                  g_ptr_array_add (discover_ids, g_strdup (name));
+                }
+              continue;
             }
           if (!rrun_cdi_resolve (reg, devices[i], "--device", e, error))
             return FALSE;
@@ -355,6 +409,23 @@ rrun_device_resolve (const RrunConfig *config, char **devices, const char *gpus,
                                         "unprivileged user cannot attach; the container can "
                                         "open the nodes bound into it as their host "
                                         "permissions allow", cgroup_rules[i]));
+    }
+  if (discover_all || discover_ids != NULL)
+    {
+      RrunGpuRequest r = { 0 };
+
+      r.all = discover_all;
+      if (!discover_all)
+        {
+          g_ptr_array_add (discover_ids, NULL);
+          r.ids = (char **) discover_ids->pdata;
+        }
+      if (!rrun_gpu_discover (&r, e, error))
+        {
+          rrun_add_hint (error, "--device nvidia.com/gpu: there is no CDI spec for "
+                                "nvidia.com/gpu, so rrun looked for the driver's devices");
+          return FALSE;
+        }
     }
   if (gpus != NULL)
     {

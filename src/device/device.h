@@ -20,6 +20,30 @@ typedef struct
   gboolean read_only;
 } RrunDeviceBind;
 
+/* The OCI hook points (runtime-spec config.md, "POSIX-platform Hooks"), in the order a
+   container reaches them; prestart, deprecated, runs with createRuntime. */
+typedef enum
+{
+  RRUN_HOOK_CREATE_RUNTIME,   /* host side, once PID 1 exists, before pivot_root */
+  RRUN_HOOK_CREATE_CONTAINER, /* in the container's namespaces, before pivot_root */
+  RRUN_HOOK_START_CONTAINER,  /* in the container, just before the command's exec */
+  RRUN_HOOK_POSTSTART,        /* host side, once the command runs */
+  RRUN_HOOK_POSTSTOP,         /* host side, once the container is gone */
+  RRUN_HOOK_N_PHASES
+} RrunHookPhase;
+
+/* One OCI hook from a CDI spec. */
+typedef struct
+{
+  RrunHookPhase phase;
+  char *name;       /* the hookName as the spec spells it ("prestart" stays) */
+  char *path;       /* absolute; in the container for startContainer, else on the host */
+  char **argv;      /* args (argv[0] included); {path} when the spec gives none */
+  char **env;       /* exactly the hook's environment (none inherited) */
+  int timeout_s;    /* 0: none */
+  char *device;     /* the CDI device (or kind) whose spec holds it, for messages */
+} RrunOciHook;
+
 /* What the devices asked for add to a container. */
 typedef struct
 {
@@ -30,6 +54,7 @@ typedef struct
   GPtrArray *bin_dirs;  /* container dirs added to PATH */
   GPtrArray *symlinks;  /* pairs: target, link (link absolute in the container) */
   GPtrArray *notes;     /* what was not done, said once as a warning */
+  GPtrArray *hooks;     /* RrunOciHook, in the specs' order: run at their hook points */
 } RrunDeviceEdits;
 
 RrunDeviceEdits *rrun_device_edits_new (void);
@@ -39,6 +64,11 @@ gboolean rrun_device_edits_empty (const RrunDeviceEdits *edits);
 void rrun_device_edits_add_node (RrunDeviceEdits *edits, const char *host, const char *container);
 void rrun_device_edits_add_mount (RrunDeviceEdits *edits, const char *host,
                                   const char *container, gboolean dir, gboolean read_only);
+
+/* The hooks of one phase, in order (a new array; the hooks stay edits'). */
+GPtrArray *rrun_device_edits_hooks (const RrunDeviceEdits *edits, RrunHookPhase phase);
+/* "createRuntime", ... */
+const char *rrun_hook_phase_name (RrunHookPhase phase);
 
 /* A CDI qualified name: vendor.com/class=NAME (checked syntax). */
 gboolean rrun_device_is_cdi_name (const char *spec);

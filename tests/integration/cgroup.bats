@@ -141,15 +141,25 @@ require_no_delegation() {
   [ "${lines[0]}" = 'rrun: cannot use --cpus with --cpu-period or --cpu-quota: all set cpu.max' ]
   run -125 rrun run --rm --cpu-rt-runtime 950000 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: cannot use --cpu-rt-runtime: cgroup v2 has no realtime CPU controller' ]
+  run -125 rrun run --rm --cpu-rt-period 1000000 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --cpu-rt-period: cgroup v2 has no realtime CPU controller' ]
   run -125 rrun run --rm --memory-swappiness 101 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid value "101" for --memory-swappiness: the range is 0 to 100, or -1 for the default' ]
   run -125 rrun run --rm --blkio-weight-device /dev/null:500 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: invalid value "/dev/null:500" for --blkio-weight-device: "/dev/null" is not a block device' ]
   run -125 rrun run --rm --cgroup-conf ../cgroup.procs=1 "$FIXTURE_IMAGE" true
   [[ ${lines[0]} == 'rrun: invalid value "../cgroup.procs=1" for --cgroup-conf: expected KEY=VALUE'* ]]
-  run -125 rrun run --rm --cgroup-parent user.slice "$FIXTURE_IMAGE" true
-  [[ ${lines[0]} == 'rrun: cannot use --cgroup-parent "user.slice": a rootless container'* ]]
-  [[ ${lines[1]} == 'hint: start rrun inside the parent instead'* ]]
+  # --cgroup-parent: names only, none of rrun's or the kernel's, and (delegated/) a place
+  # the user may write
+  run -125 rrun run --rm --cgroup-parent jobs/../.. "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "jobs/../.." for --cgroup-parent: each part of the path must be a name (no empty, "." or ".." parts)' ]
+  run -125 rrun run --rm --cgroup-parent a/rrun-x "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid value "a/rrun-x" for --cgroup-parent: names starting with rrun- are rrun'"'"'s own, and cgroup.*, cpu.*, memory.*, io.* and pids.* are the kernel'"'"'s' ]
+  run -125 rrun run --rm --cgroups disabled --cgroup-parent jobs "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --cgroup-parent with --cgroups=disabled' ]
+  # outside any delegated cgroup (this pass has none, or it is elsewhere): said why
+  run -125 rrun run --rm --cgroup-parent /elsewhere "$FIXTURE_IMAGE" true
+  [[ ${lines[0]} == 'rrun: cannot use --cgroup-parent "/elsewhere": '* ]]
   run -0 --separate-stderr rrun run --rm --memory-swappiness 10 --oom-kill-disable "$FIXTURE_IMAGE" echo ran
   [ "$output" = ran ]
   [ "$stderr" = 'rrun: warning: ignoring --oom-kill-disable: cgroup v2 has no such setting' ]

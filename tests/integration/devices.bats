@@ -59,7 +59,8 @@ write_cdi_json() {
         "args": [ "nvidia-ctk", "hook", "update-ldcache", "--folder", "/usr/lib/vendor" ] },
       { "hookName": "createContainer", "path": "/usr/bin/nvidia-ctk",
         "args": [ "nvidia-ctk", "hook", "create-symlinks", "--link", "/usr/lib/vendor/libvendor.so.1::/opt/links/libvendor.so" ] },
-      { "hookName": "startContainer", "path": "/usr/local/bin/other-hook" }
+      { "hookName": "createContainer", "path": "/usr/bin/nvidia-ctk",
+        "args": [ "nvidia-ctk", "hook", "enable-cuda-compat", "--host-driver-version", "535.1" ] }
     ]
   }
 }
@@ -145,10 +146,112 @@ print(json.dumps(h["DeviceRequests"], sort_keys=True))' "$output"
   [ "${lines[3]}" = '/usr/lib/vendor' ]
   [ "${lines[4]}" = '/usr/lib/vendor' ]
   [ "${lines[5]}" = 'ro' ]
-  [ "$stderr" = 'rrun: warning: nvidia.com/gpu: the startContainer hook "/usr/local/bin/other-hook" is not run (rootless rrun runs no OCI hooks)' ]
+  [ "$stderr" = 'rrun: warning: nvidia.com/gpu: the createContainer hook "/usr/bin/nvidia-ctk hook enable-cuda-compat" is not run (it needs an OCI bundle, which rrun does not make)' ]
   # all devices: the spec's hook is named once
   RRUN_CDI_SPEC_DIRS=$dir run -0 --separate-stderr rrun run --rm --device nvidia.com/gpu=all "$FIXTURE_IMAGE" true
-  [ "$stderr" = 'rrun: warning: nvidia.com/gpu: the startContainer hook "/usr/local/bin/other-hook" is not run (rootless rrun runs no OCI hooks)' ]
+  [ "$stderr" = 'rrun: warning: nvidia.com/gpu: the createContainer hook "/usr/bin/nvidia-ctk hook enable-cuda-compat" is not run (it needs an OCI bundle, which rrun does not make)' ]
+}
+
+# A CDI spec whose device vendor.com/hook=x has one hook per hook point ($1: JSON of one
+# more hook, or empty). Host hooks are $BATS_TEST_TMPDIR/hooks/rec.sh; the startContainer
+# hook is the same script bound into the container. Each writes what it saw into marks/.
+write_cdi_hooks() {
+  local dir=$BATS_TEST_TMPDIR/cdi-hooks h=$BATS_TEST_TMPDIR/hooks m=$BATS_TEST_TMPDIR/marks
+  mkdir -p "$dir" "$h" "$m"
+  cat >"$h/rec.sh" <<'SH'
+#!/bin/sh
+# $1: the hook point. stdin: the state JSON. The environment: only the spec's.
+state=$(cat)
+{
+  echo "home=${HOME-unset} marks=$MARKS uid=$(id -u) host=$(cat /proc/sys/kernel/hostname)"
+  echo "$state"
+} >"$MARKS/$1"
+echo "$1" >>"$MARKS/order"
+SH
+  printf '#!/bin/sh\necho "$1 says no" >&2\nexit 3\n' >"$h/fail.sh"
+  printf '#!/bin/sh\nsleep 30\n' >"$h/slow.sh"
+  chmod +x "$h/rec.sh" "$h/fail.sh" "$h/slow.sh"
+  cat >"$dir/hooks.json" <<JSON
+{
+  "cdiVersion": "0.6.0",
+  "kind": "vendor.com/hook",
+  "devices": [ { "name": "x", "containerEdits": { "env": [ "HOOKED=yes" ] } } ],
+  "containerEdits": {
+    "mounts": [ { "hostPath": "$h/rec.sh", "containerPath": "/usr/local/bin/rec-hook", "options": [ "ro" ] },
+                { "hostPath": "$m", "containerPath": "/marks" } ],
+    "hooks": [
+      { "hookName": "createRuntime", "path": "$h/rec.sh", "args": [ "rec.sh", "createRuntime" ], "env": [ "MARKS=$m" ] },
+      { "hookName": "createContainer", "path": "$h/rec.sh", "args": [ "rec.sh", "createContainer" ], "env": [ "MARKS=$m" ], "timeout": 20 },
+      { "hookName": "startContainer", "path": "/usr/local/bin/rec-hook", "args": [ "rec-hook", "startContainer" ], "env": [ "MARKS=/marks" ] },
+      { "hookName": "poststart", "path": "$h/rec.sh", "args": [ "rec.sh", "poststart" ], "env": [ "MARKS=$m" ] },
+      { "hookName": "poststop", "path": "$h/rec.sh", "args": [ "rec.sh", "poststop" ], "env": [ "MARKS=$m" ] }${1:+,
+      $1}
+    ]
+  }
+}
+JSON
+  echo "$dir"
+}
+
+@test "device: CDI hooks run at their OCI hook points with their args, env and the state on stdin" {
+  local dir m=$BATS_TEST_TMPDIR/marks id
+  dir=$(write_cdi_hooks)
+  RRUN_CDI_SPEC_DIRS=$dir run -0 rrun run --name hooked --hostname hooked --device vendor.com/hook=x \
+    "$FIXTURE_IMAGE" sh -c 'echo "$HOOKED"; cat /marks/order'
+  [ "${lines[0]}" = yes ]
+  # createRuntime, createContainer and startContainer ran before the command
+  [ "${lines[1]}" = createRuntime ]
+  [ "${lines[2]}" = createContainer ]
+  [ "${lines[3]}" = startContainer ]
+  [ "$(cat "$m/order")" = $'createRuntime\ncreateContainer\nstartContainer\npoststart\npoststop' ]
+  id=$(rrun inspect --format '{{.Id}}' hooked)
+  # createRuntime: on the host, as the user; createContainer: in the container's
+  # namespaces as its root (before pivot_root: a host path); startContainer: in the container
+  [ "$(sed -n 1p "$m/createRuntime")" = "home=unset marks=$m uid=$(id -u) host=$(cat /proc/sys/kernel/hostname)" ]
+  [ "$(sed -n 1p "$m/createContainer")" = "home=unset marks=$m uid=0 host=hooked" ]
+  [ "$(sed -n 1p "$m/startContainer")" = "home=unset marks=/marks uid=0 host=hooked" ]
+  [[ $(sed -n 2p "$m/createRuntime") == '{"ociVersion":"1.0.2","id":"'$id'","status":"created","pid":'[0-9]*',"bundle":"'*'","annotations":{}}' ]]
+  [ "$(sed -n 2p "$m/createContainer")" = "$(sed -n 2p "$m/createRuntime")" ]
+  [ "$(sed -n 2p "$m/startContainer")" = "$(sed -n 2p "$m/createRuntime")" ]
+  [[ $(sed -n 2p "$m/poststart") == '{"ociVersion":"1.0.2","id":"'$id'","status":"running","pid":'* ]]
+  [[ $(sed -n 2p "$m/poststop") == '{"ociVersion":"1.0.2","id":"'$id'","status":"stopped","bundle":'* ]]
+  rrun rm hooked
+}
+
+@test "device: a failing or hanging CDI hook stops the start with exit 125 (126: not executable), nothing left" {
+  local dir h=$BATS_TEST_TMPDIR/hooks m=$BATS_TEST_TMPDIR/marks
+  dir=$(write_cdi_hooks '{ "hookName": "createContainer", "path": "'"$BATS_TEST_TMPDIR"'/hooks/fail.sh", "args": [ "fail.sh", "createContainer" ] }')
+  RRUN_CDI_SPEC_DIRS=$dir run -125 --separate-stderr rrun run --name hookfail --device vendor.com/hook=x "$FIXTURE_IMAGE" echo ran
+  [ "$output" = '' ]
+  [ "${stderr_lines[0]}" = 'createContainer says no' ]
+  [ "${stderr_lines[1]}" = "rrun: cannot run the createContainer hook \"$h/fail.sh\": it exited with status 3" ]
+  [ "${stderr_lines[2]}" = 'hint: the hook comes from a CDI spec of a --device or --gpus device (rrun info lists them); fix the spec or leave the device out' ]
+  # the command never ran, the container is gone, poststop hooks ran
+  [ "$(cat "$m/order")" = $'createRuntime\ncreateContainer\npoststop' ]
+  run -0 rrun ps -a --format '{{.Names}}'
+  [ "$output" = '' ]
+  no_leftovers
+  # a createRuntime hook past its timeout is killed (the test would hang 30 s otherwise)
+  rm -f "$m"/*
+  dir=$(write_cdi_hooks '{ "hookName": "createRuntime", "path": "'"$h"'/slow.sh", "timeout": 1 }')
+  SECONDS=0
+  RRUN_CDI_SPEC_DIRS=$dir run -125 rrun run --rm --device vendor.com/hook=x "$FIXTURE_IMAGE" echo ran
+  [ "$SECONDS" -lt 20 ]
+  [ "${lines[0]}" = "rrun: cannot run the createRuntime hook \"$h/slow.sh\": killed after its timeout of 1 s" ]
+  no_leftovers
+  # a startContainer hook that is no program in the container: 126, as podman
+  dir=$(write_cdi_hooks '{ "hookName": "startContainer", "path": "/etc/passwd" }')
+  RRUN_CDI_SPEC_DIRS=$dir run -126 rrun run --rm --device vendor.com/hook=x "$FIXTURE_IMAGE" echo ran
+  [ "${lines[0]}" = 'rrun: cannot run the startContainer hook "/etc/passwd": Permission denied' ]
+  no_leftovers
+  # a host hook that does not exist: refused before anything is made
+  dir=$(write_cdi_hooks '{ "hookName": "poststop", "path": "/no/such/hook" }')
+  RRUN_CDI_SPEC_DIRS=$dir run -125 rrun run --rm --device vendor.com/hook=x "$FIXTURE_IMAGE" echo ran
+  [ "${lines[0]}" = "rrun: cannot use CDI device \"vendor.com/hook\": poststop hook \"/no/such/hook\" of \"$dir/hooks.json\": No such file or directory" ]
+  dir=$(write_cdi_hooks '{ "hookName": "afterwards", "path": "/bin/true" }')
+  RRUN_CDI_SPEC_DIRS=$dir run -125 rrun run --rm --device vendor.com/hook=x "$FIXTURE_IMAGE" echo ran
+  [ "${lines[0]}" = "rrun: cannot use CDI device \"vendor.com/hook\": hook \"/bin/true\" of \"$dir/hooks.json\": unknown hookName \"afterwards\"" ]
+  no_leftovers
 }
 
 @test "device: a CDI YAML spec, nvidia.com/gpu=all, and --gpus over CDI" {
@@ -246,6 +349,19 @@ YAML
   run -125 rrun run --rm --gpus device=GPU-33333333 "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = 'rrun: cannot use --gpus: no NVIDIA GPU "GPU-33333333"' ]
   [ "${lines[1]}" = 'hint: this machine has: 0 GPU-11111111-aaaa, 1 GPU-22222222-bbbb' ]
+}
+
+@test "gpus: --device nvidia.com/gpu=all|N|UUID without a CDI spec uses the driver's devices" {
+  export RRUN_GPU_ROOT=$BATS_FILE_TMPDIR/gpu RRUN_CDI_SPEC_DIRS=$BATS_FILE_TMPDIR/empty-cdi
+  run -0 rrun run --rm --device nvidia.com/gpu=all "$FIXTURE_IMAGE" sh -c 'nvidia-smi; echo "$LD_LIBRARY_PATH"'
+  [ "$output" = $'fake nvidia-smi: /dev/nvidia0 /dev/nvidia1\n/usr/local/nvidia/lib64' ]
+  run -0 rrun run --rm --device nvidia.com/gpu=1 "$FIXTURE_IMAGE" nvidia-smi
+  [ "$output" = 'fake nvidia-smi: /dev/nvidia1' ]
+  run -0 rrun run --rm --device nvidia.com/gpu=GPU-11111111-aaaa --device nvidia.com/gpu=1 "$FIXTURE_IMAGE" nvidia-smi
+  [ "$output" = 'fake nvidia-smi: /dev/nvidia0 /dev/nvidia1' ]
+  run -125 rrun run --rm --device nvidia.com/gpu=5 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --gpus: no NVIDIA GPU "5"' ]
+  [ "${lines[2]}" = 'hint: --device nvidia.com/gpu: there is no CDI spec for nvidia.com/gpu, so rrun looked for the driver'"'"'s devices' ]
 }
 
 @test "gpus: rrun exec in a --gpus container finds the driver's tools and libraries" {

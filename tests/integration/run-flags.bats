@@ -474,4 +474,10 @@ print(s.recv(4096).decode())' "$dir/n.sock" "$dir/ready" >"$dir/got" 3>&- &
   run -125 "$RRUN" run --rm --subuidname root "$FIXTURE_IMAGE" true
   [ "${lines[0]}" = "rrun: --subuidname \"root\": newuidmap and newgidmap map only your own ranges (\"$(id -un)\")" ]
   run -0 "$RRUN" run --rm --subuidname "$(id -un)" "$FIXTURE_IMAGE" true
+  run -125 "$RRUN" run --rm --subgidname root "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = "rrun: --subgidname \"root\": newuidmap and newgidmap map only your own ranges (\"$(id -un)\")" ]
+  # newuidmap and newgidmap take the caller's entries by name or by uid: so does rrun
+  run -0 "$RRUN" run --rm --subuidname "$(id -u)" --subgidname "$(id -u)" "$FIXTURE_IMAGE" \
+    sh -c 'cat /proc/self/uid_map /proc/self/gid_map | wc -l'
+  [ "$output" -ge 2 ]
 }

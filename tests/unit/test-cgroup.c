@@ -386,7 +386,7 @@ test_dbus_message (void)
   /* The scope is an envelope handed over with Delegate=yes: limits go into the
      container leaf below it (where rrun update writes them too), never into systemd's
      own properties of the scope. */
-  v = g_variant_ref_sink (rrun_cgroup_systemd_start_parameters ("abc123", 4242));
+  v = g_variant_ref_sink (rrun_cgroup_systemd_start_parameters ("abc123", 4242, NULL));
   g_assert_true (g_variant_is_of_type (v, G_VARIANT_TYPE ("(ssa(sv)a(sa(sv)))")));
   text = g_variant_print (v, TRUE);
   g_assert_cmpstr (text, ==,
@@ -1023,11 +1023,67 @@ test_v1_not_yours (void)
   g_assert_null (cg.v1_paths);
 }
 
+/* --cgroup-parent: the syntax, then a path made below the (fake) delegated tree. */
+static void
+test_cgroup_parent (void)
+{
+  g_autoptr(RrunCgroupLimits) l = NULL;
+  g_autoptr(RrunCgroupLimits) abs = NULL;
+  g_autoptr(RrunCgroup) cg = NULL;
+  g_autoptr(GError) error = NULL;
+  char *dir;
+  g_autofree char *leaf = NULL, *leaf2 = NULL;
+
+  assert_bad ("cgroup-parent", "jobs/../x",
+              "invalid value \"jobs/../x\" for --cgroup-parent: each part of the path must be "
+              "a name (no empty, \".\" or \"..\" parts)");
+  assert_bad ("cgroup-parent", "a//b",
+              "invalid value \"a//b\" for --cgroup-parent: each part of the path must be a "
+              "name (no empty, \".\" or \"..\" parts)");
+  assert_bad ("cgroup-parent", "jobs/rrun-1",
+              "invalid value \"jobs/rrun-1\" for --cgroup-parent: names starting with rrun- "
+              "are rrun's own, and cgroup.*, cpu.*, memory.*, io.* and pids.* are the kernel's");
+  assert_bad ("cgroup-parent", "memory.max",
+              "invalid value \"memory.max\" for --cgroup-parent: names starting with rrun- "
+              "are rrun's own, and cgroup.*, cpu.*, memory.*, io.* and pids.* are the kernel's");
+  /* as the option group and the stored spec give it: the text, checked by finish */
+  l = rrun_cgroup_limits_new ();
+  l->text.cgroup_parent = g_strdup ("jobs/batch");
+  g_assert_true (rrun_cgroup_limits_finish (l, &error));
+
+  dir = make_tree ();
+  put (dir, "cgroup.procs", "");
+  put (dir, "cgroup.controllers", "cpu io memory pids\n");
+  put (dir, "cgroup.subtree_control", "");
+  g_assert_true (rrun_cgroup_prepare ("enabled", l, "p1", &cg, &error));
+  g_assert_no_error (error);
+  leaf = g_build_filename (dir, "jobs", "batch", "rrun-p1", NULL);
+  g_assert_cmpstr (rrun_cgroup_path (cg), ==, leaf);
+  g_assert_true (g_file_test (leaf, G_FILE_TEST_IS_DIR));
+  g_clear_pointer (&cg, rrun_cgroup_free);
+  g_assert_false (g_file_test (leaf, G_FILE_TEST_EXISTS));
+  /* the parent stays; an absolute path from the top of the (fake) hierarchy is the same */
+  abs = rrun_cgroup_limits_new ();
+  abs->text.cgroup_parent = g_strdup ("/jobs/batch");
+  g_assert_true (rrun_cgroup_limits_finish (abs, &error));
+  g_assert_true (rrun_cgroup_prepare ("enabled", abs, "p2", &cg, &error));
+  g_assert_no_error (error);
+  leaf2 = g_build_filename (dir, "jobs", "batch", "rrun-p2", NULL);
+  g_assert_cmpstr (rrun_cgroup_path (cg), ==, leaf2);
+  g_clear_pointer (&cg, rrun_cgroup_free);
+  /* with --cgroups=disabled it cannot be honoured */
+  g_assert_false (rrun_cgroup_prepare ("disabled", l, "p3", &cg, &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "cannot use --cgroup-parent with --cgroups=disabled");
+  drop_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cgroup/in-slurm-job", test_in_slurm_job);
+  g_test_add_func ("/cgroup/cgroup-parent", test_cgroup_parent);
   g_test_add_func ("/cgroup/limits/memory", test_memory);
   g_test_add_func ("/cgroup/limits/memory-swap", test_memory_swap);
   g_test_add_func ("/cgroup/limits/cross-checks", test_cross_checks);

@@ -51,7 +51,7 @@ test_marshal (void)
 {
   /* What rrun sends: StartTransientUnit's arguments (arrays of structs of variants, an
      empty array whose element needs 8-byte alignment). */
-  check_same (rrun_cgroup_systemd_start_parameters ("abc123", 4242), "ssa(sv)a(sa(sv))");
+  check_same (rrun_cgroup_systemd_start_parameters ("abc123", 4242, NULL), "ssa(sv)a(sa(sv))");
   check_same (g_variant_new ("(ybnqiuxtdsog)", 7, TRUE, -2, 3, -4, 5, G_GINT64_CONSTANT (-6),
                              G_GUINT64_CONSTANT (7), 0.5, "é", "/o/p", "a(sv)"),
               "ybnqiuxtdsog");
@@ -219,7 +219,7 @@ test_conversation (void)
   g_assert_no_error (error);
   reply = rrun_dbus_call (client, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                           "org.freedesktop.systemd1.Manager", "StartTransientUnit",
-                          rrun_cgroup_systemd_start_parameters ("x", getpid ()), "(o)", 5000,
+                          rrun_cgroup_systemd_start_parameters ("x", getpid (), NULL), "(o)", 5000,
                           &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&o)", &job);
@@ -239,18 +239,18 @@ test_conversation (void)
   g_assert_cmpstr (result, ==, "done");
 
   /* The systemd backend's own use: match, call, wait for its job among others. */
-  g_assert_true (rrun_cgroup_systemd_start (client, "x", getpid (), 5000, &error));
+  g_assert_true (rrun_cgroup_systemd_start (client, "x", getpid (), NULL, 5000, &error));
   g_assert_no_error (error);
 
   /* An error reply: its text, as GDBus' strip_remote_error gave. */
   s.fake.refuse = TRUE;
-  g_assert_false (rrun_cgroup_systemd_start (client, "x", getpid (), 5000, &error));
+  g_assert_false (rrun_cgroup_systemd_start (client, "x", getpid (), NULL, 5000, &error));
   g_assert_cmpstr (error->message, ==,
                    "cannot start systemd scope \"rrun-x.scope\": Unit rrun-x.scope already exists.");
   g_clear_error (&error);
   refused = rrun_dbus_call (client, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                             "org.freedesktop.systemd1.Manager", "StartTransientUnit",
-                            rrun_cgroup_systemd_start_parameters ("x", getpid ()), "(o)",
+                            rrun_cgroup_systemd_start_parameters ("x", getpid (), NULL), "(o)",
                             5000, &error);
   g_assert_null (refused);
   g_assert_error (error, RRUN_ERROR, RRUN_ERROR_FAILED);

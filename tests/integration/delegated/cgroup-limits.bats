@@ -157,3 +157,29 @@ stop_waiting() {
   done
   skip "every controller is delegated here"
 }
+
+@test "cgroup limits: --cgroup-parent makes a path below the delegated cgroup and puts the leaf there" {
+  local mnt parent=$RRUN_TEST_CGROUP/jobs/batch
+  rmdir "$parent" "$RRUN_TEST_CGROUP/jobs" 2>/dev/null || true
+  rrun_bg run --rm --cgroup-parent jobs/batch "$FIXTURE_IMAGE" \
+    sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done'
+  wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
+  CG=$(find "$parent" -mindepth 1 -maxdepth 1 -type d -name 'rrun-*')
+  [ -n "$CG" ]
+  [ "$(stat -c %U "$parent")" = "$(id -un)" ]
+  [ -n "$(cat "$CG/cgroup.procs")" ]
+  stop_waiting
+  [ ! -d "$CG" ]
+  # the parent stays, as docker's and podman's do
+  [ -d "$parent" ]
+  # the same place named from the top of the hierarchy
+  mnt=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+  run -0 rrun run --rm --cgroup-parent "${RRUN_TEST_CGROUP#"$mnt"}/jobs/batch" "$FIXTURE_IMAGE" echo ran
+  [ "$output" = ran ]
+  # anywhere else: refused, saying where the user may go
+  run -125 rrun run --rm --cgroup-parent /elsewhere/jobs "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = "rrun: cannot use --cgroup-parent \"/elsewhere/jobs\": it is outside the cgroup delegated to you (\"${RRUN_TEST_CGROUP#"$mnt"}\"), and a rootless container's cgroup can only be made there" ]
+  [ "${lines[1]}" = "hint: give a path relative to it (made if missing), e.g. --cgroup-parent=jobs/$(id -un)" ]
+  rmdir "$parent" "$RRUN_TEST_CGROUP/jobs"
+  no_leftovers
+}
