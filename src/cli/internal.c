@@ -6,6 +6,7 @@
 #include "image/layer.h"
 #include "log.h"
 #include "network/holder.h"
+#include "network/usernet.h"
 #include "util/fd.h"
 #include "util/path.h"
 #include "squashfs/squashfs.h"
@@ -166,6 +167,14 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
                     : strcmp (argv[1], "net-holder-ns") == 0
                         ? rrun_net_holder_ns_main (g->config, argc - 1, argv + 1, error)
                         : rrun_net_holder_sync_main (g->config, argc - 1, argv + 1, error);
+      *out_status = 0;
+      return ok;
+    }
+  if (argc >= 2 && (strcmp (argv[1], "net-attach") == 0 || strcmp (argv[1], "net-detach") == 0))
+    {
+      gboolean ok = strcmp (argv[1], "net-attach") == 0
+                        ? rrun_usernet_attach_main (g->config, argc - 1, argv + 1, error)
+                        : rrun_usernet_detach_main (g->config, argc - 1, argv + 1, error);
       *out_status = 0;
       return ok;
     }

@@ -34,7 +34,9 @@ typedef struct
   char **cap_add;
   char **cap_drop;
   char *network;           /* none, host, slirp[...], ns:PATH, container:NAME; NULL: config */
-  char *mac_address;       /* --mac-address (slirp only) */
+  char *mac_address;       /* --mac-address (slirp, or a user network's eth0) */
+  char **network_aliases;  /* --network-alias (user-defined networks) */
+  char *ip;                /* --ip: the address on the (first) user-defined network */
   char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
   char **volumes;          /* -v SRC:DST[:OPTS], NAME:DST[:OPTS] or DST (rootfs/mount-args.h) */
   char **mounts;           /* --mount type=...,source=...,target=... */

@@ -170,13 +170,30 @@ rrun_net_holder_running (const RrunConfig *config)
 }
 
 gboolean
+rrun_net_holder_lock (const RrunConfig *config, int *out_fd, GError **error)
+{
+  g_autofree char *dir = holder_dir (config);
+
+  return rrun_config_ensure_run_root (config, error) && lock_dir (dir, out_fd, error);
+}
+
+gboolean
 rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GError **error)
+{
+  rrun_autofd int lock = -1;
+
+  return rrun_net_holder_lock (config, &lock, error)
+         && rrun_net_holder_ensure_held (config, TRUE, out_pid, error);
+}
+
+gboolean
+rrun_net_holder_ensure_held (const RrunConfig *config, gboolean sync, pid_t *out_pid,
+                             GError **error)
 {
   g_autofree char *dir = holder_dir (config);
   g_autofree char *log_path = NULL;
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GString) reply = g_string_new (NULL);
-  rrun_autofd int lock = -1;
   rrun_autofd int log_fd = -1;
   rrun_autofd int status_r = -1;
   rrun_autofd int status_w = -1;
@@ -185,12 +202,10 @@ rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GError **error
   GPid pid = 0;
   pid_t child;
 
-  if (!rrun_config_ensure_run_root (config, error) || !lock_dir (dir, &lock, error))
-    return FALSE;
   child = read_state (dir);
   if (child > 0)
     {
-      if (!sync_holder (config, child, error))
+      if (sync && !sync_holder (config, child, error))
         return FALSE;
       *out_pid = child;
       return TRUE;
@@ -260,19 +275,27 @@ rrun_net_holder_stop (const RrunConfig *config, GError **error)
 {
   g_autofree char *dir = holder_dir (config);
   rrun_autofd int lock = -1;
-  int parent;
 
   if (!lock_dir (dir, &lock, error))
     return FALSE;
+  rrun_net_holder_stop_held (config);
+  return TRUE;
+}
+
+void
+rrun_net_holder_stop_held (const RrunConfig *config)
+{
+  g_autofree char *dir = holder_dir (config);
+  int parent;
+
   parent = read_state_parent (dir);
   if (parent <= 0)
-    return TRUE;
+    return;
   kill (parent, SIGTERM);
   for (int i = 0; i < 500 && alive (parent, 0); i++)
     g_usleep (10000);
   if (alive (parent, 0))
     kill (parent, SIGKILL);
-  return TRUE;
 }
 
 /* The rules the holder's namespace routes with: masquerade out of each non-internal
@@ -300,7 +323,8 @@ nft_rules (const GPtrArray *confs)
 
       if (c->builtin || c->interface == NULL)
         continue;
-      /* Networks are isolated from each other; internal ones from everything else. */
+      /* Networks are isolated from each other (a container on two of them routes between
+         them itself); internal ones from everything else. */
       g_string_append_printf (s, "    iifname \"%s\" oifname \"rrun*\" oifname != \"%s\" drop\n",
                               c->interface, c->interface);
       if (c->internal)
@@ -308,13 +332,26 @@ nft_rules (const GPtrArray *confs)
                                    "    oifname \"%s\" iifname != \"%s\" drop\n",
                                 c->interface, c->interface, c->interface, c->interface);
     }
+  /* The holder's own addresses: a container reaches its network's gateway (the DNS server)
+     and no other network's. */
+  g_string_append (s, "  }\n  chain input {\n"
+                      "    type filter hook input priority filter; policy accept;\n");
+  for (guint i = 0; i < confs->len; i++)
+    {
+      const RrunNetConf *c = g_ptr_array_index (confs, i);
+
+      if (c->builtin || c->interface == NULL || c->gateway == NULL)
+        continue;
+      g_string_append_printf (s, "    iifname \"%s\" ip daddr != %s drop\n",
+                              c->interface, c->gateway);
+    }
   g_string_append (s, "  }\n}\n");
   return g_string_free (s, FALSE);
 }
 
 /* In the holder's namespaces: links, forwarding, rules. Idempotent. */
-static gboolean
-configure (const RrunConfig *config, GError **error)
+gboolean
+rrun_net_holder_configure (const RrunConfig *config, GError **error)
 {
   g_autoptr(GPtrArray) all = NULL;
   g_autoptr(GPtrArray) confs = g_ptr_array_new ();
@@ -383,7 +420,7 @@ rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv, GError
   close (3);
   if (unshare (CLONE_NEWNET) < 0)
     return rrun_throw_errno (error, errno, "cannot create the holder's network namespace");
-  if (!configure (config, error))
+  if (!rrun_net_holder_configure (config, error))
     return FALSE;
   if (write (4, &one, 1) != 1)
     return rrun_throw_errno (error, errno, "cannot tell the holder it is ready");
@@ -412,7 +449,7 @@ rrun_net_holder_sync_main (const RrunConfig *config, int argc, char **argv, GErr
     return rrun_throw_errno (error, errno, "cannot open the holder's namespaces");
   if (setns (user_fd, CLONE_NEWUSER) < 0 || setns (net_fd, CLONE_NEWNET) < 0)
     return rrun_throw_errno (error, errno, "cannot enter the holder's namespaces");
-  return configure (config, error);
+  return rrun_net_holder_configure (config, error);
 }
 
 static volatile sig_atomic_t stop_requested;
