@@ -333,6 +333,18 @@ build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
               return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                                  "invalid --network \"%s\": network \"%s\" given twice", mode,
                                  user_net->name);
+          if (i == 0 && o->ip != NULL)
+            {
+              guint32 subnet = 0, addr = 0;
+              guint prefix = 0;
+
+              if (rrun_netconf_parse_cidr (user_net->subnet, &subnet, &prefix, NULL)
+                  && rrun_netconf_parse_ip (o->ip, &addr) && prefix > 0
+                  && (addr & ~(G_MAXUINT32 >> prefix)) != subnet)
+                return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                                   "invalid --ip %s: it is not in network \"%s\" (%s)", o->ip,
+                                   user_net->name, user_net->subnet);
+            }
           g_ptr_array_add (seen, g_strdup (user_net->name));
         }
       g_ptr_array_add (seen, NULL);
