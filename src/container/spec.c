@@ -292,7 +292,9 @@ build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
       && !g_str_has_prefix (mode, "slirp4netns:") && !g_str_has_prefix (mode, "ns:")
       && !g_str_has_prefix (mode, "container:"))
     names = g_strsplit (mode, ",", -1);
-  if (names != NULL && config->storage_root != NULL)
+  if (names != NULL && o->from_record)
+    rrun_network_options_set_user (net, names);
+  else if (names != NULL && config->storage_root != NULL)
     {
       g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
 
@@ -733,6 +735,7 @@ rrun_container_spec_from_json (const RrunConfig *config, const RrunJson *object,
   if (!rrun_cgroup_limits_from_json (rrun_json_member_value (object, "limits"), &o->limits,
                                      error))
     return FALSE;
+  o->from_record = TRUE;
   if (!rrun_container_spec_validate (config, o, error))
     return FALSE;
   *out_spec = g_steal_pointer (&o);

@@ -117,6 +117,8 @@ typedef struct
   char **chrootdirs;       /* --chrootdirs: paths treated as chroots (stored) */
   char **requires;         /* --requires: containers that must exist (started first) */
   gboolean create_only;    /* not stored: rrun create (the required need not run yet) */
+  gboolean from_record;    /* not stored: read back from a record (its networks may be gone
+                              since; start finds out) */
   char *platform;          /* --platform OS/ARCH[/VARIANT] (or --os, --arch, --variant) */
   char **secrets;          /* --secret NAME[,type=mount|env][,target=][,mode=] */
   char **uidmaps;          /* --uidmap CONTAINER:INTERMEDIATE:COUNT (podman's) */
