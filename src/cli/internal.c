@@ -5,6 +5,7 @@
 #include "container/copy.h"
 #include "image/layer.h"
 #include "log.h"
+#include "network/dns.h"
 #include "network/holder.h"
 #include "network/usernet.h"
 #include "util/fd.h"
@@ -177,6 +178,12 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
                         : rrun_usernet_detach_main (g->config, argc - 1, argv + 1, error);
       *out_status = 0;
       return ok;
+    }
+  /* The DNS server alone (network/dns.h), for tests and the benchmark. */
+  if (argc >= 2 && strcmp (argv[1], "net-dns") == 0)
+    {
+      *out_status = 0;
+      return rrun_dns_server_main (argc - 1, argv + 1, error);
     }
   if (argc == 2 && strcmp (argv[1], "net-holder-ensure") == 0)
     {

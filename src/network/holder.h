@@ -78,6 +78,10 @@ gboolean rrun_net_holder_veth_configure (const RrunNetLinkSpec *l, GError **erro
 /* In the calling process's network namespace: remove an interface (no such one is fine). */
 gboolean rrun_net_holder_link_delete (const char *ifname, GError **error);
 
+/* Have the holder's DNS server (in its child, pid child) listen on every network's gateway
+   again, and wait (bounded) until it has. */
+gboolean rrun_net_holder_reload_dns (const RrunConfig *config, pid_t child, GError **error);
+
 /* Bring the holder's namespace up to date (bridges, rules) from inside it. */
 gboolean rrun_net_holder_configure (const RrunConfig *config, GError **error);
 

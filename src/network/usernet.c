@@ -704,9 +704,13 @@ rrun_usernet_attach_main (const RrunConfig *config, int argc, char **argv, GErro
     return FALSE;
   for (int i = 0; i < n; i++)
     {
-      /* A network made since the holder started has no bridge yet. */
+      /* A network made since the holder started has no bridge yet, and its DNS server
+         does not listen on its gateway. */
       if (if_nametoindex (specs[i].bridge) == 0
-          && !rrun_net_holder_configure (config, error))
+          && (!rrun_net_holder_configure (config, error)
+              || !rrun_net_holder_reload_dns (config,
+                                              (pid_t) g_ascii_strtoll (argv[1], NULL, 10),
+                                              error)))
         return FALSE;
       if (!rrun_net_holder_veth_add (&specs[i], ctr_fd, error))
         return FALSE;
