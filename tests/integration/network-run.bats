@@ -238,3 +238,24 @@ ip_of() { # CONTAINER NETWORK
   wait_until holder_gone
   no_leftovers
 }
+
+@test "network DNS: containers reach each other by name, alias and short ID; a removed one stops resolving; another network's names do not" {
+  run -0 rrun network create --subnet 10.103.0.0/24 rnetN
+  run -0 rrun network create --subnet 10.104.0.0/24 rnetO
+  run -0 web dn1 --network rnetN --network-alias dnalias
+  id=$output
+  run -0 web other --network rnetO
+  for name in dn1 dnalias "${id:0:12}" dn1.dns.rrun; do
+    run -0 fetch_from "$name" --network rnetN
+    [ "$output" = hello-from-dn1 ]
+  done
+  # names of another network's containers are not answered there
+  run -0 rrun run --rm --network rnetO "$FIXTURE_IMAGE" sh -c 'nslookup dn1 2>&1; nslookup other 2>&1'
+  echo "$output"
+  [[ $output == *"10.104.0.2"* ]]
+  [[ $output != *"10.103.0."?* ]]
+  run -0 rrun rm -f dn1
+  run -0 rrun run --rm --network rnetN "$FIXTURE_IMAGE" sh -c 'nslookup dn1 2>&1 || echo failed'
+  [[ $output != *"10.103.0.2"* ]]
+  [[ $output == *failed* || $output == *NXDOMAIN* ]]
+}
