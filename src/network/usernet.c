@@ -500,6 +500,29 @@ rrun_usernet_list (const RrunConfig *config, const char *cid, const char *networ
   return TRUE;
 }
 
+/* Whether every link's bridge exists in the holder's network namespace (its
+   /proc/PID/net/dev, readable by the namespace's owner). */
+static gboolean
+bridges_present (pid_t holder, const GPtrArray *links)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/net/dev", (int) holder);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  for (guint i = 0; i < links->len; i++)
+    {
+      g_autofree char *needle
+          = g_strdup_printf (" %s:", ((RrunUserNetLink *) links->pdata[i])->bridge);
+      g_autofree char *needle0
+          = g_strdup_printf ("\n%s:", ((RrunUserNetLink *) links->pdata[i])->bridge);
+
+      if (strstr (text, needle) == NULL && strstr (text, needle0) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const char *cid,
                    const char *name, GPtrArray **out_links, pid_t *out_holder, GError **error)
@@ -527,6 +550,11 @@ rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const cha
       g_ptr_array_add (links, l);
     }
   if (!rrun_net_holder_ensure_held (config, FALSE, &holder, error))
+    goto fail;
+  /* A network made since the holder started has no bridge there yet (nor rules, nor a
+     DNS server on its gateway): sync it then, and only then. */
+  if (!bridges_present (holder, links)
+      && !rrun_net_holder_ensure_held (config, TRUE, &holder, error))
     goto fail;
   first = links->pdata[0];
   g_free (opts->user_ip);
@@ -704,14 +732,6 @@ rrun_usernet_attach_main (const RrunConfig *config, int argc, char **argv, GErro
     return FALSE;
   for (int i = 0; i < n; i++)
     {
-      /* A network made since the holder started has no bridge yet, and its DNS server
-         does not listen on its gateway. */
-      if (if_nametoindex (specs[i].bridge) == 0
-          && (!rrun_net_holder_configure (config, error)
-              || !rrun_net_holder_reload_dns (config,
-                                              (pid_t) g_ascii_strtoll (argv[1], NULL, 10),
-                                              error)))
-        return FALSE;
       if (!rrun_net_holder_veth_add (&specs[i], ctr_fd, error))
         return FALSE;
     }
@@ -807,6 +827,11 @@ rrun_usernet_connect (const RrunConfig *config, const char *network, const char 
   if (!take_address (config, c, s->id, s->name, ifname, aliases, ip, NULL, &l, error))
     return FALSE;
   g_ptr_array_add (one, l);
+  if (!bridges_present (holder, one) && !rrun_net_holder_ensure_held (config, TRUE, &holder, error))
+    {
+      give_back (config, c->name, s->id);
+      return FALSE;
+    }
   if (!rrun_usernet_attach (config, holder, one, s->pid, error))
     {
       give_back (config, c->name, s->id);
