@@ -49,6 +49,9 @@ typedef struct
   guint8 mac[6];
   gboolean vnet_hdr; /* make tap0 with IFF_VNET_HDR and ask for its offloads (net-tap.c) */
   gboolean allow_host_loopback;
+  /* --no-tap: forward published TCP ports only, into a namespace whose interfaces are not
+     ours (a user-defined network's container): no tap0, guest is --forward-addr */
+  gboolean no_tap;
   /* upstream for the container's DNS (10.0.2.3), UDP; port 53 unless given */
   struct sockaddr_storage dns_upstream;
   socklen_t dns_upstream_len;

@@ -296,6 +296,8 @@ static int opt_netns_pid = 0, opt_netns_pid_fd = -1, opt_ready_fd = -1, opt_exit
            opt_mtu = 65520, opt_tcp_mss = -1;
 static char *opt_netns_path, *opt_userns_path, *opt_api_socket, *opt_cidr, *opt_dns_upstream,
     *opt_mac;
+static char *opt_forward_addr;
+static gboolean opt_no_tap;
 static gboolean opt_enable_ipv6, opt_disable_ipv6, opt_allow_host_loopback, opt_debug;
 
 static const GOptionEntry entries[] = {
@@ -318,6 +320,10 @@ static const GOptionEntry entries[] = {
     "Let the gateway address reach the host's 127.0.0.1", NULL },
   { "dns-upstream", 0, 0, G_OPTION_ARG_STRING, &opt_dns_upstream, "DNS upstream", "IP[:PORT]" },
   { "mac", 0, 0, G_OPTION_ARG_STRING, &opt_mac, "MAC address of tap0", "MAC" },
+  { "no-tap", 0, 0, G_OPTION_ARG_NONE, &opt_no_tap,
+    "Make no tap0: only forward published TCP ports into the namespace", NULL },
+  { "forward-addr", 0, 0, G_OPTION_ARG_STRING, &opt_forward_addr,
+    "With --no-tap: the container's address, tried after 127.0.0.1", "IP" },
   { "debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug, "Debug messages", NULL },
   { NULL },
 };
@@ -382,6 +388,9 @@ configure (NetConfig *cfg, GError **error)
   inet_pton (AF_INET6, "fd00::2", &cfg->host6);
   inet_pton (AF_INET6, "fd00::3", &cfg->dns6);
   cfg->allow_host_loopback = opt_allow_host_loopback;
+  cfg->no_tap = opt_no_tap;
+  if (opt_forward_addr != NULL && inet_pton (AF_INET, opt_forward_addr, &cfg->guest) != 1)
+    return net_throw (error, "invalid forward-addr \"%s\"", opt_forward_addr);
   /* RRUN_NET_OFFLOAD=0: plain frames, for measuring what the offloads bring. */
   cfg->vnet_hdr = g_strcmp0 (g_getenv ("RRUN_NET_OFFLOAD"), "0") != 0;
   if (opt_dns_upstream != NULL)

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "network/network.h"
+#include "network/usernet.h"
 #include "container/health.h"
 #include "container/policy.h"
 #include "container/record.h"
@@ -179,6 +180,54 @@ add_devices (RrunJsonBuilder *b, const RrunState *s)
   rrun_json_builder_end_array (b);
 }
 
+/* NetworkSettings.Networks: the container's addresses on user-defined networks (docker's
+   fields), and IPAddress/Gateway/MacAddress of the first. */
+static void
+add_networks (RrunJsonBuilder *b, const RrunConfig *config, const RrunState *s)
+{
+  g_autoptr(GPtrArray) links = NULL;
+  const RrunUserNetLink *first = NULL;
+
+  if (!s->live || !rrun_usernet_list (config, s->id, NULL, &links, NULL))
+    links = g_ptr_array_new ();
+  for (guint i = 0; i < links->len; i++)
+    {
+      const RrunUserNetLink *l = links->pdata[i];
+
+      if (first == NULL || strcmp (l->ifname, first->ifname) < 0)
+        first = l;
+    }
+  rrun_json_builder_member_string (b, "IPAddress", first ? first->ip : "");
+  rrun_json_builder_member_int (b, "IPPrefixLen", first ? first->prefix : 0);
+  rrun_json_builder_member_string (b, "Gateway", first ? first->gateway : "");
+  rrun_json_builder_member_string (b, "MacAddress", first ? first->mac : "");
+  rrun_json_builder_set_member_name (b, "Networks");
+  rrun_json_builder_begin_object (b);
+  for (guint i = 0; i < links->len; i++)
+    {
+      const RrunUserNetLink *l = links->pdata[i];
+      g_autofree char *short_id = g_strndup (l->cid, 12);
+      g_autoptr(GPtrArray) aliases = g_ptr_array_new ();
+
+      g_ptr_array_add (aliases, short_id);
+      for (guint j = 0; l->aliases[j] != NULL; j++)
+        g_ptr_array_add (aliases, l->aliases[j]);
+      g_ptr_array_add (aliases, NULL);
+      rrun_json_builder_set_member_name (b, l->network);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "NetworkID", l->network_id);
+      rrun_json_builder_member_string (b, "EndpointID", l->host_ifname);
+      rrun_json_builder_member_string (b, "Gateway", l->gateway);
+      rrun_json_builder_member_string (b, "IPAddress", l->ip);
+      rrun_json_builder_member_int (b, "IPPrefixLen", l->prefix);
+      rrun_json_builder_member_string (b, "MacAddress", l->mac);
+      rrun_json_builder_member_strv (b, "Aliases", (const char *const *) aliases->pdata);
+      rrun_json_builder_member_string (b, "InterfaceName", l->ifname);
+      rrun_json_builder_end_object (b);
+    }
+  rrun_json_builder_end_object (b);
+}
+
 static RrunJson *
 container_json (const RrunConfig *config, const RrunState *s)
 {
@@ -299,6 +348,7 @@ container_json (const RrunConfig *config, const RrunState *s)
   rrun_json_builder_set_member_name (b, "NetworkSettings");
   rrun_json_builder_begin_object (b);
   add_ports (b, "Ports", ports);
+  add_networks (b, config, s);
   rrun_json_builder_end_object (b);
   /* The lines `rrun port` prints ("80/tcp -> 0.0.0.0:8080"). */
   {

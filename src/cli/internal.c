@@ -5,7 +5,9 @@
 #include "container/copy.h"
 #include "image/layer.h"
 #include "log.h"
+#include "network/dns.h"
 #include "network/holder.h"
+#include "network/usernet.h"
 #include "util/fd.h"
 #include "util/path.h"
 #include "squashfs/squashfs.h"
@@ -168,6 +170,20 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
                         : rrun_net_holder_sync_main (g->config, argc - 1, argv + 1, error);
       *out_status = 0;
       return ok;
+    }
+  if (argc >= 2 && (strcmp (argv[1], "net-attach") == 0 || strcmp (argv[1], "net-detach") == 0))
+    {
+      gboolean ok = strcmp (argv[1], "net-attach") == 0
+                        ? rrun_usernet_attach_main (g->config, argc - 1, argv + 1, error)
+                        : rrun_usernet_detach_main (g->config, argc - 1, argv + 1, error);
+      *out_status = 0;
+      return ok;
+    }
+  /* The DNS server alone (network/dns.h), for tests and the benchmark. */
+  if (argc >= 2 && strcmp (argv[1], "net-dns") == 0)
+    {
+      *out_status = 0;
+      return rrun_dns_server_main (argc - 1, argv + 1, error);
     }
   if (argc == 2 && strcmp (argv[1], "net-holder-ensure") == 0)
     {

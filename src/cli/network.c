@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "network/netconf.h"
+#include "network/usernet.h"
 #include "util/template.h"
 
 #include <stdio.h>
@@ -237,6 +238,35 @@ cmd_ls (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
   return TRUE;
 }
 
+/* docker's Containers object of a network: its running containers by full id. */
+static RrunJson *
+containers_json (RrunGlobal *g, const RrunNetConf *c)
+{
+  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
+  g_autoptr(GPtrArray) links = NULL;
+
+  if (c->builtin || !rrun_usernet_list (g->config, NULL, c->name, &links, NULL))
+    return NULL;
+  rrun_json_builder_begin_object (b);
+  for (guint i = 0; i < links->len; i++)
+    {
+      const RrunUserNetLink *l = links->pdata[i];
+      g_autofree char *v4 = g_strdup_printf ("%s/%u", l->ip, l->prefix);
+
+      rrun_json_builder_set_member_name (b, l->cid);
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "Name", l->name ? l->name : "");
+      rrun_json_builder_member_string (b, "EndpointID", l->host_ifname);
+      rrun_json_builder_member_string (b, "MacAddress", l->mac);
+      rrun_json_builder_member_string (b, "IPv4Address", v4);
+      rrun_json_builder_member_string (b, "IPv6Address", "");
+      rrun_json_builder_member_strv (b, "Aliases", (const char *const *) l->aliases);
+      rrun_json_builder_end_object (b);
+    }
+  rrun_json_builder_end_object (b);
+  return rrun_json_builder_get_root (b);
+}
+
 static gboolean
 cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
@@ -259,6 +289,7 @@ cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
     {
       g_autoptr(RrunNetConf) c = NULL;
       g_autoptr(GError) local = NULL;
+      g_autoptr(RrunJson) containers = NULL;
 
       if (!rrun_netconf_lookup (g->config, argv[i], &c, &local))
         {
@@ -266,20 +297,21 @@ cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
           failed++;
           continue;
         }
+      containers = containers_json (g, c);
       if (tmpl != NULL)
         {
           g_autoptr(RrunJsonBuilder) one = rrun_json_builder_new ();
           g_autoptr(RrunJson) node = NULL;
           g_autofree char *text = NULL;
 
-          rrun_netconf_to_json (c, NULL, one);
+          rrun_netconf_to_json (c, containers, one);
           node = rrun_json_builder_get_root (one);
           if ((text = rrun_template_render (tmpl, node, error)) == NULL)
             return FALSE;
           printf ("%s\n", text);
         }
       else
-        rrun_netconf_to_json (c, NULL, b);
+        rrun_netconf_to_json (c, containers, b);
     }
   rrun_json_builder_end_array (b);
   if (tmpl == NULL)
@@ -288,13 +320,48 @@ cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
   return TRUE;
 }
 
+/* No running container uses c; with force, disconnect those that do. */
+static gboolean
+network_unused (RrunGlobal *g, const RrunNetConf *c, gboolean force, GError **error)
+{
+  g_autoptr(GPtrArray) links = NULL;
+
+  if (c->builtin)
+    return TRUE; /* rrun_netconf_remove refuses it */
+  if (!rrun_usernet_list (g->config, NULL, c->name, &links, error))
+    return FALSE;
+  if (links->len == 0)
+    return TRUE;
+  if (!force)
+    {
+      const RrunUserNetLink *l = links->pdata[0];
+
+      rrun_throw (error, RRUN_ERROR_BUSY,
+                  "cannot remove network \"%s\": %u container%s use%s it (\"%s\"%s)", c->name,
+                  links->len, links->len == 1 ? "" : "s", links->len == 1 ? "s" : "",
+                  l->name ? l->name : l->cid, links->len > 1 ? ", ..." : "");
+      rrun_add_hint (error, "disconnect them (rrun network disconnect %s CONTAINER), or "
+                            "remove it anyway with: rrun network rm -f %s", c->name, c->name);
+      return FALSE;
+    }
+  for (guint i = 0; i < links->len; i++)
+    {
+      const RrunUserNetLink *l = links->pdata[i];
+      g_autoptr(GError) local = NULL;
+
+      if (!rrun_usernet_disconnect (g->config, c->name, l->cid, TRUE, &local))
+        rrun_warning ("%s", local->message);
+    }
+  return TRUE;
+}
+
 static gboolean
 cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   gboolean help, force = FALSE;
   GOptionEntry entries[] = {
-    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "No error for networks that do not exist",
-      NULL },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+      "Disconnect the containers that use it; no error for networks that do not exist", NULL },
     { NULL },
   };
   const RrunCliSpec spec = { "network rm", "NETWORK...", "Remove user-defined networks.", 1,
@@ -311,6 +378,7 @@ cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
       g_autoptr(GError) local = NULL;
 
       if (!rrun_netconf_lookup (g->config, argv[i], &c, &local)
+          || !network_unused (g, c, force, &local)
           || !rrun_netconf_remove (g->config, c->name, &local))
         {
           if (force && g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
@@ -357,7 +425,7 @@ cmd_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error
       const RrunNetConf *c = all->pdata[i];
       g_autoptr(GError) local = NULL;
 
-      if (c->builtin || !matches (filters, c))
+      if (c->builtin || !matches (filters, c) || !network_unused (g, c, FALSE, NULL))
         continue;
       if (!rrun_netconf_remove (g->config, c->name, &local))
         {
@@ -398,7 +466,65 @@ cmd_exists (RrunGlobal *g, int argc, char **argv, int *out_status, GError **erro
   return TRUE;
 }
 
+static gboolean
+cmd_connect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  g_auto(GStrv) aliases = NULL;
+  g_autofree char *ip = NULL;
+  gboolean help;
+  GOptionEntry entries[] = {
+    { "alias", 0, 0, G_OPTION_ARG_STRING_ARRAY, &aliases,
+      "Another name of the container on this network", "NAME" },
+    { "ip", 0, 0, G_OPTION_ARG_STRING, &ip, "The container's address on this network",
+      "IPV4" },
+    { NULL },
+  };
+  const RrunCliSpec spec = { "network connect", "NETWORK CONTAINER",
+                             "Connect a running container to a network: a new interface.", 2,
+                             2, "rrun network connect [--alias NAME] [--ip IP] NETWORK CONTAINER",
+                             NULL, FALSE };
+
+  if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
+    return FALSE;
+  if (help)
+    return *out_status = 0, TRUE;
+  for (guint i = 0; aliases && aliases[i]; i++)
+    if (!rrun_netconf_name_valid (aliases[i]))
+      return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --alias \"%s\"",
+                         aliases[i]);
+  if (!rrun_usernet_connect (g->config, argv[1], argv[2], aliases, ip, error))
+    return FALSE;
+  *out_status = 0;
+  return TRUE;
+}
+
+static gboolean
+cmd_disconnect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
+{
+  gboolean help, force = FALSE;
+  GOptionEntry entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+      "No error when it is not connected; give the address back even when the interface "
+      "cannot be removed", NULL },
+    { NULL },
+  };
+  const RrunCliSpec spec = { "network disconnect", "NETWORK CONTAINER",
+                             "Disconnect a container from a network.", 2, 2,
+                             "rrun network disconnect [-f] NETWORK CONTAINER", NULL, FALSE };
+
+  if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
+    return FALSE;
+  if (help)
+    return *out_status = 0, TRUE;
+  if (!rrun_usernet_disconnect (g->config, argv[1], argv[2], force, error))
+    return FALSE;
+  *out_status = 0;
+  return TRUE;
+}
+
 static const RrunCommand network_commands[] = {
+  { "connect", cmd_connect, "connect a running container to a network", FALSE },
+  { "disconnect", cmd_disconnect, "disconnect a container from a network", FALSE },
   { "create", cmd_create, "create a network", FALSE },
   { "ls", cmd_ls, "list networks", FALSE },
   { "list", cmd_ls, "list networks (same as ls)", TRUE },

@@ -23,9 +23,15 @@ rrun_cmd_port (RrunGlobal *g, int argc, char **argv, int *out_status, GError **e
     return TRUE;
   if (!rrun_state_find (g->config, argv[1], &state, error))
     return FALSE;
-  /* Only the slirp helper publishes ports: other modes have none, which is no error. */
+  /* Only rrun-net publishes ports (slirp, or a user-defined network's container with -p):
+     other modes have none, which is no error. */
   if (state->network != NULL && !g_str_has_prefix (state->network, "slirp"))
-    return TRUE;
+    {
+      g_autofree char *sock = g_build_filename (state->run_dir, "net.sock", NULL);
+
+      if (!g_file_test (sock, G_FILE_TEST_EXISTS))
+        return TRUE;
+    }
   if (!rrun_network_query_ports (state->run_dir, &ports, error))
     return FALSE;
   text = rrun_network_ports_text (ports);

@@ -141,6 +141,7 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
   char *entrypoint = NULL, *tls = NULL;
   g_auto(GStrv) label_files = NULL;
   g_auto(GStrv) attach = NULL;
+  g_auto(GStrv) networks = NULL;
   gboolean attach_out = TRUE, attach_err = TRUE;
   int saved_out = -1, saved_err = -1;
   g_autofree char *image_file = NULL, *image_file_abs = NULL;
@@ -207,11 +208,16 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
     { "security-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.security_opt,
       "seccomp=unconfined|PROFILE.json, no-new-privileges, mask=PATHS, unmask=ALL|PATHS, "
       "label=disable", "OPT" },
-    { "network", 0, 0, G_OPTION_ARG_STRING, &o.network,
-      "slirp[:k=v,...], none, host, container:NAME or ns:PATH", "MODE" },
+    { "network", 0, 0, G_OPTION_ARG_STRING_ARRAY, &networks,
+      "NET[,NET2] (user-defined networks), slirp[:k=v,...], none, host, container:NAME or "
+      "ns:PATH", "MODE" },
+    { "network-alias", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.network_aliases,
+      "Another name of the container on its user-defined networks", "NAME" },
+    { "ip", 0, 0, G_OPTION_ARG_STRING, &o.ip, "The container's address on its network",
+      "IPV4" },
     { "mac-address", 0, 0, G_OPTION_ARG_STRING, &o.mac_address,
       "MAC address of the container's tap0 (slirp)", "MAC" },
-    { "net", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &o.network, NULL, NULL },
+    { "net", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &networks, NULL, NULL },
     { "userns", 0, 0, G_OPTION_ARG_STRING, &o.userns, "auto, keep-id, nomap or single", "MODE" },
     { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes,
       "A volume or bind: NAME:/ctr, /host:/ctr or /ctr (anonymous), [:ro|rw|nocopy|U]", "SPEC" },
@@ -455,6 +461,9 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
     o.image = g_strdup (argv[1]);
   o.args = g_strdupv (argv + 2);
   o.entrypoint = g_steal_pointer (&entrypoint);
+  /* Repeated --network: user-defined networks, joined as NET,NET2 (the spec's form). */
+  if (networks != NULL && networks[0] != NULL)
+    o.network = g_strjoinv (",", networks);
   o.root_emulation = emulate ? 1 : no_emulate ? 0 : -1;
   {
     gboolean verify = TRUE;

@@ -51,6 +51,9 @@ struct _RrunContainer
   RrunNetnsJoin *join;     /* --network container:/ns: */
   RrunNsJoin *ns_join;     /* --pid/--ipc container: */
   RrunEarlyUserns *early;  /* the user namespace, made and mapped ahead of the rest */
+  GPtrArray *usernet_links; /* RrunUserNetLink: its addresses on user-defined networks */
+  pid_t usernet_holder;    /* the network holder whose user namespace it enters */
+  int usernet_userns_fd;   /* that namespace (-1) */
   RrunNetwork *net;
   RrunCgroup *cgroup;
   int sigfd;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "container/namespaces.h"
 #include "network/join.h"
+#include "network/usernet.h"
 #include "network/network.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
@@ -644,6 +645,7 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   c->init_fd = -1;
   c->sigfd = -1;
   c->hook_state_fd = -1;
+  c->usernet_userns_fd = -1;
   c->mounts = rrun_mount_plan_new ();
   prctl (PR_SET_CHILD_SUBREAPER, 1);
   c->tty.saved = FALSE;
@@ -674,9 +676,29 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
   /* The network mode says whether the container enters an existing user namespace
      (container:, ns:). Otherwise its own is made now, so that newuidmap and newgidmap run
      while the store, the image and the mounts are prepared. */
-  if (!rrun_network_options_joins (c->net_opts) && join_target (o->pid) == NULL
-      && join_target (o->ipc) == NULL
-      && !rrun_early_userns_start (c->map, &c->early, error))
+  if (c->net_opts->mode == RRUN_NETWORK_USER)
+    {
+      /* It enters the network holder's user namespace, which has the full map. */
+      if (c->map->mode != RRUN_USERNS_AUTO || c->map->single || o->uidmaps != NULL
+          || o->gidmaps != NULL || join_target (o->pid) != NULL || join_target (o->ipc) != NULL)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot use --network %s with %s: containers on user-defined networks "
+                      "share the network holder's user namespace",
+                      (char *) c->net_opts->user_networks->pdata[0],
+                      c->map->single ? "a single-ID mapping (no subordinate range)"
+                      : o->uidmaps != NULL || o->gidmaps != NULL ? "--uidmap/--gidmap"
+                      : join_target (o->pid) != NULL || join_target (o->ipc) != NULL
+                          ? "--pid/--ipc container:"
+                          : "this --userns");
+          rrun_add_hint (error, "leave the option out, or use the default network "
+                                "(--network bridge)");
+          return FALSE;
+        }
+    }
+  else if (!rrun_network_options_joins (c->net_opts) && join_target (o->pid) == NULL
+           && join_target (o->ipc) == NULL
+           && !rrun_early_userns_start (c->map, &c->early, error))
     return FALSE;
   c->storage_map = rrun_idmap_storage_map (c->map);
   if (!rrun_store_open (config, &c->store, error))
@@ -889,6 +911,21 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
       if (!rrun_fd_write_all (fd, text, strlen (text), error))
         return FALSE;
     }
+  /* An address on each user-defined network, now that the record's lock says the
+     container lives (a killed rrun's addresses are taken back by that lock). */
+  if (c->net_opts->mode == RRUN_NETWORK_USER && !o->create_only)
+    {
+      g_autofree char *userns = NULL;
+
+      if (!rrun_usernet_join (config, c->net_opts, c->id, o->name, &c->usernet_links,
+                              &c->usernet_holder, error))
+        return FALSE;
+      userns = g_strdup_printf ("/proc/%d/ns/user", (int) c->usernet_holder);
+      c->usernet_userns_fd = open (userns, O_RDONLY | O_CLOEXEC);
+      if (c->usernet_userns_fd < 0)
+        return rrun_throw_errno (error, errno, "cannot open the network holder's namespace");
+      rrun_debug_phase ("network addresses taken");
+    }
   c->run_dir = g_build_filename (containers_dir, c->id, NULL);
   c->merged = g_build_filename (c->run_dir, "merged", NULL);
   if (!rrun_path_mkdir_p (c->merged, 0700, error))
@@ -1006,6 +1043,12 @@ create_container (const RrunConfig *config, RrunContainerSpec *o, const char *ex
     {
       c->plan.join_userns_fd = rrun_early_userns_fd (c->early);
       c->plan.join_what = "the new container";
+    }
+  if (c->usernet_userns_fd >= 0)
+    {
+      c->plan.join_userns_fd = c->usernet_userns_fd;
+      c->plan.join_mapped = TRUE;
+      c->plan.join_what = "the network holder";
     }
   if (c->join != NULL)
     {

@@ -9,6 +9,7 @@
 #include "container/namespaces.h"
 #include "network/join.h"
 #include "network/network.h"
+#include "network/usernet.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
 #include "process/relay.h"
@@ -122,6 +123,14 @@ rrun_container_delete (RrunContainer *c)
   g_clear_pointer (&c->net_opts, rrun_network_options_free);
   g_clear_pointer (&c->join, rrun_netns_join_free);
   g_clear_pointer (&c->ns_join, rrun_ns_join_free);
+  rrun_close_fdp (&c->usernet_userns_fd);
+  if (c->usernet_links != NULL)
+    {
+      /* Its veths went with its network namespace; the addresses and names go now. */
+      rrun_usernet_leave (c->config, c->id, NULL);
+      g_clear_pointer (&c->usernet_links, g_ptr_array_unref);
+      rrun_debug_phase ("network addresses given back");
+    }
   g_clear_pointer (&c->cgroup, rrun_cgroup_free);
   reap_orphans (helper);
   rrun_close_fdp (&c->sigfd);

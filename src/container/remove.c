@@ -1,6 +1,7 @@
 #include "container/remove.h"
 #include "container/pid1.h"
 #include "container/stop.h"
+#include "network/usernet.h"
 #include "error.h"
 #include "log.h"
 #include "storage/lock.h"
@@ -142,6 +143,9 @@ rrun_container_remove (const RrunConfig *config, RrunStore *store,
       return FALSE;
     }
   rrun_path_rm_rf (run_dir, NULL);
+  /* Addresses on user-defined networks a killed rrun or monitor left (names stop
+     resolving now, not at the next allocation). */
+  rrun_usernet_leave (config, s->id, NULL);
   /* The volumes it lists, read before its record (mounts.json) goes; removed after, when
      no other record lists them. */
   if (volumes)

@@ -58,6 +58,8 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
+  g_strfreev (o->network_aliases);
+  g_free (o->ip);
   g_free (o->mac_address);
   g_free (o->userns);
   g_strfreev (o->volumes);
@@ -278,27 +280,84 @@ build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
 {
   g_autoptr(RrunNetworkOptions) net = rrun_network_options_new (config, error);
   const char *mode = o->network ? o->network : config->network;
-  g_autoptr(RrunNetConf) user_net = NULL;
 
   if (net == NULL)
     return FALSE;
-  /* A user-defined network's name (not the built-in `bridge`). */
+  /* User-defined networks: NAME[,NAME2...] (repeated --network joined with commas). */
   static const char *const modes[] = { "none", "host", "slirp", "slirp4netns", "bridge",
                                        "default", NULL };
+  g_auto(GStrv) names = NULL;
 
-  if (config->storage_root != NULL && rrun_netconf_name_valid (mode)
-      && !g_strv_contains (modes, mode)
-      && rrun_netconf_lookup (config, mode, &user_net, NULL) && !user_net->builtin)
+  if (mode != NULL && !g_strv_contains (modes, mode) && !g_str_has_prefix (mode, "slirp:")
+      && !g_str_has_prefix (mode, "slirp4netns:") && !g_str_has_prefix (mode, "ns:")
+      && !g_str_has_prefix (mode, "container:"))
+    names = g_strsplit (mode, ",", -1);
+  if (names != NULL && o->from_record)
+    rrun_network_options_set_user (net, names);
+  else if (names != NULL && config->storage_root != NULL)
     {
-      rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                  "cannot join network \"%s\": containers on user-defined networks are not "
-                  "supported yet",
-                  user_net->name);
-      rrun_add_hint (error, "use the default network (--network bridge) and publish ports with "
-                            "-p, or --network container:NAME to share a container's network");
-      return FALSE;
+      g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          g_autoptr(RrunNetConf) user_net = NULL;
+          g_autoptr(GError) local = NULL;
+
+          if (!rrun_netconf_name_valid (names[i]))
+            {
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --network \"%s\"",
+                          mode);
+              rrun_add_hint (error, "use a network's name (rrun network ls), slirp[:key=value,"
+                                    "...] (or bridge), none, host, container:NAME or "
+                                    "ns:/proc/PID/ns/net");
+              return FALSE;
+            }
+          if (!rrun_netconf_lookup (config, names[i], &user_net, &local))
+            {
+              if (!g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  return FALSE;
+                }
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                          "invalid --network \"%s\": no such network", names[i]);
+              rrun_add_hint (error, "create it with: rrun network create %s", names[i]);
+              rrun_add_hint (error, "or use slirp[:key=value,...] (or bridge), none, host, "
+                                    "container:NAME or ns:/proc/PID/ns/net");
+              return FALSE;
+            }
+          if (user_net->builtin)
+            return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                               "cannot use --network \"%s\" with other networks: it is the "
+                               "default per-container network", names[i]);
+          for (guint j = 0; j < seen->len; j++)
+            if (g_str_equal (seen->pdata[j], user_net->name))
+              return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                                 "invalid --network \"%s\": network \"%s\" given twice", mode,
+                                 user_net->name);
+          if (i == 0 && o->ip != NULL)
+            {
+              guint32 subnet = 0, addr = 0;
+              guint prefix = 0;
+
+              if (rrun_netconf_parse_cidr (user_net->subnet, &subnet, &prefix, NULL)
+                  && rrun_netconf_parse_ip (o->ip, &addr) && prefix > 0
+                  && (addr & ~(G_MAXUINT32 >> prefix)) != subnet)
+                return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                                   "invalid --ip %s: it is not in network \"%s\" (%s)", o->ip,
+                                   user_net->name, user_net->subnet);
+            }
+          g_ptr_array_add (seen, g_strdup (user_net->name));
+        }
+      g_ptr_array_add (seen, NULL);
+      rrun_network_options_set_user (net, (char **) seen->pdata);
     }
-  if (!rrun_network_options_set_mode (net, mode, error))
+  else if (!rrun_network_options_set_mode (net, mode, error))
+    return FALSE;
+  for (guint i = 0; o->network_aliases && o->network_aliases[i]; i++)
+    if (!rrun_network_options_add_alias (net, o->network_aliases[i], error))
+      return FALSE;
+  if (o->ip != NULL && !rrun_network_options_set_ip (net, o->ip, error))
     return FALSE;
   for (guint i = 0; o->publish && o->publish[i]; i++)
     if (!rrun_network_options_add_publish (net, o->publish[i], error))
@@ -492,6 +551,8 @@ static const SpecField spec_fields[] = {
   F ("cap-drop", FIELD_STRV, cap_drop),
   F ("network", FIELD_STRING, network),
   F ("mac-address", FIELD_STRING, mac_address),
+  F ("network-alias", FIELD_STRV, network_aliases),
+  F ("ip", FIELD_STRING, ip),
   F ("userns", FIELD_STRING, userns),
   F ("volume", FIELD_STRV, volumes),
   F ("mount", FIELD_STRV, mounts),
@@ -674,6 +735,7 @@ rrun_container_spec_from_json (const RrunConfig *config, const RrunJson *object,
   if (!rrun_cgroup_limits_from_json (rrun_json_member_value (object, "limits"), &o->limits,
                                      error))
     return FALSE;
+  o->from_record = TRUE;
   if (!rrun_container_spec_validate (config, o, error))
     return FALSE;
   *out_spec = g_steal_pointer (&o);

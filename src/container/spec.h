@@ -34,7 +34,9 @@ typedef struct
   char **cap_add;
   char **cap_drop;
   char *network;           /* none, host, slirp[...], ns:PATH, container:NAME; NULL: config */
-  char *mac_address;       /* --mac-address (slirp only) */
+  char *mac_address;       /* --mac-address (slirp, or a user network's eth0) */
+  char **network_aliases;  /* --network-alias (user-defined networks) */
+  char *ip;                /* --ip: the address on the (first) user-defined network */
   char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
   char **volumes;          /* -v SRC:DST[:OPTS], NAME:DST[:OPTS] or DST (rootfs/mount-args.h) */
   char **mounts;           /* --mount type=...,source=...,target=... */
@@ -115,6 +117,8 @@ typedef struct
   char **chrootdirs;       /* --chrootdirs: paths treated as chroots (stored) */
   char **requires;         /* --requires: containers that must exist (started first) */
   gboolean create_only;    /* not stored: rrun create (the required need not run yet) */
+  gboolean from_record;    /* not stored: read back from a record (its networks may be gone
+                              since; start finds out) */
   char *platform;          /* --platform OS/ARCH[/VARIANT] (or --os, --arch, --variant) */
   char **secrets;          /* --secret NAME[,type=mount|env][,target=][,mode=] */
   char **uidmaps;          /* --uidmap CONTAINER:INTERMEDIATE:COUNT (podman's) */

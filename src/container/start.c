@@ -9,6 +9,7 @@
 #include "container/namespaces.h"
 #include "network/join.h"
 #include "network/network.h"
+#include "network/usernet.h"
 #include "overlay/overlay.h"
 #include "process/caps.h"
 #include "process/relay.h"
@@ -75,6 +76,10 @@ before_exec (pid_t pid1, int pty_master, gpointer user_data, GError **error)
      before the namespaces existed and has been waiting for a pid in them: the holder's,
      which shares the command's network namespace and is in the user namespace that owns
      it (with --userns=nomap the command is in a nested one, which does not). */
+  if (c->usernet_links != NULL
+      && !rrun_usernet_attach (c->config, c->usernet_holder, c->usernet_links, c->proc.holder,
+                               error))
+    return FALSE;
   if (!rrun_network_attach (c->net, c->net_opts, c->proc.holder, error))
     return FALSE;
   rrun_debug_phase ("network ready");

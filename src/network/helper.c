@@ -494,7 +494,10 @@ rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir, RrunNet
   net->log_path = g_build_filename (run_dir, "rrun-net.log", NULL);
   net->ports = g_array_new (FALSE, TRUE, sizeof (RrunPortMapping));
   g_array_set_clear_func (net->ports, (GDestroyNotify) rrun_port_mapping_clear);
-  if (opts->mode != RRUN_NETWORK_SLIRP)
+  /* A user-defined network's container gets a helper only to publish ports: it forwards
+     TCP into the container's namespace, whose interfaces are the veths (--no-tap). */
+  if (opts->mode != RRUN_NETWORK_SLIRP
+      && !(opts->mode == RRUN_NETWORK_USER && opts->ports->len > 0))
     {
       if (opts->ports->len > 0)
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
@@ -540,8 +543,14 @@ rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir, RrunNet
     g_ptr_array_add (argv, g_strdup ("--allow-host-loopback"));
   if (opts->dns_upstream != NULL)
     g_ptr_array_add (argv, g_strdup_printf ("--dns-upstream=%s", opts->dns_upstream));
-  if (opts->mac != NULL)
+  if (opts->mac != NULL && opts->mode == RRUN_NETWORK_SLIRP)
     g_ptr_array_add (argv, g_strdup_printf ("--mac=%s", opts->mac));
+  if (opts->mode == RRUN_NETWORK_USER)
+    {
+      g_ptr_array_add (argv, g_strdup ("--no-tap"));
+      if (opts->user_ip != NULL)
+        g_ptr_array_add (argv, g_strdup_printf ("--forward-addr=%s", opts->user_ip));
+    }
   {
     const char *lvl = g_getenv ("RRUN_LOG");
     if (lvl != NULL && g_str_equal (lvl, "debug"))

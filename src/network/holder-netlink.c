@@ -9,9 +9,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/veth.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -22,6 +24,7 @@ typedef struct
   {
     struct ifinfomsg ifi;
     struct ifaddrmsg ifa;
+    struct rtmsg rtm;
   };
   char attrs[512];
 } NlReq;
@@ -161,5 +164,139 @@ rrun_net_holder_setup_links (const GPtrArray *confs, GError **error)
       if (r < 0)
         return rrun_throw_errno (error, -r, "cannot bring the bridge \"%s\" up", c->interface);
     }
+  return TRUE;
+}
+
+/* A veth pair: host_name here, enslaved to the bridge master (its index), and its peer
+   peer_name made directly in the network namespace netns_fd with the address mac. Both
+   with mtu. */
+static int
+veth_add (int fd, const char *host_name, int master, const char *peer_name, int netns_fd,
+          const guint8 mac[6], guint mtu)
+{
+  NlReq req = { 0 };
+  struct rtattr *info, *data, *peer;
+  struct ifinfomsg *pi;
+  guint32 m = mtu;
+  guint32 ns = (guint32) netns_fd;
+  guint32 master_index = (guint32) master;
+
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
+  req.nh.nlmsg_type = RTM_NEWLINK;
+  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+  req.ifi.ifi_family = AF_UNSPEC;
+  add_attr (&req, IFLA_IFNAME, host_name, strlen (host_name) + 1);
+  add_attr (&req, IFLA_MTU, &m, sizeof m);
+  add_attr (&req, IFLA_MASTER, &master_index, sizeof master_index);
+  info = add_attr (&req, IFLA_LINKINFO, NULL, 0);
+  add_attr (&req, IFLA_INFO_KIND, "veth", strlen ("veth"));
+  data = add_attr (&req, IFLA_INFO_DATA, NULL, 0);
+  peer = add_attr (&req, VETH_INFO_PEER, NULL, 0);
+  /* The peer's attributes follow an ifinfomsg of their own. */
+  pi = (struct ifinfomsg *) ((char *) &req + req.nh.nlmsg_len);
+  memset (pi, 0, sizeof *pi);
+  pi->ifi_family = AF_UNSPEC;
+  req.nh.nlmsg_len += NLMSG_ALIGN (sizeof *pi);
+  add_attr (&req, IFLA_IFNAME, peer_name, strlen (peer_name) + 1);
+  add_attr (&req, IFLA_NET_NS_FD, &ns, sizeof ns);
+  add_attr (&req, IFLA_MTU, &m, sizeof m);
+  add_attr (&req, IFLA_ADDRESS, mac, 6);
+  end_nest (&req, peer);
+  end_nest (&req, data);
+  end_nest (&req, info);
+  return nl_talk (fd, &req);
+}
+
+static int
+link_del (int fd, int ifindex)
+{
+  NlReq req = { 0 };
+
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
+  req.nh.nlmsg_type = RTM_DELLINK;
+  req.ifi.ifi_family = AF_UNSPEC;
+  req.ifi.ifi_index = ifindex;
+  return nl_talk (fd, &req);
+}
+
+static int
+default_route_add (int fd, int ifindex, guint32 gw_host)
+{
+  NlReq req = { 0 };
+  guint32 gw = htonl (gw_host);
+  guint32 oif = (guint32) ifindex;
+
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct rtmsg));
+  req.nh.nlmsg_type = RTM_NEWROUTE;
+  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+  req.rtm.rtm_family = AF_INET;
+  req.rtm.rtm_table = RT_TABLE_MAIN;
+  req.rtm.rtm_protocol = RTPROT_BOOT;
+  req.rtm.rtm_scope = RT_SCOPE_UNIVERSE;
+  req.rtm.rtm_type = RTN_UNICAST;
+  add_attr (&req, RTA_GATEWAY, &gw, sizeof gw);
+  add_attr (&req, RTA_OIF, &oif, sizeof oif);
+  return nl_talk (fd, &req);
+}
+
+gboolean
+rrun_net_holder_veth_add (const RrunNetLinkSpec *l, int ctr_netns_fd, GError **error)
+{
+  rrun_autofd int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int master, host, r;
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open a netlink socket");
+  master = (int) if_nametoindex (l->bridge);
+  if (master == 0)
+    return rrun_throw_errno (error, errno, "cannot find the bridge \"%s\"", l->bridge);
+  /* A veth of an earlier container with this name (its namespace is gone, or going). */
+  host = (int) if_nametoindex (l->host_ifname);
+  if (host > 0)
+    link_del (fd, host);
+  r = veth_add (fd, l->host_ifname, master, l->ifname, ctr_netns_fd, l->mac, l->mtu);
+  if (r < 0)
+    return rrun_throw_errno (error, -r, "cannot create the interface \"%s\" on \"%s\"",
+                             l->ifname, l->bridge);
+  host = (int) if_nametoindex (l->host_ifname);
+  if (host == 0 || (r = link_up (fd, host)) < 0)
+    return rrun_throw_errno (error, host == 0 ? errno : -r, "cannot bring \"%s\" up",
+                             l->host_ifname);
+  return TRUE;
+}
+
+gboolean
+rrun_net_holder_veth_configure (const RrunNetLinkSpec *l, GError **error)
+{
+  rrun_autofd int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int index, r;
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open a netlink socket");
+  index = (int) if_nametoindex (l->ifname);
+  if (index == 0)
+    return rrun_throw_errno (error, errno, "cannot find \"%s\" in the container", l->ifname);
+  if ((r = addr_add (fd, index, l->ip, l->prefix)) < 0 && r != -EEXIST)
+    return rrun_throw_errno (error, -r, "cannot give \"%s\" its address", l->ifname);
+  if ((r = link_up (fd, index)) < 0)
+    return rrun_throw_errno (error, -r, "cannot bring \"%s\" up", l->ifname);
+  if (l->gateway != 0 && (r = default_route_add (fd, index, l->gateway)) < 0)
+    return rrun_throw_errno (error, -r, "cannot add the default route of \"%s\"", l->ifname);
+  return TRUE;
+}
+
+gboolean
+rrun_net_holder_link_delete (const char *ifname, GError **error)
+{
+  rrun_autofd int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int index, r;
+
+  if (fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open a netlink socket");
+  index = (int) if_nametoindex (ifname);
+  if (index == 0)
+    return TRUE; /* gone already */
+  if ((r = link_del (fd, index)) < 0 && r != -ENODEV)
+    return rrun_throw_errno (error, -r, "cannot remove \"%s\"", ifname);
   return TRUE;
 }

@@ -1,5 +1,6 @@
 /* The per-user network holder: network/holder.h. */
 #include "network/holder.h"
+#include "network/dns.h"
 #include "network/netconf.h"
 #include "network/network.h"
 #include "container/pid1.h"
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #define HOLDER_READY_TIMEOUT_MS 10000
+/* How long a sync waits for the DNS server to listen on a new network. */
+#define DNS_RELOAD_TIMEOUT_US (2 * G_USEC_PER_SEC)
 
 static char *
 holder_dir (const RrunConfig *config)
@@ -170,13 +173,30 @@ rrun_net_holder_running (const RrunConfig *config)
 }
 
 gboolean
+rrun_net_holder_lock (const RrunConfig *config, int *out_fd, GError **error)
+{
+  g_autofree char *dir = holder_dir (config);
+
+  return rrun_config_ensure_run_root (config, error) && lock_dir (dir, out_fd, error);
+}
+
+gboolean
 rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GError **error)
+{
+  rrun_autofd int lock = -1;
+
+  return rrun_net_holder_lock (config, &lock, error)
+         && rrun_net_holder_ensure_held (config, TRUE, out_pid, error);
+}
+
+gboolean
+rrun_net_holder_ensure_held (const RrunConfig *config, gboolean sync, pid_t *out_pid,
+                             GError **error)
 {
   g_autofree char *dir = holder_dir (config);
   g_autofree char *log_path = NULL;
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GString) reply = g_string_new (NULL);
-  rrun_autofd int lock = -1;
   rrun_autofd int log_fd = -1;
   rrun_autofd int status_r = -1;
   rrun_autofd int status_w = -1;
@@ -185,12 +205,10 @@ rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GError **error
   GPid pid = 0;
   pid_t child;
 
-  if (!rrun_config_ensure_run_root (config, error) || !lock_dir (dir, &lock, error))
-    return FALSE;
   child = read_state (dir);
   if (child > 0)
     {
-      if (!sync_holder (config, child, error))
+      if (sync && !sync_holder (config, child, error))
         return FALSE;
       *out_pid = child;
       return TRUE;
@@ -260,19 +278,27 @@ rrun_net_holder_stop (const RrunConfig *config, GError **error)
 {
   g_autofree char *dir = holder_dir (config);
   rrun_autofd int lock = -1;
-  int parent;
 
   if (!lock_dir (dir, &lock, error))
     return FALSE;
+  rrun_net_holder_stop_held (config);
+  return TRUE;
+}
+
+void
+rrun_net_holder_stop_held (const RrunConfig *config)
+{
+  g_autofree char *dir = holder_dir (config);
+  int parent;
+
   parent = read_state_parent (dir);
   if (parent <= 0)
-    return TRUE;
+    return;
   kill (parent, SIGTERM);
   for (int i = 0; i < 500 && alive (parent, 0); i++)
     g_usleep (10000);
   if (alive (parent, 0))
     kill (parent, SIGKILL);
-  return TRUE;
 }
 
 /* The rules the holder's namespace routes with: masquerade out of each non-internal
@@ -300,7 +326,8 @@ nft_rules (const GPtrArray *confs)
 
       if (c->builtin || c->interface == NULL)
         continue;
-      /* Networks are isolated from each other; internal ones from everything else. */
+      /* Networks are isolated from each other (a container on two of them routes between
+         them itself); internal ones from everything else. */
       g_string_append_printf (s, "    iifname \"%s\" oifname \"rrun*\" oifname != \"%s\" drop\n",
                               c->interface, c->interface);
       if (c->internal)
@@ -308,13 +335,26 @@ nft_rules (const GPtrArray *confs)
                                    "    oifname \"%s\" iifname != \"%s\" drop\n",
                                 c->interface, c->interface, c->interface, c->interface);
     }
+  /* The holder's own addresses: a container reaches its network's gateway (the DNS server)
+     and no other network's. */
+  g_string_append (s, "  }\n  chain input {\n"
+                      "    type filter hook input priority filter; policy accept;\n");
+  for (guint i = 0; i < confs->len; i++)
+    {
+      const RrunNetConf *c = g_ptr_array_index (confs, i);
+
+      if (c->builtin || c->interface == NULL || c->gateway == NULL)
+        continue;
+      g_string_append_printf (s, "    iifname \"%s\" ip daddr != %s drop\n",
+                              c->interface, c->gateway);
+    }
   g_string_append (s, "  }\n}\n");
   return g_string_free (s, FALSE);
 }
 
 /* In the holder's namespaces: links, forwarding, rules. Idempotent. */
-static gboolean
-configure (const RrunConfig *config, GError **error)
+gboolean
+rrun_net_holder_configure (const RrunConfig *config, GError **error)
 {
   g_autoptr(GPtrArray) all = NULL;
   g_autoptr(GPtrArray) confs = g_ptr_array_new ();
@@ -366,9 +406,114 @@ configure (const RrunConfig *config, GError **error)
   return TRUE;
 }
 
+/* The DNS server (network/dns.h) runs in the holder's child, on each network's gateway. */
+typedef struct
+{
+  const RrunConfig *config;
+  guint generation;
+} DnsContext;
+
+/* "GATEWAY:53=NAME" for each user-defined network. */
+static GPtrArray *
+dns_listens (const RrunConfig *config, GError **error)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) listens = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) rrun_dns_listen_free);
+
+  if (!rrun_netconf_list (config, &all, error))
+    return NULL;
+  for (guint i = 0; i < all->len; i++)
+    {
+      const RrunNetConf *c = g_ptr_array_index (all, i);
+      g_autofree char *text = NULL;
+      RrunDnsListen *l;
+
+      if (c->builtin || c->gateway == NULL)
+        continue;
+      text = g_strdup_printf ("%s:53=%s", c->gateway, c->name);
+      l = rrun_dns_listen_parse (text, error);
+      if (l == NULL)
+        return NULL;
+      l->internal = c->internal;
+      g_ptr_array_add (listens, l);
+    }
+  return g_steal_pointer (&listens);
+}
+
+/* RUNROOT/net-holder/dns: "GENERATION" of the last (re)load, for the sync to wait on. */
+static void
+dns_write_generation (DnsContext *ctx)
+{
+  g_autofree char *dir = holder_dir (ctx->config);
+  g_autofree char *path = g_build_filename (dir, "dns", NULL);
+  g_autofree char *text = g_strdup_printf ("%u\n", ++ctx->generation);
+  g_autoptr(GError) local = NULL;
+
+  if (!g_file_set_contents (path, text, -1, &local))
+    rrun_warning ("%s", local->message);
+}
+
+static void
+dns_reload (RrunDnsServer *server, gpointer data)
+{
+  DnsContext *ctx = data;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GPtrArray) listens = dns_listens (ctx->config, &local);
+
+  if (listens == NULL || !rrun_dns_server_set_listeners (server, listens, &local))
+    rrun_warning ("DNS: %s", local->message);
+  dns_write_generation (ctx);
+}
+
+static RrunDnsServer *
+dns_start (DnsContext *ctx, GError **error)
+{
+  g_autofree char *dir = holder_dir (ctx->config);
+  g_autofree char *hosts = g_build_filename (dir, "hosts", NULL);
+  g_autofree char *up_ip = NULL, *guest = NULL, *gw = NULL, *up_text = NULL;
+  g_autoptr(RrunNetworkOptions) opts = rrun_network_options_new (NULL, error);
+  g_autoptr(RrunDnsServer) server = NULL;
+  g_autoptr(GPtrArray) listens = NULL;
+  g_autoptr(GError) local = NULL;
+  struct sockaddr_storage up;
+  socklen_t up_len = 0;
+
+  /* The upstream: rrun-net's DNS forwarder on the holder's tap0 (the default slirp
+     addresses, as rrun_net_holder_main starts it), which relays to the host's resolvers. */
+  if (opts == NULL || !rrun_network_options_addresses (opts, &guest, &gw, &up_ip, error))
+    return NULL;
+  up_text = g_strdup_printf ("%s:53", up_ip);
+  if (!rrun_dns_parse_address (up_text, 53, &up, &up_len, error))
+    return NULL;
+  server = rrun_dns_server_new (hosts, (struct sockaddr *) &up, up_len, error);
+  listens = dns_listens (ctx->config, error);
+  if (server == NULL || listens == NULL)
+    return NULL;
+  if (!rrun_dns_server_set_listeners (server, listens, &local))
+    rrun_warning ("DNS: %s", local->message);
+  dns_write_generation (ctx);
+  return g_steal_pointer (&server);
+}
+
+static guint
+dns_read_generation (const RrunConfig *config)
+{
+  g_autofree char *dir = holder_dir (config);
+  g_autofree char *path = g_build_filename (dir, "dns", NULL);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  return (guint) g_ascii_strtoull (text, NULL, 10);
+}
+
 gboolean
 rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv, GError **error)
 {
+  g_autoptr(RrunDnsServer) dns = NULL;
+  g_autoptr(GError) local = NULL;
+  DnsContext ctx = { .config = config };
   pid_t parent;
   char one = '1';
 
@@ -383,13 +528,33 @@ rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv, GError
   close (3);
   if (unshare (CLONE_NEWNET) < 0)
     return rrun_throw_errno (error, errno, "cannot create the holder's network namespace");
-  if (!configure (config, error))
+  if (!rrun_net_holder_configure (config, error))
     return FALSE;
+  dns = dns_start (&ctx, &local);
+  if (dns == NULL)
+    rrun_warning ("%s; user-defined networks have no DNS", local->message);
   if (write (4, &one, 1) != 1)
     return rrun_throw_errno (error, errno, "cannot tell the holder it is ready");
   close (4);
+  if (dns != NULL && !rrun_dns_server_run (dns, dns_reload, &ctx, &local))
+    rrun_warning ("the DNS server stopped: %s", local->message);
   for (;;)
     pause (); /* SIGKILL from the parent or its death */
+  return TRUE;
+}
+
+/* The DNS server listens on the networks made since: SIGHUP has it list them again; it
+   writes a new generation once it has (bounded: a holder without DNS still routes). */
+gboolean
+rrun_net_holder_reload_dns (const RrunConfig *config, pid_t child, GError **error)
+{
+  guint generation = dns_read_generation (config);
+
+  if (kill (child, SIGHUP) < 0)
+    return rrun_throw_errno (error, errno, "cannot signal the network holder");
+  for (gint64 end = g_get_monotonic_time () + DNS_RELOAD_TIMEOUT_US;
+       dns_read_generation (config) == generation && g_get_monotonic_time () < end;)
+    g_usleep (2000);
   return TRUE;
 }
 
@@ -412,7 +577,10 @@ rrun_net_holder_sync_main (const RrunConfig *config, int argc, char **argv, GErr
     return rrun_throw_errno (error, errno, "cannot open the holder's namespaces");
   if (setns (user_fd, CLONE_NEWUSER) < 0 || setns (net_fd, CLONE_NEWNET) < 0)
     return rrun_throw_errno (error, errno, "cannot enter the holder's namespaces");
-  return configure (config, error);
+  if (!rrun_net_holder_configure (config, error))
+    return FALSE;
+  return rrun_net_holder_reload_dns (config, (pid_t) g_ascii_strtoll (argv[1], NULL, 10),
+                                     error);
 }
 
 static volatile sig_atomic_t stop_requested;

@@ -28,6 +28,17 @@ G_BEGIN_DECLS
    child's pid (the process whose /proc/PID/ns/{user,net} containers use) in *out_pid. */
 gboolean rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GError **error);
 
+/* The holder's lock (RUN_ROOT/net-holder/lock), held until *out_fd is closed: whoever
+   starts, stops or adds a container to the holder holds it, so that the last container's
+   leave (which stops the holder) and a new container's join do not cross. */
+gboolean rrun_net_holder_lock (const RrunConfig *config, int *out_fd, GError **error);
+/* rrun_net_holder_ensure with the lock held; without sync a running holder is trusted to
+   have every network's bridge (the attach syncs it when one is missing). */
+gboolean rrun_net_holder_ensure_held (const RrunConfig *config, gboolean sync, pid_t *out_pid,
+                                      GError **error);
+/* rrun_net_holder_stop with the lock held. */
+void rrun_net_holder_stop_held (const RrunConfig *config);
+
 /* The running holder's child pid, or 0 when none runs (stale state counts as none). */
 pid_t rrun_net_holder_running (const RrunConfig *config);
 
@@ -46,5 +57,32 @@ gboolean rrun_net_holder_sync_main (const RrunConfig *config, int argc, char **a
 /* Bring up, in the calling process's network namespace: lo, then each user-defined
    network's bridge with its gateway address. Through rtnetlink (holder-netlink.c). */
 gboolean rrun_net_holder_setup_links (const GPtrArray *confs, GError **error);
+
+/* One interface of a container on a user-defined network (network/usernet.c). */
+typedef struct
+{
+  char bridge[16];      /* the network's bridge in the holder's namespace */
+  char host_ifname[16]; /* the veth's end on the bridge */
+  char ifname[16];      /* its end in the container: eth0, eth1... */
+  guint32 ip;           /* host order */
+  guint prefix;
+  guint32 gateway;      /* host order; 0: no default route through it */
+  guint mtu;
+  guint8 mac[6];
+} RrunNetLinkSpec;
+
+/* In the holder's namespaces: the veth pair, its peer moved into ctr_netns_fd. */
+gboolean rrun_net_holder_veth_add (const RrunNetLinkSpec *l, int ctr_netns_fd, GError **error);
+/* In the container's network namespace: the peer's address, up, default route. */
+gboolean rrun_net_holder_veth_configure (const RrunNetLinkSpec *l, GError **error);
+/* In the calling process's network namespace: remove an interface (no such one is fine). */
+gboolean rrun_net_holder_link_delete (const char *ifname, GError **error);
+
+/* Have the holder's DNS server (in its child, pid child) listen on every network's gateway
+   again, and wait (bounded) until it has. */
+gboolean rrun_net_holder_reload_dns (const RrunConfig *config, pid_t child, GError **error);
+
+/* Bring the holder's namespace up to date (bridges, rules) from inside it. */
+gboolean rrun_net_holder_configure (const RrunConfig *config, GError **error);
 
 G_END_DECLS

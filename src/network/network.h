@@ -18,6 +18,8 @@ typedef enum
   RRUN_NETWORK_HOST,  /* no network namespace: the host's interfaces */
   RRUN_NETWORK_NS,    /* join an existing namespace: ns:/proc/PID/ns/net or any netns file */
   RRUN_NETWORK_CONTAINER, /* join a running container's namespace: container:NAME|ID */
+  RRUN_NETWORK_USER,  /* own network namespace in the network holder's user namespace, a
+                         veth to each user-defined network's bridge (network/usernet.h) */
 } RrunNetworkMode;
 
 typedef struct
@@ -52,6 +54,14 @@ typedef struct
   GPtrArray *dns_search;    /* --dns-search */
   GPtrArray *dns_options;   /* --dns-option */
   GArray *hosts;            /* RrunHostEntry, --add-host */
+  /* RRUN_NETWORK_USER: */
+  GPtrArray *user_networks; /* the networks' names, in --network's order */
+  GPtrArray *aliases;       /* --network-alias */
+  char *ip;                 /* --ip: the first network's address; NULL: allocated */
+  char *user_ip;            /* after allocation: the first network's address */
+  char *user_gateway;       /* ... and its gateway (NULL for an internal network) */
+  char *user_dns;           /* the first network's gateway: its DNS server */
+  char **user_names;        /* the container's names for /etc/hosts (name, aliases) */
 } RrunNetworkOptions;
 
 /* Defaults from rrun.conf ([network] default, allow_host_loopback, dns_upstream);
@@ -64,6 +74,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunNetworkOptions, rrun_network_options_free)
    Keys: cidr, mtu, tcp_mss, enable_ipv6, allow_host_loopback, dns_upstream, mac. */
 gboolean rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text,
                                         GError **error);
+/* --network NAME[,NAME2...]: user-defined networks (the caller checked they exist). */
+void rrun_network_options_set_user (RrunNetworkOptions *opts, char **names);
+/* --network-alias and --ip (user-defined networks only; checked by _check). */
+gboolean rrun_network_options_add_alias (RrunNetworkOptions *opts, const char *alias,
+                                         GError **error);
+gboolean rrun_network_options_set_ip (RrunNetworkOptions *opts, const char *ip,
+                                      GError **error);
 /* --mac-address XX:XX:XX:XX:XX:XX: tap0's address (slirp only; unicast, not all zero). */
 gboolean rrun_network_options_set_mac (RrunNetworkOptions *opts, const char *mac,
                                        GError **error);

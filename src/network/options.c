@@ -41,6 +41,8 @@ rrun_network_options_new (const RrunConfig *config, GError **error)
   opts->dns_servers = g_ptr_array_new_with_free_func (g_free);
   opts->dns_search = g_ptr_array_new_with_free_func (g_free);
   opts->dns_options = g_ptr_array_new_with_free_func (g_free);
+  opts->user_networks = g_ptr_array_new_with_free_func (g_free);
+  opts->aliases = g_ptr_array_new_with_free_func (g_free);
   if (config != NULL)
     {
       opts->allow_host_loopback = config->allow_host_loopback;
@@ -70,6 +72,13 @@ rrun_network_options_free (RrunNetworkOptions *opts)
   g_ptr_array_unref (opts->dns_servers);
   g_ptr_array_unref (opts->dns_search);
   g_ptr_array_unref (opts->dns_options);
+  g_ptr_array_unref (opts->user_networks);
+  g_ptr_array_unref (opts->aliases);
+  g_free (opts->ip);
+  g_free (opts->user_ip);
+  g_free (opts->user_gateway);
+  g_free (opts->user_dns);
+  g_strfreev (opts->user_names);
   g_free (opts);
 }
 
@@ -297,10 +306,45 @@ rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *text, GErro
   return TRUE;
 }
 
+static gboolean valid_hostname (const char *name);
+
+void
+rrun_network_options_set_user (RrunNetworkOptions *opts, char **names)
+{
+  opts->mode = RRUN_NETWORK_USER;
+  g_ptr_array_set_size (opts->user_networks, 0);
+  for (guint i = 0; names[i] != NULL; i++)
+    g_ptr_array_add (opts->user_networks, g_strdup (names[i]));
+}
+
+gboolean
+rrun_network_options_add_alias (RrunNetworkOptions *opts, const char *alias, GError **error)
+{
+  if (!valid_hostname (alias))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --network-alias \"%s\": expected a host name", alias);
+  g_ptr_array_add (opts->aliases, g_strdup (alias));
+  return TRUE;
+}
+
+gboolean
+rrun_network_options_set_ip (RrunNetworkOptions *opts, const char *ip, GError **error)
+{
+  struct in_addr a;
+
+  if (inet_pton (AF_INET, ip, &a) != 1)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --ip \"%s\": expected an IPv4 address", ip);
+  g_free (opts->ip);
+  opts->ip = g_strdup (ip);
+  return TRUE;
+}
+
 gboolean
 rrun_network_options_needs_netns (const RrunNetworkOptions *opts)
 {
-  return opts->mode == RRUN_NETWORK_SLIRP || opts->mode == RRUN_NETWORK_NONE;
+  return opts->mode == RRUN_NETWORK_SLIRP || opts->mode == RRUN_NETWORK_NONE
+         || opts->mode == RRUN_NETWORK_USER;
 }
 
 gboolean
@@ -333,6 +377,7 @@ mode_text (const RrunNetworkOptions *opts)
     case RRUN_NETWORK_HOST: return "host";
     case RRUN_NETWORK_NS: return "ns:";
     case RRUN_NETWORK_CONTAINER: return "container:";
+    case RRUN_NETWORK_USER: return "";
     default: return "slirp";
     }
 }
@@ -341,7 +386,9 @@ static gboolean
 conflict (GError **error, const char *option, const RrunNetworkOptions *opts, const char *why)
 {
   const char *arg = opts->mode == RRUN_NETWORK_NS ? opts->ns_path
-                    : opts->mode == RRUN_NETWORK_CONTAINER ? opts->container : "";
+                    : opts->mode == RRUN_NETWORK_CONTAINER ? opts->container
+                    : opts->mode == RRUN_NETWORK_USER ? (const char *) opts->user_networks->pdata[0]
+                                                        : "";
 
   rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "cannot use %s with --network %s%s: %s",
               option, mode_text (opts), arg, why);
@@ -352,9 +399,38 @@ gboolean
 rrun_network_options_check (const RrunNetworkOptions *opts, gboolean hostname_given,
                             GError **error)
 {
+  if (opts->mode != RRUN_NETWORK_USER && (opts->aliases->len > 0 || opts->ip != NULL))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "cannot use %s with --network %s: only user-defined networks have them",
+                  opts->ip != NULL ? "--ip" : "--network-alias", mode_text (opts));
+      rrun_add_hint (error, "create a network (rrun network create NET) and run with "
+                            "--network NET");
+      return FALSE;
+    }
   if (opts->mode == RRUN_NETWORK_SLIRP)
     return TRUE;
-  if (opts->ports->len > 0)
+  if (opts->mode == RRUN_NETWORK_USER)
+    {
+      if (opts->ip != NULL && opts->user_networks->len > 1)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot use --ip with more than one network: it is the address on "
+                      "the first, and each network needs its own");
+          rrun_add_hint (error, "run with one --network, then: rrun network connect "
+                                "[--ip IP] NET2 CONTAINER");
+          return FALSE;
+        }
+      for (guint i = 0; i < opts->ports->len; i++)
+        if (g_array_index (opts->ports, RrunPortMapping, i).udp)
+          {
+            conflict (error, "-p .../udp", opts,
+                      "UDP ports are published only by the slirp network");
+            rrun_add_hint (error, "publish TCP ports, or use --network slirp");
+            return FALSE;
+          }
+    }
+  if (opts->ports->len > 0 && opts->mode != RRUN_NETWORK_USER)
     {
       conflict (error, "-p/-P", opts,
                 opts->mode == RRUN_NETWORK_CONTAINER
@@ -365,7 +441,7 @@ rrun_network_options_check (const RrunNetworkOptions *opts, gboolean hostname_gi
                                 : "leave out -p, or use --network slirp");
       return FALSE;
     }
-  if (opts->mac != NULL)
+  if (opts->mac != NULL && opts->mode != RRUN_NETWORK_USER)
     {
       conflict (error, "--mac-address", opts,
                 "only the slirp network creates an interface whose address rrun sets");
@@ -709,6 +785,29 @@ rrun_network_resolv_conf_text (const RrunNetworkOptions *opts, const char *host_
           g_ptr_array_add (into, g_strdup (w[j]));
     }
 
+  if (opts->mode == RRUN_NETWORK_USER && opts->user_dns != NULL)
+    {
+      /* The first network's DNS server answers on its gateway (names of the network's
+         containers, the rest from upstream), with docker's search domain. */
+      g_string_append (out, "search dns.rrun");
+      for (guint i = 0; i < opts->dns_search->len; i++)
+        g_string_append_printf (out, " %s", (const char *) opts->dns_search->pdata[i]);
+      g_string_append_c (out, '\n');
+      if (opts->dns_servers->len > 0)
+        for (guint i = 0; i < opts->dns_servers->len; i++)
+          g_string_append_printf (out, "nameserver %s\n",
+                                  (const char *) opts->dns_servers->pdata[i]);
+      else
+        g_string_append_printf (out, "nameserver %s\n", opts->user_dns);
+      if (opts->dns_options->len > 0)
+        {
+          g_string_append (out, "options");
+          for (guint i = 0; i < opts->dns_options->len; i++)
+            g_string_append_printf (out, " %s", (const char *) opts->dns_options->pdata[i]);
+          g_string_append_c (out, '\n');
+        }
+      return g_string_free (g_steal_pointer (&out), FALSE);
+    }
   search = opts->dns_search->len > 0 ? opts->dns_search : host_search;
   options = opts->dns_options->len > 0 ? opts->dns_options : host_options;
   if (search->len > 0)
@@ -765,6 +864,14 @@ rrun_network_hosts_text (const RrunNetworkOptions *opts, const char *hostname)
           if (opts->allow_host_loopback)
             g_string_append_printf (out, "%s\thost.containers.internal\n", gateway);
         }
+    }
+  else if (opts->mode == RRUN_NETWORK_USER && opts->user_ip != NULL)
+    {
+      g_string_append_printf (out, "%s\t%s", opts->user_ip, hostname ? hostname : "");
+      for (guint i = 0; opts->user_names != NULL && opts->user_names[i] != NULL; i++)
+        if (g_strcmp0 (opts->user_names[i], hostname) != 0)
+          g_string_append_printf (out, " %s", opts->user_names[i]);
+      g_string_append_c (out, '\n');
     }
   else if (hostname != NULL && *hostname != '\0')
     g_string_append_printf (out, "127.0.1.1\t%s\n", hostname);

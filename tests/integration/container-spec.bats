@@ -26,7 +26,7 @@ NO_IMAGE=127.0.0.1:1/no/such-image:latest
 
 @test "spec: a bad --network fails before the image lookup, naming the option" {
   run -125 timeout 20 "$RRUN" run --rm --pull=always --network bogus "$NO_IMAGE" true
-  [ "${lines[0]}" = 'rrun: invalid --network "bogus"' ]
+  [ "${lines[0]}" = 'rrun: invalid --network "bogus": no such network' ]
 }
 
 @test "spec: --ipc, --userns, --cgroups, --pull and --name are checked before the lookup" {

@@ -173,13 +173,16 @@ teardown() {
   [ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 6 ]
 }
 
-@test "network: run --network bridge is the default network; a user network is refused for now" {
+@test "network: run --network bridge is the default network; a user network gives eth0" {
   ensure_fixtures
   run -0 rrun run --rm --network bridge "$FIXTURE_IMAGE" sh -c 'ip -4 -o addr show tap0 | grep -c 10.0.2.100'
   [ "$output" = 1 ]
   rrun network create u1 >/dev/null
-  run -125 --separate-stderr rrun run --rm --network u1 "$FIXTURE_IMAGE" true
-  [[ ${stderr_lines[0]} == 'rrun: cannot join network "u1"'* ]]
+  run -0 rrun run --rm --network u1 "$FIXTURE_IMAGE" sh -c 'ls /sys/class/net'
+  [ "$output" = "$(printf 'eth0\nlo')" ]
+  # bridge cannot be combined with user-defined networks
+  run -125 rrun run --rm --network u1,bridge "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --network "bridge" with other networks: it is the default per-container network' ]
 }
 
 @test "network: the command word is no longer reserved" {

@@ -9,6 +9,8 @@ load helpers
 HOLDER=$RUN_ROOT/net-holder
 
 teardown() {
+  if [[ -n ${dnsmasq_pid:-} ]]; then kill "$dnsmasq_pid" 2>/dev/null || true; fi
+  rm -f "$XDG_CONFIG_HOME/rrun/rrun.conf"
   rrun __internal net-holder-stop >/dev/null 2>&1 || true
   rrun network rm -f $(rrun network ls -q --filter type=custom 2>/dev/null) >/dev/null 2>&1 || true
 }
@@ -92,4 +94,42 @@ setup() {
   [ "$status" -ne 0 ]
   for _ in $(seq 50); do pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock" >/dev/null || break; sleep 0.1; done
   run -1 pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock"
+}
+
+@test "network holder: the DNS server answers on each gateway, names from hosts files" {
+  command -v dig >/dev/null || skip "dig is not installed (dnsutils)"
+  command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
+  up=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=127.0.0.1 \
+    --bind-interfaces --port="$up" --address=/probe.rrun.test/192.0.2.99 \
+    --pid-file="$BATS_TEST_TMPDIR/dnsmasq.pid" --log-facility=- 2>/dev/null &
+  dnsmasq_pid=$!
+  mkdir -p "$XDG_CONFIG_HOME/rrun"
+  printf '[network]\ndns_upstream = 127.0.0.1:%s\n' "$up" >"$XDG_CONFIG_HOME/rrun/rrun.conf"
+  run -0 rrun network create hnet1
+  run -0 timeout 20 "$RRUN" __internal net-holder-ensure
+  pid=$output
+  # the contract with `run --network`: one file per network, renamed into place
+  printf '10.89.0.5 web 0123456789ab alias1\n' >"$HOLDER/hosts/.hnet1.tmp"
+  mv "$HOLDER/hosts/.hnet1.tmp" "$HOLDER/hosts/hnet1"
+  run -0 in_holder "$pid" dig @10.89.0.1 +time=2 +tries=1 +short web
+  [ "$output" = 10.89.0.5 ]
+  run -0 in_holder "$pid" dig @10.89.0.1 +time=2 +tries=1 +short +tcp alias1.dns.rrun
+  [ "$output" = 10.89.0.5 ]
+  run -0 in_holder "$pid" dig @10.89.0.1 +time=2 +tries=1 nosuch
+  [[ $output == *"status: NXDOMAIN"* ]]
+  # other names through rrun-net's forwarder to the upstream
+  run -0 in_holder "$pid" dig @10.89.0.1 +time=3 +tries=1 +short probe.rrun.test
+  [ "$output" = 192.0.2.99 ]
+  # a network made later is served once ensure returns; its names only on its gateway
+  run -0 rrun network create hnet2
+  run -0 timeout 20 "$RRUN" __internal net-holder-ensure
+  [ "$output" = "$pid" ]
+  printf '10.89.1.7 db\n' >"$HOLDER/hosts/hnet2"
+  run -0 in_holder "$pid" dig @10.89.1.1 +time=2 +tries=1 +short db
+  [ "$output" = 10.89.1.7 ]
+  run -0 in_holder "$pid" dig @10.89.1.1 +time=2 +tries=1 web
+  [[ $output == *"status: NXDOMAIN"* ]]
+  run -0 in_holder "$pid" dig @10.89.0.1 +time=2 +tries=1 db
+  [[ $output == *"status: NXDOMAIN"* ]]
 }

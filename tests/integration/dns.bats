@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# rrun-test: one pass
+# issue 16: rrun's DNS server for user-defined networks (network/dns.h), alone on loopback:
+# `rrun __internal net-dns`, one address per network, names from the hosts files, a
+# dnsmasq upstream. Needs dig (dnsutils) and dnsmasq (dnsmasq-base).
+
+load helpers
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Wait until something listens on TCP port $1 of address $2.
+wait_listen() {
+  for _ in $(seq 40); do
+    busybox netstat -ltn | grep -q " $2:$1 " && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# dig at the server's address for network 1 (127.0.0.1) or 2 (127.0.0.2).
+q() {
+  local server=$1
+  shift
+  dig @"$server" -p "$PORT" +time=2 +tries=1 "$@"
+}
+
+setup() {
+  command -v dig >/dev/null || skip "dig is not installed (dnsutils)"
+  command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
+  PIDS=()
+  H=$BATS_TEST_TMPDIR/hosts
+  mkdir -p "$H"
+  printf '10.89.0.2 web %s %s www.alias\nfd00::2 web\n' \
+    0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef 0123456789ab >"$H/net1"
+  printf '10.89.1.2 db\n' >"$H/net2"
+  UP=$(free_port)
+  dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=127.0.0.1 \
+    --bind-interfaces --port="$UP" --address=/probe.rrun.test/192.0.2.99 \
+    --pid-file="$BATS_TEST_TMPDIR/dnsmasq.pid" --log-facility=- 2>/dev/null &
+  PIDS+=($!)
+  wait_listen "$UP" 127.0.0.1
+  PORT=$(free_port)
+  "$RRUN" __internal net-dns --listen "127.0.0.1:$PORT=net1" --listen "127.0.0.2:$PORT=net2" \
+    --hosts-dir "$H" --upstream "127.0.0.1:$UP" 2>"$BATS_TEST_TMPDIR/dns.log" &
+  DNS=$!
+  PIDS+=("$DNS")
+  wait_listen "$PORT" 127.0.0.2
+}
+
+teardown() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+
+@test "dns: a name, its short ID and alias, any case, bare or in dns.rrun; AAAA; over TCP" {
+  for name in web WEB web.dns.rrun Web.Dns.Rrun. 0123456789ab www.alias www.alias.dns.rrun; do
+    run -0 q 127.0.0.1 +short "$name"
+    [ "$output" = 10.89.0.2 ]
+  done
+  run -0 q 127.0.0.1 +short web AAAA
+  [ "$output" = fd00::2 ]
+  run -0 q 127.0.0.1 +short +tcp web
+  [ "$output" = 10.89.0.2 ]
+  run -0 q 127.0.0.1 web
+  [[ $output == *"status: NOERROR"* ]]
+  [[ $output == *"flags: qr aa rd ra;"* ]]
+}
+
+@test "dns: PTR of a container's address is its name in dns.rrun" {
+  run -0 q 127.0.0.1 +short -x 10.89.0.2
+  [ "$output" = web.dns.rrun. ]
+  run -0 q 127.0.0.1 +short -x fd00::2
+  [ "$output" = web.dns.rrun. ]
+}
+
+@test "dns: unknown names of the domain and single labels are NXDOMAIN at once" {
+  for name in nosuch nosuch.dns.rrun; do
+    run -0 q 127.0.0.1 "$name"
+    [[ $output == *"status: NXDOMAIN"* ]]
+    [[ $output =~ Query\ time:\ ([0-9]+)\ msec ]]
+    ((BASH_REMATCH[1] < 100))
+  done
+}
+
+@test "dns: networks are isolated: a name is answered only on its own network" {
+  run -0 q 127.0.0.2 web
+  [[ $output == *"status: NXDOMAIN"* ]]
+  run -0 q 127.0.0.2 +short db
+  [ "$output" = 10.89.1.2 ]
+  run -0 q 127.0.0.1 db
+  [[ $output == *"status: NXDOMAIN"* ]]
+  run -0 q 127.0.0.2 +short -x 10.89.0.2
+  [ "$output" != web.dns.rrun. ]
+}
+
+@test "dns: a hosts file renamed into place resolves at once; a removed name stops" {
+  printf '10.89.1.2 db\n10.89.1.3 cache\n' >"$H/.net2.tmp"
+  mv "$H/.net2.tmp" "$H/net2"
+  run -0 q 127.0.0.2 +short cache
+  [ "$output" = 10.89.1.3 ]
+  printf '10.89.1.3 cache\n' >"$H/.net2.tmp"
+  mv "$H/.net2.tmp" "$H/net2"
+  run -0 q 127.0.0.2 db
+  [[ $output == *"status: NXDOMAIN"* ]]
+  rm "$H/net2"
+  run -0 q 127.0.0.2 cache
+  [[ $output == *"status: NXDOMAIN"* ]]
+  # a network whose file comes later
+  printf '10.89.1.4 late\n' >"$H/net2"
+  run -0 q 127.0.0.2 +short late
+  [ "$output" = 10.89.1.4 ]
+}
+
+@test "dns: other names go to the upstream and its answer comes back, UDP and TCP" {
+  run -0 q 127.0.0.1 +short probe.rrun.test
+  [ "$output" = 192.0.2.99 ]
+  run -0 q 127.0.0.2 +short +tcp probe.rrun.test
+  [ "$output" = 192.0.2.99 ]
+  # a name of a network is not a prefix: web.probe.rrun.test is the upstream's
+  run -0 q 127.0.0.1 +short web.probe.rrun.test
+  [ "$output" = 192.0.2.99 ]
+}
+
+@test "dns: on an internal network other names are refused" {
+  kill "$DNS"
+  wait "$DNS" || true
+  "$RRUN" __internal net-dns --listen "127.0.0.1:$PORT=net1" --internal net1 \
+    --hosts-dir "$H" --upstream "127.0.0.1:$UP" &
+  PIDS+=($!)
+  wait_listen "$PORT" 127.0.0.1
+  run -0 q 127.0.0.1 probe.rrun.test
+  [[ $output == *"status: REFUSED"* ]]
+  run -0 q 127.0.0.1 +short web
+  [ "$output" = 10.89.0.2 ]
+}
+
+@test "dns: malformed packets are dropped and the server goes on" {
+  for _ in $(seq 20); do
+    head -c $((RANDOM % 600)) /dev/urandom >"$BATS_TEST_TMPDIR/junk"
+    socat -u "FILE:$BATS_TEST_TMPDIR/junk" "UDP:127.0.0.1:$PORT" || true
+  done
+  printf '\x00\x05abc' | socat -u - "TCP:127.0.0.1:$PORT" || true
+  printf '\x00\x00' | socat -u - "TCP:127.0.0.1:$PORT" || true
+  run -0 q 127.0.0.1 +short web
+  [ "$output" = 10.89.0.2 ]
+  kill -0 "$DNS"
+  # SIGHUP reads the names again and keeps serving
+  kill -HUP "$DNS"
+  run -0 q 127.0.0.1 +short web
+  [ "$output" = 10.89.0.2 ]
+}
+
+@test "dns: bad arguments are refused with the usage" {
+  run -125 "$RRUN" __internal net-dns --listen 127.0.0.1:53
+  [ "$output" = 'rrun: bad listen address "127.0.0.1:53": not ADDR:PORT=NETWORK' ]
+  run -125 "$RRUN" __internal net-dns --hosts-dir /tmp
+  [[ $output == 'rrun: usage: rrun __internal net-dns --listen ADDR:PORT=NETWORK'* ]]
+}

@@ -1,0 +1,261 @@
+#!/usr/bin/env bats
+# rrun-test: one pass
+# issue 16: containers on user-defined networks: run/create --network NET, --ip,
+# --network-alias, --dns*, --add-host, isolation, connect/disconnect, -p, --internal,
+# network rm in use, the holder's repair and its exit after the last container.
+
+load helpers
+
+HOLDER=$RUN_ROOT/net-holder
+
+teardown() {
+  rrun rm -f $(rrun ps -a -q) >/dev/null 2>&1 || true
+  rrun __internal net-holder-stop >/dev/null 2>&1 || true
+  rrun network rm -f $(rrun network ls -q --filter type=custom 2>/dev/null) >/dev/null 2>&1 || true
+}
+
+# Whether a pid runs (a zombie does not).
+running() {
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+  [[ -n $state && $state != Z ]]
+}
+
+holder_gone() {
+  [ ! -f "$HOLDER/state" ]
+}
+
+@test "network run: a container gets eth0 with an address of the network, a route, resolv.conf and hosts" {
+  run -0 rrun network create --subnet 10.91.0.0/24 rnet1
+  run -0 rrun run --rm --network rnet1 --name c1 --network-alias web "$FIXTURE_IMAGE" \
+    sh -c 'ip -4 -o addr show eth0; ip route; cat /etc/resolv.conf /etc/hosts; cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address'
+  echo "$output"
+  [[ $output == *"eth0    inet 10.91.0.2/24"* ]]
+  [[ $output == *"default via 10.91.0.1 dev eth0"* ]]
+  [[ $output == *"search dns.rrun"* ]]
+  [[ $output == *"nameserver 10.91.0.1"* ]]
+  [[ $output == *"10.91.0.2	"*" c1 web"* ]]
+  [[ $output == *"1500"* ]]
+  [[ $output == *"02:42:0a:5b:00:02"* ]]
+}
+
+# A web server in a detached container on the given networks: prints its name.
+web() { # NAME RUN-OPTIONS...
+  local name=$1
+  shift
+  rrun run -d --name "$name" "$@" "$FIXTURE_IMAGE" \
+    sh -c "mkdir -p /www && echo hello-from-$name >/www/index.html && exec httpd -f -p 80 -h /www"
+}
+
+# An HTTP GET with busybox nc (the fixture's static busybox wget crashes in getaddrinfo):
+# the body's last line; exit 1 when nothing answers within 3 s.
+GET='get() { printf "GET / HTTP/1.0\r\n\r\n" >/tmp/req; nc -w 3 "$1" 80 </tmp/req >/tmp/resp && [ -s /tmp/resp ] || return 1; tail -n 1 /tmp/resp; }'
+
+# GET from a new container with the given options, retried for up to 10 s.
+fetch_from() { # IP RUN-OPTIONS...
+  local ip=$1
+  shift
+  rrun run --rm "$@" "$FIXTURE_IMAGE" \
+    sh -c "$GET; for i in \$(seq 20); do get $ip && exit 0; sleep 0.5; done; exit 1"
+}
+
+ip_of() { # CONTAINER NETWORK
+  rrun inspect --format "{{.NetworkSettings.Networks.$2.IPAddress}}" "$1"
+}
+
+@test "network run: two containers reach each other by address; inspect shows it; the DNS hosts file lists them" {
+  run -0 rrun network create --subnet 10.92.0.0/24 rnet1
+  run -0 web w1 --network rnet1 --network-alias www
+  id=$output
+  run -0 ip_of w1 rnet1
+  [ "$output" = 10.92.0.2 ]
+  run -0 fetch_from 10.92.0.2 --network rnet1 --name client
+  [ "$output" = hello-from-w1 ]
+  run -0 rrun inspect --format '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.MacAddress}}' w1
+  [ "$output" = '10.92.0.2 10.92.0.1 02:42:0a:5c:00:02' ]
+  run -0 rrun inspect --format '{{json .NetworkSettings.Networks}}' w1
+  [ "$(jq -r .rnet1.Aliases[1] <<<"$output")" = www ]
+  [ "$(jq -r .rnet1.NetworkID <<<"$output")" = "$(rrun network inspect --format '{{.Id}}' rnet1)" ]
+  # the DNS server's file: IP, name, id, short id, aliases; the client that left is gone
+  [ "$(stat -c %a "$HOLDER/hosts")" = 700 ]
+  run -0 cat "$HOLDER/hosts/rnet1"
+  [ "$output" = "10.92.0.2 w1 $id ${id:0:12} www" ]
+  run -0 rrun network inspect --format '{{json .Containers}}' rnet1
+  [ "$(jq -r ".\"$id\".IPv4Address" <<<"$output")" = 10.92.0.2/24 ]
+  [ "$(jq -r ".\"$id\".Name" <<<"$output")" = w1 ]
+  run -0 rrun rm -f w1
+  run -0 cat "$HOLDER/hosts/rnet1"
+  [ -z "$output" ]
+}
+
+@test "network run: networks are isolated from each other by address; a container on both reaches both" {
+  run -0 rrun network create --subnet 10.93.0.0/24 rnetA
+  run -0 rrun network create --subnet 10.94.0.0/24 rnetB
+  run -0 web wa --network rnetA
+  run -0 web wb --network rnetB
+  run -0 fetch_from 10.93.0.2 --network rnetA
+  [ "$output" = hello-from-wa ]
+  run -1 rrun run --rm --network rnetB "$FIXTURE_IMAGE" sh -c "$GET; get 10.93.0.2"
+  # nor the other network's gateway (the holder's address there)
+  run -1 rrun run --rm --network rnetB "$FIXTURE_IMAGE" ping -c 1 -W 2 10.93.0.1
+  run -0 rrun run --rm --network rnetB "$FIXTURE_IMAGE" ping -c 1 -W 2 10.94.0.1
+  # on both (repeated --network, or NET,NET2): eth0 and eth1, both reachable
+  run -0 rrun run --rm --network rnetA --network rnetB "$FIXTURE_IMAGE" \
+    sh -c "$GET; get 10.93.0.2 && get 10.94.0.2 && ip -4 -o addr show eth1"
+  [ "${lines[0]}" = hello-from-wa ]
+  [ "${lines[1]}" = hello-from-wb ]
+  [[ ${lines[2]} == *"eth1    inet 10.94.0."* ]]
+  run -0 rrun run --rm --network rnetB,rnetA "$FIXTURE_IMAGE" ip route
+  [[ $output == *"default via 10.94.0.1 dev eth0"* ]]
+}
+
+@test "network connect/disconnect: an interface appears in and leaves a running container" {
+  run -0 rrun network create --subnet 10.95.0.0/24 rnetC
+  run -0 rrun network create --subnet 10.96.0.0/24 rnetD
+  run -0 web wd --network rnetD
+  run -0 rrun run -d --name cc --network rnetC "$FIXTURE_IMAGE" sleep 300
+  run -1 rrun exec cc sh -c "$GET; get 10.96.0.2"
+  run -0 rrun network connect --alias other --ip 10.96.0.50 rnetD cc
+  [ -z "$output" ]
+  run -0 rrun exec cc sh -c "ip -4 -o addr show eth1; $GET; get 10.96.0.2"
+  [[ ${lines[0]} == *"eth1    inet 10.96.0.50/24"* ]]
+  [ "${lines[1]}" = hello-from-wd ]
+  grep -q '^10.96.0.50 cc .* other$' "$HOLDER/hosts/rnetD"
+  run -0 ip_of cc rnetD
+  [ "$output" = 10.96.0.50 ]
+  # already on it
+  run -125 rrun network connect rnetD cc
+  [ "${lines[0]}" = 'rrun: container "cc" is already on network "rnetD"' ]
+  run -0 rrun network disconnect rnetD cc
+  run -0 rrun exec cc sh -c 'ls /sys/class/net'
+  [[ $output != *eth1* ]]
+  run ! grep -q cc "$HOLDER/hosts/rnetD"
+  run -125 rrun network disconnect rnetD cc
+  [ "${lines[0]}" = 'rrun: container "cc" is not connected to network "rnetD"' ]
+  run -0 rrun network disconnect -f rnetD cc
+  # a container on the default network cannot be connected
+  run -0 rrun run -d --name plain "$FIXTURE_IMAGE" sleep 300
+  run -125 rrun network connect rnetD plain
+  [[ ${lines[0]} == 'rrun: '*'not in the network holder'* ]]
+}
+
+@test "network run: -p publishes a port of a container on a user-defined network" {
+  run -0 rrun network create --subnet 10.97.0.0/24 rnetP
+  run -0 web wp --network rnetP -p 80
+  run -0 rrun port wp
+  [[ ${lines[0]} =~ ^80/tcp\ -\>\ [0-9.]+:([0-9]+)$ ]]
+  port=${BASH_REMATCH[1]}
+  wait_until curl -fsS "http://127.0.0.1:$port/"
+  run -0 curl -fsS "http://127.0.0.1:$port/"
+  [ "$output" = hello-from-wp ]
+  run -125 rrun run --rm --network rnetP -p 53:53/udp "$FIXTURE_IMAGE" true
+  [[ ${lines[0]} == 'rrun: cannot use -p .../udp with --network rnetP: UDP ports are published only by the slirp network' ]]
+}
+
+@test "network run: --internal has no default route and no way out; --dns, --dns-search, --add-host" {
+  run -0 rrun network create --internal --subnet 10.98.0.0/24 rnetI
+  run -0 rrun run --rm --network rnetI "$FIXTURE_IMAGE" sh -c 'ip route; ping -c 1 -W 2 10.0.2.2 || echo unreachable'
+  [[ $output != *default* ]]
+  [[ $output == *unreachable* ]]
+  run -0 rrun run --rm --network rnetI --dns 192.0.2.53 --dns-search example.org \
+    --add-host db:192.0.2.9 --hostname hn "$FIXTURE_IMAGE" cat /etc/resolv.conf /etc/hosts
+  [[ $output == *"search dns.rrun example.org"* ]]
+  [[ $output == *"nameserver 192.0.2.53"* ]]
+  [[ $output != *"nameserver 10.98.0.1"* ]]
+  [[ $output == *"192.0.2.9	db"* ]]
+  [[ $output == *"10.98.0.2	hn"* ]]
+}
+
+@test "network run: bad input is refused with one message, nothing made" {
+  run -0 rrun network create --subnet 10.99.0.0/24 rnetE
+  run -0 rrun network create --subnet 10.100.0.0/24 rnetF
+  run -125 rrun run --rm --network rnetE --ip 10.1.0.5 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid --ip 10.1.0.5: it is not in network "rnetE" (10.99.0.0/24)' ]
+  run -125 rrun run --rm --network rnetE --ip 10.99.0.1 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --ip 10.99.0.1: it is the gateway of network "rnetE"' ]
+  run -125 rrun run --rm --network rnetE,rnetF --ip 10.99.0.5 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --ip with more than one network: it is the address on the first, and each network needs its own' ]
+  run -125 rrun run --rm --network nosuchnet "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: invalid --network "nosuchnet": no such network' ]
+  [ "${lines[1]}" = 'hint: create it with: rrun network create nosuchnet' ]
+  run -125 rrun run --rm --network-alias x "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --network-alias with --network slirp: only user-defined networks have them' ]
+  run -0 rrun run -d --name e1 --network rnetE --ip 10.99.0.7 "$FIXTURE_IMAGE" sleep 300
+  run -125 rrun run --rm --name e2 --network rnetE --ip 10.99.0.7 "$FIXTURE_IMAGE" true
+  [ "${lines[0]}" = 'rrun: cannot use --ip 10.99.0.7: container "e1" has it on network "rnetE"' ]
+  # nothing half-made: no record of e2, e1 alone on the network
+  run -0 rrun ps -a --format '{{.Names}}'
+  [ "$output" = e1 ]
+  [ "$(ls "$RUN_ROOT/net-holder/ipam/rnetE")" = "$(printf '10.99.0.7\nlock')" ]
+  run -125 rrun network connect rnetE e1
+  [ "${lines[0]}" = 'rrun: container "e1" is already on network "rnetE"' ]
+  run -125 rrun network connect nosuchnet e1
+  [ "${lines[0]}" = 'rrun: no such network "nosuchnet"' ]
+}
+
+@test "network rm: refused while a container uses it; -f disconnects it" {
+  run -0 rrun network create --subnet 10.101.0.0/24 rnetR
+  run -0 rrun run -d --name r1 --network rnetR "$FIXTURE_IMAGE" sleep 300
+  run -125 rrun network rm rnetR
+  [ "${lines[0]}" = 'rrun: cannot remove network "rnetR": 1 container uses it ("r1")' ]
+  run -0 rrun network exists rnetR
+  run -0 rrun network prune -f
+  run -0 rrun network exists rnetR
+  run -0 rrun network rm -f rnetR
+  [ "$output" = rnetR ]
+  run -1 rrun network exists rnetR
+  run -0 rrun exec r1 ls /sys/class/net
+  [[ $output != *eth0* ]]
+}
+
+@test "network holder: exits after the last container; SIGKILL of it, the next run repairs it, nothing left" {
+  run -0 rrun network create --subnet 10.102.0.0/24 rnetK
+  run -0 rrun run -d --name k1 --network rnetK "$FIXTURE_IMAGE" sleep 300
+  [ -f "$HOLDER/state" ]
+  parent=$(cut -d' ' -f1 "$HOLDER/state")
+  child=$(cut -d' ' -f3 "$HOLDER/state")
+  kill -9 "$parent"
+  wait_until eval '! running '"$child"
+  # a new run starts a new holder; k1 keeps its address, the new one takes the next
+  run -0 rrun run --rm --network rnetK "$FIXTURE_IMAGE" sh -c 'ip -4 -o addr show eth0; ping -c 1 -W 2 10.102.0.1'
+  [[ ${lines[0]} == *"inet 10.102.0.3/24"* ]]
+  [ "$(cut -d' ' -f3 "$HOLDER/state")" != "$child" ]
+  run -0 rrun rm -f k1
+  # the last container gone: the holder goes too, and nothing of ours is left
+  wait_until holder_gone
+  no_leftovers
+  run -0 ls "$RUN_ROOT/net-holder/ipam/rnetK"
+  [ "$output" = lock ]
+  # a foreground run: the holder starts and stops with it
+  run -0 rrun run --rm --network rnetK "$FIXTURE_IMAGE" true
+  wait_until holder_gone
+  # a killed rrun's address is taken back by the next run
+  rrun_bg run --rm --network rnetK --name killed "$FIXTURE_IMAGE" sleep 300
+  wait_until test -s "$HOLDER/hosts/rnetK"
+  kill -9 "$RRUN_PID"
+  wait_bg || true
+  run -0 rrun run --rm --network rnetK --ip 10.102.0.2 "$FIXTURE_IMAGE" true
+  wait_until holder_gone
+  no_leftovers
+}
+
+@test "network DNS: containers reach each other by name, alias and short ID; a removed one stops resolving; another network's names do not" {
+  run -0 rrun network create --subnet 10.103.0.0/24 rnetN
+  run -0 rrun network create --subnet 10.104.0.0/24 rnetO
+  run -0 web dn1 --network rnetN --network-alias dnalias
+  id=$output
+  run -0 web other --network rnetO
+  for name in dn1 dnalias "${id:0:12}" dn1.dns.rrun; do
+    run -0 fetch_from "$name" --network rnetN
+    [ "$output" = hello-from-dn1 ]
+  done
+  # names of another network's containers are not answered there
+  run -0 rrun run --rm --network rnetO "$FIXTURE_IMAGE" sh -c 'nslookup dn1 2>&1; nslookup other 2>&1'
+  echo "$output"
+  [[ $output == *"10.104.0.2"* ]]
+  [[ $output != *"10.103.0."?* ]]
+  run -0 rrun rm -f dn1
+  run -0 rrun run --rm --network rnetN "$FIXTURE_IMAGE" sh -c 'nslookup dn1 2>&1 || echo failed'
+  [[ $output != *"10.103.0.2"* ]]
+  [[ $output == *failed* || $output == *NXDOMAIN* ]]
+}
