@@ -9,7 +9,7 @@
      rrun __internal net-holder-ns   the child: enters that user namespace, makes a network
                                      namespace, brings lo up, makes one bridge per network
                                      (its gateway address, up), sets ip_forward and the
-                                     masquerade rules, and waits
+                                     masquerade rules (netlink, holder-nft.c), and waits
 
    State under RUN_ROOT/net-holder/: `state` ("PARENT_PID PARENT_START CHILD_PID"), `lock`
    (flock(2)ed while a holder is checked or started), holder.log and rrun-net's files. A
@@ -35,7 +35,11 @@ pid_t rrun_net_holder_running (const RrunConfig *config);
    to 5 s for it to go (SIGKILL then). No holder is fine. */
 gboolean rrun_net_holder_stop (const RrunConfig *config, GError **error);
 
-/* The internal commands' bodies: argv[0] is the command's name. */
+/* RUN_ROOT/net-holder. */
+char *rrun_net_holder_dir (const RrunConfig *config);
+
+/* The internal commands' bodies: argv[0] is the command's name. net-holder-ns and
+   net-holder-sync are rrun-image's (holder-ns.c), which links the rules' libraries. */
 gboolean rrun_net_holder_main (const RrunConfig *config, int argc, char **argv, GError **error);
 gboolean rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv,
                                   GError **error);
@@ -46,5 +50,9 @@ gboolean rrun_net_holder_sync_main (const RrunConfig *config, int argc, char **a
 /* Bring up, in the calling process's network namespace: lo, then each user-defined
    network's bridge with its gateway address. Through rtnetlink (holder-netlink.c). */
 gboolean rrun_net_holder_setup_links (const GPtrArray *confs, GError **error);
+
+/* Load the masquerade and isolation rules of these networks (table ip rrun, replaced as a
+   whole) in the calling process's network namespace. Through libnftnl (holder-nft.c). */
+gboolean rrun_net_holder_load_rules (const GPtrArray *confs, GError **error);
 
 G_END_DECLS
