@@ -160,17 +160,23 @@ rrun_cmd_internal (RrunGlobal *g, int argc, char **argv, int *out_status, GError
   if (argc >= 2 && strcmp (argv[1], "chown-tree") == 0)
     return chown_tree (argc - 1, argv + 1, out_status, error);
   /* The network holder (network/holder.h); -ensure and -stop are for tests. */
-  if (argc >= 2 && (strcmp (argv[1], "net-holder") == 0 || strcmp (argv[1], "net-holder-ns") == 0
+  if (argc >= 2 && strcmp (argv[1], "net-holder") == 0)
+    {
+      *out_status = 0;
+      return rrun_net_holder_main (g->config, argc - 1, argv + 1, error);
+    }
+#ifdef RRUN_IMAGE_SIDE
+  /* The holder's child and its sync: rrun-image links their netlink libraries. */
+  if (argc >= 2 && (strcmp (argv[1], "net-holder-ns") == 0
                     || strcmp (argv[1], "net-holder-sync") == 0))
     {
-      gboolean ok = strcmp (argv[1], "net-holder") == 0
-                        ? rrun_net_holder_main (g->config, argc - 1, argv + 1, error)
-                    : strcmp (argv[1], "net-holder-ns") == 0
+      gboolean ok = strcmp (argv[1], "net-holder-ns") == 0
                         ? rrun_net_holder_ns_main (g->config, argc - 1, argv + 1, error)
                         : rrun_net_holder_sync_main (g->config, argc - 1, argv + 1, error);
       *out_status = 0;
       return ok;
     }
+#endif
   if (argc >= 2 && (strcmp (argv[1], "net-attach") == 0 || strcmp (argv[1], "net-detach") == 0))
     {
       gboolean ok = strcmp (argv[1], "net-attach") == 0

@@ -1,6 +1,6 @@
 /* The per-user network holder: network/holder.h. */
 #include "network/holder.h"
-#include "network/dns.h"
+#include "image/tool.h"
 #include "network/netconf.h"
 #include "network/network.h"
 #include "container/pid1.h"
@@ -24,11 +24,9 @@
 #include <unistd.h>
 
 #define HOLDER_READY_TIMEOUT_MS 10000
-/* How long a sync waits for the DNS server to listen on a new network. */
-#define DNS_RELOAD_TIMEOUT_US (2 * G_USEC_PER_SEC)
 
-static char *
-holder_dir (const RrunConfig *config)
+char *
+rrun_net_holder_dir (const RrunConfig *config)
 {
   return g_build_filename (config->run_root, "net-holder", NULL);
 }
@@ -102,12 +100,13 @@ lock_dir (const char *dir, int *out_fd, GError **error)
   return TRUE;
 }
 
+/* rrun (exe NULL: this program) or rrun-image with this internal command. */
 static GPtrArray *
-self_argv (const RrunConfig *config, const char *command)
+self_argv (const RrunConfig *config, const char *command, const char *exe)
 {
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
 
-  g_ptr_array_add (argv, g_strdup ("/proc/self/exe"));
+  g_ptr_array_add (argv, g_strdup (exe != NULL ? exe : "/proc/self/exe"));
   g_ptr_array_add (argv, g_strdup ("--root"));
   g_ptr_array_add (argv, g_strdup (config->storage_root));
   g_ptr_array_add (argv, g_strdup ("--runroot"));
@@ -149,10 +148,15 @@ child_setup_setsid (gpointer data)
 static gboolean
 sync_holder (const RrunConfig *config, pid_t child, GError **error)
 {
-  g_autoptr(GPtrArray) argv = self_argv (config, "net-holder-sync");
+  g_autofree char *tool = rrun_image_tool_find (error);
+  g_autoptr(GPtrArray) argv = NULL;
   g_autofree char *err = NULL;
   int status = 0;
 
+  /* The set-up's netlink code (libnftnl, libmnl) is rrun-image's (holder-ns.c). */
+  if (tool == NULL)
+    return FALSE;
+  argv = self_argv (config, "net-holder-sync", tool);
   g_ptr_array_add (argv, g_strdup_printf ("%d", (int) child));
   g_ptr_array_add (argv, NULL);
   if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
@@ -167,7 +171,7 @@ sync_holder (const RrunConfig *config, pid_t child, GError **error)
 pid_t
 rrun_net_holder_running (const RrunConfig *config)
 {
-  g_autofree char *dir = holder_dir (config);
+  g_autofree char *dir = rrun_net_holder_dir (config);
 
   return read_state (dir);
 }
@@ -175,7 +179,7 @@ rrun_net_holder_running (const RrunConfig *config)
 gboolean
 rrun_net_holder_lock (const RrunConfig *config, int *out_fd, GError **error)
 {
-  g_autofree char *dir = holder_dir (config);
+  g_autofree char *dir = rrun_net_holder_dir (config);
 
   return rrun_config_ensure_run_root (config, error) && lock_dir (dir, out_fd, error);
 }
@@ -193,7 +197,7 @@ gboolean
 rrun_net_holder_ensure_held (const RrunConfig *config, gboolean sync, pid_t *out_pid,
                              GError **error)
 {
-  g_autofree char *dir = holder_dir (config);
+  g_autofree char *dir = rrun_net_holder_dir (config);
   g_autofree char *log_path = NULL;
   g_autoptr(GPtrArray) argv = NULL;
   g_autoptr(GString) reply = g_string_new (NULL);
@@ -223,7 +227,7 @@ rrun_net_holder_ensure_held (const RrunConfig *config, gboolean sync, pid_t *out
   log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log_fd < 0)
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", log_path);
-  argv = self_argv (config, "net-holder");
+  argv = self_argv (config, "net-holder", NULL);
   g_ptr_array_add (argv, NULL);
   source_fds[0] = status_w;
   /* Its own session, not reaped here: it outlives this rrun (the kernel reparents it). */
@@ -276,7 +280,7 @@ rrun_net_holder_ensure_held (const RrunConfig *config, gboolean sync, pid_t *out
 gboolean
 rrun_net_holder_stop (const RrunConfig *config, GError **error)
 {
-  g_autofree char *dir = holder_dir (config);
+  g_autofree char *dir = rrun_net_holder_dir (config);
   rrun_autofd int lock = -1;
 
   if (!lock_dir (dir, &lock, error))
@@ -288,7 +292,7 @@ rrun_net_holder_stop (const RrunConfig *config, GError **error)
 void
 rrun_net_holder_stop_held (const RrunConfig *config)
 {
-  g_autofree char *dir = holder_dir (config);
+  g_autofree char *dir = rrun_net_holder_dir (config);
   int parent;
 
   parent = read_state_parent (dir);
@@ -299,288 +303,6 @@ rrun_net_holder_stop_held (const RrunConfig *config)
     g_usleep (10000);
   if (alive (parent, 0))
     kill (parent, SIGKILL);
-}
-
-/* The rules the holder's namespace routes with: masquerade out of each non-internal
-   network, no forwarding out of an internal one. nft(8) for now (docs/architecture.md). */
-static char *
-nft_rules (const GPtrArray *confs)
-{
-  GString *s = g_string_new ("table ip rrun {}\nflush table ip rrun\ntable ip rrun {\n");
-
-  g_string_append (s, "  chain postrouting {\n"
-                      "    type nat hook postrouting priority srcnat; policy accept;\n");
-  for (guint i = 0; i < confs->len; i++)
-    {
-      const RrunNetConf *c = g_ptr_array_index (confs, i);
-
-      if (!c->builtin && !c->internal && c->interface != NULL)
-        g_string_append_printf (s, "    ip saddr %s oifname != \"%s\" masquerade\n", c->subnet,
-                                c->interface);
-    }
-  g_string_append (s, "  }\n  chain forward {\n"
-                      "    type filter hook forward priority filter; policy accept;\n");
-  for (guint i = 0; i < confs->len; i++)
-    {
-      const RrunNetConf *c = g_ptr_array_index (confs, i);
-
-      if (c->builtin || c->interface == NULL)
-        continue;
-      /* Networks are isolated from each other (a container on two of them routes between
-         them itself); internal ones from everything else. */
-      g_string_append_printf (s, "    iifname \"%s\" oifname \"rrun*\" oifname != \"%s\" drop\n",
-                              c->interface, c->interface);
-      if (c->internal)
-        g_string_append_printf (s, "    iifname \"%s\" oifname != \"%s\" drop\n"
-                                   "    oifname \"%s\" iifname != \"%s\" drop\n",
-                                c->interface, c->interface, c->interface, c->interface);
-    }
-  /* The holder's own addresses: a container reaches its network's gateway (the DNS server)
-     and no other network's. */
-  g_string_append (s, "  }\n  chain input {\n"
-                      "    type filter hook input priority filter; policy accept;\n");
-  for (guint i = 0; i < confs->len; i++)
-    {
-      const RrunNetConf *c = g_ptr_array_index (confs, i);
-
-      if (c->builtin || c->interface == NULL || c->gateway == NULL)
-        continue;
-      g_string_append_printf (s, "    iifname \"%s\" ip daddr != %s drop\n",
-                              c->interface, c->gateway);
-    }
-  g_string_append (s, "  }\n}\n");
-  return g_string_free (s, FALSE);
-}
-
-/* In the holder's namespaces: links, forwarding, rules. Idempotent. */
-gboolean
-rrun_net_holder_configure (const RrunConfig *config, GError **error)
-{
-  g_autoptr(GPtrArray) all = NULL;
-  g_autoptr(GPtrArray) confs = g_ptr_array_new ();
-  g_autofree char *rules = NULL;
-  g_autofree char *nft = NULL;
-  g_autofree char *dir = holder_dir (config);
-  g_autofree char *rules_path = g_build_filename (dir, "rules.nft", NULL);
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  if (!rrun_netconf_list (config, &all, error))
-    return FALSE;
-  for (guint i = 0; i < all->len; i++)
-    if (!((RrunNetConf *) g_ptr_array_index (all, i))->builtin)
-      g_ptr_array_add (confs, g_ptr_array_index (all, i));
-  if (!rrun_net_holder_setup_links (confs, error))
-    return FALSE;
-  if (!g_file_set_contents ("/proc/sys/net/ipv4/ip_forward", "1\n", -1, NULL))
-    {
-      /* g_file_set_contents renames; a sysctl is written in place. */
-      rrun_autofd int fd = open ("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-
-      if (fd < 0 || write (fd, "1\n", 2) != 2)
-        return rrun_throw_errno (error, errno, "cannot enable net.ipv4.ip_forward");
-    }
-  nft = g_find_program_in_path ("nft");
-  if (nft == NULL)
-    nft = g_file_test ("/usr/sbin/nft", G_FILE_TEST_IS_EXECUTABLE) ? g_strdup ("/usr/sbin/nft")
-                                                                  : NULL;
-  if (nft == NULL)
-    {
-      rrun_warning ("nft(8) not found: user-defined networks have no masquerade or "
-                    "isolation rules");
-      return TRUE;
-    }
-  rules = nft_rules (confs);
-  if (!g_file_set_contents (rules_path, rules, -1, error))
-    return FALSE;
-  {
-    const char *argv[] = { nft, "-f", rules_path, NULL };
-
-    if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                       NULL, &err, &status, error))
-      return FALSE;
-  }
-  if (!g_spawn_check_wait_status (status, NULL))
-    return rrun_throw (error, RRUN_ERROR_FAILED, "nft could not load the network rules: %s",
-                       err != NULL ? g_strchomp (err) : "");
-  return TRUE;
-}
-
-/* The DNS server (network/dns.h) runs in the holder's child, on each network's gateway. */
-typedef struct
-{
-  const RrunConfig *config;
-  guint generation;
-} DnsContext;
-
-/* "GATEWAY:53=NAME" for each user-defined network. */
-static GPtrArray *
-dns_listens (const RrunConfig *config, GError **error)
-{
-  g_autoptr(GPtrArray) all = NULL;
-  g_autoptr(GPtrArray) listens = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) rrun_dns_listen_free);
-
-  if (!rrun_netconf_list (config, &all, error))
-    return NULL;
-  for (guint i = 0; i < all->len; i++)
-    {
-      const RrunNetConf *c = g_ptr_array_index (all, i);
-      g_autofree char *text = NULL;
-      RrunDnsListen *l;
-
-      if (c->builtin || c->gateway == NULL)
-        continue;
-      text = g_strdup_printf ("%s:53=%s", c->gateway, c->name);
-      l = rrun_dns_listen_parse (text, error);
-      if (l == NULL)
-        return NULL;
-      l->internal = c->internal;
-      g_ptr_array_add (listens, l);
-    }
-  return g_steal_pointer (&listens);
-}
-
-/* RUNROOT/net-holder/dns: "GENERATION" of the last (re)load, for the sync to wait on. */
-static void
-dns_write_generation (DnsContext *ctx)
-{
-  g_autofree char *dir = holder_dir (ctx->config);
-  g_autofree char *path = g_build_filename (dir, "dns", NULL);
-  g_autofree char *text = g_strdup_printf ("%u\n", ++ctx->generation);
-  g_autoptr(GError) local = NULL;
-
-  if (!g_file_set_contents (path, text, -1, &local))
-    rrun_warning ("%s", local->message);
-}
-
-static void
-dns_reload (RrunDnsServer *server, gpointer data)
-{
-  DnsContext *ctx = data;
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GPtrArray) listens = dns_listens (ctx->config, &local);
-
-  if (listens == NULL || !rrun_dns_server_set_listeners (server, listens, &local))
-    rrun_warning ("DNS: %s", local->message);
-  dns_write_generation (ctx);
-}
-
-static RrunDnsServer *
-dns_start (DnsContext *ctx, GError **error)
-{
-  g_autofree char *dir = holder_dir (ctx->config);
-  g_autofree char *hosts = g_build_filename (dir, "hosts", NULL);
-  g_autofree char *up_ip = NULL, *guest = NULL, *gw = NULL, *up_text = NULL;
-  g_autoptr(RrunNetworkOptions) opts = rrun_network_options_new (NULL, error);
-  g_autoptr(RrunDnsServer) server = NULL;
-  g_autoptr(GPtrArray) listens = NULL;
-  g_autoptr(GError) local = NULL;
-  struct sockaddr_storage up;
-  socklen_t up_len = 0;
-
-  /* The upstream: rrun-net's DNS forwarder on the holder's tap0 (the default slirp
-     addresses, as rrun_net_holder_main starts it), which relays to the host's resolvers. */
-  if (opts == NULL || !rrun_network_options_addresses (opts, &guest, &gw, &up_ip, error))
-    return NULL;
-  up_text = g_strdup_printf ("%s:53", up_ip);
-  if (!rrun_dns_parse_address (up_text, 53, &up, &up_len, error))
-    return NULL;
-  server = rrun_dns_server_new (hosts, (struct sockaddr *) &up, up_len, error);
-  listens = dns_listens (ctx->config, error);
-  if (server == NULL || listens == NULL)
-    return NULL;
-  if (!rrun_dns_server_set_listeners (server, listens, &local))
-    rrun_warning ("DNS: %s", local->message);
-  dns_write_generation (ctx);
-  return g_steal_pointer (&server);
-}
-
-static guint
-dns_read_generation (const RrunConfig *config)
-{
-  g_autofree char *dir = holder_dir (config);
-  g_autofree char *path = g_build_filename (dir, "dns", NULL);
-  g_autofree char *text = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  return (guint) g_ascii_strtoull (text, NULL, 10);
-}
-
-gboolean
-rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv, GError **error)
-{
-  g_autoptr(RrunDnsServer) dns = NULL;
-  g_autoptr(GError) local = NULL;
-  DnsContext ctx = { .config = config };
-  pid_t parent;
-  char one = '1';
-
-  if (argc != 2)
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "usage: rrun __internal net-holder-ns PARENT (fds 3: userns, 4: ready)");
-  parent = (pid_t) g_ascii_strtoll (argv[1], NULL, 10);
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
-    return rrun_throw (error, RRUN_ERROR_FAILED, "the network holder's parent is gone");
-  if (setns (3, CLONE_NEWUSER) < 0)
-    return rrun_throw_errno (error, errno, "cannot enter the holder's user namespace");
-  close (3);
-  if (unshare (CLONE_NEWNET) < 0)
-    return rrun_throw_errno (error, errno, "cannot create the holder's network namespace");
-  if (!rrun_net_holder_configure (config, error))
-    return FALSE;
-  dns = dns_start (&ctx, &local);
-  if (dns == NULL)
-    rrun_warning ("%s; user-defined networks have no DNS", local->message);
-  if (write (4, &one, 1) != 1)
-    return rrun_throw_errno (error, errno, "cannot tell the holder it is ready");
-  close (4);
-  if (dns != NULL && !rrun_dns_server_run (dns, dns_reload, &ctx, &local))
-    rrun_warning ("the DNS server stopped: %s", local->message);
-  for (;;)
-    pause (); /* SIGKILL from the parent or its death */
-  return TRUE;
-}
-
-/* The DNS server listens on the networks made since: SIGHUP has it list them again; it
-   writes a new generation once it has (bounded: a holder without DNS still routes). */
-gboolean
-rrun_net_holder_reload_dns (const RrunConfig *config, pid_t child, GError **error)
-{
-  guint generation = dns_read_generation (config);
-
-  if (kill (child, SIGHUP) < 0)
-    return rrun_throw_errno (error, errno, "cannot signal the network holder");
-  for (gint64 end = g_get_monotonic_time () + DNS_RELOAD_TIMEOUT_US;
-       dns_read_generation (config) == generation && g_get_monotonic_time () < end;)
-    g_usleep (2000);
-  return TRUE;
-}
-
-gboolean
-rrun_net_holder_sync_main (const RrunConfig *config, int argc, char **argv, GError **error)
-{
-  g_autofree char *user = NULL;
-  g_autofree char *net = NULL;
-  rrun_autofd int user_fd = -1;
-  rrun_autofd int net_fd = -1;
-
-  if (argc != 2)
-    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                       "usage: rrun __internal net-holder-sync PID");
-  user = g_strdup_printf ("/proc/%s/ns/user", argv[1]);
-  net = g_strdup_printf ("/proc/%s/ns/net", argv[1]);
-  user_fd = open (user, O_RDONLY | O_CLOEXEC);
-  net_fd = open (net, O_RDONLY | O_CLOEXEC);
-  if (user_fd < 0 || net_fd < 0)
-    return rrun_throw_errno (error, errno, "cannot open the holder's namespaces");
-  if (setns (user_fd, CLONE_NEWUSER) < 0 || setns (net_fd, CLONE_NEWNET) < 0)
-    return rrun_throw_errno (error, errno, "cannot enter the holder's namespaces");
-  if (!rrun_net_holder_configure (config, error))
-    return FALSE;
-  return rrun_net_holder_reload_dns (config, (pid_t) g_ascii_strtoll (argv[1], NULL, 10),
-                                     error);
 }
 
 static volatile sig_atomic_t stop_requested;
@@ -595,7 +317,7 @@ on_stop (int signo)
 gboolean
 rrun_net_holder_main (const RrunConfig *config, int argc, char **argv, GError **error)
 {
-  g_autofree char *dir = holder_dir (config);
+  g_autofree char *dir = rrun_net_holder_dir (config);
   g_autofree char *state_path = g_build_filename (dir, "state", NULL);
   g_autofree char *state = NULL;
   g_autoptr(RrunIdMap) map = NULL;
@@ -603,6 +325,7 @@ rrun_net_holder_main (const RrunConfig *config, int argc, char **argv, GError **
   g_autoptr(RrunNetworkOptions) opts = NULL;
   g_autoptr(RrunNetwork) net = NULL;
   g_autoptr(GPtrArray) cargv = NULL;
+  g_autofree char *tool = NULL;
   rrun_autofd int ready_r = -1;
   rrun_autofd int ready_w = -1;
   int pipefd[2];
@@ -627,7 +350,10 @@ rrun_net_holder_main (const RrunConfig *config, int argc, char **argv, GError **
     return rrun_throw_errno (error, errno, "cannot create a pipe");
   ready_r = pipefd[0];
   ready_w = pipefd[1];
-  cargv = self_argv (config, "net-holder-ns");
+  tool = rrun_image_tool_find (error);
+  if (tool == NULL)
+    return FALSE;
+  cargv = self_argv (config, "net-holder-ns", tool);
   g_ptr_array_add (cargv, g_strdup_printf ("%d", (int) getpid ()));
   g_ptr_array_add (cargv, NULL);
   source_fds[0] = rrun_early_userns_fd (early);

@@ -9,7 +9,7 @@
      rrun __internal net-holder-ns   the child: enters that user namespace, makes a network
                                      namespace, brings lo up, makes one bridge per network
                                      (its gateway address, up), sets ip_forward and the
-                                     masquerade rules, and waits
+                                     masquerade rules (netlink, holder-nft.c), and waits
 
    State under RUN_ROOT/net-holder/: `state` ("PARENT_PID PARENT_START CHILD_PID"), `lock`
    (flock(2)ed while a holder is checked or started), holder.log and rrun-net's files. A
@@ -28,6 +28,13 @@ G_BEGIN_DECLS
    child's pid (the process whose /proc/PID/ns/{user,net} containers use) in *out_pid. */
 gboolean rrun_net_holder_ensure (const RrunConfig *config, pid_t *out_pid, GError **error);
 
+/* The running holder's child pid, or 0 when none runs (stale state counts as none). */
+pid_t rrun_net_holder_running (const RrunConfig *config);
+
+/* Stop the holder (SIGTERM to its parent, which stops rrun-net and the child) and wait up
+   to 5 s for it to go (SIGKILL then). No holder is fine. */
+gboolean rrun_net_holder_stop (const RrunConfig *config, GError **error);
+
 /* The holder's lock (RUN_ROOT/net-holder/lock), held until *out_fd is closed: whoever
    starts, stops or adds a container to the holder holds it, so that the last container's
    leave (which stops the holder) and a new container's join do not cross. */
@@ -39,14 +46,11 @@ gboolean rrun_net_holder_ensure_held (const RrunConfig *config, gboolean sync, p
 /* rrun_net_holder_stop with the lock held. */
 void rrun_net_holder_stop_held (const RrunConfig *config);
 
-/* The running holder's child pid, or 0 when none runs (stale state counts as none). */
-pid_t rrun_net_holder_running (const RrunConfig *config);
+/* RUN_ROOT/net-holder. */
+char *rrun_net_holder_dir (const RrunConfig *config);
 
-/* Stop the holder (SIGTERM to its parent, which stops rrun-net and the child) and wait up
-   to 5 s for it to go (SIGKILL then). No holder is fine. */
-gboolean rrun_net_holder_stop (const RrunConfig *config, GError **error);
-
-/* The internal commands' bodies: argv[0] is the command's name. */
+/* The internal commands' bodies: argv[0] is the command's name. net-holder-ns and
+   net-holder-sync are rrun-image's (holder-ns.c), which links the rules' libraries. */
 gboolean rrun_net_holder_main (const RrunConfig *config, int argc, char **argv, GError **error);
 gboolean rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv,
                                   GError **error);
@@ -78,11 +82,8 @@ gboolean rrun_net_holder_veth_configure (const RrunNetLinkSpec *l, GError **erro
 /* In the calling process's network namespace: remove an interface (no such one is fine). */
 gboolean rrun_net_holder_link_delete (const char *ifname, GError **error);
 
-/* Have the holder's DNS server (in its child, pid child) listen on every network's gateway
-   again, and wait (bounded) until it has. */
-gboolean rrun_net_holder_reload_dns (const RrunConfig *config, pid_t child, GError **error);
-
-/* Bring the holder's namespace up to date (bridges, rules) from inside it. */
-gboolean rrun_net_holder_configure (const RrunConfig *config, GError **error);
+/* Load the masquerade and isolation rules of these networks (table ip rrun, replaced as a
+   whole) in the calling process's network namespace. Through libnftnl (holder-nft.c). */
+gboolean rrun_net_holder_load_rules (const GPtrArray *confs, GError **error);
 
 G_END_DECLS

@@ -1,0 +1,218 @@
+/* The network holder's child and its sync (network/holder.h): the set-up inside the
+   holder's namespaces (links, forwarding, the rules) and the DNS server. rrun-image's
+   alone: the rules' libnftnl and libmnl stay out of `rrun`, whose every start would load
+   them (docs/performance.md). */
+#include "network/holder.h"
+#include "network/dns.h"
+#include "network/netconf.h"
+#include "network/network.h"
+#include "error.h"
+#include "log.h"
+#include "util/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* How long a sync waits for the DNS server to listen on a new network. */
+#define DNS_RELOAD_TIMEOUT_US (2 * G_USEC_PER_SEC)
+
+/* In the holder's namespaces: links, forwarding, rules. Idempotent. */
+static gboolean
+configure (const RrunConfig *config, GError **error)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) confs = g_ptr_array_new ();
+
+  if (!rrun_netconf_list (config, &all, error))
+    return FALSE;
+  for (guint i = 0; i < all->len; i++)
+    if (!((RrunNetConf *) g_ptr_array_index (all, i))->builtin)
+      g_ptr_array_add (confs, g_ptr_array_index (all, i));
+  if (!rrun_net_holder_setup_links (confs, error))
+    return FALSE;
+  if (!g_file_set_contents ("/proc/sys/net/ipv4/ip_forward", "1\n", -1, NULL))
+    {
+      /* g_file_set_contents renames; a sysctl is written in place. */
+      rrun_autofd int fd = open ("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+
+      if (fd < 0 || write (fd, "1\n", 2) != 2)
+        return rrun_throw_errno (error, errno, "cannot enable net.ipv4.ip_forward");
+    }
+  /* NAT and isolation rules through netlink (holder-nft.c) */
+  return rrun_net_holder_load_rules (confs, error);
+}
+
+/* The DNS server (network/dns.h) runs in the holder's child, on each network's gateway. */
+typedef struct
+{
+  const RrunConfig *config;
+  guint generation;
+} DnsContext;
+
+/* "GATEWAY:53=NAME" for each user-defined network. */
+static GPtrArray *
+dns_listens (const RrunConfig *config, GError **error)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) listens = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) rrun_dns_listen_free);
+
+  if (!rrun_netconf_list (config, &all, error))
+    return NULL;
+  for (guint i = 0; i < all->len; i++)
+    {
+      const RrunNetConf *c = g_ptr_array_index (all, i);
+      g_autofree char *text = NULL;
+      RrunDnsListen *l;
+
+      if (c->builtin || c->gateway == NULL)
+        continue;
+      text = g_strdup_printf ("%s:53=%s", c->gateway, c->name);
+      l = rrun_dns_listen_parse (text, error);
+      if (l == NULL)
+        return NULL;
+      l->internal = c->internal;
+      g_ptr_array_add (listens, l);
+    }
+  return g_steal_pointer (&listens);
+}
+
+/* RUNROOT/net-holder/dns: "GENERATION" of the last (re)load, for the sync to wait on. */
+static void
+dns_write_generation (DnsContext *ctx)
+{
+  g_autofree char *dir = rrun_net_holder_dir (ctx->config);
+  g_autofree char *path = g_build_filename (dir, "dns", NULL);
+  g_autofree char *text = g_strdup_printf ("%u\n", ++ctx->generation);
+  g_autoptr(GError) local = NULL;
+
+  if (!g_file_set_contents (path, text, -1, &local))
+    rrun_warning ("%s", local->message);
+}
+
+static void
+dns_reload (RrunDnsServer *server, gpointer data)
+{
+  DnsContext *ctx = data;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GPtrArray) listens = dns_listens (ctx->config, &local);
+
+  if (listens == NULL || !rrun_dns_server_set_listeners (server, listens, &local))
+    rrun_warning ("DNS: %s", local->message);
+  dns_write_generation (ctx);
+}
+
+static RrunDnsServer *
+dns_start (DnsContext *ctx, GError **error)
+{
+  g_autofree char *dir = rrun_net_holder_dir (ctx->config);
+  g_autofree char *hosts = g_build_filename (dir, "hosts", NULL);
+  g_autofree char *up_ip = NULL, *guest = NULL, *gw = NULL, *up_text = NULL;
+  g_autoptr(RrunNetworkOptions) opts = rrun_network_options_new (NULL, error);
+  g_autoptr(RrunDnsServer) server = NULL;
+  g_autoptr(GPtrArray) listens = NULL;
+  g_autoptr(GError) local = NULL;
+  struct sockaddr_storage up;
+  socklen_t up_len = 0;
+
+  /* The upstream: rrun-net's DNS forwarder on the holder's tap0 (the default slirp
+     addresses, as rrun_net_holder_main starts it), which relays to the host's resolvers. */
+  if (opts == NULL || !rrun_network_options_addresses (opts, &guest, &gw, &up_ip, error))
+    return NULL;
+  up_text = g_strdup_printf ("%s:53", up_ip);
+  if (!rrun_dns_parse_address (up_text, 53, &up, &up_len, error))
+    return NULL;
+  server = rrun_dns_server_new (hosts, (struct sockaddr *) &up, up_len, error);
+  listens = dns_listens (ctx->config, error);
+  if (server == NULL || listens == NULL)
+    return NULL;
+  if (!rrun_dns_server_set_listeners (server, listens, &local))
+    rrun_warning ("DNS: %s", local->message);
+  dns_write_generation (ctx);
+  return g_steal_pointer (&server);
+}
+
+static guint
+dns_read_generation (const RrunConfig *config)
+{
+  g_autofree char *dir = rrun_net_holder_dir (config);
+  g_autofree char *path = g_build_filename (dir, "dns", NULL);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  return (guint) g_ascii_strtoull (text, NULL, 10);
+}
+
+gboolean
+rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv, GError **error)
+{
+  g_autoptr(RrunDnsServer) dns = NULL;
+  g_autoptr(GError) local = NULL;
+  DnsContext ctx = { .config = config };
+  pid_t parent;
+  char one = '1';
+
+  if (argc != 2)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "usage: rrun __internal net-holder-ns PARENT (fds 3: userns, 4: ready)");
+  parent = (pid_t) g_ascii_strtoll (argv[1], NULL, 10);
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
+    return rrun_throw (error, RRUN_ERROR_FAILED, "the network holder's parent is gone");
+  if (setns (3, CLONE_NEWUSER) < 0)
+    return rrun_throw_errno (error, errno, "cannot enter the holder's user namespace");
+  close (3);
+  if (unshare (CLONE_NEWNET) < 0)
+    return rrun_throw_errno (error, errno, "cannot create the holder's network namespace");
+  if (!configure (config, error))
+    return FALSE;
+  dns = dns_start (&ctx, &local);
+  if (dns == NULL)
+    rrun_warning ("%s; user-defined networks have no DNS", local->message);
+  if (write (4, &one, 1) != 1)
+    return rrun_throw_errno (error, errno, "cannot tell the holder it is ready");
+  close (4);
+  if (dns != NULL && !rrun_dns_server_run (dns, dns_reload, &ctx, &local))
+    rrun_warning ("the DNS server stopped: %s", local->message);
+  for (;;)
+    pause (); /* SIGKILL from the parent or its death */
+  return TRUE;
+}
+
+gboolean
+rrun_net_holder_sync_main (const RrunConfig *config, int argc, char **argv, GError **error)
+{
+  g_autofree char *user = NULL;
+  g_autofree char *net = NULL;
+  rrun_autofd int user_fd = -1;
+  rrun_autofd int net_fd = -1;
+  guint generation;
+
+  if (argc != 2)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "usage: rrun __internal net-holder-sync PID");
+  user = g_strdup_printf ("/proc/%s/ns/user", argv[1]);
+  net = g_strdup_printf ("/proc/%s/ns/net", argv[1]);
+  user_fd = open (user, O_RDONLY | O_CLOEXEC);
+  net_fd = open (net, O_RDONLY | O_CLOEXEC);
+  if (user_fd < 0 || net_fd < 0)
+    return rrun_throw_errno (error, errno, "cannot open the holder's namespaces");
+  if (setns (user_fd, CLONE_NEWUSER) < 0 || setns (net_fd, CLONE_NEWNET) < 0)
+    return rrun_throw_errno (error, errno, "cannot enter the holder's namespaces");
+  if (!configure (config, error))
+    return FALSE;
+  /* The DNS server listens on the networks made since: SIGHUP has it list them again; it
+     writes a new generation once it has (bounded: a holder without DNS still routes). */
+  generation = dns_read_generation (config);
+  if (kill ((pid_t) g_ascii_strtoll (argv[1], NULL, 10), SIGHUP) < 0)
+    return rrun_throw_errno (error, errno, "cannot signal the network holder");
+  for (gint64 end = g_get_monotonic_time () + DNS_RELOAD_TIMEOUT_US;
+       dns_read_generation (config) == generation && g_get_monotonic_time () < end;)
+    g_usleep (2000);
+  return TRUE;
+}
+
