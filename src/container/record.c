@@ -888,22 +888,9 @@ rrun_state_find_name_id (const RrunConfig *config, const char *name)
 static int
 lock_file (const char *path, GError **error)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = -1;
 
-  if (fd < 0)
-    {
-      rrun_throw_errno (error, errno, "cannot open \"%s\"", path);
-      return -1;
-    }
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      {
-        int errsv = errno;
-        close (fd);
-        rrun_throw_errno (error, errsv, "cannot lock \"%s\"", path);
-        return -1;
-      }
-  return fd;
+  return rrun_fd_lock_path (path, &fd, error) ? fd : -1;
 }
 
 /* STORAGE/names, locked. */

@@ -86,18 +86,10 @@ static gboolean
 lock_dir (const char *dir, int *out_fd, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, "lock", NULL);
-  rrun_autofd int fd = -1;
 
   if (g_mkdir_with_parents (dir, 0700) < 0)
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", dir);
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return rrun_throw_errno (error, errno, "cannot open \"%s\"", path);
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      return rrun_throw_errno (error, errno, "cannot lock \"%s\"", path);
-  *out_fd = rrun_steal_fd (&fd);
-  return TRUE;
+  return rrun_fd_lock_path (path, out_fd, error);
 }
 
 /* rrun (exe NULL: this program) or rrun-image with this internal command. */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "storage/lock.h"
 #include "util/fd.h"
+#include "util/path.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,7 +60,6 @@ lock_network (const RrunConfig *config, const char *network, int *out_fd, GError
   g_autofree char *dir = ipam_dir (config, network);
   g_autofree char *hosts = hosts_dir (config);
   g_autofree char *path = g_build_filename (dir, "lock", NULL);
-  rrun_autofd int fd = -1;
 
   if (!rrun_config_ensure_run_root (config, error))
     return FALSE;
@@ -67,14 +67,7 @@ lock_network (const RrunConfig *config, const char *network, int *out_fd, GError
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", dir);
   if (g_mkdir_with_parents (hosts, 0700) < 0)
     return rrun_throw_errno (error, errno, "cannot create \"%s\"", hosts);
-  fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return rrun_throw_errno (error, errno, "cannot open \"%s\"", path);
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      return rrun_throw_errno (error, errno, "cannot lock \"%s\"", path);
-  *out_fd = rrun_steal_fd (&fd);
-  return TRUE;
+  return rrun_fd_lock_path (path, out_fd, error);
 }
 
 static RrunUserNetLink *
@@ -107,23 +100,6 @@ link_read (const char *path)
   return g_steal_pointer (&l);
 }
 
-/* Written to a temporary name and renamed: a reader sees the whole file or none. */
-static gboolean
-write_atomic (const char *path, const char *text, GError **error)
-{
-  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
-
-  if (!g_file_set_contents_full (tmp, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
-    return FALSE;
-  if (rename (tmp, path) < 0)
-    {
-      int errsv = errno;
-      unlink (tmp);
-      return rrun_throw_errno (error, errsv, "cannot rename \"%s\"", tmp);
-    }
-  return TRUE;
-}
-
 static gboolean
 link_write (const char *dir, const RrunUserNetLink *l, GError **error)
 {
@@ -148,7 +124,7 @@ link_write (const char *dir, const RrunUserNetLink *l, GError **error)
   if (l->name != NULL)
     g_key_file_set_string (kf, LINK_GROUP, "name", l->name);
   text = g_key_file_to_data (kf, NULL, NULL);
-  return write_atomic (path, text, error);
+  return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
 }
 
 static gboolean
@@ -212,7 +188,7 @@ write_hosts_locked (const RrunConfig *config, const char *network, const GPtrArr
         g_string_append_printf (out, " %s", l->aliases[j]);
       g_string_append_c (out, '\n');
     }
-  return write_atomic (path, out->str, error);
+  return rrun_path_write_atomic (path, out->str, out->len, 0600, error);
 }
 
 static char *

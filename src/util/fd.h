@@ -33,6 +33,10 @@ rrun_steal_fd (int *fdp)
 /* Write all of buf, retrying on EINTR and short writes. */
 gboolean rrun_fd_write_all (int fd, const void *buf, gsize len, GError **error);
 
+/* An exclusive flock(2) on path (created 0600 if missing, not through a symbolic link),
+   blocking; *out_fd holds it until closed. */
+gboolean rrun_fd_lock_path (const char *path, int *out_fd, GError **error);
+
 /* Read a whole (small) file below dirfd into a NUL-terminated string. */
 gboolean rrun_fd_read_file_at (int dirfd, const char *path, char **out_text, gsize *out_len,
                                GError **error);
