@@ -3,6 +3,7 @@
    network helper, config files and registries. */
 #include "cli/cli.h"
 #include "network/netconf.h"
+#include "network/usernet.h"
 #include "cli/common.h"
 #include "device/device.h"
 #include "error.h"
@@ -57,7 +58,7 @@ typedef struct
   char *storage_fs, *run_fs, *volume_fs;
   RrunCgroupState *cg;
   char *net;
-  char **networks;      /* "NAME SUBNET gateway GATEWAY" of each network */
+  char **networks;      /* "NAME SUBNET gateway GATEWAY[; IP ID NAME aliases A,B, ...]" */
   char **files;
   char **search;        /* the merged search list short names expand through */
   char *search_error;   /* registries.conf could not be read */
@@ -118,10 +119,28 @@ info_gather (const RrunConfig *config, Info *i)
       for (guint k = 0; k < nets->len; k++)
         {
           const RrunNetConf *c = nets->pdata[k];
-          g_ptr_array_add (lines, g_strdup_printf ("%s %s gateway %s%s%s", c->name, c->subnet,
-                                                   c->gateway, c->internal ? " internal" : "",
-                                                   c->builtin ? " (built in: the default)"
-                                                              : ""));
+          g_autoptr(GPtrArray) links = NULL;
+          GString *line = g_string_new (NULL);
+
+          g_string_printf (line, "%s %s gateway %s%s%s", c->name, c->subnet, c->gateway,
+                           c->internal ? " internal" : "",
+                           c->builtin ? " (built in: the default)" : "");
+          /* Its containers' addresses and aliases, as the DNS server answers them. */
+          if (!c->builtin && rrun_usernet_list (config, NULL, c->name, &links, NULL))
+            for (guint l = 0; l < links->len; l++)
+              {
+                const RrunUserNetLink *u = links->pdata[l];
+                g_autofree char *aliases = u->aliases != NULL && u->aliases[0] != NULL
+                                               ? g_strjoinv (",", u->aliases)
+                                               : NULL;
+
+                g_string_append_printf (line, "%s %s %.12s%s%s%s", l == 0 ? ";" : ",",
+                                        u->ip, u->cid, u->name ? " " : "",
+                                        u->name ? u->name : "", aliases ? " aliases " : "");
+                if (aliases)
+                  g_string_append (line, aliases);
+              }
+          g_ptr_array_add (lines, g_string_free (line, FALSE));
         }
     g_ptr_array_add (lines, NULL);
     i->networks = (char **) g_ptr_array_free (lines, FALSE);

@@ -83,6 +83,10 @@ ip_of() { # CONTAINER NETWORK
   run -0 rrun network inspect --format '{{json .Containers}}' rnet1
   [ "$(jq -r ".\"$id\".IPv4Address" <<<"$output")" = 10.92.0.2/24 ]
   [ "$(jq -r ".\"$id\".Name" <<<"$output")" = w1 ]
+  # rrun info: the network with its containers' addresses and aliases
+  run -0 rrun info --format json
+  [ "$(jq -r '.network.networks[] | select(startswith("rnet1 "))' <<<"$output")" = \
+    "rnet1 10.92.0.0/24 gateway 10.92.0.1; 10.92.0.2 ${id:0:12} w1 aliases www" ]
   run -0 rrun rm -f w1
   run -0 cat "$HOLDER/hosts/rnet1"
   [ -z "$output" ]
