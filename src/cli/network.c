@@ -387,6 +387,7 @@ cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
           failed++;
           continue;
         }
+      rrun_usernet_forget_network (g->config, c->name);
       printf ("%s\n", argv[i]);
       fflush (stdout);
     }
@@ -432,6 +433,7 @@ cmd_prune (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error
           rrun_log_print_error (local);
           continue;
         }
+      rrun_usernet_forget_network (g->config, c->name);
       if (first)
         printf ("Deleted Networks:\n"), first = FALSE;
       printf ("%s\n", c->name);

@@ -124,6 +124,39 @@ addr_add (int fd, int ifindex, guint32 addr_host, guint prefix)
   return nl_talk (fd, &req);
 }
 
+static int link_del (int fd, int ifindex);
+
+/* The bridges (rrunN) of networks removed since the holder made them: gone, so that their
+   addresses no longer answer and a new network may take the name or the subnet. */
+static gboolean
+remove_stale_bridges (int fd, const GPtrArray *confs, GError **error)
+{
+  struct if_nameindex *all = if_nameindex ();
+
+  if (all == NULL)
+    return rrun_throw_errno (error, errno, "cannot list the holder's interfaces");
+  for (struct if_nameindex *i = all; i->if_index != 0; i++)
+    {
+      gboolean wanted = FALSE;
+      int r;
+
+      if (!g_str_has_prefix (i->if_name, "rrun") || i->if_name[4] == '\0'
+          || strspn (i->if_name + 4, "0123456789") != strlen (i->if_name + 4))
+        continue;
+      for (guint k = 0; k < confs->len && !wanted; k++)
+        wanted = g_strcmp0 (((const RrunNetConf *) confs->pdata[k])->interface, i->if_name) == 0;
+      if (!wanted && (r = link_del (fd, (int) i->if_index)) < 0 && r != -ENODEV)
+        {
+          rrun_throw_errno (error, -r, "cannot remove the bridge \"%s\" of a removed network",
+                            i->if_name);
+          if_freenameindex (all);
+          return FALSE;
+        }
+    }
+  if_freenameindex (all);
+  return TRUE;
+}
+
 gboolean
 rrun_net_holder_setup_links (const GPtrArray *confs, GError **error)
 {
@@ -135,6 +168,8 @@ rrun_net_holder_setup_links (const GPtrArray *confs, GError **error)
   r = link_up (fd, (int) if_nametoindex ("lo"));
   if (r < 0)
     return rrun_throw_errno (error, -r, "cannot bring lo up");
+  if (!remove_stale_bridges (fd, confs, error))
+    return FALSE;
   for (guint i = 0; i < confs->len; i++)
     {
       const RrunNetConf *c = g_ptr_array_index (confs, i);

@@ -860,3 +860,29 @@ rrun_usernet_disconnect (const RrunConfig *config, const char *network, const ch
   rrun_usernet_leave (config, s->id, c->name);
   return TRUE;
 }
+
+void
+rrun_usernet_forget_network (const RrunConfig *config, const char *network)
+{
+  g_autofree char *ipam = ipam_dir (config, network);
+  g_autofree char *hosts = hosts_dir (config);
+  g_autofree char *hosts_file = g_build_filename (hosts, network, NULL);
+  g_autoptr(GError) local = NULL;
+  rrun_autofd int lock = -1;
+  pid_t holder = 0;
+
+  if (!rrun_net_holder_lock (config, &lock, &local))
+    {
+      rrun_warning ("%s", local->message);
+      return;
+    }
+  if ((unlink (hosts_file) < 0 && errno != ENOENT) || !rrun_path_rm_rf (ipam, &local))
+    {
+      rrun_warning ("cannot remove the addresses of network \"%s\": %s", network,
+                    local != NULL ? local->message : g_strerror (errno));
+      g_clear_error (&local);
+    }
+  if (rrun_net_holder_running (config) > 0
+      && !rrun_net_holder_ensure_held (config, TRUE, &holder, &local))
+    rrun_warning ("%s", local->message);
+}

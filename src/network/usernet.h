@@ -68,6 +68,10 @@ void rrun_usernet_leave (const RrunConfig *config, const char *cid, const char *
 gboolean rrun_usernet_list (const RrunConfig *config, const char *cid, const char *network,
                             GPtrArray **out_links, GError **error);
 
+/* After `network rm`: the network's address records and DNS names go, and a running holder
+   drops its bridge and DNS listener (it is synced); the holder is not started for it. */
+void rrun_usernet_forget_network (const RrunConfig *config, const char *network);
+
 /* network connect / disconnect on a running container. */
 gboolean rrun_usernet_connect (const RrunConfig *config, const char *network,
                                const char *container, char **aliases, const char *ip,

@@ -212,6 +212,32 @@ ip_of() { # CONTAINER NETWORK
   [[ $output != *eth0* ]]
 }
 
+@test "network rm -f: a holder still running drops the network's bridge, names and addresses" {
+  command -v nsenter >/dev/null || skip "nsenter (util-linux) is not installed"
+  command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+  run -0 rrun network create --subnet 10.103.0.0/24 rnetKeep
+  run -0 rrun network create --subnet 10.103.1.0/24 rnetGone
+  run -0 rrun run -d --name g1 --network rnetKeep,rnetGone "$FIXTURE_IMAGE" sleep 300
+  [ -f "$HOLDER/hosts/rnetGone" ]
+  [ -d "$HOLDER/ipam/rnetGone" ]
+  child=$(cut -d' ' -f3 "$HOLDER/state")
+  run -0 nsenter -t "$child" -U -n --preserve-credentials ip -br -4 addr
+  [[ $output == *"10.103.1.1/24"* ]]
+  run -0 rrun network rm -f rnetGone
+  # g1 keeps the holder alive on rnetKeep
+  [ "$(cut -d' ' -f3 "$HOLDER/state")" = "$child" ]
+  run -0 nsenter -t "$child" -U -n --preserve-credentials ip -br -4 addr
+  [[ $output == *"10.103.0.1/24"* ]]
+  [[ $output != *"10.103.1.1/24"* ]]
+  [ ! -e "$HOLDER/hosts/rnetGone" ]
+  [ ! -e "$HOLDER/ipam/rnetGone" ]
+  # a new network may take the removed one's subnet at once
+  run -0 rrun network create --subnet 10.103.1.0/24 rnetAgain
+  run -0 rrun network connect rnetAgain g1
+  run -0 rrun exec g1 ip -o -4 addr show eth1
+  [[ $output == *"10.103.1.2/24"* ]]
+}
+
 @test "network holder: exits after the last container; SIGKILL of it, the next run repairs it, nothing left" {
   run -0 rrun network create --subnet 10.102.0.0/24 rnetK
   run -0 rrun run -d --name k1 --network rnetK "$FIXTURE_IMAGE" sleep 300
