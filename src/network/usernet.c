@@ -857,7 +857,13 @@ rrun_usernet_disconnect (const RrunConfig *config, const char *network, const ch
           return FALSE;
         }
     }
-  rrun_usernet_leave (config, s->id, c->name);
+  /* A container that still runs keeps the holder, even on no network now: it lives in the
+     holder's user namespace and can only be connected again through this holder. Its
+     exit gives the holder up (rrun_usernet_leave). */
+  if (s->live && s->pid > 0)
+    give_back (config, c->name, s->id);
+  else
+    rrun_usernet_leave (config, s->id, c->name);
   return TRUE;
 }
 

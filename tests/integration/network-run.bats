@@ -137,6 +137,13 @@ ip_of() { # CONTAINER NETWORK
   run -125 rrun network disconnect rnetD cc
   [ "${lines[0]}" = 'rrun: container "cc" is not connected to network "rnetD"' ]
   run -0 rrun network disconnect -f rnetD cc
+  # off every network, a running container keeps the holder and can come back
+  run -0 rrun rm -f wd
+  run -0 rrun network disconnect rnetC cc
+  [ -f "$HOLDER/state" ]
+  run -0 rrun network connect rnetC cc
+  run -0 rrun exec cc sh -c 'ip -4 -o addr show eth0'
+  [[ $output == *"inet 10.95.0."* ]]
   # a container on the default network cannot be connected
   run -0 rrun run -d --name plain "$FIXTURE_IMAGE" sleep 300
   run -125 rrun network connect rnetD plain
