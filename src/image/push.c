@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -172,13 +173,19 @@ rrun_push_compression_parse (const char *format, const char *level,
   return TRUE;
 }
 
-/* A layer compressed into an unlinked temporary file as it is fed. Neither gzip (no time,
-   no name in its header) nor zstd (multithreaded output does not depend on the number of
+/* A layer compressed into an unlinked temporary file as it is fed. gzip without a
+   --compression-level is ISA-L's deflate at its level 1 (igzip's default): 5 to 10 times
+   zlib's level 6 in speed for a few per cent more bytes, where zlib made push twice as
+   slow as skopeo (whose Go deflate is faster than zlib); with a level it is zlib's. Neither
+   gzip (no time, no name in its header: ISA-L's generic header has neither) nor zstd (multithreaded output does not depend on the number of
    threads) puts anything in but the data, so the same layer always gives the same blob
    and a second push finds it on the registry. */
 typedef struct
 {
   gboolean zstd;
+  gboolean isal;
+  struct isal_zstream iz;
+  guint8 *isal_buf;
   z_stream z;
   ZSTD_CCtx *zc;
   int fd;
@@ -195,8 +202,9 @@ compressor_clear (Compressor *c)
 {
   if (c->zstd)
     ZSTD_freeCCtx (c->zc);
-  else
+  else if (!c->isal)
     deflateEnd (&c->z);
+  g_clear_pointer (&c->isal_buf, g_free);
   g_clear_pointer (&c->sum, rrun_sha256_free);
   g_clear_pointer (&c->out, g_free);
   rrun_close_fdp (&c->fd);
@@ -224,9 +232,17 @@ compressor_init (Compressor *c, gboolean zstd, int level, const char *diff_id, G
       (void) ZSTD_CCtx_setParameter (c->zc, ZSTD_c_nbWorkers,
                                      (int) MAX (1, g_get_num_processors ()));
     }
-  else if (deflateInit2 (&c->z, level ? level : Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                         Z_DEFAULT_STRATEGY)
-           != Z_OK)
+  else if (level == 0)
+    {
+      c->isal = TRUE;
+      isal_deflate_init (&c->iz);
+      c->iz.gzip_flag = IGZIP_GZIP;
+      c->iz.level = 1;
+      c->isal_buf = g_malloc (ISAL_DEF_LVL1_DEFAULT);
+      c->iz.level_buf = c->isal_buf;
+      c->iz.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+    }
+  else if (deflateInit2 (&c->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return rrun_throw (error, RRUN_ERROR_FAILED, "cannot compress layer %s: %s", diff_id,
                        "zlib cannot start");
   c->sum = rrun_sha256_new ();
@@ -271,6 +287,28 @@ compressor_feed (Compressor *c, const guint8 *data, gsize len, gboolean finish, 
           if (!compressor_emit (c, out.pos, error))
             return FALSE;
           if (finish ? left == 0 : in.pos == in.size)
+            return TRUE;
+        }
+    }
+  if (c->isal)
+    {
+      c->iz.next_in = (guint8 *) data;
+      c->iz.avail_in = (guint32) len;
+      c->iz.end_of_stream = finish;
+      for (;;)
+        {
+          int r;
+
+          c->iz.next_out = c->out;
+          c->iz.avail_out = COMPRESS_OUT_SIZE;
+          r = isal_deflate (&c->iz);
+          if (r != COMP_OK)
+            return rrun_throw (error, RRUN_ERROR_FAILED, "cannot compress layer %s: %s %d",
+                               c->diff_id, "ISA-L deflate failed with", r);
+          if (!compressor_emit (c, COMPRESS_OUT_SIZE - c->iz.avail_out, error))
+            return FALSE;
+          if (finish ? c->iz.internal_state.state == ZSTATE_END
+                     : c->iz.avail_in == 0 && c->iz.avail_out > 0)
             return TRUE;
         }
     }
