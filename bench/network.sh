@@ -14,6 +14,8 @@
 #      rootless bridge network (runc, cgroupfs, file events) in the same run
 #   4. the start cost: `run --rm --network NET true` (another container keeps the holder
 #      up) against `--network none`
+#   5. iperf3 (the host's, bound in) between two containers on one network, against
+#      iperf3 over the host's loopback
 # DNS latency: bench/dns.sh. BENCH_SKIP_DEFS=1 runs 3 and 4 only.
 # Run as an unprivileged user: [ROOTFS_TAR=rootfs.tar] bench/network.sh [RUNS]
 set -euo pipefail
@@ -105,3 +107,26 @@ echo "# 4. start cost: run --rm true on a user network (the holder up) against -
 python3 "$here/timeit.py" "$RUNS" "rrun-none=${R[*]} run --rm --network none localhost/netbench true" \
   "rrun-net=${R[*]} run --rm --network tput localhost/netbench true"
 "${R[@]}" rm -f web >/dev/null
+
+# 5. iperf3 (the host's, bound in as curl is) between two containers on one network,
+# against iperf3 over the host's loopback: Gbit/s, 3 s each, median of 3.
+if command -v iperf3 >/dev/null && command -v jq >/dev/null; then
+  echo "# 5. iperf3 container to container on one network vs the host's loopback (Gbit/s, median of 3)"
+  gbits() { jq -r '.end.sum_received.bits_per_second / 1e9 * 100 | floor / 100'; }
+  "${R[@]}" run -d --name ips --network tput --tmpfs /tmp "${host_tools[@]}" localhost/netbench \
+    /usr/bin/iperf3 -s >/dev/null
+  sip=$("${R[@]}" inspect --format '{{.NetworkSettings.IPAddress}}' ips)
+  sleep 1
+  c2c=$(for i in 1 2 3; do
+    "${R[@]}" run --rm --network tput --tmpfs /tmp "${host_tools[@]}" localhost/netbench \
+      /usr/bin/iperf3 -c "$sip" -t 3 -J | gbits
+  done | sort -n | sed -n 2p)
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  iperf3 -s -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+  hs=$!
+  sleep 1
+  lo=$(for i in 1 2 3; do iperf3 -c 127.0.0.1 -p "$port" -t 3 -J | gbits; done | sort -n | sed -n 2p)
+  kill "$hs" 2>/dev/null || true
+  "${R[@]}" rm -f ips >/dev/null
+  echo "rrun c2c $c2c Gbit/s, host loopback $lo Gbit/s: $(awk -v a="$c2c" -v b="$lo" 'BEGIN { printf "%.2f", a / b }')x"
+fi
