@@ -74,8 +74,12 @@ teardown() {
   wait_until has_child
   run -0 rrun top tp1
   [ "${lines[0]}" = "$(printf '%-10s %-8s %-8s %s' UID PID PPID CMD)" ]
-  [[ ${lines[1]} == "$(id -un) "*" $pid1 "*"sleep 200" ]]
-  [[ ${lines[2]} == *" $pid1 "*"sleep 100" ]]
+  # in PID order, which is not start order once PIDs wrap (pid_max may be 32768)
+  local main child
+  main=$(printf '%s\n' "${lines[@]:1}" | grep ' sleep 200$')
+  child=$(printf '%s\n' "${lines[@]:1}" | grep ' sleep 100$')
+  [[ $main == "$(id -un) "*" $pid1 "*"sleep 200" ]]
+  [[ $child == *" $pid1 "*"sleep 100" ]]
   run -125 rrun top nosuch
   [ "${lines[0]}" = 'rrun: no running container "nosuch"' ]
 }
