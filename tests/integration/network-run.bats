@@ -276,6 +276,25 @@ ip_of() { # CONTAINER NETWORK
   no_leftovers
 }
 
+@test "network holder: SIGKILL of its rrun-net ends the holder; the next run repairs it, nothing left" {
+  run -0 rrun network create --subnet 10.104.0.0/24 rnetN
+  run -0 rrun run -d --name n1 --network rnetN "$FIXTURE_IMAGE" sleep 300
+  child=$(cut -d' ' -f3 "$HOLDER/state")
+  run -0 pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock"
+  run -0 pkill -9 -u "$(id -u)" -f "api-socket=$HOLDER/net.sock"
+  # the holder ends with its outbound link: its child and its state go
+  wait_until eval '! running '"$child"
+  wait_until holder_gone
+  # a new run starts a new holder with a new rrun-net, and the network works again
+  run -0 rrun run --rm --network rnetN "$FIXTURE_IMAGE" sh -c 'ping -c 1 -W 2 10.104.0.1 >/dev/null && echo reached'
+  [ "$output" = reached ]
+  [ -n "$(pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock")" ]
+  run -0 rrun rm -f n1
+  wait_until holder_gone
+  no_leftovers
+  run -1 pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock"
+}
+
 @test "network DNS: containers reach each other by name, alias and short ID; a removed one stops resolving; another network's names do not" {
   run -0 rrun network create --subnet 10.103.0.0/24 rnetN
   run -0 rrun network create --subnet 10.104.0.0/24 rnetO
