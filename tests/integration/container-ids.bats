@@ -78,7 +78,7 @@ teardown() {
   local main child
   main=$(printf '%s\n' "${lines[@]:1}" | grep ' sleep 200$')
   child=$(printf '%s\n' "${lines[@]:1}" | grep ' sleep 100$')
-  [[ $main == "$(id -un) "*" $pid1 "*"sleep 200" ]]
+  [[ $main == "$(id -un)"*" $pid1 "*"sleep 200" ]] # a name of 10 or more has one space
   [[ $child == *" $pid1 "*"sleep 100" ]]
   run -125 rrun top nosuch
   [ "${lines[0]}" = 'rrun: no running container "nosuch"' ]
