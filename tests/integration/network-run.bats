@@ -133,7 +133,7 @@ ip_of() { # CONTAINER NETWORK
   run -0 rrun network disconnect rnetD cc
   run -0 rrun exec cc sh -c 'ls /sys/class/net'
   [[ $output != *eth1* ]]
-  run ! grep -q cc "$HOLDER/hosts/rnetD"
+  run ! grep -qw cc "$HOLDER/hosts/rnetD" # -w: an ID may hold "cc"
   run -125 rrun network disconnect rnetD cc
   [ "${lines[0]}" = 'rrun: container "cc" is not connected to network "rnetD"' ]
   run -0 rrun network disconnect -f rnetD cc
