@@ -122,6 +122,33 @@ find_meta (RrunStore *store, GPtrArray *metas, const char *ref, ImageMeta **out_
   return FALSE;
 }
 
+/* ref as a full id ("sha256:" optional) of an image in this store or a read-only one,
+   the user's own copy first: into *out_metas (one meta), or FALSE to search them all. */
+static gboolean
+find_full_id (RrunStore *store, const char *ref, GPtrArray **out_metas, ImageMeta **out_meta)
+{
+  const char *hex = g_str_has_prefix (ref, "sha256:") ? ref + 7 : ref;
+  ImageMeta *m = NULL;
+
+  if (!is_hex64 (hex))
+    return FALSE;
+  if (!read_meta (store->root, hex, &m, NULL))
+    for (guint i = 0; m == NULL && store->ro_roots && store->ro_roots[i]; i++)
+      if (read_meta (store->ro_roots[i], hex, &m, NULL))
+        m->read_only = TRUE;
+  if (m == NULL)
+    return FALSE;
+  if (m->pending_removal)
+    {
+      image_meta_free (m);
+      return FALSE;
+    }
+  *out_metas = g_ptr_array_new_with_free_func ((GDestroyNotify) image_meta_free);
+  g_ptr_array_add (*out_metas, m);
+  *out_meta = m;
+  return TRUE;
+}
+
 gboolean
 rrun_store_find_image (RrunStore *store, const char *ref, RrunImage **out_image,
                        GError **error)
@@ -133,6 +160,14 @@ rrun_store_find_image (RrunStore *store, const char *ref, RrunImage **out_image,
 
   if (!store_lock (store, FALSE, error))
     return FALSE;
+  /* A full id (what a container's record holds: exec, start, cp) names one directory:
+     read that meta alone rather than every image's (no name can be 64 hex digits). */
+  if (find_full_id (store, ref, &metas, &m))
+    {
+      ok = load_image (m, out_image, error);
+      store_unlock (store);
+      return ok;
+    }
   metas = all_metas (store, TRUE);
   ok = find_meta (store, metas, ref, &m, &name, error) && load_image (m, out_image, error);
   store_unlock (store);
