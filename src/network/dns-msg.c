@@ -37,8 +37,10 @@ typedef struct
 
 struct RrunDnsHosts
 {
-  GHashTable *names;   /* lowercase name → GArray of DnsAddr */
-  GHashTable *reverse; /* DnsAddr key (family + bytes, as a string of hex) → first name */
+  GHashTable *names;     /* lowercase name → GArray of DnsAddr */
+  GHashTable *reverse;   /* DnsAddr key (family + bytes, as a string of hex) → first name */
+  GHashTable *upstreams; /* DnsAddr key → GArray of DnsAddr (a line's dns=, at most
+                            RRUN_DNS_MAX_UPSTREAMS): the container's --dns */
   guint size;
 };
 
@@ -68,6 +70,31 @@ name_key (const char *name)
   return g_ascii_strdown (name, -1);
 }
 
+/* "IP[,IP]..." of a line's dns= field: at most RRUN_DNS_MAX_UPSTREAMS addresses, each an
+   IPv4 or IPv6 literal; anything else makes the whole field NULL (ignored). */
+static GArray *
+parse_upstreams (const char *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  g_autoptr(GArray) out = g_array_new (FALSE, TRUE, sizeof (DnsAddr));
+
+  if (g_strv_length (parts) == 0 || g_strv_length (parts) > RRUN_DNS_MAX_UPSTREAMS)
+    return NULL;
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      DnsAddr a = { 0 };
+
+      if (inet_pton (AF_INET, parts[i], a.bytes) == 1)
+        a.family = AF_INET;
+      else if (inet_pton (AF_INET6, parts[i], a.bytes) == 1)
+        a.family = AF_INET6;
+      else
+        return NULL;
+      g_array_append_val (out, a);
+    }
+  return g_steal_pointer (&out);
+}
+
 RrunDnsHosts *
 rrun_dns_hosts_parse (const char *text)
 {
@@ -77,6 +104,8 @@ rrun_dns_hosts_parse (const char *text)
   hosts->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) g_array_unref);
   hosts->reverse = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  hosts->upstreams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) g_array_unref);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_auto(GStrv) fields = NULL;
@@ -104,6 +133,22 @@ rrun_dns_hosts_parse (const char *text)
           GArray *addrs;
           gboolean dup = FALSE;
 
+          if (g_str_has_prefix (fields[f], "dns="))
+            {
+              GArray *ups = parse_upstreams (fields[f] + strlen ("dns="));
+              char *ukey = ups != NULL ? addr_key (&addr) : NULL;
+
+              /* The first line of an address has its say, as for PTR. */
+              if (ups == NULL || g_hash_table_contains (hosts->upstreams, ukey))
+                {
+                  g_free (ukey);
+                  if (ups != NULL)
+                    g_array_unref (ups);
+                }
+              else
+                g_hash_table_insert (hosts->upstreams, ukey, ups);
+              continue;
+            }
           if (key == NULL)
             continue;
           addrs = g_hash_table_lookup (hosts->names, key);
@@ -138,7 +183,69 @@ rrun_dns_hosts_free (RrunDnsHosts *hosts)
     return;
   g_hash_table_unref (hosts->names);
   g_hash_table_unref (hosts->reverse);
+  g_hash_table_unref (hosts->upstreams);
   g_free (hosts);
+}
+
+guint
+rrun_dns_hosts_upstreams (const RrunDnsHosts *hosts, const struct sockaddr *client,
+                          struct sockaddr_storage *out, guint max)
+{
+  DnsAddr a = { 0 };
+  g_autofree char *key = NULL;
+  GArray *ups;
+  guint n = 0;
+
+  if (hosts == NULL || client == NULL)
+    return 0;
+  if (client->sa_family == AF_INET)
+    {
+      a.family = AF_INET;
+      memcpy (a.bytes, &((const struct sockaddr_in *) client)->sin_addr, 4);
+    }
+  else if (client->sa_family == AF_INET6)
+    {
+      const struct in6_addr *c6 = &((const struct sockaddr_in6 *) client)->sin6_addr;
+
+      /* A v4-mapped source is the IPv4 container */
+      if (IN6_IS_ADDR_V4MAPPED (c6))
+        {
+          a.family = AF_INET;
+          memcpy (a.bytes, c6->s6_addr + 12, 4);
+        }
+      else
+        {
+          a.family = AF_INET6;
+          memcpy (a.bytes, c6, 16);
+        }
+    }
+  else
+    return 0;
+  key = addr_key (&a);
+  ups = g_hash_table_lookup (hosts->upstreams, key);
+  for (guint i = 0; ups != NULL && i < ups->len && n < max; i++, n++)
+    {
+      const DnsAddr *u = &g_array_index (ups, DnsAddr, i);
+
+      memset (&out[n], 0, sizeof out[n]);
+      if (u->family == AF_INET)
+        {
+          struct sockaddr_in *sin = (struct sockaddr_in *) &out[n];
+
+          sin->sin_family = AF_INET;
+          sin->sin_port = htons (53);
+          memcpy (&sin->sin_addr, u->bytes, 4);
+        }
+      else
+        {
+          struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &out[n];
+
+          sin6->sin6_family = AF_INET6;
+          sin6->sin6_port = htons (53);
+          memcpy (&sin6->sin6_addr, u->bytes, 16);
+        }
+    }
+  return n;
 }
 
 guint

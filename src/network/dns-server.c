@@ -1,8 +1,8 @@
 /* rrun's DNS server, its sockets and loop (network/dns.h). One thread, one poll(2): the
    listeners (UDP and TCP per network), the hosts directory's inotify fd, a signalfd, the
-   queries pending upstream and the TCP clients. Everything it keeps is bounded: at most
-   MAX_PENDING queries upstream (the oldest is dropped for a new one), MAX_TCP clients,
-   each with a deadline. */
+   queries pending upstream, the TCP clients and the host's loopback sockets. Everything it
+   keeps is bounded: at most MAX_PENDING queries upstream (the oldest is dropped for a new
+   one), MAX_TCP clients, each with a deadline. */
 #include "network/dns.h"
 #include "error.h"
 #include "log.h"
@@ -50,10 +50,15 @@ typedef enum
 typedef struct
 {
   guint64 serial; /* which poll slot is its own, when an address is reused */
-  int fd;
+  int fd;         /* -1: sent through a host socket (via_host) */
   UpState state;
   guint16 id;
   gint64 deadline;
+  /* a query to a server on the host's loopback, through the shared host socket: its ID on
+     the wire (unique among those pending there) and the server the reply must come from */
+  gboolean via_host;
+  guint16 wire_id;
+  struct sockaddr_storage server;
   /* a UDP client: the reply goes out of its listener's socket */
   Listener *listener;
   struct sockaddr_storage client;
@@ -78,6 +83,7 @@ struct TcpClient
   TcpState state;
   char *network;
   gboolean internal;
+  struct sockaddr_storage peer; /* its address: which upstream it gets */
   gint64 deadline;
   guint8 buf[2 + RRUN_DNS_MAX_MESSAGE];
   gsize len, off;
@@ -88,6 +94,7 @@ struct RrunDnsServer
   char *hosts_dir;
   struct sockaddr_storage upstream;
   socklen_t upstream_len;
+  int host_fd4, host_fd6; /* UDP sockets in the host's network namespace, or -1 */
   int inotify_fd;
   int signal_fd;
   GPtrArray *listeners; /* Listener */
@@ -132,6 +139,8 @@ rrun_dns_server_new (const char *hosts_dir, const struct sockaddr *upstream,
 
   s->inotify_fd = -1;
   s->signal_fd = -1;
+  s->host_fd4 = -1;
+  s->host_fd6 = -1;
   s->hosts_dir = g_strdup (hosts_dir);
   g_assert (upstream_len <= sizeof s->upstream);
   memcpy (&s->upstream, upstream, upstream_len);
@@ -173,8 +182,19 @@ rrun_dns_server_free (RrunDnsServer *s)
   g_hash_table_unref (s->hosts);
   rrun_close_fdp (&s->inotify_fd);
   rrun_close_fdp (&s->signal_fd);
+  rrun_close_fdp (&s->host_fd4);
+  rrun_close_fdp (&s->host_fd6);
   g_free (s->hosts_dir);
   g_free (s);
+}
+
+void
+rrun_dns_server_set_host_sockets (RrunDnsServer *s, int fd4, int fd6)
+{
+  rrun_close_fdp (&s->host_fd4);
+  rrun_close_fdp (&s->host_fd6);
+  s->host_fd4 = fd4;
+  s->host_fd6 = fd6;
 }
 
 /* (Re)read one network's names; a missing file is no names. */
@@ -395,17 +415,141 @@ add_pending (RrunDnsServer *s, Upstream *u)
   g_ptr_array_add (s->pending, u);
 }
 
+static socklen_t
+sockaddr_len (const struct sockaddr_storage *ss)
+{
+  return ss->ss_family == AF_INET ? sizeof (struct sockaddr_in) : sizeof (struct sockaddr_in6);
+}
+
+static gboolean
+is_loopback (const struct sockaddr_storage *ss)
+{
+  if (ss->ss_family == AF_INET)
+    return (ntohl (((const struct sockaddr_in *) ss)->sin_addr.s_addr) >> 24) == 127;
+  return IN6_IS_ADDR_LOOPBACK (&((const struct sockaddr_in6 *) ss)->sin6_addr);
+}
+
+/* Whether a reply came from server: same family, address and port. */
+static gboolean
+same_server (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+  if (a->ss_family != b->ss_family)
+    return FALSE;
+  if (a->ss_family == AF_INET)
+    {
+      const struct sockaddr_in *x = (const void *) a, *y = (const void *) b;
+
+      return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+  {
+    const struct sockaddr_in6 *x = (const void *) a, *y = (const void *) b;
+
+    return x->sin6_port == y->sin6_port
+           && memcmp (&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+  }
+}
+
+/* The upstream for a query from client on network: the container's first --dns server
+   (its hosts line's dns=), or the default. *out_host_fd: the host socket to send it from
+   (a server on the host's loopback, when the server has one), else -1. */
+static void
+choose_upstream (RrunDnsServer *s, const char *network, const struct sockaddr_storage *client,
+                 struct sockaddr_storage *out, socklen_t *out_len, int *out_host_fd)
+{
+  struct sockaddr_storage ups[1];
+
+  *out_host_fd = -1;
+  if (rrun_dns_hosts_upstreams (g_hash_table_lookup (s->hosts, network),
+                                (const struct sockaddr *) client, ups, 1)
+      == 0)
+    {
+      *out = s->upstream;
+      *out_len = s->upstream_len;
+      return;
+    }
+  *out = ups[0];
+  *out_len = sockaddr_len (&ups[0]);
+  /* Without a host socket (the server alone in the host's namespace: net-dns) the
+     loopback is reached from here. */
+  if (is_loopback (out))
+    *out_host_fd = out->ss_family == AF_INET ? s->host_fd4 : s->host_fd6;
+}
+
+static gboolean
+wire_id_taken (RrunDnsServer *s, guint16 id)
+{
+  for (guint i = 0; i < s->pending->len; i++)
+    {
+      Upstream *u = g_ptr_array_index (s->pending, i);
+
+      if (u->via_host && u->wire_id == id)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Send query to server from the host socket host_fd, under a fresh ID (the socket is
+   shared: the ID tells the replies apart, and the original goes back on the reply).
+   NULL when it cannot be sent. */
+static Upstream *
+forward_via_host (RrunDnsServer *s, int host_fd, const struct sockaddr_storage *server,
+                  socklen_t server_len, const guint8 *query, gsize len)
+{
+  g_autofree guint8 *copy = g_memdup2 (query, len);
+  Upstream *u;
+  guint16 wire = 0;
+
+  for (int tries = 0; tries < 16; tries++)
+    {
+      wire = (guint16) g_random_int_range (0, 65536);
+      if (!wire_id_taken (s, wire))
+        break;
+    }
+  copy[0] = (guint8) (wire >> 8);
+  copy[1] = (guint8) wire;
+  if (sendto (host_fd, copy, len, 0, (const struct sockaddr *) server, server_len) < 0)
+    {
+      g_debug ("cannot send a query to the host's loopback: %s", g_strerror (errno));
+      return NULL;
+    }
+  u = g_new0 (Upstream, 1);
+  u->serial = ++s->serial;
+  u->fd = -1;
+  u->state = UP_UDP;
+  u->id = (guint16) (query[0] << 8 | query[1]);
+  u->deadline = g_get_monotonic_time () + UPSTREAM_TIMEOUT_US;
+  u->via_host = TRUE;
+  u->wire_id = wire;
+  u->server = *server;
+  return u;
+}
+
 static void
 forward_udp (RrunDnsServer *s, Listener *l, const struct sockaddr_storage *client,
              socklen_t client_len, const guint8 *query, gsize len)
 {
   Upstream *u;
-  rrun_autofd int fd = socket (s->upstream.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                               0);
+  struct sockaddr_storage up;
+  socklen_t up_len = 0;
+  int host_fd = -1;
+  rrun_autofd int fd = -1;
 
+  choose_upstream (s, l->network, client, &up, &up_len, &host_fd);
+  if (host_fd >= 0)
+    {
+      u = forward_via_host (s, host_fd, &up, up_len, query, len);
+      if (u == NULL)
+        return;
+      u->listener = l;
+      u->client = *client;
+      u->client_len = client_len;
+      add_pending (s, u);
+      return;
+    }
+  fd = socket (up.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   /* A socket per query: a random source port, and a reply is matched by its socket. */
   if (fd < 0
-      || connect (fd, (const struct sockaddr *) &s->upstream, s->upstream_len) < 0
+      || connect (fd, (const struct sockaddr *) &up, up_len) < 0
       || send (fd, query, len, 0) < 0)
     {
       g_debug ("cannot send a query upstream: %s", g_strerror (errno));
@@ -469,12 +613,31 @@ static void
 forward_tcp (RrunDnsServer *s, TcpClient *c, const guint8 *query, gsize len)
 {
   Upstream *u;
-  rrun_autofd int fd = socket (s->upstream.ss_family,
-                               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  struct sockaddr_storage up;
+  socklen_t up_len = 0;
+  int host_fd = -1;
+  rrun_autofd int fd = -1;
 
+  choose_upstream (s, c->network, &c->peer, &up, &up_len, &host_fd);
+  if (host_fd >= 0)
+    {
+      /* No TCP socket can be made in the host's namespace from here: the query goes over
+         the host's UDP socket and its answer back over TCP (a truncated one as it is). */
+      u = forward_via_host (s, host_fd, &up, up_len, query, len);
+      if (u == NULL)
+        {
+          g_ptr_array_remove (s->tcp, c);
+          return;
+        }
+      u->tcp = c;
+      c->state = TCP_WAITING;
+      c->deadline = u->deadline + G_USEC_PER_SEC;
+      add_pending (s, u);
+      return;
+    }
+  fd = socket (up.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0
-      || (connect (fd, (const struct sockaddr *) &s->upstream, s->upstream_len) < 0
-          && errno != EINPROGRESS))
+      || (connect (fd, (const struct sockaddr *) &up, up_len) < 0 && errno != EINPROGRESS))
     {
       g_debug ("cannot connect upstream: %s", g_strerror (errno));
       g_ptr_array_remove (s->tcp, c);
@@ -557,7 +720,10 @@ handle_tcp_client (RrunDnsServer *s, TcpClient *c, short revents)
 static void
 accept_tcp (RrunDnsServer *s, Listener *l)
 {
-  int fd = accept4 (l->tcp_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  struct sockaddr_storage peer = { 0 };
+  socklen_t peer_len = sizeof peer;
+  int fd = accept4 (l->tcp_fd, (struct sockaddr *) &peer, &peer_len,
+                    SOCK_NONBLOCK | SOCK_CLOEXEC);
   TcpClient *c;
 
   if (fd < 0)
@@ -573,6 +739,7 @@ accept_tcp (RrunDnsServer *s, Listener *l)
   c->state = TCP_READING;
   c->network = g_strdup (l->network);
   c->internal = l->internal;
+  c->peer = peer;
   c->deadline = g_get_monotonic_time () + TCP_IDLE_US;
   g_ptr_array_add (s->tcp, c);
 }
@@ -631,6 +798,43 @@ handle_upstream (RrunDnsServer *s, Upstream *u, short revents)
     }
 }
 
+/* Replies on a host socket: each to the pending query of its wire ID and server. */
+static void
+handle_host (RrunDnsServer *s, int fd)
+{
+  for (int turn = 0; turn < 16; turn++)
+    {
+      struct sockaddr_storage from = { 0 };
+      socklen_t from_len = sizeof from;
+      ssize_t n = recvfrom (fd, s->buf, sizeof s->buf, 0, (struct sockaddr *) &from, &from_len);
+      Upstream *u = NULL;
+
+      if (n < 0)
+        return;
+      for (guint i = 0; i < s->pending->len && u == NULL; i++)
+        {
+          Upstream *p = g_ptr_array_index (s->pending, i);
+
+          if (p->via_host && rrun_dns_reply_matches (p->wire_id, s->buf, (gsize) n)
+              && same_server (&p->server, &from))
+            u = p;
+        }
+      if (u == NULL)
+        continue; /* late, or not from the server asked: dropped */
+      s->buf[0] = (guint8) (u->id >> 8);
+      s->buf[1] = (guint8) u->id;
+      if (u->tcp != NULL)
+        {
+          tcp_start_reply (u->tcp, s->buf, (gsize) n);
+          u->tcp = NULL;
+        }
+      else
+        (void) sendto (u->listener->udp_fd, s->buf, (gsize) n, 0,
+                       (struct sockaddr *) &u->client, u->client_len);
+      g_ptr_array_remove (s->pending, u);
+    }
+}
+
 static gboolean
 open_signals (RrunDnsServer *s, GError **error)
 {
@@ -658,6 +862,7 @@ typedef enum
   SLOT_TCP_LISTEN,
   SLOT_UPSTREAM,
   SLOT_TCP_CLIENT,
+  SLOT_HOST,
 } SlotKind;
 
 typedef struct
@@ -702,6 +907,10 @@ rrun_dns_server_run (RrunDnsServer *s, RrunDnsReloadFunc reload, gpointer data, 
       g_array_set_size (slots, 0);
       ADD (s->signal_fd, POLLIN, SLOT_SIGNAL, NULL, 0);
       ADD (s->inotify_fd, POLLIN, SLOT_INOTIFY, NULL, 0);
+      if (s->host_fd4 >= 0)
+        ADD (s->host_fd4, POLLIN, SLOT_HOST, NULL, 0);
+      if (s->host_fd6 >= 0)
+        ADD (s->host_fd6, POLLIN, SLOT_HOST, NULL, 0);
       for (guint i = 0; i < s->listeners->len; i++)
         {
           Listener *l = g_ptr_array_index (s->listeners, i);
@@ -721,7 +930,8 @@ rrun_dns_server_run (RrunDnsServer *s, RrunDnsReloadFunc reload, gpointer data, 
               continue;
             }
           next = MIN (next, u->deadline);
-          ADD (u->fd, u->state == UP_TCP_CONNECTING ? POLLOUT : POLLIN, SLOT_UPSTREAM, u,
+          if (u->fd >= 0)
+            ADD (u->fd, u->state == UP_TCP_CONNECTING ? POLLOUT : POLLIN, SLOT_UPSTREAM, u,
                u->serial);
         }
       for (guint i = s->tcp->len; i-- > 0;)
@@ -774,6 +984,9 @@ rrun_dns_server_run (RrunDnsServer *s, RrunDnsReloadFunc reload, gpointer data, 
                 goto next_turn;
               }
             case SLOT_INOTIFY:
+              break;
+            case SLOT_HOST:
+              handle_host (s, p->fd);
               break;
             case SLOT_UDP:
               handle_udp (s, sl->item);

@@ -4,15 +4,21 @@
    holder's namespace), one socket per address, so a query's network is the address it
    came in on. Each network's names are the file
 
-     HOSTS_DIR/NETWORK    one line per address: `IP NAME...` (container name, full ID,
-                          12-character short ID, aliases), written to a temporary name and
-                          renamed; '#' starts a comment
+     HOSTS_DIR/NETWORK    one line per address: `IP NAME... [dns=IP[,IP]...]` (container
+                          name, full ID, 12-character short ID, aliases; the container's
+                          --dns servers), written to a temporary name and renamed; '#'
+                          starts a comment
 
    (RUNROOT/net-holder/hosts/ under the holder), watched with inotify. A name of the
    network, bare or under RRUN_DNS_DOMAIN, is answered (A, AAAA, and PTR for its
    addresses); an unknown name under the domain or a single label: NXDOMAIN at once;
-   anything else is forwarded to the upstream and its reply relayed (UDP over UDP, TCP over
-   TCP), except on an internal network (REFUSED).
+   anything else is forwarded upstream and its reply relayed (UDP over UDP, TCP over TCP),
+   except on an internal network (REFUSED). The upstream is chosen by the query's source
+   address: the first dns= server of the line of that address (the container's --dns, as
+   docker's embedded DNS forwards to it), else the server's default upstream. A dns= server
+   on the host's loopback (127.0.0.0/8, ::1) is reached through a UDP socket the server was
+   given in the host's network namespace (rrun_dns_server_set_host_socket); TCP queries for
+   it are relayed over that socket too.
 
    dns-msg.c is the message logic (pure, unit-tested, fuzzed: tests/fuzz/fuzz-dns.c);
    dns-server.c the sockets and the loop. */
@@ -40,6 +46,14 @@ void rrun_dns_hosts_free (RrunDnsHosts *hosts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunDnsHosts, rrun_dns_hosts_free)
 /* How many (name, address) pairs it holds. */
 guint rrun_dns_hosts_size (const RrunDnsHosts *hosts);
+
+/* At most this many dns= servers per address (resolv.conf's MAXNS). */
+#define RRUN_DNS_MAX_UPSTREAMS 3
+
+/* The dns= servers of the line whose address is client's (a v4-mapped IPv6 address is the
+   IPv4 one), port 53, in the file's order, at most max into out: how many (0: none). */
+guint rrun_dns_hosts_upstreams (const RrunDnsHosts *hosts, const struct sockaddr *client,
+                                struct sockaddr_storage *out, guint max);
 
 typedef enum
 {
@@ -85,6 +99,11 @@ RrunDnsServer *rrun_dns_server_new (const char *hosts_dir, const struct sockaddr
                                     socklen_t upstream_len, GError **error);
 void rrun_dns_server_free (RrunDnsServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunDnsServer, rrun_dns_server_free)
+
+/* UDP sockets opened in the host's network namespace (bound to its loopback; -1: none),
+   taken over: queries for a container's --dns server on the host's loopback go out of
+   them, as rrun-net's own forwarder reaches the host's resolvers. */
+void rrun_dns_server_set_host_sockets (RrunDnsServer *server, int fd4, int fd6);
 
 /* Listen on exactly these (RrunDnsListen): sockets of addresses kept stay open, new ones
    are bound (IP_FREEBIND: an address not up yet is fine), the others closed. A failed bind

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -106,9 +107,44 @@ dns_reload (RrunDnsServer *server, gpointer data)
   dns_write_generation (ctx);
 }
 
-static RrunDnsServer *
-dns_start (DnsContext *ctx, GError **error)
+/* A UDP socket in the current (the host's) network namespace, bound to its loopback: it
+   can reach a server there and nothing else. -1 when it cannot be made (no IPv6). */
+static int
+host_loopback_socket (int family)
 {
+  struct sockaddr_storage ss = { 0 };
+  socklen_t len;
+  rrun_autofd int fd = socket (family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+  if (family == AF_INET)
+    {
+      struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+
+      sin->sin_family = AF_INET;
+      sin->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+      len = sizeof *sin;
+    }
+  else
+    {
+      struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_addr = in6addr_loopback;
+      len = sizeof *sin6;
+    }
+  if (fd < 0 || bind (fd, (struct sockaddr *) &ss, len) < 0)
+    {
+      g_debug ("no host loopback socket for family %d: %s", family, g_strerror (errno));
+      return -1;
+    }
+  return rrun_steal_fd (&fd);
+}
+
+static RrunDnsServer *
+dns_start (DnsContext *ctx, int host4, int host6, GError **error)
+{
+  rrun_autofd int fd4 = host4; /* taken over: closed on failure */
+  rrun_autofd int fd6 = host6;
   g_autofree char *dir = rrun_net_holder_dir (ctx->config);
   g_autofree char *hosts = g_build_filename (dir, "hosts", NULL);
   g_autofree char *up_ip = NULL, *guest = NULL, *gw = NULL, *up_text = NULL;
@@ -127,8 +163,11 @@ dns_start (DnsContext *ctx, GError **error)
   if (!rrun_dns_parse_address (up_text, 53, &up, &up_len, error))
     return NULL;
   server = rrun_dns_server_new (hosts, (struct sockaddr *) &up, up_len, error);
+  if (server == NULL)
+    return NULL;
+  rrun_dns_server_set_host_sockets (server, rrun_steal_fd (&fd4), rrun_steal_fd (&fd6));
   listens = dns_listens (ctx->config, error);
-  if (server == NULL || listens == NULL)
+  if (listens == NULL)
     return NULL;
   if (!rrun_dns_server_set_listeners (server, listens, &local))
     rrun_warning ("DNS: %s", local->message);
@@ -154,6 +193,8 @@ rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv, GError
   g_autoptr(RrunDnsServer) dns = NULL;
   g_autoptr(GError) local = NULL;
   DnsContext ctx = { .config = config };
+  rrun_autofd int host4 = -1;
+  rrun_autofd int host6 = -1;
   pid_t parent;
   char one = '1';
 
@@ -166,11 +207,15 @@ rrun_net_holder_ns_main (const RrunConfig *config, int argc, char **argv, GError
   if (setns (3, CLONE_NEWUSER) < 0)
     return rrun_throw_errno (error, errno, "cannot enter the holder's user namespace");
   close (3);
+  /* Made before the namespace is left: a container's --dns server on the host's loopback
+     is reached through them (network/dns.h). */
+  host4 = host_loopback_socket (AF_INET);
+  host6 = host_loopback_socket (AF_INET6);
   if (unshare (CLONE_NEWNET) < 0)
     return rrun_throw_errno (error, errno, "cannot create the holder's network namespace");
   if (!configure (config, error))
     return FALSE;
-  dns = dns_start (&ctx, &local);
+  dns = dns_start (&ctx, rrun_steal_fd (&host4), rrun_steal_fd (&host6), &local);
   if (dns == NULL)
     rrun_warning ("%s; user-defined networks have no DNS", local->message);
   if (write (4, &one, 1) != 1)

@@ -788,17 +788,15 @@ rrun_network_resolv_conf_text (const RrunNetworkOptions *opts, const char *host_
   if (opts->mode == RRUN_NETWORK_USER && opts->user_dns != NULL)
     {
       /* The first network's DNS server answers on its gateway (names of the network's
-         containers, the rest from upstream), with docker's search domain. */
+         containers, the rest from upstream), with docker's search domain and then
+         --dns-search's. --dns does not replace it, as on docker's user-defined networks:
+         the server forwards this container's other names to those servers (its hosts
+         line's dns=, network/usernet.c). */
       g_string_append (out, "search dns.rrun");
       for (guint i = 0; i < opts->dns_search->len; i++)
         g_string_append_printf (out, " %s", (const char *) opts->dns_search->pdata[i]);
       g_string_append_c (out, '\n');
-      if (opts->dns_servers->len > 0)
-        for (guint i = 0; i < opts->dns_servers->len; i++)
-          g_string_append_printf (out, "nameserver %s\n",
-                                  (const char *) opts->dns_servers->pdata[i]);
-      else
-        g_string_append_printf (out, "nameserver %s\n", opts->user_dns);
+      g_string_append_printf (out, "nameserver %s\n", opts->user_dns);
       if (opts->dns_options->len > 0)
         {
           g_string_append (out, "options");

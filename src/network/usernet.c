@@ -1,5 +1,6 @@
 /* Containers on user-defined networks: network/usernet.h. */
 #include "network/usernet.h"
+#include "network/dns.h"
 #include "network/holder.h"
 #include "network/netconf.h"
 #include "container/record.h"
@@ -38,6 +39,7 @@ rrun_usernet_link_free (RrunUserNetLink *l)
   g_strfreev (l->aliases);
   g_free (l->cid);
   g_free (l->name);
+  g_strfreev (l->dns);
   g_free (l);
 }
 
@@ -92,11 +94,14 @@ link_read (const char *path)
   l->mtu = (guint) g_key_file_get_integer (kf, LINK_GROUP, "mtu", NULL);
   l->cid = g_key_file_get_string (kf, LINK_GROUP, "cid", NULL);
   l->name = g_key_file_get_string (kf, LINK_GROUP, "name", NULL);
+  l->dns = g_key_file_get_string_list (kf, LINK_GROUP, "dns", NULL, NULL);
   if (l->network == NULL || l->ip == NULL || l->cid == NULL || l->ifname == NULL
       || l->bridge == NULL || l->host_ifname == NULL || l->mac == NULL)
     return NULL;
   if (l->aliases == NULL)
     l->aliases = g_new0 (char *, 1);
+  if (l->dns == NULL)
+    l->dns = g_new0 (char *, 1);
   return g_steal_pointer (&l);
 }
 
@@ -123,6 +128,9 @@ link_write (const char *dir, const RrunUserNetLink *l, GError **error)
   g_key_file_set_string (kf, LINK_GROUP, "cid", l->cid);
   if (l->name != NULL)
     g_key_file_set_string (kf, LINK_GROUP, "name", l->name);
+  if (l->dns != NULL && l->dns[0] != NULL)
+    g_key_file_set_string_list (kf, LINK_GROUP, "dns", (const char *const *) l->dns,
+                                g_strv_length (l->dns));
   text = g_key_file_to_data (kf, NULL, NULL);
   return rrun_path_write_atomic (path, text, strlen (text), 0600, error);
 }
@@ -167,6 +175,16 @@ read_links_locked (const RrunConfig *config, const char *network, gboolean *out_
   return links;
 }
 
+/* An IPv4 or IPv6 address and nothing else (what a link file says is checked before it
+   goes into a hosts line). */
+static gboolean
+is_ip_literal (const char *text)
+{
+  guint8 buf[16];
+
+  return inet_pton (AF_INET, text, buf) == 1 || inet_pton (AF_INET6, text, buf) == 1;
+}
+
 /* RUN_ROOT/net-holder/hosts/NET from the addresses (the lock held). */
 static gboolean
 write_hosts_locked (const RrunConfig *config, const char *network, const GPtrArray *links,
@@ -186,6 +204,11 @@ write_hosts_locked (const RrunConfig *config, const char *network, const GPtrArr
       g_string_append_printf (out, " %s %.12s", l->cid, l->cid);
       for (guint j = 0; l->aliases[j] != NULL; j++)
         g_string_append_printf (out, " %s", l->aliases[j]);
+      /* Its --dns servers (docker forwards a container's other names to them); the
+         server reads at most RRUN_DNS_MAX_UPSTREAMS, IP literals only. */
+      for (guint j = 0, n = 0; l->dns[j] != NULL && n < RRUN_DNS_MAX_UPSTREAMS; j++)
+        if (is_ip_literal (l->dns[j]))
+          g_string_append_printf (out, "%s%s", n++ == 0 ? " dns=" : ",", l->dns[j]);
       g_string_append_c (out, '\n');
     }
   return rrun_path_write_atomic (path, out->str, out->len, 0600, error);
@@ -295,7 +318,7 @@ pick_address (const RrunNetConf *c, const GPtrArray *links, const char *want, ch
 static gboolean
 take_address (const RrunConfig *config, const RrunNetConf *c, const char *cid,
               const char *name, const char *ifname, char **aliases, const char *want_ip,
-              const char *mac, RrunUserNetLink **out, GError **error)
+              const char *mac, char **dns, RrunUserNetLink **out, GError **error)
 {
   g_autofree char *dir = ipam_dir (config, c->name);
   g_autoptr(GPtrArray) links = NULL;
@@ -330,6 +353,7 @@ take_address (const RrunConfig *config, const RrunNetConf *c, const char *cid,
   l->mtu = conf_mtu (c);
   l->cid = g_strdup (cid);
   l->name = g_strdup (name);
+  l->dns = g_strdupv (dns != NULL ? dns : (char *[]){ NULL });
   if (!link_write (dir, l, error))
     return FALSE;
   g_ptr_array_add (links, l);
@@ -510,6 +534,10 @@ rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const cha
   pid_t holder = 0;
   RrunUserNetLink *first;
 
+  g_auto(GStrv) dns = g_new0 (char *, opts->dns_servers->len + 1);
+
+  for (guint i = 0; i < opts->dns_servers->len; i++)
+    dns[i] = g_strdup (opts->dns_servers->pdata[i]);
   /* Under the holder's lock: a last container leaving meanwhile cannot stop it. */
   if (!rrun_net_holder_lock (config, &lock, error))
     return FALSE;
@@ -521,7 +549,8 @@ rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const cha
 
       if (!rrun_netconf_lookup (config, opts->user_networks->pdata[i], &c, error)
           || !take_address (config, c, cid, name, ifname, (char **) opts->aliases->pdata,
-                            i == 0 ? opts->ip : NULL, i == 0 ? opts->mac : NULL, &l, error))
+                            i == 0 ? opts->ip : NULL, i == 0 ? opts->mac : NULL,
+                            dns, &l, error))
         goto fail;
       g_ptr_array_add (links, l);
     }
@@ -760,6 +789,8 @@ rrun_usernet_connect (const RrunConfig *config, const char *network, const char 
   g_autoptr(GPtrArray) one
       = g_ptr_array_new_with_free_func ((GDestroyNotify) rrun_usernet_link_free);
   g_autofree char *ifname = NULL;
+  g_auto(GStrv) dns = NULL;
+  RrunContainerSpec spec = { 0 };
   rrun_autofd int lock = -1;
   RrunUserNetLink *l = NULL;
   pid_t holder;
@@ -800,7 +831,13 @@ rrun_usernet_connect (const RrunConfig *config, const char *network, const char 
       for (guint i = 0; i < mine->len; i++)
         used = used || strcmp (((RrunUserNetLink *) mine->pdata[i])->ifname, ifname) == 0;
     }
-  if (!take_address (config, c, s->id, s->name, ifname, aliases, ip, NULL, &l, error))
+  /* Its --dns servers go on with it: the new network's DNS server forwards there too. */
+  if (rrun_state_read_spec (config, s->id, &spec, NULL))
+    {
+      dns = g_strdupv (spec.dns);
+      rrun_container_spec_clear (&spec);
+    }
+  if (!take_address (config, c, s->id, s->name, ifname, aliases, ip, NULL, dns, &l, error))
     return FALSE;
   g_ptr_array_add (one, l);
   if (!bridges_present (holder, one) && !rrun_net_holder_ensure_held (config, TRUE, &holder, error))

@@ -7,7 +7,8 @@
      RUN_ROOT/net-holder/ipam/NET/lock   flock(2)ed while an address is taken or given back
      RUN_ROOT/net-holder/ipam/NET/IP     one per address in use: the container, its
                                          interface, MAC and aliases (a GKeyFile)
-     RUN_ROOT/net-holder/hosts/NET       "IP NAME ID SHORTID ALIAS..." per address, rewritten
+     RUN_ROOT/net-holder/hosts/NET       "IP NAME ID SHORTID ALIAS... [dns=IP,...]" per
+                                         address (dns=: the container's --dns), rewritten
                                          (temp file and rename, under the lock) whenever a
                                          container joins or leaves: the DNS server reads it
 
@@ -40,6 +41,8 @@ typedef struct
   guint mtu;
   char *cid;
   char *name;       /* the container's name, or NULL */
+  char **dns;       /* its --dns servers (NULL-terminated, maybe empty): the network's DNS
+                       server forwards its other names there */
 } RrunUserNetLink;
 
 void rrun_usernet_link_free (RrunUserNetLink *l);

@@ -4,7 +4,10 @@
 #include "network/dns.h"
 #include "fuzz.h"
 
-static const char hosts_text[] = "10.89.0.2 web 0123456789ab www.alias\n"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+static const char hosts_text[] = "10.89.0.2 web 0123456789ab www.alias dns=192.0.2.53\n"
                                  "fd00::2 web\n"
                                  "10.89.0.3 db.1\n";
 
@@ -26,7 +29,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_autoptr(RrunDnsHosts) parsed = rrun_dns_hosts_parse (text);
       g_autoptr(RrunDnsListen) listen = rrun_dns_listen_parse (text, NULL);
 
+      struct sockaddr_in client = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (0x0a590002) };
+      struct sockaddr_storage ups[RRUN_DNS_MAX_UPSTREAMS];
+
       (void) rrun_dns_answer (parsed, TRUE, web, sizeof web, out, sizeof out, &len);
+      g_assert (rrun_dns_hosts_upstreams (parsed, (struct sockaddr *) &client, ups,
+                                          G_N_ELEMENTS (ups))
+                <= RRUN_DNS_MAX_UPSTREAMS);
       return 0;
     }
   for (int forward = 0; forward < 2; forward++)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # rrun-test: one pass
+# rrun-test: dns53
 # issue 16: rrun's DNS server for user-defined networks (network/dns.h), alone on loopback:
 # `rrun __internal net-dns`, one address per network, names from the hosts files, a
 # dnsmasq upstream. Needs dig (dnsutils) and dnsmasq (dnsmasq-base).
@@ -121,6 +122,25 @@ teardown() {
   # a name of a network is not a prefix: web.probe.rrun.test is the upstream's
   run -0 q 127.0.0.1 +short web.probe.rrun.test
   [ "$output" = 192.0.2.99 ]
+}
+
+@test "dns: a client whose hosts line has dns= gets its other names from that server" {
+  [[ -n ${RRUN_TEST_DNS53:-} ]] || skip "no DNS server on a loopback port 53 (run.sh starts one as root)"
+  # 127.0.0.3 is a client run with --dns; 127.0.0.4 is one without (the default upstream,
+  # which does not know the name: REFUSED)
+  printf '127.0.0.3 client3 dns=%s\n127.0.0.4 client4\n' "$RRUN_TEST_DNS53" >"$H/.net1.tmp"
+  mv "$H/.net1.tmp" "$H/net1"
+  run -0 q 127.0.0.1 -b 127.0.0.3 +short upstream-only.rrun.test
+  [ "$output" = 192.0.2.77 ]
+  run -0 q 127.0.0.1 -b 127.0.0.3 +short +tcp upstream-only.rrun.test
+  [ "$output" = 192.0.2.77 ]
+  run -0 q 127.0.0.1 -b 127.0.0.4 upstream-only.rrun.test
+  [[ $output == *"status: REFUSED"* ]]
+  run -0 q 127.0.0.1 -b 127.0.0.4 +short probe.rrun.test
+  [ "$output" = 192.0.2.99 ]
+  # names of the network are still answered by the server itself
+  run -0 q 127.0.0.1 -b 127.0.0.3 +short client4
+  [ "$output" = 127.0.0.4 ]
 }
 
 @test "dns: on an internal network other names are refused" {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # rrun-test: one pass
+# rrun-test: dns53
 # issue 16: containers on user-defined networks: run/create --network NET, --ip,
 # --network-alias, --dns*, --add-host, isolation, connect/disconnect, -p, --internal,
 # network rm in use, the holder's repair and its exit after the last container.
@@ -10,6 +11,8 @@ HOLDER=$RUN_ROOT/net-holder
 
 teardown() {
   rrun rm -f $(rrun ps -a -q) >/dev/null 2>&1 || true
+  if [[ -n ${dnsmasq_pid:-} ]]; then kill "$dnsmasq_pid" 2>/dev/null || true; fi
+  rm -f "$XDG_CONFIG_HOME/rrun/rrun.conf"
   rrun __internal net-holder-stop >/dev/null 2>&1 || true
   rrun network rm -f $(rrun network ls -q --filter type=custom 2>/dev/null) >/dev/null 2>&1 || true
 }
@@ -171,8 +174,8 @@ ip_of() { # CONTAINER NETWORK
   run -0 rrun run --rm --network rnetI --dns 192.0.2.53 --dns-search example.org \
     --add-host db:192.0.2.9 --hostname hn "$FIXTURE_IMAGE" cat /etc/resolv.conf /etc/hosts
   [[ $output == *"search dns.rrun example.org"* ]]
-  [[ $output == *"nameserver 192.0.2.53"* ]]
-  [[ $output != *"nameserver 10.98.0.1"* ]]
+  [[ $output == *"nameserver 10.98.0.1"* ]]
+  [[ $output != *"nameserver 192.0.2.53"* ]]
   [[ $output == *"192.0.2.9	db"* ]]
   [[ $output == *"10.98.0.2	hn"* ]]
 }
@@ -314,4 +317,54 @@ ip_of() { # CONTAINER NETWORK
   run -0 rrun run --rm --network rnetN "$FIXTURE_IMAGE" sh -c 'nslookup dn1 2>&1 || echo failed'
   [[ $output != *"10.103.0.2"* ]]
   [[ $output == *failed* || $output == *NXDOMAIN* ]]
+}
+
+@test "network DNS: --dns is where the network's DNS server forwards that container's other names; resolv.conf keeps the network's server" {
+  [[ -n ${RRUN_TEST_DNS53:-} ]] || skip "no DNS server on a loopback port 53 (run.sh starts one as root)"
+  command -v dnsmasq >/dev/null || skip "dnsmasq is not installed (dnsmasq-base)"
+  # The default upstream (the holder's rrun-net forwards there): it answers the same name
+  # as RRUN_TEST_DNS53 does, with another address.
+  up=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=127.0.0.1 \
+    --bind-interfaces --port="$up" --address=/upstream-only.rrun.test/192.0.2.1 \
+    --pid-file="$BATS_TEST_TMPDIR/dnsmasq.pid" --log-facility=- 2>/dev/null &
+  dnsmasq_pid=$!
+  mkdir -p "$XDG_CONFIG_HOME/rrun"
+  printf '[network]\ndns_upstream = 127.0.0.1:%s\n' "$up" >"$XDG_CONFIG_HOME/rrun/rrun.conf"
+  run -0 rrun network create --subnet 10.105.0.0/24 rnetD
+  run -0 rrun network create --subnet 10.106.0.0/24 rnetD2
+  run -0 web dpeer --network rnetD
+  # with --dns: resolv.conf names the network's server (search domains after dns.rrun);
+  # the peer resolves there, the other name comes from the --dns server
+  run -0 rrun run --rm --network rnetD --dns "$RRUN_TEST_DNS53" --dns-search example.org \
+    --dns-option ndots:2 "$FIXTURE_IMAGE" sh -c \
+    'cat /etc/resolv.conf; nslookup dpeer 2>&1; nslookup -type=a upstream-only.rrun.test 2>&1'
+  echo "$output"
+  [ "${lines[0]}" = "search dns.rrun example.org" ]
+  [ "${lines[1]}" = "nameserver 10.105.0.1" ]
+  [ "${lines[2]}" = "options ndots:2" ]
+  [[ $output != *"nameserver $RRUN_TEST_DNS53"* ]]
+  [[ $output == *"Address: 10.105.0.2"* ]]
+  [[ $output == *"Address: 192.0.2.77"* ]]
+  [[ $output != *"Address: 192.0.2.1"* ]]
+  # without --dns, on the same network at the same time: the default upstream's answer
+  run -0 rrun run -d --name dwith --network rnetD --dns "$RRUN_TEST_DNS53" "$FIXTURE_IMAGE" sleep 300
+  run -0 rrun run --rm --network rnetD "$FIXTURE_IMAGE" nslookup -type=a upstream-only.rrun.test
+  echo "$output"
+  [[ $output == *"Address: 192.0.2.1"* ]]
+  [[ $output != *"192.0.2.77"* ]]
+  run -0 rrun exec dwith nslookup -type=a upstream-only.rrun.test
+  [[ $output == *"Address: 192.0.2.77"* ]]
+  # network connect: its --dns goes with it to the new network's server
+  run -0 rrun network connect rnetD2 dwith
+  run -0 rrun exec dwith nslookup -type=a upstream-only.rrun.test 10.106.0.1
+  echo "$output"
+  [[ $output == *"Address: 192.0.2.77"* ]]
+  grep -q "dns=$RRUN_TEST_DNS53\$" "$HOLDER/hosts/rnetD2"
+  # over TCP from the container's address (busybox nslookup has no TCP): relayed to the
+  # loopback server and back
+  command -v dig >/dev/null || skip "dig is not installed (dnsutils)"
+  pid=$(rrun inspect --format '{{.State.Pid}}' dwith)
+  run -0 nsenter -t "$pid" -U -n --preserve-credentials     dig @10.105.0.1 +tcp +time=3 +tries=1 +short upstream-only.rrun.test
+  [ "$output" = 192.0.2.77 ]
 }

@@ -50,6 +50,7 @@ PARALLEL=0
 CGROUP_DIR=
 REGISTRY_STARTED=0
 SLURM_STARTED=0
+DNS53_PID=
 
 log() { printf '# %s\n' "$*"; }
 
@@ -137,6 +138,7 @@ cleanup() {
   if [[ -n $BG_PID ]]; then kill "$BG_PID" 2>/dev/null; fi
   if ((REGISTRY_STARTED)); then "$srcdir/tests/fixtures/registry.sh" stop "$WORK/registry"; fi
   if ((SLURM_STARTED)); then "$srcdir/tests/fixtures/slurm.sh" stop "$WORK/slurm"; fi
+  if [[ -n $DNS53_PID ]]; then kill "$DNS53_PID" 2>/dev/null; wait "$DNS53_PID" 2>/dev/null; fi
   if ((EUID == 0)); then
     remove_cgroup "$CGROUP_DIR"
     for name in "${CREATED_USERS[@]}"; do remove_test_user "$name"; done
@@ -233,6 +235,36 @@ start_registry() {
   fi
 }
 
+# A DNS server on port 53 of a loopback address (root only: the port is privileged), as a
+# container's --dns server on the host's loopback (a test user cannot bind port 53):
+# dnsmasq answering upstream-only.rrun.test with 192.0.2.77 and refusing the rest, its
+# address in RRUN_TEST_DNS53 (127.53.N.1, N random: runs side by side each get one).
+# Started only when a test file asks for it ("# rrun-test: dns53").
+start_dns53() {
+  local ip _
+  command -v dnsmasq >/dev/null || { log "no dnsmasq: the tests of RRUN_TEST_DNS53 will skip"; return 0; }
+  for _ in 1 2 3 4 5; do
+    ip=127.53.$((RANDOM % 250 + 1)).1
+    dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address="$ip" \
+      --bind-interfaces --port=53 --address=/upstream-only.rrun.test/192.0.2.77 \
+      --pid-file= --log-facility=- 2>/dev/null &
+    DNS53_PID=$!
+    for _ in $(seq 40); do
+      if ss -lnu 2>/dev/null | grep -q " $ip:53 "; then
+        export RRUN_TEST_DNS53=$ip
+        log "DNS server on $ip:53"
+        return 0
+      fi
+      kill -0 "$DNS53_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill "$DNS53_PID" 2>/dev/null
+    wait "$DNS53_PID" 2>/dev/null
+    DNS53_PID=
+  done
+  log "cannot start dnsmasq on a loopback port 53: the tests of RRUN_TEST_DNS53 will skip"
+}
+
 # A single-node Slurm cluster (root only: slurmd runs as root) with rrun's SPANK plugin
 # ($SPANK_RRUN, which meson sets where it built it) for slurm.bats, which skips without
 # RRUN_TEST_SLURM_CONF. Started only when a test file asks for it ("# rrun-test: slurm").
@@ -279,7 +311,7 @@ user_env() {
   local v
   for v in $(compgen -e); do
     case $v in
-    RRUN | RRUN_NET | NET_DRIVER | SYSCALL_PROBE | RRUN_TEST_REGISTRY | RRUN_TEST_CGROUP | RRUN_TEST_CGROUP_MOUNT | RRUN_TEST_SLURM_CONF | SPANK_RRUN | RRUN_LOG | ASAN_OPTIONS | UBSAN_OPTIONS) e+=("$v=${!v}") ;;
+    RRUN | RRUN_NET | NET_DRIVER | SYSCALL_PROBE | RRUN_TEST_REGISTRY | RRUN_TEST_CGROUP | RRUN_TEST_CGROUP_MOUNT | RRUN_TEST_SLURM_CONF | RRUN_TEST_DNS53 | SPANK_RRUN | RRUN_LOG | ASAN_OPTIONS | UBSAN_OPTIONS) e+=("$v=${!v}") ;;
     esac
   done
   printf '%s\0' "${e[@]}"
@@ -404,6 +436,7 @@ if ((EUID == 0)); then
     export RRUN_TEST_USER=$TEST_USER
     start_registry
     if grep -qx '# rrun-test: slurm' "${core_files[@]}" /dev/null; then start_slurm; fi
+    if grep -qx '# rrun-test: dns53' "${core_files[@]}" /dev/null; then start_dns53; fi
     for f in "${root_files[@]}"; do
       tap_pass "[root] " env RRUN_TEST_SRCDIR="$srcdir" PATH="$SANE_PATH" \
         bats "${bats_args[@]}" "$f"

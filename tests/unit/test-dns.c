@@ -87,6 +87,58 @@ rdata (const Result *r, gsize qlen, guint i, guint16 *out_type, gsize *out_len)
     }
 }
 
+static struct sockaddr_in
+in4 (const char *ip)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET };
+
+  g_assert_cmpint (inet_pton (AF_INET, ip, &sin.sin_addr), ==, 1);
+  return sin;
+}
+
+/* A line's dns= field: the container's --dns servers, by its address; a bad field is
+   ignored whole; at most RRUN_DNS_MAX_UPSTREAMS; the first line of an address wins. */
+static void
+test_hosts_upstreams (void)
+{
+  g_autoptr(RrunDnsHosts) hosts = rrun_dns_hosts_parse (
+      "10.89.0.2 web dns=192.0.2.53,2001:db8::53\n"
+      "10.89.0.3 db dns=192.0.2.1,not-an-ip\n"
+      "10.89.0.4 four dns=1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4\n"
+      "10.89.0.5 five dns=\n"
+      "10.89.0.2 again dns=198.51.100.1\n"
+      "10.89.0.6 six dns=127.0.0.53 # a comment\n");
+  struct sockaddr_storage out[RRUN_DNS_MAX_UPSTREAMS];
+  struct sockaddr_in web = in4 ("10.89.0.2"), db = in4 ("10.89.0.3"), four = in4 ("10.89.0.4");
+  struct sockaddr_in five = in4 ("10.89.0.5"), six = in4 ("10.89.0.6"), other = in4 ("10.89.0.9");
+  struct sockaddr_in6 mapped = { .sin6_family = AF_INET6 };
+  char text[INET6_ADDRSTRLEN];
+  const struct sockaddr_in *o4 = (const struct sockaddr_in *) &out[0];
+  const struct sockaddr_in6 *o6 = (const struct sockaddr_in6 *) &out[1];
+
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &web, out, 3), ==, 2);
+  g_assert_cmpint (o4->sin_family, ==, AF_INET);
+  g_assert_cmpuint (ntohs (o4->sin_port), ==, 53);
+  g_assert_cmpstr (inet_ntop (AF_INET, &o4->sin_addr, text, sizeof text), ==, "192.0.2.53");
+  g_assert_cmpint (o6->sin6_family, ==, AF_INET6);
+  g_assert_cmpuint (ntohs (o6->sin6_port), ==, 53);
+  g_assert_cmpstr (inet_ntop (AF_INET6, &o6->sin6_addr, text, sizeof text), ==, "2001:db8::53");
+  /* max bounds what is written */
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &web, out, 1), ==, 1);
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &db, out, 3), ==, 0);
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &four, out, 3), ==, 0);
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &five, out, 3), ==, 0);
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &other, out, 3), ==, 0);
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &six, out, 3), ==, 1);
+  g_assert_cmpstr (inet_ntop (AF_INET, &o4->sin_addr, text, sizeof text), ==, "127.0.0.53");
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (NULL, (struct sockaddr *) &six, out, 3), ==, 0);
+  /* a v4-mapped source is the IPv4 container's */
+  g_assert_cmpint (inet_pton (AF_INET6, "::ffff:10.89.0.2", &mapped.sin6_addr), ==, 1);
+  g_assert_cmpuint (rrun_dns_hosts_upstreams (hosts, (struct sockaddr *) &mapped, out, 3), ==, 2);
+  /* the field is not a name: the names are as before */
+  g_assert_cmpuint (rrun_dns_hosts_size (hosts), ==, 6);
+}
+
 static void
 test_hosts_parse (void)
 {
@@ -357,6 +409,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dns/hosts/parse", test_hosts_parse);
+  g_test_add_func ("/dns/hosts/upstreams", test_hosts_upstreams);
   g_test_add_func ("/dns/answer/a", test_a_record);
   g_test_add_func ("/dns/answer/aaaa-and-any", test_aaaa_and_any);
   g_test_add_func ("/dns/answer/nxdomain-and-forward", test_nxdomain_and_forward);

@@ -291,6 +291,32 @@ test_resolv_conf_other_modes (void)
                    "options edns0 trust-ad\n");
 }
 
+/* A user-defined network: the network's DNS server stays the nameserver with --dns (it
+   forwards to them, network/usernet.c); --dns-search follows dns.rrun. */
+static void
+test_resolv_conf_user (void)
+{
+  g_autoptr (RrunNetworkOptions) o = new_opts ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *plain = NULL, *with_dns = NULL;
+  char *names[] = { (char *) "net1", NULL };
+
+  rrun_network_options_set_user (o, names);
+  o->user_dns = g_strdup ("10.91.0.1");
+  plain = rrun_network_resolv_conf_text (o, host_resolv);
+  g_assert_cmpstr (plain, ==, "search dns.rrun\nnameserver 10.91.0.1\n");
+  g_assert_true (rrun_network_options_add_dns (o, "192.0.2.53", &error));
+  g_assert_true (rrun_network_options_add_dns (o, "127.0.0.1", &error));
+  g_assert_true (rrun_network_options_add_dns_search (o, "example.org", &error));
+  g_assert_true (rrun_network_options_add_dns_option (o, "ndots:2", &error));
+  g_assert_no_error (error);
+  with_dns = rrun_network_resolv_conf_text (o, host_resolv);
+  g_assert_cmpstr (with_dns, ==,
+                   "search dns.rrun example.org\n"
+                   "nameserver 10.91.0.1\n"
+                   "options ndots:2\n");
+}
+
 static void
 test_dns_errors (void)
 {
@@ -540,6 +566,7 @@ main (int argc, char **argv)
   g_test_add_func ("/network/publish-all", test_publish_all);
   g_test_add_func ("/network/resolv-conf/slirp", test_resolv_conf_slirp);
   g_test_add_func ("/network/resolv-conf/other-modes", test_resolv_conf_other_modes);
+  g_test_add_func ("/network/resolv-conf/user", test_resolv_conf_user);
   g_test_add_func ("/network/dns-errors", test_dns_errors);
   g_test_add_func ("/network/hosts", test_hosts);
   g_test_add_func ("/network/hosts/loopback-name", test_hosts_loopback_name);
