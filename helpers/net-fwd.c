@@ -8,7 +8,8 @@
    (its address and port), each with a socket made inside the container's namespace and
    connected to the container's address, so the container's replies come back on it and go
    to that client from the published port. A flow idle for UDP_FLOW_IDLE_MS is closed; at
-   UDP_FLOWS_MAX flows the least recently active one is closed to make room. */
+   UDP_FLOWS_MAX flows the least recently active one is closed to make room (the
+   environment's RRUN_NET_UDP_IDLE_MS and RRUN_NET_UDP_FLOWS lower them, for tests). */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,6 +70,8 @@ struct NetFwd
   guint flow_poll_start;
   GPtrArray *polled_flows; /* Flow* in pollfd order */
   guint n_flows;
+  guint flows_max;
+  gint64 flow_idle_ms;
   gint64 next_sweep_ms;
   guint8 *udp_buf;
 };
@@ -118,6 +122,12 @@ net_fwd_new (Slirp *slirp, const NetConfig *cfg, int connector_fd)
   fwd->polled = g_ptr_array_new ();
   fwd->polled_flows = g_ptr_array_new ();
   fwd->next_id = 1;
+  fwd->flows_max = UDP_FLOWS_MAX;
+  fwd->flow_idle_ms = UDP_FLOW_IDLE_MS;
+  if (g_getenv ("RRUN_NET_UDP_FLOWS") != NULL)
+    fwd->flows_max = (guint) CLAMP (atoi (g_getenv ("RRUN_NET_UDP_FLOWS")), 1, UDP_FLOWS_MAX);
+  if (g_getenv ("RRUN_NET_UDP_IDLE_MS") != NULL)
+    fwd->flow_idle_ms = CLAMP (atoi (g_getenv ("RRUN_NET_UDP_IDLE_MS")), 100, UDP_FLOW_IDLE_MS);
   return fwd;
 }
 
@@ -325,7 +335,7 @@ flow_new (NetFwd *fwd, Fwd *f, const struct sockaddr_in *client, guint64 key)
   Flow *flow;
   int guest_fd;
 
-  if (fwd->n_flows >= UDP_FLOWS_MAX)
+  if (fwd->n_flows >= fwd->flows_max)
     evict_oldest_flow (fwd);
   guest_fd = net_ns_socket (fwd->connector_fd, AF_INET, SOCK_DGRAM, &error);
   if (guest_fd < 0)
@@ -402,7 +412,7 @@ udp_from_container (NetFwd *fwd, Flow *flow)
     }
 }
 
-/* Close the flows idle for UDP_FLOW_IDLE_MS; checked once a second. */
+/* Close the flows idle for flow_idle_ms; checked once a second. */
 static void
 expire_flows (NetFwd *fwd)
 {
@@ -421,7 +431,7 @@ expire_flows (NetFwd *fwd)
         continue;
       g_hash_table_iter_init (&it, f->flows);
       while (g_hash_table_iter_next (&it, NULL, &value))
-        if (now - ((Flow *) value)->last_ms >= UDP_FLOW_IDLE_MS)
+        if (now - ((Flow *) value)->last_ms >= fwd->flow_idle_ms)
           g_hash_table_iter_remove (&it);
     }
 }
@@ -624,7 +634,7 @@ void
 net_fwd_dispatch (NetFwd *fwd, const GPollFD *pollfds, guint n)
 {
   /* The container's datagrams first: a client's datagram below may close a flow (at
-     UDP_FLOWS_MAX), and so may the expiry; neither changes fwds. */
+     the flow bound), and so may the expiry; neither changes fwds. */
   for (guint i = 0; i < fwd->polled_flows->len && fwd->flow_poll_start + i < n; i++)
     if (pollfds[fwd->flow_poll_start + i].revents & (G_IO_IN | G_IO_ERR))
       udp_from_container (fwd, fwd->polled_flows->pdata[i]);

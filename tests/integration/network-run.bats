@@ -229,6 +229,38 @@ EOF
   run -1 pgrep -u "$(id -u)" -f -- '--no-tap'
 }
 
+@test "network run: a UDP flow of a published port ends when idle; at the bound the least recently active makes room" {
+  [[ -n ${UDP_ECHO:-} && -x $UDP_ECHO ]] || {
+    echo "UDP_ECHO must name the built tests/integration/udp-echo" >&2
+    return 1
+  }
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  cp "$UDP_ECHO" "$BATS_TEST_TMPDIR/bin/udp-echo"
+  port=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  run -0 rrun network create --subnet 10.106.0.0/24 rnetV
+  # the defaults (60 s, 256 flows) lowered for the test: 1.5 s, 2 flows
+  RRUN_NET_UDP_IDLE_MS=1500 RRUN_NET_UDP_FLOWS=2 \
+    run -0 rrun run -d --name v1 --network rnetV -p "127.0.0.1:$port:5353/udp" \
+    -v "$BATS_TEST_TMPDIR/bin:/t:ro" "$FIXTURE_IMAGE" /t/udp-echo 5353
+  # the oldest: its connector, forked from it, has the same command line
+  pid=$(pgrep -o -u "$(id -u)" -f -- '--no-tap')
+  [ -n "$pid" ]
+  fds() { find "/proc/$pid/fd" -mindepth 1 | wc -l; }
+  base=$(fds)
+  # three clients, two flows: each datagram still gets its reply; one descriptor per flow
+  run -0 udp_clients "$port" a b c
+  [ "${#lines[@]}" -eq 6 ]
+  [[ ${lines[5]} == 'c2 -> echo c2 from 10.106.0.'* ]]
+  [ "$(fds)" -eq $((base + 2)) ]
+  # idle: both closed
+  wait_until eval '[ "$(fds)" -eq '"$base"' ]'
+  run -0 udp_clients "$port" d
+  [ "${#lines[@]}" -eq 2 ]
+  run -0 rrun rm -f v1
+  wait_until holder_gone
+  no_leftovers
+}
+
 @test "network run: --internal has no default route and no way out; --dns, --dns-search, --add-host" {
   run -0 rrun network create --internal --subnet 10.98.0.0/24 rnetI
   run -0 rrun run --rm --network rnetI "$FIXTURE_IMAGE" sh -c 'ip route; ping -c 1 -W 2 10.0.2.2 || echo unreachable'
