@@ -3,7 +3,13 @@
    the container's network namespace from the connector, connects it to the container's
    port, and splices the two sockets through a pipe per direction, one thread each, so data
    never enters user space. libslirp's hostfwd TCP path tops out far below loopback speed.
-   UDP uses libslirp's hostfwd. */
+   UDP uses libslirp's hostfwd, except with --no-tap (a user-defined network's container,
+   no libslirp link into it): there the helper relays datagrams itself, one flow per client
+   (its address and port), each with a socket made inside the container's namespace and
+   connected to the container's address, so the container's replies come back on it and go
+   to that client from the published port. A flow idle for UDP_FLOW_IDLE_MS is closed; at
+   UDP_FLOWS_MAX flows the least recently active one is closed to make room (the
+   environment's RRUN_NET_UDP_IDLE_MS and RRUN_NET_UDP_FLOWS lower them, for tests). */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -11,11 +17,23 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define PIPE_SIZE (1024 * 1024)
+
+/* docker's userland proxy keeps a UDP flow for 90 s, the kernel's conntrack 30 s (120 s
+   once both sides have spoken); a minute sits between. */
+#define UDP_FLOW_IDLE_MS (60 * 1000)
+/* Each flow holds one descriptor: stay well under the usual limit of 1024, which the TCP
+   connections share. */
+#define UDP_FLOWS_MAX 256
+/* Datagrams moved per socket per turn, so one busy client cannot starve the others. */
+#define UDP_BATCH 64
+/* The largest UDP payload over IPv4. */
+#define UDP_BUF_SIZE 65536
 
 typedef struct
 {
@@ -24,9 +42,21 @@ typedef struct
   char *host_addr;
   guint host_port;
   guint guest_port;
-  int listen_fd;  /* TCP only */
-  struct in_addr udp_host; /* UDP: what slirp_remove_hostfwd needs */
+  int listen_fd;  /* TCP; UDP with --no-tap: the published socket */
+  struct in_addr udp_host; /* UDP through libslirp: what slirp_remove_hostfwd needs */
+  GHashTable *flows; /* UDP with --no-tap: client key (guint64) -> Flow* */
+  struct NetFwd *owner;
 } Fwd;
+
+/* One UDP client of a published port (--no-tap). */
+typedef struct
+{
+  guint64 key; /* the client's address << 16 | its port */
+  Fwd *fwd;
+  struct sockaddr_in client;
+  int guest_fd; /* made in the container's namespace, connected to its address:port */
+  gint64 last_ms;
+} Flow;
 
 struct NetFwd
 {
@@ -37,6 +67,13 @@ struct NetFwd
   guint next_id;
   guint poll_start;
   GPtrArray *polled; /* Fwd* in pollfd order */
+  guint flow_poll_start;
+  GPtrArray *polled_flows; /* Flow* in pollfd order */
+  guint n_flows;
+  guint flows_max;
+  gint64 flow_idle_ms;
+  gint64 next_sweep_ms;
+  guint8 *udp_buf;
 };
 
 typedef struct
@@ -48,9 +85,25 @@ typedef struct
   gint refs;
 } Conn;
 
+static gint64
+now_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
+}
+
+static void
+flow_free (Flow *flow)
+{
+  close (flow->guest_fd);
+  flow->fwd->owner->n_flows--;
+  g_free (flow);
+}
+
 static void
 fwd_free (Fwd *f)
 {
+  if (f->flows != NULL)
+    g_hash_table_unref (f->flows);
   if (f->listen_fd >= 0)
     close (f->listen_fd);
   g_free (f->host_addr);
@@ -67,7 +120,14 @@ net_fwd_new (Slirp *slirp, const NetConfig *cfg, int connector_fd)
   fwd->connector_fd = connector_fd;
   fwd->fwds = g_ptr_array_new_with_free_func ((GDestroyNotify) fwd_free);
   fwd->polled = g_ptr_array_new ();
+  fwd->polled_flows = g_ptr_array_new ();
   fwd->next_id = 1;
+  fwd->flows_max = UDP_FLOWS_MAX;
+  fwd->flow_idle_ms = UDP_FLOW_IDLE_MS;
+  if (g_getenv ("RRUN_NET_UDP_FLOWS") != NULL)
+    fwd->flows_max = (guint) CLAMP (atoi (g_getenv ("RRUN_NET_UDP_FLOWS")), 1, UDP_FLOWS_MAX);
+  if (g_getenv ("RRUN_NET_UDP_IDLE_MS") != NULL)
+    fwd->flow_idle_ms = CLAMP (atoi (g_getenv ("RRUN_NET_UDP_IDLE_MS")), 100, UDP_FLOW_IDLE_MS);
   return fwd;
 }
 
@@ -77,7 +137,9 @@ net_fwd_free (NetFwd *fwd)
   if (fwd == NULL)
     return;
   g_ptr_array_unref (fwd->polled);
+  g_ptr_array_unref (fwd->polled_flows);
   g_ptr_array_unref (fwd->fwds);
+  g_free (fwd->udp_buf);
   g_free (fwd);
 }
 
@@ -216,7 +278,7 @@ accept_all (NetFwd *fwd, Fwd *f)
 
       if (host_fd < 0)
         return; /* EAGAIN, or an aborted connection */
-      guest_fd = net_ns_socket (fwd->connector_fd, AF_INET, &error);
+      guest_fd = net_ns_socket (fwd->connector_fd, AF_INET, SOCK_STREAM, &error);
       if (guest_fd < 0)
         {
           g_printerr ("rrun-net: cannot forward a connection to port %u: %s\n", f->guest_port,
@@ -235,6 +297,142 @@ accept_all (NetFwd *fwd, Fwd *f)
         conn_unref (c);
       else
         g_thread_unref (t);
+    }
+}
+
+/* ---- UDP with --no-tap ---- */
+
+/* Close the least recently active flow of all published ports. */
+static void
+evict_oldest_flow (NetFwd *fwd)
+{
+  Flow *oldest = NULL;
+
+  for (guint i = 0; i < fwd->fwds->len; i++)
+    {
+      Fwd *f = fwd->fwds->pdata[i];
+      GHashTableIter it;
+      gpointer value;
+
+      if (f->flows == NULL)
+        continue;
+      g_hash_table_iter_init (&it, f->flows);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        if (oldest == NULL || ((Flow *) value)->last_ms < oldest->last_ms)
+          oldest = value;
+    }
+  if (oldest != NULL)
+    {
+      g_debug ("UDP: %u flows: closing the least recently active one", fwd->n_flows);
+      g_hash_table_remove (oldest->fwd->flows, &oldest->key);
+    }
+}
+
+static Flow *
+flow_new (NetFwd *fwd, Fwd *f, const struct sockaddr_in *client, guint64 key)
+{
+  g_autoptr (GError) error = NULL;
+  Flow *flow;
+  int guest_fd;
+
+  if (fwd->n_flows >= fwd->flows_max)
+    evict_oldest_flow (fwd);
+  guest_fd = net_ns_socket (fwd->connector_fd, AF_INET, SOCK_DGRAM, &error);
+  if (guest_fd < 0)
+    {
+      g_debug ("UDP: cannot forward a datagram to port %u: %s", f->guest_port, error->message);
+      return NULL;
+    }
+  /* connect() of a UDP socket only sets its peer: no packet, no wait. */
+  if (fcntl (guest_fd, F_SETFL, O_NONBLOCK) < 0
+      || !connect_to (guest_fd, fwd->cfg->guest, f->guest_port))
+    {
+      g_debug ("UDP: cannot connect to container port %u: %s", f->guest_port,
+               g_strerror (errno));
+      close (guest_fd);
+      return NULL;
+    }
+  flow = g_new0 (Flow, 1);
+  flow->key = key;
+  flow->fwd = f;
+  flow->client = *client;
+  flow->guest_fd = guest_fd;
+  g_hash_table_insert (f->flows, &flow->key, flow);
+  fwd->n_flows++;
+  return flow;
+}
+
+/* Datagrams from clients to the published port: each into its client's flow. */
+static void
+udp_from_clients (NetFwd *fwd, Fwd *f)
+{
+  for (guint i = 0; i < UDP_BATCH; i++)
+    {
+      struct sockaddr_in client = { 0 };
+      socklen_t len = sizeof client;
+      ssize_t n = recvfrom (f->listen_fd, fwd->udp_buf, UDP_BUF_SIZE, MSG_DONTWAIT,
+                            (struct sockaddr *) &client, &len);
+      guint64 key;
+      Flow *flow;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return; /* EAGAIN */
+      if (client.sin_family != AF_INET)
+        continue;
+      key = (guint64) ntohl (client.sin_addr.s_addr) << 16 | ntohs (client.sin_port);
+      flow = g_hash_table_lookup (f->flows, &key);
+      if (flow == NULL && (flow = flow_new (fwd, f, &client, key)) == NULL)
+        continue;
+      flow->last_ms = now_ms ();
+      /* A port unreachable from an earlier datagram is reported by this send, which then
+         sends nothing: send once more. A full queue drops the datagram, as UDP may. */
+      if (send (flow->guest_fd, fwd->udp_buf, (size_t) n, MSG_DONTWAIT) < 0
+          && errno == ECONNREFUSED)
+        (void) send (flow->guest_fd, fwd->udp_buf, (size_t) n, MSG_DONTWAIT);
+    }
+}
+
+/* Datagrams from the container on a flow: to its client, from the published port. */
+static void
+udp_from_container (NetFwd *fwd, Flow *flow)
+{
+  for (guint i = 0; i < UDP_BATCH; i++)
+    {
+      ssize_t n = recv (flow->guest_fd, fwd->udp_buf, UDP_BUF_SIZE, MSG_DONTWAIT);
+
+      if (n < 0 && (errno == EINTR || errno == ECONNREFUSED))
+        continue; /* ECONNREFUSED: nothing listens on the port (yet); it is cleared now */
+      if (n < 0)
+        return;
+      flow->last_ms = now_ms ();
+      (void) sendto (flow->fwd->listen_fd, fwd->udp_buf, (size_t) n, MSG_DONTWAIT,
+                     (struct sockaddr *) &flow->client, sizeof flow->client);
+    }
+}
+
+/* Close the flows idle for flow_idle_ms; checked once a second. */
+static void
+expire_flows (NetFwd *fwd)
+{
+  gint64 now = now_ms ();
+
+  if (fwd->n_flows == 0 || now < fwd->next_sweep_ms)
+    return;
+  fwd->next_sweep_ms = now + 1000;
+  for (guint i = 0; i < fwd->fwds->len; i++)
+    {
+      Fwd *f = fwd->fwds->pdata[i];
+      GHashTableIter it;
+      gpointer value;
+
+      if (f->flows == NULL)
+        continue;
+      g_hash_table_iter_init (&it, f->flows);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        if (now - ((Flow *) value)->last_ms >= fwd->flow_idle_ms)
+          g_hash_table_iter_remove (&it);
     }
 }
 
@@ -328,7 +526,16 @@ net_fwd_add (NetFwd *fwd, gboolean udp, const char *host_addr, guint host_port,
   f->host_port = get_port (fd);
   f->guest_port = guest_port;
   f->listen_fd = fd;
-  if (udp)
+  f->owner = fwd;
+  if (udp && fwd->cfg->no_tap)
+    {
+      /* The relay above: keep the socket, no libslirp. */
+      f->flows = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                        (GDestroyNotify) flow_free);
+      if (fwd->udp_buf == NULL)
+        fwd->udp_buf = g_malloc (UDP_BUF_SIZE);
+    }
+  else if (udp)
     {
       f->udp_host = ((struct sockaddr_in *) &ss)->sin_addr;
       close (fd);
@@ -359,8 +566,11 @@ net_fwd_remove (NetFwd *fwd, guint id, GError **error)
 
       if (f->id != id)
         continue;
-      if (f->udp)
+      if (f->udp && f->flows == NULL)
         slirp_remove_hostfwd (fwd->slirp, 1, f->udp_host, (int) f->host_port);
+      /* This turn's poll results may name it or its flows: dispatch none of them. */
+      g_ptr_array_set_size (fwd->polled, 0);
+      g_ptr_array_set_size (fwd->polled_flows, 0);
       g_ptr_array_remove_index (fwd->fwds, i);
       return TRUE;
     }
@@ -399,13 +609,45 @@ net_fwd_add_pollfds (NetFwd *fwd, GArray *pollfds)
       g_array_append_val (pollfds, pfd);
       g_ptr_array_add (fwd->polled, f);
     }
+  fwd->flow_poll_start = pollfds->len;
+  g_ptr_array_set_size (fwd->polled_flows, 0);
+  for (guint i = 0; i < fwd->fwds->len; i++)
+    {
+      Fwd *f = fwd->fwds->pdata[i];
+      GHashTableIter it;
+      gpointer value;
+
+      if (f->flows == NULL)
+        continue;
+      g_hash_table_iter_init (&it, f->flows);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        {
+          GPollFD pfd = { .fd = ((Flow *) value)->guest_fd, .events = G_IO_IN };
+
+          g_array_append_val (pollfds, pfd);
+          g_ptr_array_add (fwd->polled_flows, value);
+        }
+    }
 }
 
 void
 net_fwd_dispatch (NetFwd *fwd, const GPollFD *pollfds, guint n)
 {
-  /* Copy first: accepting never changes fwds, but be explicit about the snapshot. */
+  /* The container's datagrams first: a client's datagram below may close a flow (at
+     the flow bound), and so may the expiry; neither changes fwds. */
+  for (guint i = 0; i < fwd->polled_flows->len && fwd->flow_poll_start + i < n; i++)
+    if (pollfds[fwd->flow_poll_start + i].revents & (G_IO_IN | G_IO_ERR))
+      udp_from_container (fwd, fwd->polled_flows->pdata[i]);
+  g_ptr_array_set_size (fwd->polled_flows, 0);
+  expire_flows (fwd);
   for (guint i = 0; i < fwd->polled->len && fwd->poll_start + i < n; i++)
     if (pollfds[fwd->poll_start + i].revents & G_IO_IN)
-      accept_all (fwd, fwd->polled->pdata[i]);
+      {
+        Fwd *f = fwd->polled->pdata[i];
+
+        if (f->udp)
+          udp_from_clients (fwd, f);
+        else
+          accept_all (fwd, f);
+      }
 }

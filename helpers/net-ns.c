@@ -193,15 +193,18 @@ join_and_make_tap (const NetConfig *cfg, GError **error)
   return tap;
 }
 
-/* One request is one byte (the address family); the answer carries errno and, when 0, the
-   socket. Plain syscalls only: this loop outlives the setup. */
+/* One request is one byte: the address family (4 or 6), CONNECTOR_DGRAM added for a UDP
+   socket; the answer carries errno and, when 0, the socket. Plain syscalls only: this loop
+   outlives the setup. */
+#define CONNECTOR_DGRAM 0x80
+
 static void G_GNUC_NORETURN
 connector_loop (int sock)
 {
   for (;;)
     {
-      unsigned char family;
-      ssize_t n = recv (sock, &family, 1, 0);
+      unsigned char req;
+      ssize_t n = recv (sock, &req, 1, 0);
       gint32 errsv = 0;
       int s;
 
@@ -209,7 +212,8 @@ connector_loop (int sock)
         continue;
       if (n <= 0)
         _exit (0);
-      s = socket (family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      s = socket ((req & ~CONNECTOR_DGRAM) == 6 ? AF_INET6 : AF_INET,
+                  ((req & CONNECTOR_DGRAM) ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
       if (s < 0)
         errsv = errno;
       if (rrun_fd_send (sock, &errsv, sizeof errsv, s) < 0)
@@ -357,9 +361,9 @@ net_ns_finish (NetNsChild *child, NetNsResult *out, pid_t *out_netns_pid, GError
 }
 
 int
-net_ns_socket (int connector_fd, int family, GError **error)
+net_ns_socket (int connector_fd, int family, int type, GError **error)
 {
-  unsigned char req = family == AF_INET6 ? 6 : 4;
+  unsigned char req = (family == AF_INET6 ? 6 : 4) | (type == SOCK_DGRAM ? CONNECTOR_DGRAM : 0);
   gint32 errsv = 0;
   int fd = -1;
   ssize_t n;

@@ -49,8 +49,9 @@ typedef struct
   guint8 mac[6];
   gboolean vnet_hdr; /* make tap0 with IFF_VNET_HDR and ask for its offloads (net-tap.c) */
   gboolean allow_host_loopback;
-  /* --no-tap: forward published TCP ports only, into a namespace whose interfaces are not
-     ours (a user-defined network's container): no tap0, guest is --forward-addr */
+  /* --no-tap: forward published ports only (TCP and UDP, net-fwd.c), into a namespace
+     whose interfaces are not ours (a user-defined network's container): no tap0, guest is
+     --forward-addr */
   gboolean no_tap;
   /* upstream for the container's DNS (10.0.2.3), UDP; port 53 unless given */
   struct sockaddr_storage dns_upstream;
@@ -80,8 +81,9 @@ gboolean net_ns_start (const NetConfig *cfg, int pid_fd, int exit_fd, NetNsChild
    with no error set: no pid came (rrun gave up before starting the container). */
 gboolean net_ns_finish (NetNsChild *child, NetNsResult *out, pid_t *out_netns_pid,
                         GError **error);
-/* Ask the connector for a TCP socket created inside the container's network namespace. */
-int net_ns_socket (int connector_fd, int family, GError **error);
+/* Ask the connector for a socket (type SOCK_STREAM or SOCK_DGRAM) created inside the
+   container's network namespace. */
+int net_ns_socket (int connector_fd, int family, int type, GError **error);
 
 /* net-netlink.c: configure a link inside the current network namespace */
 gboolean net_netlink_configure (const char *ifname, const NetConfig *cfg, GError **error);

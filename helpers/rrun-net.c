@@ -321,9 +321,9 @@ static const GOptionEntry entries[] = {
   { "dns-upstream", 0, 0, G_OPTION_ARG_STRING, &opt_dns_upstream, "DNS upstream", "IP[:PORT]" },
   { "mac", 0, 0, G_OPTION_ARG_STRING, &opt_mac, "MAC address of tap0", "MAC" },
   { "no-tap", 0, 0, G_OPTION_ARG_NONE, &opt_no_tap,
-    "Make no tap0: only forward published TCP ports into the namespace", NULL },
+    "Make no tap0: only forward published TCP and UDP ports into the namespace", NULL },
   { "forward-addr", 0, 0, G_OPTION_ARG_STRING, &opt_forward_addr,
-    "With --no-tap: the container's address, tried after 127.0.0.1", "IP" },
+    "With --no-tap: the container's address (TCP tries 127.0.0.1 first)", "IP" },
   { "debug", 0, 0, G_OPTION_ARG_NONE, &opt_debug, "Debug messages", NULL },
   { NULL },
 };

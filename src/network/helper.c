@@ -495,13 +495,20 @@ rrun_network_spawn (const RrunNetworkOptions *opts, const char *run_dir, RrunNet
   net->ports = g_array_new (FALSE, TRUE, sizeof (RrunPortMapping));
   g_array_set_clear_func (net->ports, (GDestroyNotify) rrun_port_mapping_clear);
   /* A user-defined network's container gets a helper only to publish ports: it forwards
-     TCP into the container's namespace, whose interfaces are the veths (--no-tap). */
+     TCP and UDP into the container's namespace, whose interfaces are the veths (--no-tap). */
   if (opts->mode != RRUN_NETWORK_SLIRP
       && !(opts->mode == RRUN_NETWORK_USER && opts->ports->len > 0))
     {
       if (opts->ports->len > 0)
-        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                           "cannot publish ports with this --network: -p needs slirp");
+        {
+          /* rrun_network_options_check refuses this first, with the mode named */
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot publish ports with this --network: only the slirp network and "
+                      "user-defined networks publish ports");
+          rrun_add_hint (error, "run with --network slirp or --network NET (rrun network "
+                                "create NET)");
+          return FALSE;
+        }
       *out = g_steal_pointer (&net);
       return TRUE;
     }

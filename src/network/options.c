@@ -421,14 +421,6 @@ rrun_network_options_check (const RrunNetworkOptions *opts, gboolean hostname_gi
                                 "[--ip IP] NET2 CONTAINER");
           return FALSE;
         }
-      for (guint i = 0; i < opts->ports->len; i++)
-        if (g_array_index (opts->ports, RrunPortMapping, i).udp)
-          {
-            conflict (error, "-p .../udp", opts,
-                      "UDP ports are published only by the slirp network");
-            rrun_add_hint (error, "publish TCP ports, or use --network slirp");
-            return FALSE;
-          }
     }
   if (opts->ports->len > 0 && opts->mode != RRUN_NETWORK_USER)
     {

@@ -162,8 +162,106 @@ ip_of() { # CONTAINER NETWORK
   wait_until curl -fsS "http://127.0.0.1:$port/"
   run -0 curl -fsS "http://127.0.0.1:$port/"
   [ "$output" = hello-from-wp ]
-  run -125 rrun run --rm --network rnetP -p 53:53/udp "$FIXTURE_IMAGE" true
-  [[ ${lines[0]} == 'rrun: cannot use -p .../udp with --network rnetP: UDP ports are published only by the slirp network' ]]
+}
+
+# From the host, two clients (each its own socket, connected to 127.0.0.1:PORT, so a
+# reply from any other address or port is not received) send A1, B1, A2, B2 in turn; each
+# line printed is "MSG -> REPLY". A datagram without a reply in 0.5 s is sent again, for
+# up to 15 s (the first may beat the server).
+udp_clients() { # PORT A B
+  python3 - "$@" <<'EOF'
+import socket, sys, time
+port, names = int(sys.argv[1]), sys.argv[2:]
+socks = {}
+for n in names:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", port))
+    s.settimeout(0.5)
+    socks[n] = s
+deadline = time.monotonic() + 15
+for rnd in (1, 2):
+    for n in names:
+        msg = f"{n}{rnd}"
+        while True:
+            if time.monotonic() > deadline:
+                sys.exit(f"no reply to {msg}")
+            socks[n].send(msg.encode())
+            try:
+                reply = socks[n].recv(2000).decode()
+            except OSError:
+                continue
+            if reply.startswith(f"echo {msg} "):
+                break
+        print(f"{msg} -> {reply}")
+EOF
+}
+
+@test "network run: -p HOST:CTR/udp publishes a UDP port of a container on a user-defined network" {
+  [[ -n ${UDP_ECHO:-} && -x $UDP_ECHO ]] || {
+    echo "UDP_ECHO must name the built tests/integration/udp-echo" >&2
+    return 1
+  }
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  cp "$UDP_ECHO" "$BATS_TEST_TMPDIR/bin/udp-echo"
+  port=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  run -0 rrun network create --subnet 10.105.0.0/24 rnetU
+  run -0 rrun run -d --name u1 --network rnetU --ip 10.105.0.5 -p "127.0.0.1:$port:5353/udp" \
+    -v "$BATS_TEST_TMPDIR/bin:/t:ro" "$FIXTURE_IMAGE" /t/udp-echo 5353
+  run -0 rrun port u1
+  [ "$output" = "5353/udp -> 127.0.0.1:$port" ]
+  run -0 rrun inspect --format '{{json .NetworkSettings.Ports}}' u1
+  [ "$output" = "{\"5353/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"$port\"}]}" ]
+  # each client its own flow: the container sees one source port per client, from its own
+  # address (the forwarder connects inside its namespace), the same for both of a client's
+  # datagrams; the replies come back from the published port
+  run -0 udp_clients "$port" a b
+  [ "${#lines[@]}" -eq 4 ]
+  re='^([ab][12]) -> echo ([ab][12]) from 10\.105\.0\.5:([0-9]+)$'
+  [[ ${lines[0]} =~ $re && ${BASH_REMATCH[1]} == a1 ]]
+  pa=${BASH_REMATCH[3]}
+  [[ ${lines[1]} =~ $re && ${BASH_REMATCH[1]} == b1 ]]
+  pb=${BASH_REMATCH[3]}
+  [ "$pa" != "$pb" ]
+  [ "${lines[2]}" = "a2 -> echo a2 from 10.105.0.5:$pa" ]
+  [ "${lines[3]}" = "b2 -> echo b2 from 10.105.0.5:$pb" ]
+  # the container's rrun-net forwards it; it goes with the container
+  run -0 pgrep -u "$(id -u)" -f -- '--no-tap'
+  run -0 rrun rm -f u1
+  wait_until holder_gone
+  no_leftovers
+  run -1 pgrep -u "$(id -u)" -f -- '--no-tap'
+}
+
+@test "network run: a UDP flow of a published port ends when idle; at the bound the least recently active makes room" {
+  [[ -n ${UDP_ECHO:-} && -x $UDP_ECHO ]] || {
+    echo "UDP_ECHO must name the built tests/integration/udp-echo" >&2
+    return 1
+  }
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  cp "$UDP_ECHO" "$BATS_TEST_TMPDIR/bin/udp-echo"
+  port=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  run -0 rrun network create --subnet 10.106.0.0/24 rnetV
+  # the defaults (60 s, 256 flows) lowered for the test: 1.5 s, 2 flows
+  RRUN_NET_UDP_IDLE_MS=1500 RRUN_NET_UDP_FLOWS=2 \
+    run -0 rrun run -d --name v1 --network rnetV -p "127.0.0.1:$port:5353/udp" \
+    -v "$BATS_TEST_TMPDIR/bin:/t:ro" "$FIXTURE_IMAGE" /t/udp-echo 5353
+  # the oldest: its connector, forked from it, has the same command line
+  pid=$(pgrep -o -u "$(id -u)" -f -- '--no-tap')
+  [ -n "$pid" ]
+  fds() { find "/proc/$pid/fd" -mindepth 1 | wc -l; }
+  base=$(fds)
+  # three clients, two flows: each datagram still gets its reply; one descriptor per flow
+  run -0 udp_clients "$port" a b c
+  [ "${#lines[@]}" -eq 6 ]
+  [[ ${lines[5]} == 'c2 -> echo c2 from 10.106.0.'* ]]
+  [ "$(fds)" -eq $((base + 2)) ]
+  # idle: both closed
+  wait_until eval '[ "$(fds)" -eq '"$base"' ]'
+  run -0 udp_clients "$port" d
+  [ "${#lines[@]}" -eq 2 ]
+  run -0 rrun rm -f v1
+  wait_until holder_gone
+  no_leftovers
 }
 
 @test "network run: --internal has no default route and no way out; --dns, --dns-search, --add-host" {
