@@ -535,9 +535,13 @@ rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const cha
   RrunUserNetLink *first;
 
   g_auto(GStrv) dns = g_new0 (char *, opts->dns_servers->len + 1);
+  /* take_address wants a NULL-terminated list; a GPtrArray's pdata is not one. */
+  g_auto(GStrv) aliases = g_new0 (char *, opts->aliases->len + 1);
 
   for (guint i = 0; i < opts->dns_servers->len; i++)
     dns[i] = g_strdup (opts->dns_servers->pdata[i]);
+  for (guint i = 0; i < opts->aliases->len; i++)
+    aliases[i] = g_strdup (opts->aliases->pdata[i]);
   /* Under the holder's lock: a last container leaving meanwhile cannot stop it. */
   if (!rrun_net_holder_lock (config, &lock, error))
     return FALSE;
@@ -548,7 +552,7 @@ rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const cha
       RrunUserNetLink *l = NULL;
 
       if (!rrun_netconf_lookup (config, opts->user_networks->pdata[i], &c, error)
-          || !take_address (config, c, cid, name, ifname, (char **) opts->aliases->pdata,
+          || !take_address (config, c, cid, name, ifname, aliases,
                             i == 0 ? opts->ip : NULL, i == 0 ? opts->mac : NULL,
                             dns, &l, error))
         goto fail;
