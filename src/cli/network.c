@@ -62,23 +62,6 @@ cmd_create (RrunGlobal *g, int argc, char **argv, int *out_status, GError **erro
   return TRUE;
 }
 
-/* A label filter: "KEY" (present) or "KEY=VALUE". */
-static gboolean
-has_label (const RrunNetConf *c, const char *want)
-{
-  gboolean with_value = strchr (want, '=') != NULL;
-  gsize n = strlen (want);
-
-  for (guint i = 0; c->labels && c->labels[i]; i++)
-    {
-      if (with_value && strcmp (c->labels[i], want) == 0)
-        return TRUE;
-      if (!with_value && strncmp (c->labels[i], want, n) == 0 && c->labels[i][n] == '=')
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static const char *const filter_keys[] = { "name=", "id=", "driver=", "label=", "type=", NULL };
 
 static gboolean
@@ -128,7 +111,7 @@ matches (char **filters, const RrunNetConf *c)
           else if (k == 2)
             any |= strcmp (c->driver, v) == 0;
           else if (k == 3)
-            any |= has_label (c, v);
+            any |= rrun_cli_labels_match (c->labels, v);
           else
             any |= (strcmp (v, "builtin") == 0) == c->builtin;
         }
@@ -221,14 +204,10 @@ cmd_ls (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
       else if (tmpl != NULL)
         {
           g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
-          g_autoptr(RrunJson) node = NULL;
-          g_autofree char *text = NULL;
 
           row_json (c, b);
-          node = rrun_json_builder_get_root (b);
-          if ((text = rrun_template_render (tmpl, node, error)) == NULL)
+          if (!rrun_cli_print_rendered (tmpl, b, error))
             return FALSE;
-          printf ("%s\n", text);
         }
       else
         printf ("%-*.*s   %-*s   %-8s  local\n", no_trunc ? 64 : 12, no_trunc ? 64 : 12, c->id,
@@ -268,56 +247,31 @@ containers_json (RrunGlobal *g, const RrunNetConf *c)
 }
 
 static gboolean
+inspect_one (RrunGlobal *g, const char *name, RrunJsonBuilder *b, GError **error)
+{
+  g_autoptr(RrunNetConf) c = NULL;
+  g_autoptr(RrunJson) containers = NULL;
+
+  if (!rrun_netconf_lookup (g->config, name, &c, error))
+    return FALSE;
+  containers = containers_json (g, c);
+  rrun_netconf_to_json (c, containers, b);
+  return TRUE;
+}
+
+static gboolean
 cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   g_autofree char *format = NULL;
   gboolean help;
   const RrunCliSpec spec = { "network inspect", "NETWORK...", "Show networks as JSON.", 1, -1,
                              "rrun network inspect [--format F] NETWORK...", &format, TRUE };
-  g_autoptr(RrunTemplate) tmpl = NULL;
-  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
-  int failed = 0;
 
   if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
     return FALSE;
   if (help)
     return *out_status = 0, TRUE;
-  if (format && strcmp (format, "json") != 0 && (tmpl = rrun_template_new (format, error)) == NULL)
-    return FALSE;
-  rrun_json_builder_begin_array (b);
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(RrunNetConf) c = NULL;
-      g_autoptr(GError) local = NULL;
-      g_autoptr(RrunJson) containers = NULL;
-
-      if (!rrun_netconf_lookup (g->config, argv[i], &c, &local))
-        {
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      containers = containers_json (g, c);
-      if (tmpl != NULL)
-        {
-          g_autoptr(RrunJsonBuilder) one = rrun_json_builder_new ();
-          g_autoptr(RrunJson) node = NULL;
-          g_autofree char *text = NULL;
-
-          rrun_netconf_to_json (c, containers, one);
-          node = rrun_json_builder_get_root (one);
-          if ((text = rrun_template_render (tmpl, node, error)) == NULL)
-            return FALSE;
-          printf ("%s\n", text);
-        }
-      else
-        rrun_netconf_to_json (c, containers, b);
-    }
-  rrun_json_builder_end_array (b);
-  if (tmpl == NULL)
-    rrun_cli_print_json_builder (b);
-  *out_status = failed ? RRUN_EXIT_FAILED : 0;
-  return TRUE;
+  return rrun_cli_inspect_each (g, format, argv + 1, argc - 1, inspect_one, out_status, error);
 }
 
 /* No running container uses c; with force, disconnect those that do. */
@@ -375,21 +329,13 @@ cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
   for (int i = 1; i < argc; i++)
     {
       g_autoptr(RrunNetConf) c = NULL;
-      g_autoptr(GError) local = NULL;
+      GError *local = NULL;
 
-      if (!rrun_netconf_lookup (g->config, argv[i], &c, &local)
-          || !network_unused (g, c, force, &local)
-          || !rrun_netconf_remove (g->config, c->name, &local))
-        {
-          if (force && g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
-            continue;
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      rrun_usernet_forget_network (g->config, c->name);
-      printf ("%s\n", argv[i]);
-      fflush (stdout);
+      if (rrun_netconf_lookup (g->config, argv[i], &c, &local)
+          && network_unused (g, c, force, &local)
+          && rrun_netconf_remove (g->config, c->name, &local))
+        rrun_usernet_forget_network (g->config, c->name);
+      rrun_cli_report_removal (argv[i], force, local, &failed);
     }
   *out_status = failed ? RRUN_EXIT_FAILED : 0;
   return TRUE;
@@ -450,22 +396,14 @@ cmd_exists (RrunGlobal *g, int argc, char **argv, int *out_status, GError **erro
                              "Exit 0 when the network exists, 1 when it does not.", 1, 1,
                              "rrun network exists NETWORK", NULL, FALSE };
   g_autoptr(RrunNetConf) c = NULL;
-  g_autoptr(GError) local = NULL;
+  GError *local = NULL;
 
   if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
     return FALSE;
   if (help)
     return *out_status = 0, TRUE;
-  if (rrun_netconf_lookup (g->config, argv[1], &c, &local))
-    *out_status = 0;
-  else if (g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
-    *out_status = 1;
-  else
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  return TRUE;
+  rrun_netconf_lookup (g->config, argv[1], &c, &local);
+  return rrun_cli_exists_status (local, out_status, error);
 }
 
 static gboolean

@@ -5,7 +5,6 @@
 #include "container/record.h"
 #include "error.h"
 #include "log.h"
-#include "util/template.h"
 #include "volume/volume.h"
 
 #include <dirent.h>
@@ -70,23 +69,6 @@ cmd_create (RrunGlobal *g, int argc, char **argv, int *out_status, GError **erro
   return TRUE;
 }
 
-/* A label filter: "KEY" (present) or "KEY=VALUE". */
-static gboolean
-has_label (const RrunVolumeInfo *v, const char *want)
-{
-  gboolean with_value = strchr (want, '=') != NULL;
-  gsize n = strlen (want);
-
-  for (guint i = 0; v->labels && v->labels[i]; i++)
-    {
-      if (with_value && strcmp (v->labels[i], want) == 0)
-        return TRUE;
-      if (!with_value && strncmp (v->labels[i], want, n) == 0 && v->labels[i][n] == '=')
-        return TRUE;
-    }
-  return FALSE;
-}
-
 typedef struct
 {
   char **filters;
@@ -133,7 +115,7 @@ matches (RrunGlobal *g, const Filters *f, const RrunVolumeInfo *v)
       const char *s = f->filters[i];
       if (g_str_has_prefix (s, "name=") && strstr (v->name, s + 5) == NULL)
         return FALSE;
-      if (g_str_has_prefix (s, "label=") && !has_label (v, s + 6))
+      if (g_str_has_prefix (s, "label=") && !rrun_cli_labels_match (v->labels, s + 6))
         return FALSE;
       if (g_str_has_prefix (s, "driver=") && strcmp (v->driver, s + 7) != 0)
         return FALSE;
@@ -203,54 +185,29 @@ cmd_ls (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 }
 
 static gboolean
+inspect_one (RrunGlobal *g, const char *name, RrunJsonBuilder *b, GError **error)
+{
+  g_autoptr(RrunVolumeInfo) v = NULL;
+
+  if (!rrun_volume_lookup (g->config, name, &v, error))
+    return FALSE;
+  rrun_volume_info_to_json (v, b);
+  return TRUE;
+}
+
+static gboolean
 cmd_inspect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   g_autofree char *format = NULL;
   gboolean help;
   const RrunCliSpec spec = { "volume inspect", "VOLUME...", "Show volumes as JSON.", 1, -1,
                              "rrun volume inspect [--format F] VOLUME...", &format, TRUE };
-  g_autoptr(RrunTemplate) tmpl = NULL;
-  g_autoptr(RrunJsonBuilder) b = rrun_json_builder_new ();
-  int failed = 0;
 
   if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
     return FALSE;
   if (help)
     return *out_status = 0, TRUE;
-  if (format && strcmp (format, "json") != 0 && (tmpl = rrun_template_new (format, error)) == NULL)
-    return FALSE;
-  rrun_json_builder_begin_array (b);
-  for (int i = 1; i < argc; i++)
-    {
-      g_autoptr(RrunVolumeInfo) v = NULL;
-      g_autoptr(GError) local = NULL;
-
-      if (!rrun_volume_lookup (g->config, argv[i], &v, &local))
-        {
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      if (tmpl != NULL)
-        {
-          g_autoptr(RrunJsonBuilder) one = rrun_json_builder_new ();
-          g_autoptr(RrunJson) node = NULL;
-          g_autofree char *text = NULL;
-
-          rrun_volume_info_to_json (v, one);
-          node = rrun_json_builder_get_root (one);
-          if ((text = rrun_template_render (tmpl, node, error)) == NULL)
-            return FALSE;
-          printf ("%s\n", text);
-        }
-      else
-        rrun_volume_info_to_json (v, b);
-    }
-  rrun_json_builder_end_array (b);
-  if (tmpl == NULL)
-    rrun_cli_print_json_builder (b);
-  *out_status = failed ? RRUN_EXIT_FAILED : 0;
-  return TRUE;
+  return rrun_cli_inspect_each (g, format, argv + 1, argc - 1, inspect_one, out_status, error);
 }
 
 /* Refused while any container uses the volume, running or stopped (as docker): the
@@ -318,19 +275,11 @@ cmd_rm (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
     return FALSE;
   for (int i = 1; i < argc; i++)
     {
-      g_autoptr(GError) local = NULL;
+      GError *local = NULL;
 
-      if (!check_unused (g->config, argv[i], &local)
-          || !rrun_volume_remove (g->config, map, argv[i], &local))
-        {
-          if (force && g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
-            continue;
-          rrun_log_print_error (local);
-          failed++;
-          continue;
-        }
-      printf ("%s\n", argv[i]);
-      fflush (stdout);
+      if (check_unused (g->config, argv[i], &local))
+        rrun_volume_remove (g->config, map, argv[i], &local);
+      rrun_cli_report_removal (argv[i], force, local, &failed);
     }
   *out_status = failed ? RRUN_EXIT_FAILED : 0;
   return TRUE;
@@ -437,22 +386,14 @@ cmd_exists (RrunGlobal *g, int argc, char **argv, int *out_status, GError **erro
                              "Exit 0 when the volume exists, 1 when it does not.", 1, 1,
                              "rrun volume exists VOLUME", NULL, FALSE };
   g_autoptr(RrunVolumeInfo) v = NULL;
-  g_autoptr(GError) local = NULL;
+  GError *local = NULL;
 
   if (!rrun_cli_parse_args (&spec, NULL, &argc, &argv, &help, error))
     return FALSE;
   if (help)
     return *out_status = 0, TRUE;
-  if (rrun_volume_lookup (g->config, argv[1], &v, &local))
-    *out_status = 0;
-  else if (g_error_matches (local, RRUN_ERROR, RRUN_ERROR_NOT_FOUND))
-    *out_status = 1;
-  else
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  return TRUE;
+  rrun_volume_lookup (g->config, argv[1], &v, &local);
+  return rrun_cli_exists_status (local, out_status, error);
 }
 
 static const RrunCommand volume_commands[] = {

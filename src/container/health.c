@@ -16,7 +16,6 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -536,23 +535,21 @@ probe (const RrunConfig *config, const char *id, const RrunHealthConfig *hc, int
   return TRUE;
 }
 
-/* health.json is read, changed and written under a lock of its own: the monitor's timer
-   and rrun healthcheck run may both record a result. */
-static gboolean
-record_result (const char *record_dir, gint64 start, gint64 end, int exit_code, char *output,
-               RrunHealthStatus *out_status, GError **error)
+gboolean
+rrun_health_record_result (const char *record_dir, gint64 start, gint64 end, int exit_code,
+                           char *output, RrunHealthStatus *out_status, GError **error)
 {
   g_autofree char *lock = g_build_filename (record_dir, "health.lock", NULL);
-  rrun_autofd int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  rrun_autofd int fd = -1;
   g_autoptr(RrunHealth) h = NULL;
 
-  if (fd < 0)
+  /* Unlocked, a second writer's read-modify-write could drop this result or the other's
+     (and miscount the failing streak): a lock that cannot be taken is an error. */
+  if (!rrun_fd_lock_path (lock, &fd, error))
     {
       g_free (output);
-      return rrun_throw_errno (error, errno, "cannot open \"%s\"", lock);
+      return FALSE;
     }
-  while (flock (fd, LOCK_EX) < 0 && errno == EINTR)
-    ;
   if (!rrun_health_read (record_dir, &h, error) || h == NULL)
     {
       g_free (output);
@@ -576,7 +573,8 @@ run_once (const RrunConfig *config, const char *id, const RrunHealthConfig *hc, 
   if (!probe (config, id, hc, stop_fd, &exit_code, &output, error))
     return FALSE;
   end = g_get_real_time () * 1000;
-  return record_result (record_dir, start, end, exit_code, output, out_status, error);
+  return rrun_health_record_result (record_dir, start, end, exit_code, output, out_status,
+                                    error);
 }
 
 gboolean

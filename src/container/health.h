@@ -81,6 +81,14 @@ gboolean rrun_health_from_json (const char *text, gsize len, RrunHealth **out_he
 gboolean rrun_health_read (const char *record_dir, RrunHealth **out_health, GError **error);
 gboolean rrun_health_write (const char *record_dir, const RrunHealth *h, GError **error);
 
+/* Adds one result to the record's health.json and gives the status it leaves. health.json
+   is read, changed and written under a lock of its own (health.lock), as the monitor's
+   timer and rrun healthcheck run may both record a result: the second waits for the
+   first. Takes output. */
+gboolean rrun_health_record_result (const char *record_dir, gint64 start_ns, gint64 end_ns,
+                                    int exit_code, char *output, RrunHealthStatus *out_status,
+                                    GError **error);
+
 /* Run the check once in the running container id (rrun exec, killed at the timeout),
    record the result in health.json, and give the status it leaves. */
 gboolean rrun_health_run_once (const RrunConfig *config, const char *id,

@@ -858,12 +858,16 @@ rrun_state_find_for_removal (const RrunConfig *config, const char *what,
   return find_state (config, what, TRUE, TRUE, out_state, error);
 }
 
-RrunState *
-rrun_state_find_name (const RrunConfig *config, const char *name)
+/* The record named name in a listing of all containers (rrun_state_list_all or
+   rrun_state_list_brief), or NULL. */
+static RrunState *
+find_named (const RrunConfig *config,
+            gboolean (*list) (const RrunConfig *, gboolean, GPtrArray **, GError **),
+            const char *name)
 {
   g_autoptr(GPtrArray) states = NULL;
 
-  if (!rrun_state_list_all (config, TRUE, &states, NULL))
+  if (!list (config, TRUE, &states, NULL))
     return NULL;
   for (guint i = 0; i < states->len; i++)
     if (g_strcmp0 (((RrunState *) states->pdata[i])->name, name) == 0)
@@ -871,17 +875,18 @@ rrun_state_find_name (const RrunConfig *config, const char *name)
   return NULL;
 }
 
+RrunState *
+rrun_state_find_name (const RrunConfig *config, const char *name)
+{
+  return find_named (config, rrun_state_list_all, name);
+}
+
 char *
 rrun_state_find_name_id (const RrunConfig *config, const char *name)
 {
-  g_autoptr(GPtrArray) states = NULL;
+  g_autoptr(RrunState) s = find_named (config, rrun_state_list_brief, name);
 
-  if (!rrun_state_list_brief (config, TRUE, &states, NULL))
-    return NULL;
-  for (guint i = 0; i < states->len; i++)
-    if (g_strcmp0 (((RrunState *) states->pdata[i])->name, name) == 0)
-      return g_strdup (((RrunState *) states->pdata[i])->id);
-  return NULL;
+  return s != NULL ? g_strdup (s->id) : NULL;
 }
 
 /* An exclusive flock on path (created if missing), blocking; -1 with the error. */

@@ -137,12 +137,12 @@ gboolean rrun_state_find (const RrunConfig *config, const char *what, RrunState 
                           GError **error);
 
 /* Any container, running or stopped, as rrun_state_find. */
+gboolean rrun_state_find_any (const RrunConfig *config, const char *what,
+                              RrunState **out_state, GError **error);
+
 /* As rrun_state_find_any, and a damaged record too (rm). */
 gboolean rrun_state_find_for_removal (const RrunConfig *config, const char *what,
                                       RrunState **out_state, GError **error);
-
-gboolean rrun_state_find_any (const RrunConfig *config, const char *what,
-                              RrunState **out_state, GError **error);
 
 /* The container using name (running or stopped), or NULL. */
 RrunState *rrun_state_find_name (const RrunConfig *config, const char *name);

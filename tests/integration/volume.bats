@@ -33,6 +33,25 @@ teardown() {
   run -0 rrun volume rm -f data1
 }
 
+@test "volume inspect and rm: a missing name among several is reported, the others are done" {
+  rrun volume create several1 >/dev/null
+  rrun volume create several2 >/dev/null
+  run -125 --separate-stderr rrun volume inspect --format '{{.Name}}' several1 nope1 several2
+  [ "$output" = "$(printf 'several1\nseveral2')" ]
+  [ "${stderr_lines[0]}" = 'rrun: no such volume "nope1"' ]
+  run -125 --separate-stderr rrun volume inspect several1 nope1
+  [ "${lines[0]}" = "[" ]
+  [[ $output == *'"Name": "several1"'* ]]
+  [ "${lines[-1]}" = "]" ]
+  run -125 --separate-stderr rrun volume rm several1 nope1
+  [ "$output" = several1 ]
+  [ "${stderr_lines[0]}" = 'rrun: no such volume "nope1"' ]
+  run -0 --separate-stderr rrun volume rm -f nope1 several2
+  [ "$output" = several2 ]
+  [ "$stderr" = "" ]
+  run -1 rrun volume exists several2
+}
+
 @test "volume create: a random name without one; bad names, drivers and root-only options are refused" {
   run -0 rrun volume create
   [[ $output =~ ^[0-9a-f]{64}$ ]]

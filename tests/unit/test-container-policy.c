@@ -8,8 +8,12 @@
 #include "util/path.h"
 #include "util/size.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define S G_GINT64_CONSTANT (1000000000)
@@ -249,6 +253,92 @@ test_health_json (void)
   g_assert_false (rrun_health_from_json ("[]", 2, &back, &error));
 }
 
+/* A health.json with no results yet, in a new directory. */
+static char *
+health_dir_new (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rrun-health-XXXXXX", NULL);
+  g_autoptr(RrunHealth) h = rrun_health_new (config_with (1, 0), 0);
+
+  g_assert_nonnull (dir);
+  g_assert_true (rrun_health_write (dir, h, NULL));
+  return g_steal_pointer (&dir);
+}
+
+static guint
+health_results (const char *dir)
+{
+  g_autoptr(RrunHealth) h = NULL;
+
+  g_assert_true (rrun_health_read (dir, &h, NULL));
+  g_assert_nonnull (h);
+  return h->log->len;
+}
+
+static gpointer
+record_thread (gpointer dir)
+{
+  return GINT_TO_POINTER (rrun_health_record_result (dir, 1, 2, 0, g_strdup ("ok"), NULL,
+                                                     NULL));
+}
+
+/* Two writers do not interleave: a result waits for health.lock, then is recorded. */
+static void
+test_health_record_waits_for_lock (void)
+{
+  g_autofree char *dir = health_dir_new ();
+  g_autofree char *lock = g_build_filename (dir, "health.lock", NULL);
+  int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  GThread *t;
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+  t = g_thread_new ("record", record_thread, dir);
+  g_usleep (200 * 1000);
+  g_assert_cmpuint (health_results (dir), ==, 0);
+  close (fd);
+  g_assert_true (GPOINTER_TO_INT (g_thread_join (t)));
+  g_assert_cmpuint (health_results (dir), ==, 1);
+  rrun_path_rm_rf (dir, NULL);
+}
+
+/* When health.lock cannot be locked (flock fails with ENOLCK, as on a file system without
+   a lock manager), nothing is written unlocked: the caller gets the error. */
+static void
+test_health_record_lock_fails (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *dir = health_dir_new ();
+      scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *want = NULL;
+      RrunHealthStatus status = RRUN_HEALTH_STARTING;
+
+      g_assert_nonnull (ctx);
+      g_assert_cmpint (seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOLCK), SCMP_SYS (flock), 0),
+                       ==, 0);
+      g_assert_cmpint (seccomp_load (ctx), ==, 0);
+      seccomp_release (ctx);
+      g_assert_false (rrun_health_record_result (dir, 1, 2, 0, g_strdup ("ok"), &status,
+                                                 &error));
+      want = g_strdup_printf ("cannot lock \"%s/health.lock\": %s", dir, g_strerror (ENOLCK));
+      g_assert_nonnull (error);
+      g_assert_cmpstr (error->message, ==, want);
+      g_assert_cmpint (status, ==, RRUN_HEALTH_STARTING);
+      g_assert_cmpuint (health_results (dir), ==, 0);
+      rrun_path_rm_rf (dir, NULL);
+      return;
+    }
+  if (prctl (PR_GET_SECCOMP) < 0)
+    {
+      g_test_skip ("the kernel has no seccomp filters to make flock fail");
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_health_resolve (void)
 {
@@ -410,6 +500,10 @@ main (int argc, char **argv)
   g_test_add_func ("/container-policy/health-start-period", test_health_start_period);
   g_test_add_func ("/container-policy/health-json", test_health_json);
   g_test_add_func ("/container-policy/health-resolve", test_health_resolve);
+  g_test_add_func ("/container-policy/health-record-waits-for-lock",
+                   test_health_record_waits_for_lock);
+  g_test_add_func ("/container-policy/health-record-lock-fails",
+                   test_health_record_lock_fails);
   g_test_add_func ("/container-policy/log-rotation", test_log_rotation);
   g_test_add_func ("/container-policy/log-rotation-max-file", test_log_rotation_max_file);
   return g_test_run ();
