@@ -6,6 +6,12 @@ load helpers
 
 teardown() {
   rrun rm -f $(rrun ps -a -q) >/dev/null 2>&1 || true
+  rm -f "$XDG_CONFIG_HOME/rrun/rrun.conf"
+  # the read-only store of the last test: its files belong to the user's range
+  if [[ -d $BATS_TEST_TMPDIR/ro ]]; then
+    rrun --root "$BATS_TEST_TMPDIR/ro" --runroot "$BATS_TEST_TMPDIR/ro-run" system reset -f >/dev/null 2>&1 || true
+    rm -rf "$BATS_TEST_TMPDIR/ro" "$BATS_TEST_TMPDIR/ro-run"
+  fi
 }
 
 start_target() { # [run options...]
@@ -155,4 +161,29 @@ start_target() { # [run options...]
   # -t without a terminal on stdin
   run -125 rrun exec -t ex1 true </dev/null
   [ "${lines[0]}" = 'rrun: exec: -t needs a terminal on stdin' ]
+}
+
+# A container of an image in a read-only store ([storage] additional_image_stores): its
+# record names the image by full id, which exec and start find in that store (the lookup
+# by full id reads one image's record, the user's own store first).
+@test "exec, start: a container of an image from an additional read-only store" {
+  local ro=$BATS_TEST_TMPDIR/ro
+  run -0 rrun --root "$ro" --runroot "$BATS_TEST_TMPDIR/ro-run" import -q "$FIXTURES/rootfs.tar" localhost/rrun-test-ro
+  local id=$output
+  mkdir -p "$XDG_CONFIG_HOME/rrun"
+  printf '[storage]\nadditional_image_stores = %s\n' "$ro" >"$XDG_CONFIG_HOME/rrun/rrun.conf"
+  run -0 rrun images -q --no-trunc localhost/rrun-test-ro
+  [ "$output" = "sha256:$id" ]
+  run -0 rrun run -d --name ro1 -e FROM=ro localhost/rrun-test-ro sleep 60
+  run -0 rrun exec ro1 sh -c 'echo $FROM; cat /proc/1/cmdline | tr "\0" " "'
+  [ "${lines[0]}" = ro ]
+  [ "${lines[1]}" = 'sleep 60 ' ]
+  run -0 rrun stop -t 0 ro1
+  run -0 rrun start ro1
+  run -0 rrun exec ro1 echo again
+  [ "$output" = again ]
+  # without the store, the container's image is not found: said, with exit 125
+  rm -f "$XDG_CONFIG_HOME/rrun/rrun.conf"
+  run -125 rrun exec ro1 true
+  [[ $output == *"${id:0:12}"*"not found"* || $output == *"not found"*"${id:0:12}"* ]]
 }
