@@ -3,13 +3,15 @@
    the container's network namespace from the connector, connects it to the container's
    port, and splices the two sockets through a pipe per direction, one thread each, so data
    never enters user space. libslirp's hostfwd TCP path tops out far below loopback speed.
-   UDP uses libslirp's hostfwd, except with --no-tap (a user-defined network's container,
-   no libslirp link into it): there the helper relays datagrams itself, one flow per client
-   (its address and port), each with a socket made inside the container's namespace and
-   connected to the container's address, so the container's replies come back on it and go
-   to that client from the published port. A flow idle for UDP_FLOW_IDLE_MS is closed; at
-   UDP_FLOWS_MAX flows the least recently active one is closed to make room (the
-   environment's RRUN_NET_UDP_IDLE_MS and RRUN_NET_UDP_FLOWS lower them, for tests). */
+   UDP is relayed by the helper too (not by libslirp's UDP hostfwd, which shows a client on
+   the host's loopback to the container as the gateway 10.0.2.2 and then drops the reply to
+   that address when host loopback is closed, the default): one flow per client (its
+   address and port), each with a socket made inside the container's namespace and
+   connected to the container's address (tap0's, or its address on a user-defined network
+   with --no-tap), so the container's replies come back on it and go to that client from
+   the published port. A flow idle for UDP_FLOW_IDLE_MS is closed; at UDP_FLOWS_MAX flows
+   the least recently active one is closed to make room (the environment's
+   RRUN_NET_UDP_IDLE_MS and RRUN_NET_UDP_FLOWS lower them, for tests). */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -42,13 +44,12 @@ typedef struct
   char *host_addr;
   guint host_port;
   guint guest_port;
-  int listen_fd;  /* TCP; UDP with --no-tap: the published socket */
-  struct in_addr udp_host; /* UDP through libslirp: what slirp_remove_hostfwd needs */
-  GHashTable *flows; /* UDP with --no-tap: client key (guint64) -> Flow* */
+  int listen_fd;     /* the published socket */
+  GHashTable *flows; /* UDP: client key (guint64) -> Flow* */
   struct NetFwd *owner;
 } Fwd;
 
-/* One UDP client of a published port (--no-tap). */
+/* One UDP client of a published port. */
 typedef struct
 {
   guint64 key; /* the client's address << 16 | its port */
@@ -60,7 +61,6 @@ typedef struct
 
 struct NetFwd
 {
-  Slirp *slirp;
   const NetConfig *cfg;
   int connector_fd;
   GPtrArray *fwds; /* Fwd* */
@@ -111,11 +111,10 @@ fwd_free (Fwd *f)
 }
 
 NetFwd *
-net_fwd_new (Slirp *slirp, const NetConfig *cfg, int connector_fd)
+net_fwd_new (const NetConfig *cfg, int connector_fd)
 {
   NetFwd *fwd = g_new0 (NetFwd, 1);
 
-  fwd->slirp = slirp;
   fwd->cfg = cfg;
   fwd->connector_fd = connector_fd;
   fwd->fwds = g_ptr_array_new_with_free_func ((GDestroyNotify) fwd_free);
@@ -300,7 +299,7 @@ accept_all (NetFwd *fwd, Fwd *f)
     }
 }
 
-/* ---- UDP with --no-tap ---- */
+/* ---- UDP ---- */
 
 /* Close the least recently active flow of all published ports. */
 static void
@@ -497,8 +496,7 @@ net_fwd_add (NetFwd *fwd, gboolean udp, const char *host_addr, guint host_port,
   if (udp && ss.ss_family != AF_INET)
     return net_throw (error, "UDP ports are published on IPv4 addresses only");
   set_port (&ss, host_port);
-  /* Bind here even for UDP, so the caller learns EACCES/EADDRINUSE with the errno, and a
-     random port is known before libslirp binds it. */
+  /* The caller learns EACCES/EADDRINUSE with the errno. */
   fd = socket (ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     {
@@ -527,28 +525,13 @@ net_fwd_add (NetFwd *fwd, gboolean udp, const char *host_addr, guint host_port,
   f->guest_port = guest_port;
   f->listen_fd = fd;
   f->owner = fwd;
-  if (udp && fwd->cfg->no_tap)
+  if (udp)
     {
-      /* The relay above: keep the socket, no libslirp. */
+      /* The relay above. */
       f->flows = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                         (GDestroyNotify) flow_free);
       if (fwd->udp_buf == NULL)
         fwd->udp_buf = g_malloc (UDP_BUF_SIZE);
-    }
-  else if (udp)
-    {
-      f->udp_host = ((struct sockaddr_in *) &ss)->sin_addr;
-      close (fd);
-      f->listen_fd = -1;
-      if (slirp_add_hostfwd (fwd->slirp, 1, f->udp_host, (int) f->host_port, fwd->cfg->guest,
-                             (int) guest_port)
-          < 0)
-        {
-          *out_errno = EADDRINUSE;
-          fwd_free (f);
-          return net_throw (error, "cannot publish UDP port %u: libslirp refused it",
-                            host_port);
-        }
     }
   fwd->next_id++;
   g_ptr_array_add (fwd->fwds, f);
@@ -566,8 +549,6 @@ net_fwd_remove (NetFwd *fwd, guint id, GError **error)
 
       if (f->id != id)
         continue;
-      if (f->udp && f->flows == NULL)
-        slirp_remove_hostfwd (fwd->slirp, 1, f->udp_host, (int) f->host_port);
       /* This turn's poll results may name it or its flows: dispatch none of them. */
       g_ptr_array_set_size (fwd->polled, 0);
       g_ptr_array_set_size (fwd->polled_flows, 0);

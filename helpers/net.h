@@ -111,7 +111,7 @@ gboolean net_parse_sockaddr (const char *text, guint16 default_port,
 
 /* net-fwd.c: published ports */
 typedef struct NetFwd NetFwd;
-NetFwd *net_fwd_new (Slirp *slirp, const NetConfig *cfg, int connector_fd);
+NetFwd *net_fwd_new (const NetConfig *cfg, int connector_fd);
 void net_fwd_free (NetFwd *fwd);
 /* host_port 0: a random port; the bound port goes to *out_host_port. */
 gboolean net_fwd_add (NetFwd *fwd, gboolean udp, const char *host_addr, guint host_port,

@@ -478,7 +478,7 @@ run (GError **error)
              net.cfg.vnet_hdr ? "on" : "off", granted, net.cfg.mss_segments);
   }
   net.dns = net_dns_new (&net.cfg, net.tap_fd);
-  fwd = net_fwd_new (net.slirp, &net.cfg, ns.connector_fd);
+  fwd = net_fwd_new (&net.cfg, ns.connector_fd);
   if (opt_api_socket != NULL && (api = net_api_new (opt_api_socket, fwd, error)) == NULL)
     goto out;
   if (net.cfg.netns_pid > 0)

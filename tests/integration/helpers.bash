@@ -232,6 +232,38 @@ container_upper_dirs() {
   find "$STORAGE_ROOT/containers" -mindepth 2 -maxdepth 2 -name upper -type d 2>/dev/null
 }
 
+# From the host, clients (each its own socket, connected to 127.0.0.1:PORT, so a reply
+# from any other address or port is not received) send A1, B1, .., A2, B2, .. in turn; each
+# line printed is "MSG -> REPLY". A datagram without a reply in 0.5 s is sent again, for
+# up to 15 s (the first may beat the server).
+udp_clients() { # PORT NAME...
+  python3 - "$@" <<'EOF'
+import socket, sys, time
+port, names = int(sys.argv[1]), sys.argv[2:]
+socks = {}
+for n in names:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", port))
+    s.settimeout(0.5)
+    socks[n] = s
+deadline = time.monotonic() + 15
+for rnd in (1, 2):
+    for n in names:
+        msg = f"{n}{rnd}"
+        while True:
+            if time.monotonic() > deadline:
+                sys.exit(f"no reply to {msg}")
+            socks[n].send(msg.encode())
+            try:
+                reply = socks[n].recv(2000).decode()
+            except OSError:
+                continue
+            if reply.startswith(f"echo {msg} "):
+                break
+        print(f"{msg} -> {reply}")
+EOF
+}
+
 # Start rrun in the background with output in files; sets RRUN_PID.
 rrun_bg() {
   local -a global=()
