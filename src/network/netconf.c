@@ -284,6 +284,20 @@ check_ipv6 (const RrunNetConfRequest *req, const GPtrArray *existing, RrunNetCon
           net[1 + i] = (guint8) g_ascii_strtoull (two, NULL, 16);
         }
     }
+  /* rrun-net's IPv6 link (libslirp's fd00::/64) is the holder's tap0, as 10.0.2.0/24 is. */
+  {
+    static const guint8 slirp6[16] = { 0xfd };
+
+    if (req->subnet6 == NULL && rrun_netconf_overlaps6 (net, prefix, slirp6, 64))
+      net[7] = 1; /* an id beginning 0000000000: fd00:0:0:1::/64 */
+    else if (rrun_netconf_overlaps6 (net, prefix, slirp6, 64))
+      {
+        rrun_throw (error, RRUN_ERROR_BUSY, "subnet %s overlaps rrun-net's IPv6 link (fd00::/64)",
+                    req->subnet6);
+        rrun_add_hint (error, "choose another IPv6 --subnet, or leave it out for a free one");
+        return FALSE;
+      }
+  }
   /* The subnet must be free; an automatic one moves on to the next /64 (subnet ID). */
   for (guint tries = 0;; tries++)
     {

@@ -85,6 +85,7 @@ ip6_of() { # CONTAINER NETWORK
   check 'invalid subnet "fe80::/64": its addresses are link-local' --ipv6 --subnet fe80::/64
   check 'subnet fd00:120::/48 overlaps network "v6taken" (fd00:120::/64)' --ipv6 --subnet fd00:120::/48
   [ "${stderr_lines[1]}" = 'hint: choose another IPv6 --subnet, or leave it out for a free one' ]
+  check "subnet fd00::/48 overlaps rrun-net's IPv6 link (fd00::/64)" --ipv6 --subnet fd00::/48
   check 'gateway fd00:122::1 is outside subnet fd00:121::/64' --ipv6 --subnet fd00:121::/64 --gateway fd00:122::1
   check 'gateway fd00:121:: is the subnet-router address of subnet fd00:121::/64' --ipv6 --subnet fd00:121::/64 --gateway fd00:121::
   check 'more than one IPv6 --subnet (fd00:121::/64, fd00:123::/64)' --ipv6 --subnet fd00:121::/64 --subnet fd00:123::/64
@@ -139,6 +140,13 @@ ip_of_t1() {
   [ "$output" = 'fd00:140::2/64 fd00:140::1 fd00:140::2 fd00:140::1' ]
   run -0 rrun network inspect --format '{{json .Containers}}' v6d
   [ "$(jq -r '.[].IPv6Address' <<<"$output")" = fd00:140::2/64 ]
+  run -0 rrun info --format json
+  id=$(rrun inspect --format '{{.Id}}' w6)
+  [ "$(jq -r '.network.networks[] | select(startswith("v6d "))' <<<"$output")" = \
+    "v6d 10.114.0.0/24 gateway 10.114.0.1 ipv6 fd00:140::/64 gateway fd00:140::1; 10.114.0.2 ${id:0:12} w6 ip6 fd00:140::2" ]
+  # the DNS server's file: the IPv6 address with the same names
+  run -0 cat "$RUN_ROOT/net-holder/hosts/v6d"
+  [ "$output" = "$(printf '10.114.0.2 w6 %s %s\nfd00:140::2 w6 %s %s' "$id" "${id:0:12}" "$id" "${id:0:12}")" ]
   # the client: its own address (fixed with --ip6), a route through the IPv6 gateway, the
   # gateway (the bridge in the holder) and the server over IPv6
   run -0 rrun run --rm --network v6d --ip6 fd00:140::99 "$FIXTURE_IMAGE" \

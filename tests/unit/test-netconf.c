@@ -168,6 +168,17 @@ test_check_ipv6 (void)
                                        "(fd01:2345:6789::/64)\nhint: choose another IPv6 "
                                        "--subnet, or leave it out for a free one");
   g_clear_error (&error);
+  req.subnet6 = "fd00::/16";
+  g_assert_false (rrun_netconf_check (&req, nets, &c, &error));
+  g_assert_cmpstr (error->message, ==, "subnet fd00::/16 overlaps rrun-net's IPv6 link "
+                                       "(fd00::/64)\nhint: choose another IPv6 --subnet, or "
+                                       "leave it out for a free one");
+  g_clear_error (&error);
+  req.subnet6 = NULL;
+  req.id = "0000000000ff";
+  g_assert_true (rrun_netconf_check (&req, nets, &c, &error));
+  g_assert_cmpstr (c->subnet6, ==, "fd00:0:0:1::/64");
+  g_clear_pointer (&c, rrun_netconf_free);
   req.ipv6 = FALSE;
   req.subnet6 = "fd00:9::/64";
   g_assert_false (rrun_netconf_check (&req, nets, &c, &error));
