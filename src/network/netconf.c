@@ -337,12 +337,10 @@ check_ipv6 (const RrunNetConfRequest *req, const GPtrArray *existing, RrunNetCon
   }
   if (req->gateway6 != NULL)
     {
-      guint8 n[16];
-
       if (!rrun_netconf_parse_ip6 (req->gateway6, gw))
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                            "invalid gateway \"%s\": expected an IP address", req->gateway6);
-      if (host_bits6 (gw, prefix, n), memcmp (n, net, 16) != 0)
+      if (!rrun_netconf_overlaps6 (gw, 128, net, prefix))
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "gateway %s is outside subnet %s",
                            req->gateway6, c->subnet6);
       if (memcmp (gw, net, 16) == 0)
