@@ -125,6 +125,8 @@ info_gather (const RrunConfig *config, Info *i)
           g_string_printf (line, "%s %s gateway %s%s%s", c->name, c->subnet, c->gateway,
                            c->internal ? " internal" : "",
                            c->builtin ? " (built in: the default)" : "");
+          if (c->ipv6)
+            g_string_append_printf (line, " ipv6 %s gateway %s", c->subnet6, c->gateway6);
           /* Its containers' addresses and aliases, as the DNS server answers them. */
           if (!c->builtin && rrun_usernet_list (config, NULL, c->name, &links, NULL))
             for (guint l = 0; l < links->len; l++)
@@ -139,6 +141,8 @@ info_gather (const RrunConfig *config, Info *i)
                                         u->name ? u->name : "", aliases ? " aliases " : "");
                 if (aliases)
                   g_string_append (line, aliases);
+                if (u->ip6 != NULL)
+                  g_string_append_printf (line, " ip6 %s", u->ip6);
               }
           g_ptr_array_add (lines, g_string_free (line, FALSE));
         }

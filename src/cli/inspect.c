@@ -201,6 +201,11 @@ add_networks (RrunJsonBuilder *b, const RrunConfig *config, const RrunState *s)
   rrun_json_builder_member_int (b, "IPPrefixLen", first ? first->prefix : 0);
   rrun_json_builder_member_string (b, "Gateway", first ? first->gateway : "");
   rrun_json_builder_member_string (b, "MacAddress", first ? first->mac : "");
+  rrun_json_builder_member_string (b, "GlobalIPv6Address",
+                                   first && first->ip6 ? first->ip6 : "");
+  rrun_json_builder_member_int (b, "GlobalIPv6PrefixLen",
+                                first && first->ip6 ? first->prefix6 : 0);
+  rrun_json_builder_member_string (b, "IPv6Gateway", first && first->ip6 ? first->gateway6 : "");
   rrun_json_builder_set_member_name (b, "Networks");
   rrun_json_builder_begin_object (b);
   for (guint i = 0; i < links->len; i++)
@@ -221,6 +226,9 @@ add_networks (RrunJsonBuilder *b, const RrunConfig *config, const RrunState *s)
       rrun_json_builder_member_string (b, "IPAddress", l->ip);
       rrun_json_builder_member_int (b, "IPPrefixLen", l->prefix);
       rrun_json_builder_member_string (b, "MacAddress", l->mac);
+      rrun_json_builder_member_string (b, "IPv6Gateway", l->ip6 ? l->gateway6 : "");
+      rrun_json_builder_member_string (b, "GlobalIPv6Address", l->ip6 ? l->ip6 : "");
+      rrun_json_builder_member_int (b, "GlobalIPv6PrefixLen", l->ip6 ? l->prefix6 : 0);
       rrun_json_builder_member_strv (b, "Aliases", (const char *const *) aliases->pdata);
       rrun_json_builder_member_string (b, "InterfaceName", l->ifname);
       rrun_json_builder_end_object (b);

@@ -14,16 +14,18 @@
 static gboolean
 cmd_create (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
-  g_autofree char *driver = NULL, *subnet = NULL, *gateway = NULL, *ip_range = NULL;
-  g_auto(GStrv) labels = NULL, opts = NULL;
-  gboolean help, internal = FALSE, ignore = FALSE, created;
+  g_autofree char *driver = NULL, *ip_range = NULL;
+  g_auto(GStrv) labels = NULL, opts = NULL, subnets = NULL, gateways = NULL;
+  gboolean help, internal = FALSE, ignore = FALSE, ipv6 = FALSE, created;
   GOptionEntry entries[] = {
     { "driver", 'd', 0, G_OPTION_ARG_STRING, &driver, "Network driver: bridge (the only one)",
       "DRIVER" },
-    { "subnet", 0, 0, G_OPTION_ARG_STRING, &subnet,
-      "IPv4 subnet in CIDR form (default: the first free 10.89.N.0/24)", "CIDR" },
-    { "gateway", 0, 0, G_OPTION_ARG_STRING, &gateway,
-      "Gateway address (default: the subnet's first address)", "IP" },
+    { "subnet", 0, 0, G_OPTION_ARG_STRING_ARRAY, &subnets,
+      "Subnet in CIDR form, IPv4 (default: the first free 10.89.N.0/24) and, with --ipv6, "
+      "IPv6 (default: a unique local /64)", "CIDR" },
+    { "gateway", 0, 0, G_OPTION_ARG_STRING_ARRAY, &gateways,
+      "Gateway address, one per subnet (default: the subnet's first address)", "IP" },
+    { "ipv6", 0, 0, G_OPTION_ARG_NONE, &ipv6, "Give the network an IPv6 subnet too", NULL },
     { "ip-range", 0, 0, G_OPTION_ARG_STRING, &ip_range,
       "Give containers addresses from this part of the subnet only", "CIDR" },
     { "internal", 0, 0, G_OPTION_ARG_NONE, &internal, "No route out of the network", NULL },
@@ -46,8 +48,34 @@ cmd_create (RrunGlobal *g, int argc, char **argv, int *out_status, GError **erro
     return *out_status = 0, TRUE;
   req.name = argv[1];
   req.driver = driver;
-  req.subnet = subnet;
-  req.gateway = gateway;
+  /* docker's form: one --subnet (and --gateway) per address family */
+  for (guint i = 0; subnets && subnets[i]; i++)
+    {
+      gboolean v6 = strchr (subnets[i], ':') != NULL;
+      const char **slot = v6 ? &req.subnet6 : &req.subnet;
+
+      if (*slot != NULL)
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "cannot create network: more than one %s --subnet (%s, %s)",
+                      v6 ? "IPv6" : "IPv4", *slot, subnets[i]);
+          rrun_add_hint (error, "give one IPv4 and, with --ipv6, one IPv6 --subnet");
+          return FALSE;
+        }
+      *slot = subnets[i];
+    }
+  for (guint i = 0; gateways && gateways[i]; i++)
+    {
+      gboolean v6 = strchr (gateways[i], ':') != NULL;
+      const char **slot = v6 ? &req.gateway6 : &req.gateway;
+
+      if (*slot != NULL)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "cannot create network: more than one %s --gateway (%s, %s)",
+                           v6 ? "IPv6" : "IPv4", *slot, gateways[i]);
+      *slot = gateways[i];
+    }
+  req.ipv6 = ipv6;
   req.ip_range = ip_range;
   req.internal = internal;
   req.labels = labels;
@@ -137,7 +165,7 @@ row_json (const RrunNetConf *c, RrunJsonBuilder *b)
   rrun_json_builder_member_string (b, "Subnet", c->subnet);
   rrun_json_builder_member_string (b, "Gateway", c->gateway);
   rrun_json_builder_member_bool (b, "Internal", c->internal);
-  rrun_json_builder_member_bool (b, "IPv6", FALSE);
+  rrun_json_builder_member_bool (b, "IPv6", c->ipv6);
   rrun_json_builder_member_string (b, "Labels", labels->str);
   rrun_json_builder_member_string (b, "CreatedAt", c->created);
   rrun_json_builder_end_object (b);
@@ -231,6 +259,7 @@ containers_json (RrunGlobal *g, const RrunNetConf *c)
     {
       const RrunUserNetLink *l = links->pdata[i];
       g_autofree char *v4 = g_strdup_printf ("%s/%u", l->ip, l->prefix);
+      g_autofree char *v6 = l->ip6 ? g_strdup_printf ("%s/%u", l->ip6, l->prefix6) : g_strdup ("");
 
       rrun_json_builder_set_member_name (b, l->cid);
       rrun_json_builder_begin_object (b);
@@ -238,7 +267,7 @@ containers_json (RrunGlobal *g, const RrunNetConf *c)
       rrun_json_builder_member_string (b, "EndpointID", l->host_ifname);
       rrun_json_builder_member_string (b, "MacAddress", l->mac);
       rrun_json_builder_member_string (b, "IPv4Address", v4);
-      rrun_json_builder_member_string (b, "IPv6Address", "");
+      rrun_json_builder_member_string (b, "IPv6Address", v6);
       rrun_json_builder_member_strv (b, "Aliases", (const char *const *) l->aliases);
       rrun_json_builder_end_object (b);
     }
@@ -410,18 +439,22 @@ static gboolean
 cmd_connect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **error)
 {
   g_auto(GStrv) aliases = NULL;
-  g_autofree char *ip = NULL;
+  g_autofree char *ip = NULL, *ip6 = NULL;
   gboolean help;
   GOptionEntry entries[] = {
     { "alias", 0, 0, G_OPTION_ARG_STRING_ARRAY, &aliases,
       "Another name of the container on this network", "NAME" },
     { "ip", 0, 0, G_OPTION_ARG_STRING, &ip, "The container's address on this network",
       "IPV4" },
+    { "ip6", 0, 0, G_OPTION_ARG_STRING, &ip6,
+      "The container's IPv6 address on this network (made with --ipv6)", "IPV6" },
     { NULL },
   };
   const RrunCliSpec spec = { "network connect", "NETWORK CONTAINER",
                              "Connect a running container to a network: a new interface.", 2,
-                             2, "rrun network connect [--alias NAME] [--ip IP] NETWORK CONTAINER",
+                             2,
+                             "rrun network connect [--alias NAME] [--ip IP] [--ip6 IPV6] "
+                             "NETWORK CONTAINER",
                              NULL, FALSE };
 
   if (!rrun_cli_parse_args (&spec, entries, &argc, &argv, &help, error))
@@ -432,7 +465,7 @@ cmd_connect (RrunGlobal *g, int argc, char **argv, int *out_status, GError **err
     if (!rrun_netconf_name_valid (aliases[i]))
       return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid --alias \"%s\"",
                          aliases[i]);
-  if (!rrun_usernet_connect (g->config, argv[1], argv[2], aliases, ip, error))
+  if (!rrun_usernet_connect (g->config, argv[1], argv[2], aliases, ip, ip6, error))
     return FALSE;
   *out_status = 0;
   return TRUE;

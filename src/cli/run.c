@@ -215,6 +215,8 @@ run_or_create (const char *command, gboolean create, RrunGlobal *g, int argc, ch
       "Another name of the container on its user-defined networks", "NAME" },
     { "ip", 0, 0, G_OPTION_ARG_STRING, &o.ip, "The container's address on its network",
       "IPV4" },
+    { "ip6", 0, 0, G_OPTION_ARG_STRING, &o.ip6,
+      "The container's IPv6 address on its network (made with --ipv6)", "IPV6" },
     { "mac-address", 0, 0, G_OPTION_ARG_STRING, &o.mac_address,
       "MAC address of the container's tap0 (slirp)", "MAC" },
     { "net", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &networks, NULL, NULL },

@@ -60,6 +60,7 @@ rrun_container_spec_clear (RrunContainerSpec *o)
   g_free (o->network);
   g_strfreev (o->network_aliases);
   g_free (o->ip);
+  g_free (o->ip6);
   g_free (o->mac_address);
   g_free (o->userns);
   g_strfreev (o->volumes);
@@ -347,6 +348,27 @@ build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
                                    "invalid --ip %s: it is not in network \"%s\" (%s)", o->ip,
                                    user_net->name, user_net->subnet);
             }
+          if (i == 0 && o->ip6 != NULL && !user_net->ipv6)
+            {
+              rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                          "cannot use --ip6 %s: network \"%s\" has no IPv6", o->ip6,
+                          user_net->name);
+              rrun_add_hint (error, "leave out --ip6, or use a network made with: rrun network "
+                                    "create --ipv6 NAME");
+              return FALSE;
+            }
+          if (i == 0 && o->ip6 != NULL)
+            {
+              guint8 subnet[16], addr[16];
+              guint prefix = 0;
+
+              if (rrun_netconf_parse_cidr6 (user_net->subnet6, subnet, &prefix, NULL)
+                  && rrun_netconf_parse_ip6 (o->ip6, addr)
+                  && !rrun_netconf_overlaps6 (addr, 128, subnet, prefix))
+                return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                                   "invalid --ip6 %s: it is not in network \"%s\" (%s)", o->ip6,
+                                   user_net->name, user_net->subnet6);
+            }
           g_ptr_array_add (seen, g_strdup (user_net->name));
         }
       g_ptr_array_add (seen, NULL);
@@ -358,6 +380,8 @@ build_network (const RrunConfig *config, RrunContainerSpec *o, GError **error)
     if (!rrun_network_options_add_alias (net, o->network_aliases[i], error))
       return FALSE;
   if (o->ip != NULL && !rrun_network_options_set_ip (net, o->ip, error))
+    return FALSE;
+  if (o->ip6 != NULL && !rrun_network_options_set_ip6 (net, o->ip6, error))
     return FALSE;
   for (guint i = 0; o->publish && o->publish[i]; i++)
     if (!rrun_network_options_add_publish (net, o->publish[i], error))
@@ -553,6 +577,7 @@ static const SpecField spec_fields[] = {
   F ("mac-address", FIELD_STRING, mac_address),
   F ("network-alias", FIELD_STRV, network_aliases),
   F ("ip", FIELD_STRING, ip),
+  F ("ip6", FIELD_STRING, ip6),
   F ("userns", FIELD_STRING, userns),
   F ("volume", FIELD_STRV, volumes),
   F ("mount", FIELD_STRV, mounts),

@@ -37,6 +37,7 @@ typedef struct
   char *mac_address;       /* --mac-address (slirp, or a user network's eth0) */
   char **network_aliases;  /* --network-alias (user-defined networks) */
   char *ip;                /* --ip: the address on the (first) user-defined network */
+  char *ip6;               /* --ip6: its IPv6 address there */
   char *userns;            /* auto, keep-id, nomap, single; NULL: config default */
   char **volumes;          /* -v SRC:DST[:OPTS], NAME:DST[:OPTS] or DST (rootfs/mount-args.h) */
   char **mounts;           /* --mount type=...,source=...,target=... */

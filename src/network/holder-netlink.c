@@ -124,6 +124,25 @@ addr_add (int fd, int ifindex, guint32 addr_host, guint prefix)
   return nl_talk (fd, &req);
 }
 
+/* An IPv6 address, without duplicate address detection: the subnet is rrun's own, and an
+   address still tentative (DAD takes a second or more) could not be bound or reached. */
+static int
+addr6_add (int fd, int ifindex, const guint8 addr[16], guint prefix)
+{
+  NlReq req = { 0 };
+
+  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifaddrmsg));
+  req.nh.nlmsg_type = RTM_NEWADDR;
+  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+  req.ifa.ifa_family = AF_INET6;
+  req.ifa.ifa_prefixlen = (unsigned char) prefix;
+  req.ifa.ifa_flags = IFA_F_NODAD;
+  req.ifa.ifa_index = (unsigned) ifindex;
+  add_attr (&req, IFA_LOCAL, addr, 16);
+  add_attr (&req, IFA_ADDRESS, addr, 16);
+  return nl_talk (fd, &req);
+}
+
 static int link_del (int fd, int ifindex);
 
 /* The bridges (rrunN) of networks removed since the holder made them: gone, so that their
@@ -195,6 +214,27 @@ rrun_net_holder_setup_links (const GPtrArray *confs, GError **error)
       if (r < 0 && r != -EEXIST)
         return rrun_throw_errno (error, -r, "cannot give the bridge \"%s\" the address %s",
                                  c->interface, c->gateway);
+      if (c->ipv6)
+        {
+          guint8 net6[16], gw6[16];
+          guint prefix6 = 0;
+
+          if (!rrun_netconf_parse_cidr6 (c->subnet6, net6, &prefix6, error))
+            return FALSE;
+          if (!rrun_netconf_parse_ip6 (c->gateway6, gw6))
+            return rrun_throw (error, RRUN_ERROR_CORRUPT, "network \"%s\": bad gateway \"%s\"",
+                               c->name, c->gateway6);
+          r = addr6_add (fd, ifindex, gw6, prefix6);
+          if (r < 0 && r != -EEXIST)
+            {
+              rrun_throw_errno (error, -r, "cannot give the bridge \"%s\" the address %s",
+                                c->interface, c->gateway6);
+              if (r == -EAFNOSUPPORT || r == -EACCES)
+                rrun_add_hint (error, "IPv6 is disabled on this host (ipv6.disable=1 or the "
+                                      "sysctl net.ipv6.conf.default.disable_ipv6)");
+              return FALSE;
+            }
+        }
       r = link_up (fd, ifindex);
       if (r < 0)
         return rrun_throw_errno (error, -r, "cannot bring the bridge \"%s\" up", c->interface);
@@ -254,22 +294,22 @@ link_del (int fd, int ifindex)
   return nl_talk (fd, &req);
 }
 
+/* A default route through gw (4 bytes for IPv4, 16 for IPv6, network order). */
 static int
-default_route_add (int fd, int ifindex, guint32 gw_host)
+default_route_add (int fd, int ifindex, int family, const void *gw)
 {
   NlReq req = { 0 };
-  guint32 gw = htonl (gw_host);
   guint32 oif = (guint32) ifindex;
 
   req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct rtmsg));
   req.nh.nlmsg_type = RTM_NEWROUTE;
   req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-  req.rtm.rtm_family = AF_INET;
+  req.rtm.rtm_family = (unsigned char) family;
   req.rtm.rtm_table = RT_TABLE_MAIN;
   req.rtm.rtm_protocol = RTPROT_BOOT;
   req.rtm.rtm_scope = RT_SCOPE_UNIVERSE;
   req.rtm.rtm_type = RTN_UNICAST;
-  add_attr (&req, RTA_GATEWAY, &gw, sizeof gw);
+  add_attr (&req, RTA_GATEWAY, gw, family == AF_INET6 ? 16 : 4);
   add_attr (&req, RTA_OIF, &oif, sizeof oif);
   return nl_talk (fd, &req);
 }
@@ -313,10 +353,21 @@ rrun_net_holder_veth_configure (const RrunNetLinkSpec *l, GError **error)
     return rrun_throw_errno (error, errno, "cannot find \"%s\" in the container", l->ifname);
   if ((r = addr_add (fd, index, l->ip, l->prefix)) < 0 && r != -EEXIST)
     return rrun_throw_errno (error, -r, "cannot give \"%s\" its address", l->ifname);
+  if (l->has_ip6 && (r = addr6_add (fd, index, l->ip6, l->prefix6)) < 0 && r != -EEXIST)
+    return rrun_throw_errno (error, -r, "cannot give \"%s\" its IPv6 address", l->ifname);
   if ((r = link_up (fd, index)) < 0)
     return rrun_throw_errno (error, -r, "cannot bring \"%s\" up", l->ifname);
-  if (l->gateway != 0 && (r = default_route_add (fd, index, l->gateway)) < 0)
-    return rrun_throw_errno (error, -r, "cannot add the default route of \"%s\"", l->ifname);
+  if (l->gateway != 0)
+    {
+      guint32 gw = htonl (l->gateway);
+
+      if ((r = default_route_add (fd, index, AF_INET, &gw)) < 0)
+        return rrun_throw_errno (error, -r, "cannot add the default route of \"%s\"",
+                                 l->ifname);
+    }
+  if (l->has_gateway6 && (r = default_route_add (fd, index, AF_INET6, l->gateway6)) < 0)
+    return rrun_throw_errno (error, -r, "cannot add the IPv6 default route of \"%s\"",
+                             l->ifname);
   return TRUE;
 }
 

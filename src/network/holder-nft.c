@@ -15,6 +15,17 @@
        }                                              reaches its gateway, the DNS server,
      }                                                and no other network's)
 
+   and, where a network has IPv6, the same isolation for it (no NAT: IPv6 stays inside and
+   between containers, as docker's with a unique local subnet and no NAT66):
+
+     table ip6 rrun {
+       chain forward { ... the same lines ... }
+       chain input { type filter hook input priority filter; policy accept;
+         iifname "BRIDGE" ip6 daddr != GATEWAY6 ip6 daddr != fe80::/10 ip6 daddr != ff00::/8
+           drop                               (neighbour discovery is link-local/multicast)
+       }
+     }
+
    The expressions are the ones nft(8) emits for those lines, so `nft list table ip rrun`
    prints them back as written. The table is created, deleted and made again in the same
    batch: the rules replace the old ones atomically. Only rrun-image links this
@@ -46,12 +57,13 @@ typedef struct
   gsize size;
   struct mnl_nlmsg_batch *batch;
   guint32 seq;
+  guint16 family; /* NFPROTO_IPV4 or NFPROTO_IPV6: the table being built */
 } Batch;
 
 static struct nlmsghdr *
 next_hdr (Batch *b, guint16 type, guint16 flags)
 {
-  return nftnl_nlmsg_build_hdr (mnl_nlmsg_batch_current (b->batch), type, NFPROTO_IPV4, flags,
+  return nftnl_nlmsg_build_hdr (mnl_nlmsg_batch_current (b->batch), type, b->family, flags,
                                 b->seq++);
 }
 
@@ -68,7 +80,7 @@ add_table (Batch *b, guint16 type, guint16 flags, GError **error)
 {
   struct nftnl_table *t = nftnl_table_alloc ();
 
-  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, NFPROTO_IPV4);
+  nftnl_table_set_u32 (t, NFTNL_TABLE_FAMILY, b->family);
   nftnl_table_set_str (t, NFTNL_TABLE_NAME, TABLE);
   nftnl_table_nlmsg_build_payload (next_hdr (b, type, flags), t);
   nftnl_table_free (t);
@@ -160,12 +172,50 @@ match_daddr_not (struct nftnl_rule *r, guint32 addr)
   nftnl_rule_add_expr (r, cmp);
 }
 
+/* ip6 daddr != ADDR/PREFIX (prefix 128: the address): payload load 16b @ network header +
+   24 => reg 1; bitwise with the mask (a prefix); cmp neq. Network order. */
+static void
+match_daddr6_not (struct nftnl_rule *r, const guint8 addr[16], guint prefix)
+{
+  struct nftnl_expr *payload = nftnl_expr_alloc ("payload");
+  struct nftnl_expr *cmp = nftnl_expr_alloc ("cmp");
+  guint8 mask[16] = { 0 }, xor[16] = { 0 }, net[16];
+
+  for (guint i = 0; i < 16; i++)
+    {
+      guint bits = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? prefix - i * 8 : 0;
+
+      mask[i] = bits == 0 ? 0 : (guint8) (0xff << (8 - bits));
+      net[i] = addr[i] & mask[i];
+    }
+  nftnl_expr_set_u32 (payload, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+  nftnl_expr_set_u32 (payload, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+  nftnl_expr_set_u32 (payload, NFTNL_EXPR_PAYLOAD_OFFSET, 24);
+  nftnl_expr_set_u32 (payload, NFTNL_EXPR_PAYLOAD_LEN, 16);
+  nftnl_rule_add_expr (r, payload);
+  if (prefix < 128)
+    {
+      struct nftnl_expr *bitwise = nftnl_expr_alloc ("bitwise");
+
+      nftnl_expr_set_u32 (bitwise, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+      nftnl_expr_set_u32 (bitwise, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+      nftnl_expr_set_u32 (bitwise, NFTNL_EXPR_BITWISE_LEN, 16);
+      nftnl_expr_set (bitwise, NFTNL_EXPR_BITWISE_MASK, mask, 16);
+      nftnl_expr_set (bitwise, NFTNL_EXPR_BITWISE_XOR, xor, 16);
+      nftnl_rule_add_expr (r, bitwise);
+    }
+  nftnl_expr_set_u32 (cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+  nftnl_expr_set_u32 (cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
+  nftnl_expr_set (cmp, NFTNL_EXPR_CMP_DATA, net, 16);
+  nftnl_rule_add_expr (r, cmp);
+}
+
 static struct nftnl_rule *
-new_rule (const char *chain)
+new_rule (Batch *b, const char *chain)
 {
   struct nftnl_rule *r = nftnl_rule_alloc ();
 
-  nftnl_rule_set_u32 (r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+  nftnl_rule_set_u32 (r, NFTNL_RULE_FAMILY, b->family);
   nftnl_rule_set_str (r, NFTNL_RULE_TABLE, TABLE);
   nftnl_rule_set_str (r, NFTNL_RULE_CHAIN, chain);
   return r;
@@ -191,14 +241,55 @@ add_drop (Batch *b, struct nftnl_rule *r, GError **error)
   return add_rule (b, r, error);
 }
 
+/* "table FAMILY rrun {}; delete table FAMILY rrun": made if missing, then gone. */
 static gboolean
-build (Batch *b, const GPtrArray *confs, GError **error)
+drop_table (Batch *b, GError **error)
 {
-  nftnl_batch_begin (mnl_nlmsg_batch_current (b->batch), b->seq++);
-  if (!advance (b, error)
-      /* "table ip rrun {}; flush": made if missing, then gone, then made anew */
-      || !add_table (b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, error)
-      || !add_table (b, NFT_MSG_DELTABLE, NLM_F_ACK, error)
+  return add_table (b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, error)
+         && add_table (b, NFT_MSG_DELTABLE, NLM_F_ACK, error);
+}
+
+/* The forward chain: networks isolated from each other, internal ones from everything. The
+   same rules for both families (they match interface names only). */
+static gboolean
+build_forward (Batch *b, const GPtrArray *confs, gboolean v6, GError **error)
+{
+  if (!add_chain (b, "forward", "filter", NF_INET_FORWARD, 0, error))
+    return FALSE;
+  for (guint i = 0; i < confs->len; i++)
+    {
+      const RrunNetConf *c = g_ptr_array_index (confs, i);
+      struct nftnl_rule *r;
+
+      if (c->builtin || c->interface == NULL || (v6 && !c->ipv6))
+        continue;
+      r = new_rule (b, "forward");
+      match_ifname (r, NFT_META_IIFNAME, NFT_CMP_EQ, c->interface, FALSE);
+      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_EQ, "rrun", TRUE);
+      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_NEQ, c->interface, FALSE);
+      if (!add_drop (b, r, error))
+        return FALSE;
+      if (!c->internal)
+        continue;
+      r = new_rule (b, "forward");
+      match_ifname (r, NFT_META_IIFNAME, NFT_CMP_EQ, c->interface, FALSE);
+      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_NEQ, c->interface, FALSE);
+      if (!add_drop (b, r, error))
+        return FALSE;
+      r = new_rule (b, "forward");
+      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_EQ, c->interface, FALSE);
+      match_ifname (r, NFT_META_IIFNAME, NFT_CMP_NEQ, c->interface, FALSE);
+      if (!add_drop (b, r, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+build_ip (Batch *b, const GPtrArray *confs, GError **error)
+{
+  b->family = NFPROTO_IPV4;
+  if (!drop_table (b, error)
       || !add_table (b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, error)
       || !add_chain (b, "postrouting", "nat", NF_INET_POST_ROUTING, 100, error))
     return FALSE;
@@ -213,42 +304,15 @@ build (Batch *b, const GPtrArray *confs, GError **error)
         continue;
       if (!rrun_netconf_parse_cidr (c->subnet, &subnet, &prefix, error))
         return FALSE;
-      r = new_rule ("postrouting");
+      r = new_rule (b, "postrouting");
       match_saddr (r, subnet, prefix);
       match_ifname (r, NFT_META_OIFNAME, NFT_CMP_NEQ, c->interface, FALSE);
       nftnl_rule_add_expr (r, nftnl_expr_alloc ("masq"));
       if (!add_rule (b, r, error))
         return FALSE;
     }
-  if (!add_chain (b, "forward", "filter", NF_INET_FORWARD, 0, error))
-    return FALSE;
-  for (guint i = 0; i < confs->len; i++)
-    {
-      const RrunNetConf *c = g_ptr_array_index (confs, i);
-      struct nftnl_rule *r;
-
-      if (c->builtin || c->interface == NULL)
-        continue;
-      r = new_rule ("forward");
-      match_ifname (r, NFT_META_IIFNAME, NFT_CMP_EQ, c->interface, FALSE);
-      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_EQ, "rrun", TRUE);
-      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_NEQ, c->interface, FALSE);
-      if (!add_drop (b, r, error))
-        return FALSE;
-      if (!c->internal)
-        continue;
-      r = new_rule ("forward");
-      match_ifname (r, NFT_META_IIFNAME, NFT_CMP_EQ, c->interface, FALSE);
-      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_NEQ, c->interface, FALSE);
-      if (!add_drop (b, r, error))
-        return FALSE;
-      r = new_rule ("forward");
-      match_ifname (r, NFT_META_OIFNAME, NFT_CMP_EQ, c->interface, FALSE);
-      match_ifname (r, NFT_META_IIFNAME, NFT_CMP_NEQ, c->interface, FALSE);
-      if (!add_drop (b, r, error))
-        return FALSE;
-    }
-  if (!add_chain (b, "input", "filter", NF_INET_LOCAL_IN, 0, error))
+  if (!build_forward (b, confs, FALSE, error)
+      || !add_chain (b, "input", "filter", NF_INET_LOCAL_IN, 0, error))
     return FALSE;
   for (guint i = 0; i < confs->len; i++)
     {
@@ -261,10 +325,63 @@ build (Batch *b, const GPtrArray *confs, GError **error)
       if (!rrun_netconf_parse_ip (c->gateway, &gateway))
         return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                            "network \"%s\": invalid gateway \"%s\"", c->name, c->gateway);
-      r = new_rule ("input");
+      r = new_rule (b, "input");
       match_ifname (r, NFT_META_IIFNAME, NFT_CMP_EQ, c->interface, FALSE);
       match_daddr_not (r, gateway);
       if (!add_drop (b, r, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+build_ip6 (Batch *b, const GPtrArray *confs, GError **error)
+{
+  static const guint8 link_local[16] = { 0xfe, 0x80 }, multicast[16] = { 0xff };
+
+  b->family = NFPROTO_IPV6;
+  if (!add_table (b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, error)
+      || !build_forward (b, confs, TRUE, error)
+      || !add_chain (b, "input", "filter", NF_INET_LOCAL_IN, 0, error))
+    return FALSE;
+  for (guint i = 0; i < confs->len; i++)
+    {
+      const RrunNetConf *c = g_ptr_array_index (confs, i);
+      guint8 gateway[16];
+      struct nftnl_rule *r;
+
+      if (c->builtin || c->interface == NULL || !c->ipv6)
+        continue;
+      if (!rrun_netconf_parse_ip6 (c->gateway6, gateway))
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "network \"%s\": invalid gateway \"%s\"", c->name, c->gateway6);
+      r = new_rule (b, "input");
+      match_ifname (r, NFT_META_IIFNAME, NFT_CMP_EQ, c->interface, FALSE);
+      match_daddr6_not (r, gateway, 128);
+      match_daddr6_not (r, link_local, 10);
+      match_daddr6_not (r, multicast, 8);
+      if (!add_drop (b, r, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+build (Batch *b, const GPtrArray *confs, GError **error)
+{
+  gboolean any6 = FALSE;
+
+  for (guint i = 0; i < confs->len; i++)
+    any6 = any6 || ((const RrunNetConf *) g_ptr_array_index (confs, i))->ipv6;
+  nftnl_batch_begin (mnl_nlmsg_batch_current (b->batch), b->seq++);
+  if (!advance (b, error) || !build_ip (b, confs, error))
+    return FALSE;
+  /* table ip6 rrun: replaced when a network has IPv6, gone when none has (a host without
+     IPv6 never needs it, and may lack the family) */
+  if (any6 || g_file_test ("/proc/sys/net/ipv6", G_FILE_TEST_IS_DIR))
+    {
+      b->family = NFPROTO_IPV6;
+      if (!drop_table (b, error) || (any6 && !build_ip6 (b, confs, error)))
         return FALSE;
     }
   nftnl_batch_end (mnl_nlmsg_batch_current (b->batch), b->seq++);
@@ -274,8 +391,8 @@ build (Batch *b, const GPtrArray *confs, GError **error)
 gboolean
 rrun_net_holder_load_rules (const GPtrArray *confs, GError **error)
 {
-  /* ~400 bytes a rule, five rules a network at most */
-  gsize size = MNL_SOCKET_BUFFER_SIZE * 2 + confs->len * 3072;
+  /* ~400 bytes a rule, nine rules a network at most (both families) */
+  gsize size = MNL_SOCKET_BUFFER_SIZE * 2 + confs->len * 6144;
   g_autofree char *buf = g_malloc0 (size);
   Batch b = { .buf = buf, .size = size, .seq = (guint32) time (NULL) };
   struct mnl_socket *nl = NULL;

@@ -43,6 +43,17 @@ configure (const RrunConfig *config, GError **error)
       if (fd < 0 || write (fd, "1\n", 2) != 2)
         return rrun_throw_errno (error, errno, "cannot enable net.ipv4.ip_forward");
     }
+  /* IPv6 is routed between networks too (and dropped by the rules where isolated), so a
+     container's IPv6 default route ends here. A host without IPv6 has no such file. */
+  for (guint i = 0; i < confs->len; i++)
+    if (((RrunNetConf *) g_ptr_array_index (confs, i))->ipv6)
+      {
+        rrun_autofd int fd = open ("/proc/sys/net/ipv6/conf/all/forwarding", O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0 || write (fd, "1\n", 2) != 2)
+          return rrun_throw_errno (error, errno, "cannot enable net.ipv6.conf.all.forwarding");
+        break;
+      }
   /* NAT and isolation rules through netlink (holder-nft.c) */
   return rrun_net_holder_load_rules (confs, error);
 }
@@ -73,6 +84,16 @@ dns_listens (const RrunConfig *config, GError **error)
       if (c->builtin || c->gateway == NULL)
         continue;
       text = g_strdup_printf ("%s:53=%s", c->gateway, c->name);
+      l = rrun_dns_listen_parse (text, error);
+      if (l == NULL)
+        return NULL;
+      l->internal = c->internal;
+      g_ptr_array_add (listens, l);
+      if (!c->ipv6)
+        continue;
+      /* and on the IPv6 gateway: names resolve over both */
+      g_free (text);
+      text = g_strdup_printf ("[%s]:53=%s", c->gateway6, c->name);
       l = rrun_dns_listen_parse (text, error);
       if (l == NULL)
         return NULL;

@@ -73,6 +73,11 @@ typedef struct
   guint32 gateway;      /* host order; 0: no default route through it */
   guint mtu;
   guint8 mac[6];
+  gboolean has_ip6;     /* an IPv6 network: */
+  guint8 ip6[16];       /* network order */
+  guint prefix6;
+  gboolean has_gateway6; /* the IPv6 default route through it */
+  guint8 gateway6[16];
 } RrunNetLinkSpec;
 
 /* In the holder's namespaces: the veth pair, its peer moved into ctr_netns_fd. */

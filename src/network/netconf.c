@@ -35,6 +35,8 @@ rrun_netconf_free (RrunNetConf *c)
   g_free (c->gateway);
   g_free (c->ip_range);
   g_free (c->interface);
+  g_free (c->subnet6);
+  g_free (c->gateway6);
   g_strfreev (c->labels);
   g_strfreev (c->options);
   g_free (c);
@@ -106,9 +108,6 @@ rrun_netconf_parse_cidr (const char *text, guint32 *out_addr, guint *out_prefix,
   char *end;
   unsigned long prefix;
 
-  if (text != NULL && strchr (text, ':') != NULL)
-    return rrun_throw (error, RRUN_ERROR_UNSUPPORTED,
-                       "invalid subnet \"%s\": IPv6 networks are not supported yet", text);
   if (slash == NULL || !rrun_netconf_parse_ip (ip, &addr) || !g_ascii_isdigit (slash[1]))
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                        "invalid subnet \"%s\": expected an IPv4 CIDR such as 10.90.0.0/24",
@@ -136,6 +135,227 @@ rrun_netconf_overlaps (guint32 a, guint a_prefix, guint32 b, guint b_prefix)
 {
   guint32 m = mask_of (MIN (a_prefix, b_prefix));
   return (a & m) == (b & m);
+}
+
+/* IPv6 */
+
+gboolean
+rrun_netconf_parse_ip6 (const char *text, guint8 out_addr[16])
+{
+  struct in6_addr a;
+
+  if (text == NULL || inet_pton (AF_INET6, text, &a) != 1)
+    return FALSE;
+  memcpy (out_addr, &a, 16);
+  return TRUE;
+}
+
+char *
+rrun_netconf_ip6_text (const guint8 addr[16])
+{
+  char buf[INET6_ADDRSTRLEN];
+
+  inet_ntop (AF_INET6, addr, buf, sizeof buf);
+  return g_strdup (buf);
+}
+
+/* addr with the bits after prefix cleared (keep) or tested (whether any is set). */
+static gboolean
+host_bits6 (const guint8 addr[16], guint prefix, guint8 out_net[16])
+{
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      guint bits = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? prefix - i * 8 : 0;
+      guint8 m = bits == 0 ? 0 : (guint8) (0xff << (8 - bits));
+
+      any = any || (addr[i] & ~m) != 0;
+      out_net[i] = addr[i] & m;
+    }
+  return any;
+}
+
+gboolean
+rrun_netconf_overlaps6 (const guint8 a[16], guint a_prefix, const guint8 b[16], guint b_prefix)
+{
+  guint8 x[16], y[16];
+  guint p = MIN (a_prefix, b_prefix);
+
+  host_bits6 (a, p, x);
+  host_bits6 (b, p, y);
+  return memcmp (x, y, 16) == 0;
+}
+
+gboolean
+rrun_netconf_parse_cidr6 (const char *text, guint8 out_addr[16], guint *out_prefix,
+                          GError **error)
+{
+  const char *slash = text ? strchr (text, '/') : NULL;
+  g_autofree char *ip = slash ? g_strndup (text, (gsize) (slash - text)) : NULL;
+  guint8 addr[16], net[16];
+  guint64 prefix = 0;
+
+  if (slash == NULL || !rrun_netconf_parse_ip6 (ip, addr))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid subnet \"%s\": expected an IPv6 CIDR such as fd00:1::/64",
+                       text ? text : "");
+  if (!g_ascii_string_to_unsigned (slash + 1, 10, 0, 128, &prefix, NULL))
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid subnet \"%s\": the prefix length must be 0 to 128", text);
+  if (host_bits6 (addr, (guint) prefix, net))
+    {
+      g_autofree char *want = rrun_netconf_ip6_text (net);
+
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "invalid subnet \"%s\": the address has bits set after the prefix", text);
+      rrun_add_hint (error, "did you mean %s/%u?", want, (guint) prefix);
+      return FALSE;
+    }
+  memcpy (out_addr, addr, 16);
+  *out_prefix = (guint) prefix;
+  return TRUE;
+}
+
+/* Ranges no network may hold: they mean something else on every link. */
+static const struct
+{
+  const char *what;
+  guint8 net[2];
+  guint prefix;
+} reserved6[] = {
+  { "multicast", { 0xff, 0x00 }, 8 },
+  { "link-local", { 0xfe, 0x80 }, 10 },
+  { "reserved (loopback, unspecified, IPv4-mapped)", { 0x00, 0x00 }, 8 },
+};
+
+/* An IPv6 subnet (--subnet with a colon): parsed, a usable size, not reserved. */
+static gboolean
+check_subnet6 (const char *text, guint8 out_net[16], guint *out_prefix, GError **error)
+{
+  if (!rrun_netconf_parse_cidr6 (text, out_net, out_prefix, error))
+    return FALSE;
+  if (*out_prefix < 16 || *out_prefix > 124)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid subnet \"%s\": the IPv6 prefix length must be 16 to 124 (room "
+                       "for a gateway and containers)",
+                       text);
+  for (guint i = 0; i < G_N_ELEMENTS (reserved6); i++)
+    {
+      guint8 r[16] = { reserved6[i].net[0], reserved6[i].net[1] };
+
+      if (rrun_netconf_overlaps6 (out_net, *out_prefix, r, reserved6[i].prefix))
+        {
+          rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                      "invalid subnet \"%s\": its addresses are %s", text, reserved6[i].what);
+          rrun_add_hint (error, "use a unique local subnet such as fd00:1::/64, or leave the "
+                                "IPv6 --subnet out for one");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The IPv6 half of a request: subnet (given, or a unique local /64 from the id, RFC 4193's
+   global ID) free of every other network's, and the gateway in it. */
+static gboolean
+check_ipv6 (const RrunNetConfRequest *req, const GPtrArray *existing, RrunNetConf *c,
+            GError **error)
+{
+  guint8 net[16] = { 0 }, gw[16];
+  guint prefix = 64;
+
+  if (req->subnet6 != NULL)
+    {
+      if (!check_subnet6 (req->subnet6, net, &prefix, error))
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *hash = req->id != NULL ? g_strdup (req->id)
+                                              : rrun_sha256_data_hex (req->name,
+                                                                      strlen (req->name));
+
+      /* fdXX:XXXX:XXXX::/64, the 40 bits after fd from the id */
+      net[0] = 0xfd;
+      for (guint i = 0; i < 5; i++)
+        {
+          char two[3] = { hash[2 * i], hash[2 * i + 1], 0 };
+          net[1 + i] = (guint8) g_ascii_strtoull (two, NULL, 16);
+        }
+    }
+  /* rrun-net's IPv6 link (libslirp's fd00::/64) is the holder's tap0, as 10.0.2.0/24 is. */
+  {
+    static const guint8 slirp6[16] = { 0xfd };
+
+    if (req->subnet6 == NULL && rrun_netconf_overlaps6 (net, prefix, slirp6, 64))
+      net[7] = 1; /* an id beginning 0000000000: fd00:0:0:1::/64 */
+    else if (rrun_netconf_overlaps6 (net, prefix, slirp6, 64))
+      {
+        rrun_throw (error, RRUN_ERROR_BUSY, "subnet %s overlaps rrun-net's IPv6 link (fd00::/64)",
+                    req->subnet6);
+        rrun_add_hint (error, "choose another IPv6 --subnet, or leave it out for a free one");
+        return FALSE;
+      }
+  }
+  /* The subnet must be free; an automatic one moves on to the next /64 (subnet ID). */
+  for (guint tries = 0;; tries++)
+    {
+      const RrunNetConf *clash = NULL;
+
+      for (guint i = 0; existing && i < existing->len && clash == NULL; i++)
+        {
+          const RrunNetConf *e = existing->pdata[i];
+          guint8 en[16];
+          guint ep;
+
+          if (e->ipv6 && e->subnet6 != NULL && rrun_netconf_parse_cidr6 (e->subnet6, en, &ep, NULL)
+              && rrun_netconf_overlaps6 (net, prefix, en, ep))
+            clash = e;
+        }
+      if (clash == NULL)
+        break;
+      if (req->subnet6 != NULL)
+        {
+          g_autofree char *mine = rrun_netconf_ip6_text (net);
+
+          rrun_throw (error, RRUN_ERROR_BUSY, "subnet %s/%u overlaps network \"%s\" (%s)", mine,
+                      prefix, clash->name, clash->subnet6);
+          rrun_add_hint (error, "choose another IPv6 --subnet, or leave it out for a free one");
+          return FALSE;
+        }
+      if (tries == 0xffff)
+        return rrun_throw (error, RRUN_ERROR_BUSY, "no free IPv6 subnet");
+      net[7] = (guint8) (net[7] + 1);
+      if (net[7] == 0)
+        net[6] = (guint8) (net[6] + 1);
+    }
+  {
+    g_autofree char *text = rrun_netconf_ip6_text (net);
+
+    c->subnet6 = g_strdup_printf ("%s/%u", text, prefix);
+  }
+  if (req->gateway6 != NULL)
+    {
+      if (!rrun_netconf_parse_ip6 (req->gateway6, gw))
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "invalid gateway \"%s\": expected an IP address", req->gateway6);
+      if (!rrun_netconf_overlaps6 (gw, 128, net, prefix))
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "gateway %s is outside subnet %s",
+                           req->gateway6, c->subnet6);
+      if (memcmp (gw, net, 16) == 0)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "gateway %s is the subnet-router address of subnet %s",
+                           req->gateway6, c->subnet6);
+    }
+  else
+    {
+      memcpy (gw, net, 16);
+      gw[15] |= 1;
+    }
+  c->gateway6 = rrun_netconf_ip6_text (gw);
+  c->ipv6 = TRUE;
+  return TRUE;
 }
 
 /* An address of the subnet a container or gateway may have: not the network's own
@@ -271,6 +491,20 @@ rrun_netconf_check (const RrunNetConfRequest *req, const GPtrArray *existing,
       if (strcmp (e->name, req->name) == 0)
         return rrun_throw (error, RRUN_ERROR_BUSY, "network \"%s\" already exists", req->name);
     }
+  if (!req->ipv6 && (req->subnet6 != NULL || req->gateway6 != NULL))
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "an IPv6 %s needs --ipv6",
+                  req->subnet6 ? "--subnet" : "--gateway");
+      rrun_add_hint (error, "add --ipv6: rrun network create --ipv6 --subnet %s %s",
+                     req->subnet6 ? req->subnet6 : "fd00:1::/64", req->name);
+      return FALSE;
+    }
+  if (req->subnet6 == NULL && req->gateway6 != NULL)
+    {
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "an IPv6 --gateway needs an IPv6 --subnet");
+      rrun_add_hint (error, "for example: --subnet fd00:1::/64 --gateway fd00:1::1");
+      return FALSE;
+    }
   if (req->subnet == NULL && (req->gateway != NULL || req->ip_range != NULL))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s needs --subnet",
@@ -349,6 +583,8 @@ rrun_netconf_check (const RrunNetConfRequest *req, const GPtrArray *existing,
                            "ip range %s leaves no address for a container", req->ip_range);
       c->ip_range = cidr_text (rn, rp);
     }
+  if (req->ipv6 && !check_ipv6 (req, existing, c, error))
+    return FALSE;
   c->name = g_strdup (req->name);
   c->driver = g_strdup ("bridge");
   c->internal = req->internal;
@@ -422,7 +658,7 @@ rrun_netconf_to_json (const RrunNetConf *c, const RrunJson *containers, RrunJson
   rrun_json_builder_member_string (b, "Created", c->created);
   rrun_json_builder_member_string (b, "Scope", "local");
   rrun_json_builder_member_string (b, "Driver", c->driver);
-  rrun_json_builder_member_bool (b, "EnableIPv6", FALSE);
+  rrun_json_builder_member_bool (b, "EnableIPv6", c->ipv6);
   rrun_json_builder_set_member_name (b, "IPAM");
   rrun_json_builder_begin_object (b);
   rrun_json_builder_member_string (b, "Driver", "default");
@@ -437,6 +673,13 @@ rrun_netconf_to_json (const RrunNetConf *c, const RrunJson *containers, RrunJson
     rrun_json_builder_member_string (b, "IPRange", c->ip_range);
   rrun_json_builder_member_string (b, "Gateway", c->gateway);
   rrun_json_builder_end_object (b);
+  if (c->ipv6)
+    {
+      rrun_json_builder_begin_object (b);
+      rrun_json_builder_member_string (b, "Subnet", c->subnet6);
+      rrun_json_builder_member_string (b, "Gateway", c->gateway6);
+      rrun_json_builder_end_object (b);
+    }
   rrun_json_builder_end_array (b);
   rrun_json_builder_end_object (b);
   rrun_json_builder_member_bool (b, "Internal", c->internal);
@@ -531,6 +774,29 @@ read_conf (const char *path, const char *name, RrunNetConf **out_conf, GError **
                 && rrun_json_int (rrun_json_member (o, "Internal")) != 0;
   c->labels = kv_from_object (rrun_json_member (o, "Labels"));
   c->options = kv_from_object (rrun_json_member (o, "Options"));
+  /* IPv6: the IPAM config whose subnet has a colon, when EnableIPv6 */
+  if (rrun_json_member (o, "EnableIPv6") != NULL
+      && rrun_json_int (rrun_json_member (o, "EnableIPv6")) != 0)
+    {
+      const RrunJson *cfgs = rrun_json_member (rrun_json_member (o, "IPAM"), "Config");
+
+      for (guint i = 1; i < rrun_json_size (cfgs) && !c->ipv6; i++)
+        {
+          const RrunJson *e = rrun_json_element (cfgs, i);
+          const char *sub = rrun_json_member_string (e, "Subnet");
+          const char *gw = rrun_json_member_string (e, "Gateway");
+
+          if (sub != NULL && gw != NULL && strchr (sub, ':') != NULL)
+            {
+              c->subnet6 = g_strdup (sub);
+              c->gateway6 = g_strdup (gw);
+              c->ipv6 = TRUE;
+            }
+        }
+      if (!c->ipv6)
+        return rrun_throw (error, RRUN_ERROR_CORRUPT, "cannot read network \"%s\": %s: "
+                           "EnableIPv6 without an IPv6 IPAM.Config", name, path);
+    }
   *out_conf = g_steal_pointer (&c);
   return TRUE;
 }
@@ -668,9 +934,15 @@ rrun_netconf_create (const RrunConfig *config, const RrunNetConfRequest *req, gb
           *out_conf = g_ptr_array_steal_index (existing, i);
           return TRUE;
         }
-  if (!rrun_netconf_check (req, existing, &c, error))
-    return FALSE;
-  c->id = rrun_path_random_hex (32);
+  {
+    g_autofree char *id = rrun_path_random_hex (32);
+    RrunNetConfRequest with_id = *req;
+
+    with_id.id = id;
+    if (!rrun_netconf_check (&with_id, existing, &c, error))
+      return FALSE;
+    c->id = g_steal_pointer (&id);
+  }
   c->created = now_rfc3339 ();
   rrun_netconf_to_json (c, NULL, b);
   text = rrun_json_builder_to_text (b, TRUE);

@@ -2,8 +2,9 @@
    network under the store,
 
      STORAGE/networks/NAME.json   docker's `network inspect` fields (Name, Id, Created,
-                                  Driver, IPAM.Config[0].{Subnet,Gateway,IPRange},
-                                  Internal, Options, Labels) and the bridge's name
+                                  Driver, EnableIPv6, IPAM.Config[0].{Subnet,Gateway,
+                                  IPRange}, IPAM.Config[1].{Subnet,Gateway} (IPv6), Internal,
+                                  Options, Labels) and the bridge's name
      STORAGE/networks/lock        flock(2)ed exclusively while a network is made or removed
 
    A file is written to a temporary name and renamed, under the lock, so a network is
@@ -34,6 +35,9 @@ typedef struct
   char *ip_range;     /* NULL: the whole subnet */
   char *interface;    /* the bridge in the network namespace: "rrun1" */
   gboolean internal;  /* no route out */
+  gboolean ipv6;      /* --ipv6: subnet6 and gateway6 are set */
+  char *subnet6;      /* "fd12:3456:789a::/64" */
+  char *gateway6;     /* "fd12:3456:789a::1" */
   gboolean builtin;   /* `bridge` */
   char **labels;      /* "KEY=VALUE" */
   char **options;     /* "KEY=VALUE" */
@@ -51,6 +55,10 @@ typedef struct
   const char *gateway;  /* NULL: the subnet's first address */
   const char *ip_range;
   gboolean internal;
+  gboolean ipv6;         /* --ipv6 */
+  const char *subnet6;   /* NULL with ipv6: a unique-local /64 derived from id */
+  const char *gateway6;  /* NULL: the IPv6 subnet's first address */
+  const char *id;        /* the new network's id (NULL: derived from the name) */
   char **labels;
   char **options;
 } RrunNetConfRequest;
@@ -65,6 +73,15 @@ gboolean rrun_netconf_parse_cidr (const char *text, guint32 *out_addr, guint *ou
 gboolean rrun_netconf_parse_ip (const char *text, guint32 *out_addr);
 /* Whether two CIDRs (address, prefix) share an address. */
 gboolean rrun_netconf_overlaps (guint32 a, guint a_prefix, guint32 b, guint b_prefix);
+
+/* IPv6: an address (16 bytes, network order); a CIDR with no host bits set; whether two
+   CIDRs share an address; an address's text (inet_ntop's, the form compared everywhere). */
+gboolean rrun_netconf_parse_ip6 (const char *text, guint8 out_addr[16]);
+gboolean rrun_netconf_parse_cidr6 (const char *text, guint8 out_addr[16], guint *out_prefix,
+                                   GError **error);
+gboolean rrun_netconf_overlaps6 (const guint8 a[16], guint a_prefix, const guint8 b[16],
+                                 guint b_prefix);
+char *rrun_netconf_ip6_text (const guint8 addr[16]);
 
 /* Check a request against the networks that exist and fill in its defaults: the conf a
    create would write (no id, time or interface yet). existing: RrunNetConf. Errors are

@@ -58,7 +58,9 @@ typedef struct
   GPtrArray *user_networks; /* the networks' names, in --network's order */
   GPtrArray *aliases;       /* --network-alias */
   char *ip;                 /* --ip: the first network's address; NULL: allocated */
+  char *ip6;                /* --ip6: its IPv6 address; NULL: allocated (IPv6 networks) */
   char *user_ip;            /* after allocation: the first network's address */
+  char *user_ip6;           /* ... and its IPv6 address (NULL: the network has none) */
   char *user_gateway;       /* ... and its gateway (NULL for an internal network) */
   char *user_dns;           /* the first network's gateway: its DNS server */
   char **user_names;        /* the container's names for /etc/hosts (name, aliases) */
@@ -76,11 +78,13 @@ gboolean rrun_network_options_set_mode (RrunNetworkOptions *opts, const char *te
                                         GError **error);
 /* --network NAME[,NAME2...]: user-defined networks (the caller checked they exist). */
 void rrun_network_options_set_user (RrunNetworkOptions *opts, char **names);
-/* --network-alias and --ip (user-defined networks only; checked by _check). */
+/* --network-alias, --ip and --ip6 (user-defined networks only; checked by _check). */
 gboolean rrun_network_options_add_alias (RrunNetworkOptions *opts, const char *alias,
                                          GError **error);
 gboolean rrun_network_options_set_ip (RrunNetworkOptions *opts, const char *ip,
                                       GError **error);
+gboolean rrun_network_options_set_ip6 (RrunNetworkOptions *opts, const char *ip6,
+                                       GError **error);
 /* --mac-address XX:XX:XX:XX:XX:XX: tap0's address (slirp only; unicast, not all zero). */
 gboolean rrun_network_options_set_mac (RrunNetworkOptions *opts, const char *mac,
                                        GError **error);

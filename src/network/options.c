@@ -75,7 +75,9 @@ rrun_network_options_free (RrunNetworkOptions *opts)
   g_ptr_array_unref (opts->user_networks);
   g_ptr_array_unref (opts->aliases);
   g_free (opts->ip);
+  g_free (opts->ip6);
   g_free (opts->user_ip);
+  g_free (opts->user_ip6);
   g_free (opts->user_gateway);
   g_free (opts->user_dns);
   g_strfreev (opts->user_names);
@@ -341,6 +343,20 @@ rrun_network_options_set_ip (RrunNetworkOptions *opts, const char *ip, GError **
 }
 
 gboolean
+rrun_network_options_set_ip6 (RrunNetworkOptions *opts, const char *ip6, GError **error)
+{
+  struct in6_addr a;
+  char buf[INET6_ADDRSTRLEN];
+
+  if (strchr (ip6, ':') == NULL || inet_pton (AF_INET6, ip6, &a) != 1)
+    return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                       "invalid --ip6 \"%s\": expected an IPv6 address", ip6);
+  g_free (opts->ip6);
+  opts->ip6 = g_strdup (inet_ntop (AF_INET6, &a, buf, sizeof buf));
+  return TRUE;
+}
+
+gboolean
 rrun_network_options_needs_netns (const RrunNetworkOptions *opts)
 {
   return opts->mode == RRUN_NETWORK_SLIRP || opts->mode == RRUN_NETWORK_NONE
@@ -399,11 +415,15 @@ gboolean
 rrun_network_options_check (const RrunNetworkOptions *opts, gboolean hostname_given,
                             GError **error)
 {
-  if (opts->mode != RRUN_NETWORK_USER && (opts->aliases->len > 0 || opts->ip != NULL))
+  if (opts->mode != RRUN_NETWORK_USER
+      && (opts->aliases->len > 0 || opts->ip != NULL || opts->ip6 != NULL))
     {
       rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
                   "cannot use %s with --network %s: only user-defined networks have them",
-                  opts->ip != NULL ? "--ip" : "--network-alias", mode_text (opts));
+                  opts->ip != NULL    ? "--ip"
+                  : opts->ip6 != NULL ? "--ip6"
+                                      : "--network-alias",
+                  mode_text (opts));
       rrun_add_hint (error, "create a network (rrun network create NET) and run with "
                             "--network NET");
       return FALSE;
@@ -412,13 +432,15 @@ rrun_network_options_check (const RrunNetworkOptions *opts, gboolean hostname_gi
     return TRUE;
   if (opts->mode == RRUN_NETWORK_USER)
     {
-      if (opts->ip != NULL && opts->user_networks->len > 1)
+      if ((opts->ip != NULL || opts->ip6 != NULL) && opts->user_networks->len > 1)
         {
           rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
-                      "cannot use --ip with more than one network: it is the address on "
-                      "the first, and each network needs its own");
+                      "cannot use %s with more than one network: it is the address on "
+                      "the first, and each network needs its own",
+                      opts->ip != NULL ? "--ip" : "--ip6");
           rrun_add_hint (error, "run with one --network, then: rrun network connect "
-                                "[--ip IP] NET2 CONTAINER");
+                                "[%s] NET2 CONTAINER",
+                         opts->ip != NULL ? "--ip IP" : "--ip6 IPV6");
           return FALSE;
         }
     }
@@ -862,6 +884,14 @@ rrun_network_hosts_text (const RrunNetworkOptions *opts, const char *hostname)
         if (g_strcmp0 (opts->user_names[i], hostname) != 0)
           g_string_append_printf (out, " %s", opts->user_names[i]);
       g_string_append_c (out, '\n');
+      if (opts->user_ip6 != NULL)
+        {
+          g_string_append_printf (out, "%s\t%s", opts->user_ip6, hostname ? hostname : "");
+          for (guint i = 0; opts->user_names != NULL && opts->user_names[i] != NULL; i++)
+            if (g_strcmp0 (opts->user_names[i], hostname) != 0)
+              g_string_append_printf (out, " %s", opts->user_names[i]);
+          g_string_append_c (out, '\n');
+        }
     }
   else if (hostname != NULL && *hostname != '\0')
     g_string_append_printf (out, "127.0.1.1\t%s\n", hostname);

@@ -32,6 +32,8 @@ rrun_usernet_link_free (RrunUserNetLink *l)
   g_free (l->network_id);
   g_free (l->ip);
   g_free (l->gateway);
+  g_free (l->ip6);
+  g_free (l->gateway6);
   g_free (l->bridge);
   g_free (l->ifname);
   g_free (l->host_ifname);
@@ -86,6 +88,11 @@ link_read (const char *path)
   l->prefix = (guint) g_key_file_get_integer (kf, LINK_GROUP, "prefix", NULL);
   l->gateway = g_key_file_get_string (kf, LINK_GROUP, "gateway", NULL);
   l->internal = g_key_file_get_boolean (kf, LINK_GROUP, "internal", NULL);
+  l->ip6 = g_key_file_get_string (kf, LINK_GROUP, "ip6", NULL);
+  l->prefix6 = (guint) g_key_file_get_integer (kf, LINK_GROUP, "prefix6", NULL);
+  l->gateway6 = g_key_file_get_string (kf, LINK_GROUP, "gateway6", NULL);
+  if (l->ip6 != NULL && (l->gateway6 == NULL || l->prefix6 == 0 || l->prefix6 > 128))
+    return NULL;
   l->bridge = g_key_file_get_string (kf, LINK_GROUP, "bridge", NULL);
   l->ifname = g_key_file_get_string (kf, LINK_GROUP, "ifname", NULL);
   l->host_ifname = g_key_file_get_string (kf, LINK_GROUP, "host_ifname", NULL);
@@ -118,6 +125,12 @@ link_write (const char *dir, const RrunUserNetLink *l, GError **error)
   g_key_file_set_integer (kf, LINK_GROUP, "prefix", (gint) l->prefix);
   g_key_file_set_string (kf, LINK_GROUP, "gateway", l->gateway ? l->gateway : "");
   g_key_file_set_boolean (kf, LINK_GROUP, "internal", l->internal);
+  if (l->ip6 != NULL)
+    {
+      g_key_file_set_string (kf, LINK_GROUP, "ip6", l->ip6);
+      g_key_file_set_integer (kf, LINK_GROUP, "prefix6", (gint) l->prefix6);
+      g_key_file_set_string (kf, LINK_GROUP, "gateway6", l->gateway6);
+    }
   g_key_file_set_string (kf, LINK_GROUP, "bridge", l->bridge);
   g_key_file_set_string (kf, LINK_GROUP, "ifname", l->ifname);
   g_key_file_set_string (kf, LINK_GROUP, "host_ifname", l->host_ifname);
@@ -194,23 +207,27 @@ write_hosts_locked (const RrunConfig *config, const char *network, const GPtrArr
   g_autofree char *path = g_build_filename (dir, network, NULL);
   g_autoptr(GString) out = g_string_new (NULL);
 
+  /* A line per address: the IPv4 one, and the IPv6 one with the same names. */
   for (guint i = 0; i < links->len; i++)
-    {
-      const RrunUserNetLink *l = links->pdata[i];
+    for (guint v6 = 0; v6 < 2; v6++)
+      {
+        const RrunUserNetLink *l = links->pdata[i];
 
-      g_string_append (out, l->ip);
-      if (l->name != NULL)
-        g_string_append_printf (out, " %s", l->name);
-      g_string_append_printf (out, " %s %.12s", l->cid, l->cid);
-      for (guint j = 0; l->aliases[j] != NULL; j++)
-        g_string_append_printf (out, " %s", l->aliases[j]);
-      /* Its --dns servers (docker forwards a container's other names to them); the
-         server reads at most RRUN_DNS_MAX_UPSTREAMS, IP literals only. */
-      for (guint j = 0, n = 0; l->dns[j] != NULL && n < RRUN_DNS_MAX_UPSTREAMS; j++)
-        if (is_ip_literal (l->dns[j]))
-          g_string_append_printf (out, "%s%s", n++ == 0 ? " dns=" : ",", l->dns[j]);
-      g_string_append_c (out, '\n');
-    }
+        if (v6 && l->ip6 == NULL)
+          continue;
+        g_string_append (out, v6 ? l->ip6 : l->ip);
+        if (l->name != NULL)
+          g_string_append_printf (out, " %s", l->name);
+        g_string_append_printf (out, " %s %.12s", l->cid, l->cid);
+        for (guint j = 0; l->aliases[j] != NULL; j++)
+          g_string_append_printf (out, " %s", l->aliases[j]);
+        /* Its --dns servers (docker forwards a container's other names to them); the
+           server reads at most RRUN_DNS_MAX_UPSTREAMS, IP literals only. */
+        for (guint j = 0, n = 0; l->dns[j] != NULL && n < RRUN_DNS_MAX_UPSTREAMS; j++)
+          if (is_ip_literal (l->dns[j]))
+            g_string_append_printf (out, "%s%s", n++ == 0 ? " dns=" : ",", l->dns[j]);
+        g_string_append_c (out, '\n');
+      }
   return rrun_path_write_atomic (path, out->str, out->len, 0600, error);
 }
 
@@ -314,11 +331,93 @@ pick_address (const RrunNetConf *c, const GPtrArray *links, const char *want, ch
   return FALSE;
 }
 
+/* Pick the IPv6 address for a container on c (the lock held): want (checked) or the lowest
+   free one after the subnet-router address, the gateway skipped. */
+static gboolean
+pick_address6 (const RrunNetConf *c, const GPtrArray *links, const char *want, char **out_ip,
+               guint *out_prefix, GError **error)
+{
+  guint8 net[16], gw[16], addr[16];
+  guint prefix = 0;
+
+  if (!c->ipv6)
+    {
+      if (want == NULL)
+        return TRUE;
+      rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                  "cannot use --ip6 %s: network \"%s\" has no IPv6", want, c->name);
+      rrun_add_hint (error, "leave out --ip6, or use a network made with: rrun network create "
+                            "--ipv6 NAME");
+      return FALSE;
+    }
+  if (!rrun_netconf_parse_cidr6 (c->subnet6, net, &prefix, error)
+      || !rrun_netconf_parse_ip6 (c->gateway6, gw))
+    return rrun_throw (error, RRUN_ERROR_CORRUPT, "network \"%s\": bad IPv6 subnet or gateway",
+                       c->name);
+  if (want != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      if (!rrun_netconf_parse_ip6 (want, addr) || !rrun_netconf_overlaps6 (addr, 128, net, prefix)
+          || memcmp (addr, net, 16) == 0)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "cannot use --ip6 %s: it is not a host address of network \"%s\" "
+                           "(%s)", want, c->name, c->subnet6);
+      if (memcmp (addr, gw, 16) == 0)
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT,
+                           "cannot use --ip6 %s: it is the gateway of network \"%s\"", want,
+                           c->name);
+      text = rrun_netconf_ip6_text (addr);
+      for (guint i = 0; i < links->len; i++)
+        {
+          const RrunUserNetLink *l = links->pdata[i];
+
+          if (g_strcmp0 (l->ip6, text) == 0)
+            {
+              rrun_throw (error, RRUN_ERROR_BUSY,
+                          "cannot use --ip6 %s: container \"%s\" has it on network \"%s\"",
+                          want, l->name ? l->name : l->cid, c->name);
+              rrun_add_hint (error, "leave out --ip6 for a free address");
+              return FALSE;
+            }
+        }
+      *out_ip = g_steal_pointer (&text);
+      *out_prefix = prefix;
+      return TRUE;
+    }
+  /* The host part counts up in the last 16 bits (a /124 has 15 addresses, a /64 plenty). */
+  for (guint n = 1; n < (prefix >= 112 ? 1u << (128 - prefix) : 0x10000u); n++)
+    {
+      g_autofree char *text = NULL;
+      gboolean taken = FALSE;
+
+      memcpy (addr, net, 16);
+      addr[14] = (guint8) (net[14] | (n >> 8));
+      addr[15] = (guint8) (net[15] | (n & 0xff));
+      if (memcmp (addr, gw, 16) == 0)
+        continue;
+      text = rrun_netconf_ip6_text (addr);
+      for (guint i = 0; i < links->len && !taken; i++)
+        taken = g_strcmp0 (((RrunUserNetLink *) links->pdata[i])->ip6, text) == 0;
+      if (!taken)
+        {
+          *out_ip = g_steal_pointer (&text);
+          *out_prefix = prefix;
+          return TRUE;
+        }
+    }
+  rrun_throw (error, RRUN_ERROR_BUSY, "network \"%s\" has no free IPv6 address (%s)", c->name,
+              c->subnet6);
+  rrun_add_hint (error, "remove a container from it, or create a network with a larger subnet");
+  return FALSE;
+}
+
 /* Take an address on network c for cid (under the network's lock): the link, written. */
 static gboolean
 take_address (const RrunConfig *config, const RrunNetConf *c, const char *cid,
               const char *name, const char *ifname, char **aliases, const char *want_ip,
-              const char *mac, char **dns, RrunUserNetLink **out, GError **error)
+              const char *want_ip6, const char *mac, char **dns, RrunUserNetLink **out,
+              GError **error)
 {
   g_autofree char *dir = ipam_dir (config, c->name);
   g_autoptr(GPtrArray) links = NULL;
@@ -334,8 +433,11 @@ take_address (const RrunConfig *config, const RrunNetConf *c, const char *cid,
     if (strcmp (((RrunUserNetLink *) links->pdata[i])->cid, cid) == 0)
       return rrun_throw (error, RRUN_ERROR_BUSY, "container \"%s\" is already on network \"%s\"",
                          name ? name : cid, c->name);
-  if (!pick_address (c, links, want_ip, &l->ip, &l->prefix, error))
+  if (!pick_address (c, links, want_ip, &l->ip, &l->prefix, error)
+      || !pick_address6 (c, links, want_ip6, &l->ip6, &l->prefix6, error))
     return FALSE;
+  if (l->ip6 != NULL)
+    l->gateway6 = g_strdup (c->gateway6);
   l->network = g_strdup (c->name);
   l->network_id = g_strdup (c->id);
   l->gateway = g_strdup (c->gateway);
@@ -553,8 +655,8 @@ rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const cha
 
       if (!rrun_netconf_lookup (config, opts->user_networks->pdata[i], &c, error)
           || !take_address (config, c, cid, name, ifname, aliases,
-                            i == 0 ? opts->ip : NULL, i == 0 ? opts->mac : NULL,
-                            dns, &l, error))
+                            i == 0 ? opts->ip : NULL, i == 0 ? opts->ip6 : NULL,
+                            i == 0 ? opts->mac : NULL, dns, &l, error))
         goto fail;
       g_ptr_array_add (links, l);
     }
@@ -568,6 +670,8 @@ rrun_usernet_join (const RrunConfig *config, RrunNetworkOptions *opts, const cha
   first = links->pdata[0];
   g_free (opts->user_ip);
   opts->user_ip = g_strdup (first->ip);
+  g_free (opts->user_ip6);
+  opts->user_ip6 = g_strdup (first->ip6);
   g_free (opts->user_dns);
   opts->user_dns = g_strdup (first->gateway);
   g_free (opts->user_gateway);
@@ -590,14 +694,18 @@ fail:
   return FALSE;
 }
 
-/* "bridge,host_ifname,ifname,ip/prefix,gateway|-,mtu,mac" for net-attach. */
+/* "bridge,host_ifname,ifname,ip/prefix,gateway|-,mtu,mac,ip6/prefix6|-,gateway6|-" for
+   net-attach. */
 static char *
 link_arg (const RrunUserNetLink *l, gboolean route)
 {
-  return g_strdup_printf ("%s,%s,%s,%s/%u,%s,%u,%s", l->bridge, l->host_ifname, l->ifname, l->ip,
-                          l->prefix, route && !l->internal && l->gateway && *l->gateway
-                                         ? l->gateway : "-",
-                          l->mtu, l->mac);
+  g_autofree char *ip6 = l->ip6 ? g_strdup_printf ("%s/%u", l->ip6, l->prefix6) : g_strdup ("-");
+
+  return g_strdup_printf ("%s,%s,%s,%s/%u,%s,%u,%s,%s,%s", l->bridge, l->host_ifname, l->ifname,
+                          l->ip, l->prefix,
+                          route && !l->internal && l->gateway && *l->gateway ? l->gateway : "-",
+                          l->mtu, l->mac, ip6,
+                          route && !l->internal && l->ip6 && l->gateway6 ? l->gateway6 : "-");
 }
 
 static gboolean
@@ -668,7 +776,7 @@ parse_link_arg (const char *text, RrunNetLinkSpec *out, GError **error)
   char *slash;
 
   memset (out, 0, sizeof *out);
-  if (g_strv_length (f) != 7 || strlen (f[0]) >= 16 || strlen (f[1]) >= 16
+  if (g_strv_length (f) != 9 || strlen (f[0]) >= 16 || strlen (f[1]) >= 16
       || strlen (f[2]) >= 16 || (slash = strchr (f[3], '/')) == NULL)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid link \"%s\"", text);
   strcpy (out->bridge, f[0]);
@@ -684,6 +792,20 @@ parse_link_arg (const char *text, RrunNetLinkSpec *out, GError **error)
     return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid link \"%s\"", text);
   out->prefix = (guint) prefix;
   out->mtu = (guint) mtu;
+  if (strcmp (f[7], "-") != 0)
+    {
+      g_autofree char *ip6 = NULL;
+
+      slash = strchr (f[7], '/');
+      ip6 = slash ? g_strndup (f[7], (gsize) (slash - f[7])) : NULL;
+      if (slash == NULL || !rrun_netconf_parse_ip6 (ip6, out->ip6)
+          || !g_ascii_string_to_unsigned (slash + 1, 10, 1, 128, &prefix, NULL)
+          || (strcmp (f[8], "-") != 0 && !rrun_netconf_parse_ip6 (f[8], out->gateway6)))
+        return rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "invalid link \"%s\"", text);
+      out->has_ip6 = TRUE;
+      out->prefix6 = (guint) prefix;
+      out->has_gateway6 = strcmp (f[8], "-") != 0;
+    }
   for (int i = 0; i < 6; i++)
     out->mac[i] = (guint8) mac[i];
   return TRUE;
@@ -785,7 +907,7 @@ find_running (const RrunConfig *config, const char *container, RrunState **out, 
 
 gboolean
 rrun_usernet_connect (const RrunConfig *config, const char *network, const char *container,
-                      char **aliases, const char *ip, GError **error)
+                      char **aliases, const char *ip, const char *ip6, GError **error)
 {
   g_autoptr(RrunState) s = NULL;
   g_autoptr(RrunNetConf) c = NULL;
@@ -841,7 +963,8 @@ rrun_usernet_connect (const RrunConfig *config, const char *network, const char 
       dns = g_strdupv (spec.dns);
       rrun_container_spec_clear (&spec);
     }
-  if (!take_address (config, c, s->id, s->name, ifname, aliases, ip, NULL, dns, &l, error))
+  if (!take_address (config, c, s->id, s->name, ifname, aliases, ip, ip6, NULL, dns, &l,
+                     error))
     return FALSE;
   g_ptr_array_add (one, l);
   if (!bridges_present (holder, one) && !rrun_net_holder_ensure_held (config, TRUE, &holder, error))

@@ -32,6 +32,9 @@ typedef struct
   char *ip;         /* "10.89.0.2" */
   guint prefix;
   char *gateway;    /* the network's gateway */
+  char *ip6;        /* "fd12:3456:789a::2" on an IPv6 network, or NULL */
+  guint prefix6;
+  char *gateway6;
   gboolean internal; /* no default route through it */
   char *bridge;     /* the bridge in the holder's namespace */
   char *ifname;     /* eth0, eth1... in the container */
@@ -49,7 +52,7 @@ void rrun_usernet_link_free (RrunUserNetLink *l);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrunUserNetLink, rrun_usernet_link_free)
 
 /* Take an address on each of opts' networks for container cid (its record's lock held by
-   the caller), starting the holder when none runs. Fills opts->user_ip, user_gateway,
+   the caller), starting the holder when none runs. Fills opts->user_ip, user_ip6, user_gateway,
    user_dns, user_names for /etc/hosts and resolv.conf; *out_links (RrunUserNetLink) and the
    holder's pid (whose user namespace the container enters) on success. On failure nothing
    stays taken. */
@@ -78,7 +81,7 @@ void rrun_usernet_forget_network (const RrunConfig *config, const char *network)
 /* network connect / disconnect on a running container. */
 gboolean rrun_usernet_connect (const RrunConfig *config, const char *network,
                                const char *container, char **aliases, const char *ip,
-                               GError **error);
+                               const char *ip6, GError **error);
 gboolean rrun_usernet_disconnect (const RrunConfig *config, const char *network,
                                   const char *container, gboolean force, GError **error);
 

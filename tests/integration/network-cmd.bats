@@ -78,7 +78,7 @@ teardown() {
   run -125 --separate-stderr rrun network create -d overlay n1
   [ "${stderr_lines[0]}" = 'rrun: cannot create network: driver "overlay" is not available' ]
   run -125 --separate-stderr rrun network create --subnet fd00::/64 n1
-  [ "${stderr_lines[0]}" = 'rrun: cannot create network: invalid subnet "fd00::/64": IPv6 networks are not supported yet' ]
+  [ "${stderr_lines[0]}" = 'rrun: cannot create network: an IPv6 --subnet needs --ipv6' ]
   run -1 rrun network exists n1
   [ ! -e "$NETWORKS/n1.json" ]
 }
