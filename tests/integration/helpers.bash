@@ -232,6 +232,35 @@ container_upper_dirs() {
   find "$STORAGE_ROOT/containers" -mindepth 2 -maxdepth 2 -name upper -type d 2>/dev/null
 }
 
+# The static UDP responder (tests/integration/udp-echo) copied to $BATS_TEST_TMPDIR/bin,
+# for -v "$BATS_TEST_TMPDIR/bin:/t:ro", and a free UDP port of the host in UDP_PORT.
+udp_echo_setup() {
+  [[ -n ${UDP_ECHO:-} && -x $UDP_ECHO ]] || {
+    echo "UDP_ECHO must name the built tests/integration/udp-echo" >&2
+    return 1
+  }
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  cp "$UDP_ECHO" "$BATS_TEST_TMPDIR/bin/udp-echo"
+  UDP_PORT=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+}
+
+# Two clients a and b through the published PORT to udp-echo at ADDR: each gets its own
+# flow (one source port per client, from ADDR as the container sees it, the same for both
+# of a client's datagrams) and its own replies.
+udp_two_clients() { # PORT ADDR
+  local re pa pb
+  run -0 udp_clients "$1" a b
+  [ "${#lines[@]}" -eq 4 ]
+  re="^([ab][12]) -> echo ([ab][12]) from ${2//./\\.}:([0-9]+)\$"
+  [[ ${lines[0]} =~ $re && ${BASH_REMATCH[1]} == a1 ]]
+  pa=${BASH_REMATCH[3]}
+  [[ ${lines[1]} =~ $re && ${BASH_REMATCH[1]} == b1 ]]
+  pb=${BASH_REMATCH[3]}
+  [ "$pa" != "$pb" ]
+  [ "${lines[2]}" = "a2 -> echo a2 from $2:$pa" ]
+  [ "${lines[3]}" = "b2 -> echo b2 from $2:$pb" ]
+}
+
 # From the host, clients (each its own socket, connected to 127.0.0.1:PORT, so a reply
 # from any other address or port is not received) send A1, B1, .., A2, B2, .. in turn; each
 # line printed is "MSG -> REPLY". A datagram without a reply in 0.5 s is sent again, for

@@ -165,13 +165,8 @@ ip_of() { # CONTAINER NETWORK
 }
 
 @test "network run: -p HOST:CTR/udp publishes a UDP port of a container on a user-defined network" {
-  [[ -n ${UDP_ECHO:-} && -x $UDP_ECHO ]] || {
-    echo "UDP_ECHO must name the built tests/integration/udp-echo" >&2
-    return 1
-  }
-  mkdir -p "$BATS_TEST_TMPDIR/bin"
-  cp "$UDP_ECHO" "$BATS_TEST_TMPDIR/bin/udp-echo"
-  port=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  udp_echo_setup
+  port=$UDP_PORT
   run -0 rrun network create --subnet 10.105.0.0/24 rnetU
   run -0 rrun run -d --name u1 --network rnetU --ip 10.105.0.5 -p "127.0.0.1:$port:5353/udp" \
     -v "$BATS_TEST_TMPDIR/bin:/t:ro" "$FIXTURE_IMAGE" /t/udp-echo 5353
@@ -182,16 +177,7 @@ ip_of() { # CONTAINER NETWORK
   # each client its own flow: the container sees one source port per client, from its own
   # address (the forwarder connects inside its namespace), the same for both of a client's
   # datagrams; the replies come back from the published port
-  run -0 udp_clients "$port" a b
-  [ "${#lines[@]}" -eq 4 ]
-  re='^([ab][12]) -> echo ([ab][12]) from 10\.105\.0\.5:([0-9]+)$'
-  [[ ${lines[0]} =~ $re && ${BASH_REMATCH[1]} == a1 ]]
-  pa=${BASH_REMATCH[3]}
-  [[ ${lines[1]} =~ $re && ${BASH_REMATCH[1]} == b1 ]]
-  pb=${BASH_REMATCH[3]}
-  [ "$pa" != "$pb" ]
-  [ "${lines[2]}" = "a2 -> echo a2 from 10.105.0.5:$pa" ]
-  [ "${lines[3]}" = "b2 -> echo b2 from 10.105.0.5:$pb" ]
+  udp_two_clients "$port" 10.105.0.5
   # the container's rrun-net forwards it; it goes with the container
   run -0 pgrep -u "$(id -u)" -f -- '--no-tap'
   run -0 rrun rm -f u1
@@ -201,13 +187,8 @@ ip_of() { # CONTAINER NETWORK
 }
 
 @test "network run: a UDP flow of a published port ends when idle; at the bound the least recently active makes room" {
-  [[ -n ${UDP_ECHO:-} && -x $UDP_ECHO ]] || {
-    echo "UDP_ECHO must name the built tests/integration/udp-echo" >&2
-    return 1
-  }
-  mkdir -p "$BATS_TEST_TMPDIR/bin"
-  cp "$UDP_ECHO" "$BATS_TEST_TMPDIR/bin/udp-echo"
-  port=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  udp_echo_setup
+  port=$UDP_PORT
   run -0 rrun network create --subnet 10.106.0.0/24 rnetV
   # the defaults (60 s, 256 flows) lowered for the test: 1.5 s, 2 flows
   RRUN_NET_UDP_IDLE_MS=1500 RRUN_NET_UDP_FLOWS=2 \

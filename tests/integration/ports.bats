@@ -121,31 +121,16 @@ print("%.3f" % (time.monotonic() - start))
 # back. rrun-net's relay sends from the container's own address instead, one flow per
 # client, and the replies leave from the published port.
 udp_round_trips() { # NETWORK
-  [[ -n ${UDP_ECHO:-} && -x $UDP_ECHO ]] || {
-    echo "UDP_ECHO must name the built tests/integration/udp-echo" >&2
-    return 1
-  }
-  mkdir -p "$BATS_TEST_TMPDIR/bin"
-  cp "$UDP_ECHO" "$BATS_TEST_TMPDIR/bin/udp-echo"
-  local port re pa pb
-  port=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local port
+  udp_echo_setup
+  port=$UDP_PORT
   rrun_bg run --rm --init --name uecho --network "$1" -p "127.0.0.1:$port:5353/udp" \
     -v "$BATS_TEST_TMPDIR/bin:/t:ro" "$FIXTURE_IMAGE" /t/udp-echo 5353
   wait_until grep -q ready "$BATS_TEST_TMPDIR/bg.out"
   run -0 rrun port uecho
   [ "$output" = "5353/udp -> 127.0.0.1:$port" ]
-  # each client its own flow: the container sees one source port per client, from its own
-  # address, the same for both of a client's datagrams; each reply reaches its client
-  run -0 udp_clients "$port" a b
-  [ "${#lines[@]}" -eq 4 ]
-  re='^([ab][12]) -> echo ([ab][12]) from 10\.0\.2\.100:([0-9]+)$'
-  [[ ${lines[0]} =~ $re && ${BASH_REMATCH[1]} == a1 ]]
-  pa=${BASH_REMATCH[3]}
-  [[ ${lines[1]} =~ $re && ${BASH_REMATCH[1]} == b1 ]]
-  pb=${BASH_REMATCH[3]}
-  [ "$pa" != "$pb" ]
-  [ "${lines[2]}" = "a2 -> echo a2 from 10.0.2.100:$pa" ]
-  [ "${lines[3]}" = "b2 -> echo b2 from 10.0.2.100:$pb" ]
+  # each client its own flow, from the container's own address; each reply reaches its client
+  udp_two_clients "$port" 10.0.2.100
   kill -TERM "$RRUN_PID"
   wait_bg
   [ "$BG_STATUS" -eq 143 ]
