@@ -120,6 +120,12 @@ wait_until() {
   return 1
 }
 
+# A process that has ended: gone, or a zombie (an orphan's parent here may be a PID 1
+# that does not reap).
+proc_ended() { # PID
+  [[ ! -d /proc/$1 ]] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 # First id of this user's subordinate range (uid or gid file), or nothing.
 subid_base() { # [uid|gid]
   local file=/etc/subuid

@@ -131,12 +131,16 @@ udp_round_trips() { # NETWORK
   [ "$output" = "5353/udp -> 127.0.0.1:$port" ]
   # each client its own flow, from the container's own address; each reply reaches its client
   udp_two_clients "$port" 10.0.2.100
+  # the container's own rrun-net (a network holder of an earlier file may still run its own)
+  local netpid
+  netpid=$(pgrep -P "$RRUN_PID" -x rrun-net)
+  [ -n "$netpid" ]
   kill -TERM "$RRUN_PID"
   wait_bg
   [ "$BG_STATUS" -eq 143 ]
   no_leftovers
-  # nothing is left: no rrun-net, and the published port is free again
-  run -1 pgrep -u "$(id -u)" -f -- rrun-net
+  # nothing is left: the container's rrun-net has ended, and the published port is free
+  wait_until proc_ended "$netpid"
   run -0 python3 -c 'import socket, sys; socket.socket(type=socket.SOCK_DGRAM).bind(("127.0.0.1", int(sys.argv[1])))' "$port"
 }
 
