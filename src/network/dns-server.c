@@ -27,6 +27,7 @@
 #define MAX_PENDING 256
 #define MAX_TCP 64
 #define UPSTREAM_TIMEOUT_US (5 * G_USEC_PER_SEC)
+#define FAILOVER_US (3 * G_USEC_PER_SEC / 2)
 #define TCP_IDLE_US (10 * G_USEC_PER_SEC)
 
 typedef struct
@@ -53,12 +54,22 @@ typedef struct
   int fd;         /* -1: sent through a host socket (via_host) */
   UpState state;
   guint16 id;
-  gint64 deadline;
-  /* a query to a server on the host's loopback, through the shared host socket: its ID on
-     the wire (unique among those pending there) and the server the reply must come from */
+  gint64 deadline; /* of the server asked now: then the next one is */
+  gint64 until;    /* of the query, whatever the servers */
+  /* the servers to ask in turn (a container's --dns servers: the next when one does not
+     answer, as docker's embedded DNS does), how many were tried, and the query to send */
+  struct sockaddr_storage servers[RRUN_DNS_MAX_UPSTREAMS];
+  socklen_t server_lens[RRUN_DNS_MAX_UPSTREAMS];
+  guint n_servers, next;
+  gboolean from_hosts; /* --dns servers: one on the host's loopback via a host socket */
+  guint8 *query;
+  gsize query_len;
+  /* the server asked now; a query to a server on the host's loopback goes through the
+     shared host socket: its ID on the wire (unique among those pending there), and the
+     reply must come from server */
+  struct sockaddr_storage server;
   gboolean via_host;
   guint16 wire_id;
-  struct sockaddr_storage server;
   /* a UDP client: the reply goes out of its listener's socket */
   Listener *listener;
   struct sockaddr_storage client;
@@ -119,6 +130,7 @@ static void
 upstream_free (Upstream *u)
 {
   rrun_close_fdp (&u->fd);
+  g_free (u->query);
   g_free (u->buf);
   g_free (u);
 }
@@ -449,30 +461,24 @@ same_server (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
   }
 }
 
-/* The upstream for a query from client on network: the container's first --dns server
-   (its hosts line's dns=), or the default. *out_host_fd: the host socket to send it from
-   (a server on the host's loopback, when the server has one), else -1. */
+/* The servers for a query from client on network, in the order they are tried: the
+   container's --dns servers (its hosts line's dns=), else the default upstream alone. */
 static void
-choose_upstream (RrunDnsServer *s, const char *network, const struct sockaddr_storage *client,
-                 struct sockaddr_storage *out, socklen_t *out_len, int *out_host_fd)
+choose_upstreams (RrunDnsServer *s, const char *network, const struct sockaddr_storage *client,
+                  Upstream *u)
 {
-  struct sockaddr_storage ups[1];
-
-  *out_host_fd = -1;
-  if (rrun_dns_hosts_upstreams (g_hash_table_lookup (s->hosts, network),
-                                (const struct sockaddr *) client, ups, 1)
-      == 0)
+  u->n_servers = rrun_dns_hosts_upstreams (g_hash_table_lookup (s->hosts, network),
+                                           (const struct sockaddr *) client, u->servers,
+                                           RRUN_DNS_MAX_UPSTREAMS);
+  u->from_hosts = u->n_servers > 0;
+  for (guint i = 0; i < u->n_servers; i++)
+    u->server_lens[i] = sockaddr_len (&u->servers[i]);
+  if (u->n_servers == 0)
     {
-      *out = s->upstream;
-      *out_len = s->upstream_len;
-      return;
+      u->servers[0] = s->upstream;
+      u->server_lens[0] = s->upstream_len;
+      u->n_servers = 1;
     }
-  *out = ups[0];
-  *out_len = sockaddr_len (&ups[0]);
-  /* Without a host socket (the server alone in the host's namespace: net-dns) the
-     loopback is reached from here. */
-  if (is_loopback (out))
-    *out_host_fd = out->ss_family == AF_INET ? s->host_fd4 : s->host_fd6;
 }
 
 static gboolean
@@ -488,15 +494,12 @@ wire_id_taken (RrunDnsServer *s, guint16 id)
   return FALSE;
 }
 
-/* Send query to server from the host socket host_fd, under a fresh ID (the socket is
-   shared: the ID tells the replies apart, and the original goes back on the reply).
-   NULL when it cannot be sent. */
-static Upstream *
-forward_via_host (RrunDnsServer *s, int host_fd, const struct sockaddr_storage *server,
-                  socklen_t server_len, const guint8 *query, gsize len)
+/* Send u's query to u->server from the host socket host_fd, under a fresh ID (the socket
+   is shared: the ID tells the replies apart, and the original goes back on the reply). */
+static gboolean
+send_via_host (RrunDnsServer *s, Upstream *u, int host_fd, socklen_t server_len)
 {
-  g_autofree guint8 *copy = g_memdup2 (query, len);
-  Upstream *u;
+  g_autofree guint8 *copy = g_memdup2 (u->query, u->query_len);
   guint16 wire = 0;
 
   for (int tries = 0; tries < 16; tries++)
@@ -507,64 +510,136 @@ forward_via_host (RrunDnsServer *s, int host_fd, const struct sockaddr_storage *
     }
   copy[0] = (guint8) (wire >> 8);
   copy[1] = (guint8) wire;
-  if (sendto (host_fd, copy, len, 0, (const struct sockaddr *) server, server_len) < 0)
+  if (sendto (host_fd, copy, u->query_len, 0, (const struct sockaddr *) &u->server,
+              server_len)
+      < 0)
     {
       g_debug ("cannot send a query to the host's loopback: %s", g_strerror (errno));
-      return NULL;
+      return FALSE;
     }
-  u = g_new0 (Upstream, 1);
-  u->serial = ++s->serial;
-  u->fd = -1;
   u->state = UP_UDP;
-  u->id = (guint16) (query[0] << 8 | query[1]);
-  u->deadline = g_get_monotonic_time () + UPSTREAM_TIMEOUT_US;
   u->via_host = TRUE;
   u->wire_id = wire;
-  u->server = *server;
-  return u;
+  return TRUE;
+}
+
+/* Send u's query to u->server: over UDP for a UDP client, over TCP for a TCP one (the
+   connection may still be under way), through a host socket for a --dns server on the
+   host's loopback. */
+static gboolean
+send_to_server (RrunDnsServer *s, Upstream *u, socklen_t server_len)
+{
+  int host_fd = -1;
+  rrun_autofd int fd = -1;
+
+  /* Without a host socket (the server alone in the host's namespace: net-dns) the
+     loopback is reached from here. */
+  if (u->from_hosts && is_loopback (&u->server))
+    host_fd = u->server.ss_family == AF_INET ? s->host_fd4 : s->host_fd6;
+  if (host_fd >= 0)
+    /* No TCP socket can be made in the host's namespace from here: a TCP client's query
+       goes over the host's UDP socket and its answer back over TCP (a truncated one as it
+       is). */
+    return send_via_host (s, u, host_fd, server_len);
+  if (u->tcp == NULL)
+    {
+      fd = socket (u->server.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      /* A socket per query: a random source port, and a reply is matched by its socket
+         (connected: an ICMP error comes back on it as ECONNREFUSED). */
+      if (fd < 0 || connect (fd, (const struct sockaddr *) &u->server, server_len) < 0
+          || send (fd, u->query, u->query_len, 0) < 0)
+        {
+          g_debug ("cannot send a query upstream: %s", g_strerror (errno));
+          return FALSE;
+        }
+      u->state = UP_UDP;
+    }
+  else
+    {
+      fd = socket (u->server.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0
+          || (connect (fd, (const struct sockaddr *) &u->server, server_len) < 0
+              && errno != EINPROGRESS))
+        {
+          g_debug ("cannot connect upstream: %s", g_strerror (errno));
+          return FALSE;
+        }
+      u->state = UP_TCP_CONNECTING;
+      if (u->buf == NULL)
+        u->buf = g_malloc (2 + RRUN_DNS_MAX_MESSAGE);
+      u->buf[0] = (guint8) (u->query_len >> 8);
+      u->buf[1] = (guint8) u->query_len;
+      memcpy (u->buf + 2, u->query, u->query_len);
+      u->len = u->query_len + 2;
+      u->off = 0;
+    }
+  u->fd = rrun_steal_fd (&fd);
+  return TRUE;
+}
+
+/* Send u's query to its next server: one that cannot be sent to is passed over. FALSE
+   when none is left or the query's time is up (it is then over, as with one server).
+   Bounded: each server of the list is tried once, within the query's one deadline. */
+static gboolean
+try_next (RrunDnsServer *s, Upstream *u)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  while (u->next < u->n_servers && now < u->until)
+    {
+      guint i = u->next++;
+
+      rrun_close_fdp (&u->fd);
+      u->via_host = FALSE;
+      /* A new socket may get the old one's number: its slot this turn is not its own. */
+      u->serial = ++s->serial;
+      u->server = u->servers[i];
+      /* A server that is not the last has FAILOVER_US to answer, less than a resolver's
+         own timeout (5 s), so the next is asked before the client gives up. */
+      u->deadline = u->next < u->n_servers ? MIN (now + FAILOVER_US, u->until) : u->until;
+      if (i > 0)
+        {
+          g_autofree char *text = addr_text (&u->server);
+
+          g_debug ("trying the next --dns server %s", text);
+        }
+      if (send_to_server (s, u, u->server_lens[i]))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A query to go upstream (for a UDP client: set listener and client; a TCP one: tcp),
+   sent to its first server that takes it and pending; FALSE (and freed) when none does. */
+static gboolean
+start_upstream (RrunDnsServer *s, Upstream *u, const char *network,
+                const struct sockaddr_storage *client, const guint8 *query, gsize len)
+{
+  u->fd = -1;
+  u->id = (guint16) (query[0] << 8 | query[1]);
+  u->until = g_get_monotonic_time () + UPSTREAM_TIMEOUT_US;
+  u->query = g_memdup2 (query, len);
+  u->query_len = len;
+  choose_upstreams (s, network, client, u);
+  if (!try_next (s, u))
+    {
+      upstream_free (u);
+      return FALSE;
+    }
+  add_pending (s, u);
+  return TRUE;
 }
 
 static void
 forward_udp (RrunDnsServer *s, Listener *l, const struct sockaddr_storage *client,
              socklen_t client_len, const guint8 *query, gsize len)
 {
-  Upstream *u;
-  struct sockaddr_storage up;
-  socklen_t up_len = 0;
-  int host_fd = -1;
-  rrun_autofd int fd = -1;
+  Upstream *u = g_new0 (Upstream, 1);
 
-  choose_upstream (s, l->network, client, &up, &up_len, &host_fd);
-  if (host_fd >= 0)
-    {
-      u = forward_via_host (s, host_fd, &up, up_len, query, len);
-      if (u == NULL)
-        return;
-      u->listener = l;
-      u->client = *client;
-      u->client_len = client_len;
-      add_pending (s, u);
-      return;
-    }
-  fd = socket (up.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  /* A socket per query: a random source port, and a reply is matched by its socket. */
-  if (fd < 0
-      || connect (fd, (const struct sockaddr *) &up, up_len) < 0
-      || send (fd, query, len, 0) < 0)
-    {
-      g_debug ("cannot send a query upstream: %s", g_strerror (errno));
-      return;
-    }
-  u = g_new0 (Upstream, 1);
-  u->serial = ++s->serial;
-  u->fd = rrun_steal_fd (&fd);
-  u->state = UP_UDP;
-  u->id = (guint16) (query[0] << 8 | query[1]);
-  u->deadline = g_get_monotonic_time () + UPSTREAM_TIMEOUT_US;
   u->listener = l;
   u->client = *client;
   u->client_len = client_len;
-  add_pending (s, u);
+  (void) start_upstream (s, u, l->network, client, query, len);
 }
 
 static void
@@ -612,52 +687,16 @@ tcp_start_reply (TcpClient *c, const guint8 *msg, gsize len)
 static void
 forward_tcp (RrunDnsServer *s, TcpClient *c, const guint8 *query, gsize len)
 {
-  Upstream *u;
-  struct sockaddr_storage up;
-  socklen_t up_len = 0;
-  int host_fd = -1;
-  rrun_autofd int fd = -1;
+  Upstream *u = g_new0 (Upstream, 1);
 
-  choose_upstream (s, c->network, &c->peer, &up, &up_len, &host_fd);
-  if (host_fd >= 0)
+  u->tcp = c;
+  if (!start_upstream (s, u, c->network, &c->peer, query, len))
     {
-      /* No TCP socket can be made in the host's namespace from here: the query goes over
-         the host's UDP socket and its answer back over TCP (a truncated one as it is). */
-      u = forward_via_host (s, host_fd, &up, up_len, query, len);
-      if (u == NULL)
-        {
-          g_ptr_array_remove (s->tcp, c);
-          return;
-        }
-      u->tcp = c;
-      c->state = TCP_WAITING;
-      c->deadline = u->deadline + G_USEC_PER_SEC;
-      add_pending (s, u);
-      return;
-    }
-  fd = socket (up.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0
-      || (connect (fd, (const struct sockaddr *) &up, up_len) < 0 && errno != EINPROGRESS))
-    {
-      g_debug ("cannot connect upstream: %s", g_strerror (errno));
       g_ptr_array_remove (s->tcp, c);
       return;
     }
-  u = g_new0 (Upstream, 1);
-  u->serial = ++s->serial;
-  u->fd = rrun_steal_fd (&fd);
-  u->state = UP_TCP_CONNECTING;
-  u->id = (guint16) (query[0] << 8 | query[1]);
-  u->deadline = g_get_monotonic_time () + UPSTREAM_TIMEOUT_US;
-  u->tcp = c;
-  u->buf = g_malloc (2 + RRUN_DNS_MAX_MESSAGE);
-  u->buf[0] = (guint8) (len >> 8);
-  u->buf[1] = (guint8) len;
-  memcpy (u->buf + 2, query, len);
-  u->len = len + 2;
   c->state = TCP_WAITING;
-  c->deadline = u->deadline + G_USEC_PER_SEC;
-  add_pending (s, u);
+  c->deadline = u->until + G_USEC_PER_SEC;
 }
 
 /* FALSE: the connection is done with (closed by the peer, an error, a bad message). */
@@ -744,8 +783,14 @@ accept_tcp (RrunDnsServer *s, Listener *l)
   g_ptr_array_add (s->tcp, c);
 }
 
-/* FALSE: the upstream query is over (answered, failed). */
-static gboolean
+typedef enum
+{
+  UP_WAIT,   /* for more */
+  UP_OVER,   /* answered, or an answer not to be relayed */
+  UP_FAILED, /* the server cannot be reached: the next one, if any */
+} UpResult;
+
+static UpResult
 handle_upstream (RrunDnsServer *s, Upstream *u, short revents)
 {
   ssize_t n;
@@ -754,27 +799,28 @@ handle_upstream (RrunDnsServer *s, Upstream *u, short revents)
     {
       n = recv (u->fd, s->buf, sizeof s->buf, 0);
       if (n < 0)
-        return errno == EAGAIN || errno == EINTR;
+        return errno == EAGAIN || errno == EINTR ? UP_WAIT : UP_FAILED; /* ECONNREFUSED */
       if (!rrun_dns_reply_matches (u->id, s->buf, (gsize) n))
-        return TRUE; /* not ours: keep waiting for the right one */
+        return UP_WAIT; /* not ours: keep waiting for the right one */
       (void) sendto (u->listener->udp_fd, s->buf, (gsize) n, 0,
                      (struct sockaddr *) &u->client, u->client_len);
-      return FALSE;
+      return UP_OVER;
     }
+  /* A refused or reset connection, or one closed before the whole reply. */
   if ((revents & (POLLERR | POLLNVAL)) != 0)
-    return FALSE;
+    return UP_FAILED;
   if (u->state == UP_TCP_CONNECTING)
     {
       n = send (u->fd, u->buf + u->off, u->len - u->off, MSG_NOSIGNAL);
       if (n < 0)
-        return errno == EAGAIN || errno == EINTR;
+        return errno == EAGAIN || errno == EINTR ? UP_WAIT : UP_FAILED;
       u->off += (gsize) n;
       if (u->off == u->len)
         {
           u->state = UP_TCP_READING;
           u->len = 0;
         }
-      return TRUE;
+      return UP_WAIT;
     }
   for (;;)
     {
@@ -784,17 +830,17 @@ handle_upstream (RrunDnsServer *s, Upstream *u, short revents)
         {
           n = recv (u->fd, u->buf + u->len, want - u->len, 0);
           if (n == 0)
-            return FALSE;
+            return UP_FAILED;
           if (n < 0)
-            return errno == EAGAIN || errno == EINTR;
+            return errno == EAGAIN || errno == EINTR ? UP_WAIT : UP_FAILED;
           u->len += (gsize) n;
           continue;
         }
       if (!rrun_dns_reply_matches (u->id, u->buf + 2, want - 2))
-        return FALSE;
+        return UP_OVER;
       tcp_start_reply (u->tcp, u->buf + 2, want - 2);
       u->tcp = NULL;
-      return FALSE;
+      return UP_OVER;
     }
 }
 
@@ -922,7 +968,8 @@ rrun_dns_server_run (RrunDnsServer *s, RrunDnsReloadFunc reload, gpointer data, 
         {
           Upstream *u = g_ptr_array_index (s->pending, i);
 
-          if (u->deadline <= now)
+          /* No answer in time: the next server, or the query is over. */
+          if (u->deadline <= now && !try_next (s, u))
             {
               if (u->tcp != NULL)
                 g_ptr_array_remove (s->tcp, u->tcp);
@@ -995,10 +1042,13 @@ rrun_dns_server_run (RrunDnsServer *s, RrunDnsReloadFunc reload, gpointer data, 
               accept_tcp (s, sl->item);
               break;
             case SLOT_UPSTREAM:
-              if (slot_live (s->pending, sl) && !handle_upstream (s, sl->item, p->revents))
+              if (slot_live (s->pending, sl))
                 {
                   Upstream *u = sl->item;
+                  UpResult res = handle_upstream (s, u, p->revents);
 
+                  if (res == UP_WAIT || (res == UP_FAILED && try_next (s, u)))
+                    break;
                   if (u->tcp != NULL)
                     g_ptr_array_remove (s->tcp, u->tcp);
                   g_ptr_array_remove (s->pending, u);

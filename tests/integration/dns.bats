@@ -143,6 +143,84 @@ teardown() {
   [ "$output" = 127.0.0.4 ]
 }
 
+@test "dns: a client's --dns server that refuses is passed over for its next one" {
+  [[ -n ${RRUN_TEST_DNS53:-} ]] || skip "no DNS server on a loopback port 53 (run.sh starts one as root)"
+  # nothing listens on port 53 of $dead: UDP gets an ICMP port unreachable, TCP a reset
+  local dead=${RRUN_TEST_DNS53%.*}.66 t0
+  printf '127.0.0.3 client3 dns=%s,%s\n' "$dead" "$RRUN_TEST_DNS53" >"$H/.net1.tmp"
+  mv "$H/.net1.tmp" "$H/net1"
+  t0=$(date +%s%N)
+  run -0 q 127.0.0.1 -b 127.0.0.3 +short upstream-only.rrun.test
+  [ "$output" = 192.0.2.77 ]
+  run -0 q 127.0.0.1 -b 127.0.0.3 +short +tcp upstream-only.rrun.test
+  [ "$output" = 192.0.2.77 ]
+  # at once, not after a timeout
+  (($(date +%s%N) - t0 < 1000000000))
+}
+
+@test "dns: when all of a client's --dns servers refuse, it gets what one dead server gives" {
+  [[ -n ${RRUN_TEST_DNS53:-} ]] || skip "no DNS server on a loopback port 53 (run.sh starts one as root)"
+  local t0
+  printf '127.0.0.3 client3 dns=%s,%s\n' "${RRUN_TEST_DNS53%.*}.66" "${RRUN_TEST_DNS53%.*}.67" \
+    >"$H/.net1.tmp"
+  mv "$H/.net1.tmp" "$H/net1"
+  # UDP: no reply (the client's own timeout)
+  run -9 q 127.0.0.1 -b 127.0.0.3 upstream-only.rrun.test
+  [[ $output == *"no servers could be reached"* ]]
+  # TCP: the connection is closed, at once
+  t0=$(date +%s%N)
+  run q 127.0.0.1 -b 127.0.0.3 +tcp upstream-only.rrun.test
+  [ "$status" -ne 0 ]
+  [[ $output != *"status:"* ]]
+  (($(date +%s%N) - t0 < 1000000000))
+  # and the server goes on
+  run -0 q 127.0.0.1 +short client3
+  [ "$output" = 127.0.0.3 ]
+}
+
+@test "dns: a client's --dns server that does not answer is passed over in time" {
+  unshare -rn true 2>/dev/null || skip "no unprivileged user and network namespaces (unshare -rn)"
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  # In a network namespace of its own (port 53 is the test user's there): 127.0.0.19 takes
+  # queries and never answers (UDP read and dropped; TCP connected, never answered),
+  # 127.0.0.20 answers NXDOMAIN to anything; the server's default upstream is dead.
+  cat >"$BATS_TEST_TMPDIR/ns.sh" <<'EOS'
+ip link set lo up
+python3 -c '
+import socket, select
+s1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s1.bind(("127.0.0.19", 53))
+t1 = socket.socket(); t1.bind(("127.0.0.19", 53)); t1.listen(8)
+s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s2.bind(("127.0.0.20", 53))
+t2 = socket.socket(); t2.bind(("127.0.0.20", 53)); t2.listen(8)
+while True:
+    for r in select.select([s1, s2, t2], [], [])[0]:
+        if r is t2:
+            c = t2.accept()[0]; n = int.from_bytes(c.recv(2), "big"); m = c.recv(n)
+            r2 = m[:2] + b"\x81\x83" + m[4:]; c.sendall(len(r2).to_bytes(2, "big") + r2); c.close()
+        else:
+            m, a = r.recvfrom(65535)
+            if r is s2: s2.sendto(m[:2] + b"\x81\x83" + m[4:], a)
+' &
+printf "127.0.0.3 c3 dns=127.0.0.19,127.0.0.20\n" >"$H/net1"
+"$RRUN" __internal net-dns --listen "127.0.0.1:5353=net1" --hosts-dir "$H" \
+  --upstream 127.0.0.21:53 &
+sleep 0.5
+for proto in +notcp +tcp; do
+  t0=$(date +%s%N)
+  dig @127.0.0.1 -p 5353 -b 127.0.0.3 +time=4 +tries=1 $proto fail.over.test | grep -o "status: [A-Z]*"
+  echo "ms $(( ($(date +%s%N) - t0) / 1000000 ))"
+done
+kill %1 %2
+EOS
+  H=$H RRUN=$RRUN run -0 timeout 30 unshare -rn bash "$BATS_TEST_TMPDIR/ns.sh"
+  [ "${lines[0]}" = "status: NXDOMAIN" ]
+  [ "${lines[2]}" = "status: NXDOMAIN" ]
+  # after the first server's 1.5 s, well before a client's own timeout
+  local udp_ms=${lines[1]#ms } tcp_ms=${lines[3]#ms }
+  ((udp_ms >= 1000 && udp_ms < 3000))
+  ((tcp_ms >= 1000 && tcp_ms < 3000))
+}
+
 @test "dns: on an internal network other names are refused" {
   kill "$DNS"
   wait "$DNS" || true
