@@ -408,6 +408,13 @@ ip_of() { # CONTAINER NETWORK
   echo "$output"
   [[ $output == *"Address: 192.0.2.77"* ]]
   grep -q "dns=$RRUN_TEST_DNS53\$" "$HOLDER/hosts/rnetD2"
+  # a dead --dns server first (nothing on port 53 of that loopback address; through the
+  # holder's host socket no ICMP error comes back: its 1.5 s timeout), the next answers
+  run -0 rrun run --rm --network rnetD --dns "${RRUN_TEST_DNS53%.*}.66" --dns "$RRUN_TEST_DNS53" \
+    "$FIXTURE_IMAGE" nslookup -type=a upstream-only.rrun.test
+  echo "$output"
+  [[ $output == *"Address: 192.0.2.77"* ]]
+  [[ $output != *"Address: 192.0.2.1"* ]]
   # over TCP from the container's address (busybox nslookup has no TCP): relayed to the
   # loopback server and back
   command -v dig >/dev/null || skip "dig is not installed (dnsutils)"
