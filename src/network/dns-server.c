@@ -2,7 +2,8 @@
    listeners (UDP and TCP per network), the hosts directory's inotify fd, a signalfd, the
    queries pending upstream, the TCP clients and the host's loopback sockets. Everything it
    keeps is bounded: at most MAX_PENDING queries upstream (the oldest is dropped for a new
-   one), MAX_TCP clients, each with a deadline. */
+   one), each asking its servers (at most RRUN_DNS_MAX_UPSTREAMS) once each in turn within
+   one deadline, MAX_TCP clients, each with a deadline. */
 #include "network/dns.h"
 #include "error.h"
 #include "log.h"
@@ -536,10 +537,10 @@ send_to_server (RrunDnsServer *s, Upstream *u, socklen_t server_len)
      loopback is reached from here. */
   if (u->from_hosts && is_loopback (&u->server))
     host_fd = u->server.ss_family == AF_INET ? s->host_fd4 : s->host_fd6;
+  /* No TCP socket can be made in the host's namespace from here: a TCP client's query
+     goes over the host's UDP socket too and its answer back over TCP (a truncated one as
+     it is). */
   if (host_fd >= 0)
-    /* No TCP socket can be made in the host's namespace from here: a TCP client's query
-       goes over the host's UDP socket and its answer back over TCP (a truncated one as it
-       is). */
     return send_via_host (s, u, host_fd, server_len);
   if (u->tcp == NULL)
     {

@@ -14,8 +14,9 @@
    addresses); an unknown name under the domain or a single label: NXDOMAIN at once;
    anything else is forwarded upstream and its reply relayed (UDP over UDP, TCP over TCP),
    except on an internal network (REFUSED). The upstream is chosen by the query's source
-   address: the first dns= server of the line of that address (the container's --dns, as
-   docker's embedded DNS forwards to it), else the server's default upstream. A dns= server
+   address: the dns= servers of the line of that address (the container's --dns, as
+   docker's embedded DNS forwards to them), in turn: the next when one refuses or does not
+   answer in time, each once; else the server's default upstream. A dns= server
    on the host's loopback (127.0.0.0/8, ::1) is reached through a UDP socket the server was
    given in the host's network namespace (rrun_dns_server_set_host_socket); TCP queries for
    it are relayed over that socket too.
