@@ -65,6 +65,21 @@ typedef struct
   guint generation;
 } DnsContext;
 
+/* "GATEWAY:53=NAME" for network c (its IPv6 gateway with v6: names resolve over both). */
+static gboolean
+add_listen (GPtrArray *listens, const RrunNetConf *c, gboolean v6, GError **error)
+{
+  g_autofree char *text = v6 ? g_strdup_printf ("[%s]:53=%s", c->gateway6, c->name)
+                             : g_strdup_printf ("%s:53=%s", c->gateway, c->name);
+  RrunDnsListen *l = rrun_dns_listen_parse (text, error);
+
+  if (l == NULL)
+    return FALSE;
+  l->internal = c->internal;
+  g_ptr_array_add (listens, l);
+  return TRUE;
+}
+
 /* "GATEWAY:53=NAME" for each user-defined network. */
 static GPtrArray *
 dns_listens (const RrunConfig *config, GError **error)
@@ -78,27 +93,12 @@ dns_listens (const RrunConfig *config, GError **error)
   for (guint i = 0; i < all->len; i++)
     {
       const RrunNetConf *c = g_ptr_array_index (all, i);
-      g_autofree char *text = NULL;
-      RrunDnsListen *l;
 
       if (c->builtin || c->gateway == NULL)
         continue;
-      text = g_strdup_printf ("%s:53=%s", c->gateway, c->name);
-      l = rrun_dns_listen_parse (text, error);
-      if (l == NULL)
+      if (!add_listen (listens, c, FALSE, error)
+          || (c->ipv6 && !add_listen (listens, c, TRUE, error)))
         return NULL;
-      l->internal = c->internal;
-      g_ptr_array_add (listens, l);
-      if (!c->ipv6)
-        continue;
-      /* and on the IPv6 gateway: names resolve over both */
-      g_free (text);
-      text = g_strdup_printf ("[%s]:53=%s", c->gateway6, c->name);
-      l = rrun_dns_listen_parse (text, error);
-      if (l == NULL)
-        return NULL;
-      l->internal = c->internal;
-      g_ptr_array_add (listens, l);
     }
   return g_steal_pointer (&listens);
 }

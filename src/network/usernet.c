@@ -255,6 +255,20 @@ conf_mtu (const RrunNetConf *c)
 
 /* Pick the address for a container on c (the lock held): want (checked) or the lowest free
    one of the ip range. */
+/* The link among links that has address text (its IPv6 one with v6), or NULL. */
+static const RrunUserNetLink *
+link_with_address (const GPtrArray *links, gboolean v6, const char *text)
+{
+  for (guint i = 0; i < links->len; i++)
+    {
+      const RrunUserNetLink *l = links->pdata[i];
+
+      if (g_strcmp0 (v6 ? l->ip6 : l->ip, text) == 0)
+        return l;
+    }
+  return NULL;
+}
+
 static gboolean
 pick_address (const RrunNetConf *c, const GPtrArray *links, const char *want, char **out_ip,
               guint *out_prefix, GError **error)
@@ -270,6 +284,7 @@ pick_address (const RrunNetConf *c, const GPtrArray *links, const char *want, ch
   if (want != NULL)
     {
       g_autofree char *text = NULL;
+      const RrunUserNetLink *l;
 
       if (!rrun_netconf_parse_ip (want, &addr) || prefix == 0
           || (addr & ~(G_MAXUINT32 >> prefix)) != net || addr < lo || addr > hi)
@@ -281,18 +296,13 @@ pick_address (const RrunNetConf *c, const GPtrArray *links, const char *want, ch
                            "cannot use --ip %s: it is the gateway of network \"%s\"", want,
                            c->name);
       text = ip_text (addr);
-      for (guint i = 0; i < links->len; i++)
+      if ((l = link_with_address (links, FALSE, text)) != NULL)
         {
-          const RrunUserNetLink *l = links->pdata[i];
-
-          if (strcmp (l->ip, text) == 0)
-            {
-              rrun_throw (error, RRUN_ERROR_BUSY,
-                          "cannot use --ip %s: container \"%s\" has it on network \"%s\"", want,
-                          l->name ? l->name : l->cid, c->name);
-              rrun_add_hint (error, "leave out --ip for a free address");
-              return FALSE;
-            }
+          rrun_throw (error, RRUN_ERROR_BUSY,
+                      "cannot use --ip %s: container \"%s\" has it on network \"%s\"", want,
+                      l->name ? l->name : l->cid, c->name);
+          rrun_add_hint (error, "leave out --ip for a free address");
+          return FALSE;
         }
       *out_ip = g_steal_pointer (&text);
       *out_prefix = prefix;
@@ -311,14 +321,11 @@ pick_address (const RrunNetConf *c, const GPtrArray *links, const char *want, ch
   for (guint64 a = lo; a <= hi; a++)
     {
       g_autofree char *text = NULL;
-      gboolean taken = FALSE;
 
       if ((guint32) a == gw)
         continue;
       text = ip_text ((guint32) a);
-      for (guint i = 0; i < links->len && !taken; i++)
-        taken = strcmp (((RrunUserNetLink *) links->pdata[i])->ip, text) == 0;
-      if (!taken)
+      if (link_with_address (links, FALSE, text) == NULL)
         {
           *out_ip = g_steal_pointer (&text);
           *out_prefix = prefix;
@@ -357,6 +364,7 @@ pick_address6 (const RrunNetConf *c, const GPtrArray *links, const char *want, c
   if (want != NULL)
     {
       g_autofree char *text = NULL;
+      const RrunUserNetLink *l;
 
       if (!rrun_netconf_parse_ip6 (want, addr) || !rrun_netconf_overlaps6 (addr, 128, net, prefix)
           || memcmp (addr, net, 16) == 0)
@@ -368,18 +376,13 @@ pick_address6 (const RrunNetConf *c, const GPtrArray *links, const char *want, c
                            "cannot use --ip6 %s: it is the gateway of network \"%s\"", want,
                            c->name);
       text = rrun_netconf_ip6_text (addr);
-      for (guint i = 0; i < links->len; i++)
+      if ((l = link_with_address (links, TRUE, text)) != NULL)
         {
-          const RrunUserNetLink *l = links->pdata[i];
-
-          if (g_strcmp0 (l->ip6, text) == 0)
-            {
-              rrun_throw (error, RRUN_ERROR_BUSY,
-                          "cannot use --ip6 %s: container \"%s\" has it on network \"%s\"",
-                          want, l->name ? l->name : l->cid, c->name);
-              rrun_add_hint (error, "leave out --ip6 for a free address");
-              return FALSE;
-            }
+          rrun_throw (error, RRUN_ERROR_BUSY,
+                      "cannot use --ip6 %s: container \"%s\" has it on network \"%s\"",
+                      want, l->name ? l->name : l->cid, c->name);
+          rrun_add_hint (error, "leave out --ip6 for a free address");
+          return FALSE;
         }
       *out_ip = g_steal_pointer (&text);
       *out_prefix = prefix;
@@ -389,7 +392,6 @@ pick_address6 (const RrunNetConf *c, const GPtrArray *links, const char *want, c
   for (guint n = 1; n < (prefix >= 112 ? 1u << (128 - prefix) : 0x10000u); n++)
     {
       g_autofree char *text = NULL;
-      gboolean taken = FALSE;
 
       memcpy (addr, net, 16);
       addr[14] = (guint8) (net[14] | (n >> 8));
@@ -397,9 +399,7 @@ pick_address6 (const RrunNetConf *c, const GPtrArray *links, const char *want, c
       if (memcmp (addr, gw, 16) == 0)
         continue;
       text = rrun_netconf_ip6_text (addr);
-      for (guint i = 0; i < links->len && !taken; i++)
-        taken = g_strcmp0 (((RrunUserNetLink *) links->pdata[i])->ip6, text) == 0;
-      if (!taken)
+      if (link_with_address (links, TRUE, text) == NULL)
         {
           *out_ip = g_steal_pointer (&text);
           *out_prefix = prefix;
