@@ -1,5 +1,6 @@
 #include "config.h"
 #include "error.h"
+#include "util/keyfile.h"
 #include "util/text-file.h"
 #include "log.h"
 #include "storage/fsmagic.h"
@@ -67,6 +68,25 @@ rrun_config_new_defaults (void)
   return c;
 }
 
+/* Whether a getter's error only says that the key (or its group) is not there. */
+static gboolean
+is_absent (const GError *local)
+{
+  return g_error_matches (local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND)
+         || g_error_matches (local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND);
+}
+
+static gboolean
+throw_invalid (const char *source, const char *group, const char *key, const GError *local,
+               GError **error)
+{
+  rrun_throw (error, RRUN_ERROR_INVALID_ARGUMENT, "%s: invalid value for %s.%s: %s", source,
+              group, key, local->message);
+  rrun_add_hint (error, "a backslash starts an escape: \\s, \\n, \\t, \\r or \\\\ "
+                        "(and \\; in a list)");
+  return FALSE;
+}
+
 static gboolean
 take_string (GKeyFile *kf, const char *group, const char *key, char **field,
              const char *const *allowed, const char *source, GError **error)
@@ -74,8 +94,11 @@ take_string (GKeyFile *kf, const char *group, const char *key, char **field,
   g_autoptr(GError) local = NULL;
   g_autofree char *value = g_key_file_get_string (kf, group, key, &local);
 
-  if (value == NULL)
-    return TRUE; /* absent: keep the earlier value */
+  /* GLib returns the raw value and an error for a bad escape: the error decides. */
+  if (local != NULL && is_absent (local))
+    return TRUE; /* keep the earlier value */
+  if (local != NULL)
+    return throw_invalid (source, group, key, local, error);
   g_strstrip (value);
   if (allowed != NULL && !g_strv_contains (allowed, value))
     {
@@ -90,18 +113,23 @@ take_string (GKeyFile *kf, const char *group, const char *key, char **field,
   return TRUE;
 }
 
-static void
-take_list (GKeyFile *kf, const char *group, const char *key, char ***field)
+static gboolean
+take_list (GKeyFile *kf, const char *group, const char *key, char ***field,
+           const char *source, GError **error)
 {
+  g_autoptr(GError) local = NULL;
   gsize n = 0;
-  char **value = g_key_file_get_string_list (kf, group, key, &n, NULL);
+  g_auto(GStrv) value = g_key_file_get_string_list (kf, group, key, &n, &local);
 
-  if (value == NULL)
-    return;
+  if (local != NULL && is_absent (local))
+    return TRUE;
+  if (local != NULL)
+    return throw_invalid (source, group, key, local, error);
   for (gsize i = 0; i < n; i++)
     g_strstrip (value[i]);
   g_strfreev (*field);
-  *field = value;
+  *field = g_steal_pointer (&value);
+  return TRUE;
 }
 
 static gboolean
@@ -132,7 +160,8 @@ rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GErr
   g_autofree char *root_before = g_strdup (c->storage_root);
   g_autofree char *volumes_before = g_strdup (c->volume_path);
 
-  if (!take_string (kf, "storage", "root", &c->storage_root, NULL, source, error)
+  if (!rrun_key_file_check_escapes (kf, source, error)
+      || !take_string (kf, "storage", "root", &c->storage_root, NULL, source, error)
       || !take_string (kf, "storage", "volume_path", &c->volume_path, NULL, source, error)
       || !take_string (kf, "storage", "driver", &c->storage_driver, drivers, source, error)
       || !take_string (kf, "engine", "runroot", &c->run_root, NULL, source, error)
@@ -143,13 +172,14 @@ rrun_config_apply_keyfile (RrunConfig *c, GKeyFile *kf, const char *source, GErr
       || !take_string (kf, "network", "dns_upstream", &c->dns_upstream, NULL, source, error)
       || !take_bool (kf, "network", "allow_host_loopback", &c->allow_host_loopback, source,
                      error)
-      || !take_bool (kf, "storage", "fuse_acl", &c->fuse_acl, source, error))
+      || !take_bool (kf, "storage", "fuse_acl", &c->fuse_acl, source, error)
+      || !take_list (kf, "storage", "additional_image_stores", &c->additional_image_stores,
+                     source, error)
+      || !take_list (kf, "engine", "cdi_spec_dirs", &c->cdi_spec_dirs, source, error)
+      || !take_list (kf, "registries", "unqualified_search_registries",
+                     &c->unqualified_search_registries, source, error)
+      || !take_list (kf, "registries", "insecure", &c->insecure_registries, source, error))
     return FALSE;
-  take_list (kf, "storage", "additional_image_stores", &c->additional_image_stores);
-  take_list (kf, "engine", "cdi_spec_dirs", &c->cdi_spec_dirs);
-  take_list (kf, "registries", "unqualified_search_registries",
-             &c->unqualified_search_registries);
-  take_list (kf, "registries", "insecure", &c->insecure_registries);
   if (g_strcmp0 (root_before, c->storage_root) != 0)
     c->storage_root_from_config = TRUE;
   if (g_strcmp0 (volumes_before, c->volume_path) != 0)

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "storage/lock.h"
 #include "util/fd.h"
+#include "util/keyfile.h"
 #include "util/path.h"
 
 #include <arpa/inet.h>
@@ -80,7 +81,8 @@ link_read (const char *path)
   g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autoptr(RrunUserNetLink) l = g_new0 (RrunUserNetLink, 1);
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL)
+      || !rrun_key_file_check_escapes (kf, path, NULL))
     return NULL;
   l->network = g_key_file_get_string (kf, LINK_GROUP, "network", NULL);
   l->network_id = g_key_file_get_string (kf, LINK_GROUP, "network_id", NULL);

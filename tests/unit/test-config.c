@@ -50,6 +50,52 @@ test_bad_value (void)
                    "auto, overlay, fuse-overlayfs");
 }
 
+/* GLib 2.74 sets its GError twice on a value with an invalid escape that also ends in an
+   escape; g_test_init makes that warning fatal, so the old code aborted here. */
+static void
+test_bad_escape (void)
+{
+  static const char *texts[] = {
+    "[storage]\nroot=a\\q\\\n",
+    "[registries]\ninsecure=a;b\\q\\\n",
+    "[elsewhere]\nkey=\\\n",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(RrunConfig) c = rrun_config_new_defaults ();
+      g_autoptr(GKeyFile) kf = g_key_file_new ();
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (g_key_file_load_from_data (kf, texts[i], -1, 0, NULL));
+      g_assert_false (rrun_config_apply_keyfile (c, kf, "test.conf", &error));
+      g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "ends in an escape character"));
+    }
+}
+
+/* A value GLib cannot unescape is an error, not an absent key that keeps the default. */
+static void
+test_invalid_escape (void)
+{
+  static const char *texts[] = {
+    "[storage]\nroot=/a\\q\n",
+    "[storage]\nadditional_image_stores=/a;/b\\q\n",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(RrunConfig) c = rrun_config_new_defaults ();
+      g_autoptr(GKeyFile) kf = g_key_file_new ();
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (g_key_file_load_from_data (kf, texts[i], -1, 0, NULL));
+      g_assert_false (rrun_config_apply_keyfile (c, kf, "test.conf", &error));
+      g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+      g_assert_true (g_str_has_prefix (error->message, "test.conf: invalid value for storage."));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -57,5 +103,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/keyfile", test_keyfile);
   g_test_add_func ("/config/bad-value", test_bad_value);
+  g_test_add_func ("/config/bad-escape", test_bad_escape);
+  g_test_add_func ("/config/invalid-escape", test_invalid_escape);
   return g_test_run ();
 }
