@@ -52,8 +52,8 @@ net_tap_offload (int tap_fd, gboolean vnet_hdr, gboolean want)
    as native 64-bit words into 128 bits (add and add-with-carry, 8 bytes a step): the
    order of the bytes in a word does not change a ones' complement sum, the result is
    stored the same way round. About 8 times faster than a 16-bit loop. */
-static guint16
-checksum (const guint8 *p, gsize len)
+guint16
+net_tap_checksum (const guint8 *p, gsize len)
 {
   unsigned __int128 acc = 0;
   guint64 w[4], lo, hi, sum;
@@ -96,17 +96,18 @@ net_tap_complete_checksum (guint8 *frame, gsize len, gsize start, gsize offset)
   if (start >= len || offset + 2 > len - start)
     return FALSE;
   /* The field holds the pseudo-header's sum; the sum over it and the rest is the checksum. */
-  sum = checksum (frame + start, len - start);
+  sum = net_tap_checksum (frame + start, len - start);
   memcpy (frame + start + offset, &sum, 2);
   return TRUE;
 }
 
-const guint8 *
-net_tap_frame (guint8 *buf, gsize n, gsize *len)
+guint8 *
+net_tap_frame (guint8 *buf, gsize n, gsize *len, NetTapCsum *csum)
 {
   struct virtio_net_hdr h;
   guint8 *frame;
 
+  csum->partial = FALSE;
   if (!vnet)
     {
       *len = n;
@@ -128,10 +129,21 @@ net_tap_frame (guint8 *buf, gsize n, gsize *len)
     default:
       return NULL; /* UDP fragmentation offload was not asked for */
     }
-  if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
-      && !net_tap_complete_checksum (frame, *len, h.csum_start, h.csum_offset))
-    return NULL;
+  if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+    {
+      csum->partial = TRUE;
+      csum->start = h.csum_start;
+      csum->offset = h.csum_offset;
+      if (csum->start >= *len || csum->offset + 2 > *len - csum->start)
+        return NULL;
+    }
   return frame;
+}
+
+gboolean
+net_tap_finish (guint8 *frame, gsize len, const NetTapCsum *csum)
+{
+  return !csum->partial || net_tap_complete_checksum (frame, len, csum->start, csum->offset);
 }
 
 ssize_t

@@ -144,13 +144,83 @@ gboolean net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint segment
    checksum and TCP segmentation offload; it returns the TUN_F_* flags granted. */
 unsigned int net_tap_offload (int tap_fd, gboolean vnet_hdr, gboolean want);
 gsize net_tap_header_len (void);
-/* The frame behind the header of the n bytes read into buf (its checksum completed when
-   the kernel left it partial); NULL for one to drop. */
-const guint8 *net_tap_frame (guint8 *buf, gsize n, gsize *len);
+/* Where a frame's checksum was left partial by the container's kernel (offload). */
+typedef struct
+{
+  gboolean partial;
+  gsize start, offset;
+} NetTapCsum;
+/* The frame behind the header of the n bytes read into buf; NULL for one to drop. Its
+   checksum is not completed here: rrun-net's own TCP (net-tcp.c) never needs it, and
+   net_tap_finish completes it for libslirp, which checks every checksum. */
+guint8 *net_tap_frame (guint8 *buf, gsize n, gsize *len, NetTapCsum *csum);
+gboolean net_tap_finish (guint8 *frame, gsize len, const NetTapCsum *csum);
+/* The ones' complement checksum (RFC 1071) of len bytes, complemented. */
+guint16 net_tap_checksum (const guint8 *p, gsize len);
 /* One frame to the container, behind an all-zero header when the tap has one. */
 ssize_t net_tap_write (int tap_fd, const void *frame, size_t len);
 /* Store the ones' complement checksum of frame[start..len) at start + offset (the field
    holds the pseudo-header's sum); FALSE when the offsets do not fit. */
 gboolean net_tap_complete_checksum (guint8 *frame, gsize len, gsize start, gsize offset);
+
+/* net-tcp-wire.c: the TCP segments of rrun-net's own TCP, to and from tap0. */
+#define NET_TCP_FIN 0x01
+#define NET_TCP_SYN 0x02
+#define NET_TCP_RST 0x04
+#define NET_TCP_PSH 0x08
+#define NET_TCP_ACK 0x10
+
+/* One connection's addresses as the container sees them; zeroed before it is filled, so
+   that it can be hashed and compared as bytes. */
+typedef struct
+{
+  guint8 family; /* 4 or 6 */
+  guint8 zero;
+  guint16 gport, dport; /* the container's port, the destination's */
+  guint8 gaddr[16], daddr[16];
+} NetTcpKey;
+
+typedef struct
+{
+  NetTcpKey key;
+  guint32 seq, ack;
+  guint8 flags;
+  guint16 window;
+  guint16 mss;  /* a SYN's MSS option; 0: none */
+  gint wscale;  /* a SYN's window scale option; -1: none */
+  const guint8 *payload;
+  gsize len;
+  guint8 guest_mac[6], our_mac[6];
+} NetTcpSegment;
+
+/* FALSE when frame is no IPv4 or IPv6 TCP segment this parser takes (a fragment, IPv6
+   extension headers, lengths that do not fit): such frames go to libslirp. */
+gboolean net_tcp_parse (const guint8 *frame, gsize len, NetTcpSegment *seg);
+/* The headers (virtio-net header when vnet, Ethernet, IP, TCP with options_len bytes of
+   options, a multiple of 4) of a segment to the container into out, which must hold
+   NET_TCP_HEADER_MAX bytes, with the checksum left partial (vnet) or complete over the
+   payload; returns their length. The payload is not copied. */
+#define NET_TCP_HEADER_MAX (12 + 14 + 40 + 60)
+gsize net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const guint8 *guest_mac,
+                     const guint8 *our_mac, guint16 ip_id, guint32 seq, guint32 ack,
+                     guint8 flags, guint16 window, const guint8 *options, gsize options_len,
+                     const guint8 *payload, gsize len);
+
+/* net-tcp.c: rrun-net's own TCP for the connections the container opens (one host socket
+   each, the container's side spoken here; docs/architecture.md, "Helper processes"). NULL
+   when it is off (RRUN_NET_SPLICE=0) or the kernel lacks what it needs: then libslirp
+   keeps every connection. */
+typedef struct NetTcp NetTcp;
+NetTcp *net_tcp_new (const NetConfig *cfg, int tap_fd, gboolean vnet);
+void net_tcp_free (NetTcp *tcp);
+/* TRUE when the frame belongs to (or opens) one of our connections: it is consumed. */
+gboolean net_tcp_handle_frame (NetTcp *tcp, const guint8 *frame, gsize len);
+/* After a batch of frames: the ACKs they call for, and data the container's window now
+   takes. */
+void net_tcp_flush (NetTcp *tcp);
+void net_tcp_add_pollfds (NetTcp *tcp, GArray *pollfds);
+void net_tcp_dispatch (NetTcp *tcp, const GPollFD *pollfds, guint n);
+gint64 net_tcp_next_timeout_ms (NetTcp *tcp);
+guint net_tcp_count (NetTcp *tcp);
 
 G_END_DECLS

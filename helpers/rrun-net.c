@@ -45,6 +45,7 @@ typedef struct
   GArray *pollfds;
   GPtrArray *timers;
   NetDns *dns;
+  NetTcp *tcp; /* NULL: libslirp keeps every TCP connection */
   guint8 syn[128]; /* a SYN being rewritten by net_mss_clamp; larger frames pass as they are */
 } Net;
 
@@ -478,6 +479,8 @@ run (GError **error)
              net.cfg.vnet_hdr ? "on" : "off", granted, net.cfg.mss_segments);
   }
   net.dns = net_dns_new (&net.cfg, net.tap_fd);
+  net.tcp = net_tcp_new (&net.cfg, net.tap_fd, net.cfg.vnet_hdr);
+  g_debug ("outbound TCP: %s", net.tcp != NULL ? "rrun-net's own (net-tcp.c)" : "libslirp's");
   fwd = net_fwd_new (&net.cfg, ns.connector_fd);
   if (opt_api_socket != NULL && (api = net_api_new (opt_api_socket, fwd, error)) == NULL)
     goto out;
@@ -519,9 +522,13 @@ run (GError **error)
         net_api_add_pollfds (api, net.pollfds);
       net_fwd_add_pollfds (fwd, net.pollfds);
       net_dns_add_pollfds (net.dns, net.pollfds);
+      net_tcp_add_pollfds (net.tcp, net.pollfds);
       slirp_pollfds_fill (net.slirp, &timeout, add_poll, &net);
       timeout = timers_timeout (&net, timeout);
       dns_timeout = net_dns_next_timeout_ms (net.dns);
+      if (dns_timeout >= 0)
+        timeout = (guint32) MIN ((gint64) timeout, dns_timeout);
+      dns_timeout = net_tcp_next_timeout_ms (net.tcp);
       if (dns_timeout >= 0)
         timeout = (guint32) MIN ((gint64) timeout, dns_timeout);
       r = g_poll ((GPollFD *) net.pollfds->data, net.pollfds->len, (gint) timeout);
@@ -543,16 +550,24 @@ run (GError **error)
           for (guint i = 0; i < tap_batch; i++)
             {
               ssize_t n = read (net.tap_fd, buf, sizeof buf);
-              const guint8 *f;
+              NetTapCsum csum;
+              guint8 *f;
               gsize len;
 
               if (n <= 0)
                 break;
-              if ((f = net_tap_frame (buf, (gsize) n, &len)) == NULL)
+              if ((f = net_tap_frame (buf, (gsize) n, &len, &csum)) == NULL)
+                continue;
+              /* Our own TCP needs no checksum of the container's; libslirp checks it. */
+              if (net.tcp != NULL && net_tcp_handle_frame (net.tcp, f, len))
+                continue;
+              if (!net_tap_finish (f, len, &csum))
                 continue;
               if (!net_dns_handle_frame (net.dns, f, len))
                 slirp_input (net.slirp, f, (int) len);
             }
+          /* One ACK per connection for the whole batch. */
+          net_tcp_flush (net.tcp);
         }
       else if (p[0].revents & (G_IO_HUP | G_IO_ERR))
         {
@@ -565,6 +580,7 @@ run (GError **error)
         net_api_dispatch (api, p, net.pollfds->len);
       net_fwd_dispatch (fwd, p, net.pollfds->len);
       net_dns_dispatch (net.dns, p, net.pollfds->len);
+      net_tcp_dispatch (net.tcp, p, net.pollfds->len);
     }
   status = 0;
 out:
@@ -576,6 +592,7 @@ out:
     }
   net_api_free (api);
   net_fwd_free (fwd);
+  net_tcp_free (net.tcp);
   net_dns_free (net.dns);
   if (net.slirp != NULL)
     slirp_cleanup (net.slirp);

@@ -1,0 +1,864 @@
+/* rrun-net's own TCP for the connections the container opens (docs/architecture.md,
+   "Helper processes": outbound TCP).
+
+   libslirp terminates the container's TCP in its own BSD stack, which has no window
+   scaling: at most 64 KiB in flight to the container, whatever the machine could do. Here,
+   as in pasta, the container's side of each connection is spoken directly over tap0 and
+   the other side is a host socket of our own, so the host kernel's TCP does all the work
+   towards the peer:
+   - host -> container: data stays in the host socket until the container acknowledges
+     it. It is read with MSG_PEEK at the socket's peek offset (SO_PEEK_OFF) into one
+     segment, written to tap0, and dropped from the socket (MSG_TRUNC) when acknowledged;
+     a retransmission rewinds the peek offset. No copy is kept here. The window is the
+     container's own, scaled: as far as its receive buffer goes.
+   - container -> host: each segment in order is sent to the host socket at once and
+     acknowledged; what the socket does not take waits in a buffer of PEND_CAP bytes
+     (allocated only then), and the window offered is what is left of it.
+   - the handshake completes with the container only once connect() has: a refused
+     connection is a reset, as from the peer itself. FIN and RST go both ways; the
+     connection is freed when both sides have closed or either reset.
+   Only connections the container opens to addresses outside its virtual network are
+   taken (and to the gateway when it stands for the host's loopback, as libslirp maps it):
+   everything else (DNS over TCP to 10.0.2.3, addresses libslirp refuses, fragments,
+   IPv6 extension headers) still goes to libslirp. Off with RRUN_NET_SPLICE=0 in the
+   helper's environment, and on kernels without SO_PEEK_OFF for TCP (before 6.10). */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_CONNS 4096
+/* Container -> host bytes held while the host socket is full: the window offered. */
+#define PEND_CAP (1u << 20)
+#define OUR_WSCALE 7 /* PEND_CAP >> 7 fits the 16-bit window field */
+#define RTO_INIT_US (300 * 1000)
+#define RTO_MAX_US (10 * G_USEC_PER_SEC)
+#define MAX_RETRIES 12 /* about a minute and a half of silence with the back-off */
+
+#define SEQ_LT(a, b) ((gint32) ((a) - (b)) < 0)
+#define SEQ_LEQ(a, b) ((gint32) ((a) - (b)) <= 0)
+#define SEQ_GT(a, b) ((gint32) ((a) - (b)) > 0)
+
+typedef enum
+{
+  CONNECTING, /* the container's SYN taken, connect() in progress */
+  SYN_RCVD,   /* our SYN-ACK sent, its ACK awaited */
+  ESTABLISHED,
+} State;
+
+typedef struct
+{
+  NetTcpKey key;
+  int fd;
+  State state;
+  gboolean dead, dirty, ack_due;
+  gint pidx; /* its slot in this turn's poll set; -1: none */
+  guint8 guest_mac[6], our_mac[6];
+  /* container -> host */
+  guint32 irs, rcv_nxt;
+  gboolean guest_fin, shut_wr;
+  guint8 *pend;
+  gsize pend_off, pend_len;
+  guint32 wnd_sent; /* the window last offered, in bytes */
+  /* host -> container: [snd_una, snd_nxt) is in flight, at the socket's peek offset */
+  guint32 iss, snd_una, snd_nxt, snd_max, fin_seq;
+  guint32 snd_wnd;
+  guint snd_wscale, rcv_wscale;
+  guint mss;
+  gboolean host_eof, fin_sent, fin_acked;
+  /* retransmission and window probes */
+  gint64 rto_at; /* 0: not armed */
+  gint64 rto_us;
+  guint retries, dupacks;
+} Conn;
+
+struct NetTcp
+{
+  const NetConfig *cfg;
+  int tap_fd;
+  gboolean vnet;
+  GHashTable *by_key;
+  GPtrArray *conns; /* dead ones are freed at the end of a dispatch */
+  GPtrArray *dirty; /* touched since the last flush */
+  guint16 ip_id;
+  guint8 hdr[NET_TCP_HEADER_MAX];
+  guint8 data[65536];
+};
+
+static guint
+key_hash (gconstpointer p)
+{
+  const guint8 *b = p;
+  guint32 h = 2166136261u; /* FNV-1a */
+
+  for (gsize i = 0; i < sizeof (NetTcpKey); i++)
+    h = (h ^ b[i]) * 16777619u;
+  return h;
+}
+
+static gboolean
+key_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, sizeof (NetTcpKey)) == 0;
+}
+
+NetTcp *
+net_tcp_new (const NetConfig *cfg, int tap_fd, gboolean vnet)
+{
+  NetTcp *t;
+  int fd, zero = 0;
+
+  if (g_strcmp0 (g_getenv ("RRUN_NET_SPLICE"), "0") == 0)
+    return NULL;
+  /* The one thing this design needs of the kernel: a peek offset on TCP sockets. */
+  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) < 0)
+    {
+      g_debug ("tcp: no SO_PEEK_OFF on TCP sockets (%s): libslirp keeps every connection",
+               g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return NULL;
+    }
+  close (fd);
+  t = g_new0 (NetTcp, 1);
+  t->cfg = cfg;
+  t->tap_fd = tap_fd;
+  t->vnet = vnet;
+  t->by_key = g_hash_table_new (key_hash, key_equal);
+  t->conns = g_ptr_array_new ();
+  t->dirty = g_ptr_array_new ();
+  return t;
+}
+
+static void
+conn_free (Conn *c)
+{
+  if (c->fd >= 0)
+    close (c->fd);
+  g_free (c->pend);
+  g_free (c);
+}
+
+void
+net_tcp_free (NetTcp *t)
+{
+  if (t == NULL)
+    return;
+  for (guint i = 0; i < t->conns->len; i++)
+    conn_free (t->conns->pdata[i]);
+  g_ptr_array_free (t->conns, TRUE);
+  g_ptr_array_free (t->dirty, TRUE);
+  g_hash_table_destroy (t->by_key);
+  g_free (t);
+}
+
+guint
+net_tcp_count (NetTcp *t)
+{
+  return t == NULL ? 0 : g_hash_table_size (t->by_key);
+}
+
+/* ---- the host side's address ---- */
+
+static gboolean
+in_v4_net (const NetConfig *cfg, const guint8 *a)
+{
+  guint32 v;
+
+  memcpy (&v, a, 4);
+  return (v & cfg->netmask.s_addr) == cfg->network.s_addr;
+}
+
+/* Where a connection to key's destination goes on the host, or FALSE when it is not
+   ours to take (libslirp decides about it, as before). */
+static gboolean
+map_destination (const NetConfig *cfg, const NetTcpKey *key, struct sockaddr_storage *sa,
+                 socklen_t *salen)
+{
+  memset (sa, 0, sizeof *sa);
+  if (key->family == 4)
+    {
+      struct sockaddr_in *in = (struct sockaddr_in *) sa;
+      guint8 first = key->daddr[0];
+
+      in->sin_family = AF_INET;
+      in->sin_port = htons (key->dport);
+      *salen = sizeof *in;
+      if (in_v4_net (cfg, key->daddr))
+        {
+          if (!cfg->allow_host_loopback || memcmp (key->daddr, &cfg->host, 4) != 0)
+            return FALSE;
+          in->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+          return TRUE;
+        }
+      /* This host, loopback, multicast and broadcast stay libslirp's to refuse. */
+      if (first == 0 || first == 127 || first >= 224)
+        return FALSE;
+      memcpy (&in->sin_addr, key->daddr, 4);
+      return TRUE;
+    }
+  else
+    {
+      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) sa;
+      struct in6_addr d;
+
+      if (!cfg->ipv6)
+        return FALSE;
+      memcpy (&d, key->daddr, 16);
+      in6->sin6_family = AF_INET6;
+      in6->sin6_port = htons (key->dport);
+      *salen = sizeof *in6;
+      if (memcmp (&d, &cfg->prefix6, 8) == 0) /* the virtual /64 */
+        {
+          if (!cfg->allow_host_loopback || memcmp (&d, &cfg->host6, 16) != 0)
+            return FALSE;
+          in6->sin6_addr = in6addr_loopback;
+          return TRUE;
+        }
+      if (IN6_IS_ADDR_UNSPECIFIED (&d) || IN6_IS_ADDR_LOOPBACK (&d) || IN6_IS_ADDR_MULTICAST (&d)
+          || IN6_IS_ADDR_LINKLOCAL (&d) || IN6_IS_ADDR_V4MAPPED (&d))
+        return FALSE;
+      in6->sin6_addr = d;
+      return TRUE;
+    }
+}
+
+/* ---- segments to the container ---- */
+
+static guint16
+window_field (Conn *c, gboolean syn)
+{
+  guint32 room = PEND_CAP - (guint32) c->pend_len;
+  guint32 field = syn ? MIN (room, 65535u) : MIN (room >> c->rcv_wscale, 65535u);
+
+  c->wnd_sent = syn ? field : field << c->rcv_wscale;
+  return (guint16) field;
+}
+
+static void
+send_segment (NetTcp *t, Conn *c, guint32 seq, guint8 flags, const guint8 *options,
+              gsize options_len, const guint8 *payload, gsize len)
+{
+  gsize hlen = net_tcp_build (t->hdr, t->vnet, &c->key, c->guest_mac, c->our_mac, t->ip_id++,
+                              seq, (flags & NET_TCP_ACK) ? c->rcv_nxt : 0, flags,
+                              window_field (c, (flags & NET_TCP_SYN) != 0), options,
+                              options_len, payload, len);
+  struct iovec iov[2] = { { t->hdr, hlen }, { (void *) payload, len } };
+  ssize_t n;
+
+  /* A frame the tap does not take is as good as lost: the retransmission timer resends. */
+  do
+    n = writev (t->tap_fd, iov, len > 0 ? 2 : 1);
+  while (n < 0 && errno == EINTR);
+  if (flags & NET_TCP_ACK)
+    c->ack_due = FALSE;
+}
+
+static void
+arm_timer (Conn *c)
+{
+  if (c->rto_at == 0)
+    c->rto_at = g_get_monotonic_time () + c->rto_us;
+}
+
+static void
+send_synack (NetTcp *t, Conn *c)
+{
+  guint mss = t->cfg->mtu - (c->key.family == 4 ? 40 : 60);
+  guint8 opt[8] = { 2, 4, (guint8) (MIN (mss, 65535u) >> 8), (guint8) MIN (mss, 65535u),
+                    1, 3, 3, OUR_WSCALE };
+
+  send_segment (t, c, c->iss, NET_TCP_SYN | NET_TCP_ACK, opt, c->rcv_wscale ? 8 : 4, NULL, 0);
+  arm_timer (c);
+}
+
+/* A reset to the container for a connection it opened (refused, or reset on the host). */
+static void
+send_reset (NetTcp *t, Conn *c)
+{
+  /* Linux takes a reset only at exactly the sequence it expects next (RFC 5961): the
+     end of all we sent. Should it ask again (a challenge ACK), the connection is gone
+     from here and libslirp answers it with a reset at the sequence it names. */
+  guint32 seq = c->state == CONNECTING ? 0 : c->snd_max;
+
+  send_segment (t, c, seq, NET_TCP_RST | NET_TCP_ACK, NULL, 0, NULL, 0);
+}
+
+static void
+mark_dirty (NetTcp *t, Conn *c)
+{
+  if (!c->dirty && !c->dead)
+    {
+      c->dirty = TRUE;
+      g_ptr_array_add (t->dirty, c);
+    }
+}
+
+/* The connection leaves the table now and is freed at the end of the dispatch.
+   abortive: the host peer gets a reset rather than a FIN. */
+static void
+conn_kill (NetTcp *t, Conn *c, gboolean abortive)
+{
+  if (c->dead)
+    return;
+  if (abortive && c->fd >= 0)
+    {
+      struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+      setsockopt (c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+  if (c->fd >= 0)
+    close (c->fd);
+  c->fd = -1;
+  c->dead = TRUE;
+  g_hash_table_remove (t->by_key, &c->key);
+}
+
+/* The host side failed: the container gets a reset. */
+static void
+conn_reset (NetTcp *t, Conn *c, int errsv)
+{
+  g_debug ("tcp: port %u: %s: reset", c->key.gport, g_strerror (errsv));
+  send_reset (t, c);
+  conn_kill (t, c, TRUE);
+}
+
+static void
+check_done (NetTcp *t, Conn *c)
+{
+  if (!c->dead && c->guest_fin && c->shut_wr && c->fin_acked)
+    conn_kill (t, c, FALSE);
+}
+
+/* ---- host -> container ---- */
+
+/* Whether a segment can go now: the window has room, and (sender-side silly window
+   avoidance) either nothing is in flight or at least half a window or a full segment
+   fits. */
+static gboolean
+can_send (const Conn *c)
+{
+  guint32 in_flight = c->snd_nxt - c->snd_una, room;
+
+  if (c->state != ESTABLISHED || c->fin_sent || c->dead || in_flight >= c->snd_wnd)
+    return FALSE;
+  room = c->snd_wnd - in_flight;
+  return in_flight == 0 || room >= MIN (c->mss, c->snd_wnd / 2);
+}
+
+static void
+push_data (NetTcp *t, Conn *c)
+{
+  while (can_send (c))
+    {
+      guint32 room = c->snd_wnd - (c->snd_nxt - c->snd_una);
+      gsize want = MIN ((gsize) c->mss, (gsize) room);
+      ssize_t n = recv (c->fd, t->data, want, MSG_PEEK | MSG_DONTWAIT);
+
+      if (n < 0)
+        {
+          if (errno != EAGAIN && errno != EINTR)
+            conn_reset (t, c, errno);
+          return;
+        }
+      if (n == 0)
+        {
+          /* End of the host's data, all of it sent: our FIN follows it. */
+          c->host_eof = TRUE;
+          c->fin_seq = c->snd_nxt;
+          c->fin_sent = TRUE;
+          send_segment (t, c, c->snd_nxt, NET_TCP_FIN | NET_TCP_ACK, NULL, 0, NULL, 0);
+          c->snd_nxt++;
+        }
+      else
+        {
+          send_segment (t, c, c->snd_nxt, NET_TCP_ACK | NET_TCP_PSH, NULL, 0, t->data,
+                        (gsize) n);
+          c->snd_nxt += (guint32) n;
+        }
+      if (SEQ_GT (c->snd_nxt, c->snd_max))
+        c->snd_max = c->snd_nxt;
+      arm_timer (c);
+    }
+  /* A closed window: probe it, in case the container's update is lost. */
+  if (c->state == ESTABLISHED && !c->dead && c->snd_wnd == 0 && !c->fin_sent)
+    arm_timer (c);
+}
+
+/* Everything in flight is sent again, from the oldest byte the container has not
+   acknowledged. */
+static void
+rewind_send (Conn *c)
+{
+  int zero = 0;
+
+  c->snd_nxt = c->snd_una;
+  if (c->fin_sent && !c->fin_acked)
+    c->fin_sent = FALSE;
+  setsockopt (c->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero);
+  c->dupacks = 0;
+}
+
+/* Drop n acknowledged bytes from the host socket; the peek offset moves back with them. */
+static gboolean
+consume (NetTcp *t, Conn *c, guint32 n)
+{
+  while (n > 0)
+    {
+      ssize_t r = recv (c->fd, NULL, n, MSG_TRUNC | MSG_DONTWAIT);
+
+      if (r <= 0)
+        {
+          conn_reset (t, c, r < 0 ? errno : EPIPE);
+          return FALSE;
+        }
+      n -= (guint32) r;
+    }
+  return TRUE;
+}
+
+static void
+take_ack (NetTcp *t, Conn *c, const NetTcpSegment *s)
+{
+  guint32 wnd = (guint32) s->window << c->snd_wscale;
+
+  if (SEQ_GT (s->ack, c->snd_max))
+    return; /* acknowledges what was never sent */
+  if (SEQ_GT (s->ack, c->snd_una))
+    {
+      guint32 acked = s->ack - c->snd_una;
+
+      /* fin_seq holds from the first FIN on, a rewind or not: no data comes after it. */
+      if (c->host_eof && !c->fin_acked && SEQ_GT (s->ack, c->fin_seq))
+        {
+          c->fin_acked = c->fin_sent = TRUE;
+          acked--;
+        }
+      if (acked > 0 && !consume (t, c, acked))
+        return;
+      c->snd_una = s->ack;
+      if (SEQ_GT (c->snd_una, c->snd_nxt))
+        c->snd_nxt = c->snd_una; /* an answer to segments sent before a rewind */
+      c->retries = 0;
+      c->dupacks = 0;
+      c->rto_us = RTO_INIT_US;
+      c->rto_at = 0;
+      if (c->snd_nxt != c->snd_una)
+        arm_timer (c);
+    }
+  else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & NET_TCP_FIN)
+           && c->snd_nxt != c->snd_una && wnd == c->snd_wnd && ++c->dupacks == 3)
+    rewind_send (c); /* three duplicate ACKs: a segment to the container was lost */
+  c->snd_wnd = wnd;
+}
+
+/* ---- container -> host ---- */
+
+static void
+maybe_shutdown (Conn *c)
+{
+  if (c->guest_fin && c->pend_len == 0 && !c->shut_wr && !c->dead)
+    {
+      shutdown (c->fd, SHUT_WR);
+      c->shut_wr = TRUE;
+    }
+}
+
+/* Send what waits to the host socket; FALSE when the connection was reset. */
+static gboolean
+flush_pending (NetTcp *t, Conn *c)
+{
+  guint32 before = c->wnd_sent;
+
+  while (c->pend_len > 0)
+    {
+      ssize_t n = send (c->fd, c->pend + c->pend_off, c->pend_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+      if (n < 0)
+        {
+          if (errno == EAGAIN || errno == EINTR)
+            break;
+          conn_reset (t, c, errno);
+          return FALSE;
+        }
+      c->pend_off += (gsize) n;
+      c->pend_len -= (gsize) n;
+    }
+  if (c->pend_len == 0)
+    {
+      g_clear_pointer (&c->pend, g_free);
+      c->pend_off = 0;
+    }
+  /* Tell the container its window opened once a good part of it is free again. */
+  if (before < PEND_CAP / 2 && PEND_CAP - c->pend_len >= PEND_CAP / 2)
+    c->ack_due = TRUE;
+  maybe_shutdown (c);
+  return TRUE;
+}
+
+/* Hand len bytes to the host socket, keeping what it does not take; returns how many
+   were taken (what the window allows), or -1 when the connection was reset. */
+static gssize
+deliver (NetTcp *t, Conn *c, const guint8 *p, gsize len)
+{
+  gsize sent = 0, keep;
+
+  if (c->pend_len == 0)
+    {
+      ssize_t n = send (c->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+      if (n < 0 && errno != EAGAIN && errno != EINTR)
+        {
+          conn_reset (t, c, errno);
+          return -1;
+        }
+      sent = n > 0 ? (gsize) n : 0;
+    }
+  keep = MIN (len - sent, PEND_CAP - c->pend_len);
+  if (keep > 0)
+    {
+      if (c->pend == NULL)
+        c->pend = g_malloc (PEND_CAP);
+      if (c->pend_off + c->pend_len + keep > PEND_CAP)
+        {
+          memmove (c->pend, c->pend + c->pend_off, c->pend_len);
+          c->pend_off = 0;
+        }
+      memcpy (c->pend + c->pend_off + c->pend_len, p + sent, keep);
+      c->pend_len += keep;
+    }
+  return (gssize) (sent + keep);
+}
+
+static void
+take_data (NetTcp *t, Conn *c, const NetTcpSegment *s)
+{
+  const guint8 *p = s->payload;
+  gsize len = s->len;
+  guint32 seq = s->seq;
+  gboolean fin = (s->flags & NET_TCP_FIN) != 0;
+
+  if (c->guest_fin)
+    {
+      c->ack_due = TRUE; /* a retransmission: the ACK was lost */
+      return;
+    }
+  if (SEQ_LT (seq, c->rcv_nxt))
+    {
+      guint32 old = c->rcv_nxt - seq;
+
+      c->ack_due = TRUE;
+      if (old > len)
+        return; /* all of it taken already (a keep-alive too) */
+      p += old;
+      len -= old;
+      seq = c->rcv_nxt;
+    }
+  if (seq != c->rcv_nxt)
+    {
+      c->ack_due = TRUE; /* a gap: the duplicate ACK asks for what is missing */
+      return;
+    }
+  if (len > 0)
+    {
+      gssize taken = deliver (t, c, p, len);
+
+      if (taken < 0)
+        return;
+      c->rcv_nxt += (guint32) taken;
+      if ((gsize) taken < len)
+        fin = FALSE; /* it comes after bytes not taken */
+      c->ack_due = TRUE;
+    }
+  if (fin)
+    {
+      c->rcv_nxt++;
+      c->guest_fin = TRUE;
+      c->ack_due = TRUE;
+      maybe_shutdown (c);
+    }
+}
+
+/* ---- connections ---- */
+
+static void
+open_conn (NetTcp *t, const NetTcpSegment *s, const struct sockaddr_storage *sa,
+           socklen_t salen)
+{
+  Conn *c;
+  int fd, zero = 0, one = 1;
+  guint cap;
+
+  fd = socket (s->key.family == 4 ? AF_INET : AF_INET6,
+               SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  c = g_new0 (Conn, 1);
+  c->key = s->key;
+  c->fd = fd;
+  c->pidx = -1;
+  memcpy (c->guest_mac, s->guest_mac, 6);
+  memcpy (c->our_mac, s->our_mac, 6);
+  c->irs = s->seq;
+  c->rcv_nxt = s->seq + 1;
+  c->iss = g_random_int ();
+  c->snd_una = c->iss;
+  c->snd_nxt = c->snd_max = c->iss + 1;
+  c->snd_wnd = s->window;
+  if (s->wscale >= 0)
+    {
+      c->snd_wscale = (guint) s->wscale;
+      c->rcv_wscale = OUR_WSCALE;
+    }
+  cap = t->cfg->mtu - (s->key.family == 4 ? 40 : 60);
+  c->mss = MIN (s->mss != 0 ? s->mss : (s->key.family == 4 ? 536u : 1220u), cap);
+  c->mss = MIN (c->mss, (guint) sizeof t->data);
+  c->rto_us = RTO_INIT_US;
+  g_ptr_array_add (t->conns, c);
+  g_hash_table_insert (t->by_key, &c->key, c);
+  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) < 0)
+    {
+      conn_reset (t, c, errno);
+      return;
+    }
+  /* Segments the container sends go out as they come: it has done its own Nagle. */
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect (fd, (const struct sockaddr *) sa, salen) == 0)
+    {
+      c->state = SYN_RCVD;
+      send_synack (t, c);
+    }
+  else if (errno == EINPROGRESS)
+    c->state = CONNECTING;
+  else
+    conn_reset (t, c, errno);
+}
+
+static void
+connected (NetTcp *t, Conn *c)
+{
+  int err = 0;
+  socklen_t len = sizeof err;
+
+  if (getsockopt (c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    err = errno;
+  if (err == EINPROGRESS || err == EALREADY)
+    return;
+  if (err != 0)
+    {
+      conn_reset (t, c, err);
+      return;
+    }
+  c->state = SYN_RCVD;
+  send_synack (t, c);
+}
+
+gboolean
+net_tcp_handle_frame (NetTcp *t, const guint8 *frame, gsize len)
+{
+  NetTcpSegment s;
+  struct sockaddr_storage sa;
+  socklen_t salen;
+  Conn *c;
+
+  if (!net_tcp_parse (frame, len, &s))
+    return FALSE;
+  c = g_hash_table_lookup (t->by_key, &s.key);
+  /* A new connection on the 4-tuple of one not yet freed: the old one is over. */
+  if (c != NULL && (s.flags & (NET_TCP_SYN | NET_TCP_ACK)) == NET_TCP_SYN && s.seq != c->irs)
+    {
+      conn_kill (t, c, TRUE);
+      c = NULL;
+    }
+  if (c == NULL)
+    {
+      if ((s.flags & (NET_TCP_SYN | NET_TCP_ACK | NET_TCP_RST | NET_TCP_FIN)) != NET_TCP_SYN
+          || !map_destination (t->cfg, &s.key, &sa, &salen)
+          || g_hash_table_size (t->by_key) >= MAX_CONNS)
+        return FALSE;
+      open_conn (t, &s, &sa, salen);
+      return TRUE;
+    }
+  if (s.flags & NET_TCP_RST)
+    {
+      conn_kill (t, c, TRUE);
+      return TRUE;
+    }
+  if (s.flags & NET_TCP_SYN)
+    {
+      if (c->state == SYN_RCVD)
+        send_synack (t, c); /* our SYN-ACK was lost */
+      return TRUE;
+    }
+  if (c->state == CONNECTING || !(s.flags & NET_TCP_ACK))
+    return TRUE;
+  if (c->state == SYN_RCVD)
+    {
+      if (s.ack != c->iss + 1)
+        return TRUE;
+      c->state = ESTABLISHED;
+      c->snd_una = c->iss + 1;
+      c->rto_at = 0;
+      c->retries = 0;
+      c->rto_us = RTO_INIT_US;
+      c->snd_wnd = (guint32) s.window << c->snd_wscale;
+    }
+  else
+    take_ack (t, c, &s);
+  if (!c->dead && (s.len > 0 || (s.flags & NET_TCP_FIN)))
+    take_data (t, c, &s);
+  mark_dirty (t, c);
+  return TRUE;
+}
+
+void
+net_tcp_flush (NetTcp *t)
+{
+  if (t == NULL)
+    return;
+  for (guint i = 0; i < t->dirty->len; i++)
+    {
+      Conn *c = t->dirty->pdata[i];
+
+      c->dirty = FALSE;
+      if (c->dead)
+        continue;
+      push_data (t, c);
+      if (!c->dead && c->ack_due)
+        send_segment (t, c, c->snd_nxt, NET_TCP_ACK, NULL, 0, NULL, 0);
+      check_done (t, c);
+    }
+  g_ptr_array_set_size (t->dirty, 0);
+}
+
+void
+net_tcp_add_pollfds (NetTcp *t, GArray *pollfds)
+{
+  if (t == NULL)
+    return;
+  for (guint i = 0; i < t->conns->len; i++)
+    {
+      Conn *c = t->conns->pdata[i];
+      GPollFD pfd = { .fd = c->fd };
+
+      c->pidx = -1;
+      if (c->dead)
+        continue;
+      if (c->state == CONNECTING)
+        pfd.events = G_IO_OUT;
+      else if (c->state == ESTABLISHED)
+        {
+          if (can_send (c))
+            pfd.events |= G_IO_IN;
+          if (c->pend_len > 0)
+            pfd.events |= G_IO_OUT;
+        }
+      if (pfd.events == 0)
+        continue;
+      c->pidx = (gint) pollfds->len;
+      g_array_append_val (pollfds, pfd);
+    }
+}
+
+static void
+timer_fired (NetTcp *t, Conn *c)
+{
+  c->rto_at = 0;
+  if (c->state == CONNECTING)
+    return;
+  if (++c->retries > MAX_RETRIES && !(c->state == ESTABLISHED && c->snd_wnd == 0))
+    {
+      conn_reset (t, c, ETIMEDOUT);
+      return;
+    }
+  c->rto_us = MIN (c->rto_us * 2, RTO_MAX_US);
+  if (c->state == SYN_RCVD)
+    send_synack (t, c);
+  else if (c->snd_nxt != c->snd_una)
+    {
+      rewind_send (c);
+      mark_dirty (t, c);
+    }
+  else if (c->snd_wnd == 0)
+    {
+      /* A window probe: an old sequence number, which the container answers with an ACK
+         carrying its window. */
+      send_segment (t, c, c->snd_una - 1, NET_TCP_ACK, NULL, 0, NULL, 0);
+      arm_timer (c);
+    }
+}
+
+void
+net_tcp_dispatch (NetTcp *t, const GPollFD *pollfds, guint n)
+{
+  gint64 now;
+
+  if (t == NULL)
+    return;
+  now = g_get_monotonic_time ();
+  for (guint i = 0; i < t->conns->len; i++)
+    {
+      Conn *c = t->conns->pdata[i];
+      gushort re = 0;
+
+      if (c->dead)
+        continue;
+      if (c->pidx >= 0 && (guint) c->pidx < n && pollfds[c->pidx].fd == c->fd)
+        re = pollfds[c->pidx].revents;
+      if (re != 0)
+        {
+          if (c->state == CONNECTING)
+            connected (t, c);
+          else
+            {
+              if ((re & (G_IO_OUT | G_IO_ERR | G_IO_HUP)) && c->pend_len > 0
+                  && flush_pending (t, c))
+                mark_dirty (t, c);
+              if (re & (G_IO_IN | G_IO_ERR | G_IO_HUP))
+                mark_dirty (t, c);
+            }
+        }
+      if (!c->dead && c->rto_at != 0 && now >= c->rto_at)
+        timer_fired (t, c);
+    }
+  net_tcp_flush (t);
+  /* The dead are freed last: nothing holds them any more. */
+  for (guint i = 0; i < t->conns->len;)
+    {
+      Conn *c = t->conns->pdata[i];
+
+      if (c->dead)
+        {
+          g_ptr_array_remove_index_fast (t->conns, i);
+          conn_free (c);
+        }
+      else
+        i++;
+    }
+}
+
+gint64
+net_tcp_next_timeout_ms (NetTcp *t)
+{
+  gint64 next = -1, now;
+
+  if (t == NULL)
+    return -1;
+  now = g_get_monotonic_time ();
+  for (guint i = 0; i < t->conns->len; i++)
+    {
+      Conn *c = t->conns->pdata[i];
+
+      if (!c->dead && c->rto_at != 0)
+        {
+          gint64 ms = MAX (0, (c->rto_at - now + 999) / 1000);
+
+          next = next < 0 ? ms : MIN (next, ms);
+        }
+    }
+  return next;
+}
