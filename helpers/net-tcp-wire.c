@@ -233,3 +233,81 @@ net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const guint8 *g
     }
   return vlen + ETH_HLEN + iplen + thlen;
 }
+
+gsize
+net_tcp_build_unreachable (guint8 *out, gboolean vnet, const NetTcpKey *key,
+                           const guint8 *guest_mac, const guint8 *our_mac, guint32 syn_seq,
+                           guint8 code)
+{
+  gsize vlen = vnet ? sizeof (struct virtio_net_hdr) : 0;
+  gboolean v4 = key->family == 4;
+  gsize iplen = v4 ? 20 : 40, icmplen = 8 + iplen + 8;
+  guint8 *eth = out + vlen, *ip = eth + ETH_HLEN, *icmp = ip + iplen, *orig = icmp + 8;
+  guint32 sum;
+
+  if (vnet)
+    memset (out, 0, vlen);
+  memcpy (eth, guest_mac, 6);
+  memcpy (eth + 6, our_mac, 6);
+  /* The container's SYN as it was sent: its IP header and the first 8 bytes of TCP (the
+     ports and the sequence number, which its kernel matches to the socket). */
+  memset (orig, 0, iplen + 8);
+  if (v4)
+    {
+      orig[0] = 0x45;
+      put16 (orig + 2, 20 + 40);
+      put16 (orig + 6, 0x4000);
+      orig[8] = 64;
+      orig[9] = 6;
+      memcpy (orig + 12, key->gaddr, 4);
+      memcpy (orig + 16, key->daddr, 4);
+      put16 (orig + 10, (guint16) ~fold (sum16 (orig, 20)));
+    }
+  else
+    {
+      put32 (orig, 6u << 28);
+      put16 (orig + 4, 40);
+      orig[6] = 6;
+      orig[7] = 64;
+      memcpy (orig + 8, key->gaddr, 16);
+      memcpy (orig + 24, key->daddr, 16);
+    }
+  put16 (orig + iplen, key->gport);
+  put16 (orig + iplen + 2, key->dport);
+  put32 (orig + iplen + 4, syn_seq);
+  /* From the destination, as a router on the way would report it. */
+  icmp[0] = v4 ? 3 : 1; /* destination unreachable */
+  icmp[1] = code;
+  memset (icmp + 2, 0, 6);
+  if (v4)
+    {
+      put16 (eth + 12, 0x0800);
+      ip[0] = 0x45;
+      ip[1] = 0;
+      put16 (ip + 2, (guint16) (iplen + icmplen));
+      put16 (ip + 4, 0);
+      put16 (ip + 6, 0);
+      ip[8] = 64;
+      ip[9] = 1;
+      put16 (ip + 10, 0);
+      memcpy (ip + 12, key->daddr, 4);
+      memcpy (ip + 16, key->gaddr, 4);
+      put16 (ip + 10, (guint16) ~fold (sum16 (ip, 20)));
+      sum = sum16 (icmp, icmplen);
+    }
+  else
+    {
+      put16 (eth + 12, 0x86dd);
+      put32 (ip, 6u << 28);
+      put16 (ip + 4, (guint16) icmplen);
+      ip[6] = 58;
+      ip[7] = 64;
+      memcpy (ip + 8, key->daddr, 16);
+      memcpy (ip + 24, key->gaddr, 16);
+      sum = sum16 (icmp, icmplen) + 58 + (guint32) icmplen;
+      for (gsize i = 0; i < 16; i += 2)
+        sum += get16 (key->gaddr + i) + get16 (key->daddr + i);
+    }
+  put16 (icmp + 2, (guint16) ~fold (sum));
+  return vlen + ETH_HLEN + iplen + icmplen;
+}

@@ -35,6 +35,9 @@
 #define MAX_CONNS 4096
 /* Container -> host bytes held while the host socket is full: the window offered. */
 #define PEND_CAP (1u << 20)
+/* ... and all connections together: 4096 slow ones must not hold 4 GiB. Past it a
+   segment is not acknowledged, and the container sends it again later. */
+#define PEND_TOTAL_CAP (64u << 20)
 #define OUR_WSCALE 7 /* PEND_CAP >> 7 fits the 16-bit window field */
 #define RTO_INIT_US (300 * 1000)
 #define RTO_MAX_US (10 * G_USEC_PER_SEC)
@@ -86,6 +89,7 @@ struct NetTcp
   GPtrArray *conns; /* dead ones are freed at the end of a dispatch */
   GPtrArray *dirty; /* touched since the last flush */
   guint16 ip_id;
+  gsize pend_total; /* bytes held by all connections */
   guint8 hdr[NET_TCP_HEADER_MAX];
   guint8 data[65536];
 };
@@ -231,10 +235,17 @@ map_destination (const NetConfig *cfg, const NetTcpKey *key, struct sockaddr_sto
 
 /* ---- segments to the container ---- */
 
-static guint16
-window_field (Conn *c, gboolean syn)
+/* What a connection may still hold: its own room, within what all may hold. */
+static gsize
+pend_room (const NetTcp *t, const Conn *c)
 {
-  guint32 room = PEND_CAP - (guint32) c->pend_len;
+  return MIN (PEND_CAP - c->pend_len, PEND_TOTAL_CAP - t->pend_total);
+}
+
+static guint16
+window_field (const NetTcp *t, Conn *c, gboolean syn)
+{
+  guint32 room = (guint32) pend_room (t, c);
   guint32 field = syn ? MIN (room, 65535u) : MIN (room >> c->rcv_wscale, 65535u);
 
   c->wnd_sent = syn ? field : field << c->rcv_wscale;
@@ -247,7 +258,7 @@ send_segment (NetTcp *t, Conn *c, guint32 seq, guint8 flags, const guint8 *optio
 {
   gsize hlen = net_tcp_build (t->hdr, t->vnet, &c->key, c->guest_mac, c->our_mac, t->ip_id++,
                               seq, (flags & NET_TCP_ACK) ? c->rcv_nxt : 0, flags,
-                              window_field (c, (flags & NET_TCP_SYN) != 0), options,
+                              window_field (t, c, (flags & NET_TCP_SYN) != 0), options,
                               options_len, payload, len);
   struct iovec iov[2] = { { t->hdr, hlen }, { (void *) payload, len } };
   ssize_t n;
@@ -317,6 +328,8 @@ conn_kill (NetTcp *t, Conn *c, gboolean abortive)
     close (c->fd);
   c->fd = -1;
   c->dead = TRUE;
+  t->pend_total -= c->pend_len;
+  c->pend_len = 0;
   g_hash_table_remove (t->by_key, &c->key);
 }
 
@@ -326,6 +339,36 @@ conn_reset (NetTcp *t, Conn *c, int errsv)
 {
   g_debug ("tcp: port %u: %s: reset", c->key.gport, g_strerror (errsv));
   send_reset (t, c);
+  conn_kill (t, c, TRUE);
+}
+
+/* connect() failed: the container's connect() fails the same way. A refusal is a reset,
+   as from the peer; an unreachable network or host, or a firewall's refusal, is the ICMP
+   error a router would send, so that it reads "Network is unreachable" and not
+   "Connection refused". */
+static void
+conn_refuse (NetTcp *t, Conn *c, int errsv)
+{
+  gboolean v4 = c->key.family == 4;
+  gint code = -1;
+  gsize n;
+
+  if (errsv == ENETUNREACH)
+    code = 0; /* v4 net unreachable, v6 no route */
+  else if (errsv == EHOSTUNREACH || errsv == ETIMEDOUT)
+    code = v4 ? 1 : 3; /* host / address unreachable */
+  else if (errsv == EACCES || errsv == EPERM)
+    code = v4 ? 13 : 1; /* administratively prohibited */
+  if (code < 0)
+    {
+      conn_reset (t, c, errsv);
+      return;
+    }
+  g_debug ("tcp: port %u: connect: %s", c->key.gport, g_strerror (errsv));
+  n = net_tcp_build_unreachable (t->hdr, t->vnet, &c->key, c->guest_mac, c->our_mac, c->irs,
+                                 (guint8) code);
+  while (write (t->tap_fd, t->hdr, n) < 0 && errno == EINTR)
+    ;
   conn_kill (t, c, TRUE);
 }
 
@@ -489,6 +532,7 @@ flush_pending (NetTcp *t, Conn *c)
         }
       c->pend_off += (gsize) n;
       c->pend_len -= (gsize) n;
+      t->pend_total -= (gsize) n;
     }
   if (c->pend_len == 0)
     {
@@ -520,7 +564,7 @@ deliver (NetTcp *t, Conn *c, const guint8 *p, gsize len)
         }
       sent = n > 0 ? (gsize) n : 0;
     }
-  keep = MIN (len - sent, PEND_CAP - c->pend_len);
+  keep = MIN (len - sent, pend_room (t, c));
   if (keep > 0)
     {
       if (c->pend == NULL)
@@ -532,6 +576,7 @@ deliver (NetTcp *t, Conn *c, const guint8 *p, gsize len)
         }
       memcpy (c->pend + c->pend_off + c->pend_len, p + sent, keep);
       c->pend_len += keep;
+      t->pend_total += keep;
     }
   return (gssize) (sent + keep);
 }
@@ -635,7 +680,7 @@ open_conn (NetTcp *t, const NetTcpSegment *s, const struct sockaddr_storage *sa,
   else if (errno == EINPROGRESS)
     c->state = CONNECTING;
   else
-    conn_reset (t, c, errno);
+    conn_refuse (t, c, errno);
 }
 
 static void
@@ -650,7 +695,7 @@ connected (NetTcp *t, Conn *c)
     return;
   if (err != 0)
     {
-      conn_reset (t, c, err);
+      conn_refuse (t, c, err);
       return;
     }
   c->state = SYN_RCVD;

@@ -206,6 +206,14 @@ gsize net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const gui
                      guint8 flags, guint16 window, const guint8 *options, gsize options_len,
                      const guint8 *payload, gsize len);
 
+/* An ICMP (v4 type 3, v6 type 1) destination unreachable with code, about the
+   container's SYN to key with sequence syn_seq: the error its connect() then reports is
+   the one the host's connect() met. Returns the frame's length (with the virtio-net
+   header when vnet); out holds NET_TCP_HEADER_MAX bytes. */
+gsize net_tcp_build_unreachable (guint8 *out, gboolean vnet, const NetTcpKey *key,
+                                 const guint8 *guest_mac, const guint8 *our_mac,
+                                 guint32 syn_seq, guint8 code);
+
 /* net-tcp.c: rrun-net's own TCP for the connections the container opens (one host socket
    each, the container's side spoken here; docs/architecture.md, "Helper processes"). NULL
    when it is off (RRUN_NET_SPLICE=0) or the kernel lacks what it needs: then libslirp

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -313,8 +314,8 @@ static const GOptionEntry entries[] = {
   { "cidr", 0, 0, G_OPTION_ARG_STRING, &opt_cidr, "Network (10.0.2.0/24)", "CIDR" },
   { "mtu", 0, 0, G_OPTION_ARG_INT, &opt_mtu, "MTU (65520)", "N" },
   { "tcp-mss", 0, 0, G_OPTION_ARG_INT, &opt_tcp_mss,
-    "Largest TCP segment the container sends through libslirp (0: MTU's; default: a third "
-    "of libslirp's window)", "N" },
+    "Largest TCP segment the container sends through libslirp, for the connections "
+    "libslirp has (0: MTU's; default: half or a third of libslirp's window)", "N" },
   { "enable-ipv6", 0, 0, G_OPTION_ARG_NONE, &opt_enable_ipv6, "IPv6 (fd00::/64)", NULL },
   { "disable-ipv6", 0, 0, G_OPTION_ARG_NONE, &opt_disable_ipv6, "No IPv6", NULL },
   { "allow-host-loopback", 0, 0, G_OPTION_ARG_NONE, &opt_allow_host_loopback,
@@ -355,6 +356,20 @@ close_other_fds (void)
       from = (unsigned int) keep[i] + 1;
     }
   syscall (SYS_close_range, from, ~0U, 0);
+}
+
+/* One socket per connection the container opens: the usual soft limit of 1024 fds would
+   refuse connections long before the hard limit does (what is allowed is the user's). */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = MIN (rl.rlim_max, (rlim_t) 8192);
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
 }
 
 static gboolean
@@ -480,6 +495,8 @@ run (GError **error)
   }
   net.dns = net_dns_new (&net.cfg, net.tap_fd);
   net.tcp = net_tcp_new (&net.cfg, net.tap_fd, net.cfg.vnet_hdr);
+  if (net.tcp != NULL)
+    raise_fd_limit ();
   g_debug ("outbound TCP: %s", net.tcp != NULL ? "rrun-net's own (net-tcp.c)" : "libslirp's");
   fwd = net_fwd_new (&net.cfg, ns.connector_fd);
   if (opt_api_socket != NULL && (api = net_api_new (opt_api_socket, fwd, error)) == NULL)

@@ -191,6 +191,59 @@ test_syn_options (void)
   g_assert_cmpuint (s.mss, ==, 0);    /* its last byte is past the options */
 }
 
+/* The ICMP error about a SYN: checksums right, the SYN's ports and sequence quoted. */
+static void
+test_unreachable (void)
+{
+  NetTcpKey keys[2] = { key_v4 (), key_v6 () };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      gboolean v4 = i == 0;
+      guint8 frame[NET_TCP_HEADER_MAX];
+      gsize n = net_tcp_build_unreachable (frame, FALSE, &keys[i], guest_mac, our_mac,
+                                           0x01020304, v4 ? 1 : 3);
+      gsize iplen = v4 ? 20 : 40;
+      const guint8 *ip = frame + 14, *icmp = ip + iplen, *orig = icmp + 8;
+
+      g_assert_cmpuint (n, ==, 14 + iplen + 8 + iplen + 8);
+      g_assert_cmpuint (n, <=, NET_TCP_HEADER_MAX);
+      g_assert_cmpmem (frame, 6, guest_mac, 6);
+      g_assert_cmpuint (icmp[0], ==, v4 ? 3 : 1);
+      g_assert_cmpuint (icmp[1], ==, v4 ? 1 : 3);
+      if (v4)
+        {
+          g_assert_cmpuint (ip[9], ==, 1);
+          g_assert_cmpuint (net_tap_checksum (ip, 20), ==, 0);
+          g_assert_cmpuint (net_tap_checksum (orig, 20), ==, 0);
+          g_assert_cmpuint (net_tap_checksum (icmp, n - 14 - 20), ==, 0);
+          g_assert_cmpmem (orig + 12, 4, keys[i].gaddr, 4);
+          g_assert_cmpmem (orig + 16, 4, keys[i].daddr, 4);
+        }
+      else
+        {
+          guint8 buf[40 + 56];
+          gsize len = n - 14 - 40;
+
+          /* the pseudo-header: source, destination, length, next header 58 */
+          memset (buf, 0, sizeof buf);
+          memcpy (buf, ip + 8, 32);
+          buf[35] = (guint8) len;
+          buf[39] = 58;
+          memcpy (buf + 40, icmp, len);
+          g_assert_cmpuint (ip[6], ==, 58);
+          g_assert_cmpuint (net_tap_checksum (buf, 40 + len), ==, 0);
+          g_assert_cmpmem (orig + 8, 16, keys[i].gaddr, 16);
+          g_assert_cmpmem (orig + 24, 16, keys[i].daddr, 16);
+        }
+      g_assert_cmpmem (ip + (v4 ? 12 : 8), v4 ? 4 : 16, keys[i].daddr, v4 ? 4 : 16);
+      g_assert_cmpuint ((guint) (orig[iplen] << 8 | orig[iplen + 1]), ==, keys[i].gport);
+      g_assert_cmpuint ((guint) (orig[iplen + 2] << 8 | orig[iplen + 3]), ==, keys[i].dport);
+      g_assert_cmpuint (orig[iplen + 4], ==, 1);
+      g_assert_cmpuint (orig[iplen + 7], ==, 4);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -199,5 +252,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net-tcp/partial-checksum", test_partial_checksum);
   g_test_add_func ("/net-tcp/not-ours", test_not_ours);
   g_test_add_func ("/net-tcp/syn-options", test_syn_options);
+  g_test_add_func ("/net-tcp/unreachable", test_unreachable);
   return g_test_run ();
 }
