@@ -365,7 +365,7 @@ raise_fd_limit (void)
 {
   struct rlimit rl;
 
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < MIN (rl.rlim_max, (rlim_t) 8192))
     {
       rl.rlim_cur = MIN (rl.rlim_max, (rlim_t) 8192);
       setrlimit (RLIMIT_NOFILE, &rl);
