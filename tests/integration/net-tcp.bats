@@ -2,8 +2,9 @@
 # TCP connections the container opens, through rrun-net (helpers/rrun-net.c), against a
 # bare user+network namespace as in net.bats. Every case runs on both of rrun-net's paths
 # for them: its default ("splice": its own TCP, a host socket per connection) and
-# RRUN_NET_SPLICE=0 in its environment ("libslirp": libslirp's TCP; a helper without a
-# splice ignores the variable, and both runs take libslirp's path).
+# RRUN_NET_SPLICE=0 in its environment ("libslirp": libslirp's TCP; on a kernel without
+# SO_PEEK_OFF for TCP both runs take libslirp's path, which the window-scaling test below
+# then skips).
 # Both ends are net-tcp-peer.py: servers on the host's loopback, reached through the
 # gateway 10.0.2.2 (fd00::2) with --allow-host-loopback, and clients in the namespace.
 # Needs: unshare/nsenter (util-linux), timeout (coreutils), python3.
@@ -412,4 +413,71 @@ case_no_loopback () {
 @test "net-tcp: without --allow-host-loopback the host's loopback is refused (libslirp)" {
   tcp_path libslirp
   case_no_loopback
+}
+
+# ---- which path, and errors the host's connect() meets
+
+@test "net-tcp: the container's connections are rrun-net's own (window scaling) unless RRUN_NET_SPLICE=0" {
+  command -v ss >/dev/null || skip "ss (iproute2) is not installed"
+  command -v socat >/dev/null || skip "socat is not installed"
+  # rrun-net's own TCP needs SO_PEEK_OFF (42) on TCP sockets: Linux 6.10
+  python3 -c 'import socket; socket.socket().setsockopt(socket.SOL_SOCKET, 42, 0)' 2>/dev/null ||
+    skip "this kernel has no SO_PEEK_OFF for TCP: libslirp keeps every connection"
+  # scale_seen: the window scale options of a connection from inside to a fresh server
+  # on the host, into $T/wscale ("none" without), and the helper stopped
+  scale_seen () {
+    local port client out=
+    port=$(free_port)
+    socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:'sleep 5' &
+    PIDS+=($!)
+    wait_listen "$port"
+    start_helper --allow-host-loopback --debug
+    in_ns socat -u "TCP:10.0.2.2:$port" - >/dev/null 2>&1 </dev/null &
+    client=$!
+    for _ in $(seq 40); do
+      out=$(in_ns ss -tin state established dst "10.0.2.2:$port" </dev/null)
+      [[ $out == *" mss:"* ]] && break
+      sleep 0.05
+    done
+    kill "$client" 2>/dev/null; wait "$client" 2>/dev/null || true
+    kill "$HELPER"; wait_gone "$HELPER"
+    if [[ $out =~ " wscale:"([0-9]+),([0-9]+) ]]; then
+      echo "${BASH_REMATCH[1]}" >"$T/wscale"
+    elif [[ $out == *" mss:"* ]]; then
+      echo none >"$T/wscale"
+    fi
+  }
+  tcp_path splice
+  scale_seen
+  grep -q "outbound TCP: rrun-net's own" "$T/helper.log"
+  [ "$(cat "$T/wscale")" = 7 ] # the scale rrun-net's SYN-ACK offers
+  tcp_path libslirp
+  scale_seen
+  grep -q "outbound TCP: libslirp's" "$T/helper.log"
+  [ "$(cat "$T/wscale")" = none ] # libslirp's BSD TCP has no window scaling
+}
+
+@test "net-tcp: a connection the host cannot make fails in the container with the host's error (splice)" {
+  local addr host_err found=
+  # Addresses of documentation ranges: on most hosts unreachable (a missing route or
+  # neighbour). The first the host's own connect() fails on with an unreachable error
+  # is the one checked; libslirp's path waits for the container's timeout instead.
+  for addr in 2001:db8::1 198.51.100.1; do
+    host_err=$(timeout 10 python3 "$PEER" connect-error "$addr" 9) || continue
+    if [[ $host_err =~ ^(ENETUNREACH|EHOSTUNREACH)\  ]]; then
+      found=$addr
+      host_err=${BASH_REMATCH[1]}
+      break
+    fi
+  done
+  [ -n "$found" ] || skip "no documentation address is unreachable from this host"
+  tcp_path splice
+  if [[ $found == *:* ]]; then
+    start_helper --enable-ipv6
+    sleep 2 # tap0's IPv6 address leaves duplicate address detection
+  else
+    start_helper
+  fi
+  run -0 peer connect-error "$found" 9
+  [[ $output =~ ^$host_err\ [0-9]+$ ]]
 }
