@@ -5,6 +5,7 @@
 # and ip6.arpa PTR, isolation of networks and --internal for IPv6, and the bad inputs.
 
 load helpers
+load network-helpers
 
 teardown() {
   rrun rm -f $(rrun ps -a -q) >/dev/null 2>&1 || true
@@ -22,24 +23,6 @@ need_ipv6() {
 # What a container on the network sees of IPv6: disable_ipv6 of all (0: enabled).
 container_ipv6() { # NETWORK
   rrun run --rm --network "$1" "$FIXTURE_IMAGE" cat /proc/sys/net/ipv6/conf/all/disable_ipv6
-}
-
-web() { # NAME RUN-OPTIONS...
-  local name=$1
-  shift
-  rrun run -d --name "$name" "$@" "$FIXTURE_IMAGE" \
-    sh -c "mkdir -p /www && echo hello-from-$name >/www/index.html && exec httpd -f -p 80 -h /www"
-}
-
-# An HTTP GET with busybox nc, as in network-run.bats: the body's last line, exit 1 when
-# nothing answers within 3 s.
-GET='get() { printf "GET / HTTP/1.0\r\n\r\n" >/tmp/req; nc -w 3 "$1" 80 </tmp/req >/tmp/resp && [ -s /tmp/resp ] || return 1; tail -n 1 /tmp/resp; }'
-
-fetch_from() { # ADDRESS RUN-OPTIONS...
-  local ip=$1
-  shift
-  rrun run --rm "$@" "$FIXTURE_IMAGE" \
-    sh -c "$GET; for i in \$(seq 20); do get $ip && exit 0; sleep 0.5; done; exit 1"
 }
 
 ip6_of() { # CONTAINER NETWORK
