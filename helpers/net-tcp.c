@@ -10,7 +10,11 @@
      it. It is read with MSG_PEEK at the socket's peek offset (SO_PEEK_OFF) into one
      segment, written to tap0, and dropped from the socket (MSG_TRUNC) when acknowledged;
      a retransmission rewinds the peek offset. No copy is kept here. The window is the
-     container's own, scaled: as far as its receive buffer goes.
+     container's own, scaled: as far as its receive buffer goes. A kernel without
+     SO_PEEK_OFF for TCP (before 6.10) gets the same with a copy: data is read out of the
+     socket into a ring of RING_CAP bytes per connection (allocated while data is in
+     flight, 64 MiB for all), sent from there and dropped from it when acknowledged;
+     RRUN_NET_PEEK_OFF=0 chooses that on any kernel (tests/integration/net-tcp.bats).
    - container -> host: each segment in order is sent to the host socket at once and
      acknowledged; what the socket does not take waits in a buffer of PEND_CAP bytes
      (allocated only then), and the window offered is what is left of it.
@@ -21,7 +25,7 @@
    taken (and to the gateway when it stands for the host's loopback, as libslirp maps it):
    everything else (DNS over TCP to 10.0.2.3, addresses libslirp refuses, fragments,
    IPv6 extension headers) still goes to libslirp. Off with RRUN_NET_SPLICE=0 in the
-   helper's environment, and on kernels without SO_PEEK_OFF for TCP (before 6.10). */
+   helper's environment. */
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -38,6 +42,10 @@
 /* ... and all connections together: 4096 slow ones must not hold 4 GiB. Past it a
    segment is not acknowledged, and the container sends it again later. */
 #define PEND_TOTAL_CAP (64u << 20)
+/* Without SO_PEEK_OFF: host -> container bytes held until acknowledged, per connection
+   and for all. */
+#define RING_CAP (1u << 20)
+#define RING_TOTAL_CAP (64u << 20)
 #define OUR_WSCALE 7 /* PEND_CAP >> 7 fits the 16-bit window field */
 #define RTO_INIT_US (300 * 1000)
 #define RTO_MAX_US (10 * G_USEC_PER_SEC)
@@ -74,6 +82,9 @@ typedef struct
   guint snd_wscale, rcv_wscale;
   guint mss;
   gboolean host_eof, fin_sent, fin_acked;
+  /* without SO_PEEK_OFF: the bytes from snd_una on, read out of the socket already */
+  guint8 *ring;
+  gsize ring_start, ring_len;
   /* retransmission and window probes */
   gint64 rto_at; /* 0: not armed */
   gint64 rto_us;
@@ -85,6 +96,8 @@ struct NetTcp
   const NetConfig *cfg;
   int tap_fd;
   gboolean vnet;
+  gboolean peek_off; /* SO_PEEK_OFF on TCP sockets: no ring */
+  gsize ring_total;  /* bytes of rings allocated */
   GHashTable *by_key;
   GPtrArray *conns; /* dead ones are freed at the end of a dispatch */
   GPtrArray *dirty; /* touched since the last flush */
@@ -116,21 +129,20 @@ net_tcp_new (const NetConfig *cfg, int tap_fd, gboolean vnet)
 {
   NetTcp *t;
   int fd, zero = 0;
+  gboolean peek_off;
 
   if (g_strcmp0 (g_getenv ("RRUN_NET_SPLICE"), "0") == 0)
     return NULL;
-  /* The one thing this design needs of the kernel: a peek offset on TCP sockets. */
+  /* A peek offset on TCP sockets spares the copy of what is in flight. */
   fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) < 0)
-    {
-      g_debug ("tcp: no SO_PEEK_OFF on TCP sockets (%s): libslirp keeps every connection",
-               g_strerror (errno));
-      if (fd >= 0)
-        close (fd);
-      return NULL;
-    }
-  close (fd);
+  peek_off = fd >= 0 && setsockopt (fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) == 0
+             && g_strcmp0 (g_getenv ("RRUN_NET_PEEK_OFF"), "0") != 0;
+  if (fd >= 0)
+    close (fd);
+  g_debug ("tcp: %s", peek_off ? "data in flight stays in the host socket (SO_PEEK_OFF)"
+                               : "data in flight is held in a ring per connection");
   t = g_new0 (NetTcp, 1);
+  t->peek_off = peek_off;
   t->cfg = cfg;
   t->tap_fd = tap_fd;
   t->vnet = vnet;
@@ -146,6 +158,7 @@ conn_free (Conn *c)
   if (c->fd >= 0)
     close (c->fd);
   g_free (c->pend);
+  g_free (c->ring);
   g_free (c);
 }
 
@@ -330,6 +343,9 @@ conn_kill (NetTcp *t, Conn *c, gboolean abortive)
   c->dead = TRUE;
   t->pend_total -= c->pend_len;
   c->pend_len = 0;
+  if (c->ring != NULL)
+    t->ring_total -= RING_CAP;
+  g_clear_pointer (&c->ring, g_free);
   g_hash_table_remove (t->by_key, &c->key);
 }
 
@@ -384,25 +400,91 @@ check_done (NetTcp *t, Conn *c)
 /* Whether a segment can go now: the window has room, and (sender-side silly window
    avoidance) either nothing is in flight or at least half a window or a full segment
    fits. */
-static gboolean
-can_send (const Conn *c)
+/* The container's window, within what a ring may hold when data in flight is held in one
+   (none while all rings together are at their cap: such a connection waits, unpolled,
+   until acknowledgements free some). */
+static guint32
+send_window (const NetTcp *t, const Conn *c)
 {
-  guint32 in_flight = c->snd_nxt - c->snd_una, room;
+  if (t->peek_off)
+    return c->snd_wnd;
+  if (c->ring == NULL && t->ring_total + RING_CAP > RING_TOTAL_CAP)
+    return 0;
+  return MIN (c->snd_wnd, RING_CAP);
+}
 
-  if (c->state != ESTABLISHED || c->fin_sent || c->dead || in_flight >= c->snd_wnd)
+static gboolean
+can_send (const NetTcp *t, const Conn *c)
+{
+  guint32 in_flight = c->snd_nxt - c->snd_una, wnd = send_window (t, c), room;
+
+  if (c->state != ESTABLISHED || c->fin_sent || c->dead || in_flight >= wnd)
     return FALSE;
-  room = c->snd_wnd - in_flight;
-  return in_flight == 0 || room >= MIN (c->mss, c->snd_wnd / 2);
+  room = wnd - in_flight;
+  return in_flight == 0 || room >= MIN (c->mss, wnd / 2);
+}
+
+/* Up to want bytes of the host's data at offset from snd_una, into *data: > 0 bytes, 0
+   at its end, -1 with errno (EAGAIN: none yet). With SO_PEEK_OFF, offset is the socket's
+   peek offset; without, it is read out of the ring or, past what it holds, from the
+   socket into it (send_window keeps offset below RING_CAP). */
+static gssize
+host_read (NetTcp *t, Conn *c, guint32 offset, gsize want, const guint8 **data)
+{
+  gsize tail, room;
+  ssize_t n;
+
+  if (t->peek_off)
+    {
+      *data = t->data;
+      return recv (c->fd, t->data, want, MSG_PEEK | MSG_DONTWAIT);
+    }
+  if (offset < c->ring_len)
+    {
+      gsize at = (c->ring_start + offset) % RING_CAP;
+
+      *data = c->ring + at;
+      return (gssize) MIN (MIN (want, c->ring_len - offset), RING_CAP - at);
+    }
+  if (c->ring == NULL)
+    {
+      c->ring = g_malloc (RING_CAP);
+      t->ring_total += RING_CAP;
+      c->ring_start = 0;
+    }
+  tail = (c->ring_start + c->ring_len) % RING_CAP;
+  room = tail >= c->ring_start && c->ring_len < RING_CAP ? RING_CAP - tail
+                                                         : c->ring_start - tail;
+  if (room == 0)
+    {
+      errno = EAGAIN;
+      return -1;
+    }
+  n = recv (c->fd, c->ring + tail, MIN (want, room), MSG_DONTWAIT);
+  if (n > 0)
+    c->ring_len += (gsize) n;
+  *data = c->ring + tail;
+  if (c->ring_len == 0)
+    {
+      int errsv = errno;
+
+      /* Nothing came: no ring is kept for an idle connection. */
+      g_clear_pointer (&c->ring, g_free);
+      t->ring_total -= RING_CAP;
+      errno = errsv;
+    }
+  return n;
 }
 
 static void
 push_data (NetTcp *t, Conn *c)
 {
-  while (can_send (c))
+  while (can_send (t, c))
     {
-      guint32 room = c->snd_wnd - (c->snd_nxt - c->snd_una);
-      gsize want = MIN ((gsize) c->mss, (gsize) room);
-      ssize_t n = recv (c->fd, t->data, want, MSG_PEEK | MSG_DONTWAIT);
+      guint32 in_flight = c->snd_nxt - c->snd_una;
+      gsize want = MIN ((gsize) c->mss, (gsize) (send_window (t, c) - in_flight));
+      const guint8 *data;
+      gssize n = host_read (t, c, in_flight, want, &data);
 
       if (n < 0)
         {
@@ -421,8 +503,7 @@ push_data (NetTcp *t, Conn *c)
         }
       else
         {
-          send_segment (t, c, c->snd_nxt, NET_TCP_ACK | NET_TCP_PSH, NULL, 0, t->data,
-                        (gsize) n);
+          send_segment (t, c, c->snd_nxt, NET_TCP_ACK | NET_TCP_PSH, NULL, 0, data, (gsize) n);
           c->snd_nxt += (guint32) n;
         }
       if (SEQ_GT (c->snd_nxt, c->snd_max))
@@ -437,21 +518,35 @@ push_data (NetTcp *t, Conn *c)
 /* Everything in flight is sent again, from the oldest byte the container has not
    acknowledged. */
 static void
-rewind_send (Conn *c)
+rewind_send (NetTcp *t, Conn *c)
 {
   int zero = 0;
 
   c->snd_nxt = c->snd_una;
   if (c->fin_sent && !c->fin_acked)
     c->fin_sent = FALSE;
-  setsockopt (c->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero);
+  if (t->peek_off)
+    setsockopt (c->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero);
   c->dupacks = 0;
 }
 
-/* Drop n acknowledged bytes from the host socket; the peek offset moves back with them. */
+/* Drop n acknowledged bytes from the host socket (the peek offset moves back with them)
+   or from the ring, which goes when empty. */
 static gboolean
 consume (NetTcp *t, Conn *c, guint32 n)
 {
+  if (!t->peek_off)
+    {
+      n = MIN (n, (guint32) c->ring_len);
+      c->ring_start = (c->ring_start + n) % RING_CAP;
+      c->ring_len -= n;
+      if (c->ring_len == 0 && c->ring != NULL)
+        {
+          g_clear_pointer (&c->ring, g_free);
+          t->ring_total -= RING_CAP;
+        }
+      return TRUE;
+    }
   while (n > 0)
     {
       ssize_t r = recv (c->fd, NULL, n, MSG_TRUNC | MSG_DONTWAIT);
@@ -497,7 +592,7 @@ take_ack (NetTcp *t, Conn *c, const NetTcpSegment *s)
     }
   else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & NET_TCP_FIN)
            && c->snd_nxt != c->snd_una && wnd == c->snd_wnd && ++c->dupacks == 3)
-    rewind_send (c); /* three duplicate ACKs: a segment to the container was lost */
+    rewind_send (t, c); /* three duplicate ACKs: a segment to the container was lost */
   c->snd_wnd = wnd;
 }
 
@@ -665,7 +760,7 @@ open_conn (NetTcp *t, const NetTcpSegment *s, const struct sockaddr_storage *sa,
   c->rto_us = RTO_INIT_US;
   g_ptr_array_add (t->conns, c);
   g_hash_table_insert (t->by_key, &c->key, c);
-  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) < 0)
+  if (fd < 0 || (t->peek_off && setsockopt (fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) < 0))
     {
       conn_reset (t, c, errno);
       return;
@@ -797,7 +892,7 @@ net_tcp_add_pollfds (NetTcp *t, GArray *pollfds)
         pfd.events = G_IO_OUT;
       else if (c->state == ESTABLISHED)
         {
-          if (can_send (c))
+          if (can_send (t, c))
             pfd.events |= G_IO_IN;
           if (c->pend_len > 0)
             pfd.events |= G_IO_OUT;
@@ -825,7 +920,7 @@ timer_fired (NetTcp *t, Conn *c)
     send_synack (t, c);
   else if (c->snd_nxt != c->snd_una)
     {
-      rewind_send (c);
+      rewind_send (t, c);
       mark_dirty (t, c);
     }
   else if (c->snd_wnd == 0)

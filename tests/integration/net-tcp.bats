@@ -2,9 +2,9 @@
 # TCP connections the container opens, through rrun-net (helpers/rrun-net.c), against a
 # bare user+network namespace as in net.bats. Every case runs on both of rrun-net's paths
 # for them: its default ("splice": its own TCP, a host socket per connection) and
-# RRUN_NET_SPLICE=0 in its environment ("libslirp": libslirp's TCP; on a kernel without
-# SO_PEEK_OFF for TCP both runs take libslirp's path, which the window-scaling test below
-# then skips).
+# RRUN_NET_SPLICE=0 in its environment ("libslirp": libslirp's TCP). The cases that move
+# data run a third time with RRUN_NET_PEEK_OFF=0 ("ring": rrun-net's own TCP holding
+# what is in flight in a ring, as on a kernel without SO_PEEK_OFF for TCP).
 # Both ends are net-tcp-peer.py: servers on the host's loopback, reached through the
 # gateway 10.0.2.2 (fd00::2) with --allow-host-loopback, and clients in the namespace.
 # Needs: unshare/nsenter (util-linux), timeout (coreutils), python3.
@@ -31,8 +31,12 @@ teardown () {
 # tcp_path splice|libslirp: the TCP path of the rrun-net that start_helper starts next.
 tcp_path () {
   case $1 in
-  splice) unset RRUN_NET_SPLICE ;;
-  libslirp) export RRUN_NET_SPLICE=0 ;;
+  splice) unset RRUN_NET_SPLICE RRUN_NET_PEEK_OFF ;;
+  ring) # rrun-net's own TCP as on a kernel without SO_PEEK_OFF for TCP (before 6.10)
+    unset RRUN_NET_SPLICE
+    export RRUN_NET_PEEK_OFF=0
+    ;;
+  libslirp) unset RRUN_NET_PEEK_OFF; export RRUN_NET_SPLICE=0 ;;
   *) return 1 ;;
   esac
 }
@@ -451,6 +455,11 @@ case_no_loopback () {
   scale_seen
   grep -q "outbound TCP: rrun-net's own" "$T/helper.log"
   [ "$(cat "$T/wscale")" = 7 ] # the scale rrun-net's SYN-ACK offers
+  grep -q "data in flight stays in the host socket (SO_PEEK_OFF)" "$T/helper.log"
+  tcp_path ring
+  scale_seen
+  grep -q "data in flight is held in a ring per connection" "$T/helper.log"
+  [ "$(cat "$T/wscale")" = 7 ]
   tcp_path libslirp
   scale_seen
   grep -q "outbound TCP: libslirp's" "$T/helper.log"
@@ -480,4 +489,41 @@ case_no_loopback () {
   fi
   run -0 peer connect-error "$found" 9
   [[ $output =~ ^$host_err\ [0-9]+$ ]]
+}
+
+# ---- the same with data in flight held in a ring (kernels without SO_PEEK_OFF)
+
+@test "net-tcp: 200 request/response exchanges on one connection (ring)" {
+  tcp_path ring
+  case_exchanges
+}
+
+@test "net-tcp: 64 MiB up and 64 MiB down arrive intact (ring)" {
+  tcp_path ring
+  case_bulk4
+}
+
+@test "net-tcp: 16 MiB each way over IPv6, fd00::2 to the host's ::1 (ring)" {
+  tcp_path ring
+  case_bulk6
+}
+
+@test "net-tcp: half-closed connections carry the other way to the end (ring)" {
+  tcp_path ring
+  case_halfclose
+}
+
+@test "net-tcp: the server's reset reaches the container as ECONNRESET (ring)" {
+  tcp_path ring
+  case_server_reset
+}
+
+@test "net-tcp: 50 connections at once, 1 MiB each way each, arrive intact (ring)" {
+  tcp_path ring
+  case_parallel
+}
+
+@test "net-tcp: the helper holds no socket once the connections have closed (ring)" {
+  tcp_path ring
+  case_fds
 }
