@@ -46,7 +46,8 @@ build (guint8 *frame, gboolean vnet, const NetTcpKey *k, guint8 flags, const gui
   gsize h = net_tcp_build (frame, vnet, k, guest_mac, our_mac, 7, 1000, 2000, flags, 512, opt,
                            olen, payload, len);
 
-  memcpy (frame + h, payload, len);
+  if (len > 0)
+    memcpy (frame + h, payload, len);
   return h + len;
 }
 
