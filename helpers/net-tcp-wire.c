@@ -311,3 +311,15 @@ net_tcp_build_unreachable (guint8 *out, gboolean vnet, const NetTcpKey *key,
   put16 (icmp + 2, (guint16) ~fold (sum));
   return vlen + ETH_HLEN + iplen + icmplen;
 }
+
+void
+net_tcp_set_gso (guint8 *out, const NetTcpKey *key, gsize hlen, guint16 gso_size)
+{
+  struct virtio_net_hdr h;
+
+  memcpy (&h, out, sizeof h);
+  h.gso_type = key->family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+  h.gso_size = gso_size;
+  h.hdr_len = (guint16) (hlen - sizeof h);
+  memcpy (out, &h, sizeof h);
+}

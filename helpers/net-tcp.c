@@ -276,6 +276,9 @@ send_segment (NetTcp *t, Conn *c, guint32 seq, guint8 flags, const guint8 *optio
   struct iovec iov[2] = { { t->hdr, hlen }, { (void *) payload, len } };
   ssize_t n;
 
+  if (len > c->mss)
+    net_tcp_set_gso (t->hdr, &c->key, hlen, (guint16) c->mss);
+
   /* A frame the tap does not take is as good as lost: the retransmission timer resends. */
   do
     n = writev (t->tap_fd, iov, len > 0 ? 2 : 1);
@@ -400,6 +403,20 @@ check_done (NetTcp *t, Conn *c)
 /* Whether a segment can go now: the window has room, and (sender-side silly window
    avoidance) either nothing is in flight or at least half a window or a full segment
    fits. */
+/* The most bytes one frame to the container carries: its MSS, or with the virtio-net
+   header a super-segment of up to 64 KiB its kernel cuts at its MSS (a user-defined
+   network's containers announce 1460: the holder's kernel forwards the super-segment,
+   and cuts it only where a link needs it). */
+static guint
+seg_max (const NetTcp *t, const Conn *c)
+{
+  gsize iplen = c->key.family == 4 ? 20 : 40;
+
+  if (!t->vnet || c->mss >= 32768)
+    return c->mss;
+  return (guint) MIN (65535 - iplen - 20, sizeof t->data);
+}
+
 /* The container's window, within what a ring may hold when data in flight is held in one
    (none while all rings together are at their cap: such a connection waits, unpolled,
    until acknowledgements free some). */
@@ -421,7 +438,7 @@ can_send (const NetTcp *t, const Conn *c)
   if (c->state != ESTABLISHED || c->fin_sent || c->dead || in_flight >= wnd)
     return FALSE;
   room = wnd - in_flight;
-  return in_flight == 0 || room >= MIN (c->mss, wnd / 2);
+  return in_flight == 0 || room >= MIN (seg_max (t, c), wnd / 2);
 }
 
 /* Up to want bytes of the host's data at offset from snd_una, into *data: > 0 bytes, 0
@@ -482,7 +499,7 @@ push_data (NetTcp *t, Conn *c)
   while (can_send (t, c))
     {
       guint32 in_flight = c->snd_nxt - c->snd_una;
-      gsize want = MIN ((gsize) c->mss, (gsize) (send_window (t, c) - in_flight));
+      gsize want = MIN ((gsize) seg_max (t, c), (gsize) (send_window (t, c) - in_flight));
       const guint8 *data;
       gssize n = host_read (t, c, in_flight, want, &data);
 

@@ -206,6 +206,11 @@ gsize net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const gui
                      guint8 flags, guint16 window, const guint8 *options, gsize options_len,
                      const guint8 *payload, gsize len);
 
+/* Mark the segment whose headers (hlen bytes, built with vnet) are in out as a TCP
+   super-segment the container's kernel cuts into gso_size-byte segments (virtio-net
+   GSO): one frame carries up to 64 KiB whatever the container's MSS. */
+void net_tcp_set_gso (guint8 *out, const NetTcpKey *key, gsize hlen, guint16 gso_size);
+
 /* An ICMP (v4 type 3, v6 type 1) destination unreachable with code, about the
    container's SYN to key with sequence syn_seq: the error its connect() then reports is
    the one the host's connect() met. Returns the frame's length (with the virtio-net

@@ -403,3 +403,50 @@ ip_of() { # CONTAINER NETWORK
   run -0 nsenter -t "$pid" -U -n --preserve-credentials     dig @10.105.0.1 +tcp +time=3 +tries=1 +short upstream-only.rrun.test
   [ "$output" = 192.0.2.77 ]
 }
+
+# The host's first IPv4 address that is not loopback (what a container on a user network
+# reaches without allow_host_loopback), or nothing.
+host_address() {
+  local addr
+  addr=$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+  if [[ -z $addr ]]; then
+    for addr in $(hostname -I 2>/dev/null) ''; do
+      [[ $addr =~ ^[0-9.]+$ && $addr != 127.* ]] && break
+    done
+  fi
+  echo "$addr"
+}
+
+# peer_serve NAME MODE [ARG...]: a net-tcp-peer.py server on the host's address $ADDR
+# (at most 60 s), its port in PORT.
+peer_serve() {
+  local name=$1
+  shift
+  timeout 60 python3 "$BATS_TEST_DIRNAME/net-tcp-peer.py" serve "$ADDR" \
+    "$BATS_TEST_TMPDIR/$name.port" "$@" >"$BATS_TEST_TMPDIR/$name.out" \
+    2>"$BATS_TEST_TMPDIR/$name.err" &
+  SERVER=$!
+  for _ in $(seq 100); do
+    [ -s "$BATS_TEST_TMPDIR/$name.port" ] && break
+    sleep 0.05
+  done
+  PORT=$(cat "$BATS_TEST_TMPDIR/$name.port")
+}
+
+@test "network run: a container on a user network moves 32 MiB each way to and from the host intact" {
+  ADDR=$(host_address)
+  [[ -n $ADDR ]] || skip "the host has no IPv4 address but loopback"
+  head -c 32M /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+  run -0 rrun network create --subnet 10.124.0.0/24 rnetx
+  # download: the holder's rrun-net sends the container's kernel segments of up to 64
+  # KiB (GSO) whatever the MSS (1460) it announced
+  peer_serve source source 1 "$BATS_TEST_TMPDIR/blob"
+  run -0 rrun run --rm --network rnetx "$FIXTURE_IMAGE" sh -c "nc $ADDR $PORT </dev/null | sha256sum"
+  [ "${output%% *}" = "$(sha256sum <"$BATS_TEST_TMPDIR/blob" | cut -d' ' -f1)" ]
+  wait "$SERVER"
+  # upload
+  peer_serve sink sink 1
+  run -0 rrun run --rm --network rnetx "$FIXTURE_IMAGE" sh -c "yes abcdefgh | head -c 33554432 | nc $ADDR $PORT"
+  wait "$SERVER"
+  [ "$(cat "$BATS_TEST_TMPDIR/sink.out")" = "received 33554432 $(yes abcdefgh | head -c 33554432 | sha256sum | cut -d' ' -f1)" ]
+}
