@@ -145,6 +145,29 @@ test_partial_checksum (void)
     }
 }
 
+/* A super-segment: the virtio-net header names TCP segmentation at the given size and the
+   length of the headers in front of the payload. */
+static void
+test_gso (void)
+{
+  NetTcpKey keys[2] = { key_v4 (), key_v6 () };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      guint8 frame[NET_TCP_HEADER_MAX];
+      struct virtio_net_hdr h;
+      gsize hlen = net_tcp_build (frame, TRUE, &keys[i], guest_mac, our_mac, 1, 1, 1,
+                                  NET_TCP_ACK, 1, NULL, 0, NULL, 0);
+
+      net_tcp_set_gso (frame, &keys[i], hlen, 1460);
+      memcpy (&h, frame, sizeof h);
+      g_assert_cmpuint (h.gso_type, ==, i == 0 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6);
+      g_assert_cmpuint (h.gso_size, ==, 1460);
+      g_assert_cmpuint (h.hdr_len, ==, 14 + (i == 0 ? 20 : 40) + 20);
+      g_assert_cmpuint (h.flags, ==, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+    }
+}
+
 /* What the parser leaves to libslirp. */
 static void
 test_not_ours (void)
@@ -254,5 +277,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net-tcp/not-ours", test_not_ours);
   g_test_add_func ("/net-tcp/syn-options", test_syn_options);
   g_test_add_func ("/net-tcp/unreachable", test_unreachable);
+  g_test_add_func ("/net-tcp/gso", test_gso);
   return g_test_run ();
 }
