@@ -1,10 +1,10 @@
-/* The holder's links through rtnetlink: lo up, a bridge per network with its gateway
-   address. Requests are small and fixed, so a plain netlink socket does (the same shape
-   as helpers/net-netlink.c). */
+/* The holder's links through rtnetlink (src/util/rtnl.c): lo up, a bridge per network
+   with its gateway address, the containers' veths. */
 #include "network/holder.h"
 #include "network/netconf.h"
 #include "error.h"
 #include "util/fd.h"
+#include "util/rtnl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,111 +17,30 @@
 #include <string.h>
 #include <sys/socket.h>
 
-typedef struct
-{
-  struct nlmsghdr nh;
-  union
-  {
-    struct ifinfomsg ifi;
-    struct ifaddrmsg ifa;
-    struct rtmsg rtm;
-  };
-  char attrs[512];
-} NlReq;
-
-static struct rtattr *
-add_attr (NlReq *req, unsigned short type, const void *data, size_t len)
-{
-  struct rtattr *rta = (struct rtattr *) ((char *) req + NLMSG_ALIGN (req->nh.nlmsg_len));
-
-  g_assert (NLMSG_ALIGN (req->nh.nlmsg_len) + RTA_SPACE (len) <= sizeof *req);
-  rta->rta_type = type;
-  rta->rta_len = RTA_LENGTH (len);
-  if (len > 0)
-    memcpy (RTA_DATA (rta), data, len);
-  req->nh.nlmsg_len = NLMSG_ALIGN (req->nh.nlmsg_len) + RTA_ALIGN (rta->rta_len);
-  return rta;
-}
-
-static void
-end_nest (NlReq *req, struct rtattr *nest)
-{
-  nest->rta_len = (unsigned short) ((char *) req + req->nh.nlmsg_len - (char *) nest);
-}
-
-/* One request, its ack: 0 or -errno. */
-static int
-nl_talk (int fd, NlReq *req)
-{
-  static guint32 seq;
-  char buf[4096];
-  struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-  ssize_t n;
-
-  req->nh.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-  req->nh.nlmsg_seq = ++seq;
-  if (sendto (fd, req, req->nh.nlmsg_len, 0, (struct sockaddr *) &sa, sizeof sa) < 0)
-    return -errno;
-  for (;;)
-    {
-      n = recv (fd, buf, sizeof buf, 0);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -errno;
-      for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK (h, (size_t) n);
-           h = NLMSG_NEXT (h, n))
-        if (h->nlmsg_seq == req->nh.nlmsg_seq && h->nlmsg_type == NLMSG_ERROR)
-          return ((struct nlmsgerr *) NLMSG_DATA (h))->error;
-    }
-}
-
-static int
-link_up (int fd, int ifindex)
-{
-  NlReq req = { 0 };
-
-  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
-  req.nh.nlmsg_type = RTM_NEWLINK;
-  req.ifi.ifi_family = AF_UNSPEC;
-  req.ifi.ifi_index = ifindex;
-  req.ifi.ifi_flags = IFF_UP;
-  req.ifi.ifi_change = IFF_UP;
-  return nl_talk (fd, &req);
-}
-
 static int
 bridge_add (int fd, const char *name)
 {
-  NlReq req = { 0 };
+  RrunNlReq req = { 0 };
   struct rtattr *info;
 
   req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
   req.nh.nlmsg_type = RTM_NEWLINK;
   req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
   req.ifi.ifi_family = AF_UNSPEC;
-  add_attr (&req, IFLA_IFNAME, name, strlen (name) + 1);
-  info = add_attr (&req, IFLA_LINKINFO, NULL, 0);
-  add_attr (&req, IFLA_INFO_KIND, "bridge", strlen ("bridge"));
-  end_nest (&req, info);
-  return nl_talk (fd, &req);
+  rrun_nl_add_attr (&req, IFLA_IFNAME, name, strlen (name) + 1);
+  info = rrun_nl_add_attr (&req, IFLA_LINKINFO, NULL, 0);
+  rrun_nl_add_attr (&req, IFLA_INFO_KIND, "bridge", strlen ("bridge"));
+  rrun_nl_end_nest (&req, info);
+  return rrun_nl_talk (fd, &req);
 }
 
+/* The holder's addresses and routes replace what a killed holder may have left. */
 static int
 addr_add (int fd, int ifindex, guint32 addr_host, guint prefix)
 {
-  NlReq req = { 0 };
   guint32 addr = htonl (addr_host);
 
-  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifaddrmsg));
-  req.nh.nlmsg_type = RTM_NEWADDR;
-  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-  req.ifa.ifa_family = AF_INET;
-  req.ifa.ifa_prefixlen = (unsigned char) prefix;
-  req.ifa.ifa_index = (unsigned) ifindex;
-  add_attr (&req, IFA_LOCAL, &addr, sizeof addr);
-  add_attr (&req, IFA_ADDRESS, &addr, sizeof addr);
-  return nl_talk (fd, &req);
+  return rrun_nl_addr_add (fd, ifindex, AF_INET, &addr, prefix, 0, NLM_F_REPLACE);
 }
 
 /* An IPv6 address, without duplicate address detection: the subnet is rrun's own, and an
@@ -129,18 +48,13 @@ addr_add (int fd, int ifindex, guint32 addr_host, guint prefix)
 static int
 addr6_add (int fd, int ifindex, const guint8 addr[16], guint prefix)
 {
-  NlReq req = { 0 };
+  return rrun_nl_addr_add (fd, ifindex, AF_INET6, addr, prefix, IFA_F_NODAD, NLM_F_REPLACE);
+}
 
-  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifaddrmsg));
-  req.nh.nlmsg_type = RTM_NEWADDR;
-  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-  req.ifa.ifa_family = AF_INET6;
-  req.ifa.ifa_prefixlen = (unsigned char) prefix;
-  req.ifa.ifa_flags = IFA_F_NODAD;
-  req.ifa.ifa_index = (unsigned) ifindex;
-  add_attr (&req, IFA_LOCAL, addr, 16);
-  add_attr (&req, IFA_ADDRESS, addr, 16);
-  return nl_talk (fd, &req);
+static int
+default_route_add (int fd, int ifindex, int family, const void *gw)
+{
+  return rrun_nl_default_route_add (fd, ifindex, family, gw, NLM_F_REPLACE);
 }
 
 static int link_del (int fd, int ifindex);
@@ -184,7 +98,7 @@ rrun_net_holder_setup_links (const GPtrArray *confs, GError **error)
 
   if (fd < 0)
     return rrun_throw_errno (error, errno, "cannot open a netlink socket");
-  r = link_up (fd, (int) if_nametoindex ("lo"));
+  r = rrun_nl_link_up (fd, (int) if_nametoindex ("lo"), 0, NULL);
   if (r < 0)
     return rrun_throw_errno (error, -r, "cannot bring lo up");
   if (!remove_stale_bridges (fd, confs, error))
@@ -235,7 +149,7 @@ rrun_net_holder_setup_links (const GPtrArray *confs, GError **error)
               return FALSE;
             }
         }
-      r = link_up (fd, ifindex);
+      r = rrun_nl_link_up (fd, ifindex, 0, NULL);
       if (r < 0)
         return rrun_throw_errno (error, -r, "cannot bring the bridge \"%s\" up", c->interface);
     }
@@ -249,7 +163,7 @@ static int
 veth_add (int fd, const char *host_name, int master, const char *peer_name, int netns_fd,
           const guint8 mac[6], guint mtu)
 {
-  NlReq req = { 0 };
+  RrunNlReq req = { 0 };
   struct rtattr *info, *data, *peer;
   struct ifinfomsg *pi;
   guint32 m = mtu;
@@ -260,58 +174,38 @@ veth_add (int fd, const char *host_name, int master, const char *peer_name, int 
   req.nh.nlmsg_type = RTM_NEWLINK;
   req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
   req.ifi.ifi_family = AF_UNSPEC;
-  add_attr (&req, IFLA_IFNAME, host_name, strlen (host_name) + 1);
-  add_attr (&req, IFLA_MTU, &m, sizeof m);
-  add_attr (&req, IFLA_MASTER, &master_index, sizeof master_index);
-  info = add_attr (&req, IFLA_LINKINFO, NULL, 0);
-  add_attr (&req, IFLA_INFO_KIND, "veth", strlen ("veth"));
-  data = add_attr (&req, IFLA_INFO_DATA, NULL, 0);
-  peer = add_attr (&req, VETH_INFO_PEER, NULL, 0);
+  rrun_nl_add_attr (&req, IFLA_IFNAME, host_name, strlen (host_name) + 1);
+  rrun_nl_add_attr (&req, IFLA_MTU, &m, sizeof m);
+  rrun_nl_add_attr (&req, IFLA_MASTER, &master_index, sizeof master_index);
+  info = rrun_nl_add_attr (&req, IFLA_LINKINFO, NULL, 0);
+  rrun_nl_add_attr (&req, IFLA_INFO_KIND, "veth", strlen ("veth"));
+  data = rrun_nl_add_attr (&req, IFLA_INFO_DATA, NULL, 0);
+  peer = rrun_nl_add_attr (&req, VETH_INFO_PEER, NULL, 0);
   /* The peer's attributes follow an ifinfomsg of their own. */
   pi = (struct ifinfomsg *) ((char *) &req + req.nh.nlmsg_len);
   memset (pi, 0, sizeof *pi);
   pi->ifi_family = AF_UNSPEC;
   req.nh.nlmsg_len += NLMSG_ALIGN (sizeof *pi);
-  add_attr (&req, IFLA_IFNAME, peer_name, strlen (peer_name) + 1);
-  add_attr (&req, IFLA_NET_NS_FD, &ns, sizeof ns);
-  add_attr (&req, IFLA_MTU, &m, sizeof m);
-  add_attr (&req, IFLA_ADDRESS, mac, 6);
-  end_nest (&req, peer);
-  end_nest (&req, data);
-  end_nest (&req, info);
-  return nl_talk (fd, &req);
+  rrun_nl_add_attr (&req, IFLA_IFNAME, peer_name, strlen (peer_name) + 1);
+  rrun_nl_add_attr (&req, IFLA_NET_NS_FD, &ns, sizeof ns);
+  rrun_nl_add_attr (&req, IFLA_MTU, &m, sizeof m);
+  rrun_nl_add_attr (&req, IFLA_ADDRESS, mac, 6);
+  rrun_nl_end_nest (&req, peer);
+  rrun_nl_end_nest (&req, data);
+  rrun_nl_end_nest (&req, info);
+  return rrun_nl_talk (fd, &req);
 }
 
 static int
 link_del (int fd, int ifindex)
 {
-  NlReq req = { 0 };
+  RrunNlReq req = { 0 };
 
   req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
   req.nh.nlmsg_type = RTM_DELLINK;
   req.ifi.ifi_family = AF_UNSPEC;
   req.ifi.ifi_index = ifindex;
-  return nl_talk (fd, &req);
-}
-
-/* A default route through gw (4 bytes for IPv4, 16 for IPv6, network order). */
-static int
-default_route_add (int fd, int ifindex, int family, const void *gw)
-{
-  NlReq req = { 0 };
-  guint32 oif = (guint32) ifindex;
-
-  req.nh.nlmsg_len = NLMSG_LENGTH (sizeof (struct rtmsg));
-  req.nh.nlmsg_type = RTM_NEWROUTE;
-  req.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-  req.rtm.rtm_family = (unsigned char) family;
-  req.rtm.rtm_table = RT_TABLE_MAIN;
-  req.rtm.rtm_protocol = RTPROT_BOOT;
-  req.rtm.rtm_scope = RT_SCOPE_UNIVERSE;
-  req.rtm.rtm_type = RTN_UNICAST;
-  add_attr (&req, RTA_GATEWAY, gw, family == AF_INET6 ? 16 : 4);
-  add_attr (&req, RTA_OIF, &oif, sizeof oif);
-  return nl_talk (fd, &req);
+  return rrun_nl_talk (fd, &req);
 }
 
 gboolean
@@ -334,7 +228,7 @@ rrun_net_holder_veth_add (const RrunNetLinkSpec *l, int ctr_netns_fd, GError **e
     return rrun_throw_errno (error, -r, "cannot create the interface \"%s\" on \"%s\"",
                              l->ifname, l->bridge);
   host = (int) if_nametoindex (l->host_ifname);
-  if (host == 0 || (r = link_up (fd, host)) < 0)
+  if (host == 0 || (r = rrun_nl_link_up (fd, host, 0, NULL)) < 0)
     return rrun_throw_errno (error, host == 0 ? errno : -r, "cannot bring \"%s\" up",
                              l->host_ifname);
   return TRUE;
@@ -355,7 +249,7 @@ rrun_net_holder_veth_configure (const RrunNetLinkSpec *l, GError **error)
     return rrun_throw_errno (error, -r, "cannot give \"%s\" its address", l->ifname);
   if (l->has_ip6 && (r = addr6_add (fd, index, l->ip6, l->prefix6)) < 0 && r != -EEXIST)
     return rrun_throw_errno (error, -r, "cannot give \"%s\" its IPv6 address", l->ifname);
-  if ((r = link_up (fd, index)) < 0)
+  if ((r = rrun_nl_link_up (fd, index, 0, NULL)) < 0)
     return rrun_throw_errno (error, -r, "cannot bring \"%s\" up", l->ifname);
   if (l->gateway != 0)
     {
