@@ -72,7 +72,7 @@ static void
 check_round_trip (NetTcpKey k, gsize len)
 {
   guint8 frame[NET_TCP_HEADER_MAX + 2048];
-  guint8 payload[2048];
+  guint8 payload[2048] = { 0 };
   guint8 opt[8] = { 2, 4, 0xff, 0xc8, 1, 3, 3, 7 };
   NetTcpSegment s;
   gsize n;
