@@ -849,7 +849,10 @@ net_tcp_handle_frame (NetTcp *t, const guint8 *frame, gsize len)
     }
   else
     take_ack (t, c, &s);
-  if (!c->dead && (s.len > 0 || (s.flags & NET_TCP_FIN)))
+  /* Data, a FIN, or an empty segment from before rcv_nxt: a keep-alive (RFC 1122
+     4.2.3.6: the byte before, no data), which must be answered with an ACK, or the
+     container's kernel gives an idle connection with SO_KEEPALIVE up after its probes. */
+  if (!c->dead && (s.len > 0 || (s.flags & NET_TCP_FIN) || SEQ_LT (s.seq, c->rcv_nxt)))
     take_data (t, c, &s);
   mark_dirty (t, c);
   return TRUE;
