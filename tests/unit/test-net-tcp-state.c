@@ -795,6 +795,94 @@ test_download_ring (void)
   download (TRUE);
 }
 
+/* A long transfer with a window of 128 KiB kept partly full (the container acknowledges
+   all but the last 16 KiB as segments come), and every 37 segments three duplicate ACKs
+   to have what is in flight sent again: the ring, without SO_PEEK_OFF, wraps around
+   several times, and is read across its end; the peek offset moves back by each
+   acknowledgement and to 0 by each rewind. */
+#define LONG_TOTAL (3u << 20)
+#define LONG_WIN (128u << 10)
+
+static void
+download_long (gboolean ring)
+{
+  Fx f;
+  Frame *fr = g_new (Frame, 1);
+  g_autofree guint8 *data = g_malloc (LONG_TOTAL);
+  gsize woff = 0;
+  guint32 d, acked;
+  guint frames = 0, resent = 0;
+
+  fx_init (&f, ring, 16);
+  establish (&f, 77, 8192, 7, 65535, LONG_WIN >> 7);
+  d = f.iss + 1;
+  acked = d;
+  for (gsize i = 0; i < LONG_TOTAL; i++)
+    data[i] = pattern (i);
+  while (f.rcv - d < LONG_TOTAL)
+    {
+      gssize n;
+      gsize off;
+
+      if (woff < LONG_TOTAL && (n = write (f.srv, data + woff, LONG_TOTAL - woff)) > 0)
+        woff += (gsize) n;
+      if (!next_frame (&f, fr, 20))
+        {
+          /* Nothing more in flight fits: everything acknowledged. */
+          g_assert_cmpuint (acked, !=, f.rcv);
+          acked = f.rcv;
+          g_assert_true (feed (&f, f.seq, acked, NET_TCP_ACK, LONG_WIN >> 7, NULL, 0));
+          continue;
+        }
+      g_assert_cmphex (fr->s.flags, ==, NET_TCP_ACK | NET_TCP_PSH);
+      g_assert_false ((gint32) (fr->s.seq - f.rcv) > 0); /* nothing lost */
+      g_assert_cmpuint (fr->s.len, >, 0);
+      g_assert_cmpuint (fr->s.len, <=, 8192);
+      /* Within the window of the last ACK (later ACKs only move its right edge on). */
+      g_assert_cmpint ((gint32) (fr->s.seq + (guint32) fr->s.len - acked), <=, (gint32) LONG_WIN);
+      off = fr->s.seq - d;
+      g_assert_cmpuint (off + fr->s.len, <=, LONG_TOTAL);
+      if (memcmp (fr->s.payload, data + off, fr->s.len) != 0)
+        g_error ("bytes %zu..%zu differ", off, off + fr->s.len);
+      if (fr->s.seq != f.rcv)
+        resent++;
+      if ((gint32) (fr->s.seq + (guint32) fr->s.len - f.rcv) > 0)
+        f.rcv = fr->s.seq + (guint32) fr->s.len;
+      if (++frames % 37 == 0 && f.rcv != acked)
+        for (guint i = 0; i < 3; i++)
+          g_assert_true (feed (&f, f.seq, acked, NET_TCP_ACK, LONG_WIN >> 7, NULL, 0));
+      else if (f.rcv - acked > 16384 + 8192)
+        {
+          acked = f.rcv - 16384;
+          g_assert_true (feed (&f, f.seq, acked, NET_TCP_ACK, LONG_WIN >> 7, NULL, 0));
+        }
+    }
+  g_test_message ("%u segments, %u of them sent again", frames, resent);
+  g_assert_cmpuint (resent, >, 0);
+  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, LONG_WIN >> 7, NULL, 0));
+  /* What was sent again before that ACK may still be on its way; then nothing. */
+  while (next_frame (&f, fr, 20))
+    {
+      g_assert_cmphex (fr->s.flags, ==, NET_TCP_ACK | NET_TCP_PSH);
+      g_assert_false ((gint32) (fr->s.seq + (guint32) fr->s.len - f.rcv) > 0);
+      g_assert_cmpmem (fr->s.payload, fr->s.len, data + (fr->s.seq - d), fr->s.len);
+    }
+  fx_clear (&f);
+  g_free (fr);
+}
+
+static void
+test_download_long (void)
+{
+  download_long (FALSE);
+}
+
+static void
+test_download_long_ring (void)
+{
+  download_long (TRUE);
+}
+
 /* ---- 4. a zero window ---- */
 
 static void
@@ -1033,6 +1121,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net-tcp-state/upload", test_upload);
   g_test_add_func ("/net-tcp-state/upload-backpressure", test_upload_backpressure);
   g_test_add_func ("/net-tcp-state/download", test_download);
+  g_test_add_func ("/net-tcp-state/download-long", test_download_long);
   g_test_add_func ("/net-tcp-state/zero-window", test_zero_window);
   g_test_add_func ("/net-tcp-state/fin-host-first", test_fin_host_first);
   g_test_add_func ("/net-tcp-state/fin-container-first", test_fin_container_first);
@@ -1040,6 +1129,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net-tcp-state/reset-from-host", test_reset_from_host);
   g_test_add_func ("/net-tcp-state/refused", test_refused);
   g_test_add_func ("/net-tcp-state/ring/download", test_download_ring);
+  g_test_add_func ("/net-tcp-state/ring/download-long", test_download_long_ring);
   g_test_add_func ("/net-tcp-state/ring/fin", test_fin_ring);
   g_test_add_func ("/net-tcp-state/syn-replaces", test_syn_replaces);
   return g_test_run ();
