@@ -419,7 +419,7 @@ test_handshake (void)
   for (gsize i = 0; i < sizeof data; i++)
     data[i] = pattern (i);
   srv_write_all (f.srv, data, sizeof data);
-  expect_silence (&f, 50);
+  expect_silence (&f, 30);
   /* Established: data flows, in the window scaled by 7 (8: 1024 bytes), and ours is
      scaled by 7 too. */
   g_assert_true (feed (&f, f.seq, f.iss + 1, NET_TCP_ACK, 8, NULL, 0));
@@ -455,9 +455,9 @@ test_handshake_waits (void)
   g_assert_no_errno (connect (filler, (struct sockaddr *) &sa, sizeof sa));
   f.isn = 777;
   g_assert_true (feed_syn (&f, f.isn, 1460, 7, 65535));
-  expect_silence (&f, 150);
+  expect_silence (&f, 100);
   g_assert_true (feed_syn (&f, f.isn, 1460, 7, 65535));
-  expect_silence (&f, 50);
+  expect_silence (&f, 30);
   g_assert_cmpuint (net_tcp_count (f.tcp), ==, 1);
   fd = accept4 (f.lfd, NULL, NULL, SOCK_CLOEXEC);
   g_assert_no_errno (fd);
@@ -490,7 +490,7 @@ expect_ack_at (Fx *f, guint32 ack, int line)
 static void
 expect_srv_nothing (Fx *f)
 {
-  g_assert_cmpint (srv_read_end (f, f->srv, 30), ==, -EAGAIN);
+  g_assert_cmpint (srv_read_end (f, f->srv, 10), ==, -EAGAIN);
 }
 
 static void
@@ -725,7 +725,7 @@ download (gboolean ring)
   expect_data (&f, fr, d, 1000, 1000);
   for (guint i = 1; i < 4; i++)
     expect_data (&f, fr, d + 1000 * i, 1000, 1000);
-  expect_silence (&f, 100);
+  expect_silence (&f, 30);
   /* None acknowledged: after the retransmission timeout, all again from snd_una. */
   for (guint i = 0; i < 4; i++)
     expect_data (&f, fr, d + 1000 * i, 1000, 1000);
@@ -912,7 +912,7 @@ test_zero_window (void)
   g_assert_cmpint ((fr->at - t) / 1000, >=, RTO_MS);
   /* Its answer: still closed. Nothing but the next probe, later (the timer backs off). */
   g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
-  expect_silence (&f, 100);
+  expect_silence (&f, 30);
   /* Open: the data comes. */
   g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 4096 >> 3, NULL, 0));
   expect_data (&f, fr, f.iss + 1, 1000, 1000);
