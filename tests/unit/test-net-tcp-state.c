@@ -384,7 +384,6 @@ test_handshake (void)
   Fx f;
   Frame *fr = g_new (Frame, 1);
   gint64 first;
-  int fd;
   char buf[8];
   guint8 data[1000];
 
@@ -396,10 +395,9 @@ test_handshake (void)
   expect_frame (&f, fr, 1000);
   check_synack (&f, fr, f.isn, 7);
   f.iss = fr->s.seq;
-  /* connect() has completed: the server has the connection to accept. */
-  fd = accept4 (f.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  g_assert_no_errno (fd);
-  f.srv = fd;
+  /* connect() has completed: the server has the connection to accept (as soon as its
+     kernel has taken our ACK). */
+  f.srv = srv_accept (&f, 1000);
 
   /* Our ACK was lost: the SYN comes again and gets the same SYN-ACK at once (while the
      frame is handled). */
@@ -465,8 +463,7 @@ test_handshake_waits (void)
   close (filler);
   expect_frame (&f, fr, 2000);
   check_synack (&f, fr, f.isn, 7);
-  f.srv = accept4 (f.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  g_assert_no_errno (f.srv);
+  f.srv = srv_accept (&f, 1000);
   fx_clear (&f);
   g_free (fr);
 }
