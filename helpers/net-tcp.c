@@ -89,6 +89,11 @@ typedef struct
   gint64 rto_at; /* 0: not armed */
   gint64 rto_us;
   guint retries, dupacks;
+  /* After a rewind on three duplicate ACKs, until all that was sent before it is
+     acknowledged (snd_una reaches recover): the container's duplicate ACKs are for the
+     loss already answered. */
+  gboolean recovering;
+  guint32 recover;
 } Conn;
 
 struct NetTcp
@@ -598,6 +603,8 @@ take_ack (NetTcp *t, Conn *c, const NetTcpSegment *s)
       if (acked > 0 && !consume (t, c, acked))
         return;
       c->snd_una = s->ack;
+      if (c->recovering && !SEQ_LT (c->snd_una, c->recover))
+        c->recovering = FALSE;
       if (SEQ_GT (c->snd_una, c->snd_nxt))
         c->snd_nxt = c->snd_una; /* an answer to segments sent before a rewind */
       c->retries = 0;
@@ -608,8 +615,17 @@ take_ack (NetTcp *t, Conn *c, const NetTcpSegment *s)
         arm_timer (c);
     }
   else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & NET_TCP_FIN)
-           && c->snd_nxt != c->snd_una && wnd == c->snd_wnd && ++c->dupacks == 3)
-    rewind_send (t, c); /* three duplicate ACKs: a segment to the container was lost */
+           && c->snd_nxt != c->snd_una && wnd == c->snd_wnd && !c->recovering
+           && ++c->dupacks == 3)
+    {
+      /* Three duplicate ACKs: a segment to the container was lost. Everything from it on
+         is sent again, once: the duplicate ACKs that follow, one for each segment after
+         the lost one that the container still receives, would otherwise send it all
+         again for every three of them. */
+      c->recover = c->snd_max;
+      c->recovering = TRUE;
+      rewind_send (t, c);
+    }
   c->snd_wnd = wnd;
 }
 
@@ -866,7 +882,10 @@ net_tcp_handle_frame (NetTcp *t, const guint8 *frame, gsize len)
     }
   else
     take_ack (t, c, &s);
-  if (!c->dead && (s.len > 0 || (s.flags & NET_TCP_FIN)))
+  /* Data, a FIN, or an empty segment from before rcv_nxt: a keep-alive (RFC 1122
+     4.2.3.6: the byte before, no data), which must be answered with an ACK, or the
+     container's kernel gives an idle connection with SO_KEEPALIVE up after its probes. */
+  if (!c->dead && (s.len > 0 || (s.flags & NET_TCP_FIN) || SEQ_LT (s.seq, c->rcv_nxt)))
     take_data (t, c, &s);
   mark_dirty (t, c);
   return TRUE;
