@@ -62,6 +62,15 @@ typedef enum
   ESTABLISHED,
 } State;
 
+/* A segment from the container that came before the ones in front of it. */
+typedef struct
+{
+  guint32 seq;
+  guint32 len;
+  gboolean fin;
+  guint8 data[];
+} Ooo;
+
 typedef struct
 {
   NetTcpKey key;
@@ -75,6 +84,10 @@ typedef struct
   gboolean guest_fin, shut_wr;
   guint8 *pend;
   gsize pend_off, pend_len;
+  /* Segments that came ahead of rcv_nxt (Ooo, by sequence): a user-defined network's
+     veths reorder a flow whose sender moves between CPUs. */
+  GSList *ooo;
+  gsize ooo_bytes;
   guint32 wnd_sent; /* the window last offered, in bytes */
   /* host -> container: [snd_una, snd_nxt) is in flight, at the socket's peek offset */
   guint32 iss, snd_una, snd_nxt, snd_max, fin_seq;
@@ -162,6 +175,7 @@ conn_free (Conn *c)
 {
   if (c->fd >= 0)
     close (c->fd);
+  g_slist_free_full (c->ooo, g_free);
   g_free (c->pend);
   g_free (c->ring);
   g_free (c);
@@ -349,8 +363,10 @@ conn_kill (NetTcp *t, Conn *c, gboolean abortive)
     close (c->fd);
   c->fd = -1;
   c->dead = TRUE;
-  t->pend_total -= c->pend_len;
+  t->pend_total -= c->pend_len + c->ooo_bytes;
   c->pend_len = 0;
+  c->ooo_bytes = 0;
+  g_slist_free_full (g_steal_pointer (&c->ooo), g_free);
   if (c->ring != NULL)
     t->ring_total -= RING_CAP;
   g_clear_pointer (&c->ring, g_free);
@@ -709,6 +725,68 @@ deliver (NetTcp *t, Conn *c, const guint8 *p, gsize len)
   return (gssize) (sent + keep);
 }
 
+/* Keep a segment that came ahead of rcv_nxt, within the window offered and the caps of
+   what is held (it counts as held); a copy of one kept already is not kept twice. */
+static void
+ooo_keep (NetTcp *t, Conn *c, guint32 seq, const guint8 *p, gsize len, gboolean fin)
+{
+  GSList **link = &c->ooo;
+  Ooo *o;
+
+  if ((gsize) (seq - c->rcv_nxt) + len > pend_room (t, c) || c->ooo_bytes + len > PEND_CAP)
+    return;
+  while (*link != NULL && SEQ_LT (((Ooo *) (*link)->data)->seq, seq))
+    link = &(*link)->next;
+  if (*link != NULL && ((Ooo *) (*link)->data)->seq == seq
+      && ((Ooo *) (*link)->data)->len >= len)
+    return;
+  o = g_malloc (sizeof *o + len);
+  o->seq = seq;
+  o->len = (guint32) len;
+  o->fin = fin;
+  memcpy (o->data, p, len);
+  *link = g_slist_prepend (*link, o);
+  c->ooo_bytes += len;
+  t->pend_total += len;
+}
+
+/* Deliver the kept segments that rcv_nxt has reached, in order. */
+static void
+ooo_drain (NetTcp *t, Conn *c)
+{
+  while (c->ooo != NULL && !c->dead && !c->guest_fin)
+    {
+      g_autofree Ooo *o = NULL;
+      guint32 skip;
+
+      if (SEQ_GT (((Ooo *) c->ooo->data)->seq, c->rcv_nxt))
+        return;
+      o = c->ooo->data;
+      c->ooo = g_slist_delete_link (c->ooo, c->ooo);
+      c->ooo_bytes -= o->len;
+      t->pend_total -= o->len;
+      skip = c->rcv_nxt - o->seq;
+      if (skip < o->len)
+        {
+          gssize taken = deliver (t, c, o->data + skip, o->len - skip);
+
+          if (taken < 0)
+            return;
+          c->rcv_nxt += (guint32) taken;
+          c->ack_due = TRUE;
+          if ((gsize) taken < o->len - skip)
+            return; /* the rest comes again */
+        }
+      if (o->fin && c->rcv_nxt == o->seq + o->len)
+        {
+          c->rcv_nxt++;
+          c->guest_fin = TRUE;
+          c->ack_due = TRUE;
+          maybe_shutdown (c);
+        }
+    }
+}
+
 static void
 take_data (NetTcp *t, Conn *c, const NetTcpSegment *s)
 {
@@ -735,7 +813,10 @@ take_data (NetTcp *t, Conn *c, const NetTcpSegment *s)
     }
   if (seq != c->rcv_nxt)
     {
-      c->ack_due = TRUE; /* a gap: the duplicate ACK asks for what is missing */
+      /* A gap: kept for when it is filled, and a duplicate ACK at once (not once per
+         batch), so that three of them make the container send what is missing now. */
+      ooo_keep (t, c, seq, p, len, fin);
+      send_segment (t, c, c->snd_nxt, NET_TCP_ACK, NULL, 0, NULL, 0);
       return;
     }
   if (len > 0)
@@ -756,6 +837,7 @@ take_data (NetTcp *t, Conn *c, const NetTcpSegment *s)
       c->ack_due = TRUE;
       maybe_shutdown (c);
     }
+  ooo_drain (t, c);
 }
 
 /* ---- connections ---- */

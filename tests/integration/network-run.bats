@@ -443,10 +443,10 @@ peer_serve() {
   peer_serve source source 1 "$BATS_TEST_TMPDIR/blob"
   run -0 rrun run --rm --network rnetx "$FIXTURE_IMAGE" sh -c "nc $ADDR $PORT </dev/null | sha256sum"
   [ "${output%% *}" = "$(sha256sum <"$BATS_TEST_TMPDIR/blob" | cut -d' ' -f1)" ]
-  wait "$SERVER"
+  wait "$SERVER" || { cat "$BATS_TEST_TMPDIR/source.out" "$BATS_TEST_TMPDIR/source.err"; false; }
   # upload
   peer_serve sink sink 1
   run -0 rrun run --rm --network rnetx "$FIXTURE_IMAGE" sh -c "yes abcdefgh | head -c 33554432 | nc $ADDR $PORT"
-  wait "$SERVER"
+  wait "$SERVER" || { cat "$BATS_TEST_TMPDIR/sink.out" "$BATS_TEST_TMPDIR/sink.err"; false; }
   [ "$(cat "$BATS_TEST_TMPDIR/sink.out")" = "received 33554432 $(yes abcdefgh | head -c 33554432 | sha256sum | cut -d' ' -f1)" ]
 }

@@ -538,6 +538,40 @@ test_upload (void)
   fx_clear (&f);
 }
 
+/* Segments out of order (a user-defined network's veths reorder a flow whose sender
+   moves between CPUs): each one ahead of the gap gets a duplicate ACK at once, not once
+   per batch, and is kept; when the gap is filled, all of it goes to the server in order,
+   a FIN kept ahead too. */
+static void
+test_upload_reorder (void)
+{
+  Fx f;
+  char buf[64];
+  guint32 s0;
+
+  fx_init (&f, FALSE, 16);
+  establish (&f, 1000, 1460, 7, 65535, 512);
+  s0 = f.seq;
+  g_assert_true (feed_batch (&f, s0 + 5, f.rcv, NET_TCP_ACK, 512, NULL, 0, "world", 5, FALSE));
+  expect_ack (&f, s0); /* before any flush */
+  g_assert_true (feed_batch (&f, s0 + 10, f.rcv, NET_TCP_ACK | NET_TCP_FIN, 512, NULL, 0, "!", 1,
+                             FALSE));
+  expect_ack (&f, s0);
+  /* the same segment again is kept once */
+  g_assert_true (feed_batch (&f, s0 + 5, f.rcv, NET_TCP_ACK, 512, NULL, 0, "world", 5, FALSE));
+  expect_ack (&f, s0);
+  net_tcp_flush (f.tcp);
+  expect_silence (&f, 20);
+  expect_srv_nothing (&f);
+  /* the gap filled: everything, then the FIN */
+  g_assert_true (feed (&f, s0, f.rcv, NET_TCP_ACK, 512, "hello", 5));
+  expect_ack (&f, s0 + 12); /* 11 bytes and the FIN */
+  g_assert_cmpint (srv_read (&f, f.srv, buf, 11, 1000), ==, 11);
+  g_assert_cmpmem (buf, 11, "helloworld!", 11);
+  g_assert_cmpint (srv_read_end (&f, f.srv, 1000), ==, 0); /* the FIN: end of file */
+  fx_clear (&f);
+}
+
 /* The server reads nothing and its socket fills: what the host socket does not take
    waits in the helper (1 MiB), whose window is the room left; past it nothing is taken
    (the container sends it again later), and once the server reads, the window opens with
@@ -1117,6 +1151,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net-tcp-state/handshake-waits-for-connect", test_handshake_waits);
   g_test_add_func ("/net-tcp-state/upload", test_upload);
   g_test_add_func ("/net-tcp-state/upload-backpressure", test_upload_backpressure);
+  g_test_add_func ("/net-tcp-state/upload-reorder", test_upload_reorder);
   g_test_add_func ("/net-tcp-state/download", test_download);
   g_test_add_func ("/net-tcp-state/download-long", test_download_long);
   g_test_add_func ("/net-tcp-state/zero-window", test_zero_window);
