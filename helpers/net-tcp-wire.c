@@ -127,12 +127,13 @@ net_tcp_parse (const guint8 *frame, gsize len, NetTcpSegment *seg)
   return TRUE;
 }
 
-/* The pseudo-header's sum (not folded, not complemented) for tcp_len bytes of TCP. */
+/* The pseudo-header's sum (not folded, not complemented) for len bytes of protocol
+   proto between key's two ends (the sum is the same either way round). */
 static guint32
-pseudo_sum (const NetTcpKey *key, gsize tcp_len)
+pseudo_sum (const NetTcpKey *key, guint8 proto, gsize len)
 {
   gsize alen = key->family == 4 ? 4 : 16;
-  guint32 sum = 6 + (guint32) tcp_len;
+  guint32 sum = proto + (guint32) len;
 
   for (gsize i = 0; i < alen; i += 2)
     sum += get16 (key->gaddr + i) + get16 (key->daddr + i);
@@ -159,6 +160,47 @@ sum16 (const guint8 *p, gsize len)
   return sum;
 }
 
+/* An IPv4 or IPv6 header (key's family) at ip, from src to dst, for payload_len bytes
+   of protocol proto; IPv4 with id and frag_off (0x4000: don't fragment) and its
+   checksum. Returns its length. */
+static gsize
+put_ip (guint8 *ip, const NetTcpKey *key, const guint8 *src, const guint8 *dst, guint8 proto,
+        gsize payload_len, guint16 id, guint16 frag_off)
+{
+  if (key->family == 4)
+    {
+      ip[0] = 0x45;
+      ip[1] = 0;
+      put16 (ip + 2, (guint16) (20 + payload_len));
+      put16 (ip + 4, id);
+      put16 (ip + 6, frag_off);
+      ip[8] = 64;
+      ip[9] = proto;
+      put16 (ip + 10, 0);
+      memcpy (ip + 12, src, 4);
+      memcpy (ip + 16, dst, 4);
+      put16 (ip + 10, (guint16) ~fold (sum16 (ip, 20)));
+      return 20;
+    }
+  put32 (ip, 6u << 28);
+  put16 (ip + 4, (guint16) payload_len);
+  ip[6] = proto;
+  ip[7] = 64;
+  memcpy (ip + 8, src, 16);
+  memcpy (ip + 24, dst, 16);
+  return 40;
+}
+
+/* The Ethernet header of a frame to the container, the reverse of its own frames: its
+   gateway's MAC is ours. */
+static void
+put_eth (guint8 *eth, const NetTcpKey *key, const guint8 *guest_mac, const guint8 *our_mac)
+{
+  memcpy (eth, guest_mac, 6);
+  memcpy (eth + 6, our_mac, 6);
+  put16 (eth + 12, key->family == 4 ? 0x0800 : 0x86dd);
+}
+
 gsize
 net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const guint8 *guest_mac,
                const guint8 *our_mac, guint16 ip_id, guint32 seq, guint32 ack, guint8 flags,
@@ -173,34 +215,8 @@ net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const guint8 *g
   guint32 sum;
 
   g_assert (options_len % 4 == 0 && options_len <= 40);
-  /* The container's frame reversed: its gateway's MAC is ours. */
-  memcpy (eth, guest_mac, 6);
-  memcpy (eth + 6, our_mac, 6);
-  if (key->family == 4)
-    {
-      put16 (eth + 12, 0x0800);
-      ip[0] = 0x45;
-      ip[1] = 0;
-      put16 (ip + 2, (guint16) (iplen + tcp_len));
-      put16 (ip + 4, ip_id);
-      put16 (ip + 6, 0x4000); /* don't fragment */
-      ip[8] = 64;
-      ip[9] = 6;
-      put16 (ip + 10, 0);
-      memcpy (ip + 12, key->daddr, 4);
-      memcpy (ip + 16, key->gaddr, 4);
-      put16 (ip + 10, (guint16) ~fold (sum16 (ip, 20)));
-    }
-  else
-    {
-      put16 (eth + 12, 0x86dd);
-      put32 (ip, 6u << 28);
-      put16 (ip + 4, (guint16) tcp_len);
-      ip[6] = 6;
-      ip[7] = 64;
-      memcpy (ip + 8, key->daddr, 16);
-      memcpy (ip + 24, key->gaddr, 16);
-    }
+  put_eth (eth, key, guest_mac, our_mac);
+  put_ip (ip, key, key->daddr, key->gaddr, 6, tcp_len, ip_id, 0x4000);
   put16 (tcp, key->dport);
   put16 (tcp + 2, key->gport);
   put32 (tcp + 4, seq);
@@ -212,7 +228,7 @@ net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const guint8 *g
   put16 (tcp + 18, 0);
   if (options_len > 0)
     memcpy (tcp + 20, options, options_len);
-  sum = pseudo_sum (key, tcp_len);
+  sum = pseudo_sum (key, 6, tcp_len);
   if (vnet)
     {
       struct virtio_net_hdr h = { 0 };
@@ -247,31 +263,10 @@ net_tcp_build_unreachable (guint8 *out, gboolean vnet, const NetTcpKey *key,
 
   if (vnet)
     memset (out, 0, vlen);
-  memcpy (eth, guest_mac, 6);
-  memcpy (eth + 6, our_mac, 6);
+  put_eth (eth, key, guest_mac, our_mac);
   /* The container's SYN as it was sent: its IP header and the first 8 bytes of TCP (the
      ports and the sequence number, which its kernel matches to the socket). */
-  memset (orig, 0, iplen + 8);
-  if (v4)
-    {
-      orig[0] = 0x45;
-      put16 (orig + 2, 20 + 40);
-      put16 (orig + 6, 0x4000);
-      orig[8] = 64;
-      orig[9] = 6;
-      memcpy (orig + 12, key->gaddr, 4);
-      memcpy (orig + 16, key->daddr, 4);
-      put16 (orig + 10, (guint16) ~fold (sum16 (orig, 20)));
-    }
-  else
-    {
-      put32 (orig, 6u << 28);
-      put16 (orig + 4, 40);
-      orig[6] = 6;
-      orig[7] = 64;
-      memcpy (orig + 8, key->gaddr, 16);
-      memcpy (orig + 24, key->daddr, 16);
-    }
+  put_ip (orig, key, key->gaddr, key->daddr, 6, 40, 0, 0x4000); /* a SYN with options */
   put16 (orig + iplen, key->gport);
   put16 (orig + iplen + 2, key->dport);
   put32 (orig + iplen + 4, syn_seq);
@@ -279,35 +274,10 @@ net_tcp_build_unreachable (guint8 *out, gboolean vnet, const NetTcpKey *key,
   icmp[0] = v4 ? 3 : 1; /* destination unreachable */
   icmp[1] = code;
   memset (icmp + 2, 0, 6);
-  if (v4)
-    {
-      put16 (eth + 12, 0x0800);
-      ip[0] = 0x45;
-      ip[1] = 0;
-      put16 (ip + 2, (guint16) (iplen + icmplen));
-      put16 (ip + 4, 0);
-      put16 (ip + 6, 0);
-      ip[8] = 64;
-      ip[9] = 1;
-      put16 (ip + 10, 0);
-      memcpy (ip + 12, key->daddr, 4);
-      memcpy (ip + 16, key->gaddr, 4);
-      put16 (ip + 10, (guint16) ~fold (sum16 (ip, 20)));
-      sum = sum16 (icmp, icmplen);
-    }
-  else
-    {
-      put16 (eth + 12, 0x86dd);
-      put32 (ip, 6u << 28);
-      put16 (ip + 4, (guint16) icmplen);
-      ip[6] = 58;
-      ip[7] = 64;
-      memcpy (ip + 8, key->daddr, 16);
-      memcpy (ip + 24, key->gaddr, 16);
-      sum = sum16 (icmp, icmplen) + 58 + (guint32) icmplen;
-      for (gsize i = 0; i < 16; i += 2)
-        sum += get16 (key->gaddr + i) + get16 (key->daddr + i);
-    }
+  put_ip (ip, key, key->daddr, key->gaddr, v4 ? 1 : 58, icmplen, 0, 0);
+  sum = sum16 (icmp, icmplen);
+  if (!v4)
+    sum += pseudo_sum (key, 58, icmplen);
   put16 (icmp + 2, (guint16) ~fold (sum));
   return vlen + ETH_HLEN + iplen + icmplen;
 }
