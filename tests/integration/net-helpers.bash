@@ -96,3 +96,26 @@ wait_listen () { # wait_listen PORT [ns] (busybox netstat)
   done
   return 1
 }
+
+# tcp_info_seen [helper options]: what `ss -tin` shows inside of a connection from inside
+# to a fresh server on the host's loopback through 10.0.2.2 (a new helper with
+# --allow-host-loopback and the options, stopped afterwards), into $T/tcpinfo; not
+# through $(...), which would wait for the background processes. Needs socat and ss.
+tcp_info_seen () {
+  local port client out=
+  port=$(free_port)
+  socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:'sleep 5' &
+  PIDS+=($!)
+  wait_listen "$port"
+  start_helper --allow-host-loopback "$@"
+  in_ns socat -u "TCP:10.0.2.2:$port" - >/dev/null 2>&1 </dev/null &
+  client=$!
+  for _ in $(seq 40); do
+    out=$(in_ns ss -tin state established dst "10.0.2.2:$port" </dev/null)
+    [[ $out == *" mss:"* ]] && break
+    sleep 0.05
+  done
+  kill "$client" 2>/dev/null; wait "$client" 2>/dev/null || true
+  kill "$HELPER"; wait_gone "$HELPER"
+  printf '%s\n' "$out" >"$T/tcpinfo"
+}

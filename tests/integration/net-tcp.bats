@@ -427,24 +427,12 @@ case_no_loopback () {
   # rrun-net's own TCP needs SO_PEEK_OFF (42) on TCP sockets: Linux 6.10
   python3 -c 'import socket; socket.socket().setsockopt(socket.SOL_SOCKET, 42, 0)' 2>/dev/null ||
     skip "this kernel has no SO_PEEK_OFF for TCP: libslirp keeps every connection"
-  # scale_seen: the window scale options of a connection from inside to a fresh server
-  # on the host, into $T/wscale ("none" without), and the helper stopped
+  # scale_seen: the window scale of such a connection (tcp_info_seen) into $T/wscale
+  # ("none" without)
   scale_seen () {
-    local port client out=
-    port=$(free_port)
-    socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:'sleep 5' &
-    PIDS+=($!)
-    wait_listen "$port"
-    start_helper --allow-host-loopback --debug
-    in_ns socat -u "TCP:10.0.2.2:$port" - >/dev/null 2>&1 </dev/null &
-    client=$!
-    for _ in $(seq 40); do
-      out=$(in_ns ss -tin state established dst "10.0.2.2:$port" </dev/null)
-      [[ $out == *" mss:"* ]] && break
-      sleep 0.05
-    done
-    kill "$client" 2>/dev/null; wait "$client" 2>/dev/null || true
-    kill "$HELPER"; wait_gone "$HELPER"
+    local out
+    tcp_info_seen --debug
+    out=$(cat "$T/tcpinfo")
     if [[ $out =~ " wscale:"([0-9]+),([0-9]+) ]]; then
       echo "${BASH_REMATCH[1]}" >"$T/wscale"
     elif [[ $out == *" mss:"* ]]; then

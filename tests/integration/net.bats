@@ -52,25 +52,10 @@ teardown () {
   command -v ss >/dev/null || skip "ss (iproute2) is not installed"
   # The clamp is libslirp's: rrun-net's own TCP (net-tcp.c) is off for this test.
   export RRUN_NET_SPLICE=0
-  # mss_seen [helper options]: the MSS of a connection from inside to a fresh server on
-  # the host, into $T/mss (not through $(...), which would wait for background processes)
+  # mss_seen [helper options]: the MSS of such a connection (tcp_info_seen), into $T/mss
   mss_seen () {
-    local port client out=
-    port=$(free_port)
-    socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:'sleep 5' &
-    PIDS+=($!)
-    wait_listen "$port"
-    start_helper --allow-host-loopback "$@"
-    in_ns socat -u "TCP:10.0.2.2:$port" - >/dev/null 2>&1 </dev/null &
-    client=$!
-    for _ in $(seq 40); do
-      out=$(in_ns ss -tin state established dst "10.0.2.2:$port" </dev/null)
-      [[ $out == *" mss:"* ]] && break
-      sleep 0.05
-    done
-    kill "$client" 2>/dev/null; wait "$client" 2>/dev/null || true
-    kill "$HELPER"; wait_gone "$HELPER"
-    [[ $out =~ " mss:"([0-9]+) ]] && echo "${BASH_REMATCH[1]}" >"$T/mss"
+    tcp_info_seen "$@"
+    [[ $(cat "$T/tcpinfo") =~ " mss:"([0-9]+) ]] && echo "${BASH_REMATCH[1]}" >"$T/mss"
   }
   mss_seen --debug
   # by default half the 64 KiB window libslirp's SYN-ACK offers when tap0 has TCP
