@@ -77,6 +77,20 @@ def say(*words):
     print(*words, flush=True)
 
 
+def say_next_recv(sock):
+    """Block in recv and say how it ended (EOF, DATA, TIMEOUT or the errno's name) and
+    after how many ms: what a reset looks like from this end."""
+    start = time.monotonic()
+    try:
+        data = sock.recv(CHUNK)
+        outcome = "EOF" if not data else "DATA"
+    except socket.timeout:
+        outcome = "TIMEOUT"
+    except OSError as err:
+        outcome = errname(err)
+    say(outcome, elapsed_ms(start))
+
+
 # ---- servers: each handles COUNT connections (or one), then exits
 
 def serve_echo(conn):
@@ -136,15 +150,7 @@ def serve_watch_reset(conn):
         say("bad request")
         return
     conn.sendall(b"ok")
-    start = time.monotonic()
-    try:
-        data = conn.recv(CHUNK)
-        outcome = "EOF" if not data else "DATA"
-    except socket.timeout:
-        outcome = "TIMEOUT"
-    except OSError as err:
-        outcome = errname(err)
-    say(outcome, elapsed_ms(start))
+    say_next_recv(conn)
 
 
 SERVERS = {
@@ -290,15 +296,7 @@ def client_expect_reset(host, port):
     if recv_exact(sock, 6) != b"hello\n":
         say("bad greeting")
         return 1
-    start = time.monotonic()
-    try:
-        data = sock.recv(CHUNK)
-        outcome = "EOF" if not data else "DATA"
-    except socket.timeout:
-        outcome = "TIMEOUT"
-    except OSError as err:
-        outcome = errname(err)
-    say(outcome, elapsed_ms(start))
+    say_next_recv(sock)
     return 0
 
 
