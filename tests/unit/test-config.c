@@ -50,6 +50,21 @@ test_bad_value (void)
                    "auto, overlay, fuse-overlayfs");
 }
 
+/* rrun.conf text that loads as a key file and that the config refuses: the error, of
+   RRUN_ERROR_INVALID_ARGUMENT. */
+static GError *
+apply_refused (const char *text)
+{
+  g_autoptr(RrunConfig) c = rrun_config_new_defaults ();
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  GError *error = NULL;
+
+  g_assert_true (g_key_file_load_from_data (kf, text, -1, 0, NULL));
+  g_assert_false (rrun_config_apply_keyfile (c, kf, "test.conf", &error));
+  g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
+  return error;
+}
+
 /* GLib 2.74 sets its GError twice on a value with an invalid escape that also ends in an
    escape; g_test_init makes that warning fatal, so the old code aborted here. */
 static void
@@ -63,13 +78,8 @@ test_bad_escape (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     {
-      g_autoptr(RrunConfig) c = rrun_config_new_defaults ();
-      g_autoptr(GKeyFile) kf = g_key_file_new ();
-      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) error = apply_refused (texts[i]);
 
-      g_assert_true (g_key_file_load_from_data (kf, texts[i], -1, 0, NULL));
-      g_assert_false (rrun_config_apply_keyfile (c, kf, "test.conf", &error));
-      g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
       g_assert_nonnull (strstr (error->message, "ends in an escape character"));
     }
 }
@@ -85,13 +95,8 @@ test_invalid_escape (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     {
-      g_autoptr(RrunConfig) c = rrun_config_new_defaults ();
-      g_autoptr(GKeyFile) kf = g_key_file_new ();
-      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) error = apply_refused (texts[i]);
 
-      g_assert_true (g_key_file_load_from_data (kf, texts[i], -1, 0, NULL));
-      g_assert_false (rrun_config_apply_keyfile (c, kf, "test.conf", &error));
-      g_assert_error (error, RRUN_ERROR, RRUN_ERROR_INVALID_ARGUMENT);
       g_assert_true (g_str_has_prefix (error->message, "test.conf: invalid value for storage."));
     }
 }
