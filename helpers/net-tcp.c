@@ -346,6 +346,16 @@ mark_dirty (NetTcp *t, Conn *c)
     }
 }
 
+/* A connection's ring (kernels without SO_PEEK_OFF) goes back to the total: none is kept
+   while nothing is in flight. */
+static void
+ring_release (NetTcp *t, Conn *c)
+{
+  if (c->ring != NULL)
+    t->ring_total -= RING_CAP;
+  g_clear_pointer (&c->ring, g_free);
+}
+
 /* The connection leaves the table now and is freed at the end of the dispatch.
    abortive: the host peer gets a reset rather than a FIN. */
 static void
@@ -367,9 +377,7 @@ conn_kill (NetTcp *t, Conn *c, gboolean abortive)
   c->pend_len = 0;
   c->ooo_bytes = 0;
   g_slist_free_full (g_steal_pointer (&c->ooo), g_free);
-  if (c->ring != NULL)
-    t->ring_total -= RING_CAP;
-  g_clear_pointer (&c->ring, g_free);
+  ring_release (t, c);
   g_hash_table_remove (t->by_key, &c->key);
 }
 
@@ -507,8 +515,7 @@ host_read (NetTcp *t, Conn *c, guint32 offset, gsize want, const guint8 **data)
       int errsv = errno;
 
       /* Nothing came: no ring is kept for an idle connection. */
-      g_clear_pointer (&c->ring, g_free);
-      t->ring_total -= RING_CAP;
+      ring_release (t, c);
       errno = errsv;
     }
   return n;
@@ -578,11 +585,8 @@ consume (NetTcp *t, Conn *c, guint32 n)
       n = MIN (n, (guint32) c->ring_len);
       c->ring_start = (c->ring_start + n) % RING_CAP;
       c->ring_len -= n;
-      if (c->ring_len == 0 && c->ring != NULL)
-        {
-          g_clear_pointer (&c->ring, g_free);
-          t->ring_total -= RING_CAP;
-        }
+      if (c->ring_len == 0)
+        ring_release (t, c);
       return TRUE;
     }
   while (n > 0)
