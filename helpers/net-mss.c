@@ -27,24 +27,6 @@
 #define TCPOPT_NOP 1
 #define TCPOPT_MSS 2
 
-static guint32
-sum16 (const guint8 *p, gsize len, guint32 sum)
-{
-  for (; len > 1; p += 2, len -= 2)
-    sum += (guint32) p[0] << 8 | p[1];
-  if (len == 1)
-    sum += (guint32) p[0] << 8;
-  return sum;
-}
-
-static guint16
-fold (guint32 sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return (guint16) ~sum;
-}
-
 /* The offset of frame's TCP header, or 0 when it is no IPv4/IPv6 TCP segment (IPv6
    extension headers are not followed: libslirp sends none). pseudo gets the
    pseudo-header sum. */
@@ -66,7 +48,7 @@ find_tcp (const guint8 *frame, gsize len, gsize *tcp_len, guint32 *pseudo)
           || ETH_HLEN + total > len || (ip[6] & 0x3f) != 0 || ip[7] != 0)
         return 0; /* not TCP, or a fragment */
       *tcp_len = total - ihl;
-      *pseudo = sum16 (ip + 12, 8, 6 + (guint32) *tcp_len);
+      *pseudo = net_sum16 (ip + 12, 8, 6 + (guint32) *tcp_len);
       return ETH_HLEN + ihl;
     }
   if (type == 0x86dd)
@@ -76,7 +58,7 @@ find_tcp (const guint8 *frame, gsize len, gsize *tcp_len, guint32 *pseudo)
       if ((ip[0] >> 4) != 6 || ip[6] != 6 || payload < 20 || ETH_HLEN + 40 + payload > len)
         return 0;
       *tcp_len = payload;
-      *pseudo = sum16 (ip + 8, 32, 6 + (guint32) payload);
+      *pseudo = net_sum16 (ip + 8, 32, 6 + (guint32) payload);
       return ETH_HLEN + 40;
     }
   return 0;
@@ -147,7 +129,7 @@ net_mss_clamp (const guint8 *frame, gsize len, guint mss, guint segments, guint8
       }
   /* A SYN carries no data: recomputing the whole checksum is cheap. */
   out[off + 16] = out[off + 17] = 0;
-  sum = fold (sum16 (out + off, tcp_len, pseudo));
+  sum = (guint16) ~net_fold (net_sum16 (out + off, tcp_len, pseudo));
   out[off + 16] = (guint8) (sum >> 8);
   out[off + 17] = (guint8) (sum & 0xff);
   return TRUE;

@@ -140,26 +140,6 @@ pseudo_sum (const NetTcpKey *key, guint8 proto, gsize len)
   return sum;
 }
 
-static guint16
-fold (guint32 sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return (guint16) sum;
-}
-
-static guint32
-sum16 (const guint8 *p, gsize len)
-{
-  guint32 sum = 0;
-
-  for (; len > 1; p += 2, len -= 2)
-    sum += get16 (p);
-  if (len == 1)
-    sum += (guint32) p[0] << 8;
-  return sum;
-}
-
 /* An IPv4 or IPv6 header (key's family) at ip, from src to dst, for payload_len bytes
    of protocol proto; IPv4 with id and frag_off (0x4000: don't fragment) and its
    checksum. Returns its length. */
@@ -179,7 +159,7 @@ put_ip (guint8 *ip, const NetTcpKey *key, const guint8 *src, const guint8 *dst, 
       put16 (ip + 10, 0);
       memcpy (ip + 12, src, 4);
       memcpy (ip + 16, dst, 4);
-      put16 (ip + 10, (guint16) ~fold (sum16 (ip, 20)));
+      put16 (ip + 10, (guint16) ~net_fold (net_sum16 (ip, 20, 0)));
       return 20;
     }
   put32 (ip, 6u << 28);
@@ -237,15 +217,15 @@ net_tcp_build (guint8 *out, gboolean vnet, const NetTcpKey *key, const guint8 *g
       h.csum_start = (guint16) (ETH_HLEN + iplen);
       h.csum_offset = 16;
       memcpy (out, &h, sizeof h);
-      put16 (tcp + 16, fold (sum));
+      put16 (tcp + 16, net_fold (sum));
     }
   else
     {
       /* The header is an even number of bytes: the payload's sum adds to it as is. */
-      sum += sum16 (tcp, thlen);
+      sum += net_sum16 (tcp, thlen, 0);
       if (len > 0)
         sum += ntohs ((guint16) ~net_tap_checksum (payload, len)); /* stored order */
-      put16 (tcp + 16, (guint16) ~fold (sum));
+      put16 (tcp + 16, (guint16) ~net_fold (sum));
     }
   return vlen + ETH_HLEN + iplen + thlen;
 }
@@ -275,10 +255,10 @@ net_tcp_build_unreachable (guint8 *out, gboolean vnet, const NetTcpKey *key,
   icmp[1] = code;
   memset (icmp + 2, 0, 6);
   put_ip (ip, key, key->daddr, key->gaddr, v4 ? 1 : 58, icmplen, 0, 0);
-  sum = sum16 (icmp, icmplen);
+  sum = net_sum16 (icmp, icmplen, 0);
   if (!v4)
     sum += pseudo_sum (key, 58, icmplen);
-  put16 (icmp + 2, (guint16) ~fold (sum));
+  put16 (icmp + 2, (guint16) ~net_fold (sum));
   return vlen + ETH_HLEN + iplen + icmplen;
 }
 

@@ -157,6 +157,26 @@ guint8 *net_tap_frame (guint8 *buf, gsize n, gsize *len, NetTapCsum *csum);
 gboolean net_tap_finish (guint8 *frame, gsize len, const NetTapCsum *csum);
 /* The ones' complement checksum (RFC 1071) of len bytes, complemented. */
 guint16 net_tap_checksum (const guint8 *p, gsize len);
+/* The small sums of header fields, 16 bits a step: sum plus len bytes read as big-endian
+   16-bit words (an odd last byte as the high half), and a sum folded to 16 bits (not
+   complemented). net_tap_checksum is the fast one, for payloads. */
+static inline guint32
+net_sum16 (const guint8 *p, gsize len, guint32 sum)
+{
+  for (; len > 1; p += 2, len -= 2)
+    sum += (guint32) p[0] << 8 | p[1];
+  if (len == 1)
+    sum += (guint32) p[0] << 8;
+  return sum;
+}
+
+static inline guint16
+net_fold (guint32 sum)
+{
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return (guint16) sum;
+}
 /* One frame to the container, behind an all-zero header when the tap has one. */
 ssize_t net_tap_write (int tap_fd, const void *frame, size_t len);
 /* Store the ones' complement checksum of frame[start..len) at start + offset (the field
