@@ -646,6 +646,14 @@ take_ack (NetTcp *t, Conn *c, const NetTcpSegment *s)
       c->recovering = TRUE;
       rewind_send (t, c);
     }
+  if (c->snd_wnd == 0 && wnd > 0 && c->snd_nxt == c->snd_una)
+    {
+      /* The window opened: the probes' timer and its back-off are done with. Kept, it
+         would fire for the data sent now too early, whenever it was close to firing. */
+      c->rto_at = 0;
+      c->rto_us = RTO_INIT_US;
+      c->retries = 0;
+    }
   c->snd_wnd = wnd;
 }
 

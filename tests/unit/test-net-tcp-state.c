@@ -954,6 +954,37 @@ test_zero_window (void)
   g_free (fr);
 }
 
+/* The window opens late, just before the backed-off timer of the last probe would fire:
+   that timer is done with, and the data sent now gets a fresh one, a whole first timeout
+   away (with the probe's timer kept, the data went out twice, 100 ms apart). */
+static void
+test_zero_window_opens_late (void)
+{
+  Fx f;
+  Frame *fr = g_new (Frame, 1);
+  guint8 data[3000];
+
+  fx_init (&f, FALSE, 16);
+  open_conn (&f, 1, 1000, 3, 4096);
+  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
+  f.srv = srv_accept (&f, 1000);
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = pattern (i);
+  srv_write_all (f.srv, data, sizeof data);
+  expect_frame (&f, fr, 1000); /* the first probe; the next is 2 x 300 ms after it */
+  g_assert_cmpuint (fr->s.len, ==, 0);
+  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
+  expect_silence (&f, 500);
+  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 4096 >> 3, NULL, 0));
+  for (guint i = 0; i < 3; i++)
+    expect_data (&f, fr, f.iss + 1 + i * 1000, 1000, 1000);
+  /* Not acknowledged: sent again after 300 ms, not before. */
+  expect_silence (&f, 250);
+  expect_data (&f, fr, f.iss + 1, 1000, 1000);
+  fx_clear (&f);
+  g_free (fr);
+}
+
 /* ---- 5. FIN both ways ---- */
 
 static void
@@ -1155,6 +1186,7 @@ main (int argc, char **argv)
   g_test_add_func ("/net-tcp-state/download", test_download);
   g_test_add_func ("/net-tcp-state/download-long", test_download_long);
   g_test_add_func ("/net-tcp-state/zero-window", test_zero_window);
+  g_test_add_func ("/net-tcp-state/zero-window-opens-late", test_zero_window_opens_late);
   g_test_add_func ("/net-tcp-state/fin-host-first", test_fin_host_first);
   g_test_add_func ("/net-tcp-state/fin-container-first", test_fin_container_first);
   g_test_add_func ("/net-tcp-state/reset-from-container", test_reset_from_container);
