@@ -49,7 +49,11 @@
 #define OUR_WSCALE 7 /* PEND_CAP >> 7 fits the 16-bit window field */
 #define RTO_INIT_US (300 * 1000)
 #define RTO_MAX_US (10 * G_USEC_PER_SEC)
-#define MAX_RETRIES 12 /* about a minute and a half of silence with the back-off */
+/* Timeouts in a row without an answer before the connection is given up: about a minute
+   and a half of silence with the back-off. A closed window's probes count only while
+   unanswered, as Linux's do: a container that keeps answering with a zero window (an
+   application that does not read) keeps its connection. */
+#define MAX_RETRIES 12
 
 #define SEQ_LT(a, b) ((gint32) ((a) - (b)) < 0)
 #define SEQ_LEQ(a, b) ((gint32) ((a) - (b)) <= 0)
@@ -121,6 +125,7 @@ struct NetTcp
   GPtrArray *dirty; /* touched since the last flush */
   guint16 ip_id;
   gsize pend_total; /* bytes held by all connections */
+  gint64 rto_init_us, rto_max_us;
   guint8 hdr[NET_TCP_HEADER_MAX];
   guint8 data[65536];
 };
@@ -167,6 +172,8 @@ net_tcp_new (const NetConfig *cfg, int tap_fd, gboolean vnet)
   t->by_key = g_hash_table_new (key_hash, key_equal);
   t->conns = g_ptr_array_new ();
   t->dirty = g_ptr_array_new ();
+  t->rto_init_us = RTO_INIT_US;
+  t->rto_max_us = RTO_MAX_US;
   return t;
 }
 
@@ -179,6 +186,13 @@ conn_free (Conn *c)
   g_free (c->pend);
   g_free (c->ring);
   g_free (c);
+}
+
+void
+net_tcp_set_timeouts (NetTcp *t, gint64 rto_init_us, gint64 rto_max_us)
+{
+  t->rto_init_us = rto_init_us;
+  t->rto_max_us = rto_max_us;
 }
 
 void
@@ -629,7 +643,7 @@ take_ack (NetTcp *t, Conn *c, const NetTcpSegment *s)
         c->snd_nxt = c->snd_una; /* an answer to segments sent before a rewind */
       c->retries = 0;
       c->dupacks = 0;
-      c->rto_us = RTO_INIT_US;
+      c->rto_us = t->rto_init_us;
       c->rto_at = 0;
       if (c->snd_nxt != c->snd_una)
         arm_timer (c);
@@ -646,12 +660,14 @@ take_ack (NetTcp *t, Conn *c, const NetTcpSegment *s)
       c->recovering = TRUE;
       rewind_send (t, c);
     }
+  if (c->snd_wnd == 0 && s->ack == c->snd_una)
+    c->retries = 0; /* a probe answered, its window open or not */
   if (c->snd_wnd == 0 && wnd > 0 && c->snd_nxt == c->snd_una)
     {
       /* The window opened: the probes' timer and its back-off are done with. Kept, it
          would fire for the data sent now too early, whenever it was close to firing. */
       c->rto_at = 0;
-      c->rto_us = RTO_INIT_US;
+      c->rto_us = t->rto_init_us;
       c->retries = 0;
     }
   c->snd_wnd = wnd;
@@ -884,7 +900,7 @@ open_conn (NetTcp *t, const NetTcpSegment *s, const struct sockaddr_storage *sa,
   cap = t->cfg->mtu - (s->key.family == 4 ? 40 : 60);
   c->mss = MIN (s->mss != 0 ? s->mss : (s->key.family == 4 ? 536u : 1220u), cap);
   c->mss = MIN (c->mss, (guint) sizeof t->data);
-  c->rto_us = RTO_INIT_US;
+  c->rto_us = t->rto_init_us;
   g_ptr_array_add (t->conns, c);
   g_hash_table_insert (t->by_key, &c->key, c);
   if (fd < 0 || (t->peek_off && setsockopt (fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof zero) < 0))
@@ -971,7 +987,7 @@ net_tcp_handle_frame (NetTcp *t, const guint8 *frame, gsize len)
       c->snd_una = c->iss + 1;
       c->rto_at = 0;
       c->retries = 0;
-      c->rto_us = RTO_INIT_US;
+      c->rto_us = t->rto_init_us;
       c->snd_wnd = (guint32) s.window << c->snd_wscale;
     }
   else
@@ -1040,12 +1056,12 @@ timer_fired (NetTcp *t, Conn *c)
   c->rto_at = 0;
   if (c->state == CONNECTING)
     return;
-  if (++c->retries > MAX_RETRIES && !(c->state == ESTABLISHED && c->snd_wnd == 0))
+  if (++c->retries > MAX_RETRIES)
     {
       conn_reset (t, c, ETIMEDOUT);
       return;
     }
-  c->rto_us = MIN (c->rto_us * 2, RTO_MAX_US);
+  c->rto_us = MIN (c->rto_us * 2, t->rto_max_us);
   if (c->state == SYN_RCVD)
     send_synack (t, c);
   else if (c->snd_nxt != c->snd_una)

@@ -246,6 +246,9 @@ gsize net_tcp_build_unreachable (guint8 *out, gboolean vnet, const NetTcpKey *ke
 typedef struct NetTcp NetTcp;
 NetTcp *net_tcp_new (const NetConfig *cfg, int tap_fd, gboolean vnet);
 void net_tcp_free (NetTcp *tcp);
+/* The retransmission timer's first and largest timeout (300 ms and 10 s), set shorter by
+   the unit tests to see a connection given up in less than a second. */
+void net_tcp_set_timeouts (NetTcp *tcp, gint64 rto_init_us, gint64 rto_max_us);
 /* TRUE when the frame belongs to (or opens) one of our connections: it is consumed. */
 gboolean net_tcp_handle_frame (NetTcp *tcp, const guint8 *frame, gsize len);
 /* After a batch of frames: the ACKs they call for, and data the container's window now

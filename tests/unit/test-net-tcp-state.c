@@ -985,6 +985,102 @@ test_zero_window_opens_late (void)
   g_free (fr);
 }
 
+/* The end of a connection the container no longer answers, with the timeouts shortened
+   to 10 ms doubling to at most 40 ms (net_tcp_set_timeouts; 300 ms and 10 s in rrun-net):
+   after MAX_RETRIES (12) timeouts in a row a reset, to the container at the end of what
+   was sent and to the server, which reads ECONNRESET. Returns how many frames came before the reset (each len bytes from
+   the oldest byte not acknowledged, or probes when len is 0). */
+static guint
+count_until_reset (Fx *f, guint32 rst_seq, gsize len)
+{
+  Frame *fr = g_new (Frame, 1);
+  guint sent = 0;
+
+  for (;;)
+    {
+      expect_frame (f, fr, 1000);
+      if (fr->s.flags & NET_TCP_RST)
+        break;
+      g_assert_cmphex (fr->s.flags & ~NET_TCP_PSH, ==, NET_TCP_ACK);
+      g_assert_cmpuint (fr->s.len, ==, len);
+      g_assert_cmpuint (fr->s.seq, ==, len > 0 ? f->iss + 1 : f->iss);
+      sent++;
+      g_assert_cmpuint (sent, <=, 20);
+    }
+  g_assert_cmphex (fr->s.flags, ==, NET_TCP_RST | NET_TCP_ACK);
+  g_assert_cmpuint (fr->s.seq, ==, rst_seq);
+  g_assert_cmpint (srv_read_end (f, f->srv, 1000), ==, -ECONNRESET);
+  g_assert_cmpuint (net_tcp_count (f->tcp), ==, 0);
+  g_free (fr);
+  return sent;
+}
+
+static void
+test_give_up (void)
+{
+  Fx f;
+  guint8 data[1000];
+
+  fx_init (&f, FALSE, 16);
+  net_tcp_set_timeouts (f.tcp, 10 * 1000, 40 * 1000);
+  establish (&f, 1, 1000, 7, 65535, 65535);
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = pattern (i);
+  srv_write_all (f.srv, data, sizeof data);
+  /* Never acknowledged: the data once and again at each of 12 timeouts. */
+  g_assert_cmpuint (count_until_reset (&f, f.iss + 1 + sizeof data, sizeof data), ==, 1 + 12);
+  fx_clear (&f);
+}
+
+/* A closed window's probes: answered (the window still closed), they go on past 12
+   timeouts and the connection lives; unanswered, 12 of them end it. */
+static void
+zero_window_probes (gboolean answered)
+{
+  Fx f;
+  Frame *fr = g_new (Frame, 1);
+  guint8 data[3000];
+
+  fx_init (&f, FALSE, 16);
+  net_tcp_set_timeouts (f.tcp, 10 * 1000, 40 * 1000);
+  open_conn (&f, 1, 1000, 3, 4096);
+  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
+  f.srv = srv_accept (&f, 1000);
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = pattern (i);
+  srv_write_all (f.srv, data, sizeof data);
+  if (!answered)
+    g_assert_cmpuint (count_until_reset (&f, f.iss + 1, 0), ==, 12);
+  else
+    {
+      for (guint i = 0; i < 20; i++)
+        {
+          expect_frame (&f, fr, 1000);
+          g_assert_cmphex (fr->s.flags, ==, NET_TCP_ACK);
+          g_assert_cmpuint (fr->s.len, ==, 0);
+          g_assert_cmpuint (fr->s.seq, ==, f.iss);
+          g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
+        }
+      g_assert_cmpuint (net_tcp_count (f.tcp), ==, 1);
+      g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 4096 >> 3, NULL, 0));
+      expect_data (&f, fr, f.iss + 1, 1000, 1000);
+    }
+  fx_clear (&f);
+  g_free (fr);
+}
+
+static void
+test_zero_window_answered (void)
+{
+  zero_window_probes (TRUE);
+}
+
+static void
+test_zero_window_unanswered (void)
+{
+  zero_window_probes (FALSE);
+}
+
 /* ---- 5. FIN both ways ---- */
 
 static void
@@ -1187,6 +1283,9 @@ main (int argc, char **argv)
   g_test_add_func ("/net-tcp-state/download-long", test_download_long);
   g_test_add_func ("/net-tcp-state/zero-window", test_zero_window);
   g_test_add_func ("/net-tcp-state/zero-window-opens-late", test_zero_window_opens_late);
+  g_test_add_func ("/net-tcp-state/zero-window-answered", test_zero_window_answered);
+  g_test_add_func ("/net-tcp-state/zero-window-unanswered", test_zero_window_unanswered);
+  g_test_add_func ("/net-tcp-state/give-up", test_give_up);
   g_test_add_func ("/net-tcp-state/fin-host-first", test_fin_host_first);
   g_test_add_func ("/net-tcp-state/fin-container-first", test_fin_container_first);
   g_test_add_func ("/net-tcp-state/reset-from-container", test_reset_from_container);
