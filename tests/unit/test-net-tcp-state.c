@@ -916,23 +916,36 @@ test_download_long_ring (void)
 
 /* ---- 4. a zero window ---- */
 
+/* A connection whose window the container closed in its handshake's ACK, with 3000
+   bytes from the server waiting; rto_init_us > 0 shortens the timeouts to it, doubling to
+   at most 4 times it. Returns when the window was closed. */
+static gint64
+closed_window (Fx *f, gint64 rto_init_us)
+{
+  guint8 data[3000];
+  gint64 t;
+
+  fx_init (f, FALSE, 16);
+  if (rto_init_us > 0)
+    net_tcp_set_timeouts (f->tcp, rto_init_us, 4 * rto_init_us);
+  /* Window scale 3: 512 is 4096 bytes. */
+  open_conn (f, 1, 1000, 3, 4096);
+  t = g_get_monotonic_time ();
+  g_assert_true (feed (f, f->seq, f->rcv, NET_TCP_ACK, 0, NULL, 0));
+  f->srv = srv_accept (f, 1000);
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = pattern (i);
+  srv_write_all (f->srv, data, sizeof data);
+  return t;
+}
+
 static void
 test_zero_window (void)
 {
   Fx f;
   Frame *fr = g_new (Frame, 1);
-  guint8 data[3000];
-  gint64 t;
+  gint64 t = closed_window (&f, 0);
 
-  fx_init (&f, FALSE, 16);
-  /* Window scale 3: 512 is 4096 bytes. */
-  open_conn (&f, 1, 1000, 3, 4096);
-  t = g_get_monotonic_time ();
-  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
-  f.srv = srv_accept (&f, 1000);
-  for (gsize i = 0; i < sizeof data; i++)
-    data[i] = pattern (i);
-  srv_write_all (f.srv, data, sizeof data);
   /* No data into a closed window: after the timeout, a probe at snd_una - 1. */
   expect_frame (&f, fr, 1000);
   g_assert_cmphex (fr->s.flags, ==, NET_TCP_ACK);
@@ -948,7 +961,7 @@ test_zero_window (void)
   g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 4096 >> 3, NULL, 0));
   expect_data (&f, fr, f.iss + 1, 1000, 1000);
   f.rcv = f.iss + 1001;
-  download_rest (&f, sizeof data, 4096, f.iss + 1);
+  download_rest (&f, 3000, 4096, f.iss + 1);
   g_assert_cmpuint (net_tcp_count (f.tcp), ==, 1);
   fx_clear (&f);
   g_free (fr);
@@ -962,15 +975,8 @@ test_zero_window_opens_late (void)
 {
   Fx f;
   Frame *fr = g_new (Frame, 1);
-  guint8 data[3000];
 
-  fx_init (&f, FALSE, 16);
-  open_conn (&f, 1, 1000, 3, 4096);
-  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
-  f.srv = srv_accept (&f, 1000);
-  for (gsize i = 0; i < sizeof data; i++)
-    data[i] = pattern (i);
-  srv_write_all (f.srv, data, sizeof data);
+  closed_window (&f, 0);
   expect_frame (&f, fr, 1000); /* the first probe; the next is 2 x 300 ms after it */
   g_assert_cmpuint (fr->s.len, ==, 0);
   g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
@@ -1039,16 +1045,8 @@ zero_window_probes (gboolean answered)
 {
   Fx f;
   Frame *fr = g_new (Frame, 1);
-  guint8 data[3000];
 
-  fx_init (&f, FALSE, 16);
-  net_tcp_set_timeouts (f.tcp, 10 * 1000, 40 * 1000);
-  open_conn (&f, 1, 1000, 3, 4096);
-  g_assert_true (feed (&f, f.seq, f.rcv, NET_TCP_ACK, 0, NULL, 0));
-  f.srv = srv_accept (&f, 1000);
-  for (gsize i = 0; i < sizeof data; i++)
-    data[i] = pattern (i);
-  srv_write_all (f.srv, data, sizeof data);
+  closed_window (&f, 10 * 1000);
   if (!answered)
     g_assert_cmpuint (count_until_reset (&f, f.iss + 1, 0), ==, 12);
   else
