@@ -109,7 +109,11 @@ test_server (void)
   g_assert_cmpint (send (c2, "s\x00", 2, 0), ==, 2);
   n = recv_packet (c1, buf, sizeof buf);
   g_assert_cmpmem (buf, n, "1early\n", 7);
-  g_usleep (100000); /* both subscribed */
+  /* c2 is subscribed once its next message is taken (one thread reads a client's
+     messages in order): its input on the pipe says so, with no guess at a delay. */
+  g_assert_cmpint (send (c2, "isync", 5, 0), ==, 5);
+  n = read (in[0], buf, sizeof buf);
+  g_assert_cmpmem (buf, n, "sync", 4);
   rrun_attach_server_output (server, TRUE, "err", 3);
   n = recv_packet (c1, buf, sizeof buf);
   g_assert_cmpmem (buf, n, "2err", 4);
