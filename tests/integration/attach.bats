@@ -11,9 +11,15 @@ teardown() {
 @test "attach: the output from now on, then the container's exit status" {
   run -0 rrun run -d --name at1 "$FIXTURE_IMAGE" sh -c \
     'echo before; while [ ! -e /go ]; do sleep 0.1; done; echo after; echo err >&2; exit 6'
-  rrun attach at1 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+  # "before" in the log first: attach shows what is logged after it starts, and the
+  # command may not have written it yet when run -d returns
+  logged_before() { [ "$(rrun logs at1 2>/dev/null)" = before ]; }
+  wait_until logged_before
+  # the binary itself (its pid in $!): attach has taken its start time once its signal
+  # handlers are in place (SIGTERM, 15), before it follows the log; no fixed sleep
+  "${RRUN_CMD[@]}" attach at1 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
   local pid=$!
-  sleep 1
+  wait_until catches_signal "$pid" 15
   run -0 rrun exec at1 touch /go
   local status=0
   wait "$pid" || status=$?
@@ -28,21 +34,16 @@ teardown() {
   [ "${lines[0]}" = 'rrun: no container "nosuch"' ]
 }
 
-# SIGTERM is in the process's caught set (/proc/PID/status SigCgt, bit 15).
-catches_term() {
-  local mask
-  mask=$(awk '/^SigCgt/ {print $2}' "/proc/$1/status")
-  (( (16#$mask >> 14) & 1 ))
-}
-
 @test "attach: signals reach the container (--sig-proxy), or not with --sig-proxy=false" {
   run -0 rrun run -d --name at2 "$FIXTURE_IMAGE" sh -c \
     'trap "echo got-term; exit 42" TERM; while :; do sleep 0.1; done'
+  # the SIGTERM is sent once the shell has reached its trap (PID 1 ignores it before)
+  wait_until pid1_catches_signal at2 15
   # the binary itself in the background (not the rrun function's subshell), so that the
   # signal reaches it; sent once its handler is in place
   "${RRUN_CMD[@]}" attach at2 >"$BATS_TEST_TMPDIR/out" &
   local pid=$! status=0
-  wait_until catches_term "$pid"
+  wait_until catches_signal "$pid" 15
   kill -TERM "$pid"
   wait "$pid" || status=$?
   [ "$status" = 42 ]

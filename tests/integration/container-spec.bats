@@ -61,6 +61,8 @@ NO_IMAGE=127.0.0.1:1/no/such-image:latest
   [ -d "$dir/upper" ]
   [ -d "$dir/work" ]
   [ -f "$dir/lock" ]
+  # the record is written before the command runs: SIGTERM once its trap is in place
+  wait_until pid1_catches_signal spec-rec 15
   kill -TERM "$RRUN_PID"
   wait_bg
   [ "$BG_STATUS" -eq 0 ]

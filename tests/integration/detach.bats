@@ -131,6 +131,8 @@ is_stopped() { [ -z "$(rrun ps -q --filter "name=$1")" ]; }
   [ "$(jq -r '.[0].ExitCode' <<<"$output")" = 137 ]
   # a shell that traps the stop signal exits with its own status
   run -0 rrun run -d --name s2 --stop-signal USR1 "$FIXTURE_IMAGE" sh -c 'trap "exit 42" USR1; while :; do sleep 0.1; done'
+  # once the trap is in place (SIGUSR1, 10): before it, PID 1 ignores the signal
+  wait_until pid1_catches_signal s2 10
   run -0 rrun stop -t 20 s2
   run -0 rrun wait s2
   [ "$output" = 42 ]

@@ -126,6 +126,23 @@ proc_ended() { # PID
   [[ ! -d /proc/$1 ]] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# True once the process has a handler for signal SIGNUM (its bit in SigCgt of
+# /proc/PID/status): a shell's `trap` has run. A container's PID 1 ignores a signal it has
+# no handler for, so a test that signals a trapping PID 1 waits for this first: the
+# command may not have reached its `trap` yet when `run -d` returns or a record appears.
+catches_signal() { # PID SIGNUM
+  local mask
+  mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+  [[ -n $mask ]] && (((16#$mask >> ($2 - 1)) & 1))
+}
+
+# The same for the PID 1 of a running container, by name.
+pid1_catches_signal() { # CONTAINER SIGNUM
+  local pid
+  pid=$(rrun inspect --format '{{.State.Pid}}' "$1" 2>/dev/null)
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && catches_signal "$pid" "$2"
+}
+
 # First id of this user's subordinate range (uid or gid file), or nothing.
 subid_base() { # [uid|gid]
   local file=/etc/subuid

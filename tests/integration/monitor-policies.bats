@@ -141,6 +141,8 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   wait_until is_running al5
   [ "$(rrun inspect --format '{{.State.Pid}}' al5)" != "$pid" ]
   # a reload signal leaves the policy alone; SIGKILL through rrun kill is a manual stop
+  # (HUP once the new run's shell has its trap (SIGHUP, 1): PID 1 ignores it before)
+  wait_until pid1_catches_signal al5 1
   run -0 rrun kill -s HUP al5
   wait_until restarts_at_least al5 2
   wait_until is_running al5
@@ -219,16 +221,20 @@ status_of() { rrun ps -a --filter "name=$1" --format '{{.Status}}'; }
   [ "$output" = 4 ]
   # stopped for good: wait returns its last exit code at once
   run -0 timeout 20 "${RRUN_CMD[@]}" stop -t 0 wr1
-  run -0 timeout 5 "${RRUN_CMD[@]}" wait wr1
+  run -0 timeout 20 "${RRUN_CMD[@]}" wait wr1
   [[ $output =~ ^(3|137|143)$ ]]
 }
 
 # --- health checks ------------------------------------------------------------------
 
 @test "health: --health-cmd goes starting -> healthy -> unhealthy; ps, inspect, wait --condition" {
+  # ready when the test says so: failing checks (each 0.3 s) in the start period do not
+  # count, so it is starting until then however slow this machine is (without one, two
+  # failures 0.6 s after the start would already make it unhealthy)
   run -0 rrun run -d --name h1 --health-cmd 'test -f /tmp/ready' --health-interval 0.3s \
-    --health-retries 2 "$FIXTURE_IMAGE" sh -c 'sleep 1.5; touch /tmp/ready; exec sleep 60'
+    --health-retries 2 --health-start-period 1h "$FIXTURE_IMAGE" sleep 60
   [ "$(health h1)" = starting ]
+  run -0 rrun exec h1 touch /tmp/ready
   run -0 timeout 30 "${RRUN_CMD[@]}" wait --condition=healthy h1
   [ "$output" = -1 ]
   [ "$(health h1)" = healthy ]

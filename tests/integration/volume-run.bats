@@ -106,7 +106,8 @@ teardown() {
 
 @test "volume rm: refused while a container uses the volume, allowed once it is gone" {
   rrun_bg run --rm -v busy1:/b "$FIXTURE_IMAGE" sh -c "$SLEEPER"
-  has_pid1() { [ -n "$(container_pid1 "$RRUN_PID")" ]; }
+  # PID 1 with its SIGTERM trap in place (15): the kill -TERM below then ends it
+  has_pid1() { local p; p=$(container_pid1 "$RRUN_PID"); [[ -n $p ]] && catches_signal "$p" 15; }
   wait_until has_pid1 || { cat "$BATS_TEST_TMPDIR/bg.err"; false; }
   run -125 --separate-stderr rrun volume rm busy1
   [[ ${stderr_lines[0]} =~ ^'rrun: cannot remove volume "busy1": it is in use by container "'[0-9a-f]{12}'"'$ ]]
@@ -280,6 +281,8 @@ teardown() {
   inspectable() { rrun inspect mnt1 >/dev/null 2>&1; }
   wait_until inspectable || { cat "$BATS_TEST_TMPDIR/bg.err"; false; }
   run -0 rrun inspect --format '{{json .Mounts}}' mnt1
+  # the record comes before the command runs: SIGTERM once its trap is in place
+  wait_until pid1_catches_signal mnt1 15
   kill -TERM "$RRUN_PID"
   wait_bg
   [ "$output" = "[{\"Type\":\"volume\",\"Name\":\"ins1\",\"Source\":\"$VOLUMES/ins1/_data\",\"Destination\":\"/data\",\"Driver\":\"local\",\"Mode\":\"ro\",\"RW\":false,\"Propagation\":\"\"},{\"Type\":\"bind\",\"Source\":\"$dir\",\"Destination\":\"/b\",\"Mode\":\"\",\"RW\":true,\"Propagation\":\"rprivate\"},{\"Type\":\"tmpfs\",\"Source\":\"\",\"Destination\":\"/t\",\"Mode\":\"\",\"RW\":true,\"Propagation\":\"\"}]" ]
