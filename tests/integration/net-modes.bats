@@ -85,8 +85,12 @@ web_mac() {
 
 @test "network container: outlives the container it joined (the namespace is refcounted)" {
   start_web
-  "$RRUN" run --rm --network container:web "$FIXTURE_IMAGE" sh -c \
-    'echo joined; sleep 2; ls /sys/class/net' >"$BATS_TEST_TMPDIR/joiner.out" 2>&1 &
+  # the joiner lists the devices once web is gone: when the test creates ctl/go (at most
+  # 30 s), not after a fixed time that web's exit may outlast on a loaded machine
+  mkdir "$BATS_TEST_TMPDIR/ctl"
+  "$RRUN" run --rm --network container:web -v "$BATS_TEST_TMPDIR/ctl:/ctl" "$FIXTURE_IMAGE" sh -c \
+    'echo joined; i=0; while [ ! -e /ctl/go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+     ls /sys/class/net' >"$BATS_TEST_TMPDIR/joiner.out" 2>&1 &
   local joiner=$!
   wait_until grep -qx joined "$BATS_TEST_TMPDIR/joiner.out"
   # no helper of its own: web's rrun-net serves both
@@ -94,6 +98,7 @@ web_mac() {
   run -1 pgrep -P "$joiner" -x rrun-net
   kill -TERM "$RRUN_PID"
   wait_bg
+  touch "$BATS_TEST_TMPDIR/ctl/go"
   local status=0
   wait "$joiner" || status=$?
   [ "$status" = 0 ]
