@@ -2,6 +2,10 @@
 # The bare namespace net.bats and net-tcp.bats hand rrun-net: what `rrun run` would give
 # it, without a container. Each file's setup calls net_setup with the tools it needs and
 # its teardown calls net_teardown.
+#
+# Each wait for a process to start, listen or go is a poll of up to 20 s (400 x 0.05 s),
+# over at once when it is done: a CI machine busy with other builds can take more than
+# the 2 s it used to be.
 
 # net_setup TOOL...: skip unless unprivileged and every TOOL is installed; then a fresh
 # user+network namespace held by a sleeping process ($NSPID), a scratch dir $T, and PIDS,
@@ -18,7 +22,7 @@ net_setup () {
   unshare --user --map-root-user --net sleep 300 &
   NSPID=$!
   PIDS+=("$NSPID")
-  for _ in $(seq 40); do
+  for _ in $(seq 400); do
     [ "$(readlink /proc/$NSPID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
     sleep 0.05
   done
@@ -51,7 +55,7 @@ start_helper () {
   HELPER=$!
   PIDS+=("$HELPER")
   exec 5>&-
-  for _ in $(seq 40); do
+  for _ in $(seq 400); do
     [ -s "$T/ready" ] && break
     kill -0 "$HELPER" 2>/dev/null || break
     sleep 0.05
@@ -67,7 +71,7 @@ start_driver () {
   DRIVER=$!
   PIDS+=("$DRIVER")
   exec 6>"$T/ctl"
-  for _ in $(seq 40); do
+  for _ in $(seq 400); do
     grep -qx ready "$T/driver.out" && break
     kill -0 "$DRIVER" 2>/dev/null || break
     sleep 0.05
@@ -81,7 +85,7 @@ free_port () {
 }
 
 wait_gone () {
-  for _ in $(seq 40); do
+  for _ in $(seq 400); do
     kill -0 "$1" 2>/dev/null || return 0
     sleep 0.05
   done
@@ -89,7 +93,7 @@ wait_gone () {
 }
 
 wait_listen () { # wait_listen PORT [ns] (busybox netstat)
-  for _ in $(seq 40); do
+  for _ in $(seq 400); do
     if [ "${2:-}" = ns ]; then in_ns busybox netstat -ltn | grep -q ":$1 " && return 0
     else busybox netstat -ltn | grep -q ":$1 " && return 0; fi
     sleep 0.05
@@ -110,7 +114,7 @@ tcp_info_seen () {
   start_helper --allow-host-loopback "$@"
   in_ns socat -u "TCP:10.0.2.2:$port" - >/dev/null 2>&1 </dev/null &
   client=$!
-  for _ in $(seq 40); do
+  for _ in $(seq 400); do
     out=$(in_ns ss -tin state established dst "10.0.2.2:$port" </dev/null)
     [[ $out == *" mss:"* ]] && break
     sleep 0.05

@@ -51,7 +51,7 @@ serve () {
     >"$T/$name.out" 2>"$T/$name.err" &
   SERVER=$!
   PIDS+=("$SERVER")
-  for _ in $(seq 100); do
+  for _ in $(seq 400); do
     [ -s "$T/$name.port" ] && break
     kill -0 "$SERVER" 2>/dev/null || break
     sleep 0.05
@@ -142,7 +142,7 @@ case_bulk6 () {
     skip "the host has no ::1"
   start_helper --allow-host-loopback --enable-ipv6
   # the address from libslirp's router advertisement (tap0 does no DAD)
-  for _ in $(seq 100); do
+  for _ in $(seq 400); do
     in_ns ip -6 -o addr show dev tap0 scope global | grep -q ' fd00::' && break
     sleep 0.05
   done
@@ -220,7 +220,8 @@ case_server_reset () {
   # the server resets 0.5 s after its greeting, while the container waits in recv
   run -0 peer expect-reset 10.0.2.2 "$PORT"
   [[ $output =~ ^ECONNRESET\ ([0-9]+)$ ]]
-  [ "${BASH_REMATCH[1]}" -lt 2000 ]
+  # (about 0.5 s; 5 s, far from the 10 s socket timeout, leaves a loaded machine room)
+  [ "${BASH_REMATCH[1]}" -lt 5000 ]
   server_done reset
 }
 
@@ -243,16 +244,17 @@ case_container_reset () {
   [ "$output" = "reset sent" ]
   server_done watch
   # the server, in recv from its answer on: a reset or an EOF, not its 10 s timeout
+  # (5 s leaves a loaded machine room)
   [[ $(cat "$T/watch.out") =~ ^(ECONNRESET|EOF)\ ([0-9]+)$ ]]
-  [ "${BASH_REMATCH[2]}" -lt 2000 ]
+  [ "${BASH_REMATCH[2]}" -lt 5000 ]
 }
 
-@test "net-tcp: the container's reset ends the server's connection within 2 s (splice)" {
+@test "net-tcp: the container's reset ends the server's connection within 5 s (splice)" {
   tcp_path splice
   case_container_reset
 }
 
-@test "net-tcp: the container's reset ends the server's connection within 2 s (libslirp)" {
+@test "net-tcp: the container's reset ends the server's connection within 5 s (libslirp)" {
   tcp_path libslirp
   case_container_reset
 }
@@ -362,7 +364,7 @@ case_fds () {
   # below sees its sockets at all)
   peer parallel 10.0.2.2 "$PORT" 20 1024 2 "$T/open" >"$T/hold.out" 2>&1 &
   local client=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 400); do
     [ -e "$T/open" ] && break
     sleep 0.05
   done
@@ -376,8 +378,8 @@ case_fds () {
   [ "$output" = "intact: 50 of 50" ]
   run -0 peer sequential 10.0.2.2 "$PORT" 100
   [ "$output" = "answered: 100 of 100" ]
-  # every connection closed: back to the count before them within 3 s
-  for _ in $(seq 60); do
+  # every connection closed: back to the count before them (within 20 s: a leak stays)
+  for _ in $(seq 400); do
     [ "$(helper_fds)" -le "$before" ] && break
     sleep 0.05
   done

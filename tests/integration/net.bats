@@ -104,7 +104,8 @@ teardown () {
   PIDS+=($!)
   sleep 0.2
   start_helper --allow-host-loopback
-  for _ in $(seq 20); do
+  # (resent until it arrives, up to 10 s: the receiver or the helper may start late)
+  for _ in $(seq 100); do
     echo udp-hello | in_ns socat -u - "UDP:10.0.2.2:$port"
     [ -s "$T/udp.out" ] && break
     sleep 0.1
@@ -163,7 +164,8 @@ teardown () {
   PIDS+=($!)
   port=$(free_port)
   start_driver -p "127.0.0.1:$port:53/udp"
-  for _ in $(seq 20); do
+  # (resent until it arrives, up to 10 s: the receiver may start late)
+  for _ in $(seq 100); do
     echo udp-in | socat -u - "UDP:127.0.0.1:$port"
     [ -s "$T/udp.in" ] && break
     sleep 0.1

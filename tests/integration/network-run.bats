@@ -426,7 +426,7 @@ peer_serve() {
     "$BATS_TEST_TMPDIR/$name.port" "$@" >"$BATS_TEST_TMPDIR/$name.out" \
     2>"$BATS_TEST_TMPDIR/$name.err" &
   SERVER=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 400); do # up to 20 s: python on a loaded machine
     [ -s "$BATS_TEST_TMPDIR/$name.port" ] && break
     sleep 0.05
   done
