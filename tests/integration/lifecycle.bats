@@ -11,11 +11,24 @@ teardown() {
 
 is_stopped() { [ -z "$(rrun ps -q --filter "name=$1")" ]; }
 all_gone() { [ -z "$(rrun ps -a -q)" ]; }
+# A process blocked in flock for a shared lock (a `rrun wait` on a record's lock): its
+# waiting request is a "->" line of /proc/locks.
+blocked_in_flock() { # PID
+  grep -Eq -- "-> FLOCK +ADVISORY +READ +$1 " /proc/locks
+}
+# Waits for a container's exit until the test creates /go (at most 30 s), not for a fixed
+# time: the waiters are then sure to be waiting before it exits, however loaded the
+# machine.
+UNTIL_GO='i=0; while [ ! -e /go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done'
 
 @test "wait: a --rm container waited for before it exits reports its exit code" {
-  run -0 rrun run -d --rm --name wr1 "$FIXTURE_IMAGE" sh -c 'sleep 1; exit 3'
-  run -0 rrun wait wr1
-  [ "$output" = 3 ]
+  run -0 rrun run -d --rm --name wr1 "$FIXTURE_IMAGE" sh -c "$UNTIL_GO; exit 3"
+  "${RRUN_CMD[@]}" wait wr1 >"$BATS_TEST_TMPDIR/w" 2>&1 &
+  local pid=$!
+  wait_until blocked_in_flock "$pid"
+  run -0 rrun exec wr1 touch /go
+  wait "$pid"
+  [ "$(cat "$BATS_TEST_TMPDIR/w")" = 3 ]
   wait_until all_gone
   # once it is gone, wait says so as docker does
   run -125 rrun wait wr1
@@ -24,12 +37,14 @@ all_gone() { [ -z "$(rrun ps -a -q)" ]; }
 }
 
 @test "wait: several waiters of one --rm container all get its exit code" {
-  run -0 rrun run -d --rm --name wr2 "$FIXTURE_IMAGE" sh -c 'sleep 1; exit 5'
+  run -0 rrun run -d --rm --name wr2 "$FIXTURE_IMAGE" sh -c "$UNTIL_GO; exit 5"
   local w pids=()
   for w in 1 2 3; do
-    rrun wait wr2 >"$BATS_TEST_TMPDIR/w$w" 2>&1 &
+    "${RRUN_CMD[@]}" wait wr2 >"$BATS_TEST_TMPDIR/w$w" 2>&1 &
     pids+=($!)
   done
+  for w in "${pids[@]}"; do wait_until blocked_in_flock "$w"; done
+  run -0 rrun exec wr2 touch /go
   for w in "${pids[@]}"; do wait "$w"; done
   for w in 1 2 3; do
     [ "$(cat "$BATS_TEST_TMPDIR/w$w")" = 5 ]

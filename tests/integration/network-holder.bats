@@ -70,7 +70,7 @@ setup() {
   parent=$(cut -d' ' -f1 "$HOLDER/state")
   kill -9 "$parent"
   # its child and rrun-net follow it (death signal, exit fd)
-  for _ in $(seq 50); do running "$child" || break; sleep 0.1; done
+  for _ in $(seq 200); do running "$child" || break; sleep 0.1; done
   run running "$child"
   [ "$status" -ne 0 ]
   run -0 timeout 20 "$RRUN" __internal net-holder-ensure
@@ -87,12 +87,12 @@ setup() {
   parent=$(cut -d' ' -f1 "$HOLDER/state")
   run -0 timeout 20 "$RRUN" __internal net-holder-stop
   [ ! -e "$HOLDER/state" ]
-  for _ in $(seq 50); do running "$child" || break; sleep 0.1; done
+  for _ in $(seq 200); do running "$child" || break; sleep 0.1; done
   run running "$child"
   [ "$status" -ne 0 ]
   run running "$parent"
   [ "$status" -ne 0 ]
-  for _ in $(seq 50); do pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock" >/dev/null || break; sleep 0.1; done
+  for _ in $(seq 200); do pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock" >/dev/null || break; sleep 0.1; done
   run -1 pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock"
 }
 
