@@ -9,12 +9,16 @@ teardown() {
 }
 
 @test "rename: a running container keeps its new name when it exits; names stay unique" {
-  run -0 rrun run -d --name rn1 "$FIXTURE_IMAGE" sh -c 'sleep 1; exit 3'
+  # it runs until the test creates /go (at most 30 s), not for 1 s that a loaded machine
+  # could spend before the rename
+  run -0 rrun run -d --name rn1 "$FIXTURE_IMAGE" sh -c \
+    'i=0; while [ ! -e /go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; exit 3'
   run -0 rrun run --name rn2 "$FIXTURE_IMAGE" true
   run -0 rrun rename rn1 renamed1
   [ -z "$output" ]
   run -0 rrun ps --format json
   [ "$(jq -r '.[0].Name' <<<"$output")" = renamed1 ]
+  run -0 rrun exec renamed1 touch /go
   run -0 rrun wait renamed1
   [ "$output" = 3 ]
   run -0 rrun inspect --format '{{.Name}} {{.State.ExitCode}}' renamed1
