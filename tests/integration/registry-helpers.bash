@@ -81,7 +81,8 @@ EOC
     env $(env | sed -n 's/^\(REGISTRY_[A-Za-z0-9_]*\)=.*/-u \1/p') \
         docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
     echo $! > "$dir/pid"
-    for _ in $(seq 1 40); do
+    # (up to 20 s, as for the token server: a loaded machine starts it slowly)
+    for _ in $(seq 1 80); do
         if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
             echo "127.0.0.1:$port"
             return 0
