@@ -473,7 +473,12 @@ case_no_loopback () {
   tcp_path splice
   if [[ $found == *:* ]]; then
     start_helper --enable-ipv6
-    sleep 2 # tap0's IPv6 address leaves duplicate address detection
+    # tap0's IPv6 address (router advertisement) out of duplicate address detection:
+    # polled, not a fixed 2 s that a loaded machine may need more than
+    for _ in $(seq 400); do
+      in_ns ip -6 -o addr show dev tap0 scope global | grep -v tentative | grep -q ' fd00::' && break
+      sleep 0.05
+    done
   else
     start_helper
   fi

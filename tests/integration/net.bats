@@ -93,7 +93,7 @@ teardown () {
   [ "$status" != 0 ]
   kill "$HELPER"; wait_gone "$HELPER"
   start_helper --allow-host-loopback
-  run in_ns curl -sS --max-time 3 "http://10.0.2.2:$port/f"
+  run in_ns curl -sS --max-time 20 "http://10.0.2.2:$port/f"
   [ "$status" = 0 ]
   [ "$output" = hello-from-host ]
 }
@@ -136,7 +136,7 @@ teardown () {
   port=$(free_port)
   start_driver -p "$port:80"
   [ "$(head -1 "$T/driver.out")" = "80/tcp -> 0.0.0.0:$port" ]
-  run curl -sS --max-time 5 "http://127.0.0.1:$port/"
+  run curl -sS --max-time 20 "http://127.0.0.1:$port/"
   [ "$status" = 0 ]
   [ "$output" = hello-from-container ]
   run "$NET_DRIVER" ports "$T"
@@ -153,7 +153,7 @@ teardown () {
   [[ "$line" =~ ^8080/tcp\ -\>\ 127\.0\.0\.1:([0-9]+)$ ]]
   port=${BASH_REMATCH[1]}
   [ "$port" != 0 ]
-  run curl -sS --max-time 5 "http://127.0.0.1:$port/"
+  run curl -sS --max-time 20 "http://127.0.0.1:$port/"
   [ "$output" = random ]
   run "$NET_DRIVER" ports "$T"
   [ "$output" = "$line" ]

@@ -86,7 +86,8 @@ ip_of() { # CONTAINER NETWORK
   run -1 rrun run --rm --network rnetB "$FIXTURE_IMAGE" sh -c "$GET; get 10.93.0.2"
   # nor the other network's gateway (the holder's address there)
   run -1 rrun run --rm --network rnetB "$FIXTURE_IMAGE" ping -c 1 -W 2 10.93.0.1
-  run -0 rrun run --rm --network rnetB "$FIXTURE_IMAGE" ping -c 1 -W 2 10.94.0.1
+  # (a ping that must be answered waits up to 10 s: 2 s is little on a loaded machine)
+  run -0 rrun run --rm --network rnetB "$FIXTURE_IMAGE" ping -c 1 -W 10 10.94.0.1
   # on both (repeated --network, or NET,NET2): eth0 and eth1, both reachable
   run -0 rrun run --rm --network rnetA --network rnetB "$FIXTURE_IMAGE" \
     sh -c "$GET; get 10.93.0.2 && get 10.94.0.2 && ip -4 -o addr show eth1"
@@ -285,7 +286,7 @@ ip_of() { # CONTAINER NETWORK
   kill -9 "$parent"
   wait_until eval '! running '"$child"
   # a new run starts a new holder; k1 keeps its address, the new one takes the next
-  run -0 rrun run --rm --network rnetK "$FIXTURE_IMAGE" sh -c 'ip -4 -o addr show eth0; ping -c 1 -W 2 10.102.0.1'
+  run -0 rrun run --rm --network rnetK "$FIXTURE_IMAGE" sh -c 'ip -4 -o addr show eth0; ping -c 1 -W 10 10.102.0.1'
   [[ ${lines[0]} == *"inet 10.102.0.3/24"* ]]
   [ "$(cut -d' ' -f3 "$HOLDER/state")" != "$child" ]
   run -0 rrun rm -f k1
@@ -317,7 +318,7 @@ ip_of() { # CONTAINER NETWORK
   wait_until eval '! running '"$child"
   wait_until holder_gone
   # a new run starts a new holder with a new rrun-net, and the network works again
-  run -0 rrun run --rm --network rnetN "$FIXTURE_IMAGE" sh -c 'ping -c 1 -W 2 10.104.0.1 >/dev/null && echo reached'
+  run -0 rrun run --rm --network rnetN "$FIXTURE_IMAGE" sh -c 'ping -c 1 -W 10 10.104.0.1 >/dev/null && echo reached'
   [ "$output" = reached ]
   [ -n "$(pgrep -u "$(id -u)" -f "api-socket=$HOLDER/net.sock")" ]
   run -0 rrun rm -f n1
