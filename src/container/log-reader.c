@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -233,15 +234,26 @@ same_file (const struct stat *a, const struct stat *b)
   return a->st_ino == b->st_ino && a->st_dev == b->st_dev;
 }
 
+/* Shared hold of the rotation lock (rrun_log_lock_path; -1: none, an older writer's log):
+   no rotation runs while the files are found and opened, so none is missed. */
+static void
+lock_shared (int lock_fd, gboolean on)
+{
+  if (lock_fd >= 0)
+    while (flock (lock_fd, on ? LOCK_SH : LOCK_UN) < 0 && errno == EINTR)
+      ;
+}
+
 /* The rotated files (log-writer.c's rotate) oldest first, then the live one, opened; a
-   file seen twice (renamed while we looked) once. */
+   file seen twice (renamed while we looked, when there is no rotation lock) once. */
 static GArray *
-open_all (const char *path)
+open_all (const char *path, int lock_fd)
 {
   GArray *fds = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (struct stat));
   guint n = 1;
 
+  lock_shared (lock_fd, TRUE);
   /* How many there are: path.1, path.2, ... until one is missing. */
   for (;; n++)
     {
@@ -272,6 +284,7 @@ open_all (const char *path)
       g_array_append_val (seen, st);
       g_array_append_val (fds, fd);
     }
+  lock_shared (lock_fd, FALSE);
   return fds;
 }
 
@@ -279,7 +292,7 @@ open_all (const char *path)
    live one, or a rotated one when the writer rotated again meanwhile), opened. A file that
    was rotated away entirely (max-file reached) is skipped: it is gone. */
 static int
-open_successor (int fd, const char *path)
+open_successor_unlocked (int fd, const char *path)
 {
   struct stat mine, st;
 
@@ -321,11 +334,24 @@ open_successor (int fd, const char *path)
   return -1;
 }
 
+static int
+open_successor (int fd, const char *path, int lock_fd)
+{
+  int next;
+
+  lock_shared (lock_fd, TRUE);
+  next = open_successor_unlocked (fd, path);
+  lock_shared (lock_fd, FALSE);
+  return next;
+}
+
 gboolean
 rrun_log_read (const char *path, const char *record_dir, const RrunLogReadOptions *o,
                GError **error)
 {
-  g_autoptr(GArray) fds = open_all (path);
+  g_autofree char *lock_path = rrun_log_lock_path (path);
+  rrun_autofd int lock_fd = open (lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  g_autoptr(GArray) fds = open_all (path, lock_fd);
   rrun_autofd int fd = -1;
   rrun_autofd int ino = -1;
   g_autoptr(GString) buf = g_string_new (NULL);
@@ -371,7 +397,7 @@ rrun_log_read (const char *path, const char *record_dir, const RrunLogReadOption
       fflush (stdout);
       /* Rotated: the old file is complete (the writer renames between records); go on
          with the one after it. */
-      if ((next = open_successor (fd, path)) >= 0)
+      if ((next = open_successor (fd, path, lock_fd)) >= 0)
         {
           if (!read_more (&r, fd, buf, &consumed, &any, error))
             {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <time.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 struct _RrunLogWriter
@@ -19,6 +20,7 @@ struct _RrunLogWriter
   int fds[2];   /* stdout, stderr read ends; -1 once at EOF */
   int stop_fd;  /* eventfd: finish asks the thread to drain and end */
   int log_fd;
+  int lock_fd; /* rrun_log_lock_path's file, held exclusively while rotating; or -1 */
   GThread *thread;
   char *path;
   guint64 size;      /* bytes in the live file */
@@ -35,13 +37,31 @@ rrun_log_rotated_path (const char *path, guint n, char **out_path)
   return TRUE;
 }
 
+char *
+rrun_log_lock_path (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *name = g_strdup_printf (".%s.lock", base);
+
+  return g_build_filename (dir, name, NULL);
+}
+
+static void
+lock_fd_op (int fd, int op)
+{
+  if (fd >= 0)
+    while (flock (fd, op) < 0 && errno == EINTR)
+      ;
+}
+
 /* Rotation by rename, as conmon and docker's json-file do it, never by truncation: a
    reader holding the live file keeps every byte of it. path.N-1 → path.N, ..., path →
    path.1, then a new path; what falls past max-file is removed. Runs between whole
    records, in the writer's thread, so a reader that sees path renamed knows the old file
    is complete. */
 static void
-rotate (RrunLogWriter *w)
+rotate_files (RrunLogWriter *w)
 {
   int fd;
 
@@ -64,6 +84,16 @@ rotate (RrunLogWriter *w)
   rrun_close_fdp (&w->log_fd);
   w->log_fd = fd;
   w->size = 0;
+}
+
+/* One rename after another leaves gaps and files out of place for a moment: a reader
+   (log-reader.c) takes the lock shared while it looks, so it never sees them. */
+static void
+rotate (RrunLogWriter *w)
+{
+  lock_fd_op (w->lock_fd, LOCK_EX);
+  rotate_files (w);
+  lock_fd_op (w->lock_fd, LOCK_UN);
 }
 
 /* "2026-12-06T15:46:12.123456789Z" */
@@ -196,6 +226,7 @@ rrun_log_writer_start_tapped (const char *path, int out_fd, int err_fd, guint64 
   sigset_t all, old;
   struct stat st;
 
+  w->lock_fd = -1;
   w->fds[0] = out_fd;
   w->fds[1] = err_fd;
   w->tap = tap;
@@ -209,6 +240,13 @@ rrun_log_writer_start_tapped (const char *path, int out_fd, int err_fd, guint64 
       int errsv = errno;
       rrun_log_writer_finish (w);
       return rrun_throw_errno (error, errsv, "cannot open the log \"%s\"", path);
+    }
+  if (path != NULL && max_size > 0)
+    {
+      g_autofree char *lock = rrun_log_lock_path (path);
+
+      /* Without it rotation goes on; readers may then miss a file while it runs. */
+      w->lock_fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     }
   w->path = g_strdup (path);
   w->max_size = max_size;
@@ -243,6 +281,7 @@ rrun_log_writer_finish (RrunLogWriter *w)
   rrun_close_fdp (&w->fds[1]);
   rrun_close_fdp (&w->stop_fd);
   rrun_close_fdp (&w->log_fd);
+  rrun_close_fdp (&w->lock_fd);
   g_free (w->path);
   g_free (w);
 }

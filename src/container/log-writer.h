@@ -36,6 +36,10 @@ gboolean rrun_log_writer_start_tapped (const char *path, int out_fd, int err_fd,
 
 /* path for n == 0, else the rotated file path.n (n = 1 the newest). */
 gboolean rrun_log_rotated_path (const char *path, guint n, char **out_path);
+/* The file whose flock orders rotation and readers: the writer holds it exclusively while
+   it renames (only when it rotates at all), a reader shared while it finds and opens the
+   files; "DIR/.BASE.lock", which no pattern for the log files matches. */
+char *rrun_log_lock_path (const char *path);
 
 /* Drain what the pipes hold without waiting for more (the container has exited), stop
    the thread, close everything. Accepts NULL. */
