@@ -388,15 +388,19 @@ failing_streak_at_least() {
 }
 
 @test "logs: a log read while it rotates misses no file: each snapshot is lines 1..K" {
-  # 300 chunks of 1000 lines over about 3 s, rotated every 8 KiB: a rotation (up to 999
-  # renames) is often under way while logs finds and opens the files
+  # 100 chunks of 1000 lines over about 3 s, rotated every 8 KiB (about 500 files, each
+  # some 200 records: all kept): a rotation (up to 999 renames) is often under way while
+  # logs finds and opens the files
   run -0 rrun run -d --name lr3 --log-opt max-size=8k --log-opt max-file=1000 \
-    "$FIXTURE_IMAGE" sh -c 'i=0; while [ $i -lt 300 ]; do seq $((i * 1000 + 1)) $((i * 1000 + 1000)); usleep 10000; i=$((i + 1)); done'
+    "$FIXTURE_IMAGE" sh -c 'i=0; while [ $i -lt 100 ]; do seq $((i * 1000 + 1)) $((i * 1000 + 1000)); usleep 30000; i=$((i + 1)); done'
   local i
   for i in $(seq 40); do
     run -0 bash -c '"$@" logs lr3 | awk '\''$0 != NR { print "line " NR ": " $0; exit 1 }'\''' _ "${RRUN_CMD[@]}"
   done
   run -0 timeout 60 "${RRUN_CMD[@]}" wait lr3
+  # and at the end all of it
+  run -0 bash -c '"$@" logs lr3 | md5sum' _ "${RRUN_CMD[@]}"
+  [ "$output" = "$(seq 1 100000 | md5sum)" ]
 }
 
 @test "logs: max-file keeps that many files: the newest output, in whole lines" {
