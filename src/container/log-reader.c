@@ -234,16 +234,6 @@ same_file (const struct stat *a, const struct stat *b)
   return a->st_ino == b->st_ino && a->st_dev == b->st_dev;
 }
 
-/* Shared hold of the rotation lock (rrun_log_lock_path; -1: none, an older writer's log):
-   no rotation runs while the files are found and opened, so none is missed. */
-static void
-lock_shared (int lock_fd, gboolean on)
-{
-  if (lock_fd >= 0)
-    while (flock (lock_fd, on ? LOCK_SH : LOCK_UN) < 0 && errno == EINTR)
-      ;
-}
-
 /* The rotated files (log-writer.c's rotate) oldest first, then the live one, opened; a
    file seen twice (renamed while we looked, when there is no rotation lock) once. */
 static GArray *
@@ -253,7 +243,8 @@ open_all (const char *path, int lock_fd)
   g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (struct stat));
   guint n = 1;
 
-  lock_shared (lock_fd, TRUE);
+  /* Shared, so that no rotation runs while the files are found and opened. */
+  rrun_log_lock_op (lock_fd, LOCK_SH);
   /* How many there are: path.1, path.2, ... until one is missing. */
   for (;; n++)
     {
@@ -284,7 +275,7 @@ open_all (const char *path, int lock_fd)
       g_array_append_val (seen, st);
       g_array_append_val (fds, fd);
     }
-  lock_shared (lock_fd, FALSE);
+  rrun_log_lock_op (lock_fd, LOCK_UN);
   return fds;
 }
 
@@ -339,9 +330,9 @@ open_successor (int fd, const char *path, int lock_fd)
 {
   int next;
 
-  lock_shared (lock_fd, TRUE);
+  rrun_log_lock_op (lock_fd, LOCK_SH);
   next = open_successor_unlocked (fd, path);
-  lock_shared (lock_fd, FALSE);
+  rrun_log_lock_op (lock_fd, LOCK_UN);
   return next;
 }
 

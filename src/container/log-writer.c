@@ -47,11 +47,11 @@ rrun_log_lock_path (const char *path)
   return g_build_filename (dir, name, NULL);
 }
 
-static void
-lock_fd_op (int fd, int op)
+void
+rrun_log_lock_op (int lock_fd, int op)
 {
-  if (fd >= 0)
-    while (flock (fd, op) < 0 && errno == EINTR)
+  if (lock_fd >= 0)
+    while (flock (lock_fd, op) < 0 && errno == EINTR)
       ;
 }
 
@@ -91,9 +91,9 @@ rotate_files (RrunLogWriter *w)
 static void
 rotate (RrunLogWriter *w)
 {
-  lock_fd_op (w->lock_fd, LOCK_EX);
+  rrun_log_lock_op (w->lock_fd, LOCK_EX);
   rotate_files (w);
-  lock_fd_op (w->lock_fd, LOCK_UN);
+  rrun_log_lock_op (w->lock_fd, LOCK_UN);
 }
 
 /* "2026-12-06T15:46:12.123456789Z" */

@@ -40,6 +40,10 @@ gboolean rrun_log_rotated_path (const char *path, guint n, char **out_path);
    it renames (only when it rotates at all), a reader shared while it finds and opens the
    files; "DIR/.BASE.lock", which no pattern for the log files matches. */
 char *rrun_log_lock_path (const char *path);
+/* flock (lock_fd, op) on that file, again when interrupted; nothing for -1 (no lock file:
+   a log without rotation, or one an older rrun wrote). Not rrun_lock_take: a wait of a
+   few renames is not worth its "waiting for the lock" message. */
+void rrun_log_lock_op (int lock_fd, int op);
 
 /* Drain what the pipes hold without waiting for more (the container has exited), stop
    the thread, close everything. Accepts NULL. */
